@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# One image for every process of the authorization server; the command picks the process:
+#   docker build -t authz-server:latest .
+#   docker run --rm authz-server:latest migrate          # one-shot: database migrations
+#   docker run --rm authz-server:latest serve gateway    # one app in the foreground (the default)
+# Apps: gateway, client-registry, consent, token, introspection. Configuration is environment
+# only (docs/configuration.md); docker-compose.yml and deploy/ show complete setups.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- deps: every dependency, dev ones included, for the build
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+# ---- build: TypeScript to dist/
+FROM deps AS build
+COPY . .
+RUN npm run build && rm -f dist/.tsbuildinfo
+
+# ---- prod-deps: production dependencies only
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- runtime
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps
+WORKDIR /app
+# Owned by root and read-only for the `node` user: the app never writes to its own files.
+# package.json stays: it declares "type": "module" and the "#lib/*" import map into dist/.
+COPY package.json ./
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 8080
+ENTRYPOINT ["node", "dist/apps/cli/src/main.js"]
+CMD ["serve", "gateway"]

@@ -1,0 +1,122 @@
+import { type Config, loadConfig } from '#lib/config';
+import { Subjects, type RegisterClientResponse, type RotateClientSecretResponse } from '#lib/contracts';
+import { OAuthError } from '#lib/oauth-errors';
+import { requireDependencies, serverUrl } from '#lib/service-runtime';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { loadDevSecrets, SECRETS_FILE } from '../secrets-file.js';
+import { withRpc } from '../rpc.js';
+import { migrate } from './migrate.command.js';
+
+export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway'] as const;
+export type AppName = (typeof APPS)[number];
+
+export function appEntry(app: AppName): string {
+  return fileURLToPath(new URL(`../../../${app}/src/main.js`, import.meta.url));
+}
+
+const DEMO_CLIENT_ID = 'demo-service';
+
+/** The demo client: registered once, its secret re-issued at every start so it can be printed. */
+async function seedDemoClient(config: Config): Promise<{ clientId: string; clientSecret: string }> {
+  return withRpc(config, async (rpc) => {
+    const context = { correlationId: randomUUID() };
+    try {
+      const created = await rpc.request<RegisterClientResponse>(Subjects.client.register, {
+        context,
+        actor: 'system:start',
+        clientId: DEMO_CLIENT_ID,
+        clientName: 'Demo service',
+        grantTypes: ['client_credentials'],
+        scope: ['read', 'write'],
+        defaultScope: ['read'],
+        tokenEndpointAuthMethod: 'client_secret_basic',
+      });
+      return { clientId: created.client.clientId, clientSecret: created.clientSecret! };
+    } catch (err) {
+      if (!(err instanceof OAuthError) || err.error !== 'invalid_client_metadata') throw err;
+      const rotated = await rpc.request<RotateClientSecretResponse>(Subjects.client.rotateSecret, {
+        context,
+        actor: 'system:start',
+        clientId: DEMO_CLIENT_ID,
+      });
+      return rotated;
+    }
+  });
+}
+
+async function waitUntilReady(config: Config, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const url = `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${config.httpPort}/health/ready`;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(`the system did not become ready within ${timeoutMs} ms (${url})`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/**
+ * `npm start`: the whole system on this machine. Applies migrations, starts the five processes,
+ * restarts any that dies, seeds the demo client and prints how to use it.
+ */
+export async function startCommand(): Promise<void> {
+  const secrets = loadDevSecrets({ create: true });
+  // The supervisor's own summary should stay readable: services log warnings and errors only,
+  // unless LOG_LEVEL says otherwise.
+  const env = { LOG_LEVEL: 'warn', ...process.env, ...secrets };
+  Object.assign(process.env, secrets);
+  const config = loadConfig(env);
+  await requireDependencies({
+    databaseUrl: serverUrl(config.databaseUrl),
+    natsServers: config.natsServers,
+    natsAuth: { user: config.natsUser, pass: config.natsPassword, token: config.natsToken },
+  });
+  await migrate(config.databaseUrl);
+
+  const children = new Map<AppName, ChildProcess>();
+  let stopping = false;
+  const launch = (app: AppName) => {
+    const child = spawn(process.execPath, [appEntry(app)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    children.set(app, child);
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      console.error(`${app} exited (${signal ?? code}); restarting in 1 s`);
+      setTimeout(() => !stopping && launch(app), 1000);
+    });
+  };
+  for (const app of APPS) launch(app);
+
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children.values()) child.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  await waitUntilReady(config, 60000);
+  const demo = await seedDemoClient(config);
+  const base = config.issuer;
+  console.log(
+    [
+      '',
+      `Authorization server ready. Issuer: ${config.issuer}`,
+      `  metadata:   ${base}/.well-known/oauth-authorization-server`,
+      `  demo client (client_credentials, scope "read write"):`,
+      `    client_id:     ${demo.clientId}`,
+      `    client_secret: ${demo.clientSecret}`,
+      `  admin token:   in ${SECRETS_FILE} (ADMIN_TOKEN)`,
+      '',
+      `  try: curl -s -u ${demo.clientId}:${demo.clientSecret} -d grant_type=client_credentials ${base}/token`,
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from '#lib/config';
+import { OAuthError } from '#lib/oauth-errors';
+import { requireDependencies, serverUrl } from '#lib/service-runtime';
+import { clientsCommand, CLIENTS_USAGE } from './commands/clients.command.js';
+import { migrate } from './commands/migrate.command.js';
+import { APPS, type AppName, appEntry, startCommand } from './commands/start.command.js';
+import { loadDevSecrets } from './secrets-file.js';
+
+const USAGE = `usage: npm run cli -- <command>
+  start                 start the whole system (all five processes)
+  serve APP             run one app in the foreground (${APPS.join(', ')})
+  migrate               create the database if needed and apply migrations
+  ${CLIENTS_USAGE.split('\n').join('\n  ')}`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'start':
+      return startCommand();
+    case 'serve': {
+      const app = args[0] as AppName;
+      if (!APPS.includes(app)) throw new Error(USAGE);
+      await import(appEntry(app));
+      return;
+    }
+    case 'migrate': {
+      const config = loadConfig();
+      await requireDependencies({
+        databaseUrl: serverUrl(config.databaseUrl),
+        natsServers: config.natsServers,
+      });
+      return migrate(config.databaseUrl);
+    }
+    case 'clients': {
+      Object.assign(process.env, { ...loadDevSecrets({ create: false }), ...process.env });
+      return clientsCommand(loadConfig(), args);
+    }
+    default:
+      console.log(USAGE);
+      if (command !== undefined && command !== 'help' && command !== '--help') process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof OAuthError) console.error(`error: ${err.error}: ${err.description}`);
+  else if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
+  else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { type GetClientRequest, type HealthResponse, Subjects } from '#lib/contracts';
+import { clientStreamId, clientView, evolveClient, initialClientState } from '#lib/domain-client';
+import { aggregateStream, type EventStore } from '#lib/event-store';
+import { EVENT_STORE } from '#lib/service-runtime';
+
+@Controller()
+export class GetClientNatsController {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  @MessagePattern(Subjects.client.get)
+  async get(@Payload() request: GetClientRequest) {
+    const { state } = await aggregateStream(
+      this.store,
+      clientStreamId(request.clientId),
+      evolveClient,
+      initialClientState,
+    );
+    return clientView(state);
+  }
+
+  @MessagePattern(Subjects.client.health)
+  async health(): Promise<HealthResponse> {
+    await this.store.headPosition();
+    return { service: 'client-registry', status: 'ok' };
+  }
+}

@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Config } from '#lib/config';
+import type { RegisterClientRequest, RegisterClientResponse } from '#lib/contracts';
+import {
+  ClientAlreadyRegistered,
+  clientStreamId,
+  clientView,
+  decideClient,
+  evolveClient,
+  generateClientSecret,
+  hashSecret,
+  initialClientState,
+} from '#lib/domain-client';
+import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
+import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+import { randomBytes } from 'node:crypto';
+
+@Injectable()
+export class RegisterClientHandler {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async handle(request: RegisterClientRequest): Promise<RegisterClientResponse> {
+    const clientId = request.clientId ?? randomBytes(16).toString('base64url');
+    const method = request.tokenEndpointAuthMethod ?? 'client_secret_basic';
+    const secret = method === 'none' ? undefined : generateClientSecret();
+    const streamId = clientStreamId(clientId);
+    const { state, version } = await aggregateStream(this.store, streamId, evolveClient, initialClientState);
+    const events = decideClient(
+      {
+        type: 'RegisterClient',
+        clientId,
+        clientName: request.clientName,
+        tokenEndpointAuthMethod: method,
+        grantTypes: request.grantTypes,
+        scope: request.scope,
+        defaultScope: request.defaultScope ?? [],
+        audience: request.audience ?? [],
+        secretHash: secret === undefined ? null : hashSecret(secret, this.config.secretPepper),
+        now: new Date(),
+      },
+      state,
+    );
+    try {
+      await this.store.appendToStream(
+        streamId,
+        version,
+        events.map((e) => ({
+          ...e,
+          metadata: { correlationId: request.context.correlationId, actor: request.actor },
+        })),
+      );
+    } catch (err) {
+      if (isExpectedVersionConflict(err)) throw new ClientAlreadyRegistered(clientId);
+      throw err;
+    }
+    let registered = initialClientState();
+    for (const e of events) registered = evolveClient(registered, e as never);
+    return { client: clientView(registered), clientSecret: secret };
+  }
+}

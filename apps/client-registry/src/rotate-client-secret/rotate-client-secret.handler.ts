@@ -1,0 +1,45 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Config } from '#lib/config';
+import type { RotateClientSecretRequest, RotateClientSecretResponse } from '#lib/contracts';
+import {
+  clientStreamId,
+  decideClient,
+  evolveClient,
+  generateClientSecret,
+  hashSecret,
+  initialClientState,
+} from '#lib/domain-client';
+import { aggregateStream, type EventStore } from '#lib/event-store';
+import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+
+/** Issues a new secret; the old one stops working at once (checklist decision 15, grace 0). */
+@Injectable()
+export class RotateClientSecretHandler {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async handle(request: RotateClientSecretRequest): Promise<RotateClientSecretResponse> {
+    const streamId = clientStreamId(request.clientId);
+    const { state, version } = await aggregateStream(this.store, streamId, evolveClient, initialClientState);
+    const secret = generateClientSecret();
+    const events = decideClient(
+      {
+        type: 'RotateClientSecret',
+        secretHash: hashSecret(secret, this.config.secretPepper),
+        now: new Date(),
+      },
+      state,
+    );
+    await this.store.appendToStream(
+      streamId,
+      version,
+      events.map((e) => ({
+        ...e,
+        metadata: { correlationId: request.context.correlationId, actor: request.actor },
+      })),
+    );
+    return { clientId: request.clientId, clientSecret: secret };
+  }
+}

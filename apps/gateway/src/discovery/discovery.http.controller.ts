@@ -1,0 +1,35 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Subjects } from '#lib/contracts';
+import { buildMetadata } from '#lib/oauth-protocol';
+import type { RpcClient } from '#lib/service-runtime';
+import type { FastifyReply } from 'fastify';
+import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
+import { RPC_CLIENT } from '../rpc.provider.js';
+
+/** RFC 8414 §3 metadata and the RFC 7517 JWK Set. */
+@Controller()
+export class DiscoveryHttpController {
+  private readonly metadata: string;
+
+  constructor(
+    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewaySettings,
+  ) {
+    this.metadata = JSON.stringify(buildMetadata(config.issuer));
+  }
+
+  // RFC 8414 §3: the well-known URI is inserted between the host and the issuer's path.
+  @Get('.well-known/oauth-authorization-server')
+  discovery(@Res() reply: FastifyReply): void {
+    void reply.header('Cache-Control', 'public, max-age=3600').type('application/json').send(this.metadata);
+  }
+
+  @Get('jwks')
+  async jwks(@Res() reply: FastifyReply): Promise<void> {
+    const jwks = await this.rpc.request<{ keys: unknown[] }>(Subjects.token.jwks, {});
+    void reply
+      .header('Cache-Control', `public, max-age=${this.config.jwksMaxAgeSeconds}`)
+      .type('application/jwk-set+json')
+      .send(JSON.stringify(jwks));
+  }
+}

@@ -1,0 +1,36 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { type HealthResponse, Subjects } from '#lib/contracts';
+import type { RpcClient } from '#lib/service-runtime';
+import type { FastifyReply } from 'fastify';
+import { sendJson } from '../http/responses.js';
+import { RPC_CLIENT } from '../rpc.provider.js';
+
+/** Liveness: the process answers. Readiness: every service answers over NATS. */
+@Controller('health')
+export class HealthHttpController {
+  constructor(@Inject(RPC_CLIENT) private readonly rpc: RpcClient) {}
+
+  @Get('live')
+  live(@Res() reply: FastifyReply): void {
+    sendJson(reply, 200, { status: 'ok' });
+  }
+
+  @Get('ready')
+  async ready(@Res() reply: FastifyReply): Promise<void> {
+    const subjects = [
+      Subjects.client.health,
+      Subjects.consent.health,
+      Subjects.token.health,
+      Subjects.introspection.health,
+    ];
+    const results = await Promise.allSettled(subjects.map((s) => this.rpc.request<HealthResponse>(s, {})));
+    const services = Object.fromEntries(
+      subjects.map((s, i) => [
+        s.split('.').slice(-2, -1)[0],
+        results[i]!.status === 'fulfilled' ? 'ok' : 'unavailable',
+      ]),
+    );
+    const ok = results.every((r) => r.status === 'fulfilled');
+    sendJson(reply, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', services });
+  }
+}

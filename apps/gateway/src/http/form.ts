@@ -1,0 +1,30 @@
+import { invalidRequest } from '#lib/oauth-errors';
+import { parseFormEncoded, singleValued } from '#lib/oauth-protocol';
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * Reads an endpoint's form body.
+ * - RFC 6749 §3.2, §4.1.3 / OAuth 2.1 §3.2.2: application/x-www-form-urlencoded only (media type
+ *   compared case-insensitively, RFC 9110 §8.3.1); JSON, multipart and bodiless requests are
+ *   invalid_request (checklist TREQ-03/04/06, INP-06, decision 7).
+ */
+const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
+
+export function readForm(request: FastifyRequest, maxParameters: number): Record<string, string> {
+  const contentType = request.headers['content-type'];
+  if (typeof contentType !== 'string' || !FORM.test(contentType.trim())) {
+    throw invalidRequest('the request body must be application/x-www-form-urlencoded');
+  }
+  const body = typeof request.body === 'string' ? request.body : '';
+  if (body.trim() === '') throw invalidRequest('the request body is empty');
+  return singleValued(parseFormEncoded(body, { maxParameters }));
+}
+
+export function authorizationHeader(request: FastifyRequest): string | undefined {
+  const h = request.headers.authorization;
+  return typeof h === 'string' ? h : undefined;
+}
+
+export function requestContext(request: FastifyRequest) {
+  return { correlationId: String(request.id), ip: request.ip };
+}

@@ -1,0 +1,71 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadConfig } from '#lib/config';
+import { OAuthError } from '#lib/oauth-errors';
+import { logLevels, requireDependencies } from '#lib/service-runtime';
+import type { FastifyInstance } from 'fastify';
+import { GatewayModule } from './gateway.module.js';
+import { sendOAuthError } from './http/responses.js';
+
+const config = loadConfig();
+await requireDependencies({
+  natsServers: config.natsServers,
+  natsAuth: { user: config.natsUser, pass: config.natsPassword, token: config.natsToken },
+});
+void config.adminToken; // fail at start, not at the first admin request
+
+const adapter = new FastifyAdapter({
+  bodyLimit: config.maxBodyBytes,
+  // Checklist INP-01: oversized request lines are refused before routing.
+  maxParamLength: 500,
+  trustProxy: process.env.TRUST_PROXY === 'true',
+});
+const app = await NestFactory.create<NestFastifyApplication>(GatewayModule, adapter, {
+  logger: logLevels(config.logLevel),
+  bodyParser: false,
+});
+const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+
+// Bodies are read as text and parsed by the endpoints themselves (RFC 6749 §3.2 form rules);
+// every media type is accepted here so that the endpoint can answer invalid_request itself.
+fastify.removeAllContentTypeParsers();
+fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: config.maxBodyBytes }, (_req, body, done) =>
+  done(null, body),
+);
+
+fastify.addHook('onSend', async (_request, reply, payload) => {
+  reply.header('X-Content-Type-Options', 'nosniff');
+  reply.header('Referrer-Policy', 'no-referrer');
+  reply.header('X-Frame-Options', 'DENY');
+  return payload;
+});
+
+// Errors raised by Fastify itself (body too large, malformed content) leave as OAuth JSON too.
+fastify.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+  const status = error.statusCode ?? 500;
+  if (status === 413)
+    return sendOAuthError(
+      reply,
+      new OAuthError('invalid_request', 'request body too large', { status: 413 }),
+    );
+  if (status >= 400 && status < 500)
+    return sendOAuthError(reply, new OAuthError('invalid_request', 'malformed request', { status }));
+  return sendOAuthError(reply, error);
+});
+
+// RFC 6749 §3.2, checklist TREQ-01/02, decision 7: other methods on POST endpoints get 405 + Allow.
+for (const url of ['/token', '/introspect', '/revoke']) {
+  fastify.route({
+    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+    url,
+    handler: (_request, reply) => {
+      reply.header('Allow', 'POST');
+      sendOAuthError(reply, new OAuthError('method_not_allowed', 'use POST', { status: 405 }));
+    },
+  });
+}
+
+app.enableShutdownHooks();
+await app.listen(config.httpPort, config.httpHost);
+console.log(`gateway listening on http://${config.httpHost}:${config.httpPort} (issuer ${config.issuer})`);

@@ -1,0 +1,29 @@
+import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Subjects, type TokenRequest, type TokenResponse } from '#lib/contracts';
+import { parseClientAuthentication } from '#lib/oauth-protocol';
+import type { RpcClient } from '#lib/service-runtime';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authorizationHeader, readForm, requestContext } from '../http/form.js';
+import { sendJson } from '../http/responses.js';
+import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
+import { RPC_CLIENT } from '../rpc.provider.js';
+
+/** The token endpoint (RFC 6749 §3.2): POST only; the grant is decided by the token service. */
+@Controller()
+export class TokenHttpController {
+  constructor(
+    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewaySettings,
+  ) {}
+
+  @Post('token')
+  @HttpCode(200)
+  async token(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const form = readForm(request, this.config.maxParameters);
+    const credentials = parseClientAuthentication(authorizationHeader(request), form);
+    const { client_id: _id, client_secret: _secret, ...parameters } = form;
+    const command: TokenRequest = { context: requestContext(request), credentials, parameters };
+    const response = await this.rpc.request<TokenResponse>(Subjects.token.grant, command);
+    sendJson(reply, 200, response);
+  }
+}

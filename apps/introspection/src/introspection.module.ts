@@ -1,0 +1,51 @@
+import { Module } from '@nestjs/common';
+import { ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
+import { type Config, loadConfig } from '#lib/config';
+import type { EventStore } from '#lib/event-store';
+import {
+  CONFIG,
+  EVENT_STORE,
+  EventStoreModule,
+  natsConnectionOptions,
+  RpcClient,
+} from '#lib/service-runtime';
+import { KeyringVerifier } from '#lib/signing-keys';
+import { IntrospectTokenHandler } from './introspect-token/introspect-token.handler.js';
+import { IntrospectionNatsController } from './introspection.nats.controller.js';
+import { KEYRING_VERIFIER, SERVICE_RPC, SERVICES_PROXY } from './introspection.tokens.js';
+import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
+import { TokenHistoryHandler } from './token-history/token-history.handler.js';
+import { TokenStateService } from './token-state/token-state.service.js';
+
+const config = loadConfig();
+
+@Module({
+  imports: [
+    EventStoreModule.forService('introspection'),
+    ClientsModule.register([
+      {
+        name: SERVICES_PROXY,
+        transport: Transport.NATS,
+        options: natsConnectionOptions(config, 'introspection'),
+      },
+    ]),
+  ],
+  controllers: [IntrospectionNatsController],
+  providers: [
+    {
+      provide: SERVICE_RPC,
+      inject: [SERVICES_PROXY, CONFIG],
+      useFactory: (proxy: ClientProxy, c: Config) => new RpcClient(proxy, c.rpcTimeoutMs),
+    },
+    {
+      provide: KEYRING_VERIFIER,
+      inject: [EVENT_STORE, CONFIG],
+      useFactory: (store: EventStore, c: Config) => new KeyringVerifier(store, c.issuer),
+    },
+    TokenStateService,
+    IntrospectTokenHandler,
+    RevokeTokenHandler,
+    TokenHistoryHandler,
+  ],
+})
+export class IntrospectionModule {}

@@ -1,0 +1,3 @@
+export const SERVICE_RPC = Symbol('SERVICE_RPC');
+export const SERVICES_PROXY = 'SERVICES_PROXY';
+export const KEYRING_VERIFIER = Symbol('KEYRING_VERIFIER');

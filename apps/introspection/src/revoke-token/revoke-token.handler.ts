@@ -1,0 +1,73 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { RevokeRequest } from '#lib/contracts';
+import {
+  accessTokenStreamId,
+  checkRevocationAllowed,
+  decideAccessToken,
+  evolveAccessToken,
+  initialAccessTokenState,
+} from '#lib/domain-token';
+import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
+import { EVENT_STORE, type RpcClient } from '#lib/service-runtime';
+import { AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
+import { authenticateCaller } from '../caller.js';
+import { KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
+import { TokenStateService } from '../token-state/token-state.service.js';
+
+/**
+ * RFC 7009 §2.1: revoke an access token (a jti denylist kept in token_state until exp, decision 10).
+ * Answers only once token_state shows the revocation, so that introspection that follows the
+ * answer says inactive on every replica (checklist ES-01).
+ */
+@Injectable()
+export class RevokeTokenHandler {
+  constructor(
+    @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
+    @Inject(KEYRING_VERIFIER) private readonly verifier: KeyringVerifier,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly tokenState: TokenStateService,
+  ) {}
+
+  async handle(request: RevokeRequest): Promise<Record<string, never>> {
+    const caller = await authenticateCaller(this.rpc, request.context, request.credentials);
+    let claims;
+    try {
+      claims = await this.verifier.verify(request.token);
+    } catch (err) {
+      // RFC 7009 §2.2: invalid, unknown or expired tokens do not cause an error response.
+      if (err instanceof AccessTokenInvalid) return {};
+      throw err;
+    }
+    if (checkRevocationAllowed(claims.client_id, caller) === 'ignore') return {};
+    const streamId = accessTokenStreamId(claims.jti);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { state, version } = await aggregateStream(
+        this.store,
+        streamId,
+        evolveAccessToken,
+        initialAccessTokenState,
+      );
+      const events = decideAccessToken(
+        { type: 'RevokeAccessToken', revokedBy: caller.clientId, now: new Date() },
+        state,
+      );
+      if (events.length === 0) return {};
+      try {
+        const result = await this.store.appendToStream(
+          streamId,
+          version,
+          events.map((e) => ({
+            ...e,
+            metadata: { correlationId: request.context.correlationId, actor: `client:${caller.clientId}` },
+          })),
+        );
+        await this.tokenState.waitFor(result.lastGlobalPosition);
+        return {};
+      } catch (err) {
+        // Revocation is safe to re-decide: a concurrent revocation makes the next decision empty.
+        if (!isExpectedVersionConflict(err)) throw err;
+      }
+    }
+    return {};
+  }
+}

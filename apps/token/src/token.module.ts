@@ -1,0 +1,43 @@
+import { Module } from '@nestjs/common';
+import { ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
+import { type Config, loadConfig } from '#lib/config';
+import { clientCredentialsGrant, type GrantHandler, GrantRegistry } from '#lib/domain-token';
+import { CONFIG, EventStoreModule, natsConnectionOptions, RpcClient } from '#lib/service-runtime';
+import { IssueTokenHandler } from './issue-token/issue-token.handler.js';
+import { IssueTokenNatsController } from './issue-token/issue-token.nats.controller.js';
+import { KeyringService } from './signing-keys/keyring.service.js';
+import { GRANT_HANDLERS, GRANT_REGISTRY, SERVICE_RPC, SERVICES_PROXY } from './token.tokens.js';
+
+const config = loadConfig();
+
+@Module({
+  imports: [
+    EventStoreModule.forService('token'),
+    ClientsModule.register([
+      { name: SERVICES_PROXY, transport: Transport.NATS, options: natsConnectionOptions(config, 'token') },
+    ]),
+  ],
+  controllers: [IssueTokenNatsController],
+  providers: [
+    {
+      provide: GRANT_HANDLERS,
+      inject: [CONFIG],
+      useFactory: (c: Config): GrantHandler[] => [
+        clientCredentialsGrant({ accessTokenTtlSeconds: c.accessTokenTtlSeconds, issuer: c.issuer }),
+      ],
+    },
+    {
+      provide: GRANT_REGISTRY,
+      inject: [GRANT_HANDLERS],
+      useFactory: (h: GrantHandler[]) => new GrantRegistry(h),
+    },
+    {
+      provide: SERVICE_RPC,
+      inject: [SERVICES_PROXY, CONFIG],
+      useFactory: (proxy: ClientProxy, c: Config) => new RpcClient(proxy, c.rpcTimeoutMs),
+    },
+    KeyringService,
+    IssueTokenHandler,
+  ],
+})
+export class TokenModule {}

@@ -1,0 +1,5 @@
+export const GRANT_REGISTRY = Symbol('GRANT_REGISTRY');
+/** Every grant handler is provided under this token (multi-provider, STYLE.md habit 6). */
+export const GRANT_HANDLERS = Symbol('GRANT_HANDLERS');
+export const SERVICE_RPC = Symbol('SERVICE_RPC');
+export const SERVICES_PROXY = 'SERVICES_PROXY';

@@ -1,0 +1,50 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '!eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { disallowTypeAnnotations: false, fixStyle: 'inline-type-imports' },
+      ],
+      'no-console': 'off',
+    },
+  },
+  {
+    // Nest resolves constructor dependencies from emitted decorator metadata: a class imported
+    // with `import type` would be injected as Object.
+    files: ['apps/**/*.ts', 'libs/service-runtime/**/*.ts'],
+    rules: { '@typescript-eslint/consistent-type-imports': 'off' },
+  },
+  {
+    // Apps never import apps; libs never import apps (ARCHITECTURE.md).
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/apps/**'], message: 'libs never import apps' }] },
+      ],
+    },
+  },
+  {
+    files: ['libs/domain-*/**/*.ts', 'libs/oauth-*/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*', 'typeorm', 'pg', '**/apps/**'],
+              message: 'domain libs are plain TypeScript',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

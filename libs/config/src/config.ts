@@ -1,0 +1,194 @@
+/**
+ * Every setting of the system, read from the environment, typed, validated and documented here
+ * (STYLE.md habit 9). Each service asks for the slice it needs through the small `*Config` types.
+ * docs/configuration.md lists the same keys for operators.
+ */
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, key: string, fallback: string): string {
+  const v = env[key];
+  return v === undefined || v === '' ? fallback : v;
+}
+
+function int(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${key} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function required(env: Env, key: string, purpose: string): string {
+  const v = env[key];
+  if (v === undefined || v === '') {
+    throw new ConfigError(`${key} is not set: ${purpose}. \`npm start\` generates one in .data/secrets.env.`);
+  }
+  return v;
+}
+
+function key32(env: Env, key: string, purpose: string): Buffer {
+  const raw = required(env, key, purpose);
+  const buf = Buffer.from(raw, 'base64url');
+  if (buf.length !== 32) throw new ConfigError(`${key} must be 32 bytes, base64url-encoded (${purpose})`);
+  return buf;
+}
+
+export interface DatabaseConfig {
+  /** DATABASE_URL: Postgres holding the event store and the projections. Default postgres://postgres@127.0.0.1:5432/authz. */
+  databaseUrl: string;
+  /** DATABASE_POOL_SIZE: connections per process. Default 10. */
+  databasePoolSize: number;
+}
+
+export interface NatsConfig {
+  /** NATS_URL: comma-separated NATS servers (JetStream enabled). Default nats://127.0.0.1:4222. */
+  natsServers: string[];
+  /** NATS_USER / NATS_PASSWORD or NATS_TOKEN: NATS credentials, when the server requires them. */
+  natsUser: string | undefined;
+  natsPassword: string | undefined;
+  natsToken: string | undefined;
+  /**
+   * NATS_SUBJECT_PREFIX: first token of every subject, so that several installations (or a test
+   * run beside a dev system) can share one NATS. Default `authz`.
+   */
+  subjectPrefix: string;
+  /** EVENTS_STREAM: name of the JetStream stream that carries the event log. Default AUTHZ_EVENTS. */
+  eventsStream: string;
+  /** RPC_TIMEOUT_MS: how long the gateway waits for a service before answering 503. Default 5000. */
+  rpcTimeoutMs: number;
+}
+
+export interface IssuerConfig {
+  /**
+   * ISSUER: the issuer identifier (RFC 8414 §2): the public origin of the gateway, no query or
+   * fragment. Default http://127.0.0.1:8080 (use https in production; RFC 8414 §2 requires it).
+   */
+  issuer: string;
+}
+
+export interface GatewayConfig extends IssuerConfig {
+  /** HTTP_HOST / HTTP_PORT: where the gateway listens. Default 127.0.0.1:8080. */
+  httpHost: string;
+  httpPort: number;
+  /** ADMIN_TOKEN: bearer token for /admin/* (at least 32 characters). */
+  adminToken: string;
+  /** MAX_BODY_BYTES: largest request body accepted (checklist INP-02). Default 65536. */
+  maxBodyBytes: number;
+  /** MAX_PARAMETERS: most form or query parameters in one request (checklist INP-11). Default 100. */
+  maxParameters: number;
+  /** JWKS_MAX_AGE_SECONDS: Cache-Control max-age of the JWKS document. Default 300. */
+  jwksMaxAgeSeconds: number;
+}
+
+export interface SecretHashingConfig {
+  /**
+   * SECRET_PEPPER: 32 bytes, base64url. Client secrets and other bearer secrets are stored as
+   * HMAC-SHA-256(pepper, secret) (checklist STORE-01). Changing it invalidates every client secret.
+   */
+  secretPepper: Buffer;
+}
+
+export interface SigningKeyConfig extends IssuerConfig {
+  /**
+   * KEY_ENCRYPTION_KEY: 32 bytes, base64url. Private signing keys are stored in events encrypted
+   * with AES-256-GCM under this key.
+   */
+  keyEncryptionKey: Buffer;
+  /** SIGNING_ALG: ES256 (default), EdDSA or RS256. */
+  signingAlg: 'ES256' | 'EdDSA' | 'RS256';
+  /** ACCESS_TOKEN_TTL_SECONDS: default access-token lifetime (RFC 9068 `exp`). Default 600. */
+  accessTokenTtlSeconds: number;
+}
+
+export interface Config
+  extends DatabaseConfig, NatsConfig, GatewayConfig, SecretHashingConfig, SigningKeyConfig {
+  nodeEnv: string;
+  /** LOG_LEVEL: error, warn, log (default), debug. */
+  logLevel: 'error' | 'warn' | 'log' | 'debug';
+}
+
+function checkIssuer(issuer: string): string {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new ConfigError(`ISSUER must be an absolute URL, got "${issuer}"`);
+  }
+  // RFC 8414 §2: no query or fragment components.
+  // An empty `?` or `#` is still a query or fragment component, though URL reports it as ''.
+  if (url.search || url.hash || /[?#]/.test(issuer))
+    throw new ConfigError('ISSUER must not have a query or fragment');
+  return issuer.replace(/\/+$/, '');
+}
+
+const lazySecrets = new Set(['adminToken', 'secretPepper', 'keyEncryptionKey']);
+
+/**
+ * Reads the configuration. Secrets are validated only when first used, so a process that does not
+ * need one (the gateway needs no signing key) does not require it.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const alg = str(env, 'SIGNING_ALG', 'ES256');
+  if (alg !== 'ES256' && alg !== 'EdDSA' && alg !== 'RS256') {
+    throw new ConfigError(`SIGNING_ALG must be ES256, EdDSA or RS256, got "${alg}"`);
+  }
+  const logLevel = str(env, 'LOG_LEVEL', 'log');
+  if (!['error', 'warn', 'log', 'debug'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be error, warn, log or debug, got "${logLevel}"`);
+  }
+  const base = {
+    nodeEnv: str(env, 'NODE_ENV', 'development'),
+    logLevel: logLevel as Config['logLevel'],
+    databaseUrl: str(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/authz'),
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    natsServers: str(env, 'NATS_URL', 'nats://127.0.0.1:4222')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    natsUser: env.NATS_USER || undefined,
+    natsPassword: env.NATS_PASSWORD || undefined,
+    natsToken: env.NATS_TOKEN || undefined,
+    subjectPrefix: str(env, 'NATS_SUBJECT_PREFIX', 'authz'),
+    eventsStream: str(env, 'EVENTS_STREAM', 'AUTHZ_EVENTS'),
+    rpcTimeoutMs: int(env, 'RPC_TIMEOUT_MS', 5000, 100, 60000),
+    issuer: checkIssuer(str(env, 'ISSUER', 'http://127.0.0.1:8080')),
+    httpHost: str(env, 'HTTP_HOST', '127.0.0.1'),
+    httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 65536, 1024, 10 * 1024 * 1024),
+    maxParameters: int(env, 'MAX_PARAMETERS', 100, 10, 10000),
+    jwksMaxAgeSeconds: int(env, 'JWKS_MAX_AGE_SECONDS', 300, 0, 86400),
+    signingAlg: alg,
+    accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 600, 10, 86400),
+  };
+  if (!/^[A-Za-z0-9_-]+$/.test(base.subjectPrefix)) {
+    throw new ConfigError('NATS_SUBJECT_PREFIX may hold only letters, digits, _ and -');
+  }
+  const secrets: Record<string, () => unknown> = {
+    adminToken: () => {
+      const t = required(env, 'ADMIN_TOKEN', 'the bearer token of the admin API');
+      if (t.length < 32) throw new ConfigError('ADMIN_TOKEN must be at least 32 characters');
+      return t;
+    },
+    secretPepper: () => key32(env, 'SECRET_PEPPER', 'the HMAC key for stored client secrets'),
+    keyEncryptionKey: () => key32(env, 'KEY_ENCRYPTION_KEY', 'encrypts private signing keys at rest'),
+  };
+  const config = { ...base } as Record<string, unknown>;
+  for (const name of lazySecrets) {
+    let cached: unknown;
+    Object.defineProperty(config, name, {
+      enumerable: false,
+      get: () => (cached ??= secrets[name]!()),
+    });
+  }
+  return config as unknown as Config;
+}

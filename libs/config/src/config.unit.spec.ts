@@ -1,0 +1,229 @@
+import { ConfigError, loadConfig } from './config.js';
+
+const key32 = (fill: number) => Buffer.alloc(32, fill).toString('base64url');
+const ADMIN_TOKEN = 'a'.repeat(32);
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).name).toBe('ConfigError');
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError, but nothing was thrown');
+}
+
+describe('configuration defaults (docs/configuration.md)', () => {
+  const config = loadConfig({});
+
+  it('uses the documented defaults for an empty environment', () => {
+    expect({ ...config }).toEqual({
+      nodeEnv: 'development',
+      logLevel: 'log',
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/authz',
+      databasePoolSize: 10,
+      natsServers: ['nats://127.0.0.1:4222'],
+      natsUser: undefined,
+      natsPassword: undefined,
+      natsToken: undefined,
+      subjectPrefix: 'authz',
+      eventsStream: 'AUTHZ_EVENTS',
+      rpcTimeoutMs: 5000,
+      issuer: 'http://127.0.0.1:8080',
+      httpHost: '127.0.0.1',
+      httpPort: 8080,
+      maxBodyBytes: 65536,
+      maxParameters: 100,
+      jwksMaxAgeSeconds: 300,
+      signingAlg: 'ES256',
+      accessTokenTtlSeconds: 600,
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ HTTP_PORT: '', ISSUER: '', LOG_LEVEL: '', NATS_USER: '' })).toMatchObject({
+      httpPort: 8080,
+      issuer: 'http://127.0.0.1:8080',
+      logLevel: 'log',
+      natsUser: undefined,
+    });
+  });
+
+  it('does not read process.env when an environment is given', () => {
+    const saved = process.env.HTTP_PORT;
+    process.env.HTTP_PORT = '9999';
+    try {
+      expect(loadConfig({}).httpPort).toBe(8080);
+    } finally {
+      if (saved === undefined) delete process.env.HTTP_PORT;
+      else process.env.HTTP_PORT = saved;
+    }
+  });
+
+  it('reads the values it is given', () => {
+    const c = loadConfig({
+      HTTP_PORT: '0',
+      MAX_PARAMETERS: '10',
+      ACCESS_TOKEN_TTL_SECONDS: '86400',
+      SIGNING_ALG: 'EdDSA',
+      LOG_LEVEL: 'debug',
+      NATS_URL: 'nats://a:4222, nats://b:4222,',
+      NATS_SUBJECT_PREFIX: 'test_run-1',
+    });
+    expect(c).toMatchObject({
+      httpPort: 0,
+      maxParameters: 10,
+      accessTokenTtlSeconds: 86400,
+      signingAlg: 'EdDSA',
+      logLevel: 'debug',
+      natsServers: ['nats://a:4222', 'nats://b:4222'],
+      subjectPrefix: 'test_run-1',
+    });
+  });
+});
+
+describe('integer settings', () => {
+  it.each([
+    ['HTTP_PORT', 'abc'],
+    ['HTTP_PORT', '80.5'],
+    ['HTTP_PORT', '65536'],
+    ['HTTP_PORT', '-1'],
+    ['HTTP_PORT', '8080abc'],
+    ['HTTP_PORT', 'NaN'],
+    ['HTTP_PORT', 'Infinity'],
+    ['DATABASE_POOL_SIZE', '0'],
+    ['DATABASE_POOL_SIZE', '201'],
+    ['RPC_TIMEOUT_MS', '99'],
+    ['MAX_BODY_BYTES', '1023'],
+    ['MAX_PARAMETERS', '9'],
+    ['MAX_PARAMETERS', '10001'],
+    ['JWKS_MAX_AGE_SECONDS', '86401'],
+    ['ACCESS_TOKEN_TTL_SECONDS', '9'],
+    ['ACCESS_TOKEN_TTL_SECONDS', '86401'],
+  ])('%s=%p is a ConfigError naming the key', (key, value) => {
+    const err = configError(() => loadConfig({ [key]: value }));
+    expect(err.message).toContain(key);
+    expect(err.message).toContain(`"${value}"`);
+  });
+
+  it.each([
+    ['DATABASE_POOL_SIZE', '1', 'databasePoolSize', 1],
+    ['DATABASE_POOL_SIZE', '200', 'databasePoolSize', 200],
+    ['HTTP_PORT', '65535', 'httpPort', 65535],
+    ['MAX_BODY_BYTES', '1024', 'maxBodyBytes', 1024],
+    ['JWKS_MAX_AGE_SECONDS', '0', 'jwksMaxAgeSeconds', 0],
+  ])('%s=%p is accepted at the bound', (key, value, field, expected) => {
+    expect((loadConfig({ [key]: value }) as unknown as Record<string, unknown>)[field]).toBe(expected);
+  });
+});
+
+describe('enumerated settings', () => {
+  it.each(['HS256', 'none', 'es256', 'PS256'])('SIGNING_ALG=%p is a ConfigError', (alg) => {
+    expect(configError(() => loadConfig({ SIGNING_ALG: alg })).message).toContain('SIGNING_ALG');
+  });
+
+  it.each(['info', 'verbose', 'LOG'])('LOG_LEVEL=%p is a ConfigError', (level) => {
+    expect(configError(() => loadConfig({ LOG_LEVEL: level })).message).toContain('LOG_LEVEL');
+  });
+
+  it.each(['authz.events', 'a b', 'a*', 'a>', '...'])(
+    'NATS_SUBJECT_PREFIX=%p (a subject wildcard or separator) is a ConfigError',
+    (prefix) => {
+      configError(() => loadConfig({ NATS_SUBJECT_PREFIX: prefix }));
+    },
+  );
+});
+
+describe('issuer identifier (RFC 8414 §2; checklist META-02)', () => {
+  it.each([
+    ['https://as.test', 'https://as.test'],
+    ['https://as.test/', 'https://as.test'],
+    ['https://as.test/tenant-a/', 'https://as.test/tenant-a'],
+    ['https://as.test:8443', 'https://as.test:8443'],
+  ])('ISSUER=%p is used as %p', (raw, expected) => {
+    expect(loadConfig({ ISSUER: raw }).issuer).toBe(expected);
+  });
+
+  it.each([
+    ['a query', 'https://as.test/?tenant=a'],
+    ['an empty query', 'https://as.test/?'],
+    ['a fragment', 'https://as.test/#x'],
+    ['an empty fragment', 'https://as.test#'],
+  ])('refuses an issuer with %s', (_name, issuer) => {
+    expect(configError(() => loadConfig({ ISSUER: issuer })).message).toBe(
+      'ISSUER must not have a query or fragment',
+    );
+  });
+
+  it.each(['as.test', '/relative', 'not a url'])('refuses a relative or malformed issuer %p', (issuer) => {
+    expect(configError(() => loadConfig({ ISSUER: issuer })).message).toContain(
+      'ISSUER must be an absolute URL',
+    );
+  });
+});
+
+describe('secrets are validated when first read', () => {
+  it('a process that needs no secret starts without any', () => {
+    expect(() => loadConfig({})).not.toThrow();
+  });
+
+  it('a missing ADMIN_TOKEN throws only when read', () => {
+    const config = loadConfig({});
+    const err = configError(() => config.adminToken);
+    expect(err.message).toContain('ADMIN_TOKEN is not set');
+  });
+
+  it('ADMIN_TOKEN must have at least 32 characters', () => {
+    expect(configError(() => loadConfig({ ADMIN_TOKEN: 'a'.repeat(31) }).adminToken).message).toContain(
+      'at least 32',
+    );
+    expect(loadConfig({ ADMIN_TOKEN }).adminToken).toBe(ADMIN_TOKEN);
+  });
+
+  it('reads a 32-byte SECRET_PEPPER and KEY_ENCRYPTION_KEY', () => {
+    const config = loadConfig({ SECRET_PEPPER: key32(1), KEY_ENCRYPTION_KEY: key32(2) });
+    expect(config.secretPepper).toEqual(Buffer.alloc(32, 1));
+    expect(config.keyEncryptionKey).toEqual(Buffer.alloc(32, 2));
+  });
+
+  it.each([
+    ['16 bytes', Buffer.alloc(16, 1).toString('base64url')],
+    ['33 bytes', Buffer.alloc(33, 1).toString('base64url')],
+    ['not base64url', '!'.repeat(43)],
+  ])('a SECRET_PEPPER of %s throws when read, not at load', (_name, value) => {
+    const config = loadConfig({ SECRET_PEPPER: value });
+    expect(configError(() => config.secretPepper).message).toContain('SECRET_PEPPER must be 32 bytes');
+  });
+
+  it('a missing KEY_ENCRYPTION_KEY throws only when read', () => {
+    const config = loadConfig({ SECRET_PEPPER: key32(1) });
+    expect(config.secretPepper).toHaveLength(32);
+    expect(configError(() => config.keyEncryptionKey).message).toContain('KEY_ENCRYPTION_KEY is not set');
+  });
+
+  it('keeps failing on every read until fixed, rather than caching a failure as a value', () => {
+    const config = loadConfig({});
+    configError(() => config.secretPepper);
+    configError(() => config.secretPepper);
+  });
+
+  it('returns the same value on every read', () => {
+    const config = loadConfig({ SECRET_PEPPER: key32(3) });
+    expect(config.secretPepper).toBe(config.secretPepper);
+  });
+
+  it('never serialises a secret (logging the config is safe)', () => {
+    const config = loadConfig({ ADMIN_TOKEN, SECRET_PEPPER: key32(4), KEY_ENCRYPTION_KEY: key32(5) });
+    // Read them first: a cached value must not become visible either.
+    void config.adminToken;
+    void config.secretPepper;
+    void config.keyEncryptionKey;
+    const text = JSON.stringify(config);
+    expect(text).not.toContain(ADMIN_TOKEN);
+    expect(text).not.toContain('adminToken');
+    expect(text).not.toContain('secretPepper');
+    expect(text).not.toContain('keyEncryptionKey');
+    expect(Object.keys(config)).not.toContain('adminToken');
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * NATS request/reply subjects between the gateway, the CLI and the services. Every subject starts
+ * with the installation's prefix (NATS_SUBJECT_PREFIX) so that several installations can share
+ * one NATS. Patterns are read from the environment when the module loads, since Nest decorators
+ * need them at class-definition time.
+ */
+export function subjectsFor(prefix: string) {
+  return {
+    client: {
+      register: `${prefix}.client.register`,
+      authenticate: `${prefix}.client.authenticate`,
+      rotateSecret: `${prefix}.client.rotate-secret`,
+      get: `${prefix}.client.get`,
+      health: `${prefix}.client.health`,
+    },
+    consent: {
+      health: `${prefix}.consent.health`,
+    },
+    token: {
+      grant: `${prefix}.token.grant`,
+      jwks: `${prefix}.token.jwks`,
+      health: `${prefix}.token.health`,
+    },
+    introspection: {
+      introspect: `${prefix}.introspection.introspect`,
+      revoke: `${prefix}.introspection.revoke`,
+      tokenHistory: `${prefix}.introspection.token-history`,
+      health: `${prefix}.introspection.health`,
+    },
+  } as const;
+}
+
+export type Subjects = ReturnType<typeof subjectsFor>;
+
+export const Subjects: Subjects = subjectsFor(process.env.NATS_SUBJECT_PREFIX || 'authz');
+
+/** Queue group per service: replicas of one service share the requests. */
+export const QueueGroups = {
+  clientRegistry: 'client-registry',
+  consent: 'consent',
+  token: 'token',
+  introspection: 'introspection',
+} as const;

@@ -1,0 +1,39 @@
+import { unauthorizedClient } from '#lib/oauth-errors';
+import { resolveRequestedScope } from '#lib/oauth-protocol';
+import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
+
+/**
+ * client_credentials (RFC 6749 §4.4)
+ * - §4.4.2: the client MUST authenticate; only confidential clients (enforced at registration).
+ * - §4.4.3: no refresh token SHOULD be issued.
+ * - Checklist CC-03 / decision 9: a client not registered for the grant gets unauthorized_client.
+ * - Checklist decision 6: omitted scope → the client's default scope; unknown → invalid_scope.
+ */
+export function clientCredentialsGrant(config: GrantConfig): GrantHandler {
+  return {
+    grantType: 'client_credentials',
+    parameters: ['scope'],
+    handle({ client, parameters, now, jti, kid }: GrantContext): GrantDecision {
+      // §4.4: confidential clients only, also for a public client whose metadata lists the grant.
+      if (client.tokenEndpointAuthMethod === 'none' || !client.grantTypes.includes('client_credentials')) {
+        throw unauthorizedClient('the client is not allowed to use the client_credentials grant');
+      }
+      const scope = resolveRequestedScope(parameters.scope, client);
+      return {
+        issue: {
+          type: 'IssueAccessToken',
+          jti,
+          clientId: client.clientId,
+          // RFC 9068 §2.2: sub is the client when no resource owner is involved.
+          sub: client.clientId,
+          aud: client.audience.length > 0 ? client.audience : [config.issuer],
+          scope,
+          grantType: 'client_credentials',
+          now,
+          ttlSeconds: client.accessTokenTtlSeconds ?? config.accessTokenTtlSeconds,
+          kid,
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,6 @@
+export * from './access-token.js';
+export * from './token-state.projection.js';
+export * from './grants/grant-handler.js';
+export * from './grants/client-credentials.grant.js';
+export * from './grants/grant-registry.js';
+export * from './introspection.js';

@@ -1,0 +1,52 @@
+import type { ClientView, IntrospectResponse } from '#lib/contracts';
+import { invalidClient, invalidRequest } from '#lib/oauth-errors';
+import type { TokenStateRow } from './token-state.projection.js';
+
+/**
+ * RFC 7662 §2.2 and checklist decision 11.
+ * - Only confidential clients introspect (public callers: 401 invalid_client).
+ * - A caller sees tokens issued to it and access tokens whose audience names it; anything else,
+ *   and anything unknown, expired or revoked, is exactly {"active": false}.
+ */
+export function requireConfidentialCaller(caller: ClientView): void {
+  if (caller.tokenEndpointAuthMethod === 'none') {
+    throw invalidClient('introspection requires a confidential client');
+  }
+}
+
+export function introspectionResponse(
+  row: TokenStateRow | null,
+  caller: ClientView,
+  nowSeconds: number,
+  issuer: string,
+): IntrospectResponse {
+  if (row === null || row.status !== 'active' || row.exp <= nowSeconds) return { active: false };
+  const visible = row.clientId === caller.clientId || row.aud.includes(caller.clientId);
+  if (!visible) return { active: false };
+  return {
+    active: true,
+    scope: row.scope.length > 0 ? row.scope.join(' ') : undefined,
+    client_id: row.clientId,
+    token_type: 'Bearer',
+    exp: row.exp,
+    iat: row.iat,
+    nbf: row.iat,
+    sub: row.sub,
+    aud: row.aud.length === 1 ? row.aud[0]! : row.aud,
+    iss: issuer,
+    jti: row.jti,
+  };
+}
+
+/**
+ * RFC 7009 §2.1: the server verifies that the token was issued to the client making the request.
+ * Checklist decision 10 / REV-07 / REV-08: another confidential client's token is refused with
+ * invalid_request; a public caller is silently ignored (200, nothing revoked).
+ */
+export type RevocationCheck = 'revoke' | 'ignore';
+
+export function checkRevocationAllowed(tokenClientId: string, caller: ClientView): RevocationCheck {
+  if (tokenClientId === caller.clientId) return 'revoke';
+  if (caller.tokenEndpointAuthMethod === 'none') return 'ignore';
+  throw invalidRequest('the token was not issued to this client');
+}

@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { type DataSource } from 'typeorm';
+import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
+import { createEventStoreDataSource, runEventStoreMigrations } from './data-source.js';
+import { ExpectedVersionConflict, type RecordedEvent } from './event-store.js';
+import { PgEventStore } from './pg-event-store.js';
+import { describeEventStoreContract } from './testing/index.js';
+
+let db: TestDatabase;
+let dataSource: DataSource;
+
+beforeAll(async () => {
+  db = await createTestDatabase('event_store');
+  await runMigrations(db.url);
+  dataSource = createEventStoreDataSource(db.url, { poolSize: 8, applicationName: 'event-store-int' });
+  await dataSource.initialize();
+});
+
+afterAll(async () => {
+  if (dataSource?.isInitialized) await dataSource.destroy();
+  await db?.drop();
+});
+
+describeEventStoreContract('PgEventStore', () => new PgEventStore(dataSource));
+
+describe('PgEventStore on Postgres', () => {
+  const stream = (category = 'pg') => `${category}-${randomUUID()}`;
+  const ev = (type: string, data: unknown = {}) => ({ type, data });
+
+  it('applies its migrations once, recorded in schema_migrations', async () => {
+    expect(await runEventStoreMigrations(dataSource)).toEqual([]);
+    const rows: { name: string }[] = await dataSource.query('SELECT name FROM schema_migrations');
+    expect(rows.map((r) => r.name)).toEqual(['Events1795625234752']);
+  });
+
+  it('lets exactly one of two processes appending at the same expected version win, every time', async () => {
+    const other = createEventStoreDataSource(db.url, { poolSize: 2 });
+    await other.initialize();
+    try {
+      const left = new PgEventStore(dataSource);
+      const right = new PgEventStore(other);
+      for (let round = 0; round < 20; round++) {
+        const id = stream('race');
+        await left.appendToStream(id, 0, [ev('Opened')]);
+        const outcomes = await Promise.allSettled([
+          left.appendToStream(id, 1, [ev('Left')]),
+          right.appendToStream(id, 1, [ev('Right')]),
+        ]);
+        const won = outcomes.filter((o) => o.status === 'fulfilled');
+        const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(1);
+        expect(lost[0]!.reason).toBeInstanceOf(ExpectedVersionConflict);
+        expect(lost[0]!.reason).toMatchObject({ streamId: id, expectedVersion: 1, actualVersion: 2 });
+        expect((await left.readStream(id)).map((e) => e.streamVersion)).toEqual([1, 2]);
+      }
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it('group commit: writes 200 concurrent appends in fewer transactions, all readable', async () => {
+    const store = new PgEventStore(dataSource);
+    const ids = Array.from({ length: 200 }, () => stream('group'));
+    const results = await Promise.all(ids.map((id, i) => store.appendToStream(id, 0, [ev('Opened', { i })])));
+
+    const stats = store.stats();
+    expect(stats.appendsCommitted).toBe(200);
+    expect(stats.batchesCommitted).toBeLessThan(200);
+    expect(stats.averageBatchAppends).toBeGreaterThan(1);
+    expect(new Set(results.map((r) => r.lastGlobalPosition)).size).toBe(200);
+    for (const [i, id] of ids.entries()) {
+      const read = await store.readStream(id);
+      expect(read.map((e) => [e.streamVersion, e.data])).toEqual([[1, { i }]]);
+      expect(read[0]!.globalPosition).toBe(results[i]!.lastGlobalPosition);
+    }
+  });
+
+  it('group commit: keeps batches at maxBatchSize', async () => {
+    const store = new PgEventStore(dataSource, { maxBatchSize: 10 });
+    await Promise.all(Array.from({ length: 25 }, () => store.appendToStream(stream('small'), 0, [ev('A')])));
+    expect(store.stats().batchesCommitted).toBeGreaterThanOrEqual(3);
+    expect(store.stats().appendsCommitted).toBe(25);
+  });
+
+  it('group commit: one conflicting append fails alone, the rest of its batch commits', async () => {
+    const store = new PgEventStore(dataSource);
+    const taken = stream('taken');
+    await store.appendToStream(taken, 0, [ev('First')]);
+    const before = store.stats().batchesCommitted;
+    const ids = Array.from({ length: 30 }, () => stream('batch'));
+    const outcomes = await Promise.allSettled([
+      ...ids.slice(0, 15).map((id) => store.appendToStream(id, 0, [ev('A')])),
+      store.appendToStream(taken, 0, [ev('Second')]),
+      ...ids.slice(15).map((id) => store.appendToStream(id, 0, [ev('A')])),
+    ]);
+    expect(store.stats().batchesCommitted - before).toBe(1);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(30);
+    expect(outcomes[15]).toMatchObject({ status: 'rejected', reason: { name: 'ExpectedVersionConflict' } });
+    for (const id of ids) expect(await store.readStream(id)).toHaveLength(1);
+    expect((await store.readStream(taken)).map((e) => e.type)).toEqual(['First']);
+  });
+
+  it('unique (stream_id, stream_version) decides even against a writer that skips the lock', async () => {
+    const store = new PgEventStore(dataSource);
+    const contested = stream('contested');
+    const others = Array.from({ length: 5 }, () => stream('bystander'));
+    const intruder = new pg.Client({ connectionString: db.url });
+    await intruder.connect();
+    try {
+      await intruder.query('BEGIN');
+      await intruder.query(
+        `INSERT INTO events (event_id, stream_id, stream_version, type, data) VALUES ($1, $2, 1, 'Intruder', '{}')`,
+        [randomUUID(), contested],
+      );
+      const appends = Promise.allSettled([
+        store.appendToStream(contested, 0, [ev('Mine')]),
+        ...others.map((id) => store.appendToStream(id, 0, [ev('A')])),
+      ]);
+      // The store's insert now waits on the intruder's uncommitted row in the unique index.
+      await waitUntil(async () => {
+        const { rows } = await intruder.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+        );
+        return rows[0].n > 0;
+      });
+      await intruder.query('COMMIT');
+      const outcomes = await appends;
+
+      expect(outcomes[0]).toMatchObject({
+        status: 'rejected',
+        reason: { name: 'ExpectedVersionConflict', streamId: contested, actualVersion: 1 },
+      });
+      expect(outcomes.slice(1).every((o) => o.status === 'fulfilled')).toBe(true);
+      expect(store.stats().fallbackBatches).toBe(1);
+      expect((await store.readStream(contested)).map((e) => e.type)).toEqual(['Intruder']);
+      for (const id of others) expect(await store.readStream(id)).toHaveLength(1);
+    } finally {
+      await intruder.end();
+    }
+  });
+
+  it('a reader following readAll never misses an event committed behind it', async () => {
+    const other = createEventStoreDataSource(db.url, { poolSize: 4 });
+    await other.initialize();
+    try {
+      const stores = [new PgEventStore(dataSource), new PgEventStore(other)];
+      const start = await stores[0]!.headPosition();
+      const seen: RecordedEvent[] = [];
+      let writing = true;
+      const reader = (async () => {
+        let after = start;
+        while (writing || (await stores[0]!.readAll(after, 1)).length > 0) {
+          const page = await stores[0]!.readAll(after, 50);
+          seen.push(...page);
+          if (page.length > 0) after = page[page.length - 1]!.globalPosition;
+        }
+      })();
+      await Promise.all(
+        stores.map(async (store, s) => {
+          for (let wave = 0; wave < 10; wave++) {
+            await Promise.all(
+              Array.from({ length: 20 }, (_, i) =>
+                store.appendToStream(stream(`w${s}`), 0, [ev('A', { wave, i })]),
+              ),
+            );
+          }
+        }),
+      );
+      writing = false;
+      await reader;
+      const all = await stores[0]!.readAll(start, 10_000);
+      expect(all).toHaveLength(400);
+      expect(seen.map((e) => e.globalPosition)).toEqual(all.map((e) => e.globalPosition));
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE on events', async () => {
+    const store = new PgEventStore(dataSource);
+    const id = stream('immutable');
+    await store.appendToStream(id, 0, [ev('A', { n: 1 })]);
+    await expect(
+      dataSource.query(`UPDATE events SET data = '{"n":2}' WHERE stream_id = $1`, [id]),
+    ).rejects.toThrow(/append-only/);
+    await expect(dataSource.query(`DELETE FROM events WHERE stream_id = $1`, [id])).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(dataSource.query(`TRUNCATE events`)).rejects.toThrow(/append-only/);
+    expect((await store.readStream(id))[0]!.data).toEqual({ n: 1 });
+  });
+
+  it('settles every append queued before drain()', async () => {
+    const store = new PgEventStore(dataSource);
+    const pending = Array.from({ length: 10 }, () => store.appendToStream(stream('drain'), 0, [ev('A')]));
+    await store.drain();
+    expect(store.stats().appendsCommitted).toBe(10);
+    await Promise.all(pending);
+  });
+});
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The event store port (STYLE.md habit 8). Contracts every implementation keeps, checked by
+ * `describeEventStoreContract` against the in-memory and the Postgres store:
+ * - a stream's versions are 1, 2, 3, … with no gap; `expectedVersion` is the version the caller
+ *   last saw (0: the stream must not exist yet);
+ * - an append whose expected version is not the stream's current version fails with
+ *   ExpectedVersionConflict and writes nothing; of two racing appends at the same expected version
+ *   exactly one wins, decided by the store's unique (stream_id, stream_version), not by a read;
+ * - global positions grow in commit order: a reader of `readAll(after)` never sees position p and
+ *   later a smaller one;
+ * - events are never updated or deleted.
+ */
+
+export interface EventMetadata {
+  /** The request or flow this event belongs to. */
+  correlationId?: string;
+  /** The event or command id that caused this event. */
+  causationId?: string;
+  /** Who did it: `client:<id>`, `user:<sub>`, `admin`, `system:<service>`. */
+  actor?: string;
+}
+
+export interface NewEvent<Type extends string = string, Data = unknown> {
+  type: Type;
+  data: Data;
+  metadata?: EventMetadata;
+  /** message_schema_version (STYLE.md habit 2); 1 unless the event type's schema changed. */
+  schemaVersion?: number;
+}
+
+export interface RecordedEvent<Type extends string = string, Data = unknown> {
+  /** uuid; the JetStream message id (Nats-Msg-Id) when relayed. */
+  eventId: string;
+  globalPosition: number;
+  streamId: string;
+  streamVersion: number;
+  type: Type;
+  schemaVersion: number;
+  data: Data;
+  metadata: EventMetadata;
+  recordedAt: Date;
+}
+
+/** A number: the stream must be exactly at that version (0 = must not exist). */
+export type ExpectedVersion = number | 'any';
+
+export interface AppendRequest {
+  streamId: string;
+  expectedVersion: ExpectedVersion;
+  events: NewEvent[];
+}
+
+export interface AppendResult {
+  streamId: string;
+  /** The stream's version after the append: pass it as expectedVersion next time. */
+  nextExpectedVersion: number;
+  /** Global position of the last event written. */
+  lastGlobalPosition: number;
+  events: RecordedEvent[];
+}
+
+export interface ReadStreamOptions {
+  /** Only events with streamVersion >= fromVersion (default 1). */
+  fromVersion?: number;
+  /** Only events recorded at or before this instant ("as of" queries). */
+  upTo?: Date;
+}
+
+export interface EventStore {
+  /**
+   * Appends to one stream. Implementations may group concurrent calls into one database
+   * transaction (group commit); each call still succeeds or fails on its own.
+   */
+  appendToStream(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    events: NewEvent[],
+  ): Promise<AppendResult>;
+  /** Appends to several streams atomically: all requests are written, or none (first conflict throws). */
+  appendMany(requests: AppendRequest[]): Promise<AppendResult[]>;
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /** Events with globalPosition > after, in global order, at most `limit`. */
+  readAll(after: number, limit: number): Promise<RecordedEvent[]>;
+  /** Highest committed global position (0 when empty). */
+  headPosition(): Promise<number>;
+}
+
+export class ExpectedVersionConflict extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: ExpectedVersion,
+    readonly actualVersion?: number,
+  ) {
+    super(
+      `stream ${streamId}: expected version ${String(expectedVersion)}, found ${actualVersion ?? 'another'}`,
+    );
+    this.name = 'ExpectedVersionConflict';
+  }
+}
+
+export function isExpectedVersionConflict(err: unknown): err is ExpectedVersionConflict {
+  return err instanceof Error && err.name === 'ExpectedVersionConflict';
+}
+
+/** Builds state from a stream with a pure evolve (STYLE.md habit 1). */
+export async function aggregateStream<State>(
+  store: EventStore,
+  streamId: string,
+  evolve: (state: State, event: RecordedEvent) => State,
+  initial: () => State,
+  options?: ReadStreamOptions,
+): Promise<{ state: State; version: number }> {
+  const events = await store.readStream(streamId, options);
+  let state = initial();
+  for (const e of events) state = evolve(state, e);
+  return { state, version: events.length === 0 ? 0 : events[events.length - 1]!.streamVersion };
+}
+
+/**
+ * An append the store cannot hold as given: an empty event list, a missing stream id or type, data
+ * that is not JSON, or text Postgres jsonb refuses (U+0000, lone UTF-16 surrogates). Raised before
+ * anything is written, by every implementation alike.
+ */
+export class InvalidEventData extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly reason: string,
+  ) {
+    super(`stream ${streamId}: ${reason}`);
+    this.name = 'InvalidEventData';
+  }
+}
+
+export function isInvalidEventData(err: unknown): err is InvalidEventData {
+  return err instanceof Error && err.name === 'InvalidEventData';
+}

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ExpectedVersionConflict,
+  type AppendRequest,
+  type AppendResult,
+  type EventStore,
+  type ExpectedVersion,
+  type NewEvent,
+  type ReadStreamOptions,
+  type RecordedEvent,
+} from './event-store.js';
+import { prepareAppend, type PreparedAppend } from './prepare-append.js';
+
+/**
+ * The EventStore contract held in one process's memory, for unit tests and deciders' given/when/then.
+ * Data and metadata go through JSON on the way in, so what comes back is what Postgres jsonb would
+ * give back.
+ */
+export class InMemoryEventStore implements EventStore {
+  private readonly log: RecordedEvent[] = [];
+  private readonly streams = new Map<string, RecordedEvent[]>();
+  private lastRecordedAt = 0;
+
+  async appendToStream(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    events: NewEvent[],
+  ): Promise<AppendResult> {
+    const append = prepareAppend(streamId, expectedVersion, events);
+    this.check([append]);
+    return this.write(append, this.now());
+  }
+
+  async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
+    const appends = requests.map((r) => prepareAppend(r.streamId, r.expectedVersion, r.events));
+    this.check(appends);
+    const now = this.now();
+    return appends.map((a) => this.write(a, now));
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const fromVersion = options.fromVersion ?? 1;
+    const upTo = options.upTo?.getTime();
+    return (this.streams.get(streamId) ?? [])
+      .filter((e) => e.streamVersion >= fromVersion && (upTo === undefined || e.recordedAt.getTime() <= upTo))
+      .map(copy);
+  }
+
+  async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
+    const out: RecordedEvent[] = [];
+    for (const e of this.log) {
+      if (out.length >= limit) break;
+      if (e.globalPosition > after) out.push(copy(e));
+    }
+    return out;
+  }
+
+  async headPosition(): Promise<number> {
+    return this.log.length;
+  }
+
+  /** All or nothing: later appends in the list see the versions the earlier ones would write. */
+  private check(appends: PreparedAppend[]): void {
+    const versions = new Map<string, number>();
+    for (const a of appends) {
+      const current = versions.get(a.streamId) ?? this.streams.get(a.streamId)?.length ?? 0;
+      if (a.expectedVersion !== 'any' && a.expectedVersion !== current) {
+        throw new ExpectedVersionConflict(a.streamId, a.expectedVersion, current);
+      }
+      versions.set(a.streamId, current + a.events.length);
+    }
+  }
+
+  private write(append: PreparedAppend, recordedAt: Date): AppendResult {
+    const stream = this.streams.get(append.streamId) ?? [];
+    this.streams.set(append.streamId, stream);
+    const written = append.events.map((e): RecordedEvent => {
+      const recorded: RecordedEvent = {
+        eventId: randomUUID(),
+        globalPosition: this.log.length + 1,
+        streamId: append.streamId,
+        streamVersion: stream.length + 1,
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        data: e.data,
+        metadata: e.metadata,
+        recordedAt,
+      };
+      this.log.push(recorded);
+      stream.push(recorded);
+      return recorded;
+    });
+    return {
+      streamId: append.streamId,
+      nextExpectedVersion: stream.length,
+      lastGlobalPosition: written[written.length - 1]!.globalPosition,
+      events: written.map(copy),
+    };
+  }
+
+  /** recorded_at never goes backwards along global positions, as in PgEventStore. */
+  private now(): Date {
+    this.lastRecordedAt = Math.max(this.lastRecordedAt, Date.now());
+    return new Date(this.lastRecordedAt);
+  }
+}
+
+function copy(e: RecordedEvent): RecordedEvent {
+  return {
+    ...e,
+    data: structuredClone(e.data),
+    metadata: structuredClone(e.metadata),
+    recordedAt: new Date(e.recordedAt),
+  };
+}

@@ -1,0 +1,33 @@
+export * from './event-store.js';
+export * from './projection.js';
+export { InMemoryEventStore } from './in-memory-event-store.js';
+export {
+  PgEventStore,
+  APPEND_LOCK_KEY,
+  type PgEventStoreOptions,
+  type GroupCommitStats,
+} from './pg-event-store.js';
+export {
+  createEventStoreDataSource,
+  eventStoreDataSourceOptions,
+  runEventStoreMigrations,
+  eventStoreMigrations,
+  type EventStoreDataSourceOptions,
+} from './data-source.js';
+export {
+  ProjectionRunner,
+  ProjectionRows,
+  type ProjectionRunnerOptions,
+  type ProjectionRow,
+} from './projection-runner.js';
+export {
+  JetStreamRelay,
+  categoryOf,
+  eventSubject,
+  encodeRelayedEvent,
+  decodeRelayedEvent,
+  EVENT_POSITION_HEADER,
+  type JetStreamRelayOptions,
+  type RelayStats,
+} from './jetstream-relay.js';
+export { type RunnerLogger } from './loop.js';

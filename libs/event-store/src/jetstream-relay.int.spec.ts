@@ -1,0 +1,340 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type DataSource } from 'typeorm';
+import {
+  createTestDatabase,
+  natsServers,
+  runMigrations,
+  startPrivateNatsServer,
+  uniqueName,
+  type TestDatabase,
+} from '#lib/testing';
+import { createEventStoreDataSource } from './data-source.js';
+import { type RecordedEvent } from './event-store.js';
+import {
+  decodeRelayedEvent,
+  eventSubject,
+  EVENT_POSITION_HEADER,
+  JetStreamRelay,
+} from './jetstream-relay.js';
+import { PgEventStore } from './pg-event-store.js';
+
+const childScript = fileURLToPath(new URL('./testing/relay-child.mjs', import.meta.url));
+const builtLibrary = fileURLToPath(new URL('../../../dist/libs/event-store/src/index.js', import.meta.url));
+
+let db: TestDatabase;
+let dataSource: DataSource;
+let store: PgEventStore;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+const streams: string[] = [];
+
+/**
+ * The child process runs dist/ (`npm test` builds first). Missing: fail. Older than a source file:
+ * warn only, since an incremental tsc leaves dist alone when a file is touched but not changed.
+ */
+function checkBuild(): void {
+  if (!existsSync(builtLibrary)) {
+    throw new Error(
+      `${builtLibrary} is missing: the relay child process runs the built library, run \`npm run build\``,
+    );
+  }
+  const sourceDir = dirname(fileURLToPath(import.meta.url));
+  const builtDir = dirname(builtLibrary);
+  const newer = readdirSync(sourceDir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))
+    .filter((f) => {
+      const built = join(builtDir, f.replace(/\.ts$/, '.js'));
+      return !existsSync(built) || statSync(built).mtimeMs < statSync(join(sourceDir, f)).mtimeMs;
+    });
+  if (newer.length > 0) {
+    console.warn(`dist/ may be stale (${newer.join(', ')} changed since the build): run \`npm run build\``);
+  }
+}
+
+beforeAll(async () => {
+  checkBuild();
+  db = await createTestDatabase('relay');
+  await runMigrations(db.url);
+  dataSource = createEventStoreDataSource(db.url, { poolSize: 6 });
+  await dataSource.initialize();
+  store = new PgEventStore(dataSource);
+  nc = await connect({ servers: natsServers() });
+  jsm = await jetstreamManager(nc);
+}, 30_000);
+
+afterAll(async () => {
+  for (const name of streams) await jsm?.streams.delete(name).catch(() => undefined);
+  await nc?.close();
+  if (dataSource?.isInitialized) await dataSource.destroy();
+  await db?.drop();
+}, 30_000);
+
+/** A fresh JetStream stream name and subject prefix, deleted in afterAll. */
+function target() {
+  const streamName = uniqueName('relay_test').toUpperCase();
+  streams.push(streamName);
+  return { streamName, subjectPrefix: `t${randomUUID().replaceAll('-', '')}` };
+}
+
+/** Appends `n` events over streams of three categories; resolves to the events in global order. */
+async function appendEvents(n: number): Promise<RecordedEvent[]> {
+  const head = await store.headPosition();
+  const categories = ['client', 'grant', 'key'];
+  const ids = Array.from({ length: 10 }, (_, i) => `${categories[i % 3]}-${randomUUID()}`);
+  const versions = new Map<string, number>();
+  for (let done = 0; done < n;) {
+    const round = ids.slice(0, Math.min(ids.length, n - done));
+    await Promise.all(
+      round.map(async (id, i) => {
+        const r = await store.appendToStream(id, versions.get(id) ?? 0, [
+          { type: i % 2 ? 'ThingHappened' : 'OtherThingHappened', data: { done: done + i } },
+        ]);
+        versions.set(id, r.nextExpectedVersion);
+      }),
+    );
+    done += round.length;
+  }
+  return store.readAll(head, 100_000);
+}
+
+async function messageCount(streamName: string): Promise<number> {
+  return (await jsm.streams.info(streamName)).state.messages;
+}
+
+interface Relayed {
+  subject: string;
+  msgId: string | undefined;
+  position: number;
+  event: RecordedEvent;
+}
+
+async function relayedMessages(streamName: string): Promise<Relayed[]> {
+  const info = await jsm.streams.info(streamName);
+  const out: Relayed[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(streamName, { seq });
+    if (!m) continue;
+    out.push({
+      subject: m.subject,
+      msgId: m.header.get('Nats-Msg-Id'),
+      position: Number(m.header.get(EVENT_POSITION_HEADER)),
+      event: decodeRelayedEvent(m.data),
+    });
+  }
+  return out;
+}
+
+function expectExactlyRelayed(relayed: Relayed[], events: RecordedEvent[], subjectPrefix: string) {
+  expect(relayed).toHaveLength(events.length);
+  expect(new Set(relayed.map((r) => r.msgId)).size).toBe(events.length);
+  expect(relayed.map((r) => r.msgId)).toEqual(events.map((e) => e.eventId));
+  expect(relayed.map((r) => r.position)).toEqual(events.map((e) => e.globalPosition));
+  expect(relayed.map((r) => r.event)).toEqual(events);
+  expect(relayed.map((r) => r.subject)).toEqual(events.map((e) => eventSubject(subjectPrefix, e)));
+}
+
+function runChild(env: Record<string, string>) {
+  const child = spawn(process.execPath, [childScript], {
+    env: { ...process.env, NATS_URL: natsServers(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += String(chunk)));
+  child.stderr.on('data', (chunk) => (output += String(chunk)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+async function waitUntil(
+  condition: () => Promise<boolean>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await condition()) return;
+    } catch {
+      // Connections killed on purpose come back on the next try.
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not met in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('JetStreamRelay (events table as outbox, ARCHITECTURE.md)', () => {
+  const { streamName, subjectPrefix } = target();
+  let events: RecordedEvent[];
+
+  it('relays 300 events exactly once, in global order, across a SIGKILL mid-stream', async () => {
+    events = await appendEvents(300);
+    const env = { DATABASE_URL: db.url, STREAM_NAME: streamName, SUBJECT_PREFIX: subjectPrefix };
+
+    const first = runChild({ ...env, BATCH_SIZE: '7', READ_DELAY_MS: '25' });
+    await waitUntil(
+      async () => (await messageCount(streamName)) > 50,
+      20_000,
+      `>50 messages (${first.output()})`,
+    );
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const atKill = await messageCount(streamName);
+    expect(atKill).toBeGreaterThan(50);
+    expect(atKill).toBeLessThan(300);
+
+    const second = runChild({ ...env, BATCH_SIZE: '50', EXIT_WHEN_DONE: '1' });
+    expect(await second.exited).toBe(0);
+    expect(JSON.parse(second.output().trim().split('\n').pop()!)).toMatchObject({
+      position: events[299]!.globalPosition,
+    });
+
+    expectExactlyRelayed(await relayedMessages(streamName), events, subjectPrefix);
+    const info = await jsm.streams.info(streamName);
+    expect(info.config.subjects).toEqual([`${subjectPrefix}.events.>`]);
+    expect(info.config.storage).toBe('file');
+    expect(info.config.duplicate_window).toBeGreaterThanOrEqual(2 * 60 * 1e9);
+  }, 60_000);
+
+  it('resumes after the last message in the stream when the checkpoint lags behind it', async () => {
+    await dataSource.query(`UPDATE checkpoints SET position = 0 WHERE name = $1`, [`relay:${streamName}`]);
+    const relay = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix });
+    try {
+      expect(await relay.publishPending()).toBe(0);
+      expect(relay.stats()).toMatchObject({ leader: true, published: 0, duplicates: 0 });
+      const [row] = await dataSource.query(`SELECT position FROM checkpoints WHERE name = $1`, [
+        `relay:${streamName}`,
+      ]);
+      expect(Number(row.position)).toBe(events[299]!.globalPosition);
+    } finally {
+      await relay.stop();
+    }
+    expect(await messageCount(streamName)).toBe(300);
+  });
+
+  it('publishing the same events twice leaves one message each (deduplicated by Nats-Msg-Id)', async () => {
+    const relay = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix, batchSize: 64 });
+    try {
+      await relay.rewind(0);
+      expect(await relay.publishPending()).toBe(300);
+      expect(relay.stats()).toMatchObject({ published: 0, duplicates: 300 });
+    } finally {
+      await relay.stop();
+    }
+    expectExactlyRelayed(await relayedMessages(streamName), events, subjectPrefix);
+  });
+});
+
+describe('JetStreamRelay leadership and outages', () => {
+  it('lets one relay per stream publish; another takes over when it stops', async () => {
+    const { streamName, subjectPrefix } = target();
+    const other = createEventStoreDataSource(db.url, { poolSize: 3 });
+    await other.initialize();
+    const a = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix });
+    const b = new JetStreamRelay(other, new PgEventStore(other), nc, { streamName, subjectPrefix });
+    try {
+      const head = await store.headPosition();
+      await a.publishPending();
+      const firstBatch = await appendEvents(10);
+      const [byA, byB] = await Promise.all([a.publishPending(), b.publishPending()]);
+      expect(a.isLeader).toBe(true);
+      expect(b.isLeader).toBe(false);
+      expect(byB).toBe(0);
+      expect(byA).toBe(10);
+
+      await a.stop();
+      const secondBatch = await appendEvents(10);
+      expect(await b.publishPending()).toBe(10);
+      expect(b.isLeader).toBe(true);
+
+      const all = await store.readAll(0, 100_000);
+      expectExactlyRelayed(await relayedMessages(streamName), all, subjectPrefix);
+      expect(all.filter((e) => e.globalPosition > head)).toEqual([...firstBatch, ...secondBatch]);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await other.destroy();
+    }
+  }, 30_000);
+
+  it('keeps relaying after its Postgres connections are killed', async () => {
+    const { streamName, subjectPrefix } = target();
+    const errors: unknown[] = [];
+    const relay = new JetStreamRelay(dataSource, store, nc, {
+      streamName,
+      subjectPrefix,
+      retryDelayMs: 50,
+      logger: { error: (_message, err) => errors.push(err) },
+    });
+    relay.start(20);
+    try {
+      await appendEvents(20);
+      const head = await store.headPosition();
+      await waitUntil(async () => relay.stats().position >= head, 20_000, 'first events relayed');
+
+      await dataSource.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      );
+      await waitUntil(async () => (await appendEvents(20)).length === 20, 20_000, 'append after the kill');
+      relay.notify();
+      const later = await store.headPosition();
+      await waitUntil(async () => relay.stats().position >= later, 20_000, 'later events relayed');
+
+      const all = await store.readAll(0, 100_000);
+      expectExactlyRelayed(await relayedMessages(streamName), all, subjectPrefix);
+      expect(errors.length).toBeGreaterThan(0);
+    } finally {
+      await relay.stop();
+    }
+  }, 60_000);
+
+  it('keeps relaying across a NATS server outage', async () => {
+    const server = await startPrivateNatsServer();
+    const privateNc = await connect({
+      servers: server.servers,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
+    const { streamName, subjectPrefix } = target();
+    const errors: unknown[] = [];
+    const relay = new JetStreamRelay(dataSource, store, privateNc, {
+      streamName,
+      subjectPrefix,
+      retryDelayMs: 100,
+      logger: { error: (_message, err) => errors.push(err) },
+    });
+    relay.start(20);
+    try {
+      await appendEvents(10);
+      const head = await store.headPosition();
+      await waitUntil(async () => relay.stats().position >= head, 20_000, 'events relayed before the outage');
+
+      await server.kill();
+      await appendEvents(10);
+      relay.notify();
+      await waitUntil(async () => errors.length > 0, 20_000, 'a failed pass while NATS is down');
+      await server.restart();
+      const later = await store.headPosition();
+      await waitUntil(async () => relay.stats().position >= later, 30_000, 'events relayed after the outage');
+
+      const privateJsm = await jetstreamManager(privateNc);
+      const info = await privateJsm.streams.info(streamName);
+      const relayed: string[] = [];
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const m = await privateJsm.streams.getMessage(streamName, { seq });
+        if (m) relayed.push(m.header.get('Nats-Msg-Id'));
+      }
+      expect(relayed).toEqual((await store.readAll(0, 100_000)).map((e) => e.eventId));
+    } finally {
+      await relay.stop();
+      await privateNc.close();
+      await server.dispose();
+    }
+  }, 60_000);
+});

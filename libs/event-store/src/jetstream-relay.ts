@@ -1,0 +1,341 @@
+import {
+  jetstream,
+  jetstreamManager,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { headers, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { type DataSource, type QueryRunner } from 'typeorm';
+import { type EventStore, type RecordedEvent } from './event-store.js';
+import { Alarm, consoleLogger, type RunnerLogger } from './loop.js';
+
+/** Header carrying the event's global position, read back to resume after a crash. */
+export const EVENT_POSITION_HEADER = 'Event-Position';
+
+/** First key of the relay's session advisory lock; the second is hashtext(stream name). */
+const RELAY_LOCK_CLASS = 42_017_792;
+
+export interface JetStreamRelayOptions {
+  /** The JetStream stream the events go to. */
+  streamName: string;
+  /** Subjects are `${subjectPrefix}.events.<category>.<type>`. */
+  subjectPrefix: string;
+  /** Events read and published per checkpoint (default 100). */
+  batchSize?: number;
+  /** JetStream duplicate window (default 2 minutes, JetStream's own default). */
+  duplicateWindowMs?: number;
+  /** Pause of the start() loop after a failed pass (default 1000 ms). */
+  retryDelayMs?: number;
+  logger?: RunnerLogger;
+}
+
+export interface RelayStats {
+  leader: boolean;
+  /** Messages JetStream stored. */
+  published: number;
+  /** Messages JetStream acknowledged as duplicates of one it already held. */
+  duplicates: number;
+  /** Global position of the last event acknowledged. */
+  position: number;
+}
+
+/**
+ * The category of a stream: its id up to the first '-' (`client-7f3a…` → `client`), or the whole id
+ * when it has none. Characters a NATS subject token cannot hold ('.', '*', '>', whitespace) become '_'.
+ */
+export function categoryOf(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return subjectToken(dash < 0 ? streamId : streamId.slice(0, dash));
+}
+
+/** `${subjectPrefix}.events.<category>.<type>`, e.g. `authz.events.client.ClientRegistered`. */
+export function eventSubject(subjectPrefix: string, event: Pick<RecordedEvent, 'streamId' | 'type'>): string {
+  return `${subjectPrefix}.events.${categoryOf(event.streamId)}.${subjectToken(event.type)}`;
+}
+
+/** The message body: the RecordedEvent as JSON, recordedAt as an ISO 8601 string. */
+export function encodeRelayedEvent(event: RecordedEvent): string {
+  return JSON.stringify({
+    globalPosition: event.globalPosition,
+    eventId: event.eventId,
+    streamId: event.streamId,
+    streamVersion: event.streamVersion,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    data: event.data,
+    metadata: event.metadata,
+    recordedAt: event.recordedAt.toISOString(),
+  });
+}
+
+/** Reads a relayed message body back into a RecordedEvent (for ProjectionRunner.handleEvents). */
+export function decodeRelayedEvent(body: string | Uint8Array): RecordedEvent {
+  const text = typeof body === 'string' ? body : new TextDecoder().decode(body);
+  const parsed = JSON.parse(text) as Omit<RecordedEvent, 'recordedAt'> & { recordedAt: string };
+  return { ...parsed, recordedAt: new Date(parsed.recordedAt) };
+}
+
+function subjectToken(text: string): string {
+  return text.length === 0 ? '_' : text.replace(/[.*>\s]/g, '_');
+}
+
+/**
+ * Relays committed events to JetStream, in global order: the events table is the outbox
+ * (ARCHITECTURE.md "Events are the source of truth"). Contracts:
+ * - each event is one message, its JSON RecordedEvent, with Nats-Msg-Id = eventId so that JetStream
+ *   drops a republished event within the duplicate window, and Event-Position = globalPosition;
+ * - messages are published one at a time, each PubAck awaited before the next, so the stream holds
+ *   a prefix of the log: the checkpoint (`relay:${streamName}` in table checkpoints) is saved after
+ *   every batch, and on taking over a relay resumes after the larger of that checkpoint and the
+ *   Event-Position of the stream's last message, so a crash between publish and checkpoint does not
+ *   republish (not even outside the duplicate window);
+ * - one relay per stream publishes at a time: the leader holds a session advisory lock on a
+ *   connection of its own, checks that connection at the start of every pass and saves the
+ *   checkpoint through it, so a relay that lost the connection (and the lock with it) stops within
+ *   one batch; the others try the lock on every pass. Should two ever overlap, JetStream drops the
+ *   duplicates;
+ * - errors (NATS or Postgres down) are logged and the loop retries; nothing is skipped.
+ */
+export class JetStreamRelay {
+  private readonly batchSize: number;
+  private readonly duplicateWindowMs: number;
+  private readonly retryDelayMs: number;
+  private readonly logger: RunnerLogger;
+  private readonly checkpointName: string;
+  private readonly js: JetStreamClient;
+  private jsm: JetStreamManager | null = null;
+  private leaderConnection: QueryRunner | null = null;
+  private position = 0;
+  private counters = { published: 0, duplicates: 0 };
+  private chain: Promise<unknown> = Promise.resolve();
+  private loop: Promise<void> | null = null;
+  private running = false;
+  private readonly alarm = new Alarm();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: EventStore,
+    private readonly nc: NatsConnection,
+    private readonly options: JetStreamRelayOptions,
+  ) {
+    this.batchSize = Math.max(1, options.batchSize ?? 100);
+    this.duplicateWindowMs = options.duplicateWindowMs ?? 2 * 60_000;
+    this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.logger = options.logger ?? consoleLogger;
+    this.checkpointName = `relay:${options.streamName}`;
+    this.js = jetstream(nc);
+  }
+
+  get isLeader(): boolean {
+    return this.leaderConnection !== null;
+  }
+
+  stats(): RelayStats {
+    return { leader: this.isLeader, ...this.counters, position: this.position };
+  }
+
+  /** Creates the stream (file storage) or brings its subjects and duplicate window up to date. */
+  async ensureStream(): Promise<void> {
+    const jsm = await this.manager();
+    const subjects = [`${this.options.subjectPrefix}.events.>`];
+    const duplicateWindow = nanos(this.duplicateWindowMs);
+    try {
+      const info = await jsm.streams.info(this.options.streamName);
+      const same =
+        info.config.duplicate_window === duplicateWindow &&
+        JSON.stringify(info.config.subjects) === JSON.stringify(subjects);
+      if (!same) {
+        await jsm.streams.update(this.options.streamName, { subjects, duplicate_window: duplicateWindow });
+      }
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+      await jsm.streams.add({
+        name: this.options.streamName,
+        subjects,
+        storage: StorageType.File,
+        duplicate_window: duplicateWindow,
+      });
+    }
+  }
+
+  /**
+   * One pass: takes the lead if free, then publishes every event after the position, a batch and a
+   * checkpoint at a time. Resolves to the number of events published (0 when another relay leads).
+   */
+  publishPending(): Promise<number> {
+    return this.exclusive(async () => {
+      try {
+        if (!(await this.lead())) return 0;
+        let total = 0;
+        for (;;) {
+          const events = await this.store.readAll(this.position, this.batchSize);
+          if (events.length === 0) return total;
+          for (const event of events) await this.publish(event);
+          await this.saveCheckpoint(this.position);
+          total += events.length;
+          if (events.length < this.batchSize) return total;
+        }
+      } catch (err) {
+        await this.stepDown();
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Publishes again every event after `position` on the next pass, leaving it to JetStream to drop
+   * what it still holds within the duplicate window (to refill a purged stream, or to check the
+   * deduplication). This relay must be the leader.
+   */
+  rewind(position: number): Promise<void> {
+    return this.exclusive(async () => {
+      if (!(await this.lead())) throw new Error(`relay ${this.options.streamName}: another relay leads`);
+      await this.saveCheckpoint(position);
+      this.position = position;
+    });
+  }
+
+  /** Publishes every `pollMs` (and on notify()) until stop(); errors are logged, the loop goes on. */
+  start(pollMs = 1000): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        let failed = false;
+        try {
+          await this.publishPending();
+        } catch (err) {
+          this.logger.error(`relay ${this.options.streamName} failed`, err);
+          failed = true;
+        }
+        if (this.running) {
+          await this.alarm.pause(failed ? Math.max(pollMs, this.retryDelayMs) : pollMs, {
+            afterFailure: failed,
+          });
+        }
+      }
+    })();
+  }
+
+  /** Runs a pass now: call after local appends. */
+  notify(): void {
+    if (this.running) this.alarm.ring();
+    else
+      this.publishPending().catch((err: unknown) =>
+        this.logger.error(`relay ${this.options.streamName}`, err),
+      );
+  }
+
+  /** Ends the loop and gives up the lead. The NATS connection and the DataSource stay open. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.alarm.interrupt();
+    await this.loop;
+    this.loop = null;
+    await this.exclusive(() => this.stepDown());
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(work, work);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async manager(): Promise<JetStreamManager> {
+    this.jsm ??= await jetstreamManager(this.nc);
+    return this.jsm;
+  }
+
+  /** True when this relay leads, taking the lead if it is free and resuming where the stream ends. */
+  private async lead(): Promise<boolean> {
+    if (this.leaderConnection) {
+      // The lock lives as long as this session: a leader whose connection died must not publish.
+      await this.leaderConnection.query('SELECT 1');
+      return true;
+    }
+    const qr = this.dataSource.createQueryRunner();
+    let locked = false;
+    try {
+      const [row] = await qr.query(`SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked`, [
+        RELAY_LOCK_CLASS,
+        this.options.streamName,
+      ]);
+      locked = (row as { locked: boolean }).locked;
+    } finally {
+      if (!locked) await qr.release();
+    }
+    if (!locked) return false;
+    this.leaderConnection = qr;
+    try {
+      await this.ensureStream();
+      const [row] = await qr.query(`SELECT position FROM checkpoints WHERE name = $1`, [this.checkpointName]);
+      const checkpoint = row ? Number((row as { position: string }).position) : 0;
+      this.position = Math.max(checkpoint, await this.lastPublishedPosition());
+      if (this.position > checkpoint) await this.saveCheckpoint(this.position);
+      return true;
+    } catch (err) {
+      await this.stepDown();
+      throw err;
+    }
+  }
+
+  private async stepDown(): Promise<void> {
+    const qr = this.leaderConnection;
+    if (!qr) return;
+    this.leaderConnection = null;
+    try {
+      await qr.query(`SELECT pg_advisory_unlock($1::int, hashtext($2))`, [
+        RELAY_LOCK_CLASS,
+        this.options.streamName,
+      ]);
+    } catch {
+      // The connection is gone, and the lock with it.
+    } finally {
+      await qr.release();
+    }
+  }
+
+  /** Event-Position of the last message in the stream (0 when empty). */
+  private async lastPublishedPosition(): Promise<number> {
+    const jsm = await this.manager();
+    const info = await jsm.streams.info(this.options.streamName);
+    if (info.state.last_seq === 0 || info.state.messages === 0) return 0;
+    const last = await jsm.streams.getMessage(this.options.streamName, { seq: info.state.last_seq });
+    const position = Number(last?.header?.get(EVENT_POSITION_HEADER));
+    return Number.isSafeInteger(position) && position > 0 ? position : 0;
+  }
+
+  private async publish(event: RecordedEvent): Promise<void> {
+    const h = headers();
+    h.set(EVENT_POSITION_HEADER, String(event.globalPosition));
+    const ack = await this.js.publish(
+      eventSubject(this.options.subjectPrefix, event),
+      encodeRelayedEvent(event),
+      {
+        msgID: event.eventId,
+        headers: h,
+      },
+    );
+    if (ack.stream !== this.options.streamName) {
+      throw new Error(
+        `relay ${this.options.streamName}: event ${event.eventId} was stored by stream ${ack.stream}`,
+      );
+    }
+    if (ack.duplicate) this.counters.duplicates++;
+    else this.counters.published++;
+    this.position = event.globalPosition;
+  }
+
+  private async saveCheckpoint(position: number): Promise<void> {
+    const qr = this.leaderConnection;
+    if (!qr) throw new Error(`relay ${this.options.streamName}: not the leader`);
+    await qr.query(
+      `INSERT INTO checkpoints (name, position) VALUES ($1, $2)
+       ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+      [this.checkpointName, position],
+    );
+  }
+}

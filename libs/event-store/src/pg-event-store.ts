@@ -1,0 +1,441 @@
+import { randomUUID } from 'node:crypto';
+import { type DataSource, type QueryRunner } from 'typeorm';
+import {
+  ExpectedVersionConflict,
+  type AppendRequest,
+  type AppendResult,
+  type EventMetadata,
+  type EventStore,
+  type ExpectedVersion,
+  type NewEvent,
+  type ReadStreamOptions,
+  type RecordedEvent,
+} from './event-store.js';
+import { prepareAppend, type PreparedAppend } from './prepare-append.js';
+import { inTransaction } from './transaction.js';
+
+/**
+ * Key of the transaction-scoped advisory lock every append transaction takes before it writes.
+ * Holding it from the first insert to COMMIT makes global positions grow in commit order across
+ * processes (EventStore contract): nextval() runs only under the lock, and Postgres releases
+ * transaction locks after the commit is visible.
+ */
+export const APPEND_LOCK_KEY = 4_201_779_230_000n;
+
+export interface PgEventStoreOptions {
+  /** Most appends written in one transaction (default 500). */
+  maxBatchSize?: number;
+}
+
+export interface GroupCommitStats {
+  /** Append transactions committed. */
+  batchesCommitted: number;
+  /** appendToStream / appendMany calls settled by those transactions, conflicts included. */
+  appendsCommitted: number;
+  lastBatchAppends: number;
+  averageBatchAppends: number;
+  /** Batches whose single insert failed and that were redone one append per savepoint. */
+  fallbackBatches: number;
+}
+
+interface Job {
+  appends: PreparedAppend[];
+  resolve(results: AppendResult[]): void;
+  reject(err: unknown): void;
+}
+
+type Outcome = AppendResult[] | Error;
+
+interface EventRow {
+  global_position: string;
+  event_id: string;
+  stream_id: string;
+  stream_version: number;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date;
+}
+
+interface NewRow {
+  eventId: string;
+  streamId: string;
+  streamVersion: number;
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+  metadata: EventMetadata;
+  dataJson: string;
+  metadataJson: string;
+}
+
+/** The insert of a whole batch failed; the transaction is rolled back and nothing was written. */
+class BatchInsertFailed extends Error {
+  constructor(cause: unknown) {
+    super('batch insert failed', { cause });
+  }
+}
+
+const EVENT_COLUMNS = `global_position, event_id, stream_id, stream_version, type, schema_version, data,
+  metadata, recorded_at`;
+
+const INSERT_EVENTS = `
+  INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
+  SELECT e.event_id, e.stream_id, e.stream_version, e.type, e.schema_version, e.data, e.metadata, $8::timestamptz
+  FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
+    AS e(event_id, stream_id, stream_version, type, schema_version, data, metadata)
+  RETURNING global_position, event_id`;
+
+/**
+ * The EventStore on Postgres through a TypeORM DataSource (raw SQL, schema from migrations only).
+ *
+ * Group commit: concurrent appends queue while a transaction is in flight, then up to
+ * `maxBatchSize` of them are written in one transaction (one WAL flush for all). Each append still
+ * succeeds or fails on its own, and its promise settles only after COMMIT:
+ * - under APPEND_LOCK_KEY, one query reads the current version of every stream in the batch and the
+ *   appends are checked in queue order (a later append to the same stream sees the earlier one);
+ *   conflicting appends are left out and the rest go in one INSERT;
+ * - unique (stream_id, stream_version) stays the arbiter: if that INSERT fails on a constraint or
+ *   a data error (a writer that bypassed the lock), the batch is rolled back and redone with each
+ *   append in its own SAVEPOINT, where 23505 becomes ExpectedVersionConflict for that append only.
+ * A failed transaction (connection lost, Postgres down) rejects every append in the batch with its
+ * error. When it is the COMMIT that failed the outcome is unknown: retrying with the same numeric
+ * expected version is safe (it conflicts if the first try committed); retrying an 'any' append is not.
+ */
+export class PgEventStore implements EventStore {
+  private readonly maxBatchSize: number;
+  private queue: Job[] = [];
+  private flushing: Promise<void> | null = null;
+  private readonly counters = { batches: 0, appends: 0, last: 0, fallbacks: 0 };
+
+  constructor(
+    private readonly dataSource: DataSource,
+    options: PgEventStoreOptions = {},
+  ) {
+    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 500);
+  }
+
+  async appendToStream(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    events: NewEvent[],
+  ): Promise<AppendResult> {
+    const [result] = await this.enqueue([prepareAppend(streamId, expectedVersion, events)]);
+    return result!;
+  }
+
+  async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
+    if (requests.length === 0) return [];
+    return this.enqueue(requests.map((r) => prepareAppend(r.streamId, r.expectedVersion, r.events)));
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const params: unknown[] = [streamId, options.fromVersion ?? 1];
+    let upTo = '';
+    if (options.upTo) {
+      params.push(options.upTo);
+      upTo = 'AND recorded_at <= $3';
+    }
+    const rows: EventRow[] = await this.dataSource.query(
+      `SELECT ${EVENT_COLUMNS} FROM events
+       WHERE stream_id = $1 AND stream_version >= $2 ${upTo}
+       ORDER BY stream_version`,
+      params,
+    );
+    return rows.map(toRecordedEvent);
+  }
+
+  async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
+    const rows: EventRow[] = await this.dataSource.query(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2`,
+      [after, limit],
+    );
+    return rows.map(toRecordedEvent);
+  }
+
+  async headPosition(): Promise<number> {
+    const [row] = await this.dataSource.query(`SELECT coalesce(max(global_position), 0) AS head FROM events`);
+    return Number((row as { head: string }).head);
+  }
+
+  stats(): GroupCommitStats {
+    const { batches, appends, last, fallbacks } = this.counters;
+    return {
+      batchesCommitted: batches,
+      appendsCommitted: appends,
+      lastBatchAppends: last,
+      averageBatchAppends: batches === 0 ? 0 : appends / batches,
+      fallbackBatches: fallbacks,
+    };
+  }
+
+  /** Resolves once every append queued so far has settled (for an orderly shutdown). */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private enqueue(appends: PreparedAppend[]): Promise<AppendResult[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ appends, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    // Lets every append issued in the same tick join the first batch.
+    await Promise.resolve();
+    try {
+      while (this.queue.length > 0) await this.writeBatch(this.takeBatch());
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private takeBatch(): Job[] {
+    let appends = 0;
+    let n = 0;
+    while (
+      n < this.queue.length &&
+      (n === 0 || appends + this.queue[n]!.appends.length <= this.maxBatchSize)
+    ) {
+      appends += this.queue[n]!.appends.length;
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
+  /** Settles every job of the batch; never throws. */
+  private async writeBatch(jobs: Job[]): Promise<void> {
+    let outcomes: Map<Job, Outcome>;
+    try {
+      try {
+        outcomes = await this.transaction((qr) => this.writeInOneInsert(qr, jobs));
+      } catch (err) {
+        if (!(err instanceof BatchInsertFailed && isConstraintOrDataError(err.cause))) throw err;
+        outcomes = await this.transaction((qr) => this.writeEachInSavepoint(qr, jobs));
+        this.counters.fallbacks++;
+      }
+    } catch (err) {
+      for (const job of jobs) job.reject(err instanceof BatchInsertFailed ? err.cause : err);
+      return;
+    }
+    this.counters.batches++;
+    this.counters.appends += jobs.length;
+    this.counters.last = jobs.length;
+    for (const job of jobs) {
+      const outcome = outcomes.get(job)!;
+      if (outcome instanceof Error) job.reject(outcome);
+      else job.resolve(outcome);
+    }
+  }
+
+  private transaction<T>(work: (qr: QueryRunner) => Promise<T>): Promise<T> {
+    return inTransaction(this.dataSource, async (qr) => {
+      await qr.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY.toString()]);
+      return work(qr);
+    });
+  }
+
+  /**
+   * The recorded_at of this transaction's events: taken under the lock and never before the last
+   * recorded event, so recorded_at is monotonic along global positions and `upTo` cuts every stream
+   * at a prefix. Millisecond precision, so that a RecordedEvent's recordedAt used as `upTo` includes
+   * that event.
+   */
+  private async lockedNow(qr: QueryRunner): Promise<Date> {
+    const [row] = await qr.query(
+      `SELECT date_trunc('milliseconds', GREATEST(clock_timestamp(),
+         (SELECT recorded_at FROM events ORDER BY global_position DESC LIMIT 1))) AS now`,
+    );
+    return (row as { now: Date }).now;
+  }
+
+  private async writeInOneInsert(qr: QueryRunner, jobs: Job[]): Promise<Map<Job, Outcome>> {
+    const streamIds = [...new Set(jobs.flatMap((j) => j.appends.map((a) => a.streamId)))];
+    const now = await this.lockedNow(qr);
+    const found: { stream_id: string; version: number }[] = await qr.query(
+      `SELECT stream_id, max(stream_version) AS version FROM events
+       WHERE stream_id = ANY($1::text[]) GROUP BY stream_id`,
+      [streamIds],
+    );
+    const versions = new Map(found.map((r) => [r.stream_id, r.version]));
+    const planned = new Map<Job, NewRow[][] | Error>();
+    const rows: NewRow[] = [];
+    for (const job of jobs) {
+      const tentative = new Map<string, number>();
+      const jobRows: NewRow[][] = [];
+      let conflict: ExpectedVersionConflict | null = null;
+      for (const append of job.appends) {
+        const current = tentative.get(append.streamId) ?? versions.get(append.streamId) ?? 0;
+        if (append.expectedVersion !== 'any' && append.expectedVersion !== current) {
+          conflict = new ExpectedVersionConflict(append.streamId, append.expectedVersion, current);
+          break;
+        }
+        jobRows.push(newRows(append, current));
+        tentative.set(append.streamId, current + append.events.length);
+      }
+      if (conflict) {
+        planned.set(job, conflict);
+        continue;
+      }
+      for (const [streamId, version] of tentative) versions.set(streamId, version);
+      planned.set(job, jobRows);
+      rows.push(...jobRows.flat());
+    }
+    let positions = new Map<string, number>();
+    if (rows.length > 0) {
+      try {
+        positions = await insertRows(qr, rows, now);
+      } catch (err) {
+        throw new BatchInsertFailed(err);
+      }
+    }
+    const outcomes = new Map<Job, Outcome>();
+    for (const [job, plan] of planned) {
+      outcomes.set(job, plan instanceof Error ? plan : plan.map((r) => toAppendResult(r, positions, now)));
+    }
+    return outcomes;
+  }
+
+  private async writeEachInSavepoint(qr: QueryRunner, jobs: Job[]): Promise<Map<Job, Outcome>> {
+    const now = await this.lockedNow(qr);
+    const outcomes = new Map<Job, Outcome>();
+    for (const job of jobs) {
+      await qr.query('SAVEPOINT append');
+      let append = job.appends[0]!;
+      try {
+        const results: AppendResult[] = [];
+        for (append of job.appends) results.push(await this.writeOne(qr, append, now));
+        await qr.query('RELEASE SAVEPOINT append');
+        outcomes.set(job, results);
+      } catch (err) {
+        await qr.query('ROLLBACK TO SAVEPOINT append');
+        const conflict = err instanceof ExpectedVersionConflict || isVersionTaken(err);
+        outcomes.set(
+          job,
+          conflict
+            ? new ExpectedVersionConflict(
+                append.streamId,
+                append.expectedVersion,
+                await streamVersion(qr, append.streamId),
+              )
+            : toError(err),
+        );
+      }
+    }
+    return outcomes;
+  }
+
+  private async writeOne(qr: QueryRunner, append: PreparedAppend, now: Date): Promise<AppendResult> {
+    const { streamId, expectedVersion } = append;
+    let current: number;
+    if (expectedVersion === 'any') {
+      current = await streamVersion(qr, streamId);
+    } else {
+      current = expectedVersion;
+      if (expectedVersion > 0) {
+        const exists = await qr.query(`SELECT 1 FROM events WHERE stream_id = $1 AND stream_version = $2`, [
+          streamId,
+          expectedVersion,
+        ]);
+        if (exists.length === 0) throw new ExpectedVersionConflict(streamId, expectedVersion);
+      }
+    }
+    const rows = newRows(append, current);
+    return toAppendResult(rows, await insertRows(qr, rows, now), now);
+  }
+}
+
+function newRows(append: PreparedAppend, current: number): NewRow[] {
+  return append.events.map((e, i) => ({
+    eventId: randomUUID(),
+    streamId: append.streamId,
+    streamVersion: current + 1 + i,
+    type: e.type,
+    schemaVersion: e.schemaVersion,
+    data: e.data,
+    metadata: e.metadata,
+    dataJson: e.dataJson,
+    metadataJson: e.metadataJson,
+  }));
+}
+
+/** Global position of each inserted event, by event id. */
+async function insertRows(qr: QueryRunner, rows: NewRow[], now: Date): Promise<Map<string, number>> {
+  const inserted: { global_position: string; event_id: string }[] = await qr.query(INSERT_EVENTS, [
+    rows.map((r) => r.eventId),
+    rows.map((r) => r.streamId),
+    rows.map((r) => r.streamVersion),
+    rows.map((r) => r.type),
+    rows.map((r) => r.schemaVersion),
+    rows.map((r) => r.dataJson),
+    rows.map((r) => r.metadataJson),
+    now,
+  ]);
+  return new Map(inserted.map((r) => [r.event_id, Number(r.global_position)]));
+}
+
+async function streamVersion(qr: QueryRunner, streamId: string): Promise<number> {
+  const [row] = await qr.query(
+    `SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1`,
+    [streamId],
+  );
+  return (row as { version: number }).version;
+}
+
+function toAppendResult(rows: NewRow[], positions: Map<string, number>, recordedAt: Date): AppendResult {
+  const events = rows.map((r): RecordedEvent => ({
+    eventId: r.eventId,
+    globalPosition: positions.get(r.eventId)!,
+    streamId: r.streamId,
+    streamVersion: r.streamVersion,
+    type: r.type,
+    schemaVersion: r.schemaVersion,
+    data: r.data,
+    metadata: r.metadata,
+    recordedAt: new Date(recordedAt),
+  }));
+  const last = events[events.length - 1]!;
+  return {
+    streamId: last.streamId,
+    nextExpectedVersion: last.streamVersion,
+    lastGlobalPosition: last.globalPosition,
+    events,
+  };
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    eventId: row.event_id,
+    globalPosition: Number(row.global_position),
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    type: row.type,
+    schemaVersion: row.schema_version,
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at,
+  };
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** SQLSTATE class 22 (data exception) or 23 (integrity constraint violation). */
+function isConstraintOrDataError(err: unknown): boolean {
+  const state = sqlState(err);
+  return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
+}
+
+function isVersionTaken(err: unknown): boolean {
+  return (
+    sqlState(err) === '23505' && (err as { constraint?: unknown }).constraint === 'events_stream_version_key'
+  );
+}

@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import { type DataSource } from 'typeorm';
+import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
+import { createEventStoreDataSource } from './data-source.js';
+import { type RecordedEvent } from './event-store.js';
+import { PgEventStore } from './pg-event-store.js';
+import { type Projection } from './projection.js';
+import { ProjectionRows, ProjectionRunner } from './projection-runner.js';
+
+interface StreamRow {
+  events: number;
+  lastType: string;
+}
+
+/** Rows per stream; a `Closed` event deletes the stream's row. */
+const perStream: Projection<StreamRow> = {
+  name: 'events-per-stream',
+  keyOf: (e) => e.streamId,
+  evolve: (row, e) => (e.type === 'Closed' ? null : { events: (row?.events ?? 0) + 1, lastType: e.type }),
+};
+
+/** One row per event type, touched by many events of a batch. */
+const perType: Projection<{ count: number; positions: number[] }> = {
+  name: 'events-per-type',
+  keyOf: (e) => (e.type === 'Ignored' ? null : e.type),
+  evolve: (row, e) => ({
+    count: (row?.count ?? 0) + 1,
+    positions: [...(row?.positions ?? []), e.globalPosition],
+  }),
+};
+
+/** The rows a projection must hold after `events`, folded in memory. */
+function foldInMemory<Row>(projection: Projection<Row>, events: RecordedEvent[]) {
+  const rows = new Map<string, { row: Row; position: number }>();
+  for (const e of events) {
+    const key = projection.keyOf(e);
+    if (key === null) continue;
+    const next = projection.evolve(rows.get(key)?.row ?? null, e);
+    if (next === null) rows.delete(key);
+    else rows.set(key, { row: next, position: e.globalPosition });
+  }
+  return [...rows]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, { row, position }]) => ({ key, row, position }));
+}
+
+let db: TestDatabase;
+let dataSource: DataSource;
+let store: PgEventStore;
+let rows: ProjectionRows;
+
+beforeAll(async () => {
+  db = await createTestDatabase('projection_runner');
+  await runMigrations(db.url);
+  dataSource = createEventStoreDataSource(db.url, { poolSize: 6 });
+  await dataSource.initialize();
+  store = new PgEventStore(dataSource);
+  rows = new ProjectionRows(dataSource);
+}, 30_000);
+
+afterAll(async () => {
+  if (dataSource?.isInitialized) await dataSource.destroy();
+  await db?.drop();
+}, 30_000);
+
+/** Appends `streams` streams of a few events each (some closed, some with ignored events). */
+async function appendSome(streams: number, category = 'proj'): Promise<number> {
+  let last = 0;
+  await Promise.all(
+    Array.from({ length: streams }, async (_, i) => {
+      const id = `${category}-${randomUUID()}`;
+      const types = [
+        'Opened',
+        'Changed',
+        ...(i % 3 === 0 ? ['Ignored'] : []),
+        ...(i % 4 === 0 ? ['Closed'] : []),
+      ];
+      const r = await store.appendToStream(
+        id,
+        0,
+        types.map((type) => ({ type, data: { i } })),
+      );
+      if (i % 2 === 0) await store.appendToStream(id, r.nextExpectedVersion, [{ type: 'Changed', data: {} }]);
+      last = Math.max(last, await store.headPosition());
+    }),
+  );
+  return last;
+}
+
+async function allEvents(): Promise<RecordedEvent[]> {
+  return store.readAll(0, 1_000_000);
+}
+
+describe('ProjectionRunner (STYLE.md habit 12)', () => {
+  it('folds every event into rows, in batches, and moves the checkpoint to the head', async () => {
+    const runner = new ProjectionRunner(dataSource, store, [perStream, perType], {
+      batchSize: 7,
+      checkpointName: 'fold',
+    });
+    await appendSome(30);
+    const read = await runner.catchUp();
+    const events = await allEvents();
+    expect(read).toBe(events.length);
+    expect(await runner.position()).toBe(await store.headPosition());
+    expect(await rows.all(perStream.name)).toEqual(foldInMemory(perStream, events));
+    expect(await rows.all(perType.name)).toEqual(foldInMemory(perType, events));
+    expect(await runner.runOnce()).toBe(0);
+  });
+
+  it('rebuilding from position 0 gives the rows the live runner built', async () => {
+    const runner = new ProjectionRunner(dataSource, store, [perStream, perType], {
+      batchSize: 5,
+      checkpointName: 'fold',
+    });
+    for (let wave = 0; wave < 4; wave++) {
+      await appendSome(8);
+      await runner.catchUp();
+    }
+    const liveStreams = await rows.all(perStream.name);
+    const liveTypes = await rows.all(perType.name);
+    const otherCheckpoint = await checkpoint('fold:events-per-type');
+
+    await runner.rebuild(perStream.name);
+
+    expect(await rows.all(perStream.name)).toEqual(liveStreams);
+    expect(await rows.all(perType.name)).toEqual(liveTypes);
+    expect(await checkpoint('fold:events-per-type')).toBe(otherCheckpoint);
+    expect(liveStreams).toEqual(foldInMemory(perStream, await allEvents()));
+  });
+
+  it('changes nothing when the same events are delivered again', async () => {
+    const runner = new ProjectionRunner(dataSource, store, [perStream, perType], { checkpointName: 'fold' });
+    const before = await store.headPosition();
+    await appendSome(5);
+    const fresh = await store.readAll(before, 1000);
+
+    expect(await runner.handleEvents(fresh)).toBe(fresh.length);
+    const once = [await rows.all(perStream.name), await rows.all(perType.name)];
+    expect(await runner.handleEvents(fresh)).toBe(0);
+    expect(await runner.handleEvents([...fresh].reverse())).toBe(0);
+    expect(await runner.catchUp()).toBe(0);
+    expect([await rows.all(perStream.name), await rows.all(perType.name)]).toEqual(once);
+    expect(once[1]).toEqual(foldInMemory(perType, await allEvents()));
+  });
+
+  it('reads the store instead when delivered events leave a gap after the checkpoint', async () => {
+    const runner = new ProjectionRunner(dataSource, store, [perStream, perType], { checkpointName: 'fold' });
+    await runner.catchUp();
+    const before = await store.headPosition();
+    await appendSome(4);
+    const fresh = await store.readAll(before, 1000);
+
+    expect(await runner.handleEvents(fresh.slice(3))).toBe(fresh.length);
+    expect(await rows.all(perType.name)).toEqual(foldInMemory(perType, await allEvents()));
+  });
+
+  it('two runners on the same database give the rows one runner gives', async () => {
+    const other = createEventStoreDataSource(db.url, { poolSize: 4 });
+    await other.initialize();
+    try {
+      const a = new ProjectionRunner(dataSource, store, [perStream, perType], {
+        batchSize: 3,
+        checkpointName: 'fold',
+      });
+      const b = new ProjectionRunner(other, new PgEventStore(other), [perType, perStream], {
+        batchSize: 4,
+        checkpointName: 'fold',
+      });
+      const writing = (async () => {
+        for (let wave = 0; wave < 5; wave++) await appendSome(6);
+      })();
+      const race = async (runner: ProjectionRunner) => {
+        for (let i = 0; i < 15; i++) await runner.runOnce();
+      };
+      await Promise.all([writing, race(a), race(b)]);
+      await Promise.all([a.catchUp(), b.catchUp()]);
+
+      const events = await allEvents();
+      expect(await rows.all(perStream.name)).toEqual(foldInMemory(perStream, events));
+      expect(await rows.all(perType.name)).toEqual(foldInMemory(perType, events));
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it('waitFor resolves once the position is folded, and times out past the head', async () => {
+    const projection = { ...perStream, name: 'wait-per-stream' };
+    const runner = new ProjectionRunner(dataSource, store, [projection], { checkpointName: 'wait' });
+    const id = `wait-${randomUUID()}`;
+    const { lastGlobalPosition } = await store.appendToStream(id, 0, [{ type: 'Opened', data: {} }]);
+    await runner.waitFor(lastGlobalPosition, 10_000);
+    expect(await rows.get<StreamRow>(projection.name, id)).toEqual({ events: 1, lastType: 'Opened' });
+    await expect(runner.waitFor(lastGlobalPosition + 1000, 100)).rejects.toThrow(/did not reach position/);
+  });
+
+  it('keeps running in the background and survives its connections being killed', async () => {
+    const errors: unknown[] = [];
+    const projection = { ...perStream, name: 'loop-per-stream' };
+    const runner = new ProjectionRunner(dataSource, store, [projection], {
+      checkpointName: 'loop',
+      retryDelayMs: 50,
+      logger: { error: (_message, err) => errors.push(err) },
+    });
+    runner.start(20);
+    try {
+      const first = `loop-${randomUUID()}`;
+      await store.appendToStream(first, 0, [{ type: 'Opened', data: {} }]);
+      await waitUntil(async () => (await rows.get(projection.name, first)) !== null);
+
+      await dataSource.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      );
+      const second = `loop-${randomUUID()}`;
+      await retry(() => store.appendToStream(second, 0, [{ type: 'Opened', data: {} }]));
+      runner.notify();
+      await waitUntil(async () => (await rows.get(projection.name, second)) !== null);
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it('ProjectionRows reads one row, or all of a projection ordered by key', async () => {
+    await dataSource.query(
+      `INSERT INTO projection_rows (projection, key, doc, position)
+       VALUES ('order', 'b', '{"n":2}', 5), ('order', 'B', '{"n":3}', 6), ('order', 'a', '{"n":1}', 4)`,
+    );
+    expect(await rows.get('order', 'a')).toEqual({ n: 1 });
+    expect(await rows.get('order', 'missing')).toBeNull();
+    expect(await rows.all('order')).toEqual([
+      { key: 'B', row: { n: 3 }, position: 6 },
+      { key: 'a', row: { n: 1 }, position: 4 },
+      { key: 'b', row: { n: 2 }, position: 5 },
+    ]);
+  });
+});
+
+async function checkpoint(name: string): Promise<number> {
+  const [row] = await dataSource.query(`SELECT position FROM checkpoints WHERE name = $1`, [name]);
+  return Number(row.position);
+}
+
+async function retry<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await condition()) return;
+    } catch {
+      // Connections killed on purpose come back on the next try.
+    }
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,342 @@
+import { type DataSource, type QueryRunner } from 'typeorm';
+import { type EventStore, type RecordedEvent } from './event-store.js';
+import { type Projection } from './projection.js';
+import { Alarm, consoleLogger, sleep, type RunnerLogger } from './loop.js';
+import { inTransaction } from './transaction.js';
+
+export interface ProjectionRunnerOptions {
+  /** Events read and folded per transaction (default 500). */
+  batchSize?: number;
+  /**
+   * Prefix of the checkpoint names: projection P keeps its position in checkpoint
+   * `${checkpointName}:${P.name}` (default 'projection'). Each projection has its own checkpoint so
+   * that rebuilding one leaves the others untouched.
+   */
+  checkpointName?: string;
+  /** Pause of the start() loop after a failed pass (default 1000 ms). */
+  retryDelayMs?: number;
+  logger?: RunnerLogger;
+}
+
+interface CachedRow {
+  doc: unknown;
+  /** Global position of the last event folded into the row (0: not loaded from an event yet). */
+  position: number;
+  dirty: boolean;
+}
+
+/**
+ * Folds events into projection rows (table projection_rows) with durable checkpoints (table
+ * checkpoints), STYLE.md habit 12. Contracts:
+ * - one pass is one transaction: the runner's checkpoint rows are locked (so replicas on the same
+ *   database take turns), events after the lowest checkpoint are read, folded and written, and the
+ *   checkpoints move to the last event read; a failed pass writes nothing;
+ * - an event at or below a projection's checkpoint is skipped for that projection, and so is an
+ *   event at or below the position stored on the row it touches: redelivery changes nothing;
+ * - a projection's rows depend only on the events: rebuilding from position 0 gives the same rows.
+ *   A projection whose evolve throws stops the runner at that event (logged and retried) rather
+ *   than skip it, which would break that equality.
+ */
+export class ProjectionRunner {
+  private readonly batchSize: number;
+  private readonly checkpoints: Map<string, string>;
+  private readonly retryDelayMs: number;
+  private readonly logger: RunnerLogger;
+  private chain: Promise<unknown> = Promise.resolve();
+  private loop: Promise<void> | null = null;
+  private running = false;
+  private readonly alarm = new Alarm();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: EventStore,
+    private readonly projections: Projection[],
+    options: ProjectionRunnerOptions = {},
+  ) {
+    this.batchSize = Math.max(1, options.batchSize ?? 500);
+    this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.logger = options.logger ?? consoleLogger;
+    const prefix = options.checkpointName ?? 'projection';
+    this.checkpoints = new Map(projections.map((p) => [p.name, `${prefix}:${p.name}`]));
+    if (this.checkpoints.size !== projections.length) throw new Error('projection names must be unique');
+    if (projections.length === 0) throw new Error('a ProjectionRunner needs at least one projection');
+  }
+
+  /** One pass over the next batch from the store. Resolves to the number of events read. */
+  runOnce(): Promise<number> {
+    return this.exclusive(() => this.pass(null));
+  }
+
+  /**
+   * Folds events delivered from elsewhere (a JetStream consumer), in global order. They are used as
+   * given only if they are exactly the events stored after the lowest checkpoint up to the last one
+   * delivered; otherwise (a gap: a late subscription, a filtered subject) the pass reads the store
+   * instead. Resolves to the number of events folded.
+   */
+  handleEvents(events: RecordedEvent[]): Promise<number> {
+    return this.exclusive(() => this.pass(events));
+  }
+
+  /** Passes until one finds no event. Resolves to the number of events read. */
+  async catchUp(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const read = await this.runOnce();
+      total += read;
+      if (read === 0) return total;
+    }
+  }
+
+  /** The lowest checkpoint of the runner's projections: every event at or below it is folded. */
+  async position(): Promise<number> {
+    const rows: { name: string; position: string }[] = await this.dataSource.query(
+      `SELECT name, position FROM checkpoints WHERE name = ANY($1::text[])`,
+      [[...this.checkpoints.values()]],
+    );
+    if (rows.length < this.checkpoints.size) return 0;
+    return Math.min(...rows.map((r) => Number(r.position)));
+  }
+
+  /**
+   * Resolves once every projection has folded the event at `position` (for a read-your-writes
+   * answer after an append), passing itself; rejects after `timeoutMs`.
+   */
+  async waitFor(position: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ((await this.position()) >= position) return;
+      const read = await this.runOnce();
+      if ((await this.position()) >= position) return;
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `projections ${[...this.checkpoints.keys()].join(', ')} did not reach position ${position} in ${timeoutMs} ms`,
+        );
+      }
+      if (read === 0) await sleep(Math.min(20, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  /**
+   * Deletes the projection's rows, sets its checkpoint to 0 and catches up. Until the catch-up ends,
+   * readers see the projection partly rebuilt.
+   */
+  async rebuild(projectionName: string): Promise<number> {
+    const checkpoint = this.checkpoints.get(projectionName);
+    if (!checkpoint) throw new Error(`unknown projection ${projectionName}`);
+    await this.exclusive(() =>
+      inTransaction(this.dataSource, async (qr) => {
+        await this.lockCheckpoints(qr);
+        await qr.query(`DELETE FROM projection_rows WHERE projection = $1`, [projectionName]);
+        await qr.query(`UPDATE checkpoints SET position = 0, updated_at = now() WHERE name = $1`, [
+          checkpoint,
+        ]);
+      }),
+    );
+    return this.catchUp();
+  }
+
+  /** Catches up every `pollMs` until stop(); errors are logged and the loop goes on. */
+  start(pollMs = 1000): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        let failed = false;
+        try {
+          await this.catchUp();
+        } catch (err) {
+          this.logger.error(`projection runner (${[...this.checkpoints.values()].join(', ')}) failed`, err);
+          failed = true;
+        }
+        if (this.running) {
+          await this.alarm.pause(failed ? Math.max(pollMs, this.retryDelayMs) : pollMs, {
+            afterFailure: failed,
+          });
+        }
+      }
+    })();
+  }
+
+  /** Runs the start() loop's next pass now. */
+  notify(): void {
+    this.alarm.ring();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.alarm.interrupt();
+    await this.loop;
+    this.loop = null;
+    await this.chain;
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(work, work);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private pass(delivered: RecordedEvent[] | null): Promise<number> {
+    return inTransaction(this.dataSource, async (qr) => {
+      const positions = await this.lockCheckpoints(qr);
+      const from = Math.min(...positions.values());
+      const events =
+        delivered === null
+          ? await this.store.readAll(from, this.batchSize)
+          : await this.continuing(qr, delivered, from);
+      if (events.length === 0) return 0;
+      await this.fold(qr, events, positions);
+      const last = events[events.length - 1]!.globalPosition;
+      const behind = [...this.checkpoints].filter(([p]) => positions.get(p)! < last).map(([, name]) => name);
+      await qr.query(
+        `UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = ANY($1::text[])`,
+        [behind, last],
+      );
+      return events.length;
+    });
+  }
+
+  /** Locks the runner's checkpoint rows in name order (creating them at 0); positions by projection. */
+  private async lockCheckpoints(qr: QueryRunner): Promise<Map<string, number>> {
+    const names = [...this.checkpoints.values()].sort();
+    await qr.query(
+      `INSERT INTO checkpoints (name, position) SELECT unnest($1::text[]), 0 ON CONFLICT (name) DO NOTHING`,
+      [names],
+    );
+    const rows: { name: string; position: string }[] = await qr.query(
+      `SELECT name, position FROM checkpoints WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
+      [names],
+    );
+    const byName = new Map(rows.map((r) => [r.name, Number(r.position)]));
+    return new Map([...this.checkpoints].map(([projection, name]) => [projection, byName.get(name) ?? 0]));
+  }
+
+  private async continuing(
+    qr: QueryRunner,
+    delivered: RecordedEvent[],
+    from: number,
+  ): Promise<RecordedEvent[]> {
+    const fresh = [
+      ...new Map(delivered.filter((e) => e.globalPosition > from).map((e) => [e.globalPosition, e])),
+    ]
+      .sort(([a], [b]) => a - b)
+      .map(([, e]) => e);
+    if (fresh.length === 0) return [];
+    const [{ stored }] = await qr.query(
+      `SELECT count(*) AS stored FROM events WHERE global_position > $1 AND global_position <= $2`,
+      [from, fresh[fresh.length - 1]!.globalPosition],
+    );
+    if (Number(stored) === fresh.length) return fresh;
+    return this.store.readAll(from, this.batchSize);
+  }
+
+  private async fold(
+    qr: QueryRunner,
+    events: RecordedEvent[],
+    checkpoints: Map<string, number>,
+  ): Promise<void> {
+    const touches: { projection: Projection; key: string; event: RecordedEvent }[] = [];
+    for (const event of events) {
+      for (const projection of this.projections) {
+        if (event.globalPosition <= checkpoints.get(projection.name)!) continue;
+        const key = projection.keyOf(event);
+        if (key !== null) touches.push({ projection, key, event });
+      }
+    }
+    if (touches.length === 0) return;
+
+    const rows = new Map<string, Map<string, CachedRow>>();
+    const wanted = [
+      ...new Map(touches.map((t) => [JSON.stringify([t.projection.name, t.key]), t])).values(),
+    ].map((t) => [t.projection.name, t.key] as const);
+    const loaded: { projection: string; key: string; doc: unknown; position: string }[] = await qr.query(
+      `SELECT r.projection, r.key, r.doc, r.position FROM projection_rows r
+       JOIN unnest($1::text[], $2::text[]) AS t(projection, key) USING (projection, key)`,
+      [wanted.map((w) => w[0]), wanted.map((w) => w[1])],
+    );
+    const rowsOf = (projection: string) => {
+      let byKey = rows.get(projection);
+      if (!byKey) rows.set(projection, (byKey = new Map()));
+      return byKey;
+    };
+    for (const r of loaded)
+      rowsOf(r.projection).set(r.key, { doc: r.doc, position: Number(r.position), dirty: false });
+
+    for (const { projection, key, event } of touches) {
+      const byKey = rowsOf(projection.name);
+      const row = byKey.get(key) ?? { doc: null, position: 0, dirty: false };
+      byKey.set(key, row);
+      if (event.globalPosition <= row.position) continue;
+      const next = projection.evolve(row.doc, event);
+      // Rows are stored as jsonb: the next event of the batch must see what a later batch would load.
+      const json = next === null ? null : JSON.stringify(next);
+      if (json === undefined) {
+        throw new Error(
+          `projection ${projection.name}: evolve returned a non-JSON row for event ${event.eventId}`,
+        );
+      }
+      row.doc = json === null ? null : JSON.parse(json);
+      row.position = event.globalPosition;
+      row.dirty = true;
+    }
+
+    const upserts: [string, string, string, number][] = [];
+    const deletes: [string, string][] = [];
+    for (const [projection, byKey] of rows) {
+      for (const [key, row] of byKey) {
+        if (!row.dirty) continue;
+        if (row.doc === null) deletes.push([projection, key]);
+        else upserts.push([projection, key, JSON.stringify(row.doc), row.position]);
+      }
+    }
+    if (upserts.length > 0) {
+      await qr.query(
+        `INSERT INTO projection_rows (projection, key, doc, position)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[])
+         ON CONFLICT (projection, key) DO UPDATE SET doc = EXCLUDED.doc, position = EXCLUDED.position`,
+        [
+          upserts.map((u) => u[0]),
+          upserts.map((u) => u[1]),
+          upserts.map((u) => u[2]),
+          upserts.map((u) => u[3]),
+        ],
+      );
+    }
+    if (deletes.length > 0) {
+      await qr.query(
+        `DELETE FROM projection_rows r USING unnest($1::text[], $2::text[]) AS t(projection, key)
+         WHERE r.projection = t.projection AND r.key = t.key`,
+        [deletes.map((d) => d[0]), deletes.map((d) => d[1])],
+      );
+    }
+  }
+}
+
+export interface ProjectionRow<Row> {
+  key: string;
+  row: Row;
+  /** Global position of the last event folded into the row. */
+  position: number;
+}
+
+/** Reads projection rows written by a ProjectionRunner. */
+export class ProjectionRows {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async get<Row>(projection: string, key: string): Promise<Row | null> {
+    const [row] = await this.dataSource.query(
+      `SELECT doc FROM projection_rows WHERE projection = $1 AND key = $2`,
+      [projection, key],
+    );
+    return row ? (row as { doc: Row }).doc : null;
+  }
+
+  /** Every row of the projection, ordered by key (byte order, whatever the database collation). */
+  async all<Row>(projection: string): Promise<ProjectionRow<Row>[]> {
+    const rows: { key: string; doc: Row; position: string }[] = await this.dataSource.query(
+      `SELECT key, doc, position FROM projection_rows WHERE projection = $1 ORDER BY key COLLATE "C"`,
+      [projection],
+    );
+    return rows.map((r) => ({ key: r.key, row: r.doc, position: Number(r.position) }));
+  }
+}

@@ -1,0 +1,76 @@
+import type { PresentedClientCredentials } from '#lib/contracts';
+import { invalidClient, invalidRequest } from '#lib/oauth-errors';
+
+/**
+ * parseClientAuthentication
+ * - RFC 6749 §2.3.1: client_secret_basic (HTTP Basic, id and secret form-urlencoded first, RFC 6749
+ *   Appendix B) or client_secret_post (client_id + client_secret in the body); a client MUST NOT
+ *   use more than one method in a request.
+ * - RFC 6749 §2.3.1 + checklist decision 8: a malformed Basic header is invalid_client with
+ *   WWW-Authenticate: Basic (401).
+ * - A request with client_id alone is a public client (`none`, RFC 7591 §2).
+ */
+export const BASIC_CHALLENGE = 'Basic realm="token", charset="UTF-8"';
+
+function basicFailure(description: string) {
+  return invalidClient(description, { status: 401, headers: { 'WWW-Authenticate': BASIC_CHALLENGE } });
+}
+
+function formDecode(value: string): string {
+  try {
+    const decoded = decodeURIComponent(value.replace(/\+/g, ' '));
+    if (decoded.includes('\u0000')) throw new Error('NUL');
+    return decoded;
+  } catch {
+    throw basicFailure('malformed Basic credentials');
+  }
+}
+
+export function parseBasicAuthorization(header: string): { clientId: string; clientSecret: string } {
+  const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(header.trim());
+  if (!match) throw basicFailure('malformed Basic credentials');
+  let decoded: string;
+  try {
+    // Bytes that are not UTF-8 are a malformed header (checklist CAUTH-12), not U+FFFD in an id.
+    decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(
+      Buffer.from(match[1]!, 'base64'),
+    );
+  } catch {
+    throw basicFailure('malformed Basic credentials');
+  }
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) throw basicFailure('malformed Basic credentials');
+  const clientId = formDecode(decoded.slice(0, colon));
+  const clientSecret = formDecode(decoded.slice(colon + 1));
+  if (clientId === '' || clientSecret === '') throw basicFailure('malformed Basic credentials');
+  return { clientId, clientSecret };
+}
+
+export function parseClientAuthentication(
+  authorization: string | undefined,
+  params: Record<string, string>,
+): PresentedClientCredentials | null {
+  const bodyId = params.client_id;
+  const bodySecret = params.client_secret;
+  if (authorization !== undefined && authorization !== '') {
+    if (!/^Basic /i.test(authorization)) {
+      throw basicFailure('unsupported authentication scheme');
+    }
+    const basic = parseBasicAuthorization(authorization);
+    if (bodySecret !== undefined) {
+      throw invalidRequest('only one client authentication method may be used');
+    }
+    if (bodyId !== undefined && bodyId !== basic.clientId) {
+      throw invalidRequest('client_id does not match the authenticated client');
+    }
+    return { method: 'client_secret_basic', clientId: basic.clientId, clientSecret: basic.clientSecret };
+  }
+  if (bodyId === undefined) {
+    if (bodySecret !== undefined) throw invalidRequest('client_secret without client_id');
+    return null;
+  }
+  if (bodySecret !== undefined) {
+    return { method: 'client_secret_post', clientId: bodyId, clientSecret: bodySecret };
+  }
+  return { method: 'none', clientId: bodyId };
+}

@@ -1,0 +1,4 @@
+export * from './check-scope.js';
+export * from './parse-form.js';
+export * from './client-authentication.js';
+export * from './metadata.js';

@@ -1,0 +1,69 @@
+import { buildMetadata } from './metadata.js';
+
+describe('authorization server metadata (RFC 8414 §2; checklist META-02, META-03)', () => {
+  const issuer = 'https://as.test';
+  const metadata = buildMetadata(issuer);
+
+  it('publishes the issuer byte for byte (META-02)', () => {
+    expect(metadata.issuer).toBe(issuer);
+    expect(buildMetadata('https://as.test/tenant-a').issuer).toBe('https://as.test/tenant-a');
+  });
+
+  it('puts every endpoint under the issuer', () => {
+    expect(metadata).toMatchObject({
+      token_endpoint: 'https://as.test/token',
+      jwks_uri: 'https://as.test/jwks',
+      introspection_endpoint: 'https://as.test/introspect',
+      revocation_endpoint: 'https://as.test/revoke',
+    });
+    const withPath = buildMetadata('https://as.test/tenant-a');
+    expect(withPath.token_endpoint).toBe('https://as.test/tenant-a/token');
+  });
+
+  it('every endpoint URL is absolute and on the issuer host (META-04)', () => {
+    for (const key of [
+      'token_endpoint',
+      'jwks_uri',
+      'introspection_endpoint',
+      'revocation_endpoint',
+    ] as const) {
+      const url = new URL(metadata[key]);
+      expect(url.origin).toBe(issuer);
+      expect(url.search).toBe('');
+      expect(url.hash).toBe('');
+    }
+  });
+
+  it('lists grant_types_supported explicitly and never implicit or password (META-03, RFC 9700 §2.4)', () => {
+    expect(metadata.grant_types_supported).toEqual(['client_credentials']);
+    expect(metadata.grant_types_supported).not.toContain('implicit');
+    expect(metadata.grant_types_supported).not.toContain('password');
+  });
+
+  it('advertises only client_secret_basic and client_secret_post at the token endpoint (META-03)', () => {
+    expect(metadata.token_endpoint_auth_methods_supported).toEqual([
+      'client_secret_basic',
+      'client_secret_post',
+    ]);
+  });
+
+  it('introspection and revocation take confidential clients only (decision 11)', () => {
+    expect(metadata.introspection_endpoint_auth_methods_supported).toEqual([
+      'client_secret_basic',
+      'client_secret_post',
+    ]);
+    expect(metadata.revocation_endpoint_auth_methods_supported).toEqual([
+      'client_secret_basic',
+      'client_secret_post',
+    ]);
+  });
+
+  it('advertises S256 only for PKCE (RFC 7636 §4.2, decision 1) and the iss parameter (RFC 9207 §3)', () => {
+    expect(metadata.code_challenge_methods_supported).toEqual(['S256']);
+    expect(metadata.authorization_response_iss_parameter_supported).toBe(true);
+  });
+
+  it('is the same document on every call (every gateway replica publishes the same)', () => {
+    expect(JSON.stringify(buildMetadata(issuer))).toBe(JSON.stringify(metadata));
+  });
+});

@@ -1,0 +1,61 @@
+import { invalidRequest, OAuthError } from '#lib/oauth-errors';
+
+/**
+ * parseForm / rejectDuplicateParams
+ * - RFC 6749 §3.1, §3.2: parameters sent without a value are treated as omitted; a parameter
+ *   MUST NOT be included more than once.
+ * - Checklist INP-03/04/05/08/11: broken percent-encoding, invalid UTF-8, NUL bytes, bracket
+ *   syntax and too many parameters are invalid_request, never a crash.
+ */
+export interface FormLimits {
+  maxParameters: number;
+}
+
+export type FormParameters = Map<string, string[]>;
+
+function decodeComponent(raw: string): string {
+  const plus = raw.replace(/\+/g, ' ');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(plus);
+  } catch {
+    throw invalidRequest('malformed percent-encoding or invalid UTF-8');
+  }
+  if (decoded.includes('\u0000')) throw invalidRequest('NUL characters are not allowed');
+  // decodeURIComponent rejects invalid UTF-8 except lone surrogates: catch those too.
+  if (/[\ud800-\udfff]/u.test(decoded.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))) {
+    throw invalidRequest('invalid UTF-8');
+  }
+  return decoded;
+}
+
+export function parseFormEncoded(body: string, limits: FormLimits): FormParameters {
+  const params: FormParameters = new Map();
+  if (body === '') return params;
+  const pairs = body.split('&');
+  if (pairs.length > limits.maxParameters) {
+    throw new OAuthError('invalid_request', 'too many parameters');
+  }
+  for (const pair of pairs) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decodeComponent(eq === -1 ? pair : pair.slice(0, eq));
+    const value = decodeComponent(eq === -1 ? '' : pair.slice(eq + 1));
+    if (/[[\]]/.test(name)) throw invalidRequest(`parameter name not allowed: ${name}`);
+    const list = params.get(name);
+    if (list) list.push(value);
+    else params.set(name, [value]);
+  }
+  return params;
+}
+
+/** Single-valued view: empty values are omitted; any repeated parameter is invalid_request. */
+export function singleValued(params: FormParameters): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, values] of params) {
+    const present = values.filter((v) => v !== '');
+    if (values.length > 1) throw invalidRequest(`parameter included more than once: ${name}`);
+    if (present.length === 1) out[name] = present[0]!;
+  }
+  return out;
+}

@@ -1,0 +1,84 @@
+import { connect } from '@nats-io/transport-node';
+import pg from 'pg';
+
+/**
+ * Start-up check (issue 2, point 5): when Postgres or NATS cannot be reached, the process says
+ * which one, where it looked and how to provide it, then exits non-zero.
+ */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+export async function checkPostgres(databaseUrl: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return null;
+  } catch (err) {
+    if ((err as { code?: string }).code === '3D000') {
+      return `The database of ${redactUrl(databaseUrl)} does not exist. Create it and its tables with \`npm run migrate\`.`;
+    }
+    return (
+      `Postgres is not reachable at ${redactUrl(databaseUrl)} (${(err as Error).message}). ` +
+      'Start it (e.g. `pg_ctlcluster 15 main start`, or `docker compose up -d postgres`) ' +
+      'or point DATABASE_URL at a running server.'
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The same server's maintenance database, for checks made before our database exists. */
+export function serverUrl(databaseUrl: string): string {
+  const u = new URL(databaseUrl);
+  u.pathname = '/postgres';
+  return u.toString();
+}
+
+export async function checkNats(servers: string[], auth: { user?: string; pass?: string; token?: string }) {
+  try {
+    const nc = await connect({ servers, ...auth, timeout: 3000, maxReconnectAttempts: 0 });
+    try {
+      const info = nc.info;
+      if (info && info.jetstream === false) {
+        return `NATS at ${servers.join(',')} runs without JetStream. Start nats-server with -js.`;
+      }
+    } finally {
+      await nc.close();
+    }
+    return null;
+  } catch (err) {
+    return (
+      `NATS is not reachable at ${servers.join(',')} (${(err as Error).message}). ` +
+      'Start it with JetStream (e.g. `nats-server -js`, or `docker compose up -d nats`) ' +
+      'or point NATS_URL at a running server.'
+    );
+  }
+}
+
+export async function requireDependencies(
+  what: {
+    databaseUrl?: string;
+    natsServers: string[];
+    natsAuth?: { user?: string; pass?: string; token?: string };
+  },
+  log: (line: string) => void = (l) => console.error(l),
+): Promise<void> {
+  const problems = (
+    await Promise.all([
+      what.databaseUrl ? checkPostgres(what.databaseUrl) : Promise.resolve(null),
+      checkNats(what.natsServers, what.natsAuth ?? {}),
+    ])
+  ).filter((p): p is string => p !== null);
+  if (problems.length > 0) {
+    for (const p of problems) log(p);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,141 @@
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type Config, loadConfig } from '#lib/config';
+import {
+  type AppendRequest,
+  type AppendResult,
+  createEventStoreDataSource,
+  type EventStore,
+  type ExpectedVersion,
+  JetStreamRelay,
+  type NewEvent,
+  PgEventStore,
+  type ReadStreamOptions,
+  type RecordedEvent,
+} from '#lib/event-store';
+import type { DataSource } from 'typeorm';
+import { natsConnectionOptions } from './nats-options.js';
+
+export const CONFIG = Symbol('CONFIG');
+export const DATA_SOURCE = Symbol('DATA_SOURCE');
+export const EVENT_STORE = Symbol('EVENT_STORE');
+export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
+export const EVENT_RELAY = Symbol('EVENT_RELAY');
+
+/** The store a service appends through: the relay is woken after every commit. */
+class RelayedEventStore implements EventStore {
+  constructor(
+    private readonly inner: EventStore,
+    private readonly relay: JetStreamRelay,
+  ) {}
+
+  async appendToStream(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    events: NewEvent[],
+  ): Promise<AppendResult> {
+    const result = await this.inner.appendToStream(streamId, expectedVersion, events);
+    this.relay.notify();
+    return result;
+  }
+
+  async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
+    const result = await this.inner.appendMany(requests);
+    this.relay.notify();
+    return result;
+  }
+
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    return this.inner.readStream(streamId, options);
+  }
+
+  readAll(after: number, limit: number): Promise<RecordedEvent[]> {
+    return this.inner.readAll(after, limit);
+  }
+
+  headPosition(): Promise<number> {
+    return this.inner.headPosition();
+  }
+}
+
+@Injectable()
+class EventInfrastructureLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('EventRelay');
+
+  constructor(
+    @Inject(EVENT_RELAY) private readonly relay: JetStreamRelay,
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(NATS_CONNECTION) private readonly nats: NatsConnection,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      await this.relay.ensureStream();
+    } catch (err) {
+      this.logger.warn(`JetStream stream not ready yet: ${(err as Error).message}`);
+    }
+    this.relay.start(250);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+    await this.nats.drain().catch(() => undefined);
+    await this.dataSource.destroy().catch(() => undefined);
+  }
+}
+
+/**
+ * Postgres event store, the NATS connection and the JetStream relay for one service process.
+ * Every process runs a relay; the relays elect one leader among themselves.
+ */
+@Module({})
+export class EventStoreModule {
+  static forService(serviceName: string): DynamicModule {
+    return {
+      module: EventStoreModule,
+      global: true,
+      providers: [
+        { provide: CONFIG, useFactory: () => loadConfig() },
+        {
+          provide: DATA_SOURCE,
+          inject: [CONFIG],
+          useFactory: async (config: Config) => {
+            const ds = createEventStoreDataSource(config.databaseUrl, { poolSize: config.databasePoolSize });
+            await ds.initialize();
+            return ds;
+          },
+        },
+        {
+          provide: NATS_CONNECTION,
+          inject: [CONFIG],
+          useFactory: (config: Config) => connect(natsConnectionOptions(config, `${serviceName}-relay`)),
+        },
+        {
+          provide: EVENT_RELAY,
+          inject: [DATA_SOURCE, NATS_CONNECTION, CONFIG],
+          useFactory: (ds: DataSource, nc: NatsConnection, config: Config) =>
+            new JetStreamRelay(ds, new PgEventStore(ds), nc, {
+              streamName: config.eventsStream,
+              subjectPrefix: config.subjectPrefix,
+            }),
+        },
+        {
+          provide: EVENT_STORE,
+          inject: [DATA_SOURCE, EVENT_RELAY],
+          useFactory: (ds: DataSource, relay: JetStreamRelay) =>
+            new RelayedEventStore(new PgEventStore(ds), relay),
+        },
+        EventInfrastructureLifecycle,
+      ],
+      exports: [CONFIG, DATA_SOURCE, EVENT_STORE, NATS_CONNECTION],
+    };
+  }
+}

@@ -1,0 +1,59 @@
+import type { EventStore } from '#lib/event-store';
+import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
+import { type AccessTokenClaims, AccessTokenInvalid, verifyAccessToken } from './access-token.js';
+import { jwksDocument } from './jwks.js';
+import { evolve, initialState, publishedKeys, SIGNING_ALGS, SIGNING_KEYRING_STREAM } from './keyring.js';
+
+/**
+ * Verifies this server's own access tokens from the keyring in the event store (read-your-writes:
+ * a key published a moment ago is found by reloading once on an unknown kid).
+ */
+export class KeyringVerifier {
+  private keys: JWTVerifyGetKey | null = null;
+  private kids = new Set<string>();
+  private lastLoad = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly issuer: string,
+    private readonly minReloadIntervalMs = 1000,
+  ) {}
+
+  private async load(): Promise<void> {
+    const state = (await this.store.readStream(SIGNING_KEYRING_STREAM)).reduce(evolve, initialState());
+    const doc = jwksDocument(publishedKeys(state, new Date()));
+    this.keys = createLocalJWKSet(doc);
+    this.kids = new Set(doc.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
+    this.lastLoad = Date.now();
+  }
+
+  /** Returns the verified claims, or throws AccessTokenInvalid. */
+  async verify(token: string): Promise<AccessTokenClaims> {
+    const kid = headerKid(token);
+    if (
+      this.keys === null ||
+      (kid !== undefined && !this.kids.has(kid) && Date.now() - this.lastLoad > this.minReloadIntervalMs)
+    ) {
+      await this.load();
+    }
+    return verifyAccessToken(token, {
+      issuer: this.issuer,
+      keys: this.keys!,
+      algorithms: SIGNING_ALGS,
+      clockToleranceSeconds: 0,
+    });
+  }
+}
+
+function headerKid(token: string): string | undefined {
+  const dot = token.indexOf('.');
+  if (dot <= 0 || token.length > 8192) throw new AccessTokenInvalid('malformed');
+  try {
+    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as {
+      kid?: unknown;
+    };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    throw new AccessTokenInvalid('malformed');
+  }
+}

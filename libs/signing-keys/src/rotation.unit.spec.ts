@@ -1,0 +1,151 @@
+import type { JWK } from 'jose';
+import {
+  decide,
+  publishedKeys,
+  signingKeyringDecider,
+  type SigningKeyring,
+  type SigningKeyringCommand,
+  type SigningKeyringEvent,
+} from './keyring.js';
+import { InvalidRotationPolicy, planInitialKey, rotationDue, type RotationPolicy } from './rotation.js';
+import type { SealedPrivateJwk } from './sealed-key.js';
+import { fold } from './testing-helpers.js';
+
+const t0 = new Date('2030-01-01T00:00:00.000Z');
+const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+const DAY = 86_400;
+// Pre-publication is 2 × 300 s = 600 s.
+const policy: RotationPolicy = { rotateEverySeconds: DAY, jwksMaxAgeSeconds: 300 };
+const sealed: SealedPrivateJwk = { alg: 'A256GCM', iv: 'aXY', ciphertext: 'Y3Q', tag: 'dGFn' };
+const jwk = (kid: string): JWK => ({
+  kty: 'EC',
+  crv: 'P-256',
+  x: 'x',
+  y: 'y',
+  kid,
+  alg: 'ES256',
+  use: 'sig',
+});
+
+/** Runs commands through the decider, as a command handler would. */
+function run(commands: SigningKeyringCommand[]): { state: SigningKeyring; events: SigningKeyringEvent[] } {
+  const events: SigningKeyringEvent[] = [];
+  for (const command of commands) events.push(...decide(command, fold(signingKeyringDecider, events)));
+  return { state: fold(signingKeyringDecider, events), events };
+}
+
+const generate = (kid: string, now: Date, activatesAt = now): SigningKeyringCommand => ({
+  type: 'GenerateSigningKey',
+  kid,
+  alg: 'ES256',
+  publicJwk: jwk(kid),
+  sealedPrivateJwk: sealed,
+  now,
+  activatesAt,
+});
+const activate = (kid: string, now: Date): SigningKeyringCommand => ({
+  type: 'ActivateSigningKey',
+  kid,
+  now,
+  longestTokenLifetimeSeconds: 600,
+});
+
+describe('Signing key rotation with pre-publication (checklist §19 decision 14; JWKS-04, JWKS-05)', () => {
+  describe('planInitialKey', () => {
+    it('on first boot: generate and activate at once', () => {
+      expect(planInitialKey(run([]).state, t0)).toEqual({ action: 'generate-and-activate' });
+    });
+
+    it('with an active key: nothing', () => {
+      const { state } = run([generate('A', t0), activate('A', t0)]);
+      expect(planInitialKey(state, at(5))).toEqual({ action: 'none', kid: 'A' });
+    });
+
+    it('with no active key but an activatable published key: activate it', () => {
+      const { state } = run([generate('A', t0)]);
+      expect(planInitialKey(state, t0)).toEqual({ action: 'activate', kid: 'A' });
+    });
+
+    it('with no active key and a published key not yet activatable: generate and activate', () => {
+      const { state } = run([generate('A', t0, at(600))]);
+      expect(planInitialKey(state, at(10))).toEqual({ action: 'generate-and-activate' });
+    });
+  });
+
+  describe('rotationDue', () => {
+    const bootstrapped = [generate('A', t0), activate('A', t0)];
+    const threshold = DAY - 600;
+
+    it('does nothing while the active key is young', () => {
+      expect(rotationDue(run(bootstrapped).state, at(threshold), policy)).toEqual({ action: 'none' });
+    });
+
+    it('generates a successor once the active key is older than rotateEvery − 2×jwksMaxAge', () => {
+      const now = new Date(at(threshold).getTime() + 1);
+      expect(rotationDue(run(bootstrapped).state, now, policy)).toEqual({
+        action: 'generate',
+        activatesAt: new Date(now.getTime() + 600_000),
+      });
+    });
+
+    it('waits while the successor has been published less than 2×jwksMaxAge', () => {
+      const { state } = run([...bootstrapped, generate('B', at(threshold + 1), at(threshold + 601))]);
+      expect(rotationDue(state, at(threshold + 600), policy)).toEqual({ action: 'none' });
+    });
+
+    it('activates the successor once published for 2×jwksMaxAge', () => {
+      const { state } = run([...bootstrapped, generate('B', at(threshold + 1), at(threshold + 601))]);
+      expect(rotationDue(state, at(threshold + 601), policy)).toEqual({ action: 'activate', kid: 'B' });
+    });
+
+    it('does not activate a successor before its own activatesAt', () => {
+      const { state } = run([...bootstrapped, generate('B', at(threshold), at(threshold + 5000))]);
+      expect(rotationDue(state, at(threshold + 4999), policy)).toEqual({ action: 'none' });
+    });
+
+    it('activates the oldest ready successor when several are published', () => {
+      const { state } = run([...bootstrapped, generate('C', at(20)), generate('B', at(10))]);
+      expect(rotationDue(state, at(700), policy)).toEqual({ action: 'activate', kid: 'B' });
+    });
+
+    it('does nothing when no key is active (startup is planInitialKey)', () => {
+      expect(rotationDue(run([]).state, t0, policy)).toEqual({ action: 'none' });
+    });
+
+    it('activates immediately when the JWKS is not cached (max-age 0)', () => {
+      const noCache = { rotateEverySeconds: DAY, jwksMaxAgeSeconds: 0 };
+      const step = rotationDue(run(bootstrapped).state, at(DAY + 1), noCache);
+      expect(step).toEqual({ action: 'generate', activatesAt: at(DAY + 1) });
+    });
+
+    it('refuses a policy whose rotation period does not exceed the pre-publication period (JWKS-06)', () => {
+      const { state } = run(bootstrapped);
+      expect(() => rotationDue(state, t0, { rotateEverySeconds: 600, jwksMaxAgeSeconds: 300 })).toThrow(
+        InvalidRotationPolicy,
+      );
+      expect(() => rotationDue(state, t0, { rotateEverySeconds: DAY, jwksMaxAgeSeconds: -1 })).toThrow(
+        InvalidRotationPolicy,
+      );
+    });
+
+    it('drives a full rotation: K2 pre-published, activated, K1 kept in the JWKS until its tokens expire', () => {
+      const commands = [...bootstrapped];
+      let now = at(threshold + 1);
+      const first = rotationDue(run(commands).state, now, policy);
+      if (first.action !== 'generate') throw new Error(`expected generate, got ${first.action}`);
+      commands.push(generate('B', now, first.activatesAt));
+      expect(publishedKeys(run(commands).state, now).map((k) => k.kid)).toEqual(['A', 'B']);
+
+      now = first.activatesAt;
+      const second = rotationDue(run(commands).state, now, policy);
+      expect(second).toEqual({ action: 'activate', kid: 'B' });
+      commands.push(activate('B', now));
+      const { state, events } = run(commands);
+      expect(events.slice(-2).map((e) => e.type)).toEqual(['SigningKeyRetired', 'SigningKeyActivated']);
+
+      expect(publishedKeys(state, new Date(now.getTime() + 599_999)).map((k) => k.kid)).toEqual(['B', 'A']);
+      expect(publishedKeys(state, new Date(now.getTime() + 600_000)).map((k) => k.kid)).toEqual(['B']);
+      expect(rotationDue(state, now, policy)).toEqual({ action: 'none' });
+    });
+  });
+});

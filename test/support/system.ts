@@ -1,0 +1,184 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { createTestDatabase, natsServers, type TestDatabase, uniqueName } from '#lib/testing';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+/**
+ * The whole system, really started: the five built processes (dist/, `npm test` builds first),
+ * on a fresh database, with their own NATS subject prefix and JetStream stream so that a test run
+ * never meets another system on the same NATS.
+ */
+export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway'] as const;
+export type AppName = (typeof APPS)[number];
+
+const ROOT = process.cwd();
+const entry = (app: string) => resolve(ROOT, `dist/apps/${app}/src/main.js`);
+const execFileAsync = promisify(execFile);
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+export interface SystemOptions {
+  natsUrl?: string;
+  rpcTimeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+export class RunningSystem {
+  readonly children = new Map<AppName, ChildProcess>();
+  readonly exits: { app: AppName; code: number | null; signal: string | null }[] = [];
+  readonly output: string[] = [];
+
+  constructor(
+    readonly env: Record<string, string>,
+    readonly database: TestDatabase,
+    readonly baseUrl: string,
+  ) {}
+
+  get issuer(): string {
+    return this.env.ISSUER!;
+  }
+
+  get adminToken(): string {
+    return this.env.ADMIN_TOKEN!;
+  }
+
+  launch(app: AppName): void {
+    const child = spawn(process.execPath, [entry(app)], {
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => {
+      this.output.push(`[${app}] ${chunk.toString()}`);
+      if (this.output.length > 2000) this.output.splice(0, 1000);
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    child.on('exit', (code, signal) => this.exits.push({ app, code, signal }));
+    this.children.set(app, child);
+  }
+
+  async waitReady(timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const res = await fetch(`${this.baseUrl}/health/ready`);
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (this.exits.length > 0 || Date.now() > deadline) {
+        throw new Error(
+          `system not ready: exits=${JSON.stringify(this.exits)}\n${this.output.slice(-60).join('')}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Runs the operator CLI against this system. */
+  async cli(args: string[]): Promise<string> {
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [resolve(ROOT, 'dist/apps/cli/src/main.js'), ...args],
+      {
+        env: { ...process.env, ...this.env },
+        timeout: 20000,
+      },
+    );
+    return stdout;
+  }
+
+  async createClient(args: string[]): Promise<{ client_id: string; client_secret: string }> {
+    const out = await this.cli(['clients', 'create', ...args, '--json']);
+    return JSON.parse(out.trim().split('\n').pop()!) as { client_id: string; client_secret: string };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      [...this.children.values()].map(
+        (child) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+          }),
+      ),
+    );
+    try {
+      const nc = await connect({ servers: this.env.NATS_URL!, maxReconnectAttempts: 0, timeout: 2000 });
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.delete(this.env.EVENTS_STREAM!).catch(() => undefined);
+      await nc.close();
+    } catch {
+      // NATS may be the thing a test stopped.
+    }
+    await this.database.drop().catch(() => undefined);
+  }
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
+  if (!existsSync(entry('gateway'))) {
+    throw new Error('dist/ is missing: the e2e suite runs the built system; run `npm run build` first');
+  }
+  const database = await createTestDatabase('e2e');
+  const port = await freePort();
+  const prefix = uniqueName('e2e').replace(/_/g, '-');
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: database.url,
+    DATABASE_POOL_SIZE: '5',
+    NATS_URL: options.natsUrl ?? natsServers(),
+    NATS_SUBJECT_PREFIX: prefix,
+    EVENTS_STREAM: prefix.toUpperCase().replace(/-/g, '_'),
+    ISSUER: `http://127.0.0.1:${port}`,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(port),
+    RPC_TIMEOUT_MS: String(options.rpcTimeoutMs ?? 3000),
+    ADMIN_TOKEN: randomBytes(32).toString('base64url'),
+    SECRET_PEPPER: randomBytes(32).toString('base64url'),
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    ...options.env,
+  };
+  const system = new RunningSystem(env, database, `http://127.0.0.1:${port}`);
+  try {
+    await system.cli(['migrate']);
+    for (const app of APPS) system.launch(app);
+    await system.waitReady();
+  } catch (err) {
+    await system.stop();
+    throw err;
+  }
+  return system;
+}
+
+export function basic(id: string, secret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
+
+export async function postForm(
+  url: string,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(form).toString(),
+  });
+}
