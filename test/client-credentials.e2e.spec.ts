@@ -1,6 +1,8 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { tokenStateProjection } from '#lib/domain-token';
+import { createEventStoreDataSource, PgEventStore, ProjectionRows, ProjectionRunner } from '#lib/event-store';
 import pg from 'pg';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
 
@@ -277,6 +279,37 @@ describe('client credentials flow, end to end (RFC 6749 §4.4, RFC 9068, RFC 766
       expect(registered.rows.map((r: { type: string }) => r.type)).toEqual(['ClientRegistered']);
     } finally {
       await db.end();
+    }
+  });
+
+  it('token_state rebuilt from position 0 equals the live projection the introspection service built', async () => {
+    await issue('read');
+    const ds = createEventStoreDataSource(system.database.url, { poolSize: 2 });
+    await ds.initialize();
+    try {
+      const store = new PgEventStore(ds);
+      const rows = new ProjectionRows(ds);
+      const shadow = { ...tokenStateProjection, name: 'token_state_rebuild_check' };
+      const live = async () =>
+        (await rows.all(tokenStateProjection.name)).map(({ key, row }) => ({ key, row }));
+      const head = await store.headPosition();
+      // the live runner has applied everything up to now (it is woken by every introspection miss)
+      const deadline = Date.now() + 10000;
+      let liveRows = await live();
+      const issued = (await store.readAll(0, 100000)).filter((e) => e.type === 'AccessTokenIssued').length;
+      while (liveRows.length < issued && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        liveRows = await live();
+      }
+      const runner = new ProjectionRunner(ds, store, [shadow], { checkpointName: 'rebuild-check' });
+      await runner.rebuild(shadow.name);
+      expect(await runner.position()).toBeGreaterThanOrEqual(head);
+      const rebuilt = (await rows.all(shadow.name)).map(({ key, row }) => ({ key, row }));
+      expect(rebuilt.length).toBe(issued);
+      expect(rebuilt).toEqual(await live());
+      expect(rebuilt.some(({ row }) => (row as { status: string }).status === 'revoked')).toBe(true);
+    } finally {
+      await ds.destroy();
     }
   });
 
