@@ -74,7 +74,7 @@ export async function requireDependencies(
   const problems = (
     await Promise.all([
       what.databaseUrl ? checkPostgres(what.databaseUrl) : Promise.resolve(null),
-      checkNats(what.natsServers, what.natsAuth ?? {}),
+      what.natsServers ? checkNats(what.natsServers, what.natsAuth ?? {}) : Promise.resolve(null),
     ])
   ).filter((p): p is string => p !== null);
   if (problems.length > 0) {
