@@ -33,6 +33,8 @@ export async function freePort(): Promise<number> {
 
 export interface SystemOptions {
   natsUrl?: string;
+  /** A database URL on the Postgres server to use (default: DATABASE_URL's server). */
+  postgresServerUrl?: string;
   rpcTimeoutMs?: number;
   env?: Record<string, string>;
 }
@@ -135,7 +137,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   if (!existsSync(entry('gateway'))) {
     throw new Error('dist/ is missing: the e2e suite runs the built system; run `npm run build` first');
   }
-  const database = await createTestDatabase('e2e');
+  const database = await createTestDatabase('e2e', options.postgresServerUrl);
   const port = await freePort();
   const prefix = uniqueName('e2e').replace(/_/g, '-');
   const env: Record<string, string> = {

@@ -37,8 +37,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: databaseUrl() });
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>, server = databaseUrl()): Promise<T> {
+  const client = new pg.Client({ connectionString: server });
   await client.connect();
   try {
     return await work(client);
@@ -47,10 +47,11 @@ async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>
   }
 }
 
-export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
+/** `server`: any database URL on the Postgres server to use (default: DATABASE_URL's server). */
+export async function createTestDatabase(prefix = 'test', server = databaseUrl()): Promise<TestDatabase> {
   const name = uniqueName(prefix);
-  await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
-  const url = new URL(databaseUrl());
+  await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`), server);
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
@@ -58,7 +59,7 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
     drop: () =>
       withAdmin(async (c) => {
         await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      }),
+      }, server),
   };
 }
 
