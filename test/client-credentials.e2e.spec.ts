@@ -189,6 +189,9 @@ describe('client credentials flow, end to end (RFC 6749 §4.4, RFC 9068, RFC 766
     const get = await fetch(url('/token'));
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
+    const post = await fetch(url('/.well-known/oauth-authorization-server'), { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
   });
 
   it('introspection says active with the claims; after /revoke it says exactly {"active":false} at once', async () => {

@@ -54,14 +54,24 @@ fastify.setErrorHandler((error: Error & { statusCode?: number }, _request, reply
   return sendOAuthError(reply, error);
 });
 
-// RFC 6749 §3.2, checklist TREQ-01/02, decision 7: other methods on POST endpoints get 405 + Allow.
-for (const url of ['/token', '/introspect', '/revoke']) {
+// RFC 9110 §15.5.6: other methods get 405 with Allow (checklist TREQ-01/02, decision 7, META-06).
+const methodsOf: Record<string, string[]> = {
+  '/token': ['POST'],
+  '/introspect': ['POST'],
+  '/revoke': ['POST'],
+  '/.well-known/oauth-authorization-server': ['GET', 'HEAD'],
+  '/jwks': ['GET', 'HEAD'],
+};
+for (const [url, allowed] of Object.entries(methodsOf)) {
   fastify.route({
-    method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+    method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((m) => !allowed.includes(m)),
     url,
     handler: (_request, reply) => {
-      reply.header('Allow', 'POST');
-      sendOAuthError(reply, new OAuthError('method_not_allowed', 'use POST', { status: 405 }));
+      reply.header('Allow', allowed.join(', '));
+      sendOAuthError(
+        reply,
+        new OAuthError('method_not_allowed', `use ${allowed.join(' or ')}`, { status: 405 }),
+      );
     },
   });
 }
