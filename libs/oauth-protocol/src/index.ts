@@ -2,3 +2,4 @@ export * from './check-scope.js';
 export * from './parse-form.js';
 export * from './client-authentication.js';
 export * from './metadata.js';
+export * from './check-pkce.js';

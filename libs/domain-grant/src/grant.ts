@@ -1,0 +1,478 @@
+import type { NewEvent, RecordedEvent } from '#lib/event-store';
+import { invalidGrant, invalidRequest, invalidScope, type OAuthError } from '#lib/oauth-errors';
+import { checkCodeVerifier } from '#lib/oauth-protocol';
+
+/**
+ * A grant: one authorization (a user's consent to a client for a scope), the authorization code
+ * that carries it to the token endpoint, and the refresh-token family that comes from it. One
+ * stream per grant, `grant-<grantId>`; the event store's expected-version check decides every
+ * race (two redemptions of one code, two uses of one refresh token): exactly one append wins and
+ * the loser re-decides on the new state.
+ *
+ * ```mermaid
+ * stateDiagram-v2
+ *   [*] --> code_issued: AuthorizationCodeIssued
+ *   code_issued --> active: AuthorizationCodeRedeemed
+ *   active --> active: RefreshTokenRotated
+ *   code_issued --> revoked: GrantRevoked
+ *   active --> revoked: GrantRevoked (revocation, code replay, refresh-token reuse, client or user disabled)
+ *   revoked --> revoked: replays are recorded, nothing is issued
+ * ```
+ */
+
+// ---------------------------------------------------------------- events
+
+export interface AuthorizationCodeIssued {
+  type: 'AuthorizationCodeIssued';
+  data: {
+    grantId: string;
+    clientId: string;
+    sub: string;
+    scope: string[];
+    /** The redirect_uri of the authorization request, when it was sent (RFC 6749 §4.1.3). */
+    redirectUri: string | null;
+    /** The redirect URI the code was delivered to. */
+    deliveredTo: string;
+    codeChallenge: string | null;
+    codeHash: string;
+    issuedAt: string;
+    expiresAt: string;
+    authTime: number;
+  };
+}
+
+export interface AuthorizationCodeRedeemed {
+  type: 'AuthorizationCodeRedeemed';
+  data: { grantId: string; codeHash: string; redeemedAt: string; accessTokenJti: string };
+}
+
+export interface AuthorizationCodeReplayed {
+  type: 'AuthorizationCodeReplayed';
+  data: { grantId: string; clientId: string; at: string };
+}
+
+export interface RefreshTokenIssued {
+  type: 'RefreshTokenIssued';
+  data: {
+    grantId: string;
+    tokenHash: string;
+    generation: number;
+    scope: string[];
+    issuedAt: string;
+    /** Idle expiry: the token must be used before this instant. */
+    expiresAt: string;
+    /** Absolute expiry of the whole family. */
+    familyExpiresAt: string;
+    accessTokenJti: string;
+  };
+}
+
+export interface RefreshTokenRotated {
+  type: 'RefreshTokenRotated';
+  data: {
+    grantId: string;
+    previousHash: string;
+    tokenHash: string;
+    generation: number;
+    scope: string[];
+    rotatedAt: string;
+    expiresAt: string;
+    accessTokenJti: string;
+    /** True when the previous token was re-presented inside the reuse grace window (decision 5). */
+    withinGrace: boolean;
+  };
+}
+
+export interface RefreshTokenReuseDetected {
+  type: 'RefreshTokenReuseDetected';
+  data: { grantId: string; tokenHash: string; generation: number; clientId: string; at: string };
+}
+
+export type GrantRevocationReason =
+  | 'revocation_request'
+  | 'code_replay'
+  | 'refresh_token_reuse'
+  | 'consent_revoked'
+  | 'client_disabled'
+  | 'user_disabled';
+
+export interface GrantRevoked {
+  type: 'GrantRevoked';
+  data: { grantId: string; reason: GrantRevocationReason; revokedBy: string; at: string };
+}
+
+export type GrantEvent =
+  | AuthorizationCodeIssued
+  | AuthorizationCodeRedeemed
+  | AuthorizationCodeReplayed
+  | RefreshTokenIssued
+  | RefreshTokenRotated
+  | RefreshTokenReuseDetected
+  | GrantRevoked;
+
+// ---------------------------------------------------------------- state
+
+interface GrantFacts {
+  grantId: string;
+  clientId: string;
+  sub: string;
+  scope: string[];
+  redirectUri: string | null;
+  deliveredTo: string;
+  codeChallenge: string | null;
+  codeHash: string;
+  codeExpiresAt: number;
+  authTime: number;
+}
+
+export interface RefreshFamily {
+  currentHash: string;
+  generation: number;
+  scope: string[];
+  expiresAt: number;
+  familyExpiresAt: number;
+  /** The token the current one replaced, and when: for the reuse grace window. */
+  previousHash: string | null;
+  rotatedAt: number;
+  /** Every hash the family has used, for reuse detection. */
+  usedHashes: string[];
+}
+
+export type GrantState =
+  | { status: 'none' }
+  | { status: 'code_issued'; grant: GrantFacts }
+  | { status: 'active'; grant: GrantFacts; family: RefreshFamily | null; accessTokenJtis: string[] }
+  | { status: 'revoked'; grant: GrantFacts; reason: GrantRevocationReason; accessTokenJtis: string[] };
+
+export const initialGrantState = (): GrantState => ({ status: 'none' });
+
+// ---------------------------------------------------------------- commands
+
+export interface IssueAuthorizationCode {
+  type: 'IssueAuthorizationCode';
+  grantId: string;
+  clientId: string;
+  sub: string;
+  scope: string[];
+  redirectUri: string | null;
+  deliveredTo: string;
+  codeChallenge: string | null;
+  codeHash: string;
+  authTime: number;
+  now: Date;
+  ttlSeconds: number;
+}
+
+export interface RefreshTokenPlan {
+  tokenHash: string;
+  idleTtlSeconds: number;
+  absoluteTtlSeconds: number;
+}
+
+/** RFC 6749 §4.1.3, RFC 7636 §4.5. */
+export interface RedeemAuthorizationCode {
+  type: 'RedeemAuthorizationCode';
+  codeHash: string;
+  clientId: string;
+  redirectUri: string | undefined;
+  codeVerifier: string | undefined;
+  accessTokenJti: string;
+  /** null: the client gets no refresh token (not registered for the refresh_token grant). */
+  refreshToken: RefreshTokenPlan | null;
+  now: Date;
+}
+
+/** RFC 6749 §6. */
+export interface RotateRefreshToken {
+  type: 'RotateRefreshToken';
+  presentedHash: string;
+  clientId: string;
+  /** The requested scope, already parsed; undefined = the family's scope (§6). */
+  scope: string[] | undefined;
+  newHash: string;
+  idleTtlSeconds: number;
+  accessTokenJti: string;
+  /** Checklist decision 5: 0 (default) means any reuse revokes the family; at most 60. */
+  reuseGraceSeconds: number;
+  now: Date;
+}
+
+export interface RevokeGrant {
+  type: 'RevokeGrant';
+  reason: GrantRevocationReason;
+  revokedBy: string;
+  now: Date;
+}
+
+export type GrantCommand =
+  IssueAuthorizationCode | RedeemAuthorizationCode | RotateRefreshToken | RevokeGrant;
+
+/**
+ * What a command leads to: events to append and, for a refusal that must still be recorded (a
+ * replayed code, a reused refresh token), the error to answer after the append.
+ */
+export type GrantDecision = { events: NewEvent[]; error: OAuthError | null };
+
+const ok = (events: NewEvent[]): GrantDecision => ({ events, error: null });
+const refuse = (error: OAuthError, events: NewEvent[] = []): GrantDecision => ({ events, error });
+const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
+const iso = (s: number) => new Date(s * 1000).toISOString();
+
+// A uniform answer: the client is not told which check failed (RFC 6749 §5.2 invalid_grant).
+const badCode = () => invalidGrant('the authorization code is invalid, expired or already used');
+const badRefresh = () => invalidGrant('the refresh token is invalid, expired or revoked');
+
+export function decideGrant(command: GrantCommand, state: GrantState): GrantDecision {
+  switch (command.type) {
+    case 'IssueAuthorizationCode': {
+      if (state.status !== 'none') throw new Error(`grant ${command.grantId} already exists`);
+      const now = seconds(command.now);
+      const event: AuthorizationCodeIssued = {
+        type: 'AuthorizationCodeIssued',
+        data: {
+          grantId: command.grantId,
+          clientId: command.clientId,
+          sub: command.sub,
+          scope: command.scope,
+          redirectUri: command.redirectUri,
+          deliveredTo: command.deliveredTo,
+          codeChallenge: command.codeChallenge,
+          codeHash: command.codeHash,
+          issuedAt: iso(now),
+          expiresAt: iso(now + command.ttlSeconds),
+          authTime: command.authTime,
+        },
+      };
+      return ok([event]);
+    }
+
+    case 'RedeemAuthorizationCode': {
+      if (state.status === 'none' || state.grant.codeHash !== command.codeHash) return refuse(badCode());
+      const { grant } = state;
+      // Checklist decision 4 (TOK-07): another client's attempt does not burn the code.
+      if (grant.clientId !== command.clientId) return refuse(badCode());
+      const now = seconds(command.now);
+      if (state.status !== 'code_issued') {
+        // RFC 6749 §4.1.2, RFC 9700 §4.2: a replayed code revokes every token issued from it.
+        const replayed: AuthorizationCodeReplayed = {
+          type: 'AuthorizationCodeReplayed',
+          data: { grantId: grant.grantId, clientId: command.clientId, at: iso(now) },
+        };
+        if (state.status === 'revoked') return refuse(badCode(), [replayed]);
+        const revoked: GrantRevoked = {
+          type: 'GrantRevoked',
+          data: {
+            grantId: grant.grantId,
+            reason: 'code_replay',
+            revokedBy: `client:${command.clientId}`,
+            at: iso(now),
+          },
+        };
+        return refuse(badCode(), [replayed, revoked]);
+      }
+      if (now >= grant.codeExpiresAt) return refuse(badCode());
+      // RFC 6749 §4.1.3 + checklist decision 3: redirect_uri must match when the authorization
+      // request had one; it may be omitted only when PKCE was used.
+      if (grant.redirectUri !== null) {
+        if (command.redirectUri === undefined) {
+          if (grant.codeChallenge === null) return refuse(invalidRequest('redirect_uri is required'));
+        } else if (command.redirectUri !== grant.redirectUri) {
+          return refuse(invalidGrant('redirect_uri does not match the authorization request'));
+        }
+      } else if (command.redirectUri !== undefined && command.redirectUri !== grant.deliveredTo) {
+        return refuse(invalidGrant('redirect_uri does not match the authorization request'));
+      }
+      try {
+        checkCodeVerifier(grant.codeChallenge, command.codeVerifier);
+      } catch (err) {
+        return refuse(err as OAuthError);
+      }
+      const events: NewEvent[] = [
+        {
+          type: 'AuthorizationCodeRedeemed',
+          data: {
+            grantId: grant.grantId,
+            codeHash: command.codeHash,
+            redeemedAt: iso(now),
+            accessTokenJti: command.accessTokenJti,
+          },
+        } satisfies AuthorizationCodeRedeemed,
+      ];
+      if (command.refreshToken !== null) {
+        const rt = command.refreshToken;
+        const familyExpiresAt = now + rt.absoluteTtlSeconds;
+        events.push({
+          type: 'RefreshTokenIssued',
+          data: {
+            grantId: grant.grantId,
+            tokenHash: rt.tokenHash,
+            generation: 1,
+            scope: grant.scope,
+            issuedAt: iso(now),
+            expiresAt: iso(Math.min(now + rt.idleTtlSeconds, familyExpiresAt)),
+            familyExpiresAt: iso(familyExpiresAt),
+            accessTokenJti: command.accessTokenJti,
+          },
+        } satisfies RefreshTokenIssued);
+      }
+      return ok(events);
+    }
+
+    case 'RotateRefreshToken': {
+      if (state.status === 'none' || state.status === 'code_issued') return refuse(badRefresh());
+      const { grant } = state;
+      const now = seconds(command.now);
+      const family = state.status === 'active' ? state.family : null;
+      // RFC 6749 §6: the refresh token is bound to the client it was issued to.
+      if (grant.clientId !== command.clientId) return refuse(badRefresh());
+      if (state.status === 'revoked' || family === null) return refuse(badRefresh());
+      const isCurrent = family.currentHash === command.presentedHash;
+      const inGrace =
+        !isCurrent &&
+        family.previousHash === command.presentedHash &&
+        command.reuseGraceSeconds > 0 &&
+        now - family.rotatedAt <= Math.min(command.reuseGraceSeconds, 60);
+      if (!isCurrent && !inGrace) {
+        if (!family.usedHashes.includes(command.presentedHash)) return refuse(badRefresh());
+        // RFC 9700 §4.14.2, OAuth 2.1 §4.3.1: a rotated refresh token presented again means it
+        // leaked; the whole family is revoked (checklist decision 5).
+        return refuse(badRefresh(), [
+          {
+            type: 'RefreshTokenReuseDetected',
+            data: {
+              grantId: grant.grantId,
+              tokenHash: command.presentedHash,
+              generation: family.generation,
+              clientId: command.clientId,
+              at: iso(now),
+            },
+          } satisfies RefreshTokenReuseDetected,
+          {
+            type: 'GrantRevoked',
+            data: {
+              grantId: grant.grantId,
+              reason: 'refresh_token_reuse',
+              revokedBy: 'system:token',
+              at: iso(now),
+            },
+          } satisfies GrantRevoked,
+        ]);
+      }
+      if (now >= family.expiresAt || now >= family.familyExpiresAt) return refuse(badRefresh());
+      // RFC 6749 §6: the scope may narrow, never widen beyond what the owner granted.
+      const scope = command.scope ?? family.scope;
+      const widened = scope.filter((s) => !grant.scope.includes(s));
+      if (widened.length > 0) return refuse(invalidScope(`scope exceeds the grant: ${widened.join(' ')}`));
+      return ok([
+        {
+          type: 'RefreshTokenRotated',
+          data: {
+            grantId: grant.grantId,
+            previousHash: command.presentedHash,
+            tokenHash: command.newHash,
+            generation: family.generation + 1,
+            scope,
+            rotatedAt: iso(now),
+            expiresAt: iso(Math.min(now + command.idleTtlSeconds, family.familyExpiresAt)),
+            accessTokenJti: command.accessTokenJti,
+            withinGrace: inGrace,
+          },
+        } satisfies RefreshTokenRotated,
+      ]);
+    }
+
+    case 'RevokeGrant': {
+      if (state.status === 'none' || state.status === 'revoked') return ok([]);
+      return ok([
+        {
+          type: 'GrantRevoked',
+          data: {
+            grantId: state.grant.grantId,
+            reason: command.reason,
+            revokedBy: command.revokedBy,
+            at: command.now.toISOString(),
+          },
+        } satisfies GrantRevoked,
+      ]);
+    }
+
+    default: {
+      const unknown: never = command;
+      throw new Error(`unknown command ${(unknown as { type: string }).type}`);
+    }
+  }
+}
+
+const toSeconds = (isoTime: string) => Math.floor(Date.parse(isoTime) / 1000);
+
+export function evolveGrant(state: GrantState, event: RecordedEvent): GrantState {
+  const e = event as unknown as GrantEvent;
+  switch (e.type) {
+    case 'AuthorizationCodeIssued':
+      return {
+        status: 'code_issued',
+        grant: {
+          grantId: e.data.grantId,
+          clientId: e.data.clientId,
+          sub: e.data.sub,
+          scope: e.data.scope,
+          redirectUri: e.data.redirectUri,
+          codeChallenge: e.data.codeChallenge,
+          codeHash: e.data.codeHash,
+          codeExpiresAt: toSeconds(e.data.expiresAt),
+          authTime: e.data.authTime,
+          deliveredTo: e.data.deliveredTo,
+        },
+      };
+    case 'AuthorizationCodeRedeemed':
+      if (state.status !== 'code_issued') return state;
+      return { status: 'active', grant: state.grant, family: null, accessTokenJtis: [e.data.accessTokenJti] };
+    case 'RefreshTokenIssued':
+      if (state.status !== 'active') return state;
+      return {
+        ...state,
+        family: {
+          currentHash: e.data.tokenHash,
+          generation: e.data.generation,
+          scope: e.data.scope,
+          expiresAt: toSeconds(e.data.expiresAt),
+          familyExpiresAt: toSeconds(e.data.familyExpiresAt),
+          previousHash: null,
+          rotatedAt: toSeconds(e.data.issuedAt),
+          usedHashes: [e.data.tokenHash],
+        },
+      };
+    case 'RefreshTokenRotated':
+      if (state.status !== 'active' || state.family === null) return state;
+      return {
+        ...state,
+        accessTokenJtis: [...state.accessTokenJtis, e.data.accessTokenJti],
+        family: {
+          ...state.family,
+          currentHash: e.data.tokenHash,
+          generation: e.data.generation,
+          scope: e.data.scope,
+          expiresAt: toSeconds(e.data.expiresAt),
+          previousHash: e.data.previousHash,
+          rotatedAt: toSeconds(e.data.rotatedAt),
+          usedHashes: [...state.family.usedHashes, e.data.tokenHash],
+        },
+      };
+    case 'AuthorizationCodeReplayed':
+    case 'RefreshTokenReuseDetected':
+      return state;
+    case 'GrantRevoked':
+      if (state.status === 'none') return state;
+      return {
+        status: 'revoked',
+        grant: state.grant,
+        reason: e.data.reason,
+        accessTokenJtis: state.status === 'code_issued' ? [] : state.accessTokenJtis,
+      };
+    default: {
+      const unknown: never = e;
+      void unknown;
+      return state;
+    }
+  }
+}
