@@ -4,13 +4,15 @@
  */
 
 /** RFC 6749 §2.3.1 and RFC 7591 §2: how the client authenticated at the endpoint. */
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
 /** Client credentials exactly as presented; the gateway parses, the client registry decides. */
 export interface PresentedClientCredentials {
   method: TokenEndpointAuthMethod;
   clientId: string;
   clientSecret?: string;
+  /** private_key_jwt (RFC 7523 §2.2): the signed client assertion. */
+  clientAssertion?: string;
 }
 
 export interface RequestContext {
@@ -31,7 +33,23 @@ export interface ClientView {
   defaultScope: string[];
   /** Audience of its access tokens (RFC 9068 `aud`). */
   audience: string[];
+  /** RFC 7591 §2 metadata. */
+  redirectUris?: string[];
+  responseTypes?: string[];
+  clientUri?: string | null;
+  logoUri?: string | null;
+  contacts?: string[];
+  /** Checklist decision 1: PKCE required (only a confidential client may turn it off). */
+  requirePkce?: boolean;
+  /** Checklist decision 5: refresh-token reuse grace window in seconds (0 to 60). */
+  refreshTokenReuseGraceSeconds?: number;
+  /** Per-client lifetimes; absent: the server's defaults. */
   accessTokenTtlSeconds?: number;
+  refreshTokenTtlSeconds?: number;
+  /** private_key_jwt keys (RFC 7591 §2): one of the two. */
+  jwks?: { keys: Record<string, unknown>[] } | null;
+  jwksUri?: string | null;
+  registeredAt?: string;
 }
 
 export interface RegisterClientRequest {
