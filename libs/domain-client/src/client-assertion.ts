@@ -9,7 +9,18 @@ export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion
 /** Longest lifetime accepted for an assertion (exp - now), so that the jti record stays bounded. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 600;
 
-const ASYMMETRIC_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA'];
+const ASYMMETRIC_ALGS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'EdDSA',
+];
 
 export interface VerifiedAssertion {
   clientId: string;

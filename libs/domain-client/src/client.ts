@@ -90,7 +90,8 @@ export interface ClientDeleted {
   data: { clientId: string; deletedAt: string };
 }
 
-export type ClientEvent = ClientRegistered | ClientUpdated | ClientSecretRotated | ClientDisabled | ClientDeleted;
+export type ClientEvent =
+  ClientRegistered | ClientUpdated | ClientSecretRotated | ClientDisabled | ClientDeleted;
 
 export const CLIENT_EVENT_TYPES = [
   'ClientRegistered',
@@ -265,7 +266,8 @@ export function normalizeMetadata(input: ClientMetadataInput): ClientMetadata {
   for (const a of m.audience) {
     if (a.length === 0 || a.length > 500) throw metadataError('audience entries must be 1 to 500 characters');
   }
-  if (m.redirectUris.length > MAX_REDIRECT_URIS) throw metadataError(`at most ${MAX_REDIRECT_URIS} redirect URIs`);
+  if (m.redirectUris.length > MAX_REDIRECT_URIS)
+    throw metadataError(`at most ${MAX_REDIRECT_URIS} redirect URIs`);
   for (const uri of m.redirectUris) checkRedirectUri(uri, { isPublic });
   if (m.grantTypes.includes('authorization_code') && m.redirectUris.length === 0)
     throw new OAuthError('invalid_redirect_uri', 'the authorization_code grant needs a redirect URI');
@@ -273,12 +275,18 @@ export function normalizeMetadata(input: ClientMetadataInput): ClientMetadata {
   if (m.logoUri !== null) checkUrl('logo_uri', m.logoUri);
   if (m.contacts.length > MAX_CONTACTS) throw metadataError(`at most ${MAX_CONTACTS} contacts`);
   for (const c of m.contacts) {
-    if (typeof c !== 'string' || c.length === 0 || c.length > 200) throw metadataError('contacts are 1 to 200 characters');
+    if (typeof c !== 'string' || c.length === 0 || c.length > 200)
+      throw metadataError('contacts are 1 to 200 characters');
   }
   if (typeof m.requirePkce !== 'boolean') throw metadataError('require_pkce must be a boolean');
   // Checklist decision 1: a public client can never opt out of PKCE.
   if (!m.requirePkce && isPublic) throw metadataError('a public client must use PKCE');
-  intIn('refresh_token_reuse_grace_seconds', m.refreshTokenReuseGraceSeconds, 0, MAX_REFRESH_TOKEN_REUSE_GRACE_SECONDS);
+  intIn(
+    'refresh_token_reuse_grace_seconds',
+    m.refreshTokenReuseGraceSeconds,
+    0,
+    MAX_REFRESH_TOKEN_REUSE_GRACE_SECONDS,
+  );
   if (m.accessTokenTtlSeconds !== null) intIn('access_token_ttl_seconds', m.accessTokenTtlSeconds, 10, 86400);
   if (m.refreshTokenTtlSeconds !== null)
     intIn('refresh_token_ttl_seconds', m.refreshTokenTtlSeconds, 60, 365 * 86400);
@@ -488,7 +496,10 @@ export function registrationAccessTokenMatches(state: ClientState, token: string
  */
 const DUMMY_HASH = 'A'.repeat(43);
 
-export function clientAuthenticationFailure(presented: PresentedClientCredentials, detail: string): OAuthError {
+export function clientAuthenticationFailure(
+  presented: PresentedClientCredentials,
+  detail: string,
+): OAuthError {
   const challenge =
     presented.method === 'client_secret_basic'
       ? { 'WWW-Authenticate': 'Basic realm="token", charset="UTF-8"' }
@@ -511,7 +522,8 @@ export function authenticateClient(
   if (state.tokenEndpointAuthMethod !== presented.method) throw fail('authentication method not registered');
   if (presented.method === 'none') {
     // Checklist CAUTH-10: a public client presents no secret.
-    if (presented.clientSecret !== undefined || presented.clientAssertion !== undefined) throw fail('public client sent a credential');
+    if (presented.clientSecret !== undefined || presented.clientAssertion !== undefined)
+      throw fail('public client sent a credential');
     return clientView(state);
   }
   // private_key_jwt is checked by verifyClientAssertion (async); this is the secret path only.
@@ -530,7 +542,10 @@ export function authenticateClient(
 }
 
 /** The client a private_key_jwt assertion claims to be, if it may use that method at all. */
-export function clientForAssertion(state: ClientState, presented: PresentedClientCredentials): KnownClientState {
+export function clientForAssertion(
+  state: ClientState,
+  presented: PresentedClientCredentials,
+): KnownClientState {
   const fail = (detail: string) => clientAuthenticationFailure(presented, detail);
   if (state.status !== 'active') throw fail('unknown or disabled client');
   if (state.tokenEndpointAuthMethod !== 'private_key_jwt' || presented.method !== 'private_key_jwt')

@@ -148,7 +148,11 @@ describe('client registration (RFC 7591 §2, §3.2.2; checklist REG-10)', () => 
       ],
       [
         'a public client with a secret',
-        { tokenEndpointAuthMethod: 'none', grantTypes: ['authorization_code'], redirectUris: ['https://p.test/cb'] },
+        {
+          tokenEndpointAuthMethod: 'none',
+          grantTypes: ['authorization_code'],
+          redirectUris: ['https://p.test/cb'],
+        },
       ],
       ['a confidential client without a secret', { secretHash: null }],
       ['a default scope outside the allowed scope', { scope: ['read'], defaultScope: ['read', 'admin'] }],

@@ -57,7 +57,8 @@ export function checkRedirectUri(uri: string, options: { isPublic: boolean }): v
     if (scheme === 'http') {
       // RFC 9700 §2.6, RFC 8252 §7.3: http only on a loopback IP literal.
       const host = parts.authority.replace(/:\d*$/, '');
-      if (!LOOPBACK_HOSTS.has(host)) throw invalidRedirectUri('http is allowed only on a loopback IP literal');
+      if (!LOOPBACK_HOSTS.has(host))
+        throw invalidRedirectUri('http is allowed only on a loopback IP literal');
     }
     return;
   }
