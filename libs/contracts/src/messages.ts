@@ -4,7 +4,8 @@
  */
 
 /** RFC 6749 §2.3.1 and RFC 7591 §2: how the client authenticated at the endpoint. */
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+export type TokenEndpointAuthMethod =
+  'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
 /** Client credentials exactly as presented; the gateway parses, the client registry decides. */
 export interface PresentedClientCredentials {
@@ -80,6 +81,73 @@ export interface RotateClientSecretRequest {
   context: RequestContext;
   actor: string;
   clientId: string;
+  /** Seconds the old secret keeps working (checklist decision 15; default 0). */
+  graceSeconds?: number;
+}
+
+/**
+ * Who may manage a client: the operator (admin API, CLI) or the client itself with its RFC 7592
+ * registration access token.
+ */
+export type ClientManagementAuthorization =
+  { kind: 'admin' } | { kind: 'registration-access-token'; token: string };
+
+export interface ClientManagementRequest {
+  context: RequestContext;
+  actor: string;
+  clientId: string;
+  authorization: ClientManagementAuthorization;
+}
+
+/** RFC 7592 §2.2: the whole RFC 7591 metadata document replaces the old one. */
+export interface UpdateClientRequest extends ClientManagementRequest {
+  document: unknown;
+}
+
+/** RFC 7591 §3.1 (POST /register) or the admin API's create: a metadata document. */
+export interface RegisterDynamicClientRequest {
+  context: RequestContext;
+  actor: string;
+  document: unknown;
+  /** Required unless `admin` or open registration (checklist decision 12). */
+  initialAccessToken?: string;
+  admin?: boolean;
+}
+
+export interface RegisterDynamicClientResponse {
+  client: ClientView;
+  /** Shown once; only hashes are stored. */
+  clientSecret?: string;
+  registrationAccessToken: string;
+}
+
+export interface CreateInitialAccessTokenRequest {
+  context: RequestContext;
+  actor: string;
+  ttlSeconds?: number;
+}
+
+export interface CreateInitialAccessTokenResponse {
+  initialAccessToken: string;
+  expiresAt: string;
+}
+
+export interface ClientHistoryResponse {
+  clientId: string;
+  events: AuditEvent[];
+}
+
+export interface ListClientsRequest {
+  context: RequestContext;
+  /** Page size (1 to 100) and the opaque cursor of the previous page. */
+  limit: number;
+  after?: string;
+}
+
+export interface ListClientsResponse {
+  clients: ClientView[];
+  /** Present when there may be more: pass it as `after`. */
+  next?: string;
 }
 
 export interface RotateClientSecretResponse {

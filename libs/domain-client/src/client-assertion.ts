@@ -1,10 +1,7 @@
 import type { PresentedClientCredentials } from '#lib/contracts';
-import { decodeJwt, type JWTVerifyGetKey, jwtVerify, createLocalJWKSet, errors as joseErrors } from 'jose';
+import { type JWTVerifyGetKey, jwtVerify, createLocalJWKSet, errors as joseErrors } from 'jose';
 import { createHash } from 'node:crypto';
 import { clientAuthenticationFailure } from './client.js';
-
-/** RFC 7523 §2.2: client_assertion_type for a JWT client assertion. */
-export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /** Longest lifetime accepted for an assertion (exp - now), so that the jti record stays bounded. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 600;
@@ -27,16 +24,6 @@ export interface VerifiedAssertion {
   jti: string;
   /** Seconds since the epoch. */
   exp: number;
-}
-
-/** The `sub` of an assertion read without verifying it: only to find the client to check it against. */
-export function assertionSubject(assertion: string): string | undefined {
-  try {
-    const { sub } = decodeJwt(assertion);
-    return typeof sub === 'string' ? sub : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export function localKeySet(jwks: { keys: Record<string, unknown>[] }): JWTVerifyGetKey {
