@@ -64,6 +64,9 @@ export interface RegisterClientRequest {
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
   /** Only for operator-chosen ids (the CLI's --id); otherwise generated. */
   clientId?: string;
+  redirectUris?: string[];
+  jwksUri?: string;
+  requirePkce?: boolean;
 }
 
 export interface RegisterClientResponse {
