@@ -315,6 +315,26 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
     });
   });
 
+  it('GET /openapi.json describes the admin and registration API', async () => {
+    const res = await fetch(url('/openapi.json'));
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/admin/clients',
+        '/admin/clients/{id}',
+        '/admin/clients/{id}/disable',
+        '/admin/clients/{id}/rotate-secret',
+        '/admin/clients/{id}/history',
+        '/admin/initial-access-tokens',
+        '/register',
+        '/register/{clientId}',
+      ]),
+    );
+    expect(Object.keys(doc.paths['/admin/clients']!).sort()).toEqual(['get', 'post']);
+  });
+
   describe('secret rotation (checklist REG-12, decision 15)', () => {
     it('without a grace period the old secret is CAUTH-02 at once; with one it keeps working', async () => {
       const c = await service('rotating');

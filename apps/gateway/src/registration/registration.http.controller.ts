@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req, Res } from '@nestjs/common';
 import {
   type ClientManagementRequest,
@@ -18,6 +19,8 @@ import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
 import { RPC_CLIENT } from '../rpc.provider.js';
 
 /** RFC 7591 (dynamic registration) and RFC 7592 (the client's own management of its registration). */
+@ApiTags('registration (RFC 7591, RFC 7592)')
+@ApiBearerAuth()
 @Controller('register')
 export class RegistrationHttpController {
   constructor(
