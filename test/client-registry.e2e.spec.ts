@@ -29,7 +29,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
 
   afterAll(async () => {
     await system?.stop();
-  });
+  }, 30000);
 
   const json = (body: unknown, token?: string, method = 'POST', path = '/register') =>
     fetch(url(path), {
