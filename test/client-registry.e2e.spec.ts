@@ -357,6 +357,29 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       expect((await token(c.client_id, s3)).status).toBe(200);
     });
 
+    it('the CLI lists, shows the history of, disables and deletes a client, with actor admin:cli', async () => {
+      const c = await service('cli-managed');
+      // The CLI prints the JSON document last (Nest's client may log a line before it).
+      const lastJson = (out: string) => JSON.parse(out.slice(out.search(/^\{/m))) as unknown;
+      const listed = lastJson(await system.cli(['clients', 'list', '--limit', '100'])) as {
+        clients: { clientId: string }[];
+      };
+      expect(listed.clients.map((x) => x.clientId)).toContain(c.client_id);
+      const disabled = lastJson(await system.cli(['clients', 'disable', c.client_id])) as { status: string };
+      expect(disabled.status).toBe('disabled');
+      expect((await token(c.client_id, c.client_secret!)).status).toBe(401);
+      await system.cli(['clients', 'delete', c.client_id]);
+      const history = lastJson(await system.cli(['clients', 'history', c.client_id])) as {
+        events: { type: string; metadata: { actor: string } }[];
+      };
+      expect(history.events.map((e) => [e.type, e.metadata.actor])).toEqual([
+        ['ClientRegistered', 'anonymous'],
+        ['ClientDisabled', 'admin:cli'],
+        ['ClientDeleted', 'admin:cli'],
+      ]);
+      expect((await admin(`/admin/clients/${c.client_id}`)).status).toBe(404);
+    }, 30000);
+
     it('the CLI rotates too', async () => {
       const c = await service('cli-rotating');
       const out = await system.cli(['clients', 'rotate-secret', c.client_id, '--json']);
@@ -364,7 +387,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       secretsSeen.push(s2);
       expect((await token(c.client_id, c.client_secret!)).status).toBe(401);
       expect((await token(c.client_id, s2)).status).toBe(200);
-    });
+    }, 30000);
   });
 
   describe('client authentication (checklist CAUTH)', () => {
