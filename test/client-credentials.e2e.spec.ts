@@ -44,7 +44,7 @@ describe('client credentials flow, end to end (RFC 6749 §4.4, RFC 9068, RFC 766
 
   afterAll(async () => {
     await system?.stop();
-  });
+  }, 30000);
 
   const url = (path: string) => `${system.baseUrl}${path}`;
 

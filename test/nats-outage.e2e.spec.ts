@@ -62,7 +62,7 @@ describe('NATS outage and recovery (checklist ES-04)', () => {
     await system?.stop();
     if (nats) await stopProcess(nats);
     if (storeDir) rmSync(storeDir, { recursive: true, force: true });
-  });
+  }, 30000);
 
   const tokenRequest = () =>
     postForm(

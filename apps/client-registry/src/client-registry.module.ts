@@ -5,6 +5,13 @@ import { AuthenticateClientNatsController } from './authenticate-client/authenti
 import { GetClientNatsController } from './get-client/get-client.nats.controller.js';
 import { RegisterClientHandler } from './register-client/register-client.handler.js';
 import { RegisterClientNatsController } from './register-client/register-client.nats.controller.js';
+import { ClientHistoryHandler } from './client-history/client-history.handler.js';
+import { ClientRepository } from './client-store/client.repository.js';
+import { RegisterDynamicClientHandler } from './dynamic-registration/register-dynamic-client.handler.js';
+import { InitialAccessTokenHandler } from './initial-access-token/initial-access-token.handler.js';
+import { ClientsProjectionService } from './list-clients/clients-projection.service.js';
+import { ManageClientHandler } from './manage-client/manage-client.handler.js';
+import { ManageClientNatsController } from './manage-client/manage-client.nats.controller.js';
 import { RotateClientSecretHandler } from './rotate-client-secret/rotate-client-secret.handler.js';
 import { RotateClientSecretNatsController } from './rotate-client-secret/rotate-client-secret.nats.controller.js';
 
@@ -15,7 +22,18 @@ import { RotateClientSecretNatsController } from './rotate-client-secret/rotate-
     AuthenticateClientNatsController,
     RotateClientSecretNatsController,
     GetClientNatsController,
+    ManageClientNatsController,
   ],
-  providers: [RegisterClientHandler, AuthenticateClientHandler, RotateClientSecretHandler],
+  providers: [
+    RegisterClientHandler,
+    AuthenticateClientHandler,
+    RotateClientSecretHandler,
+    ClientRepository,
+    ManageClientHandler,
+    RegisterDynamicClientHandler,
+    ClientHistoryHandler,
+    InitialAccessTokenHandler,
+    ClientsProjectionService,
+  ],
 })
 export class ClientRegistryModule {}

@@ -3,12 +3,14 @@ import { APP_FILTER } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import { loadConfig } from '#lib/config';
 import { natsConnectionOptions } from '#lib/service-runtime';
+import { AdminClientsHttpController } from './admin/admin-clients.http.controller.js';
 import { AdminHttpController } from './admin/admin.http.controller.js';
 import { DiscoveryHttpController } from './discovery/discovery.http.controller.js';
 import { GATEWAY_CONFIG, SERVICES_PROXY } from './gateway.tokens.js';
 import { HealthHttpController } from './health/health.http.controller.js';
 import { OAuthHttpExceptionFilter } from './http/oauth-http.filter.js';
 import { IntrospectionHttpController } from './introspection/introspection.http.controller.js';
+import { RegistrationHttpController } from './registration/registration.http.controller.js';
 import { rpcClientProvider } from './rpc.provider.js';
 import { TokenHttpController } from './token/token.http.controller.js';
 
@@ -25,6 +27,8 @@ const config = loadConfig();
     IntrospectionHttpController,
     DiscoveryHttpController,
     AdminHttpController,
+    AdminClientsHttpController,
+    RegistrationHttpController,
     HealthHttpController,
   ],
   providers: [

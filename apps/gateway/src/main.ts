@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { loadConfig } from '#lib/config';
 import { OAuthError } from '#lib/oauth-errors';
 import { logLevels, requireDependencies } from '#lib/service-runtime';
@@ -75,6 +76,27 @@ for (const [url, allowed] of Object.entries(methodsOf)) {
     },
   });
 }
+
+// The admin and registration APIs, described with OpenAPI (decorators on the controllers).
+const openApi = SwaggerModule.createDocument(
+  app,
+  new DocumentBuilder()
+    .setTitle('Authorization server: admin and registration API')
+    .setDescription(
+      'Admin API bearer: an access token of this issuer with scope `admin` (client credentials grant), ' +
+        'or the bootstrap ADMIN_TOKEN. POST /register takes an initial access token; /register/{client_id} ' +
+        'the registration access token (RFC 7591, RFC 7592).',
+    )
+    .addServer(config.issuer)
+    .addBearerAuth()
+    .build(),
+);
+fastify.get('/openapi.json', (_request, reply) => {
+  void reply
+    .header('Cache-Control', 'public, max-age=300')
+    .type('application/json')
+    .send(JSON.stringify(openApi));
+});
 
 app.enableShutdownHooks();
 await app.listen(config.httpPort, config.httpHost);

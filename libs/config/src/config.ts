@@ -28,6 +28,14 @@ function int(env: Env, key: string, fallback: number, min: number, max: number):
   return n;
 }
 
+function bool(env: Env, key: string, fallback: boolean): boolean {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`${key} must be true or false, got "${raw}"`);
+}
+
 function required(env: Env, key: string, purpose: string): string {
   const v = env[key];
   if (v === undefined || v === '') {
@@ -110,8 +118,31 @@ export interface SigningKeyConfig extends IssuerConfig {
   accessTokenTtlSeconds: number;
 }
 
+export interface ClientRegistryConfig extends IssuerConfig {
+  /**
+   * CLIENT_AUTH_MAX_FAILURES / CLIENT_AUTH_FAILURE_WINDOW_SECONDS: after this many failed client
+   * authentications for one client_id within the window, 429 with Retry-After (checklist decision
+   * 13). Defaults 10 and 60. Counted per client-registry process.
+   */
+  clientAuthMaxFailures: number;
+  clientAuthFailureWindowSeconds: number;
+  /**
+   * OPEN_REGISTRATION: `true` lets anyone POST /register (RFC 7591 §3) without an initial access
+   * token. Default `false` (checklist decision 12).
+   */
+  openRegistration: boolean;
+  /** INITIAL_ACCESS_TOKEN_TTL_SECONDS: default lifetime of an initial access token. Default 86400. */
+  initialAccessTokenTtlSeconds: number;
+}
+
 export interface Config
-  extends DatabaseConfig, NatsConfig, GatewayConfig, SecretHashingConfig, SigningKeyConfig {
+  extends
+    DatabaseConfig,
+    NatsConfig,
+    GatewayConfig,
+    SecretHashingConfig,
+    SigningKeyConfig,
+    ClientRegistryConfig {
   nodeEnv: string;
   /** LOG_LEVEL: error, warn, log (default), debug. */
   logLevel: 'error' | 'warn' | 'log' | 'debug';
@@ -169,6 +200,10 @@ export function loadConfig(env: Env = process.env): Config {
     jwksMaxAgeSeconds: int(env, 'JWKS_MAX_AGE_SECONDS', 300, 0, 86400),
     signingAlg: alg,
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 600, 10, 86400),
+    clientAuthMaxFailures: int(env, 'CLIENT_AUTH_MAX_FAILURES', 10, 1, 10000),
+    clientAuthFailureWindowSeconds: int(env, 'CLIENT_AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86400),
+    openRegistration: bool(env, 'OPEN_REGISTRATION', false),
+    initialAccessTokenTtlSeconds: int(env, 'INITIAL_ACCESS_TOKEN_TTL_SECONDS', 86400, 60, 365 * 86400),
   };
   if (!/^[A-Za-z0-9_-]+$/.test(base.subjectPrefix)) {
     throw new ConfigError('NATS_SUBJECT_PREFIX may hold only letters, digits, _ and -');

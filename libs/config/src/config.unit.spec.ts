@@ -38,7 +38,25 @@ describe('configuration defaults (docs/configuration.md)', () => {
       jwksMaxAgeSeconds: 300,
       signingAlg: 'ES256',
       accessTokenTtlSeconds: 600,
+      clientAuthMaxFailures: 10,
+      clientAuthFailureWindowSeconds: 60,
+      openRegistration: false,
+      initialAccessTokenTtlSeconds: 86400,
     });
+  });
+
+  it('reads OPEN_REGISTRATION as true or false only', () => {
+    expect(loadConfig({ OPEN_REGISTRATION: 'true' }).openRegistration).toBe(true);
+    expect(loadConfig({ OPEN_REGISTRATION: 'false' }).openRegistration).toBe(false);
+    expect(() => loadConfig({ OPEN_REGISTRATION: 'yes' })).toThrow(/OPEN_REGISTRATION must be true or false/);
+  });
+
+  it('bounds the client-authentication throttle settings', () => {
+    expect(loadConfig({ CLIENT_AUTH_MAX_FAILURES: '3' }).clientAuthMaxFailures).toBe(3);
+    expect(() => loadConfig({ CLIENT_AUTH_MAX_FAILURES: '0' })).toThrow(/CLIENT_AUTH_MAX_FAILURES/);
+    expect(() => loadConfig({ CLIENT_AUTH_FAILURE_WINDOW_SECONDS: 'x' })).toThrow(
+      /CLIENT_AUTH_FAILURE_WINDOW_SECONDS/,
+    );
   });
 
   it('treats an empty variable as unset', () => {

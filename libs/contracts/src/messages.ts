@@ -4,13 +4,16 @@
  */
 
 /** RFC 6749 §2.3.1 and RFC 7591 §2: how the client authenticated at the endpoint. */
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type TokenEndpointAuthMethod =
+  'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
 /** Client credentials exactly as presented; the gateway parses, the client registry decides. */
 export interface PresentedClientCredentials {
   method: TokenEndpointAuthMethod;
   clientId: string;
   clientSecret?: string;
+  /** private_key_jwt (RFC 7523 §2.2): the signed client assertion. */
+  clientAssertion?: string;
 }
 
 export interface RequestContext {
@@ -31,7 +34,23 @@ export interface ClientView {
   defaultScope: string[];
   /** Audience of its access tokens (RFC 9068 `aud`). */
   audience: string[];
+  /** RFC 7591 §2 metadata. */
+  redirectUris?: string[];
+  responseTypes?: string[];
+  clientUri?: string | null;
+  logoUri?: string | null;
+  contacts?: string[];
+  /** Checklist decision 1: PKCE required (only a confidential client may turn it off). */
+  requirePkce?: boolean;
+  /** Checklist decision 5: refresh-token reuse grace window in seconds (0 to 60). */
+  refreshTokenReuseGraceSeconds?: number;
+  /** Per-client lifetimes; absent: the server's defaults. */
   accessTokenTtlSeconds?: number;
+  refreshTokenTtlSeconds?: number;
+  /** private_key_jwt keys (RFC 7591 §2): one of the two. */
+  jwks?: { keys: Record<string, unknown>[] } | null;
+  jwksUri?: string | null;
+  registeredAt?: string;
 }
 
 export interface RegisterClientRequest {
@@ -45,6 +64,9 @@ export interface RegisterClientRequest {
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
   /** Only for operator-chosen ids (the CLI's --id); otherwise generated. */
   clientId?: string;
+  redirectUris?: string[];
+  jwksUri?: string;
+  requirePkce?: boolean;
 }
 
 export interface RegisterClientResponse {
@@ -62,6 +84,73 @@ export interface RotateClientSecretRequest {
   context: RequestContext;
   actor: string;
   clientId: string;
+  /** Seconds the old secret keeps working (checklist decision 15; default 0). */
+  graceSeconds?: number;
+}
+
+/**
+ * Who may manage a client: the operator (admin API, CLI) or the client itself with its RFC 7592
+ * registration access token.
+ */
+export type ClientManagementAuthorization =
+  { kind: 'admin' } | { kind: 'registration-access-token'; token: string };
+
+export interface ClientManagementRequest {
+  context: RequestContext;
+  actor: string;
+  clientId: string;
+  authorization: ClientManagementAuthorization;
+}
+
+/** RFC 7592 §2.2: the whole RFC 7591 metadata document replaces the old one. */
+export interface UpdateClientRequest extends ClientManagementRequest {
+  document: unknown;
+}
+
+/** RFC 7591 §3.1 (POST /register) or the admin API's create: a metadata document. */
+export interface RegisterDynamicClientRequest {
+  context: RequestContext;
+  actor: string;
+  document: unknown;
+  /** Required unless `admin` or open registration (checklist decision 12). */
+  initialAccessToken?: string;
+  admin?: boolean;
+}
+
+export interface RegisterDynamicClientResponse {
+  client: ClientView;
+  /** Shown once; only hashes are stored. */
+  clientSecret?: string;
+  registrationAccessToken: string;
+}
+
+export interface CreateInitialAccessTokenRequest {
+  context: RequestContext;
+  actor: string;
+  ttlSeconds?: number;
+}
+
+export interface CreateInitialAccessTokenResponse {
+  initialAccessToken: string;
+  expiresAt: string;
+}
+
+export interface ClientHistoryResponse {
+  clientId: string;
+  events: AuditEvent[];
+}
+
+export interface ListClientsRequest {
+  context: RequestContext;
+  /** Page size (1 to 100) and the opaque cursor of the previous page. */
+  limit: number;
+  after?: string;
+}
+
+export interface ListClientsResponse {
+  clients: ClientView[];
+  /** Present when there may be more: pass it as `after`. */
+  next?: string;
 }
 
 export interface RotateClientSecretResponse {

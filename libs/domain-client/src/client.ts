@@ -2,6 +2,7 @@ import type { ClientView, PresentedClientCredentials, TokenEndpointAuthMethod } 
 import type { NewEvent, RecordedEvent } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { isValidScopeToken } from '#lib/oauth-protocol';
+import { checkRedirectUri, MAX_REDIRECT_URIS } from './redirect-uri.js';
 import { secretMatches } from './secret.js';
 
 /** One stream per client: `client-<client_id>`. */
@@ -9,70 +10,154 @@ export const clientStreamId = (clientId: string) => `client-${clientId}`;
 
 export const SUPPORTED_GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
 
+const MAX_URL_LENGTH = 2000;
+const MAX_CONTACTS = 10;
+/** Checklist decision 5: the reuse grace window is at most 60 seconds. */
+export const MAX_REFRESH_TOKEN_REUSE_GRACE_SECONDS = 60;
+/** Checklist REG-12, decision 15: the old secret's grace period after a rotation, at most a day. */
+export const MAX_SECRET_ROTATION_GRACE_SECONDS = 86400;
+
+export type JsonWebKeySet = { keys: Record<string, unknown>[] };
+
+/** RFC 7591 §2 client metadata, as the registry keeps it. */
+export interface ClientMetadata {
+  clientName: string;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  grantTypes: string[];
+  responseTypes: string[];
+  redirectUris: string[];
+  scope: string[];
+  defaultScope: string[];
+  audience: string[];
+  clientUri: string | null;
+  logoUri: string | null;
+  contacts: string[];
+  requirePkce: boolean;
+  refreshTokenReuseGraceSeconds: number;
+  accessTokenTtlSeconds: number | null;
+  refreshTokenTtlSeconds: number | null;
+  jwks: JsonWebKeySet | null;
+  jwksUri: string | null;
+}
+
+/** What a command may give: the skeleton's fields are required, the rest take defaults. */
+export type ClientMetadataInput = Pick<
+  ClientMetadata,
+  'clientName' | 'tokenEndpointAuthMethod' | 'grantTypes' | 'scope' | 'defaultScope' | 'audience'
+> &
+  Partial<ClientMetadata>;
+
 // ---- events (past tense; data never holds a secret, only its hash) ----
 
 export interface ClientRegistered {
   type: 'ClientRegistered';
-  data: {
-    clientId: string;
-    clientName: string;
-    tokenEndpointAuthMethod: TokenEndpointAuthMethod;
-    grantTypes: string[];
-    scope: string[];
-    defaultScope: string[];
-    audience: string[];
-    secretHash: string | null;
-    registeredAt: string;
-  };
+  data: Partial<ClientMetadata> &
+    Pick<
+      ClientMetadata,
+      'clientName' | 'tokenEndpointAuthMethod' | 'grantTypes' | 'scope' | 'defaultScope' | 'audience'
+    > & {
+      clientId: string;
+      secretHash: string | null;
+      /** RFC 7592 §3: hash of the registration access token, when one was issued. */
+      registrationAccessTokenHash?: string | null;
+      registeredAt: string;
+    };
+}
+
+export interface ClientUpdated {
+  type: 'ClientUpdated';
+  data: ClientMetadata & { clientId: string; updatedAt: string };
 }
 
 export interface ClientSecretRotated {
   type: 'ClientSecretRotated';
-  data: { clientId: string; secretHash: string; rotatedAt: string };
+  data: {
+    clientId: string;
+    secretHash: string;
+    rotatedAt: string;
+    /** Until when the previous secret still authenticates (absent or null: not at all). */
+    previousSecretValidUntil?: string | null;
+  };
 }
 
-export type ClientEvent = ClientRegistered | ClientSecretRotated;
+export interface ClientDisabled {
+  type: 'ClientDisabled';
+  data: { clientId: string; disabledAt: string };
+}
+
+export interface ClientDeleted {
+  type: 'ClientDeleted';
+  data: { clientId: string; deletedAt: string };
+}
+
+export type ClientEvent =
+  ClientRegistered | ClientUpdated | ClientSecretRotated | ClientDisabled | ClientDeleted;
+
+export const CLIENT_EVENT_TYPES = [
+  'ClientRegistered',
+  'ClientUpdated',
+  'ClientSecretRotated',
+  'ClientDisabled',
+  'ClientDeleted',
+] as const;
 
 // ---- commands (time and generated values come in; decide never reads a clock) ----
 
-export interface RegisterClient {
+export type RegisterClient = ClientMetadataInput & {
   type: 'RegisterClient';
   clientId: string;
-  clientName: string;
-  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
-  grantTypes: string[];
-  scope: string[];
-  defaultScope: string[];
-  audience: string[];
   secretHash: string | null;
+  registrationAccessTokenHash?: string | null;
   now: Date;
-}
+};
+
+/** RFC 7592 §2.2: the new metadata replaces the old; the secret and the client_id stay. */
+export type UpdateClient = ClientMetadataInput & { type: 'UpdateClient'; now: Date };
 
 export interface RotateClientSecret {
   type: 'RotateClientSecret';
   secretHash: string;
+  /** Seconds the previous secret keeps working (default 0: none). */
+  graceSeconds?: number;
   now: Date;
 }
 
-export type ClientCommand = RegisterClient | RotateClientSecret;
+export interface DisableClient {
+  type: 'DisableClient';
+  now: Date;
+}
+
+export interface DeleteClient {
+  type: 'DeleteClient';
+  now: Date;
+}
+
+export type ClientCommand = RegisterClient | UpdateClient | RotateClientSecret | DisableClient | DeleteClient;
 
 // ---- state ----
 
+export type ClientStatus = 'active' | 'disabled';
+
 export type ClientState =
   | { status: 'unregistered' }
-  | {
-      status: 'active';
+  | { status: 'deleted'; clientId: string }
+  | (ClientMetadata & {
+      status: ClientStatus;
       clientId: string;
-      clientName: string;
-      tokenEndpointAuthMethod: TokenEndpointAuthMethod;
-      grantTypes: string[];
-      scope: string[];
-      defaultScope: string[];
-      audience: string[];
       secretHash: string | null;
-    };
+      previousSecretHash: string | null;
+      previousSecretValidUntil: string | null;
+      registrationAccessTokenHash: string | null;
+      registeredAt: string | null;
+    });
+
+export type KnownClientState = Extract<ClientState, { status: ClientStatus }>;
 
 export const initialClientState = (): ClientState => ({ status: 'unregistered' });
+
+export function isKnownClient(state: ClientState): state is KnownClientState {
+  return state.status === 'active' || state.status === 'disabled';
+}
 
 export class ClientAlreadyRegistered extends OAuthError {
   constructor(clientId: string) {
@@ -90,67 +175,209 @@ function metadataError(description: string): OAuthError {
   return new OAuthError('invalid_client_metadata', description);
 }
 
-/** RFC 7591 §2 metadata rules that the skeleton enforces. */
-function checkRegistration(c: RegisterClient): void {
-  if (!/^[\x21-\x7e]{1,128}$/.test(c.clientId))
-    throw metadataError('client_id must be 1 to 128 visible ASCII characters');
-  if (c.clientName.trim() === '' || c.clientName.length > 200)
+const unique = (values: readonly string[]) => [...new Set(values)];
+
+function checkUrl(name: string, value: string): void {
+  if (value.length > MAX_URL_LENGTH || !/^[\x21-\x7e]+$/.test(value))
+    throw metadataError(`${name} must be a URL`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw metadataError(`${name} must be an absolute URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw metadataError(`${name} must be http(s)`);
+  if (url.username !== '' || url.password !== '') throw metadataError(`${name} must not carry userinfo`);
+}
+
+/** RFC 7517 §4: a public JWK Set; private members are refused. */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+function checkJwks(jwks: unknown): void {
+  if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as JsonWebKeySet).keys))
+    throw metadataError('jwks must be a JWK Set');
+  const keys = (jwks as JsonWebKeySet).keys;
+  if (keys.length === 0 || keys.length > 10) throw metadataError('jwks must hold 1 to 10 keys');
+  for (const k of keys) {
+    if (typeof k !== 'object' || k === null || typeof k.kty !== 'string')
+      throw metadataError('every JWK needs a kty');
+    if (PRIVATE_JWK_MEMBERS.some((m) => m in k)) throw metadataError('jwks must hold public keys only');
+  }
+}
+
+function intIn(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw metadataError(`${name} must be an integer from ${min} to ${max}`);
+}
+
+/** RFC 7591 §2 metadata rules, with the defaults filled in. */
+export function normalizeMetadata(input: ClientMetadataInput): ClientMetadata {
+  const method = input.tokenEndpointAuthMethod;
+  const grantTypes = unique(input.grantTypes ?? []);
+  const m: ClientMetadata = {
+    clientName: input.clientName,
+    tokenEndpointAuthMethod: method,
+    grantTypes,
+    // RFC 7591 §2.1: response type code goes with the authorization_code grant.
+    responseTypes: unique(input.responseTypes ?? (grantTypes.includes('authorization_code') ? ['code'] : [])),
+    redirectUris: unique(input.redirectUris ?? []),
+    scope: unique(input.scope ?? []),
+    defaultScope: unique(input.defaultScope ?? []),
+    audience: unique(input.audience ?? []),
+    clientUri: input.clientUri ?? null,
+    logoUri: input.logoUri ?? null,
+    contacts: unique(input.contacts ?? []),
+    requirePkce: input.requirePkce ?? true,
+    refreshTokenReuseGraceSeconds: input.refreshTokenReuseGraceSeconds ?? 0,
+    accessTokenTtlSeconds: input.accessTokenTtlSeconds ?? null,
+    refreshTokenTtlSeconds: input.refreshTokenTtlSeconds ?? null,
+    jwks: input.jwks ?? null,
+    jwksUri: input.jwksUri ?? null,
+  };
+  if (!['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'].includes(method))
+    throw metadataError(`token_endpoint_auth_method not supported: ${String(method)}`);
+  if (typeof m.clientName !== 'string' || m.clientName.trim() === '' || m.clientName.length > 200)
     throw metadataError('client_name must be 1 to 200 characters');
-  if (c.grantTypes.length === 0) throw metadataError('grant_types must not be empty');
-  for (const g of c.grantTypes) {
+  if (m.grantTypes.length === 0) throw metadataError('grant_types must not be empty');
+  for (const g of m.grantTypes) {
     // OAuth 2.1 §10.1, RFC 9700 §2.4: implicit and password grants are not offered.
     if (!(SUPPORTED_GRANT_TYPES as readonly string[]).includes(g))
       throw metadataError(`grant type not supported: ${g}`);
   }
-  for (const s of [...c.scope, ...c.defaultScope]) {
+  // RFC 9700 §2.1.2: only the code response type (no implicit `token`).
+  for (const r of m.responseTypes) {
+    if (r !== 'code') throw metadataError(`response type not supported: ${r}`);
+  }
+  if (m.responseTypes.includes('code') !== m.grantTypes.includes('authorization_code'))
+    throw metadataError('response_types code goes with grant_types authorization_code (RFC 7591 §2.1)');
+  if (m.grantTypes.includes('refresh_token') && !m.grantTypes.includes('authorization_code'))
+    throw metadataError('refresh_token is issued with authorization_code only');
+  for (const s of [...m.scope, ...m.defaultScope]) {
     if (!isValidScopeToken(s)) throw metadataError(`invalid scope token: ${s}`);
   }
-  const allowed = new Set(c.scope);
-  if (c.defaultScope.some((s) => !allowed.has(s)))
+  const allowed = new Set(m.scope);
+  if (m.defaultScope.some((s) => !allowed.has(s)))
     throw metadataError('default scope must be within the allowed scope');
-  const isPublic = c.tokenEndpointAuthMethod === 'none';
+  const isPublic = method === 'none';
   // RFC 6749 §4.4: client credentials are for confidential clients only.
-  if (isPublic && c.grantTypes.includes('client_credentials')) {
+  if (isPublic && m.grantTypes.includes('client_credentials')) {
     throw metadataError('a public client cannot use client_credentials');
   }
-  if (isPublic !== (c.secretHash === null))
-    throw metadataError('a secret goes with a confidential client only');
-  for (const a of c.audience) {
+  for (const a of m.audience) {
     if (a.length === 0 || a.length > 500) throw metadataError('audience entries must be 1 to 500 characters');
   }
+  if (m.redirectUris.length > MAX_REDIRECT_URIS)
+    throw metadataError(`at most ${MAX_REDIRECT_URIS} redirect URIs`);
+  for (const uri of m.redirectUris) checkRedirectUri(uri, { isPublic });
+  if (m.grantTypes.includes('authorization_code') && m.redirectUris.length === 0)
+    throw new OAuthError('invalid_redirect_uri', 'the authorization_code grant needs a redirect URI');
+  if (m.clientUri !== null) checkUrl('client_uri', m.clientUri);
+  if (m.logoUri !== null) checkUrl('logo_uri', m.logoUri);
+  if (m.contacts.length > MAX_CONTACTS) throw metadataError(`at most ${MAX_CONTACTS} contacts`);
+  for (const c of m.contacts) {
+    if (typeof c !== 'string' || c.length === 0 || c.length > 200)
+      throw metadataError('contacts are 1 to 200 characters');
+  }
+  if (typeof m.requirePkce !== 'boolean') throw metadataError('require_pkce must be a boolean');
+  // Checklist decision 1: a public client can never opt out of PKCE.
+  if (!m.requirePkce && isPublic) throw metadataError('a public client must use PKCE');
+  intIn(
+    'refresh_token_reuse_grace_seconds',
+    m.refreshTokenReuseGraceSeconds,
+    0,
+    MAX_REFRESH_TOKEN_REUSE_GRACE_SECONDS,
+  );
+  if (m.accessTokenTtlSeconds !== null) intIn('access_token_ttl_seconds', m.accessTokenTtlSeconds, 10, 86400);
+  if (m.refreshTokenTtlSeconds !== null)
+    intIn('refresh_token_ttl_seconds', m.refreshTokenTtlSeconds, 60, 365 * 86400);
+  // RFC 7591 §2: jwks and jwks_uri MUST NOT both be present.
+  if (m.jwks !== null && m.jwksUri !== null) throw metadataError('jwks and jwks_uri are mutually exclusive');
+  if (m.jwks !== null) checkJwks(m.jwks);
+  if (m.jwksUri !== null) {
+    checkUrl('jwks_uri', m.jwksUri);
+    if (!m.jwksUri.startsWith('https://')) throw metadataError('jwks_uri must be https');
+  }
+  // RFC 7523 §2.2: private_key_jwt needs the client's public keys.
+  if (method === 'private_key_jwt' && m.jwks === null && m.jwksUri === null)
+    throw metadataError('private_key_jwt needs jwks or jwks_uri');
+  return m;
+}
+
+/** Only client_secret_basic and client_secret_post clients hold a secret. */
+export const usesSecret = (method: TokenEndpointAuthMethod) =>
+  method === 'client_secret_basic' || method === 'client_secret_post';
+
+function stamp(state: KnownClientState): string {
+  return state.clientId;
 }
 
 export function decideClient(command: ClientCommand, state: ClientState): NewEvent[] {
   switch (command.type) {
     case 'RegisterClient': {
       if (state.status !== 'unregistered') throw new ClientAlreadyRegistered(command.clientId);
-      checkRegistration(command);
+      if (!/^[\x21-\x7e]{1,128}$/.test(command.clientId))
+        throw metadataError('client_id must be 1 to 128 visible ASCII characters');
+      const { type: _t, clientId, secretHash, registrationAccessTokenHash, now, ...input } = command;
+      const metadata = normalizeMetadata(input);
+      if (usesSecret(metadata.tokenEndpointAuthMethod) !== (secretHash !== null))
+        throw metadataError('a secret goes with a client_secret_basic or client_secret_post client only');
       const event: ClientRegistered = {
         type: 'ClientRegistered',
         data: {
-          clientId: command.clientId,
-          clientName: command.clientName,
-          tokenEndpointAuthMethod: command.tokenEndpointAuthMethod,
-          grantTypes: [...new Set(command.grantTypes)],
-          scope: [...new Set(command.scope)],
-          defaultScope: [...new Set(command.defaultScope)],
-          audience: [...new Set(command.audience)],
-          secretHash: command.secretHash,
-          registeredAt: command.now.toISOString(),
+          clientId,
+          ...metadata,
+          secretHash,
+          registrationAccessTokenHash: registrationAccessTokenHash ?? null,
+          registeredAt: now.toISOString(),
         },
       };
       return [event];
     }
+    case 'UpdateClient': {
+      if (!isKnownClient(state)) throw new ClientNotRegistered();
+      const { type: _t, now, ...input } = command;
+      const metadata = normalizeMetadata(input);
+      // The secret stays: an update may not move a client into or out of secret-based methods.
+      if (usesSecret(metadata.tokenEndpointAuthMethod) !== usesSecret(state.tokenEndpointAuthMethod))
+        throw metadataError('token_endpoint_auth_method cannot change between secret and non-secret methods');
+      const event: ClientUpdated = {
+        type: 'ClientUpdated',
+        data: { clientId: stamp(state), ...metadata, updatedAt: now.toISOString() },
+      };
+      return [event];
+    }
     case 'RotateClientSecret': {
-      if (state.status === 'unregistered') throw new ClientNotRegistered();
-      if (state.tokenEndpointAuthMethod === 'none') throw metadataError('a public client has no secret');
+      if (!isKnownClient(state)) throw new ClientNotRegistered();
+      if (!usesSecret(state.tokenEndpointAuthMethod)) throw metadataError('this client has no secret');
+      const grace = command.graceSeconds ?? 0;
+      intIn('grace period', grace, 0, MAX_SECRET_ROTATION_GRACE_SECONDS);
       const event: ClientSecretRotated = {
         type: 'ClientSecretRotated',
         data: {
           clientId: state.clientId,
           secretHash: command.secretHash,
           rotatedAt: command.now.toISOString(),
+          ...(grace > 0
+            ? { previousSecretValidUntil: new Date(command.now.getTime() + grace * 1000).toISOString() }
+            : {}),
         },
+      };
+      return [event];
+    }
+    case 'DisableClient': {
+      if (!isKnownClient(state)) throw new ClientNotRegistered();
+      if (state.status === 'disabled') return [];
+      const event: ClientDisabled = {
+        type: 'ClientDisabled',
+        data: { clientId: state.clientId, disabledAt: command.now.toISOString() },
+      };
+      return [event];
+    }
+    case 'DeleteClient': {
+      if (!isKnownClient(state)) throw new ClientNotRegistered();
+      const event: ClientDeleted = {
+        type: 'ClientDeleted',
+        data: { clientId: state.clientId, deletedAt: command.now.toISOString() },
       };
       return [event];
     }
@@ -161,6 +388,29 @@ export function decideClient(command: ClientCommand, state: ClientState): NewEve
   }
 }
 
+/** Events written before a field existed read with that field's default. */
+function metadataFrom(data: ClientRegistered['data']): ClientMetadata {
+  return {
+    clientName: data.clientName,
+    tokenEndpointAuthMethod: data.tokenEndpointAuthMethod,
+    grantTypes: data.grantTypes,
+    responseTypes: data.responseTypes ?? (data.grantTypes.includes('authorization_code') ? ['code'] : []),
+    redirectUris: data.redirectUris ?? [],
+    scope: data.scope,
+    defaultScope: data.defaultScope,
+    audience: data.audience,
+    clientUri: data.clientUri ?? null,
+    logoUri: data.logoUri ?? null,
+    contacts: data.contacts ?? [],
+    requirePkce: data.requirePkce ?? true,
+    refreshTokenReuseGraceSeconds: data.refreshTokenReuseGraceSeconds ?? 0,
+    accessTokenTtlSeconds: data.accessTokenTtlSeconds ?? null,
+    refreshTokenTtlSeconds: data.refreshTokenTtlSeconds ?? null,
+    jwks: data.jwks ?? null,
+    jwksUri: data.jwksUri ?? null,
+  };
+}
+
 export function evolveClient(state: ClientState, event: RecordedEvent): ClientState {
   const e = event as unknown as ClientEvent;
   switch (e.type) {
@@ -168,16 +418,32 @@ export function evolveClient(state: ClientState, event: RecordedEvent): ClientSt
       return {
         status: 'active',
         clientId: e.data.clientId,
-        clientName: e.data.clientName,
-        tokenEndpointAuthMethod: e.data.tokenEndpointAuthMethod,
-        grantTypes: e.data.grantTypes,
-        scope: e.data.scope,
-        defaultScope: e.data.defaultScope,
-        audience: e.data.audience,
+        ...metadataFrom(e.data),
         secretHash: e.data.secretHash,
+        previousSecretHash: null,
+        previousSecretValidUntil: null,
+        registrationAccessTokenHash: e.data.registrationAccessTokenHash ?? null,
+        registeredAt: e.data.registeredAt ?? null,
       };
-    case 'ClientSecretRotated':
-      return state.status === 'unregistered' ? state : { ...state, secretHash: e.data.secretHash };
+    case 'ClientUpdated': {
+      if (!isKnownClient(state)) return state;
+      const { clientId: _c, updatedAt: _u, ...metadata } = e.data;
+      return { ...state, ...metadata };
+    }
+    case 'ClientSecretRotated': {
+      if (!isKnownClient(state)) return state;
+      const until = e.data.previousSecretValidUntil ?? null;
+      return {
+        ...state,
+        secretHash: e.data.secretHash,
+        previousSecretHash: until === null ? null : state.secretHash,
+        previousSecretValidUntil: until,
+      };
+    }
+    case 'ClientDisabled':
+      return isKnownClient(state) ? { ...state, status: 'disabled' } : state;
+    case 'ClientDeleted':
+      return isKnownClient(state) ? { status: 'deleted', clientId: state.clientId } : state;
     default: {
       const unknown: never = e;
       void unknown;
@@ -187,8 +453,8 @@ export function evolveClient(state: ClientState, event: RecordedEvent): ClientSt
 }
 
 export function clientView(state: ClientState): ClientView {
-  if (state.status === 'unregistered') throw new ClientNotRegistered();
-  return {
+  if (!isKnownClient(state)) throw new ClientNotRegistered();
+  const view: ClientView = {
     clientId: state.clientId,
     clientName: state.clientName,
     status: state.status,
@@ -197,36 +463,92 @@ export function clientView(state: ClientState): ClientView {
     scope: state.scope,
     defaultScope: state.defaultScope,
     audience: state.audience,
+    redirectUris: state.redirectUris,
+    responseTypes: state.responseTypes,
+    clientUri: state.clientUri,
+    logoUri: state.logoUri,
+    contacts: state.contacts,
+    requirePkce: state.requirePkce,
+    refreshTokenReuseGraceSeconds: state.refreshTokenReuseGraceSeconds,
+    jwks: state.jwks,
+    jwksUri: state.jwksUri,
   };
+  if (state.accessTokenTtlSeconds !== null) view.accessTokenTtlSeconds = state.accessTokenTtlSeconds;
+  if (state.refreshTokenTtlSeconds !== null) view.refreshTokenTtlSeconds = state.refreshTokenTtlSeconds;
+  if (state.registeredAt !== null) view.registeredAt = state.registeredAt;
+  return view;
+}
+
+/** RFC 7592 §3: the registration access token, compared as a hash in constant time. */
+export function registrationAccessTokenMatches(state: ClientState, token: string, pepper: Buffer): boolean {
+  if (!isKnownClient(state) || state.registrationAccessTokenHash === null) {
+    secretMatches(token, DUMMY_HASH, pepper);
+    return false;
+  }
+  return secretMatches(token, state.registrationAccessTokenHash, pepper);
 }
 
 /**
  * Client authentication (RFC 6749 §2.3.1, §5.2): unknown client, wrong secret and the wrong
  * method all answer the same invalid_client, so the response does not tell which one it was.
- * Checklist decision 7: the registered token_endpoint_auth_method is enforced.
+ * Checklist decision 7: the registered token_endpoint_auth_method is enforced. A disabled or
+ * deleted client does not authenticate.
  */
 const DUMMY_HASH = 'A'.repeat(43);
+
+export function clientAuthenticationFailure(
+  presented: PresentedClientCredentials,
+  detail: string,
+): OAuthError {
+  const challenge =
+    presented.method === 'client_secret_basic'
+      ? { 'WWW-Authenticate': 'Basic realm="token", charset="UTF-8"' }
+      : undefined;
+  return invalidClient('client authentication failed', { detail, headers: challenge });
+}
 
 export function authenticateClient(
   state: ClientState,
   presented: PresentedClientCredentials,
   pepper: Buffer,
+  now: Date = new Date(),
 ): ClientView {
-  const challenge =
-    presented.method === 'client_secret_basic'
-      ? { 'WWW-Authenticate': 'Basic realm="token", charset="UTF-8"' }
-      : undefined;
-  const fail = (detail: string) =>
-    invalidClient('client authentication failed', { detail, headers: challenge });
+  const fail = (detail: string) => clientAuthenticationFailure(presented, detail);
   if (state.status !== 'active') {
     // Checklist CAUTH-20: an unknown client costs the same HMAC as a known one.
     secretMatches(presented.clientSecret ?? '', DUMMY_HASH, pepper);
-    throw fail('unknown client');
+    throw fail(state.status === 'disabled' ? 'client disabled' : 'unknown client');
   }
   if (state.tokenEndpointAuthMethod !== presented.method) throw fail('authentication method not registered');
-  if (presented.method !== 'none') {
-    if (state.secretHash === null || presented.clientSecret === undefined) throw fail('no secret');
-    if (!secretMatches(presented.clientSecret, state.secretHash, pepper)) throw fail('wrong secret');
+  if (presented.method === 'none') {
+    // Checklist CAUTH-10: a public client presents no secret.
+    if (presented.clientSecret !== undefined || presented.clientAssertion !== undefined)
+      throw fail('public client sent a credential');
+    return clientView(state);
   }
-  return clientView(state);
+  // private_key_jwt is checked by verifyClientAssertion (async); this is the secret path only.
+  if (!usesSecret(presented.method)) throw fail('not a secret method');
+  if (state.secretHash === null || presented.clientSecret === undefined) throw fail('no secret');
+  if (secretMatches(presented.clientSecret, state.secretHash, pepper)) return clientView(state);
+  // Checklist REG-12, decision 15: the previous secret during its grace period.
+  if (
+    state.previousSecretHash !== null &&
+    state.previousSecretValidUntil !== null &&
+    now.getTime() < Date.parse(state.previousSecretValidUntil) &&
+    secretMatches(presented.clientSecret, state.previousSecretHash, pepper)
+  )
+    return clientView(state);
+  throw fail('wrong secret');
+}
+
+/** The client a private_key_jwt assertion claims to be, if it may use that method at all. */
+export function clientForAssertion(
+  state: ClientState,
+  presented: PresentedClientCredentials,
+): KnownClientState {
+  const fail = (detail: string) => clientAuthenticationFailure(presented, detail);
+  if (state.status !== 'active') throw fail('unknown or disabled client');
+  if (state.tokenEndpointAuthMethod !== 'private_key_jwt' || presented.method !== 'private_key_jwt')
+    throw fail('authentication method not registered');
+  return state;
 }

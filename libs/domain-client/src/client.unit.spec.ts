@@ -50,7 +50,19 @@ const registered = (overrides: Partial<ClientRegistered['data']> = {}): ClientRe
     scope: ['read', 'write'],
     defaultScope: ['read'],
     audience: ['https://api.test'],
+    responseTypes: [],
+    redirectUris: [],
+    clientUri: null,
+    logoUri: null,
+    contacts: [],
+    requirePkce: true,
+    refreshTokenReuseGraceSeconds: 0,
+    accessTokenTtlSeconds: null,
+    refreshTokenTtlSeconds: null,
+    jwks: null,
+    jwksUri: null,
     secretHash: hashSecret(SECRET, pepper),
+    registrationAccessTokenHash: null,
     registeredAt: now.toISOString(),
     ...overrides,
   },
@@ -60,6 +72,8 @@ const publicRegistered = registered({
   clientId: 'p1',
   tokenEndpointAuthMethod: 'none',
   grantTypes: ['authorization_code', 'refresh_token'],
+  responseTypes: ['code'],
+  redirectUris: ['https://p1.test/cb'],
   secretHash: null,
   audience: [],
 });
@@ -82,6 +96,7 @@ describe('client registration (RFC 7591 §2, §3.2.2; checklist REG-10)', () => 
           clientId: 'p1',
           tokenEndpointAuthMethod: 'none',
           grantTypes: ['authorization_code', 'refresh_token'],
+          redirectUris: ['https://p1.test/cb'],
           secretHash: null,
           audience: [],
         }),
@@ -133,7 +148,11 @@ describe('client registration (RFC 7591 §2, §3.2.2; checklist REG-10)', () => 
       ],
       [
         'a public client with a secret',
-        { tokenEndpointAuthMethod: 'none', grantTypes: ['authorization_code'] },
+        {
+          tokenEndpointAuthMethod: 'none',
+          grantTypes: ['authorization_code'],
+          redirectUris: ['https://p.test/cb'],
+        },
       ],
       ['a confidential client without a secret', { secretHash: null }],
       ['a default scope outside the allowed scope', { scope: ['read'], defaultScope: ['read', 'admin'] }],
@@ -170,7 +189,10 @@ describe('client registration (RFC 7591 §2, §3.2.2; checklist REG-10)', () => 
       ['no audience (defaults to the issuer later)', { audience: [] }],
       [
         'every supported grant',
-        { grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'] },
+        {
+          grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'],
+          redirectUris: ['https://c1.test/cb'],
+        },
       ],
     ] as Array<[string, Partial<RegisterClient>]>)('accepts %s', (_name, overrides) => {
       const events = decideClient(register(overrides), initialClientState());
@@ -243,7 +265,22 @@ describe('client state (evolve)', () => {
       scope: ['read', 'write'],
       defaultScope: ['read'],
       audience: ['https://api.test'],
+      responseTypes: [],
+      redirectUris: [],
+      clientUri: null,
+      logoUri: null,
+      contacts: [],
+      requirePkce: true,
+      refreshTokenReuseGraceSeconds: 0,
+      accessTokenTtlSeconds: null,
+      refreshTokenTtlSeconds: null,
+      jwks: null,
+      jwksUri: null,
       secretHash: hashSecret(SECRET, pepper),
+      previousSecretHash: null,
+      previousSecretValidUntil: null,
+      registrationAccessTokenHash: null,
+      registeredAt: now.toISOString(),
     });
   });
 
@@ -279,7 +316,18 @@ describe('client state (evolve)', () => {
       scope: ['read', 'write'],
       defaultScope: ['read'],
       audience: ['https://api.test'],
+      redirectUris: [],
+      responseTypes: [],
+      clientUri: null,
+      logoUri: null,
+      contacts: [],
+      requirePkce: true,
+      refreshTokenReuseGraceSeconds: 0,
+      jwks: null,
+      jwksUri: null,
+      registeredAt: now.toISOString(),
     });
+    expect(JSON.stringify(view)).not.toContain(hashSecret(SECRET, pepper));
   });
 
   it('clientView of an unregistered client is not_found', () => {

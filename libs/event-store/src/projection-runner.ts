@@ -331,6 +331,20 @@ export class ProjectionRows {
     return row ? (row as { doc: Row }).doc : null;
   }
 
+  /** One page of rows with keys after `after`, ordered by key (byte order). */
+  async page<Row>(
+    projection: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<ProjectionRow<Row>[]> {
+    const rows: { key: string; doc: Row; position: string }[] = await this.dataSource.query(
+      `SELECT key, doc, position FROM projection_rows WHERE projection = $1 AND key COLLATE "C" > $2
+       ORDER BY key COLLATE "C" LIMIT $3`,
+      [projection, after ?? '', limit],
+    );
+    return rows.map((r) => ({ key: r.key, row: r.doc, position: Number(r.position) }));
+  }
+
   /** Every row of the projection, ordered by key (byte order, whatever the database collation). */
   async all<Row>(projection: string): Promise<ProjectionRow<Row>[]> {
     const rows: { key: string; doc: Row; position: string }[] = await this.dataSource.query(

@@ -1,5 +1,6 @@
 import type { PresentedClientCredentials } from '#lib/contracts';
 import { invalidClient, invalidRequest } from '#lib/oauth-errors';
+import { decodeJwt } from 'jose';
 
 /**
  * parseClientAuthentication
@@ -9,7 +10,27 @@ import { invalidClient, invalidRequest } from '#lib/oauth-errors';
  * - RFC 6749 §2.3.1 + checklist decision 8: a malformed Basic header is invalid_client with
  *   WWW-Authenticate: Basic (401).
  * - A request with client_id alone is a public client (`none`, RFC 7591 §2).
+ * - RFC 7523 §2.2 / RFC 7521 §4.2: client_assertion_type (jwt-bearer) + client_assertion is
+ *   private_key_jwt; the client is the body client_id or else the assertion's `sub`.
  */
+export const JWT_BEARER_CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** Form parameters that carry client credentials, which an endpoint strips before its own parameters. */
+export const CLIENT_AUTHENTICATION_PARAMETERS = [
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+] as const;
+
+function assertionSubject(assertion: string): string | undefined {
+  try {
+    const { sub } = decodeJwt(assertion);
+    return typeof sub === 'string' && sub.length > 0 ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
 export const BASIC_CHALLENGE = 'Basic realm="token", charset="UTF-8"';
 
 function basicFailure(description: string) {
@@ -52,6 +73,19 @@ export function parseClientAuthentication(
 ): PresentedClientCredentials | null {
   const bodyId = params.client_id;
   const bodySecret = params.client_secret;
+  const assertion = params.client_assertion;
+  const assertionType = params.client_assertion_type;
+  if (assertion !== undefined || assertionType !== undefined) {
+    // RFC 6749 §2.3: exactly one authentication method per request.
+    if ((authorization !== undefined && authorization !== '') || bodySecret !== undefined)
+      throw invalidRequest('only one client authentication method may be used');
+    if (assertionType !== JWT_BEARER_CLIENT_ASSERTION_TYPE)
+      throw invalidClient('unsupported client assertion type');
+    if (assertion === undefined || assertion === '') throw invalidRequest('client_assertion is required');
+    const clientId = bodyId ?? assertionSubject(assertion);
+    if (clientId === undefined || clientId === '') throw invalidClient('client authentication failed');
+    return { method: 'private_key_jwt', clientId, clientAssertion: assertion };
+  }
   if (authorization !== undefined && authorization !== '') {
     if (!/^Basic /i.test(authorization)) {
       throw basicFailure('unsupported authentication scheme');

@@ -215,4 +215,51 @@ describe('client authentication (RFC 6749 §2.3.1)', () => {
       expect(parseClientAuthentication(undefined, { grant_type: 'client_credentials' })).toBeNull();
     });
   });
+
+  describe('private_key_jwt (RFC 7523 §2.2, RFC 7521 §4.2)', () => {
+    const TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+    const jwt = (claims: Record<string, unknown>) =>
+      `${Buffer.from('{"alg":"ES256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+
+    it('reads the assertion and takes the client from its sub when client_id is absent', () => {
+      const assertion = jwt({ sub: 'pk', iss: 'pk' });
+      expect(
+        parseClientAuthentication(undefined, { client_assertion_type: TYPE, client_assertion: assertion }),
+      ).toEqual({ method: 'private_key_jwt', clientId: 'pk', clientAssertion: assertion });
+    });
+
+    it('prefers the body client_id (the registry then checks sub against it)', () => {
+      const assertion = jwt({ sub: 'other' });
+      expect(
+        parseClientAuthentication(undefined, {
+          client_id: 'pk',
+          client_assertion_type: TYPE,
+          client_assertion: assertion,
+        })?.clientId,
+      ).toBe('pk');
+    });
+
+    it('an assertion with Basic or a client_secret is invalid_request (one method only)', () => {
+      const params = { client_assertion_type: TYPE, client_assertion: jwt({ sub: 'pk' }) };
+      expectInvalidRequest(() => parseClientAuthentication(basic('pk', 's'), params));
+      expectInvalidRequest(() => parseClientAuthentication(undefined, { ...params, client_secret: 's' }));
+    });
+
+    it('another assertion type is invalid_client (CAUTH-17)', () => {
+      const err = refusal(() =>
+        parseClientAuthentication(undefined, {
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:saml2-bearer',
+          client_assertion: 'x',
+        }),
+      );
+      expect([err.error, err.status]).toEqual(['invalid_client', 401]);
+    });
+
+    it('an unreadable assertion with no client_id is invalid_client', () => {
+      const err = refusal(() =>
+        parseClientAuthentication(undefined, { client_assertion_type: TYPE, client_assertion: 'garbage' }),
+      );
+      expect(err.error).toBe('invalid_client');
+    });
+  });
 });

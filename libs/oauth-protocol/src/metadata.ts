@@ -8,9 +8,11 @@ export interface AuthorizationServerMetadata {
   jwks_uri: string;
   introspection_endpoint: string;
   revocation_endpoint: string;
+  registration_endpoint: string;
   grant_types_supported: string[];
   response_types_supported: string[];
   token_endpoint_auth_methods_supported: string[];
+  token_endpoint_auth_signing_alg_values_supported: string[];
   introspection_endpoint_auth_methods_supported: string[];
   revocation_endpoint_auth_methods_supported: string[];
   scopes_supported?: string[];
@@ -18,6 +20,20 @@ export interface AuthorizationServerMetadata {
   authorization_response_iss_parameter_supported: boolean;
   service_documentation?: string;
 }
+
+const CONFIDENTIAL_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+const CLIENT_ASSERTION_ALGS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'EdDSA',
+];
 
 export function buildMetadata(issuer: string): AuthorizationServerMetadata {
   const at = (path: string) => `${issuer}${path}`;
@@ -27,12 +43,16 @@ export function buildMetadata(issuer: string): AuthorizationServerMetadata {
     jwks_uri: at('/jwks'),
     introspection_endpoint: at('/introspect'),
     revocation_endpoint: at('/revoke'),
+    // RFC 7591 §3.
+    registration_endpoint: at('/register'),
     grant_types_supported: ['client_credentials'],
     response_types_supported: [],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_methods_supported: CONFIDENTIAL_METHODS,
+    // RFC 8414 §2, RFC 7523 §3: asymmetric algorithms for private_key_jwt assertions.
+    token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGS,
     // RFC 7662 §2.1 / checklist decision 11: introspection is for confidential clients only.
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: CONFIDENTIAL_METHODS,
+    revocation_endpoint_auth_methods_supported: CONFIDENTIAL_METHODS,
     // RFC 7636 §4.2 / checklist decision 1: S256 only.
     code_challenge_methods_supported: ['S256'],
     // RFC 9207 §3.

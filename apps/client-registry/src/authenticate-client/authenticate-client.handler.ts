@@ -1,27 +1,94 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { AuthenticateClientRequest, ClientView } from '#lib/contracts';
-import { authenticateClient, clientStreamId, evolveClient, initialClientState } from '#lib/domain-client';
-import { aggregateStream, type EventStore } from '#lib/event-store';
-import { invalidClient } from '#lib/oauth-errors';
+import type { AuthenticateClientRequest, ClientView, PresentedClientCredentials } from '#lib/contracts';
+import {
+  authenticateClient,
+  clientAssertionStreamId,
+  clientAssertionUsed,
+  clientAuthenticationFailure,
+  clientForAssertion,
+  clientStreamId,
+  clientView,
+  evolveClient,
+  FailureThrottle,
+  initialClientState,
+  localKeySet,
+  verifyClientAssertion,
+} from '#lib/domain-client';
+import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
+import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 
+/**
+ * Client authentication for the token, introspection and revocation endpoints (RFC 6749 §2.3.1,
+ * RFC 7523 §2.2), throttled per client_id (checklist CAUTH-19, decision 13).
+ */
 @Injectable()
 export class AuthenticateClientHandler {
+  private readonly throttle: FailureThrottle;
+  private readonly remoteKeySets = new Map<string, JWTVerifyGetKey>();
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CONFIG) private readonly config: Config,
-  ) {}
+  ) {
+    this.throttle = new FailureThrottle({
+      maxFailures: config.clientAuthMaxFailures,
+      windowSeconds: config.clientAuthFailureWindowSeconds,
+    });
+  }
 
   async handle(request: AuthenticateClientRequest): Promise<ClientView> {
     const presented = request.credentials;
     if (typeof presented?.clientId !== 'string' || presented.clientId.length > 256) throw invalidClient();
+    const now = new Date();
+    this.throttle.check(presented.clientId, now);
+    try {
+      return await this.authenticate(presented, now);
+    } catch (err) {
+      if (err instanceof OAuthError && err.error === 'invalid_client') {
+        this.throttle.recordFailure(presented.clientId, now);
+      }
+      throw err;
+    }
+  }
+
+  private async authenticate(presented: PresentedClientCredentials, now: Date): Promise<ClientView> {
     const { state } = await aggregateStream(
       this.store,
       clientStreamId(presented.clientId),
       evolveClient,
       initialClientState,
     );
-    return authenticateClient(state, presented, this.config.secretPepper);
+    if (presented.method !== 'private_key_jwt') {
+      return authenticateClient(state, presented, this.config.secretPepper, now);
+    }
+    const client = clientForAssertion(state, presented);
+    const keys = client.jwks !== null ? localKeySet(client.jwks) : this.remoteKeys(client.jwksUri!);
+    const issuer = this.config.issuer;
+    // RFC 7523 §3 item 3: the audience identifies the authorization server (issuer or endpoint).
+    const audiences = [issuer, `${issuer}/token`, `${issuer}/introspect`, `${issuer}/revoke`];
+    const verified = await verifyClientAssertion(presented, keys, { audiences, now });
+    try {
+      // RFC 7523 §3 item 7: a jti is used once; the store's version check decides, not a read.
+      await this.store.appendToStream(clientAssertionStreamId(client.clientId, verified.jti), 0, [
+        { ...clientAssertionUsed(verified), metadata: { actor: `client:${client.clientId}` } },
+      ]);
+    } catch (err) {
+      if (isExpectedVersionConflict(err)) throw clientAuthenticationFailure(presented, 'jti replayed');
+      throw err;
+    }
+    return clientView(client);
+  }
+
+  private remoteKeys(uri: string): JWTVerifyGetKey {
+    let keys = this.remoteKeySets.get(uri);
+    if (keys === undefined) {
+      keys = createRemoteJWKSet(new URL(uri), { timeoutDuration: 3000, cooldownDuration: 30000 });
+      if (this.remoteKeySets.size > 1000) this.remoteKeySets.clear();
+      this.remoteKeySets.set(uri, keys);
+    }
+    return keys;
   }
 }

@@ -10,6 +10,7 @@ import {
   generateClientSecret,
   hashSecret,
   initialClientState,
+  usesSecret,
 } from '#lib/domain-client';
 import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
@@ -25,7 +26,7 @@ export class RegisterClientHandler {
   async handle(request: RegisterClientRequest): Promise<RegisterClientResponse> {
     const clientId = request.clientId ?? randomBytes(16).toString('base64url');
     const method = request.tokenEndpointAuthMethod ?? 'client_secret_basic';
-    const secret = method === 'none' ? undefined : generateClientSecret();
+    const secret = usesSecret(method) ? generateClientSecret() : undefined;
     const streamId = clientStreamId(clientId);
     const { state, version } = await aggregateStream(this.store, streamId, evolveClient, initialClientState);
     const events = decideClient(
@@ -38,6 +39,9 @@ export class RegisterClientHandler {
         scope: request.scope,
         defaultScope: request.defaultScope ?? [],
         audience: request.audience ?? [],
+        ...(request.redirectUris === undefined ? {} : { redirectUris: request.redirectUris }),
+        ...(request.jwksUri === undefined ? {} : { jwksUri: request.jwksUri }),
+        ...(request.requirePkce === undefined ? {} : { requirePkce: request.requirePkce }),
         secretHash: secret === undefined ? null : hashSecret(secret, this.config.secretPepper),
         now: new Date(),
       },

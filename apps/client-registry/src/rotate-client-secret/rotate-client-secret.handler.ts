@@ -12,7 +12,7 @@ import {
 import { aggregateStream, type EventStore } from '#lib/event-store';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 
-/** Issues a new secret; the old one stops working at once (checklist decision 15, grace 0). */
+/** Issues a new secret; the old one stops at once unless a grace period is asked (checklist decision 15). */
 @Injectable()
 export class RotateClientSecretHandler {
   constructor(
@@ -28,6 +28,7 @@ export class RotateClientSecretHandler {
       {
         type: 'RotateClientSecret',
         secretHash: hashSecret(secret, this.config.secretPepper),
+        graceSeconds: request.graceSeconds ?? 0,
         now: new Date(),
       },
       state,

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Inject, Param, Req, Res, UseGuards } from '@nestjs/common';
 import { Subjects, type TokenHistoryRequest, type TokenHistoryResponse } from '#lib/contracts';
 import { invalidRequest } from '#lib/oauth-errors';
@@ -9,6 +10,8 @@ import { RPC_CLIENT } from '../rpc.provider.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
 /** The audit API: a token's events in order, from the event store. */
+@ApiTags('admin: audit')
+@ApiBearerAuth()
 @Controller('admin')
 @UseGuards(AdminTokenGuard)
 export class AdminHttpController {

@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { Subjects, type TokenRequest, type TokenResponse } from '#lib/contracts';
-import { parseClientAuthentication } from '#lib/oauth-protocol';
+import { CLIENT_AUTHENTICATION_PARAMETERS, parseClientAuthentication } from '#lib/oauth-protocol';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorizationHeader, readForm, requestContext } from '../http/form.js';
@@ -21,7 +21,8 @@ export class TokenHttpController {
   async token(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const form = readForm(request, this.config.maxParameters);
     const credentials = parseClientAuthentication(authorizationHeader(request), form);
-    const { client_id: _id, client_secret: _secret, ...parameters } = form;
+    const parameters = { ...form };
+    for (const name of CLIENT_AUTHENTICATION_PARAMETERS) delete parameters[name];
     const command: TokenRequest = { context: requestContext(request), credentials, parameters };
     const response = await this.rpc.request<TokenResponse>(Subjects.token.grant, command);
     sendJson(reply, 200, response);

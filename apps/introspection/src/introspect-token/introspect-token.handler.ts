@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { IntrospectRequest, IntrospectResponse } from '#lib/contracts';
+import { type ClientView, type IntrospectRequest, type IntrospectResponse, Subjects } from '#lib/contracts';
 import { introspectionResponse, requireConfidentialCaller } from '#lib/domain-token';
+import { OAuthError } from '#lib/oauth-errors';
 import { CONFIG, type RpcClient } from '#lib/service-runtime';
 import { AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
 import { authenticateCaller } from '../caller.js';
@@ -30,6 +31,19 @@ export class IntrospectTokenHandler {
       throw err;
     }
     const row = await this.tokenState.getFresh(jti);
-    return introspectionResponse(row, caller, Math.floor(Date.now() / 1000), this.config.issuer);
+    const response = introspectionResponse(row, caller, Math.floor(Date.now() / 1000), this.config.issuer);
+    if (!response.active) return response;
+    // Disabling or deleting a client revokes its tokens: they stop introspecting as active.
+    return (await this.clientIsActive(response.client_id)) ? response : { active: false };
+  }
+
+  private async clientIsActive(clientId: string): Promise<boolean> {
+    try {
+      const client = await this.rpc.request<ClientView>(Subjects.client.get, { clientId });
+      return client.status === 'active';
+    } catch (err) {
+      if (err instanceof OAuthError && err.error === 'not_found') return false;
+      throw err;
+    }
   }
 }

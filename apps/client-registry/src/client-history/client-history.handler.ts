@@ -1,0 +1,30 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ClientHistoryResponse, ClientManagementRequest } from '#lib/contracts';
+import { clientStreamId } from '#lib/domain-client';
+import type { EventStore } from '#lib/event-store';
+import { notFound } from '#lib/oauth-errors';
+import { EVENT_STORE } from '#lib/service-runtime';
+
+/** The audit view of one client: its stream in order, each event with its actor. */
+@Injectable()
+export class ClientHistoryHandler {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async handle(request: ClientManagementRequest): Promise<ClientHistoryResponse> {
+    const events = await this.store.readStream(clientStreamId(request.clientId));
+    if (events.length === 0) throw notFound('no such client');
+    return {
+      clientId: request.clientId,
+      events: events.map((e) => ({
+        position: e.globalPosition,
+        streamId: e.streamId,
+        version: e.streamVersion,
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        recordedAt: e.recordedAt.toISOString(),
+        data: e.data,
+        metadata: { ...e.metadata },
+      })),
+    };
+  }
+}

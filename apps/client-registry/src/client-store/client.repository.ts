@@ -1,0 +1,69 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Config } from '#lib/config';
+import type { ClientManagementAuthorization, RequestContext } from '#lib/contracts';
+import {
+  type ClientCommand,
+  type ClientState,
+  clientStreamId,
+  decideClient,
+  evolveClient,
+  initialClientState,
+  registrationAccessTokenMatches,
+} from '#lib/domain-client';
+import { aggregateStream, type EventStore } from '#lib/event-store';
+import { notFound, OAuthError } from '#lib/oauth-errors';
+import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+
+/** Loads a client's stream, runs the decider and appends its events with the actor. */
+@Injectable()
+export class ClientRepository {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  load(clientId: string) {
+    return aggregateStream(this.store, clientStreamId(clientId), evolveClient, initialClientState);
+  }
+
+  async execute(
+    clientId: string,
+    command: ClientCommand,
+    meta: { context: RequestContext; actor: string },
+    loaded?: { state: ClientState; version: number },
+  ): Promise<ClientState> {
+    const { state, version } = loaded ?? (await this.load(clientId));
+    const events = decideClient(command, state);
+    if (events.length === 0) return state;
+    const result = await this.store.appendToStream(
+      clientStreamId(clientId),
+      version,
+      events.map((e) => ({
+        ...e,
+        metadata: { correlationId: meta.context.correlationId, actor: meta.actor },
+      })),
+    );
+    let next = state;
+    for (const e of result.events) next = evolveClient(next, e);
+    return next;
+  }
+
+  /**
+   * RFC 7592 §2: the registration access token of this very client, or the operator. An unknown
+   * client and a wrong token answer alike (401 invalid_token, RFC 6750 §3.1).
+   */
+  async loadAuthorized(clientId: string, authorization: ClientManagementAuthorization) {
+    if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 256)
+      throw notFound('no such client');
+    const loaded = await this.load(clientId);
+    if (authorization.kind === 'admin') return loaded;
+    if (
+      !registrationAccessTokenMatches(loaded.state, String(authorization.token), this.config.secretPepper)
+    ) {
+      throw new OAuthError('invalid_token', 'the registration access token is not valid for this client', {
+        headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      });
+    }
+    return loaded;
+  }
+}

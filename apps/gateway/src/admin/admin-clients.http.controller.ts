@@ -1,0 +1,278 @@
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  Controller,
+  Delete,
+  Get,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  type ClientHistoryResponse,
+  type ClientManagementRequest,
+  type ClientView,
+  type CreateInitialAccessTokenRequest,
+  type CreateInitialAccessTokenResponse,
+  type ListClientsResponse,
+  type RegisterDynamicClientResponse,
+  type RotateClientSecretResponse,
+  Subjects,
+} from '#lib/contracts';
+import { clientMetadataDocument } from '#lib/domain-client';
+import { invalidRequest } from '#lib/oauth-errors';
+import type { RpcClient } from '#lib/service-runtime';
+import type { FastifyReply } from 'fastify';
+import { requestContext } from '../http/form.js';
+import { readJson } from '../http/json.js';
+import { sendJson } from '../http/responses.js';
+import { RPC_CLIENT } from '../rpc.provider.js';
+import { type AdminRequest, AdminTokenGuard } from './admin-token.guard.js';
+
+const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
+
+function optionalBody(request: AdminRequest): Record<string, unknown> {
+  const body = typeof request.body === 'string' ? request.body.trim() : '';
+  if (body === '') return {};
+  const doc = readJson(request);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw invalidRequest('the body must be a JSON object');
+  return doc as Record<string, unknown>;
+}
+
+/**
+ * The admin API over clients (the CLI offers the same operations over NATS). Every change is an
+ * event recording the actor: `admin` (ADMIN_TOKEN) or `client:<id>` (an access token with scope admin).
+ */
+const METADATA_BODY = {
+  description: 'RFC 7591 §2 client metadata (JSON, snake_case)',
+  schema: {
+    type: 'object',
+    required: ['client_name', 'grant_types'],
+    properties: {
+      client_name: { type: 'string' },
+      token_endpoint_auth_method: {
+        type: 'string',
+        enum: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      },
+      grant_types: {
+        type: 'array',
+        items: { type: 'string', enum: ['client_credentials', 'authorization_code', 'refresh_token'] },
+      },
+      response_types: { type: 'array', items: { type: 'string', enum: ['code'] } },
+      redirect_uris: { type: 'array', items: { type: 'string' } },
+      scope: { type: 'string', description: 'space-separated allowed scope' },
+      default_scope: { type: 'string' },
+      audience: { type: 'array', items: { type: 'string' } },
+      client_uri: { type: 'string' },
+      logo_uri: { type: 'string' },
+      contacts: { type: 'array', items: { type: 'string' } },
+      require_pkce: { type: 'boolean', default: true },
+      refresh_token_reuse_grace_seconds: { type: 'integer', minimum: 0, maximum: 60 },
+      access_token_ttl_seconds: { type: 'integer' },
+      refresh_token_ttl_seconds: { type: 'integer' },
+      jwks: { type: 'object' },
+      jwks_uri: { type: 'string' },
+    },
+  },
+};
+
+const ERRORS = [
+  { status: 400, description: 'invalid_request, invalid_client_metadata or invalid_redirect_uri' },
+  { status: 401, description: 'invalid_token: no valid admin bearer' },
+  { status: 403, description: 'insufficient_scope: an access token without scope admin' },
+];
+
+function documentErrors(): MethodDecorator {
+  return (target, key, descriptor) => {
+    for (const e of ERRORS) ApiResponse(e)(target, key, descriptor);
+  };
+}
+
+@ApiTags('admin: clients')
+@ApiBearerAuth()
+@Controller('admin')
+@UseGuards(AdminTokenGuard)
+export class AdminClientsHttpController {
+  constructor(@Inject(RPC_CLIENT) private readonly rpc: RpcClient) {}
+
+  private manage(request: AdminRequest, clientId: string): ClientManagementRequest {
+    if (!CLIENT_ID.test(clientId)) throw invalidRequest('malformed client_id');
+    return {
+      context: requestContext(request),
+      actor: request.adminActor ?? 'admin',
+      clientId,
+      authorization: { kind: 'admin' },
+    };
+  }
+
+  @Get('clients')
+  @ApiOperation({ summary: 'List the current clients, paged by client_id' })
+  @ApiQuery({ name: 'limit', required: false, description: '1 to 100 (default 50)' })
+  @ApiQuery({ name: 'after', required: false, description: 'the `next` cursor of the previous page' })
+  @ApiResponse({ status: 200, description: '{ clients: [metadata], next: cursor | null }' })
+  @documentErrors()
+  async list(
+    @Query('limit') limit: string | undefined,
+    @Query('after') after: string | undefined,
+    @Req() request: AdminRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    const n = limit === undefined ? 50 : /^\d{1,3}$/.test(limit) ? Number(limit) : NaN;
+    if (!Number.isInteger(n) || n < 1 || n > 100) throw invalidRequest('limit must be 1 to 100');
+    if (after !== undefined && typeof after !== 'string') throw invalidRequest('malformed after');
+    const page = await this.rpc.request<ListClientsResponse>(Subjects.client.list, {
+      context: requestContext(request),
+      limit: n,
+      after,
+    });
+    sendJson(reply, 200, { clients: page.clients.map(clientMetadataDocument), next: page.next ?? null });
+  }
+
+  @Post('clients')
+  @ApiOperation({ summary: 'Create a client; the secret and registration access token are shown once' })
+  @ApiBody(METADATA_BODY)
+  @ApiResponse({ status: 201, description: 'the client metadata, client_secret, registration_access_token' })
+  @documentErrors()
+  async create(@Req() request: AdminRequest, @Res() reply: FastifyReply) {
+    const result = await this.rpc.request<RegisterDynamicClientResponse>(Subjects.client.registerDynamic, {
+      context: requestContext(request),
+      actor: request.adminActor ?? 'admin',
+      document: readJson(request),
+      admin: true,
+    });
+    const body: Record<string, unknown> = {
+      ...clientMetadataDocument(result.client),
+      registration_access_token: result.registrationAccessToken,
+    };
+    if (result.clientSecret !== undefined) body.client_secret = result.clientSecret;
+    sendJson(reply, 201, body);
+  }
+
+  @Get('clients/:id')
+  @ApiOperation({ summary: 'Read a client (never its secret)' })
+  @ApiParam({ name: 'id', description: 'client_id' })
+  @ApiResponse({ status: 200, description: 'the client metadata' })
+  @ApiResponse({ status: 404, description: 'not_found' })
+  @documentErrors()
+  async get(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+    const view = await this.rpc.request<ClientView>(Subjects.client.read, this.manage(request, id));
+    sendJson(reply, 200, clientMetadataDocument(view));
+  }
+
+  @Put('clients/:id')
+  @ApiOperation({ summary: 'Replace the metadata of a client (RFC 7592 §2.2 semantics)' })
+  @ApiParam({ name: 'id', description: 'client_id' })
+  @ApiBody(METADATA_BODY)
+  @ApiResponse({ status: 200, description: 'the new client metadata' })
+  @ApiResponse({ status: 404, description: 'not_found' })
+  @documentErrors()
+  async update(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+    const view = await this.rpc.request<ClientView>(Subjects.client.update, {
+      ...this.manage(request, id),
+      document: readJson(request),
+    });
+    sendJson(reply, 200, clientMetadataDocument(view));
+  }
+
+  @Post('clients/:id/disable')
+  @ApiOperation({ summary: 'Disable a client: it cannot authenticate and its tokens introspect as inactive' })
+  @ApiParam({ name: 'id', description: 'client_id' })
+  @ApiResponse({ status: 200, description: 'the client metadata, status disabled' })
+  @ApiResponse({ status: 404, description: 'not_found' })
+  @documentErrors()
+  async disable(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+    const view = await this.rpc.request<ClientView>(Subjects.client.disable, this.manage(request, id));
+    sendJson(reply, 200, clientMetadataDocument(view));
+  }
+
+  @Delete('clients/:id')
+  @ApiOperation({ summary: 'Delete a client; its tokens stop introspecting as active' })
+  @ApiParam({ name: 'id', description: 'client_id' })
+  @ApiResponse({ status: 204, description: 'deleted' })
+  @ApiResponse({ status: 404, description: 'not_found' })
+  @documentErrors()
+  async delete(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+    await this.rpc.request(Subjects.client.delete, this.manage(request, id));
+    void reply.header('Cache-Control', 'no-store').status(204).send();
+  }
+
+  @Post('clients/:id/rotate-secret')
+  @ApiOperation({ summary: 'Rotate the secret; the old one stops at once unless grace_seconds is given' })
+  @ApiParam({ name: 'id', description: 'client_id' })
+  @ApiBody({
+    required: false,
+    schema: {
+      type: 'object',
+      properties: { grace_seconds: { type: 'integer', minimum: 0, maximum: 86400 } },
+    },
+  })
+  @ApiResponse({ status: 200, description: '{ client_id, client_secret } (shown once)' })
+  @ApiResponse({ status: 404, description: 'not_found' })
+  @documentErrors()
+  async rotateSecret(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+    const body = optionalBody(request);
+    const grace = body.grace_seconds ?? 0;
+    if (typeof grace !== 'number' || !Number.isInteger(grace))
+      throw invalidRequest('grace_seconds must be an integer');
+    const m = this.manage(request, id);
+    const result = await this.rpc.request<RotateClientSecretResponse>(Subjects.client.rotateSecret, {
+      context: m.context,
+      actor: m.actor,
+      clientId: id,
+      graceSeconds: grace,
+    });
+    sendJson(reply, 200, { client_id: result.clientId, client_secret: result.clientSecret });
+  }
+
+  @Get('clients/:id/history')
+  @ApiOperation({ summary: "The client's events in order, each with its actor" })
+  @ApiParam({ name: 'id', description: 'client_id' })
+  @ApiResponse({
+    status: 200,
+    description: '{ clientId, events: [{ position, type, data, metadata, recordedAt, ... }] }',
+  })
+  @ApiResponse({ status: 404, description: 'not_found' })
+  @documentErrors()
+  async history(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+    const history = await this.rpc.request<ClientHistoryResponse>(
+      Subjects.client.history,
+      this.manage(request, id),
+    );
+    sendJson(reply, 200, history);
+  }
+
+  @Post('initial-access-tokens')
+  @ApiOperation({ summary: 'Create an RFC 7591 initial access token for POST /register (shown once)' })
+  @ApiBody({ required: false, schema: { type: 'object', properties: { ttl_seconds: { type: 'integer' } } } })
+  @ApiResponse({ status: 201, description: '{ initial_access_token, expires_at }' })
+  @documentErrors()
+  async createInitialAccessToken(@Req() request: AdminRequest, @Res() reply: FastifyReply) {
+    const body = optionalBody(request);
+    const ttl = body.ttl_seconds;
+    if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isInteger(ttl)))
+      throw invalidRequest('ttl_seconds must be an integer');
+    const command: CreateInitialAccessTokenRequest = {
+      context: requestContext(request),
+      actor: request.adminActor ?? 'admin',
+      ttlSeconds: ttl as number | undefined,
+    };
+    const result = await this.rpc.request<CreateInitialAccessTokenResponse>(
+      Subjects.client.createInitialAccessToken,
+      command,
+    );
+    sendJson(reply, 201, { initial_access_token: result.initialAccessToken, expires_at: result.expiresAt });
+  }
+}

@@ -1,0 +1,89 @@
+import type { PresentedClientCredentials } from '#lib/contracts';
+import { type JWTVerifyGetKey, jwtVerify, createLocalJWKSet, errors as joseErrors } from 'jose';
+import { createHash } from 'node:crypto';
+import { clientAuthenticationFailure } from './client.js';
+
+/** Longest lifetime accepted for an assertion (exp - now), so that the jti record stays bounded. */
+export const MAX_ASSERTION_LIFETIME_SECONDS = 600;
+
+const ASYMMETRIC_ALGS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'EdDSA',
+];
+
+export interface VerifiedAssertion {
+  clientId: string;
+  jti: string;
+  /** Seconds since the epoch. */
+  exp: number;
+}
+
+export function localKeySet(jwks: { keys: Record<string, unknown>[] }): JWTVerifyGetKey {
+  return createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
+}
+
+/**
+ * RFC 7523 §3 checks of a private_key_jwt assertion (RFC 7523 §2.2): a signature by one of the
+ * client's registered keys with an asymmetric algorithm; iss and sub both the client_id; aud the
+ * issuer or the endpoint the client called; exp in the future and not too far; a jti. Single use of
+ * the jti is the caller's part (it needs the store). Every failure is the same invalid_client.
+ */
+export async function verifyClientAssertion(
+  presented: PresentedClientCredentials,
+  keys: JWTVerifyGetKey,
+  options: { audiences: string[]; now: Date },
+): Promise<VerifiedAssertion> {
+  const fail = (detail: string) => clientAuthenticationFailure(presented, detail);
+  if (presented.clientAssertion === undefined) throw fail('no assertion');
+  const nowSeconds = Math.floor(options.now.getTime() / 1000);
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(presented.clientAssertion, keys, {
+      algorithms: ASYMMETRIC_ALGS,
+      issuer: presented.clientId,
+      subject: presented.clientId,
+      audience: options.audiences,
+      currentDate: options.now,
+      clockTolerance: 5,
+      requiredClaims: ['exp', 'jti', 'iss', 'sub', 'aud'],
+    }));
+  } catch (err) {
+    const reason = err instanceof joseErrors.JOSEError ? err.code : 'invalid assertion';
+    throw fail(`assertion rejected: ${reason}`);
+  }
+  const jti = payload.jti;
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw fail('bad jti');
+  const exp = payload.exp!;
+  if (exp - nowSeconds > MAX_ASSERTION_LIFETIME_SECONDS) throw fail('assertion lives too long');
+  return { clientId: presented.clientId, jti, exp };
+}
+
+/** One stream per used assertion: appending at version 0 twice fails, so a jti is used once. */
+export function clientAssertionStreamId(clientId: string, jti: string): string {
+  const digest = createHash('sha256').update(`${clientId}\u0000${jti}`).digest('base64url');
+  return `client-assertion-${digest}`;
+}
+
+export interface ClientAssertionUsed {
+  type: 'ClientAssertionUsed';
+  data: { clientId: string; jtiHash: string; expiresAt: string };
+}
+
+export function clientAssertionUsed(verified: VerifiedAssertion): ClientAssertionUsed {
+  return {
+    type: 'ClientAssertionUsed',
+    data: {
+      clientId: verified.clientId,
+      jtiHash: createHash('sha256').update(verified.jti).digest('base64url'),
+      expiresAt: new Date(verified.exp * 1000).toISOString(),
+    },
+  };
+}

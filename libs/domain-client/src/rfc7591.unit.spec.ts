@@ -1,0 +1,178 @@
+import { recordEvents } from '../../testing/src/decider-specification.js';
+import { clientView, decideClient, evolveClient, initialClientState, type ClientState } from './client.js';
+import { clientsProjection } from './clients.projection.js';
+import {
+  createInitialAccessToken,
+  evolveInitialAccessToken,
+  initialAccessTokenStreamId,
+  initialInitialAccessTokenState,
+  requireValidInitialAccessToken,
+} from './initial-access-token.js';
+import { clientMetadataDocument, parseClientMetadataDocument } from './rfc7591.js';
+
+const now = new Date('2030-01-01T00:00:00.000Z');
+
+describe('RFC 7591 §2 metadata documents', () => {
+  it('reads snake_case members, the space-separated scope and RFC 7591 defaults', () => {
+    expect(
+      parseClientMetadataDocument({
+        client_name: 'C1',
+        redirect_uris: ['https://c1.test/cb'],
+        scope: 'read  write',
+        contacts: ['a@c1.test'],
+        require_pkce: false,
+        jwks_uri: 'https://c1.test/jwks',
+      }),
+    ).toEqual({
+      clientName: 'C1',
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      grantTypes: ['authorization_code'],
+      scope: ['read', 'write'],
+      defaultScope: [],
+      audience: [],
+      redirectUris: ['https://c1.test/cb'],
+      contacts: ['a@c1.test'],
+      requirePkce: false,
+      jwksUri: 'https://c1.test/jwks',
+    });
+  });
+
+  it('ignores a client_id proposed by the client (checklist REG-11) and unknown members', () => {
+    const input = parseClientMetadataDocument({ client_id: 'alice', software_id: 'x', client_name: 'n' });
+    expect(input).not.toHaveProperty('clientId');
+    expect(JSON.stringify(input)).not.toContain('alice');
+  });
+
+  it.each([
+    ['an array', []],
+    ['null', null],
+    ['a string', 'x'],
+    ['a numeric client_name', { client_name: 1 }],
+    ['grant_types as a string', { grant_types: 'client_credentials' }],
+    ['a non-boolean require_pkce', { require_pkce: 'false' }],
+    ['a fractional lifetime', { access_token_ttl_seconds: 1.5 }],
+  ])('refuses %s with invalid_client_metadata', (_n, doc) => {
+    expect(() => parseClientMetadataDocument(doc)).toThrow(
+      expect.objectContaining({ error: 'invalid_client_metadata' }),
+    );
+  });
+
+  it('refuses redirect_uris that are not strings with invalid_redirect_uri (RFC 7591 §3.2.2)', () => {
+    expect(() => parseClientMetadataDocument({ redirect_uris: [1] })).toThrow(
+      expect.objectContaining({ error: 'invalid_redirect_uri' }),
+    );
+  });
+
+  it('writes the client information back as snake_case, never a hash', () => {
+    const [event] = decideClient(
+      {
+        type: 'RegisterClient',
+        clientId: 'c1',
+        ...parseClientMetadataDocument({
+          client_name: 'C1',
+          redirect_uris: ['https://c1.test/cb'],
+          scope: 'read',
+        }),
+        secretHash: 'h'.repeat(43),
+        registrationAccessTokenHash: 'r'.repeat(43),
+        now,
+      },
+      initialClientState(),
+    );
+    const state = recordEvents([event!]).reduce(evolveClient, initialClientState());
+    const doc = clientMetadataDocument(clientView(state));
+    expect(doc).toMatchObject({
+      client_id: 'c1',
+      client_name: 'C1',
+      redirect_uris: ['https://c1.test/cb'],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      scope: 'read',
+      token_endpoint_auth_method: 'client_secret_basic',
+      require_pkce: true,
+      client_id_issued_at: Math.floor(now.getTime() / 1000),
+    });
+    expect(JSON.stringify(doc)).not.toMatch(/hhhh|rrrr/);
+  });
+});
+
+describe('the clients projection (current clients)', () => {
+  const events = recordEvents(
+    [
+      {
+        type: 'ClientRegistered',
+        data: {
+          clientId: 's1',
+          clientName: 'S1',
+          tokenEndpointAuthMethod: 'client_secret_basic',
+          grantTypes: ['client_credentials'],
+          scope: ['read'],
+          defaultScope: [],
+          audience: [],
+          secretHash: 'h'.repeat(43),
+          registeredAt: now.toISOString(),
+        },
+      },
+      {
+        type: 'ClientSecretRotated',
+        data: { clientId: 's1', secretHash: 'g'.repeat(43), rotatedAt: now.toISOString() },
+      },
+      { type: 'ClientDisabled', data: { clientId: 's1', disabledAt: now.toISOString() } },
+      { type: 'ClientDeleted', data: { clientId: 's1', deletedAt: now.toISOString() } },
+      { type: 'AccessTokenIssued', data: { clientId: 's1' } },
+    ],
+    { streamId: 'client-s1' },
+  );
+
+  it('keys client events by client_id and ignores other events', () => {
+    expect(events.map((e) => clientsProjection.keyOf(e))).toEqual(['s1', 's1', 's1', 's1', null]);
+  });
+
+  it('follows the client and drops it when deleted, never holding a hash', () => {
+    let row = clientsProjection.evolve(null, events[0]!);
+    row = clientsProjection.evolve(row, events[1]!);
+    expect(row).toMatchObject({ clientId: 's1', status: 'active' });
+    expect(JSON.stringify(row)).not.toMatch(/hhhh|gggg/);
+    row = clientsProjection.evolve(row, events[2]!);
+    expect(row?.status).toBe('disabled');
+    expect(clientsProjection.evolve(row, events[3]!)).toBeNull();
+  });
+
+  it('gives the row the decider state would give (same evolve)', () => {
+    const state: ClientState = events.slice(0, 3).reduce(evolveClient, initialClientState());
+    const row = events
+      .slice(0, 3)
+      .reduce((r, e) => clientsProjection.evolve(r, e), null as ReturnType<typeof clientsProjection.evolve>);
+    expect(row).toEqual(clientView(state));
+  });
+});
+
+describe('initial access tokens (RFC 7591 §3, checklist decision 12)', () => {
+  const pepper = Buffer.alloc(32, 3);
+
+  it('names the stream by an HMAC of the token, never the token', () => {
+    const token = 'Zm9vYmFyYmF6cXV4cXV1eA';
+    const id = initialAccessTokenStreamId(token, pepper);
+    expect(id).toMatch(/^initial-access-token-[A-Za-z0-9_-]{43}$/);
+    expect(id).not.toContain(token);
+    expect(initialAccessTokenStreamId(token, Buffer.alloc(32, 4))).not.toBe(id);
+  });
+
+  it('is valid until it expires, then invalid_token', () => {
+    const created = createInitialAccessToken(now, 3600);
+    const state = recordEvents([created]).reduce(evolveInitialAccessToken, initialInitialAccessTokenState());
+    expect(() => requireValidInitialAccessToken(state, new Date(now.getTime() + 3599_000))).not.toThrow();
+    expect(() => requireValidInitialAccessToken(state, new Date(now.getTime() + 3600_000))).toThrow(
+      expect.objectContaining({ error: 'invalid_token', status: 401 }),
+    );
+    expect(() => requireValidInitialAccessToken(initialInitialAccessTokenState(), now)).toThrow(
+      expect.objectContaining({ error: 'invalid_token' }),
+    );
+  });
+
+  it('refuses a lifetime under a minute', () => {
+    expect(() => createInitialAccessToken(now, 59)).toThrow(
+      expect.objectContaining({ error: 'invalid_request' }),
+    );
+  });
+});
