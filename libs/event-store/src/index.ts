@@ -31,3 +31,15 @@ export {
   type RelayStats,
 } from './jetstream-relay.js';
 export { type RunnerLogger } from './loop.js';
+export {
+  ChainVerifier,
+  verifyChain,
+  verifyStoredChain,
+  eventHash,
+  canonicalJson,
+  GENESIS_HASH,
+  type ChainedEvent,
+  type ChainBreak,
+  type ChainBreakKind,
+  type ChainReport,
+} from './hash-chain.js';
