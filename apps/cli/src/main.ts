@@ -5,6 +5,7 @@ import { requireDependencies, serverUrl } from '#lib/service-runtime';
 import { AUDIT_USAGE, auditVerify } from './commands/audit.command.js';
 import { clientsCommand, CLIENTS_USAGE } from './commands/clients.command.js';
 import { migrate } from './commands/migrate.command.js';
+import { projectionsCommand, PROJECTIONS_USAGE } from './commands/projections.command.js';
 import { APPS, type AppName, appEntry, startCommand } from './commands/start.command.js';
 import { loadDevSecrets } from './secrets-file.js';
 
@@ -13,7 +14,8 @@ const USAGE = `usage: npm run cli -- <command>
   serve APP             run one app in the foreground (${APPS.join(', ')})
   migrate               create the database if needed and apply migrations
   ${CLIENTS_USAGE.split('\n').join('\n  ')}
-  ${AUDIT_USAGE}`;
+  ${AUDIT_USAGE}
+  ${PROJECTIONS_USAGE}`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
@@ -42,6 +44,11 @@ async function main(argv: string[]): Promise<void> {
       if (args[0] !== 'verify') throw new Error(USAGE);
       const intact = await auditVerify(loadConfig().databaseUrl, (line) => console.log(line));
       if (!intact) process.exitCode = 1;
+      return;
+    }
+    case 'projections': {
+      const equal = await projectionsCommand(loadConfig().databaseUrl, args, (line) => console.log(line));
+      if (!equal) process.exitCode = 1;
       return;
     }
     default:

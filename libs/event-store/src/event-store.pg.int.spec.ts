@@ -31,7 +31,11 @@ describe('PgEventStore on Postgres', () => {
   it('applies its migrations once, recorded in schema_migrations', async () => {
     expect(await runEventStoreMigrations(dataSource)).toEqual([]);
     const rows: { name: string }[] = await dataSource.query('SELECT name FROM schema_migrations');
-    expect(rows.map((r) => r.name)).toEqual(['Events1795625234752', 'EventHashChain1795710000000']);
+    expect(rows.map((r) => r.name)).toEqual([
+      'Events1795625234752',
+      'EventHashChain1795710000000',
+      'ProjectionExpiry1795710000001',
+    ]);
   });
 
   it('lets exactly one of two processes appending at the same expected version win, every time', async () => {

@@ -43,3 +43,4 @@ export {
   type ChainBreakKind,
   type ChainReport,
 } from './hash-chain.js';
+export { rebuildAndCompare, type RebuildOptions, type RebuildReport } from './projection-rebuild.js';
