@@ -44,3 +44,4 @@ export {
   type ChainReport,
 } from './hash-chain.js';
 export { rebuildAndCompare, type RebuildOptions, type RebuildReport } from './projection-rebuild.js';
+export { JetStreamProjectionFeed, type JetStreamProjectionFeedOptions } from './jetstream-feed.js';
