@@ -45,3 +45,4 @@ export {
 } from './hash-chain.js';
 export { rebuildAndCompare, type RebuildOptions, type RebuildReport } from './projection-rebuild.js';
 export { JetStreamProjectionFeed, type JetStreamProjectionFeedOptions } from './jetstream-feed.js';
+export { PgAuditLog, type AuditQuery, type AuditPage } from './audit-log.js';
