@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Param, Req, Res, UseGuards } from '@nestjs/common';
 import {
   type AsOfRequest,
+  type AuditEvent,
   type AuditPageRequest,
   type ClientAsOfResponse,
   type ClientHistoryRequest,
@@ -14,9 +15,13 @@ import { invalidRequest } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../http/form.js';
-import { sendJson } from '../http/responses.js';
+import { noStore, sendJson } from '../http/responses.js';
 import { RPC_CLIENT } from '../rpc.provider.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
+import { AUDIT_PAGE_CSP, renderTimeline, timelineEntry, type TimelinePage } from './audit-page.js';
+
+/** Most events a timeline page shows (pages of 500 fetched in turn). */
+const TIMELINE_MAX_EVENTS = 5000;
 
 const ID = /^[A-Za-z0-9._~-]{1,128}$/;
 
@@ -57,8 +62,9 @@ function page(request: FastifyRequest): AuditPageRequest {
 
 /**
  * The audit API (docs/events.md "Audit API"): histories a page at a time, filtered by time, and
- * the state of a token or a client at an instant. Grant and user histories come with the
- * authorization code and refresh token grants.
+ * the state of a token or a client at an instant; and the same lives as server-rendered timelines
+ * (`/admin/audit/…`). Grant and user histories come with the authorization code and refresh token
+ * grants.
  */
 @Controller('admin')
 @UseGuards(AdminTokenGuard)
@@ -116,4 +122,85 @@ export class AdminHttpController {
       await this.rpc.request<ClientAsOfResponse>(Subjects.introspection.clientAsOf, command),
     );
   }
+
+  @Get('audit/tokens/:jti')
+  async tokenTimeline(@Param('jti') jti: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(jti)) throw invalidRequest('malformed jti');
+    const context = requestContext(request);
+    const state = await this.rpc.request<TokenAsOfResponse>(Subjects.introspection.tokenAsOf, {
+      context,
+      id: jti,
+    } satisfies AsOfRequest);
+    const events = await this.allPages((after) =>
+      this.rpc.request<TokenHistoryResponse>(Subjects.introspection.tokenHistory, {
+        context,
+        jti,
+        page: { limit: 500, after },
+      } satisfies TokenHistoryRequest),
+    );
+    sendPage(reply, {
+      title: `Access token ${jti}`,
+      facts: [
+        ['status', state.status],
+        ['client', state.clientId],
+        ['subject', state.sub],
+        ['scope', state.scope.join(' ')],
+        ['audience', state.aud.join(' ')],
+        ['issued', new Date(state.iat * 1000).toISOString()],
+        ['expires', new Date(state.exp * 1000).toISOString()],
+        ...(state.revokedAt ? ([['revoked', state.revokedAt]] as [string, string][]) : []),
+      ],
+      entries: events.map(timelineEntry),
+    });
+  }
+
+  @Get('audit/clients/:id')
+  async clientTimeline(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!ID.test(id)) throw invalidRequest('malformed client_id');
+    const context = requestContext(request);
+    const { client } = await this.rpc.request<ClientAsOfResponse>(Subjects.introspection.clientAsOf, {
+      context,
+      id,
+    } satisfies AsOfRequest);
+    const events = await this.allPages((after) =>
+      this.rpc.request<ClientHistoryResponse>(Subjects.introspection.clientHistory, {
+        context,
+        clientId: id,
+        page: { limit: 500, after },
+      } satisfies ClientHistoryRequest),
+    );
+    sendPage(reply, {
+      title: `Client ${client.clientName} (${client.clientId})`,
+      facts: [
+        ['status', client.status],
+        ['authentication', client.tokenEndpointAuthMethod],
+        ['grants', client.grantTypes.join(' ')],
+        ['scope', client.scope.join(' ')],
+      ],
+      entries: events.map(timelineEntry),
+    });
+  }
+
+  private async allPages(
+    fetchPage: (after: number | undefined) => Promise<{ events: AuditEvent[]; next: number | null }>,
+  ): Promise<AuditEvent[]> {
+    const events: AuditEvent[] = [];
+    let after: number | undefined;
+    do {
+      const page = await fetchPage(after);
+      events.push(...page.events);
+      after = page.next ?? undefined;
+    } while (after !== undefined && events.length < TIMELINE_MAX_EVENTS);
+    return events;
+  }
+}
+
+function sendPage(reply: FastifyReply, page: TimelinePage): void {
+  void noStore(reply)
+    .header('Content-Security-Policy', AUDIT_PAGE_CSP)
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Referrer-Policy', 'no-referrer')
+    .status(200)
+    .type('text/html; charset=utf-8')
+    .send(renderTimeline(page));
 }
