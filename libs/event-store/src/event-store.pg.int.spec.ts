@@ -35,6 +35,7 @@ describe('PgEventStore on Postgres', () => {
       'Events1795625234752',
       'EventHashChain1795710000000',
       'ProjectionExpiry1795710000001',
+      'AuditIndexes1795710000002',
     ]);
   });
 
