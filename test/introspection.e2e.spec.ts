@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
 
@@ -216,6 +218,34 @@ describe('token introspection (RFC 7662, checklist INT)', () => {
     });
     await expectError(text, 400, 'invalid_request');
   });
+
+  it('ES-01 on every replica: with a second introspection process sharing the requests, revoke-then-introspect is always inactive', async () => {
+    const replica = spawn(process.execPath, [resolve(process.cwd(), 'dist/apps/introspection/src/main.js')], {
+      env: { ...process.env, ...system.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    replica.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    replica.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    try {
+      const deadline = Date.now() + 20000;
+      while (!output.includes('listening on NATS')) {
+        if (Date.now() > deadline || replica.exitCode !== null)
+          throw new Error(`replica did not start: ${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      for (let i = 0; i < 20; i++) {
+        const token = await issue();
+        expect((await postForm(url('/revoke'), { token }, as(c1))).status).toBe(200);
+        await expectInactive(await postForm(url('/introspect'), { token }, as(c1)));
+      }
+    } finally {
+      const exited = new Promise((done) => replica.once('exit', done));
+      replica.kill('SIGTERM');
+      setTimeout(() => replica.kill('SIGKILL'), 5000).unref();
+      await exited;
+    }
+  }, 60000);
 
   it('INT-06 (and REV-04 for an expired token): once exp has passed the token is inactive; revoking it is 200', async () => {
     const token = await issue();
