@@ -2,7 +2,8 @@
 # Makes sure the services the tests talk to are installed, running and usable:
 #   - PostgreSQL on $CI_PG_HOST:$CI_PG_PORT (default 127.0.0.1:5432), user postgres, no password;
 #   - NATS with JetStream on $CI_NATS_HOST:$CI_NATS_PORT (default 127.0.0.1:4222), started when down
-#     with the store in $CI_NATS_STORE_DIR and the log in $CI_NATS_LOG (the machine's defaults).
+#     with the store in $CI_NATS_STORE_DIR and the log in $CI_NATS_LOG (the machine's defaults);
+#   - Debian's `chromium` (headless browser tests).
 # Missing Debian packages are installed (one `apt-get update`, then `apt-get install`), stopped
 # services are started, and a fresh cluster whose pg_hba.conf asks for a password over TCP is given
 # a trust line for the loopback address. A service that is already up is left exactly as it is.
@@ -209,9 +210,16 @@ ci_ensure_nats() {
   ci_log "nats-server: ${version%%\"*}, JetStream enabled"
 }
 
+# Headless Chromium for the audit page's browser test (test/audit-page.e2e.spec.ts): Debian's package.
+ci_ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 || ci_apt_install chromium
+  ci_log "chromium: $(chromium --version 2>/dev/null || echo 'installed')"
+}
+
 ensure_services() {
   ci_ensure_postgres
   ci_ensure_nats
+  ci_ensure_chromium
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig } from '#lib/config';
 import { OAuthError } from '#lib/oauth-errors';
 import { requireDependencies, serverUrl } from '#lib/service-runtime';
+import { AUDIT_USAGE, auditVerify } from './commands/audit.command.js';
 import { clientsCommand, CLIENTS_USAGE } from './commands/clients.command.js';
 import { migrate } from './commands/migrate.command.js';
+import { projectionsCommand, PROJECTIONS_USAGE } from './commands/projections.command.js';
 import { APPS, type AppName, appEntry, startCommand } from './commands/start.command.js';
 import { loadDevSecrets } from './secrets-file.js';
 
@@ -11,7 +13,9 @@ const USAGE = `usage: npm run cli -- <command>
   start                 start the whole system (all five processes)
   serve APP             run one app in the foreground (${APPS.join(', ')})
   migrate               create the database if needed and apply migrations
-  ${CLIENTS_USAGE.split('\n').join('\n  ')}`;
+  ${CLIENTS_USAGE.split('\n').join('\n  ')}
+  ${AUDIT_USAGE}
+  ${PROJECTIONS_USAGE}`;
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
@@ -35,6 +39,17 @@ async function main(argv: string[]): Promise<void> {
     case 'clients': {
       Object.assign(process.env, { ...loadDevSecrets({ create: false }), ...process.env });
       return clientsCommand(loadConfig(), args);
+    }
+    case 'audit': {
+      if (args[0] !== 'verify') throw new Error(USAGE);
+      const intact = await auditVerify(loadConfig().databaseUrl, (line) => console.log(line));
+      if (!intact) process.exitCode = 1;
+      return;
+    }
+    case 'projections': {
+      const equal = await projectionsCommand(loadConfig().databaseUrl, args, (line) => console.log(line));
+      if (!equal) process.exitCode = 1;
+      return;
     }
     default:
       console.log(USAGE);

@@ -10,10 +10,13 @@ import {
   RpcClient,
 } from '#lib/service-runtime';
 import { KeyringVerifier } from '#lib/signing-keys';
+import { ClientAsOfHandler } from './client-as-of/client-as-of.handler.js';
+import { ClientHistoryHandler } from './client-history/client-history.handler.js';
 import { IntrospectTokenHandler } from './introspect-token/introspect-token.handler.js';
 import { IntrospectionNatsController } from './introspection.nats.controller.js';
 import { KEYRING_VERIFIER, SERVICE_RPC, SERVICES_PROXY } from './introspection.tokens.js';
 import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
+import { TokenAsOfHandler } from './token-as-of/token-as-of.handler.js';
 import { TokenHistoryHandler } from './token-history/token-history.handler.js';
 import { TokenStateService } from './token-state/token-state.service.js';
 
@@ -46,6 +49,9 @@ const config = loadConfig();
     IntrospectTokenHandler,
     RevokeTokenHandler,
     TokenHistoryHandler,
+    TokenAsOfHandler,
+    ClientHistoryHandler,
+    ClientAsOfHandler,
   ],
 })
 export class IntrospectionModule {}

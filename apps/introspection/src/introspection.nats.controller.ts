@@ -1,6 +1,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
+  type AsOfRequest,
+  type ClientHistoryRequest,
   type HealthResponse,
   type IntrospectRequest,
   type RevokeRequest,
@@ -9,8 +11,11 @@ import {
 } from '#lib/contracts';
 import type { EventStore } from '#lib/event-store';
 import { EVENT_STORE } from '#lib/service-runtime';
+import { ClientAsOfHandler } from './client-as-of/client-as-of.handler.js';
+import { ClientHistoryHandler } from './client-history/client-history.handler.js';
 import { IntrospectTokenHandler } from './introspect-token/introspect-token.handler.js';
 import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
+import { TokenAsOfHandler } from './token-as-of/token-as-of.handler.js';
 import { TokenHistoryHandler } from './token-history/token-history.handler.js';
 
 @Controller()
@@ -19,6 +24,9 @@ export class IntrospectionNatsController {
     private readonly introspectHandler: IntrospectTokenHandler,
     private readonly revokeHandler: RevokeTokenHandler,
     private readonly historyHandler: TokenHistoryHandler,
+    private readonly tokenAsOfHandler: TokenAsOfHandler,
+    private readonly clientHistoryHandler: ClientHistoryHandler,
+    private readonly clientAsOfHandler: ClientAsOfHandler,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
@@ -35,6 +43,21 @@ export class IntrospectionNatsController {
   @MessagePattern(Subjects.introspection.tokenHistory)
   tokenHistory(@Payload() request: TokenHistoryRequest) {
     return this.historyHandler.handle(request);
+  }
+
+  @MessagePattern(Subjects.introspection.tokenAsOf)
+  tokenAsOf(@Payload() request: AsOfRequest) {
+    return this.tokenAsOfHandler.handle(request);
+  }
+
+  @MessagePattern(Subjects.introspection.clientHistory)
+  clientHistory(@Payload() request: ClientHistoryRequest) {
+    return this.clientHistoryHandler.handle(request);
+  }
+
+  @MessagePattern(Subjects.introspection.clientAsOf)
+  clientAsOf(@Payload() request: AsOfRequest) {
+    return this.clientAsOfHandler.handle(request);
   }
 
   @MessagePattern(Subjects.introspection.health)

@@ -135,11 +135,6 @@ export interface CreateInitialAccessTokenResponse {
   expiresAt: string;
 }
 
-export interface ClientHistoryResponse {
-  clientId: string;
-  events: AuditEvent[];
-}
-
 export interface ListClientsRequest {
   context: RequestContext;
   /** Page size (1 to 100) and the opaque cursor of the previous page. */
@@ -210,9 +205,63 @@ export interface RevokeRequest {
   tokenTypeHint?: string;
 }
 
+/** Paging and time bounds of an audit history (GET …/history?limit=&after=&from=&to=). */
+export interface AuditPageRequest {
+  /** Most events in the page (1–500). */
+  limit: number;
+  /** Global position of the last event of the previous page. */
+  after?: number;
+  /** ISO 8601 instants: only events recorded at or after / at or before. */
+  from?: string;
+  to?: string;
+}
+
 export interface TokenHistoryRequest {
   context: RequestContext;
   jti: string;
+  page?: AuditPageRequest;
+}
+
+export interface ClientHistoryRequest {
+  context: RequestContext;
+  clientId: string;
+  page: AuditPageRequest;
+}
+
+export interface ClientHistoryResponse {
+  clientId: string;
+  events: AuditEvent[];
+  /** `after` for the next page; null on the last page. */
+  next: number | null;
+}
+
+/** The state of a thing at an instant, by replaying its stream up to it (GET …?as_of=). */
+export interface AsOfRequest {
+  context: RequestContext;
+  id: string;
+  /** ISO 8601; absent: now. */
+  asOf?: string;
+}
+
+export interface TokenAsOfResponse {
+  jti: string;
+  asOf: string;
+  status: 'active' | 'revoked' | 'expired';
+  clientId: string;
+  sub: string;
+  scope: string[];
+  aud: string[];
+  iat: number;
+  exp: number;
+  revokedAt?: string;
+  /** Global position of the last event replayed. */
+  position: number;
+}
+
+export interface ClientAsOfResponse {
+  asOf: string;
+  client: ClientView;
+  position: number;
 }
 
 /** One event as the audit API shows it. */
@@ -230,6 +279,8 @@ export interface AuditEvent {
 export interface TokenHistoryResponse {
   jti: string;
   events: AuditEvent[];
+  /** `after` for the next page; null on the last page. */
+  next: number | null;
 }
 
 export interface HealthResponse {

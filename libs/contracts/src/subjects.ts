@@ -33,6 +33,9 @@ export function subjectsFor(prefix: string) {
       introspect: `${prefix}.introspection.introspect`,
       revoke: `${prefix}.introspection.revoke`,
       tokenHistory: `${prefix}.introspection.token-history`,
+      tokenAsOf: `${prefix}.introspection.token-as-of`,
+      clientHistory: `${prefix}.introspection.client-history`,
+      clientAsOf: `${prefix}.introspection.client-as-of`,
       health: `${prefix}.introspection.health`,
     },
   } as const;

@@ -33,6 +33,8 @@ export const tokenStateProjection: Projection<TokenStateRow> = {
         return null;
     }
   },
+  // Decision 10: a token (and its denylist entry) matters until its exp; then the row goes.
+  expiresAt: (row: TokenStateRow) => row.exp * 1000,
   evolve(row: TokenStateRow | null, event: RecordedEvent): TokenStateRow | null {
     const e = event as unknown as AccessTokenEvent;
     switch (e.type) {

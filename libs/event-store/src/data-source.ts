@@ -1,8 +1,16 @@
 import { DataSource, MigrationExecutor, type DataSourceOptions } from 'typeorm';
 import { Events1795625234752 } from './migrations/1795625234752-events.js';
+import { EventHashChain1795710000000 } from './migrations/1795710000000-event-hash-chain.js';
+import { ProjectionExpiry1795710000001 } from './migrations/1795710000001-projection-expiry.js';
+import { AuditIndexes1795710000002 } from './migrations/1795710000002-audit-indexes.js';
 
 /** The event store's migrations, oldest first; apps append theirs after these. */
-export const eventStoreMigrations = [Events1795625234752];
+export const eventStoreMigrations = [
+  Events1795625234752,
+  EventHashChain1795710000000,
+  ProjectionExpiry1795710000001,
+  AuditIndexes1795710000002,
+];
 
 /** Key of the session advisory lock held while migrations run, so replicas starting together wait. */
 const MIGRATION_LOCK = 4_201_779_230_001n;

@@ -4,6 +4,7 @@ import { type DataSource } from 'typeorm';
 import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
 import { createEventStoreDataSource, runEventStoreMigrations } from './data-source.js';
 import { ExpectedVersionConflict, type RecordedEvent } from './event-store.js';
+import { verifyChain, verifyStoredChain } from './hash-chain.js';
 import { PgEventStore } from './pg-event-store.js';
 import { describeEventStoreContract } from './testing/index.js';
 
@@ -31,7 +32,12 @@ describe('PgEventStore on Postgres', () => {
   it('applies its migrations once, recorded in schema_migrations', async () => {
     expect(await runEventStoreMigrations(dataSource)).toEqual([]);
     const rows: { name: string }[] = await dataSource.query('SELECT name FROM schema_migrations');
-    expect(rows.map((r) => r.name)).toEqual(['Events1795625234752']);
+    expect(rows.map((r) => r.name)).toEqual([
+      'Events1795625234752',
+      'EventHashChain1795710000000',
+      'ProjectionExpiry1795710000001',
+      'AuditIndexes1795710000002',
+    ]);
   });
 
   it('lets exactly one of two processes appending at the same expected version win, every time', async () => {
@@ -199,6 +205,26 @@ describe('PgEventStore on Postgres', () => {
     await store.drain();
     expect(store.stats().appendsCommitted).toBe(10);
     await Promise.all(pending);
+  });
+
+  it('hash-chains every event it wrote above (group commits, savepoint fallback); the row written around it is caught', async () => {
+    const report = await verifyStoredChain(new PgEventStore(dataSource));
+    const [intruder] = await dataSource.query(`SELECT global_position FROM events WHERE type = 'Intruder'`);
+    const [before] = await dataSource.query(
+      `SELECT count(*)::int AS n FROM events WHERE global_position < $1`,
+      [intruder.global_position],
+    );
+    expect(report.break).toMatchObject({ kind: 'inserted', position: Number(intruder.global_position) });
+    expect(report.checked).toBe(before.n);
+    expect(report.checked).toBeGreaterThan(100);
+    // After an unhashed last row the store starts the chain again from the genesis link: the events
+    // written after the intruder (its savepoint fallback batch first) form an intact chain of their own.
+    const after = await new PgEventStore(dataSource).readAll(Number(intruder.global_position), 100_000);
+    expect(after.length).toBeGreaterThan(5);
+    const rest = verifyChain(
+      after.map((e) => ({ ...e, prevHash: e.prevHash ?? null, hash: e.hash ?? null })),
+    );
+    expect(rest).toMatchObject({ ok: true, checked: after.length, unhashed: 0 });
   });
 });
 

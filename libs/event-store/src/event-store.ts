@@ -39,6 +39,10 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
   data: Data;
   metadata: EventMetadata;
   recordedAt: Date;
+  /** Hash-chain link (hex), set by stores that keep the chain (PgEventStore); see hash-chain.ts. */
+  prevHash?: string | null;
+  /** SHA-256 over prevHash and this event (hex); null on events recorded before the chain. */
+  hash?: string | null;
 }
 
 /** A number: the stream must be exactly at that version (0 = must not exist). */

@@ -31,3 +31,18 @@ export {
   type RelayStats,
 } from './jetstream-relay.js';
 export { type RunnerLogger } from './loop.js';
+export {
+  ChainVerifier,
+  verifyChain,
+  verifyStoredChain,
+  eventHash,
+  canonicalJson,
+  GENESIS_HASH,
+  type ChainedEvent,
+  type ChainBreak,
+  type ChainBreakKind,
+  type ChainReport,
+} from './hash-chain.js';
+export { rebuildAndCompare, type RebuildOptions, type RebuildReport } from './projection-rebuild.js';
+export { JetStreamProjectionFeed, type JetStreamProjectionFeedOptions } from './jetstream-feed.js';
+export { PgAuditLog, type AuditQuery, type AuditPage } from './audit-log.js';

@@ -56,7 +56,10 @@ export function eventSubject(subjectPrefix: string, event: Pick<RecordedEvent, '
   return `${subjectPrefix}.events.${categoryOf(event.streamId)}.${subjectToken(event.type)}`;
 }
 
-/** The message body: the RecordedEvent as JSON, recordedAt as an ISO 8601 string. */
+/**
+ * The message body: the RecordedEvent as JSON, recordedAt as an ISO 8601 string, with its hash-chain
+ * link (prevHash, hash) when the store keeps one (docs/events.md).
+ */
 export function encodeRelayedEvent(event: RecordedEvent): string {
   return JSON.stringify({
     globalPosition: event.globalPosition,
@@ -68,6 +71,7 @@ export function encodeRelayedEvent(event: RecordedEvent): string {
     data: event.data,
     metadata: event.metadata,
     recordedAt: event.recordedAt.toISOString(),
+    ...(event.hash ? { prevHash: event.prevHash, hash: event.hash } : {}),
   });
 }
 

@@ -11,6 +11,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
 } from './event-store.js';
+import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import { prepareAppend, type PreparedAppend } from './prepare-append.js';
 import { inTransaction } from './transaction.js';
 
@@ -56,6 +57,8 @@ interface EventRow {
   data: unknown;
   metadata: EventMetadata;
   recorded_at: Date;
+  prev_hash: string | null;
+  hash: string | null;
 }
 
 interface NewRow {
@@ -78,14 +81,26 @@ class BatchInsertFailed extends Error {
 }
 
 const EVENT_COLUMNS = `global_position, event_id, stream_id, stream_version, type, schema_version, data,
-  metadata, recorded_at`;
+  metadata, recorded_at, encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash`;
 
 const INSERT_EVENTS = `
-  INSERT INTO events (event_id, stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
-  SELECT e.event_id, e.stream_id, e.stream_version, e.type, e.schema_version, e.data, e.metadata, $8::timestamptz
-  FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
-    AS e(event_id, stream_id, stream_version, type, schema_version, data, metadata)
-  RETURNING global_position, event_id`;
+  INSERT INTO events (global_position, event_id, stream_id, stream_version, type, schema_version, data,
+    metadata, recorded_at, prev_hash, hash)
+  SELECT e.global_position, e.event_id, e.stream_id, e.stream_version, e.type, e.schema_version, e.data,
+    e.metadata, $8::timestamptz, decode(e.prev_hash, 'hex'), decode(e.hash, 'hex')
+  FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[],
+    $9::bigint[], $10::text[], $11::text[])
+    AS e(event_id, stream_id, stream_version, type, schema_version, data, metadata, global_position,
+      prev_hash, hash)`;
+
+/** Positions taken under the append lock, so they grow in commit order like bigserial defaults. */
+const NEXT_POSITIONS = `SELECT nextval(pg_get_serial_sequence('events', 'global_position')) AS p
+  FROM generate_series(1, $1)`;
+
+/** The hash-chain tip of an append transaction: the hash of the last event written so far. */
+interface Tip {
+  hash: string;
+}
 
 /**
  * The EventStore on Postgres through a TypeORM DataSource (raw SQL, schema from migrations only).
@@ -99,6 +114,10 @@ const INSERT_EVENTS = `
  * - unique (stream_id, stream_version) stays the arbiter: if that INSERT fails on a constraint or
  *   a data error (a writer that bypassed the lock), the batch is rolled back and redone with each
  *   append in its own SAVEPOINT, where 23505 becomes ExpectedVersionConflict for that append only.
+ * Hash chain (hash-chain.ts): under the same lock the transaction reads the hash of the last event,
+ * takes the batch's global positions from the sequence, and writes each event with prev_hash and hash,
+ * so the chain follows global order across processes; a savepoint rolled back leaves the chain's tip
+ * where it was (its positions become gaps, which the chain does not depend on).
  * A failed transaction (connection lost, Postgres down) rejects every append in the batch with its
  * error. When it is the COMMIT that failed the outcome is unknown: retrying with the same numeric
  * expected version is safe (it conflicts if the first try committed); retrying an 'any' append is not.
@@ -243,17 +262,20 @@ export class PgEventStore implements EventStore {
    * at a prefix. Millisecond precision, so that a RecordedEvent's recordedAt used as `upTo` includes
    * that event.
    */
-  private async lockedNow(qr: QueryRunner): Promise<Date> {
+  private async lockedNow(qr: QueryRunner): Promise<{ now: Date; tip: Tip }> {
     const [row] = await qr.query(
-      `SELECT date_trunc('milliseconds', GREATEST(clock_timestamp(),
-         (SELECT recorded_at FROM events ORDER BY global_position DESC LIMIT 1))) AS now`,
+      `SELECT date_trunc('milliseconds', GREATEST(clock_timestamp(), last.recorded_at)) AS now,
+         encode(last.hash, 'hex') AS hash
+       FROM (SELECT 1) AS one
+       LEFT JOIN (SELECT recorded_at, hash FROM events ORDER BY global_position DESC LIMIT 1) AS last ON true`,
     );
-    return (row as { now: Date }).now;
+    const { now, hash } = row as { now: Date; hash: string | null };
+    return { now, tip: { hash: hash ?? GENESIS_HASH } };
   }
 
   private async writeInOneInsert(qr: QueryRunner, jobs: Job[]): Promise<Map<Job, Outcome>> {
     const streamIds = [...new Set(jobs.flatMap((j) => j.appends.map((a) => a.streamId)))];
-    const now = await this.lockedNow(qr);
+    const { now, tip } = await this.lockedNow(qr);
     const found: { stream_id: string; version: number }[] = await qr.query(
       `SELECT stream_id, max(stream_version) AS version FROM events
        WHERE stream_id = ANY($1::text[]) GROUP BY stream_id`,
@@ -283,10 +305,10 @@ export class PgEventStore implements EventStore {
       planned.set(job, jobRows);
       rows.push(...jobRows.flat());
     }
-    let positions = new Map<string, number>();
+    let positions = new Map<string, Inserted>();
     if (rows.length > 0) {
       try {
-        positions = await insertRows(qr, rows, now);
+        positions = await insertRows(qr, rows, now, tip);
       } catch (err) {
         throw new BatchInsertFailed(err);
       }
@@ -299,15 +321,17 @@ export class PgEventStore implements EventStore {
   }
 
   private async writeEachInSavepoint(qr: QueryRunner, jobs: Job[]): Promise<Map<Job, Outcome>> {
-    const now = await this.lockedNow(qr);
+    const { now, tip } = await this.lockedNow(qr);
     const outcomes = new Map<Job, Outcome>();
     for (const job of jobs) {
       await qr.query('SAVEPOINT append');
       let append = job.appends[0]!;
+      const jobTip = { ...tip };
       try {
         const results: AppendResult[] = [];
-        for (append of job.appends) results.push(await this.writeOne(qr, append, now));
+        for (append of job.appends) results.push(await this.writeOne(qr, append, now, jobTip));
         await qr.query('RELEASE SAVEPOINT append');
+        tip.hash = jobTip.hash;
         outcomes.set(job, results);
       } catch (err) {
         await qr.query('ROLLBACK TO SAVEPOINT append');
@@ -327,7 +351,12 @@ export class PgEventStore implements EventStore {
     return outcomes;
   }
 
-  private async writeOne(qr: QueryRunner, append: PreparedAppend, now: Date): Promise<AppendResult> {
+  private async writeOne(
+    qr: QueryRunner,
+    append: PreparedAppend,
+    now: Date,
+    tip: Tip,
+  ): Promise<AppendResult> {
     const { streamId, expectedVersion } = append;
     let current: number;
     if (expectedVersion === 'any') {
@@ -343,7 +372,7 @@ export class PgEventStore implements EventStore {
       }
     }
     const rows = newRows(append, current);
-    return toAppendResult(rows, await insertRows(qr, rows, now), now);
+    return toAppendResult(rows, await insertRows(qr, rows, now, tip), now);
   }
 }
 
@@ -361,9 +390,43 @@ function newRows(append: PreparedAppend, current: number): NewRow[] {
   }));
 }
 
-/** Global position of each inserted event, by event id. */
-async function insertRows(qr: QueryRunner, rows: NewRow[], now: Date): Promise<Map<string, number>> {
-  const inserted: { global_position: string; event_id: string }[] = await qr.query(INSERT_EVENTS, [
+interface Inserted {
+  position: number;
+  prevHash: string;
+  hash: string;
+}
+
+/**
+ * Writes the rows in order, chained from `tip` (moved to the last row's hash). Position and hashes of
+ * each inserted event, by event id.
+ */
+async function insertRows(
+  qr: QueryRunner,
+  rows: NewRow[],
+  now: Date,
+  tip: Tip,
+): Promise<Map<string, Inserted>> {
+  const taken: { p: string }[] = await qr.query(NEXT_POSITIONS, [rows.length]);
+  const positions = taken.map((r) => Number(r.p)).sort((a, b) => a - b);
+  const inserted = new Map<string, Inserted>();
+  let prevHash = tip.hash;
+  rows.forEach((r, i) => {
+    const position = positions[i]!;
+    const hash = eventHash(prevHash, {
+      eventId: r.eventId,
+      globalPosition: position,
+      streamId: r.streamId,
+      streamVersion: r.streamVersion,
+      type: r.type,
+      schemaVersion: r.schemaVersion,
+      data: r.data,
+      metadata: r.metadata,
+      recordedAt: now,
+    });
+    inserted.set(r.eventId, { position, prevHash, hash });
+    prevHash = hash;
+  });
+  await qr.query(INSERT_EVENTS, [
     rows.map((r) => r.eventId),
     rows.map((r) => r.streamId),
     rows.map((r) => r.streamVersion),
@@ -372,8 +435,12 @@ async function insertRows(qr: QueryRunner, rows: NewRow[], now: Date): Promise<M
     rows.map((r) => r.dataJson),
     rows.map((r) => r.metadataJson),
     now,
+    rows.map((r) => inserted.get(r.eventId)!.position),
+    rows.map((r) => inserted.get(r.eventId)!.prevHash),
+    rows.map((r) => inserted.get(r.eventId)!.hash),
   ]);
-  return new Map(inserted.map((r) => [r.event_id, Number(r.global_position)]));
+  tip.hash = prevHash;
+  return inserted;
 }
 
 async function streamVersion(qr: QueryRunner, streamId: string): Promise<number> {
@@ -384,10 +451,10 @@ async function streamVersion(qr: QueryRunner, streamId: string): Promise<number>
   return (row as { version: number }).version;
 }
 
-function toAppendResult(rows: NewRow[], positions: Map<string, number>, recordedAt: Date): AppendResult {
+function toAppendResult(rows: NewRow[], inserted: Map<string, Inserted>, recordedAt: Date): AppendResult {
   const events = rows.map((r): RecordedEvent => ({
     eventId: r.eventId,
-    globalPosition: positions.get(r.eventId)!,
+    globalPosition: inserted.get(r.eventId)!.position,
     streamId: r.streamId,
     streamVersion: r.streamVersion,
     type: r.type,
@@ -395,6 +462,8 @@ function toAppendResult(rows: NewRow[], positions: Map<string, number>, recorded
     data: r.data,
     metadata: r.metadata,
     recordedAt: new Date(recordedAt),
+    prevHash: inserted.get(r.eventId)!.prevHash,
+    hash: inserted.get(r.eventId)!.hash,
   }));
   const last = events[events.length - 1]!;
   return {
@@ -416,6 +485,8 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     data: row.data,
     metadata: row.metadata,
     recordedAt: row.recorded_at,
+    prevHash: row.prev_hash,
+    hash: row.hash,
   };
 }
 

@@ -16,6 +16,8 @@ export interface ProjectionRunnerOptions {
   /** Pause of the start() loop after a failed pass (default 1000 ms). */
   retryDelayMs?: number;
   logger?: RunnerLogger;
+  /** The clock rows expire by (Projection.expiresAt); default Date.now. */
+  clock?: () => number;
 }
 
 interface CachedRow {
@@ -35,13 +37,18 @@ interface CachedRow {
  *   event at or below the position stored on the row it touches: redelivery changes nothing;
  * - a projection's rows depend only on the events: rebuilding from position 0 gives the same rows.
  *   A projection whose evolve throws stops the runner at that event (logged and retried) rather
- *   than skip it, which would break that equality.
+ *   than skip it, which would break that equality;
+ * - rows of a projection with `expiresAt` are stored with their expiry, and every pass (also one
+ *   that finds no event) deletes those whose expiry is at or before the clock: bounded read models
+ *   without a janitor job; their events stay in the log.
  */
 export class ProjectionRunner {
   private readonly batchSize: number;
   private readonly checkpoints: Map<string, string>;
   private readonly retryDelayMs: number;
   private readonly logger: RunnerLogger;
+  private readonly clock: () => number;
+  private readonly byName: Map<string, Projection>;
   private chain: Promise<unknown> = Promise.resolve();
   private loop: Promise<void> | null = null;
   private running = false;
@@ -56,6 +63,8 @@ export class ProjectionRunner {
     this.batchSize = Math.max(1, options.batchSize ?? 500);
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.logger = options.logger ?? consoleLogger;
+    this.clock = options.clock ?? Date.now;
+    this.byName = new Map(projections.map((p) => [p.name, p]));
     const prefix = options.checkpointName ?? 'projection';
     this.checkpoints = new Map(projections.map((p) => [p.name, `${prefix}:${p.name}`]));
     if (this.checkpoints.size !== projections.length) throw new Error('projection names must be unique');
@@ -184,16 +193,30 @@ export class ProjectionRunner {
         delivered === null
           ? await this.store.readAll(from, this.batchSize)
           : await this.continuing(qr, delivered, from);
-      if (events.length === 0) return 0;
-      await this.fold(qr, events, positions);
-      const last = events[events.length - 1]!.globalPosition;
-      const behind = [...this.checkpoints].filter(([p]) => positions.get(p)! < last).map(([, name]) => name);
-      await qr.query(
-        `UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = ANY($1::text[])`,
-        [behind, last],
-      );
+      if (events.length > 0) {
+        await this.fold(qr, events, positions);
+        const last = events[events.length - 1]!.globalPosition;
+        const behind = [...this.checkpoints]
+          .filter(([p]) => positions.get(p)! < last)
+          .map(([, name]) => name);
+        await qr.query(
+          `UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = ANY($1::text[])`,
+          [behind, last],
+        );
+      }
+      await this.prune(qr);
       return events.length;
     });
+  }
+
+  /** Deletes the rows whose expiry has come (Projection.expiresAt). */
+  private async prune(qr: QueryRunner): Promise<void> {
+    const expiring = this.projections.filter((p) => p.expiresAt).map((p) => p.name);
+    if (expiring.length === 0) return;
+    await qr.query(`DELETE FROM projection_rows WHERE projection = ANY($1::text[]) AND expires_at <= $2`, [
+      expiring,
+      new Date(this.clock()),
+    ]);
   }
 
   /** Locks the runner's checkpoint rows in name order (creating them at 0); positions by projection. */
@@ -280,25 +303,36 @@ export class ProjectionRunner {
       row.dirty = true;
     }
 
-    const upserts: [string, string, string, number][] = [];
+    const upserts: [string, string, string, number, Date | null][] = [];
     const deletes: [string, string][] = [];
     for (const [projection, byKey] of rows) {
       for (const [key, row] of byKey) {
         if (!row.dirty) continue;
         if (row.doc === null) deletes.push([projection, key]);
-        else upserts.push([projection, key, JSON.stringify(row.doc), row.position]);
+        else {
+          const expiry = this.byName.get(projection)!.expiresAt?.(row.doc) ?? null;
+          upserts.push([
+            projection,
+            key,
+            JSON.stringify(row.doc),
+            row.position,
+            expiry === null ? null : new Date(expiry),
+          ]);
+        }
       }
     }
     if (upserts.length > 0) {
       await qr.query(
-        `INSERT INTO projection_rows (projection, key, doc, position)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[])
-         ON CONFLICT (projection, key) DO UPDATE SET doc = EXCLUDED.doc, position = EXCLUDED.position`,
+        `INSERT INTO projection_rows (projection, key, doc, position, expires_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[], $5::timestamptz[])
+         ON CONFLICT (projection, key) DO UPDATE
+           SET doc = EXCLUDED.doc, position = EXCLUDED.position, expires_at = EXCLUDED.expires_at`,
         [
           upserts.map((u) => u[0]),
           upserts.map((u) => u[1]),
           upserts.map((u) => u[2]),
           upserts.map((u) => u[3]),
+          upserts.map((u) => u[4]),
         ],
       );
     }

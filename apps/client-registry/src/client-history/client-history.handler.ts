@@ -25,6 +25,7 @@ export class ClientHistoryHandler {
         data: e.data,
         metadata: { ...e.metadata },
       })),
+      next: null,
     };
   }
 }

@@ -21,7 +21,8 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import {
-  type ClientHistoryResponse,
+  type AsOfRequest,
+  type ClientAsOfResponse,
   type ClientManagementRequest,
   type ClientView,
   type CreateInitialAccessTokenRequest,
@@ -40,6 +41,7 @@ import { readJson } from '../http/json.js';
 import { sendJson } from '../http/responses.js';
 import { RPC_CLIENT } from '../rpc.provider.js';
 import { type AdminRequest, AdminTokenGuard } from './admin-token.guard.js';
+import { instant } from './admin.http.controller.js';
 
 const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -167,7 +169,18 @@ export class AdminClientsHttpController {
   @ApiResponse({ status: 200, description: 'the client metadata' })
   @ApiResponse({ status: 404, description: 'not_found' })
   @documentErrors()
+  @ApiQuery({ name: 'as_of', required: false, description: 'ISO 8601 instant: the client as it was then' })
   async get(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+    const asOf = instant(request, 'as_of');
+    if (asOf !== undefined) {
+      const command: AsOfRequest = { context: requestContext(request), id, asOf };
+      sendJson(
+        reply,
+        200,
+        await this.rpc.request<ClientAsOfResponse>(Subjects.introspection.clientAsOf, command),
+      );
+      return;
+    }
     const view = await this.rpc.request<ClientView>(Subjects.client.read, this.manage(request, id));
     sendJson(reply, 200, clientMetadataDocument(view));
   }
@@ -235,23 +248,6 @@ export class AdminClientsHttpController {
       graceSeconds: grace,
     });
     sendJson(reply, 200, { client_id: result.clientId, client_secret: result.clientSecret });
-  }
-
-  @Get('clients/:id/history')
-  @ApiOperation({ summary: "The client's events in order, each with its actor" })
-  @ApiParam({ name: 'id', description: 'client_id' })
-  @ApiResponse({
-    status: 200,
-    description: '{ clientId, events: [{ position, type, data, metadata, recordedAt, ... }] }',
-  })
-  @ApiResponse({ status: 404, description: 'not_found' })
-  @documentErrors()
-  async history(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
-    const history = await this.rpc.request<ClientHistoryResponse>(
-      Subjects.client.history,
-      this.manage(request, id),
-    );
-    sendJson(reply, 200, history);
   }
 
   @Post('initial-access-tokens')

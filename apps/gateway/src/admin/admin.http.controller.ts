@@ -1,15 +1,72 @@
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Inject, Param, Req, Res, UseGuards } from '@nestjs/common';
-import { Subjects, type TokenHistoryRequest, type TokenHistoryResponse } from '#lib/contracts';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import {
+  type AsOfRequest,
+  type AuditEvent,
+  type AuditPageRequest,
+  type ClientAsOfResponse,
+  type ClientHistoryRequest,
+  type ClientHistoryResponse,
+  Subjects,
+  type TokenAsOfResponse,
+  type TokenHistoryRequest,
+  type TokenHistoryResponse,
+} from '#lib/contracts';
 import { invalidRequest } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../http/form.js';
-import { sendJson } from '../http/responses.js';
+import { noStore, sendJson } from '../http/responses.js';
 import { RPC_CLIENT } from '../rpc.provider.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
+import { AUDIT_PAGE_CSP, renderTimeline, timelineEntry, type TimelinePage } from './audit-page.js';
 
-/** The audit API: a token's events in order, from the event store. */
+/** Most events a timeline page shows (pages of 500 fetched in turn). */
+const TIMELINE_MAX_EVENTS = 5000;
+
+const ID = /^[A-Za-z0-9._~-]{1,128}$/;
+
+/** One query parameter given at most once. */
+function single(request: FastifyRequest, name: string): string | undefined {
+  const value = (request.query as Record<string, unknown> | undefined)?.[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalidRequest(`${name} must be given once`);
+  return value;
+}
+
+function integer(request: FastifyRequest, name: string, min: number, max: number): number | undefined {
+  const text = single(request, name);
+  if (text === undefined) return undefined;
+  const n = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) throw invalidRequest(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+/** An ISO 8601 instant with a date and a time, e.g. 2026-11-25T17:00:00Z. */
+export function instant(request: FastifyRequest, name: string): string | undefined {
+  const text = single(request, name);
+  if (text === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(Date.parse(text))) {
+    throw invalidRequest(`${name} must be an ISO 8601 instant`);
+  }
+  return new Date(text).toISOString();
+}
+
+function page(request: FastifyRequest): AuditPageRequest {
+  return {
+    limit: integer(request, 'limit', 1, 500) ?? 100,
+    after: integer(request, 'after', 0, Number.MAX_SAFE_INTEGER),
+    from: instant(request, 'from'),
+    to: instant(request, 'to'),
+  };
+}
+
+/**
+ * The audit API (docs/events.md "Audit API"): histories a page at a time, filtered by time, and
+ * the state of a token or a client at an instant; and the same lives as server-rendered timelines
+ * (`/admin/audit/…`). Grant and user histories come with the authorization code and refresh token
+ * grants.
+ */
 @ApiTags('admin: audit')
 @ApiBearerAuth()
 @Controller('admin')
@@ -20,11 +77,122 @@ export class AdminHttpController {
   @Get('tokens/:jti/history')
   async tokenHistory(@Param('jti') jti: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(jti)) throw invalidRequest('malformed jti');
-    const command: TokenHistoryRequest = { context: requestContext(request), jti };
+    const command: TokenHistoryRequest = { context: requestContext(request), jti, page: page(request) };
     const history = await this.rpc.request<TokenHistoryResponse>(
       Subjects.introspection.tokenHistory,
       command,
     );
     sendJson(reply, 200, history);
   }
+
+  @Get('tokens/:jti')
+  async tokenAsOf(@Param('jti') jti: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(jti)) throw invalidRequest('malformed jti');
+    const command: AsOfRequest = {
+      context: requestContext(request),
+      id: jti,
+      asOf: instant(request, 'as_of'),
+    };
+    sendJson(
+      reply,
+      200,
+      await this.rpc.request<TokenAsOfResponse>(Subjects.introspection.tokenAsOf, command),
+    );
+  }
+
+  @Get('clients/:id/history')
+  async clientHistory(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!ID.test(id)) throw invalidRequest('malformed client_id');
+    const command: ClientHistoryRequest = {
+      context: requestContext(request),
+      clientId: id,
+      page: page(request),
+    };
+    const history = await this.rpc.request<ClientHistoryResponse>(
+      Subjects.introspection.clientHistory,
+      command,
+    );
+    sendJson(reply, 200, history);
+  }
+
+  @Get('audit/tokens/:jti')
+  async tokenTimeline(@Param('jti') jti: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(jti)) throw invalidRequest('malformed jti');
+    const context = requestContext(request);
+    const state = await this.rpc.request<TokenAsOfResponse>(Subjects.introspection.tokenAsOf, {
+      context,
+      id: jti,
+    } satisfies AsOfRequest);
+    const events = await this.allPages((after) =>
+      this.rpc.request<TokenHistoryResponse>(Subjects.introspection.tokenHistory, {
+        context,
+        jti,
+        page: { limit: 500, after },
+      } satisfies TokenHistoryRequest),
+    );
+    sendPage(reply, {
+      title: `Access token ${jti}`,
+      facts: [
+        ['status', state.status],
+        ['client', state.clientId],
+        ['subject', state.sub],
+        ['scope', state.scope.join(' ')],
+        ['audience', state.aud.join(' ')],
+        ['issued', new Date(state.iat * 1000).toISOString()],
+        ['expires', new Date(state.exp * 1000).toISOString()],
+        ...(state.revokedAt ? ([['revoked', state.revokedAt]] as [string, string][]) : []),
+      ],
+      entries: events.map(timelineEntry),
+    });
+  }
+
+  @Get('audit/clients/:id')
+  async clientTimeline(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!ID.test(id)) throw invalidRequest('malformed client_id');
+    const context = requestContext(request);
+    const { client } = await this.rpc.request<ClientAsOfResponse>(Subjects.introspection.clientAsOf, {
+      context,
+      id,
+    } satisfies AsOfRequest);
+    const events = await this.allPages((after) =>
+      this.rpc.request<ClientHistoryResponse>(Subjects.introspection.clientHistory, {
+        context,
+        clientId: id,
+        page: { limit: 500, after },
+      } satisfies ClientHistoryRequest),
+    );
+    sendPage(reply, {
+      title: `Client ${client.clientName} (${client.clientId})`,
+      facts: [
+        ['status', client.status],
+        ['authentication', client.tokenEndpointAuthMethod],
+        ['grants', client.grantTypes.join(' ')],
+        ['scope', client.scope.join(' ')],
+      ],
+      entries: events.map(timelineEntry),
+    });
+  }
+
+  private async allPages(
+    fetchPage: (after: number | undefined) => Promise<{ events: AuditEvent[]; next: number | null }>,
+  ): Promise<AuditEvent[]> {
+    const events: AuditEvent[] = [];
+    let after: number | undefined;
+    do {
+      const page = await fetchPage(after);
+      events.push(...page.events);
+      after = page.next ?? undefined;
+    } while (after !== undefined && events.length < TIMELINE_MAX_EVENTS);
+    return events;
+  }
+}
+
+function sendPage(reply: FastifyReply, page: TimelinePage): void {
+  void noStore(reply)
+    .header('Content-Security-Policy', AUDIT_PAGE_CSP)
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Referrer-Policy', 'no-referrer')
+    .status(200)
+    .type('text/html; charset=utf-8')
+    .send(renderTimeline(page));
 }

@@ -1,30 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { TokenHistoryRequest, TokenHistoryResponse } from '#lib/contracts';
 import { accessTokenStreamId } from '#lib/domain-token';
-import type { EventStore } from '#lib/event-store';
+import { type EventStore, PgAuditLog } from '#lib/event-store';
 import { notFound } from '#lib/oauth-errors';
-import { EVENT_STORE } from '#lib/service-runtime';
+import { DATA_SOURCE, EVENT_STORE } from '#lib/service-runtime';
+import type { DataSource } from 'typeorm';
+import { pageBounds, toAuditEvent } from '../audit-event.js';
 
-/** The audit view of one token: its stream, in order, straight from the event store. */
+/** The audit view of one token: its stream, in order, straight from the event store, a page at a time. */
 @Injectable()
 export class TokenHistoryHandler {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  private readonly log: PgAuditLog;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(DATA_SOURCE) dataSource: DataSource,
+  ) {
+    this.log = new PgAuditLog(dataSource);
+  }
 
   async handle(request: TokenHistoryRequest): Promise<TokenHistoryResponse> {
-    const events = await this.store.readStream(accessTokenStreamId(request.jti));
-    if (events.length === 0) throw notFound('no token with this jti');
-    return {
-      jti: request.jti,
-      events: events.map((e) => ({
-        position: e.globalPosition,
-        streamId: e.streamId,
-        version: e.streamVersion,
-        type: e.type,
-        schemaVersion: e.schemaVersion,
-        recordedAt: e.recordedAt.toISOString(),
-        data: e.data,
-        metadata: { ...e.metadata },
-      })),
-    };
+    const streamId = accessTokenStreamId(request.jti);
+    const page = await this.log.query({ ...pageBounds(request.page), streamIds: [streamId] });
+    if (page.events.length === 0 && (await this.store.readStream(streamId)).length === 0) {
+      throw notFound('no token with this jti');
+    }
+    return { jti: request.jti, events: page.events.map(toAuditEvent), next: page.next };
   }
 }

@@ -5,32 +5,61 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Config } from '#lib/config';
 import { TOKEN_STATE, tokenStateProjection, type TokenStateRow } from '#lib/domain-token';
-import { type EventStore, ProjectionRows, ProjectionRunner } from '#lib/event-store';
-import { DATA_SOURCE, EVENT_STORE } from '#lib/service-runtime';
+import {
+  type EventStore,
+  JetStreamProjectionFeed,
+  type Projection,
+  ProjectionRows,
+  ProjectionRunner,
+} from '#lib/event-store';
+import { CONFIG, DATA_SOURCE, EVENT_STORE, NATS_CONNECTION } from '#lib/service-runtime';
 import type { DataSource } from 'typeorm';
 
+/** Polling pass of the runner besides the feed: prunes expired rows, and catches up if JetStream is down. */
+const SAFETY_POLL_MS = 5000;
+
 /**
- * The token_state read model: projected continuously from the event log; a reader that must not
- * be stale (a token issued or revoked a moment ago) catches up before it reads.
+ * The token_state read model, fed by the JetStream durable consumer `token_state` on the event
+ * stream (shared by the replicas: the rows and the checkpoint are in Postgres). Expired tokens
+ * leave it (Projection.expiresAt). A reader that must not be stale (a token issued or revoked a
+ * moment ago) catches up from the store before it reads.
  */
 @Injectable()
 export class TokenStateService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TokenState');
   readonly runner: ProjectionRunner;
   private readonly rows: ProjectionRows;
+  private readonly feed: JetStreamProjectionFeed;
 
-  constructor(@Inject(DATA_SOURCE) dataSource: DataSource, @Inject(EVENT_STORE) store: EventStore) {
-    this.runner = new ProjectionRunner(dataSource, store, [tokenStateProjection], { batchSize: 500 });
+  constructor(
+    @Inject(DATA_SOURCE) dataSource: DataSource,
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(NATS_CONNECTION) nats: NatsConnection,
+    @Inject(CONFIG) config: Config,
+  ) {
+    this.runner = new ProjectionRunner(dataSource, store, [tokenStateProjection as Projection], {
+      batchSize: 500,
+    });
     this.rows = new ProjectionRows(dataSource);
+    this.feed = new JetStreamProjectionFeed(nats, this.runner, {
+      streamName: config.eventsStream,
+      subjectPrefix: config.subjectPrefix,
+      durableName: TOKEN_STATE,
+      logger: this.logger,
+    });
   }
 
   onApplicationBootstrap(): void {
-    this.runner.start(500);
-    this.logger.log('token_state projection running');
+    this.feed.start();
+    this.runner.start(SAFETY_POLL_MS);
+    this.logger.log(`token_state projection fed by JetStream consumer ${TOKEN_STATE}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.feed.stop();
     await this.runner.stop();
   }
 

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import type { AuditEvent } from '#lib/contracts';
+
+/** One step of a life on the timeline. */
+export interface TimelineEntry {
+  position: number;
+  when: string;
+  what: string;
+  who: string;
+  client: string;
+  detail: string;
+  kind: 'start' | 'change' | 'end';
+}
+
+export interface TimelinePage {
+  title: string;
+  /** Label/value lines above the timeline (the current state). */
+  facts: [string, string][];
+  entries: TimelineEntry[];
+}
+
+const STYLE = `
+body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#1b1f24;background:#fafbfc}
+h1{font-size:1.4rem;margin:0 0 1rem;word-break:break-all}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0 0 1.5rem}
+dt{color:#57606a}dd{margin:0;word-break:break-all}
+ol{list-style:none;margin:0;padding:0 0 0 1.5rem;border-left:3px solid #d0d7de}
+li{position:relative;margin:0 0 1.2rem;padding:.6rem .9rem;background:#fff;border:1px solid #d0d7de;border-radius:6px}
+li::before{content:"";position:absolute;left:-2.05rem;top:.9rem;width:.9rem;height:.9rem;border-radius:50%;background:#0969da}
+li.start::before{background:#1a7f37}li.end::before{background:#cf222e}
+.what{font-weight:600}.meta{color:#57606a;font-size:.85rem}.detail{font-family:ui-monospace,monospace;font-size:.85rem;word-break:break-all}
+`;
+
+/** CSP for the page: nothing but the inline style above (by hash); no script, no external asset. */
+export const AUDIT_PAGE_CSP = [
+  "default-src 'none'",
+  `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+
+const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
+
+/** How an event reads on the timeline. */
+export function timelineEntry(e: AuditEvent): TimelineEntry {
+  const d = (e.data ?? {}) as Record<string, unknown>;
+  const base = {
+    position: e.position,
+    when: e.recordedAt,
+    who: str(e.metadata.actor) || 'unknown',
+    client: str(d.clientId ?? d.revokedBy),
+  };
+  switch (e.type) {
+    case 'ClientRegistered':
+      return {
+        ...base,
+        kind: 'start',
+        what: 'Client registered',
+        detail: `name ${str(d.clientName)}; grants ${str(d.grantTypes)}; scope ${str(d.scope)}`,
+      };
+    case 'ClientSecretRotated':
+      return { ...base, kind: 'change', what: 'Client secret rotated', detail: '' };
+    case 'AccessTokenIssued':
+      return {
+        ...base,
+        kind: 'start',
+        what: 'Access token issued',
+        detail: `jti ${str(d.jti)}; grant ${str(d.grantType)}; scope ${str(d.scope)}; sub ${str(d.sub)}; exp ${
+          typeof d.exp === 'number' ? new Date(d.exp * 1000).toISOString() : ''
+        }`,
+      };
+    case 'AccessTokenRevoked':
+      return {
+        ...base,
+        kind: 'end',
+        what: 'Access token revoked',
+        detail: `jti ${str(d.jti)}; by client ${str(d.revokedBy)}; reason ${str(d.reason)}`,
+      };
+    default:
+      return { ...base, kind: 'change', what: e.type, detail: JSON.stringify(d) };
+  }
+}
+
+/** The whole page; every value is escaped. */
+export function renderTimeline(page: TimelinePage): string {
+  const facts = page.facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('');
+  const items = page.entries
+    .map(
+      (e) => `<li class="${e.kind}"><div class="what">${escapeHtml(e.what)}</div>
+<div class="meta"><time datetime="${escapeHtml(e.when)}">${escapeHtml(e.when)}</time> · by ${escapeHtml(e.who)}${
+        e.client ? ` · client ${escapeHtml(e.client)}` : ''
+      } · position ${e.position}</div>${e.detail ? `<div class="detail">${escapeHtml(e.detail)}</div>` : ''}</li>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(page.title)}</title><style>${STYLE}</style></head>
+<body><h1>${escapeHtml(page.title)}</h1><dl>${facts}</dl>
+<ol>${items || '<li>No events.</li>'}</ol></body></html>`;
+}

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type DataSource } from 'typeorm';
+import { createTestDatabase, natsServers, runMigrations, uniqueName, type TestDatabase } from '#lib/testing';
+import { createEventStoreDataSource } from './data-source.js';
+import { type EventStore } from './event-store.js';
+import { JetStreamProjectionFeed } from './jetstream-feed.js';
+import { JetStreamRelay } from './jetstream-relay.js';
+import { PgEventStore } from './pg-event-store.js';
+import { type Projection } from './projection.js';
+import { rebuildAndCompare } from './projection-rebuild.js';
+import { ProjectionRows, ProjectionRunner } from './projection-runner.js';
+
+/** Events per stream: one row per stream id holding the count and the last type. */
+const perStream: Projection<{ n: number; last: string }> = {
+  name: 'per_stream',
+  keyOf: (e) => e.streamId,
+  evolve: (row, e) => ({ n: (row?.n ?? 0) + 1, last: e.type }),
+};
+
+/** The store as the runner sees it, counting the reads it makes (to tell JetStream input from polling). */
+class CountingStore implements EventStore {
+  readAllCalls = 0;
+  constructor(private readonly inner: EventStore) {}
+  appendToStream = (...a: Parameters<EventStore['appendToStream']>) => this.inner.appendToStream(...a);
+  appendMany = (...a: Parameters<EventStore['appendMany']>) => this.inner.appendMany(...a);
+  readStream = (...a: Parameters<EventStore['readStream']>) => this.inner.readStream(...a);
+  headPosition = () => this.inner.headPosition();
+  readAll(after: number, limit: number) {
+    this.readAllCalls++;
+    return this.inner.readAll(after, limit);
+  }
+}
+
+describe('JetStreamProjectionFeed (projection from a JetStream durable consumer)', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let store: PgEventStore;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  const streamName = uniqueName('feed_test').toUpperCase();
+  const subjectPrefix = `t${randomUUID().replaceAll('-', '')}`;
+  let relay: JetStreamRelay;
+
+  const append = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      await store.appendToStream(`thing-${i % 7}`, 'any', [{ type: i % 2 ? 'Odd' : 'Even', data: { i } }]);
+    }
+    await relay.publishPending();
+  };
+  const reach = async (runner: ProjectionRunner, position: number) => {
+    const deadline = Date.now() + 10_000;
+    while ((await runner.position()) < position) {
+      if (Date.now() > deadline)
+        throw new Error(`projection stuck at ${await runner.position()} < ${position}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('feed');
+    await runMigrations(db.url);
+    ds = createEventStoreDataSource(db.url, { poolSize: 6 });
+    await ds.initialize();
+    store = new PgEventStore(ds);
+    nc = await connect({ servers: natsServers() });
+    jsm = await jetstreamManager(nc);
+    relay = new JetStreamRelay(ds, store, nc, { streamName, subjectPrefix });
+    await relay.ensureStream();
+  }, 30_000);
+
+  afterAll(async () => {
+    await relay?.stop();
+    await jsm?.streams.delete(streamName).catch(() => undefined);
+    await nc?.close();
+    if (ds?.isInitialized) await ds.destroy();
+    await db?.drop();
+  }, 30_000);
+
+  it('folds what JetStream delivers without reading the store, and resumes from its durable after a restart', async () => {
+    const counting = new CountingStore(store);
+    const runner = new ProjectionRunner(ds, counting, [perStream]);
+    const options = { streamName, subjectPrefix, durableName: 'per_stream', retryDelayMs: 100 };
+    let feed = new JetStreamProjectionFeed(nc, runner, options);
+    feed.start();
+    await append(40);
+    await reach(runner, await store.headPosition());
+    expect(counting.readAllCalls).toBe(0);
+    await feed.stop();
+
+    await append(30);
+    expect(await runner.position()).toBeLessThan(await store.headPosition());
+    feed = new JetStreamProjectionFeed(nc, runner, options);
+    feed.start();
+    await reach(runner, await store.headPosition());
+    await feed.stop();
+    expect(counting.readAllCalls).toBe(0);
+    const info = await jsm.consumers.info(streamName, 'per_stream');
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_pending).toBe(0);
+
+    const rows = await new ProjectionRows(ds).all<{ n: number }>('per_stream');
+    expect(rows.reduce((sum, r) => sum + r.row.n, 0)).toBe(70);
+    expect(await rebuildAndCompare(ds, store, perStream)).toMatchObject({ equal: true, liveRows: 7 });
+  });
+});
