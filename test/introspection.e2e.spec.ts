@@ -51,6 +51,8 @@ describe('token introspection (RFC 7662, checklist INT)', () => {
       'read',
       '--auth-method',
       'none',
+      '--redirect-uri',
+      'https://p1.test/cb',
     ]);
   }, 90000);
 

@@ -38,6 +38,8 @@ describe('token revocation (RFC 7009, checklist REV) and the audit API', () => {
       'read',
       '--auth-method',
       'none',
+      '--redirect-uri',
+      'https://p1.test/cb',
     ]);
   }, 90000);
 
