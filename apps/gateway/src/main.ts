@@ -3,16 +3,35 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig } from '#lib/config';
 import { OAuthError } from '#lib/oauth-errors';
-import { logLevels, requireDependencies } from '#lib/service-runtime';
-import type { FastifyInstance } from 'fastify';
+import {
+  acceptCorrelationId,
+  CORRELATION_HEADER,
+  createPino,
+  inFlight,
+  JsonLogger,
+  metrics,
+  newCorrelationId,
+  opsAddress,
+  requireDependencies,
+  startMetrics,
+  startOpsServer,
+} from '#lib/service-runtime';
+import type { ClientNats } from '@nestjs/microservices';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayModule } from './gateway.module.js';
+import { SERVICES_PROXY } from './gateway.tokens.js';
 import { sendOAuthError } from './http/responses.js';
 
 const config = loadConfig();
-await requireDependencies({
-  natsServers: config.natsServers,
-  natsAuth: { user: config.natsUser, pass: config.natsPassword, token: config.natsToken },
-});
+const log = createPino('gateway', config.logLevel);
+startMetrics('gateway');
+await requireDependencies(
+  {
+    natsServers: config.natsServers,
+    natsAuth: { user: config.natsUser, pass: config.natsPassword, token: config.natsToken },
+  },
+  (line) => log.fatal({ context: 'Startup' }, line),
+);
 void config.adminToken; // fail at start, not at the first admin request
 
 const adapter = new FastifyAdapter({
@@ -20,9 +39,14 @@ const adapter = new FastifyAdapter({
   // Checklist INP-01: oversized request lines are refused before routing.
   maxParamLength: 500,
   trustProxy: process.env.TRUST_PROXY === 'true',
+  // The correlation id: the caller's X-Correlation-Id or X-Request-Id when well-formed, else new.
+  genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+    acceptCorrelationId(req.headers['x-correlation-id']) ??
+    acceptCorrelationId(req.headers['x-request-id']) ??
+    newCorrelationId(),
 });
 const app = await NestFactory.create<NestFastifyApplication>(GatewayModule, adapter, {
-  logger: logLevels(config.logLevel),
+  logger: new JsonLogger(log),
   bodyParser: false,
 });
 const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
@@ -34,7 +58,50 @@ fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: config.maxBody
   done(null, body),
 );
 
-fastify.addHook('onSend', async (_request, reply, payload) => {
+// Bounded label values: a registered grant type or `other`, never what the caller typed.
+const GRANT_TYPES = new Set([
+  'client_credentials',
+  'authorization_code',
+  'refresh_token',
+  'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+]);
+function grantTypeOf(request: FastifyRequest, route: string): string {
+  if (route !== '/token' || typeof request.body !== 'string') return '';
+  const g = new URLSearchParams(request.body).get('grant_type') ?? '';
+  return GRANT_TYPES.has(g) ? g : 'other';
+}
+
+fastify.addHook('onRequest', async () => {
+  inFlight.begin();
+});
+// One log line and one observation per request: route pattern, never the URL's query or a header.
+fastify.addHook('onResponse', async (request, reply) => {
+  inFlight.end();
+  const route = request.routeOptions?.url ?? 'unmatched';
+  const grantType = grantTypeOf(request, route);
+  const seconds = reply.elapsedTime / 1000;
+  metrics.httpRequests.inc({
+    route,
+    method: request.method,
+    status: String(reply.statusCode),
+    grant_type: grantType,
+  });
+  metrics.httpDuration.observe({ route, method: request.method, grant_type: grantType }, seconds);
+  log.info({
+    msg: 'http request',
+    correlationId: String(request.id),
+    method: request.method,
+    route,
+    status: reply.statusCode,
+    ...(grantType ? { grantType } : {}),
+    durationMs: Math.round(reply.elapsedTime),
+  });
+});
+
+fastify.addHook('onSend', async (request, reply, payload) => {
+  reply.header(CORRELATION_HEADER, String(request.id));
   reply.header('X-Content-Type-Options', 'nosniff');
   reply.header('Referrer-Policy', 'no-referrer');
   reply.header('X-Frame-Options', 'DENY');
@@ -66,6 +133,19 @@ for (const url of ['/token', '/introspect', '/revoke']) {
   });
 }
 
+// SIGTERM: readiness turns 503, the listener stops accepting, requests in flight are answered, then
+// the NATS client drains (Nest closes the proxy after the HTTP server).
 app.enableShutdownHooks();
+fastify.addHook('onClose', async () => {
+  inFlight.draining = true;
+});
 await app.listen(config.httpPort, config.httpHost);
-console.log(`gateway listening on http://${config.httpHost}:${config.httpPort} (issuer ${config.issuer})`);
+const proxy = app.get<ClientNats>(SERVICES_PROXY);
+const ops = await startOpsServer(config.opsHost, config.opsPortFor('gateway'), [
+  { name: 'nats', check: async () => (await proxy.connect()).flush() },
+]);
+log.info({
+  msg: `gateway listening on http://${config.httpHost}:${config.httpPort}`,
+  issuer: config.issuer,
+  ops: opsAddress(ops),
+});

@@ -110,8 +110,33 @@ export interface SigningKeyConfig extends IssuerConfig {
   accessTokenTtlSeconds: number;
 }
 
+/** Default operations port of each app (one host runs them all under `npm start`). */
+export const DEFAULT_OPS_PORTS: Record<string, number> = {
+  gateway: 9400,
+  'client-registry': 9401,
+  consent: 9402,
+  token: 9403,
+  introspection: 9404,
+};
+
+export interface OpsConfig {
+  /** OPS_HOST: where the operations listener (/health/*, /metrics) binds. Default 127.0.0.1. */
+  opsHost: string;
+  /**
+   * OPS_PORT: port of the operations listener; 0 turns it off. Default per app: gateway 9400,
+   * client-registry 9401, consent 9402, token 9403, introspection 9404.
+   */
+  opsPort: number | undefined;
+  opsPortFor(app: string): number;
+  /**
+   * SHUTDOWN_TIMEOUT_MS: on SIGTERM, how long a process waits for the requests it accepted to be
+   * answered before it closes its connections anyway. Default 10000.
+   */
+  shutdownTimeoutMs: number;
+}
+
 export interface Config
-  extends DatabaseConfig, NatsConfig, GatewayConfig, SecretHashingConfig, SigningKeyConfig {
+  extends DatabaseConfig, NatsConfig, GatewayConfig, SecretHashingConfig, SigningKeyConfig, OpsConfig {
   nodeEnv: string;
   /** LOG_LEVEL: error, warn, log (default), debug. */
   logLevel: 'error' | 'warn' | 'log' | 'debug';
@@ -169,6 +194,12 @@ export function loadConfig(env: Env = process.env): Config {
     jwksMaxAgeSeconds: int(env, 'JWKS_MAX_AGE_SECONDS', 300, 0, 86400),
     signingAlg: alg,
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 600, 10, 86400),
+    opsHost: str(env, 'OPS_HOST', '127.0.0.1'),
+    opsPort: env.OPS_PORT ? int(env, 'OPS_PORT', 0, 0, 65535) : undefined,
+    opsPortFor(app: string): number {
+      return this.opsPort ?? DEFAULT_OPS_PORTS[app] ?? 0;
+    },
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 300000),
   };
   if (!/^[A-Za-z0-9_-]+$/.test(base.subjectPrefix)) {
     throw new ConfigError('NATS_SUBJECT_PREFIX may hold only letters, digits, _ and -');

@@ -38,7 +38,23 @@ describe('configuration defaults (docs/configuration.md)', () => {
       jwksMaxAgeSeconds: 300,
       signingAlg: 'ES256',
       accessTokenTtlSeconds: 600,
+      opsHost: '127.0.0.1',
+      opsPort: undefined,
+      opsPortFor: expect.any(Function),
+      shutdownTimeoutMs: 10000,
     });
+  });
+
+  it('gives each app its own operations port unless OPS_PORT says otherwise; 0 turns it off', () => {
+    expect(
+      ['gateway', 'client-registry', 'consent', 'token', 'introspection'].map((a) => config.opsPortFor(a)),
+    ).toEqual([9400, 9401, 9402, 9403, 9404]);
+    expect(loadConfig({ OPS_PORT: '9100' }).opsPortFor('token')).toBe(9100);
+    expect(loadConfig({ OPS_PORT: '0' }).opsPortFor('gateway')).toBe(0);
+    expect(configError(() => loadConfig({ OPS_PORT: '70000' })).message).toMatch(/OPS_PORT/);
+    expect(configError(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: 'soon' })).message).toMatch(
+      /SHUTDOWN_TIMEOUT_MS/,
+    );
   });
 
   it('treats an empty variable as unset', () => {

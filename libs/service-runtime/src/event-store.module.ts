@@ -22,7 +22,28 @@ import {
   type RecordedEvent,
 } from '#lib/event-store';
 import type { DataSource } from 'typeorm';
+import { currentCorrelationId } from './correlation.js';
+import { metrics } from './metrics.js';
 import { natsConnectionOptions } from './nats-options.js';
+
+/** Every event carries the correlation id of the work that recorded it (issue 8). */
+function withCorrelation(events: NewEvent[]): NewEvent[] {
+  const correlationId = currentCorrelationId();
+  if (!correlationId) return events;
+  return events.map((e) =>
+    e.metadata?.correlationId ? e : { ...e, metadata: { ...e.metadata, correlationId } },
+  );
+}
+
+async function timed<T>(size: number, append: () => Promise<T>): Promise<T> {
+  const end = metrics.eventAppendDuration.startTimer();
+  try {
+    return await append();
+  } finally {
+    end();
+    metrics.eventAppendBatchSize.observe(size);
+  }
+}
 
 export const CONFIG = Symbol('CONFIG');
 export const DATA_SOURCE = Symbol('DATA_SOURCE');
@@ -42,13 +63,18 @@ class RelayedEventStore implements EventStore {
     expectedVersion: ExpectedVersion,
     events: NewEvent[],
   ): Promise<AppendResult> {
-    const result = await this.inner.appendToStream(streamId, expectedVersion, events);
+    const result = await timed(events.length, () =>
+      this.inner.appendToStream(streamId, expectedVersion, withCorrelation(events)),
+    );
     this.relay.notify();
     return result;
   }
 
   async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
-    const result = await this.inner.appendMany(requests);
+    const result = await timed(
+      requests.reduce((n, r) => n + r.events.length, 0),
+      () => this.inner.appendMany(requests.map((r) => ({ ...r, events: withCorrelation(r.events) }))),
+    );
     this.relay.notify();
     return result;
   }

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { TOKEN_STATE, tokenStateProjection, type TokenStateRow } from '#lib/domain-token';
 import { type EventStore, ProjectionRows, ProjectionRunner } from '#lib/event-store';
-import { DATA_SOURCE, EVENT_STORE } from '#lib/service-runtime';
+import { DATA_SOURCE, EVENT_STORE, reportProjectionLag } from '#lib/service-runtime';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -23,6 +23,10 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
   constructor(@Inject(DATA_SOURCE) dataSource: DataSource, @Inject(EVENT_STORE) store: EventStore) {
     this.runner = new ProjectionRunner(dataSource, store, [tokenStateProjection], { batchSize: 500 });
     this.rows = new ProjectionRows(dataSource);
+    reportProjectionLag(tokenStateProjection.name, async () => {
+      const [head, position] = await Promise.all([store.headPosition(), this.runner.position()]);
+      return Math.max(0, head - position);
+    });
   }
 
   onApplicationBootstrap(): void {
