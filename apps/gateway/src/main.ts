@@ -12,6 +12,7 @@ import {
   metrics,
   newCorrelationId,
   opsAddress,
+  natsAuth,
   requireDependencies,
   startMetrics,
   startOpsServer,
@@ -28,7 +29,7 @@ startMetrics('gateway');
 await requireDependencies(
   {
     natsServers: config.natsServers,
-    natsAuth: { user: config.natsUser, pass: config.natsPassword, token: config.natsToken },
+    natsAuth: natsAuth(config),
   },
   (line) => log.fatal({ context: 'Startup' }, line),
 );

@@ -58,6 +58,14 @@ export interface NatsConfig {
   natsPassword: string | undefined;
   natsToken: string | undefined;
   /**
+   * NATS_TLS_CA_FILE: CA bundle that signs the NATS server certificate (TLS to NATS; a `tls://`
+   * NATS_URL requires TLS). NATS_TLS_CERT_FILE / NATS_TLS_KEY_FILE: client certificate and key, when
+   * the server verifies clients. Unset by default (plain TCP, for local development).
+   */
+  natsTlsCaFile: string | undefined;
+  natsTlsCertFile: string | undefined;
+  natsTlsKeyFile: string | undefined;
+  /**
    * NATS_SUBJECT_PREFIX: first token of every subject, so that several installations (or a test
    * run beside a dev system) can share one NATS. Default `authz`.
    */
@@ -183,6 +191,9 @@ export function loadConfig(env: Env = process.env): Config {
     natsUser: env.NATS_USER || undefined,
     natsPassword: env.NATS_PASSWORD || undefined,
     natsToken: env.NATS_TOKEN || undefined,
+    natsTlsCaFile: env.NATS_TLS_CA_FILE || undefined,
+    natsTlsCertFile: env.NATS_TLS_CERT_FILE || undefined,
+    natsTlsKeyFile: env.NATS_TLS_KEY_FILE || undefined,
     subjectPrefix: str(env, 'NATS_SUBJECT_PREFIX', 'authz'),
     eventsStream: str(env, 'EVENTS_STREAM', 'AUTHZ_EVENTS'),
     rpcTimeoutMs: int(env, 'RPC_TIMEOUT_MS', 5000, 100, 60000),
@@ -201,6 +212,9 @@ export function loadConfig(env: Env = process.env): Config {
     },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 300000),
   };
+  if (Boolean(base.natsTlsCertFile) !== Boolean(base.natsTlsKeyFile)) {
+    throw new ConfigError('NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE go together');
+  }
   if (!/^[A-Za-z0-9_-]+$/.test(base.subjectPrefix)) {
     throw new ConfigError('NATS_SUBJECT_PREFIX may hold only letters, digits, _ and -');
   }

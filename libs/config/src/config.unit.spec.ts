@@ -27,6 +27,9 @@ describe('configuration defaults (docs/configuration.md)', () => {
       natsUser: undefined,
       natsPassword: undefined,
       natsToken: undefined,
+      natsTlsCaFile: undefined,
+      natsTlsCertFile: undefined,
+      natsTlsKeyFile: undefined,
       subjectPrefix: 'authz',
       eventsStream: 'AUTHZ_EVENTS',
       rpcTimeoutMs: 5000,
@@ -52,6 +55,9 @@ describe('configuration defaults (docs/configuration.md)', () => {
     expect(loadConfig({ OPS_PORT: '9100' }).opsPortFor('token')).toBe(9100);
     expect(loadConfig({ OPS_PORT: '0' }).opsPortFor('gateway')).toBe(0);
     expect(configError(() => loadConfig({ OPS_PORT: '70000' })).message).toMatch(/OPS_PORT/);
+    expect(configError(() => loadConfig({ NATS_TLS_CERT_FILE: '/c.pem' })).message).toMatch(
+      /NATS_TLS_KEY_FILE/,
+    );
     expect(configError(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: 'soon' })).message).toMatch(
       /SHUTDOWN_TIMEOUT_MS/,
     );

@@ -9,7 +9,7 @@ import { DATA_SOURCE, NATS_CONNECTION } from './event-store.module.js';
 import { createPino, JsonLogger } from './logger.js';
 import { startMetrics } from './metrics.js';
 import { NatsRequestInterceptor } from './nats-request.interceptor.js';
-import { natsConnectionOptions } from './nats-options.js';
+import { natsAuth, natsConnectionOptions } from './nats-options.js';
 import { opsAddress, type ReadinessCheck, startOpsServer } from './ops-server.js';
 import { OAuthRpcExceptionFilter } from './rpc-exception.filter.js';
 
@@ -28,7 +28,7 @@ export async function bootstrapService(
     {
       databaseUrl: config.databaseUrl,
       natsServers: config.natsServers,
-      natsAuth: { user: config.natsUser, pass: config.natsPassword, token: config.natsToken },
+      natsAuth: natsAuth(config),
     },
     (line) => logger.fatal(line, 'Startup'),
   );
