@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '#lib/config';
 import { OAuthError } from '#lib/oauth-errors';
-import { requireDependencies, serverUrl } from '#lib/service-runtime';
+import { natsAuth, requireDependencies, serverUrl } from '#lib/service-runtime';
 import { clientsCommand, CLIENTS_USAGE } from './commands/clients.command.js';
 import { migrate } from './commands/migrate.command.js';
 import { APPS, type AppName, appEntry, startCommand } from './commands/start.command.js';
@@ -29,6 +29,7 @@ async function main(argv: string[]): Promise<void> {
       await requireDependencies({
         databaseUrl: serverUrl(config.databaseUrl),
         natsServers: config.natsServers,
+        natsAuth: natsAuth(config),
       });
       return migrate(config.databaseUrl);
     }
