@@ -14,9 +14,15 @@ import {
   opsAddress,
   natsAuth,
   requireDependencies,
+  SpanKind,
   startMetrics,
   startOpsServer,
+  startTracing,
+  stopTracing,
+  trace,
+  tracer,
 } from '#lib/service-runtime';
+import { context as otelContext, propagation, type Span, SpanStatusCode } from '@opentelemetry/api';
 import type { ClientNats } from '@nestjs/microservices';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayModule } from './gateway.module.js';
@@ -26,6 +32,7 @@ import { sendOAuthError } from './http/responses.js';
 const config = loadConfig();
 const log = createPino('gateway', config.logLevel);
 startMetrics('gateway');
+await startTracing('gateway', config);
 await requireDependencies(
   {
     natsServers: config.natsServers,
@@ -74,8 +81,31 @@ function grantTypeOf(request: FastifyRequest, route: string): string {
   return GRANT_TYPES.has(g) ? g : 'other';
 }
 
-fastify.addHook('onRequest', async () => {
+// Traces: one SERVER span per request (a caller's traceparent is its parent), made the active
+// context once the body is read so that the NATS requests of the handler are its children.
+const spans = new WeakMap<FastifyRequest, Span>();
+fastify.addHook('onRequest', async (request) => {
   inFlight.begin();
+  const parent = propagation.extract(otelContext.active(), request.headers);
+  spans.set(
+    request,
+    tracer().startSpan(
+      `HTTP ${request.method} ${request.routeOptions?.url ?? 'unmatched'}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': request.method, 'authz.correlation_id': String(request.id) },
+      },
+      parent,
+    ),
+  );
+});
+fastify.addHook('preHandler', (request, _reply, done) => {
+  const span = spans.get(request);
+  if (!span) return done();
+  otelContext.with(trace.setSpan(otelContext.active(), span), done);
+});
+fastify.addHook('onClose', async () => {
+  await stopTracing();
 });
 // One log line and one observation per request: route pattern, never the URL's query or a header.
 fastify.addHook('onResponse', async (request, reply) => {
@@ -90,6 +120,13 @@ fastify.addHook('onResponse', async (request, reply) => {
     grant_type: grantType,
   });
   metrics.httpDuration.observe({ route, method: request.method, grant_type: grantType }, seconds);
+  const span = spans.get(request);
+  if (span) {
+    span.setAttribute('http.route', route);
+    span.setAttribute('http.response.status_code', reply.statusCode);
+    if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  }
   log.info({
     msg: 'http request',
     correlationId: String(request.id),

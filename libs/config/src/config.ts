@@ -141,6 +141,13 @@ export interface OpsConfig {
    * answered before it closes its connections anyway. Default 10000.
    */
   shutdownTimeoutMs: number;
+  /**
+   * OTEL_TRACES_EXPORTER: `none` (default: no tracing), `otlp` (OTLP/HTTP to
+   * OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, default
+   * http://localhost:4318/v1/traces) or `console`. The other OTEL_* variables of the
+   * OpenTelemetry SDK (OTEL_BSP_SCHEDULE_DELAY, OTEL_TRACES_SAMPLER, …) apply as documented there.
+   */
+  tracesExporter: 'none' | 'otlp' | 'console';
 }
 
 export interface Config
@@ -211,7 +218,11 @@ export function loadConfig(env: Env = process.env): Config {
       return this.opsPort ?? DEFAULT_OPS_PORTS[app] ?? 0;
     },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 300000),
+    tracesExporter: str(env, 'OTEL_TRACES_EXPORTER', 'none') as Config['tracesExporter'],
   };
+  if (!['none', 'otlp', 'console'].includes(base.tracesExporter)) {
+    throw new ConfigError(`OTEL_TRACES_EXPORTER must be none, otlp or console, got "${base.tracesExporter}"`);
+  }
   if (Boolean(base.natsTlsCertFile) !== Boolean(base.natsTlsKeyFile)) {
     throw new ConfigError('NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE go together');
   }

@@ -45,6 +45,7 @@ describe('configuration defaults (docs/configuration.md)', () => {
       opsPort: undefined,
       opsPortFor: expect.any(Function),
       shutdownTimeoutMs: 10000,
+      tracesExporter: 'none',
     });
   });
 
@@ -57,6 +58,10 @@ describe('configuration defaults (docs/configuration.md)', () => {
     expect(configError(() => loadConfig({ OPS_PORT: '70000' })).message).toMatch(/OPS_PORT/);
     expect(configError(() => loadConfig({ NATS_TLS_CERT_FILE: '/c.pem' })).message).toMatch(
       /NATS_TLS_KEY_FILE/,
+    );
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).tracesExporter).toBe('otlp');
+    expect(configError(() => loadConfig({ OTEL_TRACES_EXPORTER: 'jaeger' })).message).toMatch(
+      /OTEL_TRACES_EXPORTER/,
     );
     expect(configError(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: 'soon' })).message).toMatch(
       /SHUTDOWN_TIMEOUT_MS/,

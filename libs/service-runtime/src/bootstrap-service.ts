@@ -12,6 +12,7 @@ import { NatsRequestInterceptor } from './nats-request.interceptor.js';
 import { natsAuth, natsConnectionOptions } from './nats-options.js';
 import { opsAddress, type ReadinessCheck, startOpsServer } from './ops-server.js';
 import { OAuthRpcExceptionFilter } from './rpc-exception.filter.js';
+import { startTracing } from './tracing.js';
 
 /**
  * Starts one service: checks its dependencies, then serves its NATS handlers in the service's
@@ -24,6 +25,7 @@ export async function bootstrapService(
   const config = loadConfig();
   const logger = new JsonLogger(createPino(service.name, config.logLevel));
   startMetrics(service.name);
+  await startTracing(service.name, config);
   await requireDependencies(
     {
       databaseUrl: config.databaseUrl,

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ServerNats } from '@nestjs/microservices';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { inFlight } from './in-flight.js';
+import { stopTracing } from './tracing.js';
 
 /**
  * NATS server transport with a graceful close (SIGTERM, issue 8): the service's subscriptions are
@@ -39,5 +40,6 @@ export class DrainingServerNats extends ServerNats {
     await nc.drain().catch(() => undefined);
     self.subscriptions = [];
     await super.close();
+    await stopTracing();
   }
 }

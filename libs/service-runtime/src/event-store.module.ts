@@ -25,6 +25,12 @@ import type { DataSource } from 'typeorm';
 import { currentCorrelationId } from './correlation.js';
 import { metrics } from './metrics.js';
 import { natsConnectionOptions } from './nats-options.js';
+import { inSpan, SpanKind } from './tracing.js';
+
+const db = (operation: string) => ({
+  kind: SpanKind.CLIENT,
+  attributes: { 'db.system': 'postgresql', 'db.operation': operation, 'db.sql.table': 'events' },
+});
 
 /** Every event carries the correlation id of the work that recorded it (issue 8). */
 function withCorrelation(events: NewEvent[]): NewEvent[] {
@@ -36,13 +42,16 @@ function withCorrelation(events: NewEvent[]): NewEvent[] {
 }
 
 async function timed<T>(size: number, append: () => Promise<T>): Promise<T> {
-  const end = metrics.eventAppendDuration.startTimer();
-  try {
-    return await append();
-  } finally {
-    end();
-    metrics.eventAppendBatchSize.observe(size);
-  }
+  return inSpan('event-store append', db('INSERT'), async (span) => {
+    span.setAttribute('authz.events', size);
+    const end = metrics.eventAppendDuration.startTimer();
+    try {
+      return await append();
+    } finally {
+      end();
+      metrics.eventAppendBatchSize.observe(size);
+    }
+  });
 }
 
 export const CONFIG = Symbol('CONFIG');
@@ -80,7 +89,7 @@ class RelayedEventStore implements EventStore {
   }
 
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
-    return this.inner.readStream(streamId, options);
+    return inSpan('event-store read stream', db('SELECT'), () => this.inner.readStream(streamId, options));
   }
 
   readAll(after: number, limit: number): Promise<RecordedEvent[]> {

@@ -13,3 +13,4 @@ export * from './metrics.js';
 export * from './ops-server.js';
 export * from './nats-request.interceptor.js';
 export * from './draining-server-nats.js';
+export * from './tracing.js';

@@ -17,6 +17,8 @@ import {
 import { inFlight } from './in-flight.js';
 import { metrics, subjectLabel } from './metrics.js';
 import { asOAuthError } from './transient-errors.js';
+import { context as otelContext, extractTraceContext, SpanKind, trace, tracer } from './tracing.js';
+import { SpanStatusCode } from '@opentelemetry/api';
 
 /**
  * Around every NATS request a service handles: restores the caller's correlation id (header first,
@@ -38,42 +40,61 @@ export class NatsRequestInterceptor implements NestInterceptor {
       acceptCorrelationId(data?.context?.correlationId) ??
       newCorrelationId();
     const subject = subjectLabel(nats.getSubject());
+    const parent = extractTraceContext(nats.getHeaders?.());
+    const span = tracer().startSpan(
+      `nats handle ${subject}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.destination.name': subject,
+          'authz.correlation_id': correlationId,
+        },
+      },
+      parent,
+    );
     return new Observable((subscriber) =>
-      runWithCorrelation(correlationId, () => {
-        inFlight.begin();
-        const started = process.hrtime.bigint();
-        let settled = false;
-        const settle = (outcome: string) => {
-          if (settled) return;
-          settled = true;
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          metrics.natsHandled.inc({ subject, outcome });
-          metrics.natsHandleDuration.observe({ subject }, seconds);
-          this.logger.log({
-            msg: 'nats request handled',
-            subject,
-            outcome,
-            durationMs: Math.round(seconds * 1000),
+      otelContext.with(trace.setSpan(parent, span), () =>
+        runWithCorrelation(correlationId, () => {
+          inFlight.begin();
+          const started = process.hrtime.bigint();
+          let settled = false;
+          const settle = (outcome: string) => {
+            if (settled) return;
+            settled = true;
+            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+            metrics.natsHandled.inc({ subject, outcome });
+            metrics.natsHandleDuration.observe({ subject }, seconds);
+            this.logger.log({
+              msg: 'nats request handled',
+              subject,
+              outcome,
+              durationMs: Math.round(seconds * 1000),
+            });
+            span.setAttribute('authz.outcome', outcome);
+            if (outcome === 'server_error' || outcome === 'temporarily_unavailable')
+              span.setStatus({ code: SpanStatusCode.ERROR });
+            span.end();
+            inFlight.end();
+          };
+          const subscription = next.handle().subscribe({
+            next: (value) => subscriber.next(value),
+            error: (err: unknown) => {
+              const e = asOAuthError(err);
+              settle(e instanceof OAuthError ? e.error : 'server_error');
+              subscriber.error(err);
+            },
+            complete: () => {
+              settle('ok');
+              subscriber.complete();
+            },
           });
-          inFlight.end();
-        };
-        const subscription = next.handle().subscribe({
-          next: (value) => subscriber.next(value),
-          error: (err: unknown) => {
-            const e = asOAuthError(err);
-            settle(e instanceof OAuthError ? e.error : 'server_error');
-            subscriber.error(err);
-          },
-          complete: () => {
-            settle('ok');
-            subscriber.complete();
-          },
-        });
-        return () => {
-          subscription.unsubscribe();
-          settle('cancelled');
-        };
-      }),
+          return () => {
+            subscription.unsubscribe();
+            settle('cancelled');
+          };
+        }),
+      ),
     );
   }
 }

@@ -4,6 +4,7 @@ import { fromWire, OAuthError, temporarilyUnavailable } from '#lib/oauth-errors'
 import { lastValueFrom, timeout, TimeoutError } from 'rxjs';
 import { acceptCorrelationId, CORRELATION_HEADER, currentCorrelationId } from './correlation.js';
 import { metrics, subjectLabel } from './metrics.js';
+import { injectTraceContext, inSpan, SpanKind } from './tracing.js';
 
 /**
  * Request/reply to a service with a bounded wait. Whatever goes wrong on the way (no service,
@@ -31,12 +32,28 @@ export class RpcClient {
       acceptCorrelationId(
         (payload as { context?: { correlationId?: unknown } } | null)?.context?.correlationId,
       );
-    let message: unknown = payload;
-    if (correlationId) {
-      const h = natsHeaders();
-      h.set(CORRELATION_HEADER, correlationId);
-      message = new NatsRecordBuilder(payload).setHeaders(h).build();
-    }
+    return inSpan(
+      `nats request ${label}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: { 'messaging.system': 'nats', 'messaging.destination.name': label },
+      },
+      async () => {
+        const h = natsHeaders();
+        if (correlationId) h.set(CORRELATION_HEADER, correlationId);
+        injectTraceContext(h);
+        const message = new NatsRecordBuilder(payload).setHeaders(h).build();
+        return this.send<Result>(subject, message, label, observe);
+      },
+    );
+  }
+
+  private async send<Result>(
+    subject: string,
+    message: unknown,
+    label: string,
+    observe: (outcome: string) => void,
+  ): Promise<Result> {
     try {
       const result = await lastValueFrom(
         this.proxy.send<Result>(subject, message).pipe(timeout(this.timeoutMs)),
