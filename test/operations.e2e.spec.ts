@@ -149,9 +149,13 @@ describe('operations: health, metrics, logs and correlation ids (issue 8)', () =
     expect(revoked.status).toBe(200);
     expect(revoked.headers.get('x-correlation-id')).toBe(correlationId);
 
+    // The gateway's readiness asks every service, consent included, under the request's id.
+    const ready = await fetch(url('/health/ready'), { headers: { 'x-correlation-id': correlationId } });
+    expect(ready.status).toBe(200);
+
     // Logs are written asynchronously: give the processes a moment.
     await new Promise((r) => setTimeout(r, 300));
-    for (const app of ['gateway', 'token', 'client-registry', 'introspection']) {
+    for (const app of ['gateway', 'token', 'client-registry', 'introspection', 'consent']) {
       const mine = jsonLines(system.lines.get(app)!).filter((l) => l.correlationId === correlationId);
       expect({ app, lines: mine.length }).toEqual({ app, lines: expect.any(Number) });
       expect(mine.length).toBeGreaterThan(0);

@@ -14,6 +14,7 @@ import {
   opsAddress,
   natsAuth,
   requireDependencies,
+  runWithCorrelation,
   SpanKind,
   startMetrics,
   startOpsServer,
@@ -99,10 +100,13 @@ fastify.addHook('onRequest', async (request) => {
     ),
   );
 });
+// The handler runs with the request's correlation id (every NATS request it makes carries it,
+// whatever its payload) and its span as the active context.
 fastify.addHook('preHandler', (request, _reply, done) => {
   const span = spans.get(request);
-  if (!span) return done();
-  otelContext.with(trace.setSpan(otelContext.active(), span), done);
+  runWithCorrelation(String(request.id), () =>
+    span ? otelContext.with(trace.setSpan(otelContext.active(), span), done) : done(),
+  );
 });
 fastify.addHook('onClose', async () => {
   await stopTracing();
