@@ -14,7 +14,6 @@ import {
   newCorrelationId,
   runWithCorrelation,
 } from './correlation.js';
-import { inFlight } from './in-flight.js';
 import { metrics, subjectLabel } from './metrics.js';
 import { asOAuthError } from './transient-errors.js';
 import { context as otelContext, extractTraceContext, SpanKind, trace, tracer } from './tracing.js';
@@ -22,8 +21,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 
 /**
  * Around every NATS request a service handles: restores the caller's correlation id (header first,
- * then the payload's context) for the handler, its events and its logs; counts the request in flight
- * for graceful shutdown; records its outcome and latency; logs one line per request (subject,
+ * then the payload's context) for the handler, its events and its logs; records its outcome and latency; logs one line per request (subject,
  * outcome, duration; never the payload).
  */
 @Injectable()
@@ -56,7 +54,6 @@ export class NatsRequestInterceptor implements NestInterceptor {
     return new Observable((subscriber) =>
       otelContext.with(trace.setSpan(parent, span), () =>
         runWithCorrelation(correlationId, () => {
-          inFlight.begin();
           const started = process.hrtime.bigint();
           let settled = false;
           const settle = (outcome: string) => {
@@ -75,7 +72,6 @@ export class NatsRequestInterceptor implements NestInterceptor {
             if (outcome === 'server_error' || outcome === 'temporarily_unavailable')
               span.setStatus({ code: SpanStatusCode.ERROR });
             span.end();
-            inFlight.end();
           };
           const subscription = next.handle().subscribe({
             next: (value) => subscriber.next(value),
