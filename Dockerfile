@@ -27,8 +27,12 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime
 FROM ${NODE_IMAGE} AS runtime
+# The operations listener (/health/live, /health/ready, /metrics) listens on every interface of the
+# container, on the same port whatever the app: probes and Prometheus need no per-app setting.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps
+    NODE_OPTIONS=--enable-source-maps \
+    OPS_HOST=0.0.0.0 \
+    OPS_PORT=9400
 WORKDIR /app
 # Owned by root and read-only for the `node` user: the app never writes to its own files.
 # package.json stays: it declares "type": "module" and the "#lib/*" import map into dist/.
@@ -36,6 +40,6 @@ COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-EXPOSE 8080
+EXPOSE 8080 9400
 ENTRYPOINT ["node", "dist/apps/cli/src/main.js"]
 CMD ["serve", "gateway"]

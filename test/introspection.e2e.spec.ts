@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
 
@@ -222,20 +220,9 @@ describe('token introspection (RFC 7662, checklist INT)', () => {
   });
 
   it('ES-01 on every replica: with a second introspection process sharing the requests, revoke-then-introspect is always inactive', async () => {
-    const replica = spawn(process.execPath, [resolve(process.cwd(), 'dist/apps/introspection/src/main.js')], {
-      env: { ...process.env, ...system.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    replica.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    replica.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const replica = await system.launch('introspection', 'introspection-2');
     try {
-      const deadline = Date.now() + 20000;
-      while (!output.includes('listening on NATS')) {
-        if (Date.now() > deadline || replica.exitCode !== null)
-          throw new Error(`replica did not start: ${output}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await system.waitOpsReady('introspection-2');
       for (let i = 0; i < 20; i++) {
         const token = await issue();
         expect((await postForm(url('/revoke'), { token }, as(c1))).status).toBe(200);

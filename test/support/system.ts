@@ -40,9 +40,14 @@ export interface SystemOptions {
 }
 
 export class RunningSystem {
-  readonly children = new Map<AppName, ChildProcess>();
-  readonly exits: { app: AppName; code: number | null; signal: string | null }[] = [];
+  /** Processes by instance name: the app's name, or another name for an extra replica. */
+  readonly children = new Map<string, ChildProcess>();
+  readonly exits: { app: string; code: number | null; signal: string | null }[] = [];
   readonly output: string[] = [];
+  /** Every line each instance wrote to stdout (structured JSON logs), by instance name. */
+  readonly lines = new Map<string, string[]>();
+  /** Operations port (/health/*, /metrics) of each instance. */
+  readonly opsPorts = new Map<string, number>();
 
   constructor(
     readonly env: Record<string, string>,
@@ -58,19 +63,49 @@ export class RunningSystem {
     return this.env.ADMIN_TOKEN!;
   }
 
-  launch(app: AppName): void {
+  /** Starts one process of `app`; `name` tells a second replica apart. */
+  async launch(app: AppName, name: string = app): Promise<ChildProcess> {
+    const opsPort = await freePort();
+    this.opsPorts.set(name, opsPort);
     const child = spawn(process.execPath, [entry(app)], {
-      env: { ...process.env, ...this.env },
+      env: { ...process.env, ...this.env, OPS_PORT: String(opsPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => {
-      this.output.push(`[${app}] ${chunk.toString()}`);
+      this.output.push(`[${name}] ${chunk.toString()}`);
       if (this.output.length > 2000) this.output.splice(0, 1000);
     };
-    child.stdout!.on('data', keep);
+    const lines: string[] = [];
+    this.lines.set(name, lines);
+    let partial = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      keep(chunk);
+      const parts = (partial + chunk.toString()).split('\n');
+      partial = parts.pop()!;
+      lines.push(...parts);
+    });
     child.stderr!.on('data', keep);
-    child.on('exit', (code, signal) => this.exits.push({ app, code, signal }));
-    this.children.set(app, child);
+    child.on('exit', (code, signal) => this.exits.push({ app: name, code, signal }));
+    this.children.set(name, child);
+    return child;
+  }
+
+  opsUrl(name: string, path: string): string {
+    return `http://127.0.0.1:${this.opsPorts.get(name)}${path}`;
+  }
+
+  /** Waits until the instance's operations listener says ready. */
+  async waitOpsReady(name: string, timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        if ((await fetch(this.opsUrl(name, '/health/ready'))).status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`${name} not ready:\n${this.output.slice(-40).join('')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   async waitReady(timeoutMs = 30000): Promise<void> {
@@ -160,7 +195,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const system = new RunningSystem(env, database, `http://127.0.0.1:${port}`);
   try {
     await system.cli(['migrate']);
-    for (const app of APPS) system.launch(app);
+    for (const app of APPS) await system.launch(app);
     await system.waitReady();
   } catch (err) {
     await system.stop();

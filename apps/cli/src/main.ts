@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '#lib/config';
 import { OAuthError } from '#lib/oauth-errors';
-import { requireDependencies, serverUrl } from '#lib/service-runtime';
+import { natsAuth, requireDependencies, serverUrl } from '#lib/service-runtime';
 import { AUDIT_USAGE, auditVerify } from './commands/audit.command.js';
 import { clientsCommand, CLIENTS_USAGE } from './commands/clients.command.js';
 import { migrate } from './commands/migrate.command.js';
@@ -33,6 +33,7 @@ async function main(argv: string[]): Promise<void> {
       await requireDependencies({
         databaseUrl: serverUrl(config.databaseUrl),
         natsServers: config.natsServers,
+        natsAuth: natsAuth(config),
       });
       return migrate(config.databaseUrl);
     }

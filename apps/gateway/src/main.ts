@@ -4,16 +4,44 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { loadConfig } from '#lib/config';
 import { OAuthError } from '#lib/oauth-errors';
-import { logLevels, requireDependencies } from '#lib/service-runtime';
-import type { FastifyInstance } from 'fastify';
+import {
+  acceptCorrelationId,
+  CORRELATION_HEADER,
+  createPino,
+  inFlight,
+  JsonLogger,
+  metrics,
+  newCorrelationId,
+  opsAddress,
+  natsAuth,
+  requireDependencies,
+  runWithCorrelation,
+  SpanKind,
+  startMetrics,
+  startOpsServer,
+  startTracing,
+  stopTracing,
+  trace,
+  tracer,
+} from '#lib/service-runtime';
+import { context as otelContext, propagation, type Span, SpanStatusCode } from '@opentelemetry/api';
+import type { ClientNats } from '@nestjs/microservices';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayModule } from './gateway.module.js';
+import { SERVICES_PROXY } from './gateway.tokens.js';
 import { sendOAuthError } from './http/responses.js';
 
 const config = loadConfig();
-await requireDependencies({
-  natsServers: config.natsServers,
-  natsAuth: { user: config.natsUser, pass: config.natsPassword, token: config.natsToken },
-});
+const log = createPino('gateway', config.logLevel);
+startMetrics('gateway');
+await startTracing('gateway', config);
+await requireDependencies(
+  {
+    natsServers: config.natsServers,
+    natsAuth: natsAuth(config),
+  },
+  (line) => log.fatal({ context: 'Startup' }, line),
+);
 void config.adminToken; // fail at start, not at the first admin request
 
 const adapter = new FastifyAdapter({
@@ -21,9 +49,14 @@ const adapter = new FastifyAdapter({
   // Checklist INP-01: oversized request lines are refused before routing.
   maxParamLength: 500,
   trustProxy: process.env.TRUST_PROXY === 'true',
+  // The correlation id: the caller's X-Correlation-Id or X-Request-Id when well-formed, else new.
+  genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+    acceptCorrelationId(req.headers['x-correlation-id']) ??
+    acceptCorrelationId(req.headers['x-request-id']) ??
+    newCorrelationId(),
 });
 const app = await NestFactory.create<NestFastifyApplication>(GatewayModule, adapter, {
-  logger: logLevels(config.logLevel),
+  logger: new JsonLogger(log),
   bodyParser: false,
 });
 const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
@@ -35,7 +68,83 @@ fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: config.maxBody
   done(null, body),
 );
 
-fastify.addHook('onSend', async (_request, reply, payload) => {
+// Bounded label values: a registered grant type or `other`, never what the caller typed.
+const GRANT_TYPES = new Set([
+  'client_credentials',
+  'authorization_code',
+  'refresh_token',
+  'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+]);
+function grantTypeOf(request: FastifyRequest, route: string): string {
+  if (route !== '/token' || typeof request.body !== 'string') return '';
+  const g = new URLSearchParams(request.body).get('grant_type') ?? '';
+  return GRANT_TYPES.has(g) ? g : 'other';
+}
+
+// Traces: one SERVER span per request (a caller's traceparent is its parent), made the active
+// context once the body is read so that the NATS requests of the handler are its children.
+const spans = new WeakMap<FastifyRequest, Span>();
+fastify.addHook('onRequest', async (request) => {
+  inFlight.begin();
+  const parent = propagation.extract(otelContext.active(), request.headers);
+  spans.set(
+    request,
+    tracer().startSpan(
+      `HTTP ${request.method} ${request.routeOptions?.url ?? 'unmatched'}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': request.method, 'authz.correlation_id': String(request.id) },
+      },
+      parent,
+    ),
+  );
+});
+// The handler runs with the request's correlation id (every NATS request it makes carries it,
+// whatever its payload) and its span as the active context.
+fastify.addHook('preHandler', (request, _reply, done) => {
+  const span = spans.get(request);
+  runWithCorrelation(String(request.id), () =>
+    span ? otelContext.with(trace.setSpan(otelContext.active(), span), done) : done(),
+  );
+});
+fastify.addHook('onClose', async () => {
+  await stopTracing();
+});
+// One log line and one observation per request: route pattern, never the URL's query or a header.
+fastify.addHook('onResponse', async (request, reply) => {
+  inFlight.end();
+  const route = request.routeOptions?.url ?? 'unmatched';
+  const grantType = grantTypeOf(request, route);
+  const seconds = reply.elapsedTime / 1000;
+  metrics.httpRequests.inc({
+    route,
+    method: request.method,
+    status: String(reply.statusCode),
+    grant_type: grantType,
+  });
+  metrics.httpDuration.observe({ route, method: request.method, grant_type: grantType }, seconds);
+  const span = spans.get(request);
+  if (span) {
+    span.setAttribute('http.route', route);
+    span.setAttribute('http.response.status_code', reply.statusCode);
+    if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  }
+  log.info({
+    msg: 'http request',
+    correlationId: String(request.id),
+    method: request.method,
+    route,
+    status: reply.statusCode,
+    ...(grantType ? { grantType } : {}),
+    durationMs: Math.round(reply.elapsedTime),
+  });
+});
+
+fastify.addHook('onSend', async (request, reply, payload) => {
+  reply.header(CORRELATION_HEADER, String(request.id));
   reply.header('X-Content-Type-Options', 'nosniff');
   reply.header('Referrer-Policy', 'no-referrer');
   reply.header('X-Frame-Options', 'DENY');
@@ -98,6 +207,19 @@ fastify.get('/openapi.json', (_request, reply) => {
     .send(JSON.stringify(openApi));
 });
 
+// SIGTERM: readiness turns 503, the listener stops accepting, requests in flight are answered, then
+// the NATS client drains (Nest closes the proxy after the HTTP server).
 app.enableShutdownHooks();
+fastify.addHook('onClose', async () => {
+  inFlight.draining = true;
+});
 await app.listen(config.httpPort, config.httpHost);
-console.log(`gateway listening on http://${config.httpHost}:${config.httpPort} (issuer ${config.issuer})`);
+const proxy = app.get<ClientNats>(SERVICES_PROXY);
+const ops = await startOpsServer(config.opsHost, config.opsPortFor('gateway'), [
+  { name: 'nats', check: async () => (await proxy.connect()).flush() },
+]);
+log.info({
+  msg: `gateway listening on http://${config.httpHost}:${config.httpPort}`,
+  issuer: config.issuer,
+  ops: opsAddress(ops),
+});

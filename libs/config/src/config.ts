@@ -66,6 +66,14 @@ export interface NatsConfig {
   natsPassword: string | undefined;
   natsToken: string | undefined;
   /**
+   * NATS_TLS_CA_FILE: CA bundle that signs the NATS server certificate (TLS to NATS; a `tls://`
+   * NATS_URL requires TLS). NATS_TLS_CERT_FILE / NATS_TLS_KEY_FILE: client certificate and key, when
+   * the server verifies clients. Unset by default (plain TCP, for local development).
+   */
+  natsTlsCaFile: string | undefined;
+  natsTlsCertFile: string | undefined;
+  natsTlsKeyFile: string | undefined;
+  /**
    * NATS_SUBJECT_PREFIX: first token of every subject, so that several installations (or a test
    * run beside a dev system) can share one NATS. Default `authz`.
    */
@@ -135,6 +143,38 @@ export interface ClientRegistryConfig extends IssuerConfig {
   initialAccessTokenTtlSeconds: number;
 }
 
+/** Default operations port of each app (one host runs them all under `npm start`). */
+export const DEFAULT_OPS_PORTS: Record<string, number> = {
+  gateway: 9400,
+  'client-registry': 9401,
+  consent: 9402,
+  token: 9403,
+  introspection: 9404,
+};
+
+export interface OpsConfig {
+  /** OPS_HOST: where the operations listener (/health/*, /metrics) binds. Default 127.0.0.1. */
+  opsHost: string;
+  /**
+   * OPS_PORT: port of the operations listener; 0 turns it off. Default per app: gateway 9400,
+   * client-registry 9401, consent 9402, token 9403, introspection 9404.
+   */
+  opsPort: number | undefined;
+  opsPortFor(app: string): number;
+  /**
+   * SHUTDOWN_TIMEOUT_MS: on SIGTERM, how long a process waits for the requests it accepted to be
+   * answered before it closes its connections anyway. Default 10000.
+   */
+  shutdownTimeoutMs: number;
+  /**
+   * OTEL_TRACES_EXPORTER: `none` (default: no tracing), `otlp` (OTLP/HTTP to
+   * OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, default
+   * http://localhost:4318/v1/traces) or `console`. The other OTEL_* variables of the
+   * OpenTelemetry SDK (OTEL_BSP_SCHEDULE_DELAY, OTEL_TRACES_SAMPLER, …) apply as documented there.
+   */
+  tracesExporter: 'none' | 'otlp' | 'console';
+}
+
 export interface Config
   extends
     DatabaseConfig,
@@ -142,7 +182,8 @@ export interface Config
     GatewayConfig,
     SecretHashingConfig,
     SigningKeyConfig,
-    ClientRegistryConfig {
+    ClientRegistryConfig,
+    OpsConfig {
   nodeEnv: string;
   /** LOG_LEVEL: error, warn, log (default), debug. */
   logLevel: 'error' | 'warn' | 'log' | 'debug';
@@ -189,6 +230,9 @@ export function loadConfig(env: Env = process.env): Config {
     natsUser: env.NATS_USER || undefined,
     natsPassword: env.NATS_PASSWORD || undefined,
     natsToken: env.NATS_TOKEN || undefined,
+    natsTlsCaFile: env.NATS_TLS_CA_FILE || undefined,
+    natsTlsCertFile: env.NATS_TLS_CERT_FILE || undefined,
+    natsTlsKeyFile: env.NATS_TLS_KEY_FILE || undefined,
     subjectPrefix: str(env, 'NATS_SUBJECT_PREFIX', 'authz'),
     eventsStream: str(env, 'EVENTS_STREAM', 'AUTHZ_EVENTS'),
     rpcTimeoutMs: int(env, 'RPC_TIMEOUT_MS', 5000, 100, 60000),
@@ -204,7 +248,20 @@ export function loadConfig(env: Env = process.env): Config {
     clientAuthFailureWindowSeconds: int(env, 'CLIENT_AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86400),
     openRegistration: bool(env, 'OPEN_REGISTRATION', false),
     initialAccessTokenTtlSeconds: int(env, 'INITIAL_ACCESS_TOKEN_TTL_SECONDS', 86400, 60, 365 * 86400),
+    opsHost: str(env, 'OPS_HOST', '127.0.0.1'),
+    opsPort: env.OPS_PORT ? int(env, 'OPS_PORT', 0, 0, 65535) : undefined,
+    opsPortFor(app: string): number {
+      return this.opsPort ?? DEFAULT_OPS_PORTS[app] ?? 0;
+    },
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 300000),
+    tracesExporter: str(env, 'OTEL_TRACES_EXPORTER', 'none') as Config['tracesExporter'],
   };
+  if (!['none', 'otlp', 'console'].includes(base.tracesExporter)) {
+    throw new ConfigError(`OTEL_TRACES_EXPORTER must be none, otlp or console, got "${base.tracesExporter}"`);
+  }
+  if (Boolean(base.natsTlsCertFile) !== Boolean(base.natsTlsKeyFile)) {
+    throw new ConfigError('NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE go together');
+  }
   if (!/^[A-Za-z0-9_-]+$/.test(base.subjectPrefix)) {
     throw new ConfigError('NATS_SUBJECT_PREFIX may hold only letters, digits, _ and -');
   }

@@ -27,6 +27,9 @@ describe('configuration defaults (docs/configuration.md)', () => {
       natsUser: undefined,
       natsPassword: undefined,
       natsToken: undefined,
+      natsTlsCaFile: undefined,
+      natsTlsCertFile: undefined,
+      natsTlsKeyFile: undefined,
       subjectPrefix: 'authz',
       eventsStream: 'AUTHZ_EVENTS',
       rpcTimeoutMs: 5000,
@@ -42,6 +45,11 @@ describe('configuration defaults (docs/configuration.md)', () => {
       clientAuthFailureWindowSeconds: 60,
       openRegistration: false,
       initialAccessTokenTtlSeconds: 86400,
+      opsHost: '127.0.0.1',
+      opsPort: undefined,
+      opsPortFor: expect.any(Function),
+      shutdownTimeoutMs: 10000,
+      tracesExporter: 'none',
     });
   });
 
@@ -56,6 +64,25 @@ describe('configuration defaults (docs/configuration.md)', () => {
     expect(() => loadConfig({ CLIENT_AUTH_MAX_FAILURES: '0' })).toThrow(/CLIENT_AUTH_MAX_FAILURES/);
     expect(() => loadConfig({ CLIENT_AUTH_FAILURE_WINDOW_SECONDS: 'x' })).toThrow(
       /CLIENT_AUTH_FAILURE_WINDOW_SECONDS/,
+    );
+  });
+
+  it('gives each app its own operations port unless OPS_PORT says otherwise; 0 turns it off', () => {
+    expect(
+      ['gateway', 'client-registry', 'consent', 'token', 'introspection'].map((a) => config.opsPortFor(a)),
+    ).toEqual([9400, 9401, 9402, 9403, 9404]);
+    expect(loadConfig({ OPS_PORT: '9100' }).opsPortFor('token')).toBe(9100);
+    expect(loadConfig({ OPS_PORT: '0' }).opsPortFor('gateway')).toBe(0);
+    expect(configError(() => loadConfig({ OPS_PORT: '70000' })).message).toMatch(/OPS_PORT/);
+    expect(configError(() => loadConfig({ NATS_TLS_CERT_FILE: '/c.pem' })).message).toMatch(
+      /NATS_TLS_KEY_FILE/,
+    );
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).tracesExporter).toBe('otlp');
+    expect(configError(() => loadConfig({ OTEL_TRACES_EXPORTER: 'jaeger' })).message).toMatch(
+      /OTEL_TRACES_EXPORTER/,
+    );
+    expect(configError(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: 'soon' })).message).toMatch(
+      /SHUTDOWN_TIMEOUT_MS/,
     );
   });
 

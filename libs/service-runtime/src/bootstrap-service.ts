@@ -1,35 +1,70 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { loadConfig } from '#lib/config';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DataSource } from 'typeorm';
 import { requireDependencies } from './dependencies.js';
-import { logLevels } from './log-levels.js';
-import { natsConnectionOptions } from './nats-options.js';
+import { DrainingServerNats } from './draining-server-nats.js';
+import { DATA_SOURCE, NATS_CONNECTION } from './event-store.module.js';
+import { createPino, JsonLogger } from './logger.js';
+import { startMetrics } from './metrics.js';
+import { NatsRequestInterceptor } from './nats-request.interceptor.js';
+import { natsAuth, natsConnectionOptions } from './nats-options.js';
+import { opsAddress, type ReadinessCheck, startOpsServer } from './ops-server.js';
 import { OAuthRpcExceptionFilter } from './rpc-exception.filter.js';
+import { startTracing } from './tracing.js';
 
 /**
  * Starts one service: checks its dependencies, then serves its NATS handlers in the service's
- * queue group so that replicas share the requests.
+ * queue group so that replicas share the requests, with health and metrics on its operations port.
  */
 export async function bootstrapService(
   module: unknown,
   service: { name: string; queue: string },
 ): Promise<void> {
   const config = loadConfig();
-  await requireDependencies({
-    databaseUrl: config.databaseUrl,
-    natsServers: config.natsServers,
-    natsAuth: { user: config.natsUser, pass: config.natsPassword, token: config.natsToken },
-  });
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(module as never, {
-    transport: Transport.NATS,
-    options: { ...natsConnectionOptions(config, service.name), queue: service.queue },
-    logger: logLevels(config.logLevel),
+  const logger = new JsonLogger(createPino(service.name, config.logLevel));
+  startMetrics(service.name);
+  await startTracing(service.name, config);
+  await requireDependencies(
+    {
+      databaseUrl: config.databaseUrl,
+      natsServers: config.natsServers,
+      natsAuth: natsAuth(config),
+    },
+    (line) => logger.fatal(line, 'Startup'),
+  );
+  const app = await NestFactory.createMicroservice(module as never, {
+    strategy: new DrainingServerNats(
+      { ...natsConnectionOptions(config, service.name), queue: service.queue },
+      config.shutdownTimeoutMs,
+    ),
+    logger,
   });
   app.useGlobalFilters(new OAuthRpcExceptionFilter());
+  app.useGlobalInterceptors(new NatsRequestInterceptor());
   app.enableShutdownHooks();
   await app.listen();
-  console.log(
-    `${service.name} listening on NATS ${config.natsServers.join(',')} (subjects ${config.subjectPrefix}.*)`,
+  const checks: ReadinessCheck[] = [];
+  const optional = <T>(token: symbol): T | undefined => {
+    try {
+      return app.get<T>(token, { strict: false });
+    } catch {
+      return undefined;
+    }
+  };
+  const dataSource = optional<DataSource>(DATA_SOURCE);
+  if (dataSource) checks.push({ name: 'postgres', check: () => dataSource.query('SELECT 1') });
+  const nats = optional<NatsConnection>(NATS_CONNECTION);
+  if (nats) checks.push({ name: 'nats', check: () => nats.flush() });
+  const ops = await startOpsServer(config.opsHost, config.opsPortFor(service.name), checks);
+  logger.log(
+    {
+      msg: `${service.name} listening on NATS`,
+      nats: config.natsServers.join(','),
+      subjects: `${config.subjectPrefix}.*`,
+      ops: opsAddress(ops),
+    },
+    'Startup',
   );
 }

@@ -1,6 +1,13 @@
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 
+type NatsAuth = {
+  user?: string;
+  pass?: string;
+  token?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+};
+
 /**
  * Start-up check (issue 2, point 5): when Postgres or NATS cannot be reached, the process says
  * which one, where it looked and how to provide it, then exits non-zero.
@@ -42,7 +49,7 @@ export function serverUrl(databaseUrl: string): string {
   return u.toString();
 }
 
-export async function checkNats(servers: string[], auth: { user?: string; pass?: string; token?: string }) {
+export async function checkNats(servers: string[], auth: NatsAuth) {
   try {
     const nc = await connect({ servers, ...auth, timeout: 3000, maxReconnectAttempts: 0 });
     try {
@@ -67,7 +74,7 @@ export async function requireDependencies(
   what: {
     databaseUrl?: string;
     natsServers: string[];
-    natsAuth?: { user?: string; pass?: string; token?: string };
+    natsAuth?: NatsAuth;
   },
   log: (line: string) => void = (l) => console.error(l),
 ): Promise<void> {

@@ -8,13 +8,33 @@ export function natsConnectionOptions(config: NatsConfig, name: string) {
   return {
     servers: config.natsServers,
     name,
-    user: config.natsUser,
-    pass: config.natsPassword,
-    token: config.natsToken,
+    ...natsAuth(config),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     reconnectJitter: 100,
     waitOnFirstConnect: false,
     timeout: 3000,
+  };
+}
+
+/**
+ * Credentials (user/password or token) and TLS of every NATS connection. With NATS_TLS_CA_FILE
+ * the connection is TLS and the server certificate is checked against that CA.
+ */
+export function natsAuth(config: NatsConfig) {
+  const tls =
+    config.natsTlsCaFile || config.natsTlsCertFile
+      ? {
+          ...(config.natsTlsCaFile ? { caFile: config.natsTlsCaFile } : {}),
+          ...(config.natsTlsCertFile
+            ? { certFile: config.natsTlsCertFile, keyFile: config.natsTlsKeyFile }
+            : {}),
+        }
+      : undefined;
+  return {
+    user: config.natsUser,
+    pass: config.natsPassword,
+    token: config.natsToken,
+    ...(tls ? { tls } : {}),
   };
 }

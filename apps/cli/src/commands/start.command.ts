@@ -1,7 +1,7 @@
 import { type Config, loadConfig } from '#lib/config';
 import { Subjects, type RegisterClientResponse, type RotateClientSecretResponse } from '#lib/contracts';
 import { OAuthError } from '#lib/oauth-errors';
-import { requireDependencies, serverUrl } from '#lib/service-runtime';
+import { natsAuth, requireDependencies, serverUrl } from '#lib/service-runtime';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -76,7 +76,7 @@ export async function startCommand(): Promise<void> {
   await requireDependencies({
     databaseUrl: serverUrl(config.databaseUrl),
     natsServers: config.natsServers,
-    natsAuth: { user: config.natsUser, pass: config.natsPassword, token: config.natsToken },
+    natsAuth: natsAuth(config),
   });
   await migrate(config.databaseUrl);
 

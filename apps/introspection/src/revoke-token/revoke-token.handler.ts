@@ -8,7 +8,7 @@ import {
   initialAccessTokenState,
 } from '#lib/domain-token';
 import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
-import { EVENT_STORE, type RpcClient } from '#lib/service-runtime';
+import { EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
 import { AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
 import { authenticateCaller } from '../caller.js';
 import { KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
@@ -61,6 +61,7 @@ export class RevokeTokenHandler {
             metadata: { correlationId: request.context.correlationId, actor: `client:${caller.clientId}` },
           })),
         );
+        metrics.tokensRevoked.inc();
         await this.tokenState.waitFor(result.lastGlobalPosition);
         return {};
       } catch (err) {

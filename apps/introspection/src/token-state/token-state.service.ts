@@ -15,7 +15,7 @@ import {
   ProjectionRows,
   ProjectionRunner,
 } from '#lib/event-store';
-import { CONFIG, DATA_SOURCE, EVENT_STORE, NATS_CONNECTION } from '#lib/service-runtime';
+import { CONFIG, DATA_SOURCE, EVENT_STORE, NATS_CONNECTION, reportProjectionLag } from '#lib/service-runtime';
 import type { DataSource } from 'typeorm';
 
 /** Polling pass of the runner besides the feed: prunes expired rows, and catches up if JetStream is down. */
@@ -49,6 +49,10 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
       subjectPrefix: config.subjectPrefix,
       durableName: TOKEN_STATE,
       logger: this.logger,
+    });
+    reportProjectionLag(tokenStateProjection.name, async () => {
+      const [head, position] = await Promise.all([store.headPosition(), this.runner.position()]);
+      return Math.max(0, head - position);
     });
   }
 

@@ -11,7 +11,7 @@ import {
 import type { EventStore } from '#lib/event-store';
 import { invalidClient } from '#lib/oauth-errors';
 import { formatScope } from '#lib/oauth-protocol';
-import { CONFIG, EVENT_STORE, type RpcClient } from '#lib/service-runtime';
+import { CONFIG, EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
 import { KeyringService } from '../signing-keys/keyring.service.js';
 import { GRANT_REGISTRY, SERVICE_RPC } from '../token.tokens.js';
@@ -79,6 +79,7 @@ export class IssueTokenHandler {
       client_id: command.clientId,
       scope: formatScope(command.scope),
     });
+    metrics.tokensIssued.inc({ grant_type: request.parameters.grant_type ?? 'unknown' });
     return {
       access_token: accessToken,
       token_type: 'Bearer',

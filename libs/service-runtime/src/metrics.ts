@@ -1,0 +1,115 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics of one process (prom-client), served on its operations port at /metrics.
+ * Every series carries the label `app`. Labels hold only bounded values: route patterns, subjects
+ * without prefix, registered grant types, outcomes; never a client id or a token.
+ */
+export const registry = new Registry();
+let started = false;
+
+export function startMetrics(app: string): void {
+  if (started) return;
+  started = true;
+  registry.setDefaultLabels({ app });
+  collectDefaultMetrics({ register: registry });
+}
+
+const fast = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export const metrics = {
+  httpRequests: new Counter({
+    name: 'authz_http_requests_total',
+    help: 'HTTP requests answered by the gateway, per route, method, status and grant type',
+    labelNames: ['route', 'method', 'status', 'grant_type'] as const,
+    registers: [registry],
+  }),
+  httpDuration: new Histogram({
+    name: 'authz_http_request_duration_seconds',
+    help: 'HTTP request latency at the gateway, per route, method and grant type',
+    labelNames: ['route', 'method', 'grant_type'] as const,
+    buckets: fast,
+    registers: [registry],
+  }),
+  tokensIssued: new Counter({
+    name: 'authz_tokens_issued_total',
+    help: 'Access tokens issued, per grant type',
+    labelNames: ['grant_type'] as const,
+    registers: [registry],
+  }),
+  tokensRevoked: new Counter({
+    name: 'authz_tokens_revoked_total',
+    help: 'Tokens revoked (RFC 7009) by a revocation that recorded an event',
+    registers: [registry],
+  }),
+  eventAppendDuration: new Histogram({
+    name: 'authz_event_append_duration_seconds',
+    help: 'Latency of one append transaction to the event store',
+    buckets: fast,
+    registers: [registry],
+  }),
+  eventAppendBatchSize: new Histogram({
+    name: 'authz_event_append_batch_size',
+    help: 'Events written by one append transaction',
+    buckets: [1, 2, 3, 5, 10, 20, 50, 100],
+    registers: [registry],
+  }),
+  projectionLag: new Gauge({
+    name: 'authz_projection_lag_events',
+    help: 'Events in the store not yet folded into a projection (head position minus checkpoint)',
+    labelNames: ['projection'] as const,
+    registers: [registry],
+  }),
+  natsRequestDuration: new Histogram({
+    name: 'authz_nats_request_duration_seconds',
+    help: 'Latency of NATS requests made by this process, per subject and outcome',
+    labelNames: ['subject', 'outcome'] as const,
+    buckets: fast,
+    registers: [registry],
+  }),
+  natsRequestTimeouts: new Counter({
+    name: 'authz_nats_request_timeouts_total',
+    help: 'NATS requests made by this process that got no answer in time',
+    labelNames: ['subject'] as const,
+    registers: [registry],
+  }),
+  natsHandled: new Counter({
+    name: 'authz_nats_requests_handled_total',
+    help: 'NATS requests handled by this service, per subject and outcome (ok or the OAuth error code)',
+    labelNames: ['subject', 'outcome'] as const,
+    registers: [registry],
+  }),
+  natsHandleDuration: new Histogram({
+    name: 'authz_nats_request_handle_duration_seconds',
+    help: 'Time this service took to answer a NATS request, per subject',
+    labelNames: ['subject'] as const,
+    buckets: fast,
+    registers: [registry],
+  }),
+};
+
+/** Projections report their lag through a callback evaluated at each scrape. */
+const lagSources = new Map<string, () => Promise<number>>();
+
+export function reportProjectionLag(projection: string, lag: () => Promise<number>): void {
+  lagSources.set(projection, lag);
+}
+
+export async function renderMetrics(): Promise<{ contentType: string; body: string }> {
+  await Promise.all(
+    [...lagSources].map(async ([projection, lag]) => {
+      try {
+        metrics.projectionLag.set({ projection }, await lag());
+      } catch {
+        // the database is away: the last value stays
+      }
+    }),
+  );
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}
+
+/** `authz.token.grant` → `token.grant`: the prefix differs per installation, the label should not. */
+export function subjectLabel(subject: string): string {
+  const i = subject.indexOf('.');
+  return i < 0 ? subject : subject.slice(i + 1);
+}

@@ -1,0 +1,244 @@
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
+
+/**
+ * Issue 8, operating the system: per-app health and Prometheus metrics on the operations port,
+ * structured JSON logs and events carrying the caller's correlation id, graceful shutdown.
+ */
+
+/** One sample of a Prometheus text exposition: the value of `name{labels…}`, 0 when absent. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries(
+      [...(m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]),
+    );
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[4]);
+  }
+  return 0;
+}
+
+function jsonLines(lines: string[]): Record<string, unknown>[] {
+  return lines.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe('operations: health, metrics, logs and correlation ids (issue 8)', () => {
+  let system: RunningSystem;
+  let client: { client_id: string; client_secret: string };
+  const scrape = async (name: string) => (await fetch(system.opsUrl(name, '/metrics'))).text();
+
+  beforeAll(async () => {
+    system = await startSystem({ env: { LOG_LEVEL: 'log' } });
+    client = await system.createClient([
+      '--name',
+      'ops',
+      '--grant',
+      'client_credentials',
+      '--scope',
+      'read',
+      '--default-scope',
+      'read',
+    ]);
+  }, 90000);
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const url = (path: string) => `${system.baseUrl}${path}`;
+  const auth = () => ({ authorization: basic(client.client_id, client.client_secret) });
+
+  it('every app answers /health/live and /health/ready on its operations port, checking Postgres and NATS', async () => {
+    for (const app of ['client-registry', 'consent', 'token', 'introspection']) {
+      const live = await fetch(system.opsUrl(app, '/health/live'));
+      expect(live.status).toBe(200);
+      const ready = await fetch(system.opsUrl(app, '/health/ready'));
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ok', checks: { postgres: 'up', nats: 'up' } });
+    }
+    const gateway = await fetch(system.opsUrl('gateway', '/health/ready'));
+    expect(gateway.status).toBe(200);
+    expect(await gateway.json()).toEqual({ status: 'ok', checks: { nats: 'up' } });
+  });
+
+  it('a token flow moves the request, token, event-append and NATS counters in Prometheus format', async () => {
+    const before = {
+      gateway: await scrape('gateway'),
+      token: await scrape('token'),
+      registry: await scrape('client-registry'),
+      introspection: await scrape('introspection'),
+    };
+    const issued = await postForm(url('/token'), { grant_type: 'client_credentials' }, auth());
+    expect(issued.status).toBe(200);
+    const { access_token } = (await issued.json()) as { access_token: string };
+    expect((await postForm(url('/introspect'), { token: access_token }, auth())).status).toBe(200);
+    expect((await postForm(url('/revoke'), { token: access_token }, auth())).status).toBe(200);
+    const after = {
+      gateway: await scrape('gateway'),
+      token: await scrape('token'),
+      registry: await scrape('client-registry'),
+      introspection: await scrape('introspection'),
+    };
+    const moved = (which: keyof typeof before, name: string, labels: Record<string, string> = {}) =>
+      sample(after[which], name, labels) - sample(before[which], name, labels);
+
+    const tokenRoute = { route: '/token', method: 'POST', grant_type: 'client_credentials' };
+    expect(moved('gateway', 'authz_http_requests_total', { ...tokenRoute, status: '200' })).toBe(1);
+    expect(moved('gateway', 'authz_http_request_duration_seconds_count', tokenRoute)).toBe(1);
+    expect(
+      moved('gateway', 'authz_http_requests_total', { route: '/revoke', method: 'POST', status: '200' }),
+    ).toBe(1);
+    expect(
+      moved('gateway', 'authz_nats_request_duration_seconds_count', {
+        subject: 'token.grant',
+        outcome: 'ok',
+      }),
+    ).toBe(1);
+    expect(after.gateway).toContain('# TYPE authz_nats_request_timeouts_total counter');
+
+    expect(moved('token', 'authz_tokens_issued_total', { grant_type: 'client_credentials' })).toBe(1);
+    expect(moved('token', 'authz_event_append_duration_seconds_count')).toBe(1);
+    expect(moved('token', 'authz_event_append_batch_size_sum')).toBe(1);
+    expect(
+      moved('token', 'authz_nats_requests_handled_total', { subject: 'token.grant', outcome: 'ok' }),
+    ).toBe(1);
+    expect(
+      moved('registry', 'authz_nats_requests_handled_total', {
+        subject: 'client.authenticate',
+        outcome: 'ok',
+      }),
+    ).toBeGreaterThanOrEqual(3);
+
+    expect(moved('introspection', 'authz_tokens_revoked_total')).toBe(1);
+    expect(after.introspection).toMatch(
+      /^authz_projection_lag_events\{projection="token_state",app="introspection"\} \d+$/m,
+    );
+    expect(after.token).toMatch(/^process_cpu_seconds_total\{app="token"\} /m);
+  });
+
+  it('the correlation id sent to the gateway is echoed, logged by every service on the way and stored in the events', async () => {
+    const correlationId = `ops-${randomBytes(8).toString('hex')}`;
+    const issued = await postForm(
+      url('/token'),
+      { grant_type: 'client_credentials' },
+      {
+        ...auth(),
+        'x-correlation-id': correlationId,
+      },
+    );
+    expect(issued.status).toBe(200);
+    expect(issued.headers.get('x-correlation-id')).toBe(correlationId);
+    const { access_token } = (await issued.json()) as { access_token: string };
+    const revoked = await postForm(
+      url('/revoke'),
+      { token: access_token },
+      {
+        ...auth(),
+        'x-request-id': correlationId,
+      },
+    );
+    expect(revoked.status).toBe(200);
+    expect(revoked.headers.get('x-correlation-id')).toBe(correlationId);
+
+    // The gateway's readiness asks every service, consent included, under the request's id.
+    const ready = await fetch(url('/health/ready'), { headers: { 'x-correlation-id': correlationId } });
+    expect(ready.status).toBe(200);
+
+    // Logs are written asynchronously: give the processes a moment.
+    await new Promise((r) => setTimeout(r, 300));
+    for (const app of ['gateway', 'token', 'client-registry', 'introspection', 'consent']) {
+      const mine = jsonLines(system.lines.get(app)!).filter((l) => l.correlationId === correlationId);
+      expect({ app, lines: mine.length }).toEqual({ app, lines: expect.any(Number) });
+      expect(mine.length).toBeGreaterThan(0);
+      for (const l of mine) expect(l).toMatchObject({ service: app, level: expect.any(String) });
+    }
+    const pool = new pg.Pool({ connectionString: system.database.url, max: 1 });
+    try {
+      const { rows } = await pool.query<{ type: string }>(
+        `SELECT type FROM events WHERE metadata->>'correlationId' = $1 ORDER BY global_position`,
+        [correlationId],
+      );
+      expect(rows.map((r) => r.type)).toEqual(['AccessTokenIssued', 'AccessTokenRevoked']);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('a malformed correlation id is replaced by a fresh one', async () => {
+    const res = await postForm(
+      url('/token'),
+      { grant_type: 'client_credentials' },
+      {
+        ...auth(),
+        'x-correlation-id': 'x'.repeat(200),
+      },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('no log line of any process holds a client secret, an access token or the admin token', async () => {
+    const token = (
+      (await (await postForm(url('/token'), { grant_type: 'client_credentials' }, auth())).json()) as {
+        access_token: string;
+      }
+    ).access_token;
+    await new Promise((r) => setTimeout(r, 300));
+    const everything = [...system.lines.values()].flat().join('\n') + system.output.join('');
+    expect(everything.length).toBeGreaterThan(0);
+    for (const secret of [client.client_secret, token, system.adminToken, system.env.KEY_ENCRYPTION_KEY!]) {
+      expect(everything).not.toContain(secret);
+    }
+  });
+
+  it('SIGTERM to a token service during a burst of token requests loses no accepted request', async () => {
+    await system.launch('token', 'token-2');
+    await system.waitOpsReady('token-2');
+    const first = system.children.get('token')!;
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      first.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const statuses: number[] = [];
+    let sent = 0;
+    const total = 240;
+    const worker = async () => {
+      while (sent < total) {
+        sent++;
+        const res = await postForm(url('/token'), { grant_type: 'client_credentials' }, auth());
+        statuses.push(res.status);
+        await res.arrayBuffer();
+      }
+    };
+    const burst = Promise.all(Array.from({ length: 12 }, worker));
+    while (statuses.length < 40) await new Promise((r) => setTimeout(r, 5));
+    const handledBefore = sample(await scrape('token'), 'authz_nats_requests_handled_total', {
+      subject: 'token.grant',
+      outcome: 'ok',
+    });
+    expect(handledBefore).toBeGreaterThan(0);
+    first.kill('SIGTERM');
+    await burst;
+    const exit = await exited;
+    expect(statuses).toHaveLength(total);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(exit.signal === 'SIGTERM' || exit.code === 0).toBe(true);
+    const shutdownLog = jsonLines(system.lines.get('token')!).map((l) => l.msg);
+    expect(shutdownLog).toContain('draining NATS subscriptions');
+    // The replica that stayed answered the rest.
+    expect(
+      sample(await scrape('token-2'), 'authz_nats_requests_handled_total', {
+        subject: 'token.grant',
+        outcome: 'ok',
+      }),
+    ).toBeGreaterThan(0);
+  }, 60000);
+});
