@@ -70,6 +70,24 @@ describe('client credentials flow, end to end (RFC 6749 §4.4, RFC 9068, RFC 766
     expect(Buffer.from(client.client_secret, 'base64url').length).toBeGreaterThanOrEqual(32);
   });
 
+  it('the demo-client command registers the demo client once and re-issues its secret each run', async () => {
+    const secretOf = (out: string) => /client_secret: (\S+)/.exec(out)?.[1];
+    const first = secretOf(await system.cli(['demo-client']));
+    const second = secretOf(await system.cli(['demo-client']));
+    expect(first).toBeDefined();
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    secretsSeen.push(first!, second!);
+    const token = (secret: string) =>
+      postForm(
+        url('/token'),
+        { grant_type: 'client_credentials' },
+        { authorization: basic('demo-service', secret) },
+      );
+    expect((await token(first!)).status).toBe(401);
+    expect((await token(second!)).status).toBe(200);
+  });
+
   it('metadata lists the endpoints and the JWKS serves the signing key (RFC 8414 §3)', async () => {
     const res = await fetch(url('/.well-known/oauth-authorization-server'));
     expect(res.status).toBe(200);

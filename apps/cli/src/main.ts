@@ -4,6 +4,7 @@ import { OAuthError } from '#lib/oauth-errors';
 import { natsAuth, requireDependencies, serverUrl } from '#lib/service-runtime';
 import { AUDIT_USAGE, auditVerify } from './commands/audit.command.js';
 import { clientsCommand, CLIENTS_USAGE } from './commands/clients.command.js';
+import { seedDemoClient } from './commands/demo-client.command.js';
 import { migrate } from './commands/migrate.command.js';
 import { projectionsCommand, PROJECTIONS_USAGE } from './commands/projections.command.js';
 import { APPS, type AppName, appEntry, startCommand } from './commands/start.command.js';
@@ -13,6 +14,7 @@ const USAGE = `usage: npm run cli -- <command>
   start                 start the whole system (all five processes)
   serve APP             run one app in the foreground (${APPS.join(', ')})
   migrate               create the database if needed and apply migrations
+  demo-client           register the demo client (or re-issue its secret) and print it
   ${CLIENTS_USAGE.split('\n').join('\n  ')}
   ${AUDIT_USAGE}
   ${PROJECTIONS_USAGE}`;
@@ -26,6 +28,14 @@ async function main(argv: string[]): Promise<void> {
       const app = args[0] as AppName;
       if (!APPS.includes(app)) throw new Error(USAGE);
       await import(appEntry(app));
+      return;
+    }
+    case 'demo-client': {
+      const config = loadConfig();
+      const demo = await seedDemoClient(config);
+      console.log(`demo client (client_credentials, scope "read write")`);
+      console.log(`  client_id:     ${demo.clientId}`);
+      console.log(`  client_secret: ${demo.clientSecret}`);
       return;
     }
     case 'migrate': {

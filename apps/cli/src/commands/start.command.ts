@@ -1,12 +1,9 @@
 import { type Config, loadConfig } from '#lib/config';
-import { Subjects, type RegisterClientResponse, type RotateClientSecretResponse } from '#lib/contracts';
-import { OAuthError } from '#lib/oauth-errors';
 import { natsAuth, requireDependencies, serverUrl } from '#lib/service-runtime';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadDevSecrets, SECRETS_FILE } from '../secrets-file.js';
-import { withRpc } from '../rpc.js';
+import { seedDemoClient } from './demo-client.command.js';
 import { migrate } from './migrate.command.js';
 
 export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway'] as const;
@@ -14,36 +11,6 @@ export type AppName = (typeof APPS)[number];
 
 export function appEntry(app: AppName): string {
   return fileURLToPath(new URL(`../../../${app}/src/main.js`, import.meta.url));
-}
-
-const DEMO_CLIENT_ID = 'demo-service';
-
-/** The demo client: registered once, its secret re-issued at every start so it can be printed. */
-async function seedDemoClient(config: Config): Promise<{ clientId: string; clientSecret: string }> {
-  return withRpc(config, async (rpc) => {
-    const context = { correlationId: randomUUID() };
-    try {
-      const created = await rpc.request<RegisterClientResponse>(Subjects.client.register, {
-        context,
-        actor: 'system:start',
-        clientId: DEMO_CLIENT_ID,
-        clientName: 'Demo service',
-        grantTypes: ['client_credentials'],
-        scope: ['read', 'write'],
-        defaultScope: ['read'],
-        tokenEndpointAuthMethod: 'client_secret_basic',
-      });
-      return { clientId: created.client.clientId, clientSecret: created.clientSecret! };
-    } catch (err) {
-      if (!(err instanceof OAuthError) || err.error !== 'invalid_client_metadata') throw err;
-      const rotated = await rpc.request<RotateClientSecretResponse>(Subjects.client.rotateSecret, {
-        context,
-        actor: 'system:start',
-        clientId: DEMO_CLIENT_ID,
-      });
-      return rotated;
-    }
-  });
 }
 
 async function waitUntilReady(config: Config, timeoutMs: number): Promise<void> {
