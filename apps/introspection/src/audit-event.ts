@@ -1,33 +1,7 @@
-import type { AuditEvent, AuditPageRequest } from '#lib/contracts';
-import type { AuditQuery, RecordedEvent } from '#lib/event-store';
+import type { AuditPageRequest } from '#lib/contracts';
+import type { AuditQuery } from '#lib/event-store';
+export { toAuditEvent } from '#lib/service-runtime';
 import { invalidRequest } from '#lib/oauth-errors';
-
-/** Data fields the audit API never shows: secret hashes and sealed keys stay in the log only. */
-const HIDDEN = /Hash$|^sealed/;
-
-function redact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redact);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([k, v]) => [
-      k,
-      HIDDEN.test(k) ? '[redacted]' : redact(v),
-    ]),
-  );
-}
-
-export function toAuditEvent(e: RecordedEvent): AuditEvent {
-  return {
-    position: e.globalPosition,
-    streamId: e.streamId,
-    version: e.streamVersion,
-    type: e.type,
-    schemaVersion: e.schemaVersion,
-    recordedAt: e.recordedAt.toISOString(),
-    data: redact(e.data),
-    metadata: { ...e.metadata },
-  };
-}
 
 export function instant(text: string | undefined, name: string): Date | undefined {
   if (text === undefined) return undefined;

@@ -3,7 +3,7 @@ import type { ClientHistoryResponse, ClientManagementRequest } from '#lib/contra
 import { clientStreamId } from '#lib/domain-client';
 import type { EventStore } from '#lib/event-store';
 import { notFound } from '#lib/oauth-errors';
-import { EVENT_STORE } from '#lib/service-runtime';
+import { EVENT_STORE, toAuditEvent } from '#lib/service-runtime';
 
 /** The audit view of one client: its stream in order, each event with its actor. */
 @Injectable()
@@ -15,16 +15,7 @@ export class ClientHistoryHandler {
     if (events.length === 0) throw notFound('no such client');
     return {
       clientId: request.clientId,
-      events: events.map((e) => ({
-        position: e.globalPosition,
-        streamId: e.streamId,
-        version: e.streamVersion,
-        type: e.type,
-        schemaVersion: e.schemaVersion,
-        recordedAt: e.recordedAt.toISOString(),
-        data: e.data,
-        metadata: { ...e.metadata },
-      })),
+      events: events.map(toAuditEvent),
       next: null,
     };
   }
