@@ -272,6 +272,21 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       ]);
       expect(JSON.stringify(events)).not.toContain(target.client_secret!);
 
+      // Revoking an admin token (RFC 7009) ends its admin access at once; another one still works.
+      const revokedJwt = await accessToken(ops.client_id, ops.client_secret!, 'admin');
+      expect((await admin('/admin/clients', { token: revokedJwt })).status).toBe(200);
+      const revoke = await fetch(url('/revoke'), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${ops.client_id}:${ops.client_secret}`).toString('base64')}`,
+        },
+        body: new URLSearchParams({ token: revokedJwt }).toString(),
+      });
+      expect(revoke.status).toBe(200);
+      expect((await admin('/admin/clients', { token: revokedJwt })).status).toBe(401);
+      expect((await admin('/admin/clients', { token: adminJwt })).status).toBe(200);
+
       // Disabling the admin client ends its tokens' admin access.
       expect((await admin(`/admin/clients/${ops.client_id}/disable`, { method: 'POST' })).status).toBe(200);
       expect((await admin('/admin/clients', { token: adminJwt })).status).toBe(401);

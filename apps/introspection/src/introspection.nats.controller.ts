@@ -1,5 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
+import type { TokenStatusRequest, TokenStatusResponse } from '#lib/contracts';
+import { TokenStateService } from './token-state/token-state.service.js';
 import {
   type AsOfRequest,
   type ClientHistoryRequest,
@@ -28,7 +30,16 @@ export class IntrospectionNatsController {
     private readonly clientHistoryHandler: ClientHistoryHandler,
     private readonly clientAsOfHandler: ClientAsOfHandler,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly tokenState: TokenStateService,
   ) {}
+
+  /** RFC 7009 §2 read-your-writes for the system's own checks: revoked once /revoke answered. */
+  @MessagePattern(Subjects.introspection.tokenStatus)
+  async tokenStatus(@Payload() request: TokenStatusRequest): Promise<TokenStatusResponse> {
+    if (typeof request?.jti !== 'string') return { status: 'unknown' };
+    const row = await this.tokenState.getFresh(request.jti);
+    return { status: row === null ? 'unknown' : row.status };
+  }
 
   @MessagePattern(Subjects.introspection.introspect)
   introspect(@Payload() request: IntrospectRequest) {

@@ -287,3 +287,12 @@ export interface HealthResponse {
   service: string;
   status: 'ok';
 }
+
+/** Internal to the system (the admin guard): the life of an access token this server issued. */
+export interface TokenStatusRequest {
+  jti: string;
+}
+
+export interface TokenStatusResponse {
+  status: 'active' | 'revoked' | 'unknown';
+}

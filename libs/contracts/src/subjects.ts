@@ -31,6 +31,8 @@ export function subjectsFor(prefix: string) {
     },
     introspection: {
       introspect: `${prefix}.introspection.introspect`,
+      /** Internal: whether this server still considers one of its access tokens live (by jti). */
+      tokenStatus: `${prefix}.introspection.token-status`,
       revoke: `${prefix}.introspection.revoke`,
       tokenHistory: `${prefix}.introspection.token-history`,
       tokenAsOf: `${prefix}.introspection.token-as-of`,

@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { type ClientView, Subjects } from '#lib/contracts';
+import { type ClientView, Subjects, type TokenStatusResponse } from '#lib/contracts';
 import { OAuthError } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
 import { AccessTokenInvalid, SIGNING_ALGS, verifyAccessToken } from '#lib/signing-keys';
@@ -84,6 +84,11 @@ export class AdminTokenGuard implements CanActivate {
       throw err;
     }
     if (client.status !== 'active') throw invalidToken('the access token is not valid');
+    // RFC 7009 §2: a revoked admin token stops working at once (checklist decision 10 denylist).
+    const { status } = await this.rpc.request<TokenStatusResponse>(Subjects.introspection.tokenStatus, {
+      jti: claims.jti,
+    });
+    if (status !== 'active') throw invalidToken('the access token is not valid');
     return claims.client_id;
   }
 
