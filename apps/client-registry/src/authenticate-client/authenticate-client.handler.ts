@@ -41,7 +41,9 @@ export class AuthenticateClientHandler {
 
   async handle(request: AuthenticateClientRequest): Promise<ClientView> {
     const presented = request.credentials;
-    if (typeof presented?.clientId !== 'string' || presented.clientId.length > 256) throw invalidClient();
+    if (typeof presented?.clientId !== 'string') throw invalidClient();
+    // Checklist CAUTH-03: answered like any other failure (with the Basic challenge when Basic was used).
+    if (presented.clientId.length > 256) throw clientAuthenticationFailure(presented, 'client_id too long');
     const now = new Date();
     this.throttle.check(presented.clientId, now);
     try {
