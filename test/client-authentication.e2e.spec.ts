@@ -30,7 +30,7 @@ interface Fixtures {
   special: Client;
   /** client_secret_basic, disabled by the operator. */
   disabled: Client;
-  /** An access token of another client (introspected and revoked, never owned by the callers). */
+  /** An access token of another client (introspected; the Bearer of CAUTH-13). */
   accessToken: string;
 }
 
