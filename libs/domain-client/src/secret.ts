@@ -8,6 +8,17 @@ export function generateClientSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/**
+ * A generated client_id: 128 random bits, base64url, never beginning with `-`, which command lines
+ * (this server's CLI among them) would read as an option.
+ */
+export function generateClientId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export function hashSecret(secret: string, pepper: Buffer): string {
   return createHmac('sha256', pepper).update(secret, 'utf8').digest('base64url');
 }

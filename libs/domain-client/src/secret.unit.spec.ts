@@ -1,4 +1,4 @@
-import { generateClientSecret, hashSecret, secretMatches } from './secret.js';
+import { generateClientId, generateClientSecret, hashSecret, secretMatches } from './secret.js';
 
 const pepper = Buffer.alloc(32, 1);
 const otherPepper = Buffer.alloc(32, 2);
@@ -8,6 +8,12 @@ describe('client secret storage and comparison (checklist STORE-01, STORE-06, RE
     const secret = generateClientSecret();
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(secret, 'base64url')).toHaveLength(32);
+  });
+
+  it('generates 128-bit client ids that never begin with `-` (a command line would take it for an option)', () => {
+    const ids = Array.from({ length: 2000 }, () => generateClientId());
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('generates a different secret every time', () => {

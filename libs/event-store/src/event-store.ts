@@ -68,6 +68,12 @@ export interface ReadStreamOptions {
   fromVersion?: number;
   /** Only events recorded at or before this instant ("as of" queries). */
   upTo?: Date;
+  /**
+   * A decoy: when the stream has no event at all, the events of this stream instead, chosen by the
+   * same query, so that looking up an absent stream costs what a present one does (checklist
+   * CAUTH-20: an unknown client must not answer faster). Tell them apart by `streamId`.
+   */
+  orElse?: string;
 }
 
 export interface EventStore {

@@ -41,7 +41,8 @@ export class InMemoryEventStore implements EventStore {
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const fromVersion = options.fromVersion ?? 1;
     const upTo = options.upTo?.getTime();
-    return (this.streams.get(streamId) ?? [])
+    const stream = this.streams.get(streamId) ?? this.streams.get(options.orElse ?? streamId);
+    return (stream ?? [])
       .filter((e) => e.streamVersion >= fromVersion && (upTo === undefined || e.recordedAt.getTime() <= upTo))
       .map(copy);
   }

@@ -154,11 +154,18 @@ export class PgEventStore implements EventStore {
     let upTo = '';
     if (options.upTo) {
       params.push(options.upTo);
-      upTo = 'AND recorded_at <= $3';
+      upTo = `AND recorded_at <= $${params.length}`;
+    }
+    let stream = '$1';
+    if (options.orElse !== undefined) {
+      params.push(options.orElse);
+      // One statement either way: an index probe, then the rows of whichever stream was chosen.
+      stream = `(SELECT CASE WHEN EXISTS (SELECT 1 FROM events WHERE stream_id = $1) THEN $1::text
+        ELSE $${params.length}::text END)`;
     }
     const rows: EventRow[] = await this.dataSource.query(
       `SELECT ${EVENT_COLUMNS} FROM events
-       WHERE stream_id = $1 AND stream_version >= $2 ${upTo}
+       WHERE stream_id = ${stream} AND stream_version >= $2 ${upTo}
        ORDER BY stream_version`,
       params,
     );

@@ -154,3 +154,5 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+export { mannWhitneyU, type MannWhitneyResult } from './mann-whitney.js';

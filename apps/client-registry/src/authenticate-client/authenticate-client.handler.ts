@@ -8,6 +8,7 @@ import {
   clientAuthenticationFailure,
   clientForAssertion,
   clientStreamId,
+  type ClientState,
   clientView,
   evolveClient,
   FailureThrottle,
@@ -15,7 +16,7 @@ import {
   localKeySet,
   verifyClientAssertion,
 } from '#lib/domain-client';
-import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
+import { type EventStore, isExpectedVersionConflict } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
@@ -28,6 +29,8 @@ import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 export class AuthenticateClientHandler {
   private readonly throttle: FailureThrottle;
   private readonly remoteKeySets = new Map<string, JWTVerifyGetKey>();
+  /** The stream of a client seen last, read in place of an unknown client's (checklist CAUTH-20). */
+  private decoyStreamId: string | undefined;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -41,7 +44,9 @@ export class AuthenticateClientHandler {
 
   async handle(request: AuthenticateClientRequest): Promise<ClientView> {
     const presented = request.credentials;
-    if (typeof presented?.clientId !== 'string' || presented.clientId.length > 256) throw invalidClient();
+    if (typeof presented?.clientId !== 'string') throw invalidClient();
+    // Checklist CAUTH-03: answered like any other failure (with the Basic challenge when Basic was used).
+    if (presented.clientId.length > 256) throw clientAuthenticationFailure(presented, 'client_id too long');
     const now = new Date();
     this.throttle.check(presented.clientId, now);
     try {
@@ -55,12 +60,7 @@ export class AuthenticateClientHandler {
   }
 
   private async authenticate(presented: PresentedClientCredentials, now: Date): Promise<ClientView> {
-    const { state } = await aggregateStream(
-      this.store,
-      clientStreamId(presented.clientId),
-      evolveClient,
-      initialClientState,
-    );
+    const state = await this.load(presented.clientId);
     if (presented.method !== 'private_key_jwt') {
       return authenticateClient(state, presented, this.config.secretPepper, now);
     }
@@ -80,6 +80,20 @@ export class AuthenticateClientHandler {
       throw err;
     }
     return clientView(client);
+  }
+
+  /**
+   * The client's state. An unknown client costs what a known one does (checklist CAUTH-20): the
+   * same query returns, and the same fold evolves, the events of a client seen before; then the
+   * result is dropped.
+   */
+  private async load(clientId: string): Promise<ClientState> {
+    const streamId = clientStreamId(clientId);
+    const events = await this.store.readStream(streamId, { orElse: this.decoyStreamId });
+    const state = events.reduce(evolveClient, initialClientState());
+    if (events.length === 0 || events[0]!.streamId !== streamId) return initialClientState();
+    this.decoyStreamId = streamId;
+    return state;
   }
 
   private remoteKeys(uri: string): JWTVerifyGetKey {

@@ -4,6 +4,7 @@ import type { RegisterDynamicClientRequest, RegisterDynamicClientResponse } from
 import {
   clientView,
   evolveInitialAccessToken,
+  generateClientId,
   generateClientSecret,
   hashSecret,
   initialAccessTokenStreamId,
@@ -43,7 +44,7 @@ export class RegisterDynamicClientHandler {
       requireValidInitialAccessToken(state, now);
     }
     const metadata = parseClientMetadataDocument(request.document);
-    const clientId = randomBytes(16).toString('base64url');
+    const clientId = generateClientId();
     const secret = usesSecret(metadata.tokenEndpointAuthMethod) ? generateClientSecret() : undefined;
     const registrationAccessToken = randomBytes(32).toString('base64url');
     const pepper = this.config.secretPepper;

@@ -7,6 +7,7 @@ import {
   clientView,
   decideClient,
   evolveClient,
+  generateClientId,
   generateClientSecret,
   hashSecret,
   initialClientState,
@@ -14,7 +15,6 @@ import {
 } from '#lib/domain-client';
 import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
-import { randomBytes } from 'node:crypto';
 
 @Injectable()
 export class RegisterClientHandler {
@@ -24,7 +24,7 @@ export class RegisterClientHandler {
   ) {}
 
   async handle(request: RegisterClientRequest): Promise<RegisterClientResponse> {
-    const clientId = request.clientId ?? randomBytes(16).toString('base64url');
+    const clientId = request.clientId ?? generateClientId();
     const method = request.tokenEndpointAuthMethod ?? 'client_secret_basic';
     const secret = usesSecret(method) ? generateClientSecret() : undefined;
     const streamId = clientStreamId(clientId);

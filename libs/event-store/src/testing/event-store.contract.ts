@@ -88,6 +88,24 @@ export function describeEventStoreContract(
         expect(await store.readStream(stream())).toEqual([]);
       });
 
+      it('reads a decoy stream (orElse) only when the stream has no event', async () => {
+        const present = stream();
+        const decoy = stream();
+        await store.appendToStream(present, 0, [ev('A'), ev('B')]);
+        await store.appendToStream(decoy, 0, [ev('D')]);
+        const own = await store.readStream(present, { orElse: decoy });
+        expect(own.map((e) => [e.streamId, e.type])).toEqual([
+          [present, 'A'],
+          [present, 'B'],
+        ]);
+        const instead = await store.readStream(stream(), { orElse: decoy });
+        expect(instead.map((e) => [e.streamId, e.type])).toEqual([[decoy, 'D']]);
+        expect(await store.readStream(stream(), { orElse: stream() })).toEqual([]);
+        expect(
+          (await store.readStream(present, { orElse: decoy, fromVersion: 2 })).map((e) => e.type),
+        ).toEqual(['B']);
+      });
+
       it('reads from a version on', async () => {
         const id = stream();
         await store.appendToStream(id, 0, [ev('A'), ev('B'), ev('C'), ev('D')]);
