@@ -423,7 +423,7 @@ describe('client authentication at the token, introspection and revocation endpo
  * CAUTH-20 (OAuth 2.1 §7.7, derived): the time a wrong answer takes tells nothing about the secret
  * or whether the client exists. Requests of the two kinds alternate (ABAB…, then BABA…) so that
  * the machine's noise falls on both alike; a two-sided Mann-Whitney U test must not tell them apart
- * (p > 0.01). On its own system with throttling out of the way, so nothing else runs meanwhile.
+ * (p > 0.01, confirmed on a fresh sample when a first one falls below). On its own system with throttling out of the way, so nothing else runs meanwhile.
  */
 describe('client authentication timing (checklist CAUTH-20)', () => {
   const N = 400;
@@ -480,23 +480,34 @@ describe('client authentication timing (checklist CAUTH-20)', () => {
     return { ...mannWhitneyU(xs, ys), medians: [median(xs), median(ys)] };
   }
 
+  /**
+   * At p <= 0.01 a fresh sample decides: a real difference shows again, while a chance one (1 in
+   * 100 per comparison) repeats 1 in 10,000 times, so the suite does not fail at random on CI.
+   */
+  async function indistinguishable(a: () => Promise<number>, b: () => Promise<number>) {
+    const first = await compare(a, b);
+    if (first.p > 0.01) return { ...first, distinguishable: false };
+    const second = await compare(a, b);
+    return { first, ...second, distinguishable: second.p <= 0.01 };
+  }
+
   it('a wrong secret differing in its first character vs in its last character', async () => {
-    const result = await compare(
+    const result = await indistinguishable(
       () => timed(known.client_id, wrongFirst(known.client_secret)),
       () => timed(known.client_id, wrongLast(known.client_secret)),
     );
-    expect({ ...result, distinguishable: result.p <= 0.01 }).toMatchObject({ distinguishable: false });
-  }, 60000);
+    expect(result).toMatchObject({ distinguishable: false });
+  }, 120000);
 
   it('an unknown client vs a known client with a wrong secret', async () => {
     // One unknown id throughout, as long as the known one, so that both carry the same
     // throttle bookkeeping and the same bytes.
     const unknownId = randomBytes(16).toString('base64url');
     expect(unknownId).toHaveLength(known.client_id.length);
-    const result = await compare(
+    const result = await indistinguishable(
       () => timed(unknownId, wrongLast(known.client_secret)),
       () => timed(known.client_id, wrongLast(known.client_secret)),
     );
-    expect({ ...result, distinguishable: result.p <= 0.01 }).toMatchObject({ distinguishable: false });
-  }, 60000);
+    expect(result).toMatchObject({ distinguishable: false });
+  }, 120000);
 });
