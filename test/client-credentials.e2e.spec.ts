@@ -3,6 +3,9 @@ import { connect } from '@nats-io/transport-node';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { tokenStateProjection } from '#lib/domain-token';
 import { createEventStoreDataSource, PgEventStore, ProjectionRows, ProjectionRunner } from '#lib/event-store';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import pg from 'pg';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
 
@@ -87,6 +90,24 @@ describe('client credentials flow, end to end (RFC 6749 §4.4, RFC 9068, RFC 766
     expect((await token(first!)).status).toBe(401);
     expect((await token(second!)).status).toBe(200);
   });
+
+  it('a token service started with another KEY_ENCRYPTION_KEY refuses to start and says why', async () => {
+    const child = spawn(process.execPath, [resolve(process.cwd(), 'dist/apps/token/src/main.js')], {
+      env: {
+        ...process.env,
+        ...system.env,
+        OPS_PORT: '0',
+        KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+    expect(code).not.toBe(0);
+    expect(output).toContain('KEY_ENCRYPTION_KEY cannot open the active signing key');
+  }, 30000);
 
   it('metadata lists the endpoints and the JWKS serves the signing key (RFC 8414 §3)', async () => {
     const res = await fetch(url('/.well-known/oauth-authorization-server'));

@@ -47,7 +47,7 @@ void config.adminToken; // fail at start, not at the first admin request
 const adapter = new FastifyAdapter({
   bodyLimit: config.maxBodyBytes,
   // Checklist INP-01: oversized request lines are refused before routing.
-  maxParamLength: 500,
+  routerOptions: { maxParamLength: 500 },
   trustProxy: process.env.TRUST_PROXY === 'true',
   // The correlation id: the caller's X-Correlation-Id or X-Request-Id when well-formed, else new.
   genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>

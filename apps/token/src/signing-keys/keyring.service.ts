@@ -15,6 +15,7 @@ import {
   generateKeyMaterial,
   initialState,
   jwksDocument,
+  KeyDecryptionError,
   type JwksDocument,
   planInitialKey,
   publishedKeys,
@@ -103,7 +104,18 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
       }
     }
     await this.refresh();
-    if (activeKey(this.state) === null) throw new Error('no active signing key after start-up');
+    const active = activeKey(this.state);
+    if (active === null) throw new Error('no active signing key after start-up');
+    try {
+      await this.signer.privateKey(active);
+    } catch (err) {
+      if (!(err instanceof KeyDecryptionError)) throw err;
+      throw new Error(
+        `KEY_ENCRYPTION_KEY cannot open the active signing key ${active.kid}: it is not the key the ` +
+          'signing keys were sealed with. Start the token service with the original KEY_ENCRYPTION_KEY ' +
+          '(see docs/operations.md, key rotation).',
+      );
+    }
   }
 
   private async append(events: NewEvent[]): Promise<void> {
