@@ -85,6 +85,7 @@ describe('NATS outage and recovery (checklist ES-04)', () => {
       const res = await tokenRequest();
       const elapsed = Date.now() - started;
       expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       const body = (await res.json()) as Record<string, unknown>;
       expect(body.error).toBe('temporarily_unavailable');

@@ -41,13 +41,22 @@ describe('Postgres outage and recovery', () => {
   it('answers 503 temporarily_unavailable while Postgres is down, then recovers by itself', async () => {
     expect((await tokenRequest()).status).toBe(200);
     const pids = [...system.children.values()].map((c) => c.pid);
+    const auth = { authorization: basic(client.client_id, client.client_secret) };
+    const { access_token: survivor } = (await (await tokenRequest()).json()) as { access_token: string };
 
     pgsql.stop();
+
+    // Checklist REV-13: a revocation that could not be recorded is 503 with Retry-After, never 200.
+    const revokeDuringOutage = await postForm(`${system.baseUrl}/revoke`, { token: survivor }, auth);
+    expect(revokeDuringOutage.status).toBe(503);
+    expect(revokeDuringOutage.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await revokeDuringOutage.json()) as { error: string }).error).toBe('temporarily_unavailable');
     for (let i = 0; i < 3; i++) {
       const started = Date.now();
       const res = await tokenRequest();
       expect(Date.now() - started).toBeLessThan(RPC_TIMEOUT_MS + 1500);
       expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
       const body = (await res.json()) as Record<string, unknown>;
       expect(body.error).toBe('temporarily_unavailable');
       expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|postgres|at .*\.js/i);
@@ -63,8 +72,11 @@ describe('Postgres outage and recovery', () => {
     }
     expect(status).toBe(200);
 
+    // Nothing was persisted by the refused revocation: the token is still active.
+    const stillActive = await postForm(`${system.baseUrl}/introspect`, { token: survivor }, auth);
+    expect(((await stillActive.json()) as { active: boolean }).active).toBe(true);
+
     const { access_token } = (await (await tokenRequest()).json()) as { access_token: string };
-    const auth = { authorization: basic(client.client_id, client.client_secret) };
     const active = await postForm(`${system.baseUrl}/introspect`, { token: access_token }, auth);
     expect(((await active.json()) as { active: boolean }).active).toBe(true);
     expect((await postForm(`${system.baseUrl}/revoke`, { token: access_token }, auth)).status).toBe(200);

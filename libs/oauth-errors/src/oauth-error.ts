@@ -112,9 +112,13 @@ export const invalidScope = (description: string, o?: OAuthErrorOptions) =>
   new OAuthError('invalid_scope', description, o);
 export const serverError = (detail: string, cause?: unknown) =>
   new OAuthError('server_error', 'the server encountered an unexpected condition', { detail, cause });
+/** RFC 9110 §10.2.3 / checklist ES-04, REV-13: a 503 says when to come back. */
+export const RETRY_AFTER_SECONDS = 5;
+
 export const temporarilyUnavailable = (detail: string, cause?: unknown) =>
   new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable, retry later', {
     detail,
     cause,
+    headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
   });
 export const notFound = (description: string) => new OAuthError('not_found', description);
