@@ -1,23 +1,11 @@
 import type { PresentedClientCredentials } from '#lib/contracts';
 import { type JWTVerifyGetKey, jwtVerify, createLocalJWKSet, errors as joseErrors } from 'jose';
 import { createHash } from 'node:crypto';
+import { CLIENT_ASSERTION_ALGS } from '#lib/oauth-protocol';
 import { clientAuthenticationFailure } from './client.js';
 
 /** Longest lifetime accepted for an assertion (exp - now), so that the jti record stays bounded. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 600;
-
-const ASYMMETRIC_ALGS = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'EdDSA',
-];
 
 export interface VerifiedAssertion {
   clientId: string;
@@ -47,7 +35,7 @@ export async function verifyClientAssertion(
   let payload;
   try {
     ({ payload } = await jwtVerify(presented.clientAssertion, keys, {
-      algorithms: ASYMMETRIC_ALGS,
+      algorithms: CLIENT_ASSERTION_ALGS,
       issuer: presented.clientId,
       subject: presented.clientId,
       audience: options.audiences,

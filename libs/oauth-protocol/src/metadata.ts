@@ -22,7 +22,8 @@ export interface AuthorizationServerMetadata {
 }
 
 const CONFIDENTIAL_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
-const CLIENT_ASSERTION_ALGS = [
+/** RFC 7523 §3, RFC 8414 §2: the asymmetric algorithms accepted for private_key_jwt assertions. */
+export const CLIENT_ASSERTION_ALGS = [
   'ES256',
   'ES384',
   'ES512',
