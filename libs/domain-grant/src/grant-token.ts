@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 /**
  * Authorization codes and refresh tokens are `<grantId>.<secret>`: the grant id (not secret) says
@@ -26,3 +26,8 @@ export function grantIdOf(token: string): string | null {
 }
 
 export const grantStreamId = (grantId: string) => `grant-${grantId}`;
+
+/** The only form in which a code or refresh token is stored: HMAC-SHA-256 under SECRET_PEPPER. */
+export function hashGrantToken(token: string, pepper: Buffer): string {
+  return createHmac('sha256', pepper).update(token, 'utf8').digest('base64url');
+}

@@ -28,7 +28,11 @@ export interface AuthorizationCodeIssued {
     grantId: string;
     clientId: string;
     sub: string;
+    /** The resource owner's login name, for RFC 7662 `username`. */
+    username?: string;
     scope: string[];
+    /** RFC 8707 §2: resource indicators of the authorization request; absent or empty: none. */
+    resource?: string[];
     /** The redirect_uri of the authorization request, when it was sent (RFC 6749 §4.1.3). */
     redirectUri: string | null;
     /** The redirect URI the code was delivered to. */
@@ -116,7 +120,9 @@ interface GrantFacts {
   grantId: string;
   clientId: string;
   sub: string;
+  username?: string;
   scope: string[];
+  resource: string[];
   redirectUri: string | null;
   deliveredTo: string;
   codeChallenge: string | null;
@@ -138,6 +144,8 @@ export interface RefreshFamily {
   usedHashes: string[];
 }
 
+export type { GrantFacts };
+
 export type GrantState =
   | { status: 'none' }
   | { status: 'code_issued'; grant: GrantFacts }
@@ -153,7 +161,9 @@ export interface IssueAuthorizationCode {
   grantId: string;
   clientId: string;
   sub: string;
+  username?: string;
   scope: string[];
+  resource?: string[];
   redirectUri: string | null;
   deliveredTo: string;
   codeChallenge: string | null;
@@ -233,7 +243,9 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantDeci
           grantId: command.grantId,
           clientId: command.clientId,
           sub: command.sub,
+          ...(command.username !== undefined ? { username: command.username } : {}),
           scope: command.scope,
+          ...(command.resource?.length ? { resource: command.resource } : {}),
           redirectUri: command.redirectUri,
           deliveredTo: command.deliveredTo,
           codeChallenge: command.codeChallenge,
@@ -415,7 +427,9 @@ export function evolveGrant(state: GrantState, event: RecordedEvent): GrantState
           grantId: e.data.grantId,
           clientId: e.data.clientId,
           sub: e.data.sub,
+          ...(e.data.username !== undefined ? { username: e.data.username } : {}),
           scope: e.data.scope,
+          resource: e.data.resource ?? [],
           redirectUri: e.data.redirectUri,
           codeChallenge: e.data.codeChallenge,
           codeHash: e.data.codeHash,

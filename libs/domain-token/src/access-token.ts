@@ -24,6 +24,10 @@ export interface AccessTokenIssued {
     aud: string[];
     scope: string[];
     grantType: string;
+    /** The grant (authorization_code, refresh_token) it came from; revoking the grant revokes it. */
+    grantId?: string;
+    /** The resource owner's login name (RFC 7662 `username`), when there is a user. */
+    username?: string;
     /** Seconds since the epoch, as in the JWT. */
     iat: number;
     exp: number;
@@ -46,6 +50,8 @@ export interface IssueAccessToken {
   aud: string[];
   scope: string[];
   grantType: string;
+  grantId?: string;
+  username?: string;
   now: Date;
   ttlSeconds: number;
   kid: string;
@@ -86,6 +92,8 @@ export function decideAccessToken(command: AccessTokenCommand, state: AccessToke
           aud: command.aud,
           scope: command.scope,
           grantType: command.grantType,
+          ...(command.grantId !== undefined ? { grantId: command.grantId } : {}),
+          ...(command.username !== undefined ? { username: command.username } : {}),
           iat,
           exp: iat + command.ttlSeconds,
           kid: command.kid,
