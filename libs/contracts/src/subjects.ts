@@ -22,6 +22,8 @@ export function subjectsFor(prefix: string) {
       health: `${prefix}.client.health`,
     },
     consent: {
+      /** A resource owner's profile by sub (UserProfileRequest → UserProfile), for resource servers. */
+      userProfile: `${prefix}.consent.user-profile`,
       health: `${prefix}.consent.health`,
     },
     token: {
