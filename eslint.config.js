@@ -16,6 +16,20 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node.js scripts (benchmarks, tooling).
+    files: ['**/*.mjs'],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+      },
+    },
+  },
+  {
     // Nest resolves constructor dependencies from emitted decorator metadata: a class imported
     // with `import type` would be injected as Object.
     files: ['apps/**/*.ts', 'libs/service-runtime/**/*.ts'],

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global console, process */
 // `npm run check:deploy` (part of `npm run lint`, so of CI): the deployment files build and validate.
 //
 // 1. `kubectl kustomize` builds deploy/base and every overlay in deploy/overlays/ (CI installs

@@ -1,0 +1,379 @@
+// `npm run bench`: the hot paths of this server measured side by side with node-oidc-provider 9,
+// in one run, over loopback with autocannon. See docs/performance.md for what it measures and the
+// latest figures. Environment: BENCH_DURATION (seconds per measurement, default 10), BENCH_WARMUP
+// (seconds, default 3), BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of workloads).
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { BenchSystem, freePort, ROOT, rssOf } from './system.mjs';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const REDIRECT_URI = 'http://127.0.0.1:9/cb';
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+const basic = (id, secret) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+function cannon(options) {
+  return new Promise((done, fail) => {
+    autocannon({ timeout: 10, ...options }, (err, result) => (err ? fail(err) : done(result)));
+  });
+}
+
+/** One measurement: a warm-up, then DURATION seconds; returns the figures of the measured part. */
+async function measure(name, connections, options) {
+  await cannon({ ...options, connections, duration: WARMUP });
+  const r = await cannon({ ...options, connections, duration: DURATION });
+  const row = {
+    workload: name,
+    connections,
+    rps: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    ok: r['2xx'],
+  };
+  console.error(
+    `  ${name} @${connections}: ${row.rps} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}, non-2xx ${row.non2xx}`,
+  );
+  return row;
+}
+
+const want = (name) => !ONLY || ONLY.has(name);
+
+// ---------------------------------------------------------------------------------- our system
+
+async function grantSupport(system) {
+  const meta = await (await fetch(`${system.baseUrl}/.well-known/oauth-authorization-server`)).json();
+  return new Set(meta.grant_types_supported ?? []);
+}
+
+/** Authorization codes issued the way the consent service issues them, for redemption runs. */
+async function seedCodes(system, clientId, count) {
+  const { createEventStoreDataSource, PgEventStore } = await import('../dist/libs/event-store/src/index.js');
+  const grant = await import('../dist/libs/domain-grant/src/index.js');
+  const pepper = Buffer.from(system.env.SECRET_PEPPER, 'base64url');
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const ds = createEventStoreDataSource(system.env.DATABASE_URL);
+  await ds.initialize();
+  const store = new PgEventStore(ds);
+  const codes = [];
+  try {
+    for (let start = 0; start < count; start += 500) {
+      const requests = [];
+      for (let i = start; i < Math.min(count, start + 500); i++) {
+        const grantId = grant.newGrantId();
+        const code = grant.mintGrantToken(grantId);
+        const { events } = grant.decideGrant(
+          {
+            type: 'IssueAuthorizationCode',
+            grantId,
+            clientId,
+            sub: `bench-user-${i % 1000}`,
+            username: `bench${i % 1000}`,
+            scope: ['read'],
+            redirectUri: REDIRECT_URI,
+            deliveredTo: REDIRECT_URI,
+            codeChallenge: challenge,
+            codeHash: grant.hashGrantToken(code, pepper),
+            authTime: Math.floor(Date.now() / 1000),
+            now: new Date(),
+            ttlSeconds: 1800,
+          },
+          grant.initialGrantState(),
+        );
+        requests.push({ streamId: grant.grantStreamId(grantId), expectedVersion: 0, events });
+        codes.push(code);
+      }
+      await store.appendMany(requests);
+    }
+  } finally {
+    await ds.destroy();
+  }
+  return { codes, verifier };
+}
+
+async function runOurs(results, checks) {
+  const system = await BenchSystem.start();
+  try {
+    await system.launchAll();
+    const base = system.baseUrl;
+    const cc = await system.createClient([
+      '--name',
+      'bench-cc',
+      '--grant',
+      'client_credentials',
+      '--scope',
+      'read',
+    ]);
+    const ccAuth = basic(cc.client_id, cc.client_secret);
+    const tokenBody = 'grant_type=client_credentials&scope=read';
+    const issued = await (
+      await fetch(`${base}/token`, {
+        method: 'POST',
+        headers: { ...form, authorization: ccAuth },
+        body: tokenBody,
+      })
+    ).json();
+    if (!issued.access_token) throw new Error(`cannot get a token: ${JSON.stringify(issued)}`);
+    const grants = await grantSupport(system);
+
+    for (const connections of CONNECTIONS) {
+      if (want('jwks'))
+        results.push({ system: 'ours', ...(await measure('jwks', connections, { url: `${base}/jwks` })) });
+      if (want('client_credentials')) {
+        const row = await measure('client_credentials', connections, {
+          url: `${base}/token`,
+          method: 'POST',
+          headers: { ...form, authorization: ccAuth },
+          body: tokenBody,
+        });
+        results.push({ system: 'ours', ...row });
+      }
+      if (want('introspection')) {
+        results.push({
+          system: 'ours',
+          ...(await measure('introspection', connections, {
+            url: `${base}/introspect`,
+            method: 'POST',
+            headers: { ...form, authorization: ccAuth },
+            body: `token=${issued.access_token}`,
+          })),
+        });
+      }
+    }
+    if (want('client_credentials')) {
+      // Timed runs abandon the requests in flight when time is up; this run waits for every answer,
+      // so each 2xx can be matched with its durable issuance event.
+      const count = () =>
+        system
+          .query(
+            `SELECT count(*) AS n FROM events WHERE type = 'AccessTokenIssued' AND data->>'grantType' = 'client_credentials'`,
+          )
+          .then((r) => Number(r.rows[0].n));
+      // Let the abandoned requests of the timed runs finish first.
+      let before = await count();
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const now = await count();
+        if (now === before) break;
+        before = now;
+      }
+      const r = await cannon({
+        url: `${base}/token`,
+        method: 'POST',
+        headers: { ...form, authorization: ccAuth },
+        body: tokenBody,
+        connections: 50,
+        amount: 5000,
+      });
+      const after = await count();
+      checks.push({
+        check: 'client_credentials: AccessTokenIssued events = 2xx token responses (5000 requests)',
+        expected: r['2xx'],
+        actual: after - before,
+        non2xx: r.non2xx,
+        errors: r.errors,
+        pass: after - before === r['2xx'] && r.non2xx === 0 && r.errors === 0,
+      });
+    }
+
+    const codeFlow = grants.has('authorization_code') && grants.has('refresh_token');
+    if (!codeFlow && (want('refresh_token') || want('authorization_code'))) {
+      console.error('  (authorization_code / refresh_token not supported by this build: skipped)');
+    }
+    if (codeFlow && (want('refresh_token') || want('authorization_code'))) {
+      const web = await system.createClient([
+        '--name',
+        'bench-web',
+        '--grant',
+        'authorization_code',
+        '--grant',
+        'refresh_token',
+        '--scope',
+        'read',
+        '--redirect-uri',
+        REDIRECT_URI,
+      ]);
+      const webAuth = basic(web.client_id, web.client_secret);
+      const perRun = Math.ceil(3000 * (DURATION + WARMUP));
+      if (want('authorization_code')) {
+        for (const connections of CONNECTIONS) {
+          const { codes, verifier } = await seedCodes(system, web.client_id, perRun);
+          let next = 0;
+          results.push({
+            system: 'ours',
+            ...(await measure('authorization_code', connections, {
+              url: `${base}/token`,
+              method: 'POST',
+              headers: { ...form, authorization: webAuth },
+              requests: [
+                {
+                  setupRequest: (req) => {
+                    const code = codes[next++];
+                    if (code === undefined) throw new Error('ran out of prepared codes');
+                    req.body = `grant_type=authorization_code&code=${code}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_verifier=${verifier}`;
+                    return req;
+                  },
+                },
+              ],
+            })),
+          });
+        }
+      }
+      if (want('refresh_token')) {
+        // Families to rotate: each in flight at most once, its next token put back on the answer.
+        const { codes, verifier } = await seedCodes(system, web.client_id, 400);
+        const pool = [];
+        for (const code of codes) {
+          const res = await fetch(`${base}/token`, {
+            method: 'POST',
+            headers: { ...form, authorization: webAuth },
+            body: `grant_type=authorization_code&code=${code}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_verifier=${verifier}`,
+          });
+          const body = await res.json();
+          if (!body.refresh_token) throw new Error(`no refresh token: ${JSON.stringify(body)}`);
+          pool.push(body.refresh_token);
+        }
+        for (const connections of CONNECTIONS) {
+          results.push({
+            system: 'ours',
+            ...(await measure('refresh_token', connections, {
+              url: `${base}/token`,
+              method: 'POST',
+              headers: { ...form, authorization: webAuth },
+              requests: [
+                {
+                  setupRequest: (req) => {
+                    const token = pool.shift();
+                    if (token === undefined) throw new Error('no idle refresh-token family');
+                    req.body = `grant_type=refresh_token&refresh_token=${token}`;
+                    return req;
+                  },
+                  onResponse: (status, body) => {
+                    if (status === 200) pool.push(JSON.parse(body).refresh_token);
+                  },
+                },
+              ],
+            })),
+          });
+        }
+        // A family forks when two rotations replace the same token (outside a grace window).
+        const forks = await system.query(
+          `SELECT stream_id, data->>'previousHash' AS h, count(*) AS n FROM events
+            WHERE type = 'RefreshTokenRotated' AND NOT coalesce((data->>'withinGrace')::boolean, false)
+            GROUP BY 1, 2 HAVING count(*) > 1`,
+        );
+        checks.push({
+          check: 'refresh_token: families with two live tokens',
+          expected: 0,
+          actual: forks.rowCount,
+          pass: forks.rowCount === 0,
+        });
+      }
+    }
+    checks.push({ rss: 'ours', ...(await system.rss()) });
+  } catch (err) {
+    console.error(system.log.slice(-30).join(''));
+    throw err;
+  } finally {
+    await system.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------- the peer
+
+async function runPeer(results, checks) {
+  const port = await freePort();
+  const secret = randomBytes(24).toString('base64url');
+  const child = spawn(process.execPath, [resolve(ROOT, 'bench/peer-oidc-provider.mjs')], {
+    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), PEER_CLIENT_SECRET: secret },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  await new Promise((done, fail) => {
+    child.stdout.once('data', () => done());
+    child.once('exit', (code) => fail(new Error(`node-oidc-provider exited ${code}`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const auth = basic('bench', secret);
+  try {
+    const opaque = await (
+      await fetch(`${base}/token`, {
+        method: 'POST',
+        headers: { ...form, authorization: auth },
+        body: 'grant_type=client_credentials&scope=read&resource=urn:bench:opaque',
+      })
+    ).json();
+    for (const connections of CONNECTIONS) {
+      if (want('jwks'))
+        results.push({ system: 'peer', ...(await measure('jwks', connections, { url: `${base}/jwks` })) });
+      if (want('client_credentials')) {
+        results.push({
+          system: 'peer',
+          ...(await measure('client_credentials', connections, {
+            url: `${base}/token`,
+            method: 'POST',
+            headers: { ...form, authorization: auth },
+            body: 'grant_type=client_credentials&scope=read',
+          })),
+        });
+      }
+      if (want('introspection')) {
+        results.push({
+          system: 'peer',
+          ...(await measure('introspection', connections, {
+            url: `${base}/token/introspection`,
+            method: 'POST',
+            headers: { ...form, authorization: auth },
+            body: `token=${opaque.access_token}`,
+          })),
+        });
+      }
+    }
+    checks.push({ rss: 'node-oidc-provider', process: await rssOf(child.pid) });
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+// ---------------------------------------------------------------------------------- report
+
+function table(results) {
+  const peer = new Map(
+    results.filter((r) => r.system === 'peer').map((r) => [`${r.workload}@${r.connections}`, r]),
+  );
+  const lines = [
+    '| workload | conns | ours req/s | p50 ms | p99 ms | errors | non-2xx | node-oidc-provider req/s | p50 ms | p99 ms | ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of results.filter((x) => x.system === 'ours')) {
+    const p = peer.get(`${r.workload}@${r.connections}`);
+    lines.push(
+      `| ${r.workload} | ${r.connections} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${p ? p.rps : '–'} | ${p ? p.p50 : '–'} | ${p ? p.p99 : '–'} | ${p ? (r.rps / p.rps).toFixed(2) + '×' : '–'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+const results = [];
+const checks = [];
+console.error(
+  `bench: ${DURATION} s per measurement after ${WARMUP} s warm-up, connections ${CONNECTIONS.join(', ')}`,
+);
+console.error('our system:');
+await runOurs(results, checks);
+console.error('node-oidc-provider 9 (in-memory adapter):');
+await runPeer(results, checks);
+console.log(table(results));
+console.log('');
+for (const c of checks) console.log(JSON.stringify(c));
+const failed = checks.filter((c) => c.pass === false);
+if (failed.length > 0) {
+  console.error(`bench: ${failed.length} check(s) failed`);
+  process.exitCode = 1;
+}

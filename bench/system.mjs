@@ -1,0 +1,176 @@
+// Starts the whole system for a benchmark the way production runs it: the five built processes,
+// NODE_ENV=production, logs at warn, its own database, NATS subject prefix and JetStream stream.
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const execFileAsync = promisify(execFile);
+export const ROOT = resolve(import.meta.dirname, '..');
+export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway'];
+
+export async function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+const serverUrl = () => {
+  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  url.pathname = '/postgres';
+  return url;
+};
+
+export async function withPg(databaseUrl, fn) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export class BenchSystem {
+  constructor(env, databaseName) {
+    this.env = env;
+    this.databaseName = databaseName;
+    this.children = new Map();
+    this.baseUrl = env.ISSUER;
+    this.log = [];
+  }
+
+  static async start(extraEnv = {}) {
+    const name = `bench_${Date.now()}_${randomBytes(3).toString('hex')}`;
+    await withPg(serverUrl().href, (c) => c.query(`CREATE DATABASE ${name}`));
+    const dbUrl = serverUrl();
+    dbUrl.pathname = `/${name}`;
+    const port = await freePort();
+    const prefix = name.replace(/_/g, '-');
+    const env = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: dbUrl.href,
+      NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      NATS_SUBJECT_PREFIX: prefix,
+      EVENTS_STREAM: prefix.toUpperCase().replace(/-/g, '_'),
+      ISSUER: `http://127.0.0.1:${port}`,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(port),
+      ADMIN_TOKEN: randomBytes(32).toString('base64url'),
+      SECRET_PEPPER: randomBytes(32).toString('base64url'),
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+      ...extraEnv,
+    };
+    const system = new BenchSystem(env, name);
+    await system.cli(['migrate']);
+    return system;
+  }
+
+  async launchAll() {
+    for (const app of APPS) {
+      const opsPort = await freePort();
+      // BENCH_PROFILE=1: a V8 CPU profile of every process, written on exit to bench/profiles/.
+      const profile = process.env.BENCH_PROFILE
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${resolve(ROOT, 'bench/profiles')}`,
+            `--cpu-prof-name=${app}.cpuprofile`,
+          ]
+        : [];
+      const child = spawn(process.execPath, [...profile, resolve(ROOT, `dist/apps/${app}/src/main.js`)], {
+        env: { ...process.env, ...this.env, OPS_PORT: String(opsPort) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const keep = (chunk) => {
+        this.log.push(`[${app}] ${chunk}`);
+        if (this.log.length > 400) this.log.splice(0, 200);
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      this.children.set(app, child);
+    }
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      try {
+        if ((await fetch(`${this.baseUrl}/health/ready`)).status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`system not ready:\n${this.log.slice(-40).join('')}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async cli(args) {
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [resolve(ROOT, 'dist/apps/cli/src/main.js'), ...args],
+      {
+        env: { ...process.env, ...this.env },
+        timeout: 600000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    return stdout;
+  }
+
+  async createClient(args) {
+    const out = await this.cli(['clients', 'create', ...args, '--json']);
+    return JSON.parse(out.trim().split('\n').pop());
+  }
+
+  query(sql, params) {
+    return withPg(this.env.DATABASE_URL, (c) => c.query(sql, params));
+  }
+
+  /** Resident set size, in MB, of every process. */
+  async rss() {
+    const out = {};
+    for (const [app, child] of this.children) out[app] = await rssOf(child.pid);
+    return out;
+  }
+
+  async stop() {
+    await Promise.all(
+      [...this.children.values()].map(
+        (child) =>
+          new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+          }),
+      ),
+    );
+    try {
+      const { connect } = await import('@nats-io/transport-node');
+      const { jetstreamManager } = await import('@nats-io/jetstream');
+      const nc = await connect({ servers: this.env.NATS_URL, maxReconnectAttempts: 0 });
+      await (await jetstreamManager(nc)).streams.delete(this.env.EVENTS_STREAM).catch(() => undefined);
+      await nc.close();
+    } catch {
+      // best effort
+    }
+    await withPg(serverUrl().href, (c) =>
+      c.query(`DROP DATABASE IF EXISTS ${this.databaseName} WITH (FORCE)`),
+    ).catch(() => undefined);
+  }
+}
+
+export async function rssOf(pid) {
+  try {
+    const { stdout } = await execFileAsync('ps', ['-o', 'rss=', '-p', String(pid)]);
+    return Math.round(Number(stdout.trim()) / 1024);
+  } catch {
+    return NaN;
+  }
+}
