@@ -5,44 +5,12 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import autocannon from 'autocannon';
 import { BenchSystem, freePort, ROOT, rssOf } from './system.mjs';
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
-const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map(Number);
+import { basic, cannon, CONNECTIONS, DURATION, form, measure, WARMUP } from './load.mjs';
+
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
 const REDIRECT_URI = 'http://127.0.0.1:9/cb';
-const form = { 'content-type': 'application/x-www-form-urlencoded' };
-const basic = (id, secret) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-
-function cannon(options) {
-  return new Promise((done, fail) => {
-    autocannon({ timeout: 10, ...options }, (err, result) => (err ? fail(err) : done(result)));
-  });
-}
-
-/** One measurement: a warm-up, then DURATION seconds; returns the figures of the measured part. */
-async function measure(name, connections, options) {
-  await cannon({ ...options, connections, duration: WARMUP });
-  const r = await cannon({ ...options, connections, duration: DURATION });
-  const row = {
-    workload: name,
-    connections,
-    rps: Math.round(r.requests.average),
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
-    ok: r['2xx'],
-  };
-  console.error(
-    `  ${name} @${connections}: ${row.rps} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}, non-2xx ${row.non2xx}`,
-  );
-  return row;
-}
-
 const want = (name) => !ONLY || ONLY.has(name);
 
 // ---------------------------------------------------------------------------------- our system

@@ -1,0 +1,101 @@
+// `npm run bench:growth`: does issuance slow down as history grows? For each store size
+// (BENCH_GROWTH, default "10000,1000000,5000000" events already recorded), a fresh system whose
+// store holds that many past events (expired access tokens, as years of client-credentials traffic
+// leave behind), then client_credentials and introspection at 50 connections, and the time to
+// rebuild the token-state projection from position 0.
+import { performance } from 'node:perf_hooks';
+import { BenchSystem } from './system.mjs';
+import { basic, form, measure } from './load.mjs';
+
+const SIZES = (process.env.BENCH_GROWTH ?? '10000,1000000,5000000').split(',').map(Number);
+const CONNECTIONS = 50;
+const CHUNK = 250000;
+
+/**
+ * Past history, written straight into the events table (as a restore would): expired access tokens
+ * on their own streams. Their hash columns stay NULL (the chain starts after them, as after the
+ * chain's migration) and the relay's checkpoint is moved past them, so JetStream is not replayed.
+ */
+async function fill(system, count) {
+  const started = performance.now();
+  const expired = Math.floor(Date.now() / 1000) - 86400;
+  for (let from = 1; from <= count; from += CHUNK) {
+    const to = Math.min(count, from + CHUNK - 1);
+    await system.query(
+      `INSERT INTO events (event_id, stream_id, stream_version, type, data, metadata, recorded_at)
+       SELECT gen_random_uuid(), 'access-token-filler-' || g, 1, 'AccessTokenIssued',
+              jsonb_build_object('jti', 'filler-' || g, 'clientId', 'filler-client-' || (g % 1000),
+                'sub', 'filler-client-' || (g % 1000), 'aud', jsonb_build_array('urn:filler'),
+                'scope', jsonb_build_array('read'), 'grantType', 'client_credentials',
+                'iat', $3::bigint - 600, 'exp', $3::bigint, 'kid', 'filler'),
+              jsonb_build_object('actor', 'client:filler-client-' || (g % 1000)),
+              now() - interval '2 days'
+         FROM generate_series($1::bigint, $2::bigint) g`,
+      [from, to, expired],
+    );
+  }
+  await system.query(`ANALYZE events`);
+  const head = (await system.query(`SELECT max(global_position) AS p FROM events`)).rows[0].p;
+  await system.query(
+    `INSERT INTO checkpoints (name, position) VALUES ($1, $2)
+     ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position`,
+    [`relay:${system.env.EVENTS_STREAM}`, head],
+  );
+  return (performance.now() - started) / 1000;
+}
+
+const rows = [];
+for (const size of SIZES) {
+  console.error(`store with ${size} events:`);
+  const system = await BenchSystem.start();
+  try {
+    const fillSeconds = await fill(system, size);
+    console.error(`  filled in ${fillSeconds.toFixed(1)} s`);
+    await system.launchAll();
+    const base = system.baseUrl;
+    const cc = await system.createClient([
+      '--name',
+      'bench-cc',
+      '--grant',
+      'client_credentials',
+      '--scope',
+      'read',
+    ]);
+    const auth = basic(cc.client_id, cc.client_secret);
+    const body = 'grant_type=client_credentials&scope=read';
+    const issued = await (
+      await fetch(`${base}/token`, { method: 'POST', headers: { ...form, authorization: auth }, body })
+    ).json();
+    const ccRow = await measure('client_credentials', CONNECTIONS, {
+      url: `${base}/token`,
+      method: 'POST',
+      headers: { ...form, authorization: auth },
+      body,
+    });
+    const inRow = await measure('introspection', CONNECTIONS, {
+      url: `${base}/introspect`,
+      method: 'POST',
+      headers: { ...form, authorization: auth },
+      body: `token=${issued.access_token}`,
+    });
+    const events = Number((await system.query(`SELECT count(*) AS n FROM events`)).rows[0].n);
+    const started = performance.now();
+    const report = await system.cli(['projections', 'rebuild', 'token_state']);
+    const rebuildSeconds = (performance.now() - started) / 1000;
+    console.error(`  rebuild: ${rebuildSeconds.toFixed(1)} s: ${report.trim().split('\n')[0]}`);
+    rows.push({ size, events, cc: ccRow, introspection: inRow, rebuildSeconds });
+  } finally {
+    await system.stop();
+  }
+}
+
+const baseline = rows[0];
+console.log(
+  '| events in store | cc req/s | cc p99 ms | vs smallest | introspection req/s | introspection p99 ms | vs smallest | rebuild s | rebuild s per million |',
+);
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(
+    `| ${r.events} | ${r.cc.rps} | ${r.cc.p99} | ${((100 * r.cc.rps) / baseline.cc.rps).toFixed(0)}% | ${r.introspection.rps} | ${r.introspection.p99} | ${((100 * r.introspection.rps) / baseline.introspection.rps).toFixed(0)}% | ${r.rebuildSeconds.toFixed(1)} | ${((r.rebuildSeconds * 1e6) / r.events).toFixed(1)} |`,
+  );
+}
