@@ -5,3 +5,4 @@ export * from './grants/client-credentials.grant.js';
 export * from './grants/grant-registry.js';
 export * from './introspection.js';
 export * from './refresh-token.js';
+export * from './grant-audit.js';

@@ -7,6 +7,19 @@ export interface AuditQuery {
   streamIds?: string[];
   /** Events whose `data[field]` equals `value` (e.g. every event naming a client). */
   dataEquals?: { field: string; value: string };
+  /** Events whose data has every one of these fields equal to the value given, outside the streams excluded. */
+  dataAll?: { fields: Record<string, string>; excludeStreamPrefixes?: string[] };
+  /**
+   * Events of the streams named by other events: for each event whose `data[field]` is `value` and
+   * whose type is listed, the stream `prefix + data[idField]` (e.g. the grant and access-token
+   * streams a user's AuthorizationCodeIssued and AccessTokenIssued start). Looked up first, by
+   * index, so that the page query is a union of index scans.
+   */
+  streamsNamedBy?: {
+    field: string;
+    value: string;
+    streams: { type: string; prefix: string; idField: string }[];
+  };
   /** Events whose `metadata.actor` is this. */
   actor?: string;
   /** Only events with a global position above this one (the cursor of the previous page). */
@@ -23,9 +36,17 @@ export interface AuditPage {
   next: number | null;
 }
 
+/** A data field name, inlined in SQL so that the expression indexes (data->>'clientId', …) apply. */
+const FIELD = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+function field(name: string): string {
+  if (!FIELD.test(name)) throw new Error(`not an audit field name: ${name}`);
+  return `'${name}'`;
+}
+
 /**
  * Reads pages of history across streams for the audit API, in global order (indexes
- * events_data_client_id_idx and events_actor_idx serve the per-client criteria).
+ * events_data_client_id_idx, events_data_grant_id_idx, events_data_sub_idx and events_actor_idx
+ * serve the criteria; `data ? field` lets the partial indexes apply).
  */
 export class PgAuditLog {
   constructor(private readonly dataSource: DataSource) {}
@@ -37,9 +58,20 @@ export class PgAuditLog {
       return `$${params.length}`;
     };
     const any: string[] = [];
-    if (q.streamIds?.length) any.push(`stream_id = ANY(${p(q.streamIds)}::text[])`);
+    const streamIds = [...(q.streamIds ?? []), ...(await this.namedStreams(q.streamsNamedBy))];
+    if (streamIds.length > 0) any.push(`stream_id = ANY(${p(streamIds)}::text[])`);
     if (q.dataEquals) {
-      any.push(`data->>${p(q.dataEquals.field)} = ${p(q.dataEquals.value)}`);
+      const f = field(q.dataEquals.field);
+      any.push(`(data ? ${f} AND data->>${f} = ${p(q.dataEquals.value)})`);
+    }
+    if (q.dataAll) {
+      const all = Object.entries(q.dataAll.fields).map(
+        ([name, value]) => `data ? ${field(name)} AND data->>${field(name)} = ${p(value)}`,
+      );
+      for (const prefix of q.dataAll.excludeStreamPrefixes ?? []) {
+        all.push(`NOT starts_with(stream_id, ${p(prefix)})`);
+      }
+      if (all.length > 0) any.push(`(${all.join(' AND ')})`);
     }
     if (q.actor !== undefined) any.push(`metadata->>'actor' = ${p(q.actor)}`);
     if (any.length === 0) return { events: [], next: null };
@@ -77,5 +109,21 @@ export class PgAuditLog {
       events,
       next: rows.length > q.limit ? events[events.length - 1]!.globalPosition : null,
     };
+  }
+
+  private async namedStreams(by: AuditQuery['streamsNamedBy']): Promise<string[]> {
+    if (!by || by.streams.length === 0) return [];
+    const f = field(by.field);
+    const params: unknown[] = [by.value, by.streams.map((s) => s.type)];
+    const cases = by.streams.map((s) => {
+      params.push(s.type, s.prefix);
+      return `WHEN $${params.length - 1}::text THEN $${params.length}::text || (data->>${field(s.idField)})`;
+    });
+    const rows: { stream_id: string | null }[] = await this.dataSource.query(
+      `SELECT DISTINCT CASE type ${cases.join(' ')} END AS stream_id FROM events
+       WHERE data ? ${f} AND data->>${f} = $1 AND type = ANY($2::text[])`,
+      params,
+    );
+    return rows.flatMap((r) => (r.stream_id === null ? [] : [r.stream_id]));
   }
 }

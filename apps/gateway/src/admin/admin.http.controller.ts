@@ -52,7 +52,7 @@ export function instant(request: FastifyRequest, name: string): string | undefin
   return new Date(text).toISOString();
 }
 
-function page(request: FastifyRequest): AuditPageRequest {
+export function page(request: FastifyRequest): AuditPageRequest {
   return {
     limit: integer(request, 'limit', 1, 500) ?? 100,
     after: integer(request, 'after', 0, Number.MAX_SAFE_INTEGER),
@@ -187,7 +187,7 @@ export class AdminHttpController {
   }
 }
 
-function sendPage(reply: FastifyReply, page: TimelinePage): void {
+export function sendPage(reply: FastifyReply, page: TimelinePage): void {
   void noStore(reply)
     .header('Content-Security-Policy', AUDIT_PAGE_CSP)
     .header('X-Content-Type-Options', 'nosniff')

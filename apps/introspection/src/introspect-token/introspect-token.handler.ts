@@ -7,13 +7,7 @@ import {
   type RefreshTokenIntrospection,
   Subjects,
 } from '#lib/contracts';
-import {
-  evolveGrant,
-  grantIdOf,
-  grantStreamId,
-  hashGrantToken,
-  initialGrantState,
-} from '#lib/domain-grant';
+import { evolveGrant, grantIdOf, grantStreamId, hashGrantToken, initialGrantState } from '#lib/domain-grant';
 import { introspectionResponse, introspectRefreshToken, requireConfidentialCaller } from '#lib/domain-token';
 import { aggregateStream, type EventStore } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';

@@ -1,13 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
 import type { ClientView, RevokeRequest } from '#lib/contracts';
-import {
-  evolveGrant,
-  grantIdOf,
-  grantStreamId,
-  hashGrantToken,
-  initialGrantState,
-} from '#lib/domain-grant';
+import { evolveGrant, grantIdOf, grantStreamId, hashGrantToken, initialGrantState } from '#lib/domain-grant';
 import {
   accessTokenStreamId,
   checkRevocationAllowed,
