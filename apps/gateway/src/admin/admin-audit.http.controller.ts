@@ -127,8 +127,8 @@ export class AdminAuditHttpController {
           : []),
         ['access tokens', String(state.accessTokenJtis.length)],
       ],
-      // Grant events name no client of their own: they are the grant's client's.
-      entries: events.map(timelineEntry).map((e) => ({ ...e, client: e.client || state.clientId })),
+      // Every event of a grant's life is its client's (grant events name none, GrantRevoked its author).
+      entries: events.map(timelineEntry).map((e) => ({ ...e, client: state.clientId })),
     });
   }
 }
