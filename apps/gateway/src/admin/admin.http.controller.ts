@@ -64,8 +64,7 @@ export function page(request: FastifyRequest): AuditPageRequest {
 /**
  * The audit API (docs/events.md "Audit API"): histories a page at a time, filtered by time, and
  * the state of a token or a client at an instant; and the same lives as server-rendered timelines
- * (`/admin/audit/…`). Grant and user histories come with the authorization code and refresh token
- * grants.
+ * (`/admin/audit/…`). Grant and user histories: admin-audit.http.controller.ts.
  */
 @ApiTags('admin: audit')
 @ApiBearerAuth()
