@@ -144,6 +144,15 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
         iss: system.issuer,
       });
       expect(body.exp as number).toBeGreaterThan(Date.now() / 1000);
+      // INT-04 for a refresh token.
+      const res = await postForm(url('/introspect'), { token: current(grant) }, as(c1));
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      // INT-11 / decision 11: a public client may not introspect, not even its own refresh token.
+      const mine = await grantOf(p1.client_id, 0);
+      const pub = await postForm(url('/introspect'), { token: current(mine), client_id: p1.client_id });
+      expect(pub.status).toBe(401);
+      expect(await pub.text()).not.toContain('active');
       // INT-12: the hint is honoured but not trusted.
       expect(await introspect(current(grant), c1, 'access_token')).toEqual(body);
       expect(await introspect(current(grant), c1, 'foo')).toEqual(body);
@@ -370,9 +379,14 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
       const out = await system.cli(['projections', 'rebuild']);
       expect(out).toMatch(/token_state: EQUAL/);
       expect(out).toMatch(/grant_state: EQUAL/);
-      await system.cli(['projections', 'rebuild', 'grant_state', '--replace']);
+      // Both read models dropped and rebuilt from position 0: RT-02 and REV-02 results hold.
+      expect(await system.cli(['projections', 'rebuild', '--replace'])).toMatch(/replaced/);
       for (const at of await jwts(life)) expect(await introspect(at, c2)).toEqual({ active: false });
-    });
+      const revoked = await grantOf(c1.client_id, 1);
+      await expectOk(await revoke(current(revoked), c1));
+      await system.cli(['projections', 'rebuild', '--replace']);
+      for (const at of await jwts(revoked)) expect(await introspect(at)).toEqual({ active: false });
+    }, 60000);
 
     it('the grant timeline page in headless Chromium: consent, code, tokens, rotations, reuse, revocation, with who, when and which client', async () => {
       mkdirSync(ARTIFACTS, { recursive: true });
