@@ -131,7 +131,7 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
   }
 
   describe('introspection of refresh tokens and of access tokens from grants', () => {
-    it('INT-09: the owning client introspects its active refresh token: active with metadata; any hint gives the same', async () => {
+    it('INT-09/INT-04/INT-11/INT-12: the owning client introspects its active refresh token: active with metadata; any hint gives the same; a public client may not', async () => {
       const grant = await grantOf(c1.client_id);
       const body = await introspect(current(grant));
       expect(body).toMatchObject({
@@ -173,6 +173,22 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
       expect(await introspect(mintGrantToken(grant.grantId))).toEqual({ active: false });
       expect(await introspect(grant.code)).toEqual({ active: false });
     });
+
+    it('INT-15 / decision 13: introspection is not limited: 300 random refresh-token-shaped tokens from one client, never a 429', async () => {
+      const statuses: number[] = [];
+      for (let batch = 0; batch < 15; batch++) {
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, async () => {
+            const res = await postForm(url('/introspect'), { token: mintGrantToken('A'.repeat(22)) }, as(c2));
+            statuses.push(res.status);
+            return res.text();
+          }),
+        );
+        expect(new Set(answers)).toEqual(new Set(['{"active":false}']));
+      }
+      expect(statuses).toHaveLength(300);
+      expect(statuses.every((s) => s === 200)).toBe(true);
+    }, 60000);
 
     it('an access token of a user grant names the user (RFC 7662 username)', async () => {
       const grant = await grantOf(c1.client_id, 0);

@@ -7,7 +7,7 @@ type Creds = { client_id: string; client_secret: string };
  * Checklist section 10 (INT), RFC 7662, for access tokens, against the five real processes.
  * Access tokens live ACCESS_TOKEN_TTL_SECONDS=10 here so that INT-06 sees one expire.
  * Refresh tokens (INT-08, INT-09) and tokens of revoked grants: test/grant-audit.e2e.spec.ts.
- * Not here: INT-15 (decision 13: introspection is not limited).
+ * INT-15 (decision 13: introspection is not limited) is there too.
  */
 describe('token introspection (RFC 7662, checklist INT)', () => {
   let system: RunningSystem;
