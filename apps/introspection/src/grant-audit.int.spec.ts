@@ -12,6 +12,7 @@ import {
 } from '#lib/domain-token';
 import {
   createEventStoreDataSource,
+  PgAuditLog,
   PgEventStore,
   type Projection,
   ProjectionRows,
@@ -19,6 +20,7 @@ import {
   rebuildAndCompare,
 } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
+import { grantHistoryCriteria, userHistoryCriteria } from '#lib/domain-token';
 import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
 import { ScriptedGrant, scriptGrantLife } from '../../../libs/domain-token/src/testing/grant-life.js';
 import { GrantAsOfHandler } from './grant-as-of/grant-as-of.handler.js';
@@ -205,5 +207,52 @@ describe('grant and user audit over a scripted grant life (real Postgres)', () =
     for (const p of [tokenStateProjection, grantStateProjection]) {
       expect(await rebuildAndCompare(ds, store, p as Projection)).toMatchObject({ equal: true });
     }
+  });
+
+  it('the grant and user history queries are index scans, not a scan of the whole log', async () => {
+    // Filler: 4,000 access tokens of 400 other users in 8 appends.
+    for (let batch = 0; batch < 8; batch++) {
+      await store.appendMany(
+        Array.from({ length: 500 }, (_, i) => {
+          const n = batch * 500 + i;
+          return {
+            streamId: `access-token-filler-${n}`,
+            expectedVersion: 0,
+            events: [
+              {
+                type: 'AccessTokenIssued',
+                data: {
+                  jti: `filler-${n}`,
+                  clientId: `client-${n % 50}`,
+                  sub: `user-${n % 400}`,
+                  aud: [],
+                  scope: [],
+                  grantType: 'authorization_code',
+                  grantId: `grant-${n % 900}`,
+                  iat: 1,
+                  exp: 2,
+                  kid: 'k',
+                },
+              },
+            ],
+          };
+        }),
+      );
+    }
+    await ds.query('ANALYZE events');
+    const log = new PgAuditLog(ds);
+    const bounds = { limit: 100, after: 0 };
+    const userPlan = await log.explain({ ...bounds, ...userHistoryCriteria('sub-alice') });
+    const grantPlan = await log.explain({
+      ...bounds,
+      ...grantHistoryCriteria(grant.grantId, { sub: 'sub-alice', clientId: 'c1' }),
+    });
+    for (const plan of [userPlan, grantPlan]) expect(plan).not.toMatch(/Seq Scan on events/);
+    expect(userPlan).toContain('events_data_sub_idx');
+    expect(userPlan).toContain('events_stream_version_key');
+    expect(grantPlan).toContain('events_stream_version_key');
+    expect(grantPlan).toContain('events_data_sub_idx');
+    // And the answers are unchanged by the filler.
+    expect(types((await grantHistory()).events)).toEqual(LIFE);
   });
 });

@@ -52,13 +52,52 @@ export class PgAuditLog {
   constructor(private readonly dataSource: DataSource) {}
 
   async query(q: AuditQuery): Promise<AuditPage> {
+    const sql = await this.sql(q);
+    if (sql === null) return { events: [], next: null };
+    const rows: {
+      global_position: string;
+      event_id: string;
+      stream_id: string;
+      stream_version: number;
+      type: string;
+      schema_version: number;
+      data: unknown;
+      metadata: Record<string, string>;
+      recorded_at: Date;
+    }[] = await this.dataSource.query(sql.text, sql.params);
+    const events = rows.slice(0, q.limit).map((r): RecordedEvent => ({
+      eventId: r.event_id,
+      globalPosition: Number(r.global_position),
+      streamId: r.stream_id,
+      streamVersion: r.stream_version,
+      type: r.type,
+      schemaVersion: r.schema_version,
+      data: r.data,
+      metadata: r.metadata,
+      recordedAt: r.recorded_at,
+    }));
+    return {
+      events,
+      next: rows.length > q.limit ? events[events.length - 1]!.globalPosition : null,
+    };
+  }
+
+  /** The page query's plan (EXPLAIN), to check that the criteria are served by indexes. */
+  async explain(q: AuditQuery): Promise<string> {
+    const sql = await this.sql(q);
+    if (sql === null) return '';
+    const rows: { 'QUERY PLAN': string }[] = await this.dataSource.query(`EXPLAIN ${sql.text}`, sql.params);
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  }
+
+  private async sql(q: AuditQuery): Promise<{ text: string; params: unknown[] } | null> {
     const params: unknown[] = [];
     const p = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
     };
     const any: string[] = [];
-    const streamIds = [...(q.streamIds ?? []), ...(await this.namedStreams(q.streamsNamedBy))];
+    const streamIds = [...new Set([...(q.streamIds ?? []), ...(await this.namedStreams(q.streamsNamedBy))])];
     if (streamIds.length > 0) any.push(`stream_id = ANY(${p(streamIds)}::text[])`);
     if (q.dataEquals) {
       const f = field(q.dataEquals.field);
@@ -74,40 +113,15 @@ export class PgAuditLog {
       if (all.length > 0) any.push(`(${all.join(' AND ')})`);
     }
     if (q.actor !== undefined) any.push(`metadata->>'actor' = ${p(q.actor)}`);
-    if (any.length === 0) return { events: [], next: null };
+    if (any.length === 0) return null;
     const where = [`(${any.join(' OR ')})`, `global_position > ${p(q.after ?? 0)}`];
     if (q.from) where.push(`recorded_at >= ${p(q.from)}`);
     if (q.to) where.push(`recorded_at <= ${p(q.to)}`);
-    const rows: {
-      global_position: string;
-      event_id: string;
-      stream_id: string;
-      stream_version: number;
-      type: string;
-      schema_version: number;
-      data: unknown;
-      metadata: Record<string, string>;
-      recorded_at: Date;
-    }[] = await this.dataSource.query(
-      `SELECT global_position, event_id, stream_id, stream_version, type, schema_version, data, metadata,
+    return {
+      text: `SELECT global_position, event_id, stream_id, stream_version, type, schema_version, data, metadata,
          recorded_at
        FROM events WHERE ${where.join(' AND ')} ORDER BY global_position LIMIT ${p(q.limit + 1)}`,
       params,
-    );
-    const events = rows.slice(0, q.limit).map((r): RecordedEvent => ({
-      eventId: r.event_id,
-      globalPosition: Number(r.global_position),
-      streamId: r.stream_id,
-      streamVersion: r.stream_version,
-      type: r.type,
-      schemaVersion: r.schema_version,
-      data: r.data,
-      metadata: r.metadata,
-      recordedAt: r.recorded_at,
-    }));
-    return {
-      events,
-      next: rows.length > q.limit ? events[events.length - 1]!.globalPosition : null,
     };
   }
 
