@@ -375,6 +375,13 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
       expect(JSON.stringify(end)).not.toMatch(/hash/i);
       expect((await get(`/admin/grants/${life.grantId}`)).body).toMatchObject({ status: 'revoked' });
       expect((await get(`/admin/grants/${life.grantId}?as_of=soon`)).status).toBe(400);
+      // An access token of the grant, as of before and after the reuse revoked its grant.
+      const jti = life.accessTokens[1]!.jti;
+      const before = at('refresh token rotated', 2);
+      expect((await get(`/admin/tokens/${jti}?as_of=${before}`)).body).toMatchObject({ status: 'active' });
+      const after = (await get(`/admin/tokens/${jti}?as_of=${at('refresh token reused')}`)).body;
+      expect(after).toMatchObject({ status: 'revoked', revokedAt: expect.any(String) });
+      expect(after.position).toBe(life.steps.at(-1)!.position);
     });
 
     it("GET /admin/users/{sub}/history: every grant and token of the subject, and only the subject's", async () => {
