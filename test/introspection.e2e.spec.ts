@@ -6,7 +6,8 @@ type Creds = { client_id: string; client_secret: string };
 /**
  * Checklist section 10 (INT), RFC 7662, for access tokens, against the five real processes.
  * Access tokens live ACCESS_TOKEN_TTL_SECONDS=10 here so that INT-06 sees one expire.
- * Not here: INT-08/09 (refresh tokens, issue 5); INT-15 (decision 13: introspection is not limited).
+ * Refresh tokens (INT-08, INT-09) and tokens of revoked grants: test/grant-audit.e2e.spec.ts.
+ * INT-15 (decision 13: introspection is not limited) is there too.
  */
 describe('token introspection (RFC 7662, checklist INT)', () => {
   let system: RunningSystem;

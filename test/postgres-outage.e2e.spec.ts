@@ -1,3 +1,5 @@
+import { createEventStoreDataSource, PgEventStore } from '#lib/event-store';
+import { ScriptedGrant } from '../libs/domain-token/src/testing/grant-life.js';
 import { PrivatePostgres } from './support/private-postgres.js';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
 
@@ -12,11 +14,47 @@ describe('Postgres outage and recovery', () => {
   let pgsql: PrivatePostgres;
   let system: RunningSystem;
   let client: { client_id: string; client_secret: string };
+  let codeClient: { client_id: string; client_secret: string };
+  let refreshToken: string;
 
   beforeAll(async () => {
     pgsql = await PrivatePostgres.create();
     system = await startSystem({ postgresServerUrl: pgsql.url, rpcTimeoutMs: RPC_TIMEOUT_MS });
     client = await system.createClient(['--name', 'svc', '--grant', 'client_credentials', '--scope', 'read']);
+    codeClient = await system.createClient([
+      '--name',
+      'web',
+      '--grant',
+      'authorization_code',
+      '--grant',
+      'refresh_token',
+      '--scope',
+      'read',
+      '--redirect-uri',
+      'https://web.test/cb',
+    ]);
+    // A refresh token, written as the consent and token services write it.
+    const ds = createEventStoreDataSource(system.database.url, { poolSize: 1 });
+    await ds.initialize();
+    try {
+      const grant = new ScriptedGrant(
+        new PgEventStore(ds),
+        Buffer.from(system.env.SECRET_PEPPER!, 'base64url'),
+        {
+          clientId: codeClient.client_id,
+          sub: 'sub-alice',
+          username: 'alice',
+          scope: ['read'],
+          aud: [codeClient.client_id],
+          redirectUri: 'https://web.test/cb',
+        },
+      );
+      await grant.issueCode();
+      await grant.redeem();
+      refreshToken = grant.refreshTokens[0]!;
+    } finally {
+      await ds.destroy();
+    }
   }, 120000);
 
   afterAll(async () => {
@@ -46,11 +84,20 @@ describe('Postgres outage and recovery', () => {
 
     pgsql.stop();
 
-    // Checklist REV-13: a revocation that could not be recorded is 503 with Retry-After, never 200.
+    // Checklist REV-13: a revocation that could not be recorded (of an access token, of a refresh
+    // token) is 503 with Retry-After, never 200.
     const revokeDuringOutage = await postForm(`${system.baseUrl}/revoke`, { token: survivor }, auth);
     expect(revokeDuringOutage.status).toBe(503);
     expect(revokeDuringOutage.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await revokeDuringOutage.json()) as { error: string }).error).toBe('temporarily_unavailable');
+    const codeAuth = { authorization: basic(codeClient.client_id, codeClient.client_secret) };
+    const revokeRefreshDuringOutage = await postForm(
+      `${system.baseUrl}/revoke`,
+      { token: refreshToken },
+      codeAuth,
+    );
+    expect(revokeRefreshDuringOutage.status).toBe(503);
+    expect(revokeRefreshDuringOutage.headers.get('retry-after')).toMatch(/^\d+$/);
     for (let i = 0; i < 3; i++) {
       const started = Date.now();
       const res = await tokenRequest();
@@ -75,6 +122,12 @@ describe('Postgres outage and recovery', () => {
     // Nothing was persisted by the refused revocation: the token is still active.
     const stillActive = await postForm(`${system.baseUrl}/introspect`, { token: survivor }, auth);
     expect(((await stillActive.json()) as { active: boolean }).active).toBe(true);
+    const refreshStillActive = await postForm(
+      `${system.baseUrl}/introspect`,
+      { token: refreshToken },
+      codeAuth,
+    );
+    expect(((await refreshStillActive.json()) as { active: boolean }).active).toBe(true);
 
     const { access_token } = (await (await tokenRequest()).json()) as { access_token: string };
     const active = await postForm(`${system.baseUrl}/introspect`, { token: access_token }, auth);

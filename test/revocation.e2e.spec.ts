@@ -5,9 +5,8 @@ type Creds = { client_id: string; client_secret: string };
 
 /**
  * Checklist section 11 (REV), RFC 7009, for access tokens, plus ES-03 and the audit API over the
- * same life, against the five real processes. Not here: REV-02 and REV-11 (refresh token families,
- * issue 5); REV-08's "own token" half (a public client has no token before the code flow, issue 4);
- * REV-13 (the event store down: issue 8).
+ * same life, against the five real processes. Refresh tokens (REV-02, REV-11, REV-08's "own token"
+ * half, REV-07 for a refresh token): test/grant-audit.e2e.spec.ts; REV-13: test/postgres-outage.
  */
 describe('token revocation (RFC 7009, checklist REV) and the audit API', () => {
   let system: RunningSystem;

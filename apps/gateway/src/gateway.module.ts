@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import { loadConfig } from '#lib/config';
 import { natsConnectionOptions } from '#lib/service-runtime';
+import { AdminAuditHttpController } from './admin/admin-audit.http.controller.js';
 import { AdminClientsHttpController } from './admin/admin-clients.http.controller.js';
 import { AdminHttpController } from './admin/admin.http.controller.js';
 import { DiscoveryHttpController } from './discovery/discovery.http.controller.js';
@@ -28,6 +29,7 @@ const config = loadConfig();
     DiscoveryHttpController,
     AdminHttpController,
     AdminClientsHttpController,
+    AdminAuditHttpController,
     RegistrationHttpController,
     HealthHttpController,
   ],

@@ -12,6 +12,8 @@ import {
 import { KeyringVerifier } from '#lib/signing-keys';
 import { ClientAsOfHandler } from './client-as-of/client-as-of.handler.js';
 import { ClientHistoryHandler } from './client-history/client-history.handler.js';
+import { GrantAsOfHandler } from './grant-as-of/grant-as-of.handler.js';
+import { GrantHistoryHandler } from './grant-history/grant-history.handler.js';
 import { IntrospectTokenHandler } from './introspect-token/introspect-token.handler.js';
 import { IntrospectionNatsController } from './introspection.nats.controller.js';
 import { KEYRING_VERIFIER, SERVICE_RPC, SERVICES_PROXY } from './introspection.tokens.js';
@@ -19,6 +21,7 @@ import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
 import { TokenAsOfHandler } from './token-as-of/token-as-of.handler.js';
 import { TokenHistoryHandler } from './token-history/token-history.handler.js';
 import { TokenStateService } from './token-state/token-state.service.js';
+import { UserHistoryHandler } from './user-history/user-history.handler.js';
 
 const config = loadConfig();
 
@@ -52,6 +55,9 @@ const config = loadConfig();
     TokenAsOfHandler,
     ClientHistoryHandler,
     ClientAsOfHandler,
+    GrantHistoryHandler,
+    GrantAsOfHandler,
+    UserHistoryHandler,
   ],
 })
 export class IntrospectionModule {}

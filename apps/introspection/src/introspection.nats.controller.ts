@@ -5,20 +5,25 @@ import { TokenStateService } from './token-state/token-state.service.js';
 import {
   type AsOfRequest,
   type ClientHistoryRequest,
+  type GrantHistoryRequest,
   type HealthResponse,
   type IntrospectRequest,
   type RevokeRequest,
   Subjects,
   type TokenHistoryRequest,
+  type UserHistoryRequest,
 } from '#lib/contracts';
 import type { EventStore } from '#lib/event-store';
 import { EVENT_STORE } from '#lib/service-runtime';
 import { ClientAsOfHandler } from './client-as-of/client-as-of.handler.js';
 import { ClientHistoryHandler } from './client-history/client-history.handler.js';
+import { GrantAsOfHandler } from './grant-as-of/grant-as-of.handler.js';
+import { GrantHistoryHandler } from './grant-history/grant-history.handler.js';
 import { IntrospectTokenHandler } from './introspect-token/introspect-token.handler.js';
 import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
 import { TokenAsOfHandler } from './token-as-of/token-as-of.handler.js';
 import { TokenHistoryHandler } from './token-history/token-history.handler.js';
+import { UserHistoryHandler } from './user-history/user-history.handler.js';
 
 @Controller()
 export class IntrospectionNatsController {
@@ -29,6 +34,9 @@ export class IntrospectionNatsController {
     private readonly tokenAsOfHandler: TokenAsOfHandler,
     private readonly clientHistoryHandler: ClientHistoryHandler,
     private readonly clientAsOfHandler: ClientAsOfHandler,
+    private readonly grantHistoryHandler: GrantHistoryHandler,
+    private readonly grantAsOfHandler: GrantAsOfHandler,
+    private readonly userHistoryHandler: UserHistoryHandler,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly tokenState: TokenStateService,
   ) {}
@@ -69,6 +77,21 @@ export class IntrospectionNatsController {
   @MessagePattern(Subjects.introspection.clientAsOf)
   clientAsOf(@Payload() request: AsOfRequest) {
     return this.clientAsOfHandler.handle(request);
+  }
+
+  @MessagePattern(Subjects.introspection.grantHistory)
+  grantHistory(@Payload() request: GrantHistoryRequest) {
+    return this.grantHistoryHandler.handle(request);
+  }
+
+  @MessagePattern(Subjects.introspection.grantAsOf)
+  grantAsOf(@Payload() request: AsOfRequest) {
+    return this.grantAsOfHandler.handle(request);
+  }
+
+  @MessagePattern(Subjects.introspection.userHistory)
+  userHistory(@Payload() request: UserHistoryRequest) {
+    return this.userHistoryHandler.handle(request);
   }
 
   @MessagePattern(Subjects.introspection.health)

@@ -40,6 +40,9 @@ export function subjectsFor(prefix: string) {
       tokenAsOf: `${prefix}.introspection.token-as-of`,
       clientHistory: `${prefix}.introspection.client-history`,
       clientAsOf: `${prefix}.introspection.client-as-of`,
+      grantHistory: `${prefix}.introspection.grant-history`,
+      grantAsOf: `${prefix}.introspection.grant-as-of`,
+      userHistory: `${prefix}.introspection.user-history`,
       health: `${prefix}.introspection.health`,
     },
   } as const;

@@ -27,6 +27,7 @@ export function introspectionResponse(
     active: true,
     scope: row.scope.length > 0 ? row.scope.join(' ') : undefined,
     client_id: row.clientId,
+    ...(row.username !== undefined ? { username: row.username } : {}),
     token_type: 'Bearer',
     exp: row.exp,
     iat: row.iat,

@@ -87,6 +87,18 @@ describe('token introspection (RFC 7662 §2.2; checklist INT, decision 11)', () 
     expect(response).toMatchObject({ active: true, aud: ['https://api.test', 'https://b.test'] });
   });
 
+  it('names the resource owner (username) for a token of a user grant, and none for client credentials', () => {
+    const user = row({ sub: 'u-1', username: 'alice', grantId: 'g', grantType: 'authorization_code' });
+    expect(introspectionResponse(user, s1, IAT + 1, ISSUER)).toMatchObject({
+      active: true,
+      sub: 'u-1',
+      username: 'alice',
+    });
+    expect(JSON.parse(JSON.stringify(introspectionResponse(row(), s1, IAT + 1, ISSUER)))).not.toHaveProperty(
+      'username',
+    );
+  });
+
   it('omits scope when the token has none', () => {
     const response = introspectionResponse(row({ scope: [] }), s1, IAT, ISSUER);
     expect(response.active).toBe(true);

@@ -1,3 +1,4 @@
+import type { GrantEvent } from '#lib/domain-grant';
 import type { Projection, RecordedEvent } from '#lib/event-store';
 import type { AccessTokenEvent } from './access-token.js';
 
@@ -12,6 +13,10 @@ export interface TokenStateRow {
   aud: string[];
   scope: string[];
   grantType: string;
+  /** The grant (authorization code, refresh token) the token came from: revoked with it. */
+  grantId?: string;
+  /** The resource owner's login name (RFC 7662 `username`). */
+  username?: string;
   iat: number;
   exp: number;
   status: 'active' | 'revoked';
@@ -49,6 +54,8 @@ export const tokenStateProjection: Projection<TokenStateRow> = {
           aud: e.data.aud,
           scope: e.data.scope,
           grantType: e.data.grantType,
+          ...(e.data.grantId !== undefined ? { grantId: e.data.grantId } : {}),
+          ...(e.data.username !== undefined ? { username: e.data.username } : {}),
           iat: e.data.iat,
           exp: e.data.exp,
           status: 'active',
@@ -64,3 +71,73 @@ export const tokenStateProjection: Projection<TokenStateRow> = {
     }
   },
 };
+
+/**
+ * grant_state: whether each grant is revoked, keyed by grantId. A GrantRevoked revokes every access
+ * token issued from the grant (RFC 7009 §2.1, RFC 9700 §4.14.2): a token_state row with that grantId
+ * reads as revoked (`effectiveTokenState`). The row lives as long as anything issued from the grant
+ * can (the code, its access tokens, the refresh family), then goes.
+ */
+export interface GrantStateRow {
+  grantId: string;
+  status: 'active' | 'revoked';
+  /** Seconds since the epoch: the last instant anything issued from this grant is valid. */
+  expiresAt: number;
+  revokedAt?: string;
+  reason?: string;
+}
+
+export const GRANT_STATE = 'grant_state';
+
+const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+const later = (row: GrantStateRow | null, grantId: string, until: number): GrantStateRow =>
+  row === null
+    ? { grantId, status: 'active', expiresAt: until }
+    : { ...row, expiresAt: Math.max(row.expiresAt, until) };
+
+export const grantStateProjection: Projection<GrantStateRow> = {
+  name: GRANT_STATE,
+  keyOf(event: RecordedEvent): string | null {
+    const e = event as unknown as GrantEvent | AccessTokenEvent;
+    switch (e.type) {
+      case 'AuthorizationCodeIssued':
+      case 'RefreshTokenIssued':
+      case 'RefreshTokenRotated':
+      case 'GrantRevoked':
+        return e.data.grantId;
+      case 'AccessTokenIssued':
+        return e.data.grantId ?? null;
+      default:
+        return null;
+    }
+  },
+  expiresAt: (row: GrantStateRow) => row.expiresAt * 1000,
+  evolve(row: GrantStateRow | null, event: RecordedEvent): GrantStateRow | null {
+    const e = event as unknown as GrantEvent | AccessTokenEvent;
+    switch (e.type) {
+      case 'AuthorizationCodeIssued':
+        return later(row, e.data.grantId, seconds(e.data.expiresAt));
+      case 'RefreshTokenIssued':
+        return later(row, e.data.grantId, seconds(e.data.familyExpiresAt));
+      case 'RefreshTokenRotated':
+        return later(row, e.data.grantId, seconds(e.data.expiresAt));
+      case 'AccessTokenIssued':
+        return e.data.grantId === undefined ? row : later(row, e.data.grantId, e.data.exp);
+      case 'GrantRevoked':
+        // Nothing of a grant whose row has expired is valid any more: nothing to revoke.
+        if (row === null || row.status === 'revoked') return row;
+        return { ...row, status: 'revoked', revokedAt: e.data.at, reason: e.data.reason };
+      default:
+        return row;
+    }
+  },
+};
+
+/** An access token's row as introspection sees it: revoked when its grant is. */
+export function effectiveTokenState(
+  token: TokenStateRow | null,
+  grant: GrantStateRow | null,
+): TokenStateRow | null {
+  if (token === null || token.status === 'revoked' || grant?.status !== 'revoked') return token;
+  return { ...token, status: 'revoked', revokedAt: grant.revokedAt! };
+}

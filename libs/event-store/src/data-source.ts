@@ -3,6 +3,7 @@ import { Events1795625234752 } from './migrations/1795625234752-events.js';
 import { EventHashChain1795710000000 } from './migrations/1795710000000-event-hash-chain.js';
 import { ProjectionExpiry1795710000001 } from './migrations/1795710000001-projection-expiry.js';
 import { AuditIndexes1795710000002 } from './migrations/1795710000002-audit-indexes.js';
+import { AuditGrantUserIndexes1795710000003 } from './migrations/1795710000003-audit-grant-user-indexes.js';
 
 /** The event store's migrations, oldest first; apps append theirs after these. */
 export const eventStoreMigrations = [
@@ -10,6 +11,7 @@ export const eventStoreMigrations = [
   EventHashChain1795710000000,
   ProjectionExpiry1795710000001,
   AuditIndexes1795710000002,
+  AuditGrantUserIndexes1795710000003,
 ];
 
 /** Key of the session advisory lock held while migrations run, so replicas starting together wait. */

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { tokenStateProjection } from '#lib/domain-token';
+import { grantStateProjection, tokenStateProjection } from '#lib/domain-token';
 import {
   createEventStoreDataSource,
   PgEventStore,
@@ -9,7 +9,10 @@ import {
 } from '#lib/event-store';
 
 /** Every projection a service keeps, by name. */
-export const PROJECTIONS: readonly Projection[] = [tokenStateProjection as Projection];
+export const PROJECTIONS: readonly Projection[] = [
+  tokenStateProjection as Projection,
+  grantStateProjection as Projection,
+];
 
 export const PROJECTIONS_USAGE = `projections rebuild [NAME] [--replace]
                rebuild NAME (default: all) from position 0 beside the live one and compare them;

@@ -52,7 +52,7 @@ export function instant(request: FastifyRequest, name: string): string | undefin
   return new Date(text).toISOString();
 }
 
-function page(request: FastifyRequest): AuditPageRequest {
+export function page(request: FastifyRequest): AuditPageRequest {
   return {
     limit: integer(request, 'limit', 1, 500) ?? 100,
     after: integer(request, 'after', 0, Number.MAX_SAFE_INTEGER),
@@ -64,8 +64,7 @@ function page(request: FastifyRequest): AuditPageRequest {
 /**
  * The audit API (docs/events.md "Audit API"): histories a page at a time, filtered by time, and
  * the state of a token or a client at an instant; and the same lives as server-rendered timelines
- * (`/admin/audit/…`). Grant and user histories come with the authorization code and refresh token
- * grants.
+ * (`/admin/audit/…`). Grant and user histories: admin-audit.http.controller.ts.
  */
 @ApiTags('admin: audit')
 @ApiBearerAuth()
@@ -187,7 +186,7 @@ export class AdminHttpController {
   }
 }
 
-function sendPage(reply: FastifyReply, page: TimelinePage): void {
+export function sendPage(reply: FastifyReply, page: TimelinePage): void {
   void noStore(reply)
     .header('Content-Security-Policy', AUDIT_PAGE_CSP)
     .header('X-Content-Type-Options', 'nosniff')

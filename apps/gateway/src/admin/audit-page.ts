@@ -83,6 +83,80 @@ export function timelineEntry(e: AuditEvent): TimelineEntry {
         what: 'Access token revoked',
         detail: `jti ${str(d.jti)}; by client ${str(d.revokedBy)}; reason ${str(d.reason)}`,
       };
+    case 'ConsentGranted':
+      return {
+        ...base,
+        kind: 'start',
+        what: 'Consent granted',
+        detail: `sub ${str(d.sub)}; scope ${str(d.scope)}`,
+      };
+    case 'ConsentDenied':
+      return {
+        ...base,
+        kind: 'change',
+        what: 'Consent denied',
+        detail: `sub ${str(d.sub)}; scope ${str(d.scope)}`,
+      };
+    case 'ConsentRevoked':
+      return {
+        ...base,
+        kind: 'end',
+        what: 'Consent revoked',
+        detail: `sub ${str(d.sub)}; by ${str(d.revokedBy)}`,
+      };
+    case 'AuthorizationCodeIssued':
+      return {
+        ...base,
+        kind: 'start',
+        what: 'Authorization code issued',
+        detail: `sub ${str(d.sub)}${d.username ? ` (${str(d.username)})` : ''}; scope ${str(d.scope)}; to ${str(
+          d.deliveredTo,
+        )}; PKCE ${d.codeChallenge ? 'S256' : 'none'}; expires ${str(d.expiresAt)}`,
+      };
+    case 'AuthorizationCodeRedeemed':
+      return {
+        ...base,
+        kind: 'change',
+        what: 'Authorization code redeemed',
+        detail: `access token ${str(d.accessTokenJti)}`,
+      };
+    case 'AuthorizationCodeReplayed':
+      return {
+        ...base,
+        kind: 'end',
+        what: 'Authorization code replayed',
+        detail: `by client ${str(d.clientId)}`,
+      };
+    case 'RefreshTokenIssued':
+      return {
+        ...base,
+        kind: 'change',
+        what: 'Refresh token issued',
+        detail: `generation ${str(d.generation)}; scope ${str(d.scope)}; family expires ${str(d.familyExpiresAt)}`,
+      };
+    case 'RefreshTokenRotated':
+      return {
+        ...base,
+        kind: 'change',
+        what: 'Refresh token rotated',
+        detail: `generation ${str(d.generation)}; scope ${str(d.scope)}; access token ${str(d.accessTokenJti)}${
+          d.withinGrace ? '; within the reuse grace window' : ''
+        }`,
+      };
+    case 'RefreshTokenReuseDetected':
+      return {
+        ...base,
+        kind: 'end',
+        what: 'Refresh token reuse detected',
+        detail: `a rotated token presented again (family at generation ${str(d.generation)}) by client ${str(d.clientId)}`,
+      };
+    case 'GrantRevoked':
+      return {
+        ...base,
+        kind: 'end',
+        what: 'Grant revoked',
+        detail: `reason ${str(d.reason)}; by ${str(d.revokedBy)}`,
+      };
     default:
       return { ...base, kind: 'change', what: e.type, detail: JSON.stringify(d) };
   }

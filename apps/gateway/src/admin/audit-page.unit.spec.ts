@@ -56,4 +56,58 @@ describe('audit timeline page (server-rendered, CSP)', () => {
     expect(revoked).toMatchObject({ kind: 'end', what: 'Access token revoked', position: 2 });
     expect(revoked.detail).toContain('by client c1');
   });
+
+  it("reads a grant's life: consent, code, rotation, reuse, revocation, each with who and which client", () => {
+    const entries = [
+      event('ConsentGranted', { sub: 'u-1', clientId: 'c1', scope: ['read'] }, 1),
+      event(
+        'AuthorizationCodeIssued',
+        {
+          grantId: 'g',
+          clientId: 'c1',
+          sub: 'u-1',
+          username: 'alice',
+          scope: ['read'],
+          deliveredTo: 'https://c1.test/cb',
+          codeChallenge: 'x',
+          codeHash: 'SECRET-HASH',
+        },
+        2,
+      ),
+      event('AuthorizationCodeRedeemed', { grantId: 'g', codeHash: 'SECRET-HASH', accessTokenJti: 'j1' }, 3),
+      event(
+        'RefreshTokenRotated',
+        {
+          grantId: 'g',
+          generation: 2,
+          scope: ['read'],
+          accessTokenJti: 'j2',
+          tokenHash: 'SECRET-HASH',
+          previousHash: 'SECRET-HASH',
+          withinGrace: false,
+        },
+        4,
+      ),
+      event(
+        'RefreshTokenReuseDetected',
+        { grantId: 'g', generation: 2, clientId: 'c1', tokenHash: 'SECRET-HASH' },
+        5,
+      ),
+      event('GrantRevoked', { grantId: 'g', reason: 'refresh_token_reuse', revokedBy: 'system:token' }, 6),
+    ].map(timelineEntry);
+    expect(entries.map((e) => e.what)).toEqual([
+      'Consent granted',
+      'Authorization code issued',
+      'Authorization code redeemed',
+      'Refresh token rotated',
+      'Refresh token reuse detected',
+      'Grant revoked',
+    ]);
+    expect(entries.map((e) => e.kind)).toEqual(['start', 'start', 'change', 'change', 'end', 'end']);
+    expect(entries[1]!.detail).toContain('alice');
+    expect(entries[3]!.detail).toContain('generation 2');
+    expect(entries[5]!.detail).toContain('refresh_token_reuse');
+    expect(entries.every((e) => e.who === 'client:c1')).toBe(true);
+    expect(JSON.stringify(entries)).not.toContain('SECRET-HASH');
+  });
 });

@@ -1,30 +1,47 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import { type ClientView, type IntrospectRequest, type IntrospectResponse, Subjects } from '#lib/contracts';
-import { introspectionResponse, requireConfidentialCaller } from '#lib/domain-token';
+import {
+  type ClientView,
+  type IntrospectRequest,
+  type IntrospectResponse,
+  type RefreshTokenIntrospection,
+  Subjects,
+} from '#lib/contracts';
+import { evolveGrant, grantIdOf, grantStreamId, hashGrantToken, initialGrantState } from '#lib/domain-grant';
+import { introspectionResponse, introspectRefreshToken, requireConfidentialCaller } from '#lib/domain-token';
+import { aggregateStream, type EventStore } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
-import { CONFIG, type RpcClient } from '#lib/service-runtime';
+import { CONFIG, EVENT_STORE, type RpcClient } from '#lib/service-runtime';
 import { AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
 import { authenticateCaller } from '../caller.js';
 import { KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
 import { TokenStateService } from '../token-state/token-state.service.js';
 
-/** RFC 7662 §2: signature and expiry from the JWT, life (revocation) from token_state. */
+/**
+ * RFC 7662 §2: access tokens: signature and expiry from the JWT, life (revocation, of the token or
+ * of its grant) from token_state and the grant stream; refresh tokens (`<grantId>.<secret>`) from
+ * their grant stream. The two forms cannot be mistaken for each other, so token_type_hint cannot
+ * change the answer (§2.1: the search extends to every type whatever the hint).
+ */
 @Injectable()
 export class IntrospectTokenHandler {
   constructor(
     @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
     @Inject(KEYRING_VERIFIER) private readonly verifier: KeyringVerifier,
     @Inject(CONFIG) private readonly config: Config,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly tokenState: TokenStateService,
   ) {}
 
-  async handle(request: IntrospectRequest): Promise<IntrospectResponse> {
+  async handle(request: IntrospectRequest): Promise<IntrospectResponse | RefreshTokenIntrospection> {
     const caller = await authenticateCaller(this.rpc, request.context, request.credentials);
     requireConfidentialCaller(caller);
+    const token = typeof request.token === 'string' ? request.token : '';
+    const grantId = grantIdOf(token);
+    if (grantId !== null) return this.refreshToken(grantId, token, caller);
     let jti: string;
     try {
-      ({ jti } = await this.verifier.verify(request.token));
+      ({ jti } = await this.verifier.verify(token));
     } catch (err) {
       // RFC 7662 §2.2: a token that is not valid is simply inactive.
       if (err instanceof AccessTokenInvalid) return { active: false };
@@ -33,8 +50,34 @@ export class IntrospectTokenHandler {
     const row = await this.tokenState.getFresh(jti);
     const response = introspectionResponse(row, caller, Math.floor(Date.now() / 1000), this.config.issuer);
     if (!response.active) return response;
+    // Checklist ES-01, RT-02: a grant revoked a moment ago by another service (reuse detection, a
+    // replayed code) is read from its stream, not from the projection that follows it.
+    if (row?.grantId !== undefined && (await this.grant(row.grantId)).state.status === 'revoked') {
+      return { active: false };
+    }
     // Disabling or deleting a client revokes its tokens: they stop introspecting as active.
     return (await this.clientIsActive(response.client_id)) ? response : { active: false };
+  }
+
+  private async refreshToken(
+    grantId: string,
+    token: string,
+    caller: ClientView,
+  ): Promise<RefreshTokenIntrospection | { active: false }> {
+    const { state } = await this.grant(grantId);
+    const response = introspectRefreshToken(
+      state,
+      hashGrantToken(token, this.config.secretPepper),
+      caller,
+      Math.floor(Date.now() / 1000),
+      this.config.issuer,
+    );
+    if (!response.active) return response;
+    return (await this.clientIsActive(response.client_id)) ? response : { active: false };
+  }
+
+  private grant(grantId: string) {
+    return aggregateStream(this.store, grantStreamId(grantId), evolveGrant, initialGrantState);
   }
 
   private async clientIsActive(clientId: string): Promise<boolean> {

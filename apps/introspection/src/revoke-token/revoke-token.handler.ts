@@ -1,21 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { RevokeRequest } from '#lib/contracts';
+import type { Config } from '#lib/config';
+import type { ClientView, RevokeRequest } from '#lib/contracts';
+import { evolveGrant, grantIdOf, grantStreamId, hashGrantToken, initialGrantState } from '#lib/domain-grant';
 import {
   accessTokenStreamId,
   checkRevocationAllowed,
   decideAccessToken,
   evolveAccessToken,
   initialAccessTokenState,
+  refreshTokenRevocation,
 } from '#lib/domain-token';
 import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
-import { EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
+import { CONFIG, EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
+import { temporarilyUnavailable } from '#lib/oauth-errors';
 import { AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
 import { authenticateCaller } from '../caller.js';
 import { KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
 import { TokenStateService } from '../token-state/token-state.service.js';
 
 /**
- * RFC 7009 §2.1: revoke an access token (a jti denylist kept in token_state until exp, decision 10).
+ * RFC 7009 §2.1: revoke an access token (a jti denylist kept in token_state until exp, decision 10),
+ * or a refresh token: GrantRevoked on its grant stream, which revokes the family and every access
+ * token issued from the grant (checklist REV-02, REV-11).
  * Answers only once token_state shows the revocation, so that introspection that follows the
  * answer says inactive on every replica (checklist ES-01).
  */
@@ -25,14 +31,18 @@ export class RevokeTokenHandler {
     @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
     @Inject(KEYRING_VERIFIER) private readonly verifier: KeyringVerifier,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CONFIG) private readonly config: Config,
     private readonly tokenState: TokenStateService,
   ) {}
 
   async handle(request: RevokeRequest): Promise<Record<string, never>> {
     const caller = await authenticateCaller(this.rpc, request.context, request.credentials);
+    const token = typeof request.token === 'string' ? request.token : '';
+    const grantId = grantIdOf(token);
+    if (grantId !== null) return this.revokeRefreshToken(grantId, token, caller, request);
     let claims;
     try {
-      claims = await this.verifier.verify(request.token);
+      claims = await this.verifier.verify(token);
     } catch (err) {
       // RFC 7009 §2.2: invalid, unknown or expired tokens do not cause an error response.
       if (err instanceof AccessTokenInvalid) return {};
@@ -70,5 +80,39 @@ export class RevokeTokenHandler {
       }
     }
     return {};
+  }
+
+  private async revokeRefreshToken(
+    grantId: string,
+    token: string,
+    caller: ClientView,
+    request: RevokeRequest,
+  ): Promise<Record<string, never>> {
+    const streamId = grantStreamId(grantId);
+    const tokenHash = hashGrantToken(token, this.config.secretPepper);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { state, version } = await aggregateStream(this.store, streamId, evolveGrant, initialGrantState);
+      const events = refreshTokenRevocation(state, tokenHash, caller, new Date());
+      if (events.length === 0) return {};
+      try {
+        const result = await this.store.appendToStream(
+          streamId,
+          version,
+          events.map((e) => ({
+            ...e,
+            metadata: { correlationId: request.context.correlationId, actor: `client:${caller.clientId}` },
+          })),
+        );
+        metrics.tokensRevoked.inc();
+        await this.tokenState.waitFor(result.lastGlobalPosition);
+        return {};
+      } catch (err) {
+        // A rotation or another revocation won the race: re-read and re-decide (the token may now
+        // be a rotated one of the family, still revocable; or the grant is revoked already).
+        if (!isExpectedVersionConflict(err)) throw err;
+      }
+    }
+    // Checklist REV-13: never 200 when nothing was recorded.
+    throw temporarilyUnavailable(`grant ${grantId}: revocation lost the race three times`);
   }
 }

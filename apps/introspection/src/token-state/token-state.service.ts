@@ -7,7 +7,15 @@ import {
 } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '#lib/config';
-import { TOKEN_STATE, tokenStateProjection, type TokenStateRow } from '#lib/domain-token';
+import {
+  effectiveTokenState,
+  GRANT_STATE,
+  grantStateProjection,
+  type GrantStateRow,
+  TOKEN_STATE,
+  tokenStateProjection,
+  type TokenStateRow,
+} from '#lib/domain-token';
 import {
   type EventStore,
   JetStreamProjectionFeed,
@@ -22,7 +30,7 @@ import type { DataSource } from 'typeorm';
 const SAFETY_POLL_MS = 5000;
 
 /**
- * The token_state read model, fed by the JetStream durable consumer `token_state` on the event
+ * The token_state and grant_state read models, fed by the JetStream durable consumer `token_state` on the event
  * stream (shared by the replicas: the rows and the checkpoint are in Postgres). Expired tokens
  * leave it (Projection.expiresAt). A reader that must not be stale (a token issued or revoked a
  * moment ago) catches up from the store before it reads.
@@ -40,9 +48,14 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
     @Inject(NATS_CONNECTION) nats: NatsConnection,
     @Inject(CONFIG) config: Config,
   ) {
-    this.runner = new ProjectionRunner(dataSource, store, [tokenStateProjection as Projection], {
-      batchSize: 500,
-    });
+    this.runner = new ProjectionRunner(
+      dataSource,
+      store,
+      [tokenStateProjection as Projection, grantStateProjection as Projection],
+      {
+        batchSize: 500,
+      },
+    );
     this.rows = new ProjectionRows(dataSource);
     this.feed = new JetStreamProjectionFeed(nats, this.runner, {
       streamName: config.eventsStream,
@@ -67,8 +80,11 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
     await this.runner.stop();
   }
 
+  /** The access token's row, revoked when its grant is (grant_state). */
   async get(jti: string): Promise<TokenStateRow | null> {
-    return this.rows.get<TokenStateRow>(TOKEN_STATE, jti);
+    const token = await this.rows.get<TokenStateRow>(TOKEN_STATE, jti);
+    if (token?.grantId === undefined) return token;
+    return effectiveTokenState(token, await this.rows.get<GrantStateRow>(GRANT_STATE, token.grantId));
   }
 
   /** Reads the row; when it is not there yet, catches the projection up once and reads again. */

@@ -1,0 +1,134 @@
+import { Controller, Get, Inject, Param, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import {
+  type AsOfRequest,
+  type AuditEvent,
+  type GrantAsOfResponse,
+  type GrantHistoryRequest,
+  type GrantHistoryResponse,
+  Subjects,
+  type UserHistoryRequest,
+  type UserHistoryResponse,
+} from '#lib/contracts';
+import { invalidRequest } from '#lib/oauth-errors';
+import type { RpcClient } from '#lib/service-runtime';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requestContext } from '../http/form.js';
+import { sendJson } from '../http/responses.js';
+import { RPC_CLIENT } from '../rpc.provider.js';
+import { instant, page, sendPage } from './admin.http.controller.js';
+import { AdminTokenGuard } from './admin-token.guard.js';
+import { timelineEntry } from './audit-page.js';
+
+/** Most events a timeline page shows (pages of 500 fetched in turn). */
+const TIMELINE_MAX_EVENTS = 5000;
+
+/** Grant ids are 22 base64url characters (libs/domain-grant); subs are opaque ids. */
+const GRANT_ID = /^[A-Za-z0-9_-]{22}$/;
+const SUB = /^[A-Za-z0-9._~-]{1,128}$/;
+
+function grantId(id: string): string {
+  if (!GRANT_ID.test(id)) throw invalidRequest('malformed grant id');
+  return id;
+}
+
+/**
+ * The audit API for grants and resource owners (docs/events.md "Audit API"): a grant's history and
+ * its state at an instant, a user's history, and the grant's server-rendered timeline.
+ */
+@ApiTags('admin: audit')
+@ApiBearerAuth()
+@Controller('admin')
+@UseGuards(AdminTokenGuard)
+export class AdminAuditHttpController {
+  constructor(@Inject(RPC_CLIENT) private readonly rpc: RpcClient) {}
+
+  @Get('grants/:grantId/history')
+  async grantHistory(
+    @Param('grantId') id: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    const command: GrantHistoryRequest = {
+      context: requestContext(request),
+      grantId: grantId(id),
+      page: page(request),
+    };
+    sendJson(
+      reply,
+      200,
+      await this.rpc.request<GrantHistoryResponse>(Subjects.introspection.grantHistory, command),
+    );
+  }
+
+  @Get('grants/:grantId')
+  async grantAsOf(@Param('grantId') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const command: AsOfRequest = {
+      context: requestContext(request),
+      id: grantId(id),
+      asOf: instant(request, 'as_of'),
+    };
+    sendJson(
+      reply,
+      200,
+      await this.rpc.request<GrantAsOfResponse>(Subjects.introspection.grantAsOf, command),
+    );
+  }
+
+  @Get('users/:sub/history')
+  async userHistory(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!SUB.test(sub)) throw invalidRequest('malformed sub');
+    const command: UserHistoryRequest = { context: requestContext(request), sub, page: page(request) };
+    sendJson(
+      reply,
+      200,
+      await this.rpc.request<UserHistoryResponse>(Subjects.introspection.userHistory, command),
+    );
+  }
+
+  @Get('audit/grants/:grantId')
+  async grantTimeline(
+    @Param('grantId') id: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    const context = requestContext(request);
+    const state = await this.rpc.request<GrantAsOfResponse>(Subjects.introspection.grantAsOf, {
+      context,
+      id: grantId(id),
+    } satisfies AsOfRequest);
+    const events: AuditEvent[] = [];
+    let after: number | undefined;
+    do {
+      const history = await this.rpc.request<GrantHistoryResponse>(Subjects.introspection.grantHistory, {
+        context,
+        grantId: id,
+        page: { limit: 500, after },
+      } satisfies GrantHistoryRequest);
+      events.push(...history.events);
+      after = history.next ?? undefined;
+    } while (after !== undefined && events.length < TIMELINE_MAX_EVENTS);
+    sendPage(reply, {
+      title: `Grant ${state.grantId}`,
+      facts: [
+        ['status', state.revocationReason ? `revoked (${state.revocationReason})` : state.status],
+        ['client', state.clientId],
+        ['user', state.username ? `${state.username} (${state.sub})` : state.sub],
+        ['scope', state.scope.join(' ')],
+        ...(state.resource.length > 0
+          ? ([['resource', state.resource.join(' ')]] as [string, string][])
+          : []),
+        ['authenticated', new Date(state.authTime * 1000).toISOString()],
+        ...(state.refresh
+          ? ([
+              ['refresh generation', String(state.refresh.generation)],
+              ['family expires', state.refresh.familyExpiresAt],
+            ] as [string, string][])
+          : []),
+        ['access tokens', String(state.accessTokenJtis.length)],
+      ],
+      // Every event of a grant's life is its client's (grant events name none, GrantRevoked its author).
+      entries: events.map(timelineEntry).map((e) => ({ ...e, client: state.clientId })),
+    });
+  }
+}

@@ -1,0 +1,23 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { AsOfRequest, GrantAsOfResponse } from '#lib/contracts';
+import { evolveGrant, grantStreamId, initialGrantState } from '#lib/domain-grant';
+import { grantAsOfView } from '#lib/domain-token';
+import type { EventStore } from '#lib/event-store';
+import { notFound } from '#lib/oauth-errors';
+import { EVENT_STORE } from '#lib/service-runtime';
+import { instant } from '../audit-event.js';
+
+/** A grant's state at an instant: its stream replayed up to the events recorded by then. */
+@Injectable()
+export class GrantAsOfHandler {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async handle(request: AsOfRequest): Promise<GrantAsOfResponse> {
+    const asOf = instant(request.asOf, 'as_of') ?? new Date();
+    const events = await this.store.readStream(grantStreamId(request.id), { upTo: asOf });
+    const state = events.reduce(evolveGrant, initialGrantState());
+    const view = grantAsOfView(state, asOf, events[events.length - 1]?.globalPosition ?? 0);
+    if (view === null) throw notFound('no grant with this id at that instant');
+    return view;
+  }
+}

@@ -1,0 +1,83 @@
+import { evolveGrant, initialGrantState } from '#lib/domain-grant';
+import { InMemoryEventStore } from '#lib/event-store';
+import { grantAsOfView, grantHistoryCriteria, userHistoryCriteria } from './grant-audit.js';
+import { ScriptedGrant, scriptGrantLife } from './testing/grant-life.js';
+
+const owner = {
+  clientId: 'c1',
+  sub: 'u-1',
+  username: 'alice',
+  scope: ['read'],
+  aud: ['https://api.test'],
+  redirectUri: 'https://c1.test/cb',
+};
+
+describe('grant as of an instant (audit API)', () => {
+  it('follows the life: none, code_issued, active (generation by rotation), revoked; no hash is shown', async () => {
+    const store = new InMemoryEventStore();
+    const grant = await scriptGrantLife(new ScriptedGrant(store, Buffer.alloc(32, 1), owner), 0);
+    const events = (await store.readAll(0, 100)).filter((e) => e.streamId === `grant-${grant.grantId}`);
+    const views = [];
+    let state = initialGrantState();
+    expect(grantAsOfView(state, new Date(), 0)).toBeNull();
+    for (const e of events) {
+      state = evolveGrant(state, e);
+      views.push(grantAsOfView(state, new Date(), e.globalPosition)!);
+    }
+    expect(views.map((v) => v.status)).toEqual([
+      'code_issued',
+      'active',
+      'active',
+      'active',
+      'active',
+      'active',
+      'active',
+      'revoked',
+    ]);
+    expect(views[2]!.refresh?.generation).toBe(1);
+    expect(views[5]!.refresh?.generation).toBe(4);
+    expect(views[7]).toMatchObject({
+      grantId: grant.grantId,
+      clientId: 'c1',
+      sub: 'u-1',
+      username: 'alice',
+      revocationReason: 'refresh_token_reuse',
+      accessTokenJtis: grant.accessTokens.map((a) => a.jti),
+    });
+    expect(JSON.stringify(views)).not.toMatch(/hash/i);
+  });
+
+  it('an unredeemed code past its expiry reads as expired', async () => {
+    const store = new InMemoryEventStore();
+    const grant = new ScriptedGrant(store, Buffer.alloc(32, 1), owner);
+    await grant.issueCode();
+    const state = (await store.readAll(0, 10)).reduce(evolveGrant, initialGrantState());
+    expect(grantAsOfView(state, new Date(), 1)!.status).toBe('code_issued');
+    expect(grantAsOfView(state, new Date(Date.now() + 61_000), 1)!.status).toBe('expired');
+  });
+});
+
+describe('history criteria', () => {
+  it("a grant's: its stream, the streams its events start, its owner's consent events", () => {
+    expect(grantHistoryCriteria('G', { sub: 'u', clientId: 'c' })).toEqual({
+      streamIds: ['grant-G'],
+      streamsNamedBy: {
+        field: 'grantId',
+        value: 'G',
+        streams: [
+          { type: 'AuthorizationCodeIssued', prefix: 'grant-', idField: 'grantId' },
+          { type: 'AccessTokenIssued', prefix: 'access-token-', idField: 'jti' },
+        ],
+      },
+      dataAll: { fields: { sub: 'u', clientId: 'c' }, excludeStreamPrefixes: ['grant-', 'access-token-'] },
+    });
+  });
+
+  it("a user's: events naming the sub, the user's stream, the grant and token streams those start", () => {
+    expect(userHistoryCriteria('u')).toMatchObject({
+      streamIds: ['user-u'],
+      dataEquals: { field: 'sub', value: 'u' },
+      streamsNamedBy: { field: 'sub', value: 'u' },
+    });
+  });
+});

@@ -1,0 +1,65 @@
+import type { ClientView, RefreshTokenIntrospection } from '#lib/contracts';
+import { decideGrant, type GrantState } from '#lib/domain-grant';
+import type { NewEvent } from '#lib/event-store';
+import { checkRevocationAllowed } from './introspection.js';
+
+/**
+ * Refresh tokens at the introspection and revocation endpoints. They are read from the grant
+ * stream itself (the write model), never from a projection: a rotation or a revocation is seen the
+ * moment it is committed (checklist ES-01). `tokenHash` is hashGrantToken(token, SECRET_PEPPER).
+ */
+
+/**
+ * RFC 7662 §2.2 and decision 11: active only for the family's current token, unexpired, and only
+ * for the client it was issued to; a rotated (consumed) token is inactive (checklist INT-08).
+ */
+export function introspectRefreshToken(
+  state: GrantState,
+  tokenHash: string,
+  caller: ClientView,
+  nowSeconds: number,
+  issuer: string,
+): RefreshTokenIntrospection | { active: false } {
+  if (state.status !== 'active' || state.family === null) return { active: false };
+  const { grant, family } = state;
+  if (family.currentHash !== tokenHash) return { active: false };
+  const exp = Math.min(family.expiresAt, family.familyExpiresAt);
+  if (nowSeconds >= exp) return { active: false };
+  if (grant.clientId !== caller.clientId) return { active: false };
+  return {
+    active: true,
+    ...(family.scope.length > 0 ? { scope: family.scope.join(' ') } : {}),
+    client_id: grant.clientId,
+    ...(grant.username !== undefined ? { username: grant.username } : {}),
+    token_type: 'refresh_token',
+    exp,
+    iat: family.rotatedAt,
+    sub: grant.sub,
+    iss: issuer,
+    ...(grant.resource.length > 0
+      ? { aud: grant.resource.length === 1 ? grant.resource[0]! : grant.resource }
+      : {}),
+  };
+}
+
+/**
+ * RFC 7009 §2.1: revoking any refresh token of a family (the current one or one already rotated,
+ * checklist REV-11) revokes the grant: the family and every access token issued from it (REV-02).
+ * Another client's token: decision 10 (confidential: invalid_request; public: ignored). An unknown
+ * token, or a grant already revoked: nothing to do (§2.2).
+ */
+export function refreshTokenRevocation(
+  state: GrantState,
+  tokenHash: string,
+  caller: ClientView,
+  now: Date,
+): NewEvent[] {
+  if (state.status !== 'active' || state.family === null) return [];
+  const { family } = state;
+  if (family.currentHash !== tokenHash && !family.usedHashes.includes(tokenHash)) return [];
+  if (checkRevocationAllowed(state.grant.clientId, caller) === 'ignore') return [];
+  return decideGrant(
+    { type: 'RevokeGrant', reason: 'revocation_request', revokedBy: `client:${caller.clientId}`, now },
+    state,
+  ).events;
+}
