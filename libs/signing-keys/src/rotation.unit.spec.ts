@@ -7,7 +7,14 @@ import {
   type SigningKeyringCommand,
   type SigningKeyringEvent,
 } from './keyring.js';
-import { InvalidRotationPolicy, planInitialKey, rotationDue, type RotationPolicy } from './rotation.js';
+import {
+  checkRotationPolicy,
+  InvalidRotationPolicy,
+  planInitialKey,
+  planManualRotation,
+  rotationDue,
+  type RotationPolicy,
+} from './rotation.js';
 import type { SealedPrivateJwk } from './sealed-key.js';
 import { fold } from './testing-helpers.js';
 
@@ -128,6 +135,24 @@ describe('Signing key rotation with pre-publication (checklist §19 decision 14;
       );
     });
 
+    it('with scheduled rotation off (0), never generates but still activates a published successor', () => {
+      const off = { rotateEverySeconds: 0, jwksMaxAgeSeconds: 300 };
+      expect(rotationDue(run(bootstrapped).state, at(365 * DAY), off)).toEqual({ action: 'none' });
+      const { state } = run([...bootstrapped, generate('B', at(10), at(610))]);
+      expect(rotationDue(state, at(609), off)).toEqual({ action: 'none' });
+      expect(rotationDue(state, at(610), off)).toEqual({ action: 'activate', kid: 'B' });
+    });
+
+    it('checkRotationPolicy accepts 0 and periods above 2×jwksMaxAge only (JWKS-06)', () => {
+      expect(() => checkRotationPolicy({ rotateEverySeconds: 0, jwksMaxAgeSeconds: 300 })).not.toThrow();
+      expect(() => checkRotationPolicy({ rotateEverySeconds: 601, jwksMaxAgeSeconds: 300 })).not.toThrow();
+      for (const rotateEverySeconds of [600, -1, 1.5]) {
+        expect(() => checkRotationPolicy({ rotateEverySeconds, jwksMaxAgeSeconds: 300 })).toThrow(
+          InvalidRotationPolicy,
+        );
+      }
+    });
+
     it('drives a full rotation: K2 pre-published, activated, K1 kept in the JWKS until its tokens expire', () => {
       const commands = [...bootstrapped];
       let now = at(threshold + 1);
@@ -146,6 +171,40 @@ describe('Signing key rotation with pre-publication (checklist §19 decision 14;
       expect(publishedKeys(state, new Date(now.getTime() + 599_999)).map((k) => k.kid)).toEqual(['B', 'A']);
       expect(publishedKeys(state, new Date(now.getTime() + 600_000)).map((k) => k.kid)).toEqual(['B']);
       expect(rotationDue(state, now, policy)).toEqual({ action: 'none' });
+    });
+  });
+
+  describe('planManualRotation (keys rotate)', () => {
+    const bootstrapped = [generate('A', t0), activate('A', t0)];
+    const options = { jwksMaxAgeSeconds: 300, immediate: false };
+
+    it('JWKS-05: publishes a new key that activates 2×jwksMaxAge later', () => {
+      expect(planManualRotation(run(bootstrapped).state, at(50), options)).toEqual({
+        action: 'generate',
+        activatesAt: at(650),
+        activateNow: false,
+      });
+    });
+
+    it('with --now: a new key active at once', () => {
+      expect(planManualRotation(run(bootstrapped).state, at(50), { ...options, immediate: true })).toEqual({
+        action: 'generate',
+        activatesAt: at(50),
+        activateNow: true,
+      });
+    });
+
+    it('a published successor is reported, not doubled; --now activates it', () => {
+      const { state } = run([...bootstrapped, generate('B', at(10), at(610))]);
+      expect(planManualRotation(state, at(50), options)).toEqual({
+        action: 'pending',
+        kid: 'B',
+        activatesAt: at(610),
+      });
+      expect(planManualRotation(state, at(50), { ...options, immediate: true })).toEqual({
+        action: 'activate-now',
+        kid: 'B',
+      });
     });
   });
 });
