@@ -41,6 +41,9 @@ describe('configuration defaults (docs/configuration.md)', () => {
       jwksMaxAgeSeconds: 300,
       signingAlg: 'ES256',
       accessTokenTtlSeconds: 600,
+      signingKeyRotationSeconds: 2592000,
+      signingKeyRetentionSeconds: 86400 + 30,
+      keyringRefreshSeconds: 30,
       clientAuthMaxFailures: 10,
       clientAuthFailureWindowSeconds: 60,
       openRegistration: false,
@@ -160,6 +163,39 @@ describe('integer settings', () => {
     ['JWKS_MAX_AGE_SECONDS', '0', 'jwksMaxAgeSeconds', 0],
   ])('%s=%p is accepted at the bound', (key, value, field, expected) => {
     expect((loadConfig({ [key]: value }) as unknown as Record<string, unknown>)[field]).toBe(expected);
+  });
+});
+
+describe('signing-key schedule (checklist decision 14, JWKS-06)', () => {
+  it('SIGNING_KEY_ROTATION_SECONDS=0 turns scheduled rotation off', () => {
+    expect(loadConfig({ SIGNING_KEY_ROTATION_SECONDS: '0' }).signingKeyRotationSeconds).toBe(0);
+  });
+
+  it('refuses a rotation period not above 2 × JWKS_MAX_AGE_SECONDS', () => {
+    const err = configError(() =>
+      loadConfig({ SIGNING_KEY_ROTATION_SECONDS: '600', JWKS_MAX_AGE_SECONDS: '300' }),
+    );
+    expect(err.message).toContain('SIGNING_KEY_ROTATION_SECONDS');
+    expect(
+      loadConfig({ SIGNING_KEY_ROTATION_SECONDS: '601', JWKS_MAX_AGE_SECONDS: '300' })
+        .signingKeyRotationSeconds,
+    ).toBe(601);
+  });
+
+  it('derives retention from the longest access-token lifetime and the keyring refresh', () => {
+    expect(
+      loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '86400', KEYRING_REFRESH_SECONDS: '5' })
+        .signingKeyRetentionSeconds,
+    ).toBe(86405);
+    expect(loadConfig({ KEYRING_REFRESH_SECONDS: '1' }).signingKeyRetentionSeconds).toBe(86401);
+  });
+
+  it('refuses a retention shorter than ACCESS_TOKEN_TTL_SECONDS + KEYRING_REFRESH_SECONDS', () => {
+    const env = { ACCESS_TOKEN_TTL_SECONDS: '60', KEYRING_REFRESH_SECONDS: '2' };
+    expect(configError(() => loadConfig({ ...env, SIGNING_KEY_RETENTION_SECONDS: '61' })).message).toContain(
+      'SIGNING_KEY_RETENTION_SECONDS',
+    );
+    expect(loadConfig({ ...env, SIGNING_KEY_RETENTION_SECONDS: '62' }).signingKeyRetentionSeconds).toBe(62);
   });
 });
 

@@ -125,6 +125,8 @@ export interface ActiveSigningKey extends SigningKeyBase {
 /** Signs nothing; in the JWKS until `publishUntil`. */
 export interface RetiredSigningKey extends SigningKeyBase {
   status: 'retired';
+  /** Null for a key retired without ever signing. */
+  activatedAt: Date | null;
   retiredAt: Date;
   publishUntil: Date;
 }
@@ -373,6 +375,7 @@ export function evolve(state: SigningKeyring, event: RecordedEvent): SigningKeyr
       const retired: RetiredSigningKey = {
         ...base(key),
         status: 'retired',
+        activatedAt: key.status === 'published' ? null : key.activatedAt,
         // A second SigningKeyRetired only withdraws the key earlier; it retired the first time.
         retiredAt: key.status === 'retired' ? key.retiredAt : new Date(e.data.retiredAt),
         publishUntil: new Date(e.data.publishUntil),
