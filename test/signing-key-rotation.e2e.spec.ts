@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
 
@@ -314,4 +315,23 @@ describe('keys list / rotate / retire (operator CLI over NATS)', () => {
     expect(await h.active(edToken.token)).toBe(true);
     expect(await h.active(rsToken.token)).toBe(true);
   }, 90000);
+
+  it('a KEY_ENCRYPTION_KEY change: the old KEK as KEY_ENCRYPTION_KEY_PREVIOUS, rotate, then the new KEK alone', async () => {
+    const before = await h.issue();
+    const oldKek = system.env.KEY_ENCRYPTION_KEY!;
+    await restartTokenWith({
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+      KEY_ENCRYPTION_KEY_PREVIOUS: oldKek,
+    });
+    // The active key, sealed under the old KEK, still signs.
+    expect((await h.issue()).kid).toBe(before.kid);
+    const rotated = (await cliJson<{ key: KeyView }>(['keys', 'rotate', '--now', '--json'])).key;
+    await untilTokenKid(rotated.kid, 5000);
+    delete system.env.KEY_ENCRYPTION_KEY_PREVIOUS;
+    await restartTokenWith({});
+    const after = await h.issue();
+    expect(after.kid).toBe(rotated.kid);
+    expect(await h.active(after.token)).toBe(true);
+    expect(await h.active(before.token)).toBe(true);
+  }, 60000);
 });

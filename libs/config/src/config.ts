@@ -123,6 +123,11 @@ export interface SigningKeyConfig extends IssuerConfig {
    * with AES-256-GCM under this key.
    */
   keyEncryptionKey: Buffer;
+  /**
+   * KEY_ENCRYPTION_KEY_PREVIOUS: optional, 32 bytes, base64url. The key-encryption key being replaced:
+   * private keys sealed under it still open until they are rotated out (docs/signing-keys.md).
+   */
+  previousKeyEncryptionKeys: Buffer[];
   /** SIGNING_ALG: ES256 (default), EdDSA or RS256. */
   signingAlg: 'ES256' | 'EdDSA' | 'RS256';
   /** ACCESS_TOKEN_TTL_SECONDS: default access-token lifetime (RFC 9068 `exp`). Default 600. */
@@ -228,7 +233,7 @@ function checkIssuer(issuer: string): string {
   return issuer.replace(/\/+$/, '');
 }
 
-const lazySecrets = new Set(['adminToken', 'secretPepper', 'keyEncryptionKey']);
+const lazySecrets = new Set(['adminToken', 'secretPepper', 'keyEncryptionKey', 'previousKeyEncryptionKeys']);
 
 /**
  * Reads the configuration. Secrets are validated only when first used, so a process that does not
@@ -299,6 +304,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     secretPepper: () => key32(env, 'SECRET_PEPPER', 'the HMAC key for stored client secrets'),
     keyEncryptionKey: () => key32(env, 'KEY_ENCRYPTION_KEY', 'encrypts private signing keys at rest'),
+    previousKeyEncryptionKeys: () =>
+      env.KEY_ENCRYPTION_KEY_PREVIOUS
+        ? [key32(env, 'KEY_ENCRYPTION_KEY_PREVIOUS', 'the key-encryption key being replaced')]
+        : [],
   };
   const config = { ...base, ...keyring } as Record<string, unknown>;
   for (const name of lazySecrets) {

@@ -277,6 +277,17 @@ describe('secrets are validated when first read', () => {
     expect(configError(() => config.secretPepper).message).toContain('SECRET_PEPPER must be 32 bytes');
   });
 
+  it('KEY_ENCRYPTION_KEY_PREVIOUS is optional, 32 bytes when set, and never serialised', () => {
+    expect(loadConfig({}).previousKeyEncryptionKeys).toEqual([]);
+    const config = loadConfig({ KEY_ENCRYPTION_KEY_PREVIOUS: key32(6) });
+    expect(config.previousKeyEncryptionKeys).toEqual([Buffer.alloc(32, 6)]);
+    expect(JSON.stringify(config)).not.toContain('previousKeyEncryptionKeys');
+    const short = loadConfig({ KEY_ENCRYPTION_KEY_PREVIOUS: Buffer.alloc(16).toString('base64url') });
+    expect(configError(() => short.previousKeyEncryptionKeys).message).toContain(
+      'KEY_ENCRYPTION_KEY_PREVIOUS must be 32 bytes',
+    );
+  });
+
   it('a missing KEY_ENCRYPTION_KEY throws only when read', () => {
     const config = loadConfig({ SECRET_PEPPER: key32(1) });
     expect(config.secretPepper).toHaveLength(32);

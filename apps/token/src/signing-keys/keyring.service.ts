@@ -57,7 +57,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CONFIG) private readonly config: Config,
   ) {
-    this.signer = new Signer(config.keyEncryptionKey);
+    this.signer = new Signer(config.keyEncryptionKey, config.previousKeyEncryptionKeys);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -166,8 +166,9 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
       if (!(err instanceof KeyDecryptionError)) throw err;
       throw new Error(
         `KEY_ENCRYPTION_KEY cannot open the active signing key ${active.kid}: it is not the key the ` +
-          'signing keys were sealed with. Start the token service with the original KEY_ENCRYPTION_KEY ' +
-          '(see docs/signing-keys.md, changing the key-encryption key).',
+          'signing keys were sealed with. Start the token service with the original KEY_ENCRYPTION_KEY, ' +
+          'or set it as KEY_ENCRYPTION_KEY_PREVIOUS beside the new one (docs/signing-keys.md, ' +
+          'changing the key-encryption key).',
       );
     }
   }
