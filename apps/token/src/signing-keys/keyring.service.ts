@@ -52,6 +52,8 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
   private loading: Promise<void> | null = null;
   private refreshTimer: NodeJS.Timeout | undefined;
   readonly signer: Signer;
+  /** The time every keyring command is decided at (replaced in tests). */
+  clock: () => Date = () => new Date();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -97,7 +99,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
   /** One pass of the schedule: re-read, then generate or activate a successor when due. */
   async tick(): Promise<void> {
     await this.refresh();
-    const now = new Date();
+    const now = this.clock();
     const step = rotationDue(this.state, now, {
       rotateEverySeconds: this.config.signingKeyRotationSeconds,
       jwksMaxAgeSeconds: this.config.jwksMaxAgeSeconds,
@@ -134,7 +136,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
   async ensureActiveKey(): Promise<void> {
     for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
       await this.refresh();
-      const now = new Date();
+      const now = this.clock();
       const plan = planInitialKey(this.state, now);
       if (plan.action === 'none') break;
       let kid: string;
@@ -183,7 +185,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
   ): Promise<{ outcome: 'published' | 'already-pending' | 'activated'; key: SigningKey }> {
     for (let attempt = 0; ; attempt++) {
       await this.refresh();
-      const now = new Date();
+      const now = this.clock();
       const plan = planManualRotation(this.state, now, {
         jwksMaxAgeSeconds: this.config.jwksMaxAgeSeconds,
         immediate,
@@ -239,7 +241,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
       if (key?.status === 'retired' && !withdraw) {
         throw new KeyRetirementRefused(kid, 'it is already retired; --withdraw removes it from the JWKS now');
       }
-      const now = new Date();
+      const now = this.clock();
       const events = decide({ type: 'RetireSigningKey', kid, now, publishUntil: now }, this.state);
       if (await this.tryAppend(events, metadata)) {
         await this.refresh();
@@ -253,7 +255,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
   /** The keyring as last read, refreshed first. */
   async keys(): Promise<{ keys: SigningKey[]; inJwks: Set<string> }> {
     await this.refresh();
-    const inJwks = new Set(publishedKeys(this.state, new Date()).map((k) => k.kid));
+    const inJwks = new Set(publishedKeys(this.state, this.clock()).map((k) => k.kid));
     const keys = Object.values(this.state.keys).sort(
       (a, b) => a.generatedAt.getTime() - b.generatedAt.getTime() || (a.kid < b.kid ? -1 : 1),
     );
@@ -269,7 +271,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
   /** RFC 7517 §5; re-read when older than a second, so a key another replica published shows at once. */
   async jwks(): Promise<JwksDocument> {
     if (Date.now() - this.loadedAt > JWKS_FRESHNESS_MS) await this.refresh();
-    return jwksDocument(publishedKeys(this.state, new Date()));
+    return jwksDocument(publishedKeys(this.state, this.clock()));
   }
 
   private activation(kid: string, now: Date) {
