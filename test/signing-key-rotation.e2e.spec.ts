@@ -31,12 +31,19 @@ function helpers(get: () => { system: RunningSystem; client: Creds }) {
   const url = (path: string) => `${get().system.baseUrl}${path}`;
   const auth = () => ({ authorization: basic(get().client.client_id, get().client.client_secret) });
   return {
-    async issue(): Promise<{ token: string; kid: string; exp: number; at: number }> {
+    /** `at`: when the request was sent; `answeredAt`: when the token arrived (it was signed in between). */
+    async issue(): Promise<{ token: string; kid: string; exp: number; at: number; answeredAt: number }> {
       const at = Date.now();
       const res = await postForm(url('/token'), { grant_type: 'client_credentials', scope: 'read' }, auth());
       expect(res.status).toBe(200);
       const token = ((await res.json()) as { access_token: string }).access_token;
-      return { token, kid: decodeProtectedHeader(token).kid!, exp: decodeJwt(token).exp!, at };
+      return {
+        token,
+        kid: decodeProtectedHeader(token).kid!,
+        exp: decodeJwt(token).exp!,
+        at,
+        answeredAt: Date.now(),
+      };
     },
     async jwks(): Promise<{ body: JSONWebKeySet; cacheControl: string | null }> {
       const res = await fetch(url('/jwks'));
@@ -98,17 +105,26 @@ describe('scheduled signing-key rotation with two token replicas (checklist JWKS
     const failures: string[] = [];
     const start = Date.now();
 
+    let previousPoll = Date.now();
+    let firstPoll = Infinity;
+    let maxPollGap = 0;
     while (Date.now() - start < 45_000) {
       const { body, cacheControl } = await h.jwks();
       expect(cacheControl).toBe('public, max-age=2');
       const now = Date.now();
+      firstPoll = Math.min(firstPoll, now);
+      maxPollGap = Math.max(maxPollGap, now - previousPoll);
+      previousPoll = now;
       for (const k of body.keys) {
         if (!firstSeen.has(k.kid!)) firstSeen.set(k.kid!, now);
         lastSeen.set(k.kid!, now);
       }
       const t = await h.issue();
+      // JWT-03, JWKS-05: the key of every new token was already in the JWKS fetched just before.
+      if (!body.keys.some((k) => k.kid === t.kid))
+        failures.push(`token signed by ${t.kid}, not yet in the JWKS`);
       issued.push({ kid: t.kid, at: t.at });
-      if (!firstUsed.has(t.kid)) firstUsed.set(t.kid, t.at);
+      if (!firstUsed.has(t.kid)) firstUsed.set(t.kid, t.answeredAt);
       newestByKid.set(t.kid, { token: t.token, exp: t.exp });
 
       // Every unexpired token verifies against the JWKS as published now, and introspects active.
@@ -131,6 +147,7 @@ describe('scheduled signing-key rotation with two token replicas (checklist JWKS
     expect(firstUsed.size).toBeGreaterThanOrEqual(3);
 
     // JWKS-05 / decision 14: every successor was in the JWKS at least 2 × max-age before first use.
+    let watched = 0;
     for (const key of keys.slice(1)) {
       if (key.activatedAt === null) continue;
       expect(Date.parse(key.activatedAt) - Date.parse(key.generatedAt)).toBeGreaterThanOrEqual(
@@ -138,23 +155,26 @@ describe('scheduled signing-key rotation with two token replicas (checklist JWKS
       );
       const seen = firstSeen.get(key.kid);
       const used = firstUsed.get(key.kid);
-      if (seen !== undefined && used !== undefined) {
-        // Polled every ~0.5 s, so the first sighting may be up to a poll late.
-        expect(used - seen).toBeGreaterThanOrEqual(PRE_PUBLICATION_MS - 1000);
+      // Keys already in the first JWKS fetched were published before the test watched.
+      if (seen !== undefined && used !== undefined && seen > firstPoll) {
+        // The first sighting may be up to one poll late.
+        expect(used - seen).toBeGreaterThanOrEqual(PRE_PUBLICATION_MS - maxPollGap);
+        watched += 1;
       }
     }
+    expect(watched).toBeGreaterThanOrEqual(1);
 
     // Two replicas, one decision per step: every key but the newest was activated, never two pending.
     for (const key of keys.slice(0, -1)) expect(key.activatedAt).not.toBeNull();
     expect(keys.filter((k) => k.status === 'published').length).toBeLessThanOrEqual(1);
     expect(keys.filter((k) => k.status === 'active').length).toBe(1);
 
-    // New tokens use the new key once it is active (within a keyring refresh, 1 s, plus slack).
+    // New tokens use the new key once it is active (within a keyring refresh, 1 s, plus slack for a loaded machine).
     for (const { kid, at } of issued) {
       const newerActive = keys.filter(
         (k) =>
           k.activatedAt !== null &&
-          Date.parse(k.activatedAt) + 2500 < at &&
+          Date.parse(k.activatedAt) + 5000 < at &&
           kids.indexOf(k.kid) > kids.indexOf(kid),
       );
       expect(newerActive.map((k) => k.kid)).toEqual([]);

@@ -109,6 +109,8 @@ interface SigningKeyBase {
   sealedPrivateJwk: SealedPrivateJwk;
   generatedAt: Date;
   activatesAt: Date;
+  /** When SigningKeyGenerated was recorded: from then on the JWKS can serve the key. */
+  publishedAt: Date;
 }
 
 /** In the JWKS, not yet signing. */
@@ -358,6 +360,7 @@ export function evolve(state: SigningKeyring, event: RecordedEvent): SigningKeyr
         sealedPrivateJwk,
         generatedAt: new Date(e.data.generatedAt),
         activatesAt: new Date(e.data.activatesAt),
+        publishedAt: new Date(event.recordedAt),
       };
       return { keys: { ...state.keys, [kid]: key } };
     }
@@ -396,8 +399,8 @@ function existing(state: SigningKeyring, event: RecordedEvent, kid: string): Sig
 }
 
 function base(key: SigningKey): SigningKeyBase {
-  const { kid, alg, publicJwk, sealedPrivateJwk, generatedAt, activatesAt } = key;
-  return { kid, alg, publicJwk, sealedPrivateJwk, generatedAt, activatesAt };
+  const { kid, alg, publicJwk, sealedPrivateJwk, generatedAt, activatesAt, publishedAt } = key;
+  return { kid, alg, publicJwk, sealedPrivateJwk, generatedAt, activatesAt, publishedAt };
 }
 
 export const signingKeyringDecider = { decide, evolve, initialState };

@@ -27,6 +27,11 @@ export interface RotationPolicy {
   rotateEverySeconds: number;
   /** Cache-Control max-age of the JWKS document (JWKS_MAX_AGE_SECONDS). */
   jwksMaxAgeSeconds: number;
+  /**
+   * How long after the SigningKeyGenerated commit the JWKS answer may still lack the key (the
+   * token service's JWKS copy may be this stale). Added to the lead. Default 0.
+   */
+  publicationLagMs?: number;
 }
 
 /**
@@ -78,8 +83,12 @@ export function rotationDue(state: SigningKeyring, now: Date, policy: RotationPo
   if (active === null) return { action: 'none' };
   const successors = pendingKeys(state);
   if (successors.length > 0) {
+    const lead = prePublicationMs + (policy.publicationLagMs ?? 0);
+    // Measured from the later of the decision and the commit: key generation and the append take time.
     const ready = successors.find(
-      (k) => now.getTime() - k.generatedAt.getTime() >= prePublicationMs && now >= k.activatesAt,
+      (k) =>
+        now.getTime() - Math.max(k.generatedAt.getTime(), k.publishedAt.getTime()) >= lead &&
+        now >= k.activatesAt,
     );
     return ready === undefined ? { action: 'none' } : { action: 'activate', kid: ready.kid };
   }

@@ -1,6 +1,8 @@
 import type { JWK } from 'jose';
 import {
   decide,
+  evolve,
+  initialState,
   publishedKeys,
   signingKeyringDecider,
   type SigningKeyring,
@@ -16,7 +18,7 @@ import {
   type RotationPolicy,
 } from './rotation.js';
 import type { SealedPrivateJwk } from './sealed-key.js';
-import { fold } from './testing-helpers.js';
+import { fold, recorded } from './testing-helpers.js';
 
 const t0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
@@ -133,6 +135,18 @@ describe('Signing key rotation with pre-publication (checklist §19 decision 14;
       expect(() => rotationDue(state, t0, { rotateEverySeconds: DAY, jwksMaxAgeSeconds: -1 })).toThrow(
         InvalidRotationPolicy,
       );
+    });
+
+    it('counts the lead from the commit when it is later than the decision, plus the publication lag', () => {
+      const events = recorded(run([...bootstrapped, generate('B', at(100), at(700))]).events);
+      // SigningKeyGenerated of B committed 5 s after its decision.
+      events[2] = { ...events[2]!, recordedAt: at(105) };
+      const state = events.reduce(evolve, initialState());
+      expect(rotationDue(state, at(704), policy)).toEqual({ action: 'none' });
+      expect(rotationDue(state, at(705), policy)).toEqual({ action: 'activate', kid: 'B' });
+      const lagged = { ...policy, publicationLagMs: 1000 };
+      expect(rotationDue(state, at(705), lagged)).toEqual({ action: 'none' });
+      expect(rotationDue(state, at(706), lagged)).toEqual({ action: 'activate', kid: 'B' });
     });
 
     it('with scheduled rotation off (0), never generates but still activates a published successor', () => {

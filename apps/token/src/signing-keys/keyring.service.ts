@@ -103,6 +103,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
     const step = rotationDue(this.state, now, {
       rotateEverySeconds: this.config.signingKeyRotationSeconds,
       jwksMaxAgeSeconds: this.config.jwksMaxAgeSeconds,
+      publicationLagMs: JWKS_FRESHNESS_MS,
     });
     switch (step.action) {
       case 'none':

@@ -52,11 +52,12 @@ describe('KeyringService: replicas share one keyring through the event store', (
     const k2 = (await a.jwks()).keys.map((k) => k.kid).find((kid) => kid !== k1)!;
     expect(b.activeKey().kid).toBe(k1);
 
-    now = t0 + 80_001 + 19_999;
+    // The lead is 2 × max-age plus the JWKS answer's own staleness (1 s).
+    now = t0 + 80_001 + 20_999;
     await Promise.all([a.tick(), b.tick()]);
     expect(a.activeKey().kid).toBe(k1);
 
-    now = t0 + 80_001 + 20_000;
+    now = t0 + 80_001 + 21_000;
     await Promise.all([a.tick(), b.tick()]);
     await Promise.all([a.tick(), b.tick()]);
     expect((await types()).slice(2)).toEqual([
