@@ -96,6 +96,12 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
     return this.loading;
   }
 
+  /** Re-reads the stream with a read that starts now (after this process's last append), not one in flight. */
+  private async freshRead(): Promise<void> {
+    await this.loading?.catch(() => undefined);
+    await this.refresh();
+  }
+
   /** One pass of the schedule: re-read, then generate or activate a successor when due. */
   async tick(): Promise<void> {
     await this.refresh();
@@ -149,7 +155,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
             this.state,
           );
           await this.append(generated, SYSTEM);
-          await this.refresh();
+          await this.freshRead();
           kid = material.kid;
         } else {
           kid = plan.kid;
@@ -160,7 +166,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
         if (!isExpectedVersionConflict(err)) throw err;
       }
     }
-    await this.refresh();
+    await this.freshRead();
     const active = activeKey(this.state);
     if (active === null) throw new Error('no active signing key after start-up');
     try {
@@ -219,7 +225,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
         }
       }
       if (await this.tryAppend(events, metadata)) {
-        await this.refresh();
+        await this.freshRead();
         const key = findKey(this.state, kid)!;
         this.logger.log(`signing key ${kid} ${key.status} (operator rotation)`);
         return { outcome: key.status === 'active' ? 'activated' : 'published', key };
@@ -245,7 +251,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
       const now = this.clock();
       const events = decide({ type: 'RetireSigningKey', kid, now, publishUntil: now }, this.state);
       if (await this.tryAppend(events, metadata)) {
-        await this.refresh();
+        await this.freshRead();
         this.logger.warn(`signing key ${kid} retired and withdrawn from the JWKS (operator)`);
         return findKey(this.state, kid)!;
       }
@@ -255,7 +261,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
 
   /** The keyring as last read, refreshed first. */
   async keys(): Promise<{ keys: SigningKey[]; inJwks: Set<string> }> {
-    await this.refresh();
+    await this.freshRead();
     const inJwks = new Set(publishedKeys(this.state, this.clock()).map((k) => k.kid));
     const keys = Object.values(this.state.keys).sort(
       (a, b) => a.generatedAt.getTime() - b.generatedAt.getTime() || (a.kid < b.kid ? -1 : 1),
