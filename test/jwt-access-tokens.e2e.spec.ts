@@ -294,7 +294,7 @@ describe('JWT access tokens (RFC 9068, checklist JWT) and the JWKS (RFC 7517, ch
       expect(key.use).toBe('sig');
       expect(['ES256', 'EdDSA', 'RS256']).toContain(key.alg);
     }
-  });
+  }, 30000);
 
   it('JWKS-06: Cache-Control max-age is shorter than the rotation overlap (2 × max-age before, token lifetime after)', async () => {
     const { res } = await jwks();
@@ -312,7 +312,7 @@ describe('JWT access tokens (RFC 9068, checklist JWT) and the JWKS (RFC 7517, ch
       2 * maxAge * 1000,
     );
     expect(maxAge * 1000).toBeLessThan(Date.parse(pending.activatesAt) - Date.parse(pending.generatedAt));
-  });
+  }, 30000);
 
   it('JWKS-07: EC keys are on P-256 (RSA moduli of 2048 bits or more: signing-key-rotation.e2e.spec.ts)', async () => {
     const { body } = await jwks();
