@@ -46,7 +46,8 @@ const config = loadConfig();
     {
       provide: KEYRING_VERIFIER,
       inject: [EVENT_STORE, CONFIG],
-      useFactory: (store: EventStore, c: Config) => new KeyringVerifier(store, c.issuer),
+      useFactory: (store: EventStore, c: Config) =>
+        new KeyringVerifier(store, c.issuer, 1000, c.keyringRefreshSeconds * 1000),
     },
     TokenStateService,
     IntrospectTokenHandler,

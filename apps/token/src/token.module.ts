@@ -6,6 +6,7 @@ import { CONFIG, EventStoreModule, natsConnectionOptions, RpcClient } from '#lib
 import { IssueTokenHandler } from './issue-token/issue-token.handler.js';
 import { IssueTokenNatsController } from './issue-token/issue-token.nats.controller.js';
 import { KeyringService } from './signing-keys/keyring.service.js';
+import { SigningKeysNatsController } from './signing-keys/signing-keys.nats.controller.js';
 import { GRANT_HANDLERS, GRANT_REGISTRY, SERVICE_RPC, SERVICES_PROXY } from './token.tokens.js';
 
 const config = loadConfig();
@@ -17,7 +18,7 @@ const config = loadConfig();
       { name: SERVICES_PROXY, transport: Transport.NATS, options: natsConnectionOptions(config, 'token') },
     ]),
   ],
-  controllers: [IssueTokenNatsController],
+  controllers: [IssueTokenNatsController, SigningKeysNatsController],
   providers: [
     {
       provide: GRANT_HANDLERS,

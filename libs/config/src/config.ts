@@ -106,6 +106,9 @@ export interface GatewayConfig extends IssuerConfig {
   jwksMaxAgeSeconds: number;
 }
 
+/** Upper bound of a client's access_token_ttl_seconds (libs/domain-client); sizes key retention. */
+export const MAX_CLIENT_ACCESS_TOKEN_TTL_SECONDS = 86400;
+
 export interface SecretHashingConfig {
   /**
    * SECRET_PEPPER: 32 bytes, base64url. Client secrets and other bearer secrets are stored as
@@ -120,10 +123,37 @@ export interface SigningKeyConfig extends IssuerConfig {
    * with AES-256-GCM under this key.
    */
   keyEncryptionKey: Buffer;
+  /**
+   * KEY_ENCRYPTION_KEY_PREVIOUS: optional, 32 bytes, base64url. The key-encryption key being replaced:
+   * private keys sealed under it still open until they are rotated out (docs/signing-keys.md).
+   */
+  previousKeyEncryptionKeys: Buffer[];
   /** SIGNING_ALG: ES256 (default), EdDSA or RS256. */
   signingAlg: 'ES256' | 'EdDSA' | 'RS256';
   /** ACCESS_TOKEN_TTL_SECONDS: default access-token lifetime (RFC 9068 `exp`). Default 600. */
   accessTokenTtlSeconds: number;
+  /** JWKS_MAX_AGE_SECONDS: also sets the pre-publication lead of a new key (2 × max-age, decision 14). */
+  jwksMaxAgeSeconds: number;
+  /**
+   * SIGNING_KEY_ROTATION_SECONDS: how long a key signs before the token service rotates it on its
+   * own (a successor is published 2 × JWKS_MAX_AGE_SECONDS before). 0 turns scheduled rotation off.
+   * Default 2592000 (30 days). Must exceed 2 × JWKS_MAX_AGE_SECONDS (checklist JWKS-06).
+   */
+  signingKeyRotationSeconds: number;
+  /**
+   * SIGNING_KEY_RETENTION_SECONDS: how long a retired key stays in the JWKS (checklist decision 14:
+   * until the longest-lived token it signed has expired). Default: the longest access-token lifetime
+   * (the larger of ACCESS_TOKEN_TTL_SECONDS and 86400, the cap on a client's
+   * access_token_ttl_seconds) + KEYRING_REFRESH_SECONDS (a replica may sign with the old key until it
+   * re-reads the keyring). At least ACCESS_TOKEN_TTL_SECONDS + KEYRING_REFRESH_SECONDS.
+   */
+  signingKeyRetentionSeconds: number;
+  /**
+   * KEYRING_REFRESH_SECONDS: how often each token replica re-reads the keyring stream (to pick up a
+   * key published or activated by another replica or the CLI) and runs the rotation schedule.
+   * Default 30.
+   */
+  keyringRefreshSeconds: number;
 }
 
 export interface ClientRegistryConfig extends IssuerConfig {
@@ -203,7 +233,7 @@ function checkIssuer(issuer: string): string {
   return issuer.replace(/\/+$/, '');
 }
 
-const lazySecrets = new Set(['adminToken', 'secretPepper', 'keyEncryptionKey']);
+const lazySecrets = new Set(['adminToken', 'secretPepper', 'keyEncryptionKey', 'previousKeyEncryptionKeys']);
 
 /**
  * Reads the configuration. Secrets are validated only when first used, so a process that does not
@@ -256,6 +286,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 300000),
     tracesExporter: str(env, 'OTEL_TRACES_EXPORTER', 'none') as Config['tracesExporter'],
   };
+  const keyring = signingKeySchedule(env, base);
   if (!['none', 'otlp', 'console'].includes(base.tracesExporter)) {
     throw new ConfigError(`OTEL_TRACES_EXPORTER must be none, otlp or console, got "${base.tracesExporter}"`);
   }
@@ -273,8 +304,12 @@ export function loadConfig(env: Env = process.env): Config {
     },
     secretPepper: () => key32(env, 'SECRET_PEPPER', 'the HMAC key for stored client secrets'),
     keyEncryptionKey: () => key32(env, 'KEY_ENCRYPTION_KEY', 'encrypts private signing keys at rest'),
+    previousKeyEncryptionKeys: () =>
+      env.KEY_ENCRYPTION_KEY_PREVIOUS
+        ? [key32(env, 'KEY_ENCRYPTION_KEY_PREVIOUS', 'the key-encryption key being replaced')]
+        : [],
   };
-  const config = { ...base } as Record<string, unknown>;
+  const config = { ...base, ...keyring } as Record<string, unknown>;
   for (const name of lazySecrets) {
     let cached: unknown;
     Object.defineProperty(config, name, {
@@ -283,4 +318,31 @@ export function loadConfig(env: Env = process.env): Config {
     });
   }
   return config as unknown as Config;
+}
+
+function signingKeySchedule(
+  env: Env,
+  base: { jwksMaxAgeSeconds: number; accessTokenTtlSeconds: number },
+): Pick<
+  SigningKeyConfig,
+  'signingKeyRotationSeconds' | 'signingKeyRetentionSeconds' | 'keyringRefreshSeconds'
+> {
+  const keyringRefreshSeconds = int(env, 'KEYRING_REFRESH_SECONDS', 30, 1, 3600);
+  const signingKeyRotationSeconds = int(env, 'SIGNING_KEY_ROTATION_SECONDS', 30 * 86400, 0, 10 * 365 * 86400);
+  // Decision 14 and checklist JWKS-06: the key must be pre-published for 2 × max-age within its period.
+  if (signingKeyRotationSeconds !== 0 && signingKeyRotationSeconds <= 2 * base.jwksMaxAgeSeconds) {
+    throw new ConfigError(
+      'SIGNING_KEY_ROTATION_SECONDS must be 0 or greater than 2 × JWKS_MAX_AGE_SECONDS ' +
+        `(${2 * base.jwksMaxAgeSeconds})`,
+    );
+  }
+  const minimumRetention = base.accessTokenTtlSeconds + keyringRefreshSeconds;
+  const signingKeyRetentionSeconds = int(
+    env,
+    'SIGNING_KEY_RETENTION_SECONDS',
+    Math.max(base.accessTokenTtlSeconds, MAX_CLIENT_ACCESS_TOKEN_TTL_SECONDS) + keyringRefreshSeconds,
+    minimumRetention,
+    10 * 365 * 86400,
+  );
+  return { signingKeyRotationSeconds, signingKeyRetentionSeconds, keyringRefreshSeconds };
 }

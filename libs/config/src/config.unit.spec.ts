@@ -41,6 +41,9 @@ describe('configuration defaults (docs/configuration.md)', () => {
       jwksMaxAgeSeconds: 300,
       signingAlg: 'ES256',
       accessTokenTtlSeconds: 600,
+      signingKeyRotationSeconds: 2592000,
+      signingKeyRetentionSeconds: 86400 + 30,
+      keyringRefreshSeconds: 30,
       clientAuthMaxFailures: 10,
       clientAuthFailureWindowSeconds: 60,
       openRegistration: false,
@@ -163,6 +166,39 @@ describe('integer settings', () => {
   });
 });
 
+describe('signing-key schedule (checklist decision 14, JWKS-06)', () => {
+  it('SIGNING_KEY_ROTATION_SECONDS=0 turns scheduled rotation off', () => {
+    expect(loadConfig({ SIGNING_KEY_ROTATION_SECONDS: '0' }).signingKeyRotationSeconds).toBe(0);
+  });
+
+  it('refuses a rotation period not above 2 × JWKS_MAX_AGE_SECONDS', () => {
+    const err = configError(() =>
+      loadConfig({ SIGNING_KEY_ROTATION_SECONDS: '600', JWKS_MAX_AGE_SECONDS: '300' }),
+    );
+    expect(err.message).toContain('SIGNING_KEY_ROTATION_SECONDS');
+    expect(
+      loadConfig({ SIGNING_KEY_ROTATION_SECONDS: '601', JWKS_MAX_AGE_SECONDS: '300' })
+        .signingKeyRotationSeconds,
+    ).toBe(601);
+  });
+
+  it('derives retention from the longest access-token lifetime and the keyring refresh', () => {
+    expect(
+      loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '86400', KEYRING_REFRESH_SECONDS: '5' })
+        .signingKeyRetentionSeconds,
+    ).toBe(86405);
+    expect(loadConfig({ KEYRING_REFRESH_SECONDS: '1' }).signingKeyRetentionSeconds).toBe(86401);
+  });
+
+  it('refuses a retention shorter than ACCESS_TOKEN_TTL_SECONDS + KEYRING_REFRESH_SECONDS', () => {
+    const env = { ACCESS_TOKEN_TTL_SECONDS: '60', KEYRING_REFRESH_SECONDS: '2' };
+    expect(configError(() => loadConfig({ ...env, SIGNING_KEY_RETENTION_SECONDS: '61' })).message).toContain(
+      'SIGNING_KEY_RETENTION_SECONDS',
+    );
+    expect(loadConfig({ ...env, SIGNING_KEY_RETENTION_SECONDS: '62' }).signingKeyRetentionSeconds).toBe(62);
+  });
+});
+
 describe('enumerated settings', () => {
   it.each(['HS256', 'none', 'es256', 'PS256'])('SIGNING_ALG=%p is a ConfigError', (alg) => {
     expect(configError(() => loadConfig({ SIGNING_ALG: alg })).message).toContain('SIGNING_ALG');
@@ -239,6 +275,17 @@ describe('secrets are validated when first read', () => {
   ])('a SECRET_PEPPER of %s throws when read, not at load', (_name, value) => {
     const config = loadConfig({ SECRET_PEPPER: value });
     expect(configError(() => config.secretPepper).message).toContain('SECRET_PEPPER must be 32 bytes');
+  });
+
+  it('KEY_ENCRYPTION_KEY_PREVIOUS is optional, 32 bytes when set, and never serialised', () => {
+    expect(loadConfig({}).previousKeyEncryptionKeys).toEqual([]);
+    const config = loadConfig({ KEY_ENCRYPTION_KEY_PREVIOUS: key32(6) });
+    expect(config.previousKeyEncryptionKeys).toEqual([Buffer.alloc(32, 6)]);
+    expect(JSON.stringify(config)).not.toContain('previousKeyEncryptionKeys');
+    const short = loadConfig({ KEY_ENCRYPTION_KEY_PREVIOUS: Buffer.alloc(16).toString('base64url') });
+    expect(configError(() => short.previousKeyEncryptionKeys).message).toContain(
+      'KEY_ENCRYPTION_KEY_PREVIOUS must be 32 bytes',
+    );
   });
 
   it('a missing KEY_ENCRYPTION_KEY throws only when read', () => {

@@ -29,6 +29,12 @@ export function subjectsFor(prefix: string) {
     token: {
       grant: `${prefix}.token.grant`,
       jwks: `${prefix}.token.jwks`,
+      /** Operator: the signing keys with their status and dates (ListSigningKeysRequest → SigningKeyList). */
+      listKeys: `${prefix}.token.keys.list`,
+      /** Operator: publish (and with `now`, activate) a new signing key (RotateSigningKeyRequest → RotateSigningKeyResponse). */
+      rotateKey: `${prefix}.token.keys.rotate`,
+      /** Operator: retire a key, or withdraw a retired key from the JWKS (RetireSigningKeyRequest → SigningKeyView). */
+      retireKey: `${prefix}.token.keys.retire`,
       health: `${prefix}.token.health`,
     },
     introspection: {

@@ -1,4 +1,51 @@
 /**
  * Payloads on the wire: see messages.ts for the rules. (Kept in its own file per service area.)
  */
-export {};
+import type { RequestContext } from './messages.js';
+
+// --- Signing keys (the CLI's `keys` commands; docs/signing-keys.md) ---
+
+/** One signing key as an operator sees it; instants are ISO 8601. Never carries private material. */
+export interface SigningKeyView {
+  kid: string;
+  alg: 'ES256' | 'EdDSA' | 'RS256';
+  status: 'published' | 'active' | 'retired';
+  generatedAt: string;
+  /** Earliest instant the key may sign (pre-publication, checklist decision 14). */
+  activatesAt: string;
+  activatedAt: string | null;
+  retiredAt: string | null;
+  /** When a retired key leaves the JWKS. */
+  publishUntil: string | null;
+  /** Whether the JWKS serves the key now. */
+  inJwks: boolean;
+}
+
+export interface ListSigningKeysRequest {
+  context: RequestContext;
+}
+
+export interface SigningKeyList {
+  keys: SigningKeyView[];
+}
+
+export interface RotateSigningKeyRequest {
+  context: RequestContext;
+  actor: string;
+  /** Activate at once, waiving the pre-publication lead (caches that have not seen the key reject its tokens). */
+  now?: boolean;
+}
+
+export interface RotateSigningKeyResponse {
+  /** `published`: a new key, active at `key.activatesAt`; `already-pending`: a published successor exists; `activated`: a key is active now. */
+  outcome: 'published' | 'already-pending' | 'activated';
+  key: SigningKeyView;
+}
+
+export interface RetireSigningKeyRequest {
+  context: RequestContext;
+  actor: string;
+  kid: string;
+  /** Leave the JWKS now (a compromised key): tokens it signed stop verifying at once. */
+  withdraw?: boolean;
+}

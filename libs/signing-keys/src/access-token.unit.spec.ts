@@ -291,5 +291,16 @@ describe('JWT access tokens (RFC 9068)', () => {
       await expect(wrong.sign(key, claims)).rejects.toMatchObject({ name: 'KeyDecryptionError' });
       expect(wrong.cachedKids).toEqual([]);
     });
+
+    it('opens a key sealed under the previous KEK (a KEK change in progress), never under an unrelated one', async () => {
+      const { key } = await fixtures.ES256;
+      const changed = new Signer(randomBytes(32), [randomBytes(32), kek]);
+      expect(decodeProtectedHeader(await changed.sign(key, claims)).kid).toBe(key.kid);
+      const unrelated = new Signer(randomBytes(32), [randomBytes(32)]);
+      await expect(unrelated.sign(key, claims)).rejects.toMatchObject({
+        name: 'KeyDecryptionError',
+        reason: 'wrong_key_or_tampered',
+      });
+    });
   });
 });

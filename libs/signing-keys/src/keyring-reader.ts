@@ -5,34 +5,49 @@ import { jwksDocument } from './jwks.js';
 import { evolve, initialState, publishedKeys, SIGNING_ALGS, SIGNING_KEYRING_STREAM } from './keyring.js';
 
 /**
- * Verifies this server's own access tokens from the keyring in the event store (read-your-writes:
- * a key published a moment ago is found by reloading once on an unknown kid).
+ * Verifies this server's own access tokens from the keyring in the event store. Reloads:
+ * - once on an unknown kid (read-your-writes: a key published a moment ago; at most once per
+ *   `minReloadIntervalMs`, so forged kids cannot hammer the store);
+ * - when its copy is older than `maxAgeMs` (a key retired or withdrawn by another process);
+ * - when a retired key's `publishUntil` has come (decision 14: it then stops verifying).
  */
 export class KeyringVerifier {
   private keys: JWTVerifyGetKey | null = null;
   private kids = new Set<string>();
   private lastLoad = 0;
+  private nextExpiry = Infinity;
 
   constructor(
     private readonly store: EventStore,
     private readonly issuer: string,
     private readonly minReloadIntervalMs = 1000,
+    private readonly maxAgeMs = 30_000,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   private async load(): Promise<void> {
     const state = (await this.store.readStream(SIGNING_KEYRING_STREAM)).reduce(evolve, initialState());
-    const doc = jwksDocument(publishedKeys(state, new Date()));
+    const now = this.clock();
+    const published = publishedKeys(state, new Date(now));
+    const doc = jwksDocument(published);
     this.keys = createLocalJWKSet(doc);
     this.kids = new Set(doc.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
-    this.lastLoad = Date.now();
+    this.nextExpiry = Math.min(
+      Infinity,
+      ...published.map((k) => (k.status === 'retired' ? k.publishUntil.getTime() : Infinity)),
+    );
+    this.lastLoad = now;
   }
 
   /** Returns the verified claims, or throws AccessTokenInvalid. */
   async verify(token: string): Promise<AccessTokenClaims> {
     const kid = headerKid(token);
+    const now = this.clock();
     if (
       this.keys === null ||
-      (kid !== undefined && !this.kids.has(kid) && Date.now() - this.lastLoad > this.minReloadIntervalMs)
+      now >= this.nextExpiry ||
+      now - this.lastLoad > this.maxAgeMs ||
+      (kid !== undefined && !this.kids.has(kid) && now - this.lastLoad > this.minReloadIntervalMs)
     ) {
       await this.load();
     }
@@ -41,6 +56,7 @@ export class KeyringVerifier {
       keys: this.keys!,
       algorithms: SIGNING_ALGS,
       clockToleranceSeconds: 0,
+      now: new Date(now),
     });
   }
 }

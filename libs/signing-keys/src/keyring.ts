@@ -12,6 +12,7 @@ import type { SealedPrivateJwk } from './sealed-key.js';
  *   published --> active: SigningKeyActivated (now ≥ activatesAt)
  *   published --> retired: SigningKeyRetired
  *   active --> retired: SigningKeyRetired (also when a successor is activated)
+ *   retired --> retired: SigningKeyRetired (withdrawn earlier, e.g. compromised)
  *   retired --> [*]: publishUntil passed (leaves the JWKS, stays in the log)
  * ```
  *
@@ -85,6 +86,11 @@ export interface ActivateSigningKey {
   now: Date;
   /** Lifetime of the longest-lived token the current active key may have signed; sets its `publishUntil`. */
   longestTokenLifetimeSeconds: number;
+  /**
+   * An operator's `keys rotate --now`: activate before `activatesAt`. Caches holding a JWKS fetched
+   * before the key was published reject its tokens until they refetch (decision 14 waived).
+   */
+  skipPrePublication?: boolean;
 }
 
 export interface RetireSigningKey {
@@ -103,6 +109,8 @@ interface SigningKeyBase {
   sealedPrivateJwk: SealedPrivateJwk;
   generatedAt: Date;
   activatesAt: Date;
+  /** When SigningKeyGenerated was recorded: from then on the JWKS can serve the key. */
+  publishedAt: Date;
 }
 
 /** In the JWKS, not yet signing. */
@@ -119,6 +127,8 @@ export interface ActiveSigningKey extends SigningKeyBase {
 /** Signs nothing; in the JWKS until `publishUntil`. */
 export interface RetiredSigningKey extends SigningKeyBase {
   status: 'retired';
+  /** Null for a key retired without ever signing. */
+  activatedAt: Date | null;
   retiredAt: Date;
   publishUntil: Date;
 }
@@ -252,7 +262,9 @@ function activate(command: ActivateSigningKey, state: SigningKeyring): SigningKe
   if (key === undefined) throw new SigningKeyNotFound(kid);
   if (key.status !== 'published') throw new SigningKeyNotPublished(kid, key.status);
   // Decision 14: the key has been in the JWKS for the pre-publication period before first use.
-  if (now < key.activatesAt) throw new SigningKeyActivationTooEarly(kid, key.activatesAt);
+  if (now < key.activatesAt && command.skipPrePublication !== true) {
+    throw new SigningKeyActivationTooEarly(kid, key.activatesAt);
+  }
   const events: SigningKeyringEvent[] = [];
   const previous = activeKey(state);
   if (previous !== null) {
@@ -274,8 +286,11 @@ function retire(command: RetireSigningKey, state: SigningKeyring): SigningKeyrin
   requireInstant(publishUntil, 'publishUntil');
   const key = findKey(state, kid);
   if (key === undefined) throw new SigningKeyNotFound(kid);
-  if (key.status === 'retired') throw new SigningKeyAlreadyRetired(kid);
   if (publishUntil < now) throw new InvalidKeyringCommand('publishUntil is before now');
+  // A retired key may only be withdrawn earlier from the JWKS (a compromised key), never kept longer.
+  if (key.status === 'retired' && !(key.publishUntil > now && publishUntil < key.publishUntil)) {
+    throw new SigningKeyAlreadyRetired(kid);
+  }
   return [retiredEvent(kid, now, publishUntil)];
 }
 
@@ -345,6 +360,7 @@ export function evolve(state: SigningKeyring, event: RecordedEvent): SigningKeyr
         sealedPrivateJwk,
         generatedAt: new Date(e.data.generatedAt),
         activatesAt: new Date(e.data.activatesAt),
+        publishedAt: new Date(event.recordedAt),
       };
       return { keys: { ...state.keys, [kid]: key } };
     }
@@ -362,7 +378,9 @@ export function evolve(state: SigningKeyring, event: RecordedEvent): SigningKeyr
       const retired: RetiredSigningKey = {
         ...base(key),
         status: 'retired',
-        retiredAt: new Date(e.data.retiredAt),
+        activatedAt: key.status === 'published' ? null : key.activatedAt,
+        // A second SigningKeyRetired only withdraws the key earlier; it retired the first time.
+        retiredAt: key.status === 'retired' ? key.retiredAt : new Date(e.data.retiredAt),
         publishUntil: new Date(e.data.publishUntil),
       };
       return { keys: { ...state.keys, [key.kid]: retired } };
@@ -381,8 +399,8 @@ function existing(state: SigningKeyring, event: RecordedEvent, kid: string): Sig
 }
 
 function base(key: SigningKey): SigningKeyBase {
-  const { kid, alg, publicJwk, sealedPrivateJwk, generatedAt, activatesAt } = key;
-  return { kid, alg, publicJwk, sealedPrivateJwk, generatedAt, activatesAt };
+  const { kid, alg, publicJwk, sealedPrivateJwk, generatedAt, activatesAt, publishedAt } = key;
+  return { kid, alg, publicJwk, sealedPrivateJwk, generatedAt, activatesAt, publishedAt };
 }
 
 export const signingKeyringDecider = { decide, evolve, initialState };

@@ -191,6 +191,13 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
         });
     });
 
+    it('activates before activatesAt only when the operator waives pre-publication (keys rotate --now)', () => {
+      spec
+        .given([generated('A', t0), activated('A', t0), generated('B', at(100), at(700))])
+        .when({ ...activate('B', at(100)), skipPrePublication: true })
+        .then([retired('A', at(100), at(700)), activated('B', at(100))]);
+    });
+
     it('refuses an unknown kid, including names of Object.prototype members', () => {
       spec.given([]).when(activate('A', t0)).thenThrows(SigningKeyNotFound);
       spec.given([]).when(activate('constructor', t0)).thenThrows(SigningKeyNotFound);
@@ -245,6 +252,24 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
       spec
         .given([generated('A', t0), retired('A', at(1), at(1))])
         .when(retire('A', at(10), at(10)))
+        .thenThrows(SigningKeyAlreadyRetired);
+    });
+
+    it('withdraws a retired key from the JWKS earlier (a compromised key), keeping its first retiredAt', () => {
+      const given = [generated('A', t0), activated('A', t0), retired('A', at(10), at(610))];
+      spec
+        .given(given)
+        .when(retire('A', at(20), at(20)))
+        .then([retired('A', at(20), at(20))]);
+      const state = fold(signingKeyringDecider, [...given, retired('A', at(20), at(20))]);
+      expect(state.keys.A).toMatchObject({ status: 'retired', retiredAt: at(10), publishUntil: at(20) });
+      expect(publishedKeys(state, at(20))).toEqual([]);
+    });
+
+    it('refuses to keep a retired key published longer', () => {
+      spec
+        .given([generated('A', t0), retired('A', at(10), at(610))])
+        .when(retire('A', at(20), at(700)))
         .thenThrows(SigningKeyAlreadyRetired);
     });
 

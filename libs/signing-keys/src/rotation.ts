@@ -19,10 +19,19 @@ export function planInitialKey(state: SigningKeyring, now: Date): InitialKeyPlan
 }
 
 export interface RotationPolicy {
-  /** Target lifetime of an active key. Must exceed twice `jwksMaxAgeSeconds`. */
+  /**
+   * Target lifetime of an active key (SIGNING_KEY_ROTATION_SECONDS). Must exceed twice
+   * `jwksMaxAgeSeconds`; 0 turns scheduled generation off (a key published by `keys rotate` is still
+   * activated on schedule).
+   */
   rotateEverySeconds: number;
   /** Cache-Control max-age of the JWKS document (JWKS_MAX_AGE_SECONDS). */
   jwksMaxAgeSeconds: number;
+  /**
+   * How long after the SigningKeyGenerated commit the JWKS answer may still lack the key (the
+   * token service's JWKS copy may be this stale). Added to the lead. Default 0.
+   */
+  publicationLagMs?: number;
 }
 
 /**
@@ -31,8 +40,6 @@ export interface RotationPolicy {
  *   generate one with the returned `activatesAt`;
  * - `activate`: a published successor has been in the JWKS for at least 2×jwksMaxAge;
  * - `none`: otherwise, including when no key is active (startup is `planInitialKey`'s job).
- *
- * Running it on a schedule, and the admin trigger for JWKS-04, are issue 5's work.
  */
 export type RotationStep =
   { action: 'none' } | { action: 'generate'; activatesAt: Date } | { action: 'activate'; kid: string };
@@ -44,30 +51,83 @@ export class InvalidRotationPolicy extends RangeError {
   }
 }
 
-export function rotationDue(state: SigningKeyring, now: Date, policy: RotationPolicy): RotationStep {
-  const { rotateEverySeconds, jwksMaxAgeSeconds } = policy;
+/** Decision 14: the next key is published at least twice the JWKS max-age before first use. */
+export function prePublicationSeconds(jwksMaxAgeSeconds: number): number {
   if (!Number.isInteger(jwksMaxAgeSeconds) || jwksMaxAgeSeconds < 0) {
     throw new InvalidRotationPolicy('jwksMaxAgeSeconds must be a non-negative integer');
   }
-  // Decision 14: the next key is published at least twice the JWKS max-age before first use.
-  const prePublicationMs = 2 * jwksMaxAgeSeconds * 1000;
+  return 2 * jwksMaxAgeSeconds;
+}
+
+/** Throws InvalidRotationPolicy unless the policy can keep decision 14 (and JWKS-06). */
+export function checkRotationPolicy(policy: RotationPolicy): void {
+  const prePublication = prePublicationSeconds(policy.jwksMaxAgeSeconds);
+  const { rotateEverySeconds } = policy;
   // JWKS-06: the JWKS max-age must be shorter than the rotation overlap.
-  if (!Number.isInteger(rotateEverySeconds) || rotateEverySeconds * 1000 <= prePublicationMs) {
+  if (
+    !Number.isInteger(rotateEverySeconds) ||
+    rotateEverySeconds < 0 ||
+    (rotateEverySeconds !== 0 && rotateEverySeconds <= prePublication)
+  ) {
     throw new InvalidRotationPolicy(
-      'rotateEverySeconds must be an integer greater than 2 × jwksMaxAgeSeconds',
+      'rotateEverySeconds must be 0 or an integer greater than 2 × jwksMaxAgeSeconds',
     );
   }
+}
+
+export function rotationDue(state: SigningKeyring, now: Date, policy: RotationPolicy): RotationStep {
+  checkRotationPolicy(policy);
+  const { rotateEverySeconds } = policy;
+  const prePublicationMs = prePublicationSeconds(policy.jwksMaxAgeSeconds) * 1000;
   const active = activeKey(state);
   if (active === null) return { action: 'none' };
   const successors = pendingKeys(state);
   if (successors.length > 0) {
+    const lead = prePublicationMs + (policy.publicationLagMs ?? 0);
+    // Measured from the later of the decision and the commit: key generation and the append take time.
     const ready = successors.find(
-      (k) => now.getTime() - k.generatedAt.getTime() >= prePublicationMs && now >= k.activatesAt,
+      (k) =>
+        now.getTime() - Math.max(k.generatedAt.getTime(), k.publishedAt.getTime()) >= lead &&
+        now >= k.activatesAt,
     );
     return ready === undefined ? { action: 'none' } : { action: 'activate', kid: ready.kid };
   }
-  if (now.getTime() - active.activatedAt.getTime() > rotateEverySeconds * 1000 - prePublicationMs) {
+  if (
+    rotateEverySeconds > 0 &&
+    now.getTime() - active.activatedAt.getTime() > rotateEverySeconds * 1000 - prePublicationMs
+  ) {
     return { action: 'generate', activatesAt: new Date(now.getTime() + prePublicationMs) };
   }
   return { action: 'none' };
+}
+
+/**
+ * What `keys rotate` does (an operator's rotation on demand):
+ * - `generate`: publish a new key that activates at `activatesAt` (now + 2×jwksMaxAge; decision 14),
+ *   or, with `immediate`, now;
+ * - `pending`: a successor is already published; without `immediate` nothing more is needed;
+ * - `activate-now` (immediate only): activate that published successor at once, waiving
+ *   pre-publication.
+ * With `immediate`, a `generate` is followed by the activation of the new key in the same append.
+ */
+export type ManualRotationPlan =
+  | { action: 'generate'; activatesAt: Date; activateNow: boolean }
+  | { action: 'pending'; kid: string; activatesAt: Date }
+  | { action: 'activate-now'; kid: string };
+
+export function planManualRotation(
+  state: SigningKeyring,
+  now: Date,
+  options: { jwksMaxAgeSeconds: number; immediate: boolean },
+): ManualRotationPlan {
+  const prePublicationMs = prePublicationSeconds(options.jwksMaxAgeSeconds) * 1000;
+  const successor = pendingKeys(state)[0];
+  if (successor !== undefined) {
+    return options.immediate
+      ? { action: 'activate-now', kid: successor.kid }
+      : { action: 'pending', kid: successor.kid, activatesAt: successor.activatesAt };
+  }
+  return options.immediate
+    ? { action: 'generate', activatesAt: now, activateNow: true }
+    : { action: 'generate', activatesAt: new Date(now.getTime() + prePublicationMs), activateNow: false };
 }

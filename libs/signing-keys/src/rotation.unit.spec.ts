@@ -1,15 +1,24 @@
 import type { JWK } from 'jose';
 import {
   decide,
+  evolve,
+  initialState,
   publishedKeys,
   signingKeyringDecider,
   type SigningKeyring,
   type SigningKeyringCommand,
   type SigningKeyringEvent,
 } from './keyring.js';
-import { InvalidRotationPolicy, planInitialKey, rotationDue, type RotationPolicy } from './rotation.js';
+import {
+  checkRotationPolicy,
+  InvalidRotationPolicy,
+  planInitialKey,
+  planManualRotation,
+  rotationDue,
+  type RotationPolicy,
+} from './rotation.js';
 import type { SealedPrivateJwk } from './sealed-key.js';
-import { fold } from './testing-helpers.js';
+import { fold, recorded } from './testing-helpers.js';
 
 const t0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
@@ -128,6 +137,36 @@ describe('Signing key rotation with pre-publication (checklist §19 decision 14;
       );
     });
 
+    it('counts the lead from the commit when it is later than the decision, plus the publication lag', () => {
+      const events = recorded(run([...bootstrapped, generate('B', at(100), at(700))]).events);
+      // SigningKeyGenerated of B committed 5 s after its decision.
+      events[2] = { ...events[2]!, recordedAt: at(105) };
+      const state = events.reduce(evolve, initialState());
+      expect(rotationDue(state, at(704), policy)).toEqual({ action: 'none' });
+      expect(rotationDue(state, at(705), policy)).toEqual({ action: 'activate', kid: 'B' });
+      const lagged = { ...policy, publicationLagMs: 1000 };
+      expect(rotationDue(state, at(705), lagged)).toEqual({ action: 'none' });
+      expect(rotationDue(state, at(706), lagged)).toEqual({ action: 'activate', kid: 'B' });
+    });
+
+    it('with scheduled rotation off (0), never generates but still activates a published successor', () => {
+      const off = { rotateEverySeconds: 0, jwksMaxAgeSeconds: 300 };
+      expect(rotationDue(run(bootstrapped).state, at(365 * DAY), off)).toEqual({ action: 'none' });
+      const { state } = run([...bootstrapped, generate('B', at(10), at(610))]);
+      expect(rotationDue(state, at(609), off)).toEqual({ action: 'none' });
+      expect(rotationDue(state, at(610), off)).toEqual({ action: 'activate', kid: 'B' });
+    });
+
+    it('checkRotationPolicy accepts 0 and periods above 2×jwksMaxAge only (JWKS-06)', () => {
+      expect(() => checkRotationPolicy({ rotateEverySeconds: 0, jwksMaxAgeSeconds: 300 })).not.toThrow();
+      expect(() => checkRotationPolicy({ rotateEverySeconds: 601, jwksMaxAgeSeconds: 300 })).not.toThrow();
+      for (const rotateEverySeconds of [600, -1, 1.5]) {
+        expect(() => checkRotationPolicy({ rotateEverySeconds, jwksMaxAgeSeconds: 300 })).toThrow(
+          InvalidRotationPolicy,
+        );
+      }
+    });
+
     it('drives a full rotation: K2 pre-published, activated, K1 kept in the JWKS until its tokens expire', () => {
       const commands = [...bootstrapped];
       let now = at(threshold + 1);
@@ -146,6 +185,40 @@ describe('Signing key rotation with pre-publication (checklist §19 decision 14;
       expect(publishedKeys(state, new Date(now.getTime() + 599_999)).map((k) => k.kid)).toEqual(['B', 'A']);
       expect(publishedKeys(state, new Date(now.getTime() + 600_000)).map((k) => k.kid)).toEqual(['B']);
       expect(rotationDue(state, now, policy)).toEqual({ action: 'none' });
+    });
+  });
+
+  describe('planManualRotation (keys rotate)', () => {
+    const bootstrapped = [generate('A', t0), activate('A', t0)];
+    const options = { jwksMaxAgeSeconds: 300, immediate: false };
+
+    it('JWKS-05: publishes a new key that activates 2×jwksMaxAge later', () => {
+      expect(planManualRotation(run(bootstrapped).state, at(50), options)).toEqual({
+        action: 'generate',
+        activatesAt: at(650),
+        activateNow: false,
+      });
+    });
+
+    it('with --now: a new key active at once', () => {
+      expect(planManualRotation(run(bootstrapped).state, at(50), { ...options, immediate: true })).toEqual({
+        action: 'generate',
+        activatesAt: at(50),
+        activateNow: true,
+      });
+    });
+
+    it('a published successor is reported, not doubled; --now activates it', () => {
+      const { state } = run([...bootstrapped, generate('B', at(10), at(610))]);
+      expect(planManualRotation(state, at(50), options)).toEqual({
+        action: 'pending',
+        kid: 'B',
+        activatesAt: at(610),
+      });
+      expect(planManualRotation(state, at(50), { ...options, immediate: true })).toEqual({
+        action: 'activate-now',
+        kid: 'B',
+      });
     });
   });
 });

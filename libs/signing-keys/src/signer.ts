@@ -1,7 +1,7 @@
 import { importJWK, type CryptoKey } from 'jose';
 import { signAccessToken, type AccessTokenClaims } from './access-token.js';
 import type { ActiveSigningKey, SigningKey } from './keyring.js';
-import { openPrivateJwk } from './sealed-key.js';
+import { KeyDecryptionError, openPrivateJwk } from './sealed-key.js';
 
 export class PrivateKeyUnusable extends Error {
   constructor(
@@ -23,7 +23,15 @@ type SealedKey = Pick<SigningKey, 'kid' | 'alg' | 'sealedPrivateJwk'>;
 export class Signer {
   private readonly imported = new Map<string, Promise<CryptoKey>>();
 
-  constructor(private readonly kek: Buffer) {}
+  /**
+   * @param kek the key-encryption key (KEY_ENCRYPTION_KEY)
+   * @param previousKeks keys tried, in order, when `kek` does not open a key: the KEK being replaced
+   *   (KEY_ENCRYPTION_KEY_PREVIOUS), so that keys sealed before a KEK change keep signing until rotated out
+   */
+  constructor(
+    private readonly kek: Buffer,
+    private readonly previousKeks: readonly Buffer[] = [],
+  ) {}
 
   /** Signs with the keyring's active key (RFC 9068 §2.1 header, see `signAccessToken`). */
   async sign(key: ActiveSigningKey, claims: AccessTokenClaims): Promise<string> {
@@ -54,11 +62,27 @@ export class Signer {
   }
 
   private async import(key: SealedKey): Promise<CryptoKey> {
-    const jwk = openPrivateJwk(key.sealedPrivateJwk, this.kek, key.kid);
+    const jwk = this.open(key);
     if (typeof jwk.d !== 'string')
       throw new PrivateKeyUnusable(key.kid, 'the sealed JWK holds no private key');
     const imported = await importJWK(jwk, key.alg, { extractable: false });
     if (imported instanceof Uint8Array) throw new PrivateKeyUnusable(key.kid, 'the sealed JWK is symmetric');
     return imported;
+  }
+
+  private open(key: SealedKey) {
+    try {
+      return openPrivateJwk(key.sealedPrivateJwk, this.kek, key.kid);
+    } catch (err) {
+      if (!(err instanceof KeyDecryptionError) || err.reason !== 'wrong_key_or_tampered') throw err;
+      for (const previous of this.previousKeks) {
+        try {
+          return openPrivateJwk(key.sealedPrivateJwk, previous, key.kid);
+        } catch {
+          // the next one, else the first error
+        }
+      }
+      throw err;
+    }
   }
 }

@@ -6,49 +6,67 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Config } from '#lib/config';
+import type { EventMetadata } from '#lib/event-store';
 import { aggregateStream, type EventStore, isExpectedVersionConflict, type NewEvent } from '#lib/event-store';
 import {
   activeKey,
   type ActiveSigningKey,
   decide,
   evolve,
+  findKey,
   generateKeyMaterial,
   initialState,
   jwksDocument,
   KeyDecryptionError,
   type JwksDocument,
   planInitialKey,
+  planManualRotation,
   publishedKeys,
+  rotationDue,
   SIGNING_KEYRING_STREAM,
   Signer,
+  type SigningKey,
   type SigningKeyring,
+  type SigningKeyringEvent,
 } from '#lib/signing-keys';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 
+const SYSTEM: EventMetadata = { actor: 'system:token' };
+/** The JWKS answer re-reads the keyring when its copy is older than this (a key another replica published). */
+const JWKS_FRESHNESS_MS = 1000;
+const APPEND_ATTEMPTS = 5;
+
 /**
  * The token service's view of the signing keyring (stream `signing-keyring`): makes sure a key is
- * active at start, keeps the state fresh from the event store, and signs with the active key.
+ * active at start, re-reads the stream every KEYRING_REFRESH_SECONDS and runs the rotation schedule
+ * (checklist decision 14), and signs with the active key. Every change is an append with the
+ * keyring's expected version, so when replicas race exactly one decision is recorded; the others
+ * re-read and find nothing left to do.
  */
 @Injectable()
 export class KeyringService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Keyring');
   private state: SigningKeyring = initialState();
   private version = 0;
+  private loadedAt = 0;
+  private loading: Promise<void> | null = null;
   private refreshTimer: NodeJS.Timeout | undefined;
   readonly signer: Signer;
+  /** The time every keyring command is decided at (replaced in tests). */
+  clock: () => Date = () => new Date();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CONFIG) private readonly config: Config,
   ) {
-    this.signer = new Signer(config.keyEncryptionKey);
+    this.signer = new Signer(config.keyEncryptionKey, config.previousKeyEncryptionKeys);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.ensureActiveKey();
     this.refreshTimer = setInterval(() => {
-      this.refresh().catch((err: Error) => this.logger.warn(`keyring refresh failed: ${err.message}`));
-    }, 30_000);
+      this.tick().catch((err: Error) => this.logger.warn(`keyring refresh failed: ${err.message}`));
+    }, this.config.keyringRefreshSeconds * 1000);
     this.refreshTimer.unref();
   }
 
@@ -56,22 +74,76 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
     clearInterval(this.refreshTimer);
   }
 
-  async refresh(): Promise<void> {
-    const { state, version } = await aggregateStream(
-      this.store,
-      SIGNING_KEYRING_STREAM,
-      evolve,
-      initialState,
-    );
-    this.state = state;
-    this.version = version;
+  /** Re-reads the keyring stream; concurrent callers share one read. */
+  refresh(): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        const { state, version } = await aggregateStream(
+          this.store,
+          SIGNING_KEYRING_STREAM,
+          evolve,
+          initialState,
+        );
+        this.state = state;
+        this.version = version;
+        this.loadedAt = Date.now();
+        const active = activeKey(state);
+        if (active !== null) this.signer.retainOnly([active.kid]);
+      } finally {
+        this.loading = null;
+      }
+    })();
+    return this.loading;
+  }
+
+  /** Re-reads the stream with a read that starts now (after this process's last append), not one in flight. */
+  private async freshRead(): Promise<void> {
+    await this.loading?.catch(() => undefined);
+    await this.refresh();
+  }
+
+  /** One pass of the schedule: re-read, then generate or activate a successor when due. */
+  async tick(): Promise<void> {
+    await this.refresh();
+    const now = this.clock();
+    const step = rotationDue(this.state, now, {
+      rotateEverySeconds: this.config.signingKeyRotationSeconds,
+      jwksMaxAgeSeconds: this.config.jwksMaxAgeSeconds,
+      publicationLagMs: JWKS_FRESHNESS_MS,
+    });
+    switch (step.action) {
+      case 'none':
+        return;
+      case 'generate': {
+        const material = await generateKeyMaterial(this.config.signingAlg, this.config.keyEncryptionKey);
+        const events = decide(
+          { type: 'GenerateSigningKey', ...material, now, activatesAt: step.activatesAt },
+          this.state,
+        );
+        if (await this.tryAppend(events, SYSTEM)) {
+          this.logger.log(
+            `signing key ${material.kid} published; active from ${step.activatesAt.toISOString()}`,
+          );
+        }
+        return;
+      }
+      case 'activate': {
+        const events = decide(this.activation(step.kid, now), this.state);
+        if (await this.tryAppend(events, SYSTEM)) this.logger.log(`signing key ${step.kid} active`);
+        return;
+      }
+      default: {
+        const unknown: never = step;
+        throw new Error(`unknown rotation step ${JSON.stringify(unknown)}`);
+      }
+    }
   }
 
   /** First boot: generate and activate a key; replicas racing here are settled by the store. */
   async ensureActiveKey(): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
       await this.refresh();
-      const now = new Date();
+      const now = this.clock();
       const plan = planInitialKey(this.state, now);
       if (plan.action === 'none') break;
       let kid: string;
@@ -82,28 +154,19 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
             { type: 'GenerateSigningKey', ...material, now, activatesAt: now },
             this.state,
           );
-          await this.append(generated);
-          await this.refresh();
+          await this.append(generated, SYSTEM);
+          await this.freshRead();
           kid = material.kid;
         } else {
           kid = plan.kid;
         }
-        const activated = decide(
-          {
-            type: 'ActivateSigningKey',
-            kid,
-            now,
-            longestTokenLifetimeSeconds: this.config.accessTokenTtlSeconds,
-          },
-          this.state,
-        );
-        await this.append(activated);
+        await this.append(decide(this.activation(kid, now), this.state), SYSTEM);
         this.logger.log(`signing key ${kid} (${this.config.signingAlg}) active`);
       } catch (err) {
         if (!isExpectedVersionConflict(err)) throw err;
       }
     }
-    await this.refresh();
+    await this.freshRead();
     const active = activeKey(this.state);
     if (active === null) throw new Error('no active signing key after start-up');
     try {
@@ -112,19 +175,98 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
       if (!(err instanceof KeyDecryptionError)) throw err;
       throw new Error(
         `KEY_ENCRYPTION_KEY cannot open the active signing key ${active.kid}: it is not the key the ` +
-          'signing keys were sealed with. Start the token service with the original KEY_ENCRYPTION_KEY ' +
-          '(see docs/operations.md, key rotation).',
+          'signing keys were sealed with. Start the token service with the original KEY_ENCRYPTION_KEY, ' +
+          'or set it as KEY_ENCRYPTION_KEY_PREVIOUS beside the new one (docs/signing-keys.md, ' +
+          'changing the key-encryption key).',
       );
     }
   }
 
-  private async append(events: NewEvent[]): Promise<void> {
-    const result = await this.store.appendToStream(
-      SIGNING_KEYRING_STREAM,
-      this.version,
-      events.map((e) => ({ ...e, metadata: { actor: 'system:token' } })),
+  /**
+   * `keys rotate`: publish a successor that the schedule activates after the pre-publication lead
+   * (decision 14), or with `immediate` activate one at once. Re-decided on a version conflict.
+   */
+  async rotate(
+    immediate: boolean,
+    metadata: EventMetadata,
+  ): Promise<{ outcome: 'published' | 'already-pending' | 'activated'; key: SigningKey }> {
+    for (let attempt = 0; ; attempt++) {
+      await this.refresh();
+      const now = this.clock();
+      const plan = planManualRotation(this.state, now, {
+        jwksMaxAgeSeconds: this.config.jwksMaxAgeSeconds,
+        immediate,
+      });
+      let events: SigningKeyringEvent[];
+      let kid: string;
+      switch (plan.action) {
+        case 'pending':
+          return { outcome: 'already-pending', key: findKey(this.state, plan.kid)! };
+        case 'activate-now':
+          kid = plan.kid;
+          events = decide({ ...this.activation(kid, now), skipPrePublication: true }, this.state);
+          break;
+        case 'generate': {
+          const material = await generateKeyMaterial(this.config.signingAlg, this.config.keyEncryptionKey);
+          kid = material.kid;
+          events = decide(
+            { type: 'GenerateSigningKey', ...material, now, activatesAt: plan.activatesAt },
+            this.state,
+          );
+          if (plan.activateNow) {
+            const published = this.fold(events);
+            events = [...events, ...decide(this.activation(kid, now), published)];
+          }
+          break;
+        }
+        default: {
+          const unknown: never = plan;
+          throw new Error(`unknown rotation plan ${JSON.stringify(unknown)}`);
+        }
+      }
+      if (await this.tryAppend(events, metadata)) {
+        await this.freshRead();
+        const key = findKey(this.state, kid)!;
+        this.logger.log(`signing key ${kid} ${key.status} (operator rotation)`);
+        return { outcome: key.status === 'active' ? 'activated' : 'published', key };
+      }
+      if (attempt + 1 >= APPEND_ATTEMPTS) throw new Error('the keyring kept changing; try again');
+    }
+  }
+
+  /**
+   * `keys retire`: a published key is retired and leaves the JWKS now; a retired key is withdrawn
+   * from the JWKS now only with `withdraw` (a compromised key: the tokens it signed stop verifying).
+   * The active key is never retired here (the service would have nothing to sign with): rotate first.
+   */
+  async retire(kid: string, withdraw: boolean, metadata: EventMetadata): Promise<SigningKey> {
+    for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
+      await this.refresh();
+      const key = findKey(this.state, kid);
+      if (key?.status === 'active')
+        throw new KeyRetirementRefused(kid, 'it is the active key: run `keys rotate --now` first');
+      if (key?.status === 'retired' && !withdraw) {
+        throw new KeyRetirementRefused(kid, 'it is already retired; --withdraw removes it from the JWKS now');
+      }
+      const now = this.clock();
+      const events = decide({ type: 'RetireSigningKey', kid, now, publishUntil: now }, this.state);
+      if (await this.tryAppend(events, metadata)) {
+        await this.freshRead();
+        this.logger.warn(`signing key ${kid} retired and withdrawn from the JWKS (operator)`);
+        return findKey(this.state, kid)!;
+      }
+    }
+    throw new Error('the keyring kept changing; try again');
+  }
+
+  /** The keyring as last read, refreshed first. */
+  async keys(): Promise<{ keys: SigningKey[]; inJwks: Set<string> }> {
+    await this.freshRead();
+    const inJwks = new Set(publishedKeys(this.state, this.clock()).map((k) => k.kid));
+    const keys = Object.values(this.state.keys).sort(
+      (a, b) => a.generatedAt.getTime() - b.generatedAt.getTime() || (a.kid < b.kid ? -1 : 1),
     );
-    this.version = result.nextExpectedVersion;
+    return { keys, inJwks };
   }
 
   activeKey(): ActiveSigningKey {
@@ -133,7 +275,70 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
     return key;
   }
 
-  jwks(): JwksDocument {
-    return jwksDocument(publishedKeys(this.state, new Date()));
+  /** RFC 7517 §5; re-read when older than a second, so a key another replica published shows at once. */
+  async jwks(): Promise<JwksDocument> {
+    if (Date.now() - this.loadedAt > JWKS_FRESHNESS_MS) await this.refresh();
+    return jwksDocument(publishedKeys(this.state, this.clock()));
+  }
+
+  private activation(kid: string, now: Date) {
+    return {
+      type: 'ActivateSigningKey' as const,
+      kid,
+      now,
+      // Decision 14: the key being retired stays published until its last token has expired.
+      longestTokenLifetimeSeconds: this.config.signingKeyRetentionSeconds,
+    };
+  }
+
+  private fold(events: SigningKeyringEvent[]): SigningKeyring {
+    let state = this.state;
+    let version = this.version;
+    for (const e of events) {
+      version += 1;
+      state = evolve(state, {
+        eventId: '',
+        globalPosition: 0,
+        streamId: SIGNING_KEYRING_STREAM,
+        streamVersion: version,
+        type: e.type,
+        schemaVersion: e.schemaVersion ?? 1,
+        data: e.data,
+        metadata: {},
+        recordedAt: new Date(0),
+      });
+    }
+    return state;
+  }
+
+  /** Appends at the version last read; false when another writer got there first. */
+  private async tryAppend(events: NewEvent[], metadata: EventMetadata): Promise<boolean> {
+    try {
+      await this.append(events, metadata);
+      return true;
+    } catch (err) {
+      if (isExpectedVersionConflict(err)) return false;
+      throw err;
+    }
+  }
+
+  private async append(events: NewEvent[], metadata: EventMetadata): Promise<void> {
+    const result = await this.store.appendToStream(
+      SIGNING_KEYRING_STREAM,
+      this.version,
+      events.map((e) => ({ ...e, metadata })),
+    );
+    this.version = result.nextExpectedVersion;
+  }
+}
+
+/** `keys retire` refused before deciding anything. */
+export class KeyRetirementRefused extends Error {
+  constructor(
+    readonly kid: string,
+    reason: string,
+  ) {
+    super(`signing key ${kid} cannot be retired: ${reason}`);
+    this.name = 'KeyRetirementRefused';
   }
 }

@@ -1,0 +1,99 @@
+import 'reflect-metadata';
+import { loadConfig } from '#lib/config';
+import { InMemoryEventStore } from '#lib/event-store';
+import { SIGNING_KEYRING_STREAM } from '#lib/signing-keys';
+import { randomBytes } from 'node:crypto';
+import { KeyRetirementRefused, KeyringService } from './keyring.service.js';
+
+const t0 = Date.parse('2030-01-01T00:00:00.000Z');
+// Pre-publication 2 × 10 s; rotation every 100 s; retention 30 s.
+const config = loadConfig({
+  KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+  JWKS_MAX_AGE_SECONDS: '10',
+  SIGNING_KEY_ROTATION_SECONDS: '100',
+  ACCESS_TOKEN_TTL_SECONDS: '20',
+  KEYRING_REFRESH_SECONDS: '1',
+  SIGNING_KEY_RETENTION_SECONDS: '30',
+});
+
+/** Two token replicas over one store, on one clock (checklist decision 14; replicas decided by the store). */
+describe('KeyringService: replicas share one keyring through the event store', () => {
+  let store: InMemoryEventStore;
+  let a: KeyringService;
+  let b: KeyringService;
+  let now: number;
+
+  const types = async () => (await store.readStream(SIGNING_KEYRING_STREAM)).map((e) => e.type);
+
+  beforeEach(async () => {
+    store = new InMemoryEventStore();
+    now = t0;
+    a = new KeyringService(store, config);
+    b = new KeyringService(store, config);
+    a.clock = b.clock = () => new Date(now);
+    await Promise.all([a.ensureActiveKey(), b.ensureActiveKey()]);
+  });
+
+  it('first start: racing replicas generate and activate exactly one key, and both sign with it', async () => {
+    expect(await types()).toEqual(['SigningKeyGenerated', 'SigningKeyActivated']);
+    expect(a.activeKey().kid).toBe(b.activeKey().kid);
+  });
+
+  it('scheduled rotation: one successor per period, activated once, after the pre-publication lead', async () => {
+    now = t0 + 80_000;
+    await Promise.all([a.tick(), b.tick()]);
+    expect(await types()).toEqual(['SigningKeyGenerated', 'SigningKeyActivated']);
+
+    now = t0 + 80_001;
+    await Promise.all([a.tick(), b.tick()]);
+    await Promise.all([a.tick(), b.tick()]);
+    expect(await types()).toEqual(['SigningKeyGenerated', 'SigningKeyActivated', 'SigningKeyGenerated']);
+    const k1 = a.activeKey().kid;
+    const k2 = (await a.jwks()).keys.map((k) => k.kid).find((kid) => kid !== k1)!;
+    expect(b.activeKey().kid).toBe(k1);
+
+    // The lead is 2 × max-age plus the JWKS answer's own staleness (1 s).
+    now = t0 + 80_001 + 20_999;
+    await Promise.all([a.tick(), b.tick()]);
+    expect(a.activeKey().kid).toBe(k1);
+
+    now = t0 + 80_001 + 21_000;
+    await Promise.all([a.tick(), b.tick()]);
+    await Promise.all([a.tick(), b.tick()]);
+    expect((await types()).slice(2)).toEqual([
+      'SigningKeyGenerated',
+      'SigningKeyRetired',
+      'SigningKeyActivated',
+    ]);
+    expect(a.activeKey().kid).toBe(k2);
+    expect(b.activeKey().kid).toBe(k2);
+    const retired = (await a.keys()).keys.find((k) => k.kid === k1)!;
+    expect(retired).toMatchObject({ status: 'retired', publishUntil: new Date(now + 30_000) });
+  });
+
+  it('keys rotate: publishes once (a second call reports the pending key), --now activates it at once', async () => {
+    const meta = { actor: 'admin:cli' };
+    const first = await a.rotate(false, meta);
+    expect(first.outcome).toBe('published');
+    expect(first.key.activatesAt).toEqual(new Date(now + 20_000));
+    const again = await b.rotate(false, meta);
+    expect(again).toMatchObject({ outcome: 'already-pending', key: { kid: first.key.kid } });
+    const forced = await b.rotate(true, meta);
+    expect(forced).toMatchObject({ outcome: 'activated', key: { kid: first.key.kid, status: 'active' } });
+    await a.refresh();
+    expect(a.activeKey().kid).toBe(first.key.kid);
+  });
+
+  it('keys retire: never the active key; a retired key only with withdraw', async () => {
+    const meta = { actor: 'admin:cli' };
+    const k1 = a.activeKey().kid;
+    await expect(a.retire(k1, true, meta)).rejects.toBeInstanceOf(KeyRetirementRefused);
+    await a.rotate(true, meta);
+    await expect(a.retire(k1, false, meta)).rejects.toBeInstanceOf(KeyRetirementRefused);
+    const withdrawn = await a.retire(k1, true, meta);
+    expect(withdrawn).toMatchObject({ status: 'retired', publishUntil: new Date(now) });
+    expect((await a.jwks()).keys.map((k) => k.kid)).not.toContain(k1);
+    await b.tick();
+    expect((await b.jwks()).keys.map((k) => k.kid)).not.toContain(k1);
+  });
+});

@@ -1,0 +1,66 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  type ListSigningKeysRequest,
+  type RetireSigningKeyRequest,
+  type RotateSigningKeyRequest,
+  type RotateSigningKeyResponse,
+  type SigningKeyList,
+  type SigningKeyView,
+  Subjects,
+} from '#lib/contracts';
+import { invalidRequest, notFound } from '#lib/oauth-errors';
+import { KeyringError, publishedKeys, SigningKeyNotFound, type SigningKey } from '#lib/signing-keys';
+import { KeyRetirementRefused, KeyringService } from './keyring.service.js';
+
+/** The operator's `keys` commands (the CLI over NATS; docs/signing-keys.md). */
+@Controller()
+export class SigningKeysNatsController {
+  constructor(private readonly keyring: KeyringService) {}
+
+  @MessagePattern(Subjects.token.listKeys)
+  async list(@Payload() _request: ListSigningKeysRequest): Promise<SigningKeyList> {
+    const { keys, inJwks } = await this.keyring.keys();
+    return { keys: keys.map((k) => signingKeyView(k, inJwks.has(k.kid))) };
+  }
+
+  @MessagePattern(Subjects.token.rotateKey)
+  async rotate(@Payload() request: RotateSigningKeyRequest): Promise<RotateSigningKeyResponse> {
+    const { outcome, key } = await this.keyring.rotate(request.now === true, {
+      correlationId: request.context.correlationId,
+      actor: request.actor,
+    });
+    return { outcome, key: signingKeyView(key, true) };
+  }
+
+  @MessagePattern(Subjects.token.retireKey)
+  async retire(@Payload() request: RetireSigningKeyRequest): Promise<SigningKeyView> {
+    if (typeof request.kid !== 'string' || request.kid === '') throw invalidRequest('kid is required');
+    try {
+      const key = await this.keyring.retire(request.kid, request.withdraw === true, {
+        correlationId: request.context.correlationId,
+        actor: request.actor,
+      });
+      return signingKeyView(key, publishedKeys({ keys: { [key.kid]: key } }, new Date()).length > 0);
+    } catch (err) {
+      if (err instanceof SigningKeyNotFound) throw notFound(err.message);
+      if (err instanceof KeyRetirementRefused || err instanceof KeyringError)
+        throw invalidRequest(err.message);
+      throw err;
+    }
+  }
+}
+
+export function signingKeyView(key: SigningKey, inJwks: boolean): SigningKeyView {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    status: key.status,
+    generatedAt: key.generatedAt.toISOString(),
+    activatesAt: key.activatesAt.toISOString(),
+    activatedAt: key.status === 'published' ? null : (key.activatedAt?.toISOString() ?? null),
+    retiredAt: key.status === 'retired' ? key.retiredAt.toISOString() : null,
+    publishUntil: key.status === 'retired' ? key.publishUntil.toISOString() : null,
+    inJwks,
+  };
+}
