@@ -60,7 +60,6 @@ describe('Fault injection under load (issue 10, checklist ES-04)', () => {
     } catch {
       // running
     }
-    await nats?.restart().catch(() => undefined);
     await system?.stop();
     await nats?.dispose();
     pgsql?.destroy();
@@ -213,7 +212,7 @@ function printFigures(
       ([w, x]) =>
         `  ${w.padEnd(20)} sent ${x.sent}, 2xx ${x.ok}, failed fast ${x.failedFast}, violations ${x.violations}`,
     ),
-    'recovery (from the fault's removal: process restarted and ready, server back) to every workload answered 2xx:',
+    "recovery (from the fault's removal: process restarted and ready, server back) to every workload answered 2xx:",
     ...recoveries.map((r) => `  ${r.fault.padEnd(28)} ${r.ms} ms`),
     ...[...driver.byPhase]
       .filter(([p]) => p !== 'steady' && p !== 'baseline' && !p.startsWith('after'))

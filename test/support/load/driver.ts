@@ -89,6 +89,7 @@ export class LoadDriver {
   readonly lastOk = new Map<string, number>();
   private phase: Phase = { name: 'baseline', allowRefused: false };
   private agent = new Agent({ keepAlive: true });
+  private readonly retired: Agent[] = [];
   private running = false;
   private loops: Promise<void>[] = [];
   private turn = 0;
@@ -104,14 +105,14 @@ export class LoadDriver {
 
   setPhase(phase: Phase): void {
     this.phase = phase;
-    const previous = this.agent;
+    // Requests in flight finish on the old agent; it is destroyed when the driver stops.
+    this.retired.push(this.agent);
     this.agent = new Agent({ keepAlive: true });
-    previous.destroy();
   }
 
   /**
    * One HTTP request over node:http. Each phase has its own keep-alive agent, and the previous
-   * phase's agent is destroyed: connections to a process that was killed are not reused (a client
+   * phase's agent is retired: connections to a process that was killed are not reused (a client
    * that saw its server go away reconnects).
    */
   readonly send: Sender = (path, init) => {
@@ -192,7 +193,7 @@ export class LoadDriver {
     this.running = false;
     await Promise.all(this.loops);
     this.loops = [];
-    this.agent.destroy();
+    for (const agent of [...this.retired, this.agent]) agent.destroy();
   }
 
   async refill(): Promise<void> {
