@@ -155,7 +155,7 @@ describe('Fault injection under load (issue 10, checklist ES-04)', () => {
         const restoredAt = Date.now();
         driver.setPhase({ name: `after ${fault.name}`, allowRefused: fault.allowRefused });
         recoveries.push({ fault: fault.name, ms: await driver.waitRecovered(restoredAt, RECOVERY_LIMIT_MS) });
-        driver.setPhase({ name: 'steady', allowRefused: false });
+        driver.setPhase({ name: `steady after ${fault.name}`, allowRefused: false });
         await driver.refill();
         await sleep(STEADY_MS);
       }
@@ -215,7 +215,7 @@ function printFigures(
     "recovery (from the fault's removal: process restarted and ready, server back) to every workload answered 2xx:",
     ...recoveries.map((r) => `  ${r.fault.padEnd(28)} ${r.ms} ms`),
     ...[...driver.byPhase]
-      .filter(([p]) => p !== 'steady' && p !== 'baseline' && !p.startsWith('after'))
+      .filter(([p]) => !/^(steady|baseline|after)/.test(p))
       .map(([p, x]) => `  during ${p.padEnd(21)} sent ${x.sent}, 2xx ${x.ok}, failed fast ${x.failedFast}`),
     `tokens answered 200:  ${f.tokensAnswered}; AccessTokenIssued events ${f.issuanceEvents}`,
     `lost:                 ${f.lost} (a 200 with no issuance event)`,

@@ -12,13 +12,22 @@ export interface FuzzRequest {
   path: string;
   headers: Record<string, string>;
   body: Buffer;
+  /**
+   * Larger than the server accepts (request line and headers over Node's 16 KiB, or a body over
+   * MAX_BODY_BYTES): the server may answer and close before it has read it all, so the client can
+   * see a reset instead of the answer.
+   */
+  oversized: boolean;
   /** What was generated, for the report of a failing case. */
   label: string;
 }
 
 export interface Known {
+  /** A client used only with its right secret (wrong secrets would get it throttled). */
   clientId: string;
   clientSecret: string;
+  /** A client the fuzzer may send wrong secrets for, disable, delete or rotate. */
+  victimId: string;
   adminToken: string;
   /** A live access token, for /introspect and /revoke. */
   accessToken: string;
@@ -152,7 +161,7 @@ export function requestArbitrary(routes: RouteSpec[], known: Known): fc.Arbitrar
         'plain',
         'code',
         'token',
-        known.clientId,
+        known.victimId,
         known.accessToken,
         'https://c1.test/cb',
       ),
@@ -160,13 +169,13 @@ export function requestArbitrary(routes: RouteSpec[], known: Known): fc.Arbitrar
     { weight: 1, arbitrary: fc.nat({ max: 120_000 }).map((n) => 'A'.repeat(n)) },
   );
   const pathValue = fc.oneof(
-    fc.constantFrom('unknown', '..', '%2e%2e', '%00', '%ZZ', 'a'.repeat(600), known.clientId, '__proto__'),
+    fc.constantFrom('unknown', '..', '%2e%2e', '%00', '%ZZ', 'a'.repeat(600), known.victimId, '__proto__'),
     fc.string({ minLength: 1, maxLength: 30 }),
   );
   const authorization = fc.constantFrom(
     '',
     `Basic ${Buffer.from(`${known.clientId}:${known.clientSecret}`).toString('base64')}`,
-    `Basic ${Buffer.from(`${known.clientId}:wrong`).toString('base64')}`,
+    `Basic ${Buffer.from(`${known.victimId}:wrong`).toString('base64')}`,
     'Basic',
     'Basic !!!',
     'Basic ' + Buffer.from(':').toString('base64'),
@@ -255,12 +264,17 @@ export function requestArbitrary(routes: RouteSpec[], known: Known): fc.Arbitrar
         if (g.correlation !== '') headers['x-correlation-id'] = g.correlation;
         const method = g.method;
         if (method === 'GET' || method === 'HEAD') body = Buffer.alloc(0);
+        const headBytes =
+          path.length +
+          query.length +
+          Object.entries(headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
         return {
           method,
           path: `${path}${query}`,
           headers,
           body,
-          label: `${method} ${path}${query.slice(0, 120)} [${contentType || 'no content-type'}, ${body.length} bytes, ${kind}, ${g.encoding}]`,
+          oversized: headBytes > 16 * 1024 || body.length > 64 * 1024,
+          label: `${method} ${path}${query.slice(0, 120)} [${contentType || 'no content-type'}, query ${query.length} bytes, body ${body.length} bytes, ${kind}, ${g.encoding}]`,
         };
       });
   });
@@ -275,7 +289,9 @@ export interface RawAnswer {
   error?: string;
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+// One connection per request: a connection the server closed after answering a malformed request
+// (as it must, RFC 9112 §9.3) is never reused for the next one.
+const agent = new Agent({ keepAlive: false });
 
 export function destroyAgent(): void {
   agent.destroy();
