@@ -160,7 +160,7 @@ async function clientFor(base, adminToken) {
 }
 
 /** One operation: a token, then its introspection (must be active). Resolves with an error or null. */
-async function operation(base, auth, latencies) {
+async function operation(base, auth, sink) {
   const started = performance.now();
   try {
     const t = await fetch(`${base}/token`, {
@@ -182,7 +182,7 @@ async function operation(base, auth, latencies) {
   } catch (err) {
     return `connection: ${err.cause?.code ?? err.message}`;
   } finally {
-    latencies.push(performance.now() - started);
+    sink.latencies.push(performance.now() - started);
   }
 }
 
@@ -221,13 +221,13 @@ async function main() {
 
     let rate = Number(process.env.SOAK_RATE ?? 0);
     if (!rate) {
-      const latencies = [];
+      const peakSink = { latencies: [] };
       let done = 0;
       const until = Date.now() + PEAK_SECONDS * 1000;
       await Promise.all(
         Array.from({ length: 16 }, async () => {
           while (Date.now() < until) {
-            await operation(base, auth, latencies);
+            await operation(base, auth, peakSink);
             done++;
           }
         }),
@@ -249,7 +249,7 @@ async function main() {
     const errors = new Map();
     let total = 0;
     let inFlight = 0;
-    let latencies = [];
+    const sink = { latencies: [] };
     const rss = Object.fromEntries(Object.keys(ops).map((k) => [k, []]));
     let maxLag = 0;
     const started = Date.now();
@@ -257,7 +257,8 @@ async function main() {
     let nextSample = started + SAMPLE_MS;
     let sent = 0;
     const sample = async () => {
-      const sorted = latencies.sort((a, b) => a - b);
+      const sorted = sink.latencies.sort((a, b) => a - b);
+      sink.latencies = [];
       const lag = ops.introspection
         ? await metric(ops.introspection, 'authz_projection_lag_events', 'token_state')
         : NaN;
@@ -273,7 +274,6 @@ async function main() {
         `${String(Math.round((Date.now() - started) / 1000)).padStart(4)}s ${String(total).padStart(6)} ${String(errs).padStart(8)} ` +
           `${pct(sorted, 0.5).toFixed(1).padStart(7)} ${pct(sorted, 0.99).toFixed(1).padStart(7)} ${String(lag).padStart(4)}  ${mem.join('  ')}`,
       );
-      latencies = [];
     };
     await sample();
     while (Date.now() < end) {
@@ -281,7 +281,7 @@ async function main() {
       while (sent < due && inFlight < 256) {
         sent++;
         inFlight++;
-        void operation(base, auth, latencies).then((err) => {
+        void operation(base, auth, sink).then((err) => {
           inFlight--;
           total++;
           if (err) errors.set(err, (errors.get(err) ?? 0) + 1);
