@@ -1,5 +1,6 @@
-// Three suites (STYLE.md habit 13): unit = pure code, no I/O; int = real Postgres / NATS;
-// e2e = the built system's processes driven over HTTP.
+// Four suites (STYLE.md habit 13): unit = pure code, no I/O; int = real Postgres / NATS;
+// e2e = the built system's processes driven over HTTP;
+// faults = the built system under faults, load and hostile input.
 const shared = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
@@ -17,5 +18,7 @@ export default {
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.unit.spec.ts'] },
     { ...shared, displayName: 'int', testMatch: ['<rootDir>/{apps,libs}/**/*.int.spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'] },
+    // Issue 10: fault injection under load and HTTP fuzzing (`npm run test:faults`, run by CI).
+    { ...shared, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.faults.spec.ts'] },
   ],
 };

@@ -3,6 +3,32 @@ import type { FastifyRequest } from 'fastify';
 
 const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
 
+/** Deepest nesting of objects and arrays a metadata document may have (RFC 7591 needs 3). */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Nesting depth of a parsed JSON value, and whether a key or string holds U+0000 (which Postgres
+ * cannot store in jsonb), measured without recursion.
+ */
+export function inspectJson(value: unknown): { depth: number; nul: boolean } {
+  let deepest = 0;
+  let nul = false;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === 'string') nul ||= v.includes('\u0000');
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const [key, child] of Object.entries(v as Record<string, unknown>)) {
+      nul ||= key.includes('\u0000');
+      stack.push([child, depth + 1]);
+    }
+  }
+  return { depth: deepest, nul };
+}
+
+export const jsonDepth = (value: unknown): number => inspectJson(value).depth;
+
 /** RFC 7591 §3.1, RFC 7592 §2.2: the metadata document is a JSON object (application/json). */
 export function readJson(request: FastifyRequest): unknown {
   const contentType = request.headers['content-type'];
@@ -10,11 +36,18 @@ export function readJson(request: FastifyRequest): unknown {
     throw invalidRequest('the request body must be application/json');
   }
   const body = typeof request.body === 'string' ? request.body : '';
+  let document: unknown;
   try {
-    return JSON.parse(body) as unknown;
+    document = JSON.parse(body) as unknown;
   } catch {
     throw invalidRequest('the request body is not valid JSON');
   }
+  // Checklist INP-07: a deeply nested document, or a NUL in a string (INP-05), is refused here,
+  // before any service walks or stores it.
+  const { depth, nul } = inspectJson(document);
+  if (depth > MAX_JSON_DEPTH) throw invalidRequest('the JSON document is nested too deeply');
+  if (nul) throw invalidRequest('the JSON document contains a NUL character');
+  return document;
 }
 
 /** RFC 6750 §2.1: the bearer token of the Authorization header, or undefined. */

@@ -1,0 +1,198 @@
+/**
+ * Every HTTP endpoint of the gateway, for the fuzzing suite (issue 10). Keep this table in step
+ * with apps/gateway/src (controllers and the routes main.ts adds): a new endpoint gets a row here.
+ *
+ * - `path`: `:name` segments are filled with a fuzzed value or a known one (`ids`);
+ * - `methods`: the methods the endpoint serves (the fuzzer also sends every other one);
+ * - `body`: what the endpoint reads (a form, JSON, or nothing);
+ * - `params`: the parameter names it knows (the fuzzer adds unknown, duplicated and hostile names);
+ * - `auth`: the credentials it expects (the fuzzer also sends none, garbage and the wrong kind);
+ * - `optional`: built on another branch; a 404 is accepted until it exists.
+ */
+export interface RouteSpec {
+  path: string;
+  methods: string[];
+  body: 'form' | 'json' | 'none';
+  params: string[];
+  auth: 'client' | 'admin' | 'registration' | 'initial-access' | 'session' | 'none';
+  optional?: boolean;
+}
+
+const CLIENT_AUTH = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'];
+const AUTHORIZE = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+  'prompt',
+  'nonce',
+  'response_mode',
+  'request',
+  'request_uri',
+];
+
+export const ROUTES: RouteSpec[] = [
+  // RFC 6749 §3.2 token endpoint.
+  {
+    path: '/token',
+    methods: ['POST'],
+    body: 'form',
+    params: [
+      'grant_type',
+      'scope',
+      'code',
+      'redirect_uri',
+      'code_verifier',
+      'refresh_token',
+      'resource',
+      'audience',
+      ...CLIENT_AUTH,
+    ],
+    auth: 'client',
+  },
+  // RFC 7662, RFC 7009.
+  {
+    path: '/introspect',
+    methods: ['POST'],
+    body: 'form',
+    params: ['token', 'token_type_hint', ...CLIENT_AUTH],
+    auth: 'client',
+  },
+  {
+    path: '/revoke',
+    methods: ['POST'],
+    body: 'form',
+    params: ['token', 'token_type_hint', ...CLIENT_AUTH],
+    auth: 'client',
+  },
+  // RFC 8414, RFC 7517.
+  {
+    path: '/.well-known/oauth-authorization-server',
+    methods: ['GET', 'HEAD'],
+    body: 'none',
+    params: [],
+    auth: 'none',
+  },
+  { path: '/jwks', methods: ['GET', 'HEAD'], body: 'none', params: [], auth: 'none' },
+  { path: '/openapi.json', methods: ['GET'], body: 'none', params: [], auth: 'none' },
+  { path: '/health/live', methods: ['GET'], body: 'none', params: [], auth: 'none' },
+  { path: '/health/ready', methods: ['GET'], body: 'none', params: [], auth: 'none' },
+  // RFC 7591, RFC 7592.
+  {
+    path: '/register',
+    methods: ['POST'],
+    body: 'json',
+    params: [
+      'client_name',
+      'redirect_uris',
+      'grant_types',
+      'scope',
+      'token_endpoint_auth_method',
+      'jwks_uri',
+    ],
+    auth: 'initial-access',
+  },
+  {
+    path: '/register/:clientId',
+    methods: ['GET', 'PUT', 'DELETE'],
+    body: 'json',
+    params: ['client_name'],
+    auth: 'registration',
+  },
+  // Admin API.
+  {
+    path: '/admin/clients',
+    methods: ['GET', 'POST'],
+    body: 'json',
+    params: ['limit', 'after', 'client_name'],
+    auth: 'admin',
+  },
+  {
+    path: '/admin/clients/:id',
+    methods: ['GET', 'PUT', 'DELETE'],
+    body: 'json',
+    params: ['as_of', 'client_name'],
+    auth: 'admin',
+  },
+  { path: '/admin/clients/:id/disable', methods: ['POST'], body: 'none', params: [], auth: 'admin' },
+  {
+    path: '/admin/clients/:id/rotate-secret',
+    methods: ['POST'],
+    body: 'json',
+    params: ['grace_seconds'],
+    auth: 'admin',
+  },
+  {
+    path: '/admin/clients/:id/history',
+    methods: ['GET'],
+    body: 'none',
+    params: ['limit', 'after', 'from', 'to'],
+    auth: 'admin',
+  },
+  {
+    path: '/admin/initial-access-tokens',
+    methods: ['POST'],
+    body: 'json',
+    params: ['ttl_seconds'],
+    auth: 'admin',
+  },
+  { path: '/admin/tokens/:jti', methods: ['GET'], body: 'none', params: ['as_of'], auth: 'admin' },
+  {
+    path: '/admin/tokens/:jti/history',
+    methods: ['GET'],
+    body: 'none',
+    params: ['limit', 'after', 'from', 'to'],
+    auth: 'admin',
+  },
+  { path: '/admin/audit/tokens/:jti', methods: ['GET'], body: 'none', params: [], auth: 'admin' },
+  { path: '/admin/audit/clients/:id', methods: ['GET'], body: 'none', params: [], auth: 'admin' },
+  // Issue 4 (branch authz): authorization endpoint, login, consent, the user's account pages.
+  {
+    path: '/authorize',
+    methods: ['GET', 'POST'],
+    body: 'form',
+    params: AUTHORIZE,
+    auth: 'session',
+    optional: true,
+  },
+  {
+    path: '/login',
+    methods: ['GET', 'POST'],
+    body: 'form',
+    params: ['username', 'password', 'login_challenge', 'csrf', 'return_to'],
+    auth: 'session',
+    optional: true,
+  },
+  {
+    path: '/consent',
+    methods: ['GET', 'POST'],
+    body: 'form',
+    params: ['decision', 'consent_challenge', 'csrf', 'scope'],
+    auth: 'session',
+    optional: true,
+  },
+  {
+    path: '/logout',
+    methods: ['GET', 'POST'],
+    body: 'form',
+    params: ['csrf'],
+    auth: 'session',
+    optional: true,
+  },
+  { path: '/account', methods: ['GET'], body: 'none', params: [], auth: 'session', optional: true },
+  { path: '/account/consents', methods: ['GET'], body: 'none', params: [], auth: 'session', optional: true },
+  {
+    path: '/account/consents/:id/revoke',
+    methods: ['POST'],
+    body: 'form',
+    params: ['csrf'],
+    auth: 'session',
+    optional: true,
+  },
+];
+
+export const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
