@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, Buffer, URL, fetch, performance, setTimeout */
 // Soak benchmark (issue 10; not run by CI): N minutes of client credentials + introspection at
 // half the measured peak throughput, printing errors, RSS of every process over time, latency and
 // the token_state projection lag.

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global console, process */
 // Dependency hygiene (issue 10): `npm audit --omit=dev` must report no high or critical advisory.
 //
 //   node scripts/audit.mjs

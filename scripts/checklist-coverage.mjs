@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global console, process, URL */
 // Maps every case of the security checklist to the tests that name it, and writes docs/security.md.
 //
 //   node scripts/checklist-coverage.mjs                 regenerate docs/security.md
