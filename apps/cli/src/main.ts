@@ -5,6 +5,7 @@ import { natsAuth, requireDependencies, serverUrl } from '#lib/service-runtime';
 import { AUDIT_USAGE, auditVerify } from './commands/audit.command.js';
 import { clientsCommand, CLIENTS_USAGE } from './commands/clients.command.js';
 import { seedDemoClient } from './commands/demo-client.command.js';
+import { usersCommand, USERS_USAGE } from './commands/users.command.js';
 import { migrate } from './commands/migrate.command.js';
 import { projectionsCommand, PROJECTIONS_USAGE } from './commands/projections.command.js';
 import { APPS, type AppName, appEntry, startCommand } from './commands/start.command.js';
@@ -16,6 +17,7 @@ const USAGE = `usage: npm run cli -- <command>
   migrate               create the database if needed and apply migrations
   demo-client           register the demo client (or re-issue its secret) and print it
   ${CLIENTS_USAGE.split('\n').join('\n  ')}
+  ${USERS_USAGE.split('\n').join('\n  ')}
   ${AUDIT_USAGE}
   ${PROJECTIONS_USAGE}`;
 
@@ -50,6 +52,10 @@ async function main(argv: string[]): Promise<void> {
     case 'clients': {
       Object.assign(process.env, { ...loadDevSecrets({ create: false }), ...process.env });
       return clientsCommand(loadConfig(), args);
+    }
+    case 'users': {
+      Object.assign(process.env, { ...loadDevSecrets({ create: false }), ...process.env });
+      return usersCommand(loadConfig(), args);
     }
     case 'audit': {
       if (args[0] !== 'verify') throw new Error(USAGE);
