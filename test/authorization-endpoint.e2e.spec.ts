@@ -17,8 +17,18 @@ describe('authorization endpoint (RFC 6749 §4.1.1, OAuth 2.1, RFC 9207)', () =>
     iss = system.issuer;
     c1 = (
       await system.createClient([
-        '--name', 'C1', '--grant', 'authorization_code', '--grant', 'refresh_token', '--scope', 'read write',
-        '--default-scope', 'read', '--redirect-uri', 'https://c1.test/cb',
+        '--name',
+        'C1',
+        '--grant',
+        'authorization_code',
+        '--grant',
+        'refresh_token',
+        '--scope',
+        'read write',
+        '--default-scope',
+        'read',
+        '--redirect-uri',
+        'https://c1.test/cb',
       ])
     ).client_id;
     await createUser(system, alice.username, alice.password, 'alice@example.com');

@@ -67,10 +67,18 @@ export function pkcePair(): { verifier: string; challenge: string } {
 export function hiddenField(html: string, name: string): string {
   const m = new RegExp(`<input type="hidden" name="${name}" value="([^"]*)">`).exec(html);
   if (!m) throw new Error(`no hidden field ${name} in:\n${html.slice(0, 2000)}`);
-  return m[1]!.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  return m[1]!
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 }
 
-export function authorizeUrl(system: RunningSystem, o: Omit<AuthorizeOptions, 'username' | 'password'>): string {
+export function authorizeUrl(
+  system: RunningSystem,
+  o: Omit<AuthorizeOptions, 'username' | 'password'>,
+): string {
   const q = new URLSearchParams({ response_type: 'code', client_id: o.clientId });
   if (o.redirectUri !== undefined) q.set('redirect_uri', o.redirectUri);
   if (o.scope !== undefined) q.set('scope', o.scope);
@@ -112,7 +120,9 @@ const isOurs = (system: RunningSystem, location: string) =>
 const absolute = (system: RunningSystem, location: string) =>
   location.startsWith('/') ? `${system.baseUrl}${location}` : location;
 
-function parseRedirect(location: string): Pick<AuthorizeResult, 'code' | 'state' | 'iss' | 'error' | 'errorDescription'> {
+function parseRedirect(
+  location: string,
+): Pick<AuthorizeResult, 'code' | 'state' | 'iss' | 'error' | 'errorDescription'> {
   const q = new URL(location).searchParams;
   const out: Pick<AuthorizeResult, 'code' | 'state' | 'iss' | 'error' | 'errorDescription'> = {};
   if (q.has('code')) out.code = q.get('code')!;
@@ -138,14 +148,20 @@ export async function authorize(system: RunningSystem, o: AuthorizeOptions): Pro
       continue;
     }
     const html = await res.text();
-    if (res.status !== 200 && res.status !== 429) throw new Error(`authorize: ${res.status}\n${html.slice(0, 1500)}`);
+    if (res.status !== 200 && res.status !== 429)
+      throw new Error(`authorize: ${res.status}\n${html.slice(0, 1500)}`);
     if (html.includes('action="/login"')) {
       if (loginShown) throw new Error(`login refused:\n${html.slice(0, 1500)}`);
       loginShown = true;
       res = await postPage(
         system,
         '/login',
-        { tx: hiddenField(html, 'tx'), csrf: hiddenField(html, 'csrf'), username: o.username, password: o.password },
+        {
+          tx: hiddenField(html, 'tx'),
+          csrf: hiddenField(html, 'csrf'),
+          username: o.username,
+          password: o.password,
+        },
         jar,
       );
     } else if (html.includes('action="/authorize/consent"')) {
@@ -203,7 +219,7 @@ export async function eventsOfType<Data = Record<string, unknown>>(
 export async function codeIssuedEvent(system: RunningSystem, code: string) {
   const pepper = Buffer.from(system.env.SECRET_PEPPER!, 'base64url');
   const hash = hashGrantToken(code, pepper);
-  return (await eventsOfType<{ codeHash: string; [k: string]: unknown }>(system, 'AuthorizationCodeIssued')).find(
-    (e) => e.data.codeHash === hash,
-  );
+  return (
+    await eventsOfType<{ codeHash: string; [k: string]: unknown }>(system, 'AuthorizationCodeIssued')
+  ).find((e) => e.data.codeHash === hash);
 }

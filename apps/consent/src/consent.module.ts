@@ -3,7 +3,13 @@ import { type ClientProxy, ClientsModule, MessagePattern, Transport } from '@nes
 import { type Config, loadConfig } from '#lib/config';
 import { type HealthResponse, Subjects } from '#lib/contracts';
 import type { EventStore } from '#lib/event-store';
-import { CONFIG, EVENT_STORE, EventStoreModule, natsConnectionOptions, RpcClient } from '#lib/service-runtime';
+import {
+  CONFIG,
+  EVENT_STORE,
+  EventStoreModule,
+  natsConnectionOptions,
+  RpcClient,
+} from '#lib/service-runtime';
 import { SERVICE_RPC, SERVICES_PROXY } from './consent.tokens.js';
 import { FrontChannelHandler } from './front-channel/front-channel.handler.js';
 import { FrontChannelNatsController } from './front-channel/front-channel.nats.controller.js';

@@ -39,8 +39,7 @@ export interface ValidAuthorizationRequest extends ResponseTarget {
 }
 
 export type ClientCheck =
-  | { status: 'rejected'; description: string }
-  | { status: 'client-needed'; clientId: string };
+  { status: 'rejected'; description: string } | { status: 'client-needed'; clientId: string };
 
 const MAX_STATE_LENGTH = 4096;
 const MAX_CLIENT_ID_LENGTH = 256;
@@ -60,20 +59,24 @@ function single(params: Params, name: string): string | undefined | 'repeated' {
 
 export function checkClientId(params: Params): ClientCheck {
   const clientId = single(params, 'client_id');
-  if (clientId === 'repeated') return { status: 'rejected', description: 'client_id is included more than once' };
+  if (clientId === 'repeated')
+    return { status: 'rejected', description: 'client_id is included more than once' };
   if (clientId === undefined) return { status: 'rejected', description: 'client_id is missing' };
   if (clientId.length > MAX_CLIENT_ID_LENGTH) return { status: 'rejected', description: 'unknown client' };
   return { status: 'client-needed', clientId };
 }
 
-export type TargetCheck = { status: 'rejected'; description: string } | { status: 'ok'; target: ResponseTarget };
+export type TargetCheck =
+  { status: 'rejected'; description: string } | { status: 'ok'; target: ResponseTarget };
 
 /** The redirect URI of the response, or an error page (never a redirect, RFC 6749 §4.1.2.1). */
 export function checkResponseTarget(params: Params, client: ClientView | null): TargetCheck {
-  if (client === null || client.status !== 'active') return { status: 'rejected', description: 'unknown client' };
+  if (client === null || client.status !== 'active')
+    return { status: 'rejected', description: 'unknown client' };
   const registered = client.redirectUris ?? [];
   const sent = single(params, 'redirect_uri');
-  if (sent === 'repeated') return { status: 'rejected', description: 'redirect_uri is included more than once' };
+  if (sent === 'repeated')
+    return { status: 'rejected', description: 'redirect_uri is included more than once' };
   let deliveredTo: string;
   if (sent === undefined) {
     // OAuth 2.1 §2.3.2: omission is allowed only when exactly one URI is registered.
@@ -82,7 +85,8 @@ export function checkResponseTarget(params: Params, client: ClientView | null): 
     deliveredTo = registered[0]!;
   } else {
     const match = matchRedirectUri(registered, sent);
-    if (match === null) return { status: 'rejected', description: 'redirect_uri is not registered for this client' };
+    if (match === null)
+      return { status: 'rejected', description: 'redirect_uri is not registered for this client' };
     deliveredTo = match;
   }
   const target: ResponseTarget = { clientId: client.clientId, redirectUri: sent ?? null, deliveredTo };
@@ -107,11 +111,13 @@ export function checkAuthorizationRequest(
       return fail('invalid_request', `parameter included more than once: ${name}`);
   }
   const state = single(params, 'state');
-  if (typeof state === 'string' && state.length > MAX_STATE_LENGTH) return fail('invalid_request', 'state is too long');
+  if (typeof state === 'string' && state.length > MAX_STATE_LENGTH)
+    return fail('invalid_request', 'state is too long');
   const responseType = single(params, 'response_type');
   if (responseType === undefined) return fail('invalid_request', 'response_type is missing');
   // OAuth 2.1 §4.1.1, RFC 9700 §2.1.2: the code flow only; the implicit grant is refused.
-  if (responseType !== 'code') return fail('unsupported_response_type', 'only response_type=code is supported');
+  if (responseType !== 'code')
+    return fail('unsupported_response_type', 'only response_type=code is supported');
   if (!client.grantTypes.includes('authorization_code'))
     return fail('unauthorized_client', 'the client may not use the authorization code grant');
   let codeChallenge: string | null;
@@ -125,7 +131,8 @@ export function checkAuthorizationRequest(
   }
   // Checklist decision 1: PKCE for every client, unless a confidential one was registered without it.
   const pkceOptional = client.tokenEndpointAuthMethod !== 'none' && client.requirePkce === false;
-  if (codeChallenge === null && !pkceOptional) return fail('invalid_request', 'code_challenge is required (S256)');
+  if (codeChallenge === null && !pkceOptional)
+    return fail('invalid_request', 'code_challenge is required (S256)');
   let scope: string[];
   try {
     scope = resolveRequestedScope(single(params, 'scope') as string | undefined, client);

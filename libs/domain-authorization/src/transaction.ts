@@ -1,5 +1,9 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import type { AuthorizationError, ResponseTarget, ValidAuthorizationRequest } from './check-authorization-request.js';
+import type {
+  AuthorizationError,
+  ResponseTarget,
+  ValidAuthorizationRequest,
+} from './check-authorization-request.js';
 
 /**
  * The authorization transaction between GET /authorize and the consent decision, sealed
@@ -84,6 +88,10 @@ export class Sealer {
 
   /** A 22-character grant id derived from the transaction (single use through grant-<id>). */
   grantIdFor(transactionId: string): string {
-    return createHmac('sha256', this.macKey).update(`grant\n${transactionId}`).digest().subarray(0, 16).toString('base64url');
+    return createHmac('sha256', this.macKey)
+      .update(`grant\n${transactionId}`)
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
   }
 }

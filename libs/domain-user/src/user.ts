@@ -84,12 +84,7 @@ export interface UserLoginFailed {
 }
 
 export type UserEvent =
-  | UserCreated
-  | UserPasswordChanged
-  | UserDisabled
-  | UserEnabled
-  | UserAuthenticated
-  | UserLoginFailed;
+  UserCreated | UserPasswordChanged | UserDisabled | UserEnabled | UserAuthenticated | UserLoginFailed;
 
 export const USER_EVENT_TYPES = [
   'UserCreated',
@@ -114,9 +109,7 @@ interface UserFacts {
 }
 
 export type UserState =
-  | { status: 'none' }
-  | ({ status: 'active' } & UserFacts)
-  | ({ status: 'disabled' } & UserFacts);
+  { status: 'none' } | ({ status: 'active' } & UserFacts) | ({ status: 'disabled' } & UserFacts);
 
 export const initialUserState = (): UserState => ({ status: 'none' });
 
@@ -194,7 +187,9 @@ export function decideUser(command: UserCommand, state: UserState): NewEvent[] {
       ];
     case 'EnableUser':
       if (state.status === 'active') return [];
-      return [{ type: 'UserEnabled', data: { sub, enabledAt: command.now.toISOString() } } satisfies UserEnabled];
+      return [
+        { type: 'UserEnabled', data: { sub, enabledAt: command.now.toISOString() } } satisfies UserEnabled,
+      ];
     case 'RecordLogin': {
       const at = command.now.toISOString();
       if (command.outcome === 'success') {
@@ -241,7 +236,11 @@ export function evolveUser(state: UserState, event: RecordedEvent): UserState {
       };
     case 'UserPasswordChanged':
       if (state.status === 'none') return state;
-      return { ...state, passwordHash: e.data.passwordHash, credentialsChangedAt: Date.parse(e.data.changedAt) };
+      return {
+        ...state,
+        passwordHash: e.data.passwordHash,
+        credentialsChangedAt: Date.parse(e.data.changedAt),
+      };
     case 'UserDisabled':
       if (state.status === 'none') return state;
       return { ...state, status: 'disabled', credentialsChangedAt: Date.parse(e.data.disabledAt) };

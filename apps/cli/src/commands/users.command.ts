@@ -19,11 +19,16 @@ const ACTOR = 'admin:cli';
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** A password from the options, or a generated one that is printed (shown once). */
-async function passwordFrom(values: { password?: string; 'password-stdin'?: boolean }): Promise<{ password: string; generated: boolean }> {
+async function passwordFrom(values: {
+  password?: string;
+  'password-stdin'?: boolean;
+}): Promise<{ password: string; generated: boolean }> {
   if (values['password-stdin']) return { password: await readStdin(), generated: false };
   if (values.password !== undefined) return { password: values.password, generated: false };
   return { password: randomBytes(12).toString('base64url'), generated: true };
@@ -61,7 +66,10 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
           ...(values.name ? { name: values.name } : {}),
         }),
       );
-      if (values.json) console.log(JSON.stringify({ sub: user.sub, username: user.username, ...(generated ? { password } : {}) }));
+      if (values.json)
+        console.log(
+          JSON.stringify({ sub: user.sub, username: user.username, ...(generated ? { password } : {}) }),
+        );
       else {
         console.log(show(user));
         if (generated) console.log(`password: ${password}   (shown once; only its argon2id hash is stored)`);
@@ -69,7 +77,10 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
       return;
     }
     case 'list': {
-      const { values } = parseArgs({ args: rest, options: { limit: { type: 'string' }, after: { type: 'string' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { limit: { type: 'string' }, after: { type: 'string' } },
+      });
       const page = await withRpc(config, (rpc) =>
         rpc.request<ListUsersResponse>(Subjects.consent.listUsers, {
           limit: values.limit ? Number(values.limit) : 50,
@@ -86,7 +97,11 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
       const username = rest[0];
       if (!username) throw new Error(`usage: ${USERS_USAGE}`);
       const subject =
-        sub === 'show' ? Subjects.consent.getUser : sub === 'disable' ? Subjects.consent.disableUser : Subjects.consent.enableUser;
+        sub === 'show'
+          ? Subjects.consent.getUser
+          : sub === 'disable'
+            ? Subjects.consent.disableUser
+            : Subjects.consent.enableUser;
       const user = await withRpc(config, (rpc) =>
         rpc.request<UserView>(subject, { context, actor: ACTOR, username }),
       );
@@ -94,7 +109,11 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
       return;
     }
     case 'set-password': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: passwordOptions });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: passwordOptions,
+      });
       const username = positionals[0];
       if (!username) throw new Error(`usage: ${USERS_USAGE}`);
       const { password, generated } = await passwordFrom(values);
@@ -114,7 +133,8 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
           { context, actor: ACTOR, username },
         ),
       );
-      for (const c of result.consents) console.log(`${c.clientId}  scope="${c.scope.join(' ')}"  since ${c.grantedAt}`);
+      for (const c of result.consents)
+        console.log(`${c.clientId}  scope="${c.scope.join(' ')}"  since ${c.grantedAt}`);
       return;
     }
     case 'revoke-consent': {
@@ -128,7 +148,9 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
           clientId,
         }),
       );
-      console.log(`consent ${result.revoked ? 'revoked' : 'was not held'}; grants revoked: ${result.grantsRevoked}`);
+      console.log(
+        `consent ${result.revoked ? 'revoked' : 'was not held'}; grants revoked: ${result.grantsRevoked}`,
+      );
       return;
     }
     default:

@@ -32,9 +32,26 @@ import {
   evolveConsent,
   initialConsentState,
 } from '#lib/domain-consent';
-import { decideGrant, grantStreamId, hashGrantToken, initialGrantState, mintGrantToken } from '#lib/domain-grant';
-import { decideUser, sessionStillValid, type UserState, userStreamId, verifyPassword } from '#lib/domain-user';
-import { aggregateStream, type AppendRequest, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
+import {
+  decideGrant,
+  grantStreamId,
+  hashGrantToken,
+  initialGrantState,
+  mintGrantToken,
+} from '#lib/domain-grant';
+import {
+  decideUser,
+  sessionStillValid,
+  type UserState,
+  userStreamId,
+  verifyPassword,
+} from '#lib/domain-user';
+import {
+  aggregateStream,
+  type AppendRequest,
+  type EventStore,
+  isExpectedVersionConflict,
+} from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE, type RpcClient } from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
@@ -155,7 +172,10 @@ export class FrontChannelHandler {
     if (request.form.cancel !== undefined) {
       // Checklist AUTHZ-30: cancelling at login is access_denied to the client.
       if (tx.kind === 'account') return { kind: 'redirect', location: '/' };
-      return { kind: 'redirect', location: this.responseUrl(targetOf(tx), accessDenied('the user cancelled the login')) };
+      return {
+        kind: 'redirect',
+        location: this.responseUrl(targetOf(tx), accessDenied('the user cancelled the login')),
+      };
     }
     const username = (request.form.username ?? '').trim();
     const password = request.form.password ?? '';
@@ -178,7 +198,12 @@ export class FrontChannelHandler {
       this.throttle.fail(username, ip, Math.floor(now / 1000));
       if (user !== null) {
         // Recorded after the answer is decided, so that a known user's failure costs what an unknown one's does.
-        void this.recordLogin(user, loaded!.version, passwordOk ? 'disabled' : 'wrong_password', request.context);
+        void this.recordLogin(
+          user,
+          loaded!.version,
+          passwordOk ? 'disabled' : 'wrong_password',
+          request.context,
+        );
       }
       return {
         ...this.loginPage(tx, sealed, client, request.browser, 200, username),
@@ -215,7 +240,11 @@ export class FrontChannelHandler {
     );
     const metadata = { actor: `user:${user.sub}`, correlationId: context.correlationId };
     try {
-      await this.store.appendToStream(userStreamId(user.sub), 'any', events.map((e) => ({ ...e, metadata })));
+      await this.store.appendToStream(
+        userStreamId(user.sub),
+        'any',
+        events.map((e) => ({ ...e, metadata })),
+      );
     } catch (err) {
       if (outcome === 'success') throw err;
       this.logger.warn(`could not record a failed login (version ${version}): ${String(err)}`);
@@ -239,27 +268,58 @@ export class FrontChannelHandler {
     const streamId = consentStreamId(session.user.sub, req.clientId);
     const metadata = { actor: `user:${session.user.sub}`, correlationId: request.context.correlationId };
     if (request.form.decision !== 'allow') {
-      const { version, state } = await aggregateStream(this.store, streamId, evolveConsent, initialConsentState);
+      const { version, state } = await aggregateStream(
+        this.store,
+        streamId,
+        evolveConsent,
+        initialConsentState,
+      );
       const events = decideConsent(
-        { type: 'DenyConsent', sub: session.user.sub, clientId: req.clientId, scope: req.scope, now: new Date() },
+        {
+          type: 'DenyConsent',
+          sub: session.user.sub,
+          clientId: req.clientId,
+          scope: req.scope,
+          now: new Date(),
+        },
         state,
       );
       await this.store
-        .appendToStream(streamId, version, events.map((e) => ({ ...e, metadata })))
+        .appendToStream(
+          streamId,
+          version,
+          events.map((e) => ({ ...e, metadata })),
+        )
         .catch((err: unknown) => {
           if (!isExpectedVersionConflict(err)) throw err;
         });
       // RFC 6749 §4.1.2.1: access_denied.
-      return { kind: 'redirect', location: this.responseUrl(req, accessDenied('the user denied the request')) };
+      return {
+        kind: 'redirect',
+        location: this.responseUrl(req, accessDenied('the user denied the request')),
+      };
     }
     for (let attempt = 0; ; attempt++) {
-      const { version, state } = await aggregateStream(this.store, streamId, evolveConsent, initialConsentState);
+      const { version, state } = await aggregateStream(
+        this.store,
+        streamId,
+        evolveConsent,
+        initialConsentState,
+      );
       const events = decideConsent(
-        { type: 'GrantConsent', sub: session.user.sub, clientId: req.clientId, scope: req.scope, now: new Date() },
+        {
+          type: 'GrantConsent',
+          sub: session.user.sub,
+          clientId: req.clientId,
+          scope: req.scope,
+          now: new Date(),
+        },
         state,
       );
       const consent: AppendRequest[] =
-        events.length === 0 ? [] : [{ streamId, expectedVersion: version, events: events.map((e) => ({ ...e, metadata })) }];
+        events.length === 0
+          ? []
+          : [{ streamId, expectedVersion: version, events: events.map((e) => ({ ...e, metadata })) }];
       try {
         return await this.issueCode(tx, session, consent, request.context);
       } catch (err) {
@@ -304,7 +364,11 @@ export class FrontChannelHandler {
     try {
       await this.store.appendMany([
         ...consent,
-        { streamId: grantStreamId(grantId), expectedVersion: 0, events: events.map((e) => ({ ...e, metadata })) },
+        {
+          streamId: grantStreamId(grantId),
+          expectedVersion: 0,
+          events: events.map((e) => ({ ...e, metadata })),
+        },
       ]);
     } catch (err) {
       if (isExpectedVersionConflict(err) && err.streamId === grantStreamId(grantId))
@@ -316,7 +380,10 @@ export class FrontChannelHandler {
 
   // ------------------------------------------------------------ account
 
-  async account(request: { browser: BrowserState; context: RequestContext }, message?: string): Promise<FrontChannelResult> {
+  async account(
+    request: { browser: BrowserState; context: RequestContext },
+    message?: string,
+  ): Promise<FrontChannelResult> {
     const session = await this.currentSession(request.browser.session);
     if (session === null) {
       const tx: Transaction = {
@@ -362,7 +429,10 @@ export class FrontChannelHandler {
     return this.transactions.seal(tx, randomBytes(12));
   }
 
-  private responseUrl(target: Parameters<typeof authorizationResponseUrl>[0], outcome: { code: string } | AuthorizationError) {
+  private responseUrl(
+    target: Parameters<typeof authorizationResponseUrl>[0],
+    outcome: { code: string } | AuthorizationError,
+  ) {
     return authorizationResponseUrl(target, this.config.issuer, outcome);
   }
 
@@ -370,7 +440,8 @@ export class FrontChannelHandler {
     try {
       return await this.rpc.request<ClientView>(Subjects.client.get, { clientId });
     } catch (err) {
-      if (err instanceof OAuthError && (err.error === 'not_found' || err.error === 'invalid_client')) return null;
+      if (err instanceof OAuthError && (err.error === 'not_found' || err.error === 'invalid_client'))
+        return null;
       throw err;
     }
   }
@@ -402,7 +473,13 @@ export class FrontChannelHandler {
       ...(client ? { clientName: client.clientName } : {}),
       ...(username ? { username } : {}),
       ...(tx.kind !== 'account' ? { redirectOrigin: originOf(targetOf(tx).deliveredTo) } : {}),
-      ...(present ? {} : { cookies: [{ name: 'nonce', value: nonce, maxAgeSeconds: this.config.authorizationRequestTtlSeconds }] }),
+      ...(present
+        ? {}
+        : {
+            cookies: [
+              { name: 'nonce', value: nonce, maxAgeSeconds: this.config.authorizationRequestTtlSeconds },
+            ],
+          }),
     };
   }
 
@@ -428,14 +505,25 @@ export class FrontChannelHandler {
   /** Checklist UI-06: a state-changing POST from another site is refused (defence in depth). */
   private crossSite(browser: BrowserState): FrontChannelResult | null {
     const own = new URL(this.config.issuer).origin;
-    if (browser.secFetchSite === 'cross-site' || (browser.origin !== undefined && browser.origin !== own))
+    // Under Referrer-Policy no-referrer a browser sends `Origin: null` on its own forms.
+    const site = browser.secFetchSite;
+    const origin = browser.origin;
+    if (
+      site === 'cross-site' ||
+      site === 'same-site' ||
+      (origin !== undefined && origin !== 'null' && origin !== own)
+    )
       return errorPage(403, 'access_denied', 'cross-site form submission refused');
     return null;
   }
 }
 
 function expired(): FrontChannelResult {
-  return errorPage(400, 'invalid_request', 'this authorization request has expired or is not valid; start again');
+  return errorPage(
+    400,
+    'invalid_request',
+    'this authorization request has expired or is not valid; start again',
+  );
 }
 
 function accessDenied(description: string): AuthorizationError {

@@ -14,7 +14,11 @@ export class LoginThrottleService {
   private readonly address: ThrottlePolicy;
 
   constructor(@Inject(CONFIG) config: Config) {
-    const base = { windowSeconds: config.loginFailureWindowSeconds, baseDelaySeconds: 30, maxDelaySeconds: 15 * 60 };
+    const base = {
+      windowSeconds: config.loginFailureWindowSeconds,
+      baseDelaySeconds: 30,
+      maxDelaySeconds: 15 * 60,
+    };
     this.account = { ...base, maxFailures: config.loginMaxFailures };
     this.address = { ...base, maxFailures: config.loginMaxFailuresPerIp };
   }
@@ -45,7 +49,8 @@ export class LoginThrottleService {
       this.failures.set(key, list.slice(-1000));
     }
     if (this.failures.size > 100_000) {
-      for (const [key, list] of this.failures) if (list[list.length - 1]! <= horizon) this.failures.delete(key);
+      for (const [key, list] of this.failures)
+        if (list[list.length - 1]! <= horizon) this.failures.delete(key);
     }
   }
 

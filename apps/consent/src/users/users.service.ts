@@ -96,7 +96,11 @@ export class UsersService {
     const metadata = { actor: by.actor, ...(by.correlationId ? { correlationId: by.correlationId } : {}) };
     try {
       await this.store.appendMany([
-        { streamId: usernameStreamId(username), expectedVersion: 0, events: [{ ...claimUsername(sub, username), metadata }] },
+        {
+          streamId: usernameStreamId(username),
+          expectedVersion: 0,
+          events: [{ ...claimUsername(sub, username), metadata }],
+        },
         { streamId: userStreamId(sub), expectedVersion: 0, events: events.map((e) => ({ ...e, metadata })) },
       ]);
     } catch (err) {
@@ -160,11 +164,20 @@ export class UsersService {
   }
 
   /** Revoking a consent revokes the grants made under it (their tokens with them). */
-  async revokeConsent(sub: string, clientId: string, by: Actor): Promise<{ revoked: boolean; grantsRevoked: number }> {
+  async revokeConsent(
+    sub: string,
+    clientId: string,
+    by: Actor,
+  ): Promise<{ revoked: boolean; grantsRevoked: number }> {
     let revoked = false;
     for (let attempt = 0; ; attempt++) {
       const streamId = consentStreamId(sub, clientId);
-      const { state, version } = await aggregateStream(this.store, streamId, evolveConsent, initialConsentState);
+      const { state, version } = await aggregateStream(
+        this.store,
+        streamId,
+        evolveConsent,
+        initialConsentState,
+      );
       const events = decideConsent({ type: 'RevokeConsent', revokedBy: by.actor, now: new Date() }, state);
       if (events.length === 0) break;
       try {
@@ -202,7 +215,10 @@ export class UsersService {
           initialGrantState,
         );
         if (state.status === 'none' || state.status === 'revoked') break;
-        const { events } = decideGrant({ type: 'RevokeGrant', reason, revokedBy: by.actor, now: new Date() }, state);
+        const { events } = decideGrant(
+          { type: 'RevokeGrant', reason, revokedBy: by.actor, now: new Date() },
+          state,
+        );
         if (events.length === 0) break;
         try {
           await this.store.appendToStream(

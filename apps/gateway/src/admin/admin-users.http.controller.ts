@@ -1,4 +1,12 @@
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Controller, Delete, Get, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import {
   type ListConsentsResponse,
@@ -22,7 +30,8 @@ const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 
 function object(request: AdminRequest): Record<string, unknown> {
   const doc = readJson(request);
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalidRequest('the body must be a JSON object');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw invalidRequest('the body must be a JSON object');
   return doc as Record<string, unknown>;
 }
 
@@ -64,7 +73,8 @@ export class AdminUsersHttpController {
   ) {
     const n = limit === undefined ? 50 : /^\d{1,3}$/.test(limit) ? Number(limit) : NaN;
     if (!Number.isInteger(n) || n < 1 || n > 100) throw invalidRequest('limit must be 1 to 100');
-    if (after !== undefined && (typeof after !== 'string' || after.length > 64)) throw invalidRequest('malformed after');
+    if (after !== undefined && (typeof after !== 'string' || after.length > 64))
+      throw invalidRequest('malformed after');
     const page = await this.rpc.request<ListUsersResponse>(Subjects.consent.listUsers, { limit: n, after });
     sendJson(reply, 200, { users: page.users.map(userJson), next: page.next ?? null });
   }
@@ -103,27 +113,41 @@ export class AdminUsersHttpController {
   @ApiParam({ name: 'sub' })
   @ApiResponse({ status: 404, description: 'not_found' })
   async get(@Param('sub') sub: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
-    sendJson(reply, 200, userJson(await this.rpc.request<UserView>(Subjects.consent.getUser, this.ref(request, sub))));
+    sendJson(
+      reply,
+      200,
+      userJson(await this.rpc.request<UserView>(Subjects.consent.getUser, this.ref(request, sub))),
+    );
   }
 
   @Post('users/:sub/disable')
   @ApiOperation({ summary: 'Disable a user: sessions end and every grant of the user is revoked' })
   @ApiParam({ name: 'sub' })
   async disable(@Param('sub') sub: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
-    sendJson(reply, 200, userJson(await this.rpc.request<UserView>(Subjects.consent.disableUser, this.ref(request, sub))));
+    sendJson(
+      reply,
+      200,
+      userJson(await this.rpc.request<UserView>(Subjects.consent.disableUser, this.ref(request, sub))),
+    );
   }
 
   @Post('users/:sub/enable')
   @ApiOperation({ summary: 'Enable a disabled user again' })
   @ApiParam({ name: 'sub' })
   async enable(@Param('sub') sub: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
-    sendJson(reply, 200, userJson(await this.rpc.request<UserView>(Subjects.consent.enableUser, this.ref(request, sub))));
+    sendJson(
+      reply,
+      200,
+      userJson(await this.rpc.request<UserView>(Subjects.consent.enableUser, this.ref(request, sub))),
+    );
   }
 
   @Post('users/:sub/password')
   @ApiOperation({ summary: 'Set a new password: sessions end and every grant of the user is revoked' })
   @ApiParam({ name: 'sub' })
-  @ApiBody({ schema: { type: 'object', required: ['password'], properties: { password: { type: 'string' } } } })
+  @ApiBody({
+    schema: { type: 'object', required: ['password'], properties: { password: { type: 'string' } } },
+  })
   async setPassword(@Param('sub') sub: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
     const doc = object(request);
     const user = await this.rpc.request<UserView>(Subjects.consent.setPassword, {
@@ -137,10 +161,17 @@ export class AdminUsersHttpController {
   @ApiOperation({ summary: "A user's remembered consents" })
   @ApiParam({ name: 'sub' })
   async consents(@Param('sub') sub: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
-    const result = await this.rpc.request<ListConsentsResponse>(Subjects.consent.listConsents, this.ref(request, sub));
+    const result = await this.rpc.request<ListConsentsResponse>(
+      Subjects.consent.listConsents,
+      this.ref(request, sub),
+    );
     sendJson(reply, 200, {
       sub: result.sub,
-      consents: result.consents.map((c) => ({ client_id: c.clientId, scope: c.scope.join(' '), granted_at: c.grantedAt })),
+      consents: result.consents.map((c) => ({
+        client_id: c.clientId,
+        scope: c.scope.join(' '),
+        granted_at: c.grantedAt,
+      })),
     });
   }
 

@@ -39,7 +39,9 @@ export class AuthorizeHttpController {
     await this.run(reply, () =>
       this.rpc.request<FrontChannelResult>(Subjects.consent.authorize, {
         context: requestContext(request),
-        parameters: [...parseFormEncoded(q === -1 ? '' : url.slice(q + 1), { maxParameters: this.config.maxParameters })],
+        parameters: [
+          ...parseFormEncoded(q === -1 ? '' : url.slice(q + 1), { maxParameters: this.config.maxParameters }),
+        ],
         browser: this.browser(request),
       }),
     );
@@ -62,7 +64,9 @@ export class AuthorizeHttpController {
     await this.run(reply, () => {
       const q = request.url.indexOf('?');
       const query = singleValued(
-        parseFormEncoded(q === -1 ? '' : request.url.slice(q + 1), { maxParameters: this.config.maxParameters }),
+        parseFormEncoded(q === -1 ? '' : request.url.slice(q + 1), {
+          maxParameters: this.config.maxParameters,
+        }),
       );
       return this.rpc.request<FrontChannelResult>(Subjects.consent.resume, {
         context: requestContext(request),
@@ -125,7 +129,12 @@ export class AuthorizeHttpController {
       // Never a JSON error or a stack trace on a browser page; 503 keeps its Retry-After.
       const wire = toWire(err);
       for (const [name, value] of Object.entries(wire.headers ?? {})) reply.header(name, value);
-      result = { kind: 'error-page', status: wire.status, error: wire.error, description: wire.error_description };
+      result = {
+        kind: 'error-page',
+        status: wire.status,
+        error: wire.error,
+        description: wire.error_description,
+      };
     }
     this.send(reply, result);
   }
@@ -133,15 +142,22 @@ export class AuthorizeHttpController {
   private send(reply: FastifyReply, result: FrontChannelResult): void {
     // OAuth 2.1 §3.2.3 by analogy (checklist AUTHZ-52): nothing here is cached.
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
-    for (const c of result.cookies ?? []) reply.header('Set-Cookie', this.cookie(c.name, c.value, c.maxAgeSeconds));
+    for (const c of result.cookies ?? [])
+      reply.header('Set-Cookie', this.cookie(c.name, c.value, c.maxAgeSeconds));
     switch (result.kind) {
       case 'redirect':
         // RFC 9700 §4.12, checklist AUTHZ-46: 303, so that no form body follows the redirect.
         void reply.status(303).header('Location', result.location).send();
         return;
       case 'login':
-        if (result.retryAfterSeconds !== undefined) reply.header('Retry-After', String(result.retryAfterSeconds));
-        return this.html(reply, result.status, loginPage(result), result.redirectOrigin ? [result.redirectOrigin] : []);
+        if (result.retryAfterSeconds !== undefined)
+          reply.header('Retry-After', String(result.retryAfterSeconds));
+        return this.html(
+          reply,
+          result.status,
+          loginPage(result),
+          result.redirectOrigin ? [result.redirectOrigin] : [],
+        );
       case 'consent':
         return this.html(reply, 200, consentPage(result), [result.redirectOrigin]);
       case 'account':

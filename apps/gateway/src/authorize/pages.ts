@@ -28,7 +28,9 @@ const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64'
 
 /** RFC 9700 §4.16, checklist UI-01/UI-03: no framing, no script; forms post to us (and may redirect to the client). */
 export function pageCsp(formTargets: string[] = []): string {
-  const safe = formTargets.filter((t) => /^([a-z][a-z0-9+.-]*:(\/\/[A-Za-z0-9.:[\]-]+)?|'none')$/i.test(t) && t !== "'none'");
+  const safe = formTargets.filter(
+    (t) => /^([a-z][a-z0-9+.-]*:(\/\/[A-Za-z0-9.:[\]-]+)?|'none')$/i.test(t) && t !== "'none'",
+  );
   return [
     "default-src 'none'",
     "script-src 'none'",
@@ -59,7 +61,9 @@ const hidden = (name: string, value: string) =>
 type Page<K extends FrontChannelResult['kind']> = Extract<FrontChannelResult, { kind: K }>;
 
 export function loginPage(p: Page<'login'>): string {
-  const message = p.message ? `<p class="error" role="alert" id="login-error">${escapeHtml(p.message)}</p>` : '';
+  const message = p.message
+    ? `<p class="error" role="alert" id="login-error">${escapeHtml(p.message)}</p>`
+    : '';
   const described = p.message ? ' aria-describedby="login-error"' : '';
   return layout(
     'Sign in',
@@ -107,7 +111,9 @@ ${hidden('tx', p.tx)}${hidden('csrf', p.csrf)}
 export function accountPage(p: Page<'account'>): string {
   const rows = p.consents
     .map(
-      (c) => `<tr><td><strong>${escapeHtml(c.clientName)}</strong><br><span class="scope">${escapeHtml(c.clientId)}</span></td>
+      (
+        c,
+      ) => `<tr><td><strong>${escapeHtml(c.clientName)}</strong><br><span class="scope">${escapeHtml(c.clientId)}</span></td>
 <td>${c.scope.map((s) => `<span class="scope">${escapeHtml(s)}</span>`).join(' ')}<br><span class="who">since ${escapeHtml(c.grantedAt)}</span></td>
 <td><form method="post" action="/account/revoke">${hidden('csrf', p.csrf)}${hidden('client_id', c.clientId)}
 <button type="submit" aria-label="Revoke access of ${escapeHtml(c.clientName)}">Revoke</button></form></td></tr>`,
