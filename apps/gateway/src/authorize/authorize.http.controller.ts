@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
 import { requestContext } from '../http/form.js';
 import { RPC_CLIENT } from '../rpc.provider.js';
-import { accountPage, consentPage, errorPage, loginPage, pageCsp } from './pages.js';
+import { accountPage, consentPage, cookieName, errorPage, loginPage, pageCsp, setCookie } from './pages.js';
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 
@@ -21,15 +21,12 @@ const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 @Controller()
 export class AuthorizeHttpController {
   private readonly secure: boolean;
-  private readonly cookiePrefix: string;
 
   constructor(
     @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewaySettings,
   ) {
     this.secure = config.issuer.startsWith('https:');
-    // A __Host- cookie is Secure, host-only and Path=/ by construction (RFC 6265bis §4.1.3.2).
-    this.cookiePrefix = this.secure ? '__Host-' : '';
   }
 
   @Get('authorize')
@@ -143,7 +140,7 @@ export class AuthorizeHttpController {
     // OAuth 2.1 §3.2.3 by analogy (checklist AUTHZ-52): nothing here is cached.
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     for (const c of result.cookies ?? [])
-      reply.header('Set-Cookie', this.cookie(c.name, c.value, c.maxAgeSeconds));
+      reply.header('Set-Cookie', setCookie(c.name, c.value, c.maxAgeSeconds, this.secure));
     switch (result.kind) {
       case 'redirect':
         // RFC 9700 §4.12, checklist AUTHZ-46: 303, so that no form body follows the redirect.
@@ -180,24 +177,12 @@ export class AuthorizeHttpController {
       .send(body);
   }
 
-  /** Checklist UI-11: HttpOnly, SameSite=Lax, host-only, Secure on https. */
-  private cookie(name: string, value: string, maxAge: number): string {
-    return [
-      `${this.cookiePrefix}authz_${name}=${value}`,
-      'Path=/',
-      `Max-Age=${maxAge}`,
-      'HttpOnly',
-      'SameSite=Lax',
-      ...(this.secure ? ['Secure'] : []),
-    ].join('; ');
-  }
-
   private browser(request: FastifyRequest): BrowserState {
     const cookies = parseCookies(request.headers.cookie);
     const origin = request.headers.origin;
     const site = request.headers['sec-fetch-site'];
-    const session = cookies.get(`${this.cookiePrefix}authz_session`);
-    const nonce = cookies.get(`${this.cookiePrefix}authz_nonce`);
+    const session = cookies.get(cookieName('session', this.secure));
+    const nonce = cookies.get(cookieName('nonce', this.secure));
     return {
       ...(session ? { session } : {}),
       ...(nonce ? { nonce } : {}),
