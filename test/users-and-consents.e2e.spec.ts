@@ -117,6 +117,16 @@ describe('resource owners, consents and login throttling', () => {
     expect(await system.cli(['users', 'disable', 'frank'])).toMatch(/status=disabled/);
   });
 
+  it('the demo user of npm start (demo-user): created once, a new password printed at each run', async () => {
+    const passwordOf = (out: string) => /password: (\S+)/.exec(out)![1]!;
+    const first = passwordOf(await system.cli(['demo-user']));
+    const second = passwordOf(await system.cli(['demo-user']));
+    expect(first).not.toBe(second);
+    await expect(flow({ username: 'demo', password: first })).rejects.toThrow(/login refused/);
+    expect((await flow({ username: 'demo', password: second })).code).toBeDefined();
+    expect(await system.cli(['users', 'show', 'demo'])).toMatch(/email=demo@example\.com/);
+  });
+
   it('RT-17 / decision 15: disabling a user ends the session, refuses login and revokes every grant', async () => {
     const grace = { username: 'grace', password: 'grace-password-1' };
     const { sub } = await createUser(system, grace.username, grace.password);
