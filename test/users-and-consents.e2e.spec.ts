@@ -294,4 +294,30 @@ describe('resource owners, consents and login throttling', () => {
     expect(firstThrottled).toBeLessThanOrEqual(20);
     expect(statuses.slice(firstThrottled).every((s) => s === 429)).toBe(true);
   }, 60000);
+
+  it('AUTHZ-35: with the client registry down, a 503 page with Retry-After, quickly; never a bare 500 or a hang', async () => {
+    const registry = system.children.get('client-registry')!;
+    await new Promise<void>((done) => {
+      registry.once('exit', () => done());
+      registry.kill('SIGKILL');
+    });
+    const started = Date.now();
+    const res = await fetch(
+      `${system.baseUrl}/authorize?${new URLSearchParams({
+        response_type: 'code',
+        client_id: clientId,
+        redirect_uri: REDIRECT,
+        scope: 'read',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      })}`,
+      { redirect: 'manual' },
+    );
+    expect(Date.now() - started).toBeLessThan(10000);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(res.headers.get('location')).toBeNull();
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await res.text()).toContain('temporarily_unavailable');
+  });
 });

@@ -111,7 +111,32 @@ export class FrontChannelHandler {
       'error' in checked
         ? { kind: 'authorize-error', id, exp, target: target.target, error: checked.error }
         : { kind: 'authorize', id, exp, request: checked.request };
-    return this.proceed(tx, this.seal(tx), view!, request.browser, request.context);
+    return this.orUnavailable(target.target, () =>
+      this.proceed(tx, this.seal(tx), view!, request.browser, request.context),
+    );
+  }
+
+  /**
+   * RFC 6749 §4.1.2.1 (checklist AUTHZ-35): once the redirect URI is known, a failure of ours goes
+   * back to the client as temporarily_unavailable, never as a bare 500.
+   */
+  private async orUnavailable(
+    target: Parameters<typeof authorizationResponseUrl>[0],
+    work: () => Promise<FrontChannelResult>,
+  ): Promise<FrontChannelResult> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof OAuthError && err.status < 500) throw err;
+      this.logger.error(`authorization request failed: ${err instanceof Error ? err.message : String(err)}`);
+      return {
+        kind: 'redirect',
+        location: this.responseUrl(target, {
+          error: 'temporarily_unavailable',
+          description: 'the authorization server cannot complete the request now; try again later',
+        }),
+      };
+    }
   }
 
   async resume(request: ResumeRequest): Promise<FrontChannelResult> {
@@ -120,7 +145,10 @@ export class FrontChannelHandler {
     const client = tx.kind === 'account' ? null : await this.findClient(clientIdOf(tx));
     if (tx.kind !== 'account' && (client === null || client.status !== 'active'))
       return errorPage(400, 'invalid_request', 'unknown client');
-    return this.proceed(tx, request.tx, client, request.browser, request.context);
+    if (tx.kind === 'account') return this.proceed(tx, request.tx, client, request.browser, request.context);
+    return this.orUnavailable(targetOf(tx), () =>
+      this.proceed(tx, request.tx, client, request.browser, request.context),
+    );
   }
 
   /** After the checks: the login page, the consent page, or the authorization response. */
@@ -299,6 +327,17 @@ export class FrontChannelHandler {
         location: this.responseUrl(req, accessDenied('the user denied the request')),
       };
     }
+    return this.orUnavailable(req, () => this.allow(tx, session, streamId, metadata, request.context));
+  }
+
+  private async allow(
+    tx: Extract<Transaction, { kind: 'authorize' }>,
+    session: Session,
+    streamId: string,
+    metadata: { actor: string; correlationId: string },
+    context: RequestContext,
+  ): Promise<FrontChannelResult> {
+    const req = tx.request;
     for (let attempt = 0; ; attempt++) {
       const { version, state } = await aggregateStream(
         this.store,
@@ -321,7 +360,7 @@ export class FrontChannelHandler {
           ? []
           : [{ streamId, expectedVersion: version, events: events.map((e) => ({ ...e, metadata })) }];
       try {
-        return await this.issueCode(tx, session, consent, request.context);
+        return await this.issueCode(tx, session, consent, context);
       } catch (err) {
         if (!isExpectedVersionConflict(err) || err.streamId !== streamId || attempt >= 3) throw err;
       }
