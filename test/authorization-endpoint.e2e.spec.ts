@@ -250,7 +250,7 @@ describe('authorization endpoint (RFC 6749 §4.1.1, OAuth 2.1, RFC 9207)', () =>
 
   // ------------------------------------------------------------ 1.2 errors by redirect
 
-  it('AUTHZ-20 / AUTHZ-21 / AUTHZ-22: response_type missing, token, and every other value', async () => {
+  it('AUTHZ-20 / AUTHZ-21 / AUTHZ-22 / AUTHZ-42: response_type missing, token, and every other value', async () => {
     const { response_type: _omit, ...rest } = base();
     void _omit;
     await expectError(await send(q(rest), aliceJar), 'invalid_request');
@@ -633,7 +633,7 @@ describe('authorization endpoint (RFC 6749 §4.1.1, OAuth 2.1, RFC 9207)', () =>
     expect(res.headers.get('allow')).toBe('POST');
   });
 
-  it('UI-08 / UI-09: tampered fields change nothing; the transaction is single use', async () => {
+  it('UI-08 / UI-09 / AUTHZ-46: tampered fields change nothing; the transaction is single use', async () => {
     const form = await consentForm(aliceJar);
     const res = await postPage(
       system,

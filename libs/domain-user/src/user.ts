@@ -80,7 +80,7 @@ export interface UserAuthenticated {
 }
 export interface UserLoginFailed {
   type: 'UserLoginFailed';
-  data: { sub: string; username: string; at: string; reason: 'wrong_password' | 'disabled' | 'throttled' };
+  data: { sub: string; username: string; at: string; reason: 'wrong_password' | 'disabled' };
 }
 
 export type UserEvent =
