@@ -9,6 +9,7 @@ import {
   pkcePair,
   postPage,
 } from './support/authorize.js';
+import { searchForSecrets } from './support/secret-search.js';
 import { type RunningSystem, startSystem } from './support/system.js';
 
 /**
@@ -227,6 +228,24 @@ describe('resource owners, consents and login throttling', () => {
     } finally {
       await nc.close();
     }
+  });
+
+  it('STORE-01 / STORE-03: passwords, codes and session cookies are nowhere in the tables or the event stream', async () => {
+    const kim = { username: 'kim', password: 'kim-Secret-password-42' };
+    await createUser(system, kim.username, kim.password);
+    const result = await flow(kim);
+    const secrets = [
+      kim.password,
+      result.code!,
+      result.code!.split('.')[1]!,
+      result.jar.cookies.get('authz_session')!,
+      result.jar.cookies.get('authz_nonce')!,
+    ];
+    expect(secrets.every((x) => typeof x === 'string' && x.length >= 16)).toBe(true);
+    const search = await searchForSecrets(system, secrets);
+    expect(search.tablesSearched).toBeGreaterThan(0);
+    expect(search.messagesSearched).toBeGreaterThan(0);
+    expect(search.hits).toEqual([]);
   });
 
   it('UI-13 / decision 13: from the 5th failure on, 429 with Retry-After, also for the right password', async () => {
