@@ -113,6 +113,16 @@ describe('authorization code flow in headless Chromium (RFC 6749 §4.1, RFC 7636
     await expect(page.getByLabel('Username').getAttribute('name')).resolves.toBe('username');
     await expect(page.getByLabel('Password').getAttribute('name')).resolves.toBe('password');
     await page.screenshot({ path: resolve(ARTIFACTS, 'authorize-login-page.png'), fullPage: true });
+    // Keyboard only: the username has the focus, Tab goes to the password, then to Sign in.
+    const focused = () =>
+      page.evaluate<string>(
+        "document.activeElement.getAttribute('name') || document.activeElement.textContent",
+      );
+    await expect(focused()).resolves.toBe('username');
+    await page.keyboard.press('Tab');
+    await expect(focused()).resolves.toBe('password');
+    await page.keyboard.press('Tab');
+    await expect(focused()).resolves.toBe('Sign in');
     // A wrong password shows the form again with an error.
     await page.getByLabel('Username').fill(user.username);
     await page.getByLabel('Password').fill('not the password');
