@@ -22,7 +22,8 @@ button.primary{background:#1f6feb;border-color:#1f6feb;color:#fff}
 ul.scopes{padding-left:1.2rem}ul.scopes li{margin:.3rem 0}
 .scope{font-family:ui-monospace,monospace;color:#57606a;font-size:.85rem}
 .who{color:#57606a;font-size:.9rem}
-table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.4rem;border-top:1px solid #d0d7de;vertical-align:top}
+h2{font-size:1.1rem;margin:1.25rem 0 .5rem}
+ul.consents{list-style:none;padding:0;margin:0}ul.consents li{padding:.75rem 0;border-top:1px solid #d0d7de;overflow-wrap:anywhere}ul.consents p{margin:.25rem 0 .5rem}
 `;
 const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 
@@ -109,21 +110,21 @@ ${hidden('tx', p.tx)}${hidden('csrf', p.csrf)}
 }
 
 export function accountPage(p: Page<'account'>): string {
-  const rows = p.consents
+  const items = p.consents
     .map(
       (
         c,
-      ) => `<tr><td><strong>${escapeHtml(c.clientName)}</strong><br><span class="scope">${escapeHtml(c.clientId)}</span></td>
-<td>${c.scope.map((s) => `<span class="scope">${escapeHtml(s)}</span>`).join(' ')}<br><span class="who">since ${escapeHtml(c.grantedAt)}</span></td>
-<td><form method="post" action="/account/revoke">${hidden('csrf', p.csrf)}${hidden('client_id', c.clientId)}
-<button type="submit" aria-label="Revoke access of ${escapeHtml(c.clientName)}">Revoke</button></form></td></tr>`,
+      ) => `<li><strong>${escapeHtml(c.clientName)}</strong> <span class="scope">${escapeHtml(c.clientId)}</span>
+<p>${c.scope.map((s) => `<span class="scope">${escapeHtml(s)}</span>`).join(' ')} <span class="who">since ${escapeHtml(c.grantedAt.slice(0, 10))}</span></p>
+<form method="post" action="/account/revoke">${hidden('csrf', p.csrf)}${hidden('client_id', c.clientId)}
+<button type="submit" aria-label="Revoke access of ${escapeHtml(c.clientName)}">Revoke</button></form></li>`,
     )
     .join('\n');
   return layout(
     'Your account',
     `<h1>Your account</h1><p class="who">Signed in as ${escapeHtml(p.username)}</p>
 <h2>Applications you allowed</h2>
-${p.consents.length ? `<table><thead><tr><th scope="col">Application</th><th scope="col">Access</th><th scope="col"><span class="who">Action</span></th></tr></thead><tbody>${rows}</tbody></table>` : '<p>No application has access to your account.</p>'}`,
+${p.consents.length ? `<ul class="consents">${items}</ul>` : '<p>No application has access to your account.</p>'}`,
   );
 }
 
