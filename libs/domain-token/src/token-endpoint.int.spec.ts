@@ -2,7 +2,6 @@ import type { TokenResponse } from '#lib/contracts';
 import { evolveGrant, grantStreamId, initialGrantState } from '#lib/domain-grant';
 import { aggregateStream, createEventStoreDataSource, PgEventStore } from '#lib/event-store';
 import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
-import type { DataSource } from 'typeorm';
 import { clients, refusalOf, TokenEndpointFixture } from './testing/token-endpoint-fixture.js';
 
 /**
@@ -11,7 +10,7 @@ import { clients, refusalOf, TokenEndpointFixture } from './testing/token-endpoi
  * the parallel requests in turn; the store's unique (stream_id, stream_version) decides.
  */
 let db: TestDatabase;
-const sources: DataSource[] = [];
+const sources: ReturnType<typeof createEventStoreDataSource>[] = [];
 let replicas: TokenEndpointFixture[];
 
 beforeAll(async () => {

@@ -46,7 +46,7 @@ export function buildMetadata(issuer: string): AuthorizationServerMetadata {
     revocation_endpoint: at('/revoke'),
     // RFC 7591 §3.
     registration_endpoint: at('/register'),
-    grant_types_supported: ['client_credentials'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types_supported: [],
     token_endpoint_auth_methods_supported: CONFIDENTIAL_METHODS,
     // RFC 8414 §2, RFC 7523 §3: asymmetric algorithms for private_key_jwt assertions.
