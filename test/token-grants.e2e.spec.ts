@@ -690,6 +690,49 @@ describe('token endpoint grants, end to end (RFC 6749 §4.1, §4.4, §6; RFC 763
       expect(r.res.status).toBe(200);
     });
 
+    it("TREQ-15 (decision 15): CORS only for the origins of public clients' redirect URIs", async () => {
+      const preflight = (path: string, origin: string) =>
+        fetch(url(path), {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type',
+          },
+        });
+      for (const path of ['/token', '/revoke', '/.well-known/oauth-authorization-server']) {
+        const ok = await preflight(path, 'https://p1.test');
+        expect(ok.status).toBe(204);
+        expect(ok.headers.get('access-control-allow-origin')).toBe('https://p1.test');
+        for (const origin of ['https://evil.test', 'https://c1.test', 'null']) {
+          const refused = await preflight(path, origin);
+          expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+        }
+      }
+      const { code, verifier, redirect } = await codeFor(p1);
+      const res = await postForm(
+        url('/token'),
+        {
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: verifier,
+          redirect_uri: redirect,
+          client_id: p1.client_id,
+        },
+        { origin: 'https://p1.test' },
+      );
+      expect(res.status).toBe(200);
+      secretsSeen.push(((await res.json()) as TokenBody).refresh_token!);
+      expect(res.headers.get('access-control-allow-origin')).toBe('https://p1.test');
+      expect(res.headers.get('access-control-expose-headers')).toContain('WWW-Authenticate');
+      const evil = await postForm(
+        url('/token'),
+        { grant_type: 'client_credentials' },
+        { ...asS1(), origin: 'https://evil.test' },
+      );
+      expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
     it('TREQ-16: issued access and refresh tokens hold only VSCHAR characters', async () => {
       const { body } = await redeem();
       expect(body.access_token).toMatch(/^[\x20-\x7e]+$/);

@@ -11,3 +11,11 @@ import type { TokenRequest } from './messages.js';
 export interface TokenGrantRequest extends TokenRequest {
   resources?: string[];
 }
+
+/**
+ * Checklist decision 15 (TREQ-15): browsers may call the token, revocation and metadata endpoints
+ * cross-origin only from the origins (RFC 6454) of active public clients' redirect URIs.
+ */
+export interface CorsOriginsResponse {
+  origins: string[];
+}
