@@ -363,6 +363,44 @@ describe('token endpoint grants, end to end (RFC 6749 §4.1, §4.4, §6; RFC 763
       expectTerr(none.res, none.body, 400, 'invalid_request');
     });
 
+    it('TOK-11 (decision 3): redirect_uri may be omitted with PKCE; without PKCE it is invalid_request', async () => {
+      const { code, verifier } = await codeFor();
+      const ok = await token({ grant_type: 'authorization_code', code, code_verifier: verifier }, asC1());
+      expect(ok.res.status).toBe(200);
+      const noPkce = await seedAuthorizationCode(system, {
+        clientId: c1.client_id,
+        deliveredTo: 'https://c1.test/cb',
+        scope: ['read'],
+        codeChallenge: null,
+      });
+      secretsSeen.push(noPkce);
+      const r = await token({ grant_type: 'authorization_code', code: noPkce }, asC1());
+      expectTerr(r.res, r.body, 400, 'invalid_request');
+    });
+
+    it('TOK-12: a code redeemed after its TTL + 2 s is invalid_grant', async () => {
+      const { verifier, challenge } = pkcePair();
+      const code = await seedAuthorizationCode(system, {
+        clientId: c1.client_id,
+        deliveredTo: 'https://c1.test/cb',
+        scope: ['read'],
+        codeChallenge: challenge,
+        ttlSeconds: 1,
+      });
+      secretsSeen.push(code, verifier);
+      await new Promise((r) => setTimeout(r, 3000));
+      const r = await token(
+        {
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: verifier,
+          redirect_uri: 'https://c1.test/cb',
+        },
+        asC1(),
+      );
+      expectTerr(r.res, r.body, 400, 'invalid_grant');
+    });
+
     it('PKCE-T08: code_verifier sent twice is invalid_request and does not burn the code', async () => {
       const { code, verifier, redirect } = await codeFor();
       const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect });
