@@ -1,5 +1,5 @@
 import type { ClientView, TokenResponse } from '#lib/contracts';
-import { mintGrantToken } from '#lib/domain-grant';
+import { evolveGrant, grantStreamId, initialGrantState, mintGrantToken } from '#lib/domain-grant';
 import {
   aggregateStream,
   type AppendRequest,
@@ -10,7 +10,6 @@ import {
 import { invalidGrant } from '#lib/oauth-errors';
 import { formatScope } from '#lib/oauth-protocol';
 import { randomBytes } from 'node:crypto';
-import { evolveGrant, grantStreamId, initialGrantState } from '#lib/domain-grant';
 import { accessTokenStreamId, decideAccessToken, initialAccessTokenState } from './access-token.js';
 import { type GrantContext, type GrantStreamReader, isRefusal } from './grants/grant-handler.js';
 import type { GrantRegistry } from './grants/grant-registry.js';
