@@ -557,6 +557,34 @@ describe('resource indicators on the code and refresh grants (RFC 8707 §2)', ()
   });
 });
 
+describe('the hot path', () => {
+  class CountingStore extends InMemoryEventStore {
+    reads = 0;
+    appends = 0;
+    override readStream(...args: Parameters<InMemoryEventStore['readStream']>) {
+      this.reads++;
+      return super.readStream(...args);
+    }
+    override appendMany(...args: Parameters<InMemoryEventStore['appendMany']>) {
+      this.appends++;
+      return super.appendMany(...args);
+    }
+  }
+
+  it('a redemption and a refresh each cost one read of the grant stream and one append', async () => {
+    const store = new CountingStore();
+    f = new TokenEndpointFixture(store);
+    const code = await f.seedCode();
+    store.reads = 0;
+    const res = await f.redeem(code);
+    expect({ reads: store.reads, appends: store.appends }).toEqual({ reads: 1, appends: 1 });
+    await f.refresh(res.refresh_token!);
+    expect({ reads: store.reads, appends: store.appends }).toEqual({ reads: 2, appends: 2 });
+    await f.exchange(clients.s1, { grant_type: 'client_credentials', scope: 'read' });
+    expect({ reads: store.reads, appends: store.appends }).toEqual({ reads: 2, appends: 3 });
+  });
+});
+
 describe('the token endpoint answers (RFC 6749 §5.1)', () => {
   it('TREQ-16: access and refresh tokens hold only VSCHAR characters', async () => {
     const res = await f.redeem(await f.seedCode());
