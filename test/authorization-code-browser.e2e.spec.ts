@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
+import { decodeJwt } from 'jose';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { codeIssuedEvent, createUser, pkcePair } from './support/authorize.js';
-import { type RunningSystem, startSystem } from './support/system.js';
+import { postForm, type RunningSystem, startSystem } from './support/system.js';
 
 const ARTIFACTS = resolve(process.cwd(), 'test-artifacts');
 
@@ -104,10 +105,10 @@ describe('authorization code flow in headless Chromium (RFC 6749 §4.1, RFC 7636
     return code;
   }
 
-  it('AUTHZ-01 / UI-18: login page, consent page (Allow), then the code at the redirect URI; screenshots of both pages', async () => {
+  it('AUTHZ-01 / UI-18: login page, consent page (Allow), the code at the redirect URI, exchanged once at /token; screenshots of both pages', async () => {
     const page = await context.newPage();
     const seen = watch(page);
-    const { challenge } = pkcePair();
+    const { challenge, verifier } = pkcePair();
     await page.goto(authorizeUrl('s-1', challenge));
     // The login page: labelled inputs named username and password, and a submit button.
     await expect(page.getByLabel('Username').getAttribute('name')).resolves.toBe('username');
@@ -139,7 +140,35 @@ describe('authorization code flow in headless Chromium (RFC 6749 §4.1, RFC 7636
     await expect(page.getByRole('button', { name: 'Deny' }).isVisible()).resolves.toBe(true);
     await page.screenshot({ path: resolve(ARTIFACTS, 'authorize-consent-page.png'), fullPage: true });
     await page.getByRole('button', { name: 'Allow' }).click();
-    await expectCode(page, 's-1', challenge);
+    const code = await expectCode(page, 's-1', challenge);
+    // The client redeems the code at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5).
+    const token = await postForm(`${system.baseUrl}/token`, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+      code_verifier: verifier,
+    });
+    const body = (await token.json()) as Record<string, unknown>;
+    expect({ status: token.status, token_type: body.token_type, scope: body.scope }).toEqual({
+      status: 200,
+      token_type: 'Bearer',
+      scope: 'read write',
+    });
+    expect(decodeJwt(body.access_token as string)).toMatchObject({
+      client_id: clientId,
+      scope: 'read write',
+    });
+    // Single use (RFC 6749 §4.1.2): the same code again is invalid_grant.
+    const replay = await postForm(`${system.baseUrl}/token`, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+      code_verifier: verifier,
+    });
+    expect(replay.status).toBe(400);
+    expect(((await replay.json()) as { error: string }).error).toBe('invalid_grant');
     expect(seen.external).toEqual([]);
     expect(seen.violations).toEqual([]);
     await page.close();
