@@ -10,7 +10,7 @@ import {
   postPage,
 } from './support/authorize.js';
 import { searchForSecrets } from './support/secret-search.js';
-import { type RunningSystem, startSystem } from './support/system.js';
+import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
 
 /**
  * Resource owners and their consents: the users CLI and admin API, what disabling a user, a new
@@ -200,6 +200,58 @@ describe('resource owners, consents and login throttling', () => {
     );
     expect(events.find((e) => e.data.sub === sub)?.data).toMatchObject({ clientId, revokedBy: 'admin' });
     expect((await flow(ivan, first.jar)).consentShown).toBe(true);
+  });
+
+  it('RT-17: revoking a consent or disabling the user stops the refresh tokens of its grants at /token', async () => {
+    const { client_id, client_secret } = await system.createClient([
+      '--name',
+      'Refreshing app',
+      '--grant',
+      'authorization_code',
+      '--grant',
+      'refresh_token',
+      '--scope',
+      'read',
+      '--redirect-uri',
+      'https://refresh.test/cb',
+    ]);
+    const auth = { authorization: basic(client_id, client_secret) };
+    const { verifier, challenge: ch } = pkcePair();
+    const lena = { username: 'lena', password: 'lena-password-1' };
+    const { sub } = await createUser(system, lena.username, lena.password);
+    const redeem = async () => {
+      const r = await authorize(system, {
+        clientId: client_id,
+        redirectUri: 'https://refresh.test/cb',
+        scope: 'read',
+        codeChallenge: ch,
+        ...lena,
+      });
+      const res = await postForm(
+        `${system.baseUrl}/token`,
+        {
+          grant_type: 'authorization_code',
+          code: r.code!,
+          redirect_uri: 'https://refresh.test/cb',
+          code_verifier: verifier,
+        },
+        auth,
+      );
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { refresh_token: string }).refresh_token;
+    };
+    const refresh = (token: string) =>
+      postForm(`${system.baseUrl}/token`, { grant_type: 'refresh_token', refresh_token: token }, auth);
+    const beforeRevocation = await redeem();
+    await admin(`/users/${sub}/consents/${encodeURIComponent(client_id)}`, { method: 'DELETE' });
+    const refused = await refresh(beforeRevocation);
+    expect({ status: refused.status, error: ((await refused.json()) as { error: string }).error }).toEqual({
+      status: 400,
+      error: 'invalid_grant',
+    });
+    const beforeDisable = await redeem();
+    await admin(`/users/${sub}/disable`, { method: 'POST' });
+    expect((await refresh(beforeDisable)).status).toBe(400);
   });
 
   it('consent.user-profile tells a resource server the username, email and name, never the hash', async () => {
