@@ -6,6 +6,8 @@ import { natsConnectionOptions } from '#lib/service-runtime';
 import { AdminAuditHttpController } from './admin/admin-audit.http.controller.js';
 import { AdminClientsHttpController } from './admin/admin-clients.http.controller.js';
 import { AdminHttpController } from './admin/admin.http.controller.js';
+import { AdminUsersHttpController } from './admin/admin-users.http.controller.js';
+import { AuthorizeHttpController } from './authorize/authorize.http.controller.js';
 import { DiscoveryHttpController } from './discovery/discovery.http.controller.js';
 import { GATEWAY_CONFIG, SERVICES_PROXY } from './gateway.tokens.js';
 import { HealthHttpController } from './health/health.http.controller.js';
@@ -30,6 +32,8 @@ const config = loadConfig();
     AdminHttpController,
     AdminClientsHttpController,
     AdminAuditHttpController,
+    AdminUsersHttpController,
+    AuthorizeHttpController,
     RegistrationHttpController,
     HealthHttpController,
   ],
