@@ -110,7 +110,9 @@ export class AccessTokenVerifier {
   private async introspect(token: string, claims: AccessTokenClaims): Promise<void> {
     const credentials = this.options.introspection;
     if (!credentials) {
-      throw new Error('resource guard: a revocation-sensitive endpoint needs introspection credentials');
+      throw authorizationServerUnavailable(
+        'this resource server has no introspection credentials configured',
+      );
     }
     let active: unknown;
     try {
