@@ -7,12 +7,12 @@ import { clientsCommand, CLIENTS_USAGE } from './commands/clients.command.js';
 import { seedDemoClient } from './commands/demo-client.command.js';
 import { migrate } from './commands/migrate.command.js';
 import { projectionsCommand, PROJECTIONS_USAGE } from './commands/projections.command.js';
-import { APPS, type AppName, appEntry, startCommand } from './commands/start.command.js';
+import { APPS, type AppName, appEntry, EXAMPLE_APPS, startCommand } from './commands/start.command.js';
 import { loadDevSecrets } from './secrets-file.js';
 
 const USAGE = `usage: npm run cli -- <command>
   start                 start the whole system (all five processes)
-  serve APP             run one app in the foreground (${APPS.join(', ')})
+  serve APP             run one app in the foreground (${[...APPS, ...EXAMPLE_APPS].join(', ')})
   migrate               create the database if needed and apply migrations
   demo-client           register the demo client (or re-issue its secret) and print it
   ${CLIENTS_USAGE.split('\n').join('\n  ')}
@@ -26,7 +26,7 @@ async function main(argv: string[]): Promise<void> {
       return startCommand();
     case 'serve': {
       const app = args[0] as AppName;
-      if (!APPS.includes(app)) throw new Error(USAGE);
+      if (![...APPS, ...EXAMPLE_APPS].includes(app)) throw new Error(USAGE);
       await import(appEntry(app));
       return;
     }
