@@ -72,6 +72,15 @@ describe('Example App in headless Chromium (the whole choreography)', () => {
     await page.screenshot({ path: resolve(ARTIFACTS, 'example-app-client-credentials.png'), fullPage: true });
   }, 60000);
 
+  it('EX-03: a callback the session did not ask for (forged code and state) is refused, no token is kept', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(system.exampleClientUrl);
+    await page.goto(`${system.exampleClientUrl}/callback?code=forged.code&state=forged`);
+    expect(page.url()).toBe(`${system.exampleClientUrl}/`);
+    expect(await page.locator('#last-outcome').textContent()).toBe('no sign-in in progress in this session');
+    await expect(page.locator('#signed-out').textContent()).resolves.toBe('Not signed in.');
+  }, 60000);
+
   (codeFlow ? it : it.skip)(
     codeFlow
       ? 'EX-02: sign in, consent, email from the resource server, refresh, revoke, and the revoked token is refused'

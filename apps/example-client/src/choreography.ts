@@ -67,9 +67,12 @@ export class Choreography {
     const exchanges: Exchange[] = [];
     const as = await this.discover(exchanges);
     const codeVerifier = oauth.generateRandomCodeVerifier();
+    // RFC 9700 §2.1.1: PKCE S256 for every client, confidential ones included.
     const state = oauth.generateRandomState();
     session.pending = { state, codeVerifier };
-    const url = new URL(as.authorization_endpoint!);
+    if (!as.authorization_endpoint)
+      throw new Error('the authorization server advertises no authorization_endpoint');
+    const url = new URL(as.authorization_endpoint);
     url.search = new URLSearchParams({
       response_type: 'code',
       client_id: this.config.clientId,
