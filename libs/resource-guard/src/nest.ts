@@ -43,6 +43,8 @@ export class BearerTokenGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<HttpRequestLike>();
+    // @RequireScopes on both a class and a route binds this guard twice; the first run checked all.
+    if (request[VERIFIED]) return true;
     const targets = [context.getHandler(), context.getClass()];
     const scopes = this.reflector.getAllAndMerge<string[]>(SCOPES, targets);
     const revocationSensitive =
