@@ -3,13 +3,8 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import {
-  AccessToken,
-  RequireScopes,
-  ResourceGuardModule,
-  RevocationSensitive,
-  type VerifiedAccessToken,
-} from './nest.js';
+import { AccessToken, RequireScopes, ResourceGuardModule, RevocationSensitive } from './nest.js';
+import type { VerifiedAccessToken } from './access-token-verifier.js';
 
 const ISSUER = 'https://as.example';
 const AUD = 'https://rs.example';
