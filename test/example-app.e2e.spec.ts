@@ -19,12 +19,20 @@ const metadata = (await (await fetch(`${system.baseUrl}/.well-known/oauth-author
 };
 const codeFlow = typeof metadata.authorization_endpoint === 'string';
 
-/** The demo user (issue 4's seed helper; `npm start` runs the same). */
+/** The demo user, as `npm start` seeds it (issue 4's `users create`). */
 async function createDemoUser(): Promise<{ username: string; password: string }> {
-  const out = await system.cli(['demo-user', '--json']);
-  const user = JSON.parse(out.trim().split('\n').pop()!) as { username: string; password: string };
-  expect(user.username).toBe('demo');
-  return user;
+  const password = `Demo-${Math.random().toString(36).slice(2)}-pw`;
+  await system.cli([
+    'users',
+    'create',
+    'demo',
+    '--password',
+    password,
+    '--email',
+    'demo@example.com',
+    '--json',
+  ]);
+  return { username: 'demo', password };
 }
 
 describe('Example App in headless Chromium (the whole choreography)', () => {
