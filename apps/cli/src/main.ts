@@ -5,6 +5,7 @@ import { natsAuth, requireDependencies, serverUrl } from '#lib/service-runtime';
 import { AUDIT_USAGE, auditVerify } from './commands/audit.command.js';
 import { clientsCommand, CLIENTS_USAGE } from './commands/clients.command.js';
 import { seedDemoClient } from './commands/demo-client.command.js';
+import { seedDemoUser, usersCommand, USERS_USAGE } from './commands/users.command.js';
 import { migrate } from './commands/migrate.command.js';
 import { projectionsCommand, PROJECTIONS_USAGE } from './commands/projections.command.js';
 import { APPS, type AppName, appEntry, EXAMPLE_APPS, startCommand } from './commands/start.command.js';
@@ -15,7 +16,9 @@ const USAGE = `usage: npm run cli -- <command>
   serve APP             run one app in the foreground (${[...APPS, ...EXAMPLE_APPS].join(', ')})
   migrate               create the database if needed and apply migrations
   demo-client           register the demo client (or re-issue its secret) and print it
+  demo-user             create the demo user (or give it a new password) and print its credentials
   ${CLIENTS_USAGE.split('\n').join('\n  ')}
+  ${USERS_USAGE.split('\n').join('\n  ')}
   ${AUDIT_USAGE}
   ${PROJECTIONS_USAGE}`;
 
@@ -38,6 +41,14 @@ async function main(argv: string[]): Promise<void> {
       console.log(`  client_secret: ${demo.clientSecret}`);
       return;
     }
+    case 'demo-user': {
+      Object.assign(process.env, { ...loadDevSecrets({ create: false }), ...process.env });
+      const demo = await seedDemoUser(loadConfig());
+      console.log('demo user (login page of the authorization endpoint)');
+      console.log(`  username: ${demo.username}`);
+      console.log(`  password: ${demo.password}`);
+      return;
+    }
     case 'migrate': {
       const config = loadConfig();
       await requireDependencies({
@@ -50,6 +61,10 @@ async function main(argv: string[]): Promise<void> {
     case 'clients': {
       Object.assign(process.env, { ...loadDevSecrets({ create: false }), ...process.env });
       return clientsCommand(loadConfig(), args);
+    }
+    case 'users': {
+      Object.assign(process.env, { ...loadDevSecrets({ create: false }), ...process.env });
+      return usersCommand(loadConfig(), args);
     }
     case 'audit': {
       if (args[0] !== 'verify') throw new Error(USAGE);

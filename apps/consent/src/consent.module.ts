@@ -1,12 +1,26 @@
 import { Controller, Inject, Module } from '@nestjs/common';
-import { MessagePattern } from '@nestjs/microservices';
+import { type ClientProxy, ClientsModule, MessagePattern, Transport } from '@nestjs/microservices';
+import { type Config, loadConfig } from '#lib/config';
 import { type HealthResponse, Subjects } from '#lib/contracts';
 import type { EventStore } from '#lib/event-store';
-import { EVENT_STORE, EventStoreModule } from '#lib/service-runtime';
+import {
+  CONFIG,
+  EVENT_STORE,
+  EventStoreModule,
+  natsConnectionOptions,
+  RpcClient,
+} from '#lib/service-runtime';
+import { SERVICE_RPC, SERVICES_PROXY } from './consent.tokens.js';
+import { FrontChannelHandler } from './front-channel/front-channel.handler.js';
+import { FrontChannelNatsController } from './front-channel/front-channel.nats.controller.js';
+import { LoginThrottleService } from './front-channel/login-throttle.service.js';
+import { UserProjectionsService } from './users/user-projections.service.js';
+import { UsersNatsController } from './users/users.nats.controller.js';
+import { UsersService } from './users/users.service.js';
 
 /**
- * The consent service will own resource owners, login, consent decisions and authorization codes
- * (issue 4). In the walking skeleton it runs, joins the event store and answers health checks.
+ * The consent service: resource owners and their login, consent decisions and authorization
+ * codes (issue 4).
  */
 @Controller()
 export class ConsentHealthNatsController {
@@ -19,8 +33,26 @@ export class ConsentHealthNatsController {
   }
 }
 
+const config = loadConfig();
+
 @Module({
-  imports: [EventStoreModule.forService('consent')],
-  controllers: [ConsentHealthNatsController],
+  imports: [
+    EventStoreModule.forService('consent'),
+    ClientsModule.register([
+      { name: SERVICES_PROXY, transport: Transport.NATS, options: natsConnectionOptions(config, 'consent') },
+    ]),
+  ],
+  controllers: [ConsentHealthNatsController, FrontChannelNatsController, UsersNatsController],
+  providers: [
+    {
+      provide: SERVICE_RPC,
+      inject: [SERVICES_PROXY, CONFIG],
+      useFactory: (proxy: ClientProxy, c: Config) => new RpcClient(proxy, c.rpcTimeoutMs),
+    },
+    UserProjectionsService,
+    UsersService,
+    LoginThrottleService,
+    FrontChannelHandler,
+  ],
 })
 export class ConsentModule {}

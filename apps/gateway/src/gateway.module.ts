@@ -5,6 +5,8 @@ import { loadConfig } from '#lib/config';
 import { natsConnectionOptions } from '#lib/service-runtime';
 import { AdminClientsHttpController } from './admin/admin-clients.http.controller.js';
 import { AdminHttpController } from './admin/admin.http.controller.js';
+import { AdminUsersHttpController } from './admin/admin-users.http.controller.js';
+import { AuthorizeHttpController } from './authorize/authorize.http.controller.js';
 import { DiscoveryHttpController } from './discovery/discovery.http.controller.js';
 import { GATEWAY_CONFIG, SERVICES_PROXY } from './gateway.tokens.js';
 import { HealthHttpController } from './health/health.http.controller.js';
@@ -28,6 +30,8 @@ const config = loadConfig();
     DiscoveryHttpController,
     AdminHttpController,
     AdminClientsHttpController,
+    AdminUsersHttpController,
+    AuthorizeHttpController,
     RegistrationHttpController,
     HealthHttpController,
   ],

@@ -171,6 +171,13 @@ const methodsOf: Record<string, string[]> = {
   '/revoke': ['POST'],
   '/.well-known/oauth-authorization-server': ['GET', 'HEAD'],
   '/jwks': ['GET', 'HEAD'],
+  // Decision 15 (AUTHZ-50): GET and POST; checklist UI-07: state changes only by POST.
+  '/authorize': ['GET', 'HEAD', 'POST'],
+  '/authorize/resume': ['GET', 'HEAD'],
+  '/authorize/consent': ['POST'],
+  '/login': ['POST'],
+  '/account': ['GET', 'HEAD'],
+  '/account/revoke': ['POST'],
 };
 for (const [url, allowed] of Object.entries(methodsOf)) {
   fastify.route({

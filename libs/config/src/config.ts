@@ -143,6 +143,31 @@ export interface ClientRegistryConfig extends IssuerConfig {
   initialAccessTokenTtlSeconds: number;
 }
 
+export interface ConsentConfig extends IssuerConfig {
+  /**
+   * AUTHORIZATION_CODE_TTL_SECONDS: lifetime of an authorization code (RFC 6749 §4.1.2: short,
+   * at most 10 minutes; checklist AUTHZ-56). Default 60.
+   */
+  authorizationCodeTtlSeconds: number;
+  /**
+   * AUTHORIZATION_REQUEST_TTL_SECONDS: how long the login and consent pages of one authorization
+   * request may take before the user must start again. Default 600.
+   */
+  authorizationRequestTtlSeconds: number;
+  /** LOGIN_SESSION_TTL_SECONDS: lifetime of the login session cookie (no password asked again). Default 3600. */
+  loginSessionTtlSeconds: number;
+  /**
+   * LOGIN_MAX_FAILURES / LOGIN_FAILURE_WINDOW_SECONDS: after this many failed logins for one account
+   * from one address within the window, 429 with Retry-After and exponential back-off (checklist
+   * decision 13). Defaults 5 and 900. LOGIN_MAX_FAILURES_PER_IP: failed logins for any account from one
+   * address within the window before that address waits too (checklist UI-14). Default 20. Counted per
+   * consent-service process.
+   */
+  loginMaxFailures: number;
+  loginFailureWindowSeconds: number;
+  loginMaxFailuresPerIp: number;
+}
+
 /** Default operations port of each app (one host runs them all under `npm start`). */
 export const DEFAULT_OPS_PORTS: Record<string, number> = {
   gateway: 9400,
@@ -183,6 +208,7 @@ export interface Config
     SecretHashingConfig,
     SigningKeyConfig,
     ClientRegistryConfig,
+    ConsentConfig,
     OpsConfig {
   nodeEnv: string;
   /** LOG_LEVEL: error, warn, log (default), debug. */
@@ -248,6 +274,12 @@ export function loadConfig(env: Env = process.env): Config {
     clientAuthFailureWindowSeconds: int(env, 'CLIENT_AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86400),
     openRegistration: bool(env, 'OPEN_REGISTRATION', false),
     initialAccessTokenTtlSeconds: int(env, 'INITIAL_ACCESS_TOKEN_TTL_SECONDS', 86400, 60, 365 * 86400),
+    authorizationCodeTtlSeconds: int(env, 'AUTHORIZATION_CODE_TTL_SECONDS', 60, 1, 600),
+    authorizationRequestTtlSeconds: int(env, 'AUTHORIZATION_REQUEST_TTL_SECONDS', 600, 30, 3600),
+    loginSessionTtlSeconds: int(env, 'LOGIN_SESSION_TTL_SECONDS', 3600, 60, 30 * 86400),
+    loginMaxFailures: int(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
+    loginFailureWindowSeconds: int(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, 86400),
+    loginMaxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 20, 1, 100000),
     opsHost: str(env, 'OPS_HOST', '127.0.0.1'),
     opsPort: env.OPS_PORT ? int(env, 'OPS_PORT', 0, 0, 65535) : undefined,
     opsPortFor(app: string): number {

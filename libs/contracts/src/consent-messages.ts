@@ -3,6 +3,8 @@
  * owners, login, consent, authorization codes). See messages.ts for the rules.
  */
 
+import type { RequestContext } from './messages.js';
+
 export interface UserProfileRequest {
   sub: string;
 }
@@ -14,4 +16,160 @@ export interface UserProfile {
   email?: string;
   name?: string;
   status: 'active' | 'disabled';
+}
+
+/** What the browser presented: the cookies the front channel uses (values as sent). */
+export interface BrowserState {
+  /** The sealed login session cookie. */
+  session?: string;
+  /** The login-form nonce cookie (login CSRF binding before any session exists). */
+  nonce?: string;
+  /** Origin / Sec-Fetch-Site, for the cross-site check on POSTs (checklist UI-06). */
+  origin?: string;
+  secFetchSite?: string;
+}
+
+/** GET or POST /authorize: every query (or form) parameter with all its values, in order. */
+export interface AuthorizeRequest {
+  context: RequestContext;
+  parameters: [string, string[]][];
+  browser: BrowserState;
+}
+
+export interface LoginRequest {
+  context: RequestContext;
+  browser: BrowserState;
+  form: Record<string, string>;
+}
+
+export interface ResumeRequest {
+  context: RequestContext;
+  browser: BrowserState;
+  tx: string;
+}
+
+export interface ConsentDecisionRequest {
+  context: RequestContext;
+  browser: BrowserState;
+  form: Record<string, string>;
+}
+
+export interface AccountRequest {
+  context: RequestContext;
+  browser: BrowserState;
+}
+
+export interface AccountRevokeRequest {
+  context: RequestContext;
+  browser: BrowserState;
+  form: Record<string, string>;
+}
+
+/** A cookie the gateway must set (attributes are the gateway's: HttpOnly, SameSite=Lax, Path=/, Secure on https). */
+export interface CookieToSet {
+  name: 'session' | 'nonce';
+  /** Empty with maxAge 0: delete. */
+  value: string;
+  maxAgeSeconds: number;
+}
+
+export interface ScopeLine {
+  scope: string;
+  description: string;
+}
+
+/** What the front channel answers; the gateway renders it. */
+export type FrontChannelResult = { cookies?: CookieToSet[] } & (
+  | { kind: 'redirect'; location: string }
+  | { kind: 'error-page'; status: number; error: string; description: string }
+  | {
+      kind: 'login';
+      status: number;
+      tx: string;
+      csrf: string;
+      clientName?: string;
+      username?: string;
+      message?: string;
+      retryAfterSeconds?: number;
+      /** Origin the form's response may redirect to (CSP form-action). */
+      redirectOrigin?: string;
+    }
+  | {
+      kind: 'consent';
+      tx: string;
+      csrf: string;
+      username: string;
+      clientId: string;
+      clientName: string;
+      clientUri?: string;
+      scopes: ScopeLine[];
+      redirectOrigin: string;
+    }
+  | {
+      kind: 'account';
+      username: string;
+      csrf: string;
+      consents: { clientId: string; clientName: string; scope: string[]; grantedAt: string }[];
+      message?: string;
+    }
+);
+
+export interface CreateUserRequest {
+  context: RequestContext;
+  actor: string;
+  username: string;
+  password: string;
+  email?: string;
+  name?: string;
+}
+
+export interface UserView {
+  sub: string;
+  username: string;
+  email?: string;
+  name?: string;
+  status: 'active' | 'disabled';
+  createdAt: string;
+}
+
+export interface ListUsersRequest {
+  limit: number;
+  after?: string;
+}
+
+export interface ListUsersResponse {
+  users: UserView[];
+  next?: string;
+}
+
+/** Get, disable or enable a user: by sub, or by username. */
+export interface UserRefRequest {
+  context: RequestContext;
+  actor: string;
+  sub?: string;
+  username?: string;
+}
+
+export interface SetPasswordRequest extends UserRefRequest {
+  password: string;
+}
+
+export interface ConsentView {
+  clientId: string;
+  scope: string[];
+  grantedAt: string;
+}
+
+export interface ListConsentsResponse {
+  sub: string;
+  consents: ConsentView[];
+}
+
+export interface RevokeConsentRequest extends UserRefRequest {
+  clientId: string;
+}
+
+export interface RevokeConsentResponse {
+  revoked: boolean;
+  grantsRevoked: number;
 }

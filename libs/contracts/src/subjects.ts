@@ -24,6 +24,26 @@ export function subjectsFor(prefix: string) {
     consent: {
       /** A resource owner's profile by sub (UserProfileRequest → UserProfile), for resource servers. */
       userProfile: `${prefix}.consent.user-profile`,
+      /** GET/POST /authorize (AuthorizeRequest → FrontChannelResult). */
+      authorize: `${prefix}.consent.authorize`,
+      /** The login form (LoginRequest → FrontChannelResult). */
+      login: `${prefix}.consent.login`,
+      /** Back from the login page to the consent page (ResumeRequest → FrontChannelResult). */
+      resume: `${prefix}.consent.resume`,
+      /** The consent form's Allow / Deny (ConsentDecisionRequest → FrontChannelResult). */
+      decide: `${prefix}.consent.decide`,
+      /** The signed-in user's consents (AccountRequest → FrontChannelResult). */
+      account: `${prefix}.consent.account`,
+      /** The user revokes a consent at /account (AccountRevokeRequest → FrontChannelResult). */
+      accountRevoke: `${prefix}.consent.account-revoke`,
+      createUser: `${prefix}.consent.create-user`,
+      listUsers: `${prefix}.consent.list-users`,
+      getUser: `${prefix}.consent.get-user`,
+      disableUser: `${prefix}.consent.disable-user`,
+      enableUser: `${prefix}.consent.enable-user`,
+      setPassword: `${prefix}.consent.set-password`,
+      listConsents: `${prefix}.consent.list-consents`,
+      revokeConsent: `${prefix}.consent.revoke-consent`,
       health: `${prefix}.consent.health`,
     },
     token: {

@@ -4,6 +4,7 @@
  */
 export interface AuthorizationServerMetadata {
   issuer: string;
+  authorization_endpoint: string;
   token_endpoint: string;
   jwks_uri: string;
   introspection_endpoint: string;
@@ -40,6 +41,8 @@ export function buildMetadata(issuer: string): AuthorizationServerMetadata {
   const at = (path: string) => `${issuer}${path}`;
   return {
     issuer,
+    // RFC 6749 §3.1.
+    authorization_endpoint: at('/authorize'),
     token_endpoint: at('/token'),
     jwks_uri: at('/jwks'),
     introspection_endpoint: at('/introspect'),
@@ -47,7 +50,8 @@ export function buildMetadata(issuer: string): AuthorizationServerMetadata {
     // RFC 7591 §3.
     registration_endpoint: at('/register'),
     grant_types_supported: ['client_credentials'],
-    response_types_supported: [],
+    // OAuth 2.1 §4.1.1, RFC 9700 §2.1.2: the code flow only.
+    response_types_supported: ['code'],
     token_endpoint_auth_methods_supported: CONFIDENTIAL_METHODS,
     // RFC 8414 §2, RFC 7523 §3: asymmetric algorithms for private_key_jwt assertions.
     token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGS,

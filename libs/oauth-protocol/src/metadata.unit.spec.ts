@@ -75,4 +75,10 @@ describe('authorization server metadata (RFC 8414 §2; checklist META-02, META-0
   it('is the same document on every call (every gateway replica publishes the same)', () => {
     expect(JSON.stringify(buildMetadata(issuer))).toBe(JSON.stringify(metadata));
   });
+
+  it('AUTHZ-45: the authorization endpoint, the code response type only, and iss in responses (RFC 9207 §3)', () => {
+    expect(metadata.authorization_endpoint).toBe(`${issuer}/authorize`);
+    expect(metadata.response_types_supported).toEqual(['code']);
+    expect(metadata.authorization_response_iss_parameter_supported).toBe(true);
+  });
 });

@@ -6,6 +6,7 @@ import { loadDevSecrets, SECRETS_FILE } from '../secrets-file.js';
 import { seedDemoClient } from './demo-client.command.js';
 import { seedExampleApps } from './example-apps.command.js';
 import { migrate } from './migrate.command.js';
+import { seedDemoUser } from './users.command.js';
 
 export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway'] as const;
 /** The example apps of the choreography (issue 7): started by `npm start` once the clients are seeded. */
@@ -84,6 +85,7 @@ export async function startCommand(): Promise<void> {
 
   await waitUntilReady(config, 60000);
   const demo = await seedDemoClient(config);
+  const demoUser = await seedDemoUser(config);
   const rs = loadResourceServerConfig(env);
   const example = loadExampleClientConfig(env);
   const seeded = await seedExampleApps(config, rs, example);
@@ -101,6 +103,9 @@ export async function startCommand(): Promise<void> {
       `  demo client (client_credentials, scope "read write"):`,
       `    client_id:     ${demo.clientId}`,
       `    client_secret: ${demo.clientSecret}`,
+      `  demo user (login page of ${base}/authorize):`,
+      `    username: ${demoUser.username}`,
+      `    password: ${demoUser.password}`,
       `  admin token:   in ${SECRETS_FILE} (ADMIN_TOKEN)`,
       '',
       `  try: curl -s -u ${demo.clientId}:${demo.clientSecret} -d grant_type=client_credentials ${base}/token`,

@@ -1,0 +1,263 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Config } from '#lib/config';
+import type { UserView } from '#lib/contracts';
+import { consentStreamId, decideConsent, evolveConsent, initialConsentState } from '#lib/domain-consent';
+import {
+  decideGrant,
+  evolveGrant,
+  type GrantRevocationReason,
+  grantStreamId,
+  initialGrantState,
+} from '#lib/domain-grant';
+import {
+  checkEmail,
+  checkPassword,
+  checkUsername,
+  claimUsername,
+  decideUser,
+  evolveUser,
+  hashPassword,
+  initialUserState,
+  noSuchUser,
+  subOfUsernameStream,
+  type UserCommand,
+  UserAlreadyExists,
+  type UserState,
+  userStreamId,
+  usernameStreamId,
+} from '#lib/domain-user';
+import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
+import { invalidRequest } from '#lib/oauth-errors';
+import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+import { randomBytes } from 'node:crypto';
+import { UserProjectionsService } from './user-projections.service.js';
+
+export interface Actor {
+  actor: string;
+  correlationId?: string;
+}
+
+type KnownUser = Exclude<UserState, { status: 'none' }>;
+
+/**
+ * Resource owners: creation, password changes, disabling (which revokes the user's grants,
+ * checklist decision 15 / RT-17), consents and their revocation (which revokes the grants made
+ * under them). Every change is an event with the actor.
+ */
+@Injectable()
+export class UsersService {
+  private readonly logger = new Logger('Users');
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly projections: UserProjectionsService,
+  ) {}
+
+  async subOf(username: string): Promise<string | null> {
+    if (typeof username !== 'string' || username.length === 0 || username.length > 64) return null;
+    return subOfUsernameStream(await this.store.readStream(usernameStreamId(username)));
+  }
+
+  async load(sub: string): Promise<{ state: UserState; version: number }> {
+    return aggregateStream(this.store, userStreamId(sub), evolveUser, initialUserState);
+  }
+
+  async resolve(ref: { sub?: string; username?: string }): Promise<{ state: KnownUser; version: number }> {
+    const sub = ref.sub ?? (ref.username !== undefined ? await this.subOf(ref.username) : null);
+    if (typeof sub !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(sub)) throw noSuchUser();
+    const loaded = await this.load(sub);
+    if (loaded.state.status === 'none') throw noSuchUser();
+    return { state: loaded.state, version: loaded.version };
+  }
+
+  async create(
+    input: { username: string; password: string; email?: string; name?: string },
+    by: Actor,
+  ): Promise<UserView> {
+    const username = checkUsername(input.username);
+    const password = checkPassword(input.password);
+    const email = checkEmail(input.email);
+    if (input.name !== undefined && (typeof input.name !== 'string' || input.name.length > 200))
+      throw invalidRequest('name is malformed');
+    const sub = randomBytes(16).toString('base64url');
+    const events = decideUser(
+      {
+        type: 'CreateUser',
+        sub,
+        username,
+        ...(email !== undefined ? { email } : {}),
+        ...(input.name ? { name: input.name } : {}),
+        passwordHash: await hashPassword(password),
+        now: new Date(),
+      },
+      initialUserState(),
+    );
+    const metadata = { actor: by.actor, ...(by.correlationId ? { correlationId: by.correlationId } : {}) };
+    try {
+      await this.store.appendMany([
+        {
+          streamId: usernameStreamId(username),
+          expectedVersion: 0,
+          events: [{ ...claimUsername(sub, username), metadata }],
+        },
+        { streamId: userStreamId(sub), expectedVersion: 0, events: events.map((e) => ({ ...e, metadata })) },
+      ]);
+    } catch (err) {
+      if (isExpectedVersionConflict(err)) throw new UserAlreadyExists();
+      throw err;
+    }
+    const { state } = await this.resolve({ sub });
+    return viewOf(state);
+  }
+
+  async get(ref: { sub?: string; username?: string }): Promise<UserView> {
+    return viewOf((await this.resolve(ref)).state);
+  }
+
+  /** Disabling or a new password ends the user's sessions and revokes every grant (decision 15). */
+  async change(
+    ref: { sub?: string; username?: string },
+    change: 'disable' | 'enable' | { password: string },
+    by: Actor,
+  ): Promise<UserView> {
+    const passwordHash =
+      typeof change === 'object' ? await hashPassword(checkPassword(change.password)) : undefined;
+    const command = (now: Date): UserCommand =>
+      change === 'disable'
+        ? { type: 'DisableUser', now }
+        : change === 'enable'
+          ? { type: 'EnableUser', now }
+          : { type: 'ChangePassword', passwordHash: passwordHash!, now };
+    const state = await this.apply(ref, command, by);
+    if (change !== 'enable') await this.revokeGrants(state.sub, null, 'user_disabled', by);
+    return viewOf(state);
+  }
+
+  private async apply(
+    ref: { sub?: string; username?: string },
+    command: (now: Date) => UserCommand,
+    by: Actor,
+  ): Promise<KnownUser> {
+    for (let attempt = 0; ; attempt++) {
+      const { state, version } = await this.resolve(ref);
+      const events = decideUser(command(new Date()), state);
+      if (events.length === 0) return state;
+      try {
+        await this.store.appendToStream(
+          userStreamId(state.sub),
+          version,
+          events.map((e) => ({ ...e, metadata: { actor: by.actor, correlationId: by.correlationId } })),
+        );
+        return (await this.resolve({ sub: state.sub })).state;
+      } catch (err) {
+        if (!isExpectedVersionConflict(err) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  async consentsOf(sub: string): Promise<{ clientId: string; scope: string[]; grantedAt: string }[]> {
+    const row = await this.projections.grantsOf(sub);
+    return Object.entries(row?.consents ?? {})
+      .map(([clientId, c]) => ({ clientId, scope: c.scope, grantedAt: c.grantedAt }))
+      .sort((a, b) => a.clientId.localeCompare(b.clientId));
+  }
+
+  /** Revoking a consent revokes the grants made under it (their tokens with them). */
+  async revokeConsent(
+    sub: string,
+    clientId: string,
+    by: Actor,
+  ): Promise<{ revoked: boolean; grantsRevoked: number }> {
+    let revoked = false;
+    for (let attempt = 0; ; attempt++) {
+      const streamId = consentStreamId(sub, clientId);
+      const { state, version } = await aggregateStream(
+        this.store,
+        streamId,
+        evolveConsent,
+        initialConsentState,
+      );
+      const events = decideConsent({ type: 'RevokeConsent', revokedBy: by.actor, now: new Date() }, state);
+      if (events.length === 0) break;
+      try {
+        await this.store.appendToStream(
+          streamId,
+          version,
+          events.map((e) => ({ ...e, metadata: { actor: by.actor, correlationId: by.correlationId } })),
+        );
+        revoked = true;
+        break;
+      } catch (err) {
+        if (!isExpectedVersionConflict(err) || attempt >= 3) throw err;
+      }
+    }
+    const grantsRevoked = await this.revokeGrants(sub, clientId, 'consent_revoked', by);
+    return { revoked, grantsRevoked };
+  }
+
+  /** GrantRevoked on every live grant of the user (and client). */
+  async revokeGrants(
+    sub: string,
+    clientId: string | null,
+    reason: GrantRevocationReason,
+    by: Actor,
+  ): Promise<number> {
+    const row = await this.projections.grantsOf(sub);
+    let count = 0;
+    for (const g of row?.grants ?? []) {
+      if (clientId !== null && g.clientId !== clientId) continue;
+      for (let attempt = 0; ; attempt++) {
+        const { state, version } = await aggregateStream(
+          this.store,
+          grantStreamId(g.grantId),
+          evolveGrant,
+          initialGrantState,
+        );
+        if (state.status === 'none' || state.status === 'revoked') break;
+        const { events } = decideGrant(
+          { type: 'RevokeGrant', reason, revokedBy: by.actor, now: new Date() },
+          state,
+        );
+        if (events.length === 0) break;
+        try {
+          await this.store.appendToStream(
+            grantStreamId(g.grantId),
+            version,
+            events.map((e) => ({ ...e, metadata: { actor: by.actor, correlationId: by.correlationId } })),
+          );
+          count++;
+          break;
+        } catch (err) {
+          if (!isExpectedVersionConflict(err) || attempt >= 3) {
+            this.logger.error(`could not revoke grant ${g.grantId}: ${String(err)}`);
+            throw err;
+          }
+        }
+      }
+    }
+    return count;
+  }
+
+  async list(after: string | undefined, limit: number): Promise<{ users: UserView[]; next?: string }> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidRequest('limit must be 1 to 100');
+    const page = await this.projections.usersPage(after, limit);
+    const users = page.map((p) => p.row);
+    return page.length === limit ? { users, next: page[page.length - 1]!.key } : { users };
+  }
+
+  get pepper(): Buffer {
+    return this.config.secretPepper;
+  }
+}
+
+export function viewOf(state: KnownUser): UserView {
+  return {
+    sub: state.sub,
+    username: state.username,
+    ...(state.email !== undefined ? { email: state.email } : {}),
+    ...(state.name !== undefined ? { name: state.name } : {}),
+    status: state.status,
+    createdAt: state.createdAt,
+  };
+}

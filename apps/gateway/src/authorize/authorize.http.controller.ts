@@ -1,0 +1,220 @@
+import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { type BrowserState, type FrontChannelResult, Subjects } from '#lib/contracts';
+import { OAuthError, toWire } from '#lib/oauth-errors';
+import { parseFormEncoded, singleValued } from '#lib/oauth-protocol';
+import type { RpcClient } from '#lib/service-runtime';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
+import { requestContext } from '../http/form.js';
+import { RPC_CLIENT } from '../rpc.provider.js';
+import { accountPage, consentPage, cookieName, errorPage, loginPage, pageCsp, setCookie } from './pages.js';
+
+const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
+
+/**
+ * The authorization endpoint (RFC 6749 §3.1, §4.1.1; GET and, per decision 15, POST with the same
+ * results), the login and consent forms and the account page. The consent service decides; this
+ * controller maps HTTP (query, form, cookies) to it and renders what it answers.
+ */
+@ApiExcludeController()
+@Controller()
+export class AuthorizeHttpController {
+  private readonly secure: boolean;
+
+  constructor(
+    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewaySettings,
+  ) {
+    this.secure = config.issuer.startsWith('https:');
+  }
+
+  @Get('authorize')
+  async authorizeGet(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const url = request.url;
+    const q = url.indexOf('?');
+    await this.run(reply, () =>
+      this.rpc.request<FrontChannelResult>(Subjects.consent.authorize, {
+        context: requestContext(request),
+        parameters: [
+          ...parseFormEncoded(q === -1 ? '' : url.slice(q + 1), { maxParameters: this.config.maxParameters }),
+        ],
+        browser: this.browser(request),
+      }),
+    );
+  }
+
+  @Post('authorize')
+  async authorizePost(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () => {
+      this.requireForm(request);
+      return this.rpc.request<FrontChannelResult>(Subjects.consent.authorize, {
+        context: requestContext(request),
+        parameters: [...parseFormEncoded(this.body(request), { maxParameters: this.config.maxParameters })],
+        browser: this.browser(request),
+      });
+    });
+  }
+
+  @Get('authorize/resume')
+  async resume(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () => {
+      const q = request.url.indexOf('?');
+      const query = singleValued(
+        parseFormEncoded(q === -1 ? '' : request.url.slice(q + 1), {
+          maxParameters: this.config.maxParameters,
+        }),
+      );
+      return this.rpc.request<FrontChannelResult>(Subjects.consent.resume, {
+        context: requestContext(request),
+        browser: this.browser(request),
+        tx: query.tx ?? '',
+      });
+    });
+  }
+
+  @Post('login')
+  async login(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () =>
+      this.rpc.request<FrontChannelResult>(Subjects.consent.login, {
+        context: requestContext(request),
+        browser: this.browser(request),
+        form: this.form(request),
+      }),
+    );
+  }
+
+  @Post('authorize/consent')
+  async consent(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () =>
+      this.rpc.request<FrontChannelResult>(Subjects.consent.decide, {
+        context: requestContext(request),
+        browser: this.browser(request),
+        form: this.form(request),
+      }),
+    );
+  }
+
+  @Get('account')
+  async account(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () =>
+      this.rpc.request<FrontChannelResult>(Subjects.consent.account, {
+        context: requestContext(request),
+        browser: this.browser(request),
+      }),
+    );
+  }
+
+  @Post('account/revoke')
+  async accountRevoke(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () =>
+      this.rpc.request<FrontChannelResult>(Subjects.consent.accountRevoke, {
+        context: requestContext(request),
+        browser: this.browser(request),
+        form: this.form(request),
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------ mapping
+
+  private async run(reply: FastifyReply, call: () => Promise<FrontChannelResult>): Promise<void> {
+    let result: FrontChannelResult;
+    try {
+      result = await call();
+    } catch (err) {
+      // Never a JSON error or a stack trace on a browser page; 503 keeps its Retry-After.
+      const wire = toWire(err);
+      for (const [name, value] of Object.entries(wire.headers ?? {})) reply.header(name, value);
+      result = {
+        kind: 'error-page',
+        status: wire.status,
+        error: wire.error,
+        description: wire.error_description,
+      };
+    }
+    this.send(reply, result);
+  }
+
+  private send(reply: FastifyReply, result: FrontChannelResult): void {
+    // OAuth 2.1 §3.2.3 by analogy (checklist AUTHZ-52): nothing here is cached.
+    reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    for (const c of result.cookies ?? [])
+      reply.header('Set-Cookie', setCookie(c.name, c.value, c.maxAgeSeconds, this.secure));
+    switch (result.kind) {
+      case 'redirect':
+        // RFC 9700 §4.12, checklist AUTHZ-46: 303, so that no form body follows the redirect.
+        void reply.status(303).header('Location', result.location).send();
+        return;
+      case 'login':
+        if (result.retryAfterSeconds !== undefined)
+          reply.header('Retry-After', String(result.retryAfterSeconds));
+        return this.html(
+          reply,
+          result.status,
+          loginPage(result),
+          result.redirectOrigin ? [result.redirectOrigin] : [],
+        );
+      case 'consent':
+        return this.html(reply, 200, consentPage(result), [result.redirectOrigin]);
+      case 'account':
+        return this.html(reply, 200, accountPage(result));
+      case 'error-page':
+        return this.html(reply, result.status, errorPage(result));
+      default: {
+        const unknown: never = result;
+        throw new Error(`unknown result ${(unknown as { kind: string }).kind}`);
+      }
+    }
+  }
+
+  private html(reply: FastifyReply, status: number, body: string, formTargets: string[] = []): void {
+    void reply
+      .status(status)
+      .header('Content-Security-Policy', pageCsp(formTargets))
+      .header('X-Frame-Options', 'DENY')
+      .type('text/html; charset=utf-8')
+      .send(body);
+  }
+
+  private browser(request: FastifyRequest): BrowserState {
+    const cookies = parseCookies(request.headers.cookie);
+    const origin = request.headers.origin;
+    const site = request.headers['sec-fetch-site'];
+    const session = cookies.get(cookieName('session', this.secure));
+    const nonce = cookies.get(cookieName('nonce', this.secure));
+    return {
+      ...(session ? { session } : {}),
+      ...(nonce ? { nonce } : {}),
+      ...(typeof origin === 'string' ? { origin } : {}),
+      ...(typeof site === 'string' ? { secFetchSite: site } : {}),
+    };
+  }
+
+  private requireForm(request: FastifyRequest): void {
+    const contentType = request.headers['content-type'];
+    if (typeof contentType !== 'string' || !FORM.test(contentType.trim()))
+      throw new OAuthError('invalid_request', 'the form must be application/x-www-form-urlencoded');
+  }
+
+  private body(request: FastifyRequest): string {
+    return typeof request.body === 'string' ? request.body : '';
+  }
+
+  private form(request: FastifyRequest): Record<string, string> {
+    this.requireForm(request);
+    return singleValued(parseFormEncoded(this.body(request), { maxParameters: this.config.maxParameters }));
+  }
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (typeof header !== 'string') return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    const name = part.slice(0, eq).trim();
+    if (!out.has(name)) out.set(name, part.slice(eq + 1).trim());
+  }
+  return out;
+}

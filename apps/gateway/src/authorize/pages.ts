@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import type { FrontChannelResult } from '#lib/contracts';
+
+/**
+ * The server-rendered pages of the authorization endpoint: login, consent, account, error. No
+ * script and no external asset; one inline style allowed by its hash; every value HTML-escaped
+ * (checklist AUTHZ-14, UI-17); labels, a visible focus ring and a phone-width layout.
+ */
+const STYLE = `
+*{box-sizing:border-box}
+body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#1b1f24;background:#f6f8fa}
+main{max-width:26rem;margin:2rem auto;padding:1.5rem;background:#fff;border:1px solid #d0d7de;border-radius:8px}
+h1{font-size:1.35rem;margin:0 0 1rem;overflow-wrap:anywhere}
+p{margin:.5rem 0 1rem;overflow-wrap:anywhere}
+label{display:block;font-weight:600;margin:.75rem 0 .25rem}
+input[type=text],input[type=password]{width:100%;padding:.6rem;font:inherit;border:1px solid #8c959f;border-radius:6px}
+.actions{display:flex;gap:.75rem;margin-top:1.25rem;flex-wrap:wrap}
+button{font:inherit;padding:.6rem 1.2rem;border-radius:6px;border:1px solid #1f2328;background:#fff;color:#1f2328;cursor:pointer;min-height:2.75rem}
+button.primary{background:#1f6feb;border-color:#1f6feb;color:#fff}
+:focus-visible{outline:3px solid #bf8700;outline-offset:2px}
+.error{padding:.6rem .8rem;background:#ffebe9;border:1px solid #cf222e;border-radius:6px;color:#82071e}
+ul.scopes{padding-left:1.2rem}ul.scopes li{margin:.3rem 0}
+.scope{font-family:ui-monospace,monospace;color:#57606a;font-size:.85rem}
+.who{color:#57606a;font-size:.9rem}
+h2{font-size:1.1rem;margin:1.25rem 0 .5rem}
+ul.consents{list-style:none;padding:0;margin:0}ul.consents li{padding:.75rem 0;border-top:1px solid #d0d7de;overflow-wrap:anywhere}ul.consents p{margin:.25rem 0 .5rem}
+`;
+const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+
+/** RFC 9700 §4.16, checklist UI-01/UI-03: no framing, no script; forms post to us (and may redirect to the client). */
+export function pageCsp(formTargets: string[] = []): string {
+  const safe = formTargets.filter(
+    (t) => /^([a-z][a-z0-9+.-]*:(\/\/[A-Za-z0-9.:[\]-]+)?|'none')$/i.test(t) && t !== "'none'",
+  );
+  return [
+    "default-src 'none'",
+    "script-src 'none'",
+    `style-src ${STYLE_HASH}`,
+    "img-src 'self'",
+    "base-uri 'none'",
+    `form-action 'self'${safe.map((t) => ` ${t}`).join('')}`,
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+
+function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<body><main>${body}</main></body></html>`;
+}
+
+const hidden = (name: string, value: string) =>
+  `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`;
+
+type Page<K extends FrontChannelResult['kind']> = Extract<FrontChannelResult, { kind: K }>;
+
+export function loginPage(p: Page<'login'>): string {
+  const message = p.message
+    ? `<p class="error" role="alert" id="login-error">${escapeHtml(p.message)}</p>`
+    : '';
+  const described = p.message ? ' aria-describedby="login-error"' : '';
+  return layout(
+    'Sign in',
+    `<h1>Sign in</h1>
+${p.clientName ? `<p>to continue to <strong>${escapeHtml(p.clientName)}</strong></p>` : ''}${message}
+<form method="post" action="/login">
+${hidden('tx', p.tx)}${hidden('csrf', p.csrf)}
+<label for="username">Username</label>
+<input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus${described} value="${escapeHtml(p.username ?? '')}">
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required${described}>
+<div class="actions"><button type="submit" class="primary">Sign in</button>${
+      p.clientName ? '<button type="submit" name="cancel" value="1" formnovalidate>Cancel</button>' : ''
+    }</div>
+</form>`,
+  );
+}
+
+function safeLink(uri: string | undefined): string {
+  if (!uri) return '';
+  // Only http(s) links; anything else is shown as text (OAuth 2.1 §7.11).
+  if (/^https?:\/\/[\x21-\x7e]+$/.test(uri))
+    return `<p><a href="${escapeHtml(uri)}" rel="noopener noreferrer">${escapeHtml(uri)}</a></p>`;
+  return `<p>${escapeHtml(uri)}</p>`;
+}
+
+export function consentPage(p: Page<'consent'>): string {
+  const scopes = p.scopes
+    .map((s) => `<li>${escapeHtml(s.description)} <span class="scope">(${escapeHtml(s.scope)})</span></li>`)
+    .join('\n');
+  return layout(
+    `Allow ${p.clientName}?`,
+    `<h1><strong>${escapeHtml(p.clientName)}</strong> wants to access your account</h1>
+${safeLink(p.clientUri)}<p class="who">Signed in as ${escapeHtml(p.username)}</p>
+<p>If you allow it, ${escapeHtml(p.clientName)} will be able to:</p>
+<ul class="scopes">${scopes || '<li>Use your account (no specific permission)</li>'}</ul>
+<form method="post" action="/authorize/consent">
+${hidden('tx', p.tx)}${hidden('csrf', p.csrf)}
+<div class="actions"><button type="submit" class="primary" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button></div>
+</form>`,
+  );
+}
+
+export function accountPage(p: Page<'account'>): string {
+  const items = p.consents
+    .map(
+      (
+        c,
+      ) => `<li><strong>${escapeHtml(c.clientName)}</strong> <span class="scope">${escapeHtml(c.clientId)}</span>
+<p>${c.scope.map((s) => `<span class="scope">${escapeHtml(s)}</span>`).join(' ')} <span class="who">since ${escapeHtml(c.grantedAt.slice(0, 10))}</span></p>
+<form method="post" action="/account/revoke">${hidden('csrf', p.csrf)}${hidden('client_id', c.clientId)}
+<button type="submit" aria-label="Revoke access of ${escapeHtml(c.clientName)}">Revoke</button></form></li>`,
+    )
+    .join('\n');
+  return layout(
+    'Your account',
+    `<h1>Your account</h1><p class="who">Signed in as ${escapeHtml(p.username)}</p>
+<h2>Applications you allowed</h2>
+${p.consents.length ? `<ul class="consents">${items}</ul>` : '<p>No application has access to your account.</p>'}`,
+  );
+}
+
+export function errorPage(p: Page<'error-page'>): string {
+  return layout(
+    'Request refused',
+    `<h1>This request cannot be completed</h1>
+<p class="error" role="alert"><strong>${escapeHtml(p.error)}</strong>: ${escapeHtml(p.description)}</p>
+<p>Go back to the application and try again.</p>`,
+  );
+}
+
+/** On https, a __Host- cookie: Secure, host-only and Path=/ by construction (RFC 6265bis §4.1.3.2). */
+export function cookieName(name: 'session' | 'nonce', secure: boolean): string {
+  return `${secure ? '__Host-' : ''}authz_${name}`;
+}
+
+/** Checklist UI-11: HttpOnly, SameSite=Lax, host-only (no Domain), Secure on https. */
+export function setCookie(
+  name: 'session' | 'nonce',
+  value: string,
+  maxAgeSeconds: number,
+  secure: boolean,
+): string {
+  return [
+    `${cookieName(name, secure)}=${value}`,
+    'Path=/',
+    `Max-Age=${maxAgeSeconds}`,
+    'HttpOnly',
+    'SameSite=Lax',
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
+}

@@ -1,0 +1,3 @@
+export * from './check-authorization-request.js';
+export * from './scope-descriptions.js';
+export * from './transaction.js';

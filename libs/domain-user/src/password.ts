@@ -1,0 +1,32 @@
+import { hash, verify } from '@node-rs/argon2';
+
+/**
+ * Password hashing: argon2id (RFC 9106) with the OWASP-recommended minimum (19 MiB, t=2, p=1).
+ * An unknown username is checked against a dummy hash so that it costs what a known one does
+ * (checklist UI-15).
+ */
+const OPTIONS = {
+  algorithm: 2 /* Algorithm.Argon2id (a const enum) */,
+  memoryCost: 19456,
+  timeCost: 2,
+  parallelism: 1,
+};
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, OPTIONS);
+}
+
+let dummy: Promise<string> | undefined;
+
+export async function verifyPassword(passwordHash: string | null, password: string): Promise<boolean> {
+  if (passwordHash === null) {
+    dummy ??= hashPassword('dummy password for unknown users');
+    await verify(await dummy, password).catch(() => false);
+    return false;
+  }
+  try {
+    return await verify(passwordHash, password);
+  } catch {
+    return false;
+  }
+}

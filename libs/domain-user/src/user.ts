@@ -1,0 +1,274 @@
+import type { NewEvent, RecordedEvent } from '#lib/event-store';
+import { invalidRequest, notFound, OAuthError } from '#lib/oauth-errors';
+
+/**
+ * A resource owner (RFC 6749 §1.1), owned by the consent service: stream `user-<sub>`, where `sub`
+ * is a random id, never the username. A username is claimed through its own stream
+ * `username-<base64url(lower-cased username)>`, appended with expected version 0 together with
+ * UserCreated, so the event store decides a race between two creations of one name.
+ * Passwords are stored only as argon2id hashes (computed by the caller: hashing is I/O-like work).
+ *
+ * ```mermaid
+ * stateDiagram-v2
+ *   [*] --> active: UserCreated
+ *   active --> active: UserPasswordChanged, UserAuthenticated, UserLoginFailed
+ *   active --> disabled: UserDisabled
+ *   disabled --> active: UserEnabled
+ * ```
+ */
+export const userStreamId = (sub: string) => `user-${sub}`;
+export const usernameStreamId = (username: string) =>
+  `username-${Buffer.from(username.toLowerCase()).toString('base64url')}`;
+
+const USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
+const EMAIL = /^[^\s@<>"]{1,64}@[^\s@<>"]{1,190}$/;
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_PASSWORD_LENGTH = 1024;
+
+export function checkUsername(username: unknown): string {
+  if (typeof username !== 'string' || !USERNAME.test(username))
+    throw invalidRequest('username must be 1 to 64 letters, digits or . _ @ + -');
+  return username;
+}
+
+/** Minimum length only (NIST SP 800-63B §5.1.1.2: no composition rules); an upper bound against hashing abuse. */
+export function checkPassword(password: unknown): string {
+  if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH)
+    throw invalidRequest(`password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length > MAX_PASSWORD_LENGTH) throw invalidRequest('password too long');
+  return password;
+}
+
+export function checkEmail(email: unknown): string | undefined {
+  if (email === undefined || email === null || email === '') return undefined;
+  if (typeof email !== 'string' || !EMAIL.test(email)) throw invalidRequest('email is malformed');
+  return email;
+}
+
+// ---------------------------------------------------------------- events
+
+export interface UserCreated {
+  type: 'UserCreated';
+  data: {
+    sub: string;
+    username: string;
+    email?: string;
+    name?: string;
+    passwordHash: string;
+    createdAt: string;
+  };
+}
+export interface UsernameClaimed {
+  type: 'UsernameClaimed';
+  data: { sub: string; username: string };
+}
+export interface UserPasswordChanged {
+  type: 'UserPasswordChanged';
+  data: { sub: string; passwordHash: string; changedAt: string };
+}
+export interface UserDisabled {
+  type: 'UserDisabled';
+  data: { sub: string; disabledAt: string };
+}
+export interface UserEnabled {
+  type: 'UserEnabled';
+  data: { sub: string; enabledAt: string };
+}
+export interface UserAuthenticated {
+  type: 'UserAuthenticated';
+  data: { sub: string; username: string; at: string; clientId?: string };
+}
+export interface UserLoginFailed {
+  type: 'UserLoginFailed';
+  data: { sub: string; username: string; at: string; reason: 'wrong_password' | 'disabled' };
+}
+
+export type UserEvent =
+  UserCreated | UserPasswordChanged | UserDisabled | UserEnabled | UserAuthenticated | UserLoginFailed;
+
+export const USER_EVENT_TYPES = [
+  'UserCreated',
+  'UserPasswordChanged',
+  'UserDisabled',
+  'UserEnabled',
+  'UserAuthenticated',
+  'UserLoginFailed',
+] as const;
+
+// ---------------------------------------------------------------- state
+
+interface UserFacts {
+  sub: string;
+  username: string;
+  email?: string;
+  name?: string;
+  passwordHash: string;
+  createdAt: string;
+  /** Login sessions that began before this instant (ms) are no longer valid (RT-17, decision 15). */
+  credentialsChangedAt: number;
+}
+
+export type UserState =
+  { status: 'none' } | ({ status: 'active' } & UserFacts) | ({ status: 'disabled' } & UserFacts);
+
+export const initialUserState = (): UserState => ({ status: 'none' });
+
+// ---------------------------------------------------------------- commands
+
+export interface CreateUser {
+  type: 'CreateUser';
+  sub: string;
+  username: string;
+  email?: string;
+  name?: string;
+  passwordHash: string;
+  now: Date;
+}
+export interface ChangePassword {
+  type: 'ChangePassword';
+  passwordHash: string;
+  now: Date;
+}
+export interface DisableUser {
+  type: 'DisableUser';
+  now: Date;
+}
+export interface EnableUser {
+  type: 'EnableUser';
+  now: Date;
+}
+export interface RecordLogin {
+  type: 'RecordLogin';
+  outcome: 'success' | UserLoginFailed['data']['reason'];
+  clientId?: string;
+  now: Date;
+}
+
+export type UserCommand = CreateUser | ChangePassword | DisableUser | EnableUser | RecordLogin;
+
+export class UserAlreadyExists extends OAuthError {
+  constructor() {
+    super('invalid_request', 'a user with this username already exists', { status: 409 });
+  }
+}
+
+export const noSuchUser = () => notFound('no such user');
+
+export function decideUser(command: UserCommand, state: UserState): NewEvent[] {
+  if (command.type === 'CreateUser') {
+    if (state.status !== 'none') throw new UserAlreadyExists();
+    const created: UserCreated = {
+      type: 'UserCreated',
+      data: {
+        sub: command.sub,
+        username: checkUsername(command.username),
+        ...(command.email !== undefined ? { email: command.email } : {}),
+        ...(command.name !== undefined ? { name: command.name } : {}),
+        passwordHash: command.passwordHash,
+        createdAt: command.now.toISOString(),
+      },
+    };
+    return [created];
+  }
+  if (state.status === 'none') throw noSuchUser();
+  const sub = state.sub;
+  switch (command.type) {
+    case 'ChangePassword':
+      return [
+        {
+          type: 'UserPasswordChanged',
+          data: { sub, passwordHash: command.passwordHash, changedAt: command.now.toISOString() },
+        } satisfies UserPasswordChanged,
+      ];
+    case 'DisableUser':
+      if (state.status === 'disabled') return [];
+      return [
+        { type: 'UserDisabled', data: { sub, disabledAt: command.now.toISOString() } } satisfies UserDisabled,
+      ];
+    case 'EnableUser':
+      if (state.status === 'active') return [];
+      return [
+        { type: 'UserEnabled', data: { sub, enabledAt: command.now.toISOString() } } satisfies UserEnabled,
+      ];
+    case 'RecordLogin': {
+      const at = command.now.toISOString();
+      if (command.outcome === 'success') {
+        if (state.status !== 'active') throw new Error('a disabled user cannot log in');
+        return [
+          {
+            type: 'UserAuthenticated',
+            data: {
+              sub,
+              username: state.username,
+              at,
+              ...(command.clientId !== undefined ? { clientId: command.clientId } : {}),
+            },
+          } satisfies UserAuthenticated,
+        ];
+      }
+      return [
+        {
+          type: 'UserLoginFailed',
+          data: { sub, username: state.username, at, reason: command.outcome },
+        } satisfies UserLoginFailed,
+      ];
+    }
+    default: {
+      const unknown: never = command;
+      throw new Error(`unknown command ${(unknown as { type: string }).type}`);
+    }
+  }
+}
+
+export function evolveUser(state: UserState, event: RecordedEvent): UserState {
+  const e = event as unknown as UserEvent;
+  switch (e.type) {
+    case 'UserCreated':
+      return {
+        status: 'active',
+        sub: e.data.sub,
+        username: e.data.username,
+        ...(e.data.email !== undefined ? { email: e.data.email } : {}),
+        ...(e.data.name !== undefined ? { name: e.data.name } : {}),
+        passwordHash: e.data.passwordHash,
+        createdAt: e.data.createdAt,
+        credentialsChangedAt: Date.parse(e.data.createdAt),
+      };
+    case 'UserPasswordChanged':
+      if (state.status === 'none') return state;
+      return {
+        ...state,
+        passwordHash: e.data.passwordHash,
+        credentialsChangedAt: Date.parse(e.data.changedAt),
+      };
+    case 'UserDisabled':
+      if (state.status === 'none') return state;
+      return { ...state, status: 'disabled', credentialsChangedAt: Date.parse(e.data.disabledAt) };
+    case 'UserEnabled':
+      if (state.status === 'none') return state;
+      return { ...state, status: 'active' };
+    case 'UserAuthenticated':
+    case 'UserLoginFailed':
+      return state;
+    default: {
+      const unknown: never = e;
+      void unknown;
+      return state;
+    }
+  }
+}
+
+/** The username index stream's one event, appended with UserCreated (expected version 0). */
+export function claimUsername(sub: string, username: string): NewEvent {
+  return { type: 'UsernameClaimed', data: { sub, username } } satisfies UsernameClaimed;
+}
+
+export function subOfUsernameStream(events: readonly RecordedEvent[]): string | null {
+  const claim = events.find((e) => e.type === 'UsernameClaimed');
+  return claim ? (claim.data as UsernameClaimed['data']).sub : null;
+}
+
+/** A login session is valid while the user is active and its credentials unchanged since it began. */
+export function sessionStillValid(state: UserState, authTimeMs: number): boolean {
+  return state.status === 'active' && authTimeMs >= state.credentialsChangedAt;
+}
