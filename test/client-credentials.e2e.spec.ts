@@ -117,7 +117,7 @@ describe('client credentials flow, end to end (RFC 6749 §4.4, RFC 9068, RFC 766
     expect(meta.token_endpoint).toBe(`${system.issuer}/token`);
     expect(meta.introspection_endpoint).toBe(`${system.issuer}/introspect`);
     expect(meta.revocation_endpoint).toBe(`${system.issuer}/revoke`);
-    expect(meta.grant_types_supported).toEqual(['client_credentials']);
+    expect(meta.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials']);
     const jwks = await fetch(meta.jwks_uri as string);
     expect(jwks.status).toBe(200);
     expect(jwks.headers.get('cache-control')).toMatch(/max-age=\d+/);

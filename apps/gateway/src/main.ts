@@ -29,7 +29,9 @@ import type { ClientNats } from '@nestjs/microservices';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayModule } from './gateway.module.js';
 import { SERVICES_PROXY } from './gateway.tokens.js';
+import { CORS_ENDPOINTS, CorsPolicy } from './http/cors.js';
 import { sendOAuthError } from './http/responses.js';
+import { RPC_CLIENT } from './rpc.provider.js';
 
 const config = loadConfig();
 const log = createPino('gateway', config.logLevel);
@@ -192,6 +194,37 @@ for (const [url, allowed] of Object.entries(methodsOf)) {
     },
   });
 }
+
+// Decision 15 (TREQ-15): CORS only for the origins of public clients' redirect URIs.
+const cors = new CorsPolicy(app.get(RPC_CLIENT), 10_000);
+for (const [url, methods] of Object.entries(CORS_ENDPOINTS)) {
+  fastify.route({
+    method: 'OPTIONS',
+    url,
+    handler: async (request, reply) => {
+      if (await cors.allows(request.headers.origin)) {
+        reply
+          .header('Access-Control-Allow-Origin', request.headers.origin as string)
+          .header('Access-Control-Allow-Methods', methods)
+          .header('Access-Control-Allow-Headers', 'Authorization, Content-Type')
+          .header('Access-Control-Max-Age', '600');
+      }
+      void reply.header('Vary', 'Origin').header('Allow', `${methods}, OPTIONS`).status(204).send();
+    },
+  });
+}
+fastify.addHook('onSend', async (request, reply, payload) => {
+  const route = request.routeOptions?.url;
+  if (route !== undefined && route in CORS_ENDPOINTS && request.method !== 'OPTIONS') {
+    reply.header('Vary', 'Origin');
+    if (await cors.allows(request.headers.origin)) {
+      reply
+        .header('Access-Control-Allow-Origin', request.headers.origin as string)
+        .header('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After');
+    }
+  }
+  return payload;
+});
 
 // The admin and registration APIs, described with OpenAPI (decorators on the controllers).
 const openApi = SwaggerModule.createDocument(

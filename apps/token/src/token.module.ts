@@ -1,7 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
 import { type Config, loadConfig } from '#lib/config';
-import { clientCredentialsGrant, type GrantHandler, GrantRegistry } from '#lib/domain-token';
+import { hashGrantToken } from '#lib/domain-grant';
+import {
+  authorizationCodeGrant,
+  clientCredentialsGrant,
+  type GrantHandler,
+  GrantRegistry,
+  refreshTokenGrant,
+} from '#lib/domain-token';
 import { CONFIG, EventStoreModule, natsConnectionOptions, RpcClient } from '#lib/service-runtime';
 import { IssueTokenHandler } from './issue-token/issue-token.handler.js';
 import { IssueTokenNatsController } from './issue-token/issue-token.nats.controller.js';
@@ -22,9 +29,17 @@ const config = loadConfig();
     {
       provide: GRANT_HANDLERS,
       inject: [CONFIG],
-      useFactory: (c: Config): GrantHandler[] => [
-        clientCredentialsGrant({ accessTokenTtlSeconds: c.accessTokenTtlSeconds, issuer: c.issuer }),
-      ],
+      useFactory: (c: Config): GrantHandler[] => {
+        const common = {
+          accessTokenTtlSeconds: c.accessTokenTtlSeconds,
+          issuer: c.issuer,
+          refreshTokenIdleTtlSeconds: c.refreshTokenIdleTtlSeconds,
+          refreshTokenAbsoluteTtlSeconds: c.refreshTokenAbsoluteTtlSeconds,
+          hashToken: (token: string) => hashGrantToken(token, c.secretPepper),
+        };
+        // OAuth 2.1 §10.1: implicit and password are not registered (unsupported_grant_type).
+        return [clientCredentialsGrant(common), authorizationCodeGrant(common), refreshTokenGrant(common)];
+      },
     },
     {
       provide: GRANT_REGISTRY,

@@ -124,6 +124,17 @@ export interface SigningKeyConfig extends IssuerConfig {
   signingAlg: 'ES256' | 'EdDSA' | 'RS256';
   /** ACCESS_TOKEN_TTL_SECONDS: default access-token lifetime (RFC 9068 `exp`). Default 600. */
   accessTokenTtlSeconds: number;
+  /**
+   * REFRESH_TOKEN_IDLE_TTL_SECONDS: a refresh token not used within this many seconds expires
+   * (RFC 9700 §4.14.2). Default 1209600 (14 days).
+   */
+  refreshTokenIdleTtlSeconds: number;
+  /**
+   * REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS: a refresh-token family (one grant) ends this many seconds
+   * after the code's redemption, however often it is used; a client's refresh_token_ttl_seconds
+   * overrides it. Default 2592000 (30 days).
+   */
+  refreshTokenAbsoluteTtlSeconds: number;
 }
 
 export interface ClientRegistryConfig extends IssuerConfig {
@@ -270,6 +281,8 @@ export function loadConfig(env: Env = process.env): Config {
     jwksMaxAgeSeconds: int(env, 'JWKS_MAX_AGE_SECONDS', 300, 0, 86400),
     signingAlg: alg,
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 600, 10, 86400),
+    refreshTokenIdleTtlSeconds: int(env, 'REFRESH_TOKEN_IDLE_TTL_SECONDS', 1209600, 60, 365 * 86400),
+    refreshTokenAbsoluteTtlSeconds: int(env, 'REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS', 2592000, 60, 365 * 86400),
     clientAuthMaxFailures: int(env, 'CLIENT_AUTH_MAX_FAILURES', 10, 1, 10000),
     clientAuthFailureWindowSeconds: int(env, 'CLIENT_AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86400),
     openRegistration: bool(env, 'OPEN_REGISTRATION', false),

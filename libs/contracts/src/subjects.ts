@@ -19,6 +19,8 @@ export function subjectsFor(prefix: string) {
       history: `${prefix}.client.history`,
       list: `${prefix}.client.list`,
       createInitialAccessToken: `${prefix}.client.create-initial-access-token`,
+      /** The origins of public clients' redirect URIs (CorsOriginsResponse): CORS at /token (TREQ-15). */
+      corsOrigins: `${prefix}.client.cors-origins`,
       health: `${prefix}.client.health`,
     },
     consent: {

@@ -78,6 +78,7 @@ export interface RefreshTokenRotated {
     previousHash: string;
     tokenHash: string;
     generation: number;
+    /** The scope of the access token issued with it; the refresh token keeps the grant's scope. */
     scope: string[];
     rotatedAt: string;
     expiresAt: string;
@@ -232,6 +233,30 @@ const iso = (s: number) => new Date(s * 1000).toISOString();
 const badCode = () => invalidGrant('the authorization code is invalid, expired or already used');
 const badRefresh = () => invalidGrant('the refresh token is invalid, expired or revoked');
 
+/**
+ * checkRedemptionParameters
+ * - RFC 6749 §4.1.3 + checklist decision 3: redirect_uri must match when the authorization
+ *   request had one; it may be omitted only when PKCE was used.
+ * - RFC 7636 §4.6 + decision 2: the verifier must match the challenge (constant time).
+ */
+function checkRedemptionParameters(grant: GrantFacts, command: RedeemAuthorizationCode): OAuthError | null {
+  if (grant.redirectUri !== null) {
+    if (command.redirectUri === undefined) {
+      if (grant.codeChallenge === null) return invalidRequest('redirect_uri is required');
+    } else if (command.redirectUri !== grant.redirectUri) {
+      return invalidGrant('redirect_uri does not match the authorization request');
+    }
+  } else if (command.redirectUri !== undefined && command.redirectUri !== grant.deliveredTo) {
+    return invalidGrant('redirect_uri does not match the authorization request');
+  }
+  try {
+    checkCodeVerifier(grant.codeChallenge, command.codeVerifier);
+  } catch (err) {
+    return err as OAuthError;
+  }
+  return null;
+}
+
 export function decideGrant(command: GrantCommand, state: GrantState): GrantDecision {
   switch (command.type) {
     case 'IssueAuthorizationCode': {
@@ -264,7 +289,14 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantDeci
       // Checklist decision 4 (TOK-07): another client's attempt does not burn the code.
       if (grant.clientId !== command.clientId) return refuse(badCode());
       const now = seconds(command.now);
+      // OAuth 2.1 §7.5.2 (checklist TOK-05): a replay carrying invalid parameters (wrong verifier,
+      // wrong redirect_uri) is refused without revoking, or a leaked code alone could revoke a grant.
+      const invalid = checkRedemptionParameters(grant, command);
+      if (invalid !== null) return refuse(invalid);
       if (state.status !== 'code_issued') {
+        // A grant revoked before its code was ever redeemed (consent revoked, user disabled): nothing
+        // was issued from it, so there is no replay to record (checklist TOK-16).
+        if (state.status === 'revoked' && state.accessTokenJtis.length === 0) return refuse(badCode());
         // RFC 6749 §4.1.2, RFC 9700 §4.2: a replayed code revokes every token issued from it.
         const replayed: AuthorizationCodeReplayed = {
           type: 'AuthorizationCodeReplayed',
@@ -283,22 +315,6 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantDeci
         return refuse(badCode(), [replayed, revoked]);
       }
       if (now >= grant.codeExpiresAt) return refuse(badCode());
-      // RFC 6749 §4.1.3 + checklist decision 3: redirect_uri must match when the authorization
-      // request had one; it may be omitted only when PKCE was used.
-      if (grant.redirectUri !== null) {
-        if (command.redirectUri === undefined) {
-          if (grant.codeChallenge === null) return refuse(invalidRequest('redirect_uri is required'));
-        } else if (command.redirectUri !== grant.redirectUri) {
-          return refuse(invalidGrant('redirect_uri does not match the authorization request'));
-        }
-      } else if (command.redirectUri !== undefined && command.redirectUri !== grant.deliveredTo) {
-        return refuse(invalidGrant('redirect_uri does not match the authorization request'));
-      }
-      try {
-        checkCodeVerifier(grant.codeChallenge, command.codeVerifier);
-      } catch (err) {
-        return refuse(err as OAuthError);
-      }
       const events: NewEvent[] = [
         {
           type: 'AuthorizationCodeRedeemed',
@@ -371,8 +387,9 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantDeci
         ]);
       }
       if (now >= family.expiresAt || now >= family.familyExpiresAt) return refuse(badRefresh());
-      // RFC 6749 §6: the scope may narrow, never widen beyond what the owner granted.
-      const scope = command.scope ?? family.scope;
+      // RFC 6749 §6: the access token's scope may narrow, never widen beyond what the owner
+      // granted; the refresh token keeps the grant's scope (checklist RT-08).
+      const scope = command.scope ?? grant.scope;
       const widened = scope.filter((s) => !grant.scope.includes(s));
       if (widened.length > 0) return refuse(invalidScope(`scope exceeds the grant: ${widened.join(' ')}`));
       return ok([
@@ -465,7 +482,6 @@ export function evolveGrant(state: GrantState, event: RecordedEvent): GrantState
           ...state.family,
           currentHash: e.data.tokenHash,
           generation: e.data.generation,
-          scope: e.data.scope,
           expiresAt: toSeconds(e.data.expiresAt),
           previousHash: e.data.previousHash,
           rotatedAt: toSeconds(e.data.rotatedAt),

@@ -129,6 +129,25 @@ describe('authorization code redemption (RFC 6749 §4.1.3, RFC 7636 §4.6, check
     expect(types(run(history, redeem()))).toEqual(['AuthorizationCodeReplayed']);
   });
 
+  it('TOK-05: a replay with a wrong verifier or redirect_uri is refused without revoking (OAuth 2.1 §7.5.2)', () => {
+    for (const bad of [{ codeVerifier: 'w'.repeat(43) }, { redirectUri: 'https://c1.test/other' }]) {
+      const d = run(redeemed(), redeem({ ...bad, now: at(11) }));
+      expect(d.error?.error).toBe('invalid_grant');
+      expect(d.events).toEqual([]);
+    }
+  });
+
+  it('TOK-16: a grant revoked before its code was redeemed refuses the code and records no replay', () => {
+    const revoked = [
+      ...issued(),
+      ...run(issued(), { type: 'RevokeGrant', reason: 'user_disabled', revokedBy: 'user:x', now: at(5) })
+        .events,
+    ];
+    const d = run(revoked, redeem());
+    expect(d.error?.error).toBe('invalid_grant');
+    expect(d.events).toEqual([]);
+  });
+
   describe('redirect_uri (decision 3)', () => {
     it('must match exactly when sent', () => {
       expect(run(issued(), redeem({ redirectUri: 'https://c1.test/cb/' })).error?.error).toBe(
@@ -189,6 +208,14 @@ describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist dec
   it('the scope may narrow, never widen', () => {
     expect(run(redeemed(), rotate({ scope: ['read'] })).events[0]!.data).toMatchObject({ scope: ['read'] });
     expect(run(redeemed(), rotate({ scope: ['read', 'admin'] })).error?.error).toBe('invalid_scope');
+  });
+
+  it('RT-08: a narrowed rotation keeps the grant scope for the next refresh', () => {
+    const history = [...redeemed(), ...run(redeemed(), rotate({ scope: ['read'] })).events];
+    const after = stateAfter(decider, history);
+    expect(after.status === 'active' && after.family?.scope).toEqual(['read', 'write']);
+    const next = run(history, rotate({ presentedHash: 'rt-2', newHash: 'rt-3' }));
+    expect(next.events[0]!.data).toMatchObject({ scope: ['read', 'write'] });
   });
 
   it('a narrowed family can widen back only within the original grant', () => {

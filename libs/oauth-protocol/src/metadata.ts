@@ -49,7 +49,7 @@ export function buildMetadata(issuer: string): AuthorizationServerMetadata {
     revocation_endpoint: at('/revoke'),
     // RFC 7591 §3.
     registration_endpoint: at('/register'),
-    grant_types_supported: ['client_credentials'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
     // OAuth 2.1 §4.1.1, RFC 9700 §2.1.2: the code flow only.
     response_types_supported: ['code'],
     token_endpoint_auth_methods_supported: CONFIDENTIAL_METHODS,

@@ -35,7 +35,11 @@ describe('authorization server metadata (RFC 8414 §2; checklist META-02, META-0
   });
 
   it('lists grant_types_supported explicitly and never implicit or password (META-03, RFC 9700 §2.4)', () => {
-    expect(metadata.grant_types_supported).toEqual(['client_credentials']);
+    expect(metadata.grant_types_supported).toEqual([
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+    ]);
     expect(metadata.grant_types_supported).not.toContain('implicit');
     expect(metadata.grant_types_supported).not.toContain('password');
   });

@@ -49,13 +49,26 @@ export function parseFormEncoded(body: string, limits: FormLimits): FormParamete
   return params;
 }
 
-/** Single-valued view: empty values are omitted; any repeated parameter is invalid_request. */
-export function singleValued(params: FormParameters): Record<string, string> {
+/**
+ * Single-valued view: empty values are omitted; any repeated parameter is invalid_request, except
+ * the names in `repeatable` (RFC 8707 §2 `resource`), which are left out of the view: read them
+ * with `repeatedValues`.
+ */
+export function singleValued(
+  params: FormParameters,
+  repeatable: readonly string[] = [],
+): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, values] of params) {
+    if (repeatable.includes(name)) continue;
     const present = values.filter((v) => v !== '');
     if (values.length > 1) throw invalidRequest(`parameter included more than once: ${name}`);
     if (present.length === 1) out[name] = present[0]!;
   }
   return out;
+}
+
+/** Every non-empty value of a parameter that may repeat (RFC 8707 §2 `resource`), in order. */
+export function repeatedValues(params: FormParameters, name: string): string[] {
+  return (params.get(name) ?? []).filter((v) => v !== '');
 }

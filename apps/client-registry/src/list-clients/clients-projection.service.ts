@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { ListClientsRequest, ListClientsResponse } from '#lib/contracts';
+import type { CorsOriginsResponse, ListClientsRequest, ListClientsResponse } from '#lib/contracts';
 import { CLIENTS, type ClientRow, clientsProjection } from '#lib/domain-client';
 import { type EventStore, ProjectionRows, ProjectionRunner } from '#lib/event-store';
 import { invalidRequest } from '#lib/oauth-errors';
@@ -12,7 +12,10 @@ export class ClientsProjectionService implements OnApplicationBootstrap, OnAppli
   private readonly runner: ProjectionRunner;
   private readonly rows: ProjectionRows;
 
-  constructor(@Inject(DATA_SOURCE) dataSource: DataSource, @Inject(EVENT_STORE) store: EventStore) {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(EVENT_STORE) store: EventStore,
+  ) {
     this.runner = new ProjectionRunner(dataSource, store, [clientsProjection], { batchSize: 500 });
     this.rows = new ProjectionRows(dataSource);
   }
@@ -35,5 +38,27 @@ export class ClientsProjectionService implements OnApplicationBootstrap, OnAppli
     const response: ListClientsResponse = { clients: page.map((p) => p.row) };
     if (page.length === limit) response.next = page[page.length - 1]!.key;
     return response;
+  }
+
+  /** Decision 15 (TREQ-15): the origins of active public clients' redirect URIs. */
+  async corsOrigins(): Promise<CorsOriginsResponse> {
+    await this.runner.catchUp();
+    const rows: { uris: string[] | null }[] = await this.dataSource.query(
+      `SELECT doc->'redirectUris' AS uris FROM projection_rows
+       WHERE projection = $1 AND doc->>'tokenEndpointAuthMethod' = 'none' AND doc->>'status' = 'active'`,
+      [CLIENTS],
+    );
+    const origins = new Set<string>();
+    for (const { uris } of rows) {
+      for (const uri of uris ?? []) {
+        try {
+          const { origin, protocol } = new URL(uri);
+          if (protocol === 'https:' || protocol === 'http:') origins.add(origin);
+        } catch {
+          // not a URL a browser could be at
+        }
+      }
+    }
+    return { origins: [...origins].sort() };
   }
 }

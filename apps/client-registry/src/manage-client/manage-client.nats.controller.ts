@@ -59,6 +59,11 @@ export class ManageClientNatsController {
     return this.clients.list(request);
   }
 
+  @MessagePattern(Subjects.client.corsOrigins)
+  corsOrigins() {
+    return this.clients.corsOrigins();
+  }
+
   @MessagePattern(Subjects.client.createInitialAccessToken)
   createInitialAccessToken(@Payload() request: CreateInitialAccessTokenRequest) {
     return this.initialAccessTokens.create(request);

@@ -1,5 +1,5 @@
 import { invalidRequest } from '#lib/oauth-errors';
-import { parseFormEncoded, singleValued } from '#lib/oauth-protocol';
+import { type FormParameters, parseFormEncoded, singleValued } from '#lib/oauth-protocol';
 import type { FastifyRequest } from 'fastify';
 
 /**
@@ -11,13 +11,18 @@ import type { FastifyRequest } from 'fastify';
 const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 
 export function readForm(request: FastifyRequest, maxParameters: number): Record<string, string> {
+  return singleValued(readFormParameters(request, maxParameters));
+}
+
+/** The form's parameters with every value, for endpoints where one parameter may repeat. */
+export function readFormParameters(request: FastifyRequest, maxParameters: number): FormParameters {
   const contentType = request.headers['content-type'];
   if (typeof contentType !== 'string' || !FORM.test(contentType.trim())) {
     throw invalidRequest('the request body must be application/x-www-form-urlencoded');
   }
   const body = typeof request.body === 'string' ? request.body : '';
   if (body.trim() === '') throw invalidRequest('the request body is empty');
-  return singleValued(parseFormEncoded(body, { maxParameters }));
+  return parseFormEncoded(body, { maxParameters });
 }
 
 export function authorizationHeader(request: FastifyRequest): string | undefined {

@@ -1,9 +1,14 @@
 import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import { Subjects, type TokenRequest, type TokenResponse } from '#lib/contracts';
-import { CLIENT_AUTHENTICATION_PARAMETERS, parseClientAuthentication } from '#lib/oauth-protocol';
+import { Subjects, type TokenGrantRequest, type TokenResponse } from '#lib/contracts';
+import {
+  CLIENT_AUTHENTICATION_PARAMETERS,
+  parseClientAuthentication,
+  repeatedValues,
+  singleValued,
+} from '#lib/oauth-protocol';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authorizationHeader, readForm, requestContext } from '../http/form.js';
+import { authorizationHeader, readFormParameters, requestContext } from '../http/form.js';
 import { sendJson } from '../http/responses.js';
 import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
 import { RPC_CLIENT } from '../rpc.provider.js';
@@ -19,11 +24,18 @@ export class TokenHttpController {
   @Post('token')
   @HttpCode(200)
   async token(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const form = readForm(request, this.config.maxParameters);
+    const all = readFormParameters(request, this.config.maxParameters);
+    // RFC 6749 §3.2: no parameter may repeat, except RFC 8707 §2 `resource`.
+    const form = singleValued(all, ['resource']);
     const credentials = parseClientAuthentication(authorizationHeader(request), form);
     const parameters = { ...form };
     for (const name of CLIENT_AUTHENTICATION_PARAMETERS) delete parameters[name];
-    const command: TokenRequest = { context: requestContext(request), credentials, parameters };
+    const command: TokenGrantRequest = {
+      context: requestContext(request),
+      credentials,
+      parameters,
+      resources: repeatedValues(all, 'resource'),
+    };
     const response = await this.rpc.request<TokenResponse>(Subjects.token.grant, command);
     sendJson(reply, 200, response);
   }

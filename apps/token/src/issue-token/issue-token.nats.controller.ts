@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { type HealthResponse, Subjects, type TokenRequest } from '#lib/contracts';
+import { type HealthResponse, Subjects, type TokenGrantRequest } from '#lib/contracts';
 import { KeyringService } from '../signing-keys/keyring.service.js';
 import { IssueTokenHandler } from './issue-token.handler.js';
 
@@ -12,7 +12,7 @@ export class IssueTokenNatsController {
   ) {}
 
   @MessagePattern(Subjects.token.grant)
-  token(@Payload() request: TokenRequest) {
+  token(@Payload() request: TokenGrantRequest) {
     return this.handler.handle(request);
   }
 

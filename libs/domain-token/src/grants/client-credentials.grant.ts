@@ -1,6 +1,7 @@
 import { unauthorizedClient } from '#lib/oauth-errors';
 import { resolveRequestedScope } from '#lib/oauth-protocol';
-import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
+import type { GrantConfig, GrantContext, GrantHandler, GrantIssue } from './grant-handler.js';
+import { resolveAudience } from './resolve-audience.js';
 
 /**
  * client_credentials (RFC 6749 §4.4)
@@ -8,12 +9,17 @@ import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './g
  * - §4.4.3: no refresh token SHOULD be issued.
  * - Checklist CC-03 / decision 9: a client not registered for the grant gets unauthorized_client.
  * - Checklist decision 6: omitted scope → the client's default scope; unknown → invalid_scope.
+ * - RFC 8707 §2: a requested `resource` must be in the client's audience list (invalid_target).
  */
-export function clientCredentialsGrant(config: GrantConfig): GrantHandler {
+export interface ClientCredentialsGrantHandler extends GrantHandler {
+  handle(context: GrantContext): GrantIssue;
+}
+
+export function clientCredentialsGrant(config: GrantConfig): ClientCredentialsGrantHandler {
   return {
     grantType: 'client_credentials',
-    parameters: ['scope'],
-    handle({ client, parameters, now, jti, kid }: GrantContext): GrantDecision {
+    parameters: ['scope', 'resource'],
+    handle({ client, parameters, resources, now, jti, kid }: GrantContext): GrantIssue {
       // §4.4: confidential clients only, also for a public client whose metadata lists the grant.
       if (client.tokenEndpointAuthMethod === 'none' || !client.grantTypes.includes('client_credentials')) {
         throw unauthorizedClient('the client is not allowed to use the client_credentials grant');
@@ -26,7 +32,7 @@ export function clientCredentialsGrant(config: GrantConfig): GrantHandler {
           clientId: client.clientId,
           // RFC 9068 §2.2: sub is the client when no resource owner is involved.
           sub: client.clientId,
-          aud: client.audience.length > 0 ? client.audience : [config.issuer],
+          aud: resolveAudience(resources, client.audience, config.issuer),
           scope,
           grantType: 'client_credentials',
           now,

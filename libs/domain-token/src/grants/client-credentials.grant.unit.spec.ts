@@ -1,7 +1,7 @@
 import type { ClientView } from '#lib/contracts';
 import { OAuthError } from '#lib/oauth-errors';
 import { clientCredentialsGrant } from './client-credentials.grant.js';
-import type { GrantContext, GrantDecision } from './grant-handler.js';
+import type { GrantContext, GrantIssue } from './grant-handler.js';
 
 const ISSUER = 'https://as.test';
 const handler = clientCredentialsGrant({ issuer: ISSUER, accessTokenTtlSeconds: 600 });
@@ -22,16 +22,33 @@ const s1: ClientView = {
 /** Fixture C1: confidential, grants [authorization_code, refresh_token]. */
 const c1: ClientView = { ...s1, clientId: 'c1', grantTypes: ['authorization_code', 'refresh_token'] };
 
-const context = (client: ClientView, parameters: Record<string, string> = {}): GrantContext => ({
+const context = (
+  client: ClientView,
+  parameters: Record<string, string> = {},
+  resources: string[] = [],
+): GrantContext => ({
   client,
   parameters: { grant_type: 'client_credentials', ...parameters },
+  resources,
   now,
   jti: 'jti-1',
   kid: 'k1',
+  grants: {
+    load: () => {
+      throw new Error('client credentials reads no grant stream');
+    },
+  },
+  newGrantToken: () => {
+    throw new Error('client credentials mints no refresh token');
+  },
 });
 
-async function decide(client: ClientView, parameters: Record<string, string> = {}): Promise<GrantDecision> {
-  return handler.handle(context(client, parameters));
+async function decide(
+  client: ClientView,
+  parameters: Record<string, string> = {},
+  resources: string[] = [],
+): Promise<GrantIssue> {
+  return handler.handle(context(client, parameters, resources));
 }
 
 async function refusal(client: ClientView, parameters: Record<string, string> = {}): Promise<OAuthError> {
@@ -47,7 +64,7 @@ async function refusal(client: ClientView, parameters: Record<string, string> = 
 describe('client credentials grant (RFC 6749 §4.4; checklist CC)', () => {
   it('is registered under client_credentials and reads only scope', () => {
     expect(handler.grantType).toBe('client_credentials');
-    expect(handler.parameters).toEqual(['scope']);
+    expect(handler.parameters).toEqual(['scope', 'resource']);
   });
 
   it('issues the requested scope (CC-01)', async () => {
@@ -142,6 +159,44 @@ describe('client credentials grant (RFC 6749 §4.4; checklist CC)', () => {
   it('ignores parameters it does not read (TREQ-13)', async () => {
     const { issue } = await decide(s1, { scope: 'read', foo: 'bar', username: 'alice', sub: 'alice' });
     expect({ sub: issue.sub, scope: issue.scope }).toEqual({ sub: 's1', scope: ['read'] });
+  });
+
+  describe('resource indicators (RFC 8707 §2)', () => {
+    const multi: ClientView = { ...s1, audience: ['https://api.test', 'https://other.test'] };
+
+    it('the audience is the requested resource, one of the client audiences', async () => {
+      expect((await decide(multi, { scope: 'read' }, ['https://other.test'])).issue.aud).toEqual([
+        'https://other.test',
+      ]);
+    });
+
+    it('several resources give several audiences', async () => {
+      const aud = ['https://other.test', 'https://api.test'];
+      expect((await decide(multi, { scope: 'read' }, aud)).issue.aud).toEqual(aud);
+    });
+
+    it.each([
+      ['not among the client audiences', 'https://evil.test'],
+      ['a relative URI', '/api'],
+      ['a URI with a fragment', 'https://api.test#x'],
+    ])('a resource %s is invalid_target', async (_name, resource) => {
+      try {
+        await decide(multi, { scope: 'read' }, [resource]);
+      } catch (err) {
+        expect({ error: (err as OAuthError).error, status: (err as OAuthError).status }).toEqual({
+          error: 'invalid_target',
+          status: 400,
+        });
+        return;
+      }
+      throw new Error('expected invalid_target');
+    });
+
+    it('a client with no audience list may name no resource', async () => {
+      await expect(decide({ ...s1, audience: [] }, {}, ['https://as.test'])).rejects.toMatchObject({
+        error: 'invalid_target',
+      });
+    });
   });
 
   it('issues no refresh token (CC-02, RFC 6749 §4.4.3)', async () => {

@@ -1,0 +1,46 @@
+import { type CorsOriginsResponse, Subjects } from '#lib/contracts';
+import type { RpcClient } from '#lib/service-runtime';
+
+/**
+ * CORS at the token, revocation and metadata endpoints (checklist TREQ-15, decision 15; RFC 9700
+ * §2.6 and OAuth 2.1 §3.2 allow it, never at the authorization endpoint): only the origins of active
+ * public clients' redirect URIs, asked of the client registry and kept for `ttlMs`. When the
+ * registry cannot answer, no origin is allowed.
+ */
+export const CORS_ENDPOINTS: Readonly<Record<string, string>> = {
+  '/token': 'POST',
+  '/revoke': 'POST',
+  '/.well-known/oauth-authorization-server': 'GET, HEAD',
+};
+
+export class CorsPolicy {
+  private origins: Set<string> | null = null;
+  private fetchedAt = 0;
+  private pending: Promise<Set<string>> | null = null;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly ttlMs: number,
+  ) {}
+
+  async allows(origin: string | string[] | undefined): Promise<boolean> {
+    if (typeof origin !== 'string' || origin === 'null' || origin.length > 300) return false;
+    return (await this.current()).has(origin);
+  }
+
+  private async current(): Promise<Set<string>> {
+    if (this.origins !== null && Date.now() - this.fetchedAt < this.ttlMs) return this.origins;
+    this.pending ??= this.rpc
+      .request<CorsOriginsResponse>(Subjects.client.corsOrigins, {})
+      .then((r) => {
+        this.origins = new Set(r.origins);
+        this.fetchedAt = Date.now();
+        return this.origins;
+      })
+      .catch(() => new Set<string>())
+      .finally(() => {
+        this.pending = null;
+      });
+    return this.pending;
+  }
+}

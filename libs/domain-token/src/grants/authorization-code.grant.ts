@@ -1,0 +1,94 @@
+import { decideGrant, grantIdOf, grantStreamId } from '#lib/domain-grant';
+import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
+import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
+import { refreshTokenLifetimes, type RefreshTokenConfig } from './refresh-token.grant.js';
+import { resolveAudience } from './resolve-audience.js';
+
+export interface AuthorizationCodeGrantConfig extends GrantConfig, RefreshTokenConfig {
+  /** HMAC under SECRET_PEPPER: codes and refresh tokens are only ever compared as hashes. */
+  hashToken(token: string): string;
+}
+
+/**
+ * authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6), redeemed on the grant stream
+ * - the code names its grant (`<grantId>.<secret>`): one read of `grant-<grantId>`;
+ * - decideGrant checks the code hash, the client binding (TOK-07/08), expiry (TOK-12), the
+ *   redirect_uri rule of decision 3 (TOK-10/11) and PKCE (PKCE-T, constant time);
+ * - any replay records AuthorizationCodeReplayed + GrantRevoked and answers invalid_grant
+ *   (decision 4, TOK-02/03/06);
+ * - a refresh token only for clients registered for the refresh_token grant (RFC 6749 §1.5).
+ */
+export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): GrantHandler {
+  return {
+    grantType: 'authorization_code',
+    parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
+    async handle(context: GrantContext): Promise<GrantDecision> {
+      const { client, parameters, now, jti, kid } = context;
+      if (!client.grantTypes.includes('authorization_code')) {
+        throw unauthorizedClient('the client is not allowed to use the authorization_code grant');
+      }
+      const code = parameters.code;
+      // RFC 6749 §4.1.3: code is REQUIRED (checklist TOK-14).
+      if (code === undefined) throw invalidRequest('code is required');
+      const grantId = grantIdOf(code);
+      if (grantId === null) throw invalidGrant('the authorization code is invalid, expired or already used');
+      const { state, version } = await context.grants.load(grantId);
+      const refreshToken = client.grantTypes.includes('refresh_token')
+        ? context.newGrantToken(grantId)
+        : null;
+      const lifetimes = refreshTokenLifetimes(config, client);
+      const decision = decideGrant(
+        {
+          type: 'RedeemAuthorizationCode',
+          codeHash: config.hashToken(code),
+          clientId: client.clientId,
+          redirectUri: parameters.redirect_uri,
+          codeVerifier: parameters.code_verifier,
+          accessTokenJti: jti,
+          refreshToken:
+            refreshToken === null
+              ? null
+              : {
+                  tokenHash: config.hashToken(refreshToken),
+                  idleTtlSeconds: lifetimes.idleTtlSeconds,
+                  absoluteTtlSeconds: lifetimes.absoluteTtlSeconds,
+                },
+          now,
+        },
+        state,
+      );
+      const append = { streamId: grantStreamId(grantId), expectedVersion: version, events: decision.events };
+      if (decision.error !== null) {
+        if (decision.events.length > 0) return { refusal: decision.error, append };
+        throw decision.error;
+      }
+      if (state.status === 'none') throw new Error('decideGrant redeemed a grant that does not exist');
+      const { grant } = state;
+      // RFC 8707 §2: checked after the code is known good and before anything is recorded, so
+      // an invalid_target does not burn the code.
+      const aud = resolveAudience(
+        context.resources,
+        grant.resource.length > 0 ? grant.resource : client.audience,
+        config.issuer,
+      );
+      return {
+        issue: {
+          type: 'IssueAccessToken',
+          jti,
+          clientId: client.clientId,
+          sub: grant.sub,
+          aud,
+          scope: grant.scope,
+          grantType: 'authorization_code',
+          grantId,
+          ...(grant.username !== undefined ? { username: grant.username } : {}),
+          now,
+          ttlSeconds: client.accessTokenTtlSeconds ?? config.accessTokenTtlSeconds,
+          kid,
+        },
+        append,
+        ...(refreshToken !== null ? { refreshToken } : {}),
+      };
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import type { ClientView } from '#lib/contracts';
+import { decideGrant, grantIdOf, grantStreamId } from '#lib/domain-grant';
+import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
+import { parseScope } from '#lib/oauth-protocol';
+import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
+import { resolveAudience } from './resolve-audience.js';
+
+export interface RefreshTokenConfig {
+  /** REFRESH_TOKEN_IDLE_TTL_SECONDS: a refresh token unused this long expires (RFC 9700 §4.14.2). */
+  refreshTokenIdleTtlSeconds: number;
+  /** REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS: the family's whole life, from the code's redemption. */
+  refreshTokenAbsoluteTtlSeconds: number;
+}
+
+/**
+ * A client's `refresh_token_ttl_seconds`, where set, is its family's absolute lifetime; the idle
+ * lifetime is never longer than that.
+ */
+export function refreshTokenLifetimes(
+  config: RefreshTokenConfig,
+  client: Pick<ClientView, 'refreshTokenTtlSeconds'>,
+): { idleTtlSeconds: number; absoluteTtlSeconds: number } {
+  const absoluteTtlSeconds = client.refreshTokenTtlSeconds ?? config.refreshTokenAbsoluteTtlSeconds;
+  return {
+    absoluteTtlSeconds,
+    idleTtlSeconds: Math.min(config.refreshTokenIdleTtlSeconds, absoluteTtlSeconds),
+  };
+}
+
+export interface RefreshTokenGrantConfig extends GrantConfig, RefreshTokenConfig {
+  hashToken(token: string): string;
+}
+
+/**
+ * refresh_token (RFC 6749 §6, RFC 9700 §4.14.2, OAuth 2.1 §4.3)
+ * - the token names its grant: one read of `grant-<grantId>`; rotated on every use, for public
+ *   and confidential clients alike (RT-01, RT-03);
+ * - bound to the client it was issued to (RT-05/06); only for clients registered for the grant;
+ * - a rotated token presented again revokes the family (RefreshTokenReuseDetected + GrantRevoked,
+ *   RT-02) unless the client's reuse grace window (decision 5, at most 60 s) covers it; the event
+ *   store's expected-version check decides concurrent uses (RT-04);
+ * - the access token's scope may narrow, never widen; the refresh token keeps the grant's scope
+ *   (RT-08 to RT-11); idle and absolute expiry (RT-13).
+ */
+export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler {
+  return {
+    grantType: 'refresh_token',
+    parameters: ['refresh_token', 'scope', 'resource'],
+    async handle(context: GrantContext): Promise<GrantDecision> {
+      const { client, parameters, now, jti, kid } = context;
+      if (!client.grantTypes.includes('refresh_token')) {
+        throw unauthorizedClient('the client is not allowed to use the refresh_token grant');
+      }
+      const presented = parameters.refresh_token;
+      // RFC 6749 §6: refresh_token is REQUIRED (checklist RT-14).
+      if (presented === undefined) throw invalidRequest('refresh_token is required');
+      // RFC 6749 §3.3 + TREQ-12: an empty scope is omitted; a malformed one is invalid_scope.
+      const requested = parameters.scope === undefined ? undefined : parseScope(parameters.scope);
+      const grantId = grantIdOf(presented);
+      if (grantId === null) throw invalidGrant('the refresh token is invalid, expired or revoked');
+      const { state, version } = await context.grants.load(grantId);
+      const next = context.newGrantToken(grantId);
+      const decision = decideGrant(
+        {
+          type: 'RotateRefreshToken',
+          presentedHash: config.hashToken(presented),
+          clientId: client.clientId,
+          scope: requested,
+          newHash: config.hashToken(next),
+          idleTtlSeconds: refreshTokenLifetimes(config, client).idleTtlSeconds,
+          accessTokenJti: jti,
+          reuseGraceSeconds: client.refreshTokenReuseGraceSeconds ?? 0,
+          now,
+        },
+        state,
+      );
+      const append = { streamId: grantStreamId(grantId), expectedVersion: version, events: decision.events };
+      if (decision.error !== null) {
+        if (decision.events.length > 0) return { refusal: decision.error, append };
+        throw decision.error;
+      }
+      if (state.status !== 'active') throw new Error('decideGrant rotated a grant that is not active');
+      const { grant } = state;
+      const aud = resolveAudience(
+        context.resources,
+        grant.resource.length > 0 ? grant.resource : client.audience,
+        config.issuer,
+      );
+      return {
+        issue: {
+          type: 'IssueAccessToken',
+          jti,
+          clientId: client.clientId,
+          sub: grant.sub,
+          aud,
+          scope: requested ?? grant.scope,
+          grantType: 'refresh_token',
+          grantId,
+          ...(grant.username !== undefined ? { username: grant.username } : {}),
+          now,
+          ttlSeconds: client.accessTokenTtlSeconds ?? config.accessTokenTtlSeconds,
+          kid,
+        },
+        append,
+        refreshToken: next,
+      };
+    },
+  };
+}

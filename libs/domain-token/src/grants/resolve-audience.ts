@@ -1,0 +1,36 @@
+import { OAuthError } from '#lib/oauth-errors';
+
+/**
+ * resolveAudience (RFC 8707 §2, RFC 9068 §3)
+ * - a `resource` is an absolute URI without a fragment; anything else is invalid_target;
+ * - each requested resource must be one the grant allows: for the code and refresh grants the
+ *   grant's `resource` (from /authorize) or, when it had none, the client's audience list; for
+ *   client credentials the client's audience list; otherwise invalid_target;
+ * - with resources requested the audience is exactly those; without, every allowed audience,
+ *   or the issuer when the client has none.
+ */
+export function resolveAudience(
+  requested: readonly string[],
+  allowed: readonly string[],
+  issuer: string,
+): string[] {
+  if (requested.length === 0) return allowed.length > 0 ? [...allowed] : [issuer];
+  for (const resource of requested) {
+    if (!isResourceIndicator(resource)) {
+      throw invalidTarget('resource must be an absolute URI without a fragment');
+    }
+    if (!allowed.includes(resource)) throw invalidTarget('resource not allowed for this grant');
+  }
+  return [...new Set(requested)];
+}
+
+export function isResourceIndicator(value: string): boolean {
+  if (value.includes('#')) return false;
+  try {
+    return new URL(value).protocol.length > 1;
+  } catch {
+    return false;
+  }
+}
+
+const invalidTarget = (description: string) => new OAuthError('invalid_target', description);

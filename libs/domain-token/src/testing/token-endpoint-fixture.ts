@@ -1,0 +1,183 @@
+import type { ClientView, TokenResponse } from '#lib/contracts';
+import {
+  decideGrant,
+  grantStreamId,
+  hashGrantToken,
+  initialGrantState,
+  mintGrantToken,
+  newGrantId,
+} from '#lib/domain-grant';
+import type { EventStore } from '#lib/event-store';
+import { OAuthError } from '#lib/oauth-errors';
+import { s256 } from '#lib/oauth-protocol';
+import { authorizationCodeGrant } from '../grants/authorization-code.grant.js';
+import { clientCredentialsGrant } from '../grants/client-credentials.grant.js';
+import { GrantRegistry } from '../grants/grant-registry.js';
+import { refreshTokenGrant } from '../grants/refresh-token.grant.js';
+import { type AccessTokenJwtClaims, TokenEndpoint } from '../token-endpoint.js';
+
+/**
+ * The token endpoint over a given event store, with the checklist's fixture clients (§0.2), a
+ * movable clock and a signer whose "JWT" is the claims in clear (the real signing is the keyring's
+ * and is tested there): for unit tests (in-memory store) and integration tests (Postgres).
+ */
+export const ISSUER = 'https://as.test';
+export const PEPPER = Buffer.alloc(32, 7);
+export const VERIFIER = 'A-._~z'.repeat(7) + 'x';
+export const CHALLENGE = s256(VERIFIER);
+
+const base: ClientView = {
+  clientId: 'c1',
+  clientName: 'C1',
+  status: 'active',
+  tokenEndpointAuthMethod: 'client_secret_basic',
+  grantTypes: ['authorization_code', 'refresh_token'],
+  scope: ['read', 'write'],
+  defaultScope: ['read'],
+  audience: ['https://api.test'],
+  redirectUris: ['https://c1.test/cb'],
+};
+
+export const clients = {
+  c1: base,
+  c2: { ...base, clientId: 'c2', clientName: 'C2', redirectUris: ['https://c2.test/cb'] },
+  c3: { ...base, clientId: 'c3', redirectUris: ['https://c3.test/cb', 'https://c3.test/cb2'] },
+  /** Code grant only: no refresh token. */
+  codeOnly: { ...base, clientId: 'code-only', grantTypes: ['authorization_code'] },
+  p1: { ...base, clientId: 'p1', tokenEndpointAuthMethod: 'none', redirectUris: ['https://p1.test/cb'] },
+  p2: { ...base, clientId: 'p2', tokenEndpointAuthMethod: 'none', redirectUris: ['https://p2.test/cb'] },
+  s1: { ...base, clientId: 's1', grantTypes: ['client_credentials'], scope: ['read'] },
+} satisfies Record<string, ClientView>;
+
+export interface SeedCode {
+  client?: ClientView;
+  scope?: string[];
+  resource?: string[];
+  /** The redirect_uri sent at /authorize (null: omitted). Default: the client's first. */
+  redirectUri?: string | null;
+  /** The code_challenge (null: none). Default: CHALLENGE. */
+  codeChallenge?: string | null;
+  ttlSeconds?: number;
+  sub?: string;
+}
+
+export class TokenEndpointFixture {
+  now = new Date('2030-01-01T00:00:00Z');
+  readonly endpoint: TokenEndpoint;
+  readonly hash = (token: string) => hashGrantToken(token, PEPPER);
+
+  constructor(
+    readonly store: EventStore,
+    lifetimes: { idle?: number; absolute?: number } = {},
+  ) {
+    const config = {
+      issuer: ISSUER,
+      accessTokenTtlSeconds: 600,
+      refreshTokenIdleTtlSeconds: lifetimes.idle ?? 3600,
+      refreshTokenAbsoluteTtlSeconds: lifetimes.absolute ?? 86400,
+      hashToken: this.hash,
+    };
+    const registry = new GrantRegistry([
+      clientCredentialsGrant(config),
+      authorizationCodeGrant(config),
+      refreshTokenGrant(config),
+    ]);
+    this.endpoint = new TokenEndpoint(store, registry, ISSUER, () => this.now);
+  }
+
+  advance(seconds: number): void {
+    this.now = new Date(this.now.getTime() + seconds * 1000);
+  }
+
+  /** Issues a code the way the consent service does (IssueAuthorizationCode on a new grant stream). */
+  async seedCode(o: SeedCode = {}): Promise<string> {
+    const client = o.client ?? clients.c1;
+    const grantId = newGrantId();
+    const code = mintGrantToken(grantId);
+    const deliveredTo = client.redirectUris![0]!;
+    const { events } = decideGrant(
+      {
+        type: 'IssueAuthorizationCode',
+        grantId,
+        clientId: client.clientId,
+        sub: o.sub ?? 'sub-alice',
+        username: 'alice',
+        scope: o.scope ?? ['read', 'write'],
+        ...(o.resource ? { resource: o.resource } : {}),
+        redirectUri: o.redirectUri === undefined ? deliveredTo : o.redirectUri,
+        deliveredTo: o.redirectUri ?? deliveredTo,
+        codeChallenge: o.codeChallenge === undefined ? CHALLENGE : o.codeChallenge,
+        codeHash: this.hash(code),
+        authTime: Math.floor(this.now.getTime() / 1000),
+        now: this.now,
+        ttlSeconds: o.ttlSeconds ?? 60,
+      },
+      initialGrantState(),
+    );
+    await this.store.appendToStream(grantStreamId(grantId), 0, events);
+    return code;
+  }
+
+  exchange(client: ClientView, parameters: Record<string, string>, resources: string[] = []) {
+    return this.endpoint.exchange(
+      { client, parameters, resources, correlationId: 'test' },
+      {
+        kid: 'k1',
+        sign: async (claims) => `claims.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`,
+      },
+    );
+  }
+
+  redeem(
+    code: string,
+    o: { client?: ClientView; extra?: Record<string, string>; resources?: string[] } = {},
+  ) {
+    const client = o.client ?? clients.c1;
+    return this.exchange(
+      client,
+      {
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: VERIFIER,
+        redirect_uri: client.redirectUris![0]!,
+        ...o.extra,
+      },
+      o.resources,
+    );
+  }
+
+  refresh(refreshToken: string, o: { client?: ClientView; scope?: string; resources?: string[] } = {}) {
+    return this.exchange(
+      o.client ?? clients.c1,
+      {
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        ...(o.scope !== undefined ? { scope: o.scope } : {}),
+      },
+      o.resources,
+    );
+  }
+
+  /** The grant stream's event types, in order. */
+  async grantEvents(tokenOrCode: string): Promise<string[]> {
+    const events = await this.store.readStream(grantStreamId(tokenOrCode.slice(0, 22)));
+    return events.map((e) => e.type);
+  }
+}
+
+export function claimsOf(response: TokenResponse): AccessTokenJwtClaims {
+  return JSON.parse(
+    Buffer.from(response.access_token.slice(7), 'base64url').toString(),
+  ) as AccessTokenJwtClaims;
+}
+
+/** The OAuthError a promise rejects with (fails the test when it resolves). */
+export async function refusalOf(promise: Promise<unknown>): Promise<OAuthError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof OAuthError) return err;
+    throw err;
+  }
+  throw new Error('expected an OAuth error, got tokens');
+}
