@@ -35,7 +35,7 @@ export default tseslint.config(
   {
     // Nest resolves constructor dependencies from emitted decorator metadata: a class imported
     // with `import type` would be injected as Object.
-    files: ['apps/**/*.ts', 'libs/service-runtime/**/*.ts'],
+    files: ['apps/**/*.ts', 'libs/service-runtime/**/*.ts', 'libs/resource-guard/src/nest.ts'],
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },
   },
   {

@@ -14,7 +14,9 @@ import { promisify } from 'node:util';
  * never meets another system on the same NATS.
  */
 export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway'] as const;
-export type AppName = (typeof APPS)[number];
+/** The example apps of the choreography, started on demand (SystemOptions). */
+export const EXAMPLE_APPS = ['resource-server', 'example-client'] as const;
+export type AppName = (typeof APPS)[number] | (typeof EXAMPLE_APPS)[number];
 
 const ROOT = process.cwd();
 const entry = (app: string) => resolve(ROOT, `dist/apps/${app}/src/main.js`);
@@ -37,6 +39,10 @@ export interface SystemOptions {
   postgresServerUrl?: string;
   rpcTimeoutMs?: number;
   env?: Record<string, string>;
+  /** Also start apps/resource-server, with its introspection client registered. */
+  resourceServer?: boolean;
+  /** Also start apps/example-client, registered for the code flow (implies resourceServer). */
+  exampleClient?: boolean;
 }
 
 export class RunningSystem {
@@ -64,11 +70,11 @@ export class RunningSystem {
   }
 
   /** Starts one process of `app`; `name` tells a second replica apart. */
-  async launch(app: AppName, name: string = app): Promise<ChildProcess> {
+  async launch(app: AppName, name: string = app, env: Record<string, string> = {}): Promise<ChildProcess> {
     const opsPort = await freePort();
     this.opsPorts.set(name, opsPort);
     const child = spawn(process.execPath, [entry(app)], {
-      env: { ...process.env, ...this.env, OPS_PORT: String(opsPort) },
+      env: { ...process.env, ...this.env, OPS_PORT: String(opsPort), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => {
@@ -106,6 +112,84 @@ export class RunningSystem {
       if (Date.now() > deadline) throw new Error(`${name} not ready:\n${this.output.slice(-40).join('')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /** apps/resource-server's base URL (its audience), when started. */
+  resourceServerUrl = '';
+  /** apps/example-client's base URL, when started. */
+  exampleClientUrl = '';
+
+  /** Waits until `url` answers 200 (an example app's /health). */
+  async waitHttp(url: string, timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        if ((await fetch(url)).status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`${url} not ready:\n${this.output.slice(-40).join('')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /**
+   * Registers and starts the resource server: its client_id is its audience, so that introspection
+   * lets it ask about tokens issued for it (checklist decision 11).
+   */
+  async startResourceServer(): Promise<void> {
+    const port = await freePort();
+    const audience = `http://127.0.0.1:${port}`;
+    const rs = await this.createClient([
+      '--id',
+      audience,
+      '--name',
+      'Example resource server',
+      '--grant',
+      'client_credentials',
+      '--scope',
+      'introspect',
+    ]);
+    await this.launch('resource-server', 'resource-server', {
+      RESOURCE_SERVER_PORT: String(port),
+      RESOURCE_SERVER_AUDIENCE: audience,
+      RESOURCE_SERVER_CLIENT_SECRET: rs.client_secret,
+    });
+    this.resourceServerUrl = audience;
+    await this.waitHttp(`${audience}/health`);
+  }
+
+  /** Registers (as npm start does) and starts the example client; needs the resource server. */
+  async startExampleClient(): Promise<void> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const client = await this.createClient([
+      '--id',
+      'example-app',
+      '--name',
+      'Example App',
+      '--grant',
+      'authorization_code',
+      '--grant',
+      'refresh_token',
+      '--grant',
+      'client_credentials',
+      '--scope',
+      'email profile',
+      '--audience',
+      this.resourceServerUrl,
+      '--redirect-uri',
+      `${url}/callback`,
+    ]);
+    await this.launch('example-client', 'example-client', {
+      EXAMPLE_CLIENT_PORT: String(port),
+      EXAMPLE_CLIENT_URL: url,
+      EXAMPLE_CLIENT_ID: client.client_id,
+      EXAMPLE_CLIENT_SECRET: client.client_secret,
+      RESOURCE_SERVER_URL: this.resourceServerUrl,
+    });
+    this.exampleClientUrl = url;
+    await this.waitHttp(`${url}/health`);
   }
 
   async waitReady(timeoutMs = 30000): Promise<void> {
@@ -197,6 +281,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     await system.cli(['migrate']);
     for (const app of APPS) await system.launch(app);
     await system.waitReady();
+    if (options.resourceServer || options.exampleClient) await system.startResourceServer();
+    if (options.exampleClient) await system.startExampleClient();
   } catch (err) {
     await system.stop();
     throw err;

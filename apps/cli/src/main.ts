@@ -9,12 +9,12 @@ import { keysCommand, KEYS_USAGE } from './commands/keys.command.js';
 import { seedDemoUser, usersCommand, USERS_USAGE } from './commands/users.command.js';
 import { migrate } from './commands/migrate.command.js';
 import { projectionsCommand, PROJECTIONS_USAGE } from './commands/projections.command.js';
-import { APPS, type AppName, appEntry, startCommand } from './commands/start.command.js';
+import { APPS, type AppName, appEntry, EXAMPLE_APPS, startCommand } from './commands/start.command.js';
 import { loadDevSecrets } from './secrets-file.js';
 
 const USAGE = `usage: npm run cli -- <command>
   start                 start the whole system (all five processes)
-  serve APP             run one app in the foreground (${APPS.join(', ')})
+  serve APP             run one app in the foreground (${[...APPS, ...EXAMPLE_APPS].join(', ')})
   migrate               create the database if needed and apply migrations
   demo-client           register the demo client (or re-issue its secret) and print it
   demo-user             create the demo user (or give it a new password) and print its credentials
@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<void> {
       return startCommand();
     case 'serve': {
       const app = args[0] as AppName;
-      if (!APPS.includes(app)) throw new Error(USAGE);
+      if (![...APPS, ...EXAMPLE_APPS].includes(app)) throw new Error(USAGE);
       await import(appEntry(app));
       return;
     }

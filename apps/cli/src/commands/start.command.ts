@@ -1,22 +1,31 @@
-import { type Config, loadConfig } from '#lib/config';
+import { type Config, loadConfig, loadExampleClientConfig, loadResourceServerConfig } from '#lib/config';
 import { natsAuth, requireDependencies, serverUrl } from '#lib/service-runtime';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadDevSecrets, SECRETS_FILE } from '../secrets-file.js';
 import { seedDemoClient } from './demo-client.command.js';
+import { seedExampleApps } from './example-apps.command.js';
 import { migrate } from './migrate.command.js';
 import { seedDemoUser } from './users.command.js';
 
 export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway'] as const;
-export type AppName = (typeof APPS)[number];
+/** The example apps of the choreography (issue 7): started by `npm start` once the clients are seeded. */
+export const EXAMPLE_APPS = ['resource-server', 'example-client'] as const;
+export type AppName = (typeof APPS)[number] | (typeof EXAMPLE_APPS)[number];
 
 export function appEntry(app: AppName): string {
   return fileURLToPath(new URL(`../../../${app}/src/main.js`, import.meta.url));
 }
 
 async function waitUntilReady(config: Config, timeoutMs: number): Promise<void> {
+  await waitForOk(
+    `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${config.httpPort}/health/ready`,
+    timeoutMs,
+  );
+}
+
+async function waitForOk(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const url = `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${config.httpPort}/health/ready`;
   for (;;) {
     try {
       const res = await fetch(url);
@@ -32,7 +41,8 @@ async function waitUntilReady(config: Config, timeoutMs: number): Promise<void> 
 
 /**
  * `npm start`: the whole system on this machine. Applies migrations, starts the five processes,
- * restarts any that dies, seeds the demo client and prints how to use it.
+ * restarts any that dies, seeds the demo client and the example apps' clients, starts the example
+ * resource server and client, and prints how to use them.
  */
 export async function startCommand(): Promise<void> {
   const secrets = loadDevSecrets({ create: true });
@@ -50,13 +60,16 @@ export async function startCommand(): Promise<void> {
 
   const children = new Map<AppName, ChildProcess>();
   let stopping = false;
-  const launch = (app: AppName) => {
-    const child = spawn(process.execPath, [appEntry(app)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const launch = (app: AppName, extraEnv: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, [appEntry(app)], {
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     children.set(app, child);
     child.on('exit', (code, signal) => {
       if (stopping) return;
       console.error(`${app} exited (${signal ?? code}); restarting in 1 s`);
-      setTimeout(() => !stopping && launch(app), 1000);
+      setTimeout(() => !stopping && launch(app, extraEnv), 1000);
     });
   };
   for (const app of APPS) launch(app);
@@ -73,6 +86,14 @@ export async function startCommand(): Promise<void> {
   await waitUntilReady(config, 60000);
   const demo = await seedDemoClient(config);
   const demoUser = await seedDemoUser(config);
+  const rs = loadResourceServerConfig(env);
+  const example = loadExampleClientConfig(env);
+  const seeded = await seedExampleApps(config, rs, example);
+  launch('resource-server', { RESOURCE_SERVER_CLIENT_SECRET: seeded.resourceServerSecret });
+  launch('example-client', { EXAMPLE_CLIENT_SECRET: seeded.exampleClientSecret });
+  const local = (host: string) => (host === '0.0.0.0' ? '127.0.0.1' : host);
+  await waitForOk(`http://${local(rs.host)}:${rs.port}/health`, 60000);
+  await waitForOk(`http://${local(example.host)}:${example.port}/health`, 60000);
   const base = config.issuer;
   console.log(
     [
@@ -88,6 +109,9 @@ export async function startCommand(): Promise<void> {
       `  admin token:   in ${SECRETS_FILE} (ADMIN_TOKEN)`,
       '',
       `  try: curl -s -u ${demo.clientId}:${demo.clientSecret} -d grant_type=client_credentials ${base}/token`,
+      '',
+      `  Example App (the whole code flow in a browser): open ${example.url}`,
+      `  resource server it calls: ${rs.audience} (GET /api/me/email needs scope "email")`,
       '',
     ].join('\n'),
   );

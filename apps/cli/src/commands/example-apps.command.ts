@@ -1,0 +1,77 @@
+import type { Config, ExampleClientConfig, ResourceServerConfig } from '#lib/config';
+import { type RegisterClientResponse, type RotateClientSecretResponse, Subjects } from '#lib/contracts';
+import { OAuthError } from '#lib/oauth-errors';
+import { randomUUID } from 'node:crypto';
+import type { RpcClient } from '#lib/service-runtime';
+import { withRpc } from '../rpc.js';
+
+const ACTOR = 'system:example-apps';
+
+async function registerOrRotate(
+  rpc: RpcClient,
+  request: Parameters<typeof registerRequest>[0],
+): Promise<{ clientId: string; clientSecret: string }> {
+  const context = { correlationId: randomUUID() };
+  try {
+    const created = await rpc.request<RegisterClientResponse>(
+      Subjects.client.register,
+      registerRequest(request, context),
+    );
+    return { clientId: created.client.clientId, clientSecret: created.clientSecret! };
+  } catch (err) {
+    if (!(err instanceof OAuthError) || err.error !== 'invalid_client_metadata') throw err;
+    return rpc.request<RotateClientSecretResponse>(Subjects.client.rotateSecret, {
+      context,
+      actor: ACTOR,
+      clientId: request.clientId,
+    });
+  }
+}
+
+function registerRequest(
+  r: {
+    clientId: string;
+    clientName: string;
+    grantTypes: string[];
+    scope: string[];
+    audience?: string[];
+    redirectUris?: string[];
+  },
+  context: { correlationId: string },
+) {
+  return { context, actor: ACTOR, tokenEndpointAuthMethod: 'client_secret_basic' as const, ...r };
+}
+
+/**
+ * The two example apps of `npm start`, registered once and given a fresh secret at every start:
+ * - the resource server, whose client_id is its audience (so that introspection lets it ask about
+ *   the tokens issued for it; checklist decision 11);
+ * - the Example App: authorization_code + refresh_token (and client_credentials for its last step),
+ *   scope "email profile", audience the resource server, redirect URI `<its url>/callback`.
+ */
+export async function seedExampleApps(
+  config: Config,
+  rs: ResourceServerConfig,
+  example: ExampleClientConfig,
+): Promise<{ resourceServerSecret: string; exampleClientSecret: string }> {
+  return withRpc(config, async (rpc) => {
+    const resourceServer = await registerOrRotate(rpc, {
+      clientId: rs.clientId,
+      clientName: 'Example resource server',
+      grantTypes: ['client_credentials'],
+      scope: ['introspect'],
+    });
+    const exampleApp = await registerOrRotate(rpc, {
+      clientId: example.clientId,
+      clientName: 'Example App',
+      grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+      scope: ['email', 'profile'],
+      audience: [rs.audience],
+      redirectUris: [`${example.url}/callback`],
+    });
+    return {
+      resourceServerSecret: resourceServer.clientSecret,
+      exampleClientSecret: exampleApp.clientSecret,
+    };
+  });
+}

@@ -1,0 +1,87 @@
+import { recordingFetch, type Exchange } from './recorder.js';
+import { page } from './render.js';
+
+describe('Example App: what the learner is shown', () => {
+  const realFetch = globalThis.fetch;
+  afterEach(() => {
+    globalThis.fetch = realFetch;
+  });
+
+  it('records request and response, masking the client secret of a Basic header', async () => {
+    globalThis.fetch = (async () =>
+      new Response('{"access_token":"x"}', {
+        status: 200,
+        headers: { 'content-type': 'application/json', 'set-cookie': 'a=b' },
+      })) as typeof fetch;
+    const log: Exchange[] = [];
+    const basic = `Basic ${Buffer.from('example-app:s3cret').toString('base64')}`;
+    const res = await recordingFetch(log)('https://as/token', {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    });
+    expect(await res.json()).toEqual({ access_token: 'x' }); // the caller still reads the body
+    const [x] = log;
+    expect(x!.request.body).toBe('grant_type=client_credentials');
+    expect(JSON.stringify(x)).not.toContain('s3cret');
+    expect(JSON.stringify(x)).not.toContain(basic);
+    expect(x!.request.headers).toContainEqual([
+      'authorization',
+      'Basic base64(example-app:••••••••)  (client_secret_basic, RFC 6749 §2.3.1)',
+    ]);
+    // Only the headers that matter to the protocol are shown.
+    expect('status' in x!.response && x!.response.headers.map(([k]) => k)).toEqual(['content-type']);
+  });
+
+  it('records a failed request as such', async () => {
+    globalThis.fetch = (async () => {
+      throw new Error('ECONNREFUSED');
+    }) as typeof fetch;
+    const log: Exchange[] = [];
+    await expect(recordingFetch(log)('https://rs/api', {})).rejects.toThrow('ECONNREFUSED');
+    expect(log[0]!.response).toEqual({ error: 'ECONNREFUSED' });
+  });
+
+  it('escapes everything it renders (a hostile server response cannot inject markup)', () => {
+    const html = page(
+      {
+        id: 's',
+        steps: [
+          {
+            title: 'Resource server',
+            explain: 'x',
+            exchanges: [
+              {
+                request: { method: 'GET', url: 'https://rs/<script>', headers: [], body: null },
+                response: { status: 200, headers: [], body: '{"email":"<img src=x onerror=alert(1)>"}' },
+              },
+            ],
+            outcome: '<b>bold</b>',
+            ok: true,
+          },
+        ],
+      },
+      { issuer: 'https://as', resourceServer: 'https://rs', clientId: '"><script>' },
+    );
+    expect(html).not.toMatch(/<script>|<img|<b>bold/);
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain('id="last-outcome"');
+  });
+
+  it('shows a JWT decoded (header and claims) and a refresh token as opaque', () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const jwt = `${b64({ alg: 'ES256', typ: 'at+jwt' })}.${b64({ sub: 'u1', scope: 'email', exp: 2000000000 })}.sig`;
+    const html = page(
+      {
+        id: 's',
+        steps: [],
+        tokens: { accessToken: jwt, refreshToken: 'grant.secret', scope: 'email', expiresIn: 600 },
+      },
+      { issuer: 'https://as', resourceServer: 'https://rs', clientId: 'example-app' },
+    );
+    expect(html).toContain('&quot;typ&quot;: &quot;at+jwt&quot;');
+    expect(html).toContain('&quot;sub&quot;: &quot;u1&quot;');
+    expect(html).toContain('exp: 2033-05-18T03:33:20.000Z');
+    expect(html).toContain('opaque: only the authorization server can read it');
+  });
+});

@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadConfig, loadExampleClientConfig } from '#lib/config';
+import { createPino, JsonLogger } from '#lib/service-runtime';
+import type { FastifyInstance } from 'fastify';
+import { EXAMPLE_CONFIG, ExampleClientHttpController } from './example-client.http.controller.js';
+
+const example = loadExampleClientConfig();
+const log = createPino('example-client', loadConfig().logLevel);
+
+@Module({
+  controllers: [ExampleClientHttpController],
+  providers: [{ provide: EXAMPLE_CONFIG, useValue: example }],
+})
+class ExampleClientModule {}
+
+const app = await NestFactory.create<NestFastifyApplication>(ExampleClientModule, new FastifyAdapter(), {
+  logger: new JsonLogger(log),
+});
+const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+fastify.addHook('onSend', async (_request, reply, payload) => {
+  reply.header('Cache-Control', 'no-store');
+  reply.header('X-Content-Type-Options', 'nosniff');
+  reply.header('Referrer-Policy', 'no-referrer');
+  reply.header(
+    'Content-Security-Policy',
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  );
+  return payload;
+});
+app.enableShutdownHooks();
+await app.listen(example.port, example.host);
+log.info({ msg: `Example App on ${example.url}`, issuer: example.issuer, clientId: example.clientId });
