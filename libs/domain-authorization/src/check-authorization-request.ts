@@ -144,6 +144,8 @@ export function checkAuthorizationRequest(
     // RFC 8707 §2: an absolute URI without a fragment.
     if (!/^[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+$/.test(r) || r.includes('#') || r.length > 2000)
       return fail('invalid_target', 'resource must be an absolute URI without a fragment');
+    // RFC 8707 §2: a resource the client may not obtain tokens for (its registered audience).
+    if (!client.audience.includes(r)) return fail('invalid_target', 'resource not allowed for this client');
   }
   return { request: { ...target, scope, codeChallenge, resource: [...new Set(resource)] } };
 }

@@ -17,7 +17,7 @@ const client = (over: Partial<ClientView> = {}): ClientView => ({
   grantTypes: ['authorization_code', 'refresh_token'],
   scope: ['read', 'write'],
   defaultScope: ['read'],
-  audience: [],
+  audience: ['https://a.test/', 'https://b.test/'],
   redirectUris: ['https://c1.test/cb'],
   ...over,
 });
@@ -145,6 +145,13 @@ describe('checkAuthorizationRequest (RFC 6749 §4.1.1, OAuth 2.1 §4.1.1, RFC 76
     });
     expect(errorOf(check({ ...good, resource: 'not a uri' }))).toBe('invalid_target');
     expect(errorOf(check({ ...good, resource: 'https://a.test/#f' }))).toBe('invalid_target');
+  });
+
+  it("RFC 8707 §2: a resource outside the client's registered audience is invalid_target", () => {
+    expect(errorOf(check({ ...good, resource: 'https://elsewhere.test/' }))).toBe('invalid_target');
+    expect(errorOf(check({ ...good, resource: 'https://a.test/' }, client({ audience: [] })))).toBe(
+      'invalid_target',
+    );
   });
 
   it('AUTHZ-23 / AUTHZ-24 / AUTHZ-25 / AUTHZ-26 / AUTHZ-27: scope (decision 6)', () => {

@@ -44,11 +44,12 @@ describe('authorization server metadata (RFC 8414 §2; checklist META-02, META-0
     expect(metadata.grant_types_supported).not.toContain('password');
   });
 
-  it('advertises client_secret_basic, client_secret_post and private_key_jwt at the token endpoint (META-03)', () => {
+  it('advertises client_secret_basic, client_secret_post, private_key_jwt and none at the token endpoint (META-03)', () => {
     expect(metadata.token_endpoint_auth_methods_supported).toEqual([
       'client_secret_basic',
       'client_secret_post',
       'private_key_jwt',
+      'none',
     ]);
     expect(metadata.token_endpoint_auth_signing_alg_values_supported).not.toContain('none');
     expect(metadata.token_endpoint_auth_signing_alg_values_supported).not.toContain('HS256');
@@ -58,7 +59,7 @@ describe('authorization server metadata (RFC 8414 §2; checklist META-02, META-0
     expect(metadata.registration_endpoint).toBe(`${metadata.issuer}/register`);
   });
 
-  it('introspection and revocation take confidential clients only (decision 11)', () => {
+  it('introspection takes confidential clients only (decision 11); revocation public ones too (REV-08)', () => {
     expect(metadata.introspection_endpoint_auth_methods_supported).toEqual([
       'client_secret_basic',
       'client_secret_post',
@@ -68,6 +69,7 @@ describe('authorization server metadata (RFC 8414 §2; checklist META-02, META-0
       'client_secret_basic',
       'client_secret_post',
       'private_key_jwt',
+      'none',
     ]);
   });
 
