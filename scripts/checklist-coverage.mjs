@@ -65,7 +65,9 @@ function idsIn(title) {
   return [...found].filter((id) => known.has(id));
 }
 
-const TITLE = /\b(it|test|describe)(?:\.(?:only|skip|concurrent))?\s*\(\s*(['"`])((?:\\.|(?!\2)[^\\])*)\2/g;
+// it('…'), describe("…"), and the title of a table test: it.each([…])('…').
+const TITLE =
+  /(?:\b(it|test|describe)(?:\.(?:only|skip|concurrent))?\s*\(|\]\s*\)\s*\()\s*(['"`])((?:\\.|(?!\2)[^\\])*)\2/g;
 
 /** id → [{ file, title }] */
 const coverage = new Map();
@@ -75,7 +77,8 @@ for (const file of SCANNED.flatMap(specFiles).sort()) {
     const title = m[3].replace(/\\(['"`])/g, '$1').replace(/\s+/g, ' ');
     for (const id of idsIn(title)) {
       const list = coverage.get(id) ?? [];
-      if (!list.some((t) => t.file === file && t.title === title)) list.push({ file, kind: m[1], title });
+      if (!list.some((t) => t.file === file && t.title === title))
+        list.push({ file, kind: m[1] ?? 'it.each', title });
       coverage.set(id, list);
     }
   }

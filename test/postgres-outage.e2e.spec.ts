@@ -76,7 +76,7 @@ describe('Postgres outage and recovery', () => {
       },
     );
 
-  it('answers 503 temporarily_unavailable while Postgres is down, then recovers by itself', async () => {
+  it('ES-04, REV-13: answers 503 temporarily_unavailable while Postgres is down, then recovers by itself', async () => {
     expect((await tokenRequest()).status).toBe(200);
     const pids = [...system.children.values()].map((c) => c.pid);
     const auth = { authorization: basic(client.client_id, client.client_secret) };

@@ -72,7 +72,7 @@ describe('resource owners, consents and login throttling', () => {
     );
   }
 
-  it('the admin API creates, lists and reads users; never a password hash; a taken username is 409', async () => {
+  it('STORE-02: the admin API creates, lists and reads users; stored as argon2id, never shown; a taken username is 409', async () => {
     const created = await admin('/users', {
       method: 'POST',
       body: JSON.stringify({

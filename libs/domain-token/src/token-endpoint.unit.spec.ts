@@ -206,7 +206,7 @@ describe('authorization_code grant (RFC 6749 §4.1.3; checklist TOK)', () => {
     expect({ error: e.error, status: e.status }).toEqual({ error: 'invalid_request', status: 400 });
   });
 
-  it('TOK-15: a code as refresh_token, and an access token or a refresh token as code, are invalid_grant', async () => {
+  it('TOK-15, JWT-15: a code as refresh_token, and an access token or a refresh token as code, are invalid_grant', async () => {
     const code = await f.seedCode();
     const res = await f.redeem(code);
     const code2 = await f.seedCode();
@@ -414,7 +414,7 @@ describe('refresh_token grant (RFC 6749 §6, RFC 9700 §4.14.2; checklist RT)', 
   it.each([
     ['revoked through /revoke (RT-12)', 'revocation_request' as const],
     ['of a disabled user (RT-17)', 'user_disabled' as const],
-  ])('a refresh token %s is invalid_grant', async (_n, reason) => {
+  ])('RT-12, RT-17: a refresh token %s is invalid_grant', async (_n, reason) => {
     const first = await family();
     await revokeGrant(first.refresh_token!, reason);
     expect(await errorOf(f.refresh(first.refresh_token!))).toEqual(INVALID_GRANT);
@@ -447,7 +447,7 @@ describe('refresh_token grant (RFC 6749 §6, RFC 9700 §4.14.2; checklist RT)', 
     expect(await errorOf(f.refresh(first.refresh_token!, { client }))).toEqual(INVALID_GRANT);
   });
 
-  it('RT-14: garbage, an access token or a code as refresh_token is invalid_grant; none is invalid_request', async () => {
+  it('RT-14, JWT-15: garbage, an access token or a code as refresh_token is invalid_grant; none is invalid_request', async () => {
     const first = await family();
     expect(await errorOf(f.refresh('garbage'))).toEqual(INVALID_GRANT);
     expect(await errorOf(f.refresh(first.access_token))).toEqual(INVALID_GRANT);

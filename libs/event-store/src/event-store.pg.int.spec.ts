@@ -37,6 +37,7 @@ describe('PgEventStore on Postgres', () => {
       'EventHashChain1795710000000',
       'ProjectionExpiry1795710000001',
       'AuditIndexes1795710000002',
+      'AuditGrantUserIndexes1795710000003',
     ]);
   });
 
