@@ -86,9 +86,10 @@ export interface PrivateNatsServer {
 
 /**
  * A nats-server with JetStream of the test's own (binary `nats-server` on PATH, or NATS_SERVER_BIN),
- * for tests that take NATS down, which the shared server must never be.
+ * for tests that take NATS down, which the shared server must never be. `extraArgs` go to
+ * nats-server as given (e.g. `--user u --pass p`).
  */
-export async function startPrivateNatsServer(): Promise<PrivateNatsServer> {
+export async function startPrivateNatsServer(extraArgs: string[] = []): Promise<PrivateNatsServer> {
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'nats-test-'));
   let proc: ChildProcess | null = null;
@@ -96,7 +97,7 @@ export async function startPrivateNatsServer(): Promise<PrivateNatsServer> {
   const start = async () => {
     const child = spawn(
       process.env.NATS_SERVER_BIN ?? 'nats-server',
-      ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
+      ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...extraArgs],
       { stdio: 'ignore' },
     );
     const failed = new Promise<never>((_, reject) =>
