@@ -11,16 +11,25 @@ const execFileAsync = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '..');
 export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway'];
 
+const handedOut = new Set();
+
+/** A free port, never one handed out before (it may not be bound yet by the process it is for). */
 export async function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
+  for (;;) {
+    const port = await new Promise((done, fail) => {
+      const server = createServer();
+      server.unref();
+      server.on('error', fail);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address();
+        server.close(() => done(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 const serverUrl = () => {

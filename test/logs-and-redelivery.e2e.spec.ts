@@ -6,7 +6,7 @@ import { basic, postForm, type RunningSystem, startSystem } from './support/syst
  * Checklist STORE-04: after a whole life (login, consent, code, refresh, client credentials,
  * introspection, revocation) at the most talkative log level, no secret appears in any process's
  * output; ES-05: the same "redeem code" and "rotate refresh token" message delivered twice over NATS
- * (at-least-once delivery) mints no second token set.
+ * (at-least-once delivery) mints no second token set; PKCE-A09: a reused code_challenge is logged.
  */
 describe('secrets in logs (STORE-04) and redelivered commands (ES-05)', () => {
   let system: RunningSystem;
@@ -148,6 +148,28 @@ describe('secrets in logs (STORE-04) and redelivered commands (ES-05)', () => {
     if (/authorization["']?\s*[:=]\s*["']?basic/i.test(output)) found.push('Authorization: Basic');
     expect(found).toEqual([]);
   }, 120000);
+
+  it('PKCE-A09: the same code_challenge in several authorization requests is logged (RFC 9700 §2.1.1)', async () => {
+    const { challenge } = pkcePair();
+    const reuse = () =>
+      authorize(system, {
+        clientId: client.client_id,
+        redirectUri,
+        scope: 'read',
+        codeChallenge: challenge,
+        state: 'a09',
+        ...user,
+      });
+    const consentLog = () =>
+      (system.lines.get('consent') ?? []).filter((l) => l.includes('code_challenge reused'));
+    expect((await reuse()).code).toBeDefined();
+    expect(consentLog()).toEqual([]);
+    expect((await reuse()).code).toBeDefined();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(consentLog()).toHaveLength(1);
+    expect(consentLog()[0]).toContain(client.client_id);
+    expect(consentLog()[0]).not.toContain(challenge);
+  }, 60000);
 
   it('ES-05: a "redeem code" message delivered twice mints one token set; the second is refused', async () => {
     const { code, verifier } = await codeFor();

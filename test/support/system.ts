@@ -22,15 +22,29 @@ const ROOT = process.cwd();
 const entry = (app: string) => resolve(ROOT, `dist/apps/${app}/src/main.js`);
 const execFileAsync = promisify(execFile);
 
+/** Ports this test process has handed out: a port is free when asked, not yet bound by its user. */
+const handedOut = new Set<number>();
+
+/**
+ * A port nobody listens on, never one this process handed out before: the kernel may offer a
+ * released port again before the process it was chosen for has bound it (a gateway's HTTP port
+ * chosen first, then an operations port for each app).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
+  for (;;) {
+    const port = await new Promise<number>((ok, fail) => {
+      const srv = createServer();
+      srv.once('error', fail);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as { port: number };
+        srv.close(() => ok(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 export interface SystemOptions {

@@ -16,6 +16,7 @@ import {
 import {
   type AuthorizationError,
   authorizationResponseUrl,
+  ChallengeReuseTracker,
   checkAuthorizationRequest,
   checkClientId,
   checkResponseTarget,
@@ -83,6 +84,7 @@ export class FrontChannelHandler {
   private readonly logger = new Logger('FrontChannel');
   private readonly transactions: Sealer;
   private readonly sessions: Sealer;
+  private readonly challenges = new ChallengeReuseTracker();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -105,6 +107,16 @@ export class FrontChannelHandler {
     const target = checkResponseTarget(params, view);
     if (target.status === 'rejected') return errorPage(400, 'invalid_request', target.description);
     const checked = checkAuthorizationRequest(params, view!, target.target);
+    if (!('error' in checked) && checked.request.codeChallenge !== null) {
+      // RFC 9700 §2.1.1 (checklist PKCE-A09): a constant code_challenge is logged, not refused.
+      const seen = this.challenges.observe(checked.request.codeChallenge, client.clientId, Date.now());
+      if (seen.reused) {
+        this.logger.warn(
+          `code_challenge reused: ${seen.count} authorization requests within the hour ` +
+            `(client_id ${seen.clientIds.join(', ')}); RFC 9700 §2.1.1`,
+        );
+      }
+    }
     const id = randomBytes(16).toString('base64url');
     const exp = Date.now() + this.config.authorizationRequestTtlSeconds * 1000;
     const tx: Transaction =
