@@ -10,7 +10,7 @@ import {
   initialAccessTokenState,
   refreshTokenRevocation,
 } from '#lib/domain-token';
-import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
+import { aggregateStream, type EventStore, isExpectedVersionConflict, type NewEvent } from '#lib/event-store';
 import { CONFIG, EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
 import { temporarilyUnavailable } from '#lib/oauth-errors';
 import { AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
@@ -62,22 +62,8 @@ export class RevokeTokenHandler {
         state,
       );
       if (events.length === 0) return {};
-      try {
-        const result = await this.store.appendToStream(
-          streamId,
-          version,
-          events.map((e) => ({
-            ...e,
-            metadata: { correlationId: request.context.correlationId, actor: `client:${caller.clientId}` },
-          })),
-        );
-        metrics.tokensRevoked.inc();
-        await this.tokenState.waitFor(result.lastGlobalPosition);
-        return {};
-      } catch (err) {
-        // Revocation is safe to re-decide: a concurrent revocation makes the next decision empty.
-        if (!isExpectedVersionConflict(err)) throw err;
-      }
+      // Revocation is safe to re-decide: a concurrent revocation makes the next decision empty.
+      if (await this.record(streamId, version, events, caller, request)) return {};
     }
     return {};
   }
@@ -94,25 +80,40 @@ export class RevokeTokenHandler {
       const { state, version } = await aggregateStream(this.store, streamId, evolveGrant, initialGrantState);
       const events = refreshTokenRevocation(state, tokenHash, caller, new Date());
       if (events.length === 0) return {};
-      try {
-        const result = await this.store.appendToStream(
-          streamId,
-          version,
-          events.map((e) => ({
-            ...e,
-            metadata: { correlationId: request.context.correlationId, actor: `client:${caller.clientId}` },
-          })),
-        );
-        metrics.tokensRevoked.inc();
-        await this.tokenState.waitFor(result.lastGlobalPosition);
-        return {};
-      } catch (err) {
-        // A rotation or another revocation won the race: re-read and re-decide (the token may now
-        // be a rotated one of the family, still revocable; or the grant is revoked already).
-        if (!isExpectedVersionConflict(err)) throw err;
-      }
+      // A rotation or another revocation won the race: re-read and re-decide (the token may now
+      // be a rotated one of the family, still revocable; or the grant is revoked already).
+      if (await this.record(streamId, version, events, caller, request)) return {};
     }
     // Checklist REV-13: never 200 when nothing was recorded.
     throw temporarilyUnavailable(`grant ${grantId}: revocation lost the race three times`);
+  }
+
+  /**
+   * Appends a revocation at the version it was decided on and answers only once the read model
+   * has it (read-your-writes, checklist ES-01). False when another write won the race.
+   */
+  private async record(
+    streamId: string,
+    version: number,
+    events: NewEvent[],
+    caller: ClientView,
+    request: RevokeRequest,
+  ): Promise<boolean> {
+    try {
+      const result = await this.store.appendToStream(
+        streamId,
+        version,
+        events.map((e) => ({
+          ...e,
+          metadata: { correlationId: request.context.correlationId, actor: `client:${caller.clientId}` },
+        })),
+      );
+      metrics.tokensRevoked.inc();
+      await this.tokenState.waitFor(result.lastGlobalPosition);
+      return true;
+    } catch (err) {
+      if (!isExpectedVersionConflict(err)) throw err;
+      return false;
+    }
   }
 }

@@ -1,8 +1,8 @@
-import { decideGrant, grantIdOf, grantStreamId } from '#lib/domain-grant';
+import { decideGrant, grantIdOf } from '#lib/domain-grant';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
 import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
 import { refreshTokenLifetimes, type RefreshTokenConfig } from './refresh-token.grant.js';
-import { resolveAudience } from './resolve-audience.js';
+import { settleGrantDecision, userAccessToken } from './user-grant.js';
 
 export interface AuthorizationCodeGrantConfig extends GrantConfig, RefreshTokenConfig {
   /** HMAC under SECRET_PEPPER: codes and refresh tokens are only ever compared as hashes. */
@@ -23,7 +23,7 @@ export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): Gr
     grantType: 'authorization_code',
     parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
     async handle(context: GrantContext): Promise<GrantDecision> {
-      const { client, parameters, now, jti, kid } = context;
+      const { client, parameters, now, jti } = context;
       if (!client.grantTypes.includes('authorization_code')) {
         throw unauthorizedClient('the client is not allowed to use the authorization_code grant');
       }
@@ -57,36 +57,15 @@ export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): Gr
         },
         state,
       );
-      const append = { streamId: grantStreamId(grantId), expectedVersion: version, events: decision.events };
-      if (decision.error !== null) {
-        if (decision.events.length > 0) return { refusal: decision.error, append };
-        throw decision.error;
-      }
+      const settled = settleGrantDecision(grantId, version, decision);
+      if ('refusal' in settled) return settled;
       if (state.status === 'none') throw new Error('decideGrant redeemed a grant that does not exist');
-      const { grant } = state;
       // RFC 8707 §2: checked after the code is known good and before anything is recorded, so
       // an invalid_target does not burn the code.
-      const aud = resolveAudience(
-        context.resources,
-        grant.resource.length > 0 ? grant.resource : client.audience,
-        config.issuer,
-      );
+      const issue = userAccessToken(state.grant, context, config, 'authorization_code', state.grant.scope);
       return {
-        issue: {
-          type: 'IssueAccessToken',
-          jti,
-          clientId: client.clientId,
-          sub: grant.sub,
-          aud,
-          scope: grant.scope,
-          grantType: 'authorization_code',
-          grantId,
-          ...(grant.username !== undefined ? { username: grant.username } : {}),
-          now,
-          ttlSeconds: client.accessTokenTtlSeconds ?? config.accessTokenTtlSeconds,
-          kid,
-        },
-        append,
+        issue,
+        append: settled.append,
         ...(refreshToken !== null ? { refreshToken } : {}),
       };
     },

@@ -1,9 +1,9 @@
 import type { ClientView } from '#lib/contracts';
-import { decideGrant, grantIdOf, grantStreamId } from '#lib/domain-grant';
+import { decideGrant, grantIdOf } from '#lib/domain-grant';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
 import { parseScope } from '#lib/oauth-protocol';
 import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
-import { resolveAudience } from './resolve-audience.js';
+import { settleGrantDecision, userAccessToken } from './user-grant.js';
 
 export interface RefreshTokenConfig {
   /** REFRESH_TOKEN_IDLE_TTL_SECONDS: a refresh token unused this long expires (RFC 9700 §4.14.2). */
@@ -47,7 +47,7 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
     grantType: 'refresh_token',
     parameters: ['refresh_token', 'scope', 'resource'],
     async handle(context: GrantContext): Promise<GrantDecision> {
-      const { client, parameters, now, jti, kid } = context;
+      const { client, parameters, now, jti } = context;
       if (!client.grantTypes.includes('refresh_token')) {
         throw unauthorizedClient('the client is not allowed to use the refresh_token grant');
       }
@@ -74,34 +74,19 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
         },
         state,
       );
-      const append = { streamId: grantStreamId(grantId), expectedVersion: version, events: decision.events };
-      if (decision.error !== null) {
-        if (decision.events.length > 0) return { refusal: decision.error, append };
-        throw decision.error;
-      }
+      const settled = settleGrantDecision(grantId, version, decision);
+      if ('refusal' in settled) return settled;
       if (state.status !== 'active') throw new Error('decideGrant rotated a grant that is not active');
-      const { grant } = state;
-      const aud = resolveAudience(
-        context.resources,
-        grant.resource.length > 0 ? grant.resource : client.audience,
-        config.issuer,
+      const issue = userAccessToken(
+        state.grant,
+        context,
+        config,
+        'refresh_token',
+        requested ?? state.grant.scope,
       );
       return {
-        issue: {
-          type: 'IssueAccessToken',
-          jti,
-          clientId: client.clientId,
-          sub: grant.sub,
-          aud,
-          scope: requested ?? grant.scope,
-          grantType: 'refresh_token',
-          grantId,
-          ...(grant.username !== undefined ? { username: grant.username } : {}),
-          now,
-          ttlSeconds: client.accessTokenTtlSeconds ?? config.accessTokenTtlSeconds,
-          kid,
-        },
-        append,
+        issue,
+        append: settled.append,
         refreshToken: next,
       };
     },
