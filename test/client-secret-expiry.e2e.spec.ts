@@ -9,6 +9,8 @@ import { basic, postForm, type RunningSystem, startSystem } from './support/syst
  */
 const TTL_SECONDS = 3;
 
+type SecretMethod = 'client_secret_basic' | 'client_secret_post';
+
 interface Created {
   client_id: string;
   client_secret: string;
@@ -38,7 +40,7 @@ describe('client secret expiry (RFC 7591 §3.2.1; checklist CAUTH-16)', () => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
 
-  async function create(method: 'client_secret_basic' | 'client_secret_post'): Promise<Created> {
+  async function create(method: SecretMethod): Promise<Created> {
     const res = await admin('/admin/clients', {
       client_name: `expiring ${method}`,
       grant_types: ['client_credentials'],
@@ -86,7 +88,7 @@ describe('client secret expiry (RFC 7591 §3.2.1; checklist CAUTH-16)', () => {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
-  it.each(['client_secret_basic', 'client_secret_post'] as const)(
+  it.each<SecretMethod>(['client_secret_basic', 'client_secret_post'])(
     'CAUTH-16 (%s): the secret works until client_secret_expires_at, then 401 invalid_client like a wrong secret; rotation restores access',
     async (method) => {
       const registeredAt = Math.floor(Date.now() / 1000);
