@@ -8,10 +8,8 @@ import { basic, postForm, type RunningSystem, startSystem } from './support/syst
  * §2.3, §5.2), introspection (RFC 7662 §2.1) and revocation (RFC 7009 §2.1) endpoints of the five
  * real processes, with clients registered by the operator CLI.
  *
- * CAUTH-16 (an expired client_secret_expires_at) does not apply: this server issues secrets that
- * never expire (client_secret_expires_at is always 0, RFC 7591 §3.2.1), and no command or setting
- * gives a secret an expiry, so there is no client to present. The closest case, a secret that
- * stopped working at a rotation, is REG-12 in client-registry.e2e.spec.ts.
+ * CAUTH-16 (an expired client_secret_expires_at) needs secrets with a lifetime
+ * (CLIENT_SECRET_TTL_SECONDS; by default they never expire): it is in client-secret-expiry.e2e.spec.ts.
  * CAUTH-19 (throttling) is in client-registry.e2e.spec.ts; here it is raised out of the way
  * (10,000 failures per client_id per minute, the configuration's maximum), since this suite sends
  * many wrong secrets on purpose.

@@ -182,6 +182,13 @@ export interface ClientRegistryConfig extends IssuerConfig {
   openRegistration: boolean;
   /** INITIAL_ACCESS_TOKEN_TTL_SECONDS: default lifetime of an initial access token. Default 86400. */
   initialAccessTokenTtlSeconds: number;
+  /**
+   * CLIENT_SECRET_TTL_SECONDS: lifetime of a client secret, from its registration or rotation; the
+   * client reads it as client_secret_expires_at, and a secret past it is refused with 401
+   * invalid_client (see RFC 7591 §3.2.1, checklist CAUTH-16). A rotation issues a fresh secret with a
+   * fresh lifetime. Applies to secrets issued after it is set. Default 0: secrets never expire.
+   */
+  clientSecretTtlSeconds: number;
 }
 
 export interface ConsentConfig extends IssuerConfig {
@@ -317,6 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
     clientAuthFailureWindowSeconds: int(env, 'CLIENT_AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86400),
     openRegistration: bool(env, 'OPEN_REGISTRATION', false),
     initialAccessTokenTtlSeconds: int(env, 'INITIAL_ACCESS_TOKEN_TTL_SECONDS', 86400, 60, 365 * 86400),
+    clientSecretTtlSeconds: int(env, 'CLIENT_SECRET_TTL_SECONDS', 0, 0, 10 * 365 * 86400),
     authorizationCodeTtlSeconds: int(env, 'AUTHORIZATION_CODE_TTL_SECONDS', 60, 1, 600),
     authorizationRequestTtlSeconds: int(env, 'AUTHORIZATION_REQUEST_TTL_SECONDS', 600, 30, 3600),
     loginSessionTtlSeconds: int(env, 'LOGIN_SESSION_TTL_SECONDS', 3600, 60, 30 * 86400),

@@ -50,6 +50,7 @@ describe('configuration defaults (docs/configuration.md)', () => {
       clientAuthFailureWindowSeconds: 60,
       openRegistration: false,
       initialAccessTokenTtlSeconds: 86400,
+      clientSecretTtlSeconds: 0,
       authorizationCodeTtlSeconds: 60,
       authorizationRequestTtlSeconds: 600,
       loginFailureWindowSeconds: 900,
@@ -62,6 +63,15 @@ describe('configuration defaults (docs/configuration.md)', () => {
       shutdownTimeoutMs: 10000,
       tracesExporter: 'none',
     });
+  });
+
+  it('reads CLIENT_SECRET_TTL_SECONDS: 0 (never) by default, up to ten years (CAUTH-16)', () => {
+    expect(loadConfig({ CLIENT_SECRET_TTL_SECONDS: '7776000' }).clientSecretTtlSeconds).toBe(7776000);
+    expect(loadConfig({ CLIENT_SECRET_TTL_SECONDS: '0' }).clientSecretTtlSeconds).toBe(0);
+    for (const bad of ['-1', '1.5', 'ninety days', String(10 * 365 * 86400 + 1)])
+      expect(() => loadConfig({ CLIENT_SECRET_TTL_SECONDS: bad })).toThrow(
+        /CLIENT_SECRET_TTL_SECONDS must be/,
+      );
   });
 
   it('reads OPEN_REGISTRATION as true or false only', () => {

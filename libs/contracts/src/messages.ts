@@ -51,6 +51,11 @@ export interface ClientView {
   jwks?: { keys: Record<string, unknown>[] } | null;
   jwksUri?: string | null;
   registeredAt?: string;
+  /**
+   * RFC 7591 §3.2.1: when the client's secret expires (checklist CAUTH-16); null: never. Present
+   * only for a client with a secret (client_secret_basic or client_secret_post).
+   */
+  secretExpiresAt?: string | null;
 }
 
 export interface RegisterClientRequest {
@@ -151,6 +156,8 @@ export interface ListClientsResponse {
 export interface RotateClientSecretResponse {
   clientId: string;
   clientSecret: string;
+  /** RFC 7591 §3.2.1: when the new secret expires; null: never. */
+  secretExpiresAt: string | null;
 }
 
 export interface GetClientRequest {

@@ -16,6 +16,8 @@ const MAX_CONTACTS = 10;
 export const MAX_REFRESH_TOKEN_REUSE_GRACE_SECONDS = 60;
 /** Checklist REG-12, decision 15: the old secret's grace period after a rotation, at most a day. */
 export const MAX_SECRET_ROTATION_GRACE_SECONDS = 86400;
+/** Longest client secret lifetime (CLIENT_SECRET_TTL_SECONDS), ten years. */
+export const MAX_CLIENT_SECRET_TTL_SECONDS = 10 * 365 * 86400;
 
 export type JsonWebKeySet = { keys: Record<string, unknown>[] };
 
@@ -60,6 +62,11 @@ export interface ClientRegistered {
       secretHash: string | null;
       /** RFC 7592 §3: hash of the registration access token, when one was issued. */
       registrationAccessTokenHash?: string | null;
+      /**
+       * RFC 7591 §3.2.1 client_secret_expires_at, as an instant; null: never (also for a client
+       * without a secret). Absent in events written before secrets could expire: never.
+       */
+      secretExpiresAt?: string | null;
       registeredAt: string;
     };
 }
@@ -75,7 +82,12 @@ export interface ClientSecretRotated {
     clientId: string;
     secretHash: string;
     rotatedAt: string;
-    /** Until when the previous secret still authenticates (absent or null: not at all). */
+    /** When the new secret expires (RFC 7591 §3.2.1); null or absent (older events): never. */
+    secretExpiresAt?: string | null;
+    /**
+     * Until when the previous secret still authenticates (absent or null: not at all); never past
+     * that secret's own expiry.
+     */
     previousSecretValidUntil?: string | null;
   };
 }
@@ -108,6 +120,8 @@ export type RegisterClient = ClientMetadataInput & {
   clientId: string;
   secretHash: string | null;
   registrationAccessTokenHash?: string | null;
+  /** Lifetime of the secret (CLIENT_SECRET_TTL_SECONDS); 0 or absent: it never expires. */
+  secretTtlSeconds?: number;
   now: Date;
 };
 
@@ -119,6 +133,8 @@ export interface RotateClientSecret {
   secretHash: string;
   /** Seconds the previous secret keeps working (default 0: none). */
   graceSeconds?: number;
+  /** Lifetime of the new secret (CLIENT_SECRET_TTL_SECONDS); 0 or absent: it never expires. */
+  secretTtlSeconds?: number;
   now: Date;
 }
 
@@ -145,6 +161,8 @@ export type ClientState =
       status: ClientStatus;
       clientId: string;
       secretHash: string | null;
+      /** RFC 7591 §3.2.1: when the current secret stops authenticating (checklist CAUTH-16); null: never. */
+      secretExpiresAt: string | null;
       previousSecretHash: string | null;
       previousSecretValidUntil: string | null;
       registrationAccessTokenHash: string | null;
@@ -311,16 +329,41 @@ function stamp(state: KnownClientState): string {
   return state.clientId;
 }
 
+/**
+ * RFC 7591 §3.2.1: the instant a secret issued at `now` expires, or null (a lifetime of 0: never).
+ * Rounded up to a whole second, so that client_secret_expires_at (seconds) names it exactly.
+ */
+function secretExpiry(now: Date, ttlSeconds: number | undefined): string | null {
+  const ttl = ttlSeconds ?? 0;
+  intIn('client secret lifetime', ttl, 0, MAX_CLIENT_SECRET_TTL_SECONDS);
+  if (ttl === 0) return null;
+  return new Date((Math.ceil(now.getTime() / 1000) + ttl) * 1000).toISOString();
+}
+
+/** Checklist CAUTH-16: a secret is refused from its client_secret_expires_at on. */
+export function secretExpired(expiresAt: string | null, now: Date): boolean {
+  return expiresAt !== null && now.getTime() >= Date.parse(expiresAt);
+}
+
 export function decideClient(command: ClientCommand, state: ClientState): NewEvent[] {
   switch (command.type) {
     case 'RegisterClient': {
       if (state.status !== 'unregistered') throw new ClientAlreadyRegistered(command.clientId);
       if (!/^[\x21-\x7e]{1,128}$/.test(command.clientId))
         throw metadataError('client_id must be 1 to 128 visible ASCII characters');
-      const { type: _t, clientId, secretHash, registrationAccessTokenHash, now, ...input } = command;
+      const {
+        type: _t,
+        clientId,
+        secretHash,
+        registrationAccessTokenHash,
+        secretTtlSeconds,
+        now,
+        ...input
+      } = command;
       const metadata = normalizeMetadata(input);
       if (usesSecret(metadata.tokenEndpointAuthMethod) !== (secretHash !== null))
         throw metadataError('a secret goes with a client_secret_basic or client_secret_post client only');
+      const secretExpiresAt = secretExpiry(now, secretTtlSeconds);
       const event: ClientRegistered = {
         type: 'ClientRegistered',
         data: {
@@ -328,6 +371,7 @@ export function decideClient(command: ClientCommand, state: ClientState): NewEve
           ...metadata,
           secretHash,
           registrationAccessTokenHash: registrationAccessTokenHash ?? null,
+          secretExpiresAt: secretHash === null ? null : secretExpiresAt,
           registeredAt: now.toISOString(),
         },
       };
@@ -351,14 +395,21 @@ export function decideClient(command: ClientCommand, state: ClientState): NewEve
       if (!usesSecret(state.tokenEndpointAuthMethod)) throw metadataError('this client has no secret');
       const grace = command.graceSeconds ?? 0;
       intIn('grace period', grace, 0, MAX_SECRET_ROTATION_GRACE_SECONDS);
+      const now = command.now.getTime();
+      // Checklist CAUTH-16: the grace period does not outlive the previous secret's own expiry.
+      const previousValidUntil = Math.min(
+        now + grace * 1000,
+        state.secretExpiresAt === null ? Infinity : Date.parse(state.secretExpiresAt),
+      );
       const event: ClientSecretRotated = {
         type: 'ClientSecretRotated',
         data: {
           clientId: state.clientId,
           secretHash: command.secretHash,
           rotatedAt: command.now.toISOString(),
-          ...(grace > 0
-            ? { previousSecretValidUntil: new Date(command.now.getTime() + grace * 1000).toISOString() }
+          secretExpiresAt: secretExpiry(command.now, command.secretTtlSeconds),
+          ...(previousValidUntil > now
+            ? { previousSecretValidUntil: new Date(previousValidUntil).toISOString() }
             : {}),
         },
       };
@@ -420,6 +471,7 @@ export function evolveClient(state: ClientState, event: RecordedEvent): ClientSt
         clientId: e.data.clientId,
         ...metadataFrom(e.data),
         secretHash: e.data.secretHash,
+        secretExpiresAt: e.data.secretExpiresAt ?? null,
         previousSecretHash: null,
         previousSecretValidUntil: null,
         registrationAccessTokenHash: e.data.registrationAccessTokenHash ?? null,
@@ -436,6 +488,7 @@ export function evolveClient(state: ClientState, event: RecordedEvent): ClientSt
       return {
         ...state,
         secretHash: e.data.secretHash,
+        secretExpiresAt: e.data.secretExpiresAt ?? null,
         previousSecretHash: until === null ? null : state.secretHash,
         previousSecretValidUntil: until,
       };
@@ -476,6 +529,7 @@ export function clientView(state: ClientState): ClientView {
   if (state.accessTokenTtlSeconds !== null) view.accessTokenTtlSeconds = state.accessTokenTtlSeconds;
   if (state.refreshTokenTtlSeconds !== null) view.refreshTokenTtlSeconds = state.refreshTokenTtlSeconds;
   if (state.registeredAt !== null) view.registeredAt = state.registeredAt;
+  if (usesSecret(state.tokenEndpointAuthMethod)) view.secretExpiresAt = state.secretExpiresAt;
   return view;
 }
 
@@ -492,7 +546,8 @@ export function registrationAccessTokenMatches(state: ClientState, token: string
  * Client authentication (RFC 6749 §2.3.1, §5.2): unknown client, wrong secret and the wrong
  * method all answer the same invalid_client, so the response does not tell which one it was.
  * Checklist decision 7: the registered token_endpoint_auth_method is enforced. A disabled or
- * deleted client does not authenticate.
+ * deleted client does not authenticate, nor does a secret past its client_secret_expires_at
+ * (RFC 7591 §3.2.1, checklist CAUTH-16). `now` is the instant of the request.
  */
 const DUMMY_HASH = 'A'.repeat(43);
 
@@ -529,7 +584,11 @@ export function authenticateClient(
   // private_key_jwt is checked by verifyClientAssertion (async); this is the secret path only.
   if (!usesSecret(presented.method)) throw fail('not a secret method');
   if (state.secretHash === null || presented.clientSecret === undefined) throw fail('no secret');
-  if (secretMatches(presented.clientSecret, state.secretHash, pepper)) return clientView(state);
+  if (secretMatches(presented.clientSecret, state.secretHash, pepper)) {
+    // Checklist CAUTH-16: answered like a wrong secret.
+    if (secretExpired(state.secretExpiresAt, now)) throw fail('secret expired');
+    return clientView(state);
+  }
   // Checklist REG-12, decision 15: the previous secret during its grace period.
   if (
     state.previousSecretHash !== null &&

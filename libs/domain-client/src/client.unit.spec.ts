@@ -63,6 +63,7 @@ const registered = (overrides: Partial<ClientRegistered['data']> = {}): ClientRe
     jwksUri: null,
     secretHash: hashSecret(SECRET, pepper),
     registrationAccessTokenHash: null,
+    secretExpiresAt: null,
     registeredAt: now.toISOString(),
     ...overrides,
   },
@@ -80,7 +81,12 @@ const publicRegistered = registered({
 
 const rotated = (secret: string, at = later): ClientSecretRotated => ({
   type: 'ClientSecretRotated',
-  data: { clientId: 's1', secretHash: hashSecret(secret, pepper), rotatedAt: at.toISOString() },
+  data: {
+    clientId: 's1',
+    secretHash: hashSecret(secret, pepper),
+    rotatedAt: at.toISOString(),
+    secretExpiresAt: null,
+  },
 });
 
 describe('client registration (RFC 7591 §2, §3.2.2; checklist REG-10)', () => {
@@ -277,6 +283,7 @@ describe('client state (evolve)', () => {
       jwks: null,
       jwksUri: null,
       secretHash: hashSecret(SECRET, pepper),
+      secretExpiresAt: null,
       previousSecretHash: null,
       previousSecretValidUntil: null,
       registrationAccessTokenHash: null,
@@ -326,6 +333,7 @@ describe('client state (evolve)', () => {
       jwks: null,
       jwksUri: null,
       registeredAt: now.toISOString(),
+      secretExpiresAt: null,
     });
     expect(JSON.stringify(view)).not.toContain(hashSecret(SECRET, pepper));
   });
@@ -523,5 +531,193 @@ describe('client authentication (RFC 6749 §2.3.1, §5.2; checklist CAUTH-02 to 
       failure(initialClientState(), { method: 'client_secret_post', clientId: 'x', clientSecret: 'y' })
         .detail,
     ).toBe('unknown client');
+  });
+});
+
+describe('client secret expiry (RFC 7591 §3.2.1; checklist CAUTH-16)', () => {
+  const TTL = 90 * 86400;
+  const expiry = new Date(now.getTime() + TTL * 1000);
+  const basic = (clientSecret: string): PresentedClientCredentials => ({
+    method: 'client_secret_basic',
+    clientId: 's1',
+    clientSecret,
+  });
+  const expiring = stateAfter(decider, [registered({ secretExpiresAt: expiry.toISOString() })]);
+
+  it('CAUTH-16: registration records when the secret expires; a lifetime of 0 or none means never', () => {
+    spec
+      .given([])
+      .when(register({ secretTtlSeconds: TTL }))
+      .then([registered({ secretExpiresAt: '2030-04-01T00:00:00.000Z' })]);
+    spec
+      .given([])
+      .when(register({ secretTtlSeconds: 0 }))
+      .then([registered({ secretExpiresAt: null })]);
+    spec
+      .given([])
+      .when(register())
+      .then([registered({ secretExpiresAt: null })]);
+  });
+
+  it('CAUTH-16: the expiry is rounded up to a whole second, so client_secret_expires_at names it exactly', () => {
+    const [event] = decideClient(
+      register({ secretTtlSeconds: 60, now: new Date('2030-01-01T00:00:00.250Z') }),
+      initialClientState(),
+    );
+    expect(event!.data).toMatchObject({ secretExpiresAt: '2030-01-01T00:01:01.000Z' });
+  });
+
+  it('CAUTH-16: a client without a secret has no expiry, whatever the lifetime', () => {
+    const [event] = decideClient(
+      register({
+        clientId: 'p1',
+        tokenEndpointAuthMethod: 'none',
+        grantTypes: ['authorization_code', 'refresh_token'],
+        redirectUris: ['https://p1.test/cb'],
+        secretHash: null,
+        audience: [],
+        secretTtlSeconds: TTL,
+      }),
+      initialClientState(),
+    );
+    expect(event!.data).toMatchObject({ secretExpiresAt: null });
+    expect(clientView(stateAfter(decider, [event!])).secretExpiresAt).toBeUndefined();
+  });
+
+  it('CAUTH-16: refuses a negative, fractional or over-long lifetime', () => {
+    for (const secretTtlSeconds of [-1, 1.5, 10 * 365 * 86400 + 1])
+      spec.given([]).when(register({ secretTtlSeconds })).thenThrows('invalid_client_metadata');
+  });
+
+  it('CAUTH-16: the secret works until the last millisecond before its expiry', () => {
+    const justBefore = new Date(expiry.getTime() - 1);
+    expect(authenticateClient(expiring, basic(SECRET), pepper, justBefore).clientId).toBe('s1');
+  });
+
+  it('CAUTH-16: from its expiry on, the right secret is 401 invalid_client, like a wrong one', () => {
+    const wire = (err: OAuthError) => ({
+      error: err.error,
+      status: err.status,
+      description: err.description,
+      headers: err.headers,
+    });
+    const failure = (presented: PresentedClientCredentials, at: Date): OAuthError => {
+      try {
+        authenticateClient(expiring, presented, pepper, at);
+      } catch (err) {
+        expect(err).toBeInstanceOf(OAuthError);
+        return err as OAuthError;
+      }
+      throw new Error('expected authentication to fail');
+    };
+    for (const at of [expiry, new Date(expiry.getTime() + 1), new Date(expiry.getTime() + 365 * 86400_000)]) {
+      const expired = failure(basic(SECRET), at);
+      expect(wire(expired)).toEqual(wire(failure(basic('wrong'), at)));
+      expect(wire(expired)).toEqual({
+        error: 'invalid_client',
+        status: 401,
+        description: 'client authentication failed',
+        headers: { 'WWW-Authenticate': 'Basic realm="token", charset="UTF-8"' },
+      });
+      expect(expired.detail).toBe('secret expired');
+    }
+    const post = stateAfter(decider, [
+      registered({ tokenEndpointAuthMethod: 'client_secret_post', secretExpiresAt: expiry.toISOString() }),
+    ]);
+    expect(() =>
+      authenticateClient(
+        post,
+        { method: 'client_secret_post', clientId: 's1', clientSecret: SECRET },
+        pepper,
+        expiry,
+      ),
+    ).toThrow(expect.objectContaining({ error: 'invalid_client', status: 401, headers: {} }));
+  });
+
+  it('CAUTH-16: a secret without an expiry (0 = never, or an event written before expiry existed) never expires', () => {
+    const never = stateAfter(decider, [registered({ secretExpiresAt: null })]);
+    const { secretExpiresAt: _omitted, ...oldData } = registered().data;
+    const old = stateAfter(decider, [{ type: 'ClientRegistered', data: oldData }]);
+    const farFuture = new Date('2999-01-01T00:00:00.000Z');
+    for (const state of [never, old]) {
+      expect(state).toMatchObject({ secretExpiresAt: null });
+      expect(authenticateClient(state, basic(SECRET), pepper, farFuture).clientId).toBe('s1');
+    }
+  });
+
+  it('CAUTH-16: a rotation issues a fresh secret with a fresh expiry and restores access', () => {
+    const afterExpiry = new Date(expiry.getTime() + 1000);
+    const events = decideClient(
+      {
+        type: 'RotateClientSecret',
+        secretHash: hashSecret(NEW_SECRET, pepper),
+        secretTtlSeconds: TTL,
+        now: afterExpiry,
+      },
+      expiring,
+    );
+    expect(events).toEqual([
+      {
+        type: 'ClientSecretRotated',
+        data: {
+          clientId: 's1',
+          secretHash: hashSecret(NEW_SECRET, pepper),
+          rotatedAt: afterExpiry.toISOString(),
+          secretExpiresAt: new Date(afterExpiry.getTime() + TTL * 1000).toISOString(),
+        },
+      },
+    ]);
+    const state = stateAfter(decider, [registered({ secretExpiresAt: expiry.toISOString() }), ...events]);
+    expect(authenticateClient(state, basic(NEW_SECRET), pepper, afterExpiry).clientId).toBe('s1');
+    expect(clientView(state).secretExpiresAt).toBe(
+      new Date(afterExpiry.getTime() + TTL * 1000).toISOString(),
+    );
+    expect(() => authenticateClient(state, basic(SECRET), pepper, afterExpiry)).toThrow(
+      expect.objectContaining({ error: 'invalid_client' }),
+    );
+  });
+
+  it('CAUTH-16: a rotation without a lifetime gives a secret that never expires', () => {
+    const [event] = decideClient(
+      { type: 'RotateClientSecret', secretHash: hashSecret(NEW_SECRET, pepper), now: later },
+      expiring,
+    );
+    expect(event!.data).toMatchObject({ secretExpiresAt: null });
+  });
+
+  it('CAUTH-16: a grace period does not outlive the previous secret’s own expiry', () => {
+    const rotateAt = new Date(expiry.getTime() - 600_000);
+    const events = decideClient(
+      {
+        type: 'RotateClientSecret',
+        secretHash: hashSecret(NEW_SECRET, pepper),
+        graceSeconds: 3600,
+        now: rotateAt,
+      },
+      expiring,
+    );
+    expect(events[0]!.data).toMatchObject({ previousSecretValidUntil: expiry.toISOString() });
+    const state = stateAfter(decider, [registered({ secretExpiresAt: expiry.toISOString() }), ...events]);
+    const justBefore = new Date(expiry.getTime() - 1);
+    expect(authenticateClient(state, basic(SECRET), pepper, justBefore).clientId).toBe('s1');
+    expect(() => authenticateClient(state, basic(SECRET), pepper, expiry)).toThrow(
+      expect.objectContaining({ error: 'invalid_client' }),
+    );
+    // An already expired secret gets no grace at all.
+    const [late] = decideClient(
+      {
+        type: 'RotateClientSecret',
+        secretHash: hashSecret(NEW_SECRET, pepper),
+        graceSeconds: 3600,
+        now: later,
+      },
+      stateAfter(decider, [registered({ secretExpiresAt: now.toISOString() })]),
+    );
+    expect(late!.data).not.toHaveProperty('previousSecretValidUntil');
+  });
+
+  it('CAUTH-16: the client view carries the expiry for a secret client, null when it never expires', () => {
+    expect(clientView(expiring).secretExpiresAt).toBe(expiry.toISOString());
+    expect(clientView(stateAfter(decider, [registered()])).secretExpiresAt).toBeNull();
   });
 });

@@ -54,6 +54,7 @@ function fromRow(row: ClientRow): ClientState {
     jwksUri: row.jwksUri ?? null,
     // Secrets are not part of the row; the projection never needs them.
     secretHash: null,
+    secretExpiresAt: row.secretExpiresAt ?? null,
     previousSecretHash: null,
     previousSecretValidUntil: null,
     registrationAccessTokenHash: null,

@@ -118,5 +118,12 @@ export function clientMetadataDocument(view: ClientView): Record<string, unknown
   if (view.refreshTokenTtlSeconds !== undefined) doc.refresh_token_ttl_seconds = view.refreshTokenTtlSeconds;
   if (view.registeredAt !== undefined)
     doc.client_id_issued_at = Math.floor(Date.parse(view.registeredAt) / 1000);
+  if (view.secretExpiresAt !== undefined)
+    doc.client_secret_expires_at = clientSecretExpiresAt(view.secretExpiresAt);
   return doc;
+}
+
+/** RFC 7591 §3.2.1 client_secret_expires_at: seconds since the epoch, or 0 if it will not expire. */
+export function clientSecretExpiresAt(expiresAt: string | null): number {
+  return expiresAt === null ? 0 : Math.ceil(Date.parse(expiresAt) / 1000);
 }

@@ -94,6 +94,34 @@ describe('RFC 7591 §2 metadata documents', () => {
     });
     expect(JSON.stringify(doc)).not.toMatch(/hhhh|rrrr/);
   });
+
+  it('CAUTH-16: client_secret_expires_at is the secret’s expiry in seconds, 0 when it never expires (RFC 7591 §3.2.1)', () => {
+    const documentFor = (secretTtlSeconds: number, method: 'client_secret_basic' | 'none') => {
+      const [event] = decideClient(
+        {
+          type: 'RegisterClient',
+          clientId: 'c1',
+          ...parseClientMetadataDocument({
+            client_name: 'C1',
+            redirect_uris: ['https://c1.test/cb'],
+            token_endpoint_auth_method: method,
+          }),
+          secretHash: method === 'none' ? null : 'h'.repeat(43),
+          secretTtlSeconds,
+          now,
+        },
+        initialClientState(),
+      );
+      return clientMetadataDocument(
+        clientView(recordEvents([event!]).reduce(evolveClient, initialClientState())),
+      );
+    };
+    expect(documentFor(3600, 'client_secret_basic').client_secret_expires_at).toBe(
+      Math.floor(now.getTime() / 1000) + 3600,
+    );
+    expect(documentFor(0, 'client_secret_basic').client_secret_expires_at).toBe(0);
+    expect(documentFor(3600, 'none')).not.toHaveProperty('client_secret_expires_at');
+  });
 });
 
 describe('the clients projection (current clients)', () => {
@@ -117,6 +145,15 @@ describe('the clients projection (current clients)', () => {
         type: 'ClientSecretRotated',
         data: { clientId: 's1', secretHash: 'g'.repeat(43), rotatedAt: now.toISOString() },
       },
+      {
+        type: 'ClientSecretRotated',
+        data: {
+          clientId: 's1',
+          secretHash: 'f'.repeat(43),
+          rotatedAt: now.toISOString(),
+          secretExpiresAt: '2030-04-01T00:00:00.000Z',
+        },
+      },
       { type: 'ClientDisabled', data: { clientId: 's1', disabledAt: now.toISOString() } },
       { type: 'ClientDeleted', data: { clientId: 's1', deletedAt: now.toISOString() } },
       { type: 'AccessTokenIssued', data: { clientId: 's1' } },
@@ -125,23 +162,27 @@ describe('the clients projection (current clients)', () => {
   );
 
   it('keys client events by client_id and ignores other events', () => {
-    expect(events.map((e) => clientsProjection.keyOf(e))).toEqual(['s1', 's1', 's1', 's1', null]);
+    expect(events.map((e) => clientsProjection.keyOf(e))).toEqual(['s1', 's1', 's1', 's1', 's1', null]);
   });
 
   it('follows the client and drops it when deleted, never holding a hash', () => {
     let row = clientsProjection.evolve(null, events[0]!);
     row = clientsProjection.evolve(row, events[1]!);
-    expect(row).toMatchObject({ clientId: 's1', status: 'active' });
-    expect(JSON.stringify(row)).not.toMatch(/hhhh|gggg/);
+    expect(row).toMatchObject({ clientId: 's1', status: 'active', secretExpiresAt: null });
     row = clientsProjection.evolve(row, events[2]!);
+    // Checklist CAUTH-16: the row shows the current secret's expiry (an expiry is no secret).
+    expect(row).toMatchObject({ secretExpiresAt: '2030-04-01T00:00:00.000Z' });
+    expect(JSON.stringify(row)).not.toMatch(/hhhh|gggg|ffff/);
+    row = clientsProjection.evolve(row, events[3]!);
     expect(row?.status).toBe('disabled');
-    expect(clientsProjection.evolve(row, events[3]!)).toBeNull();
+    expect(row?.secretExpiresAt).toBe('2030-04-01T00:00:00.000Z');
+    expect(clientsProjection.evolve(row, events[4]!)).toBeNull();
   });
 
   it('gives the row the decider state would give (same evolve)', () => {
-    const state: ClientState = events.slice(0, 3).reduce(evolveClient, initialClientState());
+    const state: ClientState = events.slice(0, 4).reduce(evolveClient, initialClientState());
     const row = events
-      .slice(0, 3)
+      .slice(0, 4)
       .reduce((r, e) => clientsProjection.evolve(r, e), null as ReturnType<typeof clientsProjection.evolve>);
     expect(row).toEqual(clientView(state));
   });

@@ -10,6 +10,7 @@ import {
   Subjects,
   type TokenEndpointAuthMethod,
 } from '#lib/contracts';
+import { clientSecretExpiresAt } from '#lib/domain-client';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { withRpc } from '../rpc.js';
@@ -68,14 +69,23 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
       const result = await withRpc(config, (rpc) =>
         rpc.request<RegisterClientResponse>(Subjects.client.register, request),
       );
+      const expiresAt = result.client.secretExpiresAt;
       if (values.json) {
         console.log(
-          JSON.stringify({ client_id: result.client.clientId, client_secret: result.clientSecret }),
+          JSON.stringify({
+            client_id: result.client.clientId,
+            client_secret: result.clientSecret,
+            ...(expiresAt === undefined
+              ? {}
+              : { client_secret_expires_at: clientSecretExpiresAt(expiresAt) }),
+          }),
         );
       } else {
         console.log(`client_id:     ${result.client.clientId}`);
-        if (result.clientSecret)
+        if (result.clientSecret) {
           console.log(`client_secret: ${result.clientSecret}   (shown once; only its hash is stored)`);
+          console.log(`expires:       ${expiresAt ?? 'never'}`);
+        }
         console.log(
           `grants: ${result.client.grantTypes.join(' ')}   scope: ${result.client.scope.join(' ')}`,
         );
@@ -100,7 +110,13 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
         }),
       );
       if (values.json) {
-        console.log(JSON.stringify({ client_id: result.clientId, client_secret: result.clientSecret }));
+        console.log(
+          JSON.stringify({
+            client_id: result.clientId,
+            client_secret: result.clientSecret,
+            client_secret_expires_at: clientSecretExpiresAt(result.secretExpiresAt),
+          }),
+        );
         return;
       }
       console.log(`client_id:     ${result.clientId}`);
@@ -111,6 +127,7 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
             : 'the previous secret no longer works'
         })`,
       );
+      console.log(`expires:       ${result.secretExpiresAt ?? 'never'}`);
       return;
     }
     case 'list': {

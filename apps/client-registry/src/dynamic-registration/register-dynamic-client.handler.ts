@@ -56,6 +56,7 @@ export class RegisterDynamicClientHandler {
         clientId,
         secretHash: secret === undefined ? null : hashSecret(secret, pepper),
         registrationAccessTokenHash: hashSecret(registrationAccessToken, pepper),
+        secretTtlSeconds: this.config.clientSecretTtlSeconds,
         now,
       },
       { context: request.context, actor: request.actor },

@@ -43,6 +43,7 @@ export class RegisterClientHandler {
         ...(request.jwksUri === undefined ? {} : { jwksUri: request.jwksUri }),
         ...(request.requirePkce === undefined ? {} : { requirePkce: request.requirePkce }),
         secretHash: secret === undefined ? null : hashSecret(secret, this.config.secretPepper),
+        secretTtlSeconds: this.config.clientSecretTtlSeconds,
         now: new Date(),
       },
       state,

@@ -8,11 +8,15 @@ import {
   generateClientSecret,
   hashSecret,
   initialClientState,
+  isKnownClient,
 } from '#lib/domain-client';
 import { aggregateStream, type EventStore } from '#lib/event-store';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 
-/** Issues a new secret; the old one stops at once unless a grace period is asked (checklist decision 15). */
+/**
+ * Issues a new secret with a fresh lifetime (CLIENT_SECRET_TTL_SECONDS, checklist CAUTH-16); the old
+ * one stops at once unless a grace period is asked (checklist decision 15).
+ */
 @Injectable()
 export class RotateClientSecretHandler {
   constructor(
@@ -29,6 +33,7 @@ export class RotateClientSecretHandler {
         type: 'RotateClientSecret',
         secretHash: hashSecret(secret, this.config.secretPepper),
         graceSeconds: request.graceSeconds ?? 0,
+        secretTtlSeconds: this.config.clientSecretTtlSeconds,
         now: new Date(),
       },
       state,
@@ -41,6 +46,12 @@ export class RotateClientSecretHandler {
         metadata: { correlationId: request.context.correlationId, actor: request.actor },
       })),
     );
-    return { clientId: request.clientId, clientSecret: secret };
+    let rotated = state;
+    for (const e of events) rotated = evolveClient(rotated, e as never);
+    return {
+      clientId: request.clientId,
+      clientSecret: secret,
+      secretExpiresAt: isKnownClient(rotated) ? rotated.secretExpiresAt : null,
+    };
   }
 }

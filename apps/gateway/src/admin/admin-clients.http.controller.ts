@@ -32,7 +32,7 @@ import {
   type RotateClientSecretResponse,
   Subjects,
 } from '#lib/contracts';
-import { clientMetadataDocument } from '#lib/domain-client';
+import { clientMetadataDocument, clientSecretExpiresAt } from '#lib/domain-client';
 import { invalidRequest } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply } from 'fastify';
@@ -232,7 +232,10 @@ export class AdminClientsHttpController {
       properties: { grace_seconds: { type: 'integer', minimum: 0, maximum: 86400 } },
     },
   })
-  @ApiResponse({ status: 200, description: '{ client_id, client_secret } (shown once)' })
+  @ApiResponse({
+    status: 200,
+    description: '{ client_id, client_secret (shown once), client_secret_expires_at (0: never) }',
+  })
   @ApiResponse({ status: 404, description: 'not_found' })
   @documentErrors()
   async rotateSecret(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
@@ -247,7 +250,11 @@ export class AdminClientsHttpController {
       clientId: id,
       graceSeconds: grace,
     });
-    sendJson(reply, 200, { client_id: result.clientId, client_secret: result.clientSecret });
+    sendJson(reply, 200, {
+      client_id: result.clientId,
+      client_secret: result.clientSecret,
+      client_secret_expires_at: clientSecretExpiresAt(result.secretExpiresAt),
+    });
   }
 
   @Post('initial-access-tokens')

@@ -44,16 +44,14 @@ export class RegistrationHttpController {
       Subjects.client.registerDynamic,
       command,
     );
-    // RFC 7591 §3.2.1: 201 with the client information; the secret is shown this once.
+    // RFC 7591 §3.2.1: 201 with the client information (client_secret_expires_at among it); the
+    // secret is shown this once.
     const body: Record<string, unknown> = {
       ...clientMetadataDocument(result.client),
       registration_access_token: result.registrationAccessToken,
       registration_client_uri: this.registrationClientUri(result.client.clientId),
     };
-    if (result.clientSecret !== undefined) {
-      body.client_secret = result.clientSecret;
-      body.client_secret_expires_at = 0;
-    }
+    if (result.clientSecret !== undefined) body.client_secret = result.clientSecret;
     sendJson(reply, 201, body);
   }
 
