@@ -1,5 +1,6 @@
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { searchForSecrets } from './support/secret-search.js';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
 
@@ -512,6 +513,97 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
         expect(res.status).toBe(200);
         expect(((await res.json()) as { active: boolean }).active).toBe(true);
       });
+    });
+  });
+
+  describe('the token and introspection services hold clients, never stale (issue 9)', () => {
+    const introspect = (token: string, id: string, secret: string) =>
+      postForm(url('/introspect'), { token }, { authorization: basic(id, secret) });
+    const revoke = (token: string, id: string, secret: string) =>
+      postForm(url('/revoke'), { token }, { authorization: basic(id, secret) });
+    const errorOf = async (res: Response) => ({
+      status: res.status,
+      error: ((await res.json()) as { error?: string }).error,
+    });
+    const INVALID_CLIENT = { status: 401, error: 'invalid_client' };
+
+    it('a rotated secret is refused at once at /token, /introspect and /revoke, held as it was or not', async () => {
+      const c = await service('held-rotating');
+      // Both services now hold the client with its first secret.
+      const t = await accessToken(c.client_id, c.client_secret!);
+      for (let i = 0; i < 3; i++) expect((await token(c.client_id, c.client_secret!)).status).toBe(200);
+      expect(await (await introspect(t, c.client_id, c.client_secret!)).json()).toMatchObject({
+        active: true,
+      });
+      const rotated = await admin(`/admin/clients/${c.client_id}/rotate-secret`, { method: 'POST' });
+      expect(rotated.status).toBe(200);
+      const s2 = ((await rotated.json()) as { client_secret: string }).client_secret;
+      secretsSeen.push(s2);
+      // No wait: the very next requests.
+      expect(await errorOf(await token(c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
+      expect(await errorOf(await introspect(t, c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
+      expect(await errorOf(await revoke(t, c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
+      expect((await token(c.client_id, s2)).status).toBe(200);
+      expect(await (await introspect(t, c.client_id, s2)).json()).toMatchObject({ active: true });
+    });
+
+    it('a disabled client gets invalid_client at once, and its tokens introspect as inactive to another caller', async () => {
+      const rs = await service('held-rs');
+      const c = await service('held-disabled', { audience: [rs.client_id] });
+      const t = await accessToken(c.client_id, c.client_secret!);
+      expect(await (await introspect(t, c.client_id, c.client_secret!)).json()).toMatchObject({
+        active: true,
+      });
+      expect(await (await introspect(t, rs.client_id, rs.client_secret!)).json()).toMatchObject({
+        active: true,
+        client_id: c.client_id,
+      });
+      expect((await admin(`/admin/clients/${c.client_id}/disable`, { method: 'POST' })).status).toBe(200);
+      expect(await errorOf(await token(c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
+      expect(await errorOf(await introspect(t, c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
+      const seen = await introspect(t, rs.client_id, rs.client_secret!);
+      expect(seen.status).toBe(200);
+      expect(await seen.json()).toEqual({ active: false });
+    });
+
+    it('no token is committed after ClientDisabled, even with token requests in flight during the disable', async () => {
+      const c = await service('held-racing');
+      expect((await token(c.client_id, c.client_secret!)).status).toBe(200);
+      const statuses: number[] = [];
+      let stop = false;
+      const senders = Array.from({ length: 8 }, async () => {
+        while (!stop) {
+          const res = await token(c.client_id, c.client_secret!);
+          await res.arrayBuffer();
+          statuses.push(res.status);
+        }
+      });
+      await new Promise((r) => setTimeout(r, 150));
+      expect((await admin(`/admin/clients/${c.client_id}/disable`, { method: 'POST' })).status).toBe(200);
+      stop = true;
+      await Promise.all(senders);
+      // Refused from then on: 401, or 429 once the refusals pass the throttle's threshold (CAUTH-19).
+      expect(statuses.filter((x) => x !== 200 && x !== 401 && x !== 429)).toEqual([]);
+      const after = await errorOf(await token(c.client_id, c.client_secret!));
+      expect(after.error).toBe('invalid_client');
+      const db = new pg.Client({ connectionString: system.database.url });
+      await db.connect();
+      try {
+        // Global positions follow commit order: an issuance decided on the held (active) client
+        // and committed behind ClientDisabled would show here.
+        const { rows } = await db.query(
+          `SELECT count(*) FILTER (WHERE e.global_position < d.global_position)::int AS before,
+                  count(*) FILTER (WHERE e.global_position > d.global_position)::int AS after
+           FROM events e, (SELECT global_position FROM events
+                           WHERE stream_id = $2 AND type = 'ClientDisabled') d
+           WHERE e.type = 'AccessTokenIssued' AND e.data->>'clientId' = $1`,
+          [c.client_id, `client-${c.client_id}`],
+        );
+        expect(rows[0]).toMatchObject({ after: 0 });
+        expect(rows[0].before).toBeGreaterThan(1);
+      } finally {
+        await db.end();
+      }
     });
   });
 

@@ -6,8 +6,8 @@ import { basic, postForm, type RunningSystem, startSystem } from './support/syst
 /**
  * Issue 8, traces: with OTEL_TRACES_EXPORTER=otlp every process exports its spans (OTLP/HTTP JSON,
  * received here by a small collector) and one token request is one trace across
- * gateway → NATS → token → NATS → client-registry, and token → Postgres, the context carried in
- * NATS headers (W3C traceparent).
+ * gateway → NATS → token → Postgres (the client read into the token service's ClientDirectory, then
+ * the append), the context carried in NATS headers (W3C traceparent).
  */
 interface ExportedSpan {
   service: string;
@@ -96,8 +96,7 @@ describe('OpenTelemetry traces across gateway, NATS, services and Postgres (issu
       ['authz-gateway', 'HTTP POST /token'],
       ['authz-gateway', 'nats request token.grant'],
       ['authz-token', 'nats handle token.grant'],
-      ['authz-token', 'nats request client.authenticate'],
-      ['authz-client-registry', 'nats handle client.authenticate'],
+      ['authz-token', 'event-store read stream'],
       ['authz-token', 'event-store append'],
     ];
     const find = (service: string, name: string) =>
@@ -117,11 +116,8 @@ describe('OpenTelemetry traces across gateway, NATS, services and Postgres (issu
     expect(parentOf('authz-token nats handle token.grant')).toBe(
       got['authz-gateway nats request token.grant']!.spanId,
     );
-    expect(parentOf('authz-token nats request client.authenticate')).toBe(
+    expect(parentOf('authz-token event-store read stream')).toBe(
       got['authz-token nats handle token.grant']!.spanId,
-    );
-    expect(parentOf('authz-client-registry nats handle client.authenticate')).toBe(
-      got['authz-token nats request client.authenticate']!.spanId,
     );
     expect(parentOf('authz-token event-store append')).toBe(
       got['authz-token nats handle token.grant']!.spanId,

@@ -1,18 +1,68 @@
 import type { ClientView, PresentedClientCredentials, RequestContext } from '#lib/contracts';
 import { Subjects } from '#lib/contracts';
-import { invalidClient } from '#lib/oauth-errors';
+import type { ClientDirectory } from '#lib/domain-client';
+import { invalidClient, temporarilyUnavailable } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
+
+/**
+ * An authenticated caller: from the service's ClientDirectory, at `version` of its stream (to be
+ * confirmed current before the answer leaves), or by the client registry (private_key_jwt, whose
+ * jti the registry records), current already (`version` null).
+ */
+export interface Caller {
+  client: ClientView;
+  version: number | null;
+}
 
 /** RFC 7662 §2.1, RFC 7009 §2.1: the caller authenticates like at the token endpoint. */
 export async function authenticateCaller(
+  directory: ClientDirectory,
   rpc: RpcClient,
   context: RequestContext,
   credentials: PresentedClientCredentials | null,
-): Promise<ClientView> {
+): Promise<Caller> {
   if (credentials === null) {
     throw invalidClient('client authentication required', {
       headers: { 'WWW-Authenticate': 'Basic realm="token", charset="UTF-8"' },
     });
   }
-  return rpc.request<ClientView>(Subjects.client.authenticate, { context, credentials });
+  if (credentials.method === 'private_key_jwt') {
+    return {
+      client: await rpc.request<ClientView>(Subjects.client.authenticate, { context, credentials }),
+      version: null,
+    };
+  }
+  return directory.authenticate(credentials);
+}
+
+/**
+ * One read of stream versions (ARCHITECTURE.md: security reads are never stale): whether the caller
+ * is still the client it was authenticated as, and which of `clientIds` are active now.
+ */
+export async function confirmClients(
+  directory: ClientDirectory,
+  caller: Caller,
+  clientIds: readonly string[],
+): Promise<{ callerMoved: boolean; isActive(clientId: string): boolean }> {
+  const ids = caller.version === null ? [...clientIds] : [caller.client.clientId, ...clientIds];
+  const current = await directory.current(ids);
+  return {
+    callerMoved: caller.version !== null && current.get(caller.client.clientId)!.version !== caller.version,
+    isActive: (clientId) => current.get(clientId)?.state.status === 'active',
+  };
+}
+
+/** The caller authenticated, confirmed current by one read of its stream's version. */
+export async function authenticateCurrentCaller(
+  directory: ClientDirectory,
+  rpc: RpcClient,
+  context: RequestContext,
+  credentials: PresentedClientCredentials | null,
+): Promise<ClientView> {
+  for (let attempt = 1; ; attempt++) {
+    const caller = await authenticateCaller(directory, rpc, context, credentials);
+    if (!(await confirmClients(directory, caller, [])).callerMoved) return caller.client;
+    // Read again by the confirmation: the next authentication decides on the client as it is now.
+    if (attempt >= 2) throw temporarilyUnavailable('the calling client changed during two requests');
+  }
 }

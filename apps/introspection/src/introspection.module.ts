@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
 import { type Config, loadConfig } from '#lib/config';
+import { ClientDirectory } from '#lib/domain-client';
 import type { EventStore } from '#lib/event-store';
 import {
   CONFIG,
@@ -16,7 +17,7 @@ import { GrantAsOfHandler } from './grant-as-of/grant-as-of.handler.js';
 import { GrantHistoryHandler } from './grant-history/grant-history.handler.js';
 import { IntrospectTokenHandler } from './introspect-token/introspect-token.handler.js';
 import { IntrospectionNatsController } from './introspection.nats.controller.js';
-import { KEYRING_VERIFIER, SERVICE_RPC, SERVICES_PROXY } from './introspection.tokens.js';
+import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC, SERVICES_PROXY } from './introspection.tokens.js';
 import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
 import { TokenAsOfHandler } from './token-as-of/token-as-of.handler.js';
 import { TokenHistoryHandler } from './token-history/token-history.handler.js';
@@ -48,6 +49,15 @@ const config = loadConfig();
       inject: [EVENT_STORE, CONFIG],
       useFactory: (store: EventStore, c: Config) =>
         new KeyringVerifier(store, c.issuer, 1000, c.keyringRefreshSeconds * 1000),
+    },
+    {
+      provide: CLIENT_DIRECTORY,
+      inject: [EVENT_STORE, CONFIG],
+      useFactory: (store: EventStore, c: Config) =>
+        new ClientDirectory(store, {
+          pepper: c.secretPepper,
+          throttle: { maxFailures: c.clientAuthMaxFailures, windowSeconds: c.clientAuthFailureWindowSeconds },
+        }),
     },
     TokenStateService,
     IntrospectTokenHandler,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
 import { type Config, loadConfig } from '#lib/config';
+import { ClientDirectory } from '#lib/domain-client';
 import { hashGrantToken } from '#lib/domain-grant';
 import {
   authorizationCodeGrant,
@@ -9,12 +10,25 @@ import {
   GrantRegistry,
   refreshTokenGrant,
 } from '#lib/domain-token';
-import { CONFIG, EventStoreModule, natsConnectionOptions, RpcClient } from '#lib/service-runtime';
+import type { EventStore } from '#lib/event-store';
+import {
+  CONFIG,
+  EVENT_STORE,
+  EventStoreModule,
+  natsConnectionOptions,
+  RpcClient,
+} from '#lib/service-runtime';
 import { IssueTokenHandler } from './issue-token/issue-token.handler.js';
 import { IssueTokenNatsController } from './issue-token/issue-token.nats.controller.js';
 import { KeyringService } from './signing-keys/keyring.service.js';
 import { SigningKeysNatsController } from './signing-keys/signing-keys.nats.controller.js';
-import { GRANT_HANDLERS, GRANT_REGISTRY, SERVICE_RPC, SERVICES_PROXY } from './token.tokens.js';
+import {
+  CLIENT_DIRECTORY,
+  GRANT_HANDLERS,
+  GRANT_REGISTRY,
+  SERVICE_RPC,
+  SERVICES_PROXY,
+} from './token.tokens.js';
 
 const config = loadConfig();
 
@@ -51,6 +65,15 @@ const config = loadConfig();
       provide: SERVICE_RPC,
       inject: [SERVICES_PROXY, CONFIG],
       useFactory: (proxy: ClientProxy, c: Config) => new RpcClient(proxy, c.rpcTimeoutMs),
+    },
+    {
+      provide: CLIENT_DIRECTORY,
+      inject: [EVENT_STORE, CONFIG],
+      useFactory: (store: EventStore, c: Config) =>
+        new ClientDirectory(store, {
+          pepper: c.secretPepper,
+          throttle: { maxFailures: c.clientAuthMaxFailures, windowSeconds: c.clientAuthFailureWindowSeconds },
+        }),
     },
     KeyringService,
     IssueTokenHandler,

@@ -3,3 +3,5 @@ export const GRANT_REGISTRY = Symbol('GRANT_REGISTRY');
 export const GRANT_HANDLERS = Symbol('GRANT_HANDLERS');
 export const SERVICE_RPC = Symbol('SERVICE_RPC');
 export const SERVICES_PROXY = 'SERVICES_PROXY';
+/** The token service's ClientDirectory (libs/domain-client): client authentication without the registry. */
+export const CLIENT_DIRECTORY = Symbol('CLIENT_DIRECTORY');

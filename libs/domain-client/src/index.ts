@@ -6,3 +6,4 @@ export * from './throttle.js';
 export * from './rfc7591.js';
 export * from './initial-access-token.js';
 export * from './clients.projection.js';
+export * from './client-directory.js';

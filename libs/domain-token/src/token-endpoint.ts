@@ -6,6 +6,7 @@ import {
   type EventMetadata,
   type EventStore,
   isExpectedVersionConflict,
+  type StreamExpectation,
 } from '#lib/event-store';
 import { invalidGrant } from '#lib/oauth-errors';
 import { formatScope } from '#lib/oauth-protocol';
@@ -37,6 +38,12 @@ export interface TokenEndpointRequest {
   parameters: Readonly<Record<string, string>>;
   resources: readonly string[];
   correlationId: string;
+  /**
+   * Streams the decision rests on without writing to them (the client, as its authentication read
+   * it): every append carries them as preconditions, and a conflict on one of them is thrown to the
+   * caller, not retried here.
+   */
+  expect?: readonly StreamExpectation[];
 }
 
 /** How often a grant is re-read and re-decided after losing a race (ExpectedVersionConflict). */
@@ -87,7 +94,8 @@ export class TokenEndpoint {
       const decision = await handler.handle(context);
       if (isRefusal(decision)) {
         // A refusal that must be recorded (a replayed code, a reused refresh token).
-        if (await this.append([withMetadata(decision.append)], attempt)) throw decision.refusal;
+        if (await this.append([withMetadata(decision.append)], request.expect, attempt))
+          throw decision.refusal;
         continue;
       }
       const { issue } = decision;
@@ -100,7 +108,7 @@ export class TokenEndpoint {
           events: decideAccessToken(issue, initialAccessTokenState()),
         }),
       );
-      if (!(await this.append(appends, attempt))) continue;
+      if (!(await this.append(appends, request.expect, attempt))) continue;
       const iat = Math.floor(issue.now.getTime() / 1000);
       // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; §2.2.3: scope.
       const accessToken = await signer.sign({
@@ -126,14 +134,20 @@ export class TokenEndpoint {
 
   /**
    * One atomic append; false when the grant changed since it was read (ExpectedVersionConflict):
-   * the caller re-reads and re-decides (decisions 4 and 5).
+   * the caller re-reads and re-decides (decisions 4 and 5). A moved `expect` stream is the caller's
+   * to handle.
    */
-  private async append(requests: AppendRequest[], attempt: number): Promise<boolean> {
+  private async append(
+    requests: AppendRequest[],
+    expect: readonly StreamExpectation[] | undefined,
+    attempt: number,
+  ): Promise<boolean> {
     try {
-      await this.store.appendMany(requests);
+      await this.store.appendMany(requests, expect === undefined ? undefined : { expect });
       return true;
     } catch (err) {
       if (!isExpectedVersionConflict(err)) throw err;
+      if (expect?.some((x) => x.streamId === err.streamId)) throw err;
       if (attempt >= MAX_GRANT_ATTEMPTS) {
         throw invalidGrant('the grant was used concurrently', {
           detail: `gave up after ${attempt} attempts`,

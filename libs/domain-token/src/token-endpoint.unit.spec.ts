@@ -585,6 +585,71 @@ describe('the hot path', () => {
   });
 });
 
+describe('a decision resting on the client as authentication read it (expect)', () => {
+  const clientStream = 'client-s1';
+
+  it('issues while the client stream is at the expected version', async () => {
+    await f.store.appendToStream(clientStream, 0, [{ type: 'ClientRegistered', data: {} }]);
+    const res = await f.exchange(
+      clients.s1,
+      { grant_type: 'client_credentials', scope: 'read' },
+      [],
+      [{ streamId: clientStream, version: 1 }],
+    );
+    expect(claimsOf(res).client_id).toBe('s1');
+  });
+
+  it('throws the conflict on the client stream at once, not retried like a grant race, and records nothing', async () => {
+    await f.store.appendToStream(clientStream, 0, [
+      { type: 'ClientRegistered', data: {} },
+      { type: 'ClientDisabled', data: {} },
+    ]);
+    let appends = 0;
+    const appendMany = f.store.appendMany.bind(f.store);
+    f.store.appendMany = (...args) => {
+      appends++;
+      return appendMany(...args);
+    };
+    const head = await f.store.headPosition();
+    const err = await f
+      .exchange(
+        clients.s1,
+        { grant_type: 'client_credentials', scope: 'read' },
+        [],
+        [{ streamId: clientStream, version: 1 }],
+      )
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'ExpectedVersionConflict', streamId: clientStream, actualVersion: 2 });
+    expect(appends).toBe(1);
+    expect(await f.store.readAll(head, 10)).toEqual([]);
+  });
+
+  it('a replayed code is not recorded on a client that moved (its refusal append carries the precondition)', async () => {
+    await f.store.appendToStream('client-c1', 0, [
+      { type: 'ClientRegistered', data: {} },
+      { type: 'ClientSecretRotated', data: {} },
+    ]);
+    const code = await f.seedCode();
+    await f.redeem(code);
+    const before = await f.grantEvents(code);
+    const err = await f
+      .exchange(
+        clients.c1,
+        {
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: VERIFIER,
+          redirect_uri: clients.c1.redirectUris![0]!,
+        },
+        [],
+        [{ streamId: 'client-c1', version: 1 }],
+      )
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'ExpectedVersionConflict', streamId: 'client-c1' });
+    expect(await f.grantEvents(code)).toEqual(before);
+  });
+});
+
 describe('the token endpoint answers (RFC 6749 §5.1)', () => {
   it('TREQ-16: access and refresh tokens hold only VSCHAR characters', async () => {
     const res = await f.redeem(await f.seedCode());

@@ -109,10 +109,12 @@ describe('PgEventStore on Postgres', () => {
     expect((await store.readStream(taken)).map((e) => e.type)).toEqual(['First']);
   });
 
-  it('unique (stream_id, stream_version) decides even against a writer that skips the lock', async () => {
+  it('unique (stream_id, stream_version) decides even against a writer that skips the lock; preconditions are checked again in the fallback', async () => {
     const store = new PgEventStore(dataSource);
     const contested = stream('contested');
     const others = Array.from({ length: 5 }, () => stream('bystander'));
+    const staleView = stream('expects-0');
+    const freshView = stream('expects-1');
     const intruder = new pg.Client({ connectionString: db.url });
     await intruder.connect();
     try {
@@ -124,6 +126,14 @@ describe('PgEventStore on Postgres', () => {
       const appends = Promise.allSettled([
         store.appendToStream(contested, 0, [ev('Mine')]),
         ...others.map((id) => store.appendToStream(id, 0, [ev('A')])),
+        // Under the lock the intruder's row is not yet visible (version 0): only the fallback,
+        // after its commit, sees version 1.
+        store.appendMany([{ streamId: staleView, expectedVersion: 0, events: [ev('A')] }], {
+          expect: [{ streamId: contested, version: 0 }],
+        }),
+        store.appendMany([{ streamId: freshView, expectedVersion: 0, events: [ev('A')] }], {
+          expect: [{ streamId: contested, version: 1 }],
+        }),
       ]);
       // The store's insert now waits on the intruder's uncommitted row in the unique index.
       await waitUntil(async () => {
@@ -140,7 +150,19 @@ describe('PgEventStore on Postgres', () => {
         status: 'rejected',
         reason: { name: 'ExpectedVersionConflict', streamId: contested, actualVersion: 1 },
       });
-      expect(outcomes.slice(1).every((o) => o.status === 'fulfilled')).toBe(true);
+      expect(outcomes.slice(1, 1 + others.length).every((o) => o.status === 'fulfilled')).toBe(true);
+      expect(outcomes[1 + others.length]).toMatchObject({
+        status: 'rejected',
+        reason: {
+          name: 'ExpectedVersionConflict',
+          streamId: contested,
+          expectedVersion: 0,
+          actualVersion: 1,
+        },
+      });
+      expect(outcomes[2 + others.length]!.status).toBe('fulfilled');
+      expect(await store.readStream(staleView)).toEqual([]);
+      expect(await store.readStream(freshView)).toHaveLength(1);
       expect(store.stats().fallbackBatches).toBe(1);
       expect((await store.readStream(contested)).map((e) => e.type)).toEqual(['Intruder']);
       for (const id of others) expect(await store.readStream(id)).toHaveLength(1);

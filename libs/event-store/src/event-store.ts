@@ -6,6 +6,9 @@
  * - an append whose expected version is not the stream's current version fails with
  *   ExpectedVersionConflict and writes nothing; of two racing appends at the same expected version
  *   exactly one wins, decided by the store's unique (stream_id, stream_version), not by a read;
+ * - an appendMany with `expect` preconditions writes only if every named stream is at the given
+ *   version when the append is checked (under the same lock and in the same order as the expected
+ *   versions); otherwise it fails with ExpectedVersionConflict for that stream and writes nothing;
  * - global positions grow in commit order: a reader of `readAll(after)` never sees position p and
  *   later a smaller one;
  * - events are never updated or deleted.
@@ -63,6 +66,21 @@ export interface AppendResult {
   events: RecordedEvent[];
 }
 
+/**
+ * A precondition on a stream the append does not write to: it must be exactly at `version`
+ * (0 = no event). Lets a decision taken on a cached read of that stream commit only if the stream
+ * has not moved since (e.g. the token endpoint's client, read from the token service's cache).
+ */
+export interface StreamExpectation {
+  streamId: string;
+  version: number;
+}
+
+export interface AppendManyOptions {
+  /** Checked with the append's own expected versions, atomically; see StreamExpectation. */
+  expect?: readonly StreamExpectation[];
+}
+
 export interface ReadStreamOptions {
   /** Only events with streamVersion >= fromVersion (default 1). */
   fromVersion?: number;
@@ -86,13 +104,21 @@ export interface EventStore {
     expectedVersion: ExpectedVersion,
     events: NewEvent[],
   ): Promise<AppendResult>;
-  /** Appends to several streams atomically: all requests are written, or none (first conflict throws). */
-  appendMany(requests: AppendRequest[]): Promise<AppendResult[]>;
+  /**
+   * Appends to several streams atomically: all requests are written, or none (first conflict
+   * throws). A failed `expect` precondition throws ExpectedVersionConflict for the expected stream.
+   */
+  appendMany(requests: AppendRequest[], options?: AppendManyOptions): Promise<AppendResult[]>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Events with globalPosition > after, in global order, at most `limit`. */
   readAll(after: number, limit: number): Promise<RecordedEvent[]>;
   /** Highest committed global position (0 when empty). */
   headPosition(): Promise<number>;
+  /**
+   * The current version of each stream (0 for a stream with no event), in one read: the cheap
+   * freshness check of a cache keyed by stream version.
+   */
+  streamVersions(streamIds: readonly string[]): Promise<Map<string, number>>;
 }
 
 export class ExpectedVersionConflict extends Error {

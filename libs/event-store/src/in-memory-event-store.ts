@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ExpectedVersionConflict,
+  type AppendManyOptions,
   type AppendRequest,
   type AppendResult,
   type EventStore,
@@ -8,8 +9,9 @@ import {
   type NewEvent,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamExpectation,
 } from './event-store.js';
-import { prepareAppend, type PreparedAppend } from './prepare-append.js';
+import { prepareAppend, prepareExpectations, type PreparedAppend } from './prepare-append.js';
 
 /**
  * The EventStore contract held in one process's memory, for unit tests and deciders' given/when/then.
@@ -27,13 +29,13 @@ export class InMemoryEventStore implements EventStore {
     events: NewEvent[],
   ): Promise<AppendResult> {
     const append = prepareAppend(streamId, expectedVersion, events);
-    this.check([append]);
+    this.check([append], []);
     return this.write(append, this.now());
   }
 
-  async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
+  async appendMany(requests: AppendRequest[], options: AppendManyOptions = {}): Promise<AppendResult[]> {
     const appends = requests.map((r) => prepareAppend(r.streamId, r.expectedVersion, r.events));
-    this.check(appends);
+    this.check(appends, prepareExpectations(options.expect));
     const now = this.now();
     return appends.map((a) => this.write(a, now));
   }
@@ -60,8 +62,16 @@ export class InMemoryEventStore implements EventStore {
     return this.log.length;
   }
 
+  async streamVersions(streamIds: readonly string[]): Promise<Map<string, number>> {
+    return new Map(streamIds.map((id) => [id, this.streams.get(id)?.length ?? 0]));
+  }
+
   /** All or nothing: later appends in the list see the versions the earlier ones would write. */
-  private check(appends: PreparedAppend[]): void {
+  private check(appends: PreparedAppend[], expect: StreamExpectation[]): void {
+    for (const x of expect) {
+      const current = this.streams.get(x.streamId)?.length ?? 0;
+      if (current !== x.version) throw new ExpectedVersionConflict(x.streamId, x.version, current);
+    }
     const versions = new Map<string, number>();
     for (const a of appends) {
       const current = versions.get(a.streamId) ?? this.streams.get(a.streamId)?.length ?? 0;

@@ -27,6 +27,7 @@ class CountingStore implements EventStore {
   appendMany = (...a: Parameters<EventStore['appendMany']>) => this.inner.appendMany(...a);
   readStream = (...a: Parameters<EventStore['readStream']>) => this.inner.readStream(...a);
   headPosition = () => this.inner.headPosition();
+  streamVersions = (...a: Parameters<EventStore['streamVersions']>) => this.inner.streamVersions(...a);
   readAll(after: number, limit: number) {
     this.readAllCalls++;
     return this.inner.readAll(after, limit);

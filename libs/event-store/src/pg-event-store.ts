@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import {
   ExpectedVersionConflict,
+  type AppendManyOptions,
   type AppendRequest,
   type AppendResult,
   type EventMetadata,
@@ -10,9 +11,10 @@ import {
   type NewEvent,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamExpectation,
 } from './event-store.js';
 import { eventHash, GENESIS_HASH } from './hash-chain.js';
-import { prepareAppend, type PreparedAppend } from './prepare-append.js';
+import { prepareAppend, prepareExpectations, type PreparedAppend } from './prepare-append.js';
 import { inTransaction } from './transaction.js';
 
 /**
@@ -41,6 +43,8 @@ export interface GroupCommitStats {
 
 interface Job {
   appends: PreparedAppend[];
+  /** appendMany's preconditions, checked before the job's own appends. */
+  expect: StreamExpectation[];
   resolve(results: AppendResult[]): void;
   reject(err: unknown): void;
 }
@@ -108,9 +112,10 @@ interface Tip {
  * Group commit: concurrent appends queue while a transaction is in flight, then up to
  * `maxBatchSize` of them are written in one transaction (one WAL flush for all). Each append still
  * succeeds or fails on its own, and its promise settles only after COMMIT:
- * - under APPEND_LOCK_KEY, one query reads the current version of every stream in the batch and the
- *   appends are checked in queue order (a later append to the same stream sees the earlier one);
- *   conflicting appends are left out and the rest go in one INSERT;
+ * - under APPEND_LOCK_KEY, one query reads the current version of every stream in the batch (the
+ *   streams of `expect` preconditions too) and the appends are checked in queue order (a later
+ *   append to the same stream sees the earlier one); conflicting appends are left out and the rest
+ *   go in one INSERT;
  * - unique (stream_id, stream_version) stays the arbiter: if that INSERT fails on a constraint or
  *   a data error (a writer that bypassed the lock), the batch is rolled back and redone with each
  *   append in its own SAVEPOINT, where 23505 becomes ExpectedVersionConflict for that append only.
@@ -140,13 +145,15 @@ export class PgEventStore implements EventStore {
     expectedVersion: ExpectedVersion,
     events: NewEvent[],
   ): Promise<AppendResult> {
-    const [result] = await this.enqueue([prepareAppend(streamId, expectedVersion, events)]);
+    const [result] = await this.enqueue([prepareAppend(streamId, expectedVersion, events)], []);
     return result!;
   }
 
-  async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
-    if (requests.length === 0) return [];
-    return this.enqueue(requests.map((r) => prepareAppend(r.streamId, r.expectedVersion, r.events)));
+  async appendMany(requests: AppendRequest[], options: AppendManyOptions = {}): Promise<AppendResult[]> {
+    const appends = requests.map((r) => prepareAppend(r.streamId, r.expectedVersion, r.events));
+    const expect = prepareExpectations(options.expect);
+    if (appends.length === 0) return [];
+    return this.enqueue(appends, expect);
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -185,6 +192,18 @@ export class PgEventStore implements EventStore {
     return Number((row as { head: string }).head);
   }
 
+  async streamVersions(streamIds: readonly string[]): Promise<Map<string, number>> {
+    const versions = new Map(streamIds.map((id) => [id, 0]));
+    if (versions.size === 0) return versions;
+    const rows: { stream_id: string; version: number }[] = await this.dataSource.query(
+      `SELECT stream_id, max(stream_version) AS version FROM events
+       WHERE stream_id = ANY($1::text[]) GROUP BY stream_id`,
+      [[...versions.keys()]],
+    );
+    for (const r of rows) versions.set(r.stream_id, r.version);
+    return versions;
+  }
+
   stats(): GroupCommitStats {
     const { batches, appends, last, fallbacks } = this.counters;
     return {
@@ -201,9 +220,9 @@ export class PgEventStore implements EventStore {
     while (this.flushing) await this.flushing;
   }
 
-  private enqueue(appends: PreparedAppend[]): Promise<AppendResult[]> {
+  private enqueue(appends: PreparedAppend[], expect: StreamExpectation[]): Promise<AppendResult[]> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ appends, resolve, reject });
+      this.queue.push({ appends, expect, resolve, reject });
       this.flushing ??= this.flush();
     });
   }
@@ -281,7 +300,11 @@ export class PgEventStore implements EventStore {
   }
 
   private async writeInOneInsert(qr: QueryRunner, jobs: Job[]): Promise<Map<Job, Outcome>> {
-    const streamIds = [...new Set(jobs.flatMap((j) => j.appends.map((a) => a.streamId)))];
+    const streamIds = [
+      ...new Set(
+        jobs.flatMap((j) => [...j.appends.map((a) => a.streamId), ...j.expect.map((x) => x.streamId)]),
+      ),
+    ];
     const { now, tip } = await this.lockedNow(qr);
     const found: { stream_id: string; version: number }[] = await qr.query(
       `SELECT stream_id, max(stream_version) AS version FROM events
@@ -294,8 +317,8 @@ export class PgEventStore implements EventStore {
     for (const job of jobs) {
       const tentative = new Map<string, number>();
       const jobRows: NewRow[][] = [];
-      let conflict: ExpectedVersionConflict | null = null;
-      for (const append of job.appends) {
+      let conflict = unmet(job.expect, (id) => versions.get(id) ?? 0);
+      for (const append of conflict ? [] : job.appends) {
         const current = tentative.get(append.streamId) ?? versions.get(append.streamId) ?? 0;
         if (append.expectedVersion !== 'any' && append.expectedVersion !== current) {
           conflict = new ExpectedVersionConflict(append.streamId, append.expectedVersion, current);
@@ -331,6 +354,13 @@ export class PgEventStore implements EventStore {
     const { now, tip } = await this.lockedNow(qr);
     const outcomes = new Map<Job, Outcome>();
     for (const job of jobs) {
+      const versions = new Map<string, number>();
+      for (const x of job.expect) versions.set(x.streamId, await streamVersion(qr, x.streamId));
+      const conflict = unmet(job.expect, (id) => versions.get(id)!);
+      if (conflict) {
+        outcomes.set(job, conflict);
+        continue;
+      }
       await qr.query('SAVEPOINT append');
       let append = job.appends[0]!;
       const jobTip = { ...tip };
@@ -381,6 +411,18 @@ export class PgEventStore implements EventStore {
     const rows = newRows(append, current);
     return toAppendResult(rows, await insertRows(qr, rows, now, tip), now);
   }
+}
+
+/** The first precondition the streams' current versions do not meet, as a conflict on that stream. */
+function unmet(
+  expect: StreamExpectation[],
+  current: (streamId: string) => number,
+): ExpectedVersionConflict | null {
+  for (const x of expect) {
+    const version = current(x.streamId);
+    if (version !== x.version) return new ExpectedVersionConflict(x.streamId, x.version, version);
+  }
+  return null;
 }
 
 function newRows(append: PreparedAppend, current: number): NewRow[] {

@@ -1,4 +1,10 @@
-import { InvalidEventData, type EventMetadata, type ExpectedVersion, type NewEvent } from './event-store.js';
+import {
+  InvalidEventData,
+  type EventMetadata,
+  type ExpectedVersion,
+  type NewEvent,
+  type StreamExpectation,
+} from './event-store.js';
 
 /** A new event checked and serialised, as every store implementation writes it. */
 export interface PreparedEvent {
@@ -92,4 +98,16 @@ export function prepareAppend(
       };
     }),
   };
+}
+
+/** Preconditions checked like expected versions: a stream id and a version >= 0. */
+export function prepareExpectations(expect: readonly StreamExpectation[] | undefined): StreamExpectation[] {
+  return (expect ?? []).map((x) => {
+    const id = typeof x?.streamId === 'string' ? x.streamId : String(x?.streamId);
+    checkText(id, 'expected stream id', x?.streamId);
+    if (!(Number.isSafeInteger(x.version) && x.version >= 0)) {
+      throw new InvalidEventData(id, 'an expected stream version must be an integer >= 0');
+    }
+    return { streamId: x.streamId, version: x.version };
+  });
 }

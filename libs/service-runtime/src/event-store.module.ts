@@ -10,6 +10,7 @@ import {
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type Config, loadConfig } from '#lib/config';
 import {
+  type AppendManyOptions,
   type AppendRequest,
   type AppendResult,
   createEventStoreDataSource,
@@ -80,10 +81,14 @@ class RelayedEventStore implements EventStore {
     return result;
   }
 
-  async appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
+  async appendMany(requests: AppendRequest[], options?: AppendManyOptions): Promise<AppendResult[]> {
     const result = await timed(
       requests.reduce((n, r) => n + r.events.length, 0),
-      () => this.inner.appendMany(requests.map((r) => ({ ...r, events: withCorrelation(r.events) }))),
+      () =>
+        this.inner.appendMany(
+          requests.map((r) => ({ ...r, events: withCorrelation(r.events) })),
+          options,
+        ),
     );
     this.relay.notify();
     return result;
@@ -99,6 +104,10 @@ class RelayedEventStore implements EventStore {
 
   headPosition(): Promise<number> {
     return this.inner.headPosition();
+  }
+
+  streamVersions(streamIds: readonly string[]): Promise<Map<string, number>> {
+    return inSpan('event-store stream versions', db('SELECT'), () => this.inner.streamVersions(streamIds));
   }
 }
 

@@ -5,16 +5,16 @@ import {
   type IntrospectRequest,
   type IntrospectResponse,
   type RefreshTokenIntrospection,
-  Subjects,
 } from '#lib/contracts';
+import { ClientDirectory } from '#lib/domain-client';
 import { evolveGrant, grantIdOf, grantStreamId, hashGrantToken, initialGrantState } from '#lib/domain-grant';
 import { introspectionResponse, introspectRefreshToken, requireConfidentialCaller } from '#lib/domain-token';
 import { aggregateStream, type EventStore } from '#lib/event-store';
-import { OAuthError } from '#lib/oauth-errors';
+import { temporarilyUnavailable } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE, type RpcClient } from '#lib/service-runtime';
 import { AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
-import { authenticateCaller } from '../caller.js';
-import { KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
+import { authenticateCaller, confirmClients } from '../caller.js';
+import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
 import { TokenStateService } from '../token-state/token-state.service.js';
 
 /**
@@ -22,11 +22,16 @@ import { TokenStateService } from '../token-state/token-state.service.js';
  * of its grant) from token_state and the grant stream; refresh tokens (`<grantId>.<secret>`) from
  * their grant stream. The two forms cannot be mistaken for each other, so token_type_hint cannot
  * change the answer (§2.1: the search extends to every type whatever the hint).
+ * The caller and the token's client come from the ClientDirectory; before the answer leaves, one
+ * read of their streams' versions confirms both are current: a caller changed meanwhile is
+ * authenticated again and the request decided again; a token whose client is disabled or deleted is
+ * inactive.
  */
 @Injectable()
 export class IntrospectTokenHandler {
   constructor(
     @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
+    @Inject(CLIENT_DIRECTORY) private readonly clients: ClientDirectory,
     @Inject(KEYRING_VERIFIER) private readonly verifier: KeyringVerifier,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -34,8 +39,26 @@ export class IntrospectTokenHandler {
   ) {}
 
   async handle(request: IntrospectRequest): Promise<IntrospectResponse | RefreshTokenIntrospection> {
-    const caller = await authenticateCaller(this.rpc, request.context, request.credentials);
-    requireConfidentialCaller(caller);
+    for (let attempt = 1; ; attempt++) {
+      const caller = await authenticateCaller(this.clients, this.rpc, request.context, request.credentials);
+      requireConfidentialCaller(caller.client);
+      const response = await this.introspect(request, caller.client);
+      const tokenClient = response.active ? [response.client_id] : [];
+      const confirmed = await confirmClients(this.clients, caller, tokenClient);
+      if (confirmed.callerMoved) {
+        if (attempt >= 2) throw temporarilyUnavailable('the calling client changed during two requests');
+        continue;
+      }
+      // Disabling or deleting a client revokes its tokens: they stop introspecting as active.
+      if (response.active && !confirmed.isActive(response.client_id)) return { active: false };
+      return response;
+    }
+  }
+
+  private async introspect(
+    request: IntrospectRequest,
+    caller: ClientView,
+  ): Promise<IntrospectResponse | RefreshTokenIntrospection> {
     const token = typeof request.token === 'string' ? request.token : '';
     const grantId = grantIdOf(token);
     if (grantId !== null) return this.refreshToken(grantId, token, caller);
@@ -55,8 +78,7 @@ export class IntrospectTokenHandler {
     if (row?.grantId !== undefined && (await this.grant(row.grantId)).state.status === 'revoked') {
       return { active: false };
     }
-    // Disabling or deleting a client revokes its tokens: they stop introspecting as active.
-    return (await this.clientIsActive(response.client_id)) ? response : { active: false };
+    return response;
   }
 
   private async refreshToken(
@@ -65,28 +87,16 @@ export class IntrospectTokenHandler {
     caller: ClientView,
   ): Promise<RefreshTokenIntrospection | { active: false }> {
     const { state } = await this.grant(grantId);
-    const response = introspectRefreshToken(
+    return introspectRefreshToken(
       state,
       hashGrantToken(token, this.config.secretPepper),
       caller,
       Math.floor(Date.now() / 1000),
       this.config.issuer,
     );
-    if (!response.active) return response;
-    return (await this.clientIsActive(response.client_id)) ? response : { active: false };
   }
 
   private grant(grantId: string) {
     return aggregateStream(this.store, grantStreamId(grantId), evolveGrant, initialGrantState);
-  }
-
-  private async clientIsActive(clientId: string): Promise<boolean> {
-    try {
-      const client = await this.rpc.request<ClientView>(Subjects.client.get, { clientId });
-      return client.status === 'active';
-    } catch (err) {
-      if (err instanceof OAuthError && err.error === 'not_found') return false;
-      throw err;
-    }
   }
 }

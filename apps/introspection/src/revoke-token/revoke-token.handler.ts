@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
 import type { ClientView, RevokeRequest } from '#lib/contracts';
+import { ClientDirectory } from '#lib/domain-client';
 import { evolveGrant, grantIdOf, grantStreamId, hashGrantToken, initialGrantState } from '#lib/domain-grant';
 import {
   accessTokenStreamId,
@@ -14,8 +15,8 @@ import { aggregateStream, type EventStore, isExpectedVersionConflict, type NewEv
 import { CONFIG, EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
 import { temporarilyUnavailable } from '#lib/oauth-errors';
 import { AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
-import { authenticateCaller } from '../caller.js';
-import { KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
+import { authenticateCurrentCaller } from '../caller.js';
+import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
 import { TokenStateService } from '../token-state/token-state.service.js';
 
 /**
@@ -29,6 +30,7 @@ import { TokenStateService } from '../token-state/token-state.service.js';
 export class RevokeTokenHandler {
   constructor(
     @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
+    @Inject(CLIENT_DIRECTORY) private readonly clients: ClientDirectory,
     @Inject(KEYRING_VERIFIER) private readonly verifier: KeyringVerifier,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CONFIG) private readonly config: Config,
@@ -36,7 +38,12 @@ export class RevokeTokenHandler {
   ) {}
 
   async handle(request: RevokeRequest): Promise<Record<string, never>> {
-    const caller = await authenticateCaller(this.rpc, request.context, request.credentials);
+    const caller = await authenticateCurrentCaller(
+      this.clients,
+      this.rpc,
+      request.context,
+      request.credentials,
+    );
     const token = typeof request.token === 'string' ? request.token : '';
     const grantId = grantIdOf(token);
     if (grantId !== null) return this.revokeRefreshToken(grantId, token, caller, request);

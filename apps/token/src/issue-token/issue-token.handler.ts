@@ -1,16 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import { type ClientView, Subjects, type TokenGrantRequest, type TokenResponse } from '#lib/contracts';
+import {
+  type ClientView,
+  type PresentedClientCredentials,
+  Subjects,
+  type TokenGrantRequest,
+  type TokenResponse,
+} from '#lib/contracts';
+import { ClientDirectory, clientStreamId, clientUnchanged } from '#lib/domain-client';
 import { type GrantRegistry, TokenEndpoint } from '#lib/domain-token';
-import type { EventStore } from '#lib/event-store';
-import { invalidClient } from '#lib/oauth-errors';
+import { type EventStore, isExpectedVersionConflict, type StreamExpectation } from '#lib/event-store';
+import { invalidClient, temporarilyUnavailable } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
 import { KeyringService } from '../signing-keys/keyring.service.js';
-import { GRANT_REGISTRY, SERVICE_RPC } from '../token.tokens.js';
+import { CLIENT_DIRECTORY, GRANT_REGISTRY, SERVICE_RPC } from '../token.tokens.js';
 
 /**
  * The token endpoint's use case (RFC 6749 §3.2, §5): authenticate the client, then the grant's
  * handler decides and TokenEndpoint records and signs (libs/domain-token).
+ * Secret and public clients are authenticated from the service's ClientDirectory; the append that
+ * issues the token carries "the client's stream is still at the version authentication read" as a
+ * precondition, so a token is never issued on a client changed meanwhile (rotated secret, disabled,
+ * deleted): on that conflict the client is read again and the request decided once more.
+ * private_key_jwt goes to the client registry (RFC 7523 §3 item 7: its jti is recorded there).
  */
 @Injectable()
 export class IssueTokenHandler {
@@ -21,6 +33,7 @@ export class IssueTokenHandler {
     @Inject(CONFIG) config: Config,
     @Inject(GRANT_REGISTRY) private readonly grants: GrantRegistry,
     @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
+    @Inject(CLIENT_DIRECTORY) private readonly clients: ClientDirectory,
     private readonly keyring: KeyringService,
   ) {
     this.endpoint = new TokenEndpoint(store, grants, config.issuer);
@@ -34,10 +47,39 @@ export class IssueTokenHandler {
         headers: { 'WWW-Authenticate': 'Basic realm="token", charset="UTF-8"' },
       });
     }
-    const client = await this.rpc.request<ClientView>(Subjects.client.authenticate, {
-      context: request.context,
-      credentials: request.credentials,
-    });
+    const presented = request.credentials;
+    if (presented.method === 'private_key_jwt') {
+      const client = await this.rpc.request<ClientView>(Subjects.client.authenticate, {
+        context: request.context,
+        credentials: presented,
+      });
+      return this.issue(request, client, []);
+    }
+    return this.issueToDirectoryClient(request, presented);
+  }
+
+  private async issueToDirectoryClient(
+    request: TokenGrantRequest,
+    presented: PresentedClientCredentials,
+  ): Promise<TokenResponse> {
+    for (let attempt = 1; ; attempt++) {
+      const { client, version } = await this.clients.authenticate(presented);
+      try {
+        return await this.issue(request, client, [clientUnchanged(client.clientId, version)]);
+      } catch (err) {
+        if (!isExpectedVersionConflict(err) || err.streamId !== clientStreamId(client.clientId)) throw err;
+        if (attempt >= 2)
+          throw temporarilyUnavailable(`client ${client.clientId} changed during two requests`);
+        await this.clients.reload(client.clientId);
+      }
+    }
+  }
+
+  private async issue(
+    request: TokenGrantRequest,
+    client: ClientView,
+    expect: StreamExpectation[],
+  ): Promise<TokenResponse> {
     const key = this.keyring.activeKey();
     const response = await this.endpoint.exchange(
       {
@@ -45,6 +87,7 @@ export class IssueTokenHandler {
         parameters: request.parameters,
         resources: request.resources ?? [],
         correlationId: request.context.correlationId,
+        expect,
       },
       { kid: key.kid, sign: (claims) => this.keyring.signer.sign(key, claims) },
     );

@@ -7,7 +7,7 @@ import {
   mintGrantToken,
   newGrantId,
 } from '#lib/domain-grant';
-import type { EventStore } from '#lib/event-store';
+import type { EventStore, StreamExpectation } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
 import { s256 } from '#lib/oauth-protocol';
 import { authorizationCodeGrant } from '../grants/authorization-code.grant.js';
@@ -118,9 +118,14 @@ export class TokenEndpointFixture {
     return code;
   }
 
-  exchange(client: ClientView, parameters: Record<string, string>, resources: string[] = []) {
+  exchange(
+    client: ClientView,
+    parameters: Record<string, string>,
+    resources: string[] = [],
+    expect?: StreamExpectation[],
+  ) {
     return this.endpoint.exchange(
-      { client, parameters, resources, correlationId: 'test' },
+      { client, parameters, resources, correlationId: 'test', ...(expect ? { expect } : {}) },
       {
         kid: 'k1',
         sign: async (claims) => `claims.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`,

@@ -296,6 +296,130 @@ export function describeEventStoreContract(
       });
     });
 
+    describe('appendMany preconditions (expect)', () => {
+      it('writes when every expected stream is at its version, absent streams at 0', async () => {
+        const client = stream('client');
+        const token = stream('token');
+        await store.appendToStream(client, 0, [ev('Registered'), ev('Updated')]);
+        const [result] = await store.appendMany(
+          [{ streamId: token, expectedVersion: 0, events: [ev('Issued')] }],
+          {
+            expect: [
+              { streamId: client, version: 2 },
+              { streamId: stream('never'), version: 0 },
+            ],
+          },
+        );
+        expect(result!.nextExpectedVersion).toBe(1);
+        expect((await store.readStream(token)).map((e) => e.type)).toEqual(['Issued']);
+        expect(await store.readStream(client)).toHaveLength(2);
+      });
+
+      it('refuses with ExpectedVersionConflict on the expected stream and writes nothing', async () => {
+        const client = stream('client');
+        const token = stream('token');
+        const other = stream('grant');
+        await store.appendToStream(client, 0, [ev('Registered')]);
+        await store.appendToStream(client, 1, [ev('SecretRotated')]);
+        const head = await store.headPosition();
+        const err = await store
+          .appendMany(
+            [
+              { streamId: other, expectedVersion: 0, events: [ev('Used')] },
+              { streamId: token, expectedVersion: 0, events: [ev('Issued')] },
+            ],
+            { expect: [{ streamId: client, version: 1 }] },
+          )
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ExpectedVersionConflict);
+        expect(err).toMatchObject({ streamId: client, expectedVersion: 1, actualVersion: 2 });
+        expect(await store.readStream(token)).toEqual([]);
+        expect(await store.readStream(other)).toEqual([]);
+        expect(await store.readAll(head, 10)).toEqual([]);
+        const never = stream('never');
+        await expectConflict(
+          store.appendMany([{ streamId: token, expectedVersion: 0, events: [ev('Issued')] }], {
+            expect: [{ streamId: never, version: 1 }],
+          }),
+          never,
+          1,
+        );
+        expect(await store.readStream(token)).toEqual([]);
+      });
+
+      it('fails alone in a batch: concurrent appends around it are written', async () => {
+        const client = stream('client');
+        await store.appendToStream(client, 0, [ev('Registered'), ev('Disabled')]);
+        const before = stream('token');
+        const refused = stream('token');
+        const passing = stream('token');
+        const after = stream('token');
+        const outcomes = await Promise.allSettled([
+          store.appendToStream(before, 0, [ev('Issued')]),
+          store.appendMany([{ streamId: refused, expectedVersion: 0, events: [ev('Issued')] }], {
+            expect: [{ streamId: client, version: 1 }],
+          }),
+          store.appendMany([{ streamId: passing, expectedVersion: 0, events: [ev('Issued')] }], {
+            expect: [{ streamId: client, version: 2 }],
+          }),
+          store.appendMany([{ streamId: after, expectedVersion: 0, events: [ev('Issued')] }]),
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({
+          name: 'ExpectedVersionConflict',
+          streamId: client,
+          expectedVersion: 1,
+          actualVersion: 2,
+        });
+        for (const written of [before, passing, after])
+          expect(await store.readStream(written)).toHaveLength(1);
+        expect(await store.readStream(refused)).toEqual([]);
+        expect(await store.readStream(client)).toHaveLength(2);
+      });
+
+      it('checks in queue order: an append just before, in the same batch, moves the expected stream', async () => {
+        const client = stream('client');
+        await store.appendToStream(client, 0, [ev('Registered')]);
+        const stale = stream('token');
+        const fresh = stream('token');
+        const outcomes = await Promise.allSettled([
+          store.appendToStream(client, 1, [ev('SecretRotated')]),
+          store.appendMany([{ streamId: stale, expectedVersion: 0, events: [ev('Issued')] }], {
+            expect: [{ streamId: client, version: 1 }],
+          }),
+          store.appendMany([{ streamId: fresh, expectedVersion: 0, events: [ev('Issued')] }], {
+            expect: [{ streamId: client, version: 2 }],
+          }),
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect(await store.readStream(stale)).toEqual([]);
+        expect(await store.readStream(fresh)).toHaveLength(1);
+      });
+
+      it('refuses a malformed precondition with InvalidEventData', async () => {
+        await expect(
+          store.appendMany([{ streamId: stream(), expectedVersion: 0, events: [ev('A')] }], {
+            expect: [{ streamId: stream(), version: -1 }],
+          }),
+        ).rejects.toBeInstanceOf(InvalidEventData);
+      });
+    });
+
+    describe('streamVersions', () => {
+      it('gives the current version of every asked stream in one call, 0 for none', async () => {
+        const a = stream();
+        const b = stream();
+        const none = stream();
+        await store.appendToStream(a, 0, [ev('A1'), ev('A2'), ev('A3')]);
+        await store.appendToStream(b, 0, [ev('B1')]);
+        const versions = await store.streamVersions([a, b, none]);
+        expect(Object.fromEntries(versions)).toEqual({ [a]: 3, [b]: 1, [none]: 0 });
+        await store.appendToStream(b, 1, [ev('B2')]);
+        expect((await store.streamVersions([b])).get(b)).toBe(2);
+        expect((await store.streamVersions([])).size).toBe(0);
+      });
+    });
+
     describe('readAll and headPosition', () => {
       it('reads every stream in global order after a position, in pages', async () => {
         const head = await store.headPosition();
