@@ -6,6 +6,7 @@ import {
   StorageType,
   type JetStreamClient,
   type JetStreamManager,
+  type PubAck,
 } from '@nats-io/jetstream';
 import { headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { type DataSource, type QueryRunner } from 'typeorm';
@@ -23,7 +24,7 @@ export interface JetStreamRelayOptions {
   streamName: string;
   /** Subjects are `${subjectPrefix}.events.<category>.<type>`. */
   subjectPrefix: string;
-  /** Events read and published per checkpoint (default 100). */
+  /** Events read, published together and checkpointed at a time (default 250). */
   batchSize?: number;
   /** JetStream duplicate window (default 2 minutes, JetStream's own default). */
   duplicateWindowMs?: number;
@@ -91,16 +92,22 @@ function subjectToken(text: string): string {
  * (ARCHITECTURE.md "Events are the source of truth"). Contracts:
  * - each event is one message, its JSON RecordedEvent, with Nats-Msg-Id = eventId so that JetStream
  *   drops a republished event within the duplicate window, and Event-Position = globalPosition;
- * - messages are published one at a time, each PubAck awaited before the next, so the stream holds
- *   a prefix of the log: the checkpoint (`relay:${streamName}` in table checkpoints) is saved after
- *   every batch, and on taking over a relay resumes after the larger of that checkpoint and the
+ * - the stream holds a prefix of the log, in global order. A batch is published without waiting
+ *   for each PubAck, every message after the first expecting its predecessor as the stream's last
+ *   message (Nats-Expected-Last-Msg-Id), so a message lost in flight (a reconnect) makes JetStream
+ *   refuse the ones after it rather than store them past a gap. Acks are taken in order up to the
+ *   first failure; the rest of the batch is then published one at a time, each PubAck awaited (a
+ *   republished message is dropped as a duplicate; a rewind's duplicates leave no last message to
+ *   expect). The checkpoint (`relay:${streamName}` in table checkpoints) is saved after every
+ *   batch, and on taking over a relay resumes after the larger of that checkpoint and the
  *   Event-Position of the stream's last message, so a crash between publish and checkpoint does not
  *   republish (not even outside the duplicate window);
  * - one relay per stream publishes at a time: the leader holds a session advisory lock on a
  *   connection of its own, checks that connection at the start of every pass and saves the
  *   checkpoint through it, so a relay that lost the connection (and the lock with it) stops within
- *   one batch; the others try the lock on every pass. Should two ever overlap, JetStream drops the
- *   duplicates;
+ *   one batch; the others try the lock once per poll interval (notify() does not wake them, so
+ *   appends in a process that does not lead cost no query). Should two ever overlap, JetStream
+ *   drops the duplicates;
  * - errors (NATS or Postgres down) are logged and the loop retries; nothing is skipped.
  */
 export class JetStreamRelay {
@@ -125,7 +132,7 @@ export class JetStreamRelay {
     private readonly nc: NatsConnection,
     private readonly options: JetStreamRelayOptions,
   ) {
-    this.batchSize = Math.max(1, options.batchSize ?? 100);
+    this.batchSize = Math.max(1, options.batchSize ?? 250);
     this.duplicateWindowMs = options.duplicateWindowMs ?? 2 * 60_000;
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.logger = options.logger ?? consoleLogger;
@@ -177,7 +184,7 @@ export class JetStreamRelay {
         for (;;) {
           const events = await this.store.readAll(this.position, this.batchSize);
           if (events.length === 0) return total;
-          for (const event of events) await this.publish(event);
+          await this.publishBatch(events);
           await this.saveCheckpoint(this.position);
           total += events.length;
           if (events.length < this.batchSize) return total;
@@ -202,7 +209,10 @@ export class JetStreamRelay {
     });
   }
 
-  /** Publishes every `pollMs` (and on notify()) until stop(); errors are logged, the loop goes on. */
+  /**
+   * Publishes every `pollMs` until stop(), and on notify() while leading; errors are logged, the
+   * loop goes on.
+   */
   start(pollMs = 1000): void {
     if (this.running) return;
     this.running = true;
@@ -217,7 +227,7 @@ export class JetStreamRelay {
         }
         if (this.running) {
           await this.alarm.pause(failed ? Math.max(pollMs, this.retryDelayMs) : pollMs, {
-            afterFailure: failed,
+            ignoreRings: failed || !this.isLeader,
           });
         }
       }
@@ -312,17 +322,33 @@ export class JetStreamRelay {
     return Number.isSafeInteger(position) && position > 0 ? position : 0;
   }
 
-  private async publish(event: RecordedEvent): Promise<void> {
+  /** Publishes `events` (in global order), moving the position past each one JetStream acknowledged. */
+  private async publishBatch(events: RecordedEvent[]): Promise<void> {
+    const acks = await Promise.allSettled(
+      events.map((event, i) => this.publish(event, i === 0 ? undefined : events[i - 1]!.eventId)),
+    );
+    let next = 0;
+    for (; next < events.length; next++) {
+      const ack = acks[next]!;
+      if (ack.status === 'rejected') break;
+      this.acknowledged(events[next]!, ack.value);
+    }
+    for (; next < events.length; next++) {
+      this.acknowledged(events[next]!, await this.publish(events[next]!, undefined));
+    }
+  }
+
+  private publish(event: RecordedEvent, previousEventId: string | undefined): Promise<PubAck> {
     const h = headers();
     h.set(EVENT_POSITION_HEADER, String(event.globalPosition));
-    const ack = await this.js.publish(
-      eventSubject(this.options.subjectPrefix, event),
-      encodeRelayedEvent(event),
-      {
-        msgID: event.eventId,
-        headers: h,
-      },
-    );
+    return this.js.publish(eventSubject(this.options.subjectPrefix, event), encodeRelayedEvent(event), {
+      msgID: event.eventId,
+      headers: h,
+      ...(previousEventId === undefined ? {} : { expect: { lastMsgID: previousEventId } }),
+    });
+  }
+
+  private acknowledged(event: RecordedEvent, ack: PubAck): void {
     if (ack.stream !== this.options.streamName) {
       throw new Error(
         `relay ${this.options.streamName}: event ${event.eventId} was stored by stream ${ack.stream}`,

@@ -159,7 +159,7 @@ export class ProjectionRunner {
         }
         if (this.running) {
           await this.alarm.pause(failed ? Math.max(pollMs, this.retryDelayMs) : pollMs, {
-            afterFailure: failed,
+            ignoreRings: failed,
           });
         }
       }
