@@ -18,6 +18,8 @@ export interface ProjectionRunnerOptions {
   logger?: RunnerLogger;
   /** The clock rows expire by (Projection.expiresAt); default Date.now. */
   clock?: () => number;
+  /** Least time between two deletions of expired rows, by `clock` (default 5000 ms; 0: every pass). */
+  pruneIntervalMs?: number;
 }
 
 interface CachedRow {
@@ -38,9 +40,10 @@ interface CachedRow {
  * - a projection's rows depend only on the events: rebuilding from position 0 gives the same rows.
  *   A projection whose evolve throws stops the runner at that event (logged and retried) rather
  *   than skip it, which would break that equality;
- * - rows of a projection with `expiresAt` are stored with their expiry, and every pass (also one
- *   that finds no event) deletes those whose expiry is at or before the clock: bounded read models
- *   without a janitor job; their events stay in the log.
+ * - rows of a projection with `expiresAt` are stored with their expiry, and a pass (also one that
+ *   finds no event) deletes those whose expiry is at or before the clock, at most once per
+ *   `pruneIntervalMs`: bounded read models without a janitor job; their events stay in the log.
+ *   Readers judge expiry themselves (an expired row may linger for that interval).
  */
 export class ProjectionRunner {
   private readonly batchSize: number;
@@ -49,6 +52,9 @@ export class ProjectionRunner {
   private readonly logger: RunnerLogger;
   private readonly clock: () => number;
   private readonly byName: Map<string, Projection>;
+  private readonly pruneIntervalMs: number;
+  /** Clock time of the last committed deletion of expired rows. */
+  private lastPrune = Number.NEGATIVE_INFINITY;
   private chain: Promise<unknown> = Promise.resolve();
   private loop: Promise<void> | null = null;
   private running = false;
@@ -64,6 +70,7 @@ export class ProjectionRunner {
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.logger = options.logger ?? consoleLogger;
     this.clock = options.clock ?? Date.now;
+    this.pruneIntervalMs = Math.max(0, options.pruneIntervalMs ?? 5000);
     this.byName = new Map(projections.map((p) => [p.name, p]));
     const prefix = options.checkpointName ?? 'projection';
     this.checkpoints = new Map(projections.map((p) => [p.name, `${prefix}:${p.name}`]));
@@ -185,8 +192,10 @@ export class ProjectionRunner {
     return run;
   }
 
-  private pass(delivered: RecordedEvent[] | null): Promise<number> {
-    return inTransaction(this.dataSource, async (qr) => {
+  private async pass(delivered: RecordedEvent[] | null): Promise<number> {
+    const now = this.clock();
+    const pruning = now - this.lastPrune >= this.pruneIntervalMs;
+    const read = await inTransaction(this.dataSource, async (qr) => {
       const positions = await this.lockCheckpoints(qr);
       const from = Math.min(...positions.values());
       const events =
@@ -204,32 +213,39 @@ export class ProjectionRunner {
           [behind, last],
         );
       }
-      await this.prune(qr);
+      if (pruning) await this.prune(qr, now);
       return events.length;
     });
+    if (pruning) this.lastPrune = now;
+    return read;
   }
 
-  /** Deletes the rows whose expiry has come (Projection.expiresAt). */
-  private async prune(qr: QueryRunner): Promise<void> {
+  /** Deletes the rows whose expiry is at or before `now` (Projection.expiresAt). */
+  private async prune(qr: QueryRunner, now: number): Promise<void> {
     const expiring = this.projections.filter((p) => p.expiresAt).map((p) => p.name);
     if (expiring.length === 0) return;
     await qr.query(`DELETE FROM projection_rows WHERE projection = ANY($1::text[]) AND expires_at <= $2`, [
       expiring,
-      new Date(this.clock()),
+      new Date(now),
     ]);
   }
 
   /** Locks the runner's checkpoint rows in name order (creating them at 0); positions by projection. */
   private async lockCheckpoints(qr: QueryRunner): Promise<Map<string, number>> {
     const names = [...this.checkpoints.values()].sort();
-    await qr.query(
-      `INSERT INTO checkpoints (name, position) SELECT unnest($1::text[]), 0 ON CONFLICT (name) DO NOTHING`,
-      [names],
-    );
-    const rows: { name: string; position: string }[] = await qr.query(
-      `SELECT name, position FROM checkpoints WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
-      [names],
-    );
+    const lock = (): Promise<{ name: string; position: string }[]> =>
+      qr.query(
+        `SELECT name, position FROM checkpoints WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
+        [names],
+      );
+    let rows = await lock();
+    if (rows.length < names.length) {
+      await qr.query(
+        `INSERT INTO checkpoints (name, position) SELECT unnest($1::text[]), 0 ON CONFLICT (name) DO NOTHING`,
+        [names],
+      );
+      rows = await lock();
+    }
     const byName = new Map(rows.map((r) => [r.name, Number(r.position)]));
     return new Map([...this.checkpoints].map(([projection, name]) => [projection, byName.get(name) ?? 0]));
   }
