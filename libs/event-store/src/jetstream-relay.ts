@@ -8,13 +8,34 @@ import {
   type JetStreamManager,
   type PubAck,
 } from '@nats-io/jetstream';
-import { headers, nanos, type NatsConnection } from '@nats-io/transport-node';
+import {
+  createInbox,
+  headers,
+  nanos,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+} from '@nats-io/transport-node';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { type EventStore, type RecordedEvent } from './event-store.js';
 import { Alarm, consoleLogger, type RunnerLogger } from './loop.js';
 
 /** Header carrying the event's global position, read back to resume after a crash. */
 export const EVENT_POSITION_HEADER = 'Event-Position';
+
+/** How long a batch waits for its PubAcks (JetStream's own default for a publish). */
+const PUBLISH_TIMEOUT_MS = 5000;
+
+/** The PubAck of a message, or the error JetStream (or a server without a stream listening) answered. */
+function pubAckOf(msg: Msg): PubAck | Error {
+  if (msg.data.length === 0) {
+    return new Error(`no PubAck: ${msg.headers?.code ?? ''} ${msg.headers?.description ?? 'empty reply'}`);
+  }
+  const reply = msg.json<PubAck & { error?: { code: number; err_code?: number; description: string } }>();
+  if (reply.error)
+    return new Error(`${reply.error.description} (${reply.error.err_code ?? reply.error.code})`);
+  return { ...reply, duplicate: reply.duplicate ?? false };
+}
 
 /** First key of the relay's session advisory lock; the second is hashtext(stream name). */
 const RELAY_LOCK_CLASS = 42_017_792;
@@ -324,20 +345,70 @@ export class JetStreamRelay {
 
   /** Publishes `events` (in global order), moving the position past each one JetStream acknowledged. */
   private async publishBatch(events: RecordedEvent[]): Promise<void> {
-    const acks = await Promise.allSettled(
-      events.map((event, i) => this.publish(event, i === 0 ? undefined : events[i - 1]!.eventId)),
-    );
+    const acks = await this.publishTogether(events);
     let next = 0;
     for (; next < events.length; next++) {
       const ack = acks[next]!;
-      if (ack.status === 'rejected') break;
-      this.acknowledged(events[next]!, ack.value);
+      if (ack instanceof Error) break;
+      this.acknowledged(events[next]!, ack);
     }
     for (; next < events.length; next++) {
       this.acknowledged(events[next]!, await this.publish(events[next]!, undefined));
     }
   }
 
+  /**
+   * Publishes every event of the batch at once, each after the first expecting its predecessor as
+   * the stream's last message, and collects the PubAcks on one reply inbox with one timer (rather
+   * than a request, a timer and an error context per message). Resolves to each message's PubAck,
+   * or the error JetStream answered, or a timeout.
+   */
+  private publishTogether(events: RecordedEvent[]): Promise<(PubAck | Error)[]> {
+    const inbox = createInbox();
+    const acks: (PubAck | Error | undefined)[] = new Array(events.length);
+    let awaited = events.length;
+    return new Promise((resolve) => {
+      const sub = this.nc.subscribe(`${inbox}.*`, {
+        callback: (err, msg) => {
+          if (err) return finish();
+          const index = Number(msg.subject.slice(inbox.length + 1));
+          if (!(index >= 0 && index < events.length) || acks[index] !== undefined) return;
+          acks[index] = pubAckOf(msg);
+          if (--awaited === 0) finish();
+        },
+      });
+      const timer = setTimeout(finish, PUBLISH_TIMEOUT_MS);
+      let finished = false;
+      function finish() {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        sub.unsubscribe();
+        resolve([...acks].map((ack) => ack ?? new Error(`no PubAck in ${PUBLISH_TIMEOUT_MS} ms`)));
+      }
+      try {
+        events.forEach((event, i) => {
+          this.nc.publish(eventSubject(this.options.subjectPrefix, event), encodeRelayedEvent(event), {
+            reply: `${inbox}.${i}`,
+            headers: this.messageHeaders(event, i === 0 ? undefined : events[i - 1]!.eventId),
+          });
+        });
+      } catch (err) {
+        for (let i = 0; i < acks.length; i++) acks[i] ??= err as Error;
+        finish();
+      }
+    });
+  }
+
+  private messageHeaders(event: RecordedEvent, previousEventId: string | undefined): MsgHdrs {
+    const h = headers();
+    h.set('Nats-Msg-Id', event.eventId);
+    if (previousEventId !== undefined) h.set('Nats-Expected-Last-Msg-Id', previousEventId);
+    h.set(EVENT_POSITION_HEADER, String(event.globalPosition));
+    return h;
+  }
+
+  /** Publishes one event and awaits its PubAck. */
   private publish(event: RecordedEvent, previousEventId: string | undefined): Promise<PubAck> {
     const h = headers();
     h.set(EVENT_POSITION_HEADER, String(event.globalPosition));
