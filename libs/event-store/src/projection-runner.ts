@@ -24,6 +24,8 @@ export interface ProjectionRunnerOptions {
 
 interface CachedRow {
   doc: unknown;
+  /** The doc as stored (JSON), once an event of the pass changed it. */
+  json: string | null;
   /** Global position of the last event folded into the row (0: not loaded from an event yet). */
   position: number;
   dirty: boolean;
@@ -299,11 +301,11 @@ export class ProjectionRunner {
       return byKey;
     };
     for (const r of loaded)
-      rowsOf(r.projection).set(r.key, { doc: r.doc, position: Number(r.position), dirty: false });
+      rowsOf(r.projection).set(r.key, { doc: r.doc, json: null, position: Number(r.position), dirty: false });
 
     for (const { projection, key, event } of touches) {
       const byKey = rowsOf(projection.name);
-      const row = byKey.get(key) ?? { doc: null, position: 0, dirty: false };
+      const row = byKey.get(key) ?? { doc: null, json: null, position: 0, dirty: false };
       byKey.set(key, row);
       if (event.globalPosition <= row.position) continue;
       const next = projection.evolve(row.doc, event);
@@ -315,41 +317,35 @@ export class ProjectionRunner {
         );
       }
       row.doc = json === null ? null : JSON.parse(json);
+      row.json = json;
       row.position = event.globalPosition;
       row.dirty = true;
     }
 
-    const upserts: [string, string, string, number, Date | null][] = [];
+    // One JSON document for the upsert (jsonb_to_recordset): the docs go in as they were serialised.
+    const upserts: string[] = [];
     const deletes: [string, string][] = [];
     for (const [projection, byKey] of rows) {
       for (const [key, row] of byKey) {
         if (!row.dirty) continue;
-        if (row.doc === null) deletes.push([projection, key]);
+        if (row.doc === null || row.json === null) deletes.push([projection, key]);
         else {
           const expiry = this.byName.get(projection)!.expiresAt?.(row.doc) ?? null;
-          upserts.push([
-            projection,
-            key,
-            JSON.stringify(row.doc),
-            row.position,
-            expiry === null ? null : new Date(expiry),
-          ]);
+          upserts.push(
+            `{"projection":${JSON.stringify(projection)},"key":${JSON.stringify(key)},"doc":${row.json},` +
+              `"position":${row.position},"expires_at":${expiry === null ? 'null' : JSON.stringify(new Date(expiry))}}`,
+          );
         }
       }
     }
     if (upserts.length > 0) {
       await qr.query(
         `INSERT INTO projection_rows (projection, key, doc, position, expires_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[], $5::timestamptz[])
+         SELECT projection, key, doc, position, expires_at FROM jsonb_to_recordset($1::jsonb)
+           AS t(projection text, key text, doc jsonb, position bigint, expires_at timestamptz)
          ON CONFLICT (projection, key) DO UPDATE
            SET doc = EXCLUDED.doc, position = EXCLUDED.position, expires_at = EXCLUDED.expires_at`,
-        [
-          upserts.map((u) => u[0]),
-          upserts.map((u) => u[1]),
-          upserts.map((u) => u[2]),
-          upserts.map((u) => u[3]),
-          upserts.map((u) => u[4]),
-        ],
+        [`[${upserts.join(',')}]`],
       );
     }
     if (deletes.length > 0) {
