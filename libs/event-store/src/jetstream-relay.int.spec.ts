@@ -15,7 +15,7 @@ import {
   type TestDatabase,
 } from '#lib/testing';
 import { createEventStoreDataSource } from './data-source.js';
-import { type RecordedEvent } from './event-store.js';
+import { type EventStore, type RecordedEvent } from './event-store.js';
 import {
   decodeRelayedEvent,
   eventSubject,
@@ -321,6 +321,41 @@ describe('JetStreamRelay batches (published together, acknowledged in order)', (
       const more = await appendEvents(10);
       expect(await relay.publishPending()).toBe(40);
       expect(relay.stats()).toMatchObject({ duplicates: 30, position: more[9]!.globalPosition });
+      expectExactlyRelayed(await relayedMessages(streamName), await store.readAll(0, 100_000), subjectPrefix);
+    } finally {
+      await relay.stop();
+    }
+  }, 30_000);
+
+  it('under a stream of notify() the leader publishes at most one batch per gatherMs', async () => {
+    const { streamName, subjectPrefix } = target();
+    let reads = 0;
+    const counting: EventStore = {
+      appendToStream: (...a) => store.appendToStream(...a),
+      appendMany: (...a) => store.appendMany(...a),
+      readStream: (...a) => store.readStream(...a),
+      headPosition: () => store.headPosition(),
+      readAll: (after, limit) => {
+        reads++;
+        return store.readAll(after, limit);
+      },
+    };
+    const relay = new JetStreamRelay(dataSource, counting, nc, { streamName, subjectPrefix, gatherMs: 300 });
+    try {
+      await relay.publishPending();
+      relay.start(60_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      reads = 0;
+      const started = Date.now();
+      for (let i = 0; i < 60; i++) {
+        await store.appendToStream(`gather-${randomUUID()}`, 0, [{ type: 'Gathered', data: { i } }]);
+        relay.notify();
+      }
+      const elapsed = Date.now() - started;
+      const head = await store.headPosition();
+      await waitUntil(async () => relay.stats().position >= head, 10_000, 'every event relayed');
+      // One read per pass (a batch shorter than batchSize ends it), one pass per gatherMs.
+      expect(reads).toBeLessThanOrEqual(Math.ceil(elapsed / 300) + 2);
       expectExactlyRelayed(await relayedMessages(streamName), await store.readAll(0, 100_000), subjectPrefix);
     } finally {
       await relay.stop();

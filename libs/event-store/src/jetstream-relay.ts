@@ -18,7 +18,7 @@ import {
 } from '@nats-io/transport-node';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { type EventStore, type RecordedEvent } from './event-store.js';
-import { Alarm, consoleLogger, type RunnerLogger } from './loop.js';
+import { Alarm, consoleLogger, sleep, type RunnerLogger } from './loop.js';
 
 /** Header carrying the event's global position, read back to resume after a crash. */
 export const EVENT_POSITION_HEADER = 'Event-Position';
@@ -51,6 +51,11 @@ export interface JetStreamRelayOptions {
   duplicateWindowMs?: number;
   /** Pause of the start() loop after a failed pass (default 1000 ms). */
   retryDelayMs?: number;
+  /**
+   * Least time between two passes of the start() loop that publish (default 20 ms): appends that
+   * wake the leader one after another under load are published as one batch.
+   */
+  gatherMs?: number;
   logger?: RunnerLogger;
 }
 
@@ -135,6 +140,7 @@ export class JetStreamRelay {
   private readonly batchSize: number;
   private readonly duplicateWindowMs: number;
   private readonly retryDelayMs: number;
+  private readonly gatherMs: number;
   private readonly logger: RunnerLogger;
   private readonly checkpointName: string;
   private readonly js: JetStreamClient;
@@ -156,6 +162,7 @@ export class JetStreamRelay {
     this.batchSize = Math.max(1, options.batchSize ?? 250);
     this.duplicateWindowMs = options.duplicateWindowMs ?? 2 * 60_000;
     this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.gatherMs = Math.max(0, options.gatherMs ?? 20);
     this.logger = options.logger ?? consoleLogger;
     this.checkpointName = `relay:${options.streamName}`;
     this.js = jetstream(nc);
@@ -240,12 +247,15 @@ export class JetStreamRelay {
     this.loop = (async () => {
       while (this.running) {
         let failed = false;
+        let published = 0;
         try {
-          await this.publishPending();
+          published = await this.publishPending();
         } catch (err) {
           this.logger.error(`relay ${this.options.streamName} failed`, err);
           failed = true;
         }
+        // A ring during this wait is kept: the pause below is then skipped.
+        if (published > 0 && this.running && this.gatherMs > 0) await sleep(this.gatherMs);
         if (this.running) {
           await this.alarm.pause(failed ? Math.max(pollMs, this.retryDelayMs) : pollMs, {
             ignoreRings: failed || !this.isLeader,
