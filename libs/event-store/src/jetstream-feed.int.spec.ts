@@ -105,4 +105,30 @@ describe('JetStreamProjectionFeed (projection from a JetStream durable consumer)
     expect(rows.reduce((sum, r) => sum + r.row.n, 0)).toBe(70);
     expect(await rebuildAndCompare(ds, store, perStream)).toMatchObject({ equal: true, liveRows: 7 });
   });
+  it('folds the messages that arrive within gatherMs of the first in one pass', async () => {
+    const runner = new ProjectionRunner(ds, store, [{ ...perStream, name: 'gathered' }]);
+    const passes: number[] = [];
+    const handleEvents = runner.handleEvents.bind(runner);
+    runner.handleEvents = (events) => {
+      passes.push(events.length);
+      return handleEvents(events);
+    };
+    const feed = new JetStreamProjectionFeed(nc, runner, {
+      streamName,
+      subjectPrefix,
+      durableName: 'gathered',
+      gatherMs: 300,
+    });
+    feed.start();
+    try {
+      await relay.publishPending();
+      await reach(runner, await store.headPosition());
+      passes.length = 0;
+      await append(40);
+      await reach(runner, await store.headPosition());
+      expect(passes).toEqual([40]);
+    } finally {
+      await feed.stop();
+    }
+  });
 });

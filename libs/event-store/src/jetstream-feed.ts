@@ -22,18 +22,25 @@ export interface JetStreamProjectionFeedOptions {
   durableName: string;
   /** Pause before resubscribing after a failure (default 1000 ms). */
   retryDelayMs?: number;
+  /**
+   * Time a pass waits for more messages after the first one arrives (default 20 ms): under load
+   * one pass folds many events. Readers that must not be stale catch up themselves.
+   */
+  gatherMs?: number;
   logger?: RunnerLogger;
 }
 
 /**
  * Feeds a ProjectionRunner from a JetStream durable pull consumer on every event subject
- * (docs/events.md "Distribution over JetStream"). Messages that arrive together are folded in one
- * `handleEvents` pass, then acknowledged; a failed pass naks them for redelivery. The runner decides
+ * (docs/events.md "Distribution over JetStream"). Messages that arrive within `gatherMs` of the
+ * first one (or during a pass) are folded in one `handleEvents` pass, then acknowledged; a failed
+ * pass naks them for redelivery. The runner decides
  * what to fold: redelivered events are skipped by its checkpoint, and a gap (messages taken by
  * another replica on the same durable, a stream purged or created late) makes it read the store.
  */
 export class JetStreamProjectionFeed {
   private readonly retryDelayMs: number;
+  private readonly gatherMs: number;
   private readonly logger: RunnerLogger;
   private messages: ConsumerMessages | null = null;
   private buffer: JsMsg[] = [];
@@ -47,6 +54,7 @@ export class JetStreamProjectionFeed {
     private readonly options: JetStreamProjectionFeedOptions,
   ) {
     this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.gatherMs = Math.max(0, options.gatherMs ?? 20);
     this.logger = options.logger ?? consoleLogger;
   }
 
@@ -107,6 +115,7 @@ export class JetStreamProjectionFeed {
 
   private async flush(): Promise<void> {
     try {
+      await sleep(this.gatherMs);
       while (this.buffer.length > 0) {
         const batch = this.buffer.splice(0, this.buffer.length);
         try {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { DiscardPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type DataSource } from 'typeorm';
 import {
@@ -15,7 +15,7 @@ import {
   type TestDatabase,
 } from '#lib/testing';
 import { createEventStoreDataSource } from './data-source.js';
-import { type RecordedEvent } from './event-store.js';
+import { type EventStore, type RecordedEvent } from './event-store.js';
 import {
   decodeRelayedEvent,
   eventSubject,
@@ -228,6 +228,174 @@ describe('JetStreamRelay (events table as outbox, ARCHITECTURE.md)', () => {
     }
     expectExactlyRelayed(await relayedMessages(streamName), events, subjectPrefix);
   });
+});
+
+describe('JetStreamRelay batches (published together, acknowledged in order)', () => {
+  it('publishes a batch of 250 with one ack each, and the next batch after the checkpoint', async () => {
+    const { streamName, subjectPrefix } = target();
+    const relay = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix });
+    try {
+      await relay.publishPending();
+      const before = relay.stats().published;
+      const events = await appendEvents(400);
+      expect(await relay.publishPending()).toBe(400);
+      expect(relay.stats()).toMatchObject({ published: before + 400, duplicates: 0 });
+      const [row] = await dataSource.query(`SELECT position FROM checkpoints WHERE name = $1`, [
+        `relay:${streamName}`,
+      ]);
+      expect(Number(row.position)).toBe(events[399]!.globalPosition);
+      const relayed = await relayedMessages(streamName);
+      expectExactlyRelayed(relayed.slice(-400), events, subjectPrefix);
+    } finally {
+      await relay.stop();
+    }
+  }, 30_000);
+
+  it('a batch JetStream refuses from its middle on loses nothing and stores nothing twice', async () => {
+    const { streamName, subjectPrefix } = target();
+    const errors: unknown[] = [];
+    const relay = new JetStreamRelay(dataSource, store, nc, {
+      streamName,
+      subjectPrefix,
+      batchSize: 100,
+      logger: { error: (_message, err) => errors.push(err) },
+    });
+    try {
+      await relay.publishPending();
+      const head = await store.headPosition();
+      const before = await messageCount(streamName);
+      // The stream takes 40 more messages, then refuses new ones: the batch of 100 fails at its 41st.
+      await jsm.streams.update(streamName, { max_msgs: before + 40, discard: DiscardPolicy.New });
+      const events = await appendEvents(100);
+      await expect(relay.publishPending()).rejects.toThrow(/maximum messages/i);
+      expect(await messageCount(streamName)).toBe(before + 40);
+      expect(relay.stats().position).toBe(events[39]!.globalPosition);
+
+      await jsm.streams.update(streamName, { max_msgs: -1 });
+      expect(await relay.publishPending()).toBe(60);
+      const all = (await store.readAll(0, 100_000)).filter(
+        (e) => e.globalPosition <= events[99]!.globalPosition,
+      );
+      expectExactlyRelayed(await relayedMessages(streamName), all, subjectPrefix);
+      expect(relay.stats()).toMatchObject({ duplicates: 0, position: events[99]!.globalPosition });
+      expect(head).toBeLessThan(events[0]!.globalPosition);
+    } finally {
+      await relay.stop();
+    }
+  }, 30_000);
+
+  it('a message JetStream refuses in the middle of a batch leaves no gap: the ones after it wait', async () => {
+    const { streamName, subjectPrefix } = target();
+    const relay = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix, batchSize: 100 });
+    try {
+      await relay.publishPending();
+      const before = await messageCount(streamName);
+      await jsm.streams.update(streamName, { max_msg_size: 2048 });
+      const head = await store.headPosition();
+      for (let i = 0; i < 30; i++) {
+        const data = i === 10 ? { big: 'x'.repeat(4096) } : { i };
+        await store.appendToStream(`big-${randomUUID()}`, 0, [{ type: 'Sized', data }]);
+      }
+      const events = await store.readAll(head, 100);
+      await expect(relay.publishPending()).rejects.toThrow(/size exceeds maximum/i);
+      expect(await messageCount(streamName)).toBe(before + 10);
+      expect(relay.stats().position).toBe(events[9]!.globalPosition);
+
+      await jsm.streams.update(streamName, { max_msg_size: -1 });
+      expect(await relay.publishPending()).toBe(20);
+      expectExactlyRelayed(await relayedMessages(streamName), await store.readAll(0, 100_000), subjectPrefix);
+    } finally {
+      await relay.stop();
+    }
+  }, 30_000);
+
+  it('a pass over events that are all in the stream already (a rewind) stores nothing twice', async () => {
+    const { streamName, subjectPrefix } = target();
+    const relay = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix, batchSize: 64 });
+    try {
+      await relay.publishPending();
+      const head = await store.headPosition();
+      await appendEvents(30);
+      await relay.publishPending();
+      await relay.rewind(head);
+      const more = await appendEvents(10);
+      expect(await relay.publishPending()).toBe(40);
+      expect(relay.stats()).toMatchObject({ duplicates: 30, position: more[9]!.globalPosition });
+      expectExactlyRelayed(await relayedMessages(streamName), await store.readAll(0, 100_000), subjectPrefix);
+    } finally {
+      await relay.stop();
+    }
+  }, 30_000);
+
+  it('under a stream of notify() the leader publishes at most one batch per gatherMs', async () => {
+    const { streamName, subjectPrefix } = target();
+    let reads = 0;
+    const counting: EventStore = {
+      appendToStream: (...a) => store.appendToStream(...a),
+      appendMany: (...a) => store.appendMany(...a),
+      readStream: (...a) => store.readStream(...a),
+      headPosition: () => store.headPosition(),
+      readAll: (after, limit) => {
+        reads++;
+        return store.readAll(after, limit);
+      },
+    };
+    const relay = new JetStreamRelay(dataSource, counting, nc, { streamName, subjectPrefix, gatherMs: 300 });
+    try {
+      await relay.publishPending();
+      relay.start(60_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      reads = 0;
+      const started = Date.now();
+      for (let i = 0; i < 60; i++) {
+        await store.appendToStream(`gather-${randomUUID()}`, 0, [{ type: 'Gathered', data: { i } }]);
+        relay.notify();
+      }
+      const elapsed = Date.now() - started;
+      const head = await store.headPosition();
+      await waitUntil(async () => relay.stats().position >= head, 10_000, 'every event relayed');
+      // One read per pass (a batch shorter than batchSize ends it), one pass per gatherMs.
+      expect(reads).toBeLessThanOrEqual(Math.ceil(elapsed / 300) + 2);
+      expectExactlyRelayed(await relayedMessages(streamName), await store.readAll(0, 100_000), subjectPrefix);
+    } finally {
+      await relay.stop();
+    }
+  }, 30_000);
+
+  it('a relay that does not lead tries the lock on its poll only, not on every notify()', async () => {
+    const { streamName, subjectPrefix } = target();
+    const other = createEventStoreDataSource(db.url, { poolSize: 3 });
+    await other.initialize();
+    let lockTries = 0;
+    const createQueryRunner = other.createQueryRunner.bind(other);
+    other.createQueryRunner = (...args) => {
+      lockTries++;
+      return createQueryRunner(...args);
+    };
+    const leader = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix });
+    const follower = new JetStreamRelay(other, new PgEventStore(other), nc, { streamName, subjectPrefix });
+    try {
+      await leader.publishPending();
+      follower.start(300);
+      await waitUntil(async () => lockTries >= 1, 5_000, 'the first try of the lock');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const tried = lockTries;
+      const events = await appendEvents(5);
+      for (let i = 0; i < 20; i++) {
+        follower.notify();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(lockTries).toBe(tried);
+      expect(follower.isLeader).toBe(false);
+      expect(await leader.publishPending()).toBe(events.length);
+      await leader.stop();
+      await waitUntil(async () => follower.isLeader, 5_000, 'the follower takes over on its poll');
+    } finally {
+      await follower.stop();
+      await leader.stop();
+      await other.destroy();
+    }
+  }, 30_000);
 });
 
 describe('JetStreamRelay leadership and outages', () => {

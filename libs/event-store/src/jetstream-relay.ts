@@ -6,14 +6,36 @@ import {
   StorageType,
   type JetStreamClient,
   type JetStreamManager,
+  type PubAck,
 } from '@nats-io/jetstream';
-import { headers, nanos, type NatsConnection } from '@nats-io/transport-node';
+import {
+  createInbox,
+  headers,
+  nanos,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+} from '@nats-io/transport-node';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { type EventStore, type RecordedEvent } from './event-store.js';
-import { Alarm, consoleLogger, type RunnerLogger } from './loop.js';
+import { Alarm, consoleLogger, sleep, type RunnerLogger } from './loop.js';
 
 /** Header carrying the event's global position, read back to resume after a crash. */
 export const EVENT_POSITION_HEADER = 'Event-Position';
+
+/** How long a batch waits for its PubAcks (JetStream's own default for a publish). */
+const PUBLISH_TIMEOUT_MS = 5000;
+
+/** The PubAck of a message, or the error JetStream (or a server without a stream listening) answered. */
+function pubAckOf(msg: Msg): PubAck | Error {
+  if (msg.data.length === 0) {
+    return new Error(`no PubAck: ${msg.headers?.code ?? ''} ${msg.headers?.description ?? 'empty reply'}`);
+  }
+  const reply = msg.json<PubAck & { error?: { code: number; err_code?: number; description: string } }>();
+  if (reply.error)
+    return new Error(`${reply.error.description} (${reply.error.err_code ?? reply.error.code})`);
+  return { ...reply, duplicate: reply.duplicate ?? false };
+}
 
 /** First key of the relay's session advisory lock; the second is hashtext(stream name). */
 const RELAY_LOCK_CLASS = 42_017_792;
@@ -23,12 +45,17 @@ export interface JetStreamRelayOptions {
   streamName: string;
   /** Subjects are `${subjectPrefix}.events.<category>.<type>`. */
   subjectPrefix: string;
-  /** Events read and published per checkpoint (default 100). */
+  /** Events read, published together and checkpointed at a time (default 250). */
   batchSize?: number;
   /** JetStream duplicate window (default 2 minutes, JetStream's own default). */
   duplicateWindowMs?: number;
   /** Pause of the start() loop after a failed pass (default 1000 ms). */
   retryDelayMs?: number;
+  /**
+   * Least time between two passes of the start() loop that publish (default 20 ms): appends that
+   * wake the leader one after another under load are published as one batch.
+   */
+  gatherMs?: number;
   logger?: RunnerLogger;
 }
 
@@ -91,22 +118,29 @@ function subjectToken(text: string): string {
  * (ARCHITECTURE.md "Events are the source of truth"). Contracts:
  * - each event is one message, its JSON RecordedEvent, with Nats-Msg-Id = eventId so that JetStream
  *   drops a republished event within the duplicate window, and Event-Position = globalPosition;
- * - messages are published one at a time, each PubAck awaited before the next, so the stream holds
- *   a prefix of the log: the checkpoint (`relay:${streamName}` in table checkpoints) is saved after
- *   every batch, and on taking over a relay resumes after the larger of that checkpoint and the
+ * - the stream holds a prefix of the log, in global order. A batch is published without waiting
+ *   for each PubAck, every message after the first expecting its predecessor as the stream's last
+ *   message (Nats-Expected-Last-Msg-Id), so a message lost in flight (a reconnect) makes JetStream
+ *   refuse the ones after it rather than store them past a gap. Acks are taken in order up to the
+ *   first failure; the rest of the batch is then published one at a time, each PubAck awaited (a
+ *   republished message is dropped as a duplicate; a rewind's duplicates leave no last message to
+ *   expect). The checkpoint (`relay:${streamName}` in table checkpoints) is saved after every
+ *   batch, and on taking over a relay resumes after the larger of that checkpoint and the
  *   Event-Position of the stream's last message, so a crash between publish and checkpoint does not
  *   republish (not even outside the duplicate window);
  * - one relay per stream publishes at a time: the leader holds a session advisory lock on a
  *   connection of its own, checks that connection at the start of every pass and saves the
  *   checkpoint through it, so a relay that lost the connection (and the lock with it) stops within
- *   one batch; the others try the lock on every pass. Should two ever overlap, JetStream drops the
- *   duplicates;
+ *   one batch; the others try the lock once per poll interval (notify() does not wake them, so
+ *   appends in a process that does not lead cost no query). Should two ever overlap, JetStream
+ *   drops the duplicates;
  * - errors (NATS or Postgres down) are logged and the loop retries; nothing is skipped.
  */
 export class JetStreamRelay {
   private readonly batchSize: number;
   private readonly duplicateWindowMs: number;
   private readonly retryDelayMs: number;
+  private readonly gatherMs: number;
   private readonly logger: RunnerLogger;
   private readonly checkpointName: string;
   private readonly js: JetStreamClient;
@@ -125,9 +159,10 @@ export class JetStreamRelay {
     private readonly nc: NatsConnection,
     private readonly options: JetStreamRelayOptions,
   ) {
-    this.batchSize = Math.max(1, options.batchSize ?? 100);
+    this.batchSize = Math.max(1, options.batchSize ?? 250);
     this.duplicateWindowMs = options.duplicateWindowMs ?? 2 * 60_000;
     this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.gatherMs = Math.max(0, options.gatherMs ?? 20);
     this.logger = options.logger ?? consoleLogger;
     this.checkpointName = `relay:${options.streamName}`;
     this.js = jetstream(nc);
@@ -177,7 +212,7 @@ export class JetStreamRelay {
         for (;;) {
           const events = await this.store.readAll(this.position, this.batchSize);
           if (events.length === 0) return total;
-          for (const event of events) await this.publish(event);
+          await this.publishBatch(events);
           await this.saveCheckpoint(this.position);
           total += events.length;
           if (events.length < this.batchSize) return total;
@@ -202,22 +237,28 @@ export class JetStreamRelay {
     });
   }
 
-  /** Publishes every `pollMs` (and on notify()) until stop(); errors are logged, the loop goes on. */
+  /**
+   * Publishes every `pollMs` until stop(), and on notify() while leading; errors are logged, the
+   * loop goes on.
+   */
   start(pollMs = 1000): void {
     if (this.running) return;
     this.running = true;
     this.loop = (async () => {
       while (this.running) {
         let failed = false;
+        let published = 0;
         try {
-          await this.publishPending();
+          published = await this.publishPending();
         } catch (err) {
           this.logger.error(`relay ${this.options.streamName} failed`, err);
           failed = true;
         }
+        // A ring during this wait is kept: the pause below is then skipped.
+        if (published > 0 && this.running && this.gatherMs > 0) await sleep(this.gatherMs);
         if (this.running) {
           await this.alarm.pause(failed ? Math.max(pollMs, this.retryDelayMs) : pollMs, {
-            afterFailure: failed,
+            ignoreRings: failed || !this.isLeader,
           });
         }
       }
@@ -312,17 +353,83 @@ export class JetStreamRelay {
     return Number.isSafeInteger(position) && position > 0 ? position : 0;
   }
 
-  private async publish(event: RecordedEvent): Promise<void> {
+  /** Publishes `events` (in global order), moving the position past each one JetStream acknowledged. */
+  private async publishBatch(events: RecordedEvent[]): Promise<void> {
+    const acks = await this.publishTogether(events);
+    let next = 0;
+    for (; next < events.length; next++) {
+      const ack = acks[next]!;
+      if (ack instanceof Error) break;
+      this.acknowledged(events[next]!, ack);
+    }
+    for (; next < events.length; next++) {
+      this.acknowledged(events[next]!, await this.publish(events[next]!, undefined));
+    }
+  }
+
+  /**
+   * Publishes every event of the batch at once, each after the first expecting its predecessor as
+   * the stream's last message, and collects the PubAcks on one reply inbox with one timer (rather
+   * than a request, a timer and an error context per message). Resolves to each message's PubAck,
+   * or the error JetStream answered, or a timeout.
+   */
+  private publishTogether(events: RecordedEvent[]): Promise<(PubAck | Error)[]> {
+    const inbox = createInbox();
+    const acks: (PubAck | Error | undefined)[] = new Array(events.length);
+    let awaited = events.length;
+    return new Promise((resolve) => {
+      const sub = this.nc.subscribe(`${inbox}.*`, {
+        callback: (err, msg) => {
+          if (err) return finish();
+          const index = Number(msg.subject.slice(inbox.length + 1));
+          if (!(index >= 0 && index < events.length) || acks[index] !== undefined) return;
+          acks[index] = pubAckOf(msg);
+          if (--awaited === 0) finish();
+        },
+      });
+      const timer = setTimeout(finish, PUBLISH_TIMEOUT_MS);
+      let finished = false;
+      function finish() {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        sub.unsubscribe();
+        resolve([...acks].map((ack) => ack ?? new Error(`no PubAck in ${PUBLISH_TIMEOUT_MS} ms`)));
+      }
+      try {
+        events.forEach((event, i) => {
+          this.nc.publish(eventSubject(this.options.subjectPrefix, event), encodeRelayedEvent(event), {
+            reply: `${inbox}.${i}`,
+            headers: this.messageHeaders(event, i === 0 ? undefined : events[i - 1]!.eventId),
+          });
+        });
+      } catch (err) {
+        for (let i = 0; i < acks.length; i++) acks[i] ??= err as Error;
+        finish();
+      }
+    });
+  }
+
+  private messageHeaders(event: RecordedEvent, previousEventId: string | undefined): MsgHdrs {
+    const h = headers();
+    h.set('Nats-Msg-Id', event.eventId);
+    if (previousEventId !== undefined) h.set('Nats-Expected-Last-Msg-Id', previousEventId);
+    h.set(EVENT_POSITION_HEADER, String(event.globalPosition));
+    return h;
+  }
+
+  /** Publishes one event and awaits its PubAck. */
+  private publish(event: RecordedEvent, previousEventId: string | undefined): Promise<PubAck> {
     const h = headers();
     h.set(EVENT_POSITION_HEADER, String(event.globalPosition));
-    const ack = await this.js.publish(
-      eventSubject(this.options.subjectPrefix, event),
-      encodeRelayedEvent(event),
-      {
-        msgID: event.eventId,
-        headers: h,
-      },
-    );
+    return this.js.publish(eventSubject(this.options.subjectPrefix, event), encodeRelayedEvent(event), {
+      msgID: event.eventId,
+      headers: h,
+      ...(previousEventId === undefined ? {} : { expect: { lastMsgID: previousEventId } }),
+    });
+  }
+
+  private acknowledged(event: RecordedEvent, ack: PubAck): void {
     if (ack.stream !== this.options.streamName) {
       throw new Error(
         `relay ${this.options.streamName}: event ${event.eventId} was stored by stream ${ack.stream}`,

@@ -13,8 +13,9 @@ export function sleep(ms: number): Promise<void> {
 
 /**
  * Paces a polling loop. A ring (new work) during a pass is kept, so the next pause is skipped; a
- * pause after a failure ignores rings, so that a caller ringing on every append cannot turn an outage
- * into a busy loop. interrupt() ends any pause (for stop()).
+ * pause that ignores rings (after a failure, or while there is nothing for this loop to do) lasts
+ * its time, so that a caller ringing on every append cannot turn an outage into a busy loop.
+ * interrupt() ends any pause (for stop()).
  */
 export class Alarm {
   private rung = false;
@@ -30,9 +31,9 @@ export class Alarm {
     this.wake?.();
   }
 
-  async pause(ms: number, { afterFailure = false } = {}): Promise<void> {
-    if (!this.rung || afterFailure) {
-      this.ringWakes = !afterFailure;
+  async pause(ms: number, { ignoreRings = false } = {}): Promise<void> {
+    if (!this.rung || ignoreRings) {
+      this.ringWakes = !ignoreRings;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, ms);
         function done() {

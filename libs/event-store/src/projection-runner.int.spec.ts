@@ -220,6 +220,59 @@ describe('ProjectionRunner (STYLE.md habit 12)', () => {
     }
   });
 
+  it('deletes expired rows on its first pass, then on the first pass pruneIntervalMs later by its clock', async () => {
+    /** One row per stream, expiring at the `until` (ms) of its last event. */
+    const expiring: Projection<{ until: number }> = {
+      name: 'expiring-per-stream',
+      keyOf: (e) => (e.streamId.startsWith('exp-') ? e.streamId : null),
+      evolve: (_row, e) => ({ until: (e.data as { until: number }).until }),
+      expiresAt: (row) => row.until,
+    };
+    let now = 1_000_000;
+    const runner = new ProjectionRunner(dataSource, store, [expiring], {
+      checkpointName: 'expiry',
+      clock: () => now,
+      pruneIntervalMs: 5000,
+    });
+    const append = (until: number) =>
+      store.appendToStream(`exp-${randomUUID()}`, 0, [{ type: 'Until', data: { until } }]);
+    const keys = async () => (await rows.all(expiring.name)).length;
+
+    await runner.catchUp();
+    await append(now - 1);
+    await append(now + 3000);
+    await append(now + 60_000);
+    expect(await runner.runOnce()).toBe(3);
+    expect(await keys()).toBe(3);
+
+    const [, { lastGlobalPosition }] = [await append(now - 1), await append(now + 60_000)];
+    now += 4000;
+    expect(await runner.runOnce()).toBe(2);
+    expect(await keys()).toBe(5);
+    expect(await runner.position()).toBe(lastGlobalPosition);
+
+    now += 1000;
+    expect(await runner.runOnce()).toBe(0);
+    expect(await keys()).toBe(2);
+    await append(now - 1);
+    expect(await runner.runOnce()).toBe(1);
+    expect(await keys()).toBe(3);
+  });
+
+  it('a pass recreates checkpoint rows deleted under it, and moves them', async () => {
+    const projection = { ...perStream, name: 'recreated-per-stream' };
+    const runner = new ProjectionRunner(dataSource, store, [projection], { checkpointName: 'recreated' });
+    await store.appendToStream(`rec-${randomUUID()}`, 0, [{ type: 'Opened', data: {} }]);
+    await runner.catchUp();
+    await dataSource.query(`DELETE FROM checkpoints WHERE name = 'recreated:recreated-per-stream'`);
+    const { lastGlobalPosition } = await store.appendToStream(`rec-${randomUUID()}`, 0, [
+      { type: 'Opened', data: {} },
+    ]);
+    await runner.catchUp();
+    expect(await checkpoint('recreated:recreated-per-stream')).toBe(lastGlobalPosition);
+    expect(await runner.runOnce()).toBe(0);
+  });
+
   it('ProjectionRows reads one row, or all of a projection ordered by key', async () => {
     await dataSource.query(
       `INSERT INTO projection_rows (projection, key, doc, position)

@@ -18,10 +18,14 @@ export interface ProjectionRunnerOptions {
   logger?: RunnerLogger;
   /** The clock rows expire by (Projection.expiresAt); default Date.now. */
   clock?: () => number;
+  /** Least time between two deletions of expired rows, by `clock` (default 5000 ms; 0: every pass). */
+  pruneIntervalMs?: number;
 }
 
 interface CachedRow {
   doc: unknown;
+  /** The doc as stored (JSON), once an event of the pass changed it. */
+  json: string | null;
   /** Global position of the last event folded into the row (0: not loaded from an event yet). */
   position: number;
   dirty: boolean;
@@ -38,9 +42,10 @@ interface CachedRow {
  * - a projection's rows depend only on the events: rebuilding from position 0 gives the same rows.
  *   A projection whose evolve throws stops the runner at that event (logged and retried) rather
  *   than skip it, which would break that equality;
- * - rows of a projection with `expiresAt` are stored with their expiry, and every pass (also one
- *   that finds no event) deletes those whose expiry is at or before the clock: bounded read models
- *   without a janitor job; their events stay in the log.
+ * - rows of a projection with `expiresAt` are stored with their expiry, and a pass (also one that
+ *   finds no event) deletes those whose expiry is at or before the clock, at most once per
+ *   `pruneIntervalMs`: bounded read models without a janitor job; their events stay in the log.
+ *   Readers judge expiry themselves (an expired row may linger for that interval).
  */
 export class ProjectionRunner {
   private readonly batchSize: number;
@@ -49,6 +54,9 @@ export class ProjectionRunner {
   private readonly logger: RunnerLogger;
   private readonly clock: () => number;
   private readonly byName: Map<string, Projection>;
+  private readonly pruneIntervalMs: number;
+  /** Clock time of the last committed deletion of expired rows. */
+  private lastPrune = Number.NEGATIVE_INFINITY;
   private chain: Promise<unknown> = Promise.resolve();
   private loop: Promise<void> | null = null;
   private running = false;
@@ -64,6 +72,7 @@ export class ProjectionRunner {
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.logger = options.logger ?? consoleLogger;
     this.clock = options.clock ?? Date.now;
+    this.pruneIntervalMs = Math.max(0, options.pruneIntervalMs ?? 5000);
     this.byName = new Map(projections.map((p) => [p.name, p]));
     const prefix = options.checkpointName ?? 'projection';
     this.checkpoints = new Map(projections.map((p) => [p.name, `${prefix}:${p.name}`]));
@@ -159,7 +168,7 @@ export class ProjectionRunner {
         }
         if (this.running) {
           await this.alarm.pause(failed ? Math.max(pollMs, this.retryDelayMs) : pollMs, {
-            afterFailure: failed,
+            ignoreRings: failed,
           });
         }
       }
@@ -185,8 +194,10 @@ export class ProjectionRunner {
     return run;
   }
 
-  private pass(delivered: RecordedEvent[] | null): Promise<number> {
-    return inTransaction(this.dataSource, async (qr) => {
+  private async pass(delivered: RecordedEvent[] | null): Promise<number> {
+    const now = this.clock();
+    const pruning = now - this.lastPrune >= this.pruneIntervalMs;
+    const read = await inTransaction(this.dataSource, async (qr) => {
       const positions = await this.lockCheckpoints(qr);
       const from = Math.min(...positions.values());
       const events =
@@ -204,32 +215,39 @@ export class ProjectionRunner {
           [behind, last],
         );
       }
-      await this.prune(qr);
+      if (pruning) await this.prune(qr, now);
       return events.length;
     });
+    if (pruning) this.lastPrune = now;
+    return read;
   }
 
-  /** Deletes the rows whose expiry has come (Projection.expiresAt). */
-  private async prune(qr: QueryRunner): Promise<void> {
+  /** Deletes the rows whose expiry is at or before `now` (Projection.expiresAt). */
+  private async prune(qr: QueryRunner, now: number): Promise<void> {
     const expiring = this.projections.filter((p) => p.expiresAt).map((p) => p.name);
     if (expiring.length === 0) return;
     await qr.query(`DELETE FROM projection_rows WHERE projection = ANY($1::text[]) AND expires_at <= $2`, [
       expiring,
-      new Date(this.clock()),
+      new Date(now),
     ]);
   }
 
   /** Locks the runner's checkpoint rows in name order (creating them at 0); positions by projection. */
   private async lockCheckpoints(qr: QueryRunner): Promise<Map<string, number>> {
     const names = [...this.checkpoints.values()].sort();
-    await qr.query(
-      `INSERT INTO checkpoints (name, position) SELECT unnest($1::text[]), 0 ON CONFLICT (name) DO NOTHING`,
-      [names],
-    );
-    const rows: { name: string; position: string }[] = await qr.query(
-      `SELECT name, position FROM checkpoints WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
-      [names],
-    );
+    const lock = (): Promise<{ name: string; position: string }[]> =>
+      qr.query(
+        `SELECT name, position FROM checkpoints WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
+        [names],
+      );
+    let rows = await lock();
+    if (rows.length < names.length) {
+      await qr.query(
+        `INSERT INTO checkpoints (name, position) SELECT unnest($1::text[]), 0 ON CONFLICT (name) DO NOTHING`,
+        [names],
+      );
+      rows = await lock();
+    }
     const byName = new Map(rows.map((r) => [r.name, Number(r.position)]));
     return new Map([...this.checkpoints].map(([projection, name]) => [projection, byName.get(name) ?? 0]));
   }
@@ -283,11 +301,11 @@ export class ProjectionRunner {
       return byKey;
     };
     for (const r of loaded)
-      rowsOf(r.projection).set(r.key, { doc: r.doc, position: Number(r.position), dirty: false });
+      rowsOf(r.projection).set(r.key, { doc: r.doc, json: null, position: Number(r.position), dirty: false });
 
     for (const { projection, key, event } of touches) {
       const byKey = rowsOf(projection.name);
-      const row = byKey.get(key) ?? { doc: null, position: 0, dirty: false };
+      const row = byKey.get(key) ?? { doc: null, json: null, position: 0, dirty: false };
       byKey.set(key, row);
       if (event.globalPosition <= row.position) continue;
       const next = projection.evolve(row.doc, event);
@@ -299,41 +317,35 @@ export class ProjectionRunner {
         );
       }
       row.doc = json === null ? null : JSON.parse(json);
+      row.json = json;
       row.position = event.globalPosition;
       row.dirty = true;
     }
 
-    const upserts: [string, string, string, number, Date | null][] = [];
+    // One JSON document for the upsert (jsonb_to_recordset): the docs go in as they were serialised.
+    const upserts: string[] = [];
     const deletes: [string, string][] = [];
     for (const [projection, byKey] of rows) {
       for (const [key, row] of byKey) {
         if (!row.dirty) continue;
-        if (row.doc === null) deletes.push([projection, key]);
+        if (row.doc === null || row.json === null) deletes.push([projection, key]);
         else {
           const expiry = this.byName.get(projection)!.expiresAt?.(row.doc) ?? null;
-          upserts.push([
-            projection,
-            key,
-            JSON.stringify(row.doc),
-            row.position,
-            expiry === null ? null : new Date(expiry),
-          ]);
+          upserts.push(
+            `{"projection":${JSON.stringify(projection)},"key":${JSON.stringify(key)},"doc":${row.json},` +
+              `"position":${row.position},"expires_at":${expiry === null ? 'null' : JSON.stringify(new Date(expiry))}}`,
+          );
         }
       }
     }
     if (upserts.length > 0) {
       await qr.query(
         `INSERT INTO projection_rows (projection, key, doc, position, expires_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[], $5::timestamptz[])
+         SELECT projection, key, doc, position, expires_at FROM jsonb_to_recordset($1::jsonb)
+           AS t(projection text, key text, doc jsonb, position bigint, expires_at timestamptz)
          ON CONFLICT (projection, key) DO UPDATE
            SET doc = EXCLUDED.doc, position = EXCLUDED.position, expires_at = EXCLUDED.expires_at`,
-        [
-          upserts.map((u) => u[0]),
-          upserts.map((u) => u[1]),
-          upserts.map((u) => u[2]),
-          upserts.map((u) => u[3]),
-          upserts.map((u) => u[4]),
-        ],
+        [`[${upserts.join(',')}]`],
       );
     }
     if (deletes.length > 0) {

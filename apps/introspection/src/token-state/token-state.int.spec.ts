@@ -82,7 +82,8 @@ describe('token_state projection: expiry and rebuild', () => {
         },
       },
     ]);
-    const runner = new ProjectionRunner(ds, store, [projection], { clock });
+    // Every pass prunes (pruneIntervalMs 0): the test steps the clock across the expiry instant.
+    const runner = new ProjectionRunner(ds, store, [projection], { clock, pruneIntervalMs: 0 });
     await runner.catchUp();
     expect(await rows()).toBe(5);
     expect(await events()).toBe(6);
