@@ -335,6 +335,7 @@ describe('JetStreamRelay batches (published together, acknowledged in order)', (
       appendMany: (...a) => store.appendMany(...a),
       readStream: (...a) => store.readStream(...a),
       headPosition: () => store.headPosition(),
+      streamVersions: (ids) => store.streamVersions(ids),
       readAll: (after, limit) => {
         reads++;
         return store.readAll(after, limit);
