@@ -141,4 +141,33 @@ describe('KeyringVerifier across a key rotation (checklist JWKS-04, decision 14)
     await expect(verifier.verify(k1Token)).rejects.toMatchObject({ reason: expect.any(String) });
     await expect(verifier.verify(k1Token)).rejects.toBeInstanceOf(AccessTokenInvalid);
   });
+
+  it('a token verified once is answered from the memo until it expires; other bytes are verified in full', async () => {
+    const verifier = new KeyringVerifier(store, issuer, 1000, 30_000, () => clock);
+    const token = await tokenNow('t1');
+    await expect(verifier.verify(token)).resolves.toMatchObject({ jti: 't1' });
+    expect(verifier.memoizedVerifications).toBe(0);
+    await expect(verifier.verify(token)).resolves.toMatchObject({ jti: 't1' });
+    expect(verifier.memoizedVerifications).toBe(1);
+    // One changed signature byte: not the memoized token, and its signature fails.
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    const flipped = `${h}.${p}.${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
+    await expect(verifier.verify(flipped)).rejects.toMatchObject({ reason: 'bad_signature' });
+    expect(verifier.memoizedVerifications).toBe(1);
+    clock += 599_999;
+    await expect(verifier.verify(token)).resolves.toMatchObject({ jti: 't1' });
+    clock += 1;
+    await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'expired' });
+  });
+
+  it('the memo holds at most memoSize tokens, the oldest leaving first', async () => {
+    const verifier = new KeyringVerifier(store, issuer, 1000, 30_000, () => clock, 2);
+    const [a, b, c] = [await tokenNow('a'), await tokenNow('b'), await tokenNow('c')];
+    for (const t of [a, b, c]) await verifier.verify(t);
+    await verifier.verify(c);
+    await verifier.verify(b);
+    expect(verifier.memoizedVerifications).toBe(2);
+    await verifier.verify(a);
+    expect(verifier.memoizedVerifications).toBe(2);
+  });
 });
