@@ -18,6 +18,7 @@ export type ClientRow = ClientView;
 
 export const clientsProjection: Projection<ClientRow> = {
   name: CLIENTS,
+  eventTypes: CLIENT_EVENT_TYPES,
   keyOf(event: RecordedEvent): string | null {
     if (!types.has(event.type)) return null;
     const id = (event.data as { clientId?: unknown }).clientId;

@@ -28,6 +28,7 @@ export const TOKEN_STATE = 'token_state';
 
 export const tokenStateProjection: Projection<TokenStateRow> = {
   name: TOKEN_STATE,
+  eventTypes: ['AccessTokenIssued', 'AccessTokenRevoked'],
   keyOf(event: RecordedEvent): string | null {
     const e = event as unknown as AccessTokenEvent;
     switch (e.type) {
@@ -97,6 +98,13 @@ const later = (row: GrantStateRow | null, grantId: string, until: number): Grant
 
 export const grantStateProjection: Projection<GrantStateRow> = {
   name: GRANT_STATE,
+  eventTypes: [
+    'AuthorizationCodeIssued',
+    'RefreshTokenIssued',
+    'RefreshTokenRotated',
+    'GrantRevoked',
+    'AccessTokenIssued',
+  ],
   keyOf(event: RecordedEvent): string | null {
     const e = event as unknown as GrantEvent | AccessTokenEvent;
     switch (e.type) {

@@ -15,10 +15,14 @@ export interface UserRow {
   createdAt: string;
 }
 
+const USER_STATUS_EVENTS: readonly string[] = ['UserCreated', 'UserDisabled', 'UserEnabled'];
+const USER_GRANT_EVENTS: readonly string[] = ['ConsentGranted', 'ConsentRevoked', 'AuthorizationCodeIssued'];
+
 export const usersProjection: Projection<UserRow> = {
   name: USERS,
+  eventTypes: USER_STATUS_EVENTS,
   keyOf(event: RecordedEvent) {
-    if (!['UserCreated', 'UserDisabled', 'UserEnabled'].includes(event.type)) return null;
+    if (!USER_STATUS_EVENTS.includes(event.type)) return null;
     return (event.data as { sub: string }).sub;
   },
   evolve(row, event) {
@@ -58,8 +62,9 @@ export interface UserGrantsRow {
 
 export const userGrantsProjection: Projection<UserGrantsRow> = {
   name: USER_GRANTS,
+  eventTypes: USER_GRANT_EVENTS,
   keyOf(event: RecordedEvent) {
-    if (!['ConsentGranted', 'ConsentRevoked', 'AuthorizationCodeIssued'].includes(event.type)) return null;
+    if (!USER_GRANT_EVENTS.includes(event.type)) return null;
     const sub = (event.data as { sub?: unknown }).sub;
     return typeof sub === 'string' ? sub : null;
   },

@@ -48,6 +48,13 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
   hash?: string | null;
 }
 
+/** A page of readAllOfTypes. */
+export interface TypedPage {
+  events: RecordedEvent[];
+  /** Highest position covered by the read (>= the last event's; `after` when nothing was there). */
+  through: number;
+}
+
 /** A number: the stream must be exactly at that version (0 = must not exist). */
 export type ExpectedVersion = number | 'any';
 
@@ -112,6 +119,12 @@ export interface EventStore {
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Events with globalPosition > after, in global order, at most `limit`. */
   readAll(after: number, limit: number): Promise<RecordedEvent[]>;
+  /**
+   * Events of the given types with globalPosition > after, in global order, at most `limit`, and
+   * `through`: the position the read covered (every event in (after, through] not returned is of
+   * another type). A reader that needs a few types skips the rest without loading them.
+   */
+  readAllOfTypes(after: number, limit: number, types: readonly string[]): Promise<TypedPage>;
   /** Highest committed global position (0 when empty). */
   headPosition(): Promise<number>;
   /**

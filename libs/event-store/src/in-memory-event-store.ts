@@ -10,6 +10,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type StreamExpectation,
+  type TypedPage,
 } from './event-store.js';
 import { prepareAppend, prepareExpectations, type PreparedAppend } from './prepare-append.js';
 
@@ -47,6 +48,21 @@ export class InMemoryEventStore implements EventStore {
     return (stream ?? [])
       .filter((e) => e.streamVersion >= fromVersion && (upTo === undefined || e.recordedAt.getTime() <= upTo))
       .map(copy);
+  }
+
+  async readAllOfTypes(after: number, limit: number, types: readonly string[]): Promise<TypedPage> {
+    const wanted = new Set(types);
+    const events: RecordedEvent[] = [];
+    let through = after;
+    for (const e of this.log) {
+      if (e.globalPosition <= after) continue;
+      if (wanted.has(e.type)) {
+        if (events.length >= limit) break;
+        events.push(copy(e));
+      }
+      through = e.globalPosition;
+    }
+    return { events, through };
   }
 
   async readAll(after: number, limit: number): Promise<RecordedEvent[]> {

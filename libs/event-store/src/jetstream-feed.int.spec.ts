@@ -32,6 +32,10 @@ class CountingStore implements EventStore {
     this.readAllCalls++;
     return this.inner.readAll(after, limit);
   }
+  readAllOfTypes(...a: Parameters<EventStore['readAllOfTypes']>) {
+    this.readAllCalls++;
+    return this.inner.readAllOfTypes(...a);
+  }
 }
 
 describe('JetStreamProjectionFeed (projection from a JetStream durable consumer)', () => {

@@ -336,6 +336,7 @@ describe('JetStreamRelay batches (published together, acknowledged in order)', (
       readStream: (...a) => store.readStream(...a),
       headPosition: () => store.headPosition(),
       streamVersions: (ids) => store.streamVersions(ids),
+      readAllOfTypes: (...a) => store.readAllOfTypes(...a),
       readAll: (after, limit) => {
         reads++;
         return store.readAll(after, limit);

@@ -12,6 +12,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type StreamExpectation,
+  type TypedPage,
 } from './event-store.js';
 import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import { prepareAppend, prepareExpectations, type PreparedAppend } from './prepare-append.js';
@@ -185,6 +186,21 @@ export class PgEventStore implements EventStore {
       [after, limit],
     );
     return rows.map(toRecordedEvent);
+  }
+
+  async readAllOfTypes(after: number, limit: number, types: readonly string[]): Promise<TypedPage> {
+    // Positions grow in commit order (APPEND_LOCK_KEY): every event at or below the head read
+    // first is committed and visible to the next statement.
+    const head = await this.headPosition();
+    if (head <= after) return { events: [], through: after };
+    const rows: EventRow[] = await this.dataSource.query(
+      `SELECT ${EVENT_COLUMNS} FROM events
+       WHERE global_position > $1 AND global_position <= $2 AND type = ANY($3::text[])
+       ORDER BY global_position LIMIT $4`,
+      [after, head, types, limit],
+    );
+    const events = rows.map(toRecordedEvent);
+    return { events, through: events.length === limit ? events[events.length - 1]!.globalPosition : head };
   }
 
   async headPosition(): Promise<number> {

@@ -107,6 +107,38 @@ describe('ProjectionRunner (STYLE.md habit 12)', () => {
     expect(await runner.runOnce()).toBe(0);
   });
 
+  it('a projection that lists its event types reads only those, and its checkpoint still reaches the head', async () => {
+    const changes: Projection<{ n: number }> = {
+      name: 'changes-per-stream',
+      eventTypes: ['Changed'],
+      keyOf: (e) => (e.type === 'Changed' ? e.streamId : null),
+      evolve: (row) => ({ n: (row?.n ?? 0) + 1 }),
+    };
+    let loaded: RecordedEvent[] = [];
+    const watching = Object.create(store) as PgEventStore;
+    watching.readAll = () => Promise.reject(new Error('read every type'));
+    watching.readAllOfTypes = async (after, limit, types) => {
+      const page = await store.readAllOfTypes(after, limit, types);
+      loaded = loaded.concat(page.events);
+      return page;
+    };
+    const runner = new ProjectionRunner(dataSource, watching, [changes], {
+      batchSize: 4,
+      checkpointName: 'typed',
+    });
+    await appendSome(12);
+    // The last events are of other types: the checkpoint moves past them all the same.
+    await store.appendToStream(`proj-${randomUUID()}`, 0, [{ type: 'Opened', data: {} }]);
+    await runner.catchUp();
+    const events = await allEvents();
+    expect(loaded.map((e) => e.type)).toEqual(
+      events.filter((e) => e.type === 'Changed').map(() => 'Changed'),
+    );
+    expect(await runner.position()).toBe(await store.headPosition());
+    expect(await rows.all(changes.name)).toEqual(foldInMemory(changes, events));
+    expect(await runner.runOnce()).toBe(0);
+  });
+
   it('rebuilding from position 0 gives the rows the live runner built', async () => {
     const runner = new ProjectionRunner(dataSource, store, [perStream, perType], {
       batchSize: 5,

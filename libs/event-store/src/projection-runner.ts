@@ -54,6 +54,8 @@ export class ProjectionRunner {
   private readonly logger: RunnerLogger;
   private readonly clock: () => number;
   private readonly byName: Map<string, Projection>;
+  /** The event types the projections read, when each lists its own (Projection.eventTypes). */
+  private readonly eventTypes: readonly string[] | null;
   private readonly pruneIntervalMs: number;
   /** Clock time of the last committed deletion of expired rows. */
   private lastPrune = Number.NEGATIVE_INFINITY;
@@ -74,6 +76,9 @@ export class ProjectionRunner {
     this.clock = options.clock ?? Date.now;
     this.pruneIntervalMs = Math.max(0, options.pruneIntervalMs ?? 5000);
     this.byName = new Map(projections.map((p) => [p.name, p]));
+    this.eventTypes = projections.every((p) => p.eventTypes !== undefined)
+      ? [...new Set(projections.flatMap((p) => p.eventTypes!))].sort()
+      : null;
     const prefix = options.checkpointName ?? 'projection';
     this.checkpoints = new Map(projections.map((p) => [p.name, `${prefix}:${p.name}`]));
     if (this.checkpoints.size !== projections.length) throw new Error('projection names must be unique');
@@ -200,13 +205,19 @@ export class ProjectionRunner {
     const read = await inTransaction(this.dataSource, async (qr) => {
       const positions = await this.lockCheckpoints(qr);
       const from = Math.min(...positions.values());
-      const events =
-        delivered === null
-          ? await this.store.readAll(from, this.batchSize)
-          : await this.continuing(qr, delivered, from);
-      if (events.length > 0) {
-        await this.fold(qr, events, positions);
-        const last = events[events.length - 1]!.globalPosition;
+      let events: RecordedEvent[];
+      let last: number;
+      if (delivered === null && this.eventTypes !== null) {
+        ({ events, through: last } = await this.store.readAllOfTypes(from, this.batchSize, this.eventTypes));
+      } else {
+        events =
+          delivered === null
+            ? await this.store.readAll(from, this.batchSize)
+            : await this.continuing(qr, delivered, from);
+        last = events.length > 0 ? events[events.length - 1]!.globalPosition : from;
+      }
+      if (events.length > 0) await this.fold(qr, events, positions);
+      if (last > from) {
         const behind = [...this.checkpoints]
           .filter(([p]) => positions.get(p)! < last)
           .map(([, name]) => name);

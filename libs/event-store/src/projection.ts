@@ -13,6 +13,12 @@ import type { RecordedEvent } from './event-store.js';
  */
 export interface Projection<Row = unknown> {
   readonly name: string;
+  /**
+   * The event types `keyOf` can accept (optional). When every projection of a runner lists them,
+   * the runner reads only those types from the store (EventStore.readAllOfTypes) and moves its
+   * checkpoints past the others unread; `keyOf` must return null for any type not listed.
+   */
+  readonly eventTypes?: readonly string[];
   keyOf(event: RecordedEvent): string | null;
   evolve(row: Row | null, event: RecordedEvent): Row | null;
   expiresAt?(row: Row): number | null;

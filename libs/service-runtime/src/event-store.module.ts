@@ -21,6 +21,7 @@ import {
   PgEventStore,
   type ReadStreamOptions,
   type RecordedEvent,
+  type TypedPage,
 } from '#lib/event-store';
 import type { DataSource } from 'typeorm';
 import { currentCorrelationId } from './correlation.js';
@@ -100,6 +101,10 @@ class RelayedEventStore implements EventStore {
 
   readAll(after: number, limit: number): Promise<RecordedEvent[]> {
     return this.inner.readAll(after, limit);
+  }
+
+  readAllOfTypes(after: number, limit: number, types: readonly string[]): Promise<TypedPage> {
+    return this.inner.readAllOfTypes(after, limit, types);
   }
 
   headPosition(): Promise<number> {

@@ -451,6 +451,41 @@ export function describeEventStoreContract(
         expect(await store.readAll(positions[2]!, 1)).toEqual([all[3]]);
       });
 
+      it('readAllOfTypes returns only the types asked for, in pages, and how far each page covered', async () => {
+        const head = await store.headPosition();
+        const a = stream();
+        const b = stream();
+        await store.appendToStream(a, 0, [ev('Wanted'), ev('Other')]);
+        await store.appendToStream(b, 0, [ev('Other'), ev('Wanted'), ev('Also')]);
+        const last = await store.appendToStream(a, 2, [ev('Other'), ev('Other')]);
+        const all = await store.readAll(head, 100);
+        const wanted = all.filter((e) => e.type === 'Wanted' || e.type === 'Also');
+
+        const whole = await store.readAllOfTypes(head, 100, ['Wanted', 'Also']);
+        expect(whole.events).toEqual(wanted);
+        // The trailing events of other types are covered too: a reader moves past them unread.
+        expect(whole.through).toBe(last.lastGlobalPosition);
+
+        const pages = [];
+        let after = head;
+        for (;;) {
+          const page = await store.readAllOfTypes(after, 1, ['Wanted', 'Also']);
+          expect(page.events.length).toBeLessThanOrEqual(1);
+          expect(page.through).toBeGreaterThanOrEqual(after);
+          for (const e of page.events) expect(e.globalPosition).toBeLessThanOrEqual(page.through);
+          pages.push(...page.events);
+          if (page.through === after) break;
+          after = page.through;
+        }
+        expect(pages).toEqual(wanted);
+        expect(after).toBe(last.lastGlobalPosition);
+        expect(await store.readAllOfTypes(last.lastGlobalPosition, 10, ['Wanted'])).toEqual({
+          events: [],
+          through: last.lastGlobalPosition,
+        });
+        expect((await store.readAllOfTypes(head, 10, ['Nothing'])).events).toEqual([]);
+      });
+
       it('reads the same events through readAll as through readStream', async () => {
         const head = await store.headPosition();
         const a = stream();
