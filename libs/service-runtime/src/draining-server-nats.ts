@@ -44,6 +44,12 @@ export class DrainingServerNats extends ServerNats {
     }
   }
 
+  // The channel is a subscribed subject, already a route: no JSON.parse attempt (and the exception
+  // it throws for a subject) per message.
+  override getHandlerByPattern(pattern: string) {
+    return this.messageHandlers.get(pattern) ?? super.getHandlerByPattern(pattern);
+  }
+
   override getPublisher(natsMsg: Msg, id: string, ctx: Parameters<ServerNats['getPublisher']>[2]) {
     const publish = super.getPublisher(natsMsg, id, ctx);
     const end = this.pending.get(natsMsg);
