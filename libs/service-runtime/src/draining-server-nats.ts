@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ServerNats } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { inFlight } from './in-flight.js';
+import { publishSoon } from './publish-batch.js';
 import { stopTracing } from './tracing.js';
 
 type Packet = { err?: unknown; isDisposed?: boolean };
@@ -54,12 +55,17 @@ export class DrainingServerNats extends ServerNats {
     const publish = super.getPublisher(natsMsg, id, ctx);
     const end = this.pending.get(natsMsg);
     return (packet: Packet) => {
-      try {
-        return publish(packet as never);
-      } finally {
-        // The last packet of a reply is marked isDisposed; an error (or "no handler") is final too.
-        if (packet.isDisposed || packet.err !== undefined) end?.();
-      }
+      // The last packet of a reply is marked isDisposed; an error (or "no handler") is final too.
+      const last = packet.isDisposed || packet.err !== undefined;
+      publishSoon(() => {
+        try {
+          publish(packet as never);
+        } catch (err) {
+          this.logger.error(err);
+        } finally {
+          if (last) end?.();
+        }
+      });
     };
   }
 

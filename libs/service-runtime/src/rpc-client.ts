@@ -9,6 +9,7 @@ import {
 import { fromWire, temporarilyUnavailable } from '#lib/oauth-errors';
 import { acceptCorrelationId, CORRELATION_HEADER, currentCorrelationId } from './correlation.js';
 import { metrics, subjectLabel } from './metrics.js';
+import { publishSoon } from './publish-batch.js';
 import { injectTraceContext, inSpan, SpanKind, tracingEnabled } from './tracing.js';
 
 /**
@@ -169,13 +170,16 @@ export class RpcClient {
       this.nats.connect().then(
         (nc) => {
           if (settled) return;
-          try {
-            inbox = this.inboxOf(nc);
-            inbox.expect(token, (msg) => settle(() => resolve(msg)));
-            nc.publish(subject, body, { reply: inbox.prefix + token, headers: h });
-          } catch (err) {
-            settle(() => reject(err));
-          }
+          publishSoon(() => {
+            if (settled) return;
+            try {
+              inbox = this.inboxOf(nc);
+              inbox.expect(token, (msg) => settle(() => resolve(msg)));
+              nc.publish(subject, body, { reply: inbox.prefix + token, headers: h });
+            } catch (err) {
+              settle(() => reject(err));
+            }
+          });
         },
         (err: unknown) => settle(() => reject(err)),
       );
