@@ -23,6 +23,7 @@ import {
   stopTracing,
   trace,
   tracer,
+  tracingEnabled,
 } from '#lib/service-runtime';
 import { context as otelContext, propagation, type Span, SpanStatusCode } from '@opentelemetry/api';
 import type { ClientNats } from '@nestjs/microservices';
@@ -85,28 +86,37 @@ function grantTypeOf(request: FastifyRequest, route: string): string {
   return GRANT_TYPES.has(g) ? g : 'other';
 }
 
-// Traces: one SERVER span per request (a caller's traceparent is its parent), made the active
-// context once the body is read so that the NATS requests of the handler are its children.
-const spans = new WeakMap<FastifyRequest, Span>();
-fastify.addHook('onRequest', async (request) => {
+// Per request: its route pattern (read once) and, when traces are on, its SERVER span (a caller's
+// traceparent is its parent), made the active context once the body is read so that the NATS
+// requests of the handler are its children.
+declare module 'fastify' {
+  interface FastifyRequest {
+    routePattern: string;
+    span: Span | undefined;
+  }
+}
+fastify.decorateRequest('routePattern', 'unmatched');
+fastify.decorateRequest('span', undefined);
+const traced = tracingEnabled();
+fastify.addHook('onRequest', (request, _reply, done) => {
   inFlight.begin();
-  const parent = propagation.extract(otelContext.active(), request.headers);
-  spans.set(
-    request,
-    tracer().startSpan(
-      `HTTP ${request.method} ${request.routeOptions?.url ?? 'unmatched'}`,
+  request.routePattern = request.routeOptions.url ?? 'unmatched';
+  if (traced) {
+    request.span = tracer().startSpan(
+      `HTTP ${request.method} ${request.routePattern}`,
       {
         kind: SpanKind.SERVER,
         attributes: { 'http.request.method': request.method, 'authz.correlation_id': String(request.id) },
       },
-      parent,
-    ),
-  );
+      propagation.extract(otelContext.active(), request.headers),
+    );
+  }
+  done();
 });
 // The handler runs with the request's correlation id (every NATS request it makes carries it,
 // whatever its payload) and its span as the active context.
 fastify.addHook('preHandler', (request, _reply, done) => {
-  const span = spans.get(request);
+  const span = request.span;
   runWithCorrelation(String(request.id), () =>
     span ? otelContext.with(trace.setSpan(otelContext.active(), span), done) : done(),
   );
@@ -115,9 +125,9 @@ fastify.addHook('onClose', async () => {
   await stopTracing();
 });
 // One log line and one observation per request: route pattern, never the URL's query or a header.
-fastify.addHook('onResponse', async (request, reply) => {
+fastify.addHook('onResponse', (request, reply, done) => {
   inFlight.end();
-  const route = request.routeOptions?.url ?? 'unmatched';
+  const route = request.routePattern;
   const grantType = grantTypeOf(request, route);
   const seconds = reply.elapsedTime / 1000;
   metrics.httpRequests.inc({
@@ -127,30 +137,33 @@ fastify.addHook('onResponse', async (request, reply) => {
     grant_type: grantType,
   });
   metrics.httpDuration.observe({ route, method: request.method, grant_type: grantType }, seconds);
-  const span = spans.get(request);
+  const span = request.span;
   if (span) {
     span.setAttribute('http.route', route);
     span.setAttribute('http.response.status_code', reply.statusCode);
     if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
   }
-  log.info({
-    msg: 'http request',
-    correlationId: String(request.id),
-    method: request.method,
-    route,
-    status: reply.statusCode,
-    ...(grantType ? { grantType } : {}),
-    durationMs: Math.round(reply.elapsedTime),
-  });
+  if (log.isLevelEnabled('info')) {
+    log.info({
+      msg: 'http request',
+      correlationId: String(request.id),
+      method: request.method,
+      route,
+      status: reply.statusCode,
+      ...(grantType ? { grantType } : {}),
+      durationMs: Math.round(reply.elapsedTime),
+    });
+  }
+  done();
 });
 
-fastify.addHook('onSend', async (request, reply, payload) => {
+fastify.addHook('onSend', (request, reply, payload, done) => {
   reply.header(CORRELATION_HEADER, String(request.id));
   reply.header('X-Content-Type-Options', 'nosniff');
   reply.header('Referrer-Policy', 'no-referrer');
   reply.header('X-Frame-Options', 'DENY');
-  return payload;
+  done(null, payload);
 });
 
 // Errors raised by Fastify itself (body too large, malformed content) leave as OAuth JSON too.
@@ -213,17 +226,22 @@ for (const [url, methods] of Object.entries(CORS_ENDPOINTS)) {
     },
   });
 }
-fastify.addHook('onSend', async (request, reply, payload) => {
-  const route = request.routeOptions?.url;
-  if (route !== undefined && route in CORS_ENDPOINTS && request.method !== 'OPTIONS') {
-    reply.header('Vary', 'Origin');
-    if (await cors.allows(request.headers.origin)) {
-      reply
-        .header('Access-Control-Allow-Origin', request.headers.origin as string)
-        .header('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After');
-    }
-  }
-  return payload;
+fastify.addHook('onSend', (request, reply, payload, done) => {
+  if (!(request.routePattern in CORS_ENDPOINTS) || request.method === 'OPTIONS') return done(null, payload);
+  reply.header('Vary', 'Origin');
+  const origin = request.headers.origin;
+  if (origin === undefined) return done(null, payload);
+  void cors.allows(origin).then(
+    (allowed) => {
+      if (allowed) {
+        reply
+          .header('Access-Control-Allow-Origin', origin)
+          .header('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After');
+      }
+      done(null, payload);
+    },
+    () => done(null, payload),
+  );
 });
 
 // The admin and registration APIs, described with OpenAPI (decorators on the controllers).

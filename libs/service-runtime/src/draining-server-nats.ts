@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ServerNats } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { inFlight } from './in-flight.js';
+import { publishSoon } from './publish-batch.js';
 import { stopTracing } from './tracing.js';
 
 type Packet = { err?: unknown; isDisposed?: boolean };
@@ -44,16 +45,27 @@ export class DrainingServerNats extends ServerNats {
     }
   }
 
+  // The channel is a subscribed subject, already a route: no JSON.parse attempt (and the exception
+  // it throws for a subject) per message.
+  override getHandlerByPattern(pattern: string) {
+    return this.messageHandlers.get(pattern) ?? super.getHandlerByPattern(pattern);
+  }
+
   override getPublisher(natsMsg: Msg, id: string, ctx: Parameters<ServerNats['getPublisher']>[2]) {
     const publish = super.getPublisher(natsMsg, id, ctx);
     const end = this.pending.get(natsMsg);
     return (packet: Packet) => {
-      try {
-        return publish(packet as never);
-      } finally {
-        // The last packet of a reply is marked isDisposed; an error (or "no handler") is final too.
-        if (packet.isDisposed || packet.err !== undefined) end?.();
-      }
+      // The last packet of a reply is marked isDisposed; an error (or "no handler") is final too.
+      const last = packet.isDisposed || packet.err !== undefined;
+      publishSoon(() => {
+        try {
+          publish(packet as never);
+        } catch (err) {
+          this.logger.error(err);
+        } finally {
+          if (last) end?.();
+        }
+      });
     };
   }
 

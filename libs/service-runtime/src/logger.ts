@@ -46,6 +46,7 @@ export class JsonLogger implements LoggerService {
     message: unknown,
     rest: unknown[],
   ) {
+    if (!this.pino.isLevelEnabled(level)) return;
     const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
     const fields: Record<string, unknown> = context ? { context } : {};
     if ((level === 'error' || level === 'fatal') && typeof rest[0] === 'string') fields.stack = rest[0];

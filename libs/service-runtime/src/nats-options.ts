@@ -14,6 +14,8 @@ export function natsConnectionOptions(config: NatsConfig, name: string) {
     reconnectJitter: 100,
     waitOnFirstConnect: false,
     timeout: 3000,
+    // No stack captured per request (an Error each): a failed request is reported by its subject.
+    noAsyncTraces: true,
   };
 }
 

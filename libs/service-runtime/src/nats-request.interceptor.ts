@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { NatsContext } from '@nestjs/microservices';
 import { OAuthError } from '#lib/oauth-errors';
-import { Observable } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import {
   acceptCorrelationId,
   CORRELATION_HEADER,
@@ -16,7 +16,14 @@ import {
 } from './correlation.js';
 import { metrics, subjectLabel } from './metrics.js';
 import { asOAuthError } from './transient-errors.js';
-import { context as otelContext, extractTraceContext, SpanKind, trace, tracer } from './tracing.js';
+import {
+  context as otelContext,
+  extractTraceContext,
+  SpanKind,
+  trace,
+  tracer,
+  tracingEnabled,
+} from './tracing.js';
 import { SpanStatusCode } from '@opentelemetry/api';
 
 /**
@@ -38,59 +45,65 @@ export class NatsRequestInterceptor implements NestInterceptor {
       acceptCorrelationId(data?.context?.correlationId) ??
       newCorrelationId();
     const subject = subjectLabel(nats.getSubject());
-    const parent = extractTraceContext(nats.getHeaders?.());
-    const span = tracer().startSpan(
-      `nats handle ${subject}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'messaging.system': 'nats',
-          'messaging.destination.name': subject,
-          'authz.correlation_id': correlationId,
-        },
-      },
-      parent,
-    );
-    return new Observable((subscriber) =>
-      otelContext.with(trace.setSpan(parent, span), () =>
-        runWithCorrelation(correlationId, () => {
-          const started = process.hrtime.bigint();
-          let settled = false;
-          const settle = (outcome: string) => {
-            if (settled) return;
-            settled = true;
-            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-            metrics.natsHandled.inc({ subject, outcome });
-            metrics.natsHandleDuration.observe({ subject }, seconds);
-            this.logger.log({
-              msg: 'nats request handled',
-              subject,
-              outcome,
-              durationMs: Math.round(seconds * 1000),
-            });
+    const parent = tracingEnabled() ? extractTraceContext(nats.getHeaders?.()) : undefined;
+    const span = parent
+      ? tracer().startSpan(
+          `nats handle ${subject}`,
+          {
+            kind: SpanKind.SERVER,
+            attributes: {
+              'messaging.system': 'nats',
+              'messaging.destination.name': subject,
+              'authz.correlation_id': correlationId,
+            },
+          },
+          parent,
+        )
+      : undefined;
+    const handle = (subscriber: Subscriber<unknown>) =>
+      runWithCorrelation(correlationId, () => {
+        const started = process.hrtime.bigint();
+        let settled = false;
+        const settle = (outcome: string) => {
+          if (settled) return;
+          settled = true;
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          metrics.natsHandled.inc({ subject, outcome });
+          metrics.natsHandleDuration.observe({ subject }, seconds);
+          this.logger.log({
+            msg: 'nats request handled',
+            subject,
+            outcome,
+            durationMs: Math.round(seconds * 1000),
+          });
+          if (span) {
             span.setAttribute('authz.outcome', outcome);
             if (outcome === 'server_error' || outcome === 'temporarily_unavailable')
               span.setStatus({ code: SpanStatusCode.ERROR });
             span.end();
-          };
-          const subscription = next.handle().subscribe({
-            next: (value) => subscriber.next(value),
-            error: (err: unknown) => {
-              const e = asOAuthError(err);
-              settle(e instanceof OAuthError ? e.error : 'server_error');
-              subscriber.error(err);
-            },
-            complete: () => {
-              settle('ok');
-              subscriber.complete();
-            },
-          });
-          return () => {
-            subscription.unsubscribe();
-            settle('cancelled');
-          };
-        }),
-      ),
+          }
+        };
+        const subscription = next.handle().subscribe({
+          next: (value) => subscriber.next(value),
+          error: (err: unknown) => {
+            const e = asOAuthError(err);
+            settle(e instanceof OAuthError ? e.error : 'server_error');
+            subscriber.error(err);
+          },
+          complete: () => {
+            settle('ok');
+            subscriber.complete();
+          },
+        });
+        return () => {
+          subscription.unsubscribe();
+          settle('cancelled');
+        };
+      });
+    return new Observable((subscriber) =>
+      parent && span
+        ? otelContext.with(trace.setSpan(parent, span), () => handle(subscriber))
+        : handle(subscriber),
     );
   }
 }

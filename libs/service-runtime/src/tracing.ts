@@ -13,7 +13,9 @@ import {
  * carried in NATS headers (W3C traceparent). Off by default: without OTEL_TRACES_EXPORTER the
  * SDK is not even loaded and every call below is the API's no-op.
  */
-export const tracer = () => trace.getTracer('authz-server');
+const authzTracer = trace.getTracer('authz-server');
+// The API's proxy tracer: it delegates to the SDK's once startTracing has registered one.
+export const tracer = () => authzTracer;
 
 export interface TracingConfig {
   /** OTEL_TRACES_EXPORTER: `none` (default), `otlp` (OTLP/HTTP, OTEL_EXPORTER_OTLP_* settings) or `console`. */
@@ -41,6 +43,11 @@ export async function startTracing(service: string, config: TracingConfig): Prom
   // Registers the AsyncLocalStorage context manager and the W3C trace-context propagator.
   provider.register();
   shutdown = () => provider.shutdown();
+}
+
+/** False when OTEL_TRACES_EXPORTER is `none`: no span is recorded and no context is propagated. */
+export function tracingEnabled(): boolean {
+  return shutdown !== undefined;
 }
 
 /** Flushes and stops the exporter (graceful shutdown). */
