@@ -1,6 +1,6 @@
 import type { ClientView, PresentedClientCredentials, RequestContext } from '#lib/contracts';
 import { Subjects } from '#lib/contracts';
-import type { ClientDirectory } from '#lib/domain-client';
+import { type ClientDirectory, clientStreamId } from '#lib/domain-client';
 import { invalidClient, temporarilyUnavailable } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
 
@@ -43,9 +43,14 @@ export async function confirmClients(
   directory: ClientDirectory,
   caller: Caller,
   clientIds: readonly string[],
+  versionsRead: ReadonlyMap<string, number> | null = null,
 ): Promise<{ callerMoved: boolean; isActive(clientId: string): boolean }> {
   const ids = caller.version === null ? [...clientIds] : [caller.client.clientId, ...clientIds];
-  const current = await directory.current(ids);
+  // Versions read after the authentication, with the token's row, serve when they cover every id.
+  const current =
+    versionsRead !== null && ids.every((id) => versionsRead.has(clientStreamId(id)))
+      ? await directory.currentAt(ids, versionsRead)
+      : await directory.current(ids);
   return {
     callerMoved: caller.version !== null && current.get(caller.client.clientId)!.version !== caller.version,
     isActive: (clientId) => current.get(clientId)?.state.status === 'active',

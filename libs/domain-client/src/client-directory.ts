@@ -111,7 +111,21 @@ export class ClientDirectory {
    */
   async current(clientIds: readonly string[]): Promise<Map<string, DirectoryEntry>> {
     const ids = [...new Set(clientIds)];
-    const versions = await this.store.streamVersions(ids.map(clientStreamId));
+    return this.currentAt(ids, await this.store.streamVersions(ids.map(clientStreamId)));
+  }
+
+  /**
+   * current() with the versions of the clients' streams read by the caller (in the same read as
+   * something else): `versions` must hold every one of `clientIds`' streams.
+   */
+  async currentAt(
+    clientIds: readonly string[],
+    versions: ReadonlyMap<string, number>,
+  ): Promise<Map<string, DirectoryEntry>> {
+    const ids = [...new Set(clientIds)];
+    if (!ids.every((id) => versions.has(clientStreamId(id)))) {
+      throw new Error('currentAt: a client stream version is missing');
+    }
     const out = new Map<string, DirectoryEntry>();
     await Promise.all(
       ids.map(async (id) => {

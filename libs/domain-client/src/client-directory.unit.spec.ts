@@ -173,6 +173,22 @@ describe('ClientDirectory: client authentication from held clients (RFC 6749 §2
     expect(directory.size).toBe(2);
   });
 
+  it('currentAt(): versions read elsewhere; a moved client is read again, a missing version refused', async () => {
+    await register(store, 'c2');
+    await directory.authenticate(basic('c1'));
+    await directory.authenticate(basic('c2'));
+    await run(store, 'c2', { type: 'DisableClient', now });
+    store.streamReads = [];
+    const versions = await store.streamVersions([clientStreamId('c1'), clientStreamId('c2')]);
+    const reads = store.versionReads;
+    const current = await directory.currentAt(['c1', 'c2'], versions);
+    expect(store.versionReads).toBe(reads);
+    expect(store.streamReads.map((r) => r.streamId)).toEqual([clientStreamId('c2')]);
+    expect(current.get('c1')).toMatchObject({ state: { status: 'active' }, version: 1 });
+    expect(current.get('c2')).toMatchObject({ state: { status: 'disabled' }, version: 2 });
+    await expect(directory.currentAt(['c1', 'c3'], versions)).rejects.toThrow(/missing/);
+  });
+
   it('holds at most `capacity` clients, the least recently used leaving first', async () => {
     directory = make({ capacity: 3 });
     for (const id of ['a', 'b', 'c', 'd']) await register(store, id);

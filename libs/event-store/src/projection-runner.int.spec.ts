@@ -312,6 +312,17 @@ describe('ProjectionRunner (STYLE.md habit 12)', () => {
     );
     expect(await rows.get('order', 'a')).toEqual({ n: 1 });
     expect(await rows.get('order', 'missing')).toBeNull();
+    const stream = `versions-${randomUUID()}`;
+    await store.appendToStream(stream, 0, [
+      { type: 'A', data: {} },
+      { type: 'B', data: {} },
+    ]);
+    const both = await rows.getWithStreamVersions('order', 'b', [stream, 'versions-none']);
+    expect(both.row).toEqual({ n: 2 });
+    expect(Object.fromEntries(both.versions)).toEqual({ [stream]: 2, 'versions-none': 0 });
+    const none = await rows.getWithStreamVersions('order', 'missing', [stream]);
+    expect(none.row).toBeNull();
+    expect(Object.fromEntries(none.versions)).toEqual({ [stream]: 2 });
     expect(await rows.all('order')).toEqual([
       { key: 'B', row: { n: 3 }, position: 6 },
       { key: 'a', row: { n: 1 }, position: 4 },

@@ -388,6 +388,27 @@ export class ProjectionRows {
     return row ? (row as { doc: Row }).doc : null;
   }
 
+  /**
+   * A row and the current version of each of `streamIds` (0: no event), in one read: a reader that
+   * must confirm cached streams are current (EventStore.streamVersions) pays no extra round trip.
+   */
+  async getWithStreamVersions<Row>(
+    projection: string,
+    key: string,
+    streamIds: readonly string[],
+  ): Promise<{ row: Row | null; versions: Map<string, number> }> {
+    const [found] = (await this.dataSource.query(
+      `SELECT (SELECT doc FROM projection_rows WHERE projection = $1 AND key = $2) AS doc,
+         (SELECT coalesce(json_object_agg(v.stream_id, v.version), '{}'::json)
+            FROM (SELECT stream_id, max(stream_version) AS version FROM events
+                  WHERE stream_id = ANY($3::text[]) GROUP BY stream_id) AS v) AS versions`,
+      [projection, key, [...new Set(streamIds)]],
+    )) as { doc: Row | null; versions: Record<string, number> }[];
+    const versions = new Map(streamIds.map((id) => [id, 0]));
+    for (const [id, version] of Object.entries(found!.versions)) versions.set(id, Number(version));
+    return { row: found!.doc, versions };
+  }
+
   /** One page of rows with keys after `after`, ordered by key (byte order). */
   async page<Row>(
     projection: string,

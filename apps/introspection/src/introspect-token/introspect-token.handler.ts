@@ -6,14 +6,19 @@ import {
   type IntrospectResponse,
   type RefreshTokenIntrospection,
 } from '#lib/contracts';
-import { ClientDirectory } from '#lib/domain-client';
+import { ClientDirectory, clientStreamId } from '#lib/domain-client';
 import { evolveGrant, grantIdOf, grantStreamId, hashGrantToken, initialGrantState } from '#lib/domain-grant';
-import { introspectionResponse, introspectRefreshToken, requireConfidentialCaller } from '#lib/domain-token';
+import {
+  introspectionResponse,
+  introspectRefreshToken,
+  requireConfidentialCaller,
+  type TokenStateRow,
+} from '#lib/domain-token';
 import { aggregateStream, type EventStore } from '#lib/event-store';
 import { temporarilyUnavailable } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE, type RpcClient } from '#lib/service-runtime';
-import { AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
-import { authenticateCaller, confirmClients } from '../caller.js';
+import { type AccessTokenClaims, AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
+import { authenticateCaller, type Caller, confirmClients } from '../caller.js';
 import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
 import { TokenStateService } from '../token-state/token-state.service.js';
 
@@ -42,9 +47,9 @@ export class IntrospectTokenHandler {
     for (let attempt = 1; ; attempt++) {
       const caller = await authenticateCaller(this.clients, this.rpc, request.context, request.credentials);
       requireConfidentialCaller(caller.client);
-      const response = await this.introspect(request, caller.client);
+      const { response, versions } = await this.introspect(request, caller);
       const tokenClient = response.active ? [response.client_id] : [];
-      const confirmed = await confirmClients(this.clients, caller, tokenClient);
+      const confirmed = await confirmClients(this.clients, caller, tokenClient, versions);
       if (confirmed.callerMoved) {
         if (attempt >= 2) throw temporarilyUnavailable('the calling client changed during two requests');
         continue;
@@ -55,22 +60,37 @@ export class IntrospectTokenHandler {
     }
   }
 
+  /** The answer, and the client stream versions read with the token's row (null: none read). */
   private async introspect(
     request: IntrospectRequest,
-    caller: ClientView,
-  ): Promise<IntrospectResponse | RefreshTokenIntrospection> {
+    caller: Caller,
+  ): Promise<{
+    response: IntrospectResponse | RefreshTokenIntrospection;
+    versions: Map<string, number> | null;
+  }> {
     const token = typeof request.token === 'string' ? request.token : '';
     const grantId = grantIdOf(token);
-    if (grantId !== null) return this.refreshToken(grantId, token, caller);
-    let jti: string;
+    if (grantId !== null) {
+      return { response: await this.refreshToken(grantId, token, caller.client), versions: null };
+    }
+    let claims: AccessTokenClaims;
     try {
-      ({ jti } = await this.verifier.verify(token));
+      claims = await this.verifier.verify(token);
     } catch (err) {
       // RFC 7662 §2.2: a token that is not valid is simply inactive.
-      if (err instanceof AccessTokenInvalid) return { active: false };
+      if (err instanceof AccessTokenInvalid) return { response: { active: false }, versions: null };
       throw err;
     }
-    const row = await this.tokenState.getFresh(jti);
+    const streams = [clientStreamId(claims.client_id)];
+    if (caller.version !== null) streams.push(clientStreamId(caller.client.clientId));
+    const { row, versions } = await this.tokenState.getFreshWithStreamVersions(claims.jti, streams);
+    return { response: await this.answer(row, caller.client), versions };
+  }
+
+  private async answer(
+    row: TokenStateRow | null,
+    caller: ClientView,
+  ): Promise<IntrospectResponse | RefreshTokenIntrospection> {
     const response = introspectionResponse(row, caller, Math.floor(Date.now() / 1000), this.config.issuer);
     if (!response.active) return response;
     // Checklist ES-01, RT-02: a grant revoked a moment ago by another service (reuse detection, a

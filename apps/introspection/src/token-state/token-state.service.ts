@@ -95,6 +95,31 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
     return this.get(jti);
   }
 
+  /**
+   * getFresh(), with the current versions of `streamIds` read in the same statement (the caller's
+   * and the token's client streams, to confirm the ClientDirectory's copies).
+   */
+  async getFreshWithStreamVersions(
+    jti: string,
+    streamIds: readonly string[],
+  ): Promise<{ row: TokenStateRow | null; versions: Map<string, number> }> {
+    const found = await this.getWithStreamVersions(jti, streamIds);
+    if (found.row !== null) return found;
+    await this.runner.catchUp();
+    return this.getWithStreamVersions(jti, streamIds);
+  }
+
+  private async getWithStreamVersions(jti: string, streamIds: readonly string[]) {
+    const { row, versions } = await this.rows.getWithStreamVersions<TokenStateRow>(
+      TOKEN_STATE,
+      jti,
+      streamIds,
+    );
+    if (row?.grantId === undefined) return { row, versions };
+    const grant = await this.rows.get<GrantStateRow>(GRANT_STATE, row.grantId);
+    return { row: effectiveTokenState(row, grant), versions };
+  }
+
   waitFor(position: number): Promise<void> {
     return this.runner.waitFor(position, 5000);
   }
