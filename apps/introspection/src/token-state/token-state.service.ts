@@ -80,19 +80,12 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
     await this.runner.stop();
   }
 
-  /** The access token's row, revoked when its grant is (grant_state). */
-  async get(jti: string): Promise<TokenStateRow | null> {
-    const token = await this.rows.get<TokenStateRow>(TOKEN_STATE, jti);
-    if (token?.grantId === undefined) return token;
-    return effectiveTokenState(token, await this.rows.get<GrantStateRow>(GRANT_STATE, token.grantId));
-  }
-
-  /** Reads the row; when it is not there yet, catches the projection up once and reads again. */
+  /**
+   * The access token's row, revoked when its grant is (grant_state); when it is not there yet, the
+   * projection catches up once and the row is read again.
+   */
   async getFresh(jti: string): Promise<TokenStateRow | null> {
-    const row = await this.get(jti);
-    if (row !== null) return row;
-    await this.runner.catchUp();
-    return this.get(jti);
+    return (await this.getFreshWithStreamVersions(jti, [])).row;
   }
 
   /**
@@ -109,6 +102,7 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
     return this.getWithStreamVersions(jti, streamIds);
   }
 
+  /** The row (revoked when its grant is) and the stream versions, in one read and one for the grant. */
   private async getWithStreamVersions(jti: string, streamIds: readonly string[]) {
     const { row, versions } = await this.rows.getWithStreamVersions<TokenStateRow>(
       TOKEN_STATE,
