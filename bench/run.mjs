@@ -3,14 +3,12 @@
 // latest figures. Environment: BENCH_DURATION (seconds per measurement, default 10), BENCH_WARMUP
 // (seconds, default 3), BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of workloads).
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { BenchSystem, freePort, ROOT, rssOf } from './system.mjs';
+import { BenchSystem, freePort, REDIRECT_URI, ROOT, rssOf } from './system.mjs';
 
 import { basic, cannon, CONNECTIONS, DURATION, form, measure, WARMUP } from './load.mjs';
 
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
-const REDIRECT_URI = 'http://127.0.0.1:9/cb';
 const want = (name) => !ONLY || ONLY.has(name);
 
 // ---------------------------------------------------------------------------------- our system
@@ -18,52 +16,6 @@ const want = (name) => !ONLY || ONLY.has(name);
 async function grantSupport(system) {
   const meta = await (await fetch(`${system.baseUrl}/.well-known/oauth-authorization-server`)).json();
   return new Set(meta.grant_types_supported ?? []);
-}
-
-/** Authorization codes issued the way the consent service issues them, for redemption runs. */
-async function seedCodes(system, clientId, count) {
-  const { createEventStoreDataSource, PgEventStore } = await import('../dist/libs/event-store/src/index.js');
-  const grant = await import('../dist/libs/domain-grant/src/index.js');
-  const pepper = Buffer.from(system.env.SECRET_PEPPER, 'base64url');
-  const verifier = randomBytes(32).toString('base64url');
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const ds = createEventStoreDataSource(system.env.DATABASE_URL);
-  await ds.initialize();
-  const store = new PgEventStore(ds);
-  const codes = [];
-  try {
-    for (let start = 0; start < count; start += 500) {
-      const requests = [];
-      for (let i = start; i < Math.min(count, start + 500); i++) {
-        const grantId = grant.newGrantId();
-        const code = grant.mintGrantToken(grantId);
-        const { events } = grant.decideGrant(
-          {
-            type: 'IssueAuthorizationCode',
-            grantId,
-            clientId,
-            sub: `bench-user-${i % 1000}`,
-            username: `bench${i % 1000}`,
-            scope: ['read'],
-            redirectUri: REDIRECT_URI,
-            deliveredTo: REDIRECT_URI,
-            codeChallenge: challenge,
-            codeHash: grant.hashGrantToken(code, pepper),
-            authTime: Math.floor(Date.now() / 1000),
-            now: new Date(),
-            ttlSeconds: 1800,
-          },
-          grant.initialGrantState(),
-        );
-        requests.push({ streamId: grant.grantStreamId(grantId), expectedVersion: 0, events });
-        codes.push(code);
-      }
-      await store.appendMany(requests);
-    }
-  } finally {
-    await ds.destroy();
-  }
-  return { codes, verifier };
 }
 
 async function runOurs(results, checks) {
@@ -172,7 +124,7 @@ async function runOurs(results, checks) {
       const perRun = Math.ceil(3000 * (DURATION + WARMUP));
       if (want('authorization_code')) {
         for (const connections of CONNECTIONS) {
-          const { codes, verifier } = await seedCodes(system, web.client_id, perRun);
+          const { codes, verifier } = await system.seedCodes(web.client_id, perRun);
           let next = 0;
           results.push({
             system: 'ours',
@@ -196,7 +148,7 @@ async function runOurs(results, checks) {
       }
       if (want('refresh_token')) {
         // Families to rotate: each in flight at most once, its next token put back on the answer.
-        const { codes, verifier } = await seedCodes(system, web.client_id, 400);
+        const { codes, verifier } = await system.seedCodes(web.client_id, 400);
         const pool = [];
         for (const code of codes) {
           const res = await fetch(`${base}/token`, {

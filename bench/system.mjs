@@ -1,7 +1,7 @@
 // Starts the whole system for a benchmark the way production runs it: the five built processes,
 // NODE_ENV=production, logs at warn, its own database, NATS subject prefix and JetStream stream.
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,7 @@ import pg from 'pg';
 const execFileAsync = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '..');
 export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway'];
+export const REDIRECT_URI = 'http://127.0.0.1:9/cb';
 
 const handedOut = new Set();
 
@@ -130,6 +131,54 @@ export class BenchSystem {
       },
     );
     return stdout;
+  }
+
+  /** Authorization codes issued the way the consent service issues them, for redemption runs. */
+  async seedCodes(clientId, count) {
+    const system = this;
+    const { createEventStoreDataSource, PgEventStore } =
+      await import('../dist/libs/event-store/src/index.js');
+    const grant = await import('../dist/libs/domain-grant/src/index.js');
+    const pepper = Buffer.from(system.env.SECRET_PEPPER, 'base64url');
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const ds = createEventStoreDataSource(system.env.DATABASE_URL);
+    await ds.initialize();
+    const store = new PgEventStore(ds);
+    const codes = [];
+    try {
+      for (let start = 0; start < count; start += 500) {
+        const requests = [];
+        for (let i = start; i < Math.min(count, start + 500); i++) {
+          const grantId = grant.newGrantId();
+          const code = grant.mintGrantToken(grantId);
+          const { events } = grant.decideGrant(
+            {
+              type: 'IssueAuthorizationCode',
+              grantId,
+              clientId,
+              sub: `bench-user-${i % 1000}`,
+              username: `bench${i % 1000}`,
+              scope: ['read'],
+              redirectUri: REDIRECT_URI,
+              deliveredTo: REDIRECT_URI,
+              codeChallenge: challenge,
+              codeHash: grant.hashGrantToken(code, pepper),
+              authTime: Math.floor(Date.now() / 1000),
+              now: new Date(),
+              ttlSeconds: 1800,
+            },
+            grant.initialGrantState(),
+          );
+          requests.push({ streamId: grant.grantStreamId(grantId), expectedVersion: 0, events });
+          codes.push(code);
+        }
+        await store.appendMany(requests);
+      }
+    } finally {
+      await ds.destroy();
+    }
+    return { codes, verifier };
   }
 
   async createClient(args) {

@@ -132,6 +132,12 @@ export interface SigningKeyConfig extends IssuerConfig {
   signingAlg: 'ES256' | 'EdDSA' | 'RS256';
   /** ACCESS_TOKEN_TTL_SECONDS: default access-token lifetime (RFC 9068 `exp`). Default 600. */
   accessTokenTtlSeconds: number;
+  /**
+   * GRANT_STATE_CACHE_SIZE: grants the token service keeps folded in memory so that a refresh need
+   * not re-read its grant stream (every use is still confirmed by the append). 0 turns it off.
+   * Default 5000.
+   */
+  grantStateCacheSize: number;
   /** JWKS_MAX_AGE_SECONDS: also sets the pre-publication lead of a new key (2 × max-age, decision 14). */
   jwksMaxAgeSeconds: number;
   /**
@@ -318,6 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwksMaxAgeSeconds: int(env, 'JWKS_MAX_AGE_SECONDS', 300, 0, 86400),
     signingAlg: alg,
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 600, 10, 86400),
+    grantStateCacheSize: int(env, 'GRANT_STATE_CACHE_SIZE', 5000, 0, 1000000),
     refreshTokenIdleTtlSeconds: int(env, 'REFRESH_TOKEN_IDLE_TTL_SECONDS', 1209600, 60, 365 * 86400),
     refreshTokenAbsoluteTtlSeconds: int(env, 'REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS', 2592000, 60, 365 * 86400),
     clientAuthMaxFailures: int(env, 'CLIENT_AUTH_MAX_FAILURES', 10, 1, 10000),

@@ -10,3 +10,4 @@ export * from './introspection.js';
 export * from './refresh-token.js';
 export * from './grant-audit.js';
 export * from './token-endpoint.js';
+export * from './grant-state-cache.js';

@@ -12,6 +12,7 @@ import { invalidGrant } from '#lib/oauth-errors';
 import { formatScope } from '#lib/oauth-protocol';
 import { randomBytes } from 'node:crypto';
 import { accessTokenStreamId, decideAccessToken, initialAccessTokenState } from './access-token.js';
+import { type CachedGrant, GrantStateCache } from './grant-state-cache.js';
 import { type GrantContext, type GrantStreamReader, isRefusal } from './grants/grant-handler.js';
 import type { GrantRegistry } from './grants/grant-registry.js';
 
@@ -54,19 +55,31 @@ export const MAX_GRANT_ATTEMPTS = 8;
  * handler decides, then ONE atomic append records the grant-stream events with the access token's
  * AccessTokenIssued, then the token is signed. A token leaves only after its events are committed
  * (ARCHITECTURE.md: security-relevant reads are never stale). Hot path: one read of the grant
- * stream (code and refresh grants), one append.
+ * stream for a code, none for a refresh whose grant is in the GrantStateCache (the append's expected
+ * version confirms it), one append.
  */
 export class TokenEndpoint {
-  private readonly reader: GrantStreamReader;
-
   constructor(
     private readonly store: EventStore,
     private readonly grants: GrantRegistry,
     private readonly issuer: string,
     private readonly clock: () => Date = () => new Date(),
-  ) {
-    this.reader = {
-      load: (grantId) => aggregateStream(store, grantStreamId(grantId), evolveGrant, initialGrantState),
+    private readonly cache: GrantStateCache = new GrantStateCache(),
+  ) {}
+
+  /**
+   * A reader for one attempt: from the cache unless `fromStore`, recording what it handed out (by
+   * stream id) so that the append can confirm it and the cache can follow the append.
+   */
+  private readerFor(fromStore: boolean, reads: Map<string, GrantRead>): GrantStreamReader {
+    return {
+      load: async (grantId) => {
+        const streamId = grantStreamId(grantId);
+        const hit = fromStore ? undefined : this.cache.get(grantId);
+        const read = hit ?? (await aggregateStream(this.store, streamId, evolveGrant, initialGrantState));
+        reads.set(streamId, { grantId, ...read, cached: hit !== undefined });
+        return read;
+      },
     };
   }
 
@@ -80,7 +93,9 @@ export class TokenEndpoint {
       ...r,
       events: r.events.map((e) => ({ ...e, metadata })),
     });
+    let fromStore = false;
     for (let attempt = 1; ; attempt++) {
+      const reads = new Map<string, GrantRead>();
       const context: GrantContext = {
         client: request.client,
         parameters: request.parameters,
@@ -88,14 +103,24 @@ export class TokenEndpoint {
         now: this.clock(),
         jti: randomBytes(16).toString('base64url'),
         kid: signer.kid,
-        grants: this.reader,
+        grants: this.readerFor(fromStore, reads),
         newGrantToken: mintGrantToken,
       };
-      const decision = await handler.handle(context);
+      let decision;
+      try {
+        decision = await handler.handle(context);
+      } catch (err) {
+        if (!anyCached(reads)) throw err;
+        // A refusal is decided on the store, never on the cache alone.
+        this.forget(reads);
+        fromStore = true;
+        continue;
+      }
       if (isRefusal(decision)) {
         // A refusal that must be recorded (a replayed code, a reused refresh token).
-        if (await this.append([withMetadata(decision.append)], request.expect, attempt))
-          throw decision.refusal;
+        const appends = [withMetadata(decision.append)];
+        if (await this.append(appends, reads, request.expect, attempt)) throw decision.refusal;
+        fromStore = true;
         continue;
       }
       const { issue } = decision;
@@ -108,7 +133,10 @@ export class TokenEndpoint {
           events: decideAccessToken(issue, initialAccessTokenState()),
         }),
       );
-      if (!(await this.append(appends, request.expect, attempt))) continue;
+      if (!(await this.append(appends, reads, request.expect, attempt))) {
+        fromStore = true;
+        continue;
+      }
       const iat = Math.floor(issue.now.getTime() / 1000);
       // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; §2.2.3: scope.
       const accessToken = await signer.sign({
@@ -139,13 +167,30 @@ export class TokenEndpoint {
    */
   private async append(
     requests: AppendRequest[],
+    reads: Map<string, GrantRead>,
     expect: readonly StreamExpectation[] | undefined,
     attempt: number,
   ): Promise<boolean> {
+    // A cached grant the decision rests on but does not write to is confirmed as a precondition.
+    const confirm: StreamExpectation[] = [...reads]
+      .filter(([streamId, read]) => read.cached && !requests.some((r) => r.streamId === streamId))
+      .map(([streamId, read]) => ({ streamId, version: read.version }));
+    const preconditions = [...(expect ?? []), ...confirm];
     try {
-      await this.store.appendMany(requests, expect === undefined ? undefined : { expect });
+      const results = await this.store.appendMany(
+        requests,
+        preconditions.length === 0 ? undefined : { expect: preconditions },
+      );
+      for (const result of results) {
+        const read = reads.get(result.streamId);
+        if (read === undefined) continue;
+        let state = read.state;
+        for (const event of result.events) state = evolveGrant(state, event);
+        this.cache.set(read.grantId, { state, version: result.nextExpectedVersion });
+      }
       return true;
     } catch (err) {
+      this.forget(reads);
       if (!isExpectedVersionConflict(err)) throw err;
       if (expect?.some((x) => x.streamId === err.streamId)) throw err;
       if (attempt >= MAX_GRANT_ATTEMPTS) {
@@ -156,4 +201,15 @@ export class TokenEndpoint {
       return false;
     }
   }
+
+  private forget(reads: Map<string, GrantRead>): void {
+    for (const read of reads.values()) this.cache.forget(read.grantId);
+  }
 }
+
+interface GrantRead extends CachedGrant {
+  grantId: string;
+  cached: boolean;
+}
+
+const anyCached = (reads: Map<string, GrantRead>): boolean => [...reads.values()].some((read) => read.cached);

@@ -304,15 +304,28 @@ export class PgEventStore implements EventStore {
    * at a prefix. Millisecond precision, so that a RecordedEvent's recordedAt used as `upTo` includes
    * that event.
    */
-  private async lockedNow(qr: QueryRunner): Promise<{ now: Date; tip: Tip }> {
+  private async lockedNow(
+    qr: QueryRunner,
+    streamIds: readonly string[] = [],
+  ): Promise<{ now: Date; tip: Tip; versions: Map<string, number> }> {
+    // One statement: the clock, the chain's tip and each stream's version (top of its index).
     const [row] = await qr.query(
       `SELECT date_trunc('milliseconds', GREATEST(clock_timestamp(), last.recorded_at)) AS now,
-         encode(last.hash, 'hex') AS hash
+         encode(last.hash, 'hex') AS hash,
+         (SELECT coalesce(jsonb_object_agg(s.id, v.version), '{}'::jsonb)
+            FROM unnest($1::text[]) AS s(id)
+            CROSS JOIN LATERAL (SELECT stream_version AS version FROM events
+              WHERE stream_id = s.id ORDER BY stream_version DESC LIMIT 1) AS v) AS versions
        FROM (SELECT 1) AS one
        LEFT JOIN (SELECT recorded_at, hash FROM events ORDER BY global_position DESC LIMIT 1) AS last ON true`,
+      [streamIds],
     );
-    const { now, hash } = row as { now: Date; hash: string | null };
-    return { now, tip: { hash: hash ?? GENESIS_HASH } };
+    const { now, hash, versions } = row as {
+      now: Date;
+      hash: string | null;
+      versions: Record<string, number>;
+    };
+    return { now, tip: { hash: hash ?? GENESIS_HASH }, versions: new Map(Object.entries(versions)) };
   }
 
   private async writeInOneInsert(qr: QueryRunner, jobs: Job[]): Promise<Map<Job, Outcome>> {
@@ -321,13 +334,7 @@ export class PgEventStore implements EventStore {
         jobs.flatMap((j) => [...j.appends.map((a) => a.streamId), ...j.expect.map((x) => x.streamId)]),
       ),
     ];
-    const { now, tip } = await this.lockedNow(qr);
-    const found: { stream_id: string; version: number }[] = await qr.query(
-      `SELECT stream_id, max(stream_version) AS version FROM events
-       WHERE stream_id = ANY($1::text[]) GROUP BY stream_id`,
-      [streamIds],
-    );
-    const versions = new Map(found.map((r) => [r.stream_id, r.version]));
+    const { now, tip, versions } = await this.lockedNow(qr, streamIds);
     const planned = new Map<Job, NewRow[][] | Error>();
     const rows: NewRow[] = [];
     for (const job of jobs) {

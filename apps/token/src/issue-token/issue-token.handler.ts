@@ -8,7 +8,7 @@ import {
   type TokenResponse,
 } from '#lib/contracts';
 import { ClientDirectory, clientStreamId, clientUnchanged } from '#lib/domain-client';
-import { type GrantRegistry, TokenEndpoint } from '#lib/domain-token';
+import { type GrantRegistry, GrantStateCache, TokenEndpoint } from '#lib/domain-token';
 import { type EventStore, isExpectedVersionConflict, type StreamExpectation } from '#lib/event-store';
 import { invalidClient, temporarilyUnavailable } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
@@ -36,7 +36,13 @@ export class IssueTokenHandler {
     @Inject(CLIENT_DIRECTORY) private readonly clients: ClientDirectory,
     private readonly keyring: KeyringService,
   ) {
-    this.endpoint = new TokenEndpoint(store, grants, config.issuer);
+    this.endpoint = new TokenEndpoint(
+      store,
+      grants,
+      config.issuer,
+      () => new Date(),
+      new GrantStateCache(config.grantStateCacheSize),
+    );
   }
 
   async handle(request: TokenGrantRequest): Promise<TokenResponse> {

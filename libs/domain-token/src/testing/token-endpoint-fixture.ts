@@ -14,6 +14,7 @@ import { authorizationCodeGrant } from '../grants/authorization-code.grant.js';
 import { clientCredentialsGrant } from '../grants/client-credentials.grant.js';
 import { GrantRegistry } from '../grants/grant-registry.js';
 import { refreshTokenGrant } from '../grants/refresh-token.grant.js';
+import { GrantStateCache } from '../grant-state-cache.js';
 import { type AccessTokenJwtClaims, TokenEndpoint } from '../token-endpoint.js';
 
 /**
@@ -69,6 +70,7 @@ export class TokenEndpointFixture {
   constructor(
     readonly store: EventStore,
     lifetimes: { idle?: number; absolute?: number } = {},
+    readonly grantStates: GrantStateCache = new GrantStateCache(),
   ) {
     const config = {
       issuer: ISSUER,
@@ -82,7 +84,7 @@ export class TokenEndpointFixture {
       authorizationCodeGrant(config),
       refreshTokenGrant(config),
     ]);
-    this.endpoint = new TokenEndpoint(store, registry, ISSUER, () => this.now);
+    this.endpoint = new TokenEndpoint(store, registry, ISSUER, () => this.now, grantStates);
   }
 
   advance(seconds: number): void {
