@@ -3,6 +3,7 @@
 // latest figures. Environment: BENCH_DURATION (seconds per measurement, default 10), BENCH_WARMUP
 // (seconds, default 3), BENCH_CONNECTIONS (default "10,50"), BENCH_ONLY (comma list of workloads).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { BenchSystem, freePort, REDIRECT_URI, ROOT, rssOf } from './system.mjs';
 

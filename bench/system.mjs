@@ -135,14 +135,13 @@ export class BenchSystem {
 
   /** Authorization codes issued the way the consent service issues them, for redemption runs. */
   async seedCodes(clientId, count) {
-    const system = this;
     const { createEventStoreDataSource, PgEventStore } =
       await import('../dist/libs/event-store/src/index.js');
     const grant = await import('../dist/libs/domain-grant/src/index.js');
-    const pepper = Buffer.from(system.env.SECRET_PEPPER, 'base64url');
+    const pepper = Buffer.from(this.env.SECRET_PEPPER, 'base64url');
     const verifier = randomBytes(32).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
-    const ds = createEventStoreDataSource(system.env.DATABASE_URL);
+    const ds = createEventStoreDataSource(this.env.DATABASE_URL);
     await ds.initialize();
     const store = new PgEventStore(ds);
     const codes = [];
