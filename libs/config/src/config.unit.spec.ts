@@ -41,6 +41,7 @@ describe('configuration defaults (docs/configuration.md)', () => {
       jwksMaxAgeSeconds: 300,
       signingAlg: 'ES256',
       accessTokenTtlSeconds: 600,
+      grantStateCacheSize: 5000,
       signingKeyRotationSeconds: 2592000,
       signingKeyRetentionSeconds: 86400 + 30,
       keyringRefreshSeconds: 30,
