@@ -41,5 +41,5 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 8080 9400
-ENTRYPOINT ["node", "dist/apps/cli/src/main.js"]
+ENTRYPOINT ["node", "--heap-growing-percent=50", "dist/apps/cli/src/main.js"]
 CMD ["serve", "gateway"]

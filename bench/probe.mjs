@@ -4,7 +4,7 @@
 // compare before and after a change on a shared machine: it moves far less with the machine's load
 // than req/s. Postgres (every backend) and nats-server are counted too. Environment: WL (cc | intro
 // | jwks | refresh | code, default cc), CONN (default 50), DUR (seconds, default 8; after a 3 s
-// warm-up).
+// warm-up), BENCH_NODE_FLAGS (the services' node flags instead of SERVICE_NODE_FLAGS; "none").
 import { readdirSync, readFileSync } from 'node:fs';
 import { BenchSystem, REDIRECT_URI } from './system.mjs';
 import { basic, cannon, form } from './load.mjs';

@@ -54,6 +54,8 @@ export class BenchSystem {
     this.env = env;
     this.databaseName = databaseName;
     this.children = new Map();
+    /** The ops port (health, /metrics) of every process. */
+    this.opsPorts = new Map();
     this.baseUrl = env.ISSUER;
     this.log = [];
   }
@@ -86,6 +88,12 @@ export class BenchSystem {
   }
 
   async launchAll() {
+    // The flags production starts services with (SERVICE_NODE_FLAGS), or BENCH_NODE_FLAGS instead
+    // (space-separated; "none" for none) to compare.
+    const { SERVICE_NODE_FLAGS } = await import('../dist/libs/config/src/index.js');
+    const chosen = process.env.BENCH_NODE_FLAGS;
+    const nodeFlags =
+      chosen === undefined ? SERVICE_NODE_FLAGS : chosen === 'none' ? [] : chosen.split(' ').filter(Boolean);
     for (const app of APPS) {
       const opsPort = await freePort();
       // BENCH_PROFILE=1: a V8 CPU profile of every process, written on exit to bench/profiles/.
@@ -96,10 +104,14 @@ export class BenchSystem {
             `--cpu-prof-name=${app}.cpuprofile`,
           ]
         : [];
-      const child = spawn(process.execPath, [...profile, resolve(ROOT, `dist/apps/${app}/src/main.js`)], {
-        env: { ...process.env, ...this.env, OPS_PORT: String(opsPort) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [...nodeFlags, ...profile, resolve(ROOT, `dist/apps/${app}/src/main.js`)],
+        {
+          env: { ...process.env, ...this.env, OPS_PORT: String(opsPort) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       const keep = (chunk) => {
         this.log.push(`[${app}] ${chunk}`);
         if (this.log.length > 400) this.log.splice(0, 200);
@@ -107,6 +119,7 @@ export class BenchSystem {
       child.stdout.on('data', keep);
       child.stderr.on('data', keep);
       this.children.set(app, child);
+      this.opsPorts.set(app, opsPort);
     }
     const deadline = Date.now() + 60000;
     for (;;) {
@@ -177,7 +190,31 @@ export class BenchSystem {
     } finally {
       await ds.destroy();
     }
+    await this.caughtUp();
     return { codes, verifier };
+  }
+
+  /**
+   * Resolves once every checkpoint (projections and the JetStream relay) has reached the store's
+   * head, with the seconds it took: events appended behind the system's back (seeded codes, a
+   * restored history) are folded and relayed before a measurement, not during it.
+   */
+  async caughtUp() {
+    const started = performance.now();
+    const head = Number(
+      (await this.query(`SELECT coalesce(max(global_position), 0) AS p FROM events`)).rows[0].p,
+    );
+    for (;;) {
+      const { rows } = await this.query(
+        `SELECT count(*) AS n, coalesce(min(position), 0) AS low FROM checkpoints`,
+      );
+      if (Number(rows[0].n) > 0 && Number(rows[0].low) >= head) return (performance.now() - started) / 1000;
+      if (performance.now() - started > 1800000) {
+        const all = await this.query(`SELECT name, position FROM checkpoints ORDER BY name`);
+        throw new Error(`not caught up with position ${head}: ${JSON.stringify(all.rows)}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   async createClient(args) {

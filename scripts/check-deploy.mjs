@@ -207,6 +207,21 @@ for (const [name, service] of Object.entries(compose.services ?? {})) {
   }
 }
 
+// The image starts every process with the flags `authz start` gives its services (SERVICE_NODE_FLAGS).
+const flagsSource = readFileSync(join(ROOT, 'libs/config/src/node-flags.ts'), 'utf8');
+const serviceFlags = [
+  ...(flagsSource.match(/SERVICE_NODE_FLAGS[^=]*=\s*\[([^\]]*)\]/)?.[1] ?? '').matchAll(/'([^']+)'/g),
+].map((m) => m[1]);
+const entrypoint = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').match(/^ENTRYPOINT (\[.*\])$/m);
+const entry = entrypoint ? JSON.parse(entrypoint[1]) : [];
+if (serviceFlags.length === 0) fail('libs/config/src/node-flags.ts', 'SERVICE_NODE_FLAGS not found');
+if (JSON.stringify(entry.slice(1, 1 + serviceFlags.length)) !== JSON.stringify(serviceFlags)) {
+  fail(
+    'Dockerfile',
+    `ENTRYPOINT ${JSON.stringify(entry)} does not pass SERVICE_NODE_FLAGS ${JSON.stringify(serviceFlags)}`,
+  );
+}
+
 const objects = [...built.values()].reduce((n, o) => n + o.length, 0);
 if (problems.length > 0) {
   console.error(`check-deploy: ${problems.length} problem(s)\n${problems.map((p) => `  - ${p}`).join('\n')}`);

@@ -41,6 +41,40 @@ describe('PgEventStore on Postgres', () => {
     ]);
   });
 
+  it('prepares the hot statements once per connection (parse and plan once; generic plans in appends)', async () => {
+    const single = createEventStoreDataSource(db.url, { poolSize: 1 });
+    await single.initialize();
+    try {
+      const store = new PgEventStore(single);
+      const id = stream('prepared');
+      await store.appendToStream(id, 0, [ev('Opened')]);
+      await store.appendToStream(id, 1, [ev('Used')]);
+      expect((await store.readStream(id)).map((e) => e.type)).toEqual(['Opened', 'Used']);
+      await store.readStream(id);
+      const prepared: { name: string; generic_plans: string; custom_plans: string }[] = await single.query(
+        `SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY name`,
+      );
+      const byName = new Map(prepared.map((p) => [p.name, p]));
+      for (const name of [
+        'append-clock-tip-versions',
+        'append-events',
+        'append-lock',
+        'append-positions',
+        'read-stream',
+      ]) {
+        expect(byName.has(name)).toBe(true);
+      }
+      // Within an append, plan_cache_mode=force_generic_plan: the plan is made once and reused.
+      expect(Number(byName.get('append-events')!.generic_plans)).toBe(2);
+      expect(Number(byName.get('append-events')!.custom_plans)).toBe(0);
+      // Outside an append the setting is the server's again.
+      const [mode] = await single.query(`SELECT current_setting('plan_cache_mode') AS mode`);
+      expect(mode.mode).toBe('auto');
+    } finally {
+      await single.destroy();
+    }
+  });
+
   it('lets exactly one of two processes appending at the same expected version win, every time', async () => {
     const other = createEventStoreDataSource(db.url, { poolSize: 2 });
     await other.initialize();

@@ -46,3 +46,4 @@ export {
 export { rebuildAndCompare, type RebuildOptions, type RebuildReport } from './projection-rebuild.js';
 export { JetStreamProjectionFeed, type JetStreamProjectionFeedOptions } from './jetstream-feed.js';
 export { PgAuditLog, type AuditQuery, type AuditPage } from './audit-log.js';
+export { type PreparedStatement, preparedStatement, queryPrepared } from './prepared.js';

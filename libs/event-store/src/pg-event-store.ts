@@ -16,6 +16,7 @@ import {
 } from './event-store.js';
 import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import { prepareAppend, prepareExpectations, type PreparedAppend } from './prepare-append.js';
+import { preparedStatement, queryPrepared } from './prepared.js';
 import { inTransaction } from './transaction.js';
 
 /**
@@ -88,19 +89,60 @@ class BatchInsertFailed extends Error {
 const EVENT_COLUMNS = `global_position, event_id, stream_id, stream_version, type, schema_version, data,
   metadata, recorded_at, encode(prev_hash, 'hex') AS prev_hash, encode(hash, 'hex') AS hash`;
 
-const INSERT_EVENTS = `
-  INSERT INTO events (global_position, event_id, stream_id, stream_version, type, schema_version, data,
+const INSERT_EVENTS = preparedStatement(
+  'append-events',
+  `INSERT INTO events (global_position, event_id, stream_id, stream_version, type, schema_version, data,
     metadata, recorded_at, prev_hash, hash)
   SELECT e.global_position, e.event_id, e.stream_id, e.stream_version, e.type, e.schema_version, e.data,
     e.metadata, $8::timestamptz, decode(e.prev_hash, 'hex'), decode(e.hash, 'hex')
   FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[],
     $9::bigint[], $10::text[], $11::text[])
     AS e(event_id, stream_id, stream_version, type, schema_version, data, metadata, global_position,
-      prev_hash, hash)`;
+      prev_hash, hash)`,
+);
 
 /** Positions taken under the append lock, so they grow in commit order like bigserial defaults. */
-const NEXT_POSITIONS = `SELECT nextval(pg_get_serial_sequence('events', 'global_position')) AS p
-  FROM generate_series(1, $1)`;
+const NEXT_POSITIONS = preparedStatement(
+  'append-positions',
+  `SELECT nextval(pg_get_serial_sequence('events', 'global_position')) AS p FROM generate_series(1, $1)`,
+);
+
+/**
+ * The append lock, and plan_cache_mode=force_generic_plan for the rest of the transaction: every
+ * statement of an append is one of this file's, planned once per connection.
+ */
+const APPEND_LOCK = preparedStatement(
+  'append-lock',
+  `SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_generic_plan', true)`,
+);
+
+/** The clock, the chain's tip and each stream's version (top of its index), under the lock. */
+const CLOCK_TIP_VERSIONS = preparedStatement(
+  'append-clock-tip-versions',
+  `SELECT date_trunc('milliseconds', GREATEST(clock_timestamp(), last.recorded_at)) AS now,
+     encode(last.hash, 'hex') AS hash,
+     (SELECT coalesce(jsonb_object_agg(s.id, v.version), '{}'::jsonb)
+        FROM unnest($1::text[]) AS s(id)
+        CROSS JOIN LATERAL (SELECT stream_version AS version FROM events
+          WHERE stream_id = s.id ORDER BY stream_version DESC LIMIT 1) AS v) AS versions
+   FROM (SELECT 1) AS one
+   LEFT JOIN (SELECT recorded_at, hash FROM events ORDER BY global_position DESC LIMIT 1) AS last ON true`,
+);
+
+const READ_STREAM = preparedStatement(
+  'read-stream',
+  `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
+);
+
+/** One statement either way: an index probe, then the rows of whichever stream was chosen. */
+const READ_STREAM_OR_ELSE = preparedStatement(
+  'read-stream-or-else',
+  `SELECT ${EVENT_COLUMNS} FROM events
+   WHERE stream_id = (SELECT CASE WHEN EXISTS (SELECT 1 FROM events WHERE stream_id = $1) THEN $1::text
+     ELSE $3::text END)
+     AND stream_version >= $2
+   ORDER BY stream_version`,
+);
 
 /** The hash-chain tip of an append transaction: the hash of the last event written so far. */
 interface Tip {
@@ -158,25 +200,31 @@ export class PgEventStore implements EventStore {
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const params: unknown[] = [streamId, options.fromVersion ?? 1];
-    let upTo = '';
+    const from = options.fromVersion ?? 1;
+    let rows: EventRow[];
     if (options.upTo) {
-      params.push(options.upTo);
-      upTo = `AND recorded_at <= $${params.length}`;
+      const params: unknown[] = [streamId, from, options.upTo];
+      let stream = '$1';
+      if (options.orElse !== undefined) {
+        params.push(options.orElse);
+        stream = `(SELECT CASE WHEN EXISTS (SELECT 1 FROM events WHERE stream_id = $1) THEN $1::text
+          ELSE $4::text END)`;
+      }
+      rows = await this.dataSource.query(
+        `SELECT ${EVENT_COLUMNS} FROM events
+         WHERE stream_id = ${stream} AND stream_version >= $2 AND recorded_at <= $3
+         ORDER BY stream_version`,
+        params,
+      );
+    } else if (options.orElse !== undefined) {
+      rows = await queryPrepared<EventRow>(this.dataSource, READ_STREAM_OR_ELSE, [
+        streamId,
+        from,
+        options.orElse,
+      ]);
+    } else {
+      rows = await queryPrepared<EventRow>(this.dataSource, READ_STREAM, [streamId, from]);
     }
-    let stream = '$1';
-    if (options.orElse !== undefined) {
-      params.push(options.orElse);
-      // One statement either way: an index probe, then the rows of whichever stream was chosen.
-      stream = `(SELECT CASE WHEN EXISTS (SELECT 1 FROM events WHERE stream_id = $1) THEN $1::text
-        ELSE $${params.length}::text END)`;
-    }
-    const rows: EventRow[] = await this.dataSource.query(
-      `SELECT ${EVENT_COLUMNS} FROM events
-       WHERE stream_id = ${stream} AND stream_version >= $2 ${upTo}
-       ORDER BY stream_version`,
-      params,
-    );
     return rows.map(toRecordedEvent);
   }
 
@@ -293,7 +341,7 @@ export class PgEventStore implements EventStore {
 
   private transaction<T>(work: (qr: QueryRunner) => Promise<T>): Promise<T> {
     return inTransaction(this.dataSource, async (qr) => {
-      await qr.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY.toString()]);
+      await queryPrepared(qr, APPEND_LOCK, [APPEND_LOCK_KEY.toString()]);
       return work(qr);
     });
   }
@@ -308,18 +356,7 @@ export class PgEventStore implements EventStore {
     qr: QueryRunner,
     streamIds: readonly string[] = [],
   ): Promise<{ now: Date; tip: Tip; versions: Map<string, number> }> {
-    // One statement: the clock, the chain's tip and each stream's version (top of its index).
-    const [row] = await qr.query(
-      `SELECT date_trunc('milliseconds', GREATEST(clock_timestamp(), last.recorded_at)) AS now,
-         encode(last.hash, 'hex') AS hash,
-         (SELECT coalesce(jsonb_object_agg(s.id, v.version), '{}'::jsonb)
-            FROM unnest($1::text[]) AS s(id)
-            CROSS JOIN LATERAL (SELECT stream_version AS version FROM events
-              WHERE stream_id = s.id ORDER BY stream_version DESC LIMIT 1) AS v) AS versions
-       FROM (SELECT 1) AS one
-       LEFT JOIN (SELECT recorded_at, hash FROM events ORDER BY global_position DESC LIMIT 1) AS last ON true`,
-      [streamIds],
-    );
+    const [row] = await queryPrepared(qr, CLOCK_TIP_VERSIONS, [streamIds]);
     const { now, hash, versions } = row as {
       now: Date;
       hash: string | null;
@@ -478,7 +515,7 @@ async function insertRows(
   now: Date,
   tip: Tip,
 ): Promise<Map<string, Inserted>> {
-  const taken: { p: string }[] = await qr.query(NEXT_POSITIONS, [rows.length]);
+  const taken = await queryPrepared<{ p: string }>(qr, NEXT_POSITIONS, [rows.length]);
   const positions = taken.map((r) => Number(r.p)).sort((a, b) => a - b);
   const inserted = new Map<string, Inserted>();
   let prevHash = tip.hash;
@@ -498,7 +535,7 @@ async function insertRows(
     inserted.set(r.eventId, { position, prevHash, hash });
     prevHash = hash;
   });
-  await qr.query(INSERT_EVENTS, [
+  await queryPrepared(qr, INSERT_EVENTS, [
     rows.map((r) => r.eventId),
     rows.map((r) => r.streamId),
     rows.map((r) => r.streamVersion),

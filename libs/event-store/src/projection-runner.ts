@@ -2,6 +2,7 @@ import { type DataSource, type QueryRunner } from 'typeorm';
 import { type EventStore, type RecordedEvent } from './event-store.js';
 import { type Projection } from './projection.js';
 import { Alarm, consoleLogger, sleep, type RunnerLogger } from './loop.js';
+import { type PreparedStatement, preparedStatement, queryPrepared } from './prepared.js';
 import { inTransaction } from './transaction.js';
 
 export interface ProjectionRunnerOptions {
@@ -397,16 +398,15 @@ export class ProjectionRows {
     key: string,
     streamIds: readonly string[],
   ): Promise<{ row: Row | null; versions: Map<string, number> }> {
-    const [found] = (await this.dataSource.query(
-      `SELECT (SELECT doc FROM projection_rows WHERE projection = $1 AND key = $2) AS doc,
-         (SELECT coalesce(json_object_agg(v.stream_id, v.version), '{}'::json)
-            FROM (SELECT stream_id, max(stream_version) AS version FROM events
-                  WHERE stream_id = ANY($3::text[]) GROUP BY stream_id) AS v) AS versions`,
-      [projection, key, [...new Set(streamIds)]],
-    )) as { doc: Row | null; versions: Record<string, number> }[];
+    const streams = [...new Set(streamIds)];
+    const [found] = await queryPrepared<Record<string, unknown>>(
+      this.dataSource,
+      rowWithVersions(streams.length),
+      [projection, key, ...streams],
+    );
     const versions = new Map(streamIds.map((id) => [id, 0]));
-    for (const [id, version] of Object.entries(found!.versions)) versions.set(id, Number(version));
-    return { row: found!.doc, versions };
+    streams.forEach((id, i) => versions.set(id, Number(found![`v${i}`] ?? 0)));
+    return { row: (found!.doc ?? null) as Row | null, versions };
   }
 
   /** One page of rows with keys after `after`, ordered by key (byte order). */
@@ -431,4 +431,27 @@ export class ProjectionRows {
     );
     return rows.map((r) => ({ key: r.key, row: r.doc, position: Number(r.position) }));
   }
+}
+
+const rowWithVersionsStatements = new Map<number, PreparedStatement>();
+
+/** ProjectionRows.getWithStreamVersions for n streams: the row, then each stream's top version. */
+function rowWithVersions(n: number): PreparedStatement {
+  let statement = rowWithVersionsStatements.get(n);
+  if (statement === undefined) {
+    const versions = Array.from(
+      { length: n },
+      (_, i) =>
+        `(SELECT stream_version FROM events WHERE stream_id = $${i + 3}
+          ORDER BY stream_version DESC LIMIT 1) AS v${i}`,
+    );
+    statement = preparedStatement(
+      `projection-row-with-${n}-versions`,
+      [`SELECT (SELECT doc FROM projection_rows WHERE projection = $1 AND key = $2) AS doc`, ...versions].join(
+        ',\n  ',
+      ),
+    );
+    rowWithVersionsStatements.set(n, statement);
+  }
+  return statement;
 }

@@ -1,4 +1,10 @@
-import { type Config, loadConfig, loadExampleClientConfig, loadResourceServerConfig } from '#lib/config';
+import {
+  type Config,
+  loadConfig,
+  loadExampleClientConfig,
+  loadResourceServerConfig,
+  SERVICE_NODE_FLAGS,
+} from '#lib/config';
 import { natsAuth, requireDependencies, serverUrl } from '#lib/service-runtime';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +67,7 @@ export async function startCommand(): Promise<void> {
   const children = new Map<AppName, ChildProcess>();
   let stopping = false;
   const launch = (app: AppName, extraEnv: Record<string, string> = {}) => {
-    const child = spawn(process.execPath, [appEntry(app)], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, appEntry(app)], {
       env: { ...env, ...extraEnv },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
