@@ -252,7 +252,7 @@ describe('ProjectionRunner (STYLE.md habit 12)', () => {
     }
   });
 
-  it('deletes expired rows on its first pass, then on the first pass pruneIntervalMs later by its clock', async () => {
+  it('deletes expired rows on its first pass, then on the first pass pruneIntervalMs later by its clock; never writes a row expired already', async () => {
     /** One row per stream, expiring at the `until` (ms) of its last event. */
     const expiring: Projection<{ until: number }> = {
       name: 'expiring-per-stream',
@@ -266,29 +266,38 @@ describe('ProjectionRunner (STYLE.md habit 12)', () => {
       clock: () => now,
       pruneIntervalMs: 5000,
     });
-    const append = (until: number) =>
-      store.appendToStream(`exp-${randomUUID()}`, 0, [{ type: 'Until', data: { until } }]);
+    const append = (until: number, streamId = `exp-${randomUUID()}`, version = 0) =>
+      store.appendToStream(streamId, version, [{ type: 'Until', data: { until } }]);
     const keys = async () => (await rows.all(expiring.name)).length;
 
     await runner.catchUp();
     await append(now - 1);
-    await append(now + 3000);
-    await append(now + 60_000);
+    const { streamId: soon } = await append(now + 3000);
+    const { streamId: later } = await append(now + 60_000);
     expect(await runner.runOnce()).toBe(3);
-    expect(await keys()).toBe(3);
+    // The one expired when folded is not written.
+    expect(await keys()).toBe(2);
 
     const [, { lastGlobalPosition }] = [await append(now - 1), await append(now + 60_000)];
     now += 4000;
     expect(await runner.runOnce()).toBe(2);
-    expect(await keys()).toBe(5);
+    // `soon` has expired meanwhile and stays until the next prune; the new expired one is not written.
+    expect(await keys()).toBe(3);
     expect(await runner.position()).toBe(lastGlobalPosition);
 
     now += 1000;
     expect(await runner.runOnce()).toBe(0);
     expect(await keys()).toBe(2);
+    expect((await rows.all(expiring.name)).map((r) => r.key)).not.toContain(soon);
     await append(now - 1);
     expect(await runner.runOnce()).toBe(1);
-    expect(await keys()).toBe(3);
+    expect(await keys()).toBe(2);
+
+    // An event that leaves a stored row expired deletes it in the same pass.
+    await append(now - 1, later, 1);
+    expect(await runner.runOnce()).toBe(1);
+    expect((await rows.all(expiring.name)).map((r) => r.key)).not.toContain(later);
+    expect(await keys()).toBe(1);
   });
 
   it('a pass recreates checkpoint rows deleted under it, and moves them', async () => {

@@ -30,6 +30,8 @@ interface CachedRow {
   /** Global position of the last event folded into the row (0: not loaded from an event yet). */
   position: number;
   dirty: boolean;
+  /** The row is in projection_rows (loaded at the start of the pass). */
+  stored: boolean;
 }
 
 /**
@@ -46,6 +48,7 @@ interface CachedRow {
  * - rows of a projection with `expiresAt` are stored with their expiry, and a pass (also one that
  *   finds no event) deletes those whose expiry is at or before the clock, at most once per
  *   `pruneIntervalMs`: bounded read models without a janitor job; their events stay in the log.
+ *   A row already expired when a pass folds it is not written (and deleted if it was stored).
  *   Readers judge expiry themselves (an expired row may linger for that interval).
  */
 export class ProjectionRunner {
@@ -313,11 +316,17 @@ export class ProjectionRunner {
       return byKey;
     };
     for (const r of loaded)
-      rowsOf(r.projection).set(r.key, { doc: r.doc, json: null, position: Number(r.position), dirty: false });
+      rowsOf(r.projection).set(r.key, {
+        doc: r.doc,
+        json: null,
+        position: Number(r.position),
+        dirty: false,
+        stored: true,
+      });
 
     for (const { projection, key, event } of touches) {
       const byKey = rowsOf(projection.name);
-      const row = byKey.get(key) ?? { doc: null, json: null, position: 0, dirty: false };
+      const row = byKey.get(key) ?? { doc: null, json: null, position: 0, dirty: false, stored: false };
       byKey.set(key, row);
       if (event.globalPosition <= row.position) continue;
       const next = projection.evolve(row.doc, event);
@@ -337,12 +346,16 @@ export class ProjectionRunner {
     // One JSON document for the upsert (jsonb_to_recordset): the docs go in as they were serialised.
     const upserts: string[] = [];
     const deletes: [string, string][] = [];
+    const now = this.clock();
     for (const [projection, byKey] of rows) {
       for (const [key, row] of byKey) {
         if (!row.dirty) continue;
-        if (row.doc === null || row.json === null) deletes.push([projection, key]);
-        else {
-          const expiry = this.byName.get(projection)!.expiresAt?.(row.doc) ?? null;
+        const expiry = row.doc === null ? null : (this.byName.get(projection)!.expiresAt?.(row.doc) ?? null);
+        // A row expired already is what the next prune would delete: it is not written (a catch-up
+        // over years of expired tokens writes nothing for them, and leaves no dead rows behind).
+        if (row.doc === null || row.json === null || (expiry !== null && expiry <= now)) {
+          if (row.stored) deletes.push([projection, key]);
+        } else {
           upserts.push(
             `{"projection":${JSON.stringify(projection)},"key":${JSON.stringify(key)},"doc":${row.json},` +
               `"position":${row.position},"expires_at":${expiry === null ? 'null' : JSON.stringify(new Date(expiry))}}`,
@@ -447,9 +460,10 @@ function rowWithVersions(n: number): PreparedStatement {
     );
     statement = preparedStatement(
       `projection-row-with-${n}-versions`,
-      [`SELECT (SELECT doc FROM projection_rows WHERE projection = $1 AND key = $2) AS doc`, ...versions].join(
-        ',\n  ',
-      ),
+      [
+        `SELECT (SELECT doc FROM projection_rows WHERE projection = $1 AND key = $2) AS doc`,
+        ...versions,
+      ].join(',\n  '),
     );
     rowWithVersionsStatements.set(n, statement);
   }
