@@ -6,7 +6,8 @@
 // default 1,000,000: the figure is per million events, and a rebuild of 5 million takes long).
 import { performance } from 'node:perf_hooks';
 import { BenchSystem } from './system.mjs';
-import { basic, form, measure } from './load.mjs';
+import { measure } from './load.mjs';
+import { clientCredentials } from './workloads.mjs';
 
 const SIZES = (process.env.BENCH_GROWTH ?? '10000,1000000,5000000').split(',').map(Number);
 const CONNECTIONS = 50;
@@ -60,32 +61,9 @@ for (const size of SIZES) {
     // they fold millions of events from position 0 would measure that catch-up, not issuance.
     const caughtUpSeconds = await system.caughtUp();
     console.error(`  projections caught up with the store in ${caughtUpSeconds.toFixed(1)} s`);
-    const base = system.baseUrl;
-    const cc = await system.createClient([
-      '--name',
-      'bench-cc',
-      '--grant',
-      'client_credentials',
-      '--scope',
-      'read',
-    ]);
-    const auth = basic(cc.client_id, cc.client_secret);
-    const body = 'grant_type=client_credentials&scope=read';
-    const issued = await (
-      await fetch(`${base}/token`, { method: 'POST', headers: { ...form, authorization: auth }, body })
-    ).json();
-    const ccRow = await measure('client_credentials', CONNECTIONS, {
-      url: `${base}/token`,
-      method: 'POST',
-      headers: { ...form, authorization: auth },
-      body,
-    });
-    const inRow = await measure('introspection', CONNECTIONS, {
-      url: `${base}/introspect`,
-      method: 'POST',
-      headers: { ...form, authorization: auth },
-      body: `token=${issued.access_token}`,
-    });
+    const cc = await clientCredentials(system, 'bench-cc');
+    const ccRow = await measure('client_credentials', CONNECTIONS, cc.issue);
+    const inRow = await measure('introspection', CONNECTIONS, cc.introspect);
     const events = Number((await system.query(`SELECT count(*) AS n FROM events`)).rows[0].n);
     let rebuildSeconds = null;
     if (size <= REBUILD_MAX) {

@@ -6,8 +6,9 @@
 // | jwks | refresh | code, default cc), CONN (default 50), DUR (seconds, default 8; after a 3 s
 // warm-up), BENCH_NODE_FLAGS (the services' node flags instead of SERVICE_NODE_FLAGS; "none").
 import { readdirSync, readFileSync } from 'node:fs';
-import { BenchSystem, REDIRECT_URI } from './system.mjs';
-import { basic, cannon, form } from './load.mjs';
+import { BenchSystem } from './system.mjs';
+import { cannon } from './load.mjs';
+import { clientCredentials, codeRedemptions, jwks, refreshRotations, webClient } from './workloads.mjs';
 
 const WL = process.env.WL ?? 'cc';
 const CONN = Number(process.env.CONN ?? 50);
@@ -45,98 +46,15 @@ const deltaOf = (before, after) => {
 const system = await BenchSystem.start();
 try {
   await system.launchAll();
-  const base = system.baseUrl;
-  const cc = await system.createClient([
-    '--name',
-    'probe',
-    '--grant',
-    'client_credentials',
-    '--scope',
-    'read',
-  ]);
-  const authorization = basic(cc.client_id, cc.client_secret);
-  const body = 'grant_type=client_credentials&scope=read';
-  const token = await (
-    await fetch(`${base}/token`, { method: 'POST', headers: { ...form, authorization }, body })
-  ).json();
-  const web = ['refresh', 'code'].includes(WL)
-    ? await system.createClient([
-        '--name',
-        'probe-web',
-        '--grant',
-        'authorization_code',
-        '--grant',
-        'refresh_token',
-        '--scope',
-        'read',
-        '--redirect-uri',
-        REDIRECT_URI,
-      ])
-    : undefined;
-  const webAuth = web && basic(web.client_id, web.client_secret);
-  const redeem = (code, verifier) =>
-    `grant_type=authorization_code&code=${code}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_verifier=${verifier}`;
-  let codeRequests;
-  let refreshRequests;
-  if (WL === 'code') {
-    const { codes, verifier } = await system.seedCodes(web.client_id, 3000 * (DUR + 3));
-    let next = 0;
-    codeRequests = [
-      {
-        setupRequest: (req) => {
-          const code = codes[next++];
-          if (code === undefined) throw new Error('ran out of prepared codes');
-          return { ...req, body: redeem(code, verifier) };
-        },
-      },
-    ];
-  }
-  if (WL === 'refresh') {
-    const { codes, verifier } = await system.seedCodes(web.client_id, 400);
-    const pool = [];
-    for (const code of codes) {
-      const res = await fetch(`${base}/token`, {
-        method: 'POST',
-        headers: { ...form, authorization: webAuth },
-        body: redeem(code, verifier),
-      });
-      pool.push((await res.json()).refresh_token);
-    }
-    refreshRequests = [
-      {
-        setupRequest: (req) => {
-          const token = pool.shift();
-          if (token === undefined) throw new Error('no idle refresh-token family');
-          return { ...req, body: `grant_type=refresh_token&refresh_token=${token}` };
-        },
-        onResponse: (status, body) => {
-          if (status === 200) pool.push(JSON.parse(body).refresh_token);
-        },
-      },
-    ];
-  }
-  const options = {
-    refresh: {
-      url: `${base}/token`,
-      method: 'POST',
-      headers: { ...form, authorization: webAuth },
-      requests: refreshRequests,
-    },
-    code: {
-      url: `${base}/token`,
-      method: 'POST',
-      headers: { ...form, authorization: webAuth },
-      requests: codeRequests,
-    },
-    cc: { url: `${base}/token`, method: 'POST', headers: { ...form, authorization }, body },
-    intro: {
-      url: `${base}/introspect`,
-      method: 'POST',
-      headers: { ...form, authorization },
-      body: `token=${token.access_token}`,
-    },
-    jwks: { url: `${base}/jwks` },
-  }[WL];
+  const web = ['refresh', 'code'].includes(WL) ? await webClient(system, 'probe-web') : undefined;
+  const workloads = {
+    cc: async () => (await clientCredentials(system, 'probe')).issue,
+    intro: async () => (await clientCredentials(system, 'probe')).introspect,
+    jwks: async () => jwks(system),
+    refresh: () => refreshRotations(system, web, 400),
+    code: () => codeRedemptions(system, web, 3000 * (DUR + 3)),
+  };
+  const options = await workloads[WL]?.();
   if (!options) throw new Error(`WL must be cc, intro, jwks, refresh or code, not ${WL}`);
   await cannon({ ...options, connections: CONN, duration: 3 });
   const pids = Object.fromEntries([...system.children].map(([app, child]) => [app, child.pid]));
@@ -145,18 +63,14 @@ try {
   const r = await cannon({ ...options, connections: CONN, duration: DUR });
   const serversAfter = { postgres: cpuOfCommand('postgres'), nats: cpuOfCommand('nats-server') };
   const answered = r['2xx'];
+  const spent = Object.entries(pids).map(([app, pid]) => {
+    const now = cpuMs(pid);
+    return [app, { user: now.user - before[app].user, sys: now.sys - before[app].sys }];
+  });
+  for (const name of ['postgres', 'nats']) spent.push([name, deltaOf(servers[name], serversAfter[name])]);
   const perRequest = {};
   let total = 0;
-  for (const [app, pid] of Object.entries(pids)) {
-    const now = cpuMs(pid);
-    const user = now.user - before[app].user;
-    const sys = now.sys - before[app].sys;
-    total += user + sys;
-    perRequest[app] =
-      `${Math.round(((user + sys) / answered) * 1000)} µs (sys ${Math.round((sys / answered) * 1000)})`;
-  }
-  for (const name of ['postgres', 'nats']) {
-    const { user, sys } = deltaOf(servers[name], serversAfter[name]);
+  for (const [name, { user, sys }] of spent) {
     total += user + sys;
     perRequest[name] =
       `${Math.round(((user + sys) / answered) * 1000)} µs (sys ${Math.round((sys / answered) * 1000)})`;

@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { BenchSystem, freePort, REDIRECT_URI, ROOT, rssOf } from './system.mjs';
+import { BenchSystem, freePort, ROOT, rssOf } from './system.mjs';
+import { clientCredentials, codeRedemptions, jwks, refreshRotations, webClient } from './workloads.mjs';
 
 import { basic, cannon, CONNECTIONS, DURATION, form, measure, WARMUP } from './load.mjs';
 
@@ -23,49 +24,17 @@ async function runOurs(results, checks) {
   const system = await BenchSystem.start();
   try {
     await system.launchAll();
-    const base = system.baseUrl;
-    const cc = await system.createClient([
-      '--name',
-      'bench-cc',
-      '--grant',
-      'client_credentials',
-      '--scope',
-      'read',
-    ]);
-    const ccAuth = basic(cc.client_id, cc.client_secret);
-    const tokenBody = 'grant_type=client_credentials&scope=read';
-    const issued = await (
-      await fetch(`${base}/token`, {
-        method: 'POST',
-        headers: { ...form, authorization: ccAuth },
-        body: tokenBody,
-      })
-    ).json();
-    if (!issued.access_token) throw new Error(`cannot get a token: ${JSON.stringify(issued)}`);
+    const cc = await clientCredentials(system, 'bench-cc');
     const grants = await grantSupport(system);
 
     for (const connections of CONNECTIONS) {
       if (want('jwks'))
-        results.push({ system: 'ours', ...(await measure('jwks', connections, { url: `${base}/jwks` })) });
+        results.push({ system: 'ours', ...(await measure('jwks', connections, jwks(system))) });
       if (want('client_credentials')) {
-        const row = await measure('client_credentials', connections, {
-          url: `${base}/token`,
-          method: 'POST',
-          headers: { ...form, authorization: ccAuth },
-          body: tokenBody,
-        });
-        results.push({ system: 'ours', ...row });
+        results.push({ system: 'ours', ...(await measure('client_credentials', connections, cc.issue)) });
       }
       if (want('introspection')) {
-        results.push({
-          system: 'ours',
-          ...(await measure('introspection', connections, {
-            url: `${base}/introspect`,
-            method: 'POST',
-            headers: { ...form, authorization: ccAuth },
-            body: `token=${issued.access_token}`,
-          })),
-        });
+        results.push({ system: 'ours', ...(await measure('introspection', connections, cc.introspect)) });
       }
     }
     if (want('client_credentials')) {
@@ -85,14 +54,7 @@ async function runOurs(results, checks) {
         if (now === before) break;
         before = now;
       }
-      const r = await cannon({
-        url: `${base}/token`,
-        method: 'POST',
-        headers: { ...form, authorization: ccAuth },
-        body: tokenBody,
-        connections: 50,
-        amount: 5000,
-      });
+      const r = await cannon({ ...cc.issue, connections: 50, amount: 5000 });
       const after = await count();
       checks.push({
         check: 'client_credentials: AccessTokenIssued events = 2xx token responses (5000 requests)',
@@ -109,80 +71,21 @@ async function runOurs(results, checks) {
       console.error('  (authorization_code / refresh_token not supported by this build: skipped)');
     }
     if (codeFlow && (want('refresh_token') || want('authorization_code'))) {
-      const web = await system.createClient([
-        '--name',
-        'bench-web',
-        '--grant',
-        'authorization_code',
-        '--grant',
-        'refresh_token',
-        '--scope',
-        'read',
-        '--redirect-uri',
-        REDIRECT_URI,
-      ]);
-      const webAuth = basic(web.client_id, web.client_secret);
+      const web = await webClient(system, 'bench-web');
       const perRun = Math.ceil(3000 * (DURATION + WARMUP));
       if (want('authorization_code')) {
         for (const connections of CONNECTIONS) {
-          const { codes, verifier } = await system.seedCodes(web.client_id, perRun);
-          let next = 0;
+          const redemptions = await codeRedemptions(system, web, perRun);
           results.push({
             system: 'ours',
-            ...(await measure('authorization_code', connections, {
-              url: `${base}/token`,
-              method: 'POST',
-              headers: { ...form, authorization: webAuth },
-              requests: [
-                {
-                  setupRequest: (req) => {
-                    const code = codes[next++];
-                    if (code === undefined) throw new Error('ran out of prepared codes');
-                    req.body = `grant_type=authorization_code&code=${code}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_verifier=${verifier}`;
-                    return req;
-                  },
-                },
-              ],
-            })),
+            ...(await measure('authorization_code', connections, redemptions)),
           });
         }
       }
       if (want('refresh_token')) {
-        // Families to rotate: each in flight at most once, its next token put back on the answer.
-        const { codes, verifier } = await system.seedCodes(web.client_id, 400);
-        const pool = [];
-        for (const code of codes) {
-          const res = await fetch(`${base}/token`, {
-            method: 'POST',
-            headers: { ...form, authorization: webAuth },
-            body: `grant_type=authorization_code&code=${code}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_verifier=${verifier}`,
-          });
-          const body = await res.json();
-          if (!body.refresh_token) throw new Error(`no refresh token: ${JSON.stringify(body)}`);
-          pool.push(body.refresh_token);
-        }
+        const rotations = await refreshRotations(system, web, 400);
         for (const connections of CONNECTIONS) {
-          results.push({
-            system: 'ours',
-            ...(await measure('refresh_token', connections, {
-              url: `${base}/token`,
-              method: 'POST',
-              headers: { ...form, authorization: webAuth },
-              requests: [
-                {
-                  setupRequest: (req) => {
-                    const token = pool.shift();
-                    if (token === undefined) throw new Error('no idle refresh-token family');
-                    req.body = `grant_type=refresh_token&refresh_token=${token}`;
-                    return req;
-                  },
-                  onResponse: (status, body) => {
-                    if (status === 200) pool.push(JSON.parse(body).refresh_token);
-                  },
-                },
-              ],
-            })),
-          });
+          results.push({ system: 'ours', ...(await measure('refresh_token', connections, rotations)) });
         }
         // A family forks when two rotations replace the same token (outside a grace window).
         const forks = await system.query(

@@ -16,7 +16,7 @@ import {
 } from './event-store.js';
 import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import { prepareAppend, prepareExpectations, type PreparedAppend } from './prepare-append.js';
-import { preparedStatement, queryPrepared } from './prepared.js';
+import { type PreparedStatement, preparedStatement, queryPrepared } from './prepared.js';
 import { inTransaction } from './transaction.js';
 
 /**
@@ -129,20 +129,30 @@ const CLOCK_TIP_VERSIONS = preparedStatement(
    LEFT JOIN (SELECT recorded_at, hash FROM events ORDER BY global_position DESC LIMIT 1) AS last ON true`,
 );
 
-const READ_STREAM = preparedStatement(
-  'read-stream',
-  `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
-);
+const readStreamStatements = new Map<string, PreparedStatement>();
 
-/** One statement either way: an index probe, then the rows of whichever stream was chosen. */
-const READ_STREAM_OR_ELSE = preparedStatement(
-  'read-stream-or-else',
-  `SELECT ${EVENT_COLUMNS} FROM events
-   WHERE stream_id = (SELECT CASE WHEN EXISTS (SELECT 1 FROM events WHERE stream_id = $1) THEN $1::text
-     ELSE $3::text END)
-     AND stream_version >= $2
-   ORDER BY stream_version`,
-);
+/**
+ * readStream's statement: $1 the stream, $2 the first version, then the decoy stream (`orElse`: one
+ * statement either way, an index probe then the rows of whichever stream was chosen) and `upTo`.
+ */
+function readStreamStatement(orElse: boolean, upTo: boolean): PreparedStatement {
+  const name = `read-stream${orElse ? '-or-else' : ''}${upTo ? '-up-to' : ''}`;
+  let statement = readStreamStatements.get(name);
+  if (statement === undefined) {
+    const stream = orElse
+      ? `(SELECT CASE WHEN EXISTS (SELECT 1 FROM events WHERE stream_id = $1) THEN $1::text ELSE $3::text END)`
+      : '$1';
+    const until = upTo ? `AND recorded_at <= $${orElse ? 4 : 3}` : '';
+    statement = preparedStatement(
+      name,
+      `SELECT ${EVENT_COLUMNS} FROM events
+       WHERE stream_id = ${stream} AND stream_version >= $2 ${until}
+       ORDER BY stream_version`,
+    );
+    readStreamStatements.set(name, statement);
+  }
+  return statement;
+}
 
 /** The hash-chain tip of an append transaction: the hash of the last event written so far. */
 interface Tip {
@@ -200,31 +210,11 @@ export class PgEventStore implements EventStore {
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const from = options.fromVersion ?? 1;
-    let rows: EventRow[];
-    if (options.upTo) {
-      const params: unknown[] = [streamId, from, options.upTo];
-      let stream = '$1';
-      if (options.orElse !== undefined) {
-        params.push(options.orElse);
-        stream = `(SELECT CASE WHEN EXISTS (SELECT 1 FROM events WHERE stream_id = $1) THEN $1::text
-          ELSE $4::text END)`;
-      }
-      rows = await this.dataSource.query(
-        `SELECT ${EVENT_COLUMNS} FROM events
-         WHERE stream_id = ${stream} AND stream_version >= $2 AND recorded_at <= $3
-         ORDER BY stream_version`,
-        params,
-      );
-    } else if (options.orElse !== undefined) {
-      rows = await queryPrepared<EventRow>(this.dataSource, READ_STREAM_OR_ELSE, [
-        streamId,
-        from,
-        options.orElse,
-      ]);
-    } else {
-      rows = await queryPrepared<EventRow>(this.dataSource, READ_STREAM, [streamId, from]);
-    }
+    const params: unknown[] = [streamId, options.fromVersion ?? 1];
+    if (options.orElse !== undefined) params.push(options.orElse);
+    if (options.upTo !== undefined) params.push(options.upTo);
+    const statement = readStreamStatement(options.orElse !== undefined, options.upTo !== undefined);
+    const rows = await queryPrepared<EventRow>(this.dataSource, statement, params);
     return rows.map(toRecordedEvent);
   }
 
