@@ -15,7 +15,6 @@ import {
   opsAddress,
   natsAuth,
   requireDependencies,
-  runWithCorrelation,
   SpanKind,
   startMetrics,
   startOpsServer,
@@ -113,14 +112,13 @@ fastify.addHook('onRequest', (request, _reply, done) => {
   }
   done();
 });
-// The handler runs with the request's correlation id (every NATS request it makes carries it,
-// whatever its payload) and its span as the active context.
-fastify.addHook('preHandler', (request, _reply, done) => {
-  const span = request.span;
-  runWithCorrelation(String(request.id), () =>
-    span ? otelContext.with(trace.setSpan(otelContext.active(), span), done) : done(),
-  );
-});
+// The handler runs with the request's span as the active context (tracing on only).
+if (traced)
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    const span = request.span;
+    if (span) otelContext.with(trace.setSpan(otelContext.active(), span), done);
+    else done();
+  });
 fastify.addHook('onClose', async () => {
   await stopTracing();
 });

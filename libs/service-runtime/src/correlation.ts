@@ -1,14 +1,16 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
 /**
  * The correlation id of the work in progress: taken by the gateway from X-Correlation-Id or
  * X-Request-Id (or created), carried to every service in the NATS header below, and written into
- * every event's metadata and every log line.
+ * every event's metadata and every log line about the request.
+ *
+ * It travels explicitly (the request's `context`, the RPC client's argument, the log line's field),
+ * never in an AsyncLocalStorage: on Node 20 one enabled AsyncLocalStorage installs promise hooks
+ * for the whole process, which cost the token service a quarter of its CPU per token
+ * (docs/performance.md).
  */
 export const CORRELATION_HEADER = 'X-Correlation-Id';
-
-const storage = new AsyncLocalStorage<{ correlationId: string }>();
 
 /** A caller-supplied id is used only when it is short and plain (no log or header injection). */
 const WELL_FORMED = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -22,10 +24,9 @@ export function newCorrelationId(): string {
   return randomUUID();
 }
 
-export function currentCorrelationId(): string | undefined {
-  return storage.getStore()?.correlationId;
-}
-
-export function runWithCorrelation<T>(correlationId: string, fn: () => T): T {
-  return storage.run({ correlationId }, fn);
+/** The well-formed correlation id a command carries in its `context`, if any. */
+export function correlationIdOf(payload: unknown): string | undefined {
+  return acceptCorrelationId(
+    (payload as { context?: { correlationId?: unknown } } | null | undefined)?.context?.correlationId,
+  );
 }

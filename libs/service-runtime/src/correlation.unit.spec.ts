@@ -1,4 +1,6 @@
-import { acceptCorrelationId, currentCorrelationId, runWithCorrelation } from './correlation.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { acceptCorrelationId, correlationIdOf } from './correlation.js';
 import { inFlight } from './in-flight.js';
 import { subjectLabel } from './metrics.js';
 
@@ -15,14 +17,35 @@ describe('correlation ids (issue 8)', () => {
     expect(acceptCorrelationId(undefined)).toBeUndefined();
   });
 
-  it('is visible to asynchronous work started inside runWithCorrelation, and only there', async () => {
-    expect(currentCorrelationId()).toBeUndefined();
-    const seen = await runWithCorrelation('c-1', async () => {
-      await new Promise((r) => setTimeout(r, 1));
-      return currentCorrelationId();
-    });
-    expect(seen).toBe('c-1');
-    expect(currentCorrelationId()).toBeUndefined();
+  it("is read from a command's context only when well formed", () => {
+    expect(correlationIdOf({ context: { correlationId: 'c-1' } })).toBe('c-1');
+    expect(correlationIdOf({ context: { correlationId: 'bad\r\nid' } })).toBeUndefined();
+    expect(correlationIdOf({ context: {} })).toBeUndefined();
+    expect(correlationIdOf({})).toBeUndefined();
+    expect(correlationIdOf(null)).toBeUndefined();
+  });
+
+  // On Node 20 one enabled AsyncLocalStorage puts promise hooks on every promise of the process:
+  // measured, a quarter of the token service's CPU per token (issue 9, docs/performance.md).
+  it('travels explicitly: no service code holds an AsyncLocalStorage', () => {
+    const root = resolve(import.meta.dirname, '../../..');
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (/\.ts$/.test(entry.name) && !/\.spec\.ts$/.test(entry.name)) {
+          if (
+            /\bnew AsyncLocalStorage\b|['"](node:)?async_hooks['"]|\bcreateHook\s*\(/.test(
+              readFileSync(path, 'utf8'),
+            )
+          )
+            offenders.push(path);
+        }
+      }
+    };
+    for (const top of ['apps', 'libs']) walk(join(root, top));
+    expect(offenders).toEqual([]);
   });
 });
 

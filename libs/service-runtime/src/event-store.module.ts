@@ -24,7 +24,6 @@ import {
   type TypedPage,
 } from '#lib/event-store';
 import type { DataSource } from 'typeorm';
-import { currentCorrelationId } from './correlation.js';
 import { metrics } from './metrics.js';
 import { natsConnectionOptions } from './nats-options.js';
 import { inSpan, SpanKind } from './tracing.js';
@@ -33,15 +32,6 @@ const db = (operation: string) => ({
   kind: SpanKind.CLIENT,
   attributes: { 'db.system': 'postgresql', 'db.operation': operation, 'db.sql.table': 'events' },
 });
-
-/** Every event carries the correlation id of the work that recorded it (issue 8). */
-function withCorrelation(events: NewEvent[]): NewEvent[] {
-  const correlationId = currentCorrelationId();
-  if (!correlationId) return events;
-  return events.map((e) =>
-    e.metadata?.correlationId ? e : { ...e, metadata: { ...e.metadata, correlationId } },
-  );
-}
 
 async function timed<T>(size: number, append: () => Promise<T>): Promise<T> {
   return inSpan('event-store append', db('INSERT'), async (span) => {
@@ -76,7 +66,7 @@ class RelayedEventStore implements EventStore {
     events: NewEvent[],
   ): Promise<AppendResult> {
     const result = await timed(events.length, () =>
-      this.inner.appendToStream(streamId, expectedVersion, withCorrelation(events)),
+      this.inner.appendToStream(streamId, expectedVersion, events),
     );
     this.relay.notify();
     return result;
@@ -85,11 +75,7 @@ class RelayedEventStore implements EventStore {
   async appendMany(requests: AppendRequest[], options?: AppendManyOptions): Promise<AppendResult[]> {
     const result = await timed(
       requests.reduce((n, r) => n + r.events.length, 0),
-      () =>
-        this.inner.appendMany(
-          requests.map((r) => ({ ...r, events: withCorrelation(r.events) })),
-          options,
-        ),
+      () => this.inner.appendMany(requests, options),
     );
     this.relay.notify();
     return result;

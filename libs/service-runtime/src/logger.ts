@@ -1,6 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger as Pino } from 'pino';
-import { currentCorrelationId } from './correlation.js';
 
 /**
  * Structured JSON logs (one object a line on stdout) with the service name and the correlation id
@@ -30,10 +29,6 @@ export function createPino(service: string, level: keyof typeof LEVELS = 'log'):
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: [...REDACT, ...REDACT.map((k) => `*.${k}`)], censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
-    mixin: () => {
-      const correlationId = currentCorrelationId();
-      return correlationId ? { correlationId } : {};
-    },
   });
 }
 

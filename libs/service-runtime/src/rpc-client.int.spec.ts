@@ -15,7 +15,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { loadConfig } from '#lib/config';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
-import { CORRELATION_HEADER, currentCorrelationId, runWithCorrelation } from './correlation.js';
+import { CORRELATION_HEADER } from './correlation.js';
 import { DrainingServerNats } from './draining-server-nats.js';
 import { registry } from './metrics.js';
 import { NatsRequestInterceptor } from './nats-request.interceptor.js';
@@ -30,10 +30,11 @@ const subject = (name: string) => `${prefix}.rpc.${name}`;
 @Controller()
 class RpcTestController {
   @MessagePattern(subject('echo'))
-  echo(@Payload() data: unknown, @Ctx() ctx: NatsContext) {
+  echo(@Payload() data: { context?: { correlationId?: string } }, @Ctx() ctx: NatsContext) {
     return {
       data,
-      correlationId: currentCorrelationId(),
+      // What the handler takes for its events and logs: the interceptor settles it in the context.
+      correlationId: data.context?.correlationId ?? null,
       header: ctx.getHeaders()?.get(CORRELATION_HEADER) || null,
     };
   }
@@ -107,19 +108,18 @@ describe('RpcClient: request/reply to a Nest NATS service (issue 9)', () => {
     await raw?.close();
   });
 
-  it("answers with the handler's result, the work's correlation id in the header", async () => {
+  it("answers with the handler's result; the work's correlation id travels in the header and is the handler's", async () => {
     const before = await sample('authz_nats_request_duration_seconds', {
       subject: 'rpc.echo',
       outcome: 'ok',
     });
-    const answer = await runWithCorrelation('corr-work-1', () =>
-      rpc.request<{ data: unknown; correlationId: string; header: string }>(subject('echo'), {
-        n: 1,
-        context: { correlationId: 'corr-payload' },
-      }),
+    const answer = await rpc.request<{ data: unknown; correlationId: string; header: string }>(
+      subject('echo'),
+      { n: 1, context: { correlationId: 'corr-payload' } },
+      'corr-work-1',
     );
     expect(answer).toEqual({
-      data: { n: 1, context: { correlationId: 'corr-payload' } },
+      data: { n: 1, context: { correlationId: 'corr-work-1' } },
       correlationId: 'corr-work-1',
       header: 'corr-work-1',
     });
@@ -128,7 +128,7 @@ describe('RpcClient: request/reply to a Nest NATS service (issue 9)', () => {
     );
   });
 
-  it("outside any work, the payload context's correlation id travels; a malformed one does not", async () => {
+  it("without one, the payload context's correlation id travels; a malformed one does not", async () => {
     const fromContext = await rpc.request<{ correlationId: string; header: string | null }>(subject('echo'), {
       context: { correlationId: 'ctx-42' },
     });
@@ -222,9 +222,9 @@ describe('RpcClient: request/reply to a Nest NATS service (issue 9)', () => {
     });
     await raw.flush();
     try {
-      await expect(
-        runWithCorrelation('corr-raw', () => rpc.request(subject('raw'), { foreign: false })),
-      ).resolves.toEqual({ ok: true });
+      await expect(rpc.request(subject('raw'), { foreign: false }, 'corr-raw')).resolves.toEqual({
+        ok: true,
+      });
       await expect(rpc.request(subject('raw'), { foreign: true })).resolves.toEqual({ answer: 42 });
       expect(seen[0]!.header).toBe('corr-raw');
       expect(seen[0]!.body).toEqual({

@@ -7,7 +7,7 @@ import {
   type NatsConnection,
 } from '@nats-io/transport-node';
 import { fromWire, temporarilyUnavailable } from '#lib/oauth-errors';
-import { acceptCorrelationId, CORRELATION_HEADER, currentCorrelationId } from './correlation.js';
+import { acceptCorrelationId, CORRELATION_HEADER, correlationIdOf } from './correlation.js';
 import { metrics, subjectLabel } from './metrics.js';
 import { publishSoon } from './publish-batch.js';
 import { injectTraceContext, inSpan, SpanKind, tracingEnabled } from './tracing.js';
@@ -88,13 +88,13 @@ export class RpcClient {
     private readonly timeoutMs: number,
   ) {}
 
-  request<Result>(subject: string, payload: unknown): Promise<Result> {
+  /**
+   * `correlationId` is the work's (the gateway's request id, the handled request's); without it
+   * the payload's `context.correlationId` travels, if well formed.
+   */
+  request<Result>(subject: string, payload: unknown, correlationId?: string): Promise<Result> {
     const label = subjectLabel(subject);
-    const correlationId =
-      currentCorrelationId() ??
-      acceptCorrelationId(
-        (payload as { context?: { correlationId?: unknown } } | null)?.context?.correlationId,
-      );
+    correlationId = acceptCorrelationId(correlationId) ?? correlationIdOf(payload);
     if (!tracingEnabled()) return this.exchange<Result>(subject, label, payload, correlationId);
     return inSpan(
       `nats request ${label}`,

@@ -50,7 +50,7 @@ export class AuthenticateClientHandler {
     const now = new Date();
     this.throttle.check(presented.clientId, now);
     try {
-      return await this.authenticate(presented, now);
+      return await this.authenticate(presented, now, request.context?.correlationId);
     } catch (err) {
       if (err instanceof OAuthError && err.error === 'invalid_client') {
         this.throttle.recordFailure(presented.clientId, now);
@@ -59,7 +59,11 @@ export class AuthenticateClientHandler {
     }
   }
 
-  private async authenticate(presented: PresentedClientCredentials, now: Date): Promise<ClientView> {
+  private async authenticate(
+    presented: PresentedClientCredentials,
+    now: Date,
+    correlationId: string | undefined,
+  ): Promise<ClientView> {
     const state = await this.load(presented.clientId);
     if (presented.method !== 'private_key_jwt') {
       return authenticateClient(state, presented, this.config.secretPepper, now);
@@ -73,7 +77,7 @@ export class AuthenticateClientHandler {
     try {
       // RFC 7523 §3 item 7: a jti is used once; the store's version check decides, not a read.
       await this.store.appendToStream(clientAssertionStreamId(client.clientId, verified.jti), 0, [
-        { ...clientAssertionUsed(verified), metadata: { actor: `client:${client.clientId}` } },
+        { ...clientAssertionUsed(verified), metadata: { actor: `client:${client.clientId}`, correlationId } },
       ]);
     } catch (err) {
       if (isExpectedVersionConflict(err)) throw clientAuthenticationFailure(presented, 'jti replayed');

@@ -103,7 +103,7 @@ export class FrontChannelHandler {
     const params = new Map(request.parameters);
     const client = checkClientId(params);
     if (client.status === 'rejected') return errorPage(400, 'invalid_request', client.description);
-    const view = await this.findClient(client.clientId);
+    const view = await this.findClient(client.clientId, request.context.correlationId);
     const target = checkResponseTarget(params, view);
     if (target.status === 'rejected') return errorPage(400, 'invalid_request', target.description);
     const checked = checkAuthorizationRequest(params, view!, target.target);
@@ -111,10 +111,12 @@ export class FrontChannelHandler {
       // RFC 9700 §2.1.1 (checklist PKCE-A09): a constant code_challenge is logged, not refused.
       const seen = this.challenges.observe(checked.request.codeChallenge, client.clientId, Date.now());
       if (seen.reused) {
-        this.logger.warn(
-          `code_challenge reused: ${seen.count} authorization requests within the hour ` +
+        this.logger.warn({
+          msg:
+            `code_challenge reused: ${seen.count} authorization requests within the hour ` +
             `(client_id ${seen.clientIds.join(', ')}); RFC 9700 §2.1.1`,
-        );
+          correlationId: request.context.correlationId,
+        });
       }
     }
     const id = randomBytes(16).toString('base64url');
@@ -123,7 +125,7 @@ export class FrontChannelHandler {
       'error' in checked
         ? { kind: 'authorize-error', id, exp, target: target.target, error: checked.error }
         : { kind: 'authorize', id, exp, request: checked.request };
-    return this.orUnavailable(target.target, () =>
+    return this.orUnavailable(target.target, request.context.correlationId, () =>
       this.proceed(tx, this.seal(tx), view!, request.browser, request.context),
     );
   }
@@ -134,13 +136,17 @@ export class FrontChannelHandler {
    */
   private async orUnavailable(
     target: Parameters<typeof authorizationResponseUrl>[0],
+    correlationId: string,
     work: () => Promise<FrontChannelResult>,
   ): Promise<FrontChannelResult> {
     try {
       return await work();
     } catch (err) {
       if (err instanceof OAuthError && err.status < 500) throw err;
-      this.logger.error(`authorization request failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.logger.error({
+        msg: `authorization request failed: ${err instanceof Error ? err.message : String(err)}`,
+        correlationId,
+      });
       return {
         kind: 'redirect',
         location: this.responseUrl(target, {
@@ -154,11 +160,12 @@ export class FrontChannelHandler {
   async resume(request: ResumeRequest): Promise<FrontChannelResult> {
     const tx = this.transactions.open<Transaction>(request.tx, Date.now());
     if (tx === null) return expired();
-    const client = tx.kind === 'account' ? null : await this.findClient(clientIdOf(tx));
+    const client =
+      tx.kind === 'account' ? null : await this.findClient(clientIdOf(tx), request.context.correlationId);
     if (tx.kind !== 'account' && (client === null || client.status !== 'active'))
       return errorPage(400, 'invalid_request', 'unknown client');
     if (tx.kind === 'account') return this.proceed(tx, request.tx, client, request.browser, request.context);
-    return this.orUnavailable(targetOf(tx), () =>
+    return this.orUnavailable(targetOf(tx), request.context.correlationId, () =>
       this.proceed(tx, request.tx, client, request.browser, request.context),
     );
   }
@@ -208,7 +215,8 @@ export class FrontChannelHandler {
     // RFC 6749 §10.12 (checklist UI-10): login CSRF; the token is bound to the browser's nonce cookie.
     if (!this.transactions.checkCsrf(request.form.csrf, tx.id, nonceOf(request.browser)))
       return errorPage(403, 'access_denied', 'the form could not be verified; start again');
-    const client = tx.kind === 'account' ? null : await this.findClient(clientIdOf(tx));
+    const client =
+      tx.kind === 'account' ? null : await this.findClient(clientIdOf(tx), request.context.correlationId);
     if (request.form.cancel !== undefined) {
       // Checklist AUTHZ-30: cancelling at login is access_denied to the client.
       if (tx.kind === 'account') return { kind: 'redirect', location: '/' };
@@ -287,7 +295,10 @@ export class FrontChannelHandler {
       );
     } catch (err) {
       if (outcome === 'success') throw err;
-      this.logger.warn(`could not record a failed login (version ${version}): ${String(err)}`);
+      this.logger.warn({
+        msg: `could not record a failed login (version ${version}): ${String(err)}`,
+        correlationId: metadata.correlationId,
+      });
     }
   }
 
@@ -339,7 +350,9 @@ export class FrontChannelHandler {
         location: this.responseUrl(req, accessDenied('the user denied the request')),
       };
     }
-    return this.orUnavailable(req, () => this.allow(tx, session, streamId, metadata, request.context));
+    return this.orUnavailable(req, request.context.correlationId, () =>
+      this.allow(tx, session, streamId, metadata, request.context),
+    );
   }
 
   private async allow(
@@ -448,7 +461,9 @@ export class FrontChannelHandler {
     const named = await Promise.all(
       consents.map(async (c) => ({
         ...c,
-        clientName: (await this.findClient(c.clientId).catch(() => null))?.clientName ?? c.clientId,
+        clientName:
+          (await this.findClient(c.clientId, request.context.correlationId).catch(() => null))?.clientName ??
+          c.clientId,
       })),
     );
     return {
@@ -487,9 +502,9 @@ export class FrontChannelHandler {
     return authorizationResponseUrl(target, this.config.issuer, outcome);
   }
 
-  private async findClient(clientId: string): Promise<ClientView | null> {
+  private async findClient(clientId: string, correlationId: string): Promise<ClientView | null> {
     try {
-      return await this.rpc.request<ClientView>(Subjects.client.get, { clientId });
+      return await this.rpc.request<ClientView>(Subjects.client.get, { clientId }, correlationId);
     } catch (err) {
       if (err instanceof OAuthError && (err.error === 'not_found' || err.error === 'invalid_client'))
         return null;

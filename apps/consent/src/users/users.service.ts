@@ -230,7 +230,10 @@ export class UsersService {
           break;
         } catch (err) {
           if (!isExpectedVersionConflict(err) || attempt >= 3) {
-            this.logger.error(`could not revoke grant ${g.grantId}: ${String(err)}`);
+            this.logger.error({
+              msg: `could not revoke grant ${g.grantId}: ${String(err)}`,
+              correlationId: by.correlationId,
+            });
             throw err;
           }
         }

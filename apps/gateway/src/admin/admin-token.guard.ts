@@ -45,7 +45,7 @@ export class AdminTokenGuard implements CanActivate {
       return true;
     }
     if (match && token.split('.').length === 3) {
-      const clientId = await this.adminClient(token);
+      const clientId = await this.adminClient(token, String(request.id));
       request.adminActor = `client:${clientId}`;
       return true;
     }
@@ -53,12 +53,12 @@ export class AdminTokenGuard implements CanActivate {
   }
 
   /** The client_id of a valid admin access token, or invalid_token / insufficient_scope. */
-  private async adminClient(token: string): Promise<string> {
+  private async adminClient(token: string, correlationId: string): Promise<string> {
     let claims;
     try {
       claims = await verifyAccessToken(token, {
         issuer: this.config.issuer,
-        keys: await this.keySet(token),
+        keys: await this.keySet(token, correlationId),
         algorithms: SIGNING_ALGS,
         clockToleranceSeconds: 0,
       });
@@ -77,7 +77,11 @@ export class AdminTokenGuard implements CanActivate {
     // A disabled or deleted client's tokens no longer count.
     let client: ClientView;
     try {
-      client = await this.rpc.request<ClientView>(Subjects.client.get, { clientId: claims.client_id });
+      client = await this.rpc.request<ClientView>(
+        Subjects.client.get,
+        { clientId: claims.client_id },
+        correlationId,
+      );
     } catch (err) {
       if (err instanceof OAuthError && err.error === 'not_found')
         throw invalidToken('the access token is not valid');
@@ -85,15 +89,17 @@ export class AdminTokenGuard implements CanActivate {
     }
     if (client.status !== 'active') throw invalidToken('the access token is not valid');
     // RFC 7009 §2: a revoked admin token stops working at once (checklist decision 10 denylist).
-    const { status } = await this.rpc.request<TokenStatusResponse>(Subjects.introspection.tokenStatus, {
-      jti: claims.jti,
-    });
+    const { status } = await this.rpc.request<TokenStatusResponse>(
+      Subjects.introspection.tokenStatus,
+      { jti: claims.jti },
+      correlationId,
+    );
     if (status !== 'active') throw invalidToken('the access token is not valid');
     return claims.client_id;
   }
 
   /** The JWKS from the token service, reloaded when a token names a kid not seen yet. */
-  private async keySet(token: string): Promise<JWTVerifyGetKey> {
+  private async keySet(token: string, correlationId: string): Promise<JWTVerifyGetKey> {
     let kid: string | undefined;
     try {
       const header = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as {
@@ -109,7 +115,7 @@ export class AdminTokenGuard implements CanActivate {
       stale ||
       (kid !== undefined && !this.kids.has(kid) && Date.now() - this.loadedAt > 1000)
     ) {
-      const jwks = await this.rpc.request<JSONWebKeySet>(Subjects.token.jwks, {});
+      const jwks = await this.rpc.request<JSONWebKeySet>(Subjects.token.jwks, {}, correlationId);
       this.keys = createLocalJWKSet(jwks);
       this.kids = new Set(jwks.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
       this.loadedAt = Date.now();

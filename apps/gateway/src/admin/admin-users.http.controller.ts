@@ -67,6 +67,7 @@ export class AdminUsersHttpController {
   @ApiQuery({ name: 'after', required: false, description: 'the `next` cursor of the previous page' })
   @ApiResponse({ status: 200, description: '{ users: [...], next: cursor | null }' })
   async list(
+    @Req() request: AdminRequest,
     @Query('limit') limit: string | undefined,
     @Query('after') after: string | undefined,
     @Res() reply: FastifyReply,
@@ -75,7 +76,11 @@ export class AdminUsersHttpController {
     if (!Number.isInteger(n) || n < 1 || n > 100) throw invalidRequest('limit must be 1 to 100');
     if (after !== undefined && (typeof after !== 'string' || after.length > 64))
       throw invalidRequest('malformed after');
-    const page = await this.rpc.request<ListUsersResponse>(Subjects.consent.listUsers, { limit: n, after });
+    const page = await this.rpc.request<ListUsersResponse>(
+      Subjects.consent.listUsers,
+      { limit: n, after },
+      String(request.id),
+    );
     sendJson(reply, 200, { users: page.users.map(userJson), next: page.next ?? null });
   }
 

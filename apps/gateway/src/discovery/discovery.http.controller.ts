@@ -1,8 +1,8 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { Subjects } from '#lib/contracts';
 import { buildMetadata } from '#lib/oauth-protocol';
 import type { RpcClient } from '#lib/service-runtime';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
 import { RPC_CLIENT } from '../rpc.provider.js';
 
@@ -25,8 +25,8 @@ export class DiscoveryHttpController {
   }
 
   @Get('jwks')
-  async jwks(@Res() reply: FastifyReply): Promise<void> {
-    const jwks = await this.rpc.request<{ keys: unknown[] }>(Subjects.token.jwks, {});
+  async jwks(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const jwks = await this.rpc.request<{ keys: unknown[] }>(Subjects.token.jwks, {}, String(request.id));
     void reply
       .header('Cache-Control', `public, max-age=${this.config.jwksMaxAgeSeconds}`)
       .type('application/jwk-set+json')

@@ -1,7 +1,7 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { type HealthResponse, Subjects } from '#lib/contracts';
 import type { RpcClient } from '#lib/service-runtime';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendJson } from '../http/responses.js';
 import { RPC_CLIENT } from '../rpc.provider.js';
 
@@ -16,14 +16,16 @@ export class HealthHttpController {
   }
 
   @Get('ready')
-  async ready(@Res() reply: FastifyReply): Promise<void> {
+  async ready(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const subjects = [
       Subjects.client.health,
       Subjects.consent.health,
       Subjects.token.health,
       Subjects.introspection.health,
     ];
-    const results = await Promise.allSettled(subjects.map((s) => this.rpc.request<HealthResponse>(s, {})));
+    const results = await Promise.allSettled(
+      subjects.map((s) => this.rpc.request<HealthResponse>(s, {}, String(request.id))),
+    );
     const services = Object.fromEntries(
       subjects.map((s, i) => [
         s.split('.').slice(-2, -1)[0],

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { OAuthError, toWire } from '#lib/oauth-errors';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendOAuthError } from './responses.js';
 
 /**
@@ -14,9 +14,13 @@ export class OAuthHttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const correlationId = String(host.switchToHttp().getRequest<FastifyRequest>().id);
     if (exception instanceof OAuthError) {
       if (exception.status >= 500)
-        this.logger.warn(`${exception.error}: ${exception.detail ?? exception.description}`);
+        this.logger.warn({
+          msg: `${exception.error}: ${exception.detail ?? exception.description}`,
+          correlationId,
+        });
       sendOAuthError(reply, exception);
       return;
     }
@@ -29,9 +33,10 @@ export class OAuthHttpExceptionFilter implements ExceptionFilter {
       );
       return;
     }
-    this.logger.error(
-      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
-    );
+    this.logger.error({
+      msg: exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+      correlationId,
+    });
     sendOAuthError(reply, exception);
   }
 }
