@@ -314,6 +314,64 @@ describe('ProjectionRunner (STYLE.md habit 12)', () => {
     expect(await runner.runOnce()).toBe(0);
   });
 
+  it('ProjectionRows: reads asked for in one turn are one statement, and each gets its own answer (issue 9)', async () => {
+    await dataSource.query(
+      `INSERT INTO projection_rows (projection, key, doc, position)
+       VALUES ('batch-a', 'k1', '{"n":1}', 1), ('batch-a', 'k2', '{"n":2}', 2), ('batch-b', 'k1', '{"n":3}', 3)`,
+    );
+    const s1 = `batch-${randomUUID()}`;
+    const s2 = `batch-${randomUUID()}`;
+    await store.appendToStream(s1, 0, [{ type: 'A', data: {} }]);
+    await store.appendToStream(s2, 0, [
+      { type: 'A', data: {} },
+      { type: 'B', data: {} },
+      { type: 'C', data: {} },
+    ]);
+    const pool = (dataSource.driver as unknown as { master: { query: (...a: unknown[]) => unknown } }).master;
+    const statements: string[] = [];
+    const query = pool.query.bind(pool);
+    pool.query = (...args: unknown[]) => {
+      const config = args[0] as { name?: string };
+      if (config?.name?.startsWith('projection-row')) statements.push(config.name);
+      return query(...args);
+    };
+    try {
+      const answers = await Promise.all([
+        rows.getWithStreamVersions('batch-a', 'k1', [s1]),
+        rows.getWithStreamVersions('batch-a', 'k2', [s2, s1]),
+        rows.getWithStreamVersions('batch-b', 'k1', []),
+        rows.getWithStreamVersions('batch-b', 'k2', ['batch-none']),
+        rows.getWithStreamVersions('batch-a', 'k1', [s2, s2]),
+      ]);
+      expect(statements).toEqual(['projection-rows-with-versions']);
+      expect(answers.map((a) => ({ row: a.row, versions: Object.fromEntries(a.versions) }))).toEqual([
+        { row: { n: 1 }, versions: { [s1]: 1 } },
+        { row: { n: 2 }, versions: { [s2]: 3, [s1]: 1 } },
+        { row: { n: 3 }, versions: {} },
+        { row: null, versions: { 'batch-none': 0 } },
+        { row: { n: 1 }, versions: { [s2]: 3 } },
+      ]);
+
+      // Alone, the one-row statement; the next turn's reads see what was written since.
+      statements.length = 0;
+      await store.appendToStream(s1, 1, [{ type: 'B', data: {} }]);
+      const alone = await rows.getWithStreamVersions('batch-a', 'k2', [s1]);
+      expect(statements).toEqual(['projection-row-with-1-versions']);
+      expect(Object.fromEntries(alone.versions)).toEqual({ [s1]: 2 });
+
+      // A failed read fails every reader that waited for it, and the next reads work again.
+      pool.query = () => Promise.reject(new Error('connection lost'));
+      const failed = await Promise.allSettled([
+        rows.getWithStreamVersions('batch-a', 'k1', [s1]),
+        rows.getWithStreamVersions('batch-a', 'k2', [s1]),
+      ]);
+      expect(failed.map((f) => f.status)).toEqual(['rejected', 'rejected']);
+    } finally {
+      pool.query = query;
+    }
+    expect((await rows.getWithStreamVersions('batch-a', 'k1', [s1])).row).toEqual({ n: 1 });
+  });
+
   it('ProjectionRows reads one row, or all of a projection ordered by key', async () => {
     await dataSource.query(
       `INSERT INTO projection_rows (projection, key, doc, position)

@@ -392,6 +392,8 @@ export interface ProjectionRow<Row> {
 
 /** Reads projection rows written by a ProjectionRunner. */
 export class ProjectionRows {
+  private readonly waiting: RowRead[] = [];
+
   constructor(private readonly dataSource: DataSource) {}
 
   async get<Row>(projection: string, key: string): Promise<Row | null> {
@@ -405,21 +407,76 @@ export class ProjectionRows {
   /**
    * A row and the current version of each of `streamIds` (0: no event), in one read: a reader that
    * must confirm cached streams are current (EventStore.streamVersions) pays no extra round trip.
+   *
+   * Reads asked for in the same turn of the event loop (under load, every request that arrived in
+   * one socket read) go to Postgres as one statement. Each is still a read made after it was asked
+   * for, in one snapshot: nothing is answered from an earlier read.
    */
-  async getWithStreamVersions<Row>(
+  getWithStreamVersions<Row>(
     projection: string,
     key: string,
     streamIds: readonly string[],
   ): Promise<{ row: Row | null; versions: Map<string, number> }> {
-    const streams = [...new Set(streamIds)];
+    return new Promise((resolve, reject) => {
+      this.waiting.push({
+        projection,
+        key,
+        streamIds,
+        resolve: resolve as RowRead['resolve'],
+        reject,
+      });
+      if (this.waiting.length === 1) setImmediate(() => this.readWaiting());
+    });
+  }
+
+  /** Reads waiting from this turn: alone, the one-row statement; together, one statement for all. */
+  private readWaiting(): void {
+    const reads = this.waiting.splice(0);
+    for (let i = 0; i < reads.length; i += MAX_ROWS_PER_READ) {
+      const chunk = reads.slice(i, i + MAX_ROWS_PER_READ);
+      (chunk.length === 1 ? this.readOne(chunk[0]!) : this.readMany(chunk)).catch((err: unknown) => {
+        for (const r of chunk) r.reject(err);
+      });
+    }
+  }
+
+  private async readOne(read: RowRead): Promise<void> {
+    const streams = [...new Set(read.streamIds)];
     const [found] = await queryPrepared<Record<string, unknown>>(
       this.dataSource,
       rowWithVersions(streams.length),
-      [projection, key, ...streams],
+      [read.projection, read.key, ...streams],
     );
-    const versions = new Map(streamIds.map((id) => [id, 0]));
+    const versions = new Map(read.streamIds.map((id) => [id, 0]));
     streams.forEach((id, i) => versions.set(id, Number(found![`v${i}`] ?? 0)));
-    return { row: (found!.doc ?? null) as Row | null, versions };
+    read.resolve({ row: found!.doc ?? null, versions });
+  }
+
+  private async readMany(reads: RowRead[]): Promise<void> {
+    const streams = [...new Set(reads.flatMap((r) => r.streamIds))];
+    const found = await queryPrepared<{
+      kind: number;
+      projection: string;
+      id: string;
+      doc: unknown;
+      v: string | null;
+    }>(this.dataSource, ROWS_WITH_VERSIONS, [
+      reads.map((r) => r.projection),
+      reads.map((r) => r.key),
+      streams,
+    ]);
+    const docs = new Map<string, unknown>();
+    const versionOf = new Map<string, number>();
+    for (const f of found) {
+      if (f.kind === 0) docs.set(`${f.projection}\u0000${f.id}`, f.doc);
+      else versionOf.set(f.id, Number(f.v ?? 0));
+    }
+    for (const r of reads) {
+      r.resolve({
+        row: docs.get(`${r.projection}\u0000${r.key}`) ?? null,
+        versions: new Map(r.streamIds.map((id) => [id, versionOf.get(id) ?? 0])),
+      });
+    }
   }
 
   /** One page of rows with keys after `after`, ordered by key (byte order). */
@@ -445,6 +502,29 @@ export class ProjectionRows {
     return rows.map((r) => ({ key: r.key, row: r.doc, position: Number(r.position) }));
   }
 }
+
+interface RowRead {
+  projection: string;
+  key: string;
+  streamIds: readonly string[];
+  resolve: (found: { row: unknown; versions: Map<string, number> }) => void;
+  reject: (err: unknown) => void;
+}
+
+/** At most this many rows in one read; more waiting make several reads. */
+const MAX_ROWS_PER_READ = 256;
+
+/** The rows (kind 0) of (projection, key) pairs, then each stream's top version (kind 1). */
+const ROWS_WITH_VERSIONS = preparedStatement(
+  'projection-rows-with-versions',
+  `SELECT 0 AS kind, p.projection, p.key AS id, p.doc, NULL::bigint AS v
+     FROM unnest($1::text[], $2::text[]) AS k(projection, key)
+     JOIN projection_rows p ON p.projection = k.projection AND p.key = k.key
+   UNION ALL
+   SELECT 1, NULL, s.id, NULL,
+          (SELECT stream_version FROM events WHERE stream_id = s.id ORDER BY stream_version DESC LIMIT 1)
+     FROM unnest($3::text[]) AS s(id)`,
+);
 
 const rowWithVersionsStatements = new Map<number, PreparedStatement>();
 
