@@ -13,7 +13,11 @@ export interface FormLimits {
 
 export type FormParameters = Map<string, string[]>;
 
+/** Unreserved characters only (RFC 3986 §2.3): nothing to decode, no NUL, no surrogate. */
+const PLAIN = /^[A-Za-z0-9._~-]*$/;
+
 function decodeComponent(raw: string): string {
+  if (PLAIN.test(raw)) return raw;
   const plus = raw.replace(/\+/g, ' ');
   let decoded: string;
   try {
