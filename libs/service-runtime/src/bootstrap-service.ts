@@ -8,7 +8,6 @@ import { DrainingServerNats } from './draining-server-nats.js';
 import { DATA_SOURCE, NATS_CONNECTION } from './event-store.module.js';
 import { createPino, JsonLogger } from './logger.js';
 import { startMetrics } from './metrics.js';
-import { NatsRequestInterceptor } from './nats-request.interceptor.js';
 import { natsAuth, natsConnectionOptions } from './nats-options.js';
 import { opsAddress, type ReadinessCheck, startOpsServer } from './ops-server.js';
 import { OAuthRpcExceptionFilter } from './rpc-exception.filter.js';
@@ -42,7 +41,6 @@ export async function bootstrapService(
     logger,
   });
   app.useGlobalFilters(new OAuthRpcExceptionFilter());
-  app.useGlobalInterceptors(new NatsRequestInterceptor());
   app.enableShutdownHooks();
   await app.listen();
   const checks: ReadinessCheck[] = [];

@@ -1,23 +1,59 @@
 import { Logger } from '@nestjs/common';
-import { ServerNats } from '@nestjs/microservices';
+import { NatsContext, ServerNats } from '@nestjs/microservices';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { isObservable } from 'rxjs';
+import { acceptCorrelationId, CORRELATION_HEADER, newCorrelationId } from './correlation.js';
 import { inFlight } from './in-flight.js';
+import { metrics, subjectLabel } from './metrics.js';
 import { publishSoon } from './publish-batch.js';
-import { stopTracing } from './tracing.js';
+import {
+  context as otelContext,
+  extractTraceContext,
+  SpanKind,
+  stopTracing,
+  trace,
+  tracer,
+  tracingEnabled,
+} from './tracing.js';
 
-type Packet = { err?: unknown; isDisposed?: boolean };
+type Packet = { id?: string; response?: unknown; err?: unknown; isDisposed?: boolean; status?: string };
+type Publish = (packet: Packet) => void;
+
+/** Nest's answer when no handler matches the subject (its NO_MESSAGE_HANDLER text). */
+const NO_MESSAGE_HANDLER = 'There is no matching message handler defined in the remote service.';
+
+/** A request this process is handling: in flight until its last packet is published. */
+interface Handling {
+  /** Called once the last packet is published (or the request ends without a reply). */
+  end: () => void;
+  /** Called with each packet as it is handed to NATS. */
+  settle?: (packet: Packet) => void;
+}
 
 /**
- * NATS server transport with a graceful close (SIGTERM, issue 8). A request counts as in flight
- * from the moment its message is dispatched to this process until its last reply packet is
- * published. On close the service's subscriptions are drained first (the server stops routing new
- * requests to this replica; those already delivered are still handled), then the close waits until
- * nothing is in flight (at most `shutdownTimeoutMs`), and only then drains and closes the
- * connection. Nest closes the database and the other connections after this returns.
+ * The services' NATS transport: Nest's ServerNats, with the request's life handled here instead of
+ * in an interceptor, and a graceful close (SIGTERM, issue 8).
+ *
+ * Around every request: the caller's correlation id is settled (header first, then the payload's
+ * `context`, else a new one) and written into the payload's `context`, where the handler takes it
+ * for its events, logs and own requests; outcome and latency are recorded and one line is logged
+ * (subject, outcome, duration, correlation id; never the payload). A handler's value is answered as
+ * one packet `{ id, response, isDisposed }`, as Nest's `send` would; an Observable (the exception
+ * filter's error, a stream) goes through Nest's `send`. Without an interceptor Nest calls the
+ * controller straight away: no rxjs pipeline per request (docs/performance.md).
+ *
+ * A request counts as in flight from the moment its message is dispatched to this process until
+ * its last reply packet is published. On close the service's subscriptions are drained first (the
+ * server stops routing new requests to this replica; those already delivered are still handled),
+ * then the close waits until nothing is in flight (at most `shutdownTimeoutMs`), and only then
+ * drains and closes the connection. Nest closes the database and the other connections after this
+ * returns.
  */
 export class DrainingServerNats extends ServerNats {
   private readonly shutdownLogger = new Logger('Shutdown');
-  private readonly pending = new WeakMap<Msg, () => void>();
+  private readonly requestLogger = new Logger('Nats');
+  private readonly handling = new WeakMap<Msg, Handling>();
 
   constructor(
     options: ConstructorParameters<typeof ServerNats>[0],
@@ -28,21 +64,97 @@ export class DrainingServerNats extends ServerNats {
 
   override async handleMessage(channel: string, natsMsg: Msg): Promise<unknown> {
     let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      inFlight.end();
+    const handling: Handling = {
+      end: () => {
+        if (ended) return;
+        ended = true;
+        inFlight.end();
+      },
     };
     inFlight.begin();
-    this.pending.set(natsMsg, end);
+    this.handling.set(natsMsg, handling);
     try {
-      const result = await super.handleMessage(channel, natsMsg);
-      if (!natsMsg.reply) end();
-      return result;
+      const message = (await this.deserializer.deserialize(natsMsg, { channel, replyTo: natsMsg.reply })) as {
+        id?: string;
+        data?: { context?: { correlationId?: unknown } };
+      };
+      const natsCtx = new NatsContext([natsMsg.subject, natsMsg.headers]);
+      if (message.id === undefined) {
+        handling.end();
+        return await this.handleEvent(channel, message as never, natsCtx);
+      }
+      const publish = this.getPublisher(natsMsg, message.id, natsCtx) as Publish;
+      const handler = this.getHandlerByPattern(channel);
+      if (!handler) {
+        publish({ id: message.id, status: 'error', err: NO_MESSAGE_HANDLER });
+        return;
+      }
+      const run = this.begin(natsMsg, message.data, handling);
+      const result: unknown = await run(() => handler(message.data, natsCtx));
+      if (isObservable(result)) this.send(result, publish as never);
+      else publish({ response: result, isDisposed: true });
     } catch (err) {
-      end();
+      handling.end();
       throw err;
     }
+  }
+
+  /**
+   * Settles the correlation id, opens the span (tracing on), and arranges the request's metrics and
+   * log line for when its last packet is published. Returns how to run the handler (in the span).
+   */
+  private begin(
+    natsMsg: Msg,
+    data: { context?: { correlationId?: unknown } } | undefined,
+    handling: Handling,
+  ): <T>(work: () => T) => T {
+    const headers = natsMsg.headers;
+    const correlationId =
+      acceptCorrelationId(headers?.get(CORRELATION_HEADER)) ??
+      acceptCorrelationId(data?.context?.correlationId) ??
+      newCorrelationId();
+    if (typeof data?.context === 'object' && data.context !== null)
+      data.context.correlationId = correlationId;
+    const subject = subjectLabel(natsMsg.subject);
+    const parent = tracingEnabled() ? extractTraceContext(headers) : undefined;
+    const span = parent
+      ? tracer().startSpan(
+          `nats handle ${subject}`,
+          {
+            kind: SpanKind.SERVER,
+            attributes: {
+              'messaging.system': 'nats',
+              'messaging.destination.name': subject,
+              'authz.correlation_id': correlationId,
+            },
+          },
+          parent,
+        )
+      : undefined;
+    const started = process.hrtime.bigint();
+    let outcome: string | undefined;
+    handling.settle = (packet) => {
+      if (packet.err !== undefined) outcome ??= errorCodeOf(packet.err);
+      if (!(packet.isDisposed || packet.err !== undefined)) return;
+      outcome ??= 'ok';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.natsHandled.inc({ subject, outcome });
+      metrics.natsHandleDuration.observe({ subject }, seconds);
+      this.requestLogger.log({
+        msg: 'nats request handled',
+        subject,
+        outcome,
+        durationMs: Math.round(seconds * 1000),
+        correlationId,
+      });
+      if (span) {
+        span.setAttribute('authz.outcome', outcome);
+        if (outcome === 'server_error' || outcome === 'temporarily_unavailable')
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      }
+    };
+    return parent && span ? (work) => otelContext.with(trace.setSpan(parent, span), work) : (work) => work();
   }
 
   // The channel is a subscribed subject, already a route: no JSON.parse attempt (and the exception
@@ -53,7 +165,7 @@ export class DrainingServerNats extends ServerNats {
 
   override getPublisher(natsMsg: Msg, id: string, ctx: Parameters<ServerNats['getPublisher']>[2]) {
     const publish = super.getPublisher(natsMsg, id, ctx);
-    const end = this.pending.get(natsMsg);
+    const handling = this.handling.get(natsMsg);
     return (packet: Packet) => {
       // The last packet of a reply is marked isDisposed; an error (or "no handler") is final too.
       const last = packet.isDisposed || packet.err !== undefined;
@@ -63,7 +175,8 @@ export class DrainingServerNats extends ServerNats {
         } catch (err) {
           this.logger.error(err);
         } finally {
-          if (last) end?.();
+          handling?.settle?.(packet);
+          if (last) handling?.end();
         }
       });
     };
@@ -88,4 +201,10 @@ export class DrainingServerNats extends ServerNats {
     await super.close();
     await stopTracing();
   }
+}
+
+/** The OAuth error code of an error packet (toWire's `error`), else server_error. */
+function errorCodeOf(err: unknown): string {
+  const code = (err as { error?: unknown } | null)?.error;
+  return typeof code === 'string' ? code : 'server_error';
 }

@@ -11,7 +11,6 @@ export * from './in-flight.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './ops-server.js';
-export * from './nats-request.interceptor.js';
 export * from './draining-server-nats.js';
 export * from './tracing.js';
 export * from './audit-event.js';

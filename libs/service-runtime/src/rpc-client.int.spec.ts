@@ -18,7 +18,6 @@ import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { CORRELATION_HEADER } from './correlation.js';
 import { DrainingServerNats } from './draining-server-nats.js';
 import { registry } from './metrics.js';
-import { NatsRequestInterceptor } from './nats-request.interceptor.js';
 import { natsConnectionOptions } from './nats-options.js';
 import { RpcClient } from './rpc-client.js';
 import { OAuthRpcExceptionFilter } from './rpc-exception.filter.js';
@@ -92,7 +91,6 @@ describe('RpcClient: request/reply to a Nest NATS service (issue 9)', () => {
       logger: false,
     });
     service.useGlobalFilters(new OAuthRpcExceptionFilter());
-    service.useGlobalInterceptors(new NatsRequestInterceptor());
     await service.listen();
     proxy = ClientProxyFactory.create({
       transport: Transport.NATS,
@@ -152,6 +150,50 @@ describe('RpcClient: request/reply to a Nest NATS service (issue 9)', () => {
     expect(
       await sample('authz_nats_request_duration_seconds', { subject: 'rpc.refuse', outcome: 'error' }),
     ).toBe(1);
+    // The service counts it under its code.
+    expect(
+      await sample('authz_nats_requests_handled_total', { subject: 'rpc.refuse', outcome: 'invalid_client' }),
+    ).toBe(1);
+  });
+
+  it("the service answers Nest's envelope: one packet per request, the value or the wire error, and counts each by outcome", async () => {
+    const ask = async (name: string, data: unknown) =>
+      (
+        await raw.request(
+          subject(name),
+          JSON.stringify({ pattern: subject(name), data, id: `raw-${name}` }),
+          {
+            timeout: 1000,
+          },
+        )
+      ).json<unknown>();
+    const handled = (name: string, outcome: string) =>
+      sample('authz_nats_requests_handled_total', { subject: `rpc.${name}`, outcome });
+    const okBefore = await handled('echo', 'ok');
+    expect(await ask('echo', { n: 2 })).toEqual({
+      id: 'raw-echo',
+      response: { data: { n: 2 }, correlationId: null, header: null },
+      isDisposed: true,
+    });
+    expect(await handled('echo', 'ok')).toBe(okBefore + 1);
+    expect(await ask('refuse', {})).toEqual({
+      id: 'raw-refuse',
+      err: {
+        error: 'invalid_client',
+        error_description: 'client authentication failed',
+        status: 401,
+        headers: { 'WWW-Authenticate': 'Basic realm="test"' },
+      },
+      isDisposed: true,
+    });
+    const crashedBefore = await handled('crash', 'server_error');
+    expect(await ask('crash', {})).toMatchObject({
+      id: 'raw-crash',
+      err: { error: 'server_error', status: 500 },
+    });
+    expect(await handled('crash', 'server_error')).toBe(crashedBefore + 1);
+    // A handler that returns nothing answers no response (the client's "no response").
+    expect(await ask('nothing', {})).toEqual({ id: 'raw-nothing', isDisposed: true });
   });
 
   it('an unexpected failure in the service arrives as server_error, without its message', async () => {
