@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { type DataSource } from 'typeorm';
 import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
@@ -55,13 +56,7 @@ describe('PgEventStore on Postgres', () => {
         `SELECT name, generic_plans, custom_plans FROM pg_prepared_statements ORDER BY name`,
       );
       const byName = new Map(prepared.map((p) => [p.name, p]));
-      for (const name of [
-        'append-clock-tip-versions',
-        'append-events',
-        'append-lock',
-        'append-positions',
-        'read-stream',
-      ]) {
+      for (const name of ['append-clock-tip-versions', 'append-events', 'read-stream']) {
         expect(byName.has(name)).toBe(true);
       }
       // Within an append, plan_cache_mode=force_generic_plan: the plan is made once and reused.
@@ -70,6 +65,51 @@ describe('PgEventStore on Postgres', () => {
       // Outside an append the setting is the server's again.
       const [mode] = await single.query(`SELECT current_setting('plan_cache_mode') AS mode`);
       expect(mode.mode).toBe('auto');
+    } finally {
+      await single.destroy();
+    }
+  });
+
+  it('commits a batch in four round trips: BEGIN with the lock, clock/tip/versions/positions, insert, COMMIT (issue 9)', async () => {
+    const single = createEventStoreDataSource(db.url, { poolSize: 1 });
+    await single.initialize();
+    try {
+      const pool = (single.driver as unknown as { master: EventEmitter }).master;
+      let statements = 0;
+      const counted = new WeakSet<object>();
+      pool.on('acquire', (client: { query: (...a: unknown[]) => unknown }) => {
+        if (counted.has(client)) return;
+        counted.add(client);
+        const query = client.query.bind(client);
+        client.query = (...a: unknown[]) => {
+          statements++;
+          return query(...a);
+        };
+      });
+      const store = new PgEventStore(single);
+      await store.appendToStream(stream('warm'), 0, [ev('Opened')]);
+      statements = 0;
+      const a = stream('rt-a');
+      const b = stream('rt-b');
+      const c = stream('rt-c');
+      // One batch (same turn): b's version check fails; a and c are written, b's positions stay unused.
+      const outcomes = await Promise.allSettled([
+        store.appendToStream(a, 0, [ev('Opened'), ev('Used')]),
+        store.appendToStream(b, 3, [ev('Opened')]),
+        store.appendToStream(c, 0, [ev('Opened')]),
+      ]);
+      expect(statements).toBe(4);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(ExpectedVersionConflict);
+      const [first] = await store.readStream(a);
+      const all = await store.readAll(first!.globalPosition - 1, 10);
+      expect(all.map((e) => e.streamId)).toEqual([a, a, c]);
+      const positions = all.map((e) => e.globalPosition);
+      expect(positions).toEqual([...positions].sort((x, y) => x - y));
+      // An append's events are consecutive; the hash chain runs over the unused positions.
+      expect(all[1]!.globalPosition).toBe(all[0]!.globalPosition + 1);
+      expect(all[1]!.prevHash).toBe(all[0]!.hash);
+      expect(all[2]!.prevHash).toBe(all[1]!.hash);
     } finally {
       await single.destroy();
     }

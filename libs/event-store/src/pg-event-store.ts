@@ -17,7 +17,6 @@ import {
 import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import { prepareAppend, prepareExpectations, type PreparedAppend } from './prepare-append.js';
 import { type PreparedStatement, preparedStatement, queryPrepared } from './prepared.js';
-import { inTransaction } from './transaction.js';
 
 /**
  * Key of the transaction-scoped advisory lock every append transaction takes before it writes.
@@ -108,19 +107,26 @@ const NEXT_POSITIONS = preparedStatement(
 );
 
 /**
- * The append lock, and plan_cache_mode=force_generic_plan for the rest of the transaction: every
- * statement of an append is one of this file's, planned once per connection.
+ * The append's transaction and its lock in one round trip, and plan_cache_mode=force_generic_plan
+ * for the rest of the transaction: every statement of an append is one of this file's, planned once
+ * per connection.
  */
-const APPEND_LOCK = preparedStatement(
-  'append-lock',
-  `SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_generic_plan', true)`,
-);
+const BEGIN_AND_LOCK =
+  `BEGIN; SELECT pg_advisory_xact_lock(${APPEND_LOCK_KEY}), ` +
+  `set_config('plan_cache_mode', 'force_generic_plan', true)`;
 
-/** The clock, the chain's tip and each stream's version (top of its index), under the lock. */
+/**
+ * The clock, the chain's tip, each stream's version (top of its index) and $2 global positions,
+ * under the lock. Positions are taken for every event of the batch before its appends are checked:
+ * those of an append refused by its version check stay unused, a gap like the one a rolled-back
+ * transaction leaves (readers count stored events, never assume consecutive positions).
+ */
 const CLOCK_TIP_VERSIONS = preparedStatement(
   'append-clock-tip-versions',
   `SELECT date_trunc('milliseconds', GREATEST(clock_timestamp(), last.recorded_at)) AS now,
      encode(last.hash, 'hex') AS hash,
+     (SELECT coalesce(array_agg(nextval(pg_get_serial_sequence('events', 'global_position'))), '{}')
+        FROM generate_series(1, $2::int)) AS positions,
      (SELECT coalesce(jsonb_object_agg(s.id, v.version), '{}'::jsonb)
         FROM unnest($1::text[]) AS s(id)
         CROSS JOIN LATERAL (SELECT stream_version AS version FROM events
@@ -329,11 +335,23 @@ export class PgEventStore implements EventStore {
     }
   }
 
-  private transaction<T>(work: (qr: QueryRunner) => Promise<T>): Promise<T> {
-    return inTransaction(this.dataSource, async (qr) => {
-      await queryPrepared(qr, APPEND_LOCK, [APPEND_LOCK_KEY.toString()]);
-      return work(qr);
-    });
+  /** One transaction under the append lock: BEGIN and the lock are one round trip. */
+  private async transaction<T>(work: (qr: QueryRunner) => Promise<T>): Promise<T> {
+    const qr = this.dataSource.createQueryRunner();
+    try {
+      const client = (await qr.connect()) as { query(text: string): Promise<unknown> };
+      try {
+        await client.query(BEGIN_AND_LOCK);
+        const result = await work(qr);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await qr.release();
+    }
   }
 
   /**
@@ -345,14 +363,21 @@ export class PgEventStore implements EventStore {
   private async lockedNow(
     qr: QueryRunner,
     streamIds: readonly string[] = [],
-  ): Promise<{ now: Date; tip: Tip; versions: Map<string, number> }> {
-    const [row] = await queryPrepared(qr, CLOCK_TIP_VERSIONS, [streamIds]);
-    const { now, hash, versions } = row as {
+    positionsWanted = 0,
+  ): Promise<{ now: Date; tip: Tip; versions: Map<string, number>; positions: number[] }> {
+    const [row] = await queryPrepared(qr, CLOCK_TIP_VERSIONS, [streamIds, positionsWanted]);
+    const { now, hash, versions, positions } = row as {
       now: Date;
       hash: string | null;
       versions: Record<string, number>;
+      positions: string[];
     };
-    return { now, tip: { hash: hash ?? GENESIS_HASH }, versions: new Map(Object.entries(versions)) };
+    return {
+      now,
+      tip: { hash: hash ?? GENESIS_HASH },
+      versions: new Map(Object.entries(versions)),
+      positions: positions.map(Number).sort((a, b) => a - b),
+    };
   }
 
   private async writeInOneInsert(qr: QueryRunner, jobs: Job[]): Promise<Map<Job, Outcome>> {
@@ -361,7 +386,8 @@ export class PgEventStore implements EventStore {
         jobs.flatMap((j) => [...j.appends.map((a) => a.streamId), ...j.expect.map((x) => x.streamId)]),
       ),
     ];
-    const { now, tip, versions } = await this.lockedNow(qr, streamIds);
+    const candidates = jobs.reduce((n, j) => n + j.appends.reduce((m, a) => m + a.events.length, 0), 0);
+    const { now, tip, versions, positions: taken } = await this.lockedNow(qr, streamIds, candidates);
     const planned = new Map<Job, NewRow[][] | Error>();
     const rows: NewRow[] = [];
     for (const job of jobs) {
@@ -388,7 +414,7 @@ export class PgEventStore implements EventStore {
     let positions = new Map<string, Inserted>();
     if (rows.length > 0) {
       try {
-        positions = await insertRows(qr, rows, now, tip);
+        positions = await insertRows(qr, rows, now, tip, taken);
       } catch (err) {
         throw new BatchInsertFailed(err);
       }
@@ -499,14 +525,19 @@ interface Inserted {
  * Writes the rows in order, chained from `tip` (moved to the last row's hash). Position and hashes of
  * each inserted event, by event id.
  */
+/** Writes `rows` after the chain's tip, at positions `taken` (in order) or newly taken ones. */
 async function insertRows(
   qr: QueryRunner,
   rows: NewRow[],
   now: Date,
   tip: Tip,
+  taken?: readonly number[],
 ): Promise<Map<string, Inserted>> {
-  const taken = await queryPrepared<{ p: string }>(qr, NEXT_POSITIONS, [rows.length]);
-  const positions = taken.map((r) => Number(r.p)).sort((a, b) => a - b);
+  const positions =
+    taken ??
+    (await queryPrepared<{ p: string }>(qr, NEXT_POSITIONS, [rows.length]))
+      .map((r) => Number(r.p))
+      .sort((a, b) => a - b);
   const inserted = new Map<string, Inserted>();
   let prevHash = tip.hash;
   rows.forEach((r, i) => {
