@@ -7,10 +7,10 @@ import {
   type EventStore,
   isExpectedVersionConflict,
   type StreamExpectation,
+  timeOrderedId,
 } from '#lib/event-store';
 import { invalidGrant } from '#lib/oauth-errors';
 import { formatScope } from '#lib/oauth-protocol';
-import { randomBytes } from 'node:crypto';
 import { accessTokenStreamId, decideAccessToken, initialAccessTokenState } from './access-token.js';
 import { type CachedGrant, GrantStateCache } from './grant-state-cache.js';
 import { type GrantContext, type GrantStreamReader, isRefusal } from './grants/grant-handler.js';
@@ -101,7 +101,7 @@ export class TokenEndpoint {
         parameters: request.parameters,
         resources: request.resources,
         now: this.clock(),
-        jti: randomBytes(16).toString('base64url'),
+        jti: timeOrderedId(),
         kid: signer.kid,
         grants: this.readerFor(fromStore, reads),
         newGrantToken: mintGrantToken,

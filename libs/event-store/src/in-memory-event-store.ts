@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from './time-ordered-id.js';
 import {
   ExpectedVersionConflict,
   type AppendManyOptions,
@@ -103,7 +103,7 @@ export class InMemoryEventStore implements EventStore {
     this.streams.set(append.streamId, stream);
     const written = append.events.map((e): RecordedEvent => {
       const recorded: RecordedEvent = {
-        eventId: randomUUID(),
+        eventId: timeOrderedId(),
         globalPosition: this.log.length + 1,
         streamId: append.streamId,
         streamVersion: stream.length + 1,

@@ -47,3 +47,4 @@ export { rebuildAndCompare, type RebuildOptions, type RebuildReport } from './pr
 export { JetStreamProjectionFeed, type JetStreamProjectionFeedOptions } from './jetstream-feed.js';
 export { PgAuditLog, type AuditQuery, type AuditPage } from './audit-log.js';
 export { type PreparedStatement, preparedStatement, queryPrepared } from './prepared.js';
+export { timeOrderedId } from './time-ordered-id.js';

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from './time-ordered-id.js';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import {
   ExpectedVersionConflict,
@@ -503,7 +503,7 @@ function unmet(
 
 function newRows(append: PreparedAppend, current: number): NewRow[] {
   return append.events.map((e, i) => ({
-    eventId: randomUUID(),
+    eventId: timeOrderedId(),
     streamId: append.streamId,
     streamVersion: current + 1 + i,
     type: e.type,
