@@ -65,7 +65,8 @@ export function describeEventStoreContract(
         expect(read.every((e) => e.recordedAt instanceof Date)).toBe(true);
         expect(new Set(read.map((e) => e.eventId)).size).toBe(3);
         for (const e of read)
-          expect(e.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+          // RFC 9562 §5.7: version 7, time-ordered (the stores write new ids at the right of their index).
+          expect(e.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       });
 
       it('gives events of one append consecutive versions and increasing global positions', async () => {
