@@ -4,6 +4,7 @@ import { EventHashChain1795710000000 } from './migrations/1795710000000-event-ha
 import { ProjectionExpiry1795710000001 } from './migrations/1795710000001-projection-expiry.js';
 import { AuditIndexes1795710000002 } from './migrations/1795710000002-audit-indexes.js';
 import { AuditGrantUserIndexes1795710000003 } from './migrations/1795710000003-audit-grant-user-indexes.js';
+import { GrantRevokedIndex1795710000004 } from './migrations/1795710000004-grant-revoked-index.js';
 
 /** The event store's migrations, oldest first; apps append theirs after these. */
 export const eventStoreMigrations = [
@@ -12,6 +13,7 @@ export const eventStoreMigrations = [
   ProjectionExpiry1795710000001,
   AuditIndexes1795710000002,
   AuditGrantUserIndexes1795710000003,
+  GrantRevokedIndex1795710000004,
 ];
 
 /** Key of the session advisory lock held while migrations run, so replicas starting together wait. */

@@ -39,6 +39,7 @@ describe('PgEventStore on Postgres', () => {
       'ProjectionExpiry1795710000001',
       'AuditIndexes1795710000002',
       'AuditGrantUserIndexes1795710000003',
+      'GrantRevokedIndex1795710000004',
     ]);
   });
 

@@ -372,6 +372,41 @@ describe('ProjectionRunner (STYLE.md habit 12)', () => {
     expect((await rows.getWithStreamVersions('batch-a', 'k1', [s1])).row).toEqual({ n: 1 });
   });
 
+  it('ProjectionRows.getWithEventOfType: the row, and from the store the event of that type if any, through the partial index (issue 9)', async () => {
+    const revoked = `grant-${randomUUID()}`;
+    const active = `grant-${randomUUID()}`;
+    await store.appendToStream(revoked, 0, [
+      { type: 'RefreshTokenIssued', data: { n: 1 } },
+      { type: 'RefreshTokenRotated', data: { n: 2 } },
+      { type: 'GrantRevoked', data: { at: '2026-11-26T05:00:00.000Z', reason: 'refresh_token_reuse' } },
+    ]);
+    await store.appendToStream(active, 0, [{ type: 'RefreshTokenIssued', data: { n: 1 } }]);
+    await dataSource.query(
+      `INSERT INTO projection_rows (projection, key, doc, position) VALUES ('grants-t', 'g1', '{"status":"active"}', 1)`,
+    );
+    // The row says active (the projection has not folded the revocation); the store says revoked.
+    expect(await rows.getWithEventOfType('grants-t', 'g1', revoked, 'GrantRevoked')).toEqual({
+      row: { status: 'active' },
+      event: { at: '2026-11-26T05:00:00.000Z', reason: 'refresh_token_reuse' },
+    });
+    expect(await rows.getWithEventOfType('grants-t', 'missing', active, 'GrantRevoked')).toEqual({
+      row: null,
+      event: null,
+    });
+    await expect(rows.getWithEventOfType('grants-t', 'g1', active, "x' OR 'a'='a")).rejects.toThrow(
+      'not an event type',
+    );
+    // The literal type lets Postgres answer from events_grant_revoked_idx (only revoked grants' events),
+    // not from the stream's own index entries, however long the stream.
+    const plan = await dataSource.transaction(async (m) => {
+      await m.query(`SET LOCAL enable_seqscan = off`);
+      return (await m.query(
+        `EXPLAIN SELECT data FROM events WHERE stream_id = '${revoked}' AND type = 'GrantRevoked' LIMIT 1`,
+      )) as { 'QUERY PLAN': string }[];
+    });
+    expect(plan.map((p) => p['QUERY PLAN']).join('\n')).toContain('events_grant_revoked_idx');
+  });
+
   it('ProjectionRows reads one row, or all of a projection ordered by key', async () => {
     await dataSource.query(
       `INSERT INTO projection_rows (projection, key, doc, position)

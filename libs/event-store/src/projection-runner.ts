@@ -479,6 +479,26 @@ export class ProjectionRows {
     }
   }
 
+  /**
+   * A row, and the data of an event of type `eventType` in `streamId` if the store holds one (read
+   * from the store, not from any projection), in one statement. `eventType` is written into the
+   * statement as a literal, so that Postgres can use a partial index on it (e.g.
+   * `events_grant_revoked_idx`).
+   */
+  async getWithEventOfType<Row>(
+    projection: string,
+    key: string,
+    streamId: string,
+    eventType: string,
+  ): Promise<{ row: Row | null; event: unknown }> {
+    const [found] = await queryPrepared<{ doc: Row | null; event: unknown }>(
+      this.dataSource,
+      rowWithEventOfType(eventType),
+      [projection, key, streamId],
+    );
+    return { row: found?.doc ?? null, event: found?.event ?? null };
+  }
+
   /** One page of rows with keys after `after`, ordered by key (byte order). */
   async page<Row>(
     projection: string,
@@ -525,6 +545,22 @@ const ROWS_WITH_VERSIONS = preparedStatement(
           (SELECT stream_version FROM events WHERE stream_id = s.id ORDER BY stream_version DESC LIMIT 1)
      FROM unnest($3::text[]) AS s(id)`,
 );
+
+const rowWithEventStatements = new Map<string, PreparedStatement>();
+
+function rowWithEventOfType(eventType: string): PreparedStatement {
+  let statement = rowWithEventStatements.get(eventType);
+  if (statement === undefined) {
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(eventType)) throw new Error(`not an event type: ${eventType}`);
+    statement = preparedStatement(
+      `projection-row-with-${eventType}`,
+      `SELECT (SELECT doc FROM projection_rows WHERE projection = $1 AND key = $2) AS doc,
+              (SELECT data FROM events WHERE stream_id = $3 AND type = '${eventType}' LIMIT 1) AS event`,
+    );
+    rowWithEventStatements.set(eventType, statement);
+  }
+  return statement;
+}
 
 const rowWithVersionsStatements = new Map<number, PreparedStatement>();
 

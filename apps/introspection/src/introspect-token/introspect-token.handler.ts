@@ -84,21 +84,13 @@ export class IntrospectTokenHandler {
     const streams = [clientStreamId(claims.client_id)];
     if (caller.version !== null) streams.push(clientStreamId(caller.client.clientId));
     const { row, versions } = await this.tokenState.getFreshWithStreamVersions(claims.jti, streams);
-    return { response: await this.answer(row, caller.client), versions };
+    return { response: this.answer(row, caller.client), versions };
   }
 
-  private async answer(
-    row: TokenStateRow | null,
-    caller: ClientView,
-  ): Promise<IntrospectResponse | RefreshTokenIntrospection> {
-    const response = introspectionResponse(row, caller, Math.floor(Date.now() / 1000), this.config.issuer);
-    if (!response.active) return response;
-    // Checklist ES-01, RT-02: a grant revoked a moment ago by another service (reuse detection, a
-    // replayed code) is read from its stream, not from the projection that follows it.
-    if (row?.grantId !== undefined && (await this.grant(row.grantId)).state.status === 'revoked') {
-      return { active: false };
-    }
-    return response;
+  private answer(row: TokenStateRow | null, caller: ClientView): IntrospectResponse {
+    // Checklist ES-01, RT-02: `row` is revoked when its grant's GrantRevoked event is in the store
+    // (reuse detection, a replayed code), whatever the projection has folded (TokenStateService).
+    return introspectionResponse(row, caller, Math.floor(Date.now() / 1000), this.config.issuer);
   }
 
   private async refreshToken(

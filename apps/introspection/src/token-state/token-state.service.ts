@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '#lib/config';
+import { grantStreamId } from '#lib/domain-grant';
 import {
   effectiveTokenState,
   GRANT_STATE,
@@ -102,7 +103,12 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
     return this.getWithStreamVersions(jti, streamIds);
   }
 
-  /** The row (revoked when its grant is) and the stream versions, in one read and one for the grant. */
+  /**
+   * The row and the stream versions in one read; for a token of a user's grant, one more read: the
+   * grant's row and, from the store itself, its GrantRevoked event if there is one (checklist ES-01,
+   * RT-02: a grant revoked a moment ago by another service is revoked here already, whatever the
+   * projection has folded). That is a probe of a small partial index, whatever the family's length.
+   */
   private async getWithStreamVersions(jti: string, streamIds: readonly string[]) {
     const { row, versions } = await this.rows.getWithStreamVersions<TokenStateRow>(
       TOKEN_STATE,
@@ -110,11 +116,27 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
       streamIds,
     );
     if (row?.grantId === undefined) return { row, versions };
-    const grant = await this.rows.get<GrantStateRow>(GRANT_STATE, row.grantId);
-    return { row: effectiveTokenState(row, grant), versions };
+    const { row: grant, event } = await this.rows.getWithEventOfType<GrantStateRow>(
+      GRANT_STATE,
+      row.grantId,
+      grantStreamId(row.grantId),
+      'GrantRevoked',
+    );
+    return { row: effectiveTokenState(row, withRevocation(grant, row.grantId, event)), versions };
   }
 
   waitFor(position: number): Promise<void> {
     return this.runner.waitFor(position, 5000);
   }
+}
+
+/** The grant's row, revoked if the store holds its GrantRevoked event (the row may not show it yet). */
+function withRevocation(
+  grant: GrantStateRow | null,
+  grantId: string,
+  revoked: unknown,
+): GrantStateRow | null {
+  if (revoked === null || grant?.status === 'revoked') return grant;
+  const { at, reason } = revoked as { at: string; reason: string };
+  return { grantId, expiresAt: grant?.expiresAt ?? 0, ...grant, status: 'revoked', revokedAt: at, reason };
 }
