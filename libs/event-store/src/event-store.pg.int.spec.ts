@@ -116,6 +116,54 @@ describe('PgEventStore on Postgres', () => {
     }
   });
 
+  it('reads streams asked for in one turn with one statement, each its own events (issue 9)', async () => {
+    const store = new PgEventStore(dataSource);
+    const a = stream('rs-a');
+    const b = stream('rs-b');
+    await store.appendToStream(a, 0, [ev('A1'), ev('A2'), ev('A3')]);
+    await store.appendToStream(b, 0, [ev('B1')]);
+    const pool = (dataSource.driver as unknown as { master: { query: (...a: unknown[]) => unknown } }).master;
+    const names: string[] = [];
+    const query = pool.query.bind(pool);
+    pool.query = (...args: unknown[]) => {
+      const name = (args[0] as { name?: string })?.name;
+      if (name?.startsWith('read-stream')) names.push(name);
+      return query(...args);
+    };
+    try {
+      const reads = await Promise.all([
+        store.readStream(a),
+        store.readStream(b),
+        store.readStream(a, { fromVersion: 2 }),
+        store.readStream(stream('rs-none')),
+        store.readStream(a),
+      ]);
+      expect(names).toEqual(['read-streams']);
+      expect(reads.map((events) => events.map((e) => e.type))).toEqual([
+        ['A1', 'A2', 'A3'],
+        ['B1'],
+        ['A2', 'A3'],
+        [],
+        ['A1', 'A2', 'A3'],
+      ]);
+      expect(reads[0]![0]).toMatchObject({ streamId: a, streamVersion: 1, hash: expect.any(String) });
+
+      // Alone, its own statement; an append that resolved before the read is in it.
+      names.length = 0;
+      await store.appendToStream(b, 1, [ev('B2')]);
+      expect((await store.readStream(b)).map((e) => e.type)).toEqual(['B1', 'B2']);
+      expect(names).toEqual(['read-stream']);
+
+      // A failed statement fails every read that waited for it.
+      pool.query = () => Promise.reject(new Error('connection lost'));
+      const failed = await Promise.allSettled([store.readStream(a), store.readStream(b)]);
+      expect(failed.map((f) => f.status)).toEqual(['rejected', 'rejected']);
+    } finally {
+      pool.query = query;
+    }
+    expect(await store.readStream(a)).toHaveLength(3);
+  });
+
   it('lets exactly one of two processes appending at the same expected version win, every time', async () => {
     const other = createEventStoreDataSource(db.url, { poolSize: 2 });
     await other.initialize();

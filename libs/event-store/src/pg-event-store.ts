@@ -160,6 +160,25 @@ function readStreamStatement(orElse: boolean, upTo: boolean): PreparedStatement 
   return statement;
 }
 
+interface StreamRead {
+  streamId: string;
+  fromVersion: number;
+  resolve: (events: RecordedEvent[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** At most this many streams in one read; more waiting make several reads. */
+const MAX_STREAMS_PER_READ = 256;
+
+/** The events of several streams (each from its version on), tagged with the read they answer. */
+const READ_STREAMS = preparedStatement(
+  'read-streams',
+  `SELECT r.i, e.* FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS r(stream_id, from_version, i)
+   CROSS JOIN LATERAL (SELECT ${EVENT_COLUMNS} FROM events
+     WHERE stream_id = r.stream_id AND stream_version >= r.from_version
+     ORDER BY stream_version) AS e`,
+);
+
 /** The hash-chain tip of an append transaction: the hash of the last event written so far. */
 interface Tip {
   hash: string;
@@ -189,6 +208,7 @@ interface Tip {
 export class PgEventStore implements EventStore {
   private readonly maxBatchSize: number;
   private queue: Job[] = [];
+  private readonly streamReads: StreamRead[] = [];
   private flushing: Promise<void> | null = null;
   private readonly counters = { batches: 0, appends: 0, last: 0, fallbacks: 0 };
 
@@ -215,7 +235,48 @@ export class PgEventStore implements EventStore {
     return this.enqueue(appends, expect);
   }
 
+  /**
+   * Plain reads (no `orElse`, no `upTo`) asked for in the same turn of the event loop go to Postgres
+   * as one statement; each is still a read made after it was asked for (an append that resolved
+   * before it is in it). A read alone, and every other variant, is its own statement.
+   */
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    if (options.orElse === undefined && options.upTo === undefined) {
+      return new Promise((resolve, reject) => {
+        this.streamReads.push({ streamId, fromVersion: options.fromVersion ?? 1, resolve, reject });
+        if (this.streamReads.length === 1) setImmediate(() => this.readWaitingStreams());
+      });
+    }
+    return this.readStreamAlone(streamId, options);
+  }
+
+  private readWaitingStreams(): void {
+    const reads = this.streamReads.splice(0);
+    for (let i = 0; i < reads.length; i += MAX_STREAMS_PER_READ) {
+      const chunk = reads.slice(i, i + MAX_STREAMS_PER_READ);
+      const read =
+        chunk.length === 1
+          ? this.readStreamAlone(chunk[0]!.streamId, { fromVersion: chunk[0]!.fromVersion }).then((events) =>
+              chunk[0]!.resolve(events),
+            )
+          : this.readStreams(chunk);
+      read.catch((err: unknown) => {
+        for (const r of chunk) r.reject(err);
+      });
+    }
+  }
+
+  private async readStreams(reads: StreamRead[]): Promise<void> {
+    const rows = await queryPrepared<EventRow & { i: string }>(this.dataSource, READ_STREAMS, [
+      reads.map((r) => r.streamId),
+      reads.map((r) => r.fromVersion),
+    ]);
+    const byRead = reads.map(() => [] as RecordedEvent[]);
+    for (const row of rows) byRead[Number(row.i) - 1]!.push(toRecordedEvent(row));
+    reads.forEach((r, i) => r.resolve(byRead[i]!.sort((a, b) => a.streamVersion - b.streamVersion)));
+  }
+
+  private async readStreamAlone(streamId: string, options: ReadStreamOptions): Promise<RecordedEvent[]> {
     const params: unknown[] = [streamId, options.fromVersion ?? 1];
     if (options.orElse !== undefined) params.push(options.orElse);
     if (options.upTo !== undefined) params.push(options.upTo);
