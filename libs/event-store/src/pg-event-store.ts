@@ -17,6 +17,7 @@ import {
 import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import { prepareAppend, prepareExpectations, type PreparedAppend } from './prepare-append.js';
 import { type PreparedStatement, preparedStatement, queryPrepared } from './prepared.js';
+import { ReadsPerTurn } from './reads-per-turn.js';
 
 /**
  * Key of the transaction-scoped advisory lock every append transaction takes before it writes.
@@ -163,12 +164,7 @@ function readStreamStatement(orElse: boolean, upTo: boolean): PreparedStatement 
 interface StreamRead {
   streamId: string;
   fromVersion: number;
-  resolve: (events: RecordedEvent[]) => void;
-  reject: (err: unknown) => void;
 }
-
-/** At most this many streams in one read; more waiting make several reads. */
-const MAX_STREAMS_PER_READ = 256;
 
 /** The events of several streams (each from its version on), tagged with the read they answer. */
 const READ_STREAMS = preparedStatement(
@@ -208,7 +204,10 @@ interface Tip {
 export class PgEventStore implements EventStore {
   private readonly maxBatchSize: number;
   private queue: Job[] = [];
-  private readonly streamReads: StreamRead[] = [];
+  /** At most 256 streams in one statement; more waiting make several. */
+  private readonly streamReads = new ReadsPerTurn<StreamRead, RecordedEvent[]>(256, (reads) =>
+    this.readStreams(reads),
+  );
   private flushing: Promise<void> | null = null;
   private readonly counters = { batches: 0, appends: 0, last: 0, fallbacks: 0 };
 
@@ -237,43 +236,25 @@ export class PgEventStore implements EventStore {
 
   /**
    * Plain reads (no `orElse`, no `upTo`) asked for in the same turn of the event loop go to Postgres
-   * as one statement; each is still a read made after it was asked for (an append that resolved
-   * before it is in it). A read alone, and every other variant, is its own statement.
+   * as one statement (ReadsPerTurn); each is still a read made after it was asked for (an append that
+   * resolved before it is in it). A read alone, and every other variant, is its own statement.
    */
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     if (options.orElse === undefined && options.upTo === undefined) {
-      return new Promise((resolve, reject) => {
-        this.streamReads.push({ streamId, fromVersion: options.fromVersion ?? 1, resolve, reject });
-        if (this.streamReads.length === 1) setImmediate(() => this.readWaitingStreams());
-      });
+      return this.streamReads.ask({ streamId, fromVersion: options.fromVersion ?? 1 });
     }
     return this.readStreamAlone(streamId, options);
   }
 
-  private readWaitingStreams(): void {
-    const reads = this.streamReads.splice(0);
-    for (let i = 0; i < reads.length; i += MAX_STREAMS_PER_READ) {
-      const chunk = reads.slice(i, i + MAX_STREAMS_PER_READ);
-      const read =
-        chunk.length === 1
-          ? this.readStreamAlone(chunk[0]!.streamId, { fromVersion: chunk[0]!.fromVersion }).then((events) =>
-              chunk[0]!.resolve(events),
-            )
-          : this.readStreams(chunk);
-      read.catch((err: unknown) => {
-        for (const r of chunk) r.reject(err);
-      });
-    }
-  }
-
-  private async readStreams(reads: StreamRead[]): Promise<void> {
+  private async readStreams(reads: StreamRead[]): Promise<RecordedEvent[][]> {
+    if (reads.length === 1) return [await this.readStreamAlone(reads[0]!.streamId, reads[0]!)];
     const rows = await queryPrepared<EventRow & { i: string }>(this.dataSource, READ_STREAMS, [
       reads.map((r) => r.streamId),
       reads.map((r) => r.fromVersion),
     ]);
     const byRead = reads.map(() => [] as RecordedEvent[]);
     for (const row of rows) byRead[Number(row.i) - 1]!.push(toRecordedEvent(row));
-    reads.forEach((r, i) => r.resolve(byRead[i]!.sort((a, b) => a.streamVersion - b.streamVersion)));
+    return byRead.map((events) => events.sort((a, b) => a.streamVersion - b.streamVersion));
   }
 
   private async readStreamAlone(streamId: string, options: ReadStreamOptions): Promise<RecordedEvent[]> {
@@ -583,10 +564,9 @@ interface Inserted {
 }
 
 /**
- * Writes the rows in order, chained from `tip` (moved to the last row's hash). Position and hashes of
- * each inserted event, by event id.
+ * Writes the rows in order, chained from `tip` (moved to the last row's hash), at the positions
+ * `taken` (in order) or at newly taken ones. Position and hashes of each inserted event, by event id.
  */
-/** Writes `rows` after the chain's tip, at positions `taken` (in order) or newly taken ones. */
 async function insertRows(
   qr: QueryRunner,
   rows: NewRow[],

@@ -3,6 +3,7 @@ import { type EventStore, type RecordedEvent } from './event-store.js';
 import { type Projection } from './projection.js';
 import { Alarm, consoleLogger, sleep, type RunnerLogger } from './loop.js';
 import { type PreparedStatement, preparedStatement, queryPrepared } from './prepared.js';
+import { ReadsPerTurn } from './reads-per-turn.js';
 import { inTransaction } from './transaction.js';
 
 export interface ProjectionRunnerOptions {
@@ -392,7 +393,8 @@ export interface ProjectionRow<Row> {
 
 /** Reads projection rows written by a ProjectionRunner. */
 export class ProjectionRows {
-  private readonly waiting: RowRead[] = [];
+  /** At most 256 rows in one statement; more waiting make several. */
+  private readonly reads = new ReadsPerTurn<RowRead, RowFound>(256, (reads) => this.readRows(reads));
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -417,42 +419,26 @@ export class ProjectionRows {
     key: string,
     streamIds: readonly string[],
   ): Promise<{ row: Row | null; versions: Map<string, number> }> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({
-        projection,
-        key,
-        streamIds,
-        resolve: resolve as RowRead['resolve'],
-        reject,
-      });
-      if (this.waiting.length === 1) setImmediate(() => this.readWaiting());
-    });
+    return this.reads.ask({ projection, key, streamIds }) as Promise<{
+      row: Row | null;
+      versions: Map<string, number>;
+    }>;
   }
 
-  /** Reads waiting from this turn: alone, the one-row statement; together, one statement for all. */
-  private readWaiting(): void {
-    const reads = this.waiting.splice(0);
-    for (let i = 0; i < reads.length; i += MAX_ROWS_PER_READ) {
-      const chunk = reads.slice(i, i + MAX_ROWS_PER_READ);
-      (chunk.length === 1 ? this.readOne(chunk[0]!) : this.readMany(chunk)).catch((err: unknown) => {
-        for (const r of chunk) r.reject(err);
-      });
+  /** Alone, the one-row statement; together, one statement for all. */
+  private async readRows(reads: RowRead[]): Promise<RowFound[]> {
+    if (reads.length === 1) {
+      const [read] = reads as [RowRead];
+      const streams = [...new Set(read.streamIds)];
+      const [found] = await queryPrepared<Record<string, unknown>>(
+        this.dataSource,
+        rowWithVersions(streams.length),
+        [read.projection, read.key, ...streams],
+      );
+      const versions = new Map(read.streamIds.map((id) => [id, 0]));
+      streams.forEach((id, i) => versions.set(id, Number(found![`v${i}`] ?? 0)));
+      return [{ row: found!.doc ?? null, versions }];
     }
-  }
-
-  private async readOne(read: RowRead): Promise<void> {
-    const streams = [...new Set(read.streamIds)];
-    const [found] = await queryPrepared<Record<string, unknown>>(
-      this.dataSource,
-      rowWithVersions(streams.length),
-      [read.projection, read.key, ...streams],
-    );
-    const versions = new Map(read.streamIds.map((id) => [id, 0]));
-    streams.forEach((id, i) => versions.set(id, Number(found![`v${i}`] ?? 0)));
-    read.resolve({ row: found!.doc ?? null, versions });
-  }
-
-  private async readMany(reads: RowRead[]): Promise<void> {
     const streams = [...new Set(reads.flatMap((r) => r.streamIds))];
     const found = await queryPrepared<{
       kind: number;
@@ -471,12 +457,10 @@ export class ProjectionRows {
       if (f.kind === 0) docs.set(`${f.projection}\u0000${f.id}`, f.doc);
       else versionOf.set(f.id, Number(f.v ?? 0));
     }
-    for (const r of reads) {
-      r.resolve({
-        row: docs.get(`${r.projection}\u0000${r.key}`) ?? null,
-        versions: new Map(r.streamIds.map((id) => [id, versionOf.get(id) ?? 0])),
-      });
-    }
+    return reads.map((r) => ({
+      row: docs.get(`${r.projection}\u0000${r.key}`) ?? null,
+      versions: new Map(r.streamIds.map((id) => [id, versionOf.get(id) ?? 0])),
+    }));
   }
 
   /**
@@ -527,12 +511,12 @@ interface RowRead {
   projection: string;
   key: string;
   streamIds: readonly string[];
-  resolve: (found: { row: unknown; versions: Map<string, number> }) => void;
-  reject: (err: unknown) => void;
 }
 
-/** At most this many rows in one read; more waiting make several reads. */
-const MAX_ROWS_PER_READ = 256;
+interface RowFound {
+  row: unknown;
+  versions: Map<string, number>;
+}
 
 /** The rows (kind 0) of (projection, key) pairs, then each stream's top version (kind 1). */
 const ROWS_WITH_VERSIONS = preparedStatement(
