@@ -1,6 +1,6 @@
 import type { GrantEvent } from '#lib/domain-grant';
 import type { Projection, RecordedEvent } from '#lib/event-store';
-import type { AccessTokenEvent } from './access-token.js';
+import { accessTokenStreamId, type AccessTokenEvent } from './access-token.js';
 
 /**
  * token_state: the current state of every access token, keyed by jti; what introspection
@@ -39,6 +39,11 @@ export const tokenStateProjection: Projection<TokenStateRow> = {
         return null;
     }
   },
+  // Every event keyed by a jti is in that token's stream, and the first one starts the row.
+  startsRow: (event: RecordedEvent) =>
+    event.type === 'AccessTokenIssued' &&
+    event.streamVersion === 1 &&
+    event.streamId === accessTokenStreamId((event as unknown as AccessTokenEvent).data.jti),
   // Decision 10: a token (and its denylist entry) matters until its exp; then the row goes.
   expiresAt: (row: TokenStateRow) => row.exp * 1000,
   evolve(row: TokenStateRow | null, event: RecordedEvent): TokenStateRow | null {

@@ -1,6 +1,6 @@
 import type { NewEvent, RecordedEvent } from '#lib/event-store';
 import { recordEvents } from '../../testing/src/decider-specification.js';
-import type { AccessTokenIssued, AccessTokenRevoked } from './access-token.js';
+import { accessTokenStreamId, type AccessTokenIssued, type AccessTokenRevoked } from './access-token.js';
 import { TOKEN_STATE, tokenStateProjection, type TokenStateRow } from './token-state.projection.js';
 
 const issued = (jti: string, clientId = 's1'): AccessTokenIssued => ({
@@ -56,6 +56,19 @@ describe('token_state projection (RFC 7662 §2.2 source; STYLE habit 12)', () =>
       expect(tokenStateProjection.keyOf(event!)).toBeNull();
     },
   );
+
+  it('AccessTokenIssued as the first event of access-token-<jti> starts its row (issue 9); nothing else does', () => {
+    const [i, r] = recordEvents([issued('a'), revoked('a')], { streamId: accessTokenStreamId('a') });
+    expect(tokenStateProjection.startsRow?.(i!)).toBe(true);
+    expect(tokenStateProjection.startsRow?.(r!)).toBe(false);
+    const [elsewhere] = recordEvents([issued('a')], { streamId: accessTokenStreamId('b') });
+    expect(tokenStateProjection.startsRow?.(elsewhere!)).toBe(false);
+    const [later] = recordEvents([issued('a')], {
+      streamId: accessTokenStreamId('a'),
+      firstStreamVersion: 2,
+    });
+    expect(tokenStateProjection.startsRow?.(later!)).toBe(false);
+  });
 
   it('an issued token becomes an active row with its claims and position', () => {
     const [event] = record([issued('a')], 41);

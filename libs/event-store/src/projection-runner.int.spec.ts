@@ -175,6 +175,69 @@ describe('ProjectionRunner (STYLE.md habit 12)', () => {
     expect(once[1]).toEqual(foldInMemory(perType, await allEvents()));
   });
 
+  describe('a projection whose events start their rows (Projection.startsRow, issue 9)', () => {
+    /** perStream, where the first event of a stream starts its row. */
+    const startingPerStream: Projection<StreamRow> = {
+      ...perStream,
+      name: 'events-per-stream-starting',
+      startsRow: (e) => e.streamVersion === 1,
+    };
+
+    it('folds to the rows a projection that looks every row up folds to, across passes and within one', async () => {
+      const runner = new ProjectionRunner(dataSource, store, [startingPerStream], {
+        batchSize: 4,
+        checkpointName: 'starting',
+      });
+      for (let wave = 0; wave < 3; wave++) {
+        await appendSome(6);
+        await runner.catchUp();
+      }
+      expect(await rows.all(startingPerStream.name)).toEqual(
+        foldInMemory(startingPerStream, await allEvents()),
+      );
+    });
+
+    it('does not look up the row a starting event folds into', async () => {
+      const id = `start-${randomUUID()}`;
+      await store.appendToStream(id, 0, [{ type: 'Opened', data: {} }]);
+      const [opened] = await store.readStream(id);
+      // A row the contract says cannot exist (stored before the stream's first event): folding
+      // `Opened` over it would count 8; folding over no row counts 1.
+      await dataSource.query(
+        `INSERT INTO projection_rows (projection, key, doc, position) VALUES ($1, $2, $3, $4)`,
+        [startingPerStream.name, id, { events: 7, lastType: 'Stale' }, opened!.globalPosition - 1],
+      );
+      const runner = new ProjectionRunner(dataSource, store, [startingPerStream], {
+        checkpointName: `look-${randomUUID()}`,
+      });
+      await runner.handleEvents([opened!]);
+      expect(await rows.get(startingPerStream.name, id)).toEqual({ events: 1, lastType: 'Opened' });
+    });
+
+    it('leaves a stored row at or past the event as it is, as a looked-up row would be skipped', async () => {
+      const id = `start-${randomUUID()}`;
+      await store.appendToStream(id, 0, [
+        { type: 'Opened', data: {} },
+        { type: 'Changed', data: {} },
+      ]);
+      const folded = new ProjectionRunner(dataSource, store, [startingPerStream], {
+        checkpointName: `first-${randomUUID()}`,
+      });
+      await folded.catchUp();
+      const head = await store.headPosition();
+      await dataSource.query(
+        `UPDATE projection_rows SET doc = $3, position = $4 WHERE projection = $1 AND key = $2`,
+        [startingPerStream.name, id, { events: 99, lastType: 'Later' }, head + 1],
+      );
+      // Another runner's checkpoint starts at 0: it folds the stream's events again.
+      const again = new ProjectionRunner(dataSource, store, [startingPerStream], {
+        checkpointName: `again-${randomUUID()}`,
+      });
+      await again.catchUp();
+      expect(await rows.get(startingPerStream.name, id)).toEqual({ events: 99, lastType: 'Later' });
+    });
+  });
+
   it('reads the store instead when delivered events leave a gap after the checkpoint', async () => {
     const runner = new ProjectionRunner(dataSource, store, [perStream, perType], { checkpointName: 'fold' });
     await runner.catchUp();

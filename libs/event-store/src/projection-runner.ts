@@ -303,14 +303,22 @@ export class ProjectionRunner {
     if (touches.length === 0) return;
 
     const rows = new Map<string, Map<string, CachedRow>>();
-    const wanted = [
-      ...new Map(touches.map((t) => [JSON.stringify([t.projection.name, t.key]), t])).values(),
-    ].map((t) => [t.projection.name, t.key] as const);
-    const loaded: { projection: string; key: string; doc: unknown; position: string }[] = await qr.query(
-      `SELECT r.projection, r.key, r.doc, r.position FROM projection_rows r
-       JOIN unnest($1::text[], $2::text[]) AS t(projection, key) USING (projection, key)`,
-      [wanted.map((w) => w[0]), wanted.map((w) => w[1])],
-    );
+    const firstTouches = new Map<string, (typeof touches)[number]>();
+    for (const t of touches) {
+      const id = `${t.projection.name}\u0000${t.key}`;
+      if (!firstTouches.has(id)) firstTouches.set(id, t);
+    }
+    const wanted = [...firstTouches.values()]
+      .filter((t) => !t.projection.startsRow?.(t.event))
+      .map((t) => [t.projection.name, t.key] as const);
+    const loaded: { projection: string; key: string; doc: unknown; position: string }[] =
+      wanted.length === 0
+        ? []
+        : await qr.query(
+            `SELECT r.projection, r.key, r.doc, r.position FROM projection_rows r
+             JOIN unnest($1::text[], $2::text[]) AS t(projection, key) USING (projection, key)`,
+            [wanted.map((w) => w[0]), wanted.map((w) => w[1])],
+          );
     const rowsOf = (projection: string) => {
       let byKey = rows.get(projection);
       if (!byKey) rows.set(projection, (byKey = new Map()));
@@ -370,7 +378,8 @@ export class ProjectionRunner {
          SELECT projection, key, doc, position, expires_at FROM jsonb_to_recordset($1::jsonb)
            AS t(projection text, key text, doc jsonb, position bigint, expires_at timestamptz)
          ON CONFLICT (projection, key) DO UPDATE
-           SET doc = EXCLUDED.doc, position = EXCLUDED.position, expires_at = EXCLUDED.expires_at`,
+           SET doc = EXCLUDED.doc, position = EXCLUDED.position, expires_at = EXCLUDED.expires_at
+           WHERE projection_rows.position < EXCLUDED.position`,
         [`[${upserts.join(',')}]`],
       );
     }

@@ -20,6 +20,12 @@ export interface Projection<Row = unknown> {
    */
   readonly eventTypes?: readonly string[];
   keyOf(event: RecordedEvent): string | null;
+  /**
+   * True when no earlier event can have the key `keyOf(event)` gives (optional): the event starts its
+   * row (e.g. the first event of a stream whose id the key is taken from), so the runner folds it
+   * over no row without looking one up. A stored row at or past the event's position is left as it is.
+   */
+  startsRow?(event: RecordedEvent): boolean;
   evolve(row: Row | null, event: RecordedEvent): Row | null;
   expiresAt?(row: Row): number | null;
 }
