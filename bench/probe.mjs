@@ -4,10 +4,12 @@
 // compare before and after a change on a shared machine: it moves far less with the machine's load
 // than req/s. Postgres (every backend) and nats-server are counted too. Environment: WL (cc | intro
 // | jwks | refresh | code, default cc), CONN (default 50), DUR (seconds, default 8; after a 3 s
-// warm-up), BENCH_NODE_FLAGS (the services' node flags instead of SERVICE_NODE_FLAGS; "none").
+// warm-up), BENCH_NODE_FLAGS (the services' node flags instead of SERVICE_NODE_FLAGS; "none"), PEER=1
+// (cc, intro, jwks: then the same workload against node-oidc-provider 9 too, and its CPU per request).
 import { readdirSync, readFileSync } from 'node:fs';
 import { BenchSystem } from './system.mjs';
 import { cannon } from './load.mjs';
+import { startPeer } from './peer.mjs';
 import { clientCredentials, codeRedemptions, jwks, refreshRotations, webClient } from './workloads.mjs';
 
 const WL = process.env.WL ?? 'cc';
@@ -91,5 +93,33 @@ try {
   );
 } finally {
   await system.stop();
+}
+
+const PEER_WORKLOADS = { cc: 'client_credentials', intro: 'introspection', jwks: 'jwks' };
+if (process.env.PEER === '1' && PEER_WORKLOADS[WL]) {
+  const peer = await startPeer();
+  try {
+    const options = peer.workloads[PEER_WORKLOADS[WL]];
+    await cannon({ ...options, connections: CONN, duration: 3 });
+    const before = cpuMs(peer.child.pid);
+    const r = await cannon({ ...options, connections: CONN, duration: DUR });
+    const after = cpuMs(peer.child.pid);
+    const spent = after.user - before.user + (after.sys - before.sys);
+    console.log(
+      JSON.stringify({
+        workload: WL,
+        system: 'node-oidc-provider',
+        connections: CONN,
+        rps: Math.round(r.requests.average),
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        non2xx: r.non2xx,
+        errors: r.errors + r.timeouts,
+        cpuPerRequest: `${Math.round((spent / r['2xx']) * 1000)} µs (sys ${Math.round(((after.sys - before.sys) / r['2xx']) * 1000)})`,
+      }),
+    );
+  } finally {
+    peer.child.kill('SIGTERM');
+  }
 }
 process.exit(0);
