@@ -10,17 +10,41 @@ export interface ChainedEvent extends RecordedEvent {
   hash: string | null;
 }
 
+/** Object keys as JSON strings: event payloads repeat a small set of keys. */
+const quotedKeys = new Map<string, string>();
+const QUOTED_KEYS_HELD = 1024;
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size >= QUOTED_KEYS_HELD) quotedKeys.clear();
+    quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
 /**
  * JSON with object keys sorted (by UTF-16 code units) at every depth and no whitespace: the same text
  * for a value before it is stored as jsonb and after it is read back, whatever order jsonb keeps.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i++) text += (i === 0 ? '' : ',') + canonicalJson(value[i] ?? null);
+    return `${text}]`;
+  }
+  const object = value as Record<string, unknown>;
+  // Array.prototype.sort without a comparator orders strings by UTF-16 code units.
+  const keys = Object.keys(object).sort();
+  let text = '{';
+  for (const key of keys) {
+    const v = object[key];
+    if (v === undefined) continue;
+    text += (text.length === 1 ? '' : ',') + quotedKey(key) + ':' + canonicalJson(v);
+  }
+  return `${text}}`;
 }
 
 /**
