@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type DataSource } from 'typeorm';
 import { createTestDatabase, natsServers, runMigrations, uniqueName, type TestDatabase } from '#lib/testing';
@@ -109,6 +115,94 @@ describe('JetStreamProjectionFeed (projection from a JetStream durable consumer)
     expect(rows.reduce((sum, r) => sum + r.row.n, 0)).toBe(70);
     expect(await rebuildAndCompare(ds, store, perStream)).toMatchObject({ equal: true, liveRows: 7 });
   });
+  it('acknowledges a pass with one ack of its last message (AckPolicy.All)', async () => {
+    const runner = new ProjectionRunner(ds, store, [{ ...perStream, name: 'acked_all' }]);
+    const feed = new JetStreamProjectionFeed(nc, runner, {
+      streamName,
+      subjectPrefix,
+      durableName: 'acked_all',
+    });
+    feed.start();
+    try {
+      await append(25);
+      await reach(runner, await store.headPosition());
+      const info = await jsm.consumers.info(streamName, 'acked_all');
+      expect(info.config.ack_policy).toBe(AckPolicy.All);
+      expect(info.num_ack_pending).toBe(0);
+      expect(info.ack_floor.stream_seq).toBe((await jsm.streams.info(streamName)).state.last_seq);
+    } finally {
+      await feed.stop();
+    }
+  });
+
+  it('a failed pass naks its messages and the redelivery folds them, without reading the store', async () => {
+    const counting = new CountingStore(store);
+    const runner = new ProjectionRunner(ds, counting, [{ ...perStream, name: 'nak_redelivered' }]);
+    const logged: string[] = [];
+    const feed = new JetStreamProjectionFeed(nc, runner, {
+      streamName,
+      subjectPrefix,
+      durableName: 'nak_redelivered',
+      retryDelayMs: 50,
+      logger: { error: (message) => logged.push(message) },
+    });
+    feed.start();
+    try {
+      await append(5);
+      await reach(runner, await store.headPosition());
+      const handleEvents = runner.handleEvents.bind(runner);
+      let failures = 0;
+      runner.handleEvents = (events) => {
+        if (failures++ === 0) return Promise.reject(new Error('Postgres went away'));
+        return handleEvents(events);
+      };
+      const before = counting.readAllCalls;
+      await append(6);
+      await reach(runner, await store.headPosition());
+      expect(failures).toBeGreaterThan(1);
+      expect(logged).toEqual(['feed nak_redelivered: pass failed, messages redelivered']);
+      expect(counting.readAllCalls).toBe(before);
+      const info = await jsm.consumers.info(streamName, 'nak_redelivered');
+      expect(info.num_ack_pending).toBe(0);
+    } finally {
+      await feed.stop();
+    }
+  });
+
+  it('replaces a durable with explicit acks (an earlier release) by one that starts after its ack floor', async () => {
+    await append(10);
+    const durableName = 'legacy_explicit';
+    const first = (await jsm.streams.info(streamName)).state.first_seq;
+    await jsm.consumers.add(streamName, {
+      durable_name: durableName,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: `${subjectPrefix}.events.>`,
+    });
+    const legacy = await jetstream(nc).consumers.get(streamName, durableName);
+    for await (const m of await legacy.fetch({ max_messages: 5, expires: 2000 })) await m.ackAck();
+    const floor = (await jsm.consumers.info(streamName, durableName)).ack_floor.stream_seq;
+    expect(floor).toBe(first + 4);
+
+    const runner = new ProjectionRunner(ds, store, [{ ...perStream, name: durableName }]);
+    const feed = new JetStreamProjectionFeed(nc, runner, { streamName, subjectPrefix, durableName });
+    feed.start();
+    try {
+      await append(5);
+      await reach(runner, await store.headPosition());
+      const info = await jsm.consumers.info(streamName, durableName);
+      expect(info.config.ack_policy).toBe(AckPolicy.All);
+      expect(info.config.deliver_policy).toBe(DeliverPolicy.StartSequence);
+      expect(info.config.opt_start_seq).toBe(floor + 1);
+      expect(info.num_ack_pending).toBe(0);
+      expect(info.num_pending).toBe(0);
+      const rows = await new ProjectionRows(ds).all<{ n: number }>(durableName);
+      expect(rows.reduce((sum, r) => sum + r.row.n, 0)).toBe(await store.headPosition());
+    } finally {
+      await feed.stop();
+    }
+  });
+
   it('folds the messages that arrive within gatherMs of the first in one pass', async () => {
     const runner = new ProjectionRunner(ds, store, [{ ...perStream, name: 'gathered' }]);
     const passes: number[] = [];

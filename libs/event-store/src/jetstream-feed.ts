@@ -33,8 +33,8 @@ export interface JetStreamProjectionFeedOptions {
 /**
  * Feeds a ProjectionRunner from a JetStream durable pull consumer on every event subject
  * (docs/events.md "Distribution over JetStream"). Messages that arrive within `gatherMs` of the
- * first one (or during a pass) are folded in one `handleEvents` pass, then acknowledged; a failed
- * pass naks them for redelivery. The runner decides
+ * first one (or during a pass) are folded in one `handleEvents` pass, then acknowledged by one ack
+ * of the last; a failed pass naks them for redelivery. The runner decides
  * what to fold: redelivered events are skipped by its checkpoint, and a gap (messages taken by
  * another replica on the same durable, a stream purged or created late) makes it read the store.
  */
@@ -58,21 +58,36 @@ export class JetStreamProjectionFeed {
     this.logger = options.logger ?? consoleLogger;
   }
 
-  /** Creates the durable consumer if needed (the stream must exist). */
+  /**
+   * Creates the durable consumer if needed (the stream must exist). A pass acknowledges its last
+   * message only (AckPolicy.All acknowledges every message up to it). A durable made by an earlier
+   * release with explicit acks is replaced by one starting after its acknowledgement floor (the
+   * ack policy of a consumer cannot be changed in place); the runner's checkpoint drops anything
+   * delivered twice.
+   */
   async ensureConsumer(): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
     const config = {
       durable_name: this.options.durableName,
-      ack_policy: AckPolicy.Explicit,
+      ack_policy: AckPolicy.All,
       deliver_policy: DeliverPolicy.All,
       filter_subject: `${this.options.subjectPrefix}.events.>`,
     };
+    let info;
     try {
-      await jsm.consumers.info(this.options.streamName, this.options.durableName);
+      info = await jsm.consumers.info(this.options.streamName, this.options.durableName);
     } catch (err) {
       if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
       await jsm.consumers.add(this.options.streamName, config);
+      return;
     }
+    if (info.config.ack_policy === AckPolicy.All) return;
+    await jsm.consumers.delete(this.options.streamName, this.options.durableName);
+    await jsm.consumers.add(this.options.streamName, {
+      ...config,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: info.ack_floor.stream_seq + 1,
+    });
   }
 
   start(): void {
@@ -120,7 +135,7 @@ export class JetStreamProjectionFeed {
         const batch = this.buffer.splice(0, this.buffer.length);
         try {
           await this.runner.handleEvents(batch.map((m) => decodeRelayedEvent(m.data)));
-          for (const m of batch) m.ack();
+          batch[batch.length - 1]!.ack();
         } catch (err) {
           this.logger.error(`feed ${this.options.durableName}: pass failed, messages redelivered`, err);
           for (const m of batch) m.nak(this.retryDelayMs);

@@ -104,10 +104,13 @@ export function encodeRelayedEvent(event: RecordedEvent): string {
 
 /** Reads a relayed message body back into a RecordedEvent (for ProjectionRunner.handleEvents). */
 export function decodeRelayedEvent(body: string | Uint8Array): RecordedEvent {
-  const text = typeof body === 'string' ? body : new TextDecoder().decode(body);
-  const parsed = JSON.parse(text) as Omit<RecordedEvent, 'recordedAt'> & { recordedAt: string };
-  return { ...parsed, recordedAt: new Date(parsed.recordedAt) };
+  const text = typeof body === 'string' ? body : utf8.decode(body);
+  const parsed = JSON.parse(text) as Omit<RecordedEvent, 'recordedAt'> & { recordedAt: string | Date };
+  parsed.recordedAt = new Date(parsed.recordedAt);
+  return parsed as RecordedEvent;
 }
+
+const utf8 = new TextDecoder();
 
 function subjectToken(text: string): string {
   return text.length === 0 ? '_' : text.replace(/[.*>\s]/g, '_');

@@ -367,7 +367,7 @@ export class ProjectionRunner {
         } else {
           upserts.push(
             `{"projection":${JSON.stringify(projection)},"key":${JSON.stringify(key)},"doc":${row.json},` +
-              `"position":${row.position},"expires_at":${expiry === null ? 'null' : JSON.stringify(new Date(expiry))}}`,
+              `"position":${row.position},"expires_ms":${expiry !== null && Number.isFinite(expiry) ? Math.trunc(expiry) : 'null'}}`,
           );
         }
       }
@@ -375,8 +375,9 @@ export class ProjectionRunner {
     if (upserts.length > 0) {
       await qr.query(
         `INSERT INTO projection_rows (projection, key, doc, position, expires_at)
-         SELECT projection, key, doc, position, expires_at FROM jsonb_to_recordset($1::jsonb)
-           AS t(projection text, key text, doc jsonb, position bigint, expires_at timestamptz)
+         SELECT projection, key, doc, position, timestamptz 'epoch' + expires_ms * interval '1 millisecond'
+           FROM jsonb_to_recordset($1::jsonb)
+           AS t(projection text, key text, doc jsonb, position bigint, expires_ms bigint)
          ON CONFLICT (projection, key) DO UPDATE
            SET doc = EXCLUDED.doc, position = EXCLUDED.position, expires_at = EXCLUDED.expires_at
            WHERE projection_rows.position < EXCLUDED.position`,
