@@ -4,17 +4,16 @@
 // the store, then the token_state projection fed from JetStream (decode, fold, upsert, ack).
 // Environment: EVENTS (default 20000), BATCH (events appended per append, default 25),
 // BENCH_PROFILE=1 (a V8 CPU profile of this process per stage in bench/profiles/).
-import { readdirSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { connect } from '@nats-io/transport-node';
+import { cpuOfCommand, cpuSpent } from './cpu.mjs';
 import { BenchSystem, ROOT } from './system.mjs';
 
 const EVENTS = Number(process.env.EVENTS ?? 20000);
 const BATCH = Number(process.env.BATCH ?? 25);
-const TICK_MS = 10; // USER_HZ = 100 on Linux
-
 const {
   createEventStoreDataSource,
   JetStreamProjectionFeed,
@@ -24,23 +23,6 @@ const {
 } = await import('../dist/libs/event-store/src/index.js');
 const { accessTokenStreamId, grantStateProjection, tokenStateProjection } =
   await import('../dist/libs/domain-token/src/index.js');
-
-const stat = (pid) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-const cpuOf = (pid) => {
-  const f = stat(pid);
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
-};
-const cpuOfCommand = (comm) => {
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm) total += cpuOf(pid);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return total;
-};
 
 /** CPU µs per event of this process, nats-server and Postgres while `work` runs. */
 async function measured(name, work) {
@@ -60,14 +42,18 @@ async function measured(name, work) {
   const ms = performance.now() - started;
   const self = process.cpuUsage(before.self);
   const perEvent = (ms) => Math.round((ms / EVENTS) * 1000);
+  const spentBy = (comm, since) => {
+    const { user, sys } = cpuSpent(since, cpuOfCommand(comm));
+    return user + sys;
+  };
   const figures = {
     stage: name,
     events: EVENTS,
     eventsPerSecond: Math.round(EVENTS / (ms / 1000)),
     cpuPerEvent: {
       process: `${perEvent((self.user + self.system) / 1000)} µs`,
-      nats: `${perEvent(cpuOfCommand('nats-server') - before.nats)} µs`,
-      postgres: `${perEvent(cpuOfCommand('postgres') - before.pg)} µs`,
+      nats: `${perEvent(spentBy('nats-server', before.nats))} µs`,
+      postgres: `${perEvent(spentBy('postgres', before.pg))} µs`,
     },
   };
   if (session) {

@@ -14,20 +14,22 @@ export function cannon(options) {
   });
 }
 
-/** One measurement: a warm-up, then DURATION seconds; returns the figures of the measured part. */
-export async function measure(name, connections, options) {
-  await cannon({ ...options, connections, duration: WARMUP });
-  const r = await cannon({ ...options, connections, duration: DURATION });
-  const row = {
-    workload: name,
-    connections,
+/** What an autocannon result says of throughput, latency and failures. */
+export function loadFigures(r) {
+  return {
     rps: Math.round(r.requests.average),
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
-    ok: r['2xx'],
   };
+}
+
+/** One measurement: a warm-up, then DURATION seconds; returns the figures of the measured part. */
+export async function measure(name, connections, options) {
+  await cannon({ ...options, connections, duration: WARMUP });
+  const r = await cannon({ ...options, connections, duration: DURATION });
+  const row = { workload: name, connections, ...loadFigures(r), ok: r['2xx'] };
   console.error(
     `  ${name} @${connections}: ${row.rps} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}, non-2xx ${row.non2xx}`,
   );

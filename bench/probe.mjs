@@ -6,44 +6,15 @@
 // | jwks | refresh | code, default cc), CONN (default 50), DUR (seconds, default 8; after a 3 s
 // warm-up), BENCH_NODE_FLAGS (the services' node flags instead of SERVICE_NODE_FLAGS; "none"), PEER=1
 // (cc, intro, jwks: then the same workload against node-oidc-provider 9 too, and its CPU per request).
-import { readdirSync, readFileSync } from 'node:fs';
 import { BenchSystem } from './system.mjs';
-import { cannon } from './load.mjs';
+import { cpuMs, cpuOfCommand, cpuSpent } from './cpu.mjs';
+import { cannon, loadFigures } from './load.mjs';
 import { startPeer } from './peer.mjs';
 import { clientCredentials, codeRedemptions, jwks, refreshRotations, webClient } from './workloads.mjs';
 
 const WL = process.env.WL ?? 'cc';
 const CONN = Number(process.env.CONN ?? 50);
 const DUR = Number(process.env.DUR ?? 8);
-const TICK_MS = 10; // USER_HZ = 100 on Linux
-
-const stat = (pid) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-const cpuMs = (pid) => {
-  const f = stat(pid);
-  return { user: Number(f[11]) * TICK_MS, sys: Number(f[12]) * TICK_MS };
-};
-/** CPU of every live process with this command name (Postgres backends come and go; a pool keeps them). */
-const cpuOfCommand = (comm) => {
-  const byPid = new Map();
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm) byPid.set(pid, cpuMs(pid));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return byPid;
-};
-const deltaOf = (before, after) => {
-  let user = 0;
-  let sys = 0;
-  for (const [pid, now] of after) {
-    const then = before.get(pid) ?? { user: 0, sys: 0 };
-    user += now.user - then.user;
-    sys += now.sys - then.sys;
-  }
-  return { user, sys };
-};
 
 const system = await BenchSystem.start();
 try {
@@ -69,7 +40,7 @@ try {
     const now = cpuMs(pid);
     return [app, { user: now.user - before[app].user, sys: now.sys - before[app].sys }];
   });
-  for (const name of ['postgres', 'nats']) spent.push([name, deltaOf(servers[name], serversAfter[name])]);
+  for (const name of ['postgres', 'nats']) spent.push([name, cpuSpent(servers[name], serversAfter[name])]);
   const perRequest = {};
   let total = 0;
   for (const [name, { user, sys }] of spent) {
@@ -81,11 +52,7 @@ try {
     JSON.stringify({
       workload: WL,
       connections: CONN,
-      rps: Math.round(r.requests.average),
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      non2xx: r.non2xx,
-      errors: r.errors + r.timeouts,
+      ...loadFigures(r),
       cpuPerRequest: perRequest,
       totalCpuPerRequest: `${Math.round((total / answered) * 1000)} µs`,
       rssMB: await system.rss(),
@@ -110,11 +77,7 @@ if (process.env.PEER === '1' && PEER_WORKLOADS[WL]) {
         workload: WL,
         system: 'node-oidc-provider',
         connections: CONN,
-        rps: Math.round(r.requests.average),
-        p50: r.latency.p50,
-        p99: r.latency.p99,
-        non2xx: r.non2xx,
-        errors: r.errors + r.timeouts,
+        ...loadFigures(r),
         cpuPerRequest: `${Math.round((spent / r['2xx']) * 1000)} µs (sys ${Math.round(((after.sys - before.sys) / r['2xx']) * 1000)})`,
       }),
     );
