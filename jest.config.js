@@ -20,5 +20,7 @@ export default {
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'] },
     // Issue 10: fault injection under load and HTTP fuzzing (`npm run test:faults`, run by CI).
     { ...shared, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.faults.spec.ts'] },
+    // The attacker's suite: each test performs an attack on the built system and expects the refusal.
+    { ...shared, displayName: 'attacks', testMatch: ['<rootDir>/test/attacks/**/*.attack.spec.ts'] },
   ],
 };

@@ -79,6 +79,11 @@ export class RunningSystem {
     return this.env.ISSUER!;
   }
 
+  /** Where the admin API and the audit pages answer (the admin plane). */
+  get adminUrl(): string {
+    return this.baseUrl;
+  }
+
   get adminToken(): string {
     return this.env.ADMIN_TOKEN!;
   }
