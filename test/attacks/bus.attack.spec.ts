@@ -1,0 +1,175 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { createTestDatabase, type TestDatabase } from '#lib/testing';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { freePort } from '../support/system.js';
+
+/**
+ * Issue 18, item 2, against the system as `npm start` runs it: the bus has least privilege. An
+ * anonymous connection reaches nothing; the internet-facing gateway's credentials reach only the
+ * public operations; and a privileged command is decided by its owning service from a credential it
+ * verifies itself, never from an `actor` or `admin` flag in the message.
+ */
+describe('the bus as npm start runs it (checklist PRIV-06, PRIV-07, PRIV-08)', () => {
+  let dir: string;
+  let database: TestDatabase;
+  let start: ChildProcess;
+  let natsUrl: string;
+  let prefix: string;
+  let secrets: Record<string, string>;
+  const output: string[] = [];
+  const open: NatsConnection[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'authz-start-'));
+    database = await createTestDatabase('npmstart');
+    const [http, admin, nats, rs, app] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
+    prefix = `npmstart-${process.pid}`;
+    natsUrl = `nats://127.0.0.1:${nats}`;
+    const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+    for (const k of ['NATS_URL', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'EVENTS_STREAM', 'NODE_ENV'])
+      delete env[k];
+    Object.assign(env, {
+      DATABASE_URL: database.url,
+      HTTP_PORT: String(http),
+      ADMIN_HTTP_PORT: String(admin),
+      ISSUER: `http://127.0.0.1:${http}`,
+      DEV_NATS_PORT: String(nats),
+      NATS_SUBJECT_PREFIX: prefix,
+      OPS_PORT: '0',
+      RESOURCE_SERVER_PORT: String(rs),
+      RESOURCE_SERVER_AUDIENCE: `http://127.0.0.1:${rs}`,
+      RESOURCE_SERVER_URL: `http://127.0.0.1:${rs}`,
+      EXAMPLE_CLIENT_PORT: String(app),
+    });
+    start = spawn(process.execPath, [resolve('dist/apps/cli/src/main.js'), 'start'], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    start.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
+    start.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+    const deadline = Date.now() + 120000;
+    while (!output.join('').includes('Authorization server ready')) {
+      if (start.exitCode !== null || Date.now() > deadline)
+        throw new Error(`npm start did not come up:\n${output.join('').slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    secrets = Object.fromEntries(
+      readFileSync(join(dir, '.data/secrets.env'), 'utf8')
+        .split('\n')
+        .map((l) => /^([A-Z0-9_]+)=(.*)$/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1]!, m[2]!]),
+    );
+  }, 180000);
+
+  afterAll(async () => {
+    for (const nc of open) await nc.close().catch(() => undefined);
+    if (start && start.exitCode === null) {
+      const exited = new Promise((r) => start.once('exit', r));
+      start.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
+      start.kill('SIGKILL');
+    }
+    await database?.drop().catch(() => undefined);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 30000);
+
+  async function as(user: string): Promise<NatsConnection> {
+    const nc = await connect({
+      servers: natsUrl,
+      user,
+      pass: secrets[`NATS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`],
+      inboxPrefix: `_INBOX.${user}`,
+      maxReconnectAttempts: 0,
+      timeout: 3000,
+    });
+    open.push(nc);
+    return nc;
+  }
+
+  /** Nest's NATS request envelope; resolves to the reply packet, or the error the client saw. */
+  async function call(nc: NatsConnection, subject: string, data: unknown): Promise<unknown> {
+    try {
+      const reply = await nc.request(subject, JSON.stringify({ pattern: subject, data, id: '1' }), {
+        timeout: 3000,
+      });
+      return JSON.parse(reply.string()) as unknown;
+    } catch (err) {
+      return err;
+    }
+  }
+
+  /** Waits for a permissions violation reported on the connection's status stream. */
+  function violation(nc: NatsConnection): Promise<string> {
+    return new Promise((resolve) => {
+      void (async () => {
+        for await (const s of nc.status()) {
+          const text = JSON.stringify(s);
+          if (/permission/i.test(text)) return resolve(text);
+        }
+      })();
+      setTimeout(() => resolve('none'), 5000);
+    });
+  }
+
+  it('PRIV-06: an anonymous connection is refused by the server', async () => {
+    await expect(connect({ servers: natsUrl, maxReconnectAttempts: 0, timeout: 3000 })).rejects.toThrow(
+      /authorization/i,
+    );
+  });
+
+  it("PRIV-07: the gateway's credentials work for a public operation", async () => {
+    const nc = await as('gateway');
+    const reply = (await call(nc, `${prefix}.token.jwks`, {})) as { response?: { keys?: unknown[] } };
+    expect(Array.isArray(reply.response?.keys)).toBe(true);
+  });
+
+  it.each([
+    ['create a client', 'client.admin.create'],
+    ['mint an initial access token', 'client.admin.create-initial-access-token'],
+    ['set a password', 'consent.admin.set-password'],
+    ['list users', 'consent.admin.list-users'],
+  ])("PRIV-07: the gateway's credentials cannot %s (NATS permissions)", async (_what, subject) => {
+    const nc = await as('gateway');
+    const seen = violation(nc);
+    const reply = await call(nc, `${prefix}.${subject}`, { credential: secrets.ADMIN_TOKEN });
+    expect(reply).toBeInstanceOf(Error);
+    expect(await seen).toMatch(/permission/i);
+  });
+
+  it("PRIV-07: the gateway's credentials cannot read the event stream", async () => {
+    const nc = await as('gateway');
+    const seen = violation(nc);
+    nc.subscribe(`${prefix}.events.>`);
+    expect(await seen).toMatch(/permission/i);
+  });
+
+  it.each([
+    ['actor "admin"', { actor: 'admin' }],
+    ['admin: true', { admin: true, actor: 'admin' }],
+    ['a forged credential', { credential: 'not-the-admin-token-but-long-enough-0000000000' }],
+  ])('PRIV-08: a privileged command carrying %s without a verifiable credential is refused', async (_n, claim) => {
+    const nc = await as('admin');
+    const reply = (await call(nc, `${prefix}.client.admin.create`, {
+      context: { correlationId: 'attack' },
+      document: { client_name: 'forged', grant_types: ['client_credentials'], scope: 'admin' },
+      ...claim,
+    })) as { err?: { error?: string } };
+    expect(reply.err?.error).toBe('invalid_token');
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query(
+        `SELECT 1 FROM events WHERE type = 'ClientRegistered' AND data->>'clientName' = 'forged'`,
+      );
+      expect(rows).toHaveLength(0);
+    } finally {
+      await db.end();
+    }
+  });
+});
