@@ -1,5 +1,7 @@
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import type { Config } from '#lib/config';
+import type { AdminCommand } from '#lib/contracts';
+import { randomUUID } from 'node:crypto';
 import { natsConnectionOptions, RpcClient } from '#lib/service-runtime';
 
 /** The CLI speaks to the running services over NATS, like the gateway does. */
@@ -14,4 +16,19 @@ export async function withRpc<T>(config: Config, work: (rpc: RpcClient) => Promi
   } finally {
     await proxy.close();
   }
+}
+
+/**
+ * The administrator's credential the CLI presents with every privileged command: ADMIN_ACCESS_TOKEN
+ * (an access token for the admin API) when set, else the bootstrap ADMIN_TOKEN (from the
+ * environment or `.data/secrets.env`). The owning service verifies it and records its actor.
+ */
+export function adminCommand(config: Config): AdminCommand {
+  const credential = process.env.ADMIN_ACCESS_TOKEN || config.adminToken;
+  if (!credential) {
+    throw new Error(
+      'the CLI needs an administrator credential: set ADMIN_ACCESS_TOKEN (an access token for the admin API) or ADMIN_TOKEN',
+    );
+  }
+  return { context: { correlationId: randomUUID() }, credential };
 }

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { EventStoreModule } from '#lib/service-runtime';
+import { AdminAuthModule, EventStoreModule } from '#lib/service-runtime';
 import { AuthenticateClientHandler } from './authenticate-client/authenticate-client.handler.js';
 import { AuthenticateClientNatsController } from './authenticate-client/authenticate-client.nats.controller.js';
 import { GetClientNatsController } from './get-client/get-client.nats.controller.js';
@@ -16,7 +16,7 @@ import { RotateClientSecretHandler } from './rotate-client-secret/rotate-client-
 import { RotateClientSecretNatsController } from './rotate-client-secret/rotate-client-secret.nats.controller.js';
 
 @Module({
-  imports: [EventStoreModule.forService('client-registry')],
+  imports: [EventStoreModule.forService('client-registry'), AdminAuthModule.forService('client-registry')],
   controllers: [
     RegisterClientNatsController,
     AuthenticateClientNatsController,

@@ -9,6 +9,7 @@ import {
   EventStoreModule,
   natsConnectionOptions,
   RpcClient,
+  AdminAuthModule,
 } from '#lib/service-runtime';
 import { SERVICE_RPC, SERVICES_PROXY } from './consent.tokens.js';
 import { FrontChannelHandler } from './front-channel/front-channel.handler.js';
@@ -38,6 +39,7 @@ const config = loadConfig();
 @Module({
   imports: [
     EventStoreModule.forService('consent'),
+    AdminAuthModule.forService('consent'),
     ClientsModule.register([
       { name: SERVICES_PROXY, transport: Transport.NATS, options: natsConnectionOptions(config, 'consent') },
     ]),

@@ -2,23 +2,26 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import { loadConfig } from '#lib/config';
+import {
+  HealthHttpController,
+  OAuthHttpExceptionFilter,
+  rpcClientProvider,
+  SERVICES_PROXY,
+} from '#lib/http-edge';
 import { natsConnectionOptions } from '#lib/service-runtime';
-import { AdminAuditHttpController } from './admin/admin-audit.http.controller.js';
-import { AdminClientsHttpController } from './admin/admin-clients.http.controller.js';
-import { AdminHttpController } from './admin/admin.http.controller.js';
-import { AdminUsersHttpController } from './admin/admin-users.http.controller.js';
 import { AuthorizeHttpController } from './authorize/authorize.http.controller.js';
 import { DiscoveryHttpController } from './discovery/discovery.http.controller.js';
-import { GATEWAY_CONFIG, SERVICES_PROXY } from './gateway.tokens.js';
-import { HealthHttpController } from './health/health.http.controller.js';
-import { OAuthHttpExceptionFilter } from './http/oauth-http.filter.js';
+import { GATEWAY_CONFIG } from './gateway.tokens.js';
 import { IntrospectionHttpController } from './introspection/introspection.http.controller.js';
 import { RegistrationHttpController } from './registration/registration.http.controller.js';
-import { rpcClientProvider } from './rpc.provider.js';
 import { TokenHttpController } from './token/token.http.controller.js';
 
 const config = loadConfig();
 
+/**
+ * The public listener (the issuer URL): protocol endpoints, registration, login and consent pages.
+ * Its NATS user publishes only the public operations (libs/contracts bus-permissions.ts).
+ */
 @Module({
   imports: [
     ClientsModule.register([
@@ -29,10 +32,6 @@ const config = loadConfig();
     TokenHttpController,
     IntrospectionHttpController,
     DiscoveryHttpController,
-    AdminHttpController,
-    AdminClientsHttpController,
-    AdminAuditHttpController,
-    AdminUsersHttpController,
     AuthorizeHttpController,
     RegistrationHttpController,
     HealthHttpController,

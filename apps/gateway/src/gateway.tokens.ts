@@ -1,6 +1,6 @@
 import type { GatewayConfig, NatsConfig } from '#lib/config';
+import { EDGE_CONFIG } from '#lib/http-edge';
 
 /** Injection tokens of the gateway. */
-export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
-export const SERVICES_PROXY = 'SERVICES_PROXY';
+export const GATEWAY_CONFIG = EDGE_CONFIG;
 export type GatewaySettings = GatewayConfig & NatsConfig;

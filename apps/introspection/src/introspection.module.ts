@@ -4,6 +4,7 @@ import { type Config, loadConfig } from '#lib/config';
 import { ClientDirectory } from '#lib/domain-client';
 import type { EventStore } from '#lib/event-store';
 import {
+  AdminAuthModule,
   CONFIG,
   EVENT_STORE,
   EventStoreModule,
@@ -29,6 +30,7 @@ const config = loadConfig();
 @Module({
   imports: [
     EventStoreModule.forService('introspection'),
+    AdminAuthModule.forService('introspection'),
     ClientsModule.register([
       {
         name: SERVICES_PROXY,

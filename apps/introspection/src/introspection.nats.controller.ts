@@ -14,7 +14,7 @@ import {
   type UserHistoryRequest,
 } from '#lib/contracts';
 import type { EventStore } from '#lib/event-store';
-import { EVENT_STORE } from '#lib/service-runtime';
+import { AdminGate, EVENT_STORE } from '#lib/service-runtime';
 import { ClientAsOfHandler } from './client-as-of/client-as-of.handler.js';
 import { ClientHistoryHandler } from './client-history/client-history.handler.js';
 import { GrantAsOfHandler } from './grant-as-of/grant-as-of.handler.js';
@@ -39,6 +39,7 @@ export class IntrospectionNatsController {
     private readonly userHistoryHandler: UserHistoryHandler,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly tokenState: TokenStateService,
+    private readonly gate: AdminGate,
   ) {}
 
   /** RFC 7009 §2 read-your-writes for the system's own checks: revoked once /revoke answered. */
@@ -59,38 +60,45 @@ export class IntrospectionNatsController {
     return this.revokeHandler.handle(request);
   }
 
-  @MessagePattern(Subjects.introspection.tokenHistory)
-  tokenHistory(@Payload() request: TokenHistoryRequest) {
+  @MessagePattern(Subjects.introspection.admin.tokenHistory)
+  async tokenHistory(@Payload() request: TokenHistoryRequest) {
+    await this.gate.admit(request);
     return this.historyHandler.handle(request);
   }
 
-  @MessagePattern(Subjects.introspection.tokenAsOf)
-  tokenAsOf(@Payload() request: AsOfRequest) {
+  @MessagePattern(Subjects.introspection.admin.tokenAsOf)
+  async tokenAsOf(@Payload() request: AsOfRequest) {
+    await this.gate.admit(request);
     return this.tokenAsOfHandler.handle(request);
   }
 
-  @MessagePattern(Subjects.introspection.clientHistory)
-  clientHistory(@Payload() request: ClientHistoryRequest) {
+  @MessagePattern(Subjects.introspection.admin.clientHistory)
+  async clientHistory(@Payload() request: ClientHistoryRequest) {
+    await this.gate.admit(request);
     return this.clientHistoryHandler.handle(request);
   }
 
-  @MessagePattern(Subjects.introspection.clientAsOf)
-  clientAsOf(@Payload() request: AsOfRequest) {
+  @MessagePattern(Subjects.introspection.admin.clientAsOf)
+  async clientAsOf(@Payload() request: AsOfRequest) {
+    await this.gate.admit(request);
     return this.clientAsOfHandler.handle(request);
   }
 
-  @MessagePattern(Subjects.introspection.grantHistory)
-  grantHistory(@Payload() request: GrantHistoryRequest) {
+  @MessagePattern(Subjects.introspection.admin.grantHistory)
+  async grantHistory(@Payload() request: GrantHistoryRequest) {
+    await this.gate.admit(request);
     return this.grantHistoryHandler.handle(request);
   }
 
-  @MessagePattern(Subjects.introspection.grantAsOf)
-  grantAsOf(@Payload() request: AsOfRequest) {
+  @MessagePattern(Subjects.introspection.admin.grantAsOf)
+  async grantAsOf(@Payload() request: AsOfRequest) {
+    await this.gate.admit(request);
     return this.grantAsOfHandler.handle(request);
   }
 
-  @MessagePattern(Subjects.introspection.userHistory)
-  userHistory(@Payload() request: UserHistoryRequest) {
+  @MessagePattern(Subjects.introspection.admin.userHistory)
+  async userHistory(@Payload() request: UserHistoryRequest) {
+    await this.gate.admit(request);
     return this.userHistoryHandler.handle(request);
   }
 

@@ -12,6 +12,7 @@ import {
 } from '#lib/domain-token';
 import type { EventStore } from '#lib/event-store';
 import {
+  AdminAuthModule,
   CONFIG,
   EVENT_STORE,
   EventStoreModule,
@@ -35,6 +36,7 @@ const config = loadConfig();
 @Module({
   imports: [
     EventStoreModule.forService('token'),
+    AdminAuthModule.forService('token'),
     ClientsModule.register([
       { name: SERVICES_PROXY, transport: Transport.NATS, options: natsConnectionOptions(config, 'token') },
     ]),
@@ -48,6 +50,7 @@ const config = loadConfig();
         const common = {
           accessTokenTtlSeconds: c.accessTokenTtlSeconds,
           issuer: c.issuer,
+          adminAudience: c.adminAudience,
           refreshTokenIdleTtlSeconds: c.refreshTokenIdleTtlSeconds,
           refreshTokenAbsoluteTtlSeconds: c.refreshTokenAbsoluteTtlSeconds,
           hashToken: (token: string) => hashGrantToken(token, c.secretPepper),

@@ -59,6 +59,11 @@ export interface DatabaseConfig {
 }
 
 export interface NatsConfig {
+  /**
+   * NATS_ALLOW_UNAUTHENTICATED: `true` lets a process with NODE_ENV=production run on a NATS server
+   * that asks for no credentials. Default `false`: such a process refuses to start.
+   */
+  natsAllowUnauthenticated: boolean;
   /** NATS_URL: comma-separated NATS servers (JetStream enabled). Default nats://127.0.0.1:4222. */
   natsServers: string[];
   /** NATS_USER / NATS_PASSWORD or NATS_TOKEN: NATS credentials, when the server requires them. */
@@ -92,18 +97,60 @@ export interface IssuerConfig {
   issuer: string;
 }
 
-export interface GatewayConfig extends IssuerConfig {
+/** What every HTTP listener (the public gateway and the admin plane) is held to. */
+export interface HttpEdgeConfig {
+  /**
+   * HTTP_REQUEST_TIMEOUT_MS: the longest a client may take to send a whole request, headers and
+   * body; past it the connection is closed (slow-body attacks). Default 30000.
+   */
+  httpRequestTimeoutMs: number;
+  /** HTTP_HEADERS_TIMEOUT_MS: the longest a client may take to send the headers. Default 10000. */
+  httpHeadersTimeoutMs: number;
+  /** HTTP_KEEP_ALIVE_TIMEOUT_MS: how long an idle keep-alive connection stays open. Default 5000. */
+  httpKeepAliveTimeoutMs: number;
+  /**
+   * TRUST_PROXY: the proxies in front of the listener whose X-Forwarded-For entries count: a hop
+   * count (`1`: the address the nearest proxy saw) or a comma-separated list of proxy addresses and
+   * CIDRs. Unset: none (the socket's address). `true` (every hop) is refused: a client could then
+   * choose its own address.
+   */
+  trustProxy: number | string[] | false;
+  /** MAX_BODY_BYTES: largest request body accepted (checklist INP-02). Default 65536. */
+  maxBodyBytes: number;
+}
+
+export interface GatewayConfig extends IssuerConfig, HttpEdgeConfig {
   /** HTTP_HOST / HTTP_PORT: where the gateway listens. Default 127.0.0.1:8080. */
   httpHost: string;
   httpPort: number;
-  /** ADMIN_TOKEN: bearer token for /admin/* (at least 32 characters). */
-  adminToken: string;
-  /** MAX_BODY_BYTES: largest request body accepted (checklist INP-02). Default 65536. */
-  maxBodyBytes: number;
   /** MAX_PARAMETERS: most form or query parameters in one request (checklist INP-11). Default 100. */
   maxParameters: number;
   /** JWKS_MAX_AGE_SECONDS: Cache-Control max-age of the JWKS document. Default 300. */
   jwksMaxAgeSeconds: number;
+}
+
+/** The admin plane (apps/admin): the admin API and the audit pages, on a listener of their own. */
+export interface AdminPlaneConfig extends IssuerConfig, HttpEdgeConfig {
+  /**
+   * ADMIN_HTTP_HOST / ADMIN_HTTP_PORT: where the admin plane listens. Default 127.0.0.1:8070. In
+   * Kubernetes it is reached through its own internal Service, never through the public Ingress.
+   */
+  adminHttpHost: string;
+  adminHttpPort: number;
+}
+
+/** What every service that owns a privileged command needs to verify an administrator itself. */
+export interface AdminAuthConfig extends IssuerConfig {
+  /**
+   * ADMIN_AUDIENCE: the `aud` of access tokens for the admin API (RFC 9068 §4); a client an
+   * administrator granted `admin` gets tokens with this audience. Default `<ISSUER>/admin`.
+   */
+  adminAudience: string;
+  /**
+   * ADMIN_TOKEN: the bootstrap credential of the admin API and the CLI (at least 32 characters),
+   * for the first admin client and emergencies. Optional: unset, only access tokens are accepted.
+   */
+  adminToken: string | undefined;
 }
 
 /** Upper bound of a client's access_token_ttl_seconds (libs/domain-client); sizes key retention. */
@@ -175,6 +222,21 @@ export interface SigningKeyConfig extends IssuerConfig {
 
 export interface ClientRegistryConfig extends IssuerConfig {
   /**
+   * PRIVILEGED_SCOPES: space-separated scopes only an administrator can grant (never through RFC
+   * 7591/7592). `admin` is always among them.
+   */
+  privilegedScopes: string[];
+  /**
+   * REGISTRATION_ALLOWED_SCOPES: space-separated scopes a client may give itself through RFC
+   * 7591/7592. Default (unset): any scope that is not privileged.
+   */
+  registrationAllowedScopes: string[] | null;
+  /**
+   * REGISTRATION_ALLOWED_AUDIENCES: space-separated audiences (RFC 9068 `aud`) a client may give
+   * itself through RFC 7591/7592. Default: none (only an administrator sets a client's audience).
+   */
+  registrationAllowedAudiences: string[];
+  /**
    * CLIENT_AUTH_MAX_FAILURES / CLIENT_AUTH_FAILURE_WINDOW_SECONDS: after this many failed client
    * authentications for one client_id within the window, 429 with Retry-After (checklist decision
    * 13). Defaults 10 and 60. Counted per client-registry process.
@@ -229,6 +291,7 @@ export const DEFAULT_OPS_PORTS: Record<string, number> = {
   consent: 9402,
   token: 9403,
   introspection: 9404,
+  admin: 9405,
 };
 
 export interface OpsConfig {
@@ -259,6 +322,8 @@ export interface Config
     DatabaseConfig,
     NatsConfig,
     GatewayConfig,
+    AdminPlaneConfig,
+    AdminAuthConfig,
     SecretHashingConfig,
     SigningKeyConfig,
     ClientRegistryConfig,
@@ -267,6 +332,30 @@ export interface Config
   nodeEnv: string;
   /** LOG_LEVEL: error, warn, log (default), debug. */
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+}
+
+function words(raw: string | undefined): string[] {
+  return [...new Set((raw ?? '').split(/[\s,]+/).filter(Boolean))];
+}
+
+function trustProxyOf(raw: string | undefined): number | string[] | false {
+  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true')
+    throw new ConfigError(
+      'TRUST_PROXY=true would trust every X-Forwarded-For hop, so a client could choose its own ' +
+        'address: set the number of proxies in front (e.g. 1) or their addresses (CIDRs)',
+    );
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 10) throw new ConfigError('TRUST_PROXY must be a hop count from 0 to 10, or addresses');
+    return hops;
+  }
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const e of entries) {
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(e))
+      throw new ConfigError(`TRUST_PROXY must be a hop count or IP addresses/CIDRs, got "${e}"`);
+  }
+  return entries;
 }
 
 function checkIssuer(issuer: string): string {
@@ -319,6 +408,16 @@ export function loadConfig(env: Env = process.env): Config {
     issuer: checkIssuer(str(env, 'ISSUER', 'http://127.0.0.1:8080')),
     httpHost: str(env, 'HTTP_HOST', '127.0.0.1'),
     httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
+    adminHttpHost: str(env, 'ADMIN_HTTP_HOST', '127.0.0.1'),
+    adminHttpPort: int(env, 'ADMIN_HTTP_PORT', 8070, 0, 65535),
+    httpRequestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30000, 1000, 600000),
+    httpHeadersTimeoutMs: int(env, 'HTTP_HEADERS_TIMEOUT_MS', 10000, 1000, 600000),
+    httpKeepAliveTimeoutMs: int(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 1000, 600000),
+    trustProxy: trustProxyOf(env.TRUST_PROXY),
+    natsAllowUnauthenticated: bool(env, 'NATS_ALLOW_UNAUTHENTICATED', false),
+    privilegedScopes: [...new Set(['admin', ...words(env.PRIVILEGED_SCOPES)])],
+    registrationAllowedScopes: env.REGISTRATION_ALLOWED_SCOPES ? words(env.REGISTRATION_ALLOWED_SCOPES) : null,
+    registrationAllowedAudiences: words(env.REGISTRATION_ALLOWED_AUDIENCES),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 65536, 1024, 10 * 1024 * 1024),
     maxParameters: int(env, 'MAX_PARAMETERS', 100, 10, 10000),
     jwksMaxAgeSeconds: int(env, 'JWKS_MAX_AGE_SECONDS', 300, 0, 86400),
@@ -347,6 +446,9 @@ export function loadConfig(env: Env = process.env): Config {
     tracesExporter: str(env, 'OTEL_TRACES_EXPORTER', 'none') as Config['tracesExporter'],
   };
   const keyring = signingKeySchedule(env, base);
+  const adminAudience = str(env, 'ADMIN_AUDIENCE', `${base.issuer}/admin`);
+  if (base.httpHeadersTimeoutMs > base.httpRequestTimeoutMs)
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
   if (!['none', 'otlp', 'console'].includes(base.tracesExporter)) {
     throw new ConfigError(`OTEL_TRACES_EXPORTER must be none, otlp or console, got "${base.tracesExporter}"`);
   }
@@ -358,8 +460,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const secrets: Record<string, () => unknown> = {
     adminToken: () => {
-      const t = required(env, 'ADMIN_TOKEN', 'the bearer token of the admin API');
-      if (t.length < 32) throw new ConfigError('ADMIN_TOKEN must be at least 32 characters');
+      const t = env.ADMIN_TOKEN || undefined;
+      if (t !== undefined && t.length < 32) throw new ConfigError('ADMIN_TOKEN must be at least 32 characters');
       return t;
     },
     secretPepper: () => key32(env, 'SECRET_PEPPER', 'the HMAC key for stored client secrets'),
@@ -369,7 +471,7 @@ export function loadConfig(env: Env = process.env): Config {
         ? [key32(env, 'KEY_ENCRYPTION_KEY_PREVIOUS', 'the key-encryption key being replaced')]
         : [],
   };
-  const config = { ...base, ...keyring } as Record<string, unknown>;
+  const config = { ...base, ...keyring, adminAudience } as Record<string, unknown>;
   for (const name of lazySecrets) {
     let cached: unknown;
     Object.defineProperty(config, name, {

@@ -36,6 +36,17 @@ describe('configuration defaults (docs/configuration.md)', () => {
       issuer: 'http://127.0.0.1:8080',
       httpHost: '127.0.0.1',
       httpPort: 8080,
+      adminHttpHost: '127.0.0.1',
+      adminHttpPort: 8070,
+      adminAudience: 'http://127.0.0.1:8080/admin',
+      httpRequestTimeoutMs: 30000,
+      httpHeadersTimeoutMs: 10000,
+      httpKeepAliveTimeoutMs: 5000,
+      trustProxy: false,
+      natsAllowUnauthenticated: false,
+      privilegedScopes: ['admin'],
+      registrationAllowedScopes: null,
+      registrationAllowedAudiences: [],
       maxBodyBytes: 65536,
       maxParameters: 100,
       jwksMaxAgeSeconds: 300,
@@ -272,10 +283,26 @@ describe('secrets are validated when first read', () => {
     expect(() => loadConfig({})).not.toThrow();
   });
 
-  it('a missing ADMIN_TOKEN throws only when read', () => {
-    const config = loadConfig({});
-    const err = configError(() => config.adminToken);
-    expect(err.message).toContain('ADMIN_TOKEN is not set');
+  it('TRUST_PROXY takes a hop count or addresses, never true (every hop)', () => {
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.1',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY=true/);
+    expect(() => loadConfig({ TRUST_PROXY: 'everything' })).toThrow(/TRUST_PROXY must be/);
+  });
+
+  it('PRIVILEGED_SCOPES always holds admin', () => {
+    expect(loadConfig({ PRIVILEGED_SCOPES: 'billing ops' }).privilegedScopes).toEqual([
+      'admin',
+      'billing',
+      'ops',
+    ]);
+  });
+
+  it('ADMIN_TOKEN is optional: unset, the bootstrap credential is off', () => {
+    expect(loadConfig({}).adminToken).toBeUndefined();
   });
 
   it('ADMIN_TOKEN must have at least 32 characters', () => {

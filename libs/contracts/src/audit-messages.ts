@@ -2,7 +2,7 @@
  * Payloads on the wire: see messages.ts for the rules. (Kept in its own file per service area.)
  * The introspection service's refresh-token answers and the grant and user audit API.
  */
-import type { AuditEvent, AuditPageRequest, RequestContext } from './messages.js';
+import type { AdminCommand, AuditEvent, AuditPageRequest } from './messages.js';
 
 /** RFC 7662 §2.2 for a refresh token (decision 11: only its own client sees it). */
 export interface RefreshTokenIntrospection {
@@ -21,8 +21,7 @@ export interface RefreshTokenIntrospection {
   aud?: string | string[];
 }
 
-export interface GrantHistoryRequest {
-  context: RequestContext;
+export interface GrantHistoryRequest extends AdminCommand {
   grantId: string;
   page?: AuditPageRequest;
 }
@@ -38,8 +37,7 @@ export interface GrantHistoryResponse {
   next: number | null;
 }
 
-export interface UserHistoryRequest {
-  context: RequestContext;
+export interface UserHistoryRequest extends AdminCommand {
   sub: string;
   page?: AuditPageRequest;
 }

@@ -3,7 +3,7 @@
  * owners, login, consent, authorization codes). See messages.ts for the rules.
  */
 
-import type { RequestContext } from './messages.js';
+import type { AdminCommand, RequestContext } from './messages.js';
 
 export interface UserProfileRequest {
   sub: string;
@@ -114,9 +114,7 @@ export type FrontChannelResult = { cookies?: CookieToSet[] } & (
     }
 );
 
-export interface CreateUserRequest {
-  context: RequestContext;
-  actor: string;
+export interface CreateUserRequest extends AdminCommand {
   username: string;
   password: string;
   email?: string;
@@ -132,7 +130,7 @@ export interface UserView {
   createdAt: string;
 }
 
-export interface ListUsersRequest {
+export interface ListUsersRequest extends AdminCommand {
   limit: number;
   after?: string;
 }
@@ -143,9 +141,7 @@ export interface ListUsersResponse {
 }
 
 /** Get, disable or enable a user: by sub, or by username. */
-export interface UserRefRequest {
-  context: RequestContext;
-  actor: string;
+export interface UserRefRequest extends AdminCommand {
   sub?: string;
   username?: string;
 }

@@ -22,6 +22,17 @@ export interface RequestContext {
   ip?: string;
 }
 
+/**
+ * A privileged command (the admin API, the CLI): the caller's bearer credential travels with it,
+ * exactly as presented, and the owning service verifies it (libs/admin-auth); the audit actor is
+ * what that verification yields, never a field of the message.
+ */
+export interface AdminCommand {
+  context: RequestContext;
+  /** An access token meant for the admin API, or the bootstrap ADMIN_TOKEN. */
+  credential: string;
+}
+
 export interface ClientView {
   clientId: string;
   clientName: string;
@@ -34,6 +45,8 @@ export interface ClientView {
   defaultScope: string[];
   /** Audience of its access tokens (RFC 9068 `aud`). */
   audience: string[];
+  /** Privileged scopes an administrator granted it (also listed in `scope`). */
+  privilegedScopes?: string[];
   /** RFC 7591 §2 metadata. */
   redirectUris?: string[];
   responseTypes?: string[];
@@ -58,9 +71,7 @@ export interface ClientView {
   secretExpiresAt?: string | null;
 }
 
-export interface RegisterClientRequest {
-  context: RequestContext;
-  actor: string;
+export interface RegisterClientRequest extends AdminCommand {
   clientName: string;
   grantTypes: string[];
   scope: string[];
@@ -85,26 +96,17 @@ export interface AuthenticateClientRequest {
   credentials: PresentedClientCredentials;
 }
 
-export interface RotateClientSecretRequest {
-  context: RequestContext;
-  actor: string;
+export interface RotateClientSecretRequest extends AdminCommand {
   clientId: string;
   /** Seconds the old secret keeps working (checklist decision 15; default 0). */
   graceSeconds?: number;
 }
 
-/**
- * Who may manage a client: the operator (admin API, CLI) or the client itself with its RFC 7592
- * registration access token.
- */
-export type ClientManagementAuthorization =
-  { kind: 'admin' } | { kind: 'registration-access-token'; token: string };
-
+/** RFC 7592 §2: the client manages its own registration with its registration access token. */
 export interface ClientManagementRequest {
   context: RequestContext;
-  actor: string;
   clientId: string;
-  authorization: ClientManagementAuthorization;
+  registrationAccessToken: string;
 }
 
 /** RFC 7592 §2.2: the whole RFC 7591 metadata document replaces the old one. */
@@ -112,14 +114,32 @@ export interface UpdateClientRequest extends ClientManagementRequest {
   document: unknown;
 }
 
-/** RFC 7591 §3.1 (POST /register) or the admin API's create: a metadata document. */
+/** An administrator's operation on one client. */
+export interface AdminClientRequest extends AdminCommand {
+  clientId: string;
+}
+
+/** An administrator replaces a client's metadata (privileged scopes in it are granted or taken back). */
+export interface AdminUpdateClientRequest extends AdminClientRequest {
+  document: unknown;
+}
+
+/** An administrator grants or takes back one privileged scope. */
+export interface ClientPrivilegeRequest extends AdminClientRequest {
+  scope: string;
+}
+
+/** RFC 7591 §3.1 POST /register: a metadata document, held to the registration policy. */
 export interface RegisterDynamicClientRequest {
   context: RequestContext;
-  actor: string;
   document: unknown;
-  /** Required unless `admin` or open registration (checklist decision 12). */
+  /** RFC 7591 §3: required unless registration is open. */
   initialAccessToken?: string;
-  admin?: boolean;
+}
+
+/** The admin API's create: an RFC 7591 metadata document from an administrator. */
+export interface AdminCreateClientRequest extends AdminCommand {
+  document: unknown;
 }
 
 export interface RegisterDynamicClientResponse {
@@ -129,19 +149,40 @@ export interface RegisterDynamicClientResponse {
   registrationAccessToken: string;
 }
 
-export interface CreateInitialAccessTokenRequest {
-  context: RequestContext;
-  actor: string;
+export interface CreateInitialAccessTokenRequest extends AdminCommand {
   ttlSeconds?: number;
+  /** How many registrations it may make; absent: any number until it expires. */
+  maxUses?: number;
+}
+
+/** An initial access token as the admin API lists it (never the token, which is shown once). */
+export interface InitialAccessTokenView {
+  id: string;
+  createdAt: string;
+  expiresAt: string;
+  maxUses: number | null;
+  uses: number;
+  status: 'active' | 'expired' | 'used_up' | 'revoked';
+  revokedAt?: string;
 }
 
 export interface CreateInitialAccessTokenResponse {
+  /** Shown once; only its hash is stored. */
   initialAccessToken: string;
-  expiresAt: string;
+  token: InitialAccessTokenView;
 }
 
-export interface ListClientsRequest {
-  context: RequestContext;
+export type ListInitialAccessTokensRequest = AdminCommand;
+
+export interface ListInitialAccessTokensResponse {
+  initialAccessTokens: InitialAccessTokenView[];
+}
+
+export interface RevokeInitialAccessTokenRequest extends AdminCommand {
+  id: string;
+}
+
+export interface ListClientsRequest extends AdminCommand {
   /** Page size (1 to 100) and the opaque cursor of the previous page. */
   limit: number;
   after?: string;
@@ -223,14 +264,12 @@ export interface AuditPageRequest {
   to?: string;
 }
 
-export interface TokenHistoryRequest {
-  context: RequestContext;
+export interface TokenHistoryRequest extends AdminCommand {
   jti: string;
   page?: AuditPageRequest;
 }
 
-export interface ClientHistoryRequest {
-  context: RequestContext;
+export interface ClientHistoryRequest extends AdminCommand {
   clientId: string;
   page: AuditPageRequest;
 }
@@ -243,8 +282,7 @@ export interface ClientHistoryResponse {
 }
 
 /** The state of a thing at an instant, by replaying its stream up to it (GET …?as_of=). */
-export interface AsOfRequest {
-  context: RequestContext;
+export interface AsOfRequest extends AdminCommand {
   id: string;
   /** ISO 8601; absent: now. */
   asOf?: string;

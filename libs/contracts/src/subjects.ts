@@ -1,77 +1,106 @@
 /**
- * NATS request/reply subjects between the gateway, the CLI and the services. Every subject starts
+ * NATS request/reply subjects between the gateways, the CLI and the services. Every subject starts
  * with the installation's prefix (NATS_SUBJECT_PREFIX) so that several installations can share
- * one NATS. Patterns are read from the environment when the module loads, since Nest decorators
- * need them at class-definition time.
+ * one NATS. Privileged operations live under `<prefix>.<service>.admin.*`: only the admin plane and
+ * the CLI may publish there (bus-permissions.ts), and the owning service verifies the credential
+ * each such command carries. Patterns are read from the environment when the module loads, since
+ * Nest decorators need them at class-definition time.
  */
 export function subjectsFor(prefix: string) {
+  const client = `${prefix}.client`;
+  const consent = `${prefix}.consent`;
+  const token = `${prefix}.token`;
+  const introspection = `${prefix}.introspection`;
   return {
     client: {
-      register: `${prefix}.client.register`,
-      authenticate: `${prefix}.client.authenticate`,
-      rotateSecret: `${prefix}.client.rotate-secret`,
-      get: `${prefix}.client.get`,
-      registerDynamic: `${prefix}.client.register-dynamic`,
-      read: `${prefix}.client.read`,
-      update: `${prefix}.client.update`,
-      disable: `${prefix}.client.disable`,
-      delete: `${prefix}.client.delete`,
-      history: `${prefix}.client.history`,
-      list: `${prefix}.client.list`,
-      createInitialAccessToken: `${prefix}.client.create-initial-access-token`,
-      /** The origins of public clients' redirect URIs (CorsOriginsResponse): CORS at /token (TREQ-15). */
-      corsOrigins: `${prefix}.client.cors-origins`,
-      health: `${prefix}.client.health`,
+      /** RFC 7591 §3 POST /register, with an initial access token unless registration is open. */
+      registerDynamic: `${client}.register-dynamic`,
+      /** RFC 7592 read, update and delete with the registration access token. */
+      read: `${client}.read`,
+      update: `${client}.update`,
+      delete: `${client}.delete`,
+      /** The origins of public clients' redirect URIs (CorsOriginsResponse): CORS at /token. */
+      corsOrigins: `${client}.cors-origins`,
+      /** Internal: client authentication for the token and introspection services. */
+      authenticate: `${client}.authenticate`,
+      /** Internal: a client's registration (GetClientRequest → ClientView), never a secret. */
+      get: `${client}.get`,
+      health: `${client}.health`,
+      admin: {
+        /** The CLI's create (RegisterClientRequest, an operator-chosen id allowed). */
+        register: `${client}.admin.register`,
+        /** The admin API's create from an RFC 7591 metadata document. */
+        create: `${client}.admin.create`,
+        read: `${client}.admin.read`,
+        update: `${client}.admin.update`,
+        disable: `${client}.admin.disable`,
+        delete: `${client}.admin.delete`,
+        rotateSecret: `${client}.admin.rotate-secret`,
+        history: `${client}.admin.history`,
+        list: `${client}.admin.list`,
+        /** Grant or take back a privileged scope (ClientPrivilegeRequest → ClientView). */
+        grantScope: `${client}.admin.grant-scope`,
+        revokeScope: `${client}.admin.revoke-scope`,
+        createInitialAccessToken: `${client}.admin.create-initial-access-token`,
+        listInitialAccessTokens: `${client}.admin.list-initial-access-tokens`,
+        revokeInitialAccessToken: `${client}.admin.revoke-initial-access-token`,
+      },
     },
     consent: {
-      /** A resource owner's profile by sub (UserProfileRequest → UserProfile), for resource servers. */
-      userProfile: `${prefix}.consent.user-profile`,
       /** GET/POST /authorize (AuthorizeRequest → FrontChannelResult). */
-      authorize: `${prefix}.consent.authorize`,
+      authorize: `${consent}.authorize`,
       /** The login form (LoginRequest → FrontChannelResult). */
-      login: `${prefix}.consent.login`,
+      login: `${consent}.login`,
       /** Back from the login page to the consent page (ResumeRequest → FrontChannelResult). */
-      resume: `${prefix}.consent.resume`,
+      resume: `${consent}.resume`,
       /** The consent form's Allow / Deny (ConsentDecisionRequest → FrontChannelResult). */
-      decide: `${prefix}.consent.decide`,
+      decide: `${consent}.decide`,
       /** The signed-in user's consents (AccountRequest → FrontChannelResult). */
-      account: `${prefix}.consent.account`,
+      account: `${consent}.account`,
       /** The user revokes a consent at /account (AccountRevokeRequest → FrontChannelResult). */
-      accountRevoke: `${prefix}.consent.account-revoke`,
-      createUser: `${prefix}.consent.create-user`,
-      listUsers: `${prefix}.consent.list-users`,
-      getUser: `${prefix}.consent.get-user`,
-      disableUser: `${prefix}.consent.disable-user`,
-      enableUser: `${prefix}.consent.enable-user`,
-      setPassword: `${prefix}.consent.set-password`,
-      listConsents: `${prefix}.consent.list-consents`,
-      revokeConsent: `${prefix}.consent.revoke-consent`,
-      health: `${prefix}.consent.health`,
+      accountRevoke: `${consent}.account-revoke`,
+      /** A resource owner's profile by sub (UserProfileRequest → UserProfile), for resource servers. */
+      userProfile: `${consent}.user-profile`,
+      health: `${consent}.health`,
+      admin: {
+        createUser: `${consent}.admin.create-user`,
+        listUsers: `${consent}.admin.list-users`,
+        getUser: `${consent}.admin.get-user`,
+        disableUser: `${consent}.admin.disable-user`,
+        enableUser: `${consent}.admin.enable-user`,
+        setPassword: `${consent}.admin.set-password`,
+        listConsents: `${consent}.admin.list-consents`,
+        revokeConsent: `${consent}.admin.revoke-consent`,
+      },
     },
     token: {
-      grant: `${prefix}.token.grant`,
-      jwks: `${prefix}.token.jwks`,
-      /** Operator: the signing keys with their status and dates (ListSigningKeysRequest → SigningKeyList). */
-      listKeys: `${prefix}.token.keys.list`,
-      /** Operator: publish (and with `now`, activate) a new signing key (RotateSigningKeyRequest → RotateSigningKeyResponse). */
-      rotateKey: `${prefix}.token.keys.rotate`,
-      /** Operator: retire a key, or withdraw a retired key from the JWKS (RetireSigningKeyRequest → SigningKeyView). */
-      retireKey: `${prefix}.token.keys.retire`,
-      health: `${prefix}.token.health`,
+      grant: `${token}.grant`,
+      jwks: `${token}.jwks`,
+      health: `${token}.health`,
+      admin: {
+        /** The signing keys with their status and dates (ListSigningKeysRequest → SigningKeyList). */
+        listKeys: `${token}.admin.keys.list`,
+        /** Publish (and with `now`, activate) a new signing key (RotateSigningKeyRequest → RotateSigningKeyResponse). */
+        rotateKey: `${token}.admin.keys.rotate`,
+        /** Retire a key, or withdraw a retired key from the JWKS (RetireSigningKeyRequest → SigningKeyView). */
+        retireKey: `${token}.admin.keys.retire`,
+      },
     },
     introspection: {
-      introspect: `${prefix}.introspection.introspect`,
+      introspect: `${introspection}.introspect`,
+      revoke: `${introspection}.revoke`,
       /** Internal: whether this server still considers one of its access tokens live (by jti). */
-      tokenStatus: `${prefix}.introspection.token-status`,
-      revoke: `${prefix}.introspection.revoke`,
-      tokenHistory: `${prefix}.introspection.token-history`,
-      tokenAsOf: `${prefix}.introspection.token-as-of`,
-      clientHistory: `${prefix}.introspection.client-history`,
-      clientAsOf: `${prefix}.introspection.client-as-of`,
-      grantHistory: `${prefix}.introspection.grant-history`,
-      grantAsOf: `${prefix}.introspection.grant-as-of`,
-      userHistory: `${prefix}.introspection.user-history`,
-      health: `${prefix}.introspection.health`,
+      tokenStatus: `${introspection}.token-status`,
+      health: `${introspection}.health`,
+      admin: {
+        tokenHistory: `${introspection}.admin.token-history`,
+        tokenAsOf: `${introspection}.admin.token-as-of`,
+        clientHistory: `${introspection}.admin.client-history`,
+        clientAsOf: `${introspection}.admin.client-as-of`,
+        grantHistory: `${introspection}.admin.grant-history`,
+        grantAsOf: `${introspection}.admin.grant-as-of`,
+        userHistory: `${introspection}.admin.user-history`,
+      },
     },
   } as const;
 }

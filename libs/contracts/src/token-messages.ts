@@ -1,7 +1,7 @@
 /**
  * Payloads on the wire: see messages.ts for the rules. (Kept in its own file per service area.)
  */
-import type { RequestContext, TokenRequest } from './messages.js';
+import type { AdminCommand, TokenRequest } from './messages.js';
 
 // --- Signing keys (the CLI's `keys` commands; docs/signing-keys.md) ---
 
@@ -21,17 +21,13 @@ export interface SigningKeyView {
   inJwks: boolean;
 }
 
-export interface ListSigningKeysRequest {
-  context: RequestContext;
-}
+export type ListSigningKeysRequest = AdminCommand;
 
 export interface SigningKeyList {
   keys: SigningKeyView[];
 }
 
-export interface RotateSigningKeyRequest {
-  context: RequestContext;
-  actor: string;
+export interface RotateSigningKeyRequest extends AdminCommand {
   /** Activate at once, waiving the pre-publication lead (caches that have not seen the key reject its tokens). */
   now?: boolean;
 }
@@ -42,9 +38,7 @@ export interface RotateSigningKeyResponse {
   key: SigningKeyView;
 }
 
-export interface RetireSigningKeyRequest {
-  context: RequestContext;
-  actor: string;
+export interface RetireSigningKeyRequest extends AdminCommand {
   kid: string;
   /** Leave the JWKS now (a compromised key): tokens it signed stop verifying at once. */
   withdraw?: boolean;

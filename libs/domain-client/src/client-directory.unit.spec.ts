@@ -39,6 +39,7 @@ async function run(store: EventStore, clientId: string, command: ClientCommand) 
 const register = (store: EventStore, clientId: string, secret = `${clientId}-secret`) =>
   run(store, clientId, {
     type: 'RegisterClient',
+    origin: { kind: 'administrator', privilegedScopes: ['admin'] },
     clientId,
     clientName: clientId,
     tokenEndpointAuthMethod: 'client_secret_basic',

@@ -25,6 +25,7 @@ const SECRET = 'secret-one';
 
 const register = (overrides: Partial<RegisterClient> = {}): RegisterClient => ({
   type: 'RegisterClient',
+  origin: { kind: 'administrator', privilegedScopes: ['admin'] },
   clientId: 'c1',
   clientName: 'C1',
   tokenEndpointAuthMethod: 'client_secret_basic',
@@ -158,6 +159,7 @@ describe('client lifecycle events (RFC 7592 §2.2, §2.3)', () => {
     const [updated] = decideClient(
       {
         type: 'UpdateClient',
+        origin: { kind: 'administrator', privilegedScopes: ['admin'] },
         clientName: 'C1 renamed',
         tokenEndpointAuthMethod: 'client_secret_post',
         grantTypes: ['client_credentials'],
@@ -191,6 +193,7 @@ describe('client lifecycle events (RFC 7592 §2.2, §2.3)', () => {
       .given(registered)
       .when({
         type: 'UpdateClient',
+        origin: { kind: 'administrator', privilegedScopes: ['admin'] },
         clientName: 'C1',
         tokenEndpointAuthMethod: 'none',
         grantTypes: ['authorization_code'],

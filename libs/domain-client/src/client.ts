@@ -3,6 +3,12 @@ import type { NewEvent, RecordedEvent } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { isValidScopeToken } from '#lib/oauth-protocol';
 import { checkRedirectUri, MAX_REDIRECT_URIS } from './redirect-uri.js';
+import {
+  ADMIN_SCOPE,
+  checkRegistrationPolicy,
+  privilegedScopesOf,
+  type RegistrationOrigin,
+} from './registration-policy.js';
 import { secretMatches } from './secret.js';
 
 /** One stream per client: `client-<client_id>`. */
@@ -92,6 +98,18 @@ export interface ClientSecretRotated {
   };
 }
 
+/** An administrator granted the client a privileged scope (the actor is in the event's metadata). */
+export interface ClientPrivilegeGranted {
+  type: 'ClientPrivilegeGranted';
+  data: { clientId: string; scope: string; grantedAt: string };
+}
+
+/** An administrator (or the client itself, giving it up) took a privileged scope back. */
+export interface ClientPrivilegeRevoked {
+  type: 'ClientPrivilegeRevoked';
+  data: { clientId: string; scope: string; revokedAt: string };
+}
+
 export interface ClientDisabled {
   type: 'ClientDisabled';
   data: { clientId: string; disabledAt: string };
@@ -103,20 +121,36 @@ export interface ClientDeleted {
 }
 
 export type ClientEvent =
-  ClientRegistered | ClientUpdated | ClientSecretRotated | ClientDisabled | ClientDeleted;
+  | ClientRegistered
+  | ClientUpdated
+  | ClientSecretRotated
+  | ClientPrivilegeGranted
+  | ClientPrivilegeRevoked
+  | ClientDisabled
+  | ClientDeleted;
 
 export const CLIENT_EVENT_TYPES = [
   'ClientRegistered',
   'ClientUpdated',
   'ClientSecretRotated',
+  'ClientPrivilegeGranted',
+  'ClientPrivilegeRevoked',
   'ClientDisabled',
   'ClientDeleted',
 ] as const;
+
+/**
+ * Schema versions of the metadata events. Version 2: `scope` never holds a privileged scope (those
+ * are ClientPrivilegeGranted events). Version 1 events are upcast on read (upcastClientEvent).
+ */
+export const CLIENT_METADATA_SCHEMA_VERSION = 2;
 
 // ---- commands (time and generated values come in; decide never reads a clock) ----
 
 export type RegisterClient = ClientMetadataInput & {
   type: 'RegisterClient';
+  /** An administrator's registration, or the client's own (held to the registration policy). */
+  origin: RegistrationOrigin;
   clientId: string;
   secretHash: string | null;
   registrationAccessTokenHash?: string | null;
@@ -126,7 +160,21 @@ export type RegisterClient = ClientMetadataInput & {
 };
 
 /** RFC 7592 §2.2: the new metadata replaces the old; the secret and the client_id stay. */
-export type UpdateClient = ClientMetadataInput & { type: 'UpdateClient'; now: Date };
+export type UpdateClient = ClientMetadataInput & { type: 'UpdateClient'; origin: RegistrationOrigin; now: Date };
+
+/** An administrator grants a privileged scope (listed in `privilegedScopes`). */
+export interface GrantClientPrivilege {
+  type: 'GrantClientPrivilege';
+  scope: string;
+  privilegedScopes: readonly string[];
+  now: Date;
+}
+
+export interface RevokeClientPrivilege {
+  type: 'RevokeClientPrivilege';
+  scope: string;
+  now: Date;
+}
 
 export interface RotateClientSecret {
   type: 'RotateClientSecret';
@@ -148,7 +196,14 @@ export interface DeleteClient {
   now: Date;
 }
 
-export type ClientCommand = RegisterClient | UpdateClient | RotateClientSecret | DisableClient | DeleteClient;
+export type ClientCommand =
+  | RegisterClient
+  | UpdateClient
+  | GrantClientPrivilege
+  | RevokeClientPrivilege
+  | RotateClientSecret
+  | DisableClient
+  | DeleteClient;
 
 // ---- state ----
 
@@ -160,6 +215,8 @@ export type ClientState =
   | (ClientMetadata & {
       status: ClientStatus;
       clientId: string;
+      /** Privileged scopes an administrator granted (never in the metadata's `scope`). */
+      privilegedScopes: string[];
       secretHash: string | null;
       /** RFC 7591 §3.2.1: when the current secret stops authenticating (checklist CAUTH-16); null: never. */
       secretExpiresAt: string | null;
@@ -358,37 +415,66 @@ export function decideClient(command: ClientCommand, state: ClientState): NewEve
         registrationAccessTokenHash,
         secretTtlSeconds,
         now,
+        origin,
         ...input
       } = command;
       const metadata = normalizeMetadata(input);
+      if (origin.kind === 'self-service') checkRegistrationPolicy(metadata, origin.policy, null);
       if (usesSecret(metadata.tokenEndpointAuthMethod) !== (secretHash !== null))
         throw metadataError('a secret goes with a client_secret_basic or client_secret_post client only');
       const secretExpiresAt = secretExpiry(now, secretTtlSeconds);
+      const { plain, privileged } = splitScope(metadata.scope, privilegedScopesOf(origin));
       const event: ClientRegistered = {
         type: 'ClientRegistered',
         data: {
           clientId,
           ...metadata,
+          scope: plain,
           secretHash,
           registrationAccessTokenHash: registrationAccessTokenHash ?? null,
           secretExpiresAt: secretHash === null ? null : secretExpiresAt,
           registeredAt: now.toISOString(),
         },
       };
-      return [event];
+      return [
+        { ...event, schemaVersion: CLIENT_METADATA_SCHEMA_VERSION },
+        ...privileged.map((scope) => privilegeGranted(clientId, scope, now)),
+      ];
     }
     case 'UpdateClient': {
       if (!isKnownClient(state)) throw new ClientNotRegistered();
-      const { type: _t, now, ...input } = command;
+      const { type: _t, now, origin, ...input } = command;
       const metadata = normalizeMetadata(input);
+      if (origin.kind === 'self-service') checkRegistrationPolicy(metadata, origin.policy, state);
       // The secret stays: an update may not move a client into or out of secret-based methods.
       if (usesSecret(metadata.tokenEndpointAuthMethod) !== usesSecret(state.tokenEndpointAuthMethod))
         throw metadataError('token_endpoint_auth_method cannot change between secret and non-secret methods');
+      const { plain, privileged } = splitScope(metadata.scope, privilegedScopesOf(origin));
       const event: ClientUpdated = {
         type: 'ClientUpdated',
-        data: { clientId: stamp(state), ...metadata, updatedAt: now.toISOString() },
+        data: { clientId: stamp(state), ...metadata, scope: plain, updatedAt: now.toISOString() },
       };
-      return [event];
+      // RFC 7592 §2.2: the document replaces the registration, so a privileged scope it leaves out
+      // is given up; one it adds is granted (an administrator's update only, checked above).
+      const kept = new Set(privileged);
+      const held = new Set(state.privilegedScopes);
+      return [
+        { ...event, schemaVersion: CLIENT_METADATA_SCHEMA_VERSION },
+        ...privileged.filter((s) => !held.has(s)).map((s) => privilegeGranted(state.clientId, s, now)),
+        ...state.privilegedScopes.filter((s) => !kept.has(s)).map((s) => privilegeRevoked(state.clientId, s, now)),
+      ];
+    }
+    case 'GrantClientPrivilege': {
+      if (!isKnownClient(state)) throw new ClientNotRegistered();
+      if (!command.privilegedScopes.includes(command.scope))
+        throw new OAuthError('invalid_request', `${command.scope} is not a privileged scope (PRIVILEGED_SCOPES)`);
+      if (state.privilegedScopes.includes(command.scope)) return [];
+      return [privilegeGranted(state.clientId, command.scope, command.now)];
+    }
+    case 'RevokeClientPrivilege': {
+      if (!isKnownClient(state)) throw new ClientNotRegistered();
+      if (!state.privilegedScopes.includes(command.scope)) return [];
+      return [privilegeRevoked(state.clientId, command.scope, command.now)];
     }
     case 'RotateClientSecret': {
       if (!isKnownClient(state)) throw new ClientNotRegistered();
@@ -439,6 +525,36 @@ export function decideClient(command: ClientCommand, state: ClientState): NewEve
   }
 }
 
+function splitScope(scope: readonly string[], privilegedScopes: readonly string[]) {
+  const privileged = new Set(privilegedScopes);
+  return {
+    plain: scope.filter((s) => !privileged.has(s)),
+    privileged: scope.filter((s) => privileged.has(s)),
+  };
+}
+
+function privilegeGranted(clientId: string, scope: string, now: Date): ClientPrivilegeGranted {
+  return { type: 'ClientPrivilegeGranted', data: { clientId, scope, grantedAt: now.toISOString() } };
+}
+
+function privilegeRevoked(clientId: string, scope: string, now: Date): ClientPrivilegeRevoked {
+  return { type: 'ClientPrivilegeRevoked', data: { clientId, scope, revokedAt: now.toISOString() } };
+}
+
+/**
+ * Upcaster of the metadata events: before schema version 2 a client could hold `admin` in its
+ * registered scope (a self-registered client could give it to itself); version 1 events read
+ * without it, so only a ClientPrivilegeGranted event confers it.
+ */
+export function upcastClientEvent(event: RecordedEvent): ClientEvent {
+  const e = event as unknown as ClientEvent;
+  if ((e.type === 'ClientRegistered' || e.type === 'ClientUpdated') && event.schemaVersion < 2) {
+    const without = (scopes: string[] | undefined) => scopes?.filter((s) => s !== ADMIN_SCOPE) ?? [];
+    return { ...e, data: { ...e.data, scope: without(e.data.scope), defaultScope: without(e.data.defaultScope) } } as ClientEvent;
+  }
+  return e;
+}
+
 /** Events written before a field existed read with that field's default. */
 function metadataFrom(data: ClientRegistered['data']): ClientMetadata {
   return {
@@ -463,12 +579,13 @@ function metadataFrom(data: ClientRegistered['data']): ClientMetadata {
 }
 
 export function evolveClient(state: ClientState, event: RecordedEvent): ClientState {
-  const e = event as unknown as ClientEvent;
+  const e = upcastClientEvent(event);
   switch (e.type) {
     case 'ClientRegistered':
       return {
         status: 'active',
         clientId: e.data.clientId,
+        privilegedScopes: [],
         ...metadataFrom(e.data),
         secretHash: e.data.secretHash,
         secretExpiresAt: e.data.secretExpiresAt ?? null,
@@ -493,6 +610,12 @@ export function evolveClient(state: ClientState, event: RecordedEvent): ClientSt
         previousSecretValidUntil: until,
       };
     }
+    case 'ClientPrivilegeGranted':
+      if (!isKnownClient(state) || state.privilegedScopes.includes(e.data.scope)) return state;
+      return { ...state, privilegedScopes: [...state.privilegedScopes, e.data.scope] };
+    case 'ClientPrivilegeRevoked':
+      if (!isKnownClient(state)) return state;
+      return { ...state, privilegedScopes: state.privilegedScopes.filter((s) => s !== e.data.scope) };
     case 'ClientDisabled':
       return isKnownClient(state) ? { ...state, status: 'disabled' } : state;
     case 'ClientDeleted':
@@ -507,14 +630,17 @@ export function evolveClient(state: ClientState, event: RecordedEvent): ClientSt
 
 export function clientView(state: ClientState): ClientView {
   if (!isKnownClient(state)) throw new ClientNotRegistered();
+  const scope = new Set([...state.scope, ...state.privilegedScopes]);
   const view: ClientView = {
     clientId: state.clientId,
     clientName: state.clientName,
     status: state.status,
     tokenEndpointAuthMethod: state.tokenEndpointAuthMethod,
     grantTypes: state.grantTypes,
-    scope: state.scope,
-    defaultScope: state.defaultScope,
+    // What the client may request: its registered scope and the privileged scopes granted to it.
+    scope: [...scope],
+    privilegedScopes: state.privilegedScopes,
+    defaultScope: state.defaultScope.filter((s) => scope.has(s)),
     audience: state.audience,
     redirectUris: state.redirectUris,
     responseTypes: state.responseTypes,

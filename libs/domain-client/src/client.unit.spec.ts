@@ -4,6 +4,7 @@ import { OAuthError } from '#lib/oauth-errors';
 import { deciderSpecification, recordEvents, stateAfter } from '../../testing/src/decider-specification.js';
 import {
   authenticateClient,
+  CLIENT_METADATA_SCHEMA_VERSION,
   clientStreamId,
   clientView,
   decideClient,
@@ -28,6 +29,7 @@ const NEW_SECRET = 'second-secret';
 
 const register = (overrides: Partial<RegisterClient> = {}): RegisterClient => ({
   type: 'RegisterClient',
+  origin: { kind: 'administrator', privilegedScopes: ['admin'] },
   clientId: 's1',
   clientName: 'Service one',
   tokenEndpointAuthMethod: 'client_secret_basic',
@@ -40,8 +42,11 @@ const register = (overrides: Partial<RegisterClient> = {}): RegisterClient => ({
   ...overrides,
 });
 
-const registered = (overrides: Partial<ClientRegistered['data']> = {}): ClientRegistered => ({
+const registered = (
+  overrides: Partial<ClientRegistered['data']> = {},
+): ClientRegistered & { schemaVersion: number } => ({
   type: 'ClientRegistered',
+  schemaVersion: CLIENT_METADATA_SCHEMA_VERSION,
   data: {
     clientId: 's1',
     clientName: 'Service one',
@@ -265,6 +270,7 @@ describe('client state (evolve)', () => {
     expect(stateAfter(decider, [registered()])).toEqual({
       status: 'active',
       clientId: 's1',
+      privilegedScopes: [],
       clientName: 'Service one',
       tokenEndpointAuthMethod: 'client_secret_basic',
       grantTypes: ['client_credentials'],
@@ -318,6 +324,7 @@ describe('client state (evolve)', () => {
       clientId: 's1',
       clientName: 'Service one',
       status: 'active',
+      privilegedScopes: [],
       tokenEndpointAuthMethod: 'client_secret_basic',
       grantTypes: ['client_credentials'],
       scope: ['read', 'write'],

@@ -33,13 +33,15 @@ export const clientsProjection: Projection<ClientRow> = {
 };
 
 function fromRow(row: ClientRow): ClientState {
+  const privilegedScopes = row.privilegedScopes ?? [];
   return {
     status: row.status,
     clientId: row.clientId,
     clientName: row.clientName,
     tokenEndpointAuthMethod: row.tokenEndpointAuthMethod,
     grantTypes: row.grantTypes,
-    scope: row.scope,
+    scope: row.scope.filter((s) => !privilegedScopes.includes(s)),
+    privilegedScopes,
     defaultScope: row.defaultScope,
     audience: row.audience,
     responseTypes: row.responseTypes ?? [],

@@ -7,3 +7,4 @@ export * from './rfc7591.js';
 export * from './initial-access-token.js';
 export * from './clients.projection.js';
 export * from './client-directory.js';
+export * from './registration-policy.js';

@@ -1,12 +1,14 @@
 import { recordEvents } from '../../testing/src/decider-specification.js';
+import type { NewEvent } from '#lib/event-store';
 import { clientView, decideClient, evolveClient, initialClientState, type ClientState } from './client.js';
 import { clientsProjection } from './clients.projection.js';
 import {
   createInitialAccessToken,
   evolveInitialAccessToken,
-  initialAccessTokenStreamId,
+  locateInitialAccessToken,
+  revokeInitialAccessToken,
   initialInitialAccessTokenState,
-  requireValidInitialAccessToken,
+  useInitialAccessToken,
 } from './initial-access-token.js';
 import { clientMetadataDocument, parseClientMetadataDocument } from './rfc7591.js';
 
@@ -67,6 +69,7 @@ describe('RFC 7591 §2 metadata documents', () => {
     const [event] = decideClient(
       {
         type: 'RegisterClient',
+        origin: { kind: 'administrator', privilegedScopes: ['admin'] },
         clientId: 'c1',
         ...parseClientMetadataDocument({
           client_name: 'C1',
@@ -100,6 +103,7 @@ describe('RFC 7591 §2 metadata documents', () => {
       const [event] = decideClient(
         {
           type: 'RegisterClient',
+          origin: { kind: 'administrator', privilegedScopes: ['admin'] },
           clientId: 'c1',
           ...parseClientMetadataDocument({
             client_name: 'C1',
@@ -190,30 +194,64 @@ describe('the clients projection (current clients)', () => {
 
 describe('initial access tokens (RFC 7591 §3, checklist decision 12)', () => {
   const pepper = Buffer.alloc(32, 3);
+  const fold = (events: NewEvent[], streamId: string) =>
+    recordEvents(events, { streamId }).reduce(evolveInitialAccessToken, initialInitialAccessTokenState());
 
-  it('names the stream by an HMAC of the token, never the token', () => {
-    const token = 'Zm9vYmFyYmF6cXV4cXV1eA';
-    const id = initialAccessTokenStreamId(token, pepper);
-    expect(id).toMatch(/^initial-access-token-[A-Za-z0-9_-]{43}$/);
-    expect(id).not.toContain(token);
-    expect(initialAccessTokenStreamId(token, Buffer.alloc(32, 4))).not.toBe(id);
+  it('names the stream by the token id and stores only an HMAC of the secret', () => {
+    const { token, streamId, event } = createInitialAccessToken(now, { ttlSeconds: 3600, pepper });
+    const [id, secret] = token.split('.');
+    expect(streamId).toBe(`initial-access-token-${id}`);
+    expect(JSON.stringify(event)).not.toContain(secret);
+    expect(locateInitialAccessToken(token, pepper)).toEqual({ streamId, secret });
+  });
+
+  it('finds a token made before ids existed by the HMAC of the whole token', () => {
+    const located = locateInitialAccessToken('Zm9vYmFyYmF6cXV4cXV1eA', pepper)!;
+    expect(located.streamId).toMatch(/^initial-access-token-[A-Za-z0-9_-]{43}$/);
+    expect(located.streamId).not.toContain('Zm9vYmFyYmF6cXV4cXV1eA');
+    expect(located.secret).toBeNull();
   });
 
   it('is valid until it expires, then invalid_token', () => {
-    const created = createInitialAccessToken(now, 3600);
-    const state = recordEvents([created]).reduce(evolveInitialAccessToken, initialInitialAccessTokenState());
-    expect(() => requireValidInitialAccessToken(state, new Date(now.getTime() + 3599_000))).not.toThrow();
-    expect(() => requireValidInitialAccessToken(state, new Date(now.getTime() + 3600_000))).toThrow(
+    const { token, streamId, event } = createInitialAccessToken(now, { ttlSeconds: 3600, pepper });
+    const state = fold([event], streamId);
+    const presented = locateInitialAccessToken(token, pepper)!;
+    const use = (at: number) => () => useInitialAccessToken(state, presented, pepper, 'c1', new Date(at));
+    expect(use(now.getTime() + 3599_000)).not.toThrow();
+    expect(use(now.getTime() + 3600_000)).toThrow(
       expect.objectContaining({ error: 'invalid_token', status: 401 }),
     );
-    expect(() => requireValidInitialAccessToken(initialInitialAccessTokenState(), now)).toThrow(
-      expect.objectContaining({ error: 'invalid_token' }),
-    );
+    expect(() =>
+      useInitialAccessToken(initialInitialAccessTokenState(), presented, pepper, 'c1', now),
+    ).toThrow(expect.objectContaining({ error: 'invalid_token' }));
   });
 
-  it('refuses a lifetime under a minute', () => {
-    expect(() => createInitialAccessToken(now, 59)).toThrow(
-      expect.objectContaining({ error: 'invalid_request' }),
+  it('refuses a wrong secret, a revoked token and one past its uses', () => {
+    const { token, streamId, event } = createInitialAccessToken(now, {
+      ttlSeconds: 3600,
+      maxUses: 1,
+      pepper,
+    });
+    const presented = locateInitialAccessToken(token, pepper)!;
+    const fresh = fold([event], streamId);
+    expect(() => useInitialAccessToken(fresh, { secret: 'wrong' }, pepper, 'c1', now)).toThrow(
+      expect.objectContaining({ error: 'invalid_token' }),
     );
+    const used = useInitialAccessToken(fresh, presented, pepper, 'c1', now);
+    expect(used.data).toMatchObject({ clientId: 'c1' });
+    expect(() => useInitialAccessToken(fold([event, used], streamId), presented, pepper, 'c2', now)).toThrow(
+      expect.objectContaining({ error: 'invalid_token' }),
+    );
+    const revoked = revokeInitialAccessToken(fresh, now);
+    expect(() =>
+      useInitialAccessToken(fold([event, ...revoked], streamId), presented, pepper, 'c2', now),
+    ).toThrow(expect.objectContaining({ error: 'invalid_token' }));
+  });
+
+  it('refuses a lifetime of 0 or over a year, and a use limit under 1', () => {
+    for (const options of [{ ttlSeconds: 0 }, { ttlSeconds: 366 * 86400 }, { ttlSeconds: 60, maxUses: 0 }])
+      expect(() => createInitialAccessToken(now, { ...options, pepper })).toThrow(
+        expect.objectContaining({ error: 'invalid_request' }),
+      );
   });
 });

@@ -15,6 +15,8 @@ const RECORDED_TYPES = [
   'ClientDisabled',
   'ClientRegistered',
   'ClientSecretRotated',
+  'ClientPrivilegeGranted',
+  'ClientPrivilegeRevoked',
   'ClientUpdated',
   'ConsentDenied',
   'ConsentGranted',

@@ -48,3 +48,4 @@ export { JetStreamProjectionFeed, type JetStreamProjectionFeedOptions } from './
 export { PgAuditLog, type AuditQuery, type AuditPage } from './audit-log.js';
 export { type PreparedStatement, preparedStatement, queryPrepared } from './prepared.js';
 export { timeOrderedId } from './time-ordered-id.js';
+export * from './inbox.js';

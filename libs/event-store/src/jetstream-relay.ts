@@ -1,3 +1,4 @@
+import { createInboxOf } from './inbox.js';
 import {
   jetstream,
   jetstreamManager,
@@ -9,7 +10,6 @@ import {
   type PubAck,
 } from '@nats-io/jetstream';
 import {
-  createInbox,
   headers,
   nanos,
   type Msg,
@@ -377,7 +377,7 @@ export class JetStreamRelay {
    * or the error JetStream answered, or a timeout.
    */
   private publishTogether(events: RecordedEvent[]): Promise<(PubAck | Error)[]> {
-    const inbox = createInbox();
+    const inbox = createInboxOf(this.nc);
     const acks: (PubAck | Error | undefined)[] = new Array(events.length);
     let awaited = events.length;
     return new Promise((resolve) => {

@@ -1,5 +1,7 @@
 import { connect } from '@nats-io/transport-node';
+import type { DatabaseConfig, NatsConfig } from '#lib/config';
 import pg from 'pg';
+import { natsAuth } from './nats-options.js';
 
 type NatsAuth = {
   user?: string;
@@ -49,13 +51,29 @@ export function serverUrl(databaseUrl: string): string {
   return u.toString();
 }
 
-export async function checkNats(servers: string[], auth: NatsAuth) {
+/**
+ * The bus must know who is talking (ARCHITECTURE.md, trust between processes): in production a
+ * process refuses a NATS server that asks for no credentials, unless the operator says so.
+ */
+export interface BusAuthenticationRule {
+  production: boolean;
+  allowUnauthenticated: boolean;
+}
+
+export async function checkNats(servers: string[], auth: NatsAuth, rule?: BusAuthenticationRule) {
   try {
     const nc = await connect({ servers, ...auth, timeout: 3000, maxReconnectAttempts: 0 });
     try {
       const info = nc.info;
       if (info && info.jetstream === false) {
         return `NATS at ${servers.join(',')} runs without JetStream. Start nats-server with -js.`;
+      }
+      if (rule?.production && !rule.allowUnauthenticated && info?.auth_required !== true) {
+        return (
+          `NATS at ${servers.join(',')} asks for no credentials, so anyone who reaches it can publish ` +
+          'commands and read replies. Give each service its own NATS user (docs/operations.md, "The bus"), ' +
+          'or set NATS_ALLOW_UNAUTHENTICATED=true to run on it anyway.'
+        );
       }
     } finally {
       await nc.close();
@@ -75,17 +93,33 @@ export async function requireDependencies(
     databaseUrl?: string;
     natsServers: string[];
     natsAuth?: NatsAuth;
+    busRule?: BusAuthenticationRule;
   },
   log: (line: string) => void = (l) => console.error(l),
 ): Promise<void> {
   const problems = (
     await Promise.all([
       what.databaseUrl ? checkPostgres(what.databaseUrl) : Promise.resolve(null),
-      what.natsServers ? checkNats(what.natsServers, what.natsAuth ?? {}) : Promise.resolve(null),
+      what.natsServers
+        ? checkNats(what.natsServers, what.natsAuth ?? {}, what.busRule)
+        : Promise.resolve(null),
     ])
   ).filter((p): p is string => p !== null);
   if (problems.length > 0) {
     for (const p of problems) log(p);
     process.exit(1);
   }
+}
+
+/** What a process checks about NATS (and Postgres, when it has a database) before it starts. */
+export function natsRequirements(
+  config: NatsConfig & { nodeEnv: string },
+  database?: DatabaseConfig,
+): Parameters<typeof requireDependencies>[0] {
+  return {
+    ...(database ? { databaseUrl: database.databaseUrl } : {}),
+    natsServers: config.natsServers,
+    natsAuth: natsAuth(config),
+    busRule: { production: config.nodeEnv === 'production', allowUnauthenticated: config.natsAllowUnauthenticated },
+  };
 }

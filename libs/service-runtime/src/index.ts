@@ -14,3 +14,4 @@ export * from './ops-server.js';
 export * from './draining-server-nats.js';
 export * from './tracing.js';
 export * from './audit-event.js';
+export * from './admin-auth.module.js';

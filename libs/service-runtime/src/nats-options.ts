@@ -1,4 +1,5 @@
 import type { NatsConfig } from '#lib/config';
+import { inboxPrefixOf } from '#lib/contracts';
 
 /**
  * Connection options shared by every NATS connection of the system. Reconnection never gives up
@@ -37,6 +38,8 @@ export function natsAuth(config: NatsConfig) {
     user: config.natsUser,
     pass: config.natsPassword,
     token: config.natsToken,
+    // Replies come to the user's own inbox, the only one its permissions let it read.
+    ...(config.natsUser ? { inboxPrefix: inboxPrefixOf(config.natsUser) } : {}),
     ...(tls ? { tls } : {}),
   };
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import {
-  createInbox,
   headers as natsHeaders,
   type Msg,
   type MsgHdrs,
   type NatsConnection,
 } from '@nats-io/transport-node';
+import { createInboxOf } from '#lib/event-store';
 import { fromWire, temporarilyUnavailable } from '#lib/oauth-errors';
 import { acceptCorrelationId, CORRELATION_HEADER, correlationIdOf } from './correlation.js';
 import { metrics, subjectLabel } from './metrics.js';
@@ -43,10 +43,11 @@ class NoAnswer extends Error {}
  * race and second timer).
  */
 class ReplyInbox {
-  readonly prefix = `${createInbox()}.`;
+  readonly prefix: string;
   private readonly waiting = new Map<string, (msg: Msg) => void>();
 
   constructor(readonly connection: NatsConnection) {
+    this.prefix = `${createInboxOf(connection)}.`;
     connection.subscribe(`${this.prefix}*`, {
       callback: (_err, msg) => {
         const token = typeof msg?.subject === 'string' ? msg.subject.slice(this.prefix.length) : '';

@@ -1,8 +1,11 @@
 import type { Config } from '#lib/config';
 import {
-  type ClientManagementRequest,
+  type AdminClientRequest,
+  type ClientPrivilegeRequest,
   type ClientView,
   type CreateInitialAccessTokenResponse,
+  type InitialAccessTokenView,
+  type ListInitialAccessTokensResponse,
   type ListClientsResponse,
   type RegisterClientRequest,
   type RegisterClientResponse,
@@ -11,9 +14,8 @@ import {
   type TokenEndpointAuthMethod,
 } from '#lib/contracts';
 import { clientSecretExpiresAt } from '#lib/domain-client';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { withRpc } from '../rpc.js';
+import { adminCommand, withRpc } from '../rpc.js';
 
 const list = (values: string[] | undefined) =>
   (values ?? []).flatMap((v) => v.split(/[ ,]+/)).filter((v) => v !== '');
@@ -28,13 +30,15 @@ clients rotate-secret CLIENT_ID [--grace SECONDS]
 clients disable CLIENT_ID
 clients delete CLIENT_ID
 clients history CLIENT_ID
-clients initial-access-token [--ttl SECONDS]`;
-
-const ACTOR = 'admin:cli';
+clients grant-scope CLIENT_ID SCOPE       (a privileged scope, e.g. admin)
+clients revoke-scope CLIENT_ID SCOPE
+clients initial-access-token [--ttl SECONDS] [--max-uses N]
+clients initial-access-tokens             (list)
+clients revoke-initial-access-token ID`;
 
 export async function clientsCommand(config: Config, args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  const context = { correlationId: randomUUID() };
+  const admin = adminCommand(config);
   switch (sub) {
     case 'create': {
       const { values } = parseArgs({
@@ -54,8 +58,7 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
       });
       if (!values.name || !values.grant) throw new Error(`usage: ${CLIENTS_USAGE}`);
       const request: RegisterClientRequest = {
-        context,
-        actor: ACTOR,
+        ...admin,
         clientName: values.name,
         grantTypes: list(values.grant),
         scope: list([values.scope ?? '']),
@@ -67,7 +70,7 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
         jwksUri: values['jwks-uri'],
       };
       const result = await withRpc(config, (rpc) =>
-        rpc.request<RegisterClientResponse>(Subjects.client.register, request),
+        rpc.request<RegisterClientResponse>(Subjects.client.admin.register, request),
       );
       const expiresAt = result.client.secretExpiresAt;
       if (values.json) {
@@ -102,9 +105,8 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
       if (!clientId) throw new Error(`usage: ${CLIENTS_USAGE}`);
       const graceSeconds = values.grace === undefined ? 0 : Number(values.grace);
       const result = await withRpc(config, (rpc) =>
-        rpc.request<RotateClientSecretResponse>(Subjects.client.rotateSecret, {
-          context,
-          actor: ACTOR,
+        rpc.request<RotateClientSecretResponse>(Subjects.client.admin.rotateSecret, {
+          ...admin,
           clientId,
           graceSeconds,
         }),
@@ -136,8 +138,8 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
         options: { limit: { type: 'string' }, after: { type: 'string' } },
       });
       const page = await withRpc(config, (rpc) =>
-        rpc.request<ListClientsResponse>(Subjects.client.list, {
-          context,
+        rpc.request<ListClientsResponse>(Subjects.client.admin.list, {
+          ...admin,
           limit: values.limit === undefined ? 50 : Number(values.limit),
           after: values.after,
         }),
@@ -156,17 +158,12 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
       });
       const clientId = positionals[0];
       if (!clientId) throw new Error(`usage: ${CLIENTS_USAGE}`);
-      const request: ClientManagementRequest = {
-        context,
-        actor: ACTOR,
-        clientId,
-        authorization: { kind: 'admin' },
-      };
+      const request: AdminClientRequest = { ...admin, clientId };
       const subject = {
-        update: Subjects.client.update,
-        disable: Subjects.client.disable,
-        delete: Subjects.client.delete,
-        history: Subjects.client.history,
+        update: Subjects.client.admin.update,
+        disable: Subjects.client.admin.disable,
+        delete: Subjects.client.admin.delete,
+        history: Subjects.client.admin.history,
       }[sub];
       if (sub === 'update' && values.metadata === undefined) throw new Error(`usage: ${CLIENTS_USAGE}`);
       const payload =
@@ -175,35 +172,70 @@ export async function clientsCommand(config: Config, args: string[]): Promise<vo
       console.log(sub === 'delete' ? `deleted ${clientId}` : JSON.stringify(result, null, 2));
       return;
     }
+    case 'grant-scope':
+    case 'revoke-scope': {
+      const [clientId, scope] = rest;
+      if (!clientId || !scope) throw new Error(`usage: ${CLIENTS_USAGE}`);
+      const subject =
+        sub === 'grant-scope' ? Subjects.client.admin.grantScope : Subjects.client.admin.revokeScope;
+      const request: ClientPrivilegeRequest = { ...admin, clientId, scope };
+      const client = await withRpc(config, (rpc) => rpc.request<ClientView>(subject, request));
+      console.log(JSON.stringify(client, null, 2));
+      return;
+    }
     case 'initial-access-token': {
       const { values } = parseArgs({
         args: rest,
-        options: { ttl: { type: 'string' }, json: { type: 'boolean' } },
+        options: { ttl: { type: 'string' }, 'max-uses': { type: 'string' }, json: { type: 'boolean' } },
       });
       const result = await withRpc(config, (rpc) =>
-        rpc.request<CreateInitialAccessTokenResponse>(Subjects.client.createInitialAccessToken, {
-          context,
-          actor: ACTOR,
-          ttlSeconds: values.ttl === undefined ? undefined : Number(values.ttl),
+        rpc.request<CreateInitialAccessTokenResponse>(Subjects.client.admin.createInitialAccessToken, {
+          ...admin,
+          ...(values.ttl === undefined ? {} : { ttlSeconds: Number(values.ttl) }),
+          ...(values['max-uses'] === undefined ? {} : { maxUses: Number(values['max-uses']) }),
         }),
       );
+      const { token } = result;
       if (values.json) {
         console.log(
-          JSON.stringify({ initial_access_token: result.initialAccessToken, expires_at: result.expiresAt }),
+          JSON.stringify({
+            initial_access_token: result.initialAccessToken,
+            id: token.id,
+            expires_at: token.expiresAt,
+            max_uses: token.maxUses,
+          }),
         );
         return;
       }
       console.log(
         `initial_access_token: ${result.initialAccessToken}   (shown once; POST /register with it as a Bearer token)`,
       );
-      console.log(`expires_at:           ${result.expiresAt}`);
+      console.log(`id:                   ${token.id}`);
+      console.log(`expires_at:           ${token.expiresAt}`);
+      console.log(`max_uses:             ${token.maxUses ?? 'any'}`);
+      return;
+    }
+    case 'initial-access-tokens': {
+      const result = await withRpc(config, (rpc) =>
+        rpc.request<ListInitialAccessTokensResponse>(Subjects.client.admin.listInitialAccessTokens, admin),
+      );
+      console.log(JSON.stringify(result, null, 2));
+      return;
+    }
+    case 'revoke-initial-access-token': {
+      const id = rest[0];
+      if (!id) throw new Error(`usage: ${CLIENTS_USAGE}`);
+      const result = await withRpc(config, (rpc) =>
+        rpc.request<InitialAccessTokenView>(Subjects.client.admin.revokeInitialAccessToken, { ...admin, id }),
+      );
+      console.log(JSON.stringify(result, null, 2));
       return;
     }
     case 'show': {
       const clientId = rest[0];
       if (!clientId) throw new Error(`usage: ${CLIENTS_USAGE}`);
       const client = await withRpc(config, (rpc) =>
-        rpc.request<ClientView>(Subjects.client.get, { clientId }),
+        rpc.request<ClientView>(Subjects.client.admin.read, { ...admin, clientId }),
       );
       console.log(JSON.stringify(client, null, 2));
       return;

@@ -1,8 +1,7 @@
 import type { Config } from '#lib/config';
 import { type RegisterClientResponse, type RotateClientSecretResponse, Subjects } from '#lib/contracts';
 import { OAuthError } from '#lib/oauth-errors';
-import { randomUUID } from 'node:crypto';
-import { withRpc } from '../rpc.js';
+import { adminCommand, withRpc } from '../rpc.js';
 
 const DEMO_CLIENT_ID = 'demo-service';
 
@@ -13,11 +12,10 @@ const DEMO_CLIENT_ID = 'demo-service';
  */
 export async function seedDemoClient(config: Config): Promise<{ clientId: string; clientSecret: string }> {
   return withRpc(config, async (rpc) => {
-    const context = { correlationId: randomUUID() };
+    const admin = adminCommand(config);
     try {
-      const created = await rpc.request<RegisterClientResponse>(Subjects.client.register, {
-        context,
-        actor: 'system:demo-client',
+      const created = await rpc.request<RegisterClientResponse>(Subjects.client.admin.register, {
+        ...admin,
         clientId: DEMO_CLIENT_ID,
         clientName: 'Demo service',
         grantTypes: ['client_credentials'],
@@ -28,9 +26,8 @@ export async function seedDemoClient(config: Config): Promise<{ clientId: string
       return { clientId: created.client.clientId, clientSecret: created.clientSecret! };
     } catch (err) {
       if (!(err instanceof OAuthError) || err.error !== 'invalid_client_metadata') throw err;
-      const rotated = await rpc.request<RotateClientSecretResponse>(Subjects.client.rotateSecret, {
-        context,
-        actor: 'system:demo-client',
+      const rotated = await rpc.request<RotateClientSecretResponse>(Subjects.client.admin.rotateSecret, {
+        ...admin,
         clientId: DEMO_CLIENT_ID,
       });
       return rotated;

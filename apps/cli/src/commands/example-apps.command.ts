@@ -1,28 +1,29 @@
 import type { Config, ExampleClientConfig, ResourceServerConfig } from '#lib/config';
-import { type RegisterClientResponse, type RotateClientSecretResponse, Subjects } from '#lib/contracts';
+import {
+  type AdminCommand,
+  type RegisterClientResponse,
+  type RotateClientSecretResponse,
+  Subjects,
+} from '#lib/contracts';
 import { OAuthError } from '#lib/oauth-errors';
-import { randomUUID } from 'node:crypto';
 import type { RpcClient } from '#lib/service-runtime';
-import { withRpc } from '../rpc.js';
-
-const ACTOR = 'system:example-apps';
+import { adminCommand, withRpc } from '../rpc.js';
 
 async function registerOrRotate(
   rpc: RpcClient,
+  admin: AdminCommand,
   request: Parameters<typeof registerRequest>[0],
 ): Promise<{ clientId: string; clientSecret: string }> {
-  const context = { correlationId: randomUUID() };
   try {
     const created = await rpc.request<RegisterClientResponse>(
-      Subjects.client.register,
-      registerRequest(request, context),
+      Subjects.client.admin.register,
+      registerRequest(request, admin),
     );
     return { clientId: created.client.clientId, clientSecret: created.clientSecret! };
   } catch (err) {
     if (!(err instanceof OAuthError) || err.error !== 'invalid_client_metadata') throw err;
-    return rpc.request<RotateClientSecretResponse>(Subjects.client.rotateSecret, {
-      context,
-      actor: ACTOR,
+    return rpc.request<RotateClientSecretResponse>(Subjects.client.admin.rotateSecret, {
+      ...admin,
       clientId: request.clientId,
     });
   }
@@ -37,9 +38,9 @@ function registerRequest(
     audience?: string[];
     redirectUris?: string[];
   },
-  context: { correlationId: string },
+  admin: AdminCommand,
 ) {
-  return { context, actor: ACTOR, tokenEndpointAuthMethod: 'client_secret_basic' as const, ...r };
+  return { ...admin, tokenEndpointAuthMethod: 'client_secret_basic' as const, ...r };
 }
 
 /**
@@ -54,14 +55,15 @@ export async function seedExampleApps(
   rs: ResourceServerConfig,
   example: ExampleClientConfig,
 ): Promise<{ resourceServerSecret: string; exampleClientSecret: string }> {
+  const admin = adminCommand(config);
   return withRpc(config, async (rpc) => {
-    const resourceServer = await registerOrRotate(rpc, {
+    const resourceServer = await registerOrRotate(rpc, admin, {
       clientId: rs.clientId,
       clientName: 'Example resource server',
       grantTypes: ['client_credentials'],
       scope: ['introspect'],
     });
-    const exampleApp = await registerOrRotate(rpc, {
+    const exampleApp = await registerOrRotate(rpc, admin, {
       clientId: example.clientId,
       clientName: 'Example App',
       grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],

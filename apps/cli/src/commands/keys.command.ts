@@ -7,15 +7,12 @@ import {
   type SigningKeyView,
   Subjects,
 } from '#lib/contracts';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { withRpc } from '../rpc.js';
+import { adminCommand, withRpc } from '../rpc.js';
 
 export const KEYS_USAGE = `keys list [--json]
 keys rotate [--now] [--json]
 keys retire KID [--withdraw] [--json]`;
-
-const ACTOR = 'admin:cli';
 
 /** The signing keys, through the token service (docs/signing-keys.md). */
 export async function keysCommand(
@@ -24,12 +21,12 @@ export async function keysCommand(
   print: (line: string) => void = (line) => console.log(line),
 ): Promise<void> {
   const [sub, ...rest] = args;
-  const context = { correlationId: randomUUID() };
+  const admin = adminCommand(config);
   switch (sub) {
     case 'list': {
       const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } } });
       const list = await withRpc(config, (rpc) =>
-        rpc.request<SigningKeyList>(Subjects.token.listKeys, { context }),
+        rpc.request<SigningKeyList>(Subjects.token.admin.listKeys, admin),
       );
       if (values.json) return print(JSON.stringify(list));
       print(formatKeyTable(list.keys));
@@ -40,9 +37,9 @@ export async function keysCommand(
         args: rest,
         options: { now: { type: 'boolean' }, json: { type: 'boolean' } },
       });
-      const request: RotateSigningKeyRequest = { context, actor: ACTOR, now: values.now === true };
+      const request: RotateSigningKeyRequest = { ...admin, now: values.now === true };
       const result = await withRpc(config, (rpc) =>
-        rpc.request<RotateSigningKeyResponse>(Subjects.token.rotateKey, request),
+        rpc.request<RotateSigningKeyResponse>(Subjects.token.admin.rotateKey, request),
       );
       if (values.json) return print(JSON.stringify(result));
       const { key } = result;
@@ -72,13 +69,12 @@ export async function keysCommand(
       const kid = positionals[0];
       if (kid === undefined || positionals.length !== 1) throw new Error(`usage: ${KEYS_USAGE}`);
       const request: RetireSigningKeyRequest = {
-        context,
-        actor: ACTOR,
+        ...admin,
         kid,
         withdraw: values.withdraw === true,
       };
       const key = await withRpc(config, (rpc) =>
-        rpc.request<SigningKeyView>(Subjects.token.retireKey, request),
+        rpc.request<SigningKeyView>(Subjects.token.admin.retireKey, request),
       );
       if (values.json) return print(JSON.stringify(key));
       print(

@@ -1,9 +1,9 @@
 import type { Config } from '#lib/config';
 import { type ListUsersResponse, Subjects, type UserView } from '#lib/contracts';
 import { OAuthError } from '#lib/oauth-errors';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { withRpc } from '../rpc.js';
+import { adminCommand, withRpc } from '../rpc.js';
 
 export const USERS_USAGE = `users create USERNAME [--password P | --password-stdin] [--email E] [--name N] [--json]
 users list [--limit N] [--after CURSOR]
@@ -13,8 +13,6 @@ users enable USERNAME
 users set-password USERNAME [--password P | --password-stdin]   (revokes every grant of the user)
 users consents USERNAME
 users revoke-consent USERNAME CLIENT_ID`;
-
-const ACTOR = 'admin:cli';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -40,7 +38,7 @@ function show(u: UserView): string {
 
 export async function usersCommand(config: Config, args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  const context = { correlationId: randomUUID() };
+  const admin = adminCommand(config);
   const passwordOptions = {
     password: { type: 'string' },
     'password-stdin': { type: 'boolean' },
@@ -57,9 +55,8 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
       if (!username) throw new Error(`usage: ${USERS_USAGE}`);
       const { password, generated } = await passwordFrom(values);
       const user = await withRpc(config, (rpc) =>
-        rpc.request<UserView>(Subjects.consent.createUser, {
-          context,
-          actor: ACTOR,
+        rpc.request<UserView>(Subjects.consent.admin.createUser, {
+          ...admin,
           username,
           password,
           ...(values.email ? { email: values.email } : {}),
@@ -82,7 +79,8 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
         options: { limit: { type: 'string' }, after: { type: 'string' } },
       });
       const page = await withRpc(config, (rpc) =>
-        rpc.request<ListUsersResponse>(Subjects.consent.listUsers, {
+        rpc.request<ListUsersResponse>(Subjects.consent.admin.listUsers, {
+          ...admin,
           limit: values.limit ? Number(values.limit) : 50,
           ...(values.after ? { after: values.after } : {}),
         }),
@@ -98,13 +96,11 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
       if (!username) throw new Error(`usage: ${USERS_USAGE}`);
       const subject =
         sub === 'show'
-          ? Subjects.consent.getUser
+          ? Subjects.consent.admin.getUser
           : sub === 'disable'
-            ? Subjects.consent.disableUser
-            : Subjects.consent.enableUser;
-      const user = await withRpc(config, (rpc) =>
-        rpc.request<UserView>(subject, { context, actor: ACTOR, username }),
-      );
+            ? Subjects.consent.admin.disableUser
+            : Subjects.consent.admin.enableUser;
+      const user = await withRpc(config, (rpc) => rpc.request<UserView>(subject, { ...admin, username }));
       console.log(show(user));
       return;
     }
@@ -118,7 +114,7 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
       if (!username) throw new Error(`usage: ${USERS_USAGE}`);
       const { password, generated } = await passwordFrom(values);
       const user = await withRpc(config, (rpc) =>
-        rpc.request<UserView>(Subjects.consent.setPassword, { context, actor: ACTOR, username, password }),
+        rpc.request<UserView>(Subjects.consent.admin.setPassword, { ...admin, username, password }),
       );
       console.log(show(user));
       if (generated) console.log(`password: ${password}   (shown once)`);
@@ -129,8 +125,8 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
       if (!username) throw new Error(`usage: ${USERS_USAGE}`);
       const result = await withRpc(config, (rpc) =>
         rpc.request<{ consents: { clientId: string; scope: string[]; grantedAt: string }[] }>(
-          Subjects.consent.listConsents,
-          { context, actor: ACTOR, username },
+          Subjects.consent.admin.listConsents,
+          { ...admin, username },
         ),
       );
       for (const c of result.consents)
@@ -141,9 +137,8 @@ export async function usersCommand(config: Config, args: string[]): Promise<void
       const [username, clientId] = rest;
       if (!username || !clientId) throw new Error(`usage: ${USERS_USAGE}`);
       const result = await withRpc(config, (rpc) =>
-        rpc.request<{ revoked: boolean; grantsRevoked: number }>(Subjects.consent.revokeConsent, {
-          context,
-          actor: ACTOR,
+        rpc.request<{ revoked: boolean; grantsRevoked: number }>(Subjects.consent.admin.revokeConsent, {
+          ...admin,
           username,
           clientId,
         }),
@@ -167,11 +162,10 @@ export const DEMO_USERNAME = 'demo';
 export async function seedDemoUser(config: Config): Promise<{ username: string; password: string }> {
   const password = randomBytes(12).toString('base64url');
   await withRpc(config, async (rpc) => {
-    const context = { correlationId: randomUUID() };
+    const admin = adminCommand(config);
     try {
-      await rpc.request<UserView>(Subjects.consent.createUser, {
-        context,
-        actor: 'system:demo-user',
+      await rpc.request<UserView>(Subjects.consent.admin.createUser, {
+        ...admin,
         username: DEMO_USERNAME,
         password,
         email: 'demo@example.com',
@@ -179,9 +173,8 @@ export async function seedDemoUser(config: Config): Promise<{ username: string; 
       });
     } catch (err) {
       if (!(err instanceof OAuthError) || err.status !== 409) throw err;
-      await rpc.request<UserView>(Subjects.consent.setPassword, {
-        context,
-        actor: 'system:demo-user',
+      await rpc.request<UserView>(Subjects.consent.admin.setPassword, {
+        ...admin,
         username: DEMO_USERNAME,
         password,
       });

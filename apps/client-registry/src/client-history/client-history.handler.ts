@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ClientHistoryResponse, ClientManagementRequest } from '#lib/contracts';
+import type { ClientHistoryResponse, AdminClientRequest } from '#lib/contracts';
 import { clientStreamId } from '#lib/domain-client';
 import type { EventStore } from '#lib/event-store';
 import { notFound } from '#lib/oauth-errors';
@@ -10,7 +10,7 @@ import { EVENT_STORE, toAuditEvent } from '#lib/service-runtime';
 export class ClientHistoryHandler {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  async handle(request: ClientManagementRequest): Promise<ClientHistoryResponse> {
+  async handle(request: AdminClientRequest): Promise<ClientHistoryResponse> {
     const events = await this.store.readStream(clientStreamId(request.clientId));
     if (events.length === 0) throw notFound('no such client');
     return {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { ClientManagementAuthorization, RequestContext } from '#lib/contracts';
+import type { RequestContext } from '#lib/contracts';
 import {
   type ClientCommand,
   type ClientState,
@@ -14,6 +14,8 @@ import { aggregateStream, type EventStore } from '#lib/event-store';
 import { notFound, OAuthError } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 
+export type Loaded = { state: ClientState; version: number };
+
 /** Loads a client's stream, runs the decider and appends its events with the actor. */
 @Injectable()
 export class ClientRepository {
@@ -22,7 +24,9 @@ export class ClientRepository {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  load(clientId: string) {
+  async load(clientId: string): Promise<Loaded> {
+    if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 256)
+      throw notFound('no such client');
     return aggregateStream(this.store, clientStreamId(clientId), evolveClient, initialClientState);
   }
 
@@ -30,7 +34,7 @@ export class ClientRepository {
     clientId: string,
     command: ClientCommand,
     meta: { context: RequestContext; actor: string },
-    loaded?: { state: ClientState; version: number },
+    loaded?: Loaded,
   ): Promise<ClientState> {
     const { state, version } = loaded ?? (await this.load(clientId));
     const events = decideClient(command, state);
@@ -49,17 +53,12 @@ export class ClientRepository {
   }
 
   /**
-   * RFC 7592 §2: the registration access token of this very client, or the operator. An unknown
-   * client and a wrong token answer alike (401 invalid_token, RFC 6750 §3.1).
+   * RFC 7592 §2: the registration access token of this very client. An unknown client and a wrong
+   * token answer alike (401 invalid_token, RFC 6750 §3.1).
    */
-  async loadAuthorized(clientId: string, authorization: ClientManagementAuthorization) {
-    if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 256)
-      throw notFound('no such client');
+  async loadWithRegistrationAccessToken(clientId: string, token: unknown): Promise<Loaded> {
     const loaded = await this.load(clientId);
-    if (authorization.kind === 'admin') return loaded;
-    if (
-      !registrationAccessTokenMatches(loaded.state, String(authorization.token), this.config.secretPepper)
-    ) {
+    if (!registrationAccessTokenMatches(loaded.state, String(token), this.config.secretPepper)) {
       throw new OAuthError('invalid_token', 'the registration access token is not valid for this client', {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });

@@ -1,66 +1,134 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { RegisterDynamicClientRequest, RegisterDynamicClientResponse } from '#lib/contracts';
+import type {
+  AdminCreateClientRequest,
+  RegisterDynamicClientRequest,
+  RegisterDynamicClientResponse,
+  RequestContext,
+} from '#lib/contracts';
 import {
+  type ClientState,
+  clientStreamId,
   clientView,
+  decideClient,
+  evolveClient,
   evolveInitialAccessToken,
   generateClientId,
   generateClientSecret,
   hashSecret,
-  initialAccessTokenStreamId,
+  initialClientState,
   initialInitialAccessTokenState,
+  locateInitialAccessToken,
   parseClientMetadataDocument,
-  requireValidInitialAccessToken,
+  type RegistrationOrigin,
+  useInitialAccessToken,
   usesSecret,
 } from '#lib/domain-client';
-import { aggregateStream, type EventStore } from '#lib/event-store';
+import {
+  aggregateStream,
+  type AppendRequest,
+  type EventStore,
+  isExpectedVersionConflict,
+} from '#lib/event-store';
+import { OAuthError } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
-import { ClientRepository } from '../client-store/client.repository.js';
+import { administrator, selfService } from '../registration-policy.js';
+
+/** Concurrent registrations on one initial access token: each re-reads and re-decides its use. */
+const MAX_ATTEMPTS = 5;
 
 /**
  * RFC 7591 §3: registration from a metadata document. The server makes the client_id (checklist
- * REG-11), the secret (256 bits, shown once) and the RFC 7592 registration access token.
+ * REG-11), the secret (256 bits, shown once) and the RFC 7592 registration access token. Through
+ * POST /register the document is held to the registration policy and, unless registration is open,
+ * spends one use of an initial access token in the same atomic append as the registration; an
+ * administrator's create is not.
  */
 @Injectable()
 export class RegisterDynamicClientHandler {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CONFIG) private readonly config: Config,
-    private readonly clients: ClientRepository,
   ) {}
 
-  async handle(request: RegisterDynamicClientRequest): Promise<RegisterDynamicClientResponse> {
-    const now = new Date();
-    // Checklist decision 12, REG-13: an initial access token unless registration is open.
-    if (request.admin !== true && !this.config.openRegistration) {
-      const token = typeof request.initialAccessToken === 'string' ? request.initialAccessToken : '';
-      const { state } = await aggregateStream(
+  async selfService(request: RegisterDynamicClientRequest): Promise<RegisterDynamicClientResponse> {
+    const by = { context: request.context, actor: 'anonymous' };
+    if (this.config.openRegistration) return this.register(request.document, selfService(this.config), by);
+    // RFC 7591 §3: the initial access token, unless registration is open (checklist decision 12).
+    const located = locateInitialAccessToken(
+      typeof request.initialAccessToken === 'string' ? request.initialAccessToken : '',
+      this.config.secretPepper,
+    );
+    if (located === null) {
+      throw new OAuthError('invalid_token', 'a valid initial access token is required', {
+        headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      });
+    }
+    for (let attempt = 1; ; attempt++) {
+      const token = await aggregateStream(
         this.store,
-        initialAccessTokenStreamId(token, this.config.secretPepper),
+        located.streamId,
         evolveInitialAccessToken,
         initialInitialAccessTokenState,
       );
-      requireValidInitialAccessToken(state, now);
+      try {
+        return await this.register(request.document, selfService(this.config), by, (clientId) => ({
+          streamId: located.streamId,
+          expectedVersion: token.version,
+          events: [
+            useInitialAccessToken(token.state, located, this.config.secretPepper, clientId, new Date()),
+          ],
+        }));
+      } catch (err) {
+        if (!isExpectedVersionConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
+      }
     }
-    const metadata = parseClientMetadataDocument(request.document);
+  }
+
+  async byAdministrator(
+    request: AdminCreateClientRequest,
+    by: { context: RequestContext; actor: string },
+  ): Promise<RegisterDynamicClientResponse> {
+    return this.register(request.document, administrator(this.config), by);
+  }
+
+  private async register(
+    document: unknown,
+    origin: RegistrationOrigin,
+    by: { context: RequestContext; actor: string },
+    alongside?: (clientId: string) => AppendRequest,
+  ): Promise<RegisterDynamicClientResponse> {
+    const metadata = parseClientMetadataDocument(document);
     const clientId = generateClientId();
     const secret = usesSecret(metadata.tokenEndpointAuthMethod) ? generateClientSecret() : undefined;
     const registrationAccessToken = randomBytes(32).toString('base64url');
     const pepper = this.config.secretPepper;
-    const state = await this.clients.execute(
-      clientId,
+    const events = decideClient(
       {
         type: 'RegisterClient',
+        origin,
         ...metadata,
         clientId,
         secretHash: secret === undefined ? null : hashSecret(secret, pepper),
         registrationAccessTokenHash: hashSecret(registrationAccessToken, pepper),
         secretTtlSeconds: this.config.clientSecretTtlSeconds,
-        now,
+        now: new Date(),
       },
-      { context: request.context, actor: request.actor },
+      initialClientState(),
     );
+    const metadataOf = { correlationId: by.context.correlationId, actor: by.actor };
+    const requests: AppendRequest[] = [
+      {
+        streamId: clientStreamId(clientId),
+        expectedVersion: 0,
+        events: events.map((e) => ({ ...e, metadata: metadataOf })),
+      },
+    ];
+    const spent = alongside?.(clientId);
+    if (spent) requests.push({ ...spent, events: spent.events.map((e) => ({ ...e, metadata: metadataOf })) });
+    const [written] = await this.store.appendMany(requests);
+    const state = written!.events.reduce<ClientState>(evolveClient, initialClientState());
     return { client: clientView(state), clientSecret: secret, registrationAccessToken };
   }
 }

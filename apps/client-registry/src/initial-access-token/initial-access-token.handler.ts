@@ -1,28 +1,108 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { CreateInitialAccessTokenRequest, CreateInitialAccessTokenResponse } from '#lib/contracts';
-import { createInitialAccessToken, initialAccessTokenStreamId } from '#lib/domain-client';
-import type { EventStore } from '#lib/event-store';
-import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
-import { randomBytes } from 'node:crypto';
+import type {
+  CreateInitialAccessTokenRequest,
+  CreateInitialAccessTokenResponse,
+  InitialAccessTokenView,
+  ListInitialAccessTokensResponse,
+  RequestContext,
+  RevokeInitialAccessTokenRequest,
+} from '#lib/contracts';
+import {
+  createInitialAccessToken,
+  evolveInitialAccessToken,
+  INITIAL_ACCESS_TOKENS,
+  initialAccessTokensProjection,
+  initialAccessTokenStreamIdOf,
+  initialAccessTokenView,
+  initialInitialAccessTokenState,
+  type InitialAccessTokenState,
+  revokeInitialAccessToken,
+} from '#lib/domain-client';
+import { aggregateStream, type EventStore, ProjectionRows, ProjectionRunner } from '#lib/event-store';
+import { invalidRequest, notFound } from '#lib/oauth-errors';
+import { CONFIG, DATA_SOURCE, EVENT_STORE } from '#lib/service-runtime';
+import type { DataSource } from 'typeorm';
 
-/** RFC 7591 §3: an operator makes an initial access token; it is shown once, its HMAC names its stream. */
+type Admitted = { context: RequestContext; actor: string };
+
+/**
+ * RFC 7591 §3 initial access tokens, made, listed and revoked by an administrator; each is shown
+ * once, only the HMAC of its secret is stored, and its uses are events on its stream.
+ */
 @Injectable()
-export class InitialAccessTokenHandler {
+export class InitialAccessTokenHandler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly runner: ProjectionRunner;
+  private readonly rows: ProjectionRows;
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CONFIG) private readonly config: Config,
-  ) {}
+    @Inject(DATA_SOURCE) dataSource: DataSource,
+  ) {
+    this.runner = new ProjectionRunner(dataSource, store, [initialAccessTokensProjection], {
+      batchSize: 500,
+    });
+    this.rows = new ProjectionRows(dataSource);
+  }
 
-  async create(request: CreateInitialAccessTokenRequest): Promise<CreateInitialAccessTokenResponse> {
-    const token = randomBytes(32).toString('base64url');
-    const event = createInitialAccessToken(
-      new Date(),
-      request.ttlSeconds ?? this.config.initialAccessTokenTtlSeconds,
-    );
-    await this.store.appendToStream(initialAccessTokenStreamId(token, this.config.secretPepper), 0, [
-      { ...event, metadata: { correlationId: request.context.correlationId, actor: request.actor } },
+  onApplicationBootstrap(): void {
+    this.runner.start(1000);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+  }
+
+  async create(
+    request: CreateInitialAccessTokenRequest,
+    by: Admitted,
+  ): Promise<CreateInitialAccessTokenResponse> {
+    const now = new Date();
+    const { token, streamId, event } = createInitialAccessToken(now, {
+      ttlSeconds: request.ttlSeconds ?? this.config.initialAccessTokenTtlSeconds,
+      ...(request.maxUses !== undefined ? { maxUses: request.maxUses } : {}),
+      pepper: this.config.secretPepper,
+    });
+    const result = await this.store.appendToStream(streamId, 0, [
+      { ...event, metadata: { correlationId: by.context.correlationId, actor: by.actor } },
     ]);
-    return { initialAccessToken: token, expiresAt: event.data.expiresAt };
+    const state = result.events.reduce(evolveInitialAccessToken, initialInitialAccessTokenState());
+    return { initialAccessToken: token, token: initialAccessTokenView(state, now) };
+  }
+
+  async list(): Promise<ListInitialAccessTokensResponse> {
+    await this.runner.catchUp();
+    const now = new Date();
+    const tokens: InitialAccessTokenView[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.rows.page<InitialAccessTokenState>(INITIAL_ACCESS_TOKENS, after, 500);
+      for (const p of page) tokens.push(initialAccessTokenView(p.row, now));
+      if (page.length < 500 || tokens.length >= 10_000) break;
+      after = page[page.length - 1]!.key;
+    }
+    return { initialAccessTokens: tokens.sort((a, b) => b.createdAt.localeCompare(a.createdAt)) };
+  }
+
+  async revoke(request: RevokeInitialAccessTokenRequest, by: Admitted): Promise<InitialAccessTokenView> {
+    if (typeof request.id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(request.id))
+      throw invalidRequest('malformed initial access token id');
+    const streamId = initialAccessTokenStreamIdOf(request.id);
+    const { state, version } = await aggregateStream(
+      this.store,
+      streamId,
+      evolveInitialAccessToken,
+      initialInitialAccessTokenState,
+    );
+    if (state.status !== 'created') throw notFound('no such initial access token');
+    const events = revokeInitialAccessToken(state, new Date());
+    if (events.length === 0) return initialAccessTokenView(state, new Date());
+    const result = await this.store.appendToStream(
+      streamId,
+      version,
+      events.map((e) => ({ ...e, metadata: { correlationId: by.context.correlationId, actor: by.actor } })),
+    );
+    return initialAccessTokenView(result.events.reduce(evolveInitialAccessToken, state), new Date());
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { RegisterClientRequest, RegisterClientResponse } from '#lib/contracts';
+import type { RegisterClientRequest, RegisterClientResponse, RequestContext } from '#lib/contracts';
 import {
   ClientAlreadyRegistered,
   clientStreamId,
@@ -13,6 +13,7 @@ import {
   initialClientState,
   usesSecret,
 } from '#lib/domain-client';
+import { administrator } from '../registration-policy.js';
 import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 
@@ -23,7 +24,11 @@ export class RegisterClientHandler {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  async handle(request: RegisterClientRequest): Promise<RegisterClientResponse> {
+  /** The CLI's create, by an administrator already admitted (`actor`). */
+  async handle(
+    request: RegisterClientRequest,
+    by: { context: RequestContext; actor: string },
+  ): Promise<RegisterClientResponse> {
     const clientId = request.clientId ?? generateClientId();
     const method = request.tokenEndpointAuthMethod ?? 'client_secret_basic';
     const secret = usesSecret(method) ? generateClientSecret() : undefined;
@@ -32,6 +37,7 @@ export class RegisterClientHandler {
     const events = decideClient(
       {
         type: 'RegisterClient',
+        origin: administrator(this.config),
         clientId,
         clientName: request.clientName,
         tokenEndpointAuthMethod: method,
@@ -54,7 +60,7 @@ export class RegisterClientHandler {
         version,
         events.map((e) => ({
           ...e,
-          metadata: { correlationId: request.context.correlationId, actor: request.actor },
+          metadata: { correlationId: by.context.correlationId, actor: by.actor },
         })),
       );
     } catch (err) {

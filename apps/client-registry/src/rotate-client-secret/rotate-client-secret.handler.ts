@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { RotateClientSecretRequest, RotateClientSecretResponse } from '#lib/contracts';
+import type { RotateClientSecretRequest, RotateClientSecretResponse, RequestContext } from '#lib/contracts';
 import {
   clientStreamId,
   decideClient,
@@ -24,7 +24,10 @@ export class RotateClientSecretHandler {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  async handle(request: RotateClientSecretRequest): Promise<RotateClientSecretResponse> {
+  async handle(
+    request: RotateClientSecretRequest,
+    by: { context: RequestContext; actor: string },
+  ): Promise<RotateClientSecretResponse> {
     const streamId = clientStreamId(request.clientId);
     const { state, version } = await aggregateStream(this.store, streamId, evolveClient, initialClientState);
     const secret = generateClientSecret();
@@ -43,7 +46,7 @@ export class RotateClientSecretHandler {
       version,
       events.map((e) => ({
         ...e,
-        metadata: { correlationId: request.context.correlationId, actor: request.actor },
+        metadata: { correlationId: by.context.correlationId, actor: by.actor },
       })),
     );
     let rotated = state;

@@ -15,24 +15,30 @@ import {
   type UserView,
 } from '#lib/contracts';
 import { invalidRequest } from '#lib/oauth-errors';
+import { AdminGate } from '#lib/service-runtime';
 import { UsersService } from './users.service.js';
 
-const by = (r: { actor: string; context?: { correlationId?: string } }) => ({
-  actor: typeof r.actor === 'string' ? r.actor : 'unknown',
-  ...(r.context?.correlationId ? { correlationId: r.context.correlationId } : {}),
+/** The audit metadata of an admitted command: the verified actor, never one the message names. */
+const by = (admitted: { actor: string; context: { correlationId: string } }) => ({
+  actor: admitted.actor,
+  correlationId: admitted.context.correlationId,
 });
 const ref = (r: UserRefRequest) => ({
   ...(typeof r.sub === 'string' ? { sub: r.sub } : {}),
   ...(typeof r.username === 'string' ? { username: r.username } : {}),
 });
 
-/** Resource owners for the CLI, the admin API and resource servers. */
+/** Resource owners for the CLI and the admin API (each command admitted first), and resource servers. */
 @Controller()
 export class UsersNatsController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly gate: AdminGate,
+  ) {}
 
-  @MessagePattern(Subjects.consent.createUser)
-  create(@Payload() r: CreateUserRequest): Promise<UserView> {
+  @MessagePattern(Subjects.consent.admin.createUser)
+  async create(@Payload() r: CreateUserRequest): Promise<UserView> {
+    const admitted = await this.gate.admit(r);
     return this.users.create(
       {
         username: r.username,
@@ -40,46 +46,50 @@ export class UsersNatsController {
         ...(r.email !== undefined ? { email: r.email } : {}),
         ...(r.name !== undefined ? { name: r.name } : {}),
       },
-      by(r),
+      by(admitted),
     );
   }
 
-  @MessagePattern(Subjects.consent.listUsers)
-  list(@Payload() r: ListUsersRequest): Promise<ListUsersResponse> {
+  @MessagePattern(Subjects.consent.admin.listUsers)
+  async list(@Payload() r: ListUsersRequest): Promise<ListUsersResponse> {
+    await this.gate.admit(r);
     return this.users.list(typeof r.after === 'string' ? r.after : undefined, r.limit);
   }
 
-  @MessagePattern(Subjects.consent.getUser)
-  get(@Payload() r: UserRefRequest): Promise<UserView> {
+  @MessagePattern(Subjects.consent.admin.getUser)
+  async get(@Payload() r: UserRefRequest): Promise<UserView> {
+    await this.gate.admit(r);
     return this.users.get(ref(r));
   }
 
-  @MessagePattern(Subjects.consent.disableUser)
-  disable(@Payload() r: UserRefRequest): Promise<UserView> {
-    return this.users.change(ref(r), 'disable', by(r));
+  @MessagePattern(Subjects.consent.admin.disableUser)
+  async disable(@Payload() r: UserRefRequest): Promise<UserView> {
+    return this.users.change(ref(r), 'disable', by(await this.gate.admit(r)));
   }
 
-  @MessagePattern(Subjects.consent.enableUser)
-  enable(@Payload() r: UserRefRequest): Promise<UserView> {
-    return this.users.change(ref(r), 'enable', by(r));
+  @MessagePattern(Subjects.consent.admin.enableUser)
+  async enable(@Payload() r: UserRefRequest): Promise<UserView> {
+    return this.users.change(ref(r), 'enable', by(await this.gate.admit(r)));
   }
 
-  @MessagePattern(Subjects.consent.setPassword)
-  setPassword(@Payload() r: SetPasswordRequest): Promise<UserView> {
-    return this.users.change(ref(r), { password: r.password }, by(r));
+  @MessagePattern(Subjects.consent.admin.setPassword)
+  async setPassword(@Payload() r: SetPasswordRequest): Promise<UserView> {
+    return this.users.change(ref(r), { password: r.password }, by(await this.gate.admit(r)));
   }
 
-  @MessagePattern(Subjects.consent.listConsents)
+  @MessagePattern(Subjects.consent.admin.listConsents)
   async consents(@Payload() r: UserRefRequest): Promise<ListConsentsResponse> {
+    await this.gate.admit(r);
     const user = await this.users.get(ref(r));
     return { sub: user.sub, consents: await this.users.consentsOf(user.sub) };
   }
 
-  @MessagePattern(Subjects.consent.revokeConsent)
+  @MessagePattern(Subjects.consent.admin.revokeConsent)
   async revokeConsent(@Payload() r: RevokeConsentRequest): Promise<RevokeConsentResponse> {
+    const admitted = await this.gate.admit(r);
     if (typeof r.clientId !== 'string' || r.clientId === '') throw invalidRequest('clientId is required');
     const user = await this.users.get(ref(r));
-    return this.users.revokeConsent(user.sub, r.clientId, by(r));
+    return this.users.revokeConsent(user.sub, r.clientId, by(admitted));
   }
 
   /** A resource server learns a user's username, email and name (never the password hash). */

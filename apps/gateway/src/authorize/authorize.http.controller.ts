@@ -6,8 +6,7 @@ import { parseFormEncoded, singleValued } from '#lib/oauth-protocol';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
-import { requestContext } from '../http/form.js';
-import { RPC_CLIENT } from '../rpc.provider.js';
+import { requestContext, RPC_CLIENT } from '#lib/http-edge';
 import { accountPage, consentPage, cookieName, errorPage, loginPage, pageCsp, setCookie } from './pages.js';
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;

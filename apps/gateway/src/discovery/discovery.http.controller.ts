@@ -4,7 +4,7 @@ import { buildMetadata } from '#lib/oauth-protocol';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
-import { RPC_CLIENT } from '../rpc.provider.js';
+import { RPC_CLIENT } from '#lib/http-edge';
 
 /** RFC 8414 §3 metadata and the RFC 7517 JWK Set. */
 @Controller()

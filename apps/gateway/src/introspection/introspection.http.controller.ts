@@ -9,10 +9,8 @@ import { invalidRequest } from '#lib/oauth-errors';
 import { parseClientAuthentication } from '#lib/oauth-protocol';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authorizationHeader, readForm, requestContext } from '../http/form.js';
-import { noStore, sendJson } from '../http/responses.js';
+import { authorizationHeader, noStore, readForm, requestContext, RPC_CLIENT, sendJson } from '#lib/http-edge';
 import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
-import { RPC_CLIENT } from '../rpc.provider.js';
 
 /** Introspection (RFC 7662 §2) and revocation (RFC 7009 §2): client-authenticated POSTs. */
 @Controller()

@@ -12,11 +12,8 @@ import { clientMetadataDocument } from '#lib/domain-client';
 import { OAuthError } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requestContext } from '../http/form.js';
-import { bearerToken, readJson } from '../http/json.js';
-import { noStore, sendJson } from '../http/responses.js';
+import { bearerToken, noStore, readJson, requestContext, RPC_CLIENT, sendJson } from '#lib/http-edge';
 import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
-import { RPC_CLIENT } from '../rpc.provider.js';
 
 /** RFC 7591 (dynamic registration) and RFC 7592 (the client's own management of its registration). */
 @ApiTags('registration (RFC 7591, RFC 7592)')
@@ -36,7 +33,6 @@ export class RegistrationHttpController {
   async register(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const command: RegisterDynamicClientRequest = {
       context: requestContext(request),
-      actor: 'anonymous',
       document: readJson(request),
       initialAccessToken: bearerToken(request),
     };
@@ -63,12 +59,7 @@ export class RegistrationHttpController {
         headers: { 'WWW-Authenticate': 'Bearer' },
       });
     }
-    return {
-      context: requestContext(request),
-      actor: `client:${clientId}`,
-      clientId,
-      authorization: { kind: 'registration-access-token', token },
-    };
+    return { context: requestContext(request), clientId, registrationAccessToken: token };
   }
 
   private respond(reply: FastifyReply, view: ClientView): void {

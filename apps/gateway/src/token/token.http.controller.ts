@@ -8,10 +8,14 @@ import {
 } from '#lib/oauth-protocol';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authorizationHeader, readFormParameters, requestContext } from '../http/form.js';
-import { sendJson } from '../http/responses.js';
+import {
+  authorizationHeader,
+  readFormParameters,
+  requestContext,
+  RPC_CLIENT,
+  sendJson,
+} from '#lib/http-edge';
 import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
-import { RPC_CLIENT } from '../rpc.provider.js';
 
 /** The token endpoint (RFC 6749 §3.2): POST only; the grant is decided by the token service. */
 @Controller()

@@ -10,36 +10,43 @@ import {
   Subjects,
 } from '#lib/contracts';
 import { invalidRequest, notFound } from '#lib/oauth-errors';
+import { AdminGate } from '#lib/service-runtime';
 import { KeyringError, publishedKeys, SigningKeyNotFound, type SigningKey } from '#lib/signing-keys';
 import { KeyRetirementRefused, KeyringService } from './keyring.service.js';
 
 /** The operator's `keys` commands (the CLI over NATS; docs/signing-keys.md). */
 @Controller()
 export class SigningKeysNatsController {
-  constructor(private readonly keyring: KeyringService) {}
+  constructor(
+    private readonly keyring: KeyringService,
+    private readonly gate: AdminGate,
+  ) {}
 
-  @MessagePattern(Subjects.token.listKeys)
-  async list(@Payload() _request: ListSigningKeysRequest): Promise<SigningKeyList> {
+  @MessagePattern(Subjects.token.admin.listKeys)
+  async list(@Payload() request: ListSigningKeysRequest): Promise<SigningKeyList> {
+    await this.gate.admit(request);
     const { keys, inJwks } = await this.keyring.keys();
     return { keys: keys.map((k) => signingKeyView(k, inJwks.has(k.kid))) };
   }
 
-  @MessagePattern(Subjects.token.rotateKey)
+  @MessagePattern(Subjects.token.admin.rotateKey)
   async rotate(@Payload() request: RotateSigningKeyRequest): Promise<RotateSigningKeyResponse> {
+    const { context, actor } = await this.gate.admit(request);
     const { outcome, key } = await this.keyring.rotate(request.now === true, {
-      correlationId: request.context.correlationId,
-      actor: request.actor,
+      correlationId: context.correlationId,
+      actor,
     });
     return { outcome, key: signingKeyView(key, true) };
   }
 
-  @MessagePattern(Subjects.token.retireKey)
+  @MessagePattern(Subjects.token.admin.retireKey)
   async retire(@Payload() request: RetireSigningKeyRequest): Promise<SigningKeyView> {
+    const { context, actor } = await this.gate.admit(request);
     if (typeof request.kid !== 'string' || request.kid === '') throw invalidRequest('kid is required');
     try {
       const key = await this.keyring.retire(request.kid, request.withdraw === true, {
-        correlationId: request.context.correlationId,
-        actor: request.actor,
+        correlationId: context.correlationId,
+        actor,
       });
       return signingKeyView(key, publishedKeys({ keys: { [key.kid]: key } }, new Date()).length > 0);
     } catch (err) {

@@ -32,7 +32,10 @@ export function clientCredentialsGrant(config: GrantConfig): ClientCredentialsGr
           clientId: client.clientId,
           // RFC 9068 §2.2: sub is the client when no resource owner is involved.
           sub: client.clientId,
-          aud: resolveAudience(resources, client.audience, config.issuer),
+          aud: resolveAudience(resources, client.audience, config.issuer, {
+            scope,
+            audience: config.adminAudience,
+          }),
           scope,
           grantType: 'client_credentials',
           now,

@@ -39,6 +39,8 @@ export interface GrantStreamReader {
 export interface GrantConfig {
   accessTokenTtlSeconds: number;
   issuer: string;
+  /** ADMIN_AUDIENCE: the audience of tokens with the `admin` scope. */
+  adminAudience: string;
 }
 
 /** Events for one stream, appended atomically with the access token's AccessTokenIssued. */

@@ -42,6 +42,7 @@ export function userAccessToken(
       context.resources,
       grant.resource.length > 0 ? grant.resource : client.audience,
       config.issuer,
+      { scope, audience: config.adminAudience },
     ),
     scope,
     grantType,

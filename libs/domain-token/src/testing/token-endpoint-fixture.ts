@@ -74,6 +74,7 @@ export class TokenEndpointFixture {
   ) {
     const config = {
       issuer: ISSUER,
+      adminAudience: `${ISSUER}/admin`,
       accessTokenTtlSeconds: 600,
       refreshTokenIdleTtlSeconds: lifetimes.idle ?? 3600,
       refreshTokenAbsoluteTtlSeconds: lifetimes.absolute ?? 86400,

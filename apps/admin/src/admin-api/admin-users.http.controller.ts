@@ -7,7 +7,7 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { Controller, Delete, Get, Inject, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   type ListConsentsResponse,
   type ListUsersResponse,
@@ -18,17 +18,14 @@ import {
 } from '#lib/contracts';
 import { invalidRequest } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
-import type { FastifyReply } from 'fastify';
-import { requestContext } from '../http/form.js';
-import { readJson } from '../http/json.js';
-import { sendJson } from '../http/responses.js';
-import { RPC_CLIENT } from '../rpc.provider.js';
-import { type AdminRequest, AdminTokenGuard } from './admin-token.guard.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { adminCommand } from './admin-command.js';
+import { readJson, RPC_CLIENT, sendJson } from '#lib/http-edge';
 
 const SUB = /^[A-Za-z0-9_-]{1,64}$/;
 const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 
-function object(request: AdminRequest): Record<string, unknown> {
+function object(request: FastifyRequest): Record<string, unknown> {
   const doc = readJson(request);
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
     throw invalidRequest('the body must be a JSON object');
@@ -52,13 +49,12 @@ const userJson = (u: UserView) => ({
 @ApiTags('admin: users')
 @ApiBearerAuth()
 @Controller('admin')
-@UseGuards(AdminTokenGuard)
 export class AdminUsersHttpController {
   constructor(@Inject(RPC_CLIENT) private readonly rpc: RpcClient) {}
 
-  private ref(request: AdminRequest, sub: string): UserRefRequest {
+  private ref(request: FastifyRequest, sub: string): UserRefRequest {
     if (!SUB.test(sub)) throw invalidRequest('malformed sub');
-    return { context: requestContext(request), actor: request.adminActor ?? 'admin', sub };
+    return { ...adminCommand(request), sub };
   }
 
   @Get('users')
@@ -67,7 +63,7 @@ export class AdminUsersHttpController {
   @ApiQuery({ name: 'after', required: false, description: 'the `next` cursor of the previous page' })
   @ApiResponse({ status: 200, description: '{ users: [...], next: cursor | null }' })
   async list(
-    @Req() request: AdminRequest,
+    @Req() request: FastifyRequest,
     @Query('limit') limit: string | undefined,
     @Query('after') after: string | undefined,
     @Res() reply: FastifyReply,
@@ -77,7 +73,7 @@ export class AdminUsersHttpController {
     if (after !== undefined && (typeof after !== 'string' || after.length > 64))
       throw invalidRequest('malformed after');
     const page = await this.rpc.request<ListUsersResponse>(
-      Subjects.consent.listUsers,
+      Subjects.consent.admin.listUsers,
       { limit: n, after },
       String(request.id),
     );
@@ -100,11 +96,10 @@ export class AdminUsersHttpController {
   })
   @ApiResponse({ status: 201, description: 'the user' })
   @ApiResponse({ status: 409, description: 'invalid_request: the username is taken' })
-  async create(@Req() request: AdminRequest, @Res() reply: FastifyReply) {
+  async create(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const doc = object(request);
-    const user = await this.rpc.request<UserView>(Subjects.consent.createUser, {
-      context: requestContext(request),
-      actor: request.adminActor ?? 'admin',
+    const user = await this.rpc.request<UserView>(Subjects.consent.admin.createUser, {
+      ...adminCommand(request),
       username: doc.username,
       password: doc.password,
       ...(doc.email !== undefined ? { email: doc.email } : {}),
@@ -117,33 +112,33 @@ export class AdminUsersHttpController {
   @ApiOperation({ summary: 'Read a resource owner (never the password hash)' })
   @ApiParam({ name: 'sub' })
   @ApiResponse({ status: 404, description: 'not_found' })
-  async get(@Param('sub') sub: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+  async get(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     sendJson(
       reply,
       200,
-      userJson(await this.rpc.request<UserView>(Subjects.consent.getUser, this.ref(request, sub))),
+      userJson(await this.rpc.request<UserView>(Subjects.consent.admin.getUser, this.ref(request, sub))),
     );
   }
 
   @Post('users/:sub/disable')
   @ApiOperation({ summary: 'Disable a user: sessions end and every grant of the user is revoked' })
   @ApiParam({ name: 'sub' })
-  async disable(@Param('sub') sub: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+  async disable(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     sendJson(
       reply,
       200,
-      userJson(await this.rpc.request<UserView>(Subjects.consent.disableUser, this.ref(request, sub))),
+      userJson(await this.rpc.request<UserView>(Subjects.consent.admin.disableUser, this.ref(request, sub))),
     );
   }
 
   @Post('users/:sub/enable')
   @ApiOperation({ summary: 'Enable a disabled user again' })
   @ApiParam({ name: 'sub' })
-  async enable(@Param('sub') sub: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+  async enable(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     sendJson(
       reply,
       200,
-      userJson(await this.rpc.request<UserView>(Subjects.consent.enableUser, this.ref(request, sub))),
+      userJson(await this.rpc.request<UserView>(Subjects.consent.admin.enableUser, this.ref(request, sub))),
     );
   }
 
@@ -153,9 +148,9 @@ export class AdminUsersHttpController {
   @ApiBody({
     schema: { type: 'object', required: ['password'], properties: { password: { type: 'string' } } },
   })
-  async setPassword(@Param('sub') sub: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+  async setPassword(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const doc = object(request);
-    const user = await this.rpc.request<UserView>(Subjects.consent.setPassword, {
+    const user = await this.rpc.request<UserView>(Subjects.consent.admin.setPassword, {
       ...this.ref(request, sub),
       password: doc.password,
     });
@@ -165,9 +160,9 @@ export class AdminUsersHttpController {
   @Get('users/:sub/consents')
   @ApiOperation({ summary: "A user's remembered consents" })
   @ApiParam({ name: 'sub' })
-  async consents(@Param('sub') sub: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+  async consents(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const result = await this.rpc.request<ListConsentsResponse>(
-      Subjects.consent.listConsents,
+      Subjects.consent.admin.listConsents,
       this.ref(request, sub),
     );
     sendJson(reply, 200, {
@@ -187,11 +182,11 @@ export class AdminUsersHttpController {
   async revokeConsent(
     @Param('sub') sub: string,
     @Param('clientId') clientId: string,
-    @Req() request: AdminRequest,
+    @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
     if (!CLIENT_ID.test(clientId)) throw invalidRequest('malformed client_id');
-    const result = await this.rpc.request<RevokeConsentResponse>(Subjects.consent.revokeConsent, {
+    const result = await this.rpc.request<RevokeConsentResponse>(Subjects.consent.admin.revokeConsent, {
       ...this.ref(request, sub),
       clientId,
     });

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Param, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   type AsOfRequest,
@@ -13,11 +13,9 @@ import {
 import { invalidRequest } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requestContext } from '../http/form.js';
-import { sendJson } from '../http/responses.js';
-import { RPC_CLIENT } from '../rpc.provider.js';
-import { instant, page, sendPage } from './admin.http.controller.js';
-import { AdminTokenGuard } from './admin-token.guard.js';
+import { adminCommand } from './admin-command.js';
+import { RPC_CLIENT, sendJson } from '#lib/http-edge';
+import { instant, page, sendPage } from './admin-tokens.http.controller.js';
 import { timelineEntry } from './audit-page.js';
 
 /** Most events a timeline page shows (pages of 500 fetched in turn). */
@@ -39,7 +37,6 @@ function grantId(id: string): string {
 @ApiTags('admin: audit')
 @ApiBearerAuth()
 @Controller('admin')
-@UseGuards(AdminTokenGuard)
 export class AdminAuditHttpController {
   constructor(@Inject(RPC_CLIENT) private readonly rpc: RpcClient) {}
 
@@ -50,39 +47,39 @@ export class AdminAuditHttpController {
     @Res() reply: FastifyReply,
   ) {
     const command: GrantHistoryRequest = {
-      context: requestContext(request),
+      ...adminCommand(request),
       grantId: grantId(id),
       page: page(request),
     };
     sendJson(
       reply,
       200,
-      await this.rpc.request<GrantHistoryResponse>(Subjects.introspection.grantHistory, command),
+      await this.rpc.request<GrantHistoryResponse>(Subjects.introspection.admin.grantHistory, command),
     );
   }
 
   @Get('grants/:grantId')
   async grantAsOf(@Param('grantId') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const command: AsOfRequest = {
-      context: requestContext(request),
+      ...adminCommand(request),
       id: grantId(id),
       asOf: instant(request, 'as_of'),
     };
     sendJson(
       reply,
       200,
-      await this.rpc.request<GrantAsOfResponse>(Subjects.introspection.grantAsOf, command),
+      await this.rpc.request<GrantAsOfResponse>(Subjects.introspection.admin.grantAsOf, command),
     );
   }
 
   @Get('users/:sub/history')
   async userHistory(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!SUB.test(sub)) throw invalidRequest('malformed sub');
-    const command: UserHistoryRequest = { context: requestContext(request), sub, page: page(request) };
+    const command: UserHistoryRequest = { ...adminCommand(request), sub, page: page(request) };
     sendJson(
       reply,
       200,
-      await this.rpc.request<UserHistoryResponse>(Subjects.introspection.userHistory, command),
+      await this.rpc.request<UserHistoryResponse>(Subjects.introspection.admin.userHistory, command),
     );
   }
 
@@ -92,19 +89,22 @@ export class AdminAuditHttpController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const context = requestContext(request);
-    const state = await this.rpc.request<GrantAsOfResponse>(Subjects.introspection.grantAsOf, {
-      context,
+    const admin = adminCommand(request);
+    const state = await this.rpc.request<GrantAsOfResponse>(Subjects.introspection.admin.grantAsOf, {
+      ...admin,
       id: grantId(id),
     } satisfies AsOfRequest);
     const events: AuditEvent[] = [];
     let after: number | undefined;
     do {
-      const history = await this.rpc.request<GrantHistoryResponse>(Subjects.introspection.grantHistory, {
-        context,
-        grantId: id,
-        page: { limit: 500, after },
-      } satisfies GrantHistoryRequest);
+      const history = await this.rpc.request<GrantHistoryResponse>(
+        Subjects.introspection.admin.grantHistory,
+        {
+          ...admin,
+          grantId: id,
+          page: { limit: 500, after },
+        } satisfies GrantHistoryRequest,
+      );
       events.push(...history.events);
       after = history.next ?? undefined;
     } while (after !== undefined && events.length < TIMELINE_MAX_EVENTS);

@@ -2,8 +2,8 @@ import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { type HealthResponse, Subjects } from '#lib/contracts';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sendJson } from '../http/responses.js';
-import { RPC_CLIENT } from '../rpc.provider.js';
+import { sendJson } from './responses.js';
+import { RPC_CLIENT } from './rpc.provider.js';
 
 /** Liveness: the process answers. Readiness: every service answers over NATS. */
 @Controller('health')

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Param, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   type AsOfRequest,
@@ -15,10 +15,8 @@ import {
 import { invalidRequest } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requestContext } from '../http/form.js';
-import { noStore, sendJson } from '../http/responses.js';
-import { RPC_CLIENT } from '../rpc.provider.js';
-import { AdminTokenGuard } from './admin-token.guard.js';
+import { adminCommand } from './admin-command.js';
+import { noStore, RPC_CLIENT, sendJson } from '#lib/http-edge';
 import { AUDIT_PAGE_CSP, renderTimeline, timelineEntry, type TimelinePage } from './audit-page.js';
 
 /** Most events a timeline page shows (pages of 500 fetched in turn). */
@@ -69,16 +67,15 @@ export function page(request: FastifyRequest): AuditPageRequest {
 @ApiTags('admin: audit')
 @ApiBearerAuth()
 @Controller('admin')
-@UseGuards(AdminTokenGuard)
-export class AdminHttpController {
+export class AdminTokensHttpController {
   constructor(@Inject(RPC_CLIENT) private readonly rpc: RpcClient) {}
 
   @Get('tokens/:jti/history')
   async tokenHistory(@Param('jti') jti: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(jti)) throw invalidRequest('malformed jti');
-    const command: TokenHistoryRequest = { context: requestContext(request), jti, page: page(request) };
+    const command: TokenHistoryRequest = { ...adminCommand(request), jti, page: page(request) };
     const history = await this.rpc.request<TokenHistoryResponse>(
-      Subjects.introspection.tokenHistory,
+      Subjects.introspection.admin.tokenHistory,
       command,
     );
     sendJson(reply, 200, history);
@@ -88,14 +85,14 @@ export class AdminHttpController {
   async tokenAsOf(@Param('jti') jti: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(jti)) throw invalidRequest('malformed jti');
     const command: AsOfRequest = {
-      context: requestContext(request),
+      ...adminCommand(request),
       id: jti,
       asOf: instant(request, 'as_of'),
     };
     sendJson(
       reply,
       200,
-      await this.rpc.request<TokenAsOfResponse>(Subjects.introspection.tokenAsOf, command),
+      await this.rpc.request<TokenAsOfResponse>(Subjects.introspection.admin.tokenAsOf, command),
     );
   }
 
@@ -103,12 +100,12 @@ export class AdminHttpController {
   async clientHistory(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!ID.test(id)) throw invalidRequest('malformed client_id');
     const command: ClientHistoryRequest = {
-      context: requestContext(request),
+      ...adminCommand(request),
       clientId: id,
       page: page(request),
     };
     const history = await this.rpc.request<ClientHistoryResponse>(
-      Subjects.introspection.clientHistory,
+      Subjects.introspection.admin.clientHistory,
       command,
     );
     sendJson(reply, 200, history);
@@ -117,14 +114,14 @@ export class AdminHttpController {
   @Get('audit/tokens/:jti')
   async tokenTimeline(@Param('jti') jti: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(jti)) throw invalidRequest('malformed jti');
-    const context = requestContext(request);
-    const state = await this.rpc.request<TokenAsOfResponse>(Subjects.introspection.tokenAsOf, {
-      context,
+    const admin = adminCommand(request);
+    const state = await this.rpc.request<TokenAsOfResponse>(Subjects.introspection.admin.tokenAsOf, {
+      ...admin,
       id: jti,
     } satisfies AsOfRequest);
     const events = await this.allPages((after) =>
-      this.rpc.request<TokenHistoryResponse>(Subjects.introspection.tokenHistory, {
-        context,
+      this.rpc.request<TokenHistoryResponse>(Subjects.introspection.admin.tokenHistory, {
+        ...admin,
         jti,
         page: { limit: 500, after },
       } satisfies TokenHistoryRequest),
@@ -148,14 +145,14 @@ export class AdminHttpController {
   @Get('audit/clients/:id')
   async clientTimeline(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!ID.test(id)) throw invalidRequest('malformed client_id');
-    const context = requestContext(request);
-    const { client } = await this.rpc.request<ClientAsOfResponse>(Subjects.introspection.clientAsOf, {
-      context,
+    const admin = adminCommand(request);
+    const { client } = await this.rpc.request<ClientAsOfResponse>(Subjects.introspection.admin.clientAsOf, {
+      ...admin,
       id,
     } satisfies AsOfRequest);
     const events = await this.allPages((after) =>
-      this.rpc.request<ClientHistoryResponse>(Subjects.introspection.clientHistory, {
-        context,
+      this.rpc.request<ClientHistoryResponse>(Subjects.introspection.admin.clientHistory, {
+        ...admin,
         clientId: id,
         page: { limit: 500, after },
       } satisfies ClientHistoryRequest),

@@ -7,23 +7,16 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import {
-  Controller,
-  Delete,
-  Get,
-  Inject,
-  Param,
-  Post,
-  Put,
-  Query,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { Controller, Delete, Get, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   type AsOfRequest,
   type ClientAsOfResponse,
-  type ClientManagementRequest,
+  type AdminClientRequest,
+  type AdminCreateClientRequest,
+  type ClientPrivilegeRequest,
+  type InitialAccessTokenView,
+  type ListInitialAccessTokensResponse,
+  type RevokeInitialAccessTokenRequest,
   type ClientView,
   type CreateInitialAccessTokenRequest,
   type CreateInitialAccessTokenResponse,
@@ -35,17 +28,16 @@ import {
 import { clientMetadataDocument, clientSecretExpiresAt } from '#lib/domain-client';
 import { invalidRequest } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
-import type { FastifyReply } from 'fastify';
-import { requestContext } from '../http/form.js';
-import { readJson } from '../http/json.js';
-import { sendJson } from '../http/responses.js';
-import { RPC_CLIENT } from '../rpc.provider.js';
-import { type AdminRequest, AdminTokenGuard } from './admin-token.guard.js';
-import { instant } from './admin.http.controller.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { adminCommand } from './admin-command.js';
+import { readJson, RPC_CLIENT, sendJson } from '#lib/http-edge';
+import { instant } from './admin-tokens.http.controller.js';
 
 const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
+// RFC 6749 §3.3 scope-token.
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
 
-function optionalBody(request: AdminRequest): Record<string, unknown> {
+function optionalBody(request: FastifyRequest): Record<string, unknown> {
   const body = typeof request.body === 'string' ? request.body.trim() : '';
   if (body === '') return {};
   const doc = readJson(request);
@@ -106,18 +98,12 @@ function documentErrors(): MethodDecorator {
 @ApiTags('admin: clients')
 @ApiBearerAuth()
 @Controller('admin')
-@UseGuards(AdminTokenGuard)
 export class AdminClientsHttpController {
   constructor(@Inject(RPC_CLIENT) private readonly rpc: RpcClient) {}
 
-  private manage(request: AdminRequest, clientId: string): ClientManagementRequest {
+  private manage(request: FastifyRequest, clientId: string): AdminClientRequest {
     if (!CLIENT_ID.test(clientId)) throw invalidRequest('malformed client_id');
-    return {
-      context: requestContext(request),
-      actor: request.adminActor ?? 'admin',
-      clientId,
-      authorization: { kind: 'admin' },
-    };
+    return { ...adminCommand(request), clientId };
   }
 
   @Get('clients')
@@ -129,14 +115,14 @@ export class AdminClientsHttpController {
   async list(
     @Query('limit') limit: string | undefined,
     @Query('after') after: string | undefined,
-    @Req() request: AdminRequest,
+    @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
     const n = limit === undefined ? 50 : /^\d{1,3}$/.test(limit) ? Number(limit) : NaN;
     if (!Number.isInteger(n) || n < 1 || n > 100) throw invalidRequest('limit must be 1 to 100');
     if (after !== undefined && typeof after !== 'string') throw invalidRequest('malformed after');
-    const page = await this.rpc.request<ListClientsResponse>(Subjects.client.list, {
-      context: requestContext(request),
+    const page = await this.rpc.request<ListClientsResponse>(Subjects.client.admin.list, {
+      ...adminCommand(request),
       limit: n,
       after,
     });
@@ -148,13 +134,11 @@ export class AdminClientsHttpController {
   @ApiBody(METADATA_BODY)
   @ApiResponse({ status: 201, description: 'the client metadata, client_secret, registration_access_token' })
   @documentErrors()
-  async create(@Req() request: AdminRequest, @Res() reply: FastifyReply) {
-    const result = await this.rpc.request<RegisterDynamicClientResponse>(Subjects.client.registerDynamic, {
-      context: requestContext(request),
-      actor: request.adminActor ?? 'admin',
+  async create(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const result = await this.rpc.request<RegisterDynamicClientResponse>(Subjects.client.admin.create, {
+      ...adminCommand(request),
       document: readJson(request),
-      admin: true,
-    });
+    } satisfies AdminCreateClientRequest);
     const body: Record<string, unknown> = {
       ...clientMetadataDocument(result.client),
       registration_access_token: result.registrationAccessToken,
@@ -170,18 +154,18 @@ export class AdminClientsHttpController {
   @ApiResponse({ status: 404, description: 'not_found' })
   @documentErrors()
   @ApiQuery({ name: 'as_of', required: false, description: 'ISO 8601 instant: the client as it was then' })
-  async get(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+  async get(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const asOf = instant(request, 'as_of');
     if (asOf !== undefined) {
-      const command: AsOfRequest = { context: requestContext(request), id, asOf };
+      const command: AsOfRequest = { ...adminCommand(request), id, asOf };
       sendJson(
         reply,
         200,
-        await this.rpc.request<ClientAsOfResponse>(Subjects.introspection.clientAsOf, command),
+        await this.rpc.request<ClientAsOfResponse>(Subjects.introspection.admin.clientAsOf, command),
       );
       return;
     }
-    const view = await this.rpc.request<ClientView>(Subjects.client.read, this.manage(request, id));
+    const view = await this.rpc.request<ClientView>(Subjects.client.admin.read, this.manage(request, id));
     sendJson(reply, 200, clientMetadataDocument(view));
   }
 
@@ -192,8 +176,8 @@ export class AdminClientsHttpController {
   @ApiResponse({ status: 200, description: 'the new client metadata' })
   @ApiResponse({ status: 404, description: 'not_found' })
   @documentErrors()
-  async update(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
-    const view = await this.rpc.request<ClientView>(Subjects.client.update, {
+  async update(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const view = await this.rpc.request<ClientView>(Subjects.client.admin.update, {
       ...this.manage(request, id),
       document: readJson(request),
     });
@@ -206,8 +190,8 @@ export class AdminClientsHttpController {
   @ApiResponse({ status: 200, description: 'the client metadata, status disabled' })
   @ApiResponse({ status: 404, description: 'not_found' })
   @documentErrors()
-  async disable(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
-    const view = await this.rpc.request<ClientView>(Subjects.client.disable, this.manage(request, id));
+  async disable(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const view = await this.rpc.request<ClientView>(Subjects.client.admin.disable, this.manage(request, id));
     sendJson(reply, 200, clientMetadataDocument(view));
   }
 
@@ -217,8 +201,8 @@ export class AdminClientsHttpController {
   @ApiResponse({ status: 204, description: 'deleted' })
   @ApiResponse({ status: 404, description: 'not_found' })
   @documentErrors()
-  async delete(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
-    await this.rpc.request(Subjects.client.delete, this.manage(request, id));
+  async delete(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.rpc.request(Subjects.client.admin.delete, this.manage(request, id));
     void reply.header('Cache-Control', 'no-store').status(204).send();
   }
 
@@ -238,16 +222,13 @@ export class AdminClientsHttpController {
   })
   @ApiResponse({ status: 404, description: 'not_found' })
   @documentErrors()
-  async rotateSecret(@Param('id') id: string, @Req() request: AdminRequest, @Res() reply: FastifyReply) {
+  async rotateSecret(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const body = optionalBody(request);
     const grace = body.grace_seconds ?? 0;
     if (typeof grace !== 'number' || !Number.isInteger(grace))
       throw invalidRequest('grace_seconds must be an integer');
-    const m = this.manage(request, id);
-    const result = await this.rpc.request<RotateClientSecretResponse>(Subjects.client.rotateSecret, {
-      context: m.context,
-      actor: m.actor,
-      clientId: id,
+    const result = await this.rpc.request<RotateClientSecretResponse>(Subjects.client.admin.rotateSecret, {
+      ...this.manage(request, id),
       graceSeconds: grace,
     });
     sendJson(reply, 200, {
@@ -257,25 +238,136 @@ export class AdminClientsHttpController {
     });
   }
 
+  @Post('clients/:id/privileged-scopes')
+  @ApiOperation({
+    summary: 'Grant the client a privileged scope (e.g. admin); recorded with the administrator',
+  })
+  @ApiParam({ name: 'id', description: 'client_id' })
+  @ApiBody({ schema: { type: 'object', required: ['scope'], properties: { scope: { type: 'string' } } } })
+  @ApiResponse({ status: 200, description: 'the client metadata' })
+  @ApiResponse({ status: 404, description: 'not_found' })
+  @documentErrors()
+  async grantScope(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const scope = optionalBody(request).scope;
+    if (typeof scope !== 'string' || !SCOPE.test(scope))
+      throw invalidRequest('scope must be one scope token');
+    const view = await this.rpc.request<ClientView>(Subjects.client.admin.grantScope, {
+      ...this.manage(request, id),
+      scope,
+    } satisfies ClientPrivilegeRequest);
+    sendJson(reply, 200, clientMetadataDocument(view));
+  }
+
+  @Delete('clients/:id/privileged-scopes/:scope')
+  @ApiOperation({
+    summary: 'Take a privileged scope back from the client; its tokens stop working at the admin API',
+  })
+  @ApiParam({ name: 'id', description: 'client_id' })
+  @ApiParam({ name: 'scope', description: 'the privileged scope' })
+  @ApiResponse({ status: 200, description: 'the client metadata' })
+  @ApiResponse({ status: 404, description: 'not_found' })
+  @documentErrors()
+  async revokeScope(
+    @Param('id') id: string,
+    @Param('scope') scope: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    if (!SCOPE.test(scope)) throw invalidRequest('malformed scope');
+    const view = await this.rpc.request<ClientView>(Subjects.client.admin.revokeScope, {
+      ...this.manage(request, id),
+      scope,
+    } satisfies ClientPrivilegeRequest);
+    sendJson(reply, 200, clientMetadataDocument(view));
+  }
+
   @Post('initial-access-tokens')
   @ApiOperation({ summary: 'Create an RFC 7591 initial access token for POST /register (shown once)' })
-  @ApiBody({ required: false, schema: { type: 'object', properties: { ttl_seconds: { type: 'integer' } } } })
-  @ApiResponse({ status: 201, description: '{ initial_access_token, expires_at }' })
+  @ApiBody({
+    required: false,
+    schema: {
+      type: 'object',
+      properties: {
+        ttl_seconds: { type: 'integer', minimum: 1 },
+        max_uses: { type: 'integer', minimum: 1, description: 'registrations it allows; absent: any' },
+      },
+    },
+  })
+  @ApiResponse({
+    status: 201,
+    description: '{ initial_access_token, id, expires_at, max_uses, uses, status }',
+  })
   @documentErrors()
-  async createInitialAccessToken(@Req() request: AdminRequest, @Res() reply: FastifyReply) {
+  async createInitialAccessToken(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const body = optionalBody(request);
-    const ttl = body.ttl_seconds;
-    if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isInteger(ttl)))
-      throw invalidRequest('ttl_seconds must be an integer');
+    const integer = (name: string) => {
+      const v = body[name];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v)))
+        throw invalidRequest(`${name} must be an integer`);
+      return v as number | undefined;
+    };
+    const ttl = integer('ttl_seconds');
+    const maxUses = integer('max_uses');
     const command: CreateInitialAccessTokenRequest = {
-      context: requestContext(request),
-      actor: request.adminActor ?? 'admin',
-      ttlSeconds: ttl as number | undefined,
+      ...adminCommand(request),
+      ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+      ...(maxUses !== undefined ? { maxUses } : {}),
     };
     const result = await this.rpc.request<CreateInitialAccessTokenResponse>(
-      Subjects.client.createInitialAccessToken,
+      Subjects.client.admin.createInitialAccessToken,
       command,
     );
-    sendJson(reply, 201, { initial_access_token: result.initialAccessToken, expires_at: result.expiresAt });
+    sendJson(reply, 201, {
+      initial_access_token: result.initialAccessToken,
+      ...initialAccessTokenDocument(result.token),
+    });
   }
+
+  @Get('initial-access-tokens')
+  @ApiOperation({ summary: 'List the initial access tokens (never the tokens themselves), newest first' })
+  @ApiResponse({
+    status: 200,
+    description: '{ initial_access_tokens: [{ id, created_at, expires_at, max_uses, uses, status }] }',
+  })
+  @documentErrors()
+  async listInitialAccessTokens(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const result = await this.rpc.request<ListInitialAccessTokensResponse>(
+      Subjects.client.admin.listInitialAccessTokens,
+      adminCommand(request),
+    );
+    sendJson(reply, 200, {
+      initial_access_tokens: result.initialAccessTokens.map(initialAccessTokenDocument),
+    });
+  }
+
+  @Delete('initial-access-tokens/:id')
+  @ApiOperation({ summary: 'Revoke an initial access token: it registers no further client' })
+  @ApiParam({ name: 'id', description: 'the id listed for the token' })
+  @ApiResponse({ status: 204, description: 'revoked' })
+  @ApiResponse({ status: 404, description: 'not_found' })
+  @documentErrors()
+  async revokeInitialAccessToken(
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw invalidRequest('malformed id');
+    await this.rpc.request(Subjects.client.admin.revokeInitialAccessToken, {
+      ...adminCommand(request),
+      id,
+    } satisfies RevokeInitialAccessTokenRequest);
+    void reply.header('Cache-Control', 'no-store').status(204).send();
+  }
+}
+
+function initialAccessTokenDocument(t: InitialAccessTokenView): Record<string, unknown> {
+  return {
+    id: t.id,
+    created_at: t.createdAt,
+    expires_at: t.expiresAt,
+    max_uses: t.maxUses,
+    uses: t.uses,
+    status: t.status,
+    ...(t.revokedAt !== undefined ? { revoked_at: t.revokedAt } : {}),
+  };
 }

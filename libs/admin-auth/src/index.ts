@@ -1,0 +1,2 @@
+export * from './admin-authenticator.js';
+export * from './jwks-source.js';

@@ -1,0 +1,168 @@
+import type { HttpEdgeConfig } from '#lib/config';
+import { OAuthError } from '#lib/oauth-errors';
+import {
+  acceptCorrelationId,
+  CORRELATION_HEADER,
+  inFlight,
+  metrics,
+  newCorrelationId,
+  SpanKind,
+  stopTracing,
+  trace,
+  tracer,
+  tracingEnabled,
+} from '#lib/service-runtime';
+import { context as otelContext, propagation, type Span, SpanStatusCode } from '@opentelemetry/api';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { sendOAuthError } from './responses.js';
+
+/**
+ * The Fastify adapter of an HTTP listener (the public gateway, the admin plane), held to the
+ * operator's limits:
+ * - the whole request, and its headers, within HTTP_REQUEST_TIMEOUT_MS / HTTP_HEADERS_TIMEOUT_MS
+ *   (OAuth 2.1 §7.11: resources an attacker can hold are bounded); Node checks them every
+ *   `connectionsCheckingInterval`;
+ * - X-Forwarded-For believed only for the configured proxy hops or addresses, never every hop.
+ */
+export function createEdgeAdapter(config: HttpEdgeConfig): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: config.maxBodyBytes,
+    // Checklist INP-01: oversized request lines are refused before routing.
+    routerOptions: { maxParamLength: 500 },
+    trustProxy: trustedHops(config.trustProxy),
+    requestTimeout: config.httpRequestTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    http: {
+      requestTimeout: config.httpRequestTimeoutMs,
+      headersTimeout: config.httpHeadersTimeoutMs,
+      connectionsCheckingInterval: Math.min(5000, Math.max(250, Math.floor(config.httpHeadersTimeoutMs / 4))),
+    },
+    // The correlation id: the caller's X-Correlation-Id or X-Request-Id when well-formed, else new.
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      acceptCorrelationId(req.headers['x-correlation-id']) ??
+      acceptCorrelationId(req.headers['x-request-id']) ??
+      newCorrelationId(),
+  });
+}
+
+/**
+ * proxy-addr's trust function: hop `i` counts from the socket's peer (0) outwards. A hop count
+ * trusts the nearest `n` hops, as Express does (Fastify itself refuses a bare number): only safe
+ * when the listener is reachable through those proxies alone, which the NetworkPolicy ensures in
+ * Kubernetes; an address list (CIDRs) checks each hop instead.
+ */
+function trustedHops(trust: HttpEdgeConfig['trustProxy']): false | string[] | ((a: string, i: number) => boolean) {
+  if (typeof trust === 'number') return trust === 0 ? false : (_address, hop) => hop < trust;
+  return trust;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    routePattern: string;
+    span: Span | undefined;
+  }
+}
+
+export interface EdgeOptions {
+  log: Logger;
+  maxBodyBytes: number;
+  /** An extra bounded label of a request's metrics and log line (e.g. the grant type at /token). */
+  label?: (request: FastifyRequest, route: string) => string;
+}
+
+/**
+ * What every listener does for every request: bodies read as text (each endpoint parses its own,
+ * RFC 6749 §3.2), one log line and one metrics observation by route pattern (never the URL's query
+ * or a header), a trace span when tracing is on, the correlation id and security headers on every
+ * answer, and Fastify's own errors (body too large, malformed) as OAuth JSON, never a stack.
+ */
+export function installEdge(fastify: FastifyInstance, options: EdgeOptions): void {
+  const { log } = options;
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    '*',
+    { parseAs: 'string', bodyLimit: options.maxBodyBytes },
+    (_req, body, done) => done(null, body),
+  );
+  fastify.decorateRequest('routePattern', 'unmatched');
+  fastify.decorateRequest('span', undefined);
+  const traced = tracingEnabled();
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    inFlight.begin();
+    request.routePattern = request.routeOptions.url ?? 'unmatched';
+    if (traced) {
+      request.span = tracer().startSpan(
+        `HTTP ${request.method} ${request.routePattern}`,
+        {
+          kind: SpanKind.SERVER,
+          attributes: { 'http.request.method': request.method, 'authz.correlation_id': String(request.id) },
+        },
+        propagation.extract(otelContext.active(), request.headers),
+      );
+    }
+    done();
+  });
+  // The handler runs with the request's span as the active context (tracing on only).
+  if (traced)
+    fastify.addHook('preHandler', (request, _reply, done) => {
+      const span = request.span;
+      if (span) otelContext.with(trace.setSpan(otelContext.active(), span), done);
+      else done();
+    });
+  fastify.addHook('onClose', async () => {
+    inFlight.draining = true;
+    await stopTracing();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    inFlight.end();
+    const route = request.routePattern;
+    const grantType = options.label?.(request, route) ?? '';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpRequests.inc({
+      route,
+      method: request.method,
+      status: String(reply.statusCode),
+      grant_type: grantType,
+    });
+    metrics.httpDuration.observe({ route, method: request.method, grant_type: grantType }, seconds);
+    const span = request.span;
+    if (span) {
+      span.setAttribute('http.route', route);
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+    if (log.isLevelEnabled('info')) {
+      log.info({
+        msg: 'http request',
+        correlationId: String(request.id),
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ...(grantType ? { grantType } : {}),
+        durationMs: Math.round(reply.elapsedTime),
+      });
+    }
+    done();
+  });
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    reply.header(CORRELATION_HEADER, String(request.id));
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('X-Frame-Options', 'DENY');
+    done(null, payload);
+  });
+  fastify.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status === 413)
+      return sendOAuthError(
+        reply,
+        new OAuthError('invalid_request', 'request body too large', { status: 413 }),
+      );
+    if (status >= 400 && status < 500)
+      return sendOAuthError(reply, new OAuthError('invalid_request', 'malformed request', { status }));
+    return sendOAuthError(reply, error);
+  });
+}

@@ -1,0 +1,93 @@
+import { type DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
+import { ClientsModule, type ClientProxy, Transport } from '@nestjs/microservices';
+import { AdminAuthenticator, JwksSource } from '#lib/admin-auth';
+import { type AdminAuthConfig, loadConfig, type NatsConfig } from '#lib/config';
+import {
+  type AdminCommand,
+  type ClientView,
+  type RequestContext,
+  Subjects,
+  type TokenStatusResponse,
+} from '#lib/contracts';
+import { OAuthError } from '#lib/oauth-errors';
+import type { JSONWebKeySet } from 'jose';
+import { natsConnectionOptions } from './nats-options.js';
+import { RpcClient } from './rpc-client.js';
+
+export const ADMIN_AUTHENTICATOR = Symbol('ADMIN_AUTHENTICATOR');
+
+/**
+ * A privileged command's way in: the credential it carries is verified here, in the service that
+ * owns the command, and the verified actor is what the command's events record.
+ */
+@Injectable()
+export class AdminGate {
+  constructor(@Inject(ADMIN_AUTHENTICATOR) private readonly authenticator: AdminAuthenticator) {}
+
+  async admit(request: AdminCommand): Promise<{ context: RequestContext; actor: string }> {
+    const principal = await this.authenticator.authenticate(request?.credential);
+    const correlationId = request.context?.correlationId;
+    return {
+      context: { correlationId: typeof correlationId === 'string' ? correlationId : 'unknown' },
+      actor: principal.actor,
+    };
+  }
+}
+const ADMIN_AUTH_PROXY = 'ADMIN_AUTH_PROXY';
+
+/**
+ * The authenticator a service uses to decide its privileged commands itself: it reads the issuer's
+ * keys from the token service, the client's privileges from the client registry and the token's
+ * revocation from the introspection service, each over NATS, each when a command arrives (one
+ * freshness rule for every owner).
+ */
+export function adminAuthenticatorOverNats(rpc: RpcClient, config: AdminAuthConfig): AdminAuthenticator {
+  const jwks = new JwksSource(() => rpc.request<JSONWebKeySet>(Subjects.token.jwks, {}));
+  return new AdminAuthenticator(
+    {
+      keys: (kid) => jwks.keys(kid),
+      client: async (clientId) => {
+        try {
+          return await rpc.request<ClientView>(Subjects.client.get, { clientId });
+        } catch (err) {
+          if (err instanceof OAuthError && err.error === 'not_found') return null;
+          throw err;
+        }
+      },
+      tokenActive: async (jti) =>
+        (await rpc.request<TokenStatusResponse>(Subjects.introspection.tokenStatus, { jti })).status === 'active',
+    },
+    { issuer: config.issuer, audience: config.adminAudience, bootstrapToken: config.adminToken },
+  );
+}
+
+@Module({})
+export class AdminAuthModule {
+  static forService(serviceName: string): DynamicModule {
+    const config = loadConfig();
+    return {
+      module: AdminAuthModule,
+      imports: [
+        ClientsModule.register([
+          {
+            name: ADMIN_AUTH_PROXY,
+            transport: Transport.NATS,
+            options: natsConnectionOptions(config, `${serviceName}-admin-auth`),
+          },
+        ]),
+      ],
+      providers: [
+        {
+          provide: ADMIN_AUTHENTICATOR,
+          inject: [ADMIN_AUTH_PROXY],
+          useFactory: (proxy: ClientProxy) => {
+            const c: AdminAuthConfig & NatsConfig = config;
+            return adminAuthenticatorOverNats(new RpcClient(proxy, c.rpcTimeoutMs), c);
+          },
+        },
+        AdminGate,
+      ],
+      exports: [ADMIN_AUTHENTICATOR, AdminGate],
+    };
+  }
+}
