@@ -56,7 +56,7 @@ describe('audit timeline page in headless Chromium', () => {
     });
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
-    const response = await page.goto(`${system.baseUrl}${path}`);
+    const response = await page.goto(`${system.adminUrl}${path}`);
     expect(response!.status()).toBe(200);
     expect(response!.headers()['content-security-policy']).toContain("default-src 'none'");
     await page.screenshot({ path: resolve(ARTIFACTS, name), fullPage: true });
@@ -102,7 +102,7 @@ describe('audit timeline page in headless Chromium', () => {
   }, 30000);
 
   it('is for the admin only', async () => {
-    const res = await fetch(`${system.baseUrl}/admin/audit/tokens/${jti}`);
+    const res = await fetch(`${system.adminUrl}/admin/audit/tokens/${jti}`);
     expect(res.status).toBe(401);
   });
 });

@@ -229,7 +229,7 @@ describe('Remaining checklist cases: token request format, metadata, JWKS, regis
 
   describe('redirect URIs at registration (admin API)', () => {
     const register = (redirectUris: string[]) =>
-      fetch(`${system.baseUrl}/admin/clients`, {
+      fetch(`${system.adminUrl}/admin/clients`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${system.adminToken}` },
         body: JSON.stringify({

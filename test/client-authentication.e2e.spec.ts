@@ -336,7 +336,8 @@ async function expectTokenError(
 describe('client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3, §5.2; RFC 7662 §2.1; RFC 7009 §2.1; checklist CAUTH)', () => {
   let system: RunningSystem;
   const f = {} as Fixtures;
-  const url = (path: string) => `${system.baseUrl}${path}`;
+  const url = (path: string) =>
+    `${path.startsWith('/admin') || path === '/openapi.json' ? system.adminUrl : system.baseUrl}${path}`;
 
   beforeAll(async () => {
     system = await startSystem({ env: { CLIENT_AUTH_MAX_FAILURES: '10000' } });

@@ -48,7 +48,8 @@ describe('client credentials flow, end to end (RFC 6749 §4.4, RFC 9068, RFC 766
     await system?.stop();
   }, 30000);
 
-  const url = (path: string) => `${system.baseUrl}${path}`;
+  const url = (path: string) =>
+    `${path.startsWith('/admin') || path === '/openapi.json' ? system.adminUrl : system.baseUrl}${path}`;
 
   async function issue(scope = 'read write') {
     const res = await postForm(

@@ -14,7 +14,8 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
   let system: RunningSystem;
   let iat: string;
   const secretsSeen: string[] = [];
-  const url = (path: string) => `${system.baseUrl}${path}`;
+  const url = (path: string) =>
+    `${path.startsWith('/admin') || path === '/openapi.json' ? system.adminUrl : system.baseUrl}${path}`;
 
   beforeAll(async () => {
     system = await startSystem({

@@ -20,7 +20,8 @@ interface Created {
 
 describe('client secret expiry (RFC 7591 §3.2.1; checklist CAUTH-16)', () => {
   let system: RunningSystem;
-  const url = (path: string) => `${system.baseUrl}${path}`;
+  const url = (path: string) =>
+    `${path.startsWith('/admin') || path === '/openapi.json' ? system.adminUrl : system.baseUrl}${path}`;
 
   beforeAll(async () => {
     system = await startSystem({ env: { CLIENT_SECRET_TTL_SECONDS: String(TTL_SECONDS) } });

@@ -30,7 +30,8 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
   let p1: { client_id: string };
   let p2: { client_id: string };
   let pepper: Buffer;
-  const url = (path: string) => `${system.baseUrl}${path}`;
+  const url = (path: string) =>
+    `${path.startsWith('/admin') || path === '/openapi.json' ? system.adminUrl : system.baseUrl}${path}`;
   const as = (c: Creds) => ({ authorization: basic(c.client_id, c.client_secret) });
   const admin = () => ({ authorization: `Bearer ${system.adminToken}` });
 

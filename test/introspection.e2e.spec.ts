@@ -15,7 +15,8 @@ describe('token introspection (RFC 7662, checklist INT)', () => {
   let c2: Creds;
   let r1: Creds;
   let p1: { client_id: string };
-  const url = (path: string) => `${system.baseUrl}${path}`;
+  const url = (path: string) =>
+    `${path.startsWith('/admin') || path === '/openapi.json' ? system.adminUrl : system.baseUrl}${path}`;
   const as = (c: Creds) => ({ authorization: basic(c.client_id, c.client_secret) });
 
   beforeAll(async () => {

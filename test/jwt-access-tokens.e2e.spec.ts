@@ -27,7 +27,8 @@ describe('JWT access tokens (RFC 9068, checklist JWT) and the JWKS (RFC 7517, ch
   let s1: Creds;
   let other: Creds;
   const API = 'https://api.test';
-  const url = (path: string) => `${system.baseUrl}${path}`;
+  const url = (path: string) =>
+    `${path.startsWith('/admin') || path === '/openapi.json' ? system.adminUrl : system.baseUrl}${path}`;
   const as = (c: Creds) => ({ authorization: basic(c.client_id, c.client_secret) });
 
   beforeAll(async () => {

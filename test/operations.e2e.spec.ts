@@ -54,7 +54,8 @@ describe('operations: health, metrics, logs and correlation ids (issue 8)', () =
     await system?.stop();
   });
 
-  const url = (path: string) => `${system.baseUrl}${path}`;
+  const url = (path: string) =>
+    `${path.startsWith('/admin') || path === '/openapi.json' ? system.adminUrl : system.baseUrl}${path}`;
   const auth = () => ({ authorization: basic(client.client_id, client.client_secret) });
 
   it('every app answers /health/live and /health/ready on its operations port, checking Postgres and NATS', async () => {

@@ -13,7 +13,8 @@ describe('token revocation (RFC 7009, checklist REV) and the audit API', () => {
   let c1: Creds;
   let c2: Creds;
   let p1: { client_id: string };
-  const url = (path: string) => `${system.baseUrl}${path}`;
+  const url = (path: string) =>
+    `${path.startsWith('/admin') || path === '/openapi.json' ? system.adminUrl : system.baseUrl}${path}`;
   const as = (c: Creds) => ({ authorization: basic(c.client_id, c.client_secret) });
   const admin = () => ({ authorization: `Bearer ${system.adminToken}` });
 

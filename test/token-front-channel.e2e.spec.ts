@@ -23,7 +23,7 @@ describe('authorization code + refresh through the front channel, driven by oaut
   const insecure = { [oauth.allowInsecureRequests]: true };
 
   async function register(doc: Record<string, unknown>): Promise<Registered> {
-    const res = await fetch(`${system.baseUrl}/admin/clients`, {
+    const res = await fetch(`${system.adminUrl}/admin/clients`, {
       method: 'POST',
       headers: { authorization: `Bearer ${system.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify(doc),

@@ -32,7 +32,8 @@ describe('token endpoint grants, end to end (RFC 6749 §4.1, §4.4, §6; RFC 763
   let s1: Registered;
   let graceful: Registered;
   const secretsSeen: string[] = [];
-  const url = (path: string) => `${system.baseUrl}${path}`;
+  const url = (path: string) =>
+    `${path.startsWith('/admin') || path === '/openapi.json' ? system.adminUrl : system.baseUrl}${path}`;
 
   async function register(doc: Record<string, unknown>): Promise<Registered> {
     const res = await fetch(url('/admin/clients'), {

@@ -46,7 +46,7 @@ describe('resource owners, consents and login throttling', () => {
   });
 
   const admin = (path: string, init: RequestInit = {}) =>
-    fetch(`${system.baseUrl}/admin${path}`, {
+    fetch(`${system.adminUrl}/admin${path}`, {
       ...init,
       headers: {
         authorization: `Bearer ${system.adminToken}`,
@@ -100,7 +100,7 @@ describe('resource owners, consents and login throttling', () => {
     expect(list.users.map((u) => u.username)).toContain('erin');
     expect((await admin(`/users/${String(erin.sub)}`)).status).toBe(200);
     expect((await admin('/users/nobody')).status).toBe(404);
-    expect((await fetch(`${system.baseUrl}/admin/users`)).status).toBe(401);
+    expect((await fetch(`${system.adminUrl}/admin/users`)).status).toBe(401);
     // The stored hash is argon2id.
     const [createdEvent] = (
       await eventsOfType<{ username: string; passwordHash: string }>(system, 'UserCreated')

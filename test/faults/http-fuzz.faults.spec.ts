@@ -175,7 +175,7 @@ describe('HTTP fuzzing of every endpoint (issue 10, checklist INP)', () => {
 
   const FORM_ENDPOINTS = ['/token', '/introspect', '/revoke'];
   const send = (method: string, path: string, body = '', headers: Record<string, string> = {}) =>
-    sendRaw(system.baseUrl, {
+    sendRaw(path.startsWith('/admin') ? system.adminUrl : system.baseUrl, {
       method,
       path,
       headers,

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
  * on a fresh database, with their own NATS subject prefix and JetStream stream so that a test run
  * never meets another system on the same NATS.
  */
-export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway'] as const;
+export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway', 'admin'] as const;
 /** The example apps of the choreography, started on demand (SystemOptions). */
 export const EXAMPLE_APPS = ['resource-server', 'example-client'] as const;
 export type AppName = (typeof APPS)[number] | (typeof EXAMPLE_APPS)[number];
@@ -79,9 +79,9 @@ export class RunningSystem {
     return this.env.ISSUER!;
   }
 
-  /** Where the admin API and the audit pages answer (the admin plane). */
+  /** Where the admin API and the audit pages answer (the admin plane, its own listener). */
   get adminUrl(): string {
-    return this.baseUrl;
+    return `http://127.0.0.1:${this.env.ADMIN_HTTP_PORT}`;
   }
 
   get adminToken(): string {
@@ -216,7 +216,8 @@ export class RunningSystem {
     for (;;) {
       try {
         const res = await fetch(`${this.baseUrl}/health/ready`);
-        if (res.status === 200) return;
+        const admin = await fetch(`${this.adminUrl}/health/ready`);
+        if (res.status === 200 && admin.status === 200) return;
       } catch {
         // not listening yet
       }
@@ -277,6 +278,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   }
   const database = await createTestDatabase('e2e', options.postgresServerUrl);
   const port = await freePort();
+  const adminPort = await freePort();
   const prefix = uniqueName('e2e').replace(/_/g, '-');
   const env: Record<string, string> = {
     NODE_ENV: 'test',
@@ -289,6 +291,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     ISSUER: `http://127.0.0.1:${port}`,
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(port),
+    ADMIN_HTTP_PORT: String(adminPort),
     RPC_TIMEOUT_MS: String(options.rpcTimeoutMs ?? 3000),
     ADMIN_TOKEN: randomBytes(32).toString('base64url'),
     SECRET_PEPPER: randomBytes(32).toString('base64url'),

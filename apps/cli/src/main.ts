@@ -10,6 +10,7 @@ import { seedDemoUser, usersCommand, USERS_USAGE } from './commands/users.comman
 import { migrate } from './commands/migrate.command.js';
 import { projectionsCommand, PROJECTIONS_USAGE } from './commands/projections.command.js';
 import { APPS, type AppName, appEntry, EXAMPLE_APPS, startCommand } from './commands/start.command.js';
+import { devBusEnvironmentForCli } from './dev-bus.js';
 import { loadDevSecrets } from './secrets-file.js';
 
 const USAGE = `usage: npm run cli -- <command>
@@ -23,6 +24,15 @@ const USAGE = `usage: npm run cli -- <command>
   ${USERS_USAGE.split('\n').join('\n  ')}
   ${AUDIT_USAGE}
   ${PROJECTIONS_USAGE}`;
+
+/**
+ * Settings `npm start` generated in `.data/` (secrets, and the dev bus the CLI then connects to as
+ * its own NATS user); values in the environment win.
+ */
+function useDevEnvironment(): void {
+  const secrets = loadDevSecrets({ create: false });
+  Object.assign(process.env, { ...secrets, ...devBusEnvironmentForCli(secrets), ...process.env });
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
@@ -44,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'demo-user': {
-      Object.assign(process.env, { ...loadDevSecrets({ create: false }), ...process.env });
+      useDevEnvironment();
       const demo = await seedDemoUser(loadConfig());
       console.log('demo user (login page of the authorization endpoint)');
       console.log(`  username: ${demo.username}`);
@@ -61,15 +71,15 @@ async function main(argv: string[]): Promise<void> {
       return migrate(config.databaseUrl);
     }
     case 'clients': {
-      Object.assign(process.env, { ...loadDevSecrets({ create: false }), ...process.env });
+      useDevEnvironment();
       return clientsCommand(loadConfig(), args);
     }
     case 'keys': {
-      Object.assign(process.env, { ...loadDevSecrets({ create: false }), ...process.env });
+      useDevEnvironment();
       return keysCommand(loadConfig(), args);
     }
     case 'users': {
-      Object.assign(process.env, { ...loadDevSecrets({ create: false }), ...process.env });
+      useDevEnvironment();
       return usersCommand(loadConfig(), args);
     }
     case 'audit': {

@@ -1,3 +1,4 @@
+import { BUS_USERS, passwordVariableOf } from '#lib/contracts';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -9,10 +10,13 @@ import { dirname, resolve } from 'node:path';
  */
 export const SECRETS_FILE = resolve(process.env.SECRETS_FILE ?? '.data/secrets.env');
 
+const random = () => randomBytes(32).toString('base64url');
 const generators: Record<string, () => string> = {
-  ADMIN_TOKEN: () => randomBytes(32).toString('base64url'),
-  SECRET_PEPPER: () => randomBytes(32).toString('base64url'),
-  KEY_ENCRYPTION_KEY: () => randomBytes(32).toString('base64url'),
+  ADMIN_TOKEN: random,
+  SECRET_PEPPER: random,
+  KEY_ENCRYPTION_KEY: random,
+  // One NATS password per process of the dev bus (apps/cli/src/dev-bus.ts).
+  ...Object.fromEntries(BUS_USERS.map((user) => [passwordVariableOf(user), random])),
 };
 
 function parse(text: string): Record<string, string> {

@@ -3,12 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '#lib/config';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DataSource } from 'typeorm';
-import { requireDependencies } from './dependencies.js';
+import { natsRequirements, requireDependencies } from './dependencies.js';
 import { DrainingServerNats } from './draining-server-nats.js';
 import { DATA_SOURCE, NATS_CONNECTION } from './event-store.module.js';
 import { createPino, JsonLogger } from './logger.js';
 import { startMetrics } from './metrics.js';
-import { natsAuth, natsConnectionOptions } from './nats-options.js';
+import { natsConnectionOptions } from './nats-options.js';
 import { opsAddress, type ReadinessCheck, startOpsServer } from './ops-server.js';
 import { OAuthRpcExceptionFilter } from './rpc-exception.filter.js';
 import { startTracing } from './tracing.js';
@@ -25,14 +25,7 @@ export async function bootstrapService(
   const logger = new JsonLogger(createPino(service.name, config.logLevel));
   startMetrics(service.name);
   await startTracing(service.name, config);
-  await requireDependencies(
-    {
-      databaseUrl: config.databaseUrl,
-      natsServers: config.natsServers,
-      natsAuth: natsAuth(config),
-    },
-    (line) => logger.fatal(line, 'Startup'),
-  );
+  await requireDependencies(natsRequirements(config, config), (line) => logger.fatal(line, 'Startup'));
   const app = await NestFactory.createMicroservice(module as never, {
     strategy: new DrainingServerNats(
       { ...natsConnectionOptions(config, service.name), queue: service.queue },

@@ -8,13 +8,15 @@ import {
 import { natsAuth, requireDependencies, serverUrl } from '#lib/service-runtime';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { type BusUser } from '#lib/contracts';
+import { startDevBus } from '../dev-bus.js';
 import { loadDevSecrets, SECRETS_FILE } from '../secrets-file.js';
 import { seedDemoClient } from './demo-client.command.js';
 import { seedExampleApps } from './example-apps.command.js';
 import { migrate } from './migrate.command.js';
 import { seedDemoUser } from './users.command.js';
 
-export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway'] as const;
+export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway', 'admin'] as const;
 /** The example apps of the choreography (issue 7): started by `npm start` once the clients are seeded. */
 export const EXAMPLE_APPS = ['resource-server', 'example-client'] as const;
 export type AppName = (typeof APPS)[number] | (typeof EXAMPLE_APPS)[number];
@@ -54,9 +56,32 @@ export async function startCommand(): Promise<void> {
   const secrets = loadDevSecrets({ create: true });
   // The supervisor's own summary should stay readable: services log warnings and errors only,
   // unless LOG_LEVEL says otherwise.
-  const env = { LOG_LEVEL: 'warn', ...process.env, ...secrets };
+  const env: Record<string, string | undefined> = { LOG_LEVEL: 'warn', ...process.env, ...secrets };
   Object.assign(process.env, secrets);
-  const config = loadConfig(env);
+  const settings = loadConfig(env);
+  // An authenticated bus of its own unless NATS_URL names one (ARCHITECTURE.md: least privilege).
+  const bus = process.env.NATS_URL
+    ? null
+    : await startDevBus({
+        port: Number(process.env.DEV_NATS_PORT || 4223),
+        subjectPrefix: settings.subjectPrefix,
+        eventsStream: settings.eventsStream,
+        passwords: secrets,
+      });
+  const userOf: Record<AppName, BusUser | null> = {
+    gateway: 'gateway',
+    admin: 'admin',
+    'client-registry': 'client-registry',
+    consent: 'consent',
+    token: 'token',
+    introspection: 'introspection',
+    'resource-server': 'resource-server',
+    'example-client': null,
+  };
+  const busEnv = (user: BusUser | null): Record<string, string> =>
+    bus === null ? {} : user === null ? { NATS_URL: bus.url } : bus.envFor(user);
+  Object.assign(process.env, busEnv('cli'));
+  const config = loadConfig({ ...env, ...busEnv('cli') });
   await requireDependencies({
     databaseUrl: serverUrl(config.databaseUrl),
     natsServers: config.natsServers,
@@ -68,7 +93,7 @@ export async function startCommand(): Promise<void> {
   let stopping = false;
   const launch = (app: AppName, extraEnv: Record<string, string> = {}) => {
     const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, appEntry(app)], {
-      env: { ...env, ...extraEnv },
+      env: { ...env, ...busEnv(userOf[app]), ...extraEnv },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     children.set(app, child);
@@ -83,8 +108,16 @@ export async function startCommand(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    const exited = [...children.values()].map(
+      (child) =>
+        new Promise<void>((done) => (child.exitCode !== null ? done() : child.once('exit', () => done()))),
+    );
     for (const child of children.values()) child.kill('SIGTERM');
-    setTimeout(() => process.exit(0), 3000).unref();
+    // The bus goes last, once the services have drained their NATS connections.
+    void Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 5000))])
+      .then(() => bus?.stop())
+      .then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 10000).unref();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -106,6 +139,8 @@ export async function startCommand(): Promise<void> {
       '',
       `Authorization server ready. Issuer: ${config.issuer}`,
       `  metadata:   ${base}/.well-known/oauth-authorization-server`,
+      `  admin API:  http://${local(config.adminHttpHost)}:${config.adminHttpPort}/admin (its own listener; OpenAPI at /openapi.json)`,
+      ...(bus ? [`  NATS:       ${bus.url} (its own nats-server, one user per process; .data/nats)`] : []),
       `  demo client (client_credentials, scope "read write"):`,
       `    client_id:     ${demo.clientId}`,
       `    client_secret: ${demo.clientSecret}`,
