@@ -8,13 +8,14 @@ import { seedDemoClient } from './commands/demo-client.command.js';
 import { keysCommand, KEYS_USAGE } from './commands/keys.command.js';
 import { seedDemoUser, usersCommand, USERS_USAGE } from './commands/users.command.js';
 import { migrate } from './commands/migrate.command.js';
+import { NATS_USAGE, natsCommand } from './commands/nats.command.js';
 import { projectionsCommand, PROJECTIONS_USAGE } from './commands/projections.command.js';
 import { APPS, type AppName, appEntry, EXAMPLE_APPS, startCommand } from './commands/start.command.js';
 import { devBusEnvironmentForCli } from './dev-bus.js';
 import { loadDevSecrets } from './secrets-file.js';
 
 const USAGE = `usage: npm run cli -- <command>
-  start                 start the whole system (all five processes)
+  start                 start the whole system (the six processes, and a NATS of its own unless NATS_URL is set)
   serve APP             run one app in the foreground (${[...APPS, ...EXAMPLE_APPS].join(', ')})
   migrate               create the database if needed and apply migrations
   demo-client           register the demo client (or re-issue its secret) and print it
@@ -22,6 +23,7 @@ const USAGE = `usage: npm run cli -- <command>
   ${CLIENTS_USAGE.split('\n').join('\n  ')}
   ${KEYS_USAGE.split('\n').join('\n  ')}
   ${USERS_USAGE.split('\n').join('\n  ')}
+  ${NATS_USAGE.split('\n').join('\n  ')}
   ${AUDIT_USAGE}
   ${PROJECTIONS_USAGE}`;
 
@@ -82,6 +84,8 @@ async function main(argv: string[]): Promise<void> {
       useDevEnvironment();
       return usersCommand(loadConfig(), args);
     }
+    case 'nats':
+      return natsCommand(loadConfig(), args);
     case 'audit': {
       if (args[0] !== 'verify') throw new Error(USAGE);
       const intact = await auditVerify(loadConfig().databaseUrl, (line) => console.log(line));
