@@ -80,7 +80,7 @@ describe('audit timeline page in headless Chromium', () => {
       const rail = await page.evaluate("getComputedStyle(document.querySelector('ol')).borderLeftWidth");
       expect(rail).toBe('3px');
       expect(violations).toEqual([]);
-      expect(requests.every((u) => u.startsWith(system.baseUrl))).toBe(true);
+      expect(requests.every((u) => u.startsWith(system.adminUrl))).toBe(true);
     } finally {
       await context.close();
     }

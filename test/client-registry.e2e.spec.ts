@@ -68,6 +68,18 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
   const service = (name: string, extra: Record<string, unknown> = {}) =>
     register({ client_name: name, grant_types: ['client_credentials'], scope: 'read write', ...extra });
 
+  /** A client whose audience an administrator sets (self-registration may not choose one). */
+  async function serviceFor(name: string, audience: string[]): Promise<Registered> {
+    const res = await admin('/admin/clients', {
+      method: 'POST',
+      body: { client_name: name, grant_types: ['client_credentials'], scope: 'read write', audience },
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as Registered;
+    secretsSeen.push(body.client_secret!, body.registration_access_token);
+    return body;
+  }
+
   async function token(id: string, secret: string, scope = 'read') {
     return postForm(
       url('/token'),
@@ -239,7 +251,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       expect(((await res.json()) as { error: string }).error).toBe('invalid_token');
     });
 
-    it('an access token with scope admin works and is the recorded actor; one without is 403 insufficient_scope', async () => {
+    it('an access token with scope admin works and is the recorded actor; one for another audience (scope read) is 401 invalid_token', async () => {
       const created = await admin('/admin/clients', {
         method: 'POST',
         body: { client_name: 'ops', grant_types: ['client_credentials'], scope: 'admin read' },
@@ -250,9 +262,10 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       const adminJwt = await accessToken(ops.client_id, ops.client_secret!, 'admin');
       const readJwt = await accessToken(ops.client_id, ops.client_secret!, 'read');
 
+      // RFC 9068 §4: a token whose aud does not name the admin API is not one for it.
       const forbidden = await admin('/admin/clients', { token: readJwt });
-      expect(forbidden.status).toBe(403);
-      expect(((await forbidden.json()) as { error: string }).error).toBe('insufficient_scope');
+      expect(forbidden.status).toBe(401);
+      expect(((await forbidden.json()) as { error: string }).error).toBe('invalid_token');
 
       const target = await service('target');
       const disabled = await admin(`/admin/clients/${target.client_id}/disable`, {
@@ -268,6 +281,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
         .events;
       expect(events.map((e) => [e.type, e.metadata.actor])).toEqual([
         ['ClientRegistered', 'anonymous'],
+        ['InitialAccessTokenUsed', 'anonymous'],
         ['ClientDisabled', `client:${ops.client_id}`],
       ]);
       expect(JSON.stringify(events)).not.toContain(target.client_secret!);
@@ -322,15 +336,17 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       const history = (await (await admin(`/admin/clients/${c.client_id}/history`)).json()) as {
         events: { type: string }[];
       };
+      // The initial access token's use that registered it is part of its history.
       expect(history.events.map((e) => e.type)).toEqual([
         'ClientRegistered',
+        'InitialAccessTokenUsed',
         'ClientUpdated',
         'ClientDeleted',
       ]);
     });
   });
 
-  it('GET /openapi.json describes the admin and registration API', async () => {
+  it('GET /openapi.json on the admin listener describes the admin API', async () => {
     const res = await fetch(url('/openapi.json'));
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
@@ -343,8 +359,8 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
         '/admin/clients/{id}/rotate-secret',
         '/admin/clients/{id}/history',
         '/admin/initial-access-tokens',
-        '/register',
-        '/register/{clientId}',
+        '/admin/initial-access-tokens/{id}',
+        '/admin/clients/{id}/privileged-scopes',
       ]),
     );
     expect(Object.keys(doc.paths['/admin/clients']!).sort()).toEqual(['get', 'post']);
@@ -372,7 +388,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       expect((await token(c.client_id, s3)).status).toBe(200);
     });
 
-    it('the CLI lists, shows the history of, disables and deletes a client, with actor admin:cli', async () => {
+    it('the CLI lists, shows the history of, disables and deletes a client, with the actor its credential proves (admin)', async () => {
       const c = await service('cli-managed');
       // The CLI prints the JSON document last (Nest's client may log a line before it).
       const lastJson = (out: string) => JSON.parse(out.slice(out.search(/^\{/m))) as unknown;
@@ -389,8 +405,8 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       };
       expect(history.events.map((e) => [e.type, e.metadata.actor])).toEqual([
         ['ClientRegistered', 'anonymous'],
-        ['ClientDisabled', 'admin:cli'],
-        ['ClientDeleted', 'admin:cli'],
+        ['ClientDisabled', 'admin'],
+        ['ClientDeleted', 'admin'],
       ]);
       expect((await admin(`/admin/clients/${c.client_id}`)).status).toBe(404);
     }, 30000);
@@ -550,7 +566,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
 
     it('a disabled client gets invalid_client at once, and its tokens introspect as inactive to another caller', async () => {
       const rs = await service('held-rs');
-      const c = await service('held-disabled', { audience: [rs.client_id] });
+      const c = await serviceFor('held-disabled', [rs.client_id]);
       const t = await accessToken(c.client_id, c.client_secret!);
       expect(await (await introspect(t, c.client_id, c.client_secret!)).json()).toMatchObject({
         active: true,
@@ -613,7 +629,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       'after %s its access token introspects as {"active":false}',
       async (action) => {
         const rs = await service(`rs-${action}`);
-        const c = await service(`svc-${action}`, { audience: [rs.client_id] });
+        const c = await serviceFor(`svc-${action}`, [rs.client_id]);
         const t = await accessToken(c.client_id, c.client_secret!);
         const introspect = async () => {
           const res = await postForm(

@@ -10,6 +10,7 @@ import {
 import { Controller, Delete, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   type ListConsentsResponse,
+  type ListUsersRequest,
   type ListUsersResponse,
   type RevokeConsentResponse,
   Subjects,
@@ -74,7 +75,7 @@ export class AdminUsersHttpController {
       throw invalidRequest('malformed after');
     const page = await this.rpc.request<ListUsersResponse>(
       Subjects.consent.admin.listUsers,
-      { limit: n, after },
+      { ...adminCommand(request), limit: n, after } satisfies ListUsersRequest,
       String(request.id),
     );
     sendJson(reply, 200, { users: page.users.map(userJson), next: page.next ?? null });
