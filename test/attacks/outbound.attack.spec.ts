@@ -132,6 +132,15 @@ describe('Outbound fetches and client assertion audiences (RFC 9700 §4.16, draf
       },
     );
 
+    it("PRIV-11: the refusal of a name that resolves to loopback is the operator's warning", () => {
+      const warnings = (system.lines.get('client-registry') ?? []).filter((l) =>
+        l.includes('jwks_uri not fetched'),
+      );
+      expect(warnings.join('\n')).toMatch(
+        /outbound fetch refused: localhost resolves to (127\.0\.0\.1|::1), loopback/,
+      );
+    });
+
     // Never fetched by this test, whatever the answer: these addresses are not ours to reach.
     it.each([
       ['169.254.169.254 (cloud metadata)', 'https://169.254.169.254/latest/meta-data/jwks'],

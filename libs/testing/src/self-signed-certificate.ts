@@ -13,10 +13,10 @@ export interface SelfSignedCertificate {
 }
 
 /**
- * A P-256 certificate for 127.0.0.1, ::1 and localhost, valid for a day, made with the openssl
- * command (Node has no API that issues X.509 certificates), for tests that need a TLS server.
+ * A P-256 certificate for 127.0.0.1, ::1, localhost and `names`, valid for a day, made with the
+ * openssl command (Node has no API that issues X.509 certificates), for tests that need a TLS server.
  */
-export function selfSignedCertificate(): SelfSignedCertificate {
+export function selfSignedCertificate(names: string[] = []): SelfSignedCertificate {
   const dir = mkdtempSync(join(tmpdir(), 'tls-test-'));
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
@@ -35,7 +35,7 @@ export function selfSignedCertificate(): SelfSignedCertificate {
       '-subj',
       '/CN=127.0.0.1',
       '-addext',
-      'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+      `subjectAltName=${['IP:127.0.0.1', 'IP:::1', 'DNS:localhost', ...names.map((n) => `DNS:${n}`)].join(',')}`,
       '-keyout',
       keyFile,
       '-out',

@@ -33,7 +33,7 @@ export class ClientRepository {
     loaded?: { state: ClientState; version: number },
   ): Promise<ClientState> {
     const { state, version } = loaded ?? (await this.load(clientId));
-    const events = decideClient(command, state);
+    const events = decideClient(command, state, { outboundAllow: this.config.outboundAllow });
     if (events.length === 0) return state;
     const result = await this.store.appendToStream(
       clientStreamId(clientId),

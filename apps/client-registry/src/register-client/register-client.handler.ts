@@ -47,6 +47,7 @@ export class RegisterClientHandler {
         now: new Date(),
       },
       state,
+      { outboundAllow: this.config.outboundAllow },
     );
     try {
       await this.store.appendToStream(
