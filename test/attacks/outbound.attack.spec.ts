@@ -90,6 +90,17 @@ async function tokenWith(system: RunningSystem, a: string) {
   return { status: res.status, error: body.error, elapsedMs: Date.now() - started };
 }
 
+/** The client registry's `jwks_uri not fetched` warnings that mention `needle` (its log is read as it comes). */
+async function registryWarnings(system: RunningSystem, needle: string): Promise<string[]> {
+  for (let i = 0; ; i++) {
+    const found = (system.lines.get('client-registry') ?? []).filter(
+      (l) => l.includes('jwks_uri not fetched') && l.includes(needle),
+    );
+    if (found.length > 0 || i >= 20) return found;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('Outbound fetches and client assertion audiences (RFC 9700 §4.16, draft-ietf-oauth-rfc7523bis)', () => {
   describe('default settings', () => {
     let system: RunningSystem;
@@ -132,10 +143,8 @@ describe('Outbound fetches and client assertion audiences (RFC 9700 §4.16, draf
       },
     );
 
-    it("PRIV-11: the refusal of a name that resolves to loopback is the operator's warning", () => {
-      const warnings = (system.lines.get('client-registry') ?? []).filter((l) =>
-        l.includes('jwks_uri not fetched'),
-      );
+    it("PRIV-11: the refusal of a name that resolves to loopback is the operator's warning", async () => {
+      const warnings = await registryWarnings(system, 'localhost');
       expect(warnings.join('\n')).toMatch(
         /outbound fetch refused: localhost resolves to (127\.0\.0\.1|::1), loopback/,
       );
@@ -292,17 +301,21 @@ describe('Outbound fetches and client assertion audiences (RFC 9700 §4.16, draf
       }
     });
 
+    const warningsAbout = (path: string) => registryWarnings(system, `:${port}${path}`);
+
     it('PRIV-11: a jwks_uri that never answers is 401 invalid_client within the time limit', async () => {
       const clientId = await clientAt('/hang');
       const res = await tokenWith(system, await assertion(keys, clientId, system.issuer));
       expect([res.status, res.error]).toEqual([401, 'invalid_client']);
       expect(res.elapsedMs).toBeLessThan(2500);
+      expect((await warningsAbout('/hang')).join('\n')).toMatch(/timeout/i);
     });
 
     it('PRIV-11: a jwks_uri that sends 8 MiB is 401 invalid_client (size limit)', async () => {
       const clientId = await clientAt('/huge');
       const res = await tokenWith(system, await assertion(keys, clientId, system.issuer));
       expect([res.status, res.error]).toEqual([401, 'invalid_client']);
+      expect((await warningsAbout('/huge')).join('\n')).toMatch(/exceeded max size|larger than/i);
     });
 
     it('PRIV-11: a redirect is not followed', async () => {

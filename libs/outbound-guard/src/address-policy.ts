@@ -105,7 +105,7 @@ function allowListed(ip: ipaddr.IPv4 | ipaddr.IPv6, allow: OutboundAllowList): b
  */
 export function refusedAddress(address: string, allow: OutboundAllowList): string | null {
   const bare = stripBrackets(address);
-  if (isIP(bare) === 0) return 'not an IP address';
+  if (isIP(bare) === 0 || !ipaddr.isValid(bare)) return 'not an IP address';
   if (allowListed(unmapped(ipaddr.parse(bare)), allow)) return null;
   return specialRange(bare);
 }
