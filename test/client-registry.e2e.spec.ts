@@ -464,7 +464,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
           .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
           .setIssuer(claims.iss ?? client.client_id)
           .setSubject(client.client_id)
-          .setAudience(claims.aud ?? `${system.issuer}/token`)
+          .setAudience(claims.aud ?? system.issuer)
           .setJti(claims.jti ?? randomUUID())
           .setIssuedAt()
           .setExpirationTime('60s')
@@ -520,12 +520,12 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
         expect(((await both.json()) as { error: string }).error).toBe('invalid_request');
       });
 
-      it('authenticates at the introspection endpoint too (CAUTH-21)', async () => {
+      it('authenticates at the introspection endpoint too, with the issuer as audience (CAUTH-21)', async () => {
         const t = (await (await withAssertion(await assertion())).json()) as { access_token: string };
         const res = await postForm(url('/introspect'), {
           token: t.access_token,
           client_assertion_type: TYPE,
-          client_assertion: await assertion({ aud: `${system.issuer}/introspect` }),
+          client_assertion: await assertion(),
         });
         expect(res.status).toBe(200);
         expect(((await res.json()) as { active: boolean }).active).toBe(true);

@@ -1,3 +1,5 @@
+import { OutboundAllowListError, type OutboundAllowList, parseOutboundAllowList } from '#lib/outbound-guard';
+
 /**
  * Every setting of the system, read from the environment, typed, validated and documented here
  * (STYLE.md habit 9). Each service asks for the slice it needs through the small `*Config` types.
@@ -220,7 +222,31 @@ export interface SigningKeyConfig extends IssuerConfig {
   refreshTokenAbsoluteTtlSeconds: number;
 }
 
-export interface ClientRegistryConfig extends IssuerConfig {
+/**
+ * What the server fetches from URLs a client supplied (jwks_uri today) goes through one outbound
+ * guard (libs/outbound-guard, RFC 9700 §4.16): https only, no redirects followed, and never to a
+ * loopback, private (RFC 1918), shared (100.64/10), link-local (with 169.254.169.254),
+ * unique-local, multicast or reserved address, whether named as an IP literal (refused at
+ * registration) or resolved from a host name (refused at fetch time).
+ */
+export interface OutboundConfig {
+  /**
+   * OUTBOUND_ALLOW: exceptions the operator allows, separated by commas or spaces: IP addresses
+   * (`127.0.0.1`), CIDR ranges (`10.20.0.0/16`) and host names (`jwks.internal.example`, matched
+   * exactly, whatever they resolve to). Default empty: no exception.
+   */
+  outboundAllow: OutboundAllowList;
+  /**
+   * OUTBOUND_TIMEOUT_MS: the whole of one outbound fetch, from the DNS look-up to the last byte.
+   * Default 2500, or half of RPC_TIMEOUT_MS when that is smaller; must be below RPC_TIMEOUT_MS, so
+   * that a slow jwks_uri is a 401 invalid_client and not a 503.
+   */
+  outboundTimeoutMs: number;
+  /** OUTBOUND_MAX_BYTES: the largest response body read (a JWK Set). Default 65536. */
+  outboundMaxBytes: number;
+}
+
+export interface ClientRegistryConfig extends IssuerConfig, OutboundConfig {
   /**
    * PRIVILEGED_SCOPES: space-separated scopes only an administrator can grant (never through RFC
    * 7591/7592). `admin` is always among them.
@@ -257,6 +283,13 @@ export interface ClientRegistryConfig extends IssuerConfig {
    * fresh lifetime. Applies to secrets issued after it is set. Default 0: secrets never expire.
    */
   clientSecretTtlSeconds: number;
+  /**
+   * CLIENT_ASSERTION_LEGACY_AUDIENCE: `true` also accepts the token endpoint URL (`<ISSUER>/token`)
+   * as the `aud` of a private_key_jwt assertion, as RFC 7523 §3 allowed, for clients not yet
+   * updated. Default `false`: the issuer identifier is the only audience accepted, as a single
+   * string (draft-ietf-oauth-rfc7523bis closes audience injection). Arrays are refused either way.
+   */
+  clientAssertionLegacyAudience: boolean;
 }
 
 export interface ConsentConfig extends IssuerConfig {
@@ -327,6 +360,7 @@ export interface Config
     SecretHashingConfig,
     SigningKeyConfig,
     ClientRegistryConfig,
+    OutboundConfig,
     ConsentConfig,
     OpsConfig {
   nodeEnv: string;
@@ -431,6 +465,7 @@ export function loadConfig(env: Env = process.env): Config {
     openRegistration: bool(env, 'OPEN_REGISTRATION', false),
     initialAccessTokenTtlSeconds: int(env, 'INITIAL_ACCESS_TOKEN_TTL_SECONDS', 86400, 60, 365 * 86400),
     clientSecretTtlSeconds: int(env, 'CLIENT_SECRET_TTL_SECONDS', 0, 0, 10 * 365 * 86400),
+    clientAssertionLegacyAudience: bool(env, 'CLIENT_ASSERTION_LEGACY_AUDIENCE', false),
     authorizationCodeTtlSeconds: int(env, 'AUTHORIZATION_CODE_TTL_SECONDS', 60, 1, 600),
     authorizationRequestTtlSeconds: int(env, 'AUTHORIZATION_REQUEST_TTL_SECONDS', 600, 30, 3600),
     loginSessionTtlSeconds: int(env, 'LOGIN_SESSION_TTL_SECONDS', 3600, 60, 30 * 86400),
@@ -449,6 +484,7 @@ export function loadConfig(env: Env = process.env): Config {
   const adminAudience = str(env, 'ADMIN_AUDIENCE', `${base.issuer}/admin`);
   if (base.httpHeadersTimeoutMs > base.httpRequestTimeoutMs)
     throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  const outbound = outboundSettings(env, base.rpcTimeoutMs);
   if (!['none', 'otlp', 'console'].includes(base.tracesExporter)) {
     throw new ConfigError(`OTEL_TRACES_EXPORTER must be none, otlp or console, got "${base.tracesExporter}"`);
   }
@@ -471,7 +507,7 @@ export function loadConfig(env: Env = process.env): Config {
         ? [key32(env, 'KEY_ENCRYPTION_KEY_PREVIOUS', 'the key-encryption key being replaced')]
         : [],
   };
-  const config = { ...base, ...keyring, adminAudience } as Record<string, unknown>;
+  const config = { ...base, ...keyring, ...outbound, adminAudience } as Record<string, unknown>;
   for (const name of lazySecrets) {
     let cached: unknown;
     Object.defineProperty(config, name, {
@@ -480,6 +516,26 @@ export function loadConfig(env: Env = process.env): Config {
     });
   }
   return config as unknown as Config;
+}
+
+function outboundSettings(env: Env, rpcTimeoutMs: number): OutboundConfig {
+  let outboundAllow: OutboundAllowList;
+  try {
+    outboundAllow = parseOutboundAllowList(env.OUTBOUND_ALLOW ?? '');
+  } catch (err) {
+    if (err instanceof OutboundAllowListError) throw new ConfigError(`OUTBOUND_ALLOW: ${err.message}`);
+    throw err;
+  }
+  const fallback = Math.min(2500, Math.floor(rpcTimeoutMs / 2));
+  const outboundTimeoutMs = int(env, 'OUTBOUND_TIMEOUT_MS', fallback, 100, 60000);
+  if (outboundTimeoutMs >= rpcTimeoutMs) {
+    throw new ConfigError(`OUTBOUND_TIMEOUT_MS must be below RPC_TIMEOUT_MS (${rpcTimeoutMs})`);
+  }
+  return {
+    outboundAllow,
+    outboundTimeoutMs,
+    outboundMaxBytes: int(env, 'OUTBOUND_MAX_BYTES', 65536, 1024, 10 * 1024 * 1024),
+  };
 }
 
 function signingKeySchedule(

@@ -63,6 +63,10 @@ describe('configuration defaults (docs/configuration.md)', () => {
       openRegistration: false,
       initialAccessTokenTtlSeconds: 86400,
       clientSecretTtlSeconds: 0,
+      clientAssertionLegacyAudience: false,
+      outboundAllow: { hosts: new Set(), ranges: [] },
+      outboundTimeoutMs: 2500,
+      outboundMaxBytes: 65536,
       authorizationCodeTtlSeconds: 60,
       authorizationRequestTtlSeconds: 600,
       loginFailureWindowSeconds: 900,
@@ -84,6 +88,38 @@ describe('configuration defaults (docs/configuration.md)', () => {
       expect(() => loadConfig({ CLIENT_SECRET_TTL_SECONDS: bad })).toThrow(
         /CLIENT_SECRET_TTL_SECONDS must be/,
       );
+  });
+
+  it('reads the outbound guard settings: an allow-list of addresses, ranges and hosts; time and size limits', () => {
+    const c = loadConfig({
+      OUTBOUND_ALLOW: '127.0.0.1, 10.0.0.0/8 jwks.internal.example',
+      OUTBOUND_MAX_BYTES: '4096',
+    });
+    expect(c.outboundAllow.hosts).toEqual(new Set(['jwks.internal.example']));
+    expect(c.outboundAllow.ranges.map(([ip, bits]) => `${ip.toString()}/${bits}`)).toEqual([
+      '127.0.0.1/32',
+      '10.0.0.0/8',
+    ]);
+    expect(c.outboundMaxBytes).toBe(4096);
+    expect(configError(() => loadConfig({ OUTBOUND_ALLOW: '10.0.0.0/40' })).message).toMatch(
+      /OUTBOUND_ALLOW/,
+    );
+    expect(configError(() => loadConfig({ OUTBOUND_MAX_BYTES: '10' })).message).toMatch(/OUTBOUND_MAX_BYTES/);
+  });
+
+  it('keeps an outbound fetch shorter than the RPC timeout, so a slow URL is a 401 and not a 503', () => {
+    expect(loadConfig({ RPC_TIMEOUT_MS: '2000' }).outboundTimeoutMs).toBe(1000);
+    expect(loadConfig({ RPC_TIMEOUT_MS: '3000', OUTBOUND_TIMEOUT_MS: '1000' }).outboundTimeoutMs).toBe(1000);
+    expect(
+      configError(() => loadConfig({ RPC_TIMEOUT_MS: '2000', OUTBOUND_TIMEOUT_MS: '2000' })).message,
+    ).toMatch(/OUTBOUND_TIMEOUT_MS must be below RPC_TIMEOUT_MS/);
+  });
+
+  it('reads CLIENT_ASSERTION_LEGACY_AUDIENCE as true or false only', () => {
+    expect(loadConfig({ CLIENT_ASSERTION_LEGACY_AUDIENCE: 'true' }).clientAssertionLegacyAudience).toBe(true);
+    expect(() => loadConfig({ CLIENT_ASSERTION_LEGACY_AUDIENCE: '1' })).toThrow(
+      /CLIENT_ASSERTION_LEGACY_AUDIENCE/,
+    );
   });
 
   it('reads OPEN_REGISTRATION as true or false only', () => {

@@ -19,15 +19,28 @@ export function localKeySet(jwks: { keys: Record<string, unknown>[] }): JWTVerif
 }
 
 /**
+ * The values a private_key_jwt assertion's `aud` may be, each as the whole claim: the issuer
+ * identifier (draft-ietf-oauth-rfc7523bis, which closes audience injection: an assertion made for
+ * another server's endpoint, or for several audiences, is not accepted here), and when the
+ * operator allows the legacy form, the token endpoint URL that RFC 7523 §3 item 3 allowed.
+ */
+export function clientAssertionAudiences(
+  issuer: string,
+  options: { legacyTokenEndpoint: boolean },
+): string[] {
+  return options.legacyTokenEndpoint ? [issuer, `${issuer}/token`] : [issuer];
+}
+
+/**
  * RFC 7523 §3 checks of a private_key_jwt assertion (RFC 7523 §2.2): a signature by one of the
- * client's registered keys with an asymmetric algorithm; iss and sub both the client_id; aud the
- * issuer or the endpoint the client called; exp in the future and not too far; a jti. Single use of
- * the jti is the caller's part (it needs the store). Every failure is the same invalid_client.
+ * client's registered keys with an asymmetric algorithm; iss and sub both the client_id; aud one of
+ * `audiences` as a single string; exp in the future and not too far; a jti. Single use of the jti
+ * is the caller's part (it needs the store). Every failure is the same invalid_client.
  */
 export async function verifyClientAssertion(
   presented: PresentedClientCredentials,
   keys: JWTVerifyGetKey,
-  options: { audiences: string[]; now: Date },
+  options: { audiences: readonly string[]; now: Date },
 ): Promise<VerifiedAssertion> {
   const fail = (detail: string) => clientAuthenticationFailure(presented, detail);
   if (presented.clientAssertion === undefined) throw fail('no assertion');
@@ -38,15 +51,23 @@ export async function verifyClientAssertion(
       algorithms: CLIENT_ASSERTION_ALGS,
       issuer: presented.clientId,
       subject: presented.clientId,
-      audience: options.audiences,
       currentDate: options.now,
       clockTolerance: 5,
       requiredClaims: ['exp', 'jti', 'iss', 'sub', 'aud'],
     }));
   } catch (err) {
-    const reason = err instanceof joseErrors.JOSEError ? err.code : 'invalid assertion';
+    // A key set that could not be fetched (libs/outbound-guard refusals, time and size limits) lands here too.
+    const reason =
+      err instanceof joseErrors.JOSEError
+        ? err.code
+        : err instanceof Error
+          ? err.message
+          : 'invalid assertion';
     throw fail(`assertion rejected: ${reason}`);
   }
+  // draft-ietf-oauth-rfc7523bis: the issuer identifier is the sole audience, a JSON string, not an array.
+  if (typeof payload.aud !== 'string' || !options.audiences.includes(payload.aud))
+    throw fail('aud is not this server');
   const jti = payload.jti;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw fail('bad jti');
   const exp = payload.exp!;

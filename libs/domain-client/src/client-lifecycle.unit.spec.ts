@@ -1,7 +1,13 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { PresentedClientCredentials } from '#lib/contracts';
 import { deciderSpecification, stateAfter } from '../../testing/src/decider-specification.js';
-import { localKeySet, verifyClientAssertion, clientAssertionStreamId } from './client-assertion.js';
+import { parseOutboundAllowList } from '#lib/outbound-guard';
+import {
+  clientAssertionAudiences,
+  localKeySet,
+  verifyClientAssertion,
+  clientAssertionStreamId,
+} from './client-assertion.js';
 import {
   authenticateClient,
   clientForAssertion,
@@ -119,6 +125,30 @@ describe('RFC 7591 §2 client metadata (checklist REG-03 to REG-10, decision 1, 
       { tokenEndpointAuthMethod: 'private_key_jwt', secretHash: null, jwksUri: 'http://c.test/jwks' },
     ],
     [
+      'a jwks_uri at a loopback address (RFC 9700 §4.16)',
+      {
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        secretHash: null,
+        jwksUri: 'https://127.0.0.1:9977/jwks',
+      },
+    ],
+    [
+      'a jwks_uri at the cloud metadata address',
+      { tokenEndpointAuthMethod: 'private_key_jwt', secretHash: null, jwksUri: 'https://169.254.169.254/' },
+    ],
+    [
+      'a jwks_uri at an RFC 1918 address',
+      { tokenEndpointAuthMethod: 'private_key_jwt', secretHash: null, jwksUri: 'https://10.0.0.1/jwks' },
+    ],
+    [
+      'a jwks_uri at an IPv4-mapped loopback address',
+      {
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        secretHash: null,
+        jwksUri: 'https://[::ffff:7f00:1]/jwks',
+      },
+    ],
+    [
       'a secret for a private_key_jwt client',
       { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ kty: 'EC' }] } },
     ],
@@ -133,6 +163,29 @@ describe('RFC 7591 §2 client metadata (checklist REG-03 to REG-10, decision 1, 
       spec.given([]).when(register(overrides)).thenThrows({ error: 'invalid_client_metadata', status: 400 });
     },
   );
+
+  it('names jwks_uri when it refuses a special-purpose address', () => {
+    expect(() =>
+      eventsOf(
+        register({
+          tokenEndpointAuthMethod: 'private_key_jwt',
+          secretHash: null,
+          jwksUri: 'https://[::1]/k',
+        }),
+      ),
+    ).toThrow(/jwks_uri must not name a special-purpose address \(loopback\)/);
+  });
+
+  it('leaves a jwks_uri host name to the fetch, and lets the operator allow an address', () => {
+    const pk = { tokenEndpointAuthMethod: 'private_key_jwt' as const, secretHash: null };
+    expect(eventsOf(register({ ...pk, jwksUri: 'https://localhost:8443/jwks' }))).toHaveLength(1);
+    const rules = { outboundAllow: parseOutboundAllowList('127.0.0.1') };
+    const command = register({ ...pk, jwksUri: 'https://127.0.0.1:8443/jwks' });
+    expect(decideClient(command, initialClientState(), rules)).toHaveLength(1);
+    expect(() =>
+      decideClient(register({ ...pk, jwksUri: 'https://127.0.0.2/jwks' }), initialClientState(), rules),
+    ).toThrow(expect.objectContaining({ error: 'invalid_client_metadata' }));
+  });
 
   it('lets a confidential client turn PKCE off and set its lifetimes and grace window', () => {
     const [event] = eventsOf(
@@ -315,7 +368,7 @@ describe('secret rotation grace period (checklist REG-12, decision 15)', () => {
 
 describe('private_key_jwt (RFC 7523 §2.2, §3)', () => {
   const issuer = 'https://as.test';
-  const audiences = [issuer, `${issuer}/token`];
+  const audiences = clientAssertionAudiences(issuer, { legacyTokenEndpoint: false });
 
   async function setup() {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
@@ -336,7 +389,7 @@ describe('private_key_jwt (RFC 7523 §2.2, §3)', () => {
         .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
         .setIssuer((claims.iss as string) ?? 'pk')
         .setSubject((claims.sub as string) ?? 'pk')
-        .setAudience((claims.aud as string) ?? `${issuer}/token`)
+        .setAudience((claims.aud as string | string[]) ?? issuer)
         .setIssuedAt(Math.floor(now.getTime() / 1000))
         .setExpirationTime((claims.exp as number) ?? Math.floor(now.getTime() / 1000) + 60)
         .sign(key);
@@ -364,6 +417,10 @@ describe('private_key_jwt (RFC 7523 §2.2, §3)', () => {
     ['another iss', { iss: 'other' }],
     ['another sub', { sub: 'other' }],
     ['another audience', { aud: 'https://evil.test' }],
+    ['the token endpoint URL as audience (draft-ietf-oauth-rfc7523bis)', { aud: `${issuer}/token` }],
+    ['the introspection endpoint URL as audience', { aud: `${issuer}/introspect` }],
+    ['an audience array holding the issuer and another', { aud: [issuer, 'https://rp.test'] }],
+    ['a single-valued audience array', { aud: [issuer] }],
     ['an expired assertion', { exp: Math.floor(now.getTime() / 1000) - 60 }],
     ['an assertion living over 10 minutes', { exp: Math.floor(now.getTime() / 1000) + 3600 }],
   ])('refuses %s with invalid_client', async (_name, claims) => {
@@ -372,6 +429,24 @@ describe('private_key_jwt (RFC 7523 §2.2, §3)', () => {
     await expect(
       verifyClientAssertion(presented(await sign(claims)), localKeySet(client.jwks!), { audiences, now }),
     ).rejects.toMatchObject({ error: 'invalid_client' });
+  });
+
+  it('accepts the token endpoint URL as the sole audience when the operator allows the legacy form', async () => {
+    const { state, sign } = await setup();
+    const client = clientForAssertion(state, presented(await sign()));
+    const legacy = clientAssertionAudiences(issuer, { legacyTokenEndpoint: true });
+    expect(legacy).toEqual([issuer, `${issuer}/token`]);
+    const keys = localKeySet(client.jwks!);
+    await expect(
+      verifyClientAssertion(presented(await sign({ aud: `${issuer}/token` })), keys, {
+        audiences: legacy,
+        now,
+      }),
+    ).resolves.toMatchObject({ clientId: 'pk' });
+    for (const aud of [`${issuer}/revoke`, [`${issuer}/token`, 'https://rp.test']])
+      await expect(
+        verifyClientAssertion(presented(await sign({ aud })), keys, { audiences: legacy, now }),
+      ).rejects.toMatchObject({ error: 'invalid_client' });
   });
 
   it('refuses an assertion signed by another key', async () => {

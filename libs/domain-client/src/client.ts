@@ -2,6 +2,7 @@ import type { ClientView, PresentedClientCredentials, TokenEndpointAuthMethod } 
 import type { NewEvent, RecordedEvent } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { isValidScopeToken } from '#lib/oauth-protocol';
+import { NO_OUTBOUND_EXCEPTIONS, type OutboundAllowList, refusedUrlHost } from '#lib/outbound-guard';
 import { checkRedirectUri, MAX_REDIRECT_URIS } from './redirect-uri.js';
 import {
   ADMIN_SCOPE,
@@ -285,8 +286,19 @@ function intIn(name: string, value: number, min: number, max: number): void {
     throw metadataError(`${name} must be an integer from ${min} to ${max}`);
 }
 
+/** The operator's settings that metadata is judged by, passed in by the caller. */
+export interface ClientMetadataRules {
+  /** Addresses a URL the server fetches may name although they are special-purpose (OUTBOUND_ALLOW). */
+  outboundAllow: OutboundAllowList;
+}
+
+export const DEFAULT_CLIENT_METADATA_RULES: ClientMetadataRules = { outboundAllow: NO_OUTBOUND_EXCEPTIONS };
+
 /** RFC 7591 §2 metadata rules, with the defaults filled in. */
-export function normalizeMetadata(input: ClientMetadataInput): ClientMetadata {
+export function normalizeMetadata(
+  input: ClientMetadataInput,
+  rules: ClientMetadataRules = DEFAULT_CLIENT_METADATA_RULES,
+): ClientMetadata {
   const method = input.tokenEndpointAuthMethod;
   const grantTypes = unique(input.grantTypes ?? []);
   const m: ClientMetadata = {
@@ -371,6 +383,11 @@ export function normalizeMetadata(input: ClientMetadataInput): ClientMetadata {
   if (m.jwksUri !== null) {
     checkUrl('jwks_uri', m.jwksUri);
     if (!m.jwksUri.startsWith('https://')) throw metadataError('jwks_uri must be https');
+    // RFC 9700 §4.16: the server fetches jwks_uri, so an address literal it must not reach is
+    // refused now; a host name is judged when it is resolved, at each fetch.
+    const refused = refusedUrlHost(new URL(m.jwksUri), rules.outboundAllow);
+    if (refused !== null)
+      throw metadataError(`jwks_uri must not name a special-purpose address (${refused})`);
   }
   // RFC 7523 §2.2: private_key_jwt needs the client's public keys.
   if (method === 'private_key_jwt' && m.jwks === null && m.jwksUri === null)
@@ -402,7 +419,11 @@ export function secretExpired(expiresAt: string | null, now: Date): boolean {
   return expiresAt !== null && now.getTime() >= Date.parse(expiresAt);
 }
 
-export function decideClient(command: ClientCommand, state: ClientState): NewEvent[] {
+export function decideClient(
+  command: ClientCommand,
+  state: ClientState,
+  rules: ClientMetadataRules = DEFAULT_CLIENT_METADATA_RULES,
+): NewEvent[] {
   switch (command.type) {
     case 'RegisterClient': {
       if (state.status !== 'unregistered') throw new ClientAlreadyRegistered(command.clientId);
@@ -418,7 +439,7 @@ export function decideClient(command: ClientCommand, state: ClientState): NewEve
         origin,
         ...input
       } = command;
-      const metadata = normalizeMetadata(input);
+      const metadata = normalizeMetadata(input, rules);
       if (origin.kind === 'self-service') checkRegistrationPolicy(metadata, origin.policy, null);
       if (usesSecret(metadata.tokenEndpointAuthMethod) !== (secretHash !== null))
         throw metadataError('a secret goes with a client_secret_basic or client_secret_post client only');
@@ -444,7 +465,7 @@ export function decideClient(command: ClientCommand, state: ClientState): NewEve
     case 'UpdateClient': {
       if (!isKnownClient(state)) throw new ClientNotRegistered();
       const { type: _t, now, origin, ...input } = command;
-      const metadata = normalizeMetadata(input);
+      const metadata = normalizeMetadata(input, rules);
       if (origin.kind === 'self-service') checkRegistrationPolicy(metadata, origin.policy, state);
       // The secret stays: an update may not move a client into or out of secret-based methods.
       if (usesSecret(metadata.tokenEndpointAuthMethod) !== usesSecret(state.tokenEndpointAuthMethod))

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Config } from '#lib/config';
 import type { AuthenticateClientRequest, ClientView, PresentedClientCredentials } from '#lib/contracts';
 import {
   authenticateClient,
+  clientAssertionAudiences,
   clientAssertionStreamId,
   clientAssertionUsed,
   clientAuthenticationFailure,
@@ -18,17 +19,22 @@ import {
 } from '#lib/domain-client';
 import { type EventStore, isExpectedVersionConflict } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
+import { createOutboundFetch, type OutboundFetch } from '#lib/outbound-guard';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
 
 /**
  * Client authentication for the token, introspection and revocation endpoints (RFC 6749 §2.3.1,
  * RFC 7523 §2.2), throttled per client_id (checklist CAUTH-19, decision 13).
  */
 @Injectable()
-export class AuthenticateClientHandler {
+export class AuthenticateClientHandler implements OnModuleDestroy {
   private readonly throttle: FailureThrottle;
   private readonly remoteKeySets = new Map<string, JWTVerifyGetKey>();
+  /** jwks_uri is fetched through the outbound guard (RFC 9700 §4.16); jose keeps the caching. */
+  private readonly outboundFetch: OutboundFetch;
+  private readonly audiences: string[];
+  private readonly logger = new Logger('OutboundFetch');
   /** The stream of a client seen last, read in place of an unknown client's (checklist CAUTH-20). */
   private decoyStreamId: string | undefined;
 
@@ -40,6 +46,18 @@ export class AuthenticateClientHandler {
       maxFailures: config.clientAuthMaxFailures,
       windowSeconds: config.clientAuthFailureWindowSeconds,
     });
+    this.outboundFetch = createOutboundFetch({
+      allow: config.outboundAllow,
+      timeoutMs: config.outboundTimeoutMs,
+      maxResponseBytes: config.outboundMaxBytes,
+    });
+    this.audiences = clientAssertionAudiences(config.issuer, {
+      legacyTokenEndpoint: config.clientAssertionLegacyAudience,
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.outboundFetch.close();
   }
 
   async handle(request: AuthenticateClientRequest): Promise<ClientView> {
@@ -70,10 +88,7 @@ export class AuthenticateClientHandler {
     }
     const client = clientForAssertion(state, presented);
     const keys = client.jwks !== null ? localKeySet(client.jwks) : this.remoteKeys(client.jwksUri!);
-    const issuer = this.config.issuer;
-    // RFC 7523 §3 item 3: the audience identifies the authorization server (issuer or endpoint).
-    const audiences = [issuer, `${issuer}/token`, `${issuer}/introspect`, `${issuer}/revoke`];
-    const verified = await verifyClientAssertion(presented, keys, { audiences, now });
+    const verified = await verifyClientAssertion(presented, keys, { audiences: this.audiences, now });
     try {
       // RFC 7523 §3 item 7: a jti is used once; the store's version check decides, not a read.
       await this.store.appendToStream(clientAssertionStreamId(client.clientId, verified.jti), 0, [
@@ -103,7 +118,17 @@ export class AuthenticateClientHandler {
   private remoteKeys(uri: string): JWTVerifyGetKey {
     let keys = this.remoteKeySets.get(uri);
     if (keys === undefined) {
-      keys = createRemoteJWKSet(new URL(uri), { timeoutDuration: 3000, cooldownDuration: 30000 });
+      keys = createRemoteJWKSet(new URL(uri), {
+        timeoutDuration: this.config.outboundTimeoutMs,
+        cooldownDuration: 30000,
+        // A refused or failed fetch is the client's 401, and the operator's warning.
+        [customFetch]: (url, init) =>
+          this.outboundFetch(url, init).catch((err: unknown) => {
+            const reason = err instanceof Error ? err.message : String(err);
+            this.logger.warn({ msg: `jwks_uri not fetched: ${reason}`, jwksUri: url });
+            throw err;
+          }),
+      });
       if (this.remoteKeySets.size > 1000) this.remoteKeySets.clear();
       this.remoteKeySets.set(uri, keys);
     }

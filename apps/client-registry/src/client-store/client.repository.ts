@@ -37,7 +37,7 @@ export class ClientRepository {
     loaded?: Loaded,
   ): Promise<ClientState> {
     const { state, version } = loaded ?? (await this.load(clientId));
-    const events = decideClient(command, state);
+    const events = decideClient(command, state, { outboundAllow: this.config.outboundAllow });
     if (events.length === 0) return state;
     const result = await this.store.appendToStream(
       clientStreamId(clientId),

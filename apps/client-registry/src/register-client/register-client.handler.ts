@@ -53,6 +53,7 @@ export class RegisterClientHandler {
         now: new Date(),
       },
       state,
+      { outboundAllow: this.config.outboundAllow },
     );
     try {
       await this.store.appendToStream(

@@ -1,0 +1,135 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { Agent, buildConnector } from 'undici';
+import { isAllowListedHost, type OutboundAllowList, refusedAddress } from './address-policy.js';
+
+/** Refused before any connection: the URL or an address its host resolves to is not allowed. */
+export class OutboundRefused extends Error {
+  constructor(reason: string) {
+    super(`outbound fetch refused: ${reason}`);
+    this.name = 'OutboundRefused';
+  }
+}
+
+export interface OutboundFetchOptions {
+  allow: OutboundAllowList;
+  /** Whole fetch, from the DNS look-up to the last byte of the body. */
+  timeoutMs: number;
+  /** Largest response body read; a longer one fails the fetch. */
+  maxResponseBytes: number;
+  /** Every address of a host name (default: the system resolver, all families). */
+  resolve?: (hostname: string) => Promise<string[]>;
+  /** Trust anchors that replace the default ones (tests; operators use NODE_EXTRA_CA_CERTS). */
+  ca?: string;
+}
+
+/** The shape of `fetch` that jose's `customFetch` and the other callers use: GET, no redirects. */
+export type OutboundFetch = ((
+  url: string,
+  init?: { headers?: Headers | Record<string, string>; signal?: AbortSignal },
+) => Promise<Response>) & { close(): Promise<void> };
+
+const systemResolve = async (hostname: string) =>
+  (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+
+/**
+ * A GET for URLs a client supplied (jwks_uri today; logout endpoints, sector identifiers and
+ * request objects later), that cannot be aimed inward (RFC 9700 §4.16):
+ * - https only, no userinfo; redirects are returned, never followed;
+ * - the host's addresses are resolved once, all of them must be allowed (address-policy.ts), and
+ *   the socket is opened to the address that was checked: no second look-up that a DNS rebinding
+ *   could answer differently;
+ * - one deadline for the whole fetch, and a bound on the body.
+ * undici does the HTTP; its connector is wrapped, so every socket the agent opens passes the check.
+ */
+export function createOutboundFetch(options: OutboundFetchOptions): OutboundFetch {
+  const resolve = options.resolve ?? systemResolve;
+  const tcp = buildConnector({
+    timeout: options.timeoutMs,
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+  });
+
+  async function checkedAddress(hostname: string): Promise<string> {
+    if (isIP(hostname) !== 0) {
+      const refused = refusedAddress(hostname, options.allow);
+      if (refused !== null) throw new OutboundRefused(`${hostname} is ${refused}`);
+      return hostname;
+    }
+    const addresses = await resolve(hostname);
+    if (addresses.length === 0) throw new OutboundRefused(`${hostname} has no address`);
+    if (!isAllowListedHost(hostname, options.allow)) {
+      for (const address of addresses) {
+        const refused = refusedAddress(address, options.allow);
+        if (refused !== null) throw new OutboundRefused(`${hostname} resolves to ${address}, ${refused}`);
+      }
+    }
+    return addresses[0]!;
+  }
+
+  const agent = new Agent({
+    // `host` keeps the name: undici derives the TLS server name (SNI and the certificate check) from it.
+    connect: (connectOptions, callback) => {
+      checkedAddress(connectOptions.hostname).then(
+        (address) => tcp({ ...connectOptions, hostname: address }, callback),
+        (err: Error) => callback(err, null),
+      );
+    },
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    maxResponseSize: options.maxResponseBytes,
+    connections: 4,
+    keepAliveTimeout: 1000,
+  });
+
+  async function get(target: URL, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+    const response = await agent.request({
+      origin: target.origin,
+      path: `${target.pathname}${target.search}`,
+      method: 'GET',
+      headers,
+      signal,
+    });
+    if (response.statusCode !== 200) {
+      await response.body.dump().catch(() => undefined);
+      if (response.statusCode > 599)
+        throw new Error(`HTTP status ${response.statusCode} from ${target.host}`);
+      return new Response(null, { status: response.statusCode });
+    }
+    const announced = Number(response.headers['content-length']);
+    if (announced > options.maxResponseBytes) {
+      response.body.destroy();
+      throw new OutboundRefused(`response larger than ${options.maxResponseBytes} bytes`);
+    }
+    const body = await response.body.arrayBuffer();
+    const contentType = response.headers['content-type'];
+    return new Response(body, {
+      status: 200,
+      headers: typeof contentType === 'string' ? { 'content-type': contentType } : {},
+    });
+  }
+
+  const outboundFetch = async (
+    url: string,
+    init: { headers?: Headers | Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<Response> => {
+    const target = new URL(url);
+    if (target.protocol !== 'https:') throw new OutboundRefused('not an https URL');
+    if (target.username !== '' || target.password !== '') throw new OutboundRefused('userinfo in the URL');
+    const deadline = AbortSignal.timeout(options.timeoutMs);
+    const signal = init.signal === undefined ? deadline : AbortSignal.any([init.signal, deadline]);
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((value, name) => (headers[name] = value));
+    // undici settles an aborted request only once a pending connect ends: the deadline is kept here.
+    const work = get(target, headers, signal);
+    work.catch(() => undefined);
+    return Promise.race([work, rejectOnAbort(signal)]);
+  };
+  return Object.assign(outboundFetch, { close: () => agent.close() });
+}
+
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
