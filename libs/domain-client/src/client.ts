@@ -105,13 +105,19 @@ export interface ClientDeleted {
 export type ClientEvent =
   ClientRegistered | ClientUpdated | ClientSecretRotated | ClientDisabled | ClientDeleted;
 
-export const CLIENT_EVENT_TYPES = [
-  'ClientRegistered',
-  'ClientUpdated',
-  'ClientSecretRotated',
-  'ClientDisabled',
-  'ClientDeleted',
-] as const;
+/**
+ * Every client event type (a Record over the union: a type added to the union and not here does not
+ * compile; the published-events contract in libs/contracts is checked against every `*_EVENT_TYPES`
+ * array).
+ */
+const clientEventTypes: Record<ClientEvent['type'], true> = {
+  ClientRegistered: true,
+  ClientUpdated: true,
+  ClientSecretRotated: true,
+  ClientDisabled: true,
+  ClientDeleted: true,
+};
+export const CLIENT_EVENT_TYPES = Object.keys(clientEventTypes) as readonly ClientEvent['type'][];
 
 // ---- commands (time and generated values come in; decide never reads a clock) ----
 

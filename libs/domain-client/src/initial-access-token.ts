@@ -15,6 +15,14 @@ export interface InitialAccessTokenCreated {
   data: { createdAt: string; expiresAt: string };
 }
 
+const initialAccessTokenEventTypes: Record<InitialAccessTokenCreated['type'], true> = {
+  InitialAccessTokenCreated: true,
+};
+/** The event types of `initial-access-token-*` streams. */
+export const INITIAL_ACCESS_TOKEN_EVENT_TYPES = Object.keys(
+  initialAccessTokenEventTypes,
+) as readonly InitialAccessTokenCreated['type'][];
+
 export type InitialAccessTokenState = { status: 'none' } | { status: 'created'; expiresAt: string };
 
 export const initialInitialAccessTokenState = (): InitialAccessTokenState => ({ status: 'none' });
