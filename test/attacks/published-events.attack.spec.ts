@@ -191,6 +191,14 @@ describe('published events (checklist PRIV-12)', () => {
     const rotated = (await refreshed.json()) as { access_token: string; refresh_token: string };
     secret('access token (refresh)', rotated.access_token);
     grantToken('rotated refresh token', rotated.refresh_token);
+    // Introspection still names the user (RFC 7662 §2.2 `username`): read from the store, since
+    // the token_state projection is fed from the stream, which carries no personal data.
+    const introspected = await postForm(
+      `${system.baseUrl}/introspect`,
+      { token: rotated.access_token },
+      appAuth,
+    );
+    expect(await introspected.json()).toMatchObject({ active: true, username: person.username });
 
     // Client credentials.
     const service = await system.createClient([

@@ -4,3 +4,4 @@ export * from './consent-messages.js';
 export * from './token-messages.js';
 export * from './audit-messages.js';
 export * from './resource-messages.js';
+export * from './published-events.js';
