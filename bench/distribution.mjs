@@ -23,6 +23,7 @@ const {
 } = await import('../dist/libs/event-store/src/index.js');
 const { accessTokenStreamId, grantStateProjection, tokenStateProjection } =
   await import('../dist/libs/domain-token/src/index.js');
+const { publishedForm } = await import('../dist/libs/contracts/src/index.js');
 
 /** CPU µs per event of this process, nats-server and Postgres while `work` runs. */
 async function measured(name, work) {
@@ -105,6 +106,7 @@ try {
   const relay = new JetStreamRelay(dataSource, store, nc, {
     streamName: system.env.EVENTS_STREAM,
     subjectPrefix: system.env.NATS_SUBJECT_PREFIX,
+    publishedForm,
   });
   await relay.ensureStream();
   await measured('relay', async () => {

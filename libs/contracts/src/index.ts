@@ -5,3 +5,4 @@ export * from './token-messages.js';
 export * from './audit-messages.js';
 export * from './resource-messages.js';
 export * from './bus-permissions.js';
+export * from './published-events.js';

@@ -86,6 +86,12 @@ export interface ClientAssertionUsed {
   data: { clientId: string; jtiHash: string; expiresAt: string };
 }
 
+const clientAssertionEventTypes: Record<ClientAssertionUsed['type'], true> = { ClientAssertionUsed: true };
+/** The event types of `client-assertion-*` streams. */
+export const CLIENT_ASSERTION_EVENT_TYPES = Object.keys(
+  clientAssertionEventTypes,
+) as readonly ClientAssertionUsed['type'][];
+
 export function clientAssertionUsed(verified: VerifiedAssertion): ClientAssertionUsed {
   return {
     type: 'ClientAssertionUsed',

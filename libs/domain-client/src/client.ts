@@ -130,15 +130,21 @@ export type ClientEvent =
   | ClientDisabled
   | ClientDeleted;
 
-export const CLIENT_EVENT_TYPES = [
-  'ClientRegistered',
-  'ClientUpdated',
-  'ClientSecretRotated',
-  'ClientPrivilegeGranted',
-  'ClientPrivilegeRevoked',
-  'ClientDisabled',
-  'ClientDeleted',
-] as const;
+/**
+ * Every client event type (a Record over the union: a type added to the union and not here does not
+ * compile; the published-events contract in libs/contracts is checked against every `*_EVENT_TYPES`
+ * array).
+ */
+const clientEventTypes: Record<ClientEvent['type'], true> = {
+  ClientRegistered: true,
+  ClientUpdated: true,
+  ClientSecretRotated: true,
+  ClientPrivilegeGranted: true,
+  ClientPrivilegeRevoked: true,
+  ClientDisabled: true,
+  ClientDeleted: true,
+};
+export const CLIENT_EVENT_TYPES = Object.keys(clientEventTypes) as readonly ClientEvent['type'][];
 
 /**
  * Schema versions of the metadata events. Version 2: `scope` never holds a privileged scope (those

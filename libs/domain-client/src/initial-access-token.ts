@@ -12,11 +12,6 @@ import { hashSecret, secretMatches } from './secret.js';
  * with the registration at the stream's version, so a limit on uses holds under concurrency.
  * Tokens made before ids existed (no dot) are found by the HMAC of the whole token.
  */
-export const INITIAL_ACCESS_TOKEN_EVENT_TYPES = [
-  'InitialAccessTokenCreated',
-  'InitialAccessTokenUsed',
-  'InitialAccessTokenRevoked',
-] as const;
 
 const STREAM_PREFIX = 'initial-access-token-';
 const ID = /^[A-Za-z0-9_-]{22}$/;
@@ -59,6 +54,19 @@ export interface InitialAccessTokenRevoked {
 }
 
 export type InitialAccessTokenEvent = InitialAccessTokenCreated | InitialAccessTokenUsed | InitialAccessTokenRevoked;
+
+/**
+ * The event types of `initial-access-token-*` streams (a Record over the union: a type added to the
+ * union and not here does not compile).
+ */
+const initialAccessTokenEventTypes: Record<InitialAccessTokenEvent['type'], true> = {
+  InitialAccessTokenCreated: true,
+  InitialAccessTokenUsed: true,
+  InitialAccessTokenRevoked: true,
+};
+export const INITIAL_ACCESS_TOKEN_EVENT_TYPES = Object.keys(
+  initialAccessTokenEventTypes,
+) as readonly InitialAccessTokenEvent['type'][];
 
 export type InitialAccessTokenState =
   | { status: 'none' }

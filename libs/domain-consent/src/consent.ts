@@ -34,6 +34,18 @@ export interface ConsentRevoked {
 
 export type ConsentEvent = ConsentGranted | ConsentDenied | ConsentRevoked;
 
+/**
+ * Every event type of `consent-*` streams (a Record over the union: a type added to the union and
+ * not here does not compile; the published-events contract in libs/contracts is checked against
+ * every `*_EVENT_TYPES` array).
+ */
+const consentEventTypes: Record<ConsentEvent['type'], true> = {
+  ConsentGranted: true,
+  ConsentDenied: true,
+  ConsentRevoked: true,
+};
+export const CONSENT_EVENT_TYPES = Object.keys(consentEventTypes) as readonly ConsentEvent['type'][];
+
 export type ConsentState =
   | { status: 'none' }
   | { status: 'granted'; sub: string; clientId: string; scope: string[] }

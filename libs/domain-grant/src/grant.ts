@@ -115,6 +115,22 @@ export type GrantEvent =
   | RefreshTokenReuseDetected
   | GrantRevoked;
 
+/**
+ * Every event type of `grant-*` streams (a Record over the union: a type added to the union and not
+ * here does not compile; the published-events contract in libs/contracts is checked against every
+ * `*_EVENT_TYPES` array).
+ */
+const grantEventTypes: Record<GrantEvent['type'], true> = {
+  AuthorizationCodeIssued: true,
+  AuthorizationCodeRedeemed: true,
+  AuthorizationCodeReplayed: true,
+  RefreshTokenIssued: true,
+  RefreshTokenRotated: true,
+  RefreshTokenReuseDetected: true,
+  GrantRevoked: true,
+};
+export const GRANT_EVENT_TYPES = Object.keys(grantEventTypes) as readonly GrantEvent['type'][];
+
 // ---------------------------------------------------------------- state
 
 interface GrantFacts {

@@ -42,6 +42,19 @@ export interface AccessTokenRevoked {
 
 export type AccessTokenEvent = AccessTokenIssued | AccessTokenRevoked;
 
+/**
+ * Every event type of `access-token-*` streams (a Record over the union: a type added to the union
+ * and not here does not compile; the published-events contract in libs/contracts is checked against
+ * every `*_EVENT_TYPES` array).
+ */
+const accessTokenEventTypes: Record<AccessTokenEvent['type'], true> = {
+  AccessTokenIssued: true,
+  AccessTokenRevoked: true,
+};
+export const ACCESS_TOKEN_EVENT_TYPES = Object.keys(
+  accessTokenEventTypes,
+) as readonly AccessTokenEvent['type'][];
+
 export interface IssueAccessToken {
   type: 'IssueAccessToken';
   jti: string;

@@ -1,3 +1,4 @@
+import { publishedForm } from '#lib/contracts';
 import { InMemoryEventStore, type RecordedEvent } from '#lib/event-store';
 import { ScriptedGrant, scriptGrantLife } from './testing/grant-life.js';
 import {
@@ -71,15 +72,12 @@ describe('grant_state projection: a GrantRevoked revokes every access token of t
     ).toEqual([null]);
   });
 
-  it('token_state rows carry grantId and username (RFC 7662 username)', async () => {
+  it('token_state rows carry grantId, not the username (personal data, not published)', async () => {
     const { grant, events } = await life(true);
     const { tokens } = project(events);
     for (const at of grant.accessTokens) {
-      expect(tokens.get(at.jti)).toMatchObject({
-        grantId: grant.grantId,
-        username: 'alice',
-        status: 'active',
-      });
+      expect(tokens.get(at.jti)).toMatchObject({ grantId: grant.grantId, status: 'active' });
+      expect(tokens.get(at.jti)).not.toHaveProperty('username');
     }
   });
 
@@ -146,6 +144,15 @@ describe('grant_state projection: a GrantRevoked revokes every access token of t
       revokedAt: 'x',
     });
     expect(effectiveTokenState(null, revokedGrant)).toBeNull();
+  });
+
+  it('folds the same rows from the published forms (the JetStream feed) as from the stored events (a rebuild)', async () => {
+    const { events } = await life();
+    const stored = project(events);
+    const published = project(events.map(publishedForm));
+    expect(published.tokens.size).toBe(4);
+    expect([...published.tokens.entries()]).toEqual([...stored.tokens.entries()]);
+    expect([...published.grants.entries()]).toEqual([...stored.grants.entries()]);
   });
 
   it('rebuilding from scratch gives the same rows (ES-03)', async () => {

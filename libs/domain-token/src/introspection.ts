@@ -14,8 +14,11 @@ export function requireConfidentialCaller(caller: ClientView): void {
   }
 }
 
+/** A token_state row, with the resource owner's login name read from the store (not published). */
+export type IntrospectedToken = TokenStateRow & { username?: string };
+
 export function introspectionResponse(
-  row: TokenStateRow | null,
+  row: IntrospectedToken | null,
   caller: ClientView,
   nowSeconds: number,
   issuer: string,

@@ -1,7 +1,11 @@
 import type { ClientView } from '#lib/contracts';
 import { OAuthError } from '#lib/oauth-errors';
-import { checkRevocationAllowed, introspectionResponse, requireConfidentialCaller } from './introspection.js';
-import type { TokenStateRow } from './token-state.projection.js';
+import {
+  checkRevocationAllowed,
+  type IntrospectedToken,
+  introspectionResponse,
+  requireConfidentialCaller,
+} from './introspection.js';
 
 const ISSUER = 'https://as.test';
 const IAT = 1_893_456_000;
@@ -26,7 +30,7 @@ const r1 = client('https://api.test');
 const p1 = client('p1', { tokenEndpointAuthMethod: 'none', grantTypes: ['authorization_code'] });
 const p2 = client('p2', { tokenEndpointAuthMethod: 'none', grantTypes: ['authorization_code'] });
 
-const row = (overrides: Partial<TokenStateRow> = {}): TokenStateRow => ({
+const row = (overrides: Partial<IntrospectedToken> = {}): IntrospectedToken => ({
   jti: 'jti-1',
   clientId: 's1',
   sub: 's1',

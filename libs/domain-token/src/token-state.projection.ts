@@ -4,7 +4,9 @@ import { accessTokenStreamId, type AccessTokenEvent } from './access-token.js';
 
 /**
  * token_state: the current state of every access token, keyed by jti; what introspection
- * (RFC 7662) answers from.
+ * (RFC 7662) answers from. It is fed from the event stream, so it folds only published fields
+ * (libs/contracts `PUBLISHED_EVENTS`): the username, personal data, is not one; introspection
+ * reads it from the token's AccessTokenIssued in the store.
  */
 export interface TokenStateRow {
   jti: string;
@@ -15,8 +17,6 @@ export interface TokenStateRow {
   grantType: string;
   /** The grant (authorization code, refresh token) the token came from: revoked with it. */
   grantId?: string;
-  /** The resource owner's login name (RFC 7662 `username`). */
-  username?: string;
   iat: number;
   exp: number;
   status: 'active' | 'revoked';
@@ -61,7 +61,6 @@ export const tokenStateProjection: Projection<TokenStateRow> = {
           scope: e.data.scope,
           grantType: e.data.grantType,
           ...(e.data.grantId !== undefined ? { grantId: e.data.grantId } : {}),
-          ...(e.data.username !== undefined ? { username: e.data.username } : {}),
           iat: e.data.iat,
           exp: e.data.exp,
           status: 'active',

@@ -86,14 +86,24 @@ export interface UserLoginFailed {
 export type UserEvent =
   UserCreated | UserPasswordChanged | UserDisabled | UserEnabled | UserAuthenticated | UserLoginFailed;
 
-export const USER_EVENT_TYPES = [
-  'UserCreated',
-  'UserPasswordChanged',
-  'UserDisabled',
-  'UserEnabled',
-  'UserAuthenticated',
-  'UserLoginFailed',
-] as const;
+/**
+ * Every event type of `user-*` streams (a Record over the union: a type added to the union and not
+ * here does not compile; the published-events contract in libs/contracts is checked against every
+ * `*_EVENT_TYPES` array).
+ */
+const userEventTypes: Record<UserEvent['type'], true> = {
+  UserCreated: true,
+  UserPasswordChanged: true,
+  UserDisabled: true,
+  UserEnabled: true,
+  UserAuthenticated: true,
+  UserLoginFailed: true,
+};
+export const USER_EVENT_TYPES = Object.keys(userEventTypes) as readonly UserEvent['type'][];
+
+const usernameEventTypes: Record<UsernameClaimed['type'], true> = { UsernameClaimed: true };
+/** The event types of `username-*` streams. */
+export const USERNAME_EVENT_TYPES = Object.keys(usernameEventTypes) as readonly UsernameClaimed['type'][];
 
 // ---------------------------------------------------------------- state
 

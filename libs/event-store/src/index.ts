@@ -28,6 +28,8 @@ export {
   decodeRelayedEvent,
   EVENT_POSITION_HEADER,
   type JetStreamRelayOptions,
+  type PublishedEvent,
+  type PublishedForm,
   type RelayStats,
 } from './jetstream-relay.js';
 export { type RunnerLogger } from './loop.js';

@@ -77,7 +77,7 @@ describe('JetStreamProjectionFeed (projection from a JetStream durable consumer)
     store = new PgEventStore(ds);
     nc = await connect({ servers: natsServers() });
     jsm = await jetstreamManager(nc);
-    relay = new JetStreamRelay(ds, store, nc, { streamName, subjectPrefix });
+    relay = new JetStreamRelay(ds, store, nc, { streamName, subjectPrefix, publishedForm: (e) => e });
     await relay.ensureStream();
   }, 30_000);
 

@@ -21,6 +21,7 @@ import {
   eventSubject,
   EVENT_POSITION_HEADER,
   JetStreamRelay,
+  type PublishedForm,
 } from './jetstream-relay.js';
 import { PgEventStore } from './pg-event-store.js';
 
@@ -33,6 +34,8 @@ let store: PgEventStore;
 let nc: NatsConnection;
 let jsm: JetStreamManager;
 const streams: string[] = [];
+/** The relay's mechanics are what these tests check: every event is published whole. */
+const publishedForm: PublishedForm = (event) => event;
 
 /**
  * The child process runs dist/ (`npm test` builds first). Missing: fail. Older than a source file:
@@ -135,7 +138,10 @@ function expectExactlyRelayed(relayed: Relayed[], events: RecordedEvent[], subje
   expect(new Set(relayed.map((r) => r.msgId)).size).toBe(events.length);
   expect(relayed.map((r) => r.msgId)).toEqual(events.map((e) => e.eventId));
   expect(relayed.map((r) => r.position)).toEqual(events.map((e) => e.globalPosition));
-  expect(relayed.map((r) => r.event)).toEqual(events);
+  // The hash-chain link describes the stored row: it is never part of a message.
+  expect(relayed.map((r) => r.event)).toEqual(
+    events.map(({ prevHash: _p, hash: _h, ...published }) => published),
+  );
   expect(relayed.map((r) => r.subject)).toEqual(events.map((e) => eventSubject(subjectPrefix, e)));
 }
 
@@ -203,7 +209,7 @@ describe('JetStreamRelay (events table as outbox, ARCHITECTURE.md)', () => {
 
   it('resumes after the last message in the stream when the checkpoint lags behind it', async () => {
     await dataSource.query(`UPDATE checkpoints SET position = 0 WHERE name = $1`, [`relay:${streamName}`]);
-    const relay = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix });
+    const relay = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix, publishedForm });
     try {
       expect(await relay.publishPending()).toBe(0);
       expect(relay.stats()).toMatchObject({ leader: true, published: 0, duplicates: 0 });
@@ -218,7 +224,12 @@ describe('JetStreamRelay (events table as outbox, ARCHITECTURE.md)', () => {
   });
 
   it('publishing the same events twice leaves one message each (deduplicated by Nats-Msg-Id)', async () => {
-    const relay = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix, batchSize: 64 });
+    const relay = new JetStreamRelay(dataSource, store, nc, {
+      streamName,
+      subjectPrefix,
+      publishedForm,
+      batchSize: 64,
+    });
     try {
       await relay.rewind(0);
       expect(await relay.publishPending()).toBe(300);
@@ -233,7 +244,7 @@ describe('JetStreamRelay (events table as outbox, ARCHITECTURE.md)', () => {
 describe('JetStreamRelay batches (published together, acknowledged in order)', () => {
   it('publishes a batch of 250 with one ack each, and the next batch after the checkpoint', async () => {
     const { streamName, subjectPrefix } = target();
-    const relay = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix });
+    const relay = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix, publishedForm });
     try {
       await relay.publishPending();
       const before = relay.stats().published;
@@ -257,6 +268,7 @@ describe('JetStreamRelay batches (published together, acknowledged in order)', (
     const relay = new JetStreamRelay(dataSource, store, nc, {
       streamName,
       subjectPrefix,
+      publishedForm,
       batchSize: 100,
       logger: { error: (_message, err) => errors.push(err) },
     });
@@ -286,7 +298,12 @@ describe('JetStreamRelay batches (published together, acknowledged in order)', (
 
   it('a message JetStream refuses in the middle of a batch leaves no gap: the ones after it wait', async () => {
     const { streamName, subjectPrefix } = target();
-    const relay = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix, batchSize: 100 });
+    const relay = new JetStreamRelay(dataSource, store, nc, {
+      streamName,
+      subjectPrefix,
+      publishedForm,
+      batchSize: 100,
+    });
     try {
       await relay.publishPending();
       const before = await messageCount(streamName);
@@ -311,7 +328,12 @@ describe('JetStreamRelay batches (published together, acknowledged in order)', (
 
   it('a pass over events that are all in the stream already (a rewind) stores nothing twice', async () => {
     const { streamName, subjectPrefix } = target();
-    const relay = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix, batchSize: 64 });
+    const relay = new JetStreamRelay(dataSource, store, nc, {
+      streamName,
+      subjectPrefix,
+      publishedForm,
+      batchSize: 64,
+    });
     try {
       await relay.publishPending();
       const head = await store.headPosition();
@@ -342,7 +364,12 @@ describe('JetStreamRelay batches (published together, acknowledged in order)', (
         return store.readAll(after, limit);
       },
     };
-    const relay = new JetStreamRelay(dataSource, counting, nc, { streamName, subjectPrefix, gatherMs: 300 });
+    const relay = new JetStreamRelay(dataSource, counting, nc, {
+      streamName,
+      subjectPrefix,
+      publishedForm,
+      gatherMs: 300,
+    });
     try {
       await relay.publishPending();
       relay.start(60_000);
@@ -374,8 +401,12 @@ describe('JetStreamRelay batches (published together, acknowledged in order)', (
       lockTries++;
       return createQueryRunner(...args);
     };
-    const leader = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix });
-    const follower = new JetStreamRelay(other, new PgEventStore(other), nc, { streamName, subjectPrefix });
+    const leader = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix, publishedForm });
+    const follower = new JetStreamRelay(other, new PgEventStore(other), nc, {
+      streamName,
+      subjectPrefix,
+      publishedForm,
+    });
     try {
       await leader.publishPending();
       follower.start(300);
@@ -405,8 +436,12 @@ describe('JetStreamRelay leadership and outages', () => {
     const { streamName, subjectPrefix } = target();
     const other = createEventStoreDataSource(db.url, { poolSize: 3 });
     await other.initialize();
-    const a = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix });
-    const b = new JetStreamRelay(other, new PgEventStore(other), nc, { streamName, subjectPrefix });
+    const a = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix, publishedForm });
+    const b = new JetStreamRelay(other, new PgEventStore(other), nc, {
+      streamName,
+      subjectPrefix,
+      publishedForm,
+    });
     try {
       const head = await store.headPosition();
       await a.publishPending();
@@ -438,6 +473,7 @@ describe('JetStreamRelay leadership and outages', () => {
     const relay = new JetStreamRelay(dataSource, store, nc, {
       streamName,
       subjectPrefix,
+      publishedForm,
       retryDelayMs: 50,
       logger: { error: (_message, err) => errors.push(err) },
     });
@@ -476,6 +512,7 @@ describe('JetStreamRelay leadership and outages', () => {
     const relay = new JetStreamRelay(dataSource, store, privateNc, {
       streamName,
       subjectPrefix,
+      publishedForm,
       retryDelayMs: 100,
       logger: { error: (_message, err) => errors.push(err) },
     });

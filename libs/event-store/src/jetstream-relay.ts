@@ -40,9 +40,23 @@ function pubAckOf(msg: Msg): PubAck | Error {
 /** First key of the relay's session advisory lock; the second is hashtext(stream name). */
 const RELAY_LOCK_CLASS = 42_017_792;
 
+/**
+ * What a stream consumer receives of an event: the stored event's envelope, with the data and
+ * metadata it may see. The hash-chain link (prevHash, hash) is not part of it.
+ */
+export type PublishedEvent = Omit<RecordedEvent, 'prevHash' | 'hash'>;
+
+/**
+ * The published form of a stored event. Message bodies leave the system: this function decides
+ * what of an event does (for the services, the contract in libs/contracts `publishedForm`).
+ */
+export type PublishedForm = (event: RecordedEvent) => PublishedEvent;
+
 export interface JetStreamRelayOptions {
   /** The JetStream stream the events go to. */
   streamName: string;
+  /** What of each event is published (docs/events.md "Distribution over JetStream"). */
+  publishedForm: PublishedForm;
   /** Subjects are `${subjectPrefix}.events.<category>.<type>`. */
   subjectPrefix: string;
   /** Events read, published together and checkpointed at a time (default 250). */
@@ -83,11 +97,8 @@ export function eventSubject(subjectPrefix: string, event: Pick<RecordedEvent, '
   return `${subjectPrefix}.events.${categoryOf(event.streamId)}.${subjectToken(event.type)}`;
 }
 
-/**
- * The message body: the RecordedEvent as JSON, recordedAt as an ISO 8601 string, with its hash-chain
- * link (prevHash, hash) when the store keeps one (docs/events.md).
- */
-export function encodeRelayedEvent(event: RecordedEvent): string {
+/** The message body: the published event as JSON, recordedAt as an ISO 8601 string. */
+export function encodeRelayedEvent(event: PublishedEvent): string {
   return JSON.stringify({
     globalPosition: event.globalPosition,
     eventId: event.eventId,
@@ -98,16 +109,18 @@ export function encodeRelayedEvent(event: RecordedEvent): string {
     data: event.data,
     metadata: event.metadata,
     recordedAt: event.recordedAt.toISOString(),
-    ...(event.hash ? { prevHash: event.prevHash, hash: event.hash } : {}),
   });
 }
 
-/** Reads a relayed message body back into a RecordedEvent (for ProjectionRunner.handleEvents). */
-export function decodeRelayedEvent(body: string | Uint8Array): RecordedEvent {
+/**
+ * Reads a relayed message body back (for ProjectionRunner.handleEvents): a projection fed from the
+ * stream folds published forms, so it may read only what they hold.
+ */
+export function decodeRelayedEvent(body: string | Uint8Array): PublishedEvent {
   const text = typeof body === 'string' ? body : utf8.decode(body);
-  const parsed = JSON.parse(text) as Omit<RecordedEvent, 'recordedAt'> & { recordedAt: string | Date };
+  const parsed = JSON.parse(text) as Omit<PublishedEvent, 'recordedAt'> & { recordedAt: string | Date };
   parsed.recordedAt = new Date(parsed.recordedAt);
-  return parsed as RecordedEvent;
+  return parsed as PublishedEvent;
 }
 
 const utf8 = new TextDecoder();
@@ -119,8 +132,9 @@ function subjectToken(text: string): string {
 /**
  * Relays committed events to JetStream, in global order: the events table is the outbox
  * (ARCHITECTURE.md "Events are the source of truth"). Contracts:
- * - each event is one message, its JSON RecordedEvent, with Nats-Msg-Id = eventId so that JetStream
- *   drops a republished event within the duplicate window, and Event-Position = globalPosition;
+ * - each event is one message, its published form as JSON (options.publishedForm), with
+ *   Nats-Msg-Id = eventId so that JetStream drops a republished event within the duplicate
+ *   window, and Event-Position = globalPosition;
  * - the stream holds a prefix of the log, in global order. A batch is published without waiting
  *   for each PubAck, every message after the first expecting its predecessor as the stream's last
  *   message (Nats-Expected-Last-Msg-Id), so a message lost in flight (a reconnect) makes JetStream
@@ -147,6 +161,7 @@ export class JetStreamRelay {
   private readonly logger: RunnerLogger;
   private readonly checkpointName: string;
   private readonly js: JetStreamClient;
+  private readonly publishedForm: PublishedForm;
   private jsm: JetStreamManager | null = null;
   private leaderConnection: QueryRunner | null = null;
   private position = 0;
@@ -169,6 +184,7 @@ export class JetStreamRelay {
     this.logger = options.logger ?? consoleLogger;
     this.checkpointName = `relay:${options.streamName}`;
     this.js = jetstream(nc);
+    this.publishedForm = options.publishedForm;
   }
 
   get isLeader(): boolean {
@@ -401,7 +417,7 @@ export class JetStreamRelay {
       }
       try {
         events.forEach((event, i) => {
-          this.nc.publish(eventSubject(this.options.subjectPrefix, event), encodeRelayedEvent(event), {
+          this.nc.publish(eventSubject(this.options.subjectPrefix, event), this.body(event), {
             reply: `${inbox}.${i}`,
             headers: this.messageHeaders(event, i === 0 ? undefined : events[i - 1]!.eventId),
           });
@@ -411,6 +427,10 @@ export class JetStreamRelay {
         finish();
       }
     });
+  }
+
+  private body(event: RecordedEvent): string {
+    return encodeRelayedEvent(this.publishedForm(event));
   }
 
   private messageHeaders(event: RecordedEvent, previousEventId: string | undefined): MsgHdrs {
@@ -425,7 +445,7 @@ export class JetStreamRelay {
   private publish(event: RecordedEvent, previousEventId: string | undefined): Promise<PubAck> {
     const h = headers();
     h.set(EVENT_POSITION_HEADER, String(event.globalPosition));
-    return this.js.publish(eventSubject(this.options.subjectPrefix, event), encodeRelayedEvent(event), {
+    return this.js.publish(eventSubject(this.options.subjectPrefix, event), this.body(event), {
       msgID: event.eventId,
       headers: h,
       ...(previousEventId === undefined ? {} : { expect: { lastMsgID: previousEventId } }),

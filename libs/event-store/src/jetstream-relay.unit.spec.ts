@@ -35,11 +35,26 @@ describe('relayed event body', () => {
     recordedAt: new Date('2025-06-01T12:00:00.123Z'),
   };
 
-  it('is the RecordedEvent as JSON with recordedAt in ISO 8601', () => {
+  it('is the published event as JSON with recordedAt in ISO 8601', () => {
     expect(JSON.parse(encodeRelayedEvent(event))).toEqual({
       ...event,
       recordedAt: '2025-06-01T12:00:00.123Z',
     });
+  });
+
+  it('never carries the hash-chain link of the stored row', () => {
+    const chained = { ...event, prevHash: 'a'.repeat(64), hash: 'b'.repeat(64) };
+    expect(Object.keys(JSON.parse(encodeRelayedEvent(chained)))).toEqual([
+      'globalPosition',
+      'eventId',
+      'streamId',
+      'streamVersion',
+      'type',
+      'schemaVersion',
+      'data',
+      'metadata',
+      'recordedAt',
+    ]);
   });
 
   it('decodes back to the same RecordedEvent, from text or bytes', () => {

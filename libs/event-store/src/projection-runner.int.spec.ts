@@ -470,6 +470,29 @@ describe('ProjectionRunner (STYLE.md habit 12)', () => {
     expect(plan.map((p) => p['QUERY PLAN']).join('\n')).toContain('events_grant_revoked_idx');
   });
 
+  it('ProjectionRows.getWithEventsOfTypes: the row and, for each (stream, type), that event from the store, in one statement', async () => {
+    const grant = `grant-${randomUUID()}`;
+    const token = `access-token-${randomUUID()}`;
+    await store.appendToStream(grant, 0, [{ type: 'GrantRevoked', data: { reason: 'code_replay' } }]);
+    await store.appendToStream(token, 0, [{ type: 'AccessTokenIssued', data: { username: 'alice' } }]);
+    await dataSource.query(
+      `INSERT INTO projection_rows (projection, key, doc, position) VALUES ('grants-m', 'g1', '{"status":"active"}', 1)`,
+    );
+    expect(
+      await rows.getWithEventsOfTypes('grants-m', 'g1', [
+        { streamId: grant, type: 'GrantRevoked' },
+        { streamId: token, type: 'AccessTokenIssued' },
+        { streamId: token, type: 'AccessTokenRevoked' },
+      ]),
+    ).toEqual({
+      row: { status: 'active' },
+      events: [{ reason: 'code_replay' }, { username: 'alice' }, null],
+    });
+    await expect(
+      rows.getWithEventsOfTypes('grants-m', 'g1', [{ streamId: token, type: "x' OR 'a'='a" }]),
+    ).rejects.toThrow('not an event type');
+  });
+
   it('ProjectionRows reads one row, or all of a projection ordered by key', async () => {
     await dataSource.query(
       `INSERT INTO projection_rows (projection, key, doc, position)

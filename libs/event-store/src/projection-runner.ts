@@ -485,12 +485,31 @@ export class ProjectionRows {
     streamId: string,
     eventType: string,
   ): Promise<{ row: Row | null; event: unknown }> {
-    const [found] = await queryPrepared<{ doc: Row | null; event: unknown }>(
+    const { row, events } = await this.getWithEventsOfTypes<Row>(projection, key, [
+      { streamId, type: eventType },
+    ]);
+    return { row, event: events[0] };
+  }
+
+  /**
+   * getWithEventOfType() for several (stream, type) pairs: the row, and for each pair the data of
+   * such an event if the store holds one (null otherwise), in one statement. A reader uses it for
+   * what a projection fed from the event stream cannot hold (data that is not published).
+   */
+  async getWithEventsOfTypes<Row>(
+    projection: string,
+    key: string,
+    wanted: readonly { streamId: string; type: string }[],
+  ): Promise<{ row: Row | null; events: unknown[] }> {
+    const [found] = await queryPrepared<Record<string, unknown>>(
       this.dataSource,
-      rowWithEventOfType(eventType),
-      [projection, key, streamId],
+      rowWithEventsOfTypes(wanted.map((w) => w.type)),
+      [projection, key, ...wanted.map((w) => w.streamId)],
     );
-    return { row: found?.doc ?? null, event: found?.event ?? null };
+    return {
+      row: (found?.doc as Row | undefined) ?? null,
+      events: wanted.map((_, i) => found?.[`e${i}`] ?? null),
+    };
   }
 
   /** One page of rows with keys after `after`, ordered by key (byte order). */
@@ -542,16 +561,25 @@ const ROWS_WITH_VERSIONS = preparedStatement(
 
 const rowWithEventStatements = new Map<string, PreparedStatement>();
 
-function rowWithEventOfType(eventType: string): PreparedStatement {
-  let statement = rowWithEventStatements.get(eventType);
+/** ProjectionRows.getWithEventsOfTypes: the row, then the data of the i-th type in stream $(i + 3). */
+function rowWithEventsOfTypes(eventTypes: readonly string[]): PreparedStatement {
+  const name = `projection-row-with-${eventTypes.join('-')}`;
+  let statement = rowWithEventStatements.get(name);
   if (statement === undefined) {
-    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(eventType)) throw new Error(`not an event type: ${eventType}`);
-    statement = preparedStatement(
-      `projection-row-with-${eventType}`,
-      `SELECT (SELECT doc FROM projection_rows WHERE projection = $1 AND key = $2) AS doc,
-              (SELECT data FROM events WHERE stream_id = $3 AND type = '${eventType}' LIMIT 1) AS event`,
+    for (const eventType of eventTypes) {
+      if (!/^[A-Za-z][A-Za-z0-9]*$/.test(eventType)) throw new Error(`not an event type: ${eventType}`);
+    }
+    const events = eventTypes.map(
+      (eventType, i) =>
+        `(SELECT data FROM events WHERE stream_id = $${i + 3} AND type = '${eventType}' LIMIT 1) AS e${i}`,
     );
-    rowWithEventStatements.set(eventType, statement);
+    statement = preparedStatement(
+      name,
+      [`SELECT (SELECT doc FROM projection_rows WHERE projection = $1 AND key = $2) AS doc`, ...events].join(
+        ',\n  ',
+      ),
+    );
+    rowWithEventStatements.set(name, statement);
   }
   return statement;
 }

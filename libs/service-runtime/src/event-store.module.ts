@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type Config, loadConfig } from '#lib/config';
+import { publishedForm } from '#lib/contracts';
 import {
   type AppendManyOptions,
   type AppendRequest,
@@ -167,6 +168,9 @@ export class EventStoreModule {
             new JetStreamRelay(ds, new PgEventStore(ds), nc, {
               streamName: config.eventsStream,
               subjectPrefix: config.subjectPrefix,
+              // Password hashes, stored hashes of secrets, sealed keys and personal data stay in
+              // the store: only each type's declared fields are published (docs/events.md).
+              publishedForm,
             }),
         },
         {

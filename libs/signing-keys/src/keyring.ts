@@ -59,6 +59,20 @@ interface KeyringEventData {
 
 export type SigningKeyringEventType = keyof KeyringEventData;
 
+/**
+ * Every event type of the `signing-keyring` stream (a Record over the union: a type added to the
+ * union and not here does not compile; the published-events contract in libs/contracts is checked
+ * against every `*_EVENT_TYPES` array).
+ */
+const signingKeyringEventTypes: Record<SigningKeyringEventType, true> = {
+  SigningKeyGenerated: true,
+  SigningKeyActivated: true,
+  SigningKeyRetired: true,
+};
+export const SIGNING_KEYRING_EVENT_TYPES = Object.keys(
+  signingKeyringEventTypes,
+) as readonly SigningKeyringEventType[];
+
 export type SigningKeyGenerated = NewEvent<'SigningKeyGenerated', SigningKeyGeneratedData>;
 export type SigningKeyActivated = NewEvent<'SigningKeyActivated', SigningKeyActivatedData>;
 export type SigningKeyRetired = NewEvent<'SigningKeyRetired', SigningKeyRetiredData>;

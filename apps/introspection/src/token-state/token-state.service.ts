@@ -9,10 +9,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '#lib/config';
 import { grantStreamId } from '#lib/domain-grant';
 import {
+  accessTokenStreamId,
   effectiveTokenState,
   GRANT_STATE,
   grantStateProjection,
   type GrantStateRow,
+  type IntrospectedToken,
   TOKEN_STATE,
   tokenStateProjection,
   type TokenStateRow,
@@ -85,7 +87,7 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
    * The access token's row, revoked when its grant is (grant_state); when it is not there yet, the
    * projection catches up once and the row is read again.
    */
-  async getFresh(jti: string): Promise<TokenStateRow | null> {
+  async getFresh(jti: string): Promise<IntrospectedToken | null> {
     return (await this.getFreshWithStreamVersions(jti, [])).row;
   }
 
@@ -96,7 +98,7 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
   async getFreshWithStreamVersions(
     jti: string,
     streamIds: readonly string[],
-  ): Promise<{ row: TokenStateRow | null; versions: Map<string, number> }> {
+  ): Promise<{ row: IntrospectedToken | null; versions: Map<string, number> }> {
     const found = await this.getWithStreamVersions(jti, streamIds);
     if (found.row !== null) return found;
     await this.runner.catchUp();
@@ -107,22 +109,33 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
    * The row and the stream versions in one read; for a token of a user's grant, one more read: the
    * grant's row and, from the store itself, its GrantRevoked event if there is one (checklist ES-01,
    * RT-02: a grant revoked a moment ago by another service is revoked here already, whatever the
-   * projection has folded). That is a probe of a small partial index, whatever the family's length.
+   * projection has folded), a probe of a small partial index whatever the family's length; and the
+   * token's AccessTokenIssued, for the username (RFC 7662 §2.2), which token_state cannot hold: it
+   * is fed from the event stream, where no personal data is published.
    */
-  private async getWithStreamVersions(jti: string, streamIds: readonly string[]) {
+  private async getWithStreamVersions(
+    jti: string,
+    streamIds: readonly string[],
+  ): Promise<{ row: IntrospectedToken | null; versions: Map<string, number> }> {
     const { row, versions } = await this.rows.getWithStreamVersions<TokenStateRow>(
       TOKEN_STATE,
       jti,
       streamIds,
     );
     if (row?.grantId === undefined) return { row, versions };
-    const { row: grant, event } = await this.rows.getWithEventOfType<GrantStateRow>(
-      GRANT_STATE,
-      row.grantId,
-      grantStreamId(row.grantId),
-      'GrantRevoked',
-    );
-    return { row: effectiveTokenState(row, withRevocation(grant, row.grantId, event)), versions };
+    const {
+      row: grant,
+      events: [revoked, issued],
+    } = await this.rows.getWithEventsOfTypes<GrantStateRow>(GRANT_STATE, row.grantId, [
+      { streamId: grantStreamId(row.grantId), type: 'GrantRevoked' },
+      { streamId: accessTokenStreamId(jti), type: 'AccessTokenIssued' },
+    ]);
+    const effective = effectiveTokenState(row, withRevocation(grant, row.grantId, revoked));
+    const username = (issued as { username?: unknown } | null)?.username;
+    return {
+      row: effective !== null && typeof username === 'string' ? { ...effective, username } : effective,
+      versions,
+    };
   }
 
   waitFor(position: number): Promise<void> {

@@ -38,6 +38,7 @@ const nc = await connect({ servers: env.NATS_URL ?? '127.0.0.1:4222' });
 const relay = new JetStreamRelay(dataSource, store, nc, {
   streamName: env.STREAM_NAME,
   subjectPrefix: env.SUBJECT_PREFIX,
+  publishedForm: (event) => event,
   batchSize: Number(env.BATCH_SIZE ?? 100),
   retryDelayMs: 100,
 });
