@@ -1,0 +1,184 @@
+import { jest } from '@jest/globals';
+import {
+  CookieJar,
+  createUser,
+  eventsOfType,
+  hiddenField,
+  pkcePair,
+  postPage,
+} from '../support/authorize.js';
+import { basic, postForm, type RunningSystem, startSystem } from '../support/system.js';
+
+/**
+ * Brute force against login and client authentication (checklist decision 13, PRIV-09, PRIV-10),
+ * performed on the built system as an attacker would: many addresses (the gateway trusts the
+ * X-Forwarded-For of its proxy, TRUST_PROXY), parallel requests, two consent replicas.
+ */
+jest.setTimeout(120000);
+
+const REDIRECT = 'https://app.test/cb';
+
+describe('throttling that holds (decision 13)', () => {
+  let system: RunningSystem;
+  let appId: string;
+  const { challenge } = pkcePair();
+
+  beforeAll(async () => {
+    system = await startSystem({ env: { TRUST_PROXY: 'true' } });
+    // A second consent replica: the counts must be shared, not per process.
+    await system.launch('consent', 'consent-2');
+    await system.waitOpsReady('consent-2');
+    appId = (
+      await system.createClient([
+        '--name',
+        'App',
+        '--grant',
+        'authorization_code',
+        '--scope',
+        'read',
+        '--redirect-uri',
+        REDIRECT,
+      ])
+    ).client_id;
+  }, 120000);
+
+  afterAll(async () => {
+    await system?.stop();
+  }, 30000);
+
+  /** A login form (its tx and csrf, bound to the jar's nonce cookie). */
+  async function loginForm(): Promise<{ jar: CookieJar; form: { tx: string; csrf: string } }> {
+    const jar = new CookieJar();
+    const page = await fetch(
+      `${system.baseUrl}/authorize?${new URLSearchParams({
+        response_type: 'code',
+        client_id: appId,
+        redirect_uri: REDIRECT,
+        scope: 'read',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      })}`,
+    );
+    jar.take(page);
+    const html = await page.text();
+    return { jar, form: { tx: hiddenField(html, 'tx'), csrf: hiddenField(html, 'csrf') } };
+  }
+
+  async function login(
+    username: string,
+    password: string,
+    from: string,
+  ): Promise<{ status: number; retryAfter: string | null; body: string }> {
+    const { jar, form } = await loginForm();
+    const res = await postPage(system, '/login', { ...form, username, password }, jar, {
+      'x-forwarded-for': from,
+    });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
+  }
+
+  /** Password checks the consent service recorded for `sub`, once the fire-and-forget appends are in. */
+  async function recordedFailures(sub: string): Promise<number> {
+    let last = -1;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 750));
+      const n = (await eventsOfType(system, 'UserLoginFailed')).filter(
+        (e) => e.streamId === `user-${sub}`,
+      ).length;
+      if (n === last) return n;
+      last = n;
+    }
+  }
+
+  it('PRIV-09: 8 parallel wrong passwords from one address, then 6 from 6 other addresses: at most 5 password checks, the rest 429 with Retry-After', async () => {
+    const victim = await createUser(system, 'victim', 'victim-password-1');
+    const parallel = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => login('victim', `wrong-${i}`, '203.0.113.7')),
+    );
+    const spread = [];
+    for (let i = 1; i <= 6; i++) spread.push(await login('victim', `other-${i}`, `198.51.100.${i}`));
+    const all = [...parallel, ...spread];
+    const checked = all.filter((r) => r.status !== 429);
+    expect(checked.every((r) => r.status === 200 && r.body.includes('not correct'))).toBe(true);
+    expect(checked.length).toBeLessThanOrEqual(5);
+    expect(await recordedFailures(victim.sub)).toBeLessThanOrEqual(5);
+    for (const r of all.filter((x) => x.status === 429)) {
+      expect(Number(r.retryAfter)).toBeGreaterThan(0);
+      expect(r.body).toContain('Too many failed attempts');
+    }
+    expect(spread.map((r) => r.status)).toEqual([429, 429, 429, 429, 429, 429]);
+    // The right password waits too while the account is throttled (decision 13).
+    expect((await login('victim', 'victim-password-1', '198.51.100.99')).status).toBe(429);
+  });
+
+  it('PRIV-10: 12 wrong secrets for a client from address A, then the right secret from address B: 200', async () => {
+    const c = await system.createClient([
+      '--name',
+      'Service',
+      '--grant',
+      'client_credentials',
+      '--scope',
+      'read',
+    ]);
+    const token = (secret: string, from: string) =>
+      postForm(
+        `${system.baseUrl}/token`,
+        { grant_type: 'client_credentials' },
+        { authorization: basic(c.client_id, secret), 'x-forwarded-for': from },
+      );
+    const fromA: number[] = [];
+    for (let i = 0; i < 12; i++) fromA.push((await token(`wrong-${i}`, '192.0.2.10')).status);
+    // Address A is limited: 10 failures a minute, then 429.
+    expect(fromA).toEqual([401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 429, 429]);
+    const fromB = await token(c.client_secret, '192.0.2.20');
+    expect(fromB.status).toBe(200);
+    expect((await fromB.json()) as object).toHaveProperty('access_token');
+    // So are introspection and revocation callers (RFC 7662 §2.1, RFC 7009 §2.1).
+    const introspect = await postForm(
+      `${system.baseUrl}/introspect`,
+      { token: 'not-a-token' },
+      { authorization: basic(c.client_id, c.client_secret), 'x-forwarded-for': '192.0.2.21' },
+    );
+    expect(introspect.status).toBe(200);
+  });
+
+  it('decision 13: client authentication is limited per source address, across client_ids', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 11; i++) ids.push(`nobody-${i}`);
+    const statuses: number[] = [];
+    for (const id of ids)
+      statuses.push(
+        (
+          await postForm(
+            `${system.baseUrl}/token`,
+            { grant_type: 'client_credentials' },
+            { authorization: basic(id, 'guess'), 'x-forwarded-for': '192.0.2.30' },
+          )
+        ).status,
+      );
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 429]);
+  });
+
+  it('PRIV-09: concurrent password checks per consent process are capped; past the queue, 503 with Retry-After, never 500', async () => {
+    // One consent process, allowed one check at a time and one waiting.
+    for (const name of ['consent', 'consent-2']) {
+      const child = system.children.get(name)!;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await system.launch('consent', 'consent-capped', {
+      LOGIN_PASSWORD_CHECKS_CONCURRENCY: '1',
+      LOGIN_PASSWORD_CHECKS_QUEUE: '1',
+    });
+    await system.waitOpsReady('consent-capped');
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => login(`flood-${i}`, 'guess-guess', `100.64.0.${i + 1}`)),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    const busy = answers.filter((a) => a.status === 503);
+    expect(busy.length).toBeGreaterThan(0);
+    for (const b of busy) expect(Number(b.retryAfter)).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+  });
+});
