@@ -122,7 +122,7 @@ describe('throttling that holds (decision 13)', () => {
     const token = (secret: string, from: string) =>
       postForm(
         `${system.baseUrl}/token`,
-        { grant_type: 'client_credentials' },
+        { grant_type: 'client_credentials', scope: 'read' },
         { authorization: basic(c.client_id, secret), 'x-forwarded-for': from },
       );
     const fromA: number[] = [];
