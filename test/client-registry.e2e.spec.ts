@@ -18,7 +18,13 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
 
   beforeAll(async () => {
     system = await startSystem({
-      env: { CLIENT_AUTH_MAX_FAILURES: '10', CLIENT_AUTH_FAILURE_WINDOW_SECONDS: '60' },
+      env: {
+        CLIENT_AUTH_MAX_FAILURES: '10',
+        CLIENT_AUTH_FAILURE_WINDOW_SECONDS: '60',
+        // Client authentication is throttled per source address: tests that fail on purpose
+        // come from addresses of their own (X-Forwarded-For through a trusted proxy).
+        TRUST_PROXY: 'true',
+      },
     });
     const out = await system.cli(['clients', 'initial-access-token', '--json']);
     iat = (JSON.parse(out.trim().split('\n').pop()!) as { initial_access_token: string })
@@ -67,11 +73,12 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
   const service = (name: string, extra: Record<string, unknown> = {}) =>
     register({ client_name: name, grant_types: ['client_credentials'], scope: 'read write', ...extra });
 
-  async function token(id: string, secret: string, scope = 'read') {
+  /** `from`: the caller's address, as the gateway's trusted proxy reports it (X-Forwarded-For). */
+  async function token(id: string, secret: string, scope = 'read', from?: string) {
     return postForm(
       url('/token'),
       { grant_type: 'client_credentials', scope },
-      { authorization: basic(id, secret) },
+      { authorization: basic(id, secret), ...(from ? { 'x-forwarded-for': from } : {}) },
     );
   }
 
@@ -416,15 +423,21 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
     });
 
-    it('throttles after 10 failures for one client_id: 429 with Retry-After, the right secret too (CAUTH-19, decision 13)', async () => {
+    it('throttles per source address, never per client_id: after 10 failures that address gets 429 with Retry-After, the right secret from elsewhere works (CAUTH-19, decision 13)', async () => {
       const c = await service('throttled');
       const other = await service('bystander');
-      for (let i = 0; i < 10; i++) expect((await token(c.client_id, `wrong-${i}`)).status).toBe(401);
-      const limited = await token(c.client_id, c.client_secret!);
+      const A = '192.0.2.19';
+      for (let i = 0; i < 10; i++)
+        expect((await token(c.client_id, `wrong-${i}`, 'read', A)).status).toBe(401);
+      const limited = await token(c.client_id, c.client_secret!, 'read', A);
       expect(limited.status).toBe(429);
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(((await limited.json()) as { error: string }).error).toBe('invalid_client');
-      expect((await token(other.client_id, other.client_secret!)).status).toBe(200);
+      // The address is limited whichever client it names.
+      expect((await token(other.client_id, other.client_secret!, 'read', A)).status).toBe(429);
+      // A correct secret from another address is never refused because of A's failures.
+      expect((await token(c.client_id, c.client_secret!, 'read', '192.0.2.20')).status).toBe(200);
+      expect((await token(c.client_id, c.client_secret!)).status).toBe(200);
     });
 
     describe('private_key_jwt (RFC 7523 §2.2, keys made here with jose)', () => {
@@ -571,9 +584,10 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       expect((await token(c.client_id, c.client_secret!)).status).toBe(200);
       const statuses: number[] = [];
       let stop = false;
+      // From an address of its own: the refusals after the disable count against that address.
       const senders = Array.from({ length: 8 }, async () => {
         while (!stop) {
-          const res = await token(c.client_id, c.client_secret!);
+          const res = await token(c.client_id, c.client_secret!, 'read', '192.0.2.88');
           await res.arrayBuffer();
           statuses.push(res.status);
         }
@@ -584,8 +598,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       await Promise.all(senders);
       // Refused from then on: 401, or 429 once the refusals pass the throttle's threshold (CAUTH-19).
       expect(statuses.filter((x) => x !== 200 && x !== 401 && x !== 429)).toEqual([]);
-      const after = await errorOf(await token(c.client_id, c.client_secret!));
-      expect(after.error).toBe('invalid_client');
+      expect(await errorOf(await token(c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
       const db = new pg.Client({ connectionString: system.database.url });
       await db.connect();
       try {
