@@ -171,14 +171,38 @@ describe('throttling that holds (decision 13)', () => {
       LOGIN_PASSWORD_CHECKS_QUEUE: '1',
     });
     await system.waitOpsReady('consent-capped');
+    // The forms first, then every submission at once.
+    const forms = await Promise.all(Array.from({ length: 24 }, () => loginForm()));
     const answers = await Promise.all(
-      Array.from({ length: 24 }, (_, i) => login(`flood-${i}`, 'guess-guess', `100.64.0.${i + 1}`)),
+      forms.map(async ({ jar, form }, i) => {
+        const res = await postPage(
+          system,
+          '/login',
+          { ...form, username: `flood-${i}`, password: 'guess-guess' },
+          jar,
+          { 'x-forwarded-for': `100.64.0.${i + 1}` },
+        );
+        return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
+      }),
     );
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
     const busy = answers.filter((a) => a.status === 503);
     expect(busy.length).toBeGreaterThan(0);
-    for (const b of busy) expect(Number(b.retryAfter)).toBeGreaterThan(0);
+    for (const b of busy) {
+      expect(Number(b.retryAfter)).toBeGreaterThan(0);
+      expect(b.body).toContain('The server is busy');
+    }
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    // The process's own count: a password checked for every 200, none for a 503.
+    const exposition = await (await fetch(system.opsUrl('consent-capped', '/metrics'))).text();
+    const counted = (outcome: string) =>
+      Number(
+        new RegExp(`^authz_login_attempts_total\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)$`, 'm').exec(
+          exposition,
+        )?.[1] ?? 0,
+      );
+    expect(counted('failed')).toBe(statuses.filter((s) => s === 200).length);
+    expect(counted('busy')).toBe(busy.length);
   });
 });
