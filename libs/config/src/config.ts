@@ -177,7 +177,7 @@ export interface ClientRegistryConfig extends IssuerConfig {
   /**
    * CLIENT_AUTH_MAX_FAILURES / CLIENT_AUTH_FAILURE_WINDOW_SECONDS: after this many failed client
    * authentications from one source address (any client_id) within the window, that address gets
-   * 429 with Retry-After (see RFC 6749 §2.3.1; checklist decision 13). Never counted per client_id:
+   * 429 with Retry-After (see RFC 6749 §2.3.1, OAuth 2.1 §2.4.1). Never counted per client_id:
    * client ids are public, so a per-client lockout would let anyone lock a service out. Defaults 10
    * and 60. Counted in each process that authenticates clients (token, introspection, registry).
    */
@@ -214,10 +214,10 @@ export interface ConsentConfig extends IssuerConfig {
   loginSessionTtlSeconds: number;
   /**
    * LOGIN_MAX_FAILURES / LOGIN_FAILURE_WINDOW_SECONDS: after this many failed logins for one account
-   * (from any address) within the window, 429 with Retry-After and exponential back-off (see RFC 6819
-   * §4.4.3.3; checklist decision 13). Defaults 5 and 900. LOGIN_MAX_FAILURES_PER_IP: failed logins for
-   * any account from one address (an IPv6 /64) within the window before that address waits too
-   * (checklist UI-14). Default 20. Each attempt is counted before its password is checked, in the
+   * (from any address) within the window, 429 with Retry-After and exponential back-off (see RFC 6749
+   * §10.10). Defaults 5 and 900. LOGIN_MAX_FAILURES_PER_IP: failed logins for any account from one
+   * address (an IPv6 /64) within the window before that address waits too (password spraying).
+   * Default 20. Each attempt is counted before its password is checked, in the
    * login_throttle table that every consent replica shares.
    */
   loginMaxFailures: number;

@@ -28,7 +28,7 @@ export interface AuthenticatedClient {
 export interface ClientDirectoryOptions {
   /** The installation's secret pepper (secrets are compared as HMACs, secret.ts). */
   pepper: Buffer;
-  /** Failed authentications per source address (checklist CAUTH-19, decision 13). */
+  /** Failed authentications allowed per source address (RFC 6749 §2.3.1: resist brute force). */
   throttle: ThrottlePolicy;
   /** Most clients held; the least recently used leaves first (default 10,000). */
   capacity?: number;
@@ -81,8 +81,8 @@ export class ClientDirectory {
   }
 
   /**
-   * client_secret_basic, client_secret_post and none, throttled per source address (checklist
-   * CAUTH-19, decision 13): every invalid_client counts against the caller's address (`ip`, the
+   * client_secret_basic, client_secret_post and none, throttled per source address (RFC
+   * 6749 §2.3.1, OAuth 2.1 §2.4.1): every invalid_client counts against the caller's address (`ip`, the
    * gateway's view of it), and past the threshold that address gets 429, whichever client it names;
    * the same client from another address is not refused.
    */

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 
 /**
- * Login throttling, checklist decision 13 (RFC 6749 §10.10, OAuth 2.1 §2.4.1: endpoints that check
- * credentials MUST resist brute force; RFC 6819 §4.4.3.3: online password guessing):
+ * Login throttling (RFC 6749 §10.10: the server MUST prevent guessing of resource owner passwords;
+ * OAuth 2.1 §2.4.1: endpoints that check credentials MUST resist brute force):
  * - an attempt is counted before its password is checked, so parallel attempts cannot all pass a
  *   verdict taken before any of them failed;
  * - after `maxFailures` attempts for one account (from any address) within `windowSeconds`, or

@@ -11,10 +11,11 @@ export interface PasswordCheckCapacity {
 export type CheckPassword = (passwordHash: string | null, password: string) => Promise<boolean>;
 
 /**
- * A bound on the password checks of one process (checklist decision 13: an attacker cannot start
- * unbounded argon2 work). Each argon2id check holds 19 MiB and a thread of libuv's pool, which DNS
- * lookups and file I/O share, so at most `concurrency` run at once; at most `queue` more logins are
- * admitted, and past that a login is refused at once, before anything is counted or read.
+ * A bound on the password checks of one process, so that nobody can start unbounded argon2 work
+ * (the login throttle bounds the guesses; this bounds their cost). Each argon2id check holds 19 MiB
+ * and a thread of libuv's pool, which DNS lookups and file I/O share, so at most `concurrency` run
+ * at once; at most `queue` more logins are admitted, and past that a login is refused at once,
+ * before anything is counted or read.
  * The semaphore is p-limit's; the admission count around it is the queue bound p-limit does not have.
  */
 export class PasswordCheckLimiter {

@@ -24,7 +24,7 @@ import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 
 /**
  * Client authentication for the token, introspection and revocation endpoints (RFC 6749 §2.3.1,
- * RFC 7523 §2.2), throttled per source address, never per client_id (checklist CAUTH-19, decision 13).
+ * RFC 7523 §2.2), throttled per source address, never per client_id (a client_id is public; see throttle.ts).
  */
 @Injectable()
 export class AuthenticateClientHandler {

@@ -275,9 +275,10 @@ export class FrontChannelHandler {
   }
 
   /**
-   * Checklist decision 13: the attempt is counted (per account and per source address, in the
-   * table every replica shares) before the password is checked, or refused with the wait; a right
-   * password takes its count back. Checklist UI-15: an unknown user costs one argon2 check too.
+   * RFC 6749 §10.10 (credentials guessing): the attempt is counted, per account and per source
+   * address in the table every replica shares, before the password is checked, or refused with the
+   * wait; a right password takes its count back. An unknown user costs one argon2 check too, so that
+   * the time taken does not tell which usernames exist.
    */
   private async checkCredentials(
     username: string,

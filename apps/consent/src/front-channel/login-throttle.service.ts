@@ -15,9 +15,9 @@ import { PgLoginAttemptStore } from './pg-login-attempt-store.js';
 const FORGET_EVERY_MS = 60_000;
 
 /**
- * Checklist decision 13 for this process: the login throttle, counted in the login_throttle table
- * every consent replica shares, and the cap on this process's password checks. Records that no
- * longer count are deleted once a minute.
+ * Login throttling for this process (RFC 6749 §10.10): the attempt counter, kept in the
+ * login_throttle table every consent replica shares, and the cap on this process's password checks.
+ * Records that no longer count are deleted once a minute.
  */
 @Injectable()
 export class LoginThrottleService implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -1,7 +1,7 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
- * Login throttling (checklist decision 13), owned by the consent service: failure times per key
+ * Login throttling (RFC 6749 §10.10), owned by the consent service: failure times per key
  * (an HMAC of an account or a source address), shared by every consent replica. A login locks its
  * keys' rows while it counts the attempt, so parallel attempts are counted one after another.
  * `forget_after` serves the periodic delete of records that no longer count.
