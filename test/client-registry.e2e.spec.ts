@@ -2,6 +2,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { searchForSecrets } from './support/secret-search.js';
+import { postFormFrom } from './support/source-address.js';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
 
 /**
@@ -18,13 +19,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
 
   beforeAll(async () => {
     system = await startSystem({
-      env: {
-        CLIENT_AUTH_MAX_FAILURES: '10',
-        CLIENT_AUTH_FAILURE_WINDOW_SECONDS: '60',
-        // Client authentication is throttled per source address: tests that fail on purpose
-        // come from addresses of their own (X-Forwarded-For through a trusted proxy).
-        TRUST_PROXY: 'true',
-      },
+      env: { CLIENT_AUTH_MAX_FAILURES: '10', CLIENT_AUTH_FAILURE_WINDOW_SECONDS: '60' },
     });
     const out = await system.cli(['clients', 'initial-access-token', '--json']);
     iat = (JSON.parse(out.trim().split('\n').pop()!) as { initial_access_token: string })
@@ -73,13 +68,14 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
   const service = (name: string, extra: Record<string, unknown> = {}) =>
     register({ client_name: name, grant_types: ['client_credentials'], scope: 'read write', ...extra });
 
-  /** `from`: the caller's address, as the gateway's trusted proxy reports it (X-Forwarded-For). */
+  /**
+   * `from`: a loopback source address of the caller's own (client authentication is throttled per
+   * source address, so tests that fail on purpose use addresses of their own).
+   */
   async function token(id: string, secret: string, scope = 'read', from?: string) {
-    return postForm(
-      url('/token'),
-      { grant_type: 'client_credentials', scope },
-      { authorization: basic(id, secret), ...(from ? { 'x-forwarded-for': from } : {}) },
-    );
+    const form = { grant_type: 'client_credentials', scope };
+    const headers = { authorization: basic(id, secret) };
+    return from ? postFormFrom(from, url('/token'), form, headers) : postForm(url('/token'), form, headers);
   }
 
   async function accessToken(id: string, secret: string, scope = 'read'): Promise<string> {
@@ -426,7 +422,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
     it('throttles per source address, never per client_id: after 10 failures that address gets 429 with Retry-After, the right secret from elsewhere works (CAUTH-19, decision 13)', async () => {
       const c = await service('throttled');
       const other = await service('bystander');
-      const A = '192.0.2.19';
+      const A = '127.0.3.19';
       for (let i = 0; i < 10; i++)
         expect((await token(c.client_id, `wrong-${i}`, 'read', A)).status).toBe(401);
       const limited = await token(c.client_id, c.client_secret!, 'read', A);
@@ -436,7 +432,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       // The address is limited whichever client it names.
       expect((await token(other.client_id, other.client_secret!, 'read', A)).status).toBe(429);
       // A correct secret from another address is never refused because of A's failures.
-      expect((await token(c.client_id, c.client_secret!, 'read', '192.0.2.20')).status).toBe(200);
+      expect((await token(c.client_id, c.client_secret!, 'read', '127.0.3.20')).status).toBe(200);
       expect((await token(c.client_id, c.client_secret!)).status).toBe(200);
     });
 
@@ -587,7 +583,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       // From an address of its own: the refusals after the disable count against that address.
       const senders = Array.from({ length: 8 }, async () => {
         while (!stop) {
-          const res = await token(c.client_id, c.client_secret!, 'read', '192.0.2.88');
+          const res = await token(c.client_id, c.client_secret!, 'read', '127.0.3.88');
           await res.arrayBuffer();
           statuses.push(res.status);
         }

@@ -1,18 +1,13 @@
 import { jest } from '@jest/globals';
-import {
-  CookieJar,
-  createUser,
-  eventsOfType,
-  hiddenField,
-  pkcePair,
-  postPage,
-} from '../support/authorize.js';
-import { basic, postForm, type RunningSystem, startSystem } from '../support/system.js';
+import { CookieJar, createUser, eventsOfType, hiddenField, pkcePair } from '../support/authorize.js';
+import { postFormFrom } from '../support/source-address.js';
+import { basic, type RunningSystem, startSystem } from '../support/system.js';
 
 /**
  * Brute force against login and client authentication (checklist decision 13, PRIV-09, PRIV-10),
- * performed on the built system as an attacker would: many addresses (the gateway trusts the
- * X-Forwarded-For of its proxy, TRUST_PROXY), parallel requests, two consent replicas.
+ * performed on the built system as an attacker would: from many addresses (real loopback source
+ * addresses, 127.x.y.z: no proxy and no X-Forwarded-For to trust), in parallel, through two
+ * consent replicas.
  */
 jest.setTimeout(120000);
 
@@ -24,7 +19,7 @@ describe('throttling that holds (decision 13)', () => {
   const { challenge } = pkcePair();
 
   beforeAll(async () => {
-    system = await startSystem({ env: { TRUST_PROXY: 'true' } });
+    system = await startSystem();
     // A second consent replica: the counts must be shared, not per process.
     await system.launch('consent', 'consent-2');
     await system.waitOpsReady('consent-2');
@@ -64,17 +59,24 @@ describe('throttling that holds (decision 13)', () => {
     return { jar, form: { tx: hiddenField(html, 'tx'), csrf: hiddenField(html, 'csrf') } };
   }
 
-  async function login(
+  /** Submits a login form from the loopback address `from`. */
+  async function submit(
+    { jar, form }: { jar: CookieJar; form: { tx: string; csrf: string } },
     username: string,
     password: string,
     from: string,
   ): Promise<{ status: number; retryAfter: string | null; body: string }> {
-    const { jar, form } = await loginForm();
-    const res = await postPage(system, '/login', { ...form, username, password }, jar, {
-      'x-forwarded-for': from,
-    });
+    const res = await postFormFrom(
+      from,
+      `${system.baseUrl}/login`,
+      { ...form, username, password },
+      { cookie: jar.header() },
+    );
     return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
   }
+
+  const login = async (username: string, password: string, from: string) =>
+    submit(await loginForm(), username, password, from);
 
   /** Password checks the consent service recorded for `sub`, once the fire-and-forget appends are in. */
   async function recordedFailures(sub: string): Promise<number> {
@@ -92,10 +94,10 @@ describe('throttling that holds (decision 13)', () => {
   it('PRIV-09: 8 parallel wrong passwords from one address, then 6 from 6 other addresses: at most 5 password checks, the rest 429 with Retry-After', async () => {
     const victim = await createUser(system, 'victim', 'victim-password-1');
     const parallel = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => login('victim', `wrong-${i}`, '203.0.113.7')),
+      Array.from({ length: 8 }, (_, i) => login('victim', `wrong-${i}`, '127.0.9.7')),
     );
     const spread = [];
-    for (let i = 1; i <= 6; i++) spread.push(await login('victim', `other-${i}`, `198.51.100.${i}`));
+    for (let i = 1; i <= 6; i++) spread.push(await login('victim', `other-${i}`, `127.0.10.${i}`));
     const all = [...parallel, ...spread];
     const checked = all.filter((r) => r.status !== 429);
     expect(checked.every((r) => r.status === 200 && r.body.includes('not correct'))).toBe(true);
@@ -107,7 +109,7 @@ describe('throttling that holds (decision 13)', () => {
     }
     expect(spread.map((r) => r.status)).toEqual([429, 429, 429, 429, 429, 429]);
     // The right password waits too while the account is throttled (decision 13).
-    expect((await login('victim', 'victim-password-1', '198.51.100.99')).status).toBe(429);
+    expect((await login('victim', 'victim-password-1', '127.0.10.99')).status).toBe(429);
   });
 
   it('PRIV-10: 12 wrong secrets for a client from address A, then the right secret from address B: 200', async () => {
@@ -120,23 +122,26 @@ describe('throttling that holds (decision 13)', () => {
       'read',
     ]);
     const token = (secret: string, from: string) =>
-      postForm(
+      postFormFrom(
+        from,
         `${system.baseUrl}/token`,
         { grant_type: 'client_credentials', scope: 'read' },
-        { authorization: basic(c.client_id, secret), 'x-forwarded-for': from },
+        { authorization: basic(c.client_id, secret) },
       );
+    const [A, B] = ['127.0.11.10', '127.0.11.20'];
     const fromA: number[] = [];
-    for (let i = 0; i < 12; i++) fromA.push((await token(`wrong-${i}`, '192.0.2.10')).status);
+    for (let i = 0; i < 12; i++) fromA.push((await token(`wrong-${i}`, A)).status);
     // Address A is limited: 10 failures a minute, then 429.
     expect(fromA).toEqual([401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 429, 429]);
-    const fromB = await token(c.client_secret, '192.0.2.20');
+    const fromB = await token(c.client_secret, B);
     expect(fromB.status).toBe(200);
     expect((await fromB.json()) as object).toHaveProperty('access_token');
     // So are introspection and revocation callers (RFC 7662 §2.1, RFC 7009 §2.1).
-    const introspect = await postForm(
+    const introspect = await postFormFrom(
+      '127.0.11.21',
       `${system.baseUrl}/introspect`,
       { token: 'not-a-token' },
-      { authorization: basic(c.client_id, c.client_secret), 'x-forwarded-for': '192.0.2.21' },
+      { authorization: basic(c.client_id, c.client_secret) },
     );
     expect(introspect.status).toBe(200);
   });
@@ -148,10 +153,11 @@ describe('throttling that holds (decision 13)', () => {
     for (const id of ids)
       statuses.push(
         (
-          await postForm(
+          await postFormFrom(
+            '127.0.12.30',
             `${system.baseUrl}/token`,
             { grant_type: 'client_credentials' },
-            { authorization: basic(id, 'guess'), 'x-forwarded-for': '192.0.2.30' },
+            { authorization: basic(id, 'guess') },
           )
         ).status,
       );
@@ -174,16 +180,7 @@ describe('throttling that holds (decision 13)', () => {
     // The forms first, then every submission at once.
     const forms = await Promise.all(Array.from({ length: 24 }, () => loginForm()));
     const answers = await Promise.all(
-      forms.map(async ({ jar, form }, i) => {
-        const res = await postPage(
-          system,
-          '/login',
-          { ...form, username: `flood-${i}`, password: 'guess-guess' },
-          jar,
-          { 'x-forwarded-for': `100.64.0.${i + 1}` },
-        );
-        return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
-      }),
+      forms.map((f, i) => submit(f, `flood-${i}`, 'guess-guess', `127.0.13.${i + 1}`)),
     );
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
