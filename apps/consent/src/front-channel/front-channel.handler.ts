@@ -41,11 +41,11 @@ import {
   mintGrantToken,
 } from '#lib/domain-grant';
 import {
+  BUSY,
+  type CheckPassword,
   decideUser,
   sessionStillValid,
   type UserState,
-  BUSY,
-  type CheckPassword,
   userStreamId,
 } from '#lib/domain-user';
 import {
