@@ -10,9 +10,10 @@ import { basic, postForm, type RunningSystem, startSystem } from './support/syst
  *
  * CAUTH-16 (an expired client_secret_expires_at) needs secrets with a lifetime
  * (CLIENT_SECRET_TTL_SECONDS; by default they never expire): it is in client-secret-expiry.e2e.spec.ts.
- * CAUTH-19 (throttling) is in client-registry.e2e.spec.ts; here it is raised out of the way
- * (10,000 failures per client_id per minute, the configuration's maximum), since this suite sends
- * many wrong secrets on purpose.
+ * CAUTH-19 (throttling, per source address) is in client-registry.e2e.spec.ts and
+ * test/attacks/throttling.attack.spec.ts; here it is raised out of the way (10,000 failures per
+ * address per minute, the configuration's maximum), since this suite sends many wrong secrets on
+ * purpose, all from one address.
  */
 
 type Client = { client_id: string; client_secret: string };

@@ -2,6 +2,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { searchForSecrets } from './support/secret-search.js';
+import { postFormFrom } from './support/source-address.js';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
 
 /**
@@ -80,12 +81,14 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
     return body;
   }
 
-  async function token(id: string, secret: string, scope = 'read') {
-    return postForm(
-      url('/token'),
-      { grant_type: 'client_credentials', scope },
-      { authorization: basic(id, secret) },
-    );
+  /**
+   * `from`: a loopback source address of the caller's own (client authentication is throttled per
+   * source address, so tests that fail on purpose use addresses of their own).
+   */
+  async function token(id: string, secret: string, scope = 'read', from?: string) {
+    const form = { grant_type: 'client_credentials', scope };
+    const headers = { authorization: basic(id, secret) };
+    return from ? postFormFrom(from, url('/token'), form, headers) : postForm(url('/token'), form, headers);
   }
 
   async function accessToken(id: string, secret: string, scope = 'read'): Promise<string> {
@@ -433,15 +436,21 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
     });
 
-    it('throttles after 10 failures for one client_id: 429 with Retry-After, the right secret too (CAUTH-19, decision 13)', async () => {
+    it('throttles per source address, never per client_id: after 10 failures that address gets 429 with Retry-After, the right secret from elsewhere works (CAUTH-19, decision 13)', async () => {
       const c = await service('throttled');
       const other = await service('bystander');
-      for (let i = 0; i < 10; i++) expect((await token(c.client_id, `wrong-${i}`)).status).toBe(401);
-      const limited = await token(c.client_id, c.client_secret!);
+      const A = '127.0.3.19';
+      for (let i = 0; i < 10; i++)
+        expect((await token(c.client_id, `wrong-${i}`, 'read', A)).status).toBe(401);
+      const limited = await token(c.client_id, c.client_secret!, 'read', A);
       expect(limited.status).toBe(429);
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(((await limited.json()) as { error: string }).error).toBe('invalid_client');
-      expect((await token(other.client_id, other.client_secret!)).status).toBe(200);
+      // The address is limited whichever client it names.
+      expect((await token(other.client_id, other.client_secret!, 'read', A)).status).toBe(429);
+      // A correct secret from another address is never refused because of A's failures.
+      expect((await token(c.client_id, c.client_secret!, 'read', '127.0.3.20')).status).toBe(200);
+      expect((await token(c.client_id, c.client_secret!)).status).toBe(200);
     });
 
     describe('private_key_jwt (RFC 7523 §2.2, keys made here with jose)', () => {
@@ -588,9 +597,10 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       expect((await token(c.client_id, c.client_secret!)).status).toBe(200);
       const statuses: number[] = [];
       let stop = false;
+      // From an address of its own: the refusals after the disable count against that address.
       const senders = Array.from({ length: 8 }, async () => {
         while (!stop) {
-          const res = await token(c.client_id, c.client_secret!);
+          const res = await token(c.client_id, c.client_secret!, 'read', '127.0.3.88');
           await res.arrayBuffer();
           statuses.push(res.status);
         }
@@ -601,8 +611,7 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       await Promise.all(senders);
       // Refused from then on: 401, or 429 once the refusals pass the throttle's threshold (CAUTH-19).
       expect(statuses.filter((x) => x !== 200 && x !== 401 && x !== 429)).toEqual([]);
-      const after = await errorOf(await token(c.client_id, c.client_secret!));
-      expect(after.error).toBe('invalid_client');
+      expect(await errorOf(await token(c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
       const db = new pg.Client({ connectionString: system.database.url });
       await db.connect();
       try {

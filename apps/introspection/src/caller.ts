@@ -32,7 +32,7 @@ export async function authenticateCaller(
       version: null,
     };
   }
-  return directory.authenticate(credentials);
+  return directory.authenticate(credentials, context.ip);
 }
 
 /**

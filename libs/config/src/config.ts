@@ -264,8 +264,10 @@ export interface ClientRegistryConfig extends IssuerConfig, OutboundConfig {
   registrationAllowedAudiences: string[];
   /**
    * CLIENT_AUTH_MAX_FAILURES / CLIENT_AUTH_FAILURE_WINDOW_SECONDS: after this many failed client
-   * authentications for one client_id within the window, 429 with Retry-After (checklist decision
-   * 13). Defaults 10 and 60. Counted per client-registry process.
+   * authentications from one source address (any client_id) within the window, that address gets
+   * 429 with Retry-After (see RFC 6749 §2.3.1, OAuth 2.1 §2.4.1). Never counted per client_id:
+   * client ids are public, so a per-client lockout would let anyone lock a service out. Defaults 10
+   * and 60. Counted in each process that authenticates clients (token, introspection, registry).
    */
   clientAuthMaxFailures: number;
   clientAuthFailureWindowSeconds: number;
@@ -307,14 +309,22 @@ export interface ConsentConfig extends IssuerConfig {
   loginSessionTtlSeconds: number;
   /**
    * LOGIN_MAX_FAILURES / LOGIN_FAILURE_WINDOW_SECONDS: after this many failed logins for one account
-   * from one address within the window, 429 with Retry-After and exponential back-off (checklist
-   * decision 13). Defaults 5 and 900. LOGIN_MAX_FAILURES_PER_IP: failed logins for any account from one
-   * address within the window before that address waits too (checklist UI-14). Default 20. Counted per
-   * consent-service process.
+   * (from any address) within the window, 429 with Retry-After and exponential back-off (see RFC 6749
+   * §10.10). Defaults 5 and 900. LOGIN_MAX_FAILURES_PER_IP: failed logins for any account from one
+   * address (an IPv6 /64) within the window before that address waits too (password spraying).
+   * Default 20. Each attempt is counted before its password is checked, in the
+   * login_throttle table that every consent replica shares.
    */
   loginMaxFailures: number;
   loginFailureWindowSeconds: number;
   loginMaxFailuresPerIp: number;
+  /**
+   * LOGIN_PASSWORD_CHECKS_CONCURRENCY / LOGIN_PASSWORD_CHECKS_QUEUE: password checks (argon2id,
+   * 19 MiB each) running at once in one consent process, and logins admitted beyond those; past
+   * both, 503 with Retry-After before anything is counted or read. Defaults 2 and 32.
+   */
+  loginPasswordChecksConcurrency: number;
+  loginPasswordChecksQueue: number;
 }
 
 /** Default operations port of each app (one host runs them all under `npm start`). */
@@ -472,6 +482,8 @@ export function loadConfig(env: Env = process.env): Config {
     loginMaxFailures: int(env, 'LOGIN_MAX_FAILURES', 5, 1, 1000),
     loginFailureWindowSeconds: int(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 900, 1, 86400),
     loginMaxFailuresPerIp: int(env, 'LOGIN_MAX_FAILURES_PER_IP', 20, 1, 100000),
+    loginPasswordChecksConcurrency: int(env, 'LOGIN_PASSWORD_CHECKS_CONCURRENCY', 2, 1, 64),
+    loginPasswordChecksQueue: int(env, 'LOGIN_PASSWORD_CHECKS_QUEUE', 32, 0, 10000),
     opsHost: str(env, 'OPS_HOST', '127.0.0.1'),
     opsPort: env.OPS_PORT ? int(env, 'OPS_PORT', 0, 0, 65535) : undefined,
     opsPortFor(app: string): number {

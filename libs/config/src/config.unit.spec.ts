@@ -72,6 +72,8 @@ describe('configuration defaults (docs/configuration.md)', () => {
       loginFailureWindowSeconds: 900,
       loginMaxFailures: 5,
       loginMaxFailuresPerIp: 20,
+      loginPasswordChecksConcurrency: 2,
+      loginPasswordChecksQueue: 32,
       loginSessionTtlSeconds: 3600,
       opsHost: '127.0.0.1',
       opsPort: undefined,

@@ -1,6 +1,7 @@
 import type { ClientView, PresentedClientCredentials } from '#lib/contracts';
 import type { EventStore, StreamExpectation } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
+import { sourceAddressKey } from '#lib/oauth-protocol';
 import {
   authenticateClient,
   clientAuthenticationFailure,
@@ -27,7 +28,7 @@ export interface AuthenticatedClient {
 export interface ClientDirectoryOptions {
   /** The installation's secret pepper (secrets are compared as HMACs, secret.ts). */
   pepper: Buffer;
-  /** Checklist CAUTH-19, decision 13. */
+  /** Failed authentications allowed per source address (RFC 6749 §2.3.1: resist brute force). */
   throttle: ThrottlePolicy;
   /** Most clients held; the least recently used leaves first (default 10,000). */
   capacity?: number;
@@ -80,15 +81,21 @@ export class ClientDirectory {
   }
 
   /**
-   * client_secret_basic, client_secret_post and none, throttled per client_id (checklist CAUTH-19,
-   * decision 13): every invalid_client counts, and past the threshold even the right secret is 429.
+   * client_secret_basic, client_secret_post and none, throttled per source address (RFC
+   * 6749 §2.3.1, OAuth 2.1 §2.4.1): every invalid_client counts against the caller's address (`ip`, the
+   * gateway's view of it), and past the threshold that address gets 429, whichever client it names;
+   * the same client from another address is not refused.
    */
-  async authenticate(presented: PresentedClientCredentials): Promise<AuthenticatedClient> {
+  async authenticate(
+    presented: PresentedClientCredentials,
+    ip: string | undefined,
+  ): Promise<AuthenticatedClient> {
     if (typeof presented?.clientId !== 'string') throw invalidClient();
     // Checklist CAUTH-03: answered like any other failure (with the Basic challenge when Basic was used).
     if (presented.clientId.length > 256) throw clientAuthenticationFailure(presented, 'client_id too long');
     const now = this.clock();
-    this.throttle.check(presented.clientId, now);
+    const source = sourceAddressKey(ip);
+    this.throttle.check(source, now);
     try {
       const held = this.touch(presented.clientId) ?? ABSENT;
       try {
@@ -99,7 +106,7 @@ export class ClientDirectory {
       // Never refused on what is held: the stream is read again, for an unknown client too.
       return this.check(await this.load(presented.clientId), presented, now);
     } catch (err) {
-      if (isInvalidClient(err)) this.throttle.recordFailure(presented.clientId, now);
+      if (isInvalidClient(err)) this.throttle.recordFailure(source, now);
       throw err;
     }
   }

@@ -508,30 +508,30 @@ describe('private_key_jwt (RFC 7523 §2.2, §3)', () => {
   });
 });
 
-describe('client authentication throttling (checklist CAUTH-19, decision 13)', () => {
+describe('client authentication throttling (checklist CAUTH-19, decision 13: per source address)', () => {
   const policy = { maxFailures: 10, windowSeconds: 60 };
   const at = (s: number) => new Date(now.getTime() + s * 1000);
 
-  it('allows 10 failures, then answers 429 with Retry-After, the right secret too', () => {
+  it('allows 10 failures from an address, then answers that address 429 with Retry-After', () => {
     const t = new FailureThrottle(policy);
     for (let i = 0; i < 10; i++) {
-      expect(() => t.check('c1', at(i))).not.toThrow();
-      t.recordFailure('c1', at(i));
+      expect(() => t.check('192.0.2.1', at(i))).not.toThrow();
+      t.recordFailure('192.0.2.1', at(i));
     }
     let err: unknown;
     try {
-      t.check('c1', at(10));
+      t.check('192.0.2.1', at(10));
     } catch (e) {
       err = e;
     }
     expect(err).toMatchObject({ error: 'invalid_client', status: 429, headers: { 'Retry-After': '50' } });
   });
 
-  it('counts per client_id and forgets failures older than the window', () => {
+  it('counts per address and forgets failures older than the window', () => {
     const t = new FailureThrottle(policy);
-    for (let i = 0; i < 10; i++) t.recordFailure('c1', at(0));
-    expect(() => t.check('c2', at(1))).not.toThrow();
-    expect(() => t.check('c1', at(59))).toThrow();
-    expect(() => t.check('c1', at(60))).not.toThrow();
+    for (let i = 0; i < 10; i++) t.recordFailure('192.0.2.1', at(0));
+    expect(() => t.check('192.0.2.2', at(1))).not.toThrow();
+    expect(() => t.check('192.0.2.1', at(59))).toThrow();
+    expect(() => t.check('192.0.2.1', at(60))).not.toThrow();
   });
 });

@@ -1,10 +1,13 @@
 import { OAuthError } from '#lib/oauth-errors';
 
 /**
- * Brute-force protection of client authentication (RFC 6749 §2.3.1, OAuth 2.1 §2.4.1; checklist
- * CAUTH-19, decision 13): after `maxFailures` failures for one client_id within `windowSeconds`,
- * every attempt for that client_id (the right secret too) gets 429 with Retry-After until the
- * oldest counted failure leaves the window. Pure: the clock is passed in.
+ * Brute-force protection of client authentication (RFC 6749 §2.3.1, OAuth 2.1 §2.4.1: endpoints
+ * that check credentials MUST resist brute force): after `maxFailures` failures from one key within `windowSeconds`, every
+ * attempt from that key gets 429 with Retry-After until the oldest counted failure leaves the window.
+ * The key is the caller's source address (`sourceAddressKey`), never a client_id alone: client ids
+ * are public and secrets are 256-bit, so a lockout per client would only let anyone lock a service
+ * out, while a correct secret from another address is never refused. Counts live in this process's
+ * memory (bounded). Pure: the clock is passed in.
  */
 export interface ThrottlePolicy {
   maxFailures: number;

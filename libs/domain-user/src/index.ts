@@ -1,3 +1,4 @@
 export * from './user.js';
 export * from './password.js';
 export * from './users.projection.js';
+export * from './password-checks.js';

@@ -5,6 +5,7 @@ import { ProjectionExpiry1795710000001 } from './migrations/1795710000001-projec
 import { AuditIndexes1795710000002 } from './migrations/1795710000002-audit-indexes.js';
 import { AuditGrantUserIndexes1795710000003 } from './migrations/1795710000003-audit-grant-user-indexes.js';
 import { GrantRevokedIndex1795710000004 } from './migrations/1795710000004-grant-revoked-index.js';
+import { LoginThrottle1795711000000 } from './migrations/1795711000000-login-throttle.js';
 
 /** The event store's migrations, oldest first; apps append theirs after these. */
 export const eventStoreMigrations = [
@@ -14,6 +15,7 @@ export const eventStoreMigrations = [
   AuditIndexes1795710000002,
   AuditGrantUserIndexes1795710000003,
   GrantRevokedIndex1795710000004,
+  LoginThrottle1795711000000,
 ];
 
 /** Key of the session advisory lock held while migrations run, so replicas starting together wait. */

@@ -40,6 +40,7 @@ describe('PgEventStore on Postgres', () => {
       'AuditIndexes1795710000002',
       'AuditGrantUserIndexes1795710000003',
       'GrantRevokedIndex1795710000004',
+      'LoginThrottle1795711000000',
     ]);
   });
 

@@ -3,3 +3,4 @@ export * from './parse-form.js';
 export * from './client-authentication.js';
 export * from './metadata.js';
 export * from './check-pkce.js';
+export * from './source-address.js';

@@ -37,6 +37,12 @@ export const metrics = {
     labelNames: ['grant_type'] as const,
     registers: [registry],
   }),
+  loginAttempts: new Counter({
+    name: 'authz_login_attempts_total',
+    help: 'Login form submissions, per outcome: succeeded, failed (a password checked and wrong), throttled (429), busy (503)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
   tokensRevoked: new Counter({
     name: 'authz_tokens_revoked_total',
     help: 'Tokens revoked (RFC 7009) by a revocation that recorded an event',

@@ -20,12 +20,13 @@ import {
 import { type EventStore, isExpectedVersionConflict } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { createOutboundFetch, type OutboundFetch } from '#lib/outbound-guard';
+import { sourceAddressKey } from '#lib/oauth-protocol';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
 
 /**
  * Client authentication for the token, introspection and revocation endpoints (RFC 6749 §2.3.1,
- * RFC 7523 §2.2), throttled per client_id (checklist CAUTH-19, decision 13).
+ * RFC 7523 §2.2), throttled per source address, never per client_id (a client_id is public; see throttle.ts).
  */
 @Injectable()
 export class AuthenticateClientHandler implements OnModuleDestroy {
@@ -66,12 +67,13 @@ export class AuthenticateClientHandler implements OnModuleDestroy {
     // Checklist CAUTH-03: answered like any other failure (with the Basic challenge when Basic was used).
     if (presented.clientId.length > 256) throw clientAuthenticationFailure(presented, 'client_id too long');
     const now = new Date();
-    this.throttle.check(presented.clientId, now);
+    const source = sourceAddressKey(request.context?.ip);
+    this.throttle.check(source, now);
     try {
       return await this.authenticate(presented, now, request.context?.correlationId);
     } catch (err) {
       if (err instanceof OAuthError && err.error === 'invalid_client') {
-        this.throttle.recordFailure(presented.clientId, now);
+        this.throttle.recordFailure(source, now);
       }
       throw err;
     }

@@ -41,11 +41,12 @@ import {
   mintGrantToken,
 } from '#lib/domain-grant';
 import {
+  BUSY,
+  type CheckPassword,
   decideUser,
   sessionStillValid,
   type UserState,
   userStreamId,
-  verifyPassword,
 } from '#lib/domain-user';
 import {
   aggregateStream,
@@ -54,7 +55,8 @@ import {
   isExpectedVersionConflict,
 } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
-import { CONFIG, EVENT_STORE, type RpcClient } from '#lib/service-runtime';
+import { sourceAddressKey } from '#lib/oauth-protocol';
+import { CONFIG, EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
 import { SERVICE_RPC } from '../consent.tokens.js';
 import { UsersService } from '../users/users.service.js';
@@ -68,6 +70,8 @@ interface Session {
 }
 
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
+/** Retry-After of a login refused because this process has too many password checks in progress. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
 const errorPage = (status: number, error: string, description: string): FrontChannelResult => ({
   kind: 'error-page',
   status,
@@ -227,39 +231,34 @@ export class FrontChannelHandler {
     }
     const username = (request.form.username ?? '').trim();
     const password = request.form.password ?? '';
-    const ip = request.context.ip ?? 'unknown';
     const now = Date.now();
-    const verdict = this.throttle.verdict(username, ip, Math.floor(now / 1000));
-    if (!verdict.allowed) {
+    const checked = await this.throttle.passwordChecks.admit((checkPassword) =>
+      this.checkCredentials(username, password, request.context, Math.floor(now / 1000), checkPassword),
+    );
+    if (checked === BUSY) {
+      metrics.loginAttempts.inc({ outcome: 'busy' });
       return {
-        ...this.loginPage(tx, sealed, client, request.browser, 429, username),
-        message: `Too many failed attempts. Try again in ${verdict.retryAfterSeconds} seconds.`,
-        retryAfterSeconds: verdict.retryAfterSeconds,
+        ...this.loginPage(tx, sealed, client, request.browser, 503, username),
+        message: `The server is busy. Try again in ${BUSY_RETRY_AFTER_SECONDS} seconds.`,
+        retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS,
       } as FrontChannelResult;
     }
-    const sub = username === '' ? null : await this.users.subOf(username);
-    const loaded = sub === null ? null : await this.users.load(sub);
-    const user = loaded?.state.status === 'none' ? null : (loaded?.state ?? null);
-    // Checklist UI-15: an unknown user costs one argon2 verification too.
-    const passwordOk = await verifyPassword(user?.passwordHash ?? null, password);
-    if (!passwordOk || user === null || user.status !== 'active') {
-      this.throttle.fail(username, ip, Math.floor(now / 1000));
-      if (user !== null) {
-        // Recorded after the answer is decided, so that a known user's failure costs what an unknown one's does.
-        void this.recordLogin(
-          user,
-          loaded!.version,
-          passwordOk ? 'disabled' : 'wrong_password',
-          request.context,
-        );
-      }
+    metrics.loginAttempts.inc({ outcome: checked.outcome });
+    if (checked.outcome === 'throttled') {
+      return {
+        ...this.loginPage(tx, sealed, client, request.browser, 429, username),
+        message: `Too many failed attempts. Try again in ${checked.retryAfterSeconds} seconds.`,
+        retryAfterSeconds: checked.retryAfterSeconds,
+      } as FrontChannelResult;
+    }
+    if (checked.outcome === 'failed') {
       return {
         ...this.loginPage(tx, sealed, client, request.browser, 200, username),
         message: 'The username or password is not correct.',
       } as FrontChannelResult;
     }
-    this.throttle.succeed(username, ip);
-    await this.recordLogin(user, loaded!.version, 'success', request.context, client?.clientId);
+    const { user, version } = checked;
+    await this.recordLogin(user, version, 'success', request.context, client?.clientId);
     const session: LoginSession = {
       sub: user.sub,
       authTime: now,
@@ -273,6 +272,60 @@ export class FrontChannelHandler {
     };
     const location = tx.kind === 'account' ? '/account' : `/authorize/resume?tx=${sealed}`;
     return { kind: 'redirect', location, cookies: [cookie] };
+  }
+
+  /**
+   * RFC 6749 §10.10 (credentials guessing): the attempt is counted, per account and per source
+   * address in the table every replica shares, before the password is checked, or refused with the
+   * wait; a right password takes its count back. An unknown user costs one argon2 check too, so that
+   * the time taken does not tell which usernames exist.
+   */
+  private async checkCredentials(
+    username: string,
+    password: string,
+    context: RequestContext,
+    nowSeconds: number,
+    checkPassword: CheckPassword,
+  ): Promise<
+    | { outcome: 'throttled'; retryAfterSeconds: number }
+    | { outcome: 'failed' }
+    | { outcome: 'succeeded'; user: ActiveUser; version: number }
+  > {
+    const reservation = await this.throttle.attempts.reserve(
+      username,
+      sourceAddressKey(context.ip),
+      nowSeconds,
+    );
+    if (!reservation.allowed)
+      return { outcome: 'throttled', retryAfterSeconds: reservation.retryAfterSeconds };
+    const { attempt } = reservation;
+    let loaded: { state: UserState; version: number } | null;
+    let passwordOk: boolean;
+    try {
+      const sub = username === '' ? null : await this.users.subOf(username);
+      loaded = sub === null ? null : await this.users.load(sub);
+      const hash = loaded?.state.status === 'none' ? null : (loaded?.state.passwordHash ?? null);
+      passwordOk = await checkPassword(hash, password);
+    } catch (err) {
+      // A failure of ours is not the user's failure: the attempt is not counted.
+      await this.throttle.attempts.withdraw(attempt).catch(() => undefined);
+      throw err;
+    }
+    const user = loaded === null || loaded.state.status === 'none' ? null : loaded.state;
+    if (!passwordOk || user === null || user.status !== 'active') {
+      if (user !== null) {
+        // Recorded after the answer is decided, so that a known user's failure costs what an unknown one's does.
+        void this.recordLogin(user, loaded!.version, passwordOk ? 'disabled' : 'wrong_password', context);
+      }
+      return { outcome: 'failed' };
+    }
+    await this.throttle.attempts.succeeded(attempt).catch((err: unknown) => {
+      this.logger.warn({
+        msg: `could not clear the login throttle after a login: ${String(err)}`,
+        correlationId: context.correlationId,
+      });
+    });
+    return { outcome: 'succeeded', user, version: loaded!.version };
   }
 
   private async recordLogin(

@@ -1,60 +1,56 @@
-import { Inject, Injectable } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Config } from '#lib/config';
-import { type ThrottlePolicy, throttleVerdict, type ThrottleVerdict } from '#lib/domain-consent';
-import { CONFIG } from '#lib/service-runtime';
+import { LOGIN_THROTTLE, LoginThrottle } from '#lib/domain-consent';
+import { PasswordCheckLimiter } from '#lib/domain-user';
+import { CONFIG, DATA_SOURCE } from '#lib/service-runtime';
+import type { DataSource } from 'typeorm';
+import { PgLoginAttemptStore } from './pg-login-attempt-store.js';
+
+const FORGET_EVERY_MS = 60_000;
 
 /**
- * Checklist decision 13 and UI-14: failed logins per (account, address) and per address, kept in
- * this process's memory (bounded: stale keys are dropped). The verdicts are the pure throttleVerdict.
+ * Login throttling for this process (RFC 6749 §10.10): the attempt counter, kept in the
+ * login_throttle table every consent replica shares, and the cap on this process's password checks.
+ * Records that no longer count are deleted once a minute.
  */
 @Injectable()
-export class LoginThrottleService {
-  private readonly failures = new Map<string, number[]>();
-  private readonly account: ThrottlePolicy;
-  private readonly address: ThrottlePolicy;
+export class LoginThrottleService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('LoginThrottle');
+  private readonly store: PgLoginAttemptStore;
+  readonly attempts: LoginThrottle;
+  readonly passwordChecks: PasswordCheckLimiter;
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(@Inject(CONFIG) config: Config) {
-    const base = {
-      windowSeconds: config.loginFailureWindowSeconds,
-      baseDelaySeconds: 30,
-      maxDelaySeconds: 15 * 60,
-    };
-    this.account = { ...base, maxFailures: config.loginMaxFailures };
-    this.address = { ...base, maxFailures: config.loginMaxFailuresPerIp };
+  constructor(@Inject(DATA_SOURCE) dataSource: DataSource, @Inject(CONFIG) config: Config) {
+    this.store = new PgLoginAttemptStore(dataSource);
+    const base = { ...LOGIN_THROTTLE, windowSeconds: config.loginFailureWindowSeconds };
+    this.attempts = new LoginThrottle(this.store, {
+      account: { ...base, maxFailures: config.loginMaxFailures },
+      address: { ...base, maxFailures: config.loginMaxFailuresPerIp },
+      pepper: config.secretPepper,
+    });
+    this.passwordChecks = new PasswordCheckLimiter({
+      concurrency: config.loginPasswordChecksConcurrency,
+      queue: config.loginPasswordChecksQueue,
+    });
   }
 
-  private keys(username: string, ip: string): [string, string] {
-    return [`a\n${username.toLowerCase()}\n${ip}`, `i\n${ip}`];
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.store.forgetExpired(Math.floor(Date.now() / 1000)).catch((err: unknown) => {
+        this.logger.warn(`could not delete expired login throttle records: ${String(err)}`);
+      });
+    }, FORGET_EVERY_MS);
+    this.timer.unref();
   }
 
-  verdict(username: string, ip: string, nowSeconds: number): ThrottleVerdict {
-    const [account, address] = this.keys(username, ip);
-    const byAccount = throttleVerdict(this.failures.get(account) ?? [], nowSeconds, this.account);
-    const byAddress = throttleVerdict(this.failures.get(address) ?? [], nowSeconds, this.address);
-    if (byAccount.allowed && byAddress.allowed) return { allowed: true };
-    return {
-      allowed: false,
-      retryAfterSeconds: Math.max(
-        byAccount.allowed ? 0 : byAccount.retryAfterSeconds,
-        byAddress.allowed ? 0 : byAddress.retryAfterSeconds,
-      ),
-    };
-  }
-
-  fail(username: string, ip: string, nowSeconds: number): void {
-    const horizon = nowSeconds - Math.max(this.account.windowSeconds, 15 * 60);
-    for (const key of this.keys(username, ip)) {
-      const list = (this.failures.get(key) ?? []).filter((t) => t > horizon);
-      list.push(nowSeconds);
-      this.failures.set(key, list.slice(-1000));
-    }
-    if (this.failures.size > 100_000) {
-      for (const [key, list] of this.failures)
-        if (list[list.length - 1]! <= horizon) this.failures.delete(key);
-    }
-  }
-
-  succeed(username: string, ip: string): void {
-    this.failures.delete(this.keys(username, ip)[0]);
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
   }
 }

@@ -69,7 +69,7 @@ export class IssueTokenHandler {
     presented: PresentedClientCredentials,
   ): Promise<TokenResponse> {
     for (let attempt = 1; ; attempt++) {
-      const { client, version } = await this.clients.authenticate(presented);
+      const { client, version } = await this.clients.authenticate(presented, request.context.ip);
       try {
         return await this.issue(request, client, [clientUnchanged(client.clientId, version)]);
       } catch (err) {

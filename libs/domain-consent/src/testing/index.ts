@@ -1,0 +1,1 @@
+export { describeLoginAttemptStoreContract } from './login-attempt-store.contract.js';
