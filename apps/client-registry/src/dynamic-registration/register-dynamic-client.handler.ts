@@ -116,6 +116,7 @@ export class RegisterDynamicClientHandler {
         now: new Date(),
       },
       initialClientState(),
+      { outboundAllow: this.config.outboundAllow },
     );
     const metadataOf = { correlationId: by.context.correlationId, actor: by.actor };
     const requests: AppendRequest[] = [
