@@ -307,7 +307,7 @@ for (const [target, objects] of built) {
     const secretHolds = (name, key) => {
       if (TLS_SECRETS.has(name)) return [];
       const held = exampleSecrets.get(name);
-      if (!held) return [`whatever ${name} holds`];
+      if (!held) return [`whatever ${name} holds (it is not in secret.example.yaml)`];
       return FORBIDDEN.filter((k) => held.has(k) && (key === undefined || key === k));
     };
     const configMapHolds = (name, key) => {
@@ -590,21 +590,29 @@ const chartUsers = (values.config?.merge?.authorization?.users ?? []).map((u) =>
   ...u,
   password: String(u.password).replace(/^<<\s*(\$\w+)\s*>>$/, '$1'),
 }));
+const busSettings = new Map();
 for (const [target, objects] of built) {
   const data = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'authz-config')?.data ?? {};
-  const expected = parseNatsConf(natsConfig(data.NATS_SUBJECT_PREFIX, data.EVENTS_STREAM)).authorization
-    .users;
-  if (!isDeepStrictEqual(chartUsers, expected)) {
-    const paste = yaml
-      .dump({ users: expected.map((u) => ({ ...u, password: `<< ${u.password} >>` })) }, { lineWidth: -1 })
-      .replace(/^/gm, '      ');
-    fail(
-      valuesFile,
-      `config.merge.authorization differs from \`nats config\` for ${target} ` +
-        `(NATS_SUBJECT_PREFIX=${data.NATS_SUBJECT_PREFIX ?? 'authz'}, EVENTS_STREAM=${data.EVENTS_STREAM ?? 'AUTHZ_EVENTS'}); ` +
-        `it should read:\n    authorization:\n${paste}`,
-    );
-  }
+  const key = JSON.stringify([data.NATS_SUBJECT_PREFIX ?? 'authz', data.EVENTS_STREAM ?? 'AUTHZ_EVENTS']);
+  busSettings.set(key, [...(busSettings.get(key) ?? []), target]);
+}
+for (const [key, targets] of busSettings) {
+  const [prefix, stream] = JSON.parse(key);
+  const expected = parseNatsConf(natsConfig(prefix, stream)).authorization.users;
+  if (isDeepStrictEqual(chartUsers, expected)) continue;
+  const paste = yaml.dump(
+    {
+      config: {
+        merge: { authorization: { users: expected.map((u) => ({ ...u, password: `<< ${u.password} >>` })) } },
+      },
+    },
+    { lineWidth: -1 },
+  );
+  fail(
+    valuesFile,
+    `config.merge.authorization differs from \`nats config\` for ${targets.join(', ')} ` +
+      `(NATS_SUBJECT_PREFIX=${prefix}, EVENTS_STREAM=${stream}); it should read:\n${paste}`,
+  );
 }
 const natsSecret = exampleSecrets.get(NATS_SECRET) ?? new Set();
 for (const v of variables) {
