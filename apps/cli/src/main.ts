@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '#lib/config';
 import { OAuthError } from '#lib/oauth-errors';
-import { natsAuth, requireDependencies, serverUrl } from '#lib/service-runtime';
+import { requireDependencies, serverUrl } from '#lib/service-runtime';
 import { AUDIT_USAGE, auditVerify } from './commands/audit.command.js';
 import { clientsCommand, CLIENTS_USAGE } from './commands/clients.command.js';
 import { seedDemoClient } from './commands/demo-client.command.js';
@@ -64,12 +64,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'migrate': {
+      // Postgres only: the migration uses no bus, so it needs no NATS user (deploy/: its Secret
+      // holds DATABASE_URL and nothing else).
       const config = loadConfig();
-      await requireDependencies({
-        databaseUrl: serverUrl(config.databaseUrl),
-        natsServers: config.natsServers,
-        natsAuth: natsAuth(config),
-      });
+      await requireDependencies({ databaseUrl: serverUrl(config.databaseUrl) });
       return migrate(config.databaseUrl);
     }
     case 'clients': {

@@ -91,7 +91,8 @@ export async function checkNats(servers: string[], auth: NatsAuth, rule?: BusAut
 export async function requireDependencies(
   what: {
     databaseUrl?: string;
-    natsServers: string[];
+    /** Unset: NATS is not checked (a process that uses no bus, such as `migrate`). */
+    natsServers?: string[];
     natsAuth?: NatsAuth;
     busRule?: BusAuthenticationRule;
   },
@@ -120,6 +121,9 @@ export function natsRequirements(
     ...(database ? { databaseUrl: database.databaseUrl } : {}),
     natsServers: config.natsServers,
     natsAuth: natsAuth(config),
-    busRule: { production: config.nodeEnv === 'production', allowUnauthenticated: config.natsAllowUnauthenticated },
+    busRule: {
+      production: config.nodeEnv === 'production',
+      allowUnauthenticated: config.natsAllowUnauthenticated,
+    },
   };
 }
