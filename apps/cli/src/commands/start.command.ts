@@ -21,6 +21,32 @@ export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'ga
 export const EXAMPLE_APPS = ['resource-server', 'example-client'] as const;
 export type AppName = (typeof APPS)[number] | (typeof EXAMPLE_APPS)[number];
 
+/** What the HTTP listeners never hold (as in deploy/): they reach the services over NATS only. */
+const SERVICE_SECRETS = [
+  'DATABASE_URL',
+  'SECRET_PEPPER',
+  'KEY_ENCRYPTION_KEY',
+  'KEY_ENCRYPTION_KEY_PREVIOUS',
+  'ADMIN_TOKEN',
+];
+const HOLDS_NO_SECRET: ReadonlySet<AppName> = new Set([
+  'gateway',
+  'admin',
+  'resource-server',
+  'example-client',
+]);
+
+function withoutSecretsFor(
+  app: AppName,
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  const kept = { ...env };
+  // Each process gets its own NATS password only (busEnv), never the others'.
+  for (const key of Object.keys(kept)) if (key.startsWith('NATS_PASSWORD_')) delete kept[key];
+  if (HOLDS_NO_SECRET.has(app)) for (const key of SERVICE_SECRETS) delete kept[key];
+  return kept;
+}
+
 export function appEntry(app: AppName): string {
   return fileURLToPath(new URL(`../../../${app}/src/main.js`, import.meta.url));
 }
@@ -93,7 +119,7 @@ export async function startCommand(): Promise<void> {
   let stopping = false;
   const launch = (app: AppName, extraEnv: Record<string, string> = {}) => {
     const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, appEntry(app)], {
-      env: { ...env, ...busEnv(userOf[app]), ...extraEnv },
+      env: { ...withoutSecretsFor(app, env), ...busEnv(userOf[app]), ...extraEnv },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     children.set(app, child);
