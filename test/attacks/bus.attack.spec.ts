@@ -153,23 +153,26 @@ describe('the bus as npm start runs it (checklist PRIV-06, PRIV-07, PRIV-08)', (
     ['actor "admin"', { actor: 'admin' }],
     ['admin: true', { admin: true, actor: 'admin' }],
     ['a forged credential', { credential: 'not-the-admin-token-but-long-enough-0000000000' }],
-  ])('PRIV-08: a privileged command carrying %s without a verifiable credential is refused', async (_n, claim) => {
-    const nc = await as('admin');
-    const reply = (await call(nc, `${prefix}.client.admin.create`, {
-      context: { correlationId: 'attack' },
-      document: { client_name: 'forged', grant_types: ['client_credentials'], scope: 'admin' },
-      ...claim,
-    })) as { err?: { error?: string } };
-    expect(reply.err?.error).toBe('invalid_token');
-    const db = new pg.Client({ connectionString: database.url });
-    await db.connect();
-    try {
-      const { rows } = await db.query(
-        `SELECT 1 FROM events WHERE type = 'ClientRegistered' AND data->>'clientName' = 'forged'`,
-      );
-      expect(rows).toHaveLength(0);
-    } finally {
-      await db.end();
-    }
-  });
+  ])(
+    'PRIV-08: a privileged command carrying %s without a verifiable credential is refused',
+    async (_n, claim) => {
+      const nc = await as('admin');
+      const reply = (await call(nc, `${prefix}.client.admin.create`, {
+        context: { correlationId: 'attack' },
+        document: { client_name: 'forged', grant_types: ['client_credentials'], scope: 'admin' },
+        ...claim,
+      })) as { err?: { error?: string } };
+      expect(reply.err?.error).toBe('invalid_token');
+      const db = new pg.Client({ connectionString: database.url });
+      await db.connect();
+      try {
+        const { rows } = await db.query(
+          `SELECT 1 FROM events WHERE type = 'ClientRegistered' AND data->>'clientName' = 'forged'`,
+        );
+        expect(rows).toHaveLength(0);
+      } finally {
+        await db.end();
+      }
+    },
+  );
 });

@@ -83,9 +83,7 @@ describe('the HTTP edge: time limits and proxies (checklist PRIV-13, PRIV-14)', 
     });
     expect(code).not.toBe(0);
     expect(code).not.toBeNull();
-    expect(system.output.filter((l) => l.startsWith('[gateway-trust-all]')).join('')).toMatch(
-      /TRUST_PROXY/,
-    );
+    expect(system.output.filter((l) => l.startsWith('[gateway-trust-all]')).join('')).toMatch(/TRUST_PROXY/);
   }, 30000);
 
   /** A failed login with the given X-Forwarded-For; returns the status of the login answer. */

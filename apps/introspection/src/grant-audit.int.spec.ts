@@ -79,7 +79,12 @@ describe('grant and user audit over a scripted grant life (real Postgres)', () =
   });
 
   const grantHistory = (page: Record<string, unknown> = {}, id = grant.grantId) =>
-    new GrantHistoryHandler(store, ds).handle({ context, credential, grantId: id, page: { limit: 100, ...page } });
+    new GrantHistoryHandler(store, ds).handle({
+      context,
+      credential,
+      grantId: id,
+      page: { limit: 100, ...page },
+    });
   const types = (events: AuditEvent[]) => events.map((e) => e.type);
 
   const LIFE = [
@@ -146,7 +151,8 @@ describe('grant and user audit over a scripted grant life (real Postgres)', () =
 
   it('a grant as of each step of its life (state by replaying events up to the instant)', async () => {
     const handler = new GrantAsOfHandler(store);
-    const asOf = (at: Date) => handler.handle({ context, credential, id: grant.grantId, asOf: at.toISOString() });
+    const asOf = (at: Date) =>
+      handler.handle({ context, credential, id: grant.grantId, asOf: at.toISOString() });
     const at = (name: string, n = 0) => grant.steps.filter((s) => s.name === name)[n]!.at;
 
     await expect(asOf(new Date(at('code issued').getTime() - 1))).rejects.toBeInstanceOf(OAuthError);
@@ -181,7 +187,9 @@ describe('grant and user audit over a scripted grant life (real Postgres)', () =
     expect(types(page.events)).toContain('RefreshTokenReuseDetected');
     expect(page.events.every((e) => !JSON.stringify(e.data).includes('sub-bob'))).toBe(true);
     expect(page.events.length).toBe(LIFE.length + 4);
-    await expect(handler.handle({ context, credential, sub: 'nobody', page: { limit: 10 } })).rejects.toMatchObject({
+    await expect(
+      handler.handle({ context, credential, sub: 'nobody', page: { limit: 10 } }),
+    ).rejects.toMatchObject({
       error: 'not_found',
     });
   });

@@ -394,7 +394,10 @@ function trustProxyOf(raw: string | undefined): number | string[] | false {
     if (hops > 10) throw new ConfigError('TRUST_PROXY must be a hop count from 0 to 10, or addresses');
     return hops;
   }
-  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   for (const e of entries) {
     if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(e))
       throw new ConfigError(`TRUST_PROXY must be a hop count or IP addresses/CIDRs, got "${e}"`);
@@ -460,7 +463,9 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxyOf(env.TRUST_PROXY),
     natsAllowUnauthenticated: bool(env, 'NATS_ALLOW_UNAUTHENTICATED', false),
     privilegedScopes: [...new Set(['admin', ...words(env.PRIVILEGED_SCOPES)])],
-    registrationAllowedScopes: env.REGISTRATION_ALLOWED_SCOPES ? words(env.REGISTRATION_ALLOWED_SCOPES) : null,
+    registrationAllowedScopes: env.REGISTRATION_ALLOWED_SCOPES
+      ? words(env.REGISTRATION_ALLOWED_SCOPES)
+      : null,
     registrationAllowedAudiences: words(env.REGISTRATION_ALLOWED_AUDIENCES),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 65536, 1024, 10 * 1024 * 1024),
     maxParameters: int(env, 'MAX_PARAMETERS', 100, 10, 10000),
@@ -509,7 +514,8 @@ export function loadConfig(env: Env = process.env): Config {
   const secrets: Record<string, () => unknown> = {
     adminToken: () => {
       const t = env.ADMIN_TOKEN || undefined;
-      if (t !== undefined && t.length < 32) throw new ConfigError('ADMIN_TOKEN must be at least 32 characters');
+      if (t !== undefined && t.length < 32)
+        throw new ConfigError('ADMIN_TOKEN must be at least 32 characters');
       return t;
     },
     secretPepper: () => key32(env, 'SECRET_PEPPER', 'the HMAC key for stored client secrets'),

@@ -167,7 +167,11 @@ export type RegisterClient = ClientMetadataInput & {
 };
 
 /** RFC 7592 §2.2: the new metadata replaces the old; the secret and the client_id stay. */
-export type UpdateClient = ClientMetadataInput & { type: 'UpdateClient'; origin: RegistrationOrigin; now: Date };
+export type UpdateClient = ClientMetadataInput & {
+  type: 'UpdateClient';
+  origin: RegistrationOrigin;
+  now: Date;
+};
 
 /** An administrator grants a privileged scope (listed in `privilegedScopes`). */
 export interface GrantClientPrivilege {
@@ -488,13 +492,18 @@ export function decideClient(
       return [
         { ...event, schemaVersion: CLIENT_METADATA_SCHEMA_VERSION },
         ...privileged.filter((s) => !held.has(s)).map((s) => privilegeGranted(state.clientId, s, now)),
-        ...state.privilegedScopes.filter((s) => !kept.has(s)).map((s) => privilegeRevoked(state.clientId, s, now)),
+        ...state.privilegedScopes
+          .filter((s) => !kept.has(s))
+          .map((s) => privilegeRevoked(state.clientId, s, now)),
       ];
     }
     case 'GrantClientPrivilege': {
       if (!isKnownClient(state)) throw new ClientNotRegistered();
       if (!command.privilegedScopes.includes(command.scope))
-        throw new OAuthError('invalid_request', `${command.scope} is not a privileged scope (PRIVILEGED_SCOPES)`);
+        throw new OAuthError(
+          'invalid_request',
+          `${command.scope} is not a privileged scope (PRIVILEGED_SCOPES)`,
+        );
       if (state.privilegedScopes.includes(command.scope)) return [];
       return [privilegeGranted(state.clientId, command.scope, command.now)];
     }
@@ -577,7 +586,10 @@ export function upcastClientEvent(event: RecordedEvent): ClientEvent {
   const e = event as unknown as ClientEvent;
   if ((e.type === 'ClientRegistered' || e.type === 'ClientUpdated') && event.schemaVersion < 2) {
     const without = (scopes: string[] | undefined) => scopes?.filter((s) => s !== ADMIN_SCOPE) ?? [];
-    return { ...e, data: { ...e.data, scope: without(e.data.scope), defaultScope: without(e.data.defaultScope) } } as ClientEvent;
+    return {
+      ...e,
+      data: { ...e.data, scope: without(e.data.scope), defaultScope: without(e.data.defaultScope) },
+    } as ClientEvent;
   }
   return e;
 }

@@ -53,7 +53,8 @@ export interface InitialAccessTokenRevoked {
   data: { id: string; revokedAt: string };
 }
 
-export type InitialAccessTokenEvent = InitialAccessTokenCreated | InitialAccessTokenUsed | InitialAccessTokenRevoked;
+export type InitialAccessTokenEvent =
+  InitialAccessTokenCreated | InitialAccessTokenUsed | InitialAccessTokenRevoked;
 
 /**
  * The event types of `initial-access-token-*` streams (a Record over the union: a type added to the
@@ -117,7 +118,10 @@ export function createInitialAccessToken(
   const { ttlSeconds, maxUses } = options;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 365 * 86400)
     throw new OAuthError('invalid_request', 'ttl_seconds must be 1 second to a year');
-  if (maxUses !== undefined && (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > MAX_INITIAL_ACCESS_TOKEN_USES))
+  if (
+    maxUses !== undefined &&
+    (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > MAX_INITIAL_ACCESS_TOKEN_USES)
+  )
     throw new OAuthError('invalid_request', `max_uses must be 1 to ${MAX_INITIAL_ACCESS_TOKEN_USES}`);
   const id = randomBytes(16).toString('base64url');
   const secret = randomBytes(32).toString('base64url');

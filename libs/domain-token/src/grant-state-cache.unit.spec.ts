@@ -124,7 +124,11 @@ describe('the token endpoint over the grant-state cache (ARCHITECTURE.md: never 
     const store = new InMemoryEventStore();
     const f = new TokenEndpointFixture(store);
     const first = await f.redeem(await f.seedCode());
-    const config = { issuer: 'https://as.test', adminAudience: 'https://as.test/admin', accessTokenTtlSeconds: 600 };
+    const config = {
+      issuer: 'https://as.test',
+      adminAudience: 'https://as.test/admin',
+      accessTokenTtlSeconds: 600,
+    };
     // Issues on an active grant without writing to its stream.
     const readOnly: GrantHandler = {
       grantType: 'urn:test:grant-reader',

@@ -9,13 +9,7 @@ import {
   type JetStreamManager,
   type PubAck,
 } from '@nats-io/jetstream';
-import {
-  headers,
-  nanos,
-  type Msg,
-  type MsgHdrs,
-  type NatsConnection,
-} from '@nats-io/transport-node';
+import { headers, nanos, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { type EventStore, type RecordedEvent } from './event-store.js';
 import { Alarm, consoleLogger, sleep, type RunnerLogger } from './loop.js';

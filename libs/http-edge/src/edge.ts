@@ -53,7 +53,9 @@ export function createEdgeAdapter(config: HttpEdgeConfig): FastifyAdapter {
  * when the listener is reachable through those proxies alone, which the NetworkPolicy ensures in
  * Kubernetes; an address list (CIDRs) checks each hop instead.
  */
-function trustedHops(trust: HttpEdgeConfig['trustProxy']): false | string[] | ((a: string, i: number) => boolean) {
+function trustedHops(
+  trust: HttpEdgeConfig['trustProxy'],
+): false | string[] | ((a: string, i: number) => boolean) {
   if (typeof trust === 'number') return trust === 0 ? false : (_address, hop) => hop < trust;
   return trust;
 }

@@ -55,7 +55,8 @@ export function adminAuthenticatorOverNats(rpc: RpcClient, config: AdminAuthConf
         }
       },
       tokenActive: async (jti) =>
-        (await rpc.request<TokenStatusResponse>(Subjects.introspection.tokenStatus, { jti })).status === 'active',
+        (await rpc.request<TokenStatusResponse>(Subjects.introspection.tokenStatus, { jti })).status ===
+        'active',
     },
     { issuer: config.issuer, audience: config.adminAudience, bootstrapToken: config.adminToken },
   );

@@ -1,10 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  headers as natsHeaders,
-  type Msg,
-  type MsgHdrs,
-  type NatsConnection,
-} from '@nats-io/transport-node';
+import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { createInboxOf } from '#lib/event-store';
 import { fromWire, temporarilyUnavailable } from '#lib/oauth-errors';
 import { acceptCorrelationId, CORRELATION_HEADER, correlationIdOf } from './correlation.js';

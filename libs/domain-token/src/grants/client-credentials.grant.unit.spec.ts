@@ -4,7 +4,11 @@ import { clientCredentialsGrant } from './client-credentials.grant.js';
 import type { GrantContext, GrantIssue } from './grant-handler.js';
 
 const ISSUER = 'https://as.test';
-const handler = clientCredentialsGrant({ issuer: ISSUER, adminAudience: `${ISSUER}/admin`, accessTokenTtlSeconds: 600 });
+const handler = clientCredentialsGrant({
+  issuer: ISSUER,
+  adminAudience: `${ISSUER}/admin`,
+  accessTokenTtlSeconds: 600,
+});
 const now = new Date('2030-01-01T00:00:00.000Z');
 
 /** Fixture S1 (checklist §0.2): confidential, grants [client_credentials], scope read. */

@@ -3,7 +3,11 @@ import { clientCredentialsGrant } from './client-credentials.grant.js';
 import type { GrantHandler } from './grant-handler.js';
 import { GrantRegistry } from './grant-registry.js';
 
-const clientCredentials = clientCredentialsGrant({ issuer: 'https://as.test', adminAudience: 'https://as.test/admin', accessTokenTtlSeconds: 600 });
+const clientCredentials = clientCredentialsGrant({
+  issuer: 'https://as.test',
+  adminAudience: 'https://as.test/admin',
+  accessTokenTtlSeconds: 600,
+});
 const fakeGrant = (grantType: string): GrantHandler => ({
   grantType,
   parameters: [],
