@@ -7,6 +7,7 @@ import { createEventStoreDataSource, PgEventStore } from '#lib/event-store';
 import { activeKey, evolve, initialState, SIGNING_KEYRING_STREAM, Signer } from '#lib/signing-keys';
 import { ScriptedGrant, scriptGrantLife } from '../libs/domain-token/src/testing/grant-life.js';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
+import { chromiumPath } from './support/chromium.js';
 
 type Creds = { client_id: string; client_secret: string };
 const ARTIFACTS = resolve(process.cwd(), 'test-artifacts');
@@ -415,7 +416,7 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
     it('the grant timeline page in headless Chromium: consent, code, tokens, rotations, reuse, revocation, with who, when and which client', async () => {
       mkdirSync(ARTIFACTS, { recursive: true });
       const browser: Browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+        executablePath: chromiumPath(),
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
       });
       try {
