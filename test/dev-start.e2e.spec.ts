@@ -2,13 +2,14 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createEventStoreDataSource, PgEventStore, type RecordedEvent } from '#lib/event-store';
 import { decide, evolve, generateKeyMaterial, initialState, SIGNING_KEYRING_STREAM } from '#lib/signing-keys';
-import { createTestDatabase, natsServers, type TestDatabase, uniqueName } from '#lib/testing';
+import { createTestDatabase, natsServers, runMigrations, type TestDatabase, uniqueName } from '#lib/testing';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { freePort } from './support/system.js';
 
 const execFileAsync = promisify(execFile);
@@ -284,4 +285,52 @@ describe('npm start: a database set up with other development secrets (two check
     // And the start stopped the other processes: none is left running.
     await waitUntil(() => processes.every((p) => !alive(p.pid)), 30_000);
   }, 300_000);
+  it('dev reset-database refuses, changing nothing, what is not a development database of this machine', async () => {
+    const reset = (extra: Record<string, string>) =>
+      execFileAsync(process.execPath, [CLI, 'dev', 'reset-database'], { env: { ...env, ...extra } }).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+      );
+    expect(await reset({ DATABASE_URL: 'postgres://postgres@10.255.255.1:5432/authz' })).toEqual({
+      code: 1,
+      stderr:
+        'error: nothing reset: DATABASE_URL names 10.255.255.1, not this machine; only a development ' +
+        'database on this machine is reset\n',
+    });
+    expect(await reset({ NATS_URL: 'nats://nats.example:4222' })).toEqual({
+      code: 1,
+      stderr:
+        'error: nothing reset: NATS_URL names nats.example, not this machine; only a development ' +
+        'database on this machine is reset\n',
+    });
+
+    // A database of this machine with a client that `npm start` did not register.
+    const other = await createTestDatabase('devreset');
+    try {
+      await runMigrations(other.url);
+      const ds = createEventStoreDataSource(other.url, { poolSize: 1 });
+      await ds.initialize();
+      try {
+        await new PgEventStore(ds).appendToStream('client-billing', 0, [
+          { type: 'ClientRegistered', data: { clientId: 'billing' } },
+        ]);
+      } finally {
+        await ds.destroy();
+      }
+      expect(await reset({ DATABASE_URL: other.url })).toEqual({
+        code: 1,
+        stderr:
+          `error: nothing reset: the database ${other.name} on ${new URL(other.url).host} holds clients ` +
+          'but not the demo client that `npm start` registers, so it is not a development database of ' +
+          '`npm start`; drop it yourself if it is one\n',
+      });
+      const client = new pg.Client({ connectionString: other.url });
+      await client.connect();
+      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM events');
+      await client.end();
+      expect(rows[0]!.n).toBe('1');
+    } finally {
+      await other.drop();
+    }
+  }, 60_000);
 });
