@@ -27,7 +27,9 @@ const log = (line) => process.stdout.write(`${TAG} ${line}\n`);
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((s) => !SUITES.includes(s));
 if (unknown.length > 0) {
-  process.stderr.write(`${TAG} unknown suite(s) ${unknown.join(', ')}; the suites are ${SUITES.join(', ')}\n`);
+  process.stderr.write(
+    `${TAG} unknown suite(s) ${unknown.join(', ')}; the suites are ${SUITES.join(', ')}\n`,
+  );
   process.exit(2);
 }
 const suites = wanted.length > 0 ? SUITES.filter((s) => wanted.includes(s)) : SUITES;
@@ -88,7 +90,11 @@ function run(command, args, env) {
 }
 
 // ------------------------------------------------------------------------------- 1. prerequisites
-const db = hostPort(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres', 5432);
+const db = hostPort(
+  process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  'postgres',
+  5432,
+);
 const nats = hostPort((process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',')[0].trim(), 'nats', 4222);
 const envDir = mkdtempSync(join(tmpdir(), 'npm-test-'));
 const envFile = join(envDir, 'env');
