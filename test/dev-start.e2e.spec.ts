@@ -1,8 +1,6 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { createEventStoreDataSource, PgEventStore, type RecordedEvent } from '#lib/event-store';
 import { decide, evolve, generateKeyMaterial, initialState, SIGNING_KEYRING_STREAM } from '#lib/signing-keys';
-import { createTestDatabase, natsServers, runMigrations, type TestDatabase, uniqueName } from '#lib/testing';
+import { createTestDatabase, runMigrations, type TestDatabase, uniqueName } from '#lib/testing';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -30,25 +28,24 @@ describe('npm start: a database set up with other development secrets (two check
 
   beforeAll(async () => {
     database = await createTestDatabase('devstart');
-    const [http, rs, example] = [await freePort(), await freePort(), await freePort()];
+    const ports: number[] = [];
+    for (let i = 0; i < 5; i++) ports.push(await freePort());
+    const [http, admin, bus, rs, example] = ports;
     const prefix = uniqueName('devstart').replace(/_/g, '-');
     env = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      // What the secrets files are to provide must not come from the test's environment.
-      if (
-        v !== undefined &&
-        !['ADMIN_TOKEN', 'SECRET_PEPPER', 'KEY_ENCRYPTION_KEY', 'SECRETS_FILE'].includes(k)
-      )
-        env[k] = v;
-    }
+    // What a checkout's own files provide (its secrets, its NATS: no NATS_URL) must not come from
+    // the test's environment.
+    const own = /^(ADMIN_TOKEN|SECRET_PEPPER|KEY_ENCRYPTION_KEY|SECRETS_FILE|NATS_.*|DEV_NATS_.*)$/;
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !own.test(k)) env[k] = v;
     Object.assign(env, {
       DATABASE_URL: database.url,
-      NATS_URL: natsServers(),
+      DEV_NATS_PORT: String(bus),
       NATS_SUBJECT_PREFIX: prefix,
       EVENTS_STREAM: prefix.toUpperCase().replace(/-/g, '_'),
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: String(http),
       ISSUER: `http://127.0.0.1:${http}`,
+      ADMIN_HTTP_PORT: String(admin),
       OPS_PORT: '0',
       RESOURCE_SERVER_PORT: String(rs),
       RESOURCE_SERVER_AUDIENCE: `http://127.0.0.1:${rs}`,
@@ -63,9 +60,6 @@ describe('npm start: a database set up with other development secrets (two check
 
   afterAll(async () => {
     await Promise.all([...running].map((child) => stopStart(child)));
-    const nc = await connect({ servers: env.NATS_URL!, maxReconnectAttempts: 0 });
-    await (await jetstreamManager(nc)).streams.delete(env.EVENTS_STREAM!).catch(() => undefined);
-    await nc.close();
     await database.drop();
     rmSync(checkoutA, { recursive: true, force: true });
     rmSync(checkoutB, { recursive: true, force: true });
@@ -183,9 +177,9 @@ describe('npm start: a database set up with other development secrets (two check
     const second = start(checkoutB);
     const code = await exitWithin(second, 60_000);
     expect(code).toBe(1);
-    // Before any process: the migrations (a no-op here), then the one line; nothing started that
-    // could print (a restart, a warning, the credentials).
-    expect(second.stdout()).toBe(`migrations applied to ${database.url}\n`);
+    // Before anything: not its NATS, not a migration, no process that could print (a restart, a
+    // warning, the credentials); only the one line.
+    expect(second.stdout()).toBe('');
     const errors = second.stderr().split('\n').filter(Boolean);
     expect(errors).toHaveLength(1);
     const secretsB = join(checkoutB, '.data/secrets.env');
@@ -205,7 +199,7 @@ describe('npm start: a database set up with other development secrets (two check
     });
     expect(stdout.split('\n').filter(Boolean)).toEqual([
       `dropped database ${database.url}`,
-      `deleted JetStream stream ${env.EVENTS_STREAM}`,
+      `deleted the JetStream store of npm start's NATS (${join(checkoutB, '.data/nats/jetstream')})`,
       'the next `npm start` sets the database up anew with the secrets it uses',
     ]);
     const second = start(checkoutB);

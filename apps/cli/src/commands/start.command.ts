@@ -81,9 +81,10 @@ async function waitForOk(url: string, timeoutMs: number): Promise<void> {
 
 /**
  * `npm start`: the whole system on this machine. Refuses a database set up with other development
- * secrets, applies migrations, starts the five processes, restarts any that dies (and stops
- * when one exits with a configuration error), seeds the demo client and the example apps' clients,
- * starts the example resource server and client, and prints how to use them.
+ * secrets, starts its own NATS (unless NATS_URL is set), applies migrations, starts the six
+ * processes, restarts any that dies (and stops when one exits with a configuration error), seeds
+ * the demo client and the example apps' clients, starts the example resource server and client,
+ * and prints how to use them.
  */
 export async function startCommand(): Promise<void> {
   const secrets = loadDevSecrets({ create: true });
