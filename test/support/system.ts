@@ -157,16 +157,17 @@ export class RunningSystem {
   }
 
   /**
-   * Returns once each of the five processes has written every line it logged before the call: a
-   * readiness check (which every service answers) under a fresh correlation id, waited for in each
-   * process's output, which a process writes in order. Needs LOG_LEVEL log or debug.
+   * Returns once each process has written every line it logged before the call: a readiness check
+   * of the gateway and one of the admin plane (each asks every service) under one fresh
+   * correlation id, waited for in each process's output, which a process writes in order. Needs
+   * LOG_LEVEL log or debug.
    */
   async logBarrier(): Promise<void> {
     const correlationId = randomUUID();
-    const res = await fetch(`${this.baseUrl}/health/ready`, {
-      headers: { 'x-correlation-id': correlationId },
-    });
-    if (res.status !== 200) throw new Error(`readiness answered ${res.status}`);
+    for (const base of [this.baseUrl, this.adminUrl]) {
+      const res = await fetch(`${base}/health/ready`, { headers: { 'x-correlation-id': correlationId } });
+      if (res.status !== 200) throw new Error(`${base}/health/ready answered ${res.status}`);
+    }
     await this.waitForLogged(correlationId);
   }
 
