@@ -16,7 +16,12 @@ const shared = {
 export default {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.unit.spec.ts'] },
-    { ...shared, displayName: 'int', testMatch: ['<rootDir>/{apps,libs}/**/*.int.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'int',
+      testMatch: ['<rootDir>/{apps,libs}/**/*.int.spec.ts'],
+      testTimeout: 20000,
+    },
     // A system's start and stop (six processes, a database) outlast jest's 5 s default on a busy machine.
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'], testTimeout: 30000 },
     // Issue 10: fault injection under load and HTTP fuzzing (`npm run test:faults`, run by CI).

@@ -89,6 +89,20 @@ describe('JetStreamProjectionFeed (projection from a JetStream durable consumer)
     await db?.drop();
   }, 30_000);
 
+  /**
+   * The consumer's info once the server has processed the pass's acknowledgement: the runner reaches
+   * its position before the ack (published without waiting for an answer) is applied, so the
+   * assertion waits for that event, not for a while.
+   */
+  async function ackedInfo(durable: string) {
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      const info = await jsm.consumers.info(streamName, durable);
+      if (info.num_ack_pending === 0 || Date.now() > deadline) return info;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   it('folds what JetStream delivers without reading the store, and resumes from its durable after a restart', async () => {
     const counting = new CountingStore(store);
     const runner = new ProjectionRunner(ds, counting, [perStream]);
@@ -126,7 +140,7 @@ describe('JetStreamProjectionFeed (projection from a JetStream durable consumer)
     try {
       await append(25);
       await reach(runner, await store.headPosition());
-      const info = await jsm.consumers.info(streamName, 'acked_all');
+      const info = await ackedInfo('acked_all');
       expect(info.config.ack_policy).toBe(AckPolicy.All);
       expect(info.num_ack_pending).toBe(0);
       expect(info.ack_floor.stream_seq).toBe((await jsm.streams.info(streamName)).state.last_seq);
@@ -162,7 +176,7 @@ describe('JetStreamProjectionFeed (projection from a JetStream durable consumer)
       expect(failures).toBeGreaterThan(1);
       expect(logged).toEqual(['feed nak_redelivered: pass failed, messages redelivered']);
       expect(counting.readAllCalls).toBe(before);
-      const info = await jsm.consumers.info(streamName, 'nak_redelivered');
+      const info = await ackedInfo('nak_redelivered');
       expect(info.num_ack_pending).toBe(0);
     } finally {
       await feed.stop();
@@ -190,7 +204,7 @@ describe('JetStreamProjectionFeed (projection from a JetStream durable consumer)
     try {
       await append(5);
       await reach(runner, await store.headPosition());
-      const info = await jsm.consumers.info(streamName, durableName);
+      const info = await ackedInfo(durableName);
       expect(info.config.ack_policy).toBe(AckPolicy.All);
       expect(info.config.deliver_policy).toBe(DeliverPolicy.StartSequence);
       expect(info.config.opt_start_seq).toBe(floor + 1);
