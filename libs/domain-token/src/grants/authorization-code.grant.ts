@@ -1,7 +1,7 @@
 import { decideGrant, grantIdOf } from '#lib/domain-grant';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
 import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
-import { refreshTokenLifetimes, type RefreshTokenConfig } from './refresh-token.grant.js';
+import { refreshTokenLifetimes, type RefreshTokenConfig } from './lifetimes.js';
 import { settleGrantDecision, userAccessToken } from './user-grant.js';
 
 export interface AuthorizationCodeGrantConfig extends GrantConfig, RefreshTokenConfig {

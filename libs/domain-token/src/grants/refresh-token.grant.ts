@@ -1,31 +1,9 @@
-import type { ClientView } from '#lib/contracts';
 import { decideGrant, grantIdOf } from '#lib/domain-grant';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
 import { parseScope } from '#lib/oauth-protocol';
 import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
+import { refreshTokenLifetimes, type RefreshTokenConfig } from './lifetimes.js';
 import { settleGrantDecision, userAccessToken } from './user-grant.js';
-
-export interface RefreshTokenConfig {
-  /** REFRESH_TOKEN_IDLE_TTL_SECONDS: a refresh token unused this long expires (RFC 9700 §4.14.2). */
-  refreshTokenIdleTtlSeconds: number;
-  /** REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS: the family's whole life, from the code's redemption. */
-  refreshTokenAbsoluteTtlSeconds: number;
-}
-
-/**
- * A client's `refresh_token_ttl_seconds`, where set, is its family's absolute lifetime; the idle
- * lifetime is never longer than that.
- */
-export function refreshTokenLifetimes(
-  config: RefreshTokenConfig,
-  client: Pick<ClientView, 'refreshTokenTtlSeconds'>,
-): { idleTtlSeconds: number; absoluteTtlSeconds: number } {
-  const absoluteTtlSeconds = client.refreshTokenTtlSeconds ?? config.refreshTokenAbsoluteTtlSeconds;
-  return {
-    absoluteTtlSeconds,
-    idleTtlSeconds: Math.min(config.refreshTokenIdleTtlSeconds, absoluteTtlSeconds),
-  };
-}
 
 export interface RefreshTokenGrantConfig extends GrantConfig, RefreshTokenConfig {
   hashToken(token: string): string;
