@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import { basic, postForm, type RunningSystem, startSystem } from '../support/system.js';
 import { eventsOfType, pkcePair } from '../support/authorize.js';
+import { grantIdOf } from '#lib/domain-grant';
 import { seedAuthorizationCode } from '../support/grants.js';
 
 /**
@@ -196,6 +197,11 @@ describe('token limits: lifetimes, refresh scope and scope sets', () => {
     await adminUpdate(clientId, { ...doc, scope: 'other' });
     const none = await token(clientId, secret, { grant_type: 'refresh_token', refresh_token: refreshToken });
     expect([none.res.status, none.body.error]).toEqual([400, 'invalid_scope']);
+    expect(
+      (await eventsOfType<{ grantId: string }>(system, 'GrantRevoked')).filter(
+        (e) => e.data.grantId === grantIdOf(refreshToken),
+      ),
+    ).toEqual([]);
     await adminUpdate(clientId, doc);
     const restored = await token(clientId, secret, {
       grant_type: 'refresh_token',
@@ -203,6 +209,21 @@ describe('token limits: lifetimes, refresh scope and scope sets', () => {
     });
     expect(restored.res.status).toBe(200);
     expect(restored.body.scope).toBe('email profile');
+  });
+
+  it('a client widened by an administrator gets the new scope at once (no refusal on a stale copy)', async () => {
+    const doc = { client_name: 'widened', grant_types: ['client_credentials'], scope: 'read' };
+    const client = await adminCreate(doc);
+    const clientId = String(client.body.client_id);
+    const secret = String(client.body.client_secret);
+    expect(
+      (await token(clientId, secret, { grant_type: 'client_credentials', scope: 'read' })).res.status,
+    ).toBe(200);
+    const before = await token(clientId, secret, { grant_type: 'client_credentials', scope: 'write' });
+    expect(before.body.error).toBe('invalid_scope');
+    await adminUpdate(clientId, { ...doc, scope: 'read write' });
+    const after = await token(clientId, secret, { grant_type: 'client_credentials', scope: 'write' });
+    expect([after.res.status, after.body.scope]).toEqual([200, 'write']);
   });
 
   /** `n` distinct scope tokens. */

@@ -407,6 +407,29 @@ describe('refresh_token grant (RFC 6749 §6, RFC 9700 §4.14.2; checklist RT)', 
     expect((await f.refresh(first.refresh_token!)).scope).toBe('read');
   });
 
+  it("a refresh after the client was narrowed yields only the client's current scope (issue 20)", async () => {
+    const first = await family();
+    const narrowed = { ...clients.c1, scope: ['read'] };
+    const second = await f.refresh(first.refresh_token!, { client: narrowed });
+    expect(second.scope).toBe('read');
+    expect(claimsOf(second).scope).toBe('read');
+    const asked = await refusalOf(f.refresh(second.refresh_token!, { client: narrowed, scope: 'write' }));
+    expect(asked.error).toBe('invalid_scope');
+    // Nothing left: invalid_scope, the family untouched; the scope restored, the token works.
+    const none = await refusalOf(f.refresh(second.refresh_token!, { client: { ...clients.c1, scope: ['x'] } }));
+    expect(none.error).toBe('invalid_scope');
+    expect(await f.grantEvents(second.refresh_token!)).not.toContain('GrantRevoked');
+    expect((await f.refresh(second.refresh_token!)).scope).toBe('read write');
+  });
+
+  it('a code redeemed after the client was narrowed yields only its current scope; none left burns nothing', async () => {
+    const code = await f.seedCode();
+    const none = await refusalOf(f.redeem(code, { client: { ...clients.c1, scope: ['x'] } }));
+    expect(none.error).toBe('invalid_scope');
+    const res = await f.redeem(code, { client: { ...clients.c1, scope: ['write'] } });
+    expect(res.scope).toBe('write');
+  });
+
   it('RT-10: an omitted scope is the scope originally granted', async () => {
     const first = await family();
     expect((await f.refresh(first.refresh_token!)).scope).toBe('read write');

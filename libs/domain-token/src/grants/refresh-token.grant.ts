@@ -1,6 +1,6 @@
 import { decideGrant, grantIdOf } from '#lib/domain-grant';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
-import { parseScope } from '#lib/oauth-protocol';
+import { parseScope, scopeWithinGrant } from '#lib/oauth-protocol';
 import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
 import { refreshTokenLifetimes, type RefreshTokenConfig } from './lifetimes.js';
 import { settleGrantDecision, userAccessToken } from './user-grant.js';
@@ -17,7 +17,8 @@ export interface RefreshTokenGrantConfig extends GrantConfig, RefreshTokenConfig
  * - a rotated token presented again revokes the family (RefreshTokenReuseDetected + GrantRevoked,
  *   RT-02) unless the client's reuse grace window (decision 5, at most 60 s) covers it; the event
  *   store's expected-version check decides concurrent uses (RT-04);
- * - the access token's scope may narrow, never widen; the refresh token keeps the grant's scope
+ * - the access token's scope may narrow, never widen, and holds only what the client may still
+ *   request (an administrator may have narrowed it since); the refresh token keeps the grant's scope
  *   (RT-08 to RT-11); idle and absolute expiry (RT-13).
  */
 export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler {
@@ -44,6 +45,7 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
           presentedHash: config.hashToken(presented),
           clientId: client.clientId,
           scope: requested,
+          clientScope: client.scope,
           newHash: config.hashToken(next),
           idleTtlSeconds: refreshTokenLifetimes(config, client).idleTtlSeconds,
           accessTokenJti: jti,
@@ -60,7 +62,7 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
         context,
         config,
         'refresh_token',
-        requested ?? state.grant.scope,
+        scopeWithinGrant(requested, state.grant.scope, client.scope),
       );
       return {
         issue,
