@@ -170,7 +170,9 @@ describe('RFC 7591 §2 client metadata (checklist REG-03 to REG-10, decision 1, 
   it('accepts 100 scope values of 128 characters; refuses more naming scope (issue 20)', () => {
     const scope = Array.from({ length: 100 }, (_, i) => `s${i}`.padEnd(128, 'x'));
     expect(eventsOf(register({ scope }))[0]!.data).toMatchObject({ scope });
-    expect(() => eventsOf(register({ scope: [...scope, 'one-more'] }))).toThrow(/invalid_client_metadata: scope: at most 100 values$/);
+    expect(() => eventsOf(register({ scope: [...scope, 'one-more'] }))).toThrow(
+      /invalid_client_metadata: scope: at most 100 values$/,
+    );
   });
 
   it('names jwks_uri when it refuses a special-purpose address', () => {

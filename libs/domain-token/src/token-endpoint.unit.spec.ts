@@ -416,7 +416,9 @@ describe('refresh_token grant (RFC 6749 §6, RFC 9700 §4.14.2; checklist RT)', 
     const asked = await refusalOf(f.refresh(second.refresh_token!, { client: narrowed, scope: 'write' }));
     expect(asked.error).toBe('invalid_scope');
     // Nothing left: invalid_scope, the family untouched; the scope restored, the token works.
-    const none = await refusalOf(f.refresh(second.refresh_token!, { client: { ...clients.c1, scope: ['x'] } }));
+    const none = await refusalOf(
+      f.refresh(second.refresh_token!, { client: { ...clients.c1, scope: ['x'] } }),
+    );
     expect(none.error).toBe('invalid_scope');
     expect(await f.grantEvents(second.refresh_token!)).not.toContain('GrantRevoked');
     expect((await f.refresh(second.refresh_token!)).scope).toBe('read write');

@@ -33,7 +33,9 @@ export function parseScope(raw: string): string[] {
 }
 
 const tooManyScopeTokens = () =>
-  invalidScope(`scope is too large: at most ${MAX_SCOPE_TOKENS} values of at most ${MAX_SCOPE_TOKEN_LENGTH} characters`);
+  invalidScope(
+    `scope is too large: at most ${MAX_SCOPE_TOKENS} values of at most ${MAX_SCOPE_TOKEN_LENGTH} characters`,
+  );
 
 /** RFC 6749 §3.3 scope-token, within this server's length bound. */
 export function isValidScopeToken(token: string): boolean {

@@ -189,7 +189,9 @@ describe('scope of a grant at the token endpoint (RFC 6749 §6; issue 20)', () =
   });
 
   it('requested beyond the grant is invalid_scope (RFC 6749 §6)', () => {
-    const err = expectInvalidScope(() => scopeWithinGrant(['profile', 'admin'], granted, ['admin', 'profile']));
+    const err = expectInvalidScope(() =>
+      scopeWithinGrant(['profile', 'admin'], granted, ['admin', 'profile']),
+    );
     expect(err.description).toBe('scope exceeds the grant: admin');
   });
 

@@ -29,7 +29,10 @@ export function accessTokenLifetime(
   config: AccessTokenLifetimeConfig,
   client: Pick<ClientView, 'accessTokenTtlSeconds'>,
 ): number {
-  return Math.min(client.accessTokenTtlSeconds ?? config.accessTokenTtlSeconds, config.accessTokenMaxTtlSeconds);
+  return Math.min(
+    client.accessTokenTtlSeconds ?? config.accessTokenTtlSeconds,
+    config.accessTokenMaxTtlSeconds,
+  );
 }
 
 /**
