@@ -49,10 +49,12 @@ const config = loadConfig();
       useFactory: (c: Config): GrantHandler[] => {
         const common = {
           accessTokenTtlSeconds: c.accessTokenTtlSeconds,
+          accessTokenMaxTtlSeconds: c.accessTokenMaxTtlSeconds,
           issuer: c.issuer,
           adminAudience: c.adminAudience,
           refreshTokenIdleTtlSeconds: c.refreshTokenIdleTtlSeconds,
           refreshTokenAbsoluteTtlSeconds: c.refreshTokenAbsoluteTtlSeconds,
+          refreshTokenMaxTtlSeconds: c.refreshTokenMaxTtlSeconds,
           hashToken: (token: string) => hashGrantToken(token, c.secretPepper),
         };
         // OAuth 2.1 §10.1: implicit and password are not registered (unsupported_grant_type).

@@ -155,8 +155,13 @@ export interface AdminAuthConfig extends IssuerConfig {
   adminToken: string | undefined;
 }
 
-/** Upper bound of a client's access_token_ttl_seconds (libs/domain-client); sizes key retention. */
+/**
+ * The longest access-token lifetime there can be: the bound of a client's access_token_ttl_seconds
+ * (libs/domain-client) and of ACCESS_TOKEN_MAX_TTL_SECONDS.
+ */
 export const MAX_CLIENT_ACCESS_TOKEN_TTL_SECONDS = 86400;
+/** The longest refresh-token family: the bound of refresh_token_ttl_seconds and REFRESH_TOKEN_MAX_TTL_SECONDS. */
+export const MAX_CLIENT_REFRESH_TOKEN_TTL_SECONDS = 365 * 86400;
 
 export interface SecretHashingConfig {
   /**
@@ -179,8 +184,19 @@ export interface SigningKeyConfig extends IssuerConfig {
   previousKeyEncryptionKeys: Buffer[];
   /** SIGNING_ALG: ES256 (default), EdDSA or RS256. */
   signingAlg: 'ES256' | 'EdDSA' | 'RS256';
-  /** ACCESS_TOKEN_TTL_SECONDS: default access-token lifetime (RFC 9068 `exp`). Default 600. */
+  /**
+   * ACCESS_TOKEN_TTL_SECONDS: the access-token lifetime (RFC 9068 `exp`) of a client that names
+   * none; also the most a self-registered client may name. Default 600.
+   */
   accessTokenTtlSeconds: number;
+  /**
+   * ACCESS_TOKEN_MAX_TTL_SECONDS: the server's cap on every access token's lifetime. A client's
+   * access_token_ttl_seconds may lower the lifetime, never raise it past this cap, whoever
+   * registered it (RFC 7591 §2: the server may replace metadata values). Default
+   * ACCESS_TOKEN_TTL_SECONDS; at least that, at most 86400. Raise it to let an administrator give
+   * chosen clients longer-lived tokens.
+   */
+  accessTokenMaxTtlSeconds: number;
   /**
    * GRANT_STATE_CACHE_SIZE: grants the token service keeps folded in memory so that a refresh need
    * not re-read its grant stream (every use is still confirmed by the append). 0 turns it off.
@@ -198,9 +214,8 @@ export interface SigningKeyConfig extends IssuerConfig {
   /**
    * SIGNING_KEY_RETENTION_SECONDS: how long a retired key stays in the JWKS (checklist decision 14:
    * until the longest-lived token it signed has expired). Default: the longest access-token lifetime
-   * (the larger of ACCESS_TOKEN_TTL_SECONDS and 86400, the cap on a client's
-   * access_token_ttl_seconds) + KEYRING_REFRESH_SECONDS (a replica may sign with the old key until it
-   * re-reads the keyring). At least ACCESS_TOKEN_TTL_SECONDS + KEYRING_REFRESH_SECONDS.
+   * (ACCESS_TOKEN_MAX_TTL_SECONDS) + KEYRING_REFRESH_SECONDS (a replica may sign with the old key
+   * until it re-reads the keyring); never less.
    */
   signingKeyRetentionSeconds: number;
   /**
@@ -216,10 +231,17 @@ export interface SigningKeyConfig extends IssuerConfig {
   refreshTokenIdleTtlSeconds: number;
   /**
    * REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS: a refresh-token family (one grant) ends this many seconds
-   * after the code's redemption, however often it is used; a client's refresh_token_ttl_seconds
-   * overrides it. Default 2592000 (30 days).
+   * after the code's redemption, however often it is used, for a client that names no
+   * refresh_token_ttl_seconds; also the most a self-registered client may name. Default 2592000
+   * (30 days).
    */
   refreshTokenAbsoluteTtlSeconds: number;
+  /**
+   * REFRESH_TOKEN_MAX_TTL_SECONDS: the server's cap on a family's absolute lifetime; a client's
+   * refresh_token_ttl_seconds may lower it, never raise it past this cap. Default
+   * REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS; at least that, at most a year.
+   */
+  refreshTokenMaxTtlSeconds: number;
 }
 
 /**
@@ -474,7 +496,13 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 600, 10, 86400),
     grantStateCacheSize: int(env, 'GRANT_STATE_CACHE_SIZE', 5000, 0, 1000000),
     refreshTokenIdleTtlSeconds: int(env, 'REFRESH_TOKEN_IDLE_TTL_SECONDS', 1209600, 60, 365 * 86400),
-    refreshTokenAbsoluteTtlSeconds: int(env, 'REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS', 2592000, 60, 365 * 86400),
+    refreshTokenAbsoluteTtlSeconds: int(
+      env,
+      'REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS',
+      2592000,
+      60,
+      MAX_CLIENT_REFRESH_TOKEN_TTL_SECONDS,
+    ),
     clientAuthMaxFailures: int(env, 'CLIENT_AUTH_MAX_FAILURES', 10, 1, 10000),
     clientAuthFailureWindowSeconds: int(env, 'CLIENT_AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86400),
     openRegistration: bool(env, 'OPEN_REGISTRATION', false),
@@ -497,7 +525,8 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0, 300000),
     tracesExporter: str(env, 'OTEL_TRACES_EXPORTER', 'none') as Config['tracesExporter'],
   };
-  const keyring = signingKeySchedule(env, base);
+  const caps = lifetimeCaps(env, base);
+  const keyring = signingKeySchedule(env, { ...base, ...caps });
   const adminAudience = str(env, 'ADMIN_AUDIENCE', `${base.issuer}/admin`);
   if (base.httpHeadersTimeoutMs > base.httpRequestTimeoutMs)
     throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
@@ -525,7 +554,7 @@ export function loadConfig(env: Env = process.env): Config {
         ? [key32(env, 'KEY_ENCRYPTION_KEY_PREVIOUS', 'the key-encryption key being replaced')]
         : [],
   };
-  const config = { ...base, ...keyring, ...outbound, adminAudience } as Record<string, unknown>;
+  const config = { ...base, ...caps, ...keyring, ...outbound, adminAudience } as Record<string, unknown>;
   for (const name of lazySecrets) {
     let cached: unknown;
     Object.defineProperty(config, name, {
@@ -556,9 +585,32 @@ function outboundSettings(env: Env, rpcTimeoutMs: number): OutboundConfig {
   };
 }
 
+/** The server's caps on token lifetimes: never below the defaults a client without its own value gets. */
+function lifetimeCaps(
+  env: Env,
+  base: { accessTokenTtlSeconds: number; refreshTokenAbsoluteTtlSeconds: number },
+): Pick<SigningKeyConfig, 'accessTokenMaxTtlSeconds' | 'refreshTokenMaxTtlSeconds'> {
+  return {
+    accessTokenMaxTtlSeconds: int(
+      env,
+      'ACCESS_TOKEN_MAX_TTL_SECONDS',
+      base.accessTokenTtlSeconds,
+      base.accessTokenTtlSeconds,
+      MAX_CLIENT_ACCESS_TOKEN_TTL_SECONDS,
+    ),
+    refreshTokenMaxTtlSeconds: int(
+      env,
+      'REFRESH_TOKEN_MAX_TTL_SECONDS',
+      base.refreshTokenAbsoluteTtlSeconds,
+      base.refreshTokenAbsoluteTtlSeconds,
+      MAX_CLIENT_REFRESH_TOKEN_TTL_SECONDS,
+    ),
+  };
+}
+
 function signingKeySchedule(
   env: Env,
-  base: { jwksMaxAgeSeconds: number; accessTokenTtlSeconds: number },
+  base: { jwksMaxAgeSeconds: number; accessTokenMaxTtlSeconds: number },
 ): Pick<
   SigningKeyConfig,
   'signingKeyRotationSeconds' | 'signingKeyRetentionSeconds' | 'keyringRefreshSeconds'
@@ -572,11 +624,12 @@ function signingKeySchedule(
         `(${2 * base.jwksMaxAgeSeconds})`,
     );
   }
-  const minimumRetention = base.accessTokenTtlSeconds + keyringRefreshSeconds;
+  // Decision 14: no access token outlives ACCESS_TOKEN_MAX_TTL_SECONDS, so neither need its key.
+  const minimumRetention = base.accessTokenMaxTtlSeconds + keyringRefreshSeconds;
   const signingKeyRetentionSeconds = int(
     env,
     'SIGNING_KEY_RETENTION_SECONDS',
-    Math.max(base.accessTokenTtlSeconds, MAX_CLIENT_ACCESS_TOKEN_TTL_SECONDS) + keyringRefreshSeconds,
+    minimumRetention,
     minimumRetention,
     10 * 365 * 86400,
   );

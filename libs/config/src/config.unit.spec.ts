@@ -52,12 +52,14 @@ describe('configuration defaults (docs/configuration.md)', () => {
       jwksMaxAgeSeconds: 300,
       signingAlg: 'ES256',
       accessTokenTtlSeconds: 600,
+      accessTokenMaxTtlSeconds: 600,
       grantStateCacheSize: 5000,
       signingKeyRotationSeconds: 2592000,
-      signingKeyRetentionSeconds: 86400 + 30,
+      signingKeyRetentionSeconds: 600 + 30,
       keyringRefreshSeconds: 30,
       refreshTokenIdleTtlSeconds: 1209600,
       refreshTokenAbsoluteTtlSeconds: 2592000,
+      refreshTokenMaxTtlSeconds: 2592000,
       clientAuthMaxFailures: 10,
       clientAuthFailureWindowSeconds: 60,
       openRegistration: false,
@@ -221,6 +223,10 @@ describe('integer settings', () => {
     ['JWKS_MAX_AGE_SECONDS', '86401'],
     ['ACCESS_TOKEN_TTL_SECONDS', '9'],
     ['ACCESS_TOKEN_TTL_SECONDS', '86401'],
+    ['ACCESS_TOKEN_MAX_TTL_SECONDS', '599'],
+    ['ACCESS_TOKEN_MAX_TTL_SECONDS', '86401'],
+    ['REFRESH_TOKEN_MAX_TTL_SECONDS', '2591999'],
+    ['REFRESH_TOKEN_MAX_TTL_SECONDS', String(365 * 86400 + 1)],
   ])('%s=%p is a ConfigError naming the key', (key, value) => {
     const err = configError(() => loadConfig({ [key]: value }));
     expect(err.message).toContain(key);
@@ -254,20 +260,46 @@ describe('signing-key schedule (checklist decision 14, JWKS-06)', () => {
     ).toBe(601);
   });
 
-  it('derives retention from the longest access-token lifetime and the keyring refresh', () => {
+  it('derives retention from the longest access-token lifetime (the cap) and the keyring refresh', () => {
     expect(
       loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '86400', KEYRING_REFRESH_SECONDS: '5' })
         .signingKeyRetentionSeconds,
     ).toBe(86405);
-    expect(loadConfig({ KEYRING_REFRESH_SECONDS: '1' }).signingKeyRetentionSeconds).toBe(86401);
+    expect(loadConfig({ KEYRING_REFRESH_SECONDS: '1' }).signingKeyRetentionSeconds).toBe(601);
+    expect(
+      loadConfig({ ACCESS_TOKEN_MAX_TTL_SECONDS: '3600', KEYRING_REFRESH_SECONDS: '1' })
+        .signingKeyRetentionSeconds,
+    ).toBe(3601);
   });
 
-  it('refuses a retention shorter than ACCESS_TOKEN_TTL_SECONDS + KEYRING_REFRESH_SECONDS', () => {
+  it('refuses a retention shorter than ACCESS_TOKEN_MAX_TTL_SECONDS + KEYRING_REFRESH_SECONDS', () => {
     const env = { ACCESS_TOKEN_TTL_SECONDS: '60', KEYRING_REFRESH_SECONDS: '2' };
     expect(configError(() => loadConfig({ ...env, SIGNING_KEY_RETENTION_SECONDS: '61' })).message).toContain(
       'SIGNING_KEY_RETENTION_SECONDS',
     );
     expect(loadConfig({ ...env, SIGNING_KEY_RETENTION_SECONDS: '62' }).signingKeyRetentionSeconds).toBe(62);
+    const capped = { ...env, ACCESS_TOKEN_MAX_TTL_SECONDS: '120' };
+    expect(
+      configError(() => loadConfig({ ...capped, SIGNING_KEY_RETENTION_SECONDS: '121' })).message,
+    ).toContain('SIGNING_KEY_RETENTION_SECONDS');
+  });
+});
+
+describe('token lifetime caps (issue 20: metadata lowers, never raises)', () => {
+  it('default to the default lifetimes, so that by default a client may only lower them', () => {
+    const c = loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '300', REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS: '86400' });
+    expect(c.accessTokenMaxTtlSeconds).toBe(300);
+    expect(c.refreshTokenMaxTtlSeconds).toBe(86400);
+  });
+
+  it('may be raised for chosen clients, never below the defaults', () => {
+    const c = loadConfig({ ACCESS_TOKEN_MAX_TTL_SECONDS: '3600', REFRESH_TOKEN_MAX_TTL_SECONDS: '7776000' });
+    expect(c.accessTokenMaxTtlSeconds).toBe(3600);
+    expect(c.refreshTokenMaxTtlSeconds).toBe(7776000);
+    const err = configError(() =>
+      loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '900', ACCESS_TOKEN_MAX_TTL_SECONDS: '600' }),
+    );
+    expect(err.message).toContain('ACCESS_TOKEN_MAX_TTL_SECONDS');
   });
 });
 

@@ -164,6 +164,13 @@ describe('checkAuthorizationRequest (RFC 6749 §4.1.1, OAuth 2.1 §4.1.1, RFC 76
     expect(check({ ...good, scope: 'write read' })).toMatchObject({ request: { scope: ['write', 'read'] } });
   });
 
+  it('a scope of thousands of values is invalid_scope, whatever the client holds (issue 20)', () => {
+    const repeated = Array.from({ length: 5000 }, () => 'read').join(' ');
+    expect(errorOf(check({ ...good, scope: repeated }))).toBe('invalid_scope');
+    const many = Array.from({ length: 16000 }, (_, i) => `s${i}`);
+    expect(errorOf(check({ ...good, scope: many.join(' ') }, client({ scope: many })))).toBe('invalid_scope');
+  });
+
   it('PKCE-A02 / PKCE-A03 / PKCE-A04..A08: S256 required (decision 1); a confidential client may opt out', () => {
     const { code_challenge: _c, code_challenge_method: _m, ...noPkce } = good;
     void _c;

@@ -99,6 +99,9 @@ describe('RFC 7591 §2 client metadata (checklist REG-03 to REG-10, decision 1, 
     ['a non-http client_uri', { clientUri: 'javascript:alert(1)' }],
     ['a logo_uri with userinfo', { logoUri: 'https://u@c.test/logo.png' }],
     ['11 contacts', { contacts: Array.from({ length: 11 }, (_, i) => `a${i}@c.test`) }],
+    ['101 scope values (issue 20)', { scope: Array.from({ length: 101 }, (_, i) => `s${i}`) }],
+    ['16,000 scope values (issue 20)', { scope: Array.from({ length: 16000 }, (_, i) => `s${i}`) }],
+    ['a scope value over 128 characters (issue 20)', { scope: ['read', 'x'.repeat(129)] }],
     [
       'private_key_jwt without keys (RFC 7523 §2.2)',
       { tokenEndpointAuthMethod: 'private_key_jwt', secretHash: null },
@@ -163,6 +166,14 @@ describe('RFC 7591 §2 client metadata (checklist REG-03 to REG-10, decision 1, 
       spec.given([]).when(register(overrides)).thenThrows({ error: 'invalid_client_metadata', status: 400 });
     },
   );
+
+  it('accepts 100 scope values of 128 characters; refuses more naming scope (issue 20)', () => {
+    const scope = Array.from({ length: 100 }, (_, i) => `s${i}`.padEnd(128, 'x'));
+    expect(eventsOf(register({ scope }))[0]!.data).toMatchObject({ scope });
+    expect(() => eventsOf(register({ scope: [...scope, 'one-more'] }))).toThrow(
+      /invalid_client_metadata: scope: at most 100 values$/,
+    );
+  });
 
   it('names jwks_uri when it refuses a special-purpose address', () => {
     expect(() =>

@@ -1,7 +1,7 @@
 import type { ClientView, PresentedClientCredentials, TokenEndpointAuthMethod } from '#lib/contracts';
 import type { NewEvent, RecordedEvent } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
-import { isValidScopeToken } from '#lib/oauth-protocol';
+import { isValidScopeToken, MAX_SCOPE_TOKEN_LENGTH, MAX_SCOPE_TOKENS } from '#lib/oauth-protocol';
 import { NO_OUTBOUND_EXCEPTIONS, type OutboundAllowList, refusedUrlHost } from '#lib/outbound-guard';
 import { checkRedirectUri, MAX_REDIRECT_URIS } from './redirect-uri.js';
 import {
@@ -349,7 +349,14 @@ export function normalizeMetadata(
     throw metadataError('response_types code goes with grant_types authorization_code (RFC 7591 §2.1)');
   if (m.grantTypes.includes('refresh_token') && !m.grantTypes.includes('authorization_code'))
     throw metadataError('refresh_token is issued with authorization_code only');
+  // RFC 6749 §3.3 leaves the size of a scope to the server: bounded, so that comparing a request
+  // with a client's scope stays cheap (libs/oauth-protocol check-scope.ts).
+  if (m.scope.length > MAX_SCOPE_TOKENS) throw metadataError(`scope: at most ${MAX_SCOPE_TOKENS} values`);
+  if (m.defaultScope.length > MAX_SCOPE_TOKENS)
+    throw metadataError(`default_scope: at most ${MAX_SCOPE_TOKENS} values`);
   for (const s of [...m.scope, ...m.defaultScope]) {
+    if (s.length > MAX_SCOPE_TOKEN_LENGTH)
+      throw metadataError(`scope: a value is longer than ${MAX_SCOPE_TOKEN_LENGTH} characters`);
     if (!isValidScopeToken(s)) throw metadataError(`invalid scope token: ${s}`);
   }
   const allowed = new Set(m.scope);

@@ -1,4 +1,5 @@
 import type { NewEvent, RecordedEvent } from '#lib/event-store';
+import { scopeCovers } from '#lib/oauth-protocol';
 
 /**
  * A user's remembered consent to one client: stream `consent-<sub>-<clientId>` (ids are
@@ -143,5 +144,5 @@ export function evolveConsent(state: ConsentState, event: RecordedEvent): Consen
 
 /** Whether a remembered consent covers a request, so the consent page can be skipped. */
 export function consentCovers(state: ConsentState, requested: readonly string[]): boolean {
-  return state.status === 'granted' && requested.every((s) => state.scope.includes(s));
+  return state.status === 'granted' && scopeCovers(state.scope, requested);
 }

@@ -1,6 +1,6 @@
 import type { NewEvent, RecordedEvent } from '#lib/event-store';
-import { invalidGrant, invalidRequest, invalidScope, type OAuthError } from '#lib/oauth-errors';
-import { checkCodeVerifier } from '#lib/oauth-protocol';
+import { invalidGrant, invalidRequest, type OAuthError } from '#lib/oauth-errors';
+import { checkCodeVerifier, scopeWithinGrant } from '#lib/oauth-protocol';
 
 /**
  * A grant: one authorization (a user's consent to a client for a scope), the authorization code
@@ -216,6 +216,8 @@ export interface RotateRefreshToken {
   clientId: string;
   /** The requested scope, already parsed; undefined = the family's scope (§6). */
   scope: string[] | undefined;
+  /** What the client may request now (its registered scope and granted privileges). */
+  clientScope: readonly string[];
   newHash: string;
   idleTtlSeconds: number;
   accessTokenJti: string;
@@ -404,10 +406,14 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantDeci
       }
       if (now >= family.expiresAt || now >= family.familyExpiresAt) return refuse(badRefresh());
       // RFC 6749 §6: the access token's scope may narrow, never widen beyond what the owner
-      // granted; the refresh token keeps the grant's scope (checklist RT-08).
-      const scope = command.scope ?? grant.scope;
-      const widened = scope.filter((s) => !grant.scope.includes(s));
-      if (widened.length > 0) return refuse(invalidScope(`scope exceeds the grant: ${widened.join(' ')}`));
+      // granted nor beyond what the client may still request; the refresh token keeps the
+      // grant's scope (checklist RT-08).
+      let scope: string[];
+      try {
+        scope = scopeWithinGrant(command.scope, grant.scope, command.clientScope);
+      } catch (err) {
+        return refuse(err as OAuthError);
+      }
       return ok([
         {
           type: 'RefreshTokenRotated',

@@ -62,6 +62,7 @@ const rotate = (o: Partial<RotateRefreshToken> = {}): RotateRefreshToken => ({
   presentedHash: 'rt-1',
   clientId: 'c1',
   scope: undefined,
+  clientScope: ['read', 'write'],
   newHash: 'rt-2',
   idleTtlSeconds: 3600,
   accessTokenJti: 'jti-2',
@@ -208,6 +209,29 @@ describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist dec
   it('the scope may narrow, never widen', () => {
     expect(run(redeemed(), rotate({ scope: ['read'] })).events[0]!.data).toMatchObject({ scope: ['read'] });
     expect(run(redeemed(), rotate({ scope: ['read', 'admin'] })).error?.error).toBe('invalid_scope');
+  });
+
+  it("the access token's scope is the grant's within the client's current scope (issue 20)", () => {
+    const narrowed = run(redeemed(), rotate({ clientScope: ['write', 'other'] }));
+    expect(narrowed.error).toBeNull();
+    expect(narrowed.events[0]!.data).toMatchObject({ scope: ['write'] });
+    // Asked for explicitly, a scope the client lost is invalid_scope, and nothing is rotated.
+    const asked = run(redeemed(), rotate({ scope: ['read'], clientScope: ['write'] }));
+    expect(asked.error?.error).toBe('invalid_scope');
+    expect(asked.events).toEqual([]);
+  });
+
+  it('nothing of the grant left to the client: invalid_scope, no event, the family stays', () => {
+    const d = run(redeemed(), rotate({ clientScope: ['other'] }));
+    expect(d.error?.error).toBe('invalid_scope');
+    expect(d.events).toEqual([]);
+    // Restored, the same refresh token works (it was not rotated nor the family revoked).
+    expect(run(redeemed(), rotate()).error).toBeNull();
+  });
+
+  it('an invalid refresh token is invalid_grant even when the client lost its scope', () => {
+    const d = run(redeemed(), rotate({ presentedHash: 'nope', clientScope: [] }));
+    expect(d.error?.error).toBe('invalid_grant');
   });
 
   it('RT-08: a narrowed rotation keeps the grant scope for the next refresh', () => {

@@ -128,6 +128,7 @@ describe('the token endpoint over the grant-state cache (ARCHITECTURE.md: never 
       issuer: 'https://as.test',
       adminAudience: 'https://as.test/admin',
       accessTokenTtlSeconds: 600,
+      accessTokenMaxTtlSeconds: 600,
     };
     // Issues on an active grant without writing to its stream.
     const readOnly: GrantHandler = {
@@ -143,6 +144,7 @@ describe('the token endpoint over the grant-state cache (ARCHITECTURE.md: never 
       ...config,
       refreshTokenIdleTtlSeconds: 3600,
       refreshTokenAbsoluteTtlSeconds: 86400,
+      refreshTokenMaxTtlSeconds: 86400,
       hashToken: f.hash,
     });
     const endpoint = new TokenEndpoint(

@@ -4,6 +4,7 @@ export * from './grants/grant-handler.js';
 export * from './grants/client-credentials.grant.js';
 export * from './grants/authorization-code.grant.js';
 export * from './grants/refresh-token.grant.js';
+export * from './grants/lifetimes.js';
 export * from './grants/resolve-audience.js';
 export * from './grants/grant-registry.js';
 export * from './introspection.js';

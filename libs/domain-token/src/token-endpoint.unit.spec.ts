@@ -10,6 +10,7 @@ import { aggregateStream, InMemoryEventStore } from '#lib/event-store';
 import { s256 } from '#lib/oauth-protocol';
 import { accessTokenStreamId } from './access-token.js';
 import {
+  ACCESS_TOKEN_MAX_TTL_SECONDS,
   CHALLENGE,
   claimsOf,
   clients,
@@ -253,6 +254,15 @@ describe('authorization_code grant (RFC 6749 §4.1.3; checklist TOK)', () => {
     expect(res.expires_in).toBe(120);
     expect(claimsOf(res).exp - claimsOf(res).iat).toBe(120);
   });
+
+  it("the access-token lifetime never exceeds the server's cap, code and refresh alike", async () => {
+    const client = { ...clients.c1, accessTokenTtlSeconds: 86400 };
+    const res = await f.redeem(await f.seedCode({ client }), { client });
+    expect(res.expires_in).toBe(ACCESS_TOKEN_MAX_TTL_SECONDS);
+    expect(claimsOf(res).exp - claimsOf(res).iat).toBe(ACCESS_TOKEN_MAX_TTL_SECONDS);
+    const refreshed = await f.refresh(res.refresh_token!, { client });
+    expect(refreshed.expires_in).toBe(ACCESS_TOKEN_MAX_TTL_SECONDS);
+  });
 });
 
 describe('PKCE at the token endpoint (RFC 7636 §4.6; checklist PKCE-T, decision 2)', () => {
@@ -397,6 +407,31 @@ describe('refresh_token grant (RFC 6749 §6, RFC 9700 §4.14.2; checklist RT)', 
     expect((await f.refresh(first.refresh_token!)).scope).toBe('read');
   });
 
+  it("a refresh after the client was narrowed yields only the client's current scope (issue 20)", async () => {
+    const first = await family();
+    const narrowed = { ...clients.c1, scope: ['read'] };
+    const second = await f.refresh(first.refresh_token!, { client: narrowed });
+    expect(second.scope).toBe('read');
+    expect(claimsOf(second).scope).toBe('read');
+    const asked = await refusalOf(f.refresh(second.refresh_token!, { client: narrowed, scope: 'write' }));
+    expect(asked.error).toBe('invalid_scope');
+    // Nothing left: invalid_scope, the family untouched; the scope restored, the token works.
+    const none = await refusalOf(
+      f.refresh(second.refresh_token!, { client: { ...clients.c1, scope: ['x'] } }),
+    );
+    expect(none.error).toBe('invalid_scope');
+    expect(await f.grantEvents(second.refresh_token!)).not.toContain('GrantRevoked');
+    expect((await f.refresh(second.refresh_token!)).scope).toBe('read write');
+  });
+
+  it('a code redeemed after the client was narrowed yields only its current scope; none left burns nothing', async () => {
+    const code = await f.seedCode();
+    const none = await refusalOf(f.redeem(code, { client: { ...clients.c1, scope: ['x'] } }));
+    expect(none.error).toBe('invalid_scope');
+    const res = await f.redeem(code, { client: { ...clients.c1, scope: ['write'] } });
+    expect(res.scope).toBe('write');
+  });
+
   it('RT-10: an omitted scope is the scope originally granted', async () => {
     const first = await family();
     expect((await f.refresh(first.refresh_token!)).scope).toBe('read write');
@@ -445,6 +480,19 @@ describe('refresh_token grant (RFC 6749 §6, RFC 9700 §4.14.2; checklist RT)', 
     const first = await family(client);
     f.advance(121);
     expect(await errorOf(f.refresh(first.refresh_token!, { client }))).toEqual(INVALID_GRANT);
+  });
+
+  it("RT-13: a client's refresh_token_ttl_seconds past the server's cap ends the family at the cap", async () => {
+    const capped = new TokenEndpointFixture(f.store, { absolute: 3600, maxAbsolute: 7200 });
+    const client = { ...clients.c1, refreshTokenTtlSeconds: 365 * 86400 };
+    let current = (await capped.redeem(await capped.seedCode({ client }), { client })).refresh_token!;
+    // Used every 30 minutes (never idle), the family still ends 7,200 s after the redemption.
+    for (let elapsed = 1800; elapsed < 7200; elapsed += 1800) {
+      capped.advance(1800);
+      current = (await capped.refresh(current, { client })).refresh_token!;
+    }
+    capped.advance(1800);
+    expect(await errorOf(capped.refresh(current, { client }))).toEqual(INVALID_GRANT);
   });
 
   it('RT-14, JWT-15: garbage, an access token or a code as refresh_token is invalid_grant; none is invalid_request', async () => {

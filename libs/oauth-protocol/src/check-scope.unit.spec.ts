@@ -1,5 +1,14 @@
 import { OAuthError } from '#lib/oauth-errors';
-import { formatScope, isValidScopeToken, parseScope, resolveRequestedScope } from './check-scope.js';
+import {
+  formatScope,
+  isValidScopeToken,
+  MAX_SCOPE_TOKEN_LENGTH,
+  MAX_SCOPE_TOKENS,
+  parseScope,
+  resolveRequestedScope,
+  scopeCovers,
+  scopeWithinGrant,
+} from './check-scope.js';
 
 function refusal(run: () => unknown): OAuthError {
   try {
@@ -62,6 +71,8 @@ describe('access token scope syntax (RFC 6749 §3.3)', () => {
     ['a"b', false],
     ['a\\b', false],
     ['é', false],
+    ['x'.repeat(128), true],
+    ['x'.repeat(129), false],
   ])('isValidScopeToken(%p) is %p', (token, valid) => {
     expect(isValidScopeToken(token)).toBe(valid);
   });
@@ -124,5 +135,79 @@ describe('requested scope against the client (RFC 6749 §3.3; checklist CC-05, C
 
   it('a malformed scope is invalid_scope even when each word is allowed', () => {
     expectInvalidScope(() => resolveRequestedScope('read  write', client));
+  });
+});
+
+describe('scope sizes (RFC 6749 §3.3 leaves them to the server; issue 20)', () => {
+  const tokens = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
+
+  it(`accepts ${MAX_SCOPE_TOKENS} values of ${MAX_SCOPE_TOKEN_LENGTH} characters`, () => {
+    const longest = tokens(MAX_SCOPE_TOKENS).map((t) => t.padEnd(MAX_SCOPE_TOKEN_LENGTH, 'x'));
+    expect(parseScope(longest.join(' '))).toHaveLength(MAX_SCOPE_TOKENS);
+  });
+
+  it.each([
+    ['one value too many', tokens(MAX_SCOPE_TOKENS + 1).join(' ')],
+    ['16,000 values', tokens(16000).join(' ')],
+    ['5,000 repetitions of one value', Array.from({ length: 5000 }, () => 'read').join(' ')],
+    ['a megabyte of scope', 'x'.repeat(1 << 20)],
+  ])('refuses %s with invalid_scope', (_name, raw) => {
+    const err = expectInvalidScope(() => parseScope(raw));
+    expect(err.description.length).toBeLessThan(100);
+  });
+
+  it('refuses a value longer than the bound without echoing it', () => {
+    const err = expectInvalidScope(() => parseScope(`read ${'x'.repeat(MAX_SCOPE_TOKEN_LENGTH + 1)}`));
+    expect(err.description).not.toContain('xxxx');
+  });
+
+  it('resolveRequestedScope refuses an oversized request before comparing it', () => {
+    const client = { scope: tokens(MAX_SCOPE_TOKENS), defaultScope: [] };
+    expectInvalidScope(() => resolveRequestedScope(tokens(MAX_SCOPE_TOKENS + 1).join(' '), client));
+  });
+
+  it('compares as sets: 100,000 held values against 100,000 requested in well under a second', () => {
+    const held = tokens(100000);
+    const started = performance.now();
+    expect(scopeCovers(held, [...held].reverse())).toBe(true);
+    expect(scopeWithinGrant(undefined, held, held)).toHaveLength(100000);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('scope of a grant at the token endpoint (RFC 6749 §6; issue 20)', () => {
+  const granted = ['email', 'profile'];
+
+  it("omitted: the granted scope within the client's current scope", () => {
+    expect(scopeWithinGrant(undefined, granted, ['email', 'profile', 'other'])).toEqual(granted);
+    expect(scopeWithinGrant(undefined, granted, ['profile'])).toEqual(['profile']);
+    expect(scopeWithinGrant([], granted, ['profile'])).toEqual(['profile']);
+  });
+
+  it('requested: a narrower scope within both', () => {
+    expect(scopeWithinGrant(['profile'], granted, ['email', 'profile'])).toEqual(['profile']);
+  });
+
+  it('requested beyond the grant is invalid_scope (RFC 6749 §6)', () => {
+    const err = expectInvalidScope(() =>
+      scopeWithinGrant(['profile', 'admin'], granted, ['admin', 'profile']),
+    );
+    expect(err.description).toBe('scope exceeds the grant: admin');
+  });
+
+  it('requested beyond what the client may still request is invalid_scope, never a silent subset', () => {
+    const err = expectInvalidScope(() => scopeWithinGrant(['email', 'profile'], granted, ['profile']));
+    expect(err.description).toBe('scope no longer allowed for this client: email');
+  });
+
+  it('nothing left is invalid_scope', () => {
+    expectInvalidScope(() => scopeWithinGrant(undefined, granted, ['other']));
+    expectInvalidScope(() => scopeWithinGrant(undefined, granted, []));
+  });
+
+  it('scopeCovers: every requested value held', () => {
+    expect(scopeCovers(['a', 'b'], ['b'])).toBe(true);
+    expect(scopeCovers(['a', 'b'], ['b', 'c'])).toBe(false);
+    expect(scopeCovers([], [])).toBe(true);
   });
 });

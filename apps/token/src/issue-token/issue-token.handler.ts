@@ -10,7 +10,7 @@ import {
 import { ClientDirectory, clientStreamId, clientUnchanged } from '#lib/domain-client';
 import { type GrantRegistry, GrantStateCache, TokenEndpoint } from '#lib/domain-token';
 import { type EventStore, isExpectedVersionConflict, type StreamExpectation } from '#lib/event-store';
-import { invalidClient, temporarilyUnavailable } from '#lib/oauth-errors';
+import { invalidClient, OAuthError, temporarilyUnavailable } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
 import { KeyringService } from '../signing-keys/keyring.service.js';
 import { CLIENT_DIRECTORY, GRANT_REGISTRY, SERVICE_RPC } from '../token.tokens.js';
@@ -73,10 +73,20 @@ export class IssueTokenHandler {
       try {
         return await this.issue(request, client, [clientUnchanged(client.clientId, version)]);
       } catch (err) {
-        if (!isExpectedVersionConflict(err) || err.streamId !== clientStreamId(client.clientId)) throw err;
-        if (attempt >= 2)
-          throw temporarilyUnavailable(`client ${client.clientId} changed during two requests`);
-        await this.clients.reload(client.clientId);
+        if (isExpectedVersionConflict(err) && err.streamId === clientStreamId(client.clientId)) {
+          if (attempt >= 2)
+            throw temporarilyUnavailable(`client ${client.clientId} changed during two requests`);
+          await this.clients.reload(client.clientId);
+          continue;
+        }
+        // A refusal that rests on the client's registration is not decided on a held client whose
+        // stream has moved (an administrator widened its scope, grant types or audience): one read
+        // of the stream's version, and the request is decided again on the client as it is now.
+        if (attempt === 1 && restsOnRegistration(err)) {
+          const current = await this.clients.current([client.clientId]);
+          if (current.get(client.clientId)?.version !== version) continue;
+        }
+        throw err;
       }
     }
   }
@@ -100,4 +110,15 @@ export class IssueTokenHandler {
     metrics.tokensIssued.inc({ grant_type: request.parameters.grant_type ?? 'unknown' });
     return response;
   }
+}
+
+/** RFC 6749 §5.2 and RFC 8707 §2 refusals that depend on what the client is registered for. */
+const REGISTRATION_REFUSALS: ReadonlySet<string> = new Set([
+  'invalid_scope',
+  'unauthorized_client',
+  'invalid_target',
+]);
+
+function restsOnRegistration(err: unknown): boolean {
+  return err instanceof OAuthError && REGISTRATION_REFUSALS.has(err.error);
 }

@@ -1,7 +1,8 @@
 import { decideGrant, grantIdOf } from '#lib/domain-grant';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
+import { scopeWithinGrant } from '#lib/oauth-protocol';
 import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
-import { refreshTokenLifetimes, type RefreshTokenConfig } from './refresh-token.grant.js';
+import { refreshTokenLifetimes, type RefreshTokenConfig } from './lifetimes.js';
 import { settleGrantDecision, userAccessToken } from './user-grant.js';
 
 export interface AuthorizationCodeGrantConfig extends GrantConfig, RefreshTokenConfig {
@@ -61,8 +62,15 @@ export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): Gr
       if ('refusal' in settled) return settled;
       if (state.status === 'none') throw new Error('decideGrant redeemed a grant that does not exist');
       // RFC 8707 §2: checked after the code is known good and before anything is recorded, so
-      // an invalid_target does not burn the code.
-      const issue = userAccessToken(state.grant, context, config, 'authorization_code', state.grant.scope);
+      // an invalid_target does not burn the code; nor does an invalid_scope when the client lost
+      // every granted scope since the authorization request.
+      const issue = userAccessToken(
+        state.grant,
+        context,
+        config,
+        'authorization_code',
+        scopeWithinGrant(undefined, state.grant.scope, client.scope),
+      );
       return {
         issue,
         append: settled.append,

@@ -1,6 +1,7 @@
 import { unauthorizedClient } from '#lib/oauth-errors';
 import { resolveRequestedScope } from '#lib/oauth-protocol';
 import type { GrantConfig, GrantContext, GrantHandler, GrantIssue } from './grant-handler.js';
+import { accessTokenLifetime } from './lifetimes.js';
 import { resolveAudience } from './resolve-audience.js';
 
 /**
@@ -39,7 +40,7 @@ export function clientCredentialsGrant(config: GrantConfig): ClientCredentialsGr
           scope,
           grantType: 'client_credentials',
           now,
-          ttlSeconds: client.accessTokenTtlSeconds ?? config.accessTokenTtlSeconds,
+          ttlSeconds: accessTokenLifetime(config, client),
           kid,
         },
       };

@@ -8,6 +8,7 @@ const handler = clientCredentialsGrant({
   issuer: ISSUER,
   adminAudience: `${ISSUER}/admin`,
   accessTokenTtlSeconds: 600,
+  accessTokenMaxTtlSeconds: 3600,
 });
 const now = new Date('2030-01-01T00:00:00.000Z');
 
@@ -157,7 +158,12 @@ describe('client credentials grant (RFC 6749 §4.4; checklist CC)', () => {
 
   it('takes the client lifetime over the default', async () => {
     expect((await decide({ ...s1, accessTokenTtlSeconds: 60 })).issue.ttlSeconds).toBe(60);
+    expect((await decide({ ...s1, accessTokenTtlSeconds: 1800 })).issue.ttlSeconds).toBe(1800);
     expect((await decide(s1)).issue.ttlSeconds).toBe(600);
+  });
+
+  it("never goes past the server's cap, whatever the client's metadata says (RFC 7591 §2)", async () => {
+    expect((await decide({ ...s1, accessTokenTtlSeconds: 86400 })).issue.ttlSeconds).toBe(3600);
   });
 
   it('ignores parameters it does not read (TREQ-13)', async () => {

@@ -3,6 +3,7 @@ import type { GrantState } from '#lib/domain-grant';
 import type { NewEvent } from '#lib/event-store';
 import type { OAuthError } from '#lib/oauth-errors';
 import type { IssueAccessToken } from '../access-token.js';
+import type { AccessTokenLifetimeConfig } from './lifetimes.js';
 
 /**
  * The contract every grant type implements (STYLE.md habit 6, after node-oidc-provider's
@@ -36,8 +37,7 @@ export interface GrantStreamReader {
   load(grantId: string): Promise<{ state: GrantState; version: number }>;
 }
 
-export interface GrantConfig {
-  accessTokenTtlSeconds: number;
+export interface GrantConfig extends AccessTokenLifetimeConfig {
   issuer: string;
   /** ADMIN_AUDIENCE: the audience of tokens with the `admin` scope. */
   adminAudience: string;

@@ -7,6 +7,7 @@ const clientCredentials = clientCredentialsGrant({
   issuer: 'https://as.test',
   adminAudience: 'https://as.test/admin',
   accessTokenTtlSeconds: 600,
+  accessTokenMaxTtlSeconds: 600,
 });
 const fakeGrant = (grantType: string): GrantHandler => ({
   grantType,

@@ -1,31 +1,9 @@
-import type { ClientView } from '#lib/contracts';
 import { decideGrant, grantIdOf } from '#lib/domain-grant';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
-import { parseScope } from '#lib/oauth-protocol';
+import { parseScope, scopeWithinGrant } from '#lib/oauth-protocol';
 import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
+import { refreshTokenLifetimes, type RefreshTokenConfig } from './lifetimes.js';
 import { settleGrantDecision, userAccessToken } from './user-grant.js';
-
-export interface RefreshTokenConfig {
-  /** REFRESH_TOKEN_IDLE_TTL_SECONDS: a refresh token unused this long expires (RFC 9700 §4.14.2). */
-  refreshTokenIdleTtlSeconds: number;
-  /** REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS: the family's whole life, from the code's redemption. */
-  refreshTokenAbsoluteTtlSeconds: number;
-}
-
-/**
- * A client's `refresh_token_ttl_seconds`, where set, is its family's absolute lifetime; the idle
- * lifetime is never longer than that.
- */
-export function refreshTokenLifetimes(
-  config: RefreshTokenConfig,
-  client: Pick<ClientView, 'refreshTokenTtlSeconds'>,
-): { idleTtlSeconds: number; absoluteTtlSeconds: number } {
-  const absoluteTtlSeconds = client.refreshTokenTtlSeconds ?? config.refreshTokenAbsoluteTtlSeconds;
-  return {
-    absoluteTtlSeconds,
-    idleTtlSeconds: Math.min(config.refreshTokenIdleTtlSeconds, absoluteTtlSeconds),
-  };
-}
 
 export interface RefreshTokenGrantConfig extends GrantConfig, RefreshTokenConfig {
   hashToken(token: string): string;
@@ -39,7 +17,8 @@ export interface RefreshTokenGrantConfig extends GrantConfig, RefreshTokenConfig
  * - a rotated token presented again revokes the family (RefreshTokenReuseDetected + GrantRevoked,
  *   RT-02) unless the client's reuse grace window (decision 5, at most 60 s) covers it; the event
  *   store's expected-version check decides concurrent uses (RT-04);
- * - the access token's scope may narrow, never widen; the refresh token keeps the grant's scope
+ * - the access token's scope may narrow, never widen, and holds only what the client may still
+ *   request (an administrator may have narrowed it since); the refresh token keeps the grant's scope
  *   (RT-08 to RT-11); idle and absolute expiry (RT-13).
  */
 export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler {
@@ -66,6 +45,7 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
           presentedHash: config.hashToken(presented),
           clientId: client.clientId,
           scope: requested,
+          clientScope: client.scope,
           newHash: config.hashToken(next),
           idleTtlSeconds: refreshTokenLifetimes(config, client).idleTtlSeconds,
           accessTokenJti: jti,
@@ -82,7 +62,7 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
         context,
         config,
         'refresh_token',
-        requested ?? state.grant.scope,
+        scopeWithinGrant(requested, state.grant.scope, client.scope),
       );
       return {
         issue,

@@ -2,6 +2,7 @@ import type { GrantDecision as GrantStreamDecision, GrantFacts } from '#lib/doma
 import { grantStreamId } from '#lib/domain-grant';
 import type { IssueAccessToken } from '../access-token.js';
 import type { GrantConfig, GrantContext, GrantRefusal, GrantStreamAppend } from './grant-handler.js';
+import { accessTokenLifetime } from './lifetimes.js';
 import { resolveAudience } from './resolve-audience.js';
 
 /**
@@ -49,7 +50,7 @@ export function userAccessToken(
     grantId: grant.grantId,
     ...(grant.username !== undefined ? { username: grant.username } : {}),
     now,
-    ttlSeconds: client.accessTokenTtlSeconds ?? config.accessTokenTtlSeconds,
+    ttlSeconds: accessTokenLifetime(config, client),
     kid,
   };
 }

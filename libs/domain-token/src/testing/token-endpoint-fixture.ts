@@ -62,6 +62,9 @@ export interface SeedCode {
   sub?: string;
 }
 
+/** The fixture's ACCESS_TOKEN_MAX_TTL_SECONDS (its default lifetime is 600). */
+export const ACCESS_TOKEN_MAX_TTL_SECONDS = 3600;
+
 export class TokenEndpointFixture {
   now = new Date('2030-01-01T00:00:00Z');
   readonly endpoint: TokenEndpoint;
@@ -69,15 +72,17 @@ export class TokenEndpointFixture {
 
   constructor(
     readonly store: EventStore,
-    lifetimes: { idle?: number; absolute?: number } = {},
+    lifetimes: { idle?: number; absolute?: number; maxAbsolute?: number } = {},
     readonly grantStates: GrantStateCache = new GrantStateCache(),
   ) {
     const config = {
       issuer: ISSUER,
       adminAudience: `${ISSUER}/admin`,
       accessTokenTtlSeconds: 600,
+      accessTokenMaxTtlSeconds: ACCESS_TOKEN_MAX_TTL_SECONDS,
       refreshTokenIdleTtlSeconds: lifetimes.idle ?? 3600,
       refreshTokenAbsoluteTtlSeconds: lifetimes.absolute ?? 86400,
+      refreshTokenMaxTtlSeconds: lifetimes.maxAbsolute ?? Math.max(lifetimes.absolute ?? 86400, 7 * 86400),
       hashToken: this.hash,
     };
     const registry = new GrantRegistry([
