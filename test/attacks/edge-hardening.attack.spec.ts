@@ -133,12 +133,19 @@ describe('the edge: text, correlation ids and the resource guard under attack (i
         body: '{"client_name":"\\udbff","grant_types":["client_credentials"],"scope":"read"}',
       });
       expect(await refused(put)).toEqual(badRequest);
-      const user = await fetch(`${system.adminUrl}/admin/users`, {
-        method: 'POST',
-        headers: adminHeaders(),
-        body: '{"username":"mallory\\ud800","password":"correct horse battery staple"}',
-      });
-      expect(await refused(user)).toEqual(badRequest);
+      for (const body of [
+        '{"username":"mallory\\ud800","password":"correct horse battery staple"}',
+        '{"username":"mallory","password":"correct horse battery staple","email":"m\\udc00@a.test"}',
+        '{"username":"mallory","password":"correct horse battery staple","name":"\\ud83d"}',
+        '{"username":"mallory","password":"correct \\ud800 staple"}',
+      ]) {
+        const user = await fetch(`${system.adminUrl}/admin/users`, {
+          method: 'POST',
+          headers: adminHeaders(),
+          body,
+        });
+        expect({ body, ...(await refused(user)) }).toEqual({ body, ...badRequest });
+      }
     });
 
     it('form parameters with percent-encoded surrogates or invalid UTF-8: 400 invalid_request at /token, /revoke, /introspect', async () => {
@@ -185,6 +192,23 @@ describe('the edge: text, correlation ids and the resource guard under attack (i
         client_assertion: assertion,
       });
       expect(await refused(res)).toEqual({ status: 401, error: 'invalid_client' });
+    });
+
+    it('over the bus (the CLI, no HTTP edge): a metadata update escaping a lone surrogate is invalid_request', async () => {
+      const failure = await system
+        .cli([
+          'clients',
+          'update',
+          client.client_id,
+          '--metadata',
+          '{"client_name":"\\ud800","grant_types":["client_credentials"],"scope":"read"}',
+        ])
+        .then(
+          () => null,
+          (err: { stderr?: string }) => String(err.stderr),
+        );
+      expect(failure).toMatch(/invalid_request|invalid_client_metadata/);
+      expect(failure).not.toMatch(/server_error/);
     });
 
     it('after all of the above: no process logged a stack trace, and nothing answered 500', async () => {

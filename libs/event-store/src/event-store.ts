@@ -180,6 +180,12 @@ export class InvalidEventData extends Error {
   }
 }
 
+/**
+ * Event text Postgres cannot store (U+0000, a lone surrogate): it came from a request that the
+ * edge should have refused, so it is the caller's fault (invalid_request), never a server fault.
+ */
+export class UnstorableText extends InvalidEventData {}
+
 export function isInvalidEventData(err: unknown): err is InvalidEventData {
   return err instanceof Error && err.name === 'InvalidEventData';
 }
