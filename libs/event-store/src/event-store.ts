@@ -15,8 +15,13 @@
  */
 
 export interface EventMetadata {
-  /** The request or flow this event belongs to. */
+  /** The request or flow this event belongs to: an id the server made, never the caller's. */
   correlationId?: string;
+  /**
+   * The caller's own request id (X-Correlation-Id / X-Request-Id), as sent: untrusted, to match the
+   * caller's logs only; two events sharing it need not belong together.
+   */
+  callerRequestId?: string;
   /** The event or command id that caused this event. */
   causationId?: string;
   /** Who did it: `client:<id>`, `user:<sub>`, `admin`, `system:<service>`. */
