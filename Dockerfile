@@ -8,11 +8,17 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
+# No dependency's install script runs in any stage (--ignore-scripts: the base image's npm may not
+# know package.json `allowScripts`). None is needed: @node-rs/argon2 ships prebuilt binaries as
+# optional dependencies; the scripts there are telemetry (@scarf/scarf, through swagger-ui-dist) and
+# a build from source only on request (@parcel/watcher, dev). `npm run check:install-scripts` fails
+# on a new one until it is reviewed (package.json `allowScripts`).
+
 # ---- deps: every dependency, dev ones included, for the build
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 
 # ---- build: TypeScript to dist/
 FROM deps AS build
@@ -23,7 +29,7 @@ RUN npm run build && rm -f dist/.tsbuildinfo
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime
 FROM ${NODE_IMAGE} AS runtime

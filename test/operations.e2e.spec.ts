@@ -4,7 +4,8 @@ import { basic, postForm, type RunningSystem, startSystem } from './support/syst
 
 /**
  * Issue 8, operating the system: per-app health and Prometheus metrics on the operations port,
- * structured JSON logs and events carrying the caller's correlation id, graceful shutdown.
+ * structured JSON logs and events carrying the server's correlation id (and the caller's request id
+ * beside it, untrusted), graceful shutdown.
  */
 
 /** One sample of a Prometheus text exposition: the value of `name{labels…}`, 0 when absent. */
@@ -131,54 +132,71 @@ describe('operations: health, metrics, logs and correlation ids (issue 8)', () =
     expect(after.token).toMatch(/^process_cpu_seconds_total\{app="token"\} /m);
   });
 
-  it('the correlation id sent to the gateway is echoed, logged by every service on the way and stored in the events', async () => {
-    const correlationId = `ops-${randomBytes(8).toString('hex')}`;
+  it("the server's correlation id is answered, logged by every service on the way and stored in the events; the caller's is kept beside it", async () => {
+    const callerId = `ops-${randomBytes(8).toString('hex')}`;
     const issued = await postForm(
       url('/token'),
       { grant_type: 'client_credentials' },
       {
         ...auth(),
-        'x-correlation-id': correlationId,
+        'x-correlation-id': callerId,
       },
     );
     expect(issued.status).toBe(200);
-    expect(issued.headers.get('x-correlation-id')).toBe(correlationId);
+    const correlationId = issued.headers.get('x-correlation-id')!;
+    expect(correlationId).toMatch(/^[0-9a-f-]{36}$/);
     const { access_token } = (await issued.json()) as { access_token: string };
     const revoked = await postForm(
       url('/revoke'),
       { token: access_token },
       {
         ...auth(),
-        'x-request-id': correlationId,
+        'x-request-id': callerId,
       },
     );
     expect(revoked.status).toBe(200);
-    expect(revoked.headers.get('x-correlation-id')).toBe(correlationId);
+    const revokedId = revoked.headers.get('x-correlation-id')!;
+    expect(revokedId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(revokedId).not.toBe(correlationId);
 
     // The gateway's readiness asks every service, consent included, under the request's id.
-    const ready = await fetch(url('/health/ready'), { headers: { 'x-correlation-id': correlationId } });
+    const ready = await fetch(url('/health/ready'), { headers: { 'x-correlation-id': callerId } });
     expect(ready.status).toBe(200);
+    const readyId = ready.headers.get('x-correlation-id')!;
 
-    // Logs are written asynchronously: wait for them, not for a while.
-    await system.waitForLogged(correlationId, ON_THE_WAY);
+    // Logs are written asynchronously: wait for them, not for a while. Each process writes its
+    // lines in order, so once the readiness check is logged, the token and revocation lines are too.
+    await system.waitForLogged(readyId, ON_THE_WAY);
+    const ids = new Set([correlationId, revokedId, readyId]);
     for (const app of ON_THE_WAY) {
-      const mine = jsonLines(system.lines.get(app)!).filter((l) => l.correlationId === correlationId);
+      const mine = jsonLines(system.lines.get(app)!).filter((l) => ids.has(l.correlationId as string));
       expect(mine.length).toBeGreaterThan(0);
       for (const l of mine) expect(l).toMatchObject({ service: app, level: expect.any(String) });
     }
+    // The gateway's request lines name the caller's id as what it is: the caller's.
+    const gatewayLines = jsonLines(system.lines.get('gateway')!).filter((l) =>
+      ids.has(l.correlationId as string),
+    );
+    const requestLines = gatewayLines.filter((l) => l.msg === 'http request');
+    expect(requestLines.length).toBeGreaterThanOrEqual(2);
+    for (const l of requestLines) expect(l.callerRequestId).toBe(callerId);
     const pool = new pg.Pool({ connectionString: system.database.url, max: 1 });
     try {
-      const { rows } = await pool.query<{ type: string }>(
-        `SELECT type FROM events WHERE metadata->>'correlationId' = $1 ORDER BY global_position`,
-        [correlationId],
+      const { rows } = await pool.query<{ type: string; correlation_id: string }>(
+        `SELECT type, metadata->>'correlationId' AS correlation_id FROM events
+          WHERE metadata->>'callerRequestId' = $1 ORDER BY global_position`,
+        [callerId],
       );
-      expect(rows.map((r) => r.type)).toEqual(['AccessTokenIssued', 'AccessTokenRevoked']);
+      expect(rows).toEqual([
+        { type: 'AccessTokenIssued', correlation_id: correlationId },
+        { type: 'AccessTokenRevoked', correlation_id: revokedId },
+      ]);
     } finally {
       await pool.end();
     }
   });
 
-  it('a malformed correlation id is replaced by a fresh one', async () => {
+  it("a malformed caller id is dropped; the correlation id is the server's either way", async () => {
     const res = await postForm(
       url('/token'),
       { grant_type: 'client_credentials' },
@@ -189,6 +207,12 @@ describe('operations: health, metrics, logs and correlation ids (issue 8)', () =
     );
     expect(res.status).toBe(200);
     expect(res.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+    await system.waitForLogged(res.headers.get('x-correlation-id')!, ['gateway']);
+    const line = jsonLines(system.lines.get('gateway')!).find(
+      (l) => l.correlationId === res.headers.get('x-correlation-id') && l.msg === 'http request',
+    );
+    expect(line).toBeDefined();
+    expect(line).not.toHaveProperty('callerRequestId');
   });
 
   it('no log line of any process holds a client secret, an access token or the admin token', async () => {

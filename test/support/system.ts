@@ -2,7 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createTestDatabase, natsServers, type TestDatabase, uniqueName } from '#lib/testing';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -158,17 +158,22 @@ export class RunningSystem {
 
   /**
    * Returns once each process has written every line it logged before the call: a readiness check
-   * of the gateway and one of the admin plane (each asks every service) under one fresh
-   * correlation id, waited for in each process's output, which a process writes in order. Needs
-   * LOG_LEVEL log or debug.
+   * of the gateway and one of the admin plane (each asks every service), each waited for under the
+   * correlation id its listener answered (the server makes them: a caller's id is never used) in
+   * each process's output, which a process writes in order. Needs LOG_LEVEL log or debug.
    */
   async logBarrier(): Promise<void> {
-    const correlationId = randomUUID();
-    for (const base of [this.baseUrl, this.adminUrl]) {
-      const res = await fetch(`${base}/health/ready`, { headers: { 'x-correlation-id': correlationId } });
+    const listeners = [
+      [this.baseUrl, 'gateway'],
+      [this.adminUrl, 'admin'],
+    ] as const;
+    for (const [base, listener] of listeners) {
+      const res = await fetch(`${base}/health/ready`);
       if (res.status !== 200) throw new Error(`${base}/health/ready answered ${res.status}`);
+      const correlationId = res.headers.get('x-correlation-id') ?? '';
+      const services = APPS.filter((app) => app !== 'gateway' && app !== 'admin');
+      await this.waitForLogged(correlationId, [listener, ...services]);
     }
-    await this.waitForLogged(correlationId);
   }
 
   /** apps/resource-server's base URL (its audience), when started. */

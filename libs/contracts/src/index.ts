@@ -1,5 +1,6 @@
 export * from './subjects.js';
 export * from './messages.js';
+export * from './event-metadata.js';
 export * from './consent-messages.js';
 export * from './token-messages.js';
 export * from './audit-messages.js';

@@ -17,7 +17,13 @@ export interface PresentedClientCredentials {
 }
 
 export interface RequestContext {
+  /** Made by the server for each HTTP request (never the caller's); the key of the audit trail. */
   correlationId: string;
+  /**
+   * The caller's own X-Correlation-Id or X-Request-Id, when well-formed: untrusted (anyone may
+   * send any value, or another request's), kept to match the caller's logs, never to join events.
+   */
+  callerRequestId?: string;
   /** Caller's address, for throttling and audit. */
   ip?: string;
 }

@@ -45,7 +45,12 @@ export function streamCategory(streamId: string): string {
   return dash < 0 ? streamId : streamId.slice(0, dash);
 }
 
-const METADATA_PUBLISHED = ['correlationId', 'causationId', 'actor'] as const;
+/**
+ * `callerRequestId` is what the caller sent as X-Correlation-Id / X-Request-Id (well-formed only):
+ * published so that a consumer can match a caller's report, but untrusted; `correlationId` is the
+ * server's and is the one that joins events.
+ */
+const METADATA_PUBLISHED = ['correlationId', 'callerRequestId', 'causationId', 'actor'] as const;
 
 const clientMetadata = [
   'clientName',

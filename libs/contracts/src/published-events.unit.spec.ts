@@ -165,13 +165,15 @@ describe('the published form of events (docs/events.md "What a stream consumer r
     });
   });
 
-  it('metadata: the correlation id, causation id and actor only', () => {
+  it("metadata: the correlation id, the caller's request id, causation id and actor only", () => {
     const metadata = {
       actor: 'user:3f9a',
       ip: '203.0.113.9',
       userAgent: 'Mozilla/5.0',
     } as RecordedEvent['metadata'];
     expect(publishedForm(stored({ metadata })).metadata).toEqual({ actor: 'user:3f9a' });
+    const traced = { correlationId: 'c-1', callerRequestId: 'theirs-1', actor: 'client:a' };
+    expect(publishedForm(stored({ metadata: traced })).metadata).toEqual(traced);
   });
 
   it('an undeclared type is published with its type, ids and position, no data, and its stream category only', () => {

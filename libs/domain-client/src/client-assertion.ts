@@ -1,7 +1,7 @@
 import type { PresentedClientCredentials } from '#lib/contracts';
 import { type JWTVerifyGetKey, jwtVerify, createLocalJWKSet, errors as joseErrors } from 'jose';
 import { createHash } from 'node:crypto';
-import { CLIENT_ASSERTION_ALGS } from '#lib/oauth-protocol';
+import { CLIENT_ASSERTION_ALGS, isStorableText } from '#lib/oauth-protocol';
 import { clientAuthenticationFailure } from './client.js';
 
 /** Longest lifetime accepted for an assertion (exp - now), so that the jti record stays bounded. */
@@ -69,7 +69,9 @@ export async function verifyClientAssertion(
   if (typeof payload.aud !== 'string' || !options.audiences.includes(payload.aud))
     throw fail('aud is not this server');
   const jti = payload.jti;
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw fail('bad jti');
+  // RFC 7493 §2.1: no lone surrogate (two of them would hash alike and collide as one jti).
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256 || !isStorableText(jti))
+    throw fail('bad jti');
   const exp = payload.exp!;
   if (exp - nowSeconds > MAX_ASSERTION_LIFETIME_SECONDS) throw fail('assertion lives too long');
   return { clientId: presented.clientId, jti, exp };

@@ -39,6 +39,8 @@ export interface TokenEndpointRequest {
   parameters: Readonly<Record<string, string>>;
   resources: readonly string[];
   correlationId: string;
+  /** The caller's own request id (untrusted, libs/contracts RequestContext), recorded beside it. */
+  callerRequestId?: string;
   /**
    * Streams the decision rests on without writing to them (the client, as its authentication read
    * it): every append carries them as preconditions, and a conflict on one of them is thrown to the
@@ -87,6 +89,7 @@ export class TokenEndpoint {
     const handler = this.grants.resolve(request.parameters.grant_type);
     const metadata: EventMetadata = {
       correlationId: request.correlationId,
+      ...(request.callerRequestId ? { callerRequestId: request.callerRequestId } : {}),
       actor: `client:${request.client.clientId}`,
     };
     const withMetadata = (r: AppendRequest): AppendRequest => ({

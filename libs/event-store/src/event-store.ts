@@ -15,8 +15,13 @@
  */
 
 export interface EventMetadata {
-  /** The request or flow this event belongs to. */
+  /** The request or flow this event belongs to: an id the server made, never the caller's. */
   correlationId?: string;
+  /**
+   * The caller's own request id (X-Correlation-Id / X-Request-Id), as sent: untrusted, to match the
+   * caller's logs only; two events sharing it need not belong together.
+   */
+  callerRequestId?: string;
   /** The event or command id that caused this event. */
   causationId?: string;
   /** Who did it: `client:<id>`, `user:<sub>`, `admin`, `system:<service>`. */
@@ -179,6 +184,12 @@ export class InvalidEventData extends Error {
     this.name = 'InvalidEventData';
   }
 }
+
+/**
+ * Event text Postgres cannot store (U+0000, a lone surrogate): it came from a request that the
+ * edge should have refused, so it is the caller's fault (invalid_request), never a server fault.
+ */
+export class UnstorableText extends InvalidEventData {}
 
 export function isInvalidEventData(err: unknown): err is InvalidEventData {
   return err instanceof Error && err.name === 'InvalidEventData';

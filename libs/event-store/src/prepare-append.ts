@@ -1,5 +1,6 @@
 import {
   InvalidEventData,
+  UnstorableText,
   type EventMetadata,
   type ExpectedVersion,
   type NewEvent,
@@ -38,10 +39,7 @@ function checkText(streamId: string, what: string, value: unknown): string {
     throw new InvalidEventData(streamId, `${what} must be a non-empty string`);
   }
   if (refusedInText.test(value)) {
-    throw new InvalidEventData(
-      streamId,
-      `${what} contains U+0000 or a lone surrogate, which Postgres refuses`,
-    );
+    throw new UnstorableText(streamId, `${what} contains U+0000 or a lone surrogate, which Postgres refuses`);
   }
   return value;
 }
@@ -55,7 +53,7 @@ function toJson(streamId: string, what: string, value: unknown): string {
   }
   if (json === undefined) throw new InvalidEventData(streamId, `${what} is not JSON`);
   if (refusedByJsonb.test(json)) {
-    throw new InvalidEventData(streamId, `${what} contains U+0000 or a lone surrogate, which jsonb refuses`);
+    throw new UnstorableText(streamId, `${what} contains U+0000 or a lone surrogate, which jsonb refuses`);
   }
   return json;
 }

@@ -1,7 +1,7 @@
 import type { HttpEdgeConfig } from '#lib/config';
 import { OAuthError } from '#lib/oauth-errors';
 import {
-  acceptCorrelationId,
+  callerRequestIdOf,
   CORRELATION_HEADER,
   inFlight,
   metrics,
@@ -39,11 +39,9 @@ export function createEdgeAdapter(config: HttpEdgeConfig): FastifyAdapter {
       headersTimeout: config.httpHeadersTimeoutMs,
       connectionsCheckingInterval: Math.min(5000, Math.max(250, Math.floor(config.httpHeadersTimeoutMs / 4))),
     },
-    // The correlation id: the caller's X-Correlation-Id or X-Request-Id when well-formed, else new.
-    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
-      acceptCorrelationId(req.headers['x-correlation-id']) ??
-      acceptCorrelationId(req.headers['x-request-id']) ??
-      newCorrelationId(),
+    // The correlation id is the server's own, always (libs/service-runtime correlation.ts); the
+    // caller's X-Correlation-Id or X-Request-Id is kept as `callerRequestId` only.
+    genReqId: () => newCorrelationId(),
   });
 }
 
@@ -64,6 +62,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     routePattern: string;
     span: Span | undefined;
+    /** The caller's X-Correlation-Id or X-Request-Id, when well-formed: untrusted, logged beside the id. */
+    callerRequestId: string | undefined;
   }
 }
 
@@ -77,8 +77,8 @@ export interface EdgeOptions {
 /**
  * What every listener does for every request: bodies read as text (each endpoint parses its own,
  * RFC 6749 §3.2), one log line and one metrics observation by route pattern (never the URL's query
- * or a header), a trace span when tracing is on, the correlation id and security headers on every
- * answer, and Fastify's own errors (body too large, malformed) as OAuth JSON, never a stack.
+ * or a header), a trace span when tracing is on, the server's correlation id (and the caller's
+ * request id beside it) and security headers on every answer, and Fastify's own errors (body too large, malformed) as OAuth JSON, never a stack.
  */
 export function installEdge(fastify: FastifyInstance, options: EdgeOptions): void {
   const { log } = options;
@@ -90,16 +90,22 @@ export function installEdge(fastify: FastifyInstance, options: EdgeOptions): voi
   );
   fastify.decorateRequest('routePattern', 'unmatched');
   fastify.decorateRequest('span', undefined);
+  fastify.decorateRequest('callerRequestId', undefined);
   const traced = tracingEnabled();
   fastify.addHook('onRequest', (request, _reply, done) => {
     inFlight.begin();
     request.routePattern = request.routeOptions.url ?? 'unmatched';
+    request.callerRequestId = callerRequestIdOf(request.headers);
     if (traced) {
       request.span = tracer().startSpan(
         `HTTP ${request.method} ${request.routePattern}`,
         {
           kind: SpanKind.SERVER,
-          attributes: { 'http.request.method': request.method, 'authz.correlation_id': String(request.id) },
+          attributes: {
+            'http.request.method': request.method,
+            'authz.correlation_id': String(request.id),
+            ...(request.callerRequestId ? { 'authz.caller_request_id': request.callerRequestId } : {}),
+          },
         },
         propagation.extract(otelContext.active(), request.headers),
       );
@@ -140,6 +146,7 @@ export function installEdge(fastify: FastifyInstance, options: EdgeOptions): voi
       log.info({
         msg: 'http request',
         correlationId: String(request.id),
+        ...(request.callerRequestId ? { callerRequestId: request.callerRequestId } : {}),
         method: request.method,
         route,
         status: reply.statusCode,

@@ -1,3 +1,4 @@
+import type { RequestContext } from '#lib/contracts';
 import { invalidRequest } from '#lib/oauth-errors';
 import { type FormParameters, parseFormEncoded, singleValued } from '#lib/oauth-protocol';
 import type { FastifyRequest } from 'fastify';
@@ -30,6 +31,11 @@ export function authorizationHeader(request: FastifyRequest): string | undefined
   return typeof h === 'string' ? h : undefined;
 }
 
-export function requestContext(request: FastifyRequest) {
-  return { correlationId: String(request.id), ip: request.ip };
+/** What a command carries of the HTTP request it came from (libs/contracts RequestContext). */
+export function requestContext(request: FastifyRequest): RequestContext {
+  return {
+    correlationId: String(request.id),
+    ...(request.callerRequestId ? { callerRequestId: request.callerRequestId } : {}),
+    ip: request.ip,
+  };
 }

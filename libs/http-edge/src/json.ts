@@ -1,4 +1,5 @@
 import { invalidRequest } from '#lib/oauth-errors';
+import { isStorableText } from '#lib/oauth-protocol';
 import type { FastifyRequest } from 'fastify';
 
 const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
@@ -7,24 +8,24 @@ const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
 export const MAX_JSON_DEPTH = 32;
 
 /**
- * Nesting depth of a parsed JSON value, and whether a key or string holds U+0000 (which Postgres
- * cannot store in jsonb), measured without recursion.
+ * Nesting depth of a parsed JSON value, and whether every key and string is text Postgres can
+ * store (no U+0000, no lone surrogate: libs/oauth-protocol unicode.ts), measured without recursion.
  */
-export function inspectJson(value: unknown): { depth: number; nul: boolean } {
+export function inspectJson(value: unknown): { depth: number; storable: boolean } {
   let deepest = 0;
-  let nul = false;
+  let storable = true;
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;
-    if (typeof v === 'string') nul ||= v.includes('\u0000');
+    if (typeof v === 'string') storable &&= isStorableText(v);
     if (v === null || typeof v !== 'object') continue;
     deepest = Math.max(deepest, depth + 1);
     for (const [key, child] of Object.entries(v as Record<string, unknown>)) {
-      nul ||= key.includes('\u0000');
+      storable &&= isStorableText(key);
       stack.push([child, depth + 1]);
     }
   }
-  return { depth: deepest, nul };
+  return { depth: deepest, storable };
 }
 
 export const jsonDepth = (value: unknown): number => inspectJson(value).depth;
@@ -43,10 +44,13 @@ export function readJson(request: FastifyRequest): unknown {
     throw invalidRequest('the request body is not valid JSON');
   }
   // Checklist INP-07: a deeply nested document, or a NUL in a string (INP-05), is refused here,
-  // before any service walks or stores it.
-  const { depth, nul } = inspectJson(document);
+  // before any service walks or stores it; so is an escaped lone surrogate (`"\ud800"`), which
+  // RFC 7493 §2.1 forbids and jsonb refuses.
+  const { depth, storable } = inspectJson(document);
   if (depth > MAX_JSON_DEPTH) throw invalidRequest('the JSON document is nested too deeply');
-  if (nul) throw invalidRequest('the JSON document contains a NUL character');
+  if (!storable) {
+    throw invalidRequest('the JSON document contains a NUL character or a lone surrogate (RFC 7493 §2.1)');
+  }
   return document;
 }
 

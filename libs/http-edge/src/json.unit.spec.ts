@@ -53,6 +53,20 @@ describe('readJson (RFC 7591 §3.1, checklist INP-07)', () => {
     });
   });
 
+  it('an escaped lone surrogate in a string or a key (RFC 7493 §2.1; jsonb refuses it) is 400 invalid_request', () => {
+    for (const s of ['\\ud800', '\\udbff', '\\udc00', '\\udfff', 'a\\ud83db', '\\ude00\\ud83d']) {
+      expect(refusal(`{"client_name":"${s}"}`)).toMatchObject({ error: 'invalid_request', status: 400 });
+      expect(refusal(`{"${s}":1}`)).toMatchObject({ error: 'invalid_request', status: 400 });
+      expect(refusal(`{"a":[{"b":["${s}"]}]}`)).toMatchObject({ error: 'invalid_request', status: 400 });
+    }
+  });
+
+  it('a surrogate pair, escaped or not, is a character like any other', () => {
+    expect(readJson(request('{"client_name":"\\ud83d\\ude00 \u{1F600}"}'))).toEqual({
+      client_name: '\u{1F600} \u{1F600}',
+    });
+  });
+
   it('INP-07: an unclosed document, and a wrong content type, are 400 invalid_request', () => {
     expect(refusal('{')).toMatchObject({ error: 'invalid_request', status: 400 });
     expect(() => readJson(request('{}', 'text/plain'))).toThrow(/application\/json/);

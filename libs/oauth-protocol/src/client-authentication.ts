@@ -1,6 +1,7 @@
 import type { PresentedClientCredentials } from '#lib/contracts';
 import { invalidClient, invalidRequest } from '#lib/oauth-errors';
 import { decodeJwt } from 'jose';
+import { isStorableText } from './unicode.js';
 
 /**
  * parseClientAuthentication
@@ -26,7 +27,8 @@ export const CLIENT_AUTHENTICATION_PARAMETERS = [
 function assertionSubject(assertion: string): string | undefined {
   try {
     const { sub } = decodeJwt(assertion);
-    return typeof sub === 'string' && sub.length > 0 ? sub : undefined;
+    // RFC 7493 §2.1: a `sub` escaping a lone surrogate names no client and travels nowhere.
+    return typeof sub === 'string' && sub.length > 0 && isStorableText(sub) ? sub : undefined;
   } catch {
     return undefined;
   }

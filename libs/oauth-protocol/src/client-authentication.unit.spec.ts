@@ -228,6 +228,13 @@ describe('client authentication (RFC 6749 §2.3.1)', () => {
       ).toEqual({ method: 'private_key_jwt', clientId: 'pk', clientAssertion: assertion });
     });
 
+    it('a sub escaping a lone surrogate names no client: invalid_client (RFC 7493 §2.1)', () => {
+      const assertion = `${Buffer.from('{"alg":"ES256"}').toString('base64url')}.${Buffer.from('{"sub":"\\ud800"}').toString('base64url')}.c2ln`;
+      expect(() =>
+        parseClientAuthentication(undefined, { client_assertion_type: TYPE, client_assertion: assertion }),
+      ).toThrow(expect.objectContaining({ error: 'invalid_client' }));
+    });
+
     it('prefers the body client_id (the registry then checks sub against it)', () => {
       const assertion = jwt({ sub: 'other' });
       expect(

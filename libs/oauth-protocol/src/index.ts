@@ -4,3 +4,4 @@ export * from './client-authentication.js';
 export * from './metadata.js';
 export * from './check-pkce.js';
 export * from './source-address.js';
+export * from './unicode.js';

@@ -1,4 +1,5 @@
 import { invalidRequest, OAuthError } from '#lib/oauth-errors';
+import { hasLoneSurrogate } from './unicode.js';
 
 /**
  * parseForm / rejectDuplicateParams
@@ -26,10 +27,8 @@ function decodeComponent(raw: string): string {
     throw invalidRequest('malformed percent-encoding or invalid UTF-8');
   }
   if (decoded.includes('\u0000')) throw invalidRequest('NUL characters are not allowed');
-  // decodeURIComponent rejects invalid UTF-8 except lone surrogates: catch those too.
-  if (/[\ud800-\udfff]/u.test(decoded.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))) {
-    throw invalidRequest('invalid UTF-8');
-  }
+  // decodeURIComponent refuses a percent-encoded surrogate (RFC 3629 §3), not a raw one.
+  if (hasLoneSurrogate(decoded)) throw invalidRequest('invalid UTF-8');
   return decoded;
 }
 

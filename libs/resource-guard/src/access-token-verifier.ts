@@ -39,13 +39,14 @@ interface Metadata {
  */
 export class AccessTokenVerifier {
   private readonly algorithms: string[];
+  private readonly fetchTimeoutMs: number;
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
   private readonly jwks: JwksCache;
   private metadata: Promise<Metadata> | undefined;
 
   constructor(readonly options: ResourceGuardOptions) {
-    this.algorithms = checkOptions(options).algorithms;
+    ({ algorithms: this.algorithms, fetchTimeoutMs: this.fetchTimeoutMs } = checkOptions(options));
     this.fetch = options.fetch ?? globalThis.fetch;
     this.now = options.now ?? Date.now;
     this.jwks = new JwksCache({
@@ -54,6 +55,7 @@ export class AccessTokenVerifier {
       now: this.now,
       minAgeSeconds: options.jwksMinAgeSeconds ?? 30,
       maxAgeSeconds: options.jwksMaxAgeSeconds ?? 600,
+      timeoutMs: this.fetchTimeoutMs,
     });
   }
 
@@ -129,6 +131,7 @@ export class AccessTokenVerifier {
           accept: 'application/json',
         },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+        signal: AbortSignal.timeout(this.fetchTimeoutMs),
       });
       if (res.status !== 200) throw new Error(`introspection answered ${res.status}`);
       const body = (await res.json()) as { active?: unknown; jti?: unknown };
@@ -146,6 +149,7 @@ export class AccessTokenVerifier {
       const path = url.pathname === '/' ? '' : url.pathname;
       const res = await this.fetch(`${url.origin}/.well-known/oauth-authorization-server${path}`, {
         headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(this.fetchTimeoutMs),
       });
       if (res.status !== 200) throw new Error(`metadata answered ${res.status}`);
       const metadata = (await res.json()) as Metadata;

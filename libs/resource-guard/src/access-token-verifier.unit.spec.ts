@@ -213,4 +213,156 @@ describe('Access token validation (RFC 9068 §4, RFC 6750 §3.1)', () => {
     expect(() => new AccessTokenVerifier({ issuer: ISSUER, audience: AUD, algorithms: ['HS256'] })).toThrow();
     expect(() => new AccessTokenVerifier({ issuer: ISSUER, audience: AUD, algorithms: ['none'] })).toThrow();
   });
+
+  it('refuses a fetch timeout that is not a positive integer', () => {
+    for (const fetchTimeoutMs of [0, -1, 1.5, Number.NaN])
+      expect(() => new AccessTokenVerifier({ issuer: ISSUER, audience: AUD, fetchTimeoutMs })).toThrow(
+        /fetchTimeoutMs/,
+      );
+  });
+});
+
+describe('the authorization server hangs or fails: fetch timeouts and a back-off', () => {
+  type Mode = 'ok' | 'fail' | 'hang';
+
+  /** A verifier whose issuer's JWKS answers as `mode()` says; counts what it is asked. */
+  async function flaky(start: Mode, options: { fetchTimeoutMs?: number } = {}) {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const jwk: JWK = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+    let mode: Mode = start;
+    const asked = { metadata: 0, jwks: 0, introspection: 0 };
+    const signals: (AbortSignal | undefined)[] = [];
+    const hang = (signal: AbortSignal | null | undefined) =>
+      new Promise<Response>((_ok, fail) => {
+        signal?.addEventListener('abort', () => fail(signal.reason));
+      });
+    const fakeFetch = (async (input: string, init?: RequestInit) => {
+      signals.push(init?.signal ?? undefined);
+      if (input.endsWith('/.well-known/oauth-authorization-server')) {
+        asked.metadata++;
+        return Response.json({
+          issuer: ISSUER,
+          jwks_uri: `${ISSUER}/jwks`,
+          introspection_endpoint: `${ISSUER}/introspect`,
+        });
+      }
+      if (input === `${ISSUER}/introspect`) {
+        asked.introspection++;
+        return hang(init?.signal);
+      }
+      asked.jwks++;
+      if (mode === 'hang') return hang(init?.signal);
+      if (mode === 'fail') return new Response('{}', { status: 500 });
+      return Response.json({ keys: [jwk] }, { headers: { 'cache-control': 'max-age=300' } });
+    }) as typeof fetch;
+    let now = NOW;
+    const verifier = new AccessTokenVerifier({
+      issuer: ISSUER,
+      audience: AUD,
+      fetch: fakeFetch,
+      now: () => now,
+      introspection: { clientId: AUD, clientSecret: 's' },
+      ...options,
+    });
+    const sign = (kid = 'k1') =>
+      new SignJWT({
+        iss: ISSUER,
+        aud: AUD,
+        sub: 'u1',
+        iat: NOW / 1000,
+        exp: NOW / 1000 + 3600,
+        client_id: 'c',
+        jti: 'j',
+      })
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
+        .sign(privateKey);
+    return {
+      verifier,
+      sign,
+      asked,
+      signals,
+      setMode: (m: Mode) => (mode = m),
+      advance: (ms: number) => (now += ms),
+    };
+  }
+
+  it('a JWKS that never answers: 503 once the fetch timeout passes, never a hang', async () => {
+    const { verifier, sign, signals } = await flaky('hang', { fetchTimeoutMs: 50 });
+    const started = Date.now();
+    const err = await refusal(verifier.verify(await sign()));
+    expect(err.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(2000);
+    // Every request to the authorization server carries an abort signal.
+    expect(signals.every((s) => s instanceof AbortSignal)).toBe(true);
+  });
+
+  it('concurrent requests share one fetch of a hanging JWKS, and all get 503 at its timeout', async () => {
+    const { verifier, sign, asked } = await flaky('hang', { fetchTimeoutMs: 50 });
+    const token = await sign();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => refusal(verifier.verify(token))));
+    expect(answers.map((e) => e.status)).toEqual(Array(20).fill(503));
+    expect(asked.jwks).toBe(1);
+  });
+
+  it('a failing JWKS is asked again only after the back-off: 1 s, then 2 s, 4 s … at most the min age', async () => {
+    const { verifier, sign, asked, advance } = await flaky('fail');
+    const token = await sign();
+    for (let i = 0; i < 50; i++) expect((await refusal(verifier.verify(token))).status).toBe(503);
+    expect(asked.jwks).toBe(1);
+    advance(999);
+    await refusal(verifier.verify(token));
+    expect(asked.jwks).toBe(1);
+    advance(1);
+    await refusal(verifier.verify(token));
+    expect(asked.jwks).toBe(2);
+    advance(1999);
+    await refusal(verifier.verify(token));
+    expect(asked.jwks).toBe(2);
+    advance(1);
+    await refusal(verifier.verify(token));
+    expect(asked.jwks).toBe(3);
+    // The wait doubles up to the JWKS min age (30 s), never beyond.
+    for (let i = 0; i < 10; i++) {
+      advance(30_000);
+      await refusal(verifier.verify(token));
+    }
+    expect(asked.jwks).toBe(13);
+  });
+
+  it('once the JWKS answers again (after the back-off), tokens verify and the failures are forgotten', async () => {
+    const { verifier, sign, asked, setMode, advance } = await flaky('fail');
+    const token = await sign();
+    await refusal(verifier.verify(token));
+    setMode('ok');
+    expect((await refusal(verifier.verify(token))).status).toBe(503);
+    expect(asked.jwks).toBe(1);
+    advance(1000);
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+    expect(asked.jwks).toBe(2);
+  });
+
+  it('while the JWKS fails, forged kids are invalid_token and cost no fetch', async () => {
+    const { verifier, sign, asked, setMode, advance } = await flaky('ok');
+    await verifier.verify(await sign());
+    setMode('fail');
+    advance(31_000);
+    // The first unknown kid may refetch (a rotation); it fails: 503, and the failure is remembered.
+    expect((await refusal(verifier.verify(await sign('k2')))).status).toBe(503);
+    expect(asked.jwks).toBe(2);
+    for (let i = 0; i < 20; i++) {
+      advance(100);
+      const err = await refusal(verifier.verify(await sign(`forged-${i}`)));
+      expect([err.status, err.error]).toEqual([401, 'invalid_token']);
+    }
+    expect(asked.jwks).toBe(2);
+    // Tokens of the known key still verify against the cached, unexpired set.
+    await expect(verifier.verify(await sign())).resolves.toBeDefined();
+  });
+
+  it('a hanging introspection endpoint: 503 at the timeout on a revocation-sensitive request', async () => {
+    const { verifier, sign, asked } = await flaky('ok', { fetchTimeoutMs: 50 });
+    const err = await refusal(verifier.verify(await sign(), { revocationSensitive: true }));
+    expect(err.status).toBe(503);
+    expect(asked.introspection).toBe(1);
+  });
 });

@@ -16,26 +16,41 @@ export interface ResourceGuardOptions {
    * that the authorization server lets it introspect tokens issued for this audience.
    */
   introspection?: { clientId: string; clientSecret: string };
-  /** Shortest and longest time a fetched JWKS is trusted (seconds); defaults 30 and 600. */
+  /**
+   * Shortest and longest time a fetched JWKS is trusted (seconds); defaults 30 and 600. The
+   * shortest is also the longest back-off after failed fetches, and the least time between two
+   * refetches for an unknown `kid`.
+   */
   jwksMinAgeSeconds?: number;
   jwksMaxAgeSeconds?: number;
+  /**
+   * Longest wait, in milliseconds, for each request to the authorization server (metadata, JWKS,
+   * introspection), body included; default 5000. A hung server costs a request this long at most:
+   * the answer is then 503.
+   */
+  fetchTimeoutMs?: number;
   /** For tests: the fetch and the clock. */
   fetch?: typeof fetch;
   now?: () => number;
 }
 
 export const DEFAULT_ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'];
+export const DEFAULT_FETCH_TIMEOUT_MS = 5000;
 const SYMMETRIC_OR_NONE = /^(none|HS\d+)$/i;
 
 /** Refuses settings that would make the guard unsafe (RFC 8725 §3.1, §3.2). */
 export function checkOptions(
   options: ResourceGuardOptions,
-): Required<Pick<ResourceGuardOptions, 'algorithms'>> {
+): Required<Pick<ResourceGuardOptions, 'algorithms' | 'fetchTimeoutMs'>> {
   if (!/^https?:\/\//.test(options.issuer)) throw new Error('resource guard: issuer must be an http(s) URL');
   if (!options.audience) throw new Error('resource guard: audience is required');
   const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
   if (algorithms.length === 0 || algorithms.some((a) => SYMMETRIC_OR_NONE.test(a))) {
     throw new Error('resource guard: algorithms must be asymmetric (never none or HS*)');
   }
-  return { algorithms };
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  if (!Number.isInteger(fetchTimeoutMs) || fetchTimeoutMs <= 0) {
+    throw new Error('resource guard: fetchTimeoutMs must be a positive integer');
+  }
+  return { algorithms, fetchTimeoutMs };
 }

@@ -12,6 +12,7 @@ import {
 import { OAuthError } from '#lib/oauth-errors';
 import type { JSONWebKeySet } from 'jose';
 import { natsConnectionOptions } from './nats-options.js';
+import { acceptCorrelationId } from './correlation.js';
 import { RpcClient } from './rpc-client.js';
 
 export const ADMIN_AUTHENTICATOR = Symbol('ADMIN_AUTHENTICATOR');
@@ -27,8 +28,12 @@ export class AdminGate {
   async admit(request: AdminCommand): Promise<{ context: RequestContext; actor: string }> {
     const principal = await this.authenticator.authenticate(request?.credential);
     const correlationId = request.context?.correlationId;
+    const callerRequestId = acceptCorrelationId(request.context?.callerRequestId);
     return {
-      context: { correlationId: typeof correlationId === 'string' ? correlationId : 'unknown' },
+      context: {
+        correlationId: typeof correlationId === 'string' ? correlationId : 'unknown',
+        ...(callerRequestId ? { callerRequestId } : {}),
+      },
       actor: principal.actor,
     };
   }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { acceptCorrelationId, correlationIdOf } from './correlation.js';
+import { eventMetadata } from '#lib/contracts';
+import { acceptCorrelationId, callerRequestIdOf, correlationIdOf } from './correlation.js';
 import { inFlight } from './in-flight.js';
 import { subjectLabel } from './metrics.js';
 
@@ -23,6 +24,26 @@ describe('correlation ids (issue 8)', () => {
     expect(correlationIdOf({ context: {} })).toBeUndefined();
     expect(correlationIdOf({})).toBeUndefined();
     expect(correlationIdOf(null)).toBeUndefined();
+  });
+
+  it("the caller's own id: X-Correlation-Id, else X-Request-Id, when well formed; else none", () => {
+    expect(callerRequestIdOf({ 'x-correlation-id': 'a-1', 'x-request-id': 'b-2' })).toBe('a-1');
+    expect(callerRequestIdOf({ 'x-correlation-id': 'bad id', 'x-request-id': 'b-2' })).toBe('b-2');
+    expect(callerRequestIdOf({ 'x-request-id': 'x'.repeat(200) })).toBeUndefined();
+    expect(callerRequestIdOf({})).toBeUndefined();
+  });
+
+  it("an event's metadata: the server's id, the caller's beside it when sent, and the actor", () => {
+    expect(eventMetadata({ correlationId: 'c-1', callerRequestId: 'theirs' }, 'admin')).toEqual({
+      correlationId: 'c-1',
+      callerRequestId: 'theirs',
+      actor: 'admin',
+    });
+    expect(eventMetadata({ correlationId: 'c-1' }, 'user:s')).toEqual({
+      correlationId: 'c-1',
+      actor: 'user:s',
+    });
+    expect(eventMetadata(undefined, 'system:token')).toEqual({ actor: 'system:token' });
   });
 
   // On Node 20 one enabled AsyncLocalStorage puts promise hooks on every promise of the process:

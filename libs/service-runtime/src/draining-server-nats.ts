@@ -105,7 +105,7 @@ export class DrainingServerNats extends ServerNats {
    */
   private begin(
     natsMsg: Msg,
-    data: { context?: { correlationId?: unknown } } | undefined,
+    data: { context?: { correlationId?: unknown; callerRequestId?: unknown } } | undefined,
     handling: Handling,
   ): <T>(work: () => T) => T {
     const headers = natsMsg.headers;
@@ -113,8 +113,12 @@ export class DrainingServerNats extends ServerNats {
       acceptCorrelationId(headers?.get(CORRELATION_HEADER)) ??
       acceptCorrelationId(data?.context?.correlationId) ??
       newCorrelationId();
-    if (typeof data?.context === 'object' && data.context !== null)
+    // The caller's own request id rides in the context, untrusted: kept only when well-formed.
+    const callerRequestId = acceptCorrelationId(data?.context?.callerRequestId);
+    if (typeof data?.context === 'object' && data.context !== null) {
       data.context.correlationId = correlationId;
+      if (callerRequestId === undefined) delete data.context.callerRequestId;
+    }
     const subject = subjectLabel(natsMsg.subject);
     const parent = tracingEnabled() ? extractTraceContext(headers) : undefined;
     const span = parent
@@ -146,6 +150,7 @@ export class DrainingServerNats extends ServerNats {
         outcome,
         durationMs: Math.round(seconds * 1000),
         correlationId,
+        ...(callerRequestId ? { callerRequestId } : {}),
       });
       if (span) {
         span.setAttribute('authz.outcome', outcome);

@@ -1,4 +1,5 @@
-import { OAuthError, temporarilyUnavailable } from '#lib/oauth-errors';
+import { UnstorableText } from '#lib/event-store';
+import { invalidRequest, OAuthError, temporarilyUnavailable } from '#lib/oauth-errors';
 
 /**
  * A dependency that is down (Postgres restarting, a connection dropped) is a temporary condition:
@@ -30,6 +31,9 @@ export function isTransientError(err: unknown): boolean {
 
 export function asOAuthError(err: unknown): unknown {
   if (err instanceof OAuthError) return err;
+  // A NUL or a lone surrogate that reached an event came with the request: refused as the edge does.
+  if (err instanceof UnstorableText)
+    return invalidRequest('the request holds a NUL character or a lone surrogate (RFC 7493 §2.1)');
   if (isTransientError(err))
     return temporarilyUnavailable((err as Error).message ?? 'dependency unavailable', err);
   return err;

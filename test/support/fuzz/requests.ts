@@ -110,6 +110,8 @@ const JSON_BODIES = [
   '{"constructor":{"prototype":{"x":1}}}',
   '{"client_name":"\\u0000"}',
   '{"redirect_uris":["https://a.test/cb\\u0000"]}',
+  '{"client_name":"\\ud800"}',
+  '{"contacts":["a\\udc00@a.test"],"\\udbff":1}',
   '{"grant_types":[{"$ne":null}]}',
   '{"client_name":' + '1'.repeat(400) + '}',
   '['.repeat(10000) + ']'.repeat(10000),

@@ -1,6 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { AuthenticateClientRequest, ClientView, PresentedClientCredentials } from '#lib/contracts';
+import {
+  type AuthenticateClientRequest,
+  type ClientView,
+  eventMetadata,
+  type PresentedClientCredentials,
+  type RequestContext,
+} from '#lib/contracts';
 import {
   authenticateClient,
   clientAssertionAudiences,
@@ -70,7 +76,7 @@ export class AuthenticateClientHandler implements OnModuleDestroy {
     const source = sourceAddressKey(request.context?.ip);
     this.throttle.check(source, now);
     try {
-      return await this.authenticate(presented, now, request.context?.correlationId);
+      return await this.authenticate(presented, now, request.context);
     } catch (err) {
       if (err instanceof OAuthError && err.error === 'invalid_client') {
         this.throttle.recordFailure(source, now);
@@ -82,7 +88,7 @@ export class AuthenticateClientHandler implements OnModuleDestroy {
   private async authenticate(
     presented: PresentedClientCredentials,
     now: Date,
-    correlationId: string | undefined,
+    context: RequestContext | undefined,
   ): Promise<ClientView> {
     const state = await this.load(presented.clientId);
     if (presented.method !== 'private_key_jwt') {
@@ -94,7 +100,7 @@ export class AuthenticateClientHandler implements OnModuleDestroy {
     try {
       // RFC 7523 §3 item 7: a jti is used once; the store's version check decides, not a read.
       await this.store.appendToStream(clientAssertionStreamId(client.clientId, verified.jti), 0, [
-        { ...clientAssertionUsed(verified), metadata: { actor: `client:${client.clientId}`, correlationId } },
+        { ...clientAssertionUsed(verified), metadata: eventMetadata(context, `client:${client.clientId}`) },
       ]);
     } catch (err) {
       if (isExpectedVersionConflict(err)) throw clientAuthenticationFailure(presented, 'jti replayed');

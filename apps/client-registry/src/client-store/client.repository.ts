@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { RequestContext } from '#lib/contracts';
+import { eventMetadata, type RequestContext } from '#lib/contracts';
 import {
   type ClientCommand,
   type ClientState,
@@ -44,7 +44,7 @@ export class ClientRepository {
       version,
       events.map((e) => ({
         ...e,
-        metadata: { correlationId: meta.context.correlationId, actor: meta.actor },
+        metadata: eventMetadata(meta.context, meta.actor),
       })),
     );
     let next = state;

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type {
-  AdminCreateClientRequest,
-  RegisterDynamicClientRequest,
-  RegisterDynamicClientResponse,
-  RequestContext,
+import {
+  type AdminCreateClientRequest,
+  eventMetadata,
+  type RegisterDynamicClientRequest,
+  type RegisterDynamicClientResponse,
+  type RequestContext,
 } from '#lib/contracts';
 import {
   type ClientState,
@@ -118,7 +119,7 @@ export class RegisterDynamicClientHandler {
       initialClientState(),
       { outboundAllow: this.config.outboundAllow },
     );
-    const metadataOf = { correlationId: by.context.correlationId, actor: by.actor };
+    const metadataOf = eventMetadata(by.context, by.actor);
     const requests: AppendRequest[] = [
       {
         streamId: clientStreamId(clientId),

@@ -1,12 +1,13 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type {
-  CreateInitialAccessTokenRequest,
-  CreateInitialAccessTokenResponse,
-  InitialAccessTokenView,
-  ListInitialAccessTokensResponse,
-  RequestContext,
-  RevokeInitialAccessTokenRequest,
+import {
+  type CreateInitialAccessTokenRequest,
+  type CreateInitialAccessTokenResponse,
+  eventMetadata,
+  type InitialAccessTokenView,
+  type ListInitialAccessTokensResponse,
+  type RequestContext,
+  type RevokeInitialAccessTokenRequest,
 } from '#lib/contracts';
 import {
   createInitialAccessToken,
@@ -65,7 +66,7 @@ export class InitialAccessTokenHandler implements OnApplicationBootstrap, OnAppl
       pepper: this.config.secretPepper,
     });
     const result = await this.store.appendToStream(streamId, 0, [
-      { ...event, metadata: { correlationId: by.context.correlationId, actor: by.actor } },
+      { ...event, metadata: eventMetadata(by.context, by.actor) },
     ]);
     const state = result.events.reduce(evolveInitialAccessToken, initialInitialAccessTokenState());
     return { initialAccessToken: token, token: initialAccessTokenView(state, now) };
@@ -101,7 +102,7 @@ export class InitialAccessTokenHandler implements OnApplicationBootstrap, OnAppl
     const result = await this.store.appendToStream(
       streamId,
       version,
-      events.map((e) => ({ ...e, metadata: { correlationId: by.context.correlationId, actor: by.actor } })),
+      events.map((e) => ({ ...e, metadata: eventMetadata(by.context, by.actor) })),
     );
     return initialAccessTokenView(result.events.reduce(evolveInitialAccessToken, state), new Date());
   }

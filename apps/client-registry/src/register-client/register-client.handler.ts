@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { RegisterClientRequest, RegisterClientResponse, RequestContext } from '#lib/contracts';
+import {
+  eventMetadata,
+  type RegisterClientRequest,
+  type RegisterClientResponse,
+  type RequestContext,
+} from '#lib/contracts';
 import {
   ClientAlreadyRegistered,
   clientStreamId,
@@ -61,7 +66,7 @@ export class RegisterClientHandler {
         version,
         events.map((e) => ({
           ...e,
-          metadata: { correlationId: by.context.correlationId, actor: by.actor },
+          metadata: eventMetadata(by.context, by.actor),
         })),
       );
     } catch (err) {

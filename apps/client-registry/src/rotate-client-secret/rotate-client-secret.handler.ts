@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { RotateClientSecretRequest, RotateClientSecretResponse, RequestContext } from '#lib/contracts';
+import {
+  eventMetadata,
+  type RequestContext,
+  type RotateClientSecretRequest,
+  type RotateClientSecretResponse,
+} from '#lib/contracts';
 import {
   clientStreamId,
   decideClient,
@@ -46,7 +51,7 @@ export class RotateClientSecretHandler {
       version,
       events.map((e) => ({
         ...e,
-        metadata: { correlationId: by.context.correlationId, actor: by.actor },
+        metadata: eventMetadata(by.context, by.actor),
       })),
     );
     let rotated = state;

@@ -7,6 +7,7 @@ import {
   type ClientView,
   type ConsentDecisionRequest,
   type CookieToSet,
+  eventMetadata,
   type FrontChannelResult,
   type LoginRequest,
   type RequestContext,
@@ -51,6 +52,7 @@ import {
 import {
   aggregateStream,
   type AppendRequest,
+  type EventMetadata,
   type EventStore,
   isExpectedVersionConflict,
 } from '#lib/event-store';
@@ -339,7 +341,7 @@ export class FrontChannelHandler {
       { type: 'RecordLogin', outcome, now: new Date(), ...(clientId !== undefined ? { clientId } : {}) },
       user,
     );
-    const metadata = { actor: `user:${user.sub}`, correlationId: context.correlationId };
+    const metadata = eventMetadata(context, `user:${user.sub}`);
     try {
       await this.store.appendToStream(
         userStreamId(user.sub),
@@ -370,7 +372,7 @@ export class FrontChannelHandler {
     if (tx.kind !== 'authorize') return errorPage(400, 'invalid_request', 'nothing to consent to');
     const { request: req } = tx;
     const streamId = consentStreamId(session.user.sub, req.clientId);
-    const metadata = { actor: `user:${session.user.sub}`, correlationId: request.context.correlationId };
+    const metadata = eventMetadata(request.context, `user:${session.user.sub}`);
     if (request.form.decision !== 'allow') {
       const { version, state } = await aggregateStream(
         this.store,
@@ -412,7 +414,7 @@ export class FrontChannelHandler {
     tx: Extract<Transaction, { kind: 'authorize' }>,
     session: Session,
     streamId: string,
-    metadata: { actor: string; correlationId: string },
+    metadata: EventMetadata,
     context: RequestContext,
   ): Promise<FrontChannelResult> {
     const req = tx.request;
@@ -477,7 +479,7 @@ export class FrontChannelHandler {
       },
       initialGrantState(),
     );
-    const metadata = { actor: `user:${session.user.sub}`, correlationId: context.correlationId };
+    const metadata = eventMetadata(context, `user:${session.user.sub}`);
     try {
       await this.store.appendMany([
         ...consent,
@@ -538,6 +540,7 @@ export class FrontChannelHandler {
     await this.users.revokeConsent(session.user.sub, clientId, {
       actor: `user:${session.user.sub}`,
       correlationId: request.context.correlationId,
+      callerRequestId: request.context.callerRequestId,
     });
     return { kind: 'redirect', location: '/account' };
   }

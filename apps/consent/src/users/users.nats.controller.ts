@@ -5,6 +5,7 @@ import {
   type ListConsentsResponse,
   type ListUsersRequest,
   type ListUsersResponse,
+  type RequestContext,
   type RevokeConsentRequest,
   type RevokeConsentResponse,
   type SetPasswordRequest,
@@ -19,9 +20,10 @@ import { AdminGate } from '#lib/service-runtime';
 import { UsersService } from './users.service.js';
 
 /** The audit metadata of an admitted command: the verified actor, never one the message names. */
-const by = (admitted: { actor: string; context: { correlationId: string } }) => ({
+const by = (admitted: { actor: string; context: RequestContext }) => ({
   actor: admitted.actor,
   correlationId: admitted.context.correlationId,
+  ...(admitted.context.callerRequestId ? { callerRequestId: admitted.context.callerRequestId } : {}),
 });
 const ref = (r: UserRefRequest) => ({
   ...(typeof r.sub === 'string' ? { sub: r.sub } : {}),

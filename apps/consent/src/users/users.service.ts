@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { UserView } from '#lib/contracts';
+import { eventMetadata, type UserView } from '#lib/contracts';
 import { consentStreamId, decideConsent, evolveConsent, initialConsentState } from '#lib/domain-consent';
 import {
   decideGrant,
@@ -35,6 +35,8 @@ import { UserProjectionsService } from './user-projections.service.js';
 export interface Actor {
   actor: string;
   correlationId?: string;
+  /** The caller's own request id (untrusted, libs/contracts RequestContext). */
+  callerRequestId?: string;
 }
 
 type KnownUser = Exclude<UserState, { status: 'none' }>;
@@ -93,7 +95,7 @@ export class UsersService {
       },
       initialUserState(),
     );
-    const metadata = { actor: by.actor, ...(by.correlationId ? { correlationId: by.correlationId } : {}) };
+    const metadata = eventMetadata(by, by.actor);
     try {
       await this.store.appendMany([
         {
@@ -147,7 +149,7 @@ export class UsersService {
         await this.store.appendToStream(
           userStreamId(state.sub),
           version,
-          events.map((e) => ({ ...e, metadata: { actor: by.actor, correlationId: by.correlationId } })),
+          events.map((e) => ({ ...e, metadata: eventMetadata(by, by.actor) })),
         );
         return (await this.resolve({ sub: state.sub })).state;
       } catch (err) {
@@ -184,7 +186,7 @@ export class UsersService {
         await this.store.appendToStream(
           streamId,
           version,
-          events.map((e) => ({ ...e, metadata: { actor: by.actor, correlationId: by.correlationId } })),
+          events.map((e) => ({ ...e, metadata: eventMetadata(by, by.actor) })),
         );
         revoked = true;
         break;
@@ -224,7 +226,7 @@ export class UsersService {
           await this.store.appendToStream(
             grantStreamId(g.grantId),
             version,
-            events.map((e) => ({ ...e, metadata: { actor: by.actor, correlationId: by.correlationId } })),
+            events.map((e) => ({ ...e, metadata: eventMetadata(by, by.actor) })),
           );
           count++;
           break;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
-import type { ClientView, RevokeRequest } from '#lib/contracts';
+import { type ClientView, eventMetadata, type RevokeRequest } from '#lib/contracts';
 import { ClientDirectory } from '#lib/domain-client';
 import { evolveGrant, grantIdOf, grantStreamId, hashGrantToken, initialGrantState } from '#lib/domain-grant';
 import {
@@ -112,7 +112,7 @@ export class RevokeTokenHandler {
         version,
         events.map((e) => ({
           ...e,
-          metadata: { correlationId: request.context.correlationId, actor: `client:${caller.clientId}` },
+          metadata: eventMetadata(request.context, `client:${caller.clientId}`),
         })),
       );
       metrics.tokensRevoked.inc();

@@ -103,6 +103,7 @@ export class IssueTokenHandler {
         parameters: request.parameters,
         resources: request.resources ?? [],
         correlationId: request.context.correlationId,
+        ...(request.context.callerRequestId ? { callerRequestId: request.context.callerRequestId } : {}),
         expect,
       },
       { kid: key.kid, sign: (claims) => this.keyring.signer.sign(key, claims) },

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
+  eventMetadata,
   type ListSigningKeysRequest,
   type RetireSigningKeyRequest,
   type RotateSigningKeyRequest,
@@ -32,10 +33,7 @@ export class SigningKeysNatsController {
   @MessagePattern(Subjects.token.admin.rotateKey)
   async rotate(@Payload() request: RotateSigningKeyRequest): Promise<RotateSigningKeyResponse> {
     const { context, actor } = await this.gate.admit(request);
-    const { outcome, key } = await this.keyring.rotate(request.now === true, {
-      correlationId: context.correlationId,
-      actor,
-    });
+    const { outcome, key } = await this.keyring.rotate(request.now === true, eventMetadata(context, actor));
     return { outcome, key: signingKeyView(key, true) };
   }
 
@@ -44,10 +42,11 @@ export class SigningKeysNatsController {
     const { context, actor } = await this.gate.admit(request);
     if (typeof request.kid !== 'string' || request.kid === '') throw invalidRequest('kid is required');
     try {
-      const key = await this.keyring.retire(request.kid, request.withdraw === true, {
-        correlationId: context.correlationId,
-        actor,
-      });
+      const key = await this.keyring.retire(
+        request.kid,
+        request.withdraw === true,
+        eventMetadata(context, actor),
+      );
       return signingKeyView(key, publishedKeys({ keys: { [key.kid]: key } }, new Date()).length > 0);
     } catch (err) {
       if (err instanceof SigningKeyNotFound) throw notFound(err.message);

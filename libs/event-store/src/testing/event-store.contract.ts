@@ -3,6 +3,7 @@ import {
   aggregateStream,
   ExpectedVersionConflict,
   InvalidEventData,
+  UnstorableText,
   type EventStore,
   type NewEvent,
 } from '../event-store.js';
@@ -554,6 +555,21 @@ export function describeEventStoreContract(
         expect(err).toBeInstanceOf(InvalidEventData);
         expect(err).toMatchObject({ name: 'InvalidEventData', streamId: id });
         expect(await store.readStream(id)).toEqual([]);
+      });
+
+      it("marks text Postgres cannot store as UnstorableText (the caller's input, not a fault)", async () => {
+        for (const data of [{ s: 'a\u0000b' }, { s: 'x\ud800y' }, { 'k\udc00': 1 }]) {
+          const err = await store.appendToStream(stream(), 0, [ev('A', data)]).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(err).toBeInstanceOf(UnstorableText);
+        }
+        const other = await store.appendToStream(stream(), 0, [ev('A', { n: 1n })]).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(other).not.toBeInstanceOf(UnstorableText);
       });
 
       it('refuses U+0000 in a stream id, and a negative expected version', async () => {
