@@ -143,7 +143,7 @@ describe('the token endpoint over the grant-state cache (ARCHITECTURE.md: never 
       ...config,
       refreshTokenIdleTtlSeconds: 3600,
       refreshTokenAbsoluteTtlSeconds: 86400,
-      hashToken: f.hash,
+      secretHashKeys: f.secretHashKeys,
     });
     const endpoint = new TokenEndpoint(
       store,

@@ -1,12 +1,13 @@
-import { decideGrant, grantIdOf } from '#lib/domain-grant';
+import { decideGrant, grantIdOf, grantTokenHasher } from '#lib/domain-grant';
+import type { Keyset } from '#lib/keysets';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
 import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
 import { refreshTokenLifetimes, type RefreshTokenConfig } from './refresh-token.grant.js';
 import { settleGrantDecision, userAccessToken } from './user-grant.js';
 
 export interface AuthorizationCodeGrantConfig extends GrantConfig, RefreshTokenConfig {
-  /** HMAC under SECRET_PEPPER: codes and refresh tokens are only ever compared as hashes. */
-  hashToken(token: string): string;
+  /** SECRET_HASH_KEYS: codes and refresh tokens are only ever compared as hashes (grantTokenHasher). */
+  secretHashKeys: Keyset;
 }
 
 /**
@@ -37,10 +38,11 @@ export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): Gr
         ? context.newGrantToken(grantId)
         : null;
       const lifetimes = refreshTokenLifetimes(config, client);
+      const hash = grantTokenHasher(config.secretHashKeys, state);
       const decision = decideGrant(
         {
           type: 'RedeemAuthorizationCode',
-          codeHash: config.hashToken(code),
+          codeHash: hash(code),
           clientId: client.clientId,
           redirectUri: parameters.redirect_uri,
           codeVerifier: parameters.code_verifier,
@@ -49,7 +51,7 @@ export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): Gr
             refreshToken === null
               ? null
               : {
-                  tokenHash: config.hashToken(refreshToken),
+                  tokenHash: hash(refreshToken),
                   idleTtlSeconds: lifetimes.idleTtlSeconds,
                   absoluteTtlSeconds: lifetimes.absoluteTtlSeconds,
                 },

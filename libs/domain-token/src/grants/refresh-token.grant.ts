@@ -1,5 +1,6 @@
 import type { ClientView } from '#lib/contracts';
-import { decideGrant, grantIdOf } from '#lib/domain-grant';
+import { decideGrant, grantIdOf, grantTokenHasher } from '#lib/domain-grant';
+import type { Keyset } from '#lib/keysets';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
 import { parseScope } from '#lib/oauth-protocol';
 import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
@@ -28,7 +29,8 @@ export function refreshTokenLifetimes(
 }
 
 export interface RefreshTokenGrantConfig extends GrantConfig, RefreshTokenConfig {
-  hashToken(token: string): string;
+  /** SECRET_HASH_KEYS: refresh tokens are only ever compared as hashes (grantTokenHasher). */
+  secretHashKeys: Keyset;
 }
 
 /**
@@ -60,13 +62,14 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
       if (grantId === null) throw invalidGrant('the refresh token is invalid, expired or revoked');
       const { state, version } = await context.grants.load(grantId);
       const next = context.newGrantToken(grantId);
+      const hash = grantTokenHasher(config.secretHashKeys, state);
       const decision = decideGrant(
         {
           type: 'RotateRefreshToken',
-          presentedHash: config.hashToken(presented),
+          presentedHash: hash(presented),
           clientId: client.clientId,
           scope: requested,
-          newHash: config.hashToken(next),
+          newHash: hash(next),
           idleTtlSeconds: refreshTokenLifetimes(config, client).idleTtlSeconds,
           accessTokenJti: jti,
           reuseGraceSeconds: client.refreshTokenReuseGraceSeconds ?? 0,
