@@ -376,4 +376,57 @@ describe('keys per purpose, with key ids, rotated with a grace period (issue 20,
       expect(await accountWith(fresh)).toBe('account');
     });
   });
+
+  describe('an installation from before keys per purpose (SECRET_PEPPER only)', () => {
+    let legacyClient: { client_id: string; client_secret: string };
+    let app: { client_id: string };
+    let grantBefore: string;
+    let sessionBefore: string;
+
+    beforeAll(async () => {
+      await system.stop();
+      system = await startSystem({
+        env: { SECRET_PEPPER: PEPPER, SECRET_HASH_KEYS: '', COOKIE_SEALING_KEYS: '', CSRF_KEYS: '' },
+      });
+      alice = await createUser(system, 'alice', 'correct horse battery');
+    }, 120000);
+
+    it('keeps working unchanged: what it stores and seals carries no key id, as before', async () => {
+      legacyClient = await registerClient('Registered under the pepper');
+      expect(await storedSecretHash(legacyClient.client_id)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      app = await system.createClient([
+        ...['--name', 'Public app', '--auth-method', 'none', '--scope', 'read'],
+        ...['--grant', 'authorization_code', '--grant', 'refresh_token', '--redirect-uri', REDIRECT],
+      ]);
+      grantBefore = await refreshTokenFor(app);
+      sessionBefore = (await login()).cookies.get('authz_session')!;
+      expect(sessionBefore).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect((await loginForm()).csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    });
+
+    it('moves to keys per purpose with the pepper accepted as p0: what it made keeps working, what is made now carries the new key ids', async () => {
+      await rotate(SERVICES, {
+        SECRET_HASH_KEYS: `h1:${H1},p0`,
+        COOKIE_SEALING_KEYS: `c1:${C1},p0`,
+        CSRF_KEYS: `x1:${X1},p0`,
+      });
+      expect((await clientCredentials(legacyClient)).status).toBe(200);
+      const rotated = await refresh(app, grantBefore);
+      expect(rotated.status).toBe(200);
+      expect(await accountWith(sessionBefore)).toBe('account');
+      const client = await registerClient('Registered under h1');
+      expect((await storedSecretHash(client.client_id)).startsWith('h1.')).toBe(true);
+      expect((await login()).cookies.get('authz_session')!.startsWith('c1.')).toBe(true);
+      expect((await loginForm()).csrf.startsWith('x1.')).toBe(true);
+    });
+
+    it('once p0 leaves the cookie and CSRF keys, the pepper’s session is over and the pepper forges no session', async () => {
+      await rotate(['consent'], { COOKIE_SEALING_KEYS: `c1:${C1}`, CSRF_KEYS: `x1:${X1}` });
+      expect(await accountWith(sessionBefore)).toBe('login');
+      const forged = { sub: alice.sub, authTime: Date.now(), exp: Date.now() + 3600_000 };
+      expect(await accountWith(sealWith(PEPPER, 'login-session', forged))).toBe('login');
+      // The client secrets hashed under the pepper still verify: SECRET_HASH_KEYS still names p0.
+      expect((await clientCredentials(legacyClient)).status).toBe(200);
+    });
+  });
 });
