@@ -1,4 +1,4 @@
-import { type Keyset, KeysetError, LEGACY_KID, parseKeyset } from '#lib/keysets';
+import { type Keyset, KeysetError, LEGACY_KID, namesLegacyKey, parseKeyset } from '#lib/keysets';
 import { OutboundAllowListError, type OutboundAllowList, parseOutboundAllowList } from '#lib/outbound-guard';
 
 /**
@@ -469,9 +469,11 @@ const KEYSETS = {
  */
 function keysetOf(env: Env, name: keyof typeof KEYSETS): Keyset {
   const [setting, purpose] = KEYSETS[name];
-  const legacyKey = env.SECRET_PEPPER
-    ? key32(env, 'SECRET_PEPPER', 'the legacy key of every purpose')
-    : undefined;
+  // The legacy pepper is read (and must be valid) only where this setting still uses it.
+  const legacyKey =
+    env.SECRET_PEPPER && namesLegacyKey(env[setting])
+      ? key32(env, 'SECRET_PEPPER', 'the legacy key of every purpose')
+      : undefined;
   let keys: Keyset;
   try {
     keys = parseKeyset(env[setting], { setting, ...(legacyKey ? { legacyKey } : {}) });

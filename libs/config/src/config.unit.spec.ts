@@ -388,7 +388,7 @@ describe('secrets are validated when first read', () => {
       [{}, 'SECRET_HASH_KEYS is not set (nor the legacy SECRET_PEPPER)'],
       [{ SECRET_HASH_KEYS: `h1:${key32(1)},p0` }, 'names p0, the legacy SECRET_PEPPER, which is not set'],
       [{ SECRET_HASH_KEYS: 'h1:short' }, 'the key h1 must be 32 bytes, base64url'],
-      [{ SECRET_HASH_KEYS: `h1:${key32(1)}`, SECRET_PEPPER: 'short' }, 'SECRET_PEPPER must be 32 bytes'],
+      [{ SECRET_HASH_KEYS: `h1:${key32(1)},p0`, SECRET_PEPPER: 'short' }, 'SECRET_PEPPER must be 32 bytes'],
       [
         { SECRET_HASH_KEYS: `h1:${key32(1)}`, CSRF_KEYS: `x1:${key32(1)}` },
         'SECRET_HASH_KEYS and CSRF_KEYS share the key h1: give each purpose its own key',
@@ -396,6 +396,11 @@ describe('secrets are validated when first read', () => {
     ])('%j throws when read, not at load: %s', (env, message) => {
       const config = loadConfig(env as Record<string, string>);
       expect(configError(() => config.secretHashKeys).message).toContain(message);
+    });
+
+    it('a pepper that no setting names is not read', () => {
+      const config = loadConfig({ SECRET_HASH_KEYS: `h1:${key32(1)}`, SECRET_PEPPER: 'short' });
+      expect(config.secretHashKeys.kids).toEqual(['h1']);
     });
 
     it('a process that does not use a keyset does not need its setting', () => {
