@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import { chromium, type Browser } from 'playwright-core';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
+import { chromiumPath } from './support/chromium.js';
 
 const ARTIFACTS = resolve(process.cwd(), 'test-artifacts');
 
@@ -33,7 +34,7 @@ describe('audit timeline page in headless Chromium', () => {
     jti = decodeJwt(access_token).jti!;
     expect((await postForm(`${system.baseUrl}/revoke`, { token: access_token }, auth)).status).toBe(200);
     browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath: chromiumPath(),
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
     mkdirSync(ARTIFACTS, { recursive: true });

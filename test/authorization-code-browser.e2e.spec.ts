@@ -5,6 +5,7 @@ import { decodeJwt } from 'jose';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { codeIssuedEvent, createUser, pkcePair } from './support/authorize.js';
 import { postForm, type RunningSystem, startSystem } from './support/system.js';
+import { chromiumPath } from './support/chromium.js';
 
 const ARTIFACTS = resolve(process.cwd(), 'test-artifacts');
 
@@ -47,7 +48,7 @@ describe('authorization code flow in headless Chromium (RFC 6749 §4.1, RFC 7636
     ).client_id;
     await createUser(system, user.username, user.password);
     browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath: chromiumPath(),
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
     // A phone-sized viewport (issue 4: readable on a phone).

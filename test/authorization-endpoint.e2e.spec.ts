@@ -525,22 +525,46 @@ describe('authorization endpoint (RFC 6749 §4.1.1, OAuth 2.1, RFC 9207)', () =>
     await expectError(resumed, 'invalid_scope');
   });
 
-  it('AUTHZ-55 / AUTHZ-57: codes are distinct, ≥ 128 random bits, opaque, VSCHAR only', async () => {
-    const codes: string[] = [];
-    const batch = async () => {
-      const params = expectRedirect(await send(q(base()), aliceJar), 'https://c1.test/cb');
-      codes.push(params.get('code')!);
-    };
-    for (let i = 0; i < 25; i++) await Promise.all(Array.from({ length: 8 }, batch));
-    expect(new Set(codes).size).toBe(codes.length);
-    for (const code of codes) {
-      expect(code).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
-      for (const secret of [ids.C1!, CH, 'read']) expect(code).not.toContain(secret);
-      expect(Buffer.from(code.split('.')[0]!, 'base64url').toString('latin1')).not.toMatch(/read|c1/);
+  /**
+   * AUTHZ-55 by what it means, never by a pattern chance can match: a code derived, even in part,
+   * from the client id, the code challenge or the scope would repeat that part in every code
+   * issued for the same request. So 100 codes are collected for each of two requests (the second
+   * with another challenge and state) and, within each, every character position must vary. A
+   * position that can take k values is equal in 100 random codes with probability k^-99; the
+   * fewest is 4 (the grant id's last character holds 2 bits), so the test fails by chance with
+   * probability at most 65 · 4^-99, below 2^-191. Distinctness (two equal codes of 256 random bits:
+   * below 2^-240) and the format (a 16-byte grant id, a 32-byte secret) complete the case.
+   */
+  it('AUTHZ-55 / AUTHZ-57: codes are distinct, ≥ 128 random bits, not derived from the request, VSCHAR only', async () => {
+    const { challenge: otherChallenge } = pkcePair();
+    const requests = [
+      { ...base(), code_challenge: CH },
+      { ...base(), code_challenge: otherChallenge, state: 's2' },
+    ];
+    const groups: string[][] = [];
+    for (const request of requests) {
+      const codes: string[] = [];
+      const one = async () => {
+        const params = expectRedirect(await send(q(request), aliceJar), 'https://c1.test/cb', request.state);
+        codes.push(params.get('code')!);
+      };
+      for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: 5 }, one));
+      groups.push(codes);
     }
-    // No shared prefix: the first 8 characters vary.
-    expect(new Set(codes.map((c) => c.slice(0, 8))).size).toBe(codes.length);
-  }, 60000);
+    const all = groups.flat();
+    expect(new Set(all).size).toBe(all.length);
+    for (const code of all) {
+      // RFC 6749 App. A.11: VSCHAR; a 16-byte grant id and a 32-byte secret (≥ 128 bits, 2.1 §7.7).
+      expect(code).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+      expect(Buffer.from(code.slice(23), 'base64url')).toHaveLength(32);
+    }
+    for (const codes of groups) {
+      const fixed = Array.from({ length: 66 }, (_, i) => i).filter(
+        (i) => i !== 22 && new Set(codes.map((c) => c[i])).size === 1,
+      );
+      expect(fixed).toEqual([]);
+    }
+  }, 90000);
 
   it('AUTHZ-56: a code lives 60 s by default (AUTHORIZATION_CODE_TTL_SECONDS)', async () => {
     const params = expectRedirect(await send(q(base()), aliceJar), 'https://c1.test/cb');
@@ -718,10 +742,14 @@ describe('authorization endpoint (RFC 6749 §4.1.1, OAuth 2.1, RFC 9207)', () =>
     status: number;
     body: string;
     headers: [string, string][];
-    ms: number;
   }
 
-  it('UI-15: an unknown username answers like a wrong password (status, headers, page; timing)', async () => {
+  /**
+   * UI-15: the answer is compared here; the time it costs is not measured (a median on a shared
+   * machine varies by more than any threshold worth having). That an unknown username costs the
+   * same argon2id verification as a known one is counted in libs/domain-user (user.unit.spec.ts).
+   */
+  it('UI-15: an unknown username answers like a wrong password (status, headers, page)', async () => {
     const res = await send(q(base()));
     const html = await res.text();
     const jar = new CookieJar();
@@ -729,28 +757,19 @@ describe('authorization endpoint (RFC 6749 §4.1.1, OAuth 2.1, RFC 9207)', () =>
     const form = { tx: hiddenField(html, 'tx'), csrf: hiddenField(html, 'csrf') };
     const known: Sample[] = [];
     const unknown: Sample[] = [];
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 5; i++) {
       known.push(await sampleAs(alice.username));
       unknown.push(await sampleAs(`nobody${i}`));
     }
     async function sampleAs(username: string): Promise<Sample> {
-      const started = process.hrtime.bigint();
       const r = await postPage(system, '/login', { ...form, username, password: 'wrong-password' }, jar);
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const body = (await r.text()).replace(/value="[^"]*"/g, 'value=""');
       const headers = [...r.headers].filter(
         ([k]) => !['date', 'x-correlation-id', 'content-length'].includes(k),
       );
-      return { status: r.status, body, headers, ms };
+      return { status: r.status, body, headers };
     }
-    expect(unknown[0]!.status).toBe(known[0]!.status);
-    expect(unknown[0]!.headers).toEqual(known[0]!.headers);
-    expect(unknown[0]!.body).toBe(known[0]!.body);
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const k = median(known.map((s) => s.ms));
-    const u = median(unknown.map((s) => s.ms));
-    // Both pay one argon2id verification; a shared 2-core machine gets a wider band than ~10 %.
-    expect(Math.abs(k - u) / Math.max(k, u)).toBeLessThan(0.35);
+    for (const sample of [...known.slice(1), ...unknown]) expect(sample).toEqual(known[0]);
   }, 120000);
 
   it('UI-17: the consent page names the client from its registration, escaped', async () => {

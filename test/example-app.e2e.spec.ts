@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { type RunningSystem, startSystem } from './support/system.js';
+import { chromiumPath } from './support/chromium.js';
 
 const ARTIFACTS = resolve(process.cwd(), 'test-artifacts');
 
@@ -40,7 +41,7 @@ describe('Example App in headless Chromium (the whole choreography)', () => {
 
   beforeAll(async () => {
     browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath: chromiumPath(),
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
     mkdirSync(ARTIFACTS, { recursive: true });

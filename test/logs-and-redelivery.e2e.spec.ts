@@ -127,7 +127,8 @@ describe('secrets in logs (STORE-04) and redelivered commands (ES-05)', () => {
       200,
     );
 
-    await new Promise((r) => setTimeout(r, 500));
+    // Everything the processes logged for the requests above is written (not: after a while).
+    await system.logBarrier();
     const output = [...system.lines.values()].flat().join('\n') + system.output.join('');
     // Debug logging is on and the processes did talk: a search over nothing cannot pass.
     expect(output.length).toBeGreaterThan(1000);
@@ -163,9 +164,10 @@ describe('secrets in logs (STORE-04) and redelivered commands (ES-05)', () => {
     const consentLog = () =>
       (system.lines.get('consent') ?? []).filter((l) => l.includes('code_challenge reused'));
     expect((await reuse()).code).toBeDefined();
+    await system.logBarrier();
     expect(consentLog()).toEqual([]);
     expect((await reuse()).code).toBeDefined();
-    await new Promise((r) => setTimeout(r, 300));
+    await system.logBarrier();
     expect(consentLog()).toHaveLength(1);
     expect(consentLog()[0]).toContain(client.client_id);
     expect(consentLog()[0]).not.toContain(challenge);

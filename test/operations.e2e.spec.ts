@@ -21,6 +21,9 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return 0;
 }
 
+/** The processes a token request and a readiness check of the gateway pass through. */
+const ON_THE_WAY = ['gateway', 'token', 'client-registry', 'introspection', 'consent'];
+
 function jsonLines(lines: string[]): Record<string, unknown>[] {
   return lines.flatMap((l) => {
     try {
@@ -156,11 +159,10 @@ describe('operations: health, metrics, logs and correlation ids (issue 8)', () =
     const ready = await fetch(url('/health/ready'), { headers: { 'x-correlation-id': correlationId } });
     expect(ready.status).toBe(200);
 
-    // Logs are written asynchronously: give the processes a moment.
-    await new Promise((r) => setTimeout(r, 300));
-    for (const app of ['gateway', 'token', 'client-registry', 'introspection', 'consent']) {
+    // Logs are written asynchronously: wait for them, not for a while.
+    await system.waitForLogged(correlationId, ON_THE_WAY);
+    for (const app of ON_THE_WAY) {
       const mine = jsonLines(system.lines.get(app)!).filter((l) => l.correlationId === correlationId);
-      expect({ app, lines: mine.length }).toEqual({ app, lines: expect.any(Number) });
       expect(mine.length).toBeGreaterThan(0);
       for (const l of mine) expect(l).toMatchObject({ service: app, level: expect.any(String) });
     }
@@ -195,7 +197,9 @@ describe('operations: health, metrics, logs and correlation ids (issue 8)', () =
         access_token: string;
       }
     ).access_token;
-    await new Promise((r) => setTimeout(r, 300));
+    // Each process writes its lines in order: once it has logged a later request (a readiness
+    // check, which every service answers), everything it logged for the token request is there.
+    await system.logBarrier();
     const everything = [...system.lines.values()].flat().join('\n') + system.output.join('');
     expect(everything.length).toBeGreaterThan(0);
     for (const secret of [client.client_secret, token, system.adminToken, system.env.KEY_ENCRYPTION_KEY!]) {

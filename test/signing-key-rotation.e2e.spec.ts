@@ -303,8 +303,9 @@ describe('keys list / rotate / retire (operator CLI over NATS)', () => {
     const withdrawn = await cliJson<KeyView>(['keys', 'retire', old.kid, '--withdraw', '--json']);
     expect(withdrawn).toMatchObject({ kid: old.kid, status: 'retired', inJwks: false });
     expect((await h.jwks()).body.keys.map((k) => k.kid)).not.toContain(old.kid);
-    // Introspection re-reads the keyring within KEYRING_REFRESH_SECONDS (1 s).
-    await sleep(1500);
+    // Introspection re-reads the keyring every KEYRING_REFRESH_SECONDS (1 s): waited for, not slept.
+    const deadline = Date.now() + 15_000;
+    while ((await h.active(old.token)) && Date.now() < deadline) await sleep(100);
     expect(await h.active(old.token)).toBe(false);
   }, 60000);
 

@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createTestDatabase, type TestDatabase } from '#lib/testing';
+import { createTestDatabase, natsServers, type TestDatabase } from '#lib/testing';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -175,4 +175,50 @@ describe('the bus as npm start runs it (checklist PRIV-06, PRIV-07, PRIV-08)', (
       }
     },
   );
+});
+
+describe('a production process on a bus that asks for no credentials (checklist PRIV-06)', () => {
+  /** Starts the built gateway alone with NODE_ENV=production on the shared test NATS (no auth). */
+  async function gatewayOnOpenBus(
+    extra: Record<string, string>,
+  ): Promise<{ code: number | null; output: string }> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [resolve('dist/apps/gateway/src/main.js')], {
+      env: {
+        ...(process.env as Record<string, string>),
+        NODE_ENV: 'production',
+        NATS_URL: natsServers(),
+        HTTP_PORT: String(port),
+        ADMIN_HTTP_PORT: '0',
+        OPS_PORT: '0',
+        LOG_LEVEL: 'warn',
+        ...extra,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((done) => {
+      child.once('exit', (c) => done(c));
+      // Still running after 10 s: it started.
+      setTimeout(() => {
+        child.kill('SIGTERM');
+        done(null);
+      }, 10000);
+    });
+    return { code, output };
+  }
+
+  it('PRIV-06: in production a process refuses to start on an unauthenticated NATS', async () => {
+    const { code, output } = await gatewayOnOpenBus({});
+    expect(code).toBe(1);
+    expect(output).toMatch(/asks for no credentials/);
+    expect(output).toMatch(/NATS_ALLOW_UNAUTHENTICATED/);
+  }, 30000);
+
+  it('PRIV-06: NATS_ALLOW_UNAUTHENTICATED=true is the explicit way to run on it anyway', async () => {
+    const { code } = await gatewayOnOpenBus({ NATS_ALLOW_UNAUTHENTICATED: 'true' });
+    expect(code).toBeNull();
+  }, 30000);
 });

@@ -4,7 +4,7 @@ import { loadConfig } from '#lib/config';
 import type { Keyset } from '#lib/keysets';
 import { createTestDatabase, natsServers, type TestDatabase, uniqueName } from '#lib/testing';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -138,6 +138,44 @@ export class RunningSystem {
       if (Date.now() > deadline) throw new Error(`${name} not ready:\n${this.output.slice(-40).join('')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /** Waits until each of `apps` has written a JSON log line carrying `correlationId`. */
+  async waitForLogged(
+    correlationId: string,
+    apps: readonly string[] = APPS,
+    timeoutMs = 15000,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const carries = (line: string) => {
+      try {
+        return (JSON.parse(line) as { correlationId?: unknown }).correlationId === correlationId;
+      } catch {
+        return false;
+      }
+    };
+    const missing = () => apps.filter((app) => !(this.lines.get(app) ?? []).some(carries));
+    while (missing().length > 0) {
+      if (Date.now() > deadline) {
+        throw new Error(`no log line of ${missing().join(', ')} carries ${correlationId}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * Returns once each process has written every line it logged before the call: a readiness check
+   * of the gateway and one of the admin plane (each asks every service) under one fresh
+   * correlation id, waited for in each process's output, which a process writes in order. Needs
+   * LOG_LEVEL log or debug.
+   */
+  async logBarrier(): Promise<void> {
+    const correlationId = randomUUID();
+    for (const base of [this.baseUrl, this.adminUrl]) {
+      const res = await fetch(`${base}/health/ready`, { headers: { 'x-correlation-id': correlationId } });
+      if (res.status !== 200) throw new Error(`${base}/health/ready answered ${res.status}`);
+    }
+    await this.waitForLogged(correlationId);
   }
 
   /** apps/resource-server's base URL (its audience), when started. */

@@ -1,21 +1,9 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import { ClientsModule, Transport } from '@nestjs/microservices';
-import { loadConfig } from '#lib/config';
-import {
-  EDGE_CONFIG,
-  HealthHttpController,
-  OAuthHttpExceptionFilter,
-  rpcClientProvider,
-  SERVICES_PROXY,
-} from '#lib/http-edge';
-import { natsConnectionOptions } from '#lib/service-runtime';
+import { edgeModule } from '#lib/http-edge';
 import { AdminAuditHttpController } from './admin-api/admin-audit.http.controller.js';
 import { AdminClientsHttpController } from './admin-api/admin-clients.http.controller.js';
 import { AdminTokensHttpController } from './admin-api/admin-tokens.http.controller.js';
 import { AdminUsersHttpController } from './admin-api/admin-users.http.controller.js';
-
-const config = loadConfig();
 
 /**
  * The admin plane: the admin API and the audit pages, on a listener of their own (Hydra's
@@ -23,23 +11,12 @@ const config = loadConfig();
  * command carries the caller's bearer credential to the service that owns it. Its NATS user is the
  * only one besides the CLI's that may publish `<prefix>.*.admin.*`.
  */
-@Module({
-  imports: [
-    ClientsModule.register([
-      { name: SERVICES_PROXY, transport: Transport.NATS, options: natsConnectionOptions(config, 'admin') },
-    ]),
-  ],
-  controllers: [
+@Module(
+  edgeModule('admin', [
     AdminClientsHttpController,
     AdminUsersHttpController,
     AdminTokensHttpController,
     AdminAuditHttpController,
-    HealthHttpController,
-  ],
-  providers: [
-    { provide: EDGE_CONFIG, useValue: config },
-    rpcClientProvider,
-    { provide: APP_FILTER, useClass: OAuthHttpExceptionFilter },
-  ],
-})
+  ]),
+)
 export class AdminModule {}

@@ -12,13 +12,17 @@ import { migrate } from './commands/migrate.command.js';
 import { NATS_USAGE, natsCommand } from './commands/nats.command.js';
 import { projectionsCommand, PROJECTIONS_USAGE } from './commands/projections.command.js';
 import { APPS, type AppName, appEntry, EXAMPLE_APPS, startCommand } from './commands/start.command.js';
-import { devBusEnvironmentForCli } from './dev-bus.js';
+import { DEV_BUS_DIR, devBusEnvironmentForCli } from './dev-bus.js';
+import { resetDevelopmentDatabase } from './dev-database.js';
 import { loadDevSecrets } from './secrets-file.js';
 
 const USAGE = `usage: npm run cli -- <command>
   start                 start the whole system (the six processes, and a NATS of its own unless NATS_URL is set)
   serve APP             run one app in the foreground (${[...APPS, ...EXAMPLE_APPS].join(', ')})
   migrate               create the database if needed and apply migrations
+  dev reset-database    drop the development database of DATABASE_URL and its JetStream stream, so
+                        that the next start sets them up anew (only on this machine, only a
+                        database that npm start set up)
   demo-client           register the demo client (or re-issue its secret) and print it
   demo-user             create the demo user (or give it a new password) and print its credentials
   ${CLIENTS_USAGE.split('\n').join('\n  ')}
@@ -71,6 +75,12 @@ async function main(argv: string[]): Promise<void> {
       const config = loadConfig();
       await requireDependencies({ databaseUrl: serverUrl(config.databaseUrl) });
       return migrate(config.databaseUrl);
+    }
+    case 'dev': {
+      if (args[0] !== 'reset-database') throw new Error(USAGE);
+      // NATS_URL unset: the JetStream store of npm start's own NATS, this checkout's.
+      const devBusDir = process.env.NATS_URL ? null : DEV_BUS_DIR;
+      return resetDevelopmentDatabase(loadConfig(), devBusDir, (line) => console.log(line));
     }
     case 'clients': {
       useDevEnvironment();

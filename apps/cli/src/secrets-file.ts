@@ -44,6 +44,14 @@ function parse(text: string): Record<string, string> {
   return out;
 }
 
+/** Where each secret of the last loadDevSecrets came from. */
+const sources = new Map<string, 'environment' | 'file'>();
+
+/** `the environment` or the secrets file, for messages about a secret loadDevSecrets returned. */
+export function secretSource(name: string): string {
+  return sources.get(name) === 'environment' ? 'the environment' : SECRETS_FILE;
+}
+
 export function loadDevSecrets(options: { create: boolean }): Record<string, string> {
   let stored: Record<string, string> = {};
   if (existsSync(SECRETS_FILE)) stored = parse(readFileSync(SECRETS_FILE, 'utf8'));
@@ -71,6 +79,7 @@ export function loadDevSecrets(options: { create: boolean }): Record<string, str
   for (const name of [...Object.keys(generators), ...KEPT]) {
     const value = process.env[name] || stored[name];
     if (value) effective[name] = value;
+    if (value) sources.set(name, process.env[name] ? 'environment' : 'file');
   }
   return effective;
 }

@@ -9,7 +9,8 @@ import {
   type UserCommand,
   usernameStreamId,
 } from './user.js';
-import { hashPassword, verifyPassword } from './password.js';
+import { verify as argon2Verify } from '@node-rs/argon2';
+import { type Argon2Verify, hashPassword, verifyPassword } from './password.js';
 import { userGrantsProjection, usersProjection } from './users.projection.js';
 import { recordEvents } from '../../testing/src/decider-specification.js';
 
@@ -88,6 +89,27 @@ describe('resource owners (issue 4; checklist decision 15)', () => {
     await expect(verifyPassword(hash, 'wrong horse')).resolves.toBe(false);
     await expect(verifyPassword(null, 'correct horse')).resolves.toBe(false);
     await expect(verifyPassword('not a hash', 'x')).resolves.toBe(false);
+  });
+
+  it('UI-15: an unknown user costs exactly the argon2id verification a known one does', async () => {
+    // Counted, not timed: one verification each, against hashes of the same algorithm, cost,
+    // salt length and output length (the work argon2 does depends on nothing else).
+    const verified: string[] = [];
+    const counting: Argon2Verify = (passwordHash, password) => {
+      verified.push(passwordHash);
+      return argon2Verify(passwordHash, password);
+    };
+    const known = await hashPassword('correct horse');
+    await expect(verifyPassword(known, 'wrong horse', counting)).resolves.toBe(false);
+    await expect(verifyPassword(null, 'wrong horse', counting)).resolves.toBe(false);
+    await expect(verifyPassword(null, 'dummy password for unknown users', counting)).resolves.toBe(false);
+    expect(verified).toHaveLength(3);
+    const shape = (phc: string) => {
+      const [, alg, version, params, salt, hash] = phc.split('$');
+      return { alg, version, params, salt: salt!.length, hash: hash!.length };
+    };
+    expect(shape(verified[1]!)).toEqual(shape(known));
+    expect(verified[2]).toBe(verified[1]);
   });
 });
 

@@ -409,9 +409,10 @@ describe('JetStreamRelay batches (published together, acknowledged in order)', (
     });
     try {
       await leader.publishPending();
-      follower.start(300);
+      // A poll far longer than the test: any try of the lock after the first is a notify()'s,
+      // however slowly the machine runs the loop below.
+      follower.start(600_000);
       await waitUntil(async () => lockTries >= 1, 5_000, 'the first try of the lock');
-      await new Promise((resolve) => setTimeout(resolve, 50));
       const tried = lockTries;
       const events = await appendEvents(5);
       for (let i = 0; i < 20; i++) {
@@ -422,6 +423,8 @@ describe('JetStreamRelay batches (published together, acknowledged in order)', (
       expect(follower.isLeader).toBe(false);
       expect(await leader.publishPending()).toBe(events.length);
       await leader.stop();
+      await follower.stop();
+      follower.start(300);
       await waitUntil(async () => follower.isLeader, 5_000, 'the follower takes over on its poll');
     } finally {
       await follower.stop();

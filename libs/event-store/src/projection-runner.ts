@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type DataSource, type QueryRunner } from 'typeorm';
 import { type EventStore, type RecordedEvent } from './event-store.js';
 import { type Projection } from './projection.js';
@@ -563,7 +564,8 @@ const rowWithEventStatements = new Map<string, PreparedStatement>();
 
 /** ProjectionRows.getWithEventsOfTypes: the row, then the data of the i-th type in stream $(i + 3). */
 function rowWithEventsOfTypes(eventTypes: readonly string[]): PreparedStatement {
-  const name = `projection-row-with-${eventTypes.join('-')}`;
+  // Postgres truncates statement names past 63 bytes (NAMEDATALEN - 1): a digest keeps them apart.
+  const name = `projection-row-with-${createHash('sha256').update(eventTypes.join('\n')).digest('base64url').slice(0, 22)}`;
   let statement = rowWithEventStatements.get(name);
   if (statement === undefined) {
     for (const eventType of eventTypes) {

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '#lib/config';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DataSource } from 'typeorm';
+import { exitOnConfigurationError } from './configuration-exit.js';
 import { natsRequirements, requireDependencies } from './dependencies.js';
 import { DrainingServerNats } from './draining-server-nats.js';
 import { DATA_SOURCE, NATS_CONNECTION } from './event-store.module.js';
@@ -16,11 +17,20 @@ import { startTracing } from './tracing.js';
 /**
  * Starts one service: checks its dependencies, then serves its NATS handlers in the service's
  * queue group so that replicas share the requests, with health and metrics on its operations port.
+ * A configuration it cannot run with ends it with CONFIGURATION_ERROR_EXIT_CODE.
  */
 export async function bootstrapService(
   module: unknown,
   service: { name: string; queue: string },
 ): Promise<void> {
+  try {
+    await start(module, service);
+  } catch (err) {
+    exitOnConfigurationError(service.name, err);
+  }
+}
+
+async function start(module: unknown, service: { name: string; queue: string }): Promise<void> {
   const config = loadConfig();
   const logger = new JsonLogger(createPino(service.name, config.logLevel));
   startMetrics(service.name);
@@ -32,6 +42,9 @@ export async function bootstrapService(
       config.shutdownTimeoutMs,
     ),
     logger,
+    // Errors while the module is built (a secret the configuration lacks) reach the caller, which
+    // tells a configuration error from the rest, instead of Nest's exit(1).
+    abortOnError: false,
   });
   app.useGlobalFilters(new OAuthRpcExceptionFilter());
   app.enableShutdownHooks();

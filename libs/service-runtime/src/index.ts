@@ -4,6 +4,7 @@ export * from './rpc-exception.filter.js';
 export * from './dependencies.js';
 export * from './log-levels.js';
 export * from './bootstrap-service.js';
+export * from './configuration-exit.js';
 export * from './event-store.module.js';
 export * from './transient-errors.js';
 export * from './correlation.js';

@@ -213,8 +213,9 @@ describe('RpcClient: request/reply to a Nest NATS service (issue 9)', () => {
       headers: { 'Retry-After': '5' },
     });
     expect((err as OAuthError).detail).toContain('within 300 ms');
+    // Not before the timeout (timers never fire early); that it did not wait for the handler's
+    // answer (1.5 s) is what the error and the timeout counter say, whatever the machine's load.
     expect(waited).toBeGreaterThanOrEqual(290);
-    expect(waited).toBeLessThan(1200);
     expect(await sample('authz_nats_request_timeouts_total', { subject: 'rpc.slow' })).toBe(1);
     expect(
       await sample('authz_nats_request_duration_seconds', { subject: 'rpc.slow', outcome: 'timeout' }),
@@ -222,10 +223,11 @@ describe('RpcClient: request/reply to a Nest NATS service (issue 9)', () => {
   });
 
   it('no service on the subject is temporarily_unavailable at once, not after the timeout', async () => {
-    const started = Date.now();
     const err = await rpc.request(subject('nobody'), {}).catch((e: unknown) => e);
     expect(err).toMatchObject({ error: 'temporarily_unavailable', status: 503 });
-    expect(Date.now() - started).toBeLessThan(250);
+    // NATS's "no responders" status answered: the wait did not run to the timeout (counted apart).
+    expect((err as OAuthError).detail).toContain('no responders');
+    expect(await sample('authz_nats_request_timeouts_total', { subject: 'rpc.nobody' })).toBe(0);
     expect(
       await sample('authz_nats_request_duration_seconds', {
         subject: 'rpc.nobody',

@@ -6,3 +6,4 @@ export * from './access-token.js';
 export * from './signer.js';
 export * from './jwks.js';
 export * from './keyring-reader.js';
+export * from './key-encryption-fit.js';

@@ -3,7 +3,7 @@ import { type RegisterClientResponse, type RotateClientSecretResponse, Subjects 
 import { OAuthError } from '#lib/oauth-errors';
 import { adminCommand, withRpc } from '../rpc.js';
 
-const DEMO_CLIENT_ID = 'demo-service';
+export const DEMO_CLIENT_ID = 'demo-service';
 
 /**
  * The demo client (client_credentials, scope "read write"): registered once, its secret re-issued

@@ -6,12 +6,18 @@ import {
   SERVICE_NODE_FLAGS,
 } from '#lib/config';
 import { namesLegacyKey } from '#lib/keysets';
-import { natsAuth, requireDependencies, serverUrl } from '#lib/service-runtime';
+import {
+  CONFIGURATION_ERROR_EXIT_CODE,
+  natsAuth,
+  requireDependencies,
+  serverUrl,
+} from '#lib/service-runtime';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type BusUser } from '#lib/contracts';
 import { startDevBus } from '../dev-bus.js';
-import { loadDevSecrets, SECRETS_FILE } from '../secrets-file.js';
+import { refuseDatabaseOfOtherSecrets } from '../dev-database.js';
+import { loadDevSecrets, SECRETS_FILE, secretSource } from '../secrets-file.js';
 import { seedDemoClient } from './demo-client.command.js';
 import { seedExampleApps } from './example-apps.command.js';
 import { migrate } from './migrate.command.js';
@@ -91,9 +97,11 @@ async function waitForOk(url: string, timeoutMs: number): Promise<void> {
 }
 
 /**
- * `npm start`: the whole system on this machine. Applies migrations, starts the five processes,
- * restarts any that dies, seeds the demo client and the example apps' clients, starts the example
- * resource server and client, and prints how to use them.
+ * `npm start`: the whole system on this machine. Refuses a database set up with other development
+ * secrets, starts its own NATS (unless NATS_URL is set), applies migrations, starts the six
+ * processes, restarts any that dies (and stops when one exits with a configuration error), seeds
+ * the demo client and the example apps' clients, starts the example resource server and client,
+ * and prints how to use them.
  */
 export async function startCommand(): Promise<void> {
   const secrets = loadDevSecrets({ create: true });
@@ -102,6 +110,7 @@ export async function startCommand(): Promise<void> {
   const env: Record<string, string | undefined> = { LOG_LEVEL: 'warn', ...process.env, ...secrets };
   Object.assign(process.env, secrets);
   const settings = loadConfig(env);
+  await refuseDatabaseOfOtherSecrets(settings, secretSource('KEY_ENCRYPTION_KEY'));
   // An authenticated bus of its own unless NATS_URL names one (ARCHITECTURE.md: least privilege).
   const bus = process.env.NATS_URL
     ? null
@@ -142,6 +151,12 @@ export async function startCommand(): Promise<void> {
     children.set(app, child);
     child.on('exit', (code, signal) => {
       if (stopping) return;
+      if (code === CONFIGURATION_ERROR_EXIT_CODE) {
+        // Started again with the same settings it would stop again: the start ends here.
+        console.error(`npm start stopped: ${app} cannot run with this configuration (its reason is above)`);
+        process.exitCode = 1;
+        return stop();
+      }
       console.error(`${app} exited (${signal ?? code}); restarting in 1 s`);
       setTimeout(() => !stopping && launch(app, extraEnv), 1000);
     });
@@ -159,8 +174,8 @@ export async function startCommand(): Promise<void> {
     // The bus goes last, once the services have drained their NATS connections.
     void Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 5000))])
       .then(() => bus?.stop())
-      .then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 10000).unref();
+      .then(() => process.exit());
+    setTimeout(() => process.exit(), 10000).unref();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -1,5 +1,6 @@
 import { type CorsOriginsResponse, Subjects } from '#lib/contracts';
 import type { RpcClient } from '#lib/service-runtime';
+import type { FastifyInstance } from 'fastify';
 
 /**
  * CORS at the token, revocation and metadata endpoints (checklist TREQ-15, decision 15; RFC 9700
@@ -43,4 +44,42 @@ export class CorsPolicy {
       });
     return this.pending;
   }
+}
+
+/** Decision 15: CORS at the CORS endpoints only, for the origins of public clients' redirect URIs. */
+export function installCors(fastify: FastifyInstance, rpc: RpcClient): void {
+  const cors = new CorsPolicy(rpc, 10_000);
+  for (const [url, methods] of Object.entries(CORS_ENDPOINTS)) {
+    fastify.route({
+      method: 'OPTIONS',
+      url,
+      handler: async (request, reply) => {
+        if (await cors.allows(request.headers.origin)) {
+          reply
+            .header('Access-Control-Allow-Origin', request.headers.origin as string)
+            .header('Access-Control-Allow-Methods', methods)
+            .header('Access-Control-Allow-Headers', 'Authorization, Content-Type')
+            .header('Access-Control-Max-Age', '600');
+        }
+        void reply.header('Vary', 'Origin').header('Allow', `${methods}, OPTIONS`).status(204).send();
+      },
+    });
+  }
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (!(request.routePattern in CORS_ENDPOINTS) || request.method === 'OPTIONS') return done(null, payload);
+    reply.header('Vary', 'Origin');
+    const origin = request.headers.origin;
+    if (origin === undefined) return done(null, payload);
+    void cors.allows(origin).then(
+      (allowed) => {
+        if (allowed) {
+          reply
+            .header('Access-Control-Allow-Origin', origin)
+            .header('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After');
+        }
+        done(null, payload);
+      },
+      () => done(null, payload),
+    );
+  });
 }

@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import { type Config, ConfigError } from '#lib/config';
 import type { EventMetadata } from '#lib/event-store';
 import { aggregateStream, type EventStore, isExpectedVersionConflict, type NewEvent } from '#lib/event-store';
 import {
@@ -173,7 +173,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
       await this.signer.privateKey(active);
     } catch (err) {
       if (!(err instanceof KeyDecryptionError)) throw err;
-      throw new Error(
+      throw new ConfigError(
         `KEY_ENCRYPTION_KEY cannot open the active signing key ${active.kid}: it is not the key the ` +
           'signing keys were sealed with. Start the token service with the original KEY_ENCRYPTION_KEY, ' +
           'or set it as KEY_ENCRYPTION_KEY_PREVIOUS beside the new one (docs/signing-keys.md, ' +

@@ -1,0 +1,98 @@
+import type { ModuleMetadata, Type } from '@nestjs/common';
+import { APP_FILTER, NestFactory } from '@nestjs/core';
+import { ClientsModule, type ClientNats, Transport } from '@nestjs/microservices';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type Config, loadConfig } from '#lib/config';
+import {
+  createPino,
+  JsonLogger,
+  natsConnectionOptions,
+  natsRequirements,
+  opsAddress,
+  requireDependencies,
+  startMetrics,
+  startOpsServer,
+  startTracing,
+} from '#lib/service-runtime';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createEdgeAdapter, installEdge } from './edge.js';
+import { HealthHttpController } from './health.http.controller.js';
+import { OAuthHttpExceptionFilter } from './oauth-http.filter.js';
+import { EDGE_CONFIG, rpcClientProvider, SERVICES_PROXY } from './rpc.provider.js';
+
+/**
+ * The Nest module of an HTTP listener: its controllers, the health endpoints, one NATS connection
+ * as the listener's own bus user (`name`), the request/reply client over it, and the OAuth error
+ * filter (one place decides what leaves the process).
+ */
+export function edgeModule(name: string, controllers: Type[]): ModuleMetadata {
+  const config = loadConfig();
+  return {
+    imports: [
+      ClientsModule.register([
+        { name: SERVICES_PROXY, transport: Transport.NATS, options: natsConnectionOptions(config, name) },
+      ]),
+    ],
+    controllers: [...controllers, HealthHttpController],
+    providers: [
+      { provide: EDGE_CONFIG, useValue: config },
+      rpcClientProvider,
+      { provide: APP_FILTER, useClass: OAuthHttpExceptionFilter },
+    ],
+  };
+}
+
+export interface EdgeApp {
+  app: NestFastifyApplication;
+  fastify: FastifyInstance;
+  config: Config;
+}
+
+/**
+ * Starts an HTTP listener: its dependencies checked, the edge's limits and hooks installed,
+ * `routes` given the chance to add what is its own, then the listener and its operations port.
+ */
+export async function startEdgeApp(options: {
+  name: string;
+  module: unknown;
+  listen: (config: Config) => { host: string; port: number };
+  label?: (request: FastifyRequest, route: string) => string;
+  routes?: (edge: EdgeApp) => void;
+}): Promise<EdgeApp> {
+  const config = loadConfig();
+  const log = createPino(options.name, config.logLevel);
+  startMetrics(options.name);
+  await startTracing(options.name, config);
+  await requireDependencies(natsRequirements(config), (line) => log.fatal({ context: 'Startup' }, line));
+  const app = await NestFactory.create<NestFastifyApplication>(
+    options.module as never,
+    createEdgeAdapter(config),
+    {
+      logger: new JsonLogger(log),
+      bodyParser: false,
+    },
+  );
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  installEdge(fastify, {
+    log,
+    maxBodyBytes: config.maxBodyBytes,
+    ...(options.label ? { label: options.label } : {}),
+  });
+  const edge = { app, fastify, config };
+  options.routes?.(edge);
+  // SIGTERM: readiness turns 503, the listener stops accepting, requests in flight are answered,
+  // then the NATS client drains (Nest closes the proxy after the HTTP server).
+  app.enableShutdownHooks();
+  const { host, port } = options.listen(config);
+  await app.listen(port, host);
+  const proxy = app.get<ClientNats>(SERVICES_PROXY);
+  const ops = await startOpsServer(config.opsHost, config.opsPortFor(options.name), [
+    { name: 'nats', check: async () => (await proxy.connect()).flush() },
+  ]);
+  log.info({
+    msg: `${options.name} listening on http://${host}:${port}`,
+    issuer: config.issuer,
+    ops: opsAddress(ops),
+  });
+  return edge;
+}
