@@ -80,7 +80,9 @@ async function startOwnSystem() {
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(port),
     ADMIN_TOKEN: randomBytes(32).toString('base64url'),
-    SECRET_PEPPER: randomBytes(32).toString('base64url'),
+    SECRET_HASH_KEYS: `h1:${randomBytes(32).toString('base64url')}`,
+    COOKIE_SEALING_KEYS: `c1:${randomBytes(32).toString('base64url')}`,
+    CSRF_KEYS: `x1:${randomBytes(32).toString('base64url')}`,
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
   };
   execFileSync(process.execPath, [`${ROOT}dist/apps/cli/src/main.js`, 'migrate'], { env, stdio: 'ignore' });

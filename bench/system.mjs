@@ -86,7 +86,9 @@ export class BenchSystem {
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: String(port),
       ADMIN_TOKEN: randomBytes(32).toString('base64url'),
-      SECRET_PEPPER: randomBytes(32).toString('base64url'),
+      SECRET_HASH_KEYS: `h1:${randomBytes(32).toString('base64url')}`,
+      COOKIE_SEALING_KEYS: `c1:${randomBytes(32).toString('base64url')}`,
+      CSRF_KEYS: `x1:${randomBytes(32).toString('base64url')}`,
       KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
       ...extraEnv,
     };
@@ -159,7 +161,8 @@ export class BenchSystem {
     const { createEventStoreDataSource, PgEventStore } =
       await import('../dist/libs/event-store/src/index.js');
     const grant = await import('../dist/libs/domain-grant/src/index.js');
-    const pepper = Buffer.from(this.env.SECRET_PEPPER, 'base64url');
+    const { loadConfig } = await import('../dist/libs/config/src/index.js');
+    const secretHashKeys = loadConfig(this.env).secretHashKeys;
     const verifier = randomBytes(32).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const ds = createEventStoreDataSource(this.env.DATABASE_URL);
@@ -183,7 +186,7 @@ export class BenchSystem {
               redirectUri: REDIRECT_URI,
               deliveredTo: REDIRECT_URI,
               codeChallenge: challenge,
-              codeHash: grant.hashGrantToken(code, pepper),
+              codeHash: grant.hashGrantToken(code, secretHashKeys),
               authTime: Math.floor(Date.now() / 1000),
               now: new Date(),
               ttlSeconds: 1800,

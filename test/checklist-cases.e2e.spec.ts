@@ -166,7 +166,9 @@ describe('Remaining checklist cases: token request format, metadata, JWKS, regis
     const text = await res.text();
     for (const secret of [
       system.adminToken,
-      system.env.SECRET_PEPPER!,
+      ...[system.env.SECRET_HASH_KEYS!, system.env.COOKIE_SEALING_KEYS!, system.env.CSRF_KEYS!].map(
+        (setting) => setting.split(':')[1]!,
+      ),
       system.env.KEY_ENCRYPTION_KEY!,
       client.client_secret,
     ]) {

@@ -4,6 +4,7 @@ import { chromium, type Browser } from 'playwright-core';
 import type { DataSource } from 'typeorm';
 import { mintGrantToken } from '#lib/domain-grant';
 import { createEventStoreDataSource, PgEventStore } from '#lib/event-store';
+import type { Keyset } from '#lib/keysets';
 import { activeKey, evolve, initialState, SIGNING_KEYRING_STREAM, Signer } from '#lib/signing-keys';
 import { ScriptedGrant, scriptGrantLife } from '../libs/domain-token/src/testing/grant-life.js';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
@@ -30,7 +31,7 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
   let c2: Creds;
   let p1: { client_id: string };
   let p2: { client_id: string };
-  let pepper: Buffer;
+  let secretHashKeys: Keyset;
   const url = (path: string) =>
     `${path.startsWith('/admin') || path === '/openapi.json' ? system.adminUrl : system.baseUrl}${path}`;
   const as = (c: Creds) => ({ authorization: basic(c.client_id, c.client_secret) });
@@ -59,7 +60,7 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
     ds = createEventStoreDataSource(system.database.url, { poolSize: 2 });
     await ds.initialize();
     store = new PgEventStore(ds);
-    pepper = Buffer.from(system.env.SECRET_PEPPER!, 'base64url');
+    secretHashKeys = system.secretHashKeys;
     signer = new Signer(Buffer.from(system.env.KEY_ENCRYPTION_KEY!, 'base64url'));
   }, 90000);
 
@@ -78,7 +79,7 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
   });
   /** consent, code, redemption (AT1, RT1), `rotations` rotations. */
   async function grantOf(clientId: string, rotations = 1, sub?: string): Promise<ScriptedGrant> {
-    const grant = new ScriptedGrant(store, pepper, owner(clientId, sub));
+    const grant = new ScriptedGrant(store, secretHashKeys, owner(clientId, sub));
     await grant.consent();
     await grant.issueCode();
     await grant.redeem();
@@ -204,7 +205,7 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
     });
 
     it('RT-02 (introspection half) / ES-01: once reuse revoked the grant, every access token of it is inactive at once', async () => {
-      const grant = await scriptGrantLife(new ScriptedGrant(store, pepper, owner(c1.client_id)), 0);
+      const grant = await scriptGrantLife(new ScriptedGrant(store, secretHashKeys, owner(c1.client_id)), 0);
       expect(grant.accessTokens).toHaveLength(4);
       for (const at of await jwts(grant)) expect(await introspect(at)).toEqual({ active: false });
       for (const rt of grant.refreshTokens) expect(await introspect(rt)).toEqual({ active: false });
@@ -314,7 +315,7 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
 
     beforeAll(async () => {
       life = await scriptGrantLife(
-        new ScriptedGrant(store, pepper, owner(c2.client_id, 'sub-carol', 'carol')),
+        new ScriptedGrant(store, secretHashKeys, owner(c2.client_id, 'sub-carol', 'carol')),
         20,
       );
     }, 30000);

@@ -37,18 +37,14 @@ describe('Postgres outage and recovery', () => {
     const ds = createEventStoreDataSource(system.database.url, { poolSize: 1 });
     await ds.initialize();
     try {
-      const grant = new ScriptedGrant(
-        new PgEventStore(ds),
-        Buffer.from(system.env.SECRET_PEPPER!, 'base64url'),
-        {
-          clientId: codeClient.client_id,
-          sub: 'sub-alice',
-          username: 'alice',
-          scope: ['read'],
-          aud: [codeClient.client_id],
-          redirectUri: 'https://web.test/cb',
-        },
-      );
+      const grant = new ScriptedGrant(new PgEventStore(ds), system.secretHashKeys, {
+        clientId: codeClient.client_id,
+        sub: 'sub-alice',
+        username: 'alice',
+        scope: ['read'],
+        aud: [codeClient.client_id],
+        redirectUri: 'https://web.test/cb',
+      });
       await grant.issueCode();
       await grant.redeem();
       refreshToken = grant.refreshTokens[0]!;

@@ -92,7 +92,7 @@ describe('published events (checklist PRIV-12)', () => {
   }, 30000);
 
   it('PRIV-12: no message of a full run carries a password hash, secret, code, token, stored hash or personal data', async () => {
-    const pepper = Buffer.from(system.env.SECRET_PEPPER!, 'base64url');
+    const keys = system.secretHashKeys;
     const tag = randomBytes(6).toString('hex');
     /** Bearer secrets and their stored HMAC forms: none may be in any message. */
     const secrets: { what: string; value: string }[] = [];
@@ -100,8 +100,8 @@ describe('published events (checklist PRIV-12)', () => {
       secrets.push({ what, value });
       if (hash) secrets.push({ what: `${what} (stored HMAC)`, value: hash(value) });
     };
-    const clientSecret = (what: string, value: string) => secret(what, value, (v) => hashSecret(v, pepper));
-    const grantToken = (what: string, value: string) => secret(what, value, (v) => hashGrantToken(v, pepper));
+    const clientSecret = (what: string, value: string) => secret(what, value, (v) => hashSecret(v, keys));
+    const grantToken = (what: string, value: string) => secret(what, value, (v) => hashGrantToken(v, keys));
 
     // A resource owner with a password, an email address and a name, through the CLI.
     const person = {

@@ -215,10 +215,9 @@ export async function eventsOfType<Data = Record<string, unknown>>(
   }
 }
 
-/** The AuthorizationCodeIssued event of a code (its hash under SECRET_PEPPER), or undefined. */
+/** The AuthorizationCodeIssued event of a code (its hash under SECRET_HASH_KEYS), or undefined. */
 export async function codeIssuedEvent(system: RunningSystem, code: string) {
-  const pepper = Buffer.from(system.env.SECRET_PEPPER!, 'base64url');
-  const hash = hashGrantToken(code, pepper);
+  const hash = hashGrantToken(code, system.secretHashKeys);
   return (
     await eventsOfType<{ codeHash: string; [k: string]: unknown }>(system, 'AuthorizationCodeIssued')
   ).find((e) => e.data.codeHash === hash);

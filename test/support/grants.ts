@@ -14,7 +14,7 @@ import type { RunningSystem } from './system.js';
  * Authorization codes for token-side tests, issued the way the consent service does once the
  * user has consented: IssueAuthorizationCode decided on a new grant stream `grant-<grantId>`,
  * appended to the system's own database, the code stored only as its HMAC under the system's
- * SECRET_PEPPER. Keeps the token endpoint's tests independent of the login and consent pages.
+ * current SECRET_HASH_KEYS key. Keeps the token endpoint's tests independent of the login and consent pages.
  */
 export interface SeedAuthorizationCode {
   clientId: string;
@@ -36,7 +36,6 @@ export async function seedAuthorizationCode(
   system: RunningSystem,
   o: SeedAuthorizationCode,
 ): Promise<string> {
-  const pepper = Buffer.from(system.env.SECRET_PEPPER!, 'base64url');
   const grantId = newGrantId();
   const code = mintGrantToken(grantId);
   const now = new Date();
@@ -52,7 +51,7 @@ export async function seedAuthorizationCode(
       redirectUri: o.redirectUri === undefined ? o.deliveredTo : o.redirectUri,
       deliveredTo: o.deliveredTo,
       codeChallenge: o.codeChallenge,
-      codeHash: hashGrantToken(code, pepper),
+      codeHash: hashGrantToken(code, system.secretHashKeys),
       authTime: Math.floor(now.getTime() / 1000),
       now,
       ttlSeconds: o.ttlSeconds ?? 60,

@@ -1,5 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { loadConfig } from '#lib/config';
+import type { Keyset } from '#lib/keysets';
 import { createTestDatabase, natsServers, type TestDatabase, uniqueName } from '#lib/testing';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -86,6 +88,11 @@ export class RunningSystem {
 
   get adminToken(): string {
     return this.env.ADMIN_TOKEN!;
+  }
+
+  /** SECRET_HASH_KEYS as the services read it now (codes and secrets a test stores itself). */
+  get secretHashKeys(): Keyset {
+    return loadConfig(this.env).secretHashKeys;
   }
 
   /** Starts one process of `app`; `name` tells a second replica apart. */
@@ -337,7 +344,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     ADMIN_HTTP_PORT: String(adminPort),
     RPC_TIMEOUT_MS: String(options.rpcTimeoutMs ?? 3000),
     ADMIN_TOKEN: randomBytes(32).toString('base64url'),
-    SECRET_PEPPER: randomBytes(32).toString('base64url'),
+    // One key per purpose (libs/keysets); the legacy SECRET_PEPPER is not set.
+    SECRET_HASH_KEYS: `h1:${randomBytes(32).toString('base64url')}`,
+    COOKIE_SEALING_KEYS: `c1:${randomBytes(32).toString('base64url')}`,
+    CSRF_KEYS: `x1:${randomBytes(32).toString('base64url')}`,
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     ...options.env,
   };

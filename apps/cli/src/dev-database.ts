@@ -50,15 +50,15 @@ function where(databaseUrl: string): string {
  * A database that cannot be reached, does not exist yet or has no events is left to the start
  * (which says what is missing, or sets it up).
  *
- * SECRET_PEPPER cannot be checked the same way: only HMACs made with it are stored, and no secret
- * they were made of is kept. `npm start` generates both together, so another checkout's database
- * is told by its signing keys.
+ * The secret-hash, cookie and CSRF keys cannot be checked the same way: only HMACs and sealed
+ * values made with them exist, and no secret they were made of is kept. `npm start` generates them
+ * with the key-encryption key, so another checkout's database is told by its signing keys.
  */
 export async function refuseDatabaseOfOtherSecrets(config: Config, kekSource: string): Promise<void> {
   // The secrets the processes read when they need them, read now: a malformed one stops the start
   // here (ConfigError), not a process at every restart.
   const keks = [config.keyEncryptionKey, ...config.previousKeyEncryptionKeys];
-  void [config.adminToken, config.secretPepper];
+  void [config.adminToken, config.secretHashKeys, config.cookieSealingKeys, config.csrfKeys];
   const events = await keyringEvents(config.databaseUrl);
   const keyring = events.reduce(evolve, initialState());
   const unopened = keysSealedUnderOtherKeks(keyring, keks);

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '#lib/config';
 import { OAuthError } from '#lib/oauth-errors';
 import { requireDependencies, serverUrl } from '#lib/service-runtime';
 import { AUDIT_USAGE, auditVerify } from './commands/audit.command.js';
+import { HASH_KEYS_USAGE, hashKeysCommand } from './commands/hash-keys.command.js';
 import { clientsCommand, CLIENTS_USAGE } from './commands/clients.command.js';
 import { seedDemoClient } from './commands/demo-client.command.js';
 import { keysCommand, KEYS_USAGE } from './commands/keys.command.js';
@@ -29,6 +30,7 @@ const USAGE = `usage: npm run cli -- <command>
   ${USERS_USAGE.split('\n').join('\n  ')}
   ${NATS_USAGE.split('\n').join('\n  ')}
   ${AUDIT_USAGE}
+  ${HASH_KEYS_USAGE}
   ${PROJECTIONS_USAGE}`;
 
 /**
@@ -95,6 +97,8 @@ async function main(argv: string[]): Promise<void> {
     case 'nats':
       return natsCommand(loadConfig(), args);
     case 'audit': {
+      if (args[0] === 'hash-keys')
+        return hashKeysCommand(loadConfig().databaseUrl, args.slice(1), (line) => console.log(line));
       if (args[0] !== 'verify') throw new Error(USAGE);
       const intact = await auditVerify(loadConfig().databaseUrl, (line) => console.log(line));
       if (!intact) process.exitCode = 1;

@@ -11,13 +11,29 @@ import { dirname, resolve } from 'node:path';
 export const SECRETS_FILE = resolve(process.env.SECRETS_FILE ?? '.data/secrets.env');
 
 const random = () => randomBytes(32).toString('base64url');
-const generators: Record<string, () => string> = {
+
+/**
+ * A keyset of one new key (libs/keysets), its key id the day it was made (`h20270115`). A secrets
+ * file from before keys per purpose holds SECRET_PEPPER: the new key becomes current and the pepper
+ * stays accepted as p0, so that the client secrets, sessions and codes made under it keep working.
+ */
+const keyset =
+  (prefix: string) =>
+  (known: Record<string, string | undefined>): string =>
+    `${prefix}${new Date().toISOString().slice(0, 10).replace(/-/g, '')}:${random()}` +
+    (known.SECRET_PEPPER ? ',p0' : '');
+
+const generators: Record<string, (known: Record<string, string | undefined>) => string> = {
   ADMIN_TOKEN: random,
-  SECRET_PEPPER: random,
+  SECRET_HASH_KEYS: keyset('h'),
+  COOKIE_SEALING_KEYS: keyset('c'),
+  CSRF_KEYS: keyset('x'),
   KEY_ENCRYPTION_KEY: random,
   // One NATS password per process of the dev bus (apps/cli/src/dev-bus.ts).
   ...Object.fromEntries(BUS_USERS.map((user) => [passwordVariableOf(user), random])),
 };
+/** Passed on when present, never generated: the legacy key of a file made before keys per purpose. */
+const KEPT = ['SECRET_PEPPER'];
 
 function parse(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -42,7 +58,7 @@ export function loadDevSecrets(options: { create: boolean }): Record<string, str
   let changed = false;
   for (const [name, make] of Object.entries(generators)) {
     if (!stored[name] && options.create) {
-      stored[name] = make();
+      stored[name] = make({ SECRET_PEPPER: process.env.SECRET_PEPPER || stored.SECRET_PEPPER });
       changed = true;
     }
   }
@@ -60,7 +76,7 @@ export function loadDevSecrets(options: { create: boolean }): Record<string, str
     chmodSync(SECRETS_FILE, 0o600);
   }
   const effective: Record<string, string> = {};
-  for (const name of Object.keys(generators)) {
+  for (const name of [...Object.keys(generators), ...KEPT]) {
     const value = process.env[name] || stored[name];
     if (value) effective[name] = value;
     if (value) sources.set(name, process.env[name] ? 'environment' : 'file');

@@ -1,3 +1,4 @@
+import { Keyset } from '#lib/keysets';
 import type { DataSource } from 'typeorm';
 import type { AuditEvent, GrantAsOfResponse } from '#lib/contracts';
 import { hashGrantToken } from '#lib/domain-grant';
@@ -40,7 +41,7 @@ describe('grant and user audit over a scripted grant life (real Postgres)', () =
   let grant: ScriptedGrant;
   let sibling: ScriptedGrant;
   let stranger: ScriptedGrant;
-  const pepper = Buffer.alloc(32, 9);
+  const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 9) }]);
   const context = { correlationId: 'int-test' } as never;
   const credential = 'verified by the NATS controller, not the handler';
   const alice = {
@@ -58,16 +59,16 @@ describe('grant and user audit over a scripted grant life (real Postgres)', () =
     ds = createEventStoreDataSource(db.url, { poolSize: 4 });
     await ds.initialize();
     store = new PgEventStore(ds);
-    grant = await scriptGrantLife(new ScriptedGrant(store, pepper, alice));
+    grant = await scriptGrantLife(new ScriptedGrant(store, keys, alice));
     // Another grant of alice's (another client) and bob's grant with the same client, interleaved.
-    sibling = new ScriptedGrant(store, pepper, {
+    sibling = new ScriptedGrant(store, keys, {
       ...alice,
       clientId: 'c2',
       redirectUri: 'https://c2.test/cb',
     });
     await sibling.issueCode();
     await sibling.redeem();
-    stranger = new ScriptedGrant(store, pepper, { ...alice, sub: 'sub-bob', username: 'bob' });
+    stranger = new ScriptedGrant(store, keys, { ...alice, sub: 'sub-bob', username: 'bob' });
     await stranger.consent();
     await stranger.issueCode();
     await stranger.redeem();
@@ -115,7 +116,7 @@ describe('grant and user audit over a scripted grant life (real Postgres)', () =
     const shown = JSON.stringify(page.events);
     for (const secret of [grant.code, ...grant.refreshTokens]) {
       expect(shown).not.toContain(secret);
-      expect(shown).not.toContain(hashGrantToken(secret, pepper));
+      expect(shown).not.toContain(hashGrantToken(secret, keys));
     }
     const positions = page.events.map((e) => e.position);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);

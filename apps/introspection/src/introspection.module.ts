@@ -57,7 +57,7 @@ const config = loadConfig();
       inject: [EVENT_STORE, CONFIG],
       useFactory: (store: EventStore, c: Config) =>
         new ClientDirectory(store, {
-          pepper: c.secretPepper,
+          secretHashKeys: c.secretHashKeys,
           throttle: { maxFailures: c.clientAuthMaxFailures, windowSeconds: c.clientAuthFailureWindowSeconds },
         }),
     },

@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
 import { type Config, loadConfig } from '#lib/config';
 import { ClientDirectory } from '#lib/domain-client';
-import { hashGrantToken } from '#lib/domain-grant';
 import {
   authorizationCodeGrant,
   clientCredentialsGrant,
@@ -55,7 +54,7 @@ const config = loadConfig();
           refreshTokenIdleTtlSeconds: c.refreshTokenIdleTtlSeconds,
           refreshTokenAbsoluteTtlSeconds: c.refreshTokenAbsoluteTtlSeconds,
           refreshTokenMaxTtlSeconds: c.refreshTokenMaxTtlSeconds,
-          hashToken: (token: string) => hashGrantToken(token, c.secretPepper),
+          secretHashKeys: c.secretHashKeys,
         };
         // OAuth 2.1 §10.1: implicit and password are not registered (unsupported_grant_type).
         return [clientCredentialsGrant(common), authorizationCodeGrant(common), refreshTokenGrant(common)];
@@ -76,7 +75,7 @@ const config = loadConfig();
       inject: [EVENT_STORE, CONFIG],
       useFactory: (store: EventStore, c: Config) =>
         new ClientDirectory(store, {
-          pepper: c.secretPepper,
+          secretHashKeys: c.secretHashKeys,
           throttle: { maxFailures: c.clientAuthMaxFailures, windowSeconds: c.clientAuthFailureWindowSeconds },
         }),
     },

@@ -1,3 +1,4 @@
+import { type Keyset, KeysetError, LEGACY_KID, namesLegacyKey, parseKeyset } from '#lib/keysets';
 import { OutboundAllowListError, type OutboundAllowList, parseOutboundAllowList } from '#lib/outbound-guard';
 
 /**
@@ -163,12 +164,38 @@ export const MAX_CLIENT_ACCESS_TOKEN_TTL_SECONDS = 86400;
 /** The longest refresh-token family: the bound of refresh_token_ttl_seconds and REFRESH_TOKEN_MAX_TTL_SECONDS. */
 export const MAX_CLIENT_REFRESH_TOKEN_TTL_SECONDS = 365 * 86400;
 
+/*
+ * Keys per purpose (libs/keysets): each setting lists `kid:key` entries (32 bytes, base64url),
+ * comma-separated, the first current (it hashes or seals what is made now), the others still
+ * accepted until the operator removes them. `p0` without a key names the legacy SECRET_PEPPER,
+ * which every purpose used before and which, while a setting is unset, is still that purpose's key.
+ * docs/operations.md: "Rotating the secret-hash, cookie and CSRF keys".
+ */
+
 export interface SecretHashingConfig {
   /**
-   * SECRET_PEPPER: 32 bytes, base64url. Client secrets and other bearer secrets are stored as
-   * HMAC-SHA-256(pepper, secret) (checklist STORE-01). Changing it invalidates every client secret.
+   * SECRET_HASH_KEYS: the HMAC-SHA-256 keys under which bearer secrets are stored (checklist
+   * STORE-01): client secrets, registration access tokens, initial access tokens, authorization
+   * codes and refresh tokens; and the key of the login throttle's records. A stored hash names
+   * its key (`<kid>.<hash>`); a grant's codes and refresh tokens all use the key its code was
+   * hashed under. Unset: the legacy SECRET_PEPPER.
    */
-  secretPepper: Buffer;
+  secretHashKeys: Keyset;
+}
+
+export interface CookieKeysConfig {
+  /**
+   * COOKIE_SEALING_KEYS: the keys that seal (AES-256-GCM) the login session cookie and the
+   * authorization transaction the login and consent pages carry. A sealed value names its key
+   * (`<kid>.<sealed>`). Only the consent service holds them. Unset: derived from SECRET_PEPPER.
+   */
+  cookieSealingKeys: Keyset;
+  /**
+   * CSRF_KEYS: the HMAC keys of the CSRF tokens of the login, consent and account forms (RFC 6749
+   * §10.12), each token naming its key. Only the consent service holds them. Unset: derived from
+   * SECRET_PEPPER.
+   */
+  csrfKeys: Keyset;
 }
 
 export interface SigningKeyConfig extends IssuerConfig {
@@ -390,6 +417,7 @@ export interface Config
     AdminPlaneConfig,
     AdminAuthConfig,
     SecretHashingConfig,
+    CookieKeysConfig,
     SigningKeyConfig,
     ClientRegistryConfig,
     OutboundConfig,
@@ -441,7 +469,57 @@ function checkIssuer(issuer: string): string {
   return issuer.replace(/\/+$/, '');
 }
 
-const lazySecrets = new Set(['adminToken', 'secretPepper', 'keyEncryptionKey', 'previousKeyEncryptionKeys']);
+const lazySecrets = new Set([
+  'adminToken',
+  'secretHashKeys',
+  'cookieSealingKeys',
+  'csrfKeys',
+  'keyEncryptionKey',
+  'previousKeyEncryptionKeys',
+]);
+
+/** The settings of keys per purpose, each with what it keys. */
+const KEYSETS = {
+  secretHashKeys: ['SECRET_HASH_KEYS', 'the HMAC keys of stored client secrets and tokens'],
+  cookieSealingKeys: ['COOKIE_SEALING_KEYS', 'the keys that seal the login session cookie'],
+  csrfKeys: ['CSRF_KEYS', 'the keys of the CSRF tokens of the login and consent forms'],
+} as const;
+
+/**
+ * One purpose's keyset. A key (other than the legacy pepper's) given to two purposes is refused
+ * where both settings are present: the keys of one purpose must forge nothing for another.
+ */
+function keysetOf(env: Env, name: keyof typeof KEYSETS): Keyset {
+  const [setting, purpose] = KEYSETS[name];
+  // The legacy pepper is read (and must be valid) only where this setting still uses it.
+  const legacyKey =
+    env.SECRET_PEPPER && namesLegacyKey(env[setting])
+      ? key32(env, 'SECRET_PEPPER', 'the legacy key of every purpose')
+      : undefined;
+  let keys: Keyset;
+  try {
+    keys = parseKeyset(env[setting], { setting, ...(legacyKey ? { legacyKey } : {}) });
+  } catch (err) {
+    if (err instanceof KeysetError) throw new ConfigError(`${err.message} (${purpose})`);
+    throw err;
+  }
+  for (const [other, [otherSetting]] of Object.entries(KEYSETS)) {
+    if (other === name || !env[otherSetting]) continue;
+    const theirs = new Set(
+      env[otherSetting]
+        .split(',')
+        .map((e) => e.trim().split(':')[1])
+        .filter(Boolean),
+    );
+    for (const k of keys.keys) {
+      if (k.kid !== LEGACY_KID && theirs.has(k.key.toString('base64url')))
+        throw new ConfigError(
+          `${setting} and ${otherSetting} share the key ${k.kid}: give each purpose its own key`,
+        );
+    }
+  }
+  return keys;
+}
 
 /**
  * Reads the configuration. Secrets are validated only when first used, so a process that does not
@@ -547,7 +625,9 @@ export function loadConfig(env: Env = process.env): Config {
         throw new ConfigError('ADMIN_TOKEN must be at least 32 characters');
       return t;
     },
-    secretPepper: () => key32(env, 'SECRET_PEPPER', 'the HMAC key for stored client secrets'),
+    secretHashKeys: () => keysetOf(env, 'secretHashKeys'),
+    cookieSealingKeys: () => keysetOf(env, 'cookieSealingKeys'),
+    csrfKeys: () => keysetOf(env, 'csrfKeys'),
     keyEncryptionKey: () => key32(env, 'KEY_ENCRYPTION_KEY', 'encrypts private signing keys at rest'),
     previousKeyEncryptionKeys: () =>
       env.KEY_ENCRYPTION_KEY_PREVIOUS

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 
 const key32 = (fill: number) => Buffer.alloc(32, fill).toString('base64url');
@@ -382,19 +383,63 @@ describe('secrets are validated when first read', () => {
     expect(loadConfig({ ADMIN_TOKEN }).adminToken).toBe(ADMIN_TOKEN);
   });
 
-  it('reads a 32-byte SECRET_PEPPER and KEY_ENCRYPTION_KEY', () => {
-    const config = loadConfig({ SECRET_PEPPER: key32(1), KEY_ENCRYPTION_KEY: key32(2) });
-    expect(config.secretPepper).toEqual(Buffer.alloc(32, 1));
-    expect(config.keyEncryptionKey).toEqual(Buffer.alloc(32, 2));
+  it('reads a 32-byte KEY_ENCRYPTION_KEY', () => {
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: key32(2) }).keyEncryptionKey).toEqual(Buffer.alloc(32, 2));
   });
 
-  it.each([
-    ['16 bytes', Buffer.alloc(16, 1).toString('base64url')],
-    ['33 bytes', Buffer.alloc(33, 1).toString('base64url')],
-    ['not base64url', '!'.repeat(43)],
-  ])('a SECRET_PEPPER of %s throws when read, not at load', (_name, value) => {
-    const config = loadConfig({ SECRET_PEPPER: value });
-    expect(configError(() => config.secretPepper).message).toContain('SECRET_PEPPER must be 32 bytes');
+  describe('keys per purpose (SECRET_HASH_KEYS, COOKIE_SEALING_KEYS, CSRF_KEYS)', () => {
+    it('reads each setting as its own keyset, current first', () => {
+      const config = loadConfig({
+        SECRET_HASH_KEYS: `h2:${key32(2)},h1:${key32(1)}`,
+        COOKIE_SEALING_KEYS: `c1:${key32(3)}`,
+        CSRF_KEYS: `x1:${key32(4)}`,
+      });
+      expect(config.secretHashKeys.kids).toEqual(['h2', 'h1']);
+      expect(config.secretHashKeys.current.key).toEqual(Buffer.alloc(32, 2));
+      expect(config.cookieSealingKeys.current).toEqual({ kid: 'c1', key: Buffer.alloc(32, 3) });
+      expect(config.csrfKeys.current).toEqual({ kid: 'x1', key: Buffer.alloc(32, 4) });
+    });
+
+    it('unset, each purpose keeps the legacy SECRET_PEPPER as its key p0 (an installation that changes nothing)', () => {
+      const config = loadConfig({ SECRET_PEPPER: key32(1) });
+      for (const keys of [config.secretHashKeys, config.cookieSealingKeys, config.csrfKeys])
+        expect(keys.current).toEqual({ kid: 'p0', key: Buffer.alloc(32, 1) });
+    });
+
+    it('lists the legacy pepper as p0 beside new keys, only where it is named', () => {
+      const config = loadConfig({
+        SECRET_PEPPER: key32(1),
+        SECRET_HASH_KEYS: `h1:${key32(2)},p0`,
+        COOKIE_SEALING_KEYS: `c1:${key32(3)}`,
+      });
+      expect(config.secretHashKeys.kids).toEqual(['h1', 'p0']);
+      expect(config.cookieSealingKeys.kids).toEqual(['c1']);
+    });
+
+    it.each([
+      [{}, 'SECRET_HASH_KEYS is not set (nor the legacy SECRET_PEPPER)'],
+      [{ SECRET_HASH_KEYS: `h1:${key32(1)},p0` }, 'names p0, the legacy SECRET_PEPPER, which is not set'],
+      [{ SECRET_HASH_KEYS: 'h1:short' }, 'the key h1 must be 32 bytes, base64url'],
+      [{ SECRET_HASH_KEYS: `h1:${key32(1)},p0`, SECRET_PEPPER: 'short' }, 'SECRET_PEPPER must be 32 bytes'],
+      [
+        { SECRET_HASH_KEYS: `h1:${key32(1)}`, CSRF_KEYS: `x1:${key32(1)}` },
+        'SECRET_HASH_KEYS and CSRF_KEYS share the key h1: give each purpose its own key',
+      ],
+    ])('%j throws when read, not at load: %s', (env, message) => {
+      const config = loadConfig(env as Record<string, string>);
+      expect(configError(() => config.secretHashKeys).message).toContain(message);
+    });
+
+    it('a pepper that no setting names is not read', () => {
+      const config = loadConfig({ SECRET_HASH_KEYS: `h1:${key32(1)}`, SECRET_PEPPER: 'short' });
+      expect(config.secretHashKeys.kids).toEqual(['h1']);
+    });
+
+    it('a process that does not use a keyset does not need its setting', () => {
+      const config = loadConfig({ SECRET_HASH_KEYS: `h1:${key32(1)}` });
+      expect(config.secretHashKeys.kids).toEqual(['h1']);
+      expect(configError(() => config.cookieSealingKeys).message).toContain('COOKIE_SEALING_KEYS is not set');
+    });
   });
 
   it('KEY_ENCRYPTION_KEY_PREVIOUS is optional, 32 bytes when set, and never serialised', () => {
@@ -409,32 +454,47 @@ describe('secrets are validated when first read', () => {
   });
 
   it('a missing KEY_ENCRYPTION_KEY throws only when read', () => {
-    const config = loadConfig({ SECRET_PEPPER: key32(1) });
-    expect(config.secretPepper).toHaveLength(32);
+    const config = loadConfig({ SECRET_HASH_KEYS: `h1:${key32(1)}` });
+    expect(config.secretHashKeys.current.key).toHaveLength(32);
     expect(configError(() => config.keyEncryptionKey).message).toContain('KEY_ENCRYPTION_KEY is not set');
   });
 
   it('keeps failing on every read until fixed, rather than caching a failure as a value', () => {
     const config = loadConfig({});
-    configError(() => config.secretPepper);
-    configError(() => config.secretPepper);
+    configError(() => config.secretHashKeys);
+    configError(() => config.secretHashKeys);
   });
 
   it('returns the same value on every read', () => {
-    const config = loadConfig({ SECRET_PEPPER: key32(3) });
-    expect(config.secretPepper).toBe(config.secretPepper);
+    const config = loadConfig({ SECRET_HASH_KEYS: `h1:${key32(3)}` });
+    expect(config.secretHashKeys).toBe(config.secretHashKeys);
   });
 
   it('never serialises a secret (logging the config is safe)', () => {
-    const config = loadConfig({ ADMIN_TOKEN, SECRET_PEPPER: key32(4), KEY_ENCRYPTION_KEY: key32(5) });
+    const config = loadConfig({
+      ADMIN_TOKEN,
+      SECRET_PEPPER: key32(4),
+      SECRET_HASH_KEYS: `h1:${key32(6)},p0`,
+      COOKIE_SEALING_KEYS: `c1:${key32(7)}`,
+      CSRF_KEYS: `x1:${key32(8)}`,
+      KEY_ENCRYPTION_KEY: key32(5),
+    });
     // Read them first: a cached value must not become visible either.
     void config.adminToken;
-    void config.secretPepper;
+    void config.secretHashKeys;
+    void config.cookieSealingKeys;
+    void config.csrfKeys;
     void config.keyEncryptionKey;
     const text = JSON.stringify(config);
     expect(text).not.toContain(ADMIN_TOKEN);
     expect(text).not.toContain('adminToken');
-    expect(text).not.toContain('secretPepper');
+    for (const name of ['secretHashKeys', 'cookieSealingKeys', 'csrfKeys']) expect(text).not.toContain(name);
+    // A keyset logged on its own shows its key ids only.
+    expect(JSON.stringify(config.secretHashKeys)).toBe('{"kids":["h1","p0"]}');
+    expect(inspect(config.cookieSealingKeys)).toBe('Keyset(c1)');
+    for (const fill of [4, 6, 7, 8]) {
+      expect(JSON.stringify(config.secretHashKeys) + inspect(config.csrfKeys)).not.toContain(key32(fill));
+    }
     expect(text).not.toContain('keyEncryptionKey');
     expect(Object.keys(config)).not.toContain('adminToken');
   });

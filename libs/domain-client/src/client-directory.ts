@@ -1,3 +1,4 @@
+import type { Keyset } from '#lib/keysets';
 import type { ClientView, PresentedClientCredentials } from '#lib/contracts';
 import type { EventStore, StreamExpectation } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
@@ -26,8 +27,8 @@ export interface AuthenticatedClient {
 }
 
 export interface ClientDirectoryOptions {
-  /** The installation's secret pepper (secrets are compared as HMACs, secret.ts). */
-  pepper: Buffer;
+  /** The secret-hash keys (secrets are compared as HMACs under the key they name, secret.ts). */
+  secretHashKeys: Keyset;
   /** Failed authentications allowed per source address (RFC 6749 §2.3.1: resist brute force). */
   throttle: ThrottlePolicy;
   /** Most clients held; the least recently used leaves first (default 10,000). */
@@ -157,7 +158,7 @@ export class ClientDirectory {
     presented: PresentedClientCredentials,
     now: Date,
   ): AuthenticatedClient {
-    const client = authenticateClient(entry.state, presented, this.options.pepper, now);
+    const client = authenticateClient(entry.state, presented, this.options.secretHashKeys, now);
     return { client, version: entry.version };
   }
 

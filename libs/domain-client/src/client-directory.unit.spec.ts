@@ -1,3 +1,4 @@
+import { Keyset } from '#lib/keysets';
 import type { PresentedClientCredentials } from '#lib/contracts';
 import { type EventStore, InMemoryEventStore, isExpectedVersionConflict } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
@@ -11,7 +12,7 @@ import {
 } from './client.js';
 import { hashSecret } from './secret.js';
 
-const pepper = Buffer.alloc(32, 5);
+const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 5) }]);
 const now = new Date('2030-01-01T00:00:00.000Z');
 /** The caller's address as the gateway saw it. */
 const ADDRESS = '192.0.2.1';
@@ -49,7 +50,7 @@ const register = (store: EventStore, clientId: string, secret = `${clientId}-sec
     scope: ['read'],
     defaultScope: [],
     audience: [],
-    secretHash: hashSecret(secret, pepper),
+    secretHash: hashSecret(secret, keys),
     now,
   });
 
@@ -73,7 +74,7 @@ describe('ClientDirectory: client authentication from held clients (RFC 6749 §2
   let directory: ClientDirectory;
   const make = (options: Partial<ClientDirectoryOptions> = {}) =>
     new ClientDirectory(store, {
-      pepper,
+      secretHashKeys: keys,
       throttle: { maxFailures: 1000, windowSeconds: 60 },
       clock: () => now,
       ...options,
@@ -97,7 +98,7 @@ describe('ClientDirectory: client authentication from held clients (RFC 6749 §2
 
   it('never refuses on what it holds: a secret rotated a moment ago works at once (decision 15)', async () => {
     await directory.authenticate(basic('c1'), ADDRESS);
-    await run(store, 'c1', { type: 'RotateClientSecret', secretHash: hashSecret('new', pepper), now });
+    await run(store, 'c1', { type: 'RotateClientSecret', secretHash: hashSecret('new', keys), now });
     store.streamReads = [];
     const fresh = await directory.authenticate(basic('c1', 'new'), ADDRESS);
     expect(fresh).toMatchObject({ client: { clientId: 'c1' }, version: 2 });
@@ -106,7 +107,7 @@ describe('ClientDirectory: client authentication from held clients (RFC 6749 §2
 
   it('a success on a held client is only as good as its version: a precondition on it refuses the append', async () => {
     const held = await directory.authenticate(basic('c1'), ADDRESS);
-    await run(store, 'c1', { type: 'RotateClientSecret', secretHash: hashSecret('new', pepper), now });
+    await run(store, 'c1', { type: 'RotateClientSecret', secretHash: hashSecret('new', keys), now });
     // The old secret still matches what is held; the caller's append proves it stale.
     const stale = await directory.authenticate(basic('c1'), ADDRESS);
     expect(stale.version).toBe(held.version);

@@ -1,3 +1,4 @@
+import { Keyset } from '#lib/keysets';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { PresentedClientCredentials } from '#lib/contracts';
 import { deciderSpecification, stateAfter } from '../../testing/src/decider-specification.js';
@@ -25,7 +26,7 @@ import { FailureThrottle } from './throttle.js';
 
 const decider = { decide: decideClient, evolve: evolveClient, initialState: initialClientState };
 const spec = deciderSpecification<ClientCommand, ClientState>(decider);
-const pepper = Buffer.alloc(32, 9);
+const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 9) }]);
 const now = new Date('2030-01-01T00:00:00.000Z');
 const SECRET = 'secret-one';
 
@@ -40,8 +41,8 @@ const register = (overrides: Partial<RegisterClient> = {}): RegisterClient => ({
   scope: ['read', 'write'],
   defaultScope: [],
   audience: [],
-  secretHash: hashSecret(SECRET, pepper),
-  registrationAccessTokenHash: hashSecret('rat', pepper),
+  secretHash: hashSecret(SECRET, keys),
+  registrationAccessTokenHash: hashSecret('rat', keys),
   now,
   ...overrides,
 });
@@ -56,7 +57,7 @@ describe('RFC 7591 §2 client metadata (checklist REG-03 to REG-10, decision 1, 
       requirePkce: true,
       refreshTokenReuseGraceSeconds: 0,
       redirectUris: ['https://c1.test/cb'],
-      registrationAccessTokenHash: hashSecret('rat', pepper),
+      registrationAccessTokenHash: hashSecret('rat', keys),
     });
     expect(JSON.stringify(event)).not.toContain('"rat"');
   });
@@ -246,7 +247,7 @@ describe('client lifecycle events (RFC 7592 §2.2, §2.3)', () => {
       authenticateClient(
         state,
         { method: 'client_secret_post', clientId: 'c1', clientSecret: SECRET },
-        pepper,
+        keys,
         now,
       ).clientId,
     ).toBe('c1');
@@ -282,7 +283,7 @@ describe('client lifecycle events (RFC 7592 §2.2, §2.3)', () => {
       authenticateClient(
         state,
         { method: 'client_secret_basic', clientId: 'c1', clientSecret: SECRET },
-        pepper,
+        keys,
         now,
       ),
     ).toThrow(expect.objectContaining({ error: 'invalid_client', status: 401 }));
@@ -308,7 +309,7 @@ describe('client lifecycle events (RFC 7592 §2.2, §2.3)', () => {
       authenticateClient(
         state,
         { method: 'client_secret_basic', clientId: 'c1', clientSecret: SECRET },
-        pepper,
+        keys,
         now,
       ),
     ).toThrow(expect.objectContaining({ error: 'invalid_client' }));
@@ -318,9 +319,9 @@ describe('client lifecycle events (RFC 7592 §2.2, §2.3)', () => {
 
   it('checks the registration access token by hash (RFC 7592 §3)', () => {
     const state = stateAfter(decider, registered);
-    expect(registrationAccessTokenMatches(state, 'rat', pepper)).toBe(true);
-    expect(registrationAccessTokenMatches(state, 'ra', pepper)).toBe(false);
-    expect(registrationAccessTokenMatches(initialClientState(), 'rat', pepper)).toBe(false);
+    expect(registrationAccessTokenMatches(state, 'rat', keys)).toBe(true);
+    expect(registrationAccessTokenMatches(state, 'ra', keys)).toBe(false);
+    expect(registrationAccessTokenMatches(initialClientState(), 'rat', keys)).toBe(false);
   });
 });
 
@@ -335,16 +336,16 @@ describe('secret rotation grace period (checklist REG-12, decision 15)', () => {
 
   it('with a grace period the old secret works until it ends, the new one at once', () => {
     const rotated = decideClient(
-      { type: 'RotateClientSecret', secretHash: hashSecret(NEW, pepper), graceSeconds: 3600, now },
+      { type: 'RotateClientSecret', secretHash: hashSecret(NEW, keys), graceSeconds: 3600, now },
       stateAfter(decider, registered),
     );
     expect(rotated[0]!.data).toMatchObject({ previousSecretValidUntil: '2030-01-01T01:00:00.000Z' });
     const state = stateAfter(decider, [...registered, ...rotated]);
     const inside = new Date(now.getTime() + 3599_000);
     const after = new Date(now.getTime() + 3600_000);
-    expect(authenticateClient(state, basic(SECRET), pepper, inside).clientId).toBe('c1');
-    expect(authenticateClient(state, basic(NEW), pepper, after).clientId).toBe('c1');
-    expect(() => authenticateClient(state, basic(SECRET), pepper, after)).toThrow(
+    expect(authenticateClient(state, basic(SECRET), keys, inside).clientId).toBe('c1');
+    expect(authenticateClient(state, basic(NEW), keys, after).clientId).toBe('c1');
+    expect(() => authenticateClient(state, basic(SECRET), keys, after)).toThrow(
       expect.objectContaining({ error: 'invalid_client' }),
     );
   });
@@ -352,19 +353,19 @@ describe('secret rotation grace period (checklist REG-12, decision 15)', () => {
   it('a second rotation ends the first grace period', () => {
     let state = stateAfter(decider, registered);
     const first = decideClient(
-      { type: 'RotateClientSecret', secretHash: hashSecret(NEW, pepper), graceSeconds: 3600, now },
+      { type: 'RotateClientSecret', secretHash: hashSecret(NEW, keys), graceSeconds: 3600, now },
       state,
     );
     state = stateAfter(decider, [...registered, ...first]);
     const second = decideClient(
-      { type: 'RotateClientSecret', secretHash: hashSecret('three', pepper), now },
+      { type: 'RotateClientSecret', secretHash: hashSecret('three', keys), now },
       state,
     );
     state = stateAfter(decider, [...registered, ...first, ...second]);
-    expect(() => authenticateClient(state, basic(SECRET), pepper, now)).toThrow(
+    expect(() => authenticateClient(state, basic(SECRET), keys, now)).toThrow(
       expect.objectContaining({ error: 'invalid_client' }),
     );
-    expect(() => authenticateClient(state, basic(NEW), pepper, now)).toThrow(
+    expect(() => authenticateClient(state, basic(NEW), keys, now)).toThrow(
       expect.objectContaining({ error: 'invalid_client' }),
     );
   });
@@ -372,7 +373,7 @@ describe('secret rotation grace period (checklist REG-12, decision 15)', () => {
   it('refuses a grace period over a day', () => {
     spec
       .given(registered)
-      .when({ type: 'RotateClientSecret', secretHash: hashSecret(NEW, pepper), graceSeconds: 86401, now })
+      .when({ type: 'RotateClientSecret', secretHash: hashSecret(NEW, keys), graceSeconds: 86401, now })
       .thenThrows('invalid_client_metadata');
   });
 });
@@ -506,7 +507,7 @@ describe('private_key_jwt (RFC 7523 §2.2, §3)', () => {
       authenticateClient(
         state,
         { method: 'client_secret_post', clientId: 'pk', clientSecret: 'x' },
-        pepper,
+        keys,
         now,
       ),
     ).toThrow(expect.objectContaining({ error: 'invalid_client' }));

@@ -1,3 +1,4 @@
+import type { Keyset } from '#lib/keysets';
 import type { ClientView, PresentedClientCredentials, TokenEndpointAuthMethod } from '#lib/contracts';
 import type { NewEvent, RecordedEvent } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
@@ -706,12 +707,12 @@ export function clientView(state: ClientState): ClientView {
 }
 
 /** RFC 7592 §3: the registration access token, compared as a hash in constant time. */
-export function registrationAccessTokenMatches(state: ClientState, token: string, pepper: Buffer): boolean {
+export function registrationAccessTokenMatches(state: ClientState, token: string, keys: Keyset): boolean {
   if (!isKnownClient(state) || state.registrationAccessTokenHash === null) {
-    secretMatches(token, DUMMY_HASH, pepper);
+    secretMatches(token, DUMMY_HASH, keys);
     return false;
   }
-  return secretMatches(token, state.registrationAccessTokenHash, pepper);
+  return secretMatches(token, state.registrationAccessTokenHash, keys);
 }
 
 /**
@@ -737,13 +738,13 @@ export function clientAuthenticationFailure(
 export function authenticateClient(
   state: ClientState,
   presented: PresentedClientCredentials,
-  pepper: Buffer,
+  keys: Keyset,
   now: Date = new Date(),
 ): ClientView {
   const fail = (detail: string) => clientAuthenticationFailure(presented, detail);
   if (state.status !== 'active') {
     // Checklist CAUTH-20: an unknown client costs the same HMAC as a known one.
-    secretMatches(presented.clientSecret ?? '', DUMMY_HASH, pepper);
+    secretMatches(presented.clientSecret ?? '', DUMMY_HASH, keys);
     throw fail(state.status === 'disabled' ? 'client disabled' : 'unknown client');
   }
   if (state.tokenEndpointAuthMethod !== presented.method) throw fail('authentication method not registered');
@@ -756,7 +757,7 @@ export function authenticateClient(
   // private_key_jwt is checked by verifyClientAssertion (async); this is the secret path only.
   if (!usesSecret(presented.method)) throw fail('not a secret method');
   if (state.secretHash === null || presented.clientSecret === undefined) throw fail('no secret');
-  if (secretMatches(presented.clientSecret, state.secretHash, pepper)) {
+  if (secretMatches(presented.clientSecret, state.secretHash, keys)) {
     // Checklist CAUTH-16: answered like a wrong secret.
     if (secretExpired(state.secretExpiresAt, now)) throw fail('secret expired');
     return clientView(state);
@@ -766,7 +767,7 @@ export function authenticateClient(
     state.previousSecretHash !== null &&
     state.previousSecretValidUntil !== null &&
     now.getTime() < Date.parse(state.previousSecretValidUntil) &&
-    secretMatches(presented.clientSecret, state.previousSecretHash, pepper)
+    secretMatches(presented.clientSecret, state.previousSecretHash, keys)
   )
     return clientView(state);
   throw fail('wrong secret');

@@ -1,3 +1,4 @@
+import { Keyset } from '#lib/keysets';
 import type { ClientView, PresentedClientCredentials } from '#lib/contracts';
 import type { NewEvent } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
@@ -21,7 +22,7 @@ import { hashSecret } from './secret.js';
 const decider = { decide: decideClient, evolve: evolveClient, initialState: initialClientState };
 const spec = deciderSpecification<ClientCommand, ClientState>(decider);
 
-const pepper = Buffer.alloc(32, 7);
+const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 7) }]);
 const now = new Date('2030-01-01T00:00:00.000Z');
 const later = new Date('2030-01-02T00:00:00.000Z');
 const SECRET = 'first-secret';
@@ -37,7 +38,7 @@ const register = (overrides: Partial<RegisterClient> = {}): RegisterClient => ({
   scope: ['read', 'write'],
   defaultScope: ['read'],
   audience: ['https://api.test'],
-  secretHash: hashSecret(SECRET, pepper),
+  secretHash: hashSecret(SECRET, keys),
   now,
   ...overrides,
 });
@@ -66,7 +67,7 @@ const registered = (
     refreshTokenTtlSeconds: null,
     jwks: null,
     jwksUri: null,
-    secretHash: hashSecret(SECRET, pepper),
+    secretHash: hashSecret(SECRET, keys),
     registrationAccessTokenHash: null,
     secretExpiresAt: null,
     registeredAt: now.toISOString(),
@@ -88,7 +89,7 @@ const rotated = (secret: string, at = later): ClientSecretRotated => ({
   type: 'ClientSecretRotated',
   data: {
     clientId: 's1',
-    secretHash: hashSecret(secret, pepper),
+    secretHash: hashSecret(secret, keys),
     rotatedAt: at.toISOString(),
     secretExpiresAt: null,
   },
@@ -141,7 +142,7 @@ describe('client registration (RFC 7591 §2, §3.2.2; checklist REG-10)', () => 
   it('refuses a re-registration even when it would change nothing else', () => {
     spec
       .given([registered()])
-      .when(register({ clientName: 'Another name', secretHash: hashSecret('other', pepper) }))
+      .when(register({ clientName: 'Another name', secretHash: hashSecret('other', keys) }))
       .thenThrows('invalid_client_metadata');
   });
 
@@ -214,7 +215,7 @@ describe('client registration (RFC 7591 §2, §3.2.2; checklist REG-10)', () => 
 
 describe('client secret rotation (checklist REG-12, decision 15)', () => {
   it('rotates the secret of a confidential client', () => {
-    const newHash = hashSecret(NEW_SECRET, pepper);
+    const newHash = hashSecret(NEW_SECRET, keys);
     spec
       .given([registered()])
       .when({ type: 'RotateClientSecret', secretHash: newHash, now: later })
@@ -224,21 +225,21 @@ describe('client secret rotation (checklist REG-12, decision 15)', () => {
   it('can rotate again after a rotation', () => {
     spec
       .given([registered(), rotated(NEW_SECRET)])
-      .when({ type: 'RotateClientSecret', secretHash: hashSecret('third', pepper), now: later })
+      .when({ type: 'RotateClientSecret', secretHash: hashSecret('third', keys), now: later })
       .then([rotated('third')]);
   });
 
   it('refuses to rotate an unregistered client with not_found', () => {
     spec
       .given([])
-      .when({ type: 'RotateClientSecret', secretHash: hashSecret(NEW_SECRET, pepper), now: later })
+      .when({ type: 'RotateClientSecret', secretHash: hashSecret(NEW_SECRET, keys), now: later })
       .thenThrows({ error: 'not_found', status: 404 });
   });
 
   it('refuses to give a public client a secret', () => {
     spec
       .given([publicRegistered])
-      .when({ type: 'RotateClientSecret', secretHash: hashSecret(NEW_SECRET, pepper), now: later })
+      .when({ type: 'RotateClientSecret', secretHash: hashSecret(NEW_SECRET, keys), now: later })
       .thenThrows({ error: 'invalid_client_metadata', status: 400 });
   });
 
@@ -248,14 +249,14 @@ describe('client secret rotation (checklist REG-12, decision 15)', () => {
       authenticateClient(
         state,
         { method: 'client_secret_basic', clientId: 's1', clientSecret: SECRET },
-        pepper,
+        keys,
       ),
     ).toThrow(OAuthError);
     expect(
       authenticateClient(
         state,
         { method: 'client_secret_basic', clientId: 's1', clientSecret: NEW_SECRET },
-        pepper,
+        keys,
       ).clientId,
     ).toBe('s1');
   });
@@ -288,7 +289,7 @@ describe('client state (evolve)', () => {
       refreshTokenTtlSeconds: null,
       jwks: null,
       jwksUri: null,
-      secretHash: hashSecret(SECRET, pepper),
+      secretHash: hashSecret(SECRET, keys),
       secretExpiresAt: null,
       previousSecretHash: null,
       previousSecretValidUntil: null,
@@ -300,7 +301,7 @@ describe('client state (evolve)', () => {
   it('a rotation changes only the secret hash', () => {
     const before = stateAfter(decider, [registered()]);
     const after = stateAfter(decider, [registered(), rotated(NEW_SECRET)]);
-    expect(after).toEqual({ ...before, secretHash: hashSecret(NEW_SECRET, pepper) });
+    expect(after).toEqual({ ...before, secretHash: hashSecret(NEW_SECRET, keys) });
   });
 
   it('ignores a rotation for a stream with no registration', () => {
@@ -342,7 +343,7 @@ describe('client state (evolve)', () => {
       registeredAt: now.toISOString(),
       secretExpiresAt: null,
     });
-    expect(JSON.stringify(view)).not.toContain(hashSecret(SECRET, pepper));
+    expect(JSON.stringify(view)).not.toContain(hashSecret(SECRET, keys));
   });
 
   it('clientView of an unregistered client is not_found', () => {
@@ -364,7 +365,7 @@ describe('client authentication (RFC 6749 §2.3.1, §5.2; checklist CAUTH-02 to 
 
   function failure(state: ClientState, presented: PresentedClientCredentials): OAuthError {
     try {
-      authenticateClient(state, presented, pepper);
+      authenticateClient(state, presented, keys);
     } catch (err) {
       expect(err).toBeInstanceOf(OAuthError);
       return err as OAuthError;
@@ -384,7 +385,7 @@ describe('client authentication (RFC 6749 §2.3.1, §5.2; checklist CAUTH-02 to 
     const view: ClientView = authenticateClient(
       confidentialBasic,
       { method: 'client_secret_basic', clientId: 's1', clientSecret: SECRET },
-      pepper,
+      keys,
     );
     expect(view).toEqual(clientView(confidentialBasic));
   });
@@ -394,13 +395,13 @@ describe('client authentication (RFC 6749 §2.3.1, §5.2; checklist CAUTH-02 to 
       authenticateClient(
         confidentialPost,
         { method: 'client_secret_post', clientId: 's1', clientSecret: SECRET },
-        pepper,
+        keys,
       ).clientId,
     ).toBe('s1');
   });
 
   it('accepts a public client presenting client_id alone', () => {
-    expect(authenticateClient(publicClient, { method: 'none', clientId: 'p1' }, pepper).clientId).toBe('p1');
+    expect(authenticateClient(publicClient, { method: 'none', clientId: 'p1' }, keys).clientId).toBe('p1');
   });
 
   it('a wrong secret with Basic is 401 invalid_client with WWW-Authenticate: Basic (CAUTH-02)', () => {
@@ -520,8 +521,10 @@ describe('client authentication (RFC 6749 §2.3.1, §5.2; checklist CAUTH-02 to 
     }
   });
 
-  it('a secret hashed under another pepper does not match', () => {
-    const state = stateAfter(decider, [registered({ secretHash: hashSecret(SECRET, Buffer.alloc(32, 8)) })]);
+  it('a secret hashed under another key does not match', () => {
+    const state = stateAfter(decider, [
+      registered({ secretHash: hashSecret(SECRET, new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 8) }])) }),
+    ]);
     expect(
       failure(state, { method: 'client_secret_basic', clientId: 's1', clientSecret: SECRET }).error,
     ).toBe('invalid_client');
@@ -598,7 +601,7 @@ describe('client secret expiry (RFC 7591 §3.2.1; checklist CAUTH-16)', () => {
 
   it('CAUTH-16: the secret works until the last millisecond before its expiry', () => {
     const justBefore = new Date(expiry.getTime() - 1);
-    expect(authenticateClient(expiring, basic(SECRET), pepper, justBefore).clientId).toBe('s1');
+    expect(authenticateClient(expiring, basic(SECRET), keys, justBefore).clientId).toBe('s1');
   });
 
   it('CAUTH-16: from its expiry on, the right secret is 401 invalid_client, like a wrong one', () => {
@@ -610,7 +613,7 @@ describe('client secret expiry (RFC 7591 §3.2.1; checklist CAUTH-16)', () => {
     });
     const failure = (presented: PresentedClientCredentials, at: Date): OAuthError => {
       try {
-        authenticateClient(expiring, presented, pepper, at);
+        authenticateClient(expiring, presented, keys, at);
       } catch (err) {
         expect(err).toBeInstanceOf(OAuthError);
         return err as OAuthError;
@@ -635,7 +638,7 @@ describe('client secret expiry (RFC 7591 §3.2.1; checklist CAUTH-16)', () => {
       authenticateClient(
         post,
         { method: 'client_secret_post', clientId: 's1', clientSecret: SECRET },
-        pepper,
+        keys,
         expiry,
       ),
     ).toThrow(expect.objectContaining({ error: 'invalid_client', status: 401, headers: {} }));
@@ -648,7 +651,7 @@ describe('client secret expiry (RFC 7591 §3.2.1; checklist CAUTH-16)', () => {
     const farFuture = new Date('2999-01-01T00:00:00.000Z');
     for (const state of [never, old]) {
       expect(state).toMatchObject({ secretExpiresAt: null });
-      expect(authenticateClient(state, basic(SECRET), pepper, farFuture).clientId).toBe('s1');
+      expect(authenticateClient(state, basic(SECRET), keys, farFuture).clientId).toBe('s1');
     }
   });
 
@@ -657,7 +660,7 @@ describe('client secret expiry (RFC 7591 §3.2.1; checklist CAUTH-16)', () => {
     const events = decideClient(
       {
         type: 'RotateClientSecret',
-        secretHash: hashSecret(NEW_SECRET, pepper),
+        secretHash: hashSecret(NEW_SECRET, keys),
         secretTtlSeconds: TTL,
         now: afterExpiry,
       },
@@ -668,25 +671,25 @@ describe('client secret expiry (RFC 7591 §3.2.1; checklist CAUTH-16)', () => {
         type: 'ClientSecretRotated',
         data: {
           clientId: 's1',
-          secretHash: hashSecret(NEW_SECRET, pepper),
+          secretHash: hashSecret(NEW_SECRET, keys),
           rotatedAt: afterExpiry.toISOString(),
           secretExpiresAt: new Date(afterExpiry.getTime() + TTL * 1000).toISOString(),
         },
       },
     ]);
     const state = stateAfter(decider, [registered({ secretExpiresAt: expiry.toISOString() }), ...events]);
-    expect(authenticateClient(state, basic(NEW_SECRET), pepper, afterExpiry).clientId).toBe('s1');
+    expect(authenticateClient(state, basic(NEW_SECRET), keys, afterExpiry).clientId).toBe('s1');
     expect(clientView(state).secretExpiresAt).toBe(
       new Date(afterExpiry.getTime() + TTL * 1000).toISOString(),
     );
-    expect(() => authenticateClient(state, basic(SECRET), pepper, afterExpiry)).toThrow(
+    expect(() => authenticateClient(state, basic(SECRET), keys, afterExpiry)).toThrow(
       expect.objectContaining({ error: 'invalid_client' }),
     );
   });
 
   it('CAUTH-16: a rotation without a lifetime gives a secret that never expires', () => {
     const [event] = decideClient(
-      { type: 'RotateClientSecret', secretHash: hashSecret(NEW_SECRET, pepper), now: later },
+      { type: 'RotateClientSecret', secretHash: hashSecret(NEW_SECRET, keys), now: later },
       expiring,
     );
     expect(event!.data).toMatchObject({ secretExpiresAt: null });
@@ -697,7 +700,7 @@ describe('client secret expiry (RFC 7591 §3.2.1; checklist CAUTH-16)', () => {
     const events = decideClient(
       {
         type: 'RotateClientSecret',
-        secretHash: hashSecret(NEW_SECRET, pepper),
+        secretHash: hashSecret(NEW_SECRET, keys),
         graceSeconds: 3600,
         now: rotateAt,
       },
@@ -706,15 +709,15 @@ describe('client secret expiry (RFC 7591 §3.2.1; checklist CAUTH-16)', () => {
     expect(events[0]!.data).toMatchObject({ previousSecretValidUntil: expiry.toISOString() });
     const state = stateAfter(decider, [registered({ secretExpiresAt: expiry.toISOString() }), ...events]);
     const justBefore = new Date(expiry.getTime() - 1);
-    expect(authenticateClient(state, basic(SECRET), pepper, justBefore).clientId).toBe('s1');
-    expect(() => authenticateClient(state, basic(SECRET), pepper, expiry)).toThrow(
+    expect(authenticateClient(state, basic(SECRET), keys, justBefore).clientId).toBe('s1');
+    expect(() => authenticateClient(state, basic(SECRET), keys, expiry)).toThrow(
       expect.objectContaining({ error: 'invalid_client' }),
     );
     // An already expired secret gets no grace at all.
     const [late] = decideClient(
       {
         type: 'RotateClientSecret',
-        secretHash: hashSecret(NEW_SECRET, pepper),
+        secretHash: hashSecret(NEW_SECRET, keys),
         graceSeconds: 3600,
         now: later,
       },

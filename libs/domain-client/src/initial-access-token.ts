@@ -1,6 +1,7 @@
 import type { InitialAccessTokenView } from '#lib/contracts';
 import type { Projection, RecordedEvent } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
+import { type Keyset, LEGACY_KID } from '#lib/keysets';
 import { createHmac, randomBytes } from 'node:crypto';
 import { hashSecret, secretMatches } from './secret.js';
 
@@ -10,7 +11,8 @@ import { hashSecret, secretMatches } from './secret.js';
  * `initial-access-token-<id>` (listed, revoked and audited by it), only an HMAC of the secret is
  * stored. Each registration it allows is an InitialAccessTokenUsed event on that stream, appended
  * with the registration at the stream's version, so a limit on uses holds under concurrency.
- * Tokens made before ids existed (no dot) are found by the HMAC of the whole token.
+ * Tokens made before ids existed (no dot) are found by the HMAC of the whole token under the legacy
+ * SECRET_PEPPER (key id p0), while that key is accepted.
  */
 
 const STREAM_PREFIX = 'initial-access-token-';
@@ -24,11 +26,13 @@ export function initialAccessTokenStreamIdOf(id: string): string {
 /** Where a presented token lives, and the secret to check; null for what cannot be a token. */
 export function locateInitialAccessToken(
   token: string,
-  pepper: Buffer,
+  keys: Keyset,
 ): { streamId: string; secret: string | null } | null {
   if (!/^[\x21-\x7e]{1,512}$/.test(token)) return null;
   const dot = token.indexOf('.');
   if (dot < 0) {
+    const pepper = keys.find(LEGACY_KID)?.key;
+    if (pepper === undefined) return null;
     const legacy = createHmac('sha256', pepper).update(token, 'utf8').digest('base64url');
     return { streamId: `${STREAM_PREFIX}${legacy}`, secret: null };
   }
@@ -113,7 +117,7 @@ export function evolveInitialAccessToken(
 /** A new token (shown once) and the event that records it under the HMAC of its secret. */
 export function createInitialAccessToken(
   now: Date,
-  options: { ttlSeconds: number; maxUses?: number; pepper: Buffer },
+  options: { ttlSeconds: number; maxUses?: number; secretHashKeys: Keyset },
 ): { token: string; streamId: string; event: InitialAccessTokenCreated } {
   const { ttlSeconds, maxUses } = options;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 365 * 86400)
@@ -132,7 +136,7 @@ export function createInitialAccessToken(
       type: 'InitialAccessTokenCreated',
       data: {
         id,
-        tokenHash: hashSecret(secret, options.pepper),
+        tokenHash: hashSecret(secret, options.secretHashKeys),
         createdAt: now.toISOString(),
         expiresAt: new Date(now.getTime() + ttlSeconds * 1000).toISOString(),
         maxUses: maxUses ?? null,
@@ -155,17 +159,17 @@ function invalidInitialAccessToken(): OAuthError {
 export function useInitialAccessToken(
   state: InitialAccessTokenState,
   presented: { secret: string | null },
-  pepper: Buffer,
+  keys: Keyset,
   clientId: string,
   now: Date,
 ): InitialAccessTokenUsed {
   const known = state.status === 'created' ? state : null;
   const hashOk =
     known === null
-      ? (secretMatches(presented.secret ?? '', 'A'.repeat(43), pepper), false)
+      ? (secretMatches(presented.secret ?? '', 'A'.repeat(43), keys), false)
       : known.tokenHash === null
         ? presented.secret === null
-        : presented.secret !== null && secretMatches(presented.secret, known.tokenHash, pepper);
+        : presented.secret !== null && secretMatches(presented.secret, known.tokenHash, keys);
   if (
     known === null ||
     !hashOk ||

@@ -1,3 +1,4 @@
+import { Keyset, LEGACY_KID } from '#lib/keysets';
 import { recordEvents } from '../../testing/src/decider-specification.js';
 import type { NewEvent } from '#lib/event-store';
 import { clientView, decideClient, evolveClient, initialClientState, type ClientState } from './client.js';
@@ -193,64 +194,88 @@ describe('the clients projection (current clients)', () => {
 });
 
 describe('initial access tokens (RFC 7591 §3, checklist decision 12)', () => {
-  const pepper = Buffer.alloc(32, 3);
+  const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 3) }]);
   const fold = (events: NewEvent[], streamId: string) =>
     recordEvents(events, { streamId }).reduce(evolveInitialAccessToken, initialInitialAccessTokenState());
 
   it('names the stream by the token id and stores only an HMAC of the secret', () => {
-    const { token, streamId, event } = createInitialAccessToken(now, { ttlSeconds: 3600, pepper });
+    const { token, streamId, event } = createInitialAccessToken(now, {
+      ttlSeconds: 3600,
+      secretHashKeys: keys,
+    });
     const [id, secret] = token.split('.');
     expect(streamId).toBe(`initial-access-token-${id}`);
     expect(JSON.stringify(event)).not.toContain(secret);
-    expect(locateInitialAccessToken(token, pepper)).toEqual({ streamId, secret });
+    expect(locateInitialAccessToken(token, keys)).toEqual({ streamId, secret });
   });
 
-  it('finds a token made before ids existed by the HMAC of the whole token', () => {
-    const located = locateInitialAccessToken('Zm9vYmFyYmF6cXV4cXV1eA', pepper)!;
+  it('finds a token made before ids existed by the HMAC of the whole token under the legacy pepper (p0)', () => {
+    const withLegacy = new Keyset([...keys.keys, { kid: LEGACY_KID, key: Buffer.alloc(32, 4) }]);
+    const located = locateInitialAccessToken('Zm9vYmFyYmF6cXV4cXV1eA', withLegacy)!;
     expect(located.streamId).toMatch(/^initial-access-token-[A-Za-z0-9_-]{43}$/);
     expect(located.streamId).not.toContain('Zm9vYmFyYmF6cXV4cXV1eA');
     expect(located.secret).toBeNull();
+    // Once the legacy key is no longer accepted, such a token is not found at all.
+    expect(locateInitialAccessToken('Zm9vYmFyYmF6cXV4cXV1eA', keys)).toBeNull();
+  });
+
+  it('a token made under the previous secret-hash key is used while that key is accepted, not after', () => {
+    const { token, streamId, event } = createInitialAccessToken(now, {
+      ttlSeconds: 3600,
+      secretHashKeys: keys,
+    });
+    const state = fold([event], streamId);
+    const rotated = new Keyset([{ kid: 'h2', key: Buffer.alloc(32, 5) }, ...keys.keys]);
+    const presented = locateInitialAccessToken(token, rotated)!;
+    expect(useInitialAccessToken(state, presented, rotated, 'c1', now).data.clientId).toBe('c1');
+    const removed = new Keyset([{ kid: 'h2', key: Buffer.alloc(32, 5) }]);
+    expect(() => useInitialAccessToken(state, presented, removed, 'c1', now)).toThrow(
+      expect.objectContaining({ error: 'invalid_token' }),
+    );
   });
 
   it('is valid until it expires, then invalid_token', () => {
-    const { token, streamId, event } = createInitialAccessToken(now, { ttlSeconds: 3600, pepper });
+    const { token, streamId, event } = createInitialAccessToken(now, {
+      ttlSeconds: 3600,
+      secretHashKeys: keys,
+    });
     const state = fold([event], streamId);
-    const presented = locateInitialAccessToken(token, pepper)!;
-    const use = (at: number) => () => useInitialAccessToken(state, presented, pepper, 'c1', new Date(at));
+    const presented = locateInitialAccessToken(token, keys)!;
+    const use = (at: number) => () => useInitialAccessToken(state, presented, keys, 'c1', new Date(at));
     expect(use(now.getTime() + 3599_000)).not.toThrow();
     expect(use(now.getTime() + 3600_000)).toThrow(
       expect.objectContaining({ error: 'invalid_token', status: 401 }),
     );
-    expect(() =>
-      useInitialAccessToken(initialInitialAccessTokenState(), presented, pepper, 'c1', now),
-    ).toThrow(expect.objectContaining({ error: 'invalid_token' }));
+    expect(() => useInitialAccessToken(initialInitialAccessTokenState(), presented, keys, 'c1', now)).toThrow(
+      expect.objectContaining({ error: 'invalid_token' }),
+    );
   });
 
   it('refuses a wrong secret, a revoked token and one past its uses', () => {
     const { token, streamId, event } = createInitialAccessToken(now, {
       ttlSeconds: 3600,
       maxUses: 1,
-      pepper,
+      secretHashKeys: keys,
     });
-    const presented = locateInitialAccessToken(token, pepper)!;
+    const presented = locateInitialAccessToken(token, keys)!;
     const fresh = fold([event], streamId);
-    expect(() => useInitialAccessToken(fresh, { secret: 'wrong' }, pepper, 'c1', now)).toThrow(
+    expect(() => useInitialAccessToken(fresh, { secret: 'wrong' }, keys, 'c1', now)).toThrow(
       expect.objectContaining({ error: 'invalid_token' }),
     );
-    const used = useInitialAccessToken(fresh, presented, pepper, 'c1', now);
+    const used = useInitialAccessToken(fresh, presented, keys, 'c1', now);
     expect(used.data).toMatchObject({ clientId: 'c1' });
-    expect(() => useInitialAccessToken(fold([event, used], streamId), presented, pepper, 'c2', now)).toThrow(
+    expect(() => useInitialAccessToken(fold([event, used], streamId), presented, keys, 'c2', now)).toThrow(
       expect.objectContaining({ error: 'invalid_token' }),
     );
     const revoked = revokeInitialAccessToken(fresh, now);
     expect(() =>
-      useInitialAccessToken(fold([event, ...revoked], streamId), presented, pepper, 'c2', now),
+      useInitialAccessToken(fold([event, ...revoked], streamId), presented, keys, 'c2', now),
     ).toThrow(expect.objectContaining({ error: 'invalid_token' }));
   });
 
   it('refuses a lifetime of 0 or over a year, and a use limit under 1', () => {
     for (const options of [{ ttlSeconds: 0 }, { ttlSeconds: 366 * 86400 }, { ttlSeconds: 60, maxUses: 0 }])
-      expect(() => createInitialAccessToken(now, { ...options, pepper })).toThrow(
+      expect(() => createInitialAccessToken(now, { ...options, secretHashKeys: keys })).toThrow(
         expect.objectContaining({ error: 'invalid_request' }),
       );
   });

@@ -1,8 +1,11 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { keyedHash, keyedHashMatches, type Keyset } from '#lib/keysets';
+import { randomBytes } from 'node:crypto';
 
 /**
  * Client secrets (checklist STORE-01, STORE-06): 256 random bits, shown once, stored only as
- * HMAC-SHA-256 under the installation's pepper; compared in constant time.
+ * HMAC-SHA-256 under the current secret-hash key, tagged with its key id (`<kid>.<hash>`, none for
+ * the legacy SECRET_PEPPER), and checked under the key the stored hash names, in constant time, so
+ * that a new key can become current while secrets hashed under the old one still verify.
  */
 export function generateClientSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -19,12 +22,10 @@ export function generateClientId(): string {
   }
 }
 
-export function hashSecret(secret: string, pepper: Buffer): string {
-  return createHmac('sha256', pepper).update(secret, 'utf8').digest('base64url');
+export function hashSecret(secret: string, keys: Keyset): string {
+  return keyedHash(keys, secret);
 }
 
-export function secretMatches(presented: string, storedHash: string, pepper: Buffer): boolean {
-  const a = Buffer.from(hashSecret(presented, pepper), 'base64url');
-  const b = Buffer.from(storedHash, 'base64url');
-  return a.length === b.length && timingSafeEqual(a, b);
+export function secretMatches(presented: string, storedHash: string, keys: Keyset): boolean {
+  return keyedHashMatches(keys, presented, storedHash);
 }

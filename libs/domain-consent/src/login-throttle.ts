@@ -127,8 +127,8 @@ export type Reservation =
 export interface LoginThrottleOptions {
   account: ThrottlePolicy;
   address: ThrottlePolicy;
-  /** Keys are HMACs under it: the store holds neither usernames nor addresses. */
-  pepper: Buffer;
+  /** Record keys are HMACs under it: the store holds neither usernames nor addresses. */
+  key: Buffer;
 }
 
 /** Removes one occurrence of `at` (an attempt's own count). */
@@ -149,7 +149,7 @@ export class LoginThrottle {
    */
   keysOf(username: string, address: string): [account: string, address: string] {
     const mac = (label: string, value: string) =>
-      `${label}:${createHmac('sha256', this.options.pepper).update(`login-throttle\n${label}\n${value}`).digest('base64url')}`;
+      `${label}:${createHmac('sha256', this.options.key).update(`login-throttle\n${label}\n${value}`).digest('base64url')}`;
     return [mac('account', username.toLowerCase()), mac('address', address)];
   }
 

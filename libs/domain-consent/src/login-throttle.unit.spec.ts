@@ -64,14 +64,14 @@ describe('retainedFailures and forgetAfter: a bounded record per key', () => {
 
 describe('LoginThrottle (checklist decision 13: counted before the check, per account and per address)', () => {
   const now = 1_000_000;
-  const pepper = Buffer.alloc(32, 1);
+  const key = Buffer.alloc(32, 1);
   const policies = { account: LOGIN_THROTTLE, address: { ...LOGIN_THROTTLE, maxFailures: 20 } };
   let store: InMemoryLoginAttemptStore;
   let throttle: LoginThrottle;
 
   beforeEach(() => {
     store = new InMemoryLoginAttemptStore();
-    throttle = new LoginThrottle(store, { ...policies, pepper });
+    throttle = new LoginThrottle(store, { ...policies, key });
   });
 
   const allowed = async (user: string, address: string, at = now) => {
@@ -120,7 +120,7 @@ describe('LoginThrottle (checklist decision 13: counted before the check, per ac
     expect(account).toBe(throttle.keysOf('dave', '192.0.2.3')[0]);
     expect(`${account}${address}`).not.toMatch(/dave|192/i);
     expect(
-      new LoginThrottle(store, { ...policies, pepper: Buffer.alloc(32, 2) }).keysOf('dave', 'x')[0],
+      new LoginThrottle(store, { ...policies, key: Buffer.alloc(32, 2) }).keysOf('dave', 'x')[0],
     ).not.toBe(account);
   });
 

@@ -1,4 +1,6 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { keyedHash, type Keyset, splitKid } from '#lib/keysets';
+import { randomBytes } from 'node:crypto';
+import type { GrantState } from './grant.js';
 
 /**
  * Authorization codes and refresh tokens are `<grantId>.<secret>`: the grant id (not secret) says
@@ -27,7 +29,24 @@ export function grantIdOf(token: string): string | null {
 
 export const grantStreamId = (grantId: string) => `grant-${grantId}`;
 
-/** The only form in which a code or refresh token is stored: HMAC-SHA-256 under SECRET_PEPPER. */
-export function hashGrantToken(token: string, pepper: Buffer): string {
-  return createHmac('sha256', pepper).update(token, 'utf8').digest('base64url');
+/**
+ * The only form in which a code or refresh token is stored: HMAC-SHA-256 under a secret-hash key
+ * (SECRET_HASH_KEYS), tagged with its key id (`<kid>.<hash>`, none under the legacy SECRET_PEPPER).
+ * A new grant's code is hashed under the current key; every later token of the grant under the same
+ * key (grantTokenHasher), so that the hashes a grant compares are made alike, and a rotation of the
+ * key leaves the grant usable for as long as its key is accepted.
+ */
+export function hashGrantToken(token: string, keys: Keyset, kid: string = keys.current.kid): string {
+  return keyedHash(keys, token, kid);
+}
+
+/**
+ * How the tokens presented for, and issued by, the grant in `state` are hashed: under the key its
+ * code was hashed with. A grant whose key is no longer accepted gets the current key, whose hashes
+ * (tagged with another key id) match none of the grant's: its tokens are then invalid_grant.
+ */
+export function grantTokenHasher(keys: Keyset, state: GrantState): (token: string) => string {
+  const kid = state.status === 'none' ? undefined : splitKid(state.grant.codeHash).kid;
+  const key = kid === undefined ? undefined : keys.find(kid);
+  return (token) => hashGrantToken(token, keys, key?.kid);
 }

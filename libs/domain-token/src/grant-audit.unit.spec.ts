@@ -1,8 +1,10 @@
 import { evolveGrant, initialGrantState } from '#lib/domain-grant';
 import { InMemoryEventStore } from '#lib/event-store';
+import { Keyset } from '#lib/keysets';
 import { grantAsOfView, grantHistoryCriteria, userHistoryCriteria } from './grant-audit.js';
 import { ScriptedGrant, scriptGrantLife } from './testing/grant-life.js';
 
+const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 1) }]);
 const owner = {
   clientId: 'c1',
   sub: 'u-1',
@@ -15,7 +17,7 @@ const owner = {
 describe('grant as of an instant (audit API)', () => {
   it('follows the life: none, code_issued, active (generation by rotation), revoked; no hash is shown', async () => {
     const store = new InMemoryEventStore();
-    const grant = await scriptGrantLife(new ScriptedGrant(store, Buffer.alloc(32, 1), owner), 0);
+    const grant = await scriptGrantLife(new ScriptedGrant(store, keys, owner), 0);
     const events = (await store.readAll(0, 100)).filter((e) => e.streamId === `grant-${grant.grantId}`);
     const views = [];
     let state = initialGrantState();
@@ -53,7 +55,7 @@ describe('grant as of an instant (audit API)', () => {
 
   it('an unredeemed code past its expiry reads as expired', async () => {
     const store = new InMemoryEventStore();
-    const grant = new ScriptedGrant(store, Buffer.alloc(32, 1), owner);
+    const grant = new ScriptedGrant(store, keys, owner);
     await grant.issueCode();
     const state = (await store.readAll(0, 10)).reduce(evolveGrant, initialGrantState());
     expect(grantAsOfView(state, new Date(), 1)!.status).toBe('code_issued');

@@ -145,7 +145,7 @@ describe('the token endpoint over the grant-state cache (ARCHITECTURE.md: never 
       refreshTokenIdleTtlSeconds: 3600,
       refreshTokenAbsoluteTtlSeconds: 86400,
       refreshTokenMaxTtlSeconds: 86400,
-      hashToken: f.hash,
+      secretHashKeys: f.secretHashKeys,
     });
     const endpoint = new TokenEndpoint(
       store,

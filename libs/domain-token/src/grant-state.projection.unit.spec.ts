@@ -1,3 +1,4 @@
+import { Keyset } from '#lib/keysets';
 import { publishedForm } from '#lib/contracts';
 import { InMemoryEventStore, type RecordedEvent } from '#lib/event-store';
 import { ScriptedGrant, scriptGrantLife } from './testing/grant-life.js';
@@ -44,11 +45,11 @@ const owner = {
   aud: ['https://api.test'],
   redirectUri: 'https://c1.test/cb',
 };
-const pepper = Buffer.alloc(32, 7);
+const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 7) }]);
 
 async function life(stopBeforeReuse = false) {
   const store = new InMemoryEventStore();
-  const grant = new ScriptedGrant(store, pepper, owner);
+  const grant = new ScriptedGrant(store, keys, owner);
   if (stopBeforeReuse) {
     await grant.consent();
     await grant.issueCode();

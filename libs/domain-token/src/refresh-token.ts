@@ -6,7 +6,8 @@ import { checkRevocationAllowed } from './introspection.js';
 /**
  * Refresh tokens at the introspection and revocation endpoints. They are read from the grant
  * stream itself (the write model), never from a projection: a rotation or a revocation is seen the
- * moment it is committed (checklist ES-01). `tokenHash` is hashGrantToken(token, SECRET_PEPPER).
+ * moment it is committed (checklist ES-01). `tokenHash` is the token hashed
+ * as its grant's tokens are (grantTokenHasher).
  */
 
 /**

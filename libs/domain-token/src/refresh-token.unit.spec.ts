@@ -1,3 +1,4 @@
+import { Keyset } from '#lib/keysets';
 import type { ClientView } from '#lib/contracts';
 import {
   evolveGrant,
@@ -11,7 +12,7 @@ import { OAuthError } from '#lib/oauth-errors';
 import { introspectRefreshToken, refreshTokenRevocation } from './refresh-token.js';
 import { ScriptedGrant } from './testing/grant-life.js';
 
-const pepper = Buffer.alloc(32, 3);
+const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 3) }]);
 const ISS = 'https://as.test';
 const owner = {
   clientId: 'c1',
@@ -30,7 +31,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 async function grantWithRotations(rotations: number) {
   const store = new InMemoryEventStore();
-  const grant = new ScriptedGrant(store, pepper, owner);
+  const grant = new ScriptedGrant(store, keys, owner);
   await grant.consent();
   await grant.issueCode();
   await grant.redeem();
@@ -38,7 +39,7 @@ async function grantWithRotations(rotations: number) {
   const events = await store.readStream(grantStreamId(grant.grantId));
   return { grant, store, state: events.reduce(evolveGrant, initialGrantState()) };
 }
-const h = (token: string) => hashGrantToken(token, pepper);
+const h = (token: string) => hashGrantToken(token, keys);
 
 describe('refresh tokens at introspection (RFC 7662 §2.2, decision 11)', () => {
   it('INT-09: the active refresh token, introspected by its owning client: active with metadata', async () => {

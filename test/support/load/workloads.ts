@@ -10,6 +10,7 @@ import {
   newGrantId,
 } from '#lib/domain-grant';
 import { createEventStoreDataSource, PgEventStore } from '#lib/event-store';
+import type { Keyset } from '#lib/keysets';
 import type { DataSource } from 'typeorm';
 import { basic, type RunningSystem } from '../system.js';
 import type { Answer, Sender, StepResult, Workload } from './driver.js';
@@ -196,13 +197,13 @@ interface SeededCode {
 /**
  * Authorization codes without the browser: the consent service's contract (docs/events.md, the
  * grant stream) is an AuthorizationCodeIssued event on a new stream `grant-<grantId>` whose code is
- * `<grantId>.<secret>` stored as hashGrantToken(code, SECRET_PEPPER). The suite appends those
+ * `<grantId>.<secret>` stored as hashGrantToken(code, SECRET_HASH_KEYS). The suite appends those
  * events itself, into the system's database, so that code redemptions can run under load.
  */
 export class CodeSeeder {
   private dataSource: DataSource | null = null;
   private store: PgEventStore | null = null;
-  private readonly pepper: Buffer;
+  private readonly secretHashKeys: Keyset;
   readonly pool: SeededCode[] = [];
   seeded = 0;
 
@@ -211,7 +212,7 @@ export class CodeSeeder {
     private readonly client: Credentials,
     private readonly scope: string[],
   ) {
-    this.pepper = loadConfig(system.env).secretPepper;
+    this.secretHashKeys = loadConfig(system.env).secretHashKeys;
   }
 
   async topUp(size: number): Promise<void> {
@@ -240,7 +241,7 @@ export class CodeSeeder {
           redirectUri: REDIRECT_URI,
           deliveredTo: REDIRECT_URI,
           codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-          codeHash: hashGrantToken(code, this.pepper),
+          codeHash: hashGrantToken(code, this.secretHashKeys),
           authTime: Math.floor(now.getTime() / 1000),
           now,
           ttlSeconds: 900,

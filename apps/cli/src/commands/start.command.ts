@@ -5,6 +5,7 @@ import {
   loadResourceServerConfig,
   SERVICE_NODE_FLAGS,
 } from '#lib/config';
+import { namesLegacyKey } from '#lib/keysets';
 import {
   CONFIGURATION_ERROR_EXIT_CODE,
   natsAuth,
@@ -27,29 +28,45 @@ export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'ga
 export const EXAMPLE_APPS = ['resource-server', 'example-client'] as const;
 export type AppName = (typeof APPS)[number] | (typeof EXAMPLE_APPS)[number];
 
-/** What the HTTP listeners never hold (as in deploy/): they reach the services over NATS only. */
-const SERVICE_SECRETS = [
-  'DATABASE_URL',
-  'SECRET_PEPPER',
-  'KEY_ENCRYPTION_KEY',
-  'KEY_ENCRYPTION_KEY_PREVIOUS',
-  'ADMIN_TOKEN',
-];
-const HOLDS_NO_SECRET: ReadonlySet<AppName> = new Set([
-  'gateway',
-  'admin',
-  'resource-server',
-  'example-client',
-]);
+/**
+ * The service secrets each process is given, as deploy/ gives each workload its own Secret: only
+ * what it uses. The HTTP listeners hold none (they reach the services over NATS only); the cookie
+ * and CSRF keys only the consent service, which alone makes and checks sessions and forms.
+ */
+export const SECRETS_OF: Readonly<Record<AppName, readonly string[]>> = {
+  'client-registry': ['DATABASE_URL', 'SECRET_HASH_KEYS', 'ADMIN_TOKEN'],
+  consent: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'COOKIE_SEALING_KEYS', 'CSRF_KEYS', 'ADMIN_TOKEN'],
+  token: [
+    'DATABASE_URL',
+    'SECRET_HASH_KEYS',
+    'KEY_ENCRYPTION_KEY',
+    'KEY_ENCRYPTION_KEY_PREVIOUS',
+    'ADMIN_TOKEN',
+  ],
+  introspection: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'ADMIN_TOKEN'],
+  gateway: [],
+  admin: [],
+  'resource-server': [],
+  'example-client': [],
+};
+const KEYSET_SETTINGS = ['SECRET_HASH_KEYS', 'COOKIE_SEALING_KEYS', 'CSRF_KEYS'];
+const SERVICE_SECRETS = new Set([...Object.values(SECRETS_OF).flat(), 'SECRET_PEPPER']);
 
-function withoutSecretsFor(
+/**
+ * `env` without the secrets `app` does not use. The legacy SECRET_PEPPER goes only to a process
+ * one of whose keysets still uses it (unset, or naming p0).
+ */
+export function withoutSecretsFor(
   app: AppName,
   env: Record<string, string | undefined>,
 ): Record<string, string | undefined> {
   const kept = { ...env };
   // Each process gets its own NATS password only (busEnv), never the others'.
   for (const key of Object.keys(kept)) if (key.startsWith('NATS_PASSWORD_')) delete kept[key];
-  if (HOLDS_NO_SECRET.has(app)) for (const key of SERVICE_SECRETS) delete kept[key];
+  const own = new Set(SECRETS_OF[app]);
+  if (KEYSET_SETTINGS.some((setting) => own.has(setting) && namesLegacyKey(env[setting])))
+    own.add('SECRET_PEPPER');
+  for (const key of SERVICE_SECRETS) if (!own.has(key)) delete kept[key];
   return kept;
 }
 

@@ -92,7 +92,7 @@ export class AuthenticateClientHandler implements OnModuleDestroy {
   ): Promise<ClientView> {
     const state = await this.load(presented.clientId);
     if (presented.method !== 'private_key_jwt') {
-      return authenticateClient(state, presented, this.config.secretPepper, now);
+      return authenticateClient(state, presented, this.config.secretHashKeys, now);
     }
     const client = clientForAssertion(state, presented);
     const keys = client.jwks !== null ? localKeySet(client.jwks) : this.remoteKeys(client.jwksUri!);

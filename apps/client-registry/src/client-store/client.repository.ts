@@ -58,7 +58,7 @@ export class ClientRepository {
    */
   async loadWithRegistrationAccessToken(clientId: string, token: unknown): Promise<Loaded> {
     const loaded = await this.load(clientId);
-    if (!registrationAccessTokenMatches(loaded.state, String(token), this.config.secretPepper)) {
+    if (!registrationAccessTokenMatches(loaded.state, String(token), this.config.secretHashKeys)) {
       throw new OAuthError('invalid_token', 'the registration access token is not valid for this client', {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });

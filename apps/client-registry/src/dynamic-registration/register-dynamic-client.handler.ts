@@ -59,7 +59,7 @@ export class RegisterDynamicClientHandler {
     // RFC 7591 §3: the initial access token, unless registration is open (checklist decision 12).
     const located = locateInitialAccessToken(
       typeof request.initialAccessToken === 'string' ? request.initialAccessToken : '',
-      this.config.secretPepper,
+      this.config.secretHashKeys,
     );
     if (located === null) {
       throw new OAuthError('invalid_token', 'a valid initial access token is required', {
@@ -78,7 +78,7 @@ export class RegisterDynamicClientHandler {
           streamId: located.streamId,
           expectedVersion: token.version,
           events: [
-            useInitialAccessToken(token.state, located, this.config.secretPepper, clientId, new Date()),
+            useInitialAccessToken(token.state, located, this.config.secretHashKeys, clientId, new Date()),
           ],
         }));
       } catch (err) {
@@ -104,15 +104,15 @@ export class RegisterDynamicClientHandler {
     const clientId = generateClientId();
     const secret = usesSecret(metadata.tokenEndpointAuthMethod) ? generateClientSecret() : undefined;
     const registrationAccessToken = randomBytes(32).toString('base64url');
-    const pepper = this.config.secretPepper;
+    const keys = this.config.secretHashKeys;
     const events = decideClient(
       {
         type: 'RegisterClient',
         origin,
         ...metadata,
         clientId,
-        secretHash: secret === undefined ? null : hashSecret(secret, pepper),
-        registrationAccessTokenHash: hashSecret(registrationAccessToken, pepper),
+        secretHash: secret === undefined ? null : hashSecret(secret, keys),
+        registrationAccessTokenHash: hashSecret(registrationAccessToken, keys),
         secretTtlSeconds: this.config.clientSecretTtlSeconds,
         now: new Date(),
       },

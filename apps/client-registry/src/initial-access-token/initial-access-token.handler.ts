@@ -63,7 +63,7 @@ export class InitialAccessTokenHandler implements OnApplicationBootstrap, OnAppl
     const { token, streamId, event } = createInitialAccessToken(now, {
       ttlSeconds: request.ttlSeconds ?? this.config.initialAccessTokenTtlSeconds,
       ...(request.maxUses !== undefined ? { maxUses: request.maxUses } : {}),
-      pepper: this.config.secretPepper,
+      secretHashKeys: this.config.secretHashKeys,
     });
     const result = await this.store.appendToStream(streamId, 0, [
       { ...event, metadata: eventMetadata(by.context, by.actor) },

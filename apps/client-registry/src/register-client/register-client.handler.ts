@@ -53,7 +53,7 @@ export class RegisterClientHandler {
         ...(request.redirectUris === undefined ? {} : { redirectUris: request.redirectUris }),
         ...(request.jwksUri === undefined ? {} : { jwksUri: request.jwksUri }),
         ...(request.requirePkce === undefined ? {} : { requirePkce: request.requirePkce }),
-        secretHash: secret === undefined ? null : hashSecret(secret, this.config.secretPepper),
+        secretHash: secret === undefined ? null : hashSecret(secret, this.config.secretHashKeys),
         secretTtlSeconds: this.config.clientSecretTtlSeconds,
         now: new Date(),
       },

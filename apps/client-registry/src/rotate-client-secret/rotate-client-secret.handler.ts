@@ -39,7 +39,7 @@ export class RotateClientSecretHandler {
     const events = decideClient(
       {
         type: 'RotateClientSecret',
-        secretHash: hashSecret(secret, this.config.secretPepper),
+        secretHash: hashSecret(secret, this.config.secretHashKeys),
         graceSeconds: request.graceSeconds ?? 0,
         secretTtlSeconds: this.config.clientSecretTtlSeconds,
         now: new Date(),

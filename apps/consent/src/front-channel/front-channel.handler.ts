@@ -21,7 +21,9 @@ import {
   checkAuthorizationRequest,
   checkClientId,
   checkResponseTarget,
+  CsrfTokens,
   describeScope,
+  grantIdForTransaction,
   type LoginSession,
   Sealer,
   type Transaction,
@@ -90,6 +92,7 @@ export class FrontChannelHandler {
   private readonly logger = new Logger('FrontChannel');
   private readonly transactions: Sealer;
   private readonly sessions: Sealer;
+  private readonly csrf: CsrfTokens;
   private readonly challenges = new ChallengeReuseTracker();
 
   constructor(
@@ -99,8 +102,9 @@ export class FrontChannelHandler {
     private readonly users: UsersService,
     private readonly throttle: LoginThrottleService,
   ) {
-    this.transactions = new Sealer(config.secretPepper, 'authorization-transaction');
-    this.sessions = new Sealer(config.secretPepper, 'login-session');
+    this.transactions = new Sealer(config.cookieSealingKeys, 'authorization-transaction');
+    this.sessions = new Sealer(config.cookieSealingKeys, 'login-session');
+    this.csrf = new CsrfTokens(config.csrfKeys);
   }
 
   // ------------------------------------------------------------ GET/POST /authorize
@@ -219,7 +223,7 @@ export class FrontChannelHandler {
     const tx = this.transactions.open<Transaction>(sealed, Date.now());
     if (tx === null) return expired();
     // RFC 6749 §10.12 (checklist UI-10): login CSRF; the token is bound to the browser's nonce cookie.
-    if (!this.transactions.checkCsrf(request.form.csrf, tx.id, nonceOf(request.browser)))
+    if (!this.csrf.check(request.form.csrf, tx.id, nonceOf(request.browser)))
       return errorPage(403, 'access_denied', 'the form could not be verified; start again');
     const client =
       tx.kind === 'account' ? null : await this.findClient(clientIdOf(tx), request.context.correlationId);
@@ -367,7 +371,7 @@ export class FrontChannelHandler {
     if (tx === null) return expired();
     const session = await this.currentSession(request.browser.session);
     // RFC 6749 §10.12 (checklist UI-04, UI-05): the token is bound to this transaction and this session.
-    if (session === null || !this.transactions.checkCsrf(request.form.csrf, tx.id, session.cookie))
+    if (session === null || !this.csrf.check(request.form.csrf, tx.id, session.cookie))
       return errorPage(403, 'access_denied', 'the form could not be verified; start again');
     if (tx.kind !== 'authorize') return errorPage(400, 'invalid_request', 'nothing to consent to');
     const { request: req } = tx;
@@ -458,7 +462,7 @@ export class FrontChannelHandler {
     context: RequestContext,
   ): Promise<FrontChannelResult> {
     const req = tx.request;
-    const grantId = this.transactions.grantIdFor(tx.id);
+    const grantId = grantIdForTransaction(tx.id);
     const code = mintGrantToken(grantId);
     const { events } = decideGrant(
       {
@@ -472,7 +476,7 @@ export class FrontChannelHandler {
         redirectUri: req.redirectUri,
         deliveredTo: req.deliveredTo,
         codeChallenge: req.codeChallenge,
-        codeHash: hashGrantToken(code, this.config.secretPepper),
+        codeHash: hashGrantToken(code, this.config.secretHashKeys),
         authTime: Math.floor(session.session.authTime / 1000),
         now: new Date(),
         ttlSeconds: this.config.authorizationCodeTtlSeconds,
@@ -524,7 +528,7 @@ export class FrontChannelHandler {
     return {
       kind: 'account',
       username: session.user.username,
-      csrf: this.transactions.csrfToken('account', session.cookie),
+      csrf: this.csrf.token('account', session.cookie),
       consents: named,
       ...(message ? { message } : {}),
     };
@@ -534,7 +538,7 @@ export class FrontChannelHandler {
     const crossSite = this.crossSite(request.browser);
     if (crossSite) return crossSite;
     const session = await this.currentSession(request.browser.session);
-    if (session === null || !this.transactions.checkCsrf(request.form.csrf, 'account', session.cookie))
+    if (session === null || !this.csrf.check(request.form.csrf, 'account', session.cookie))
       return errorPage(403, 'access_denied', 'the form could not be verified; start again');
     const clientId = request.form.client_id ?? '';
     await this.users.revokeConsent(session.user.sub, clientId, {
@@ -591,7 +595,7 @@ export class FrontChannelHandler {
       kind: 'login',
       status,
       tx: sealed,
-      csrf: this.transactions.csrfToken(tx.id, nonce),
+      csrf: this.csrf.token(tx.id, nonce),
       ...(client ? { clientName: client.clientName } : {}),
       ...(username ? { username } : {}),
       ...(tx.kind !== 'account' ? { redirectOrigin: originOf(targetOf(tx).deliveredTo) } : {}),
@@ -614,7 +618,7 @@ export class FrontChannelHandler {
     return {
       kind: 'consent',
       tx: sealed,
-      csrf: this.transactions.csrfToken(tx.id, session.cookie),
+      csrf: this.csrf.token(tx.id, session.cookie),
       username: session.user.username,
       clientId: client.clientId,
       clientName: client.clientName,

@@ -8,6 +8,7 @@ import {
 import type { Config } from '#lib/config';
 import { LOGIN_THROTTLE, LoginThrottle } from '#lib/domain-consent';
 import { PasswordCheckLimiter } from '#lib/domain-user';
+import { deriveKey } from '#lib/keysets';
 import { CONFIG, DATA_SOURCE } from '#lib/service-runtime';
 import type { DataSource } from 'typeorm';
 import { PgLoginAttemptStore } from './pg-login-attempt-store.js';
@@ -33,7 +34,9 @@ export class LoginThrottleService implements OnApplicationBootstrap, OnApplicati
     this.attempts = new LoginThrottle(this.store, {
       account: { ...base, maxFailures: config.loginMaxFailures },
       address: { ...base, maxFailures: config.loginMaxFailuresPerIp },
-      pepper: config.secretPepper,
+      // Its own key, derived from the current secret-hash key (RFC 5869): a rotation of that key
+      // starts the counts afresh, as the records hashed under the previous one are no longer found.
+      key: deriveKey(config.secretHashKeys.current.key, 'authz-login-throttle'),
     });
     this.passwordChecks = new PasswordCheckLimiter({
       concurrency: config.loginPasswordChecksConcurrency,

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Config } from '#lib/config';
 import { eventMetadata, type UserView } from '#lib/contracts';
 import { consentStreamId, decideConsent, evolveConsent, initialConsentState } from '#lib/domain-consent';
 import {
@@ -28,7 +27,7 @@ import {
 } from '#lib/domain-user';
 import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
 import { invalidRequest } from '#lib/oauth-errors';
-import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+import { EVENT_STORE } from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
 import { UserProjectionsService } from './user-projections.service.js';
 
@@ -52,7 +51,6 @@ export class UsersService {
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CONFIG) private readonly config: Config,
     private readonly projections: UserProjectionsService,
   ) {}
 
@@ -249,10 +247,6 @@ export class UsersService {
     const page = await this.projections.usersPage(after, limit);
     const users = page.map((p) => p.row);
     return page.length === limit ? { users, next: page[page.length - 1]!.key } : { users };
-  }
-
-  get pepper(): Buffer {
-    return this.config.secretPepper;
   }
 }
 

@@ -7,7 +7,13 @@ import {
   type RefreshTokenIntrospection,
 } from '#lib/contracts';
 import { ClientDirectory, clientStreamId } from '#lib/domain-client';
-import { evolveGrant, grantIdOf, grantStreamId, hashGrantToken, initialGrantState } from '#lib/domain-grant';
+import {
+  evolveGrant,
+  grantIdOf,
+  grantStreamId,
+  grantTokenHasher,
+  initialGrantState,
+} from '#lib/domain-grant';
 import {
   introspectionResponse,
   introspectRefreshToken,
@@ -101,7 +107,7 @@ export class IntrospectTokenHandler {
     const { state } = await this.grant(grantId);
     return introspectRefreshToken(
       state,
-      hashGrantToken(token, this.config.secretPepper),
+      grantTokenHasher(this.config.secretHashKeys, state)(token),
       caller,
       Math.floor(Date.now() / 1000),
       this.config.issuer,

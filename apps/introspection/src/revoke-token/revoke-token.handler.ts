@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
 import { type ClientView, eventMetadata, type RevokeRequest } from '#lib/contracts';
 import { ClientDirectory } from '#lib/domain-client';
-import { evolveGrant, grantIdOf, grantStreamId, hashGrantToken, initialGrantState } from '#lib/domain-grant';
+import {
+  evolveGrant,
+  grantIdOf,
+  grantStreamId,
+  grantTokenHasher,
+  initialGrantState,
+} from '#lib/domain-grant';
 import {
   accessTokenStreamId,
   checkRevocationAllowed,
@@ -82,9 +88,9 @@ export class RevokeTokenHandler {
     request: RevokeRequest,
   ): Promise<Record<string, never>> {
     const streamId = grantStreamId(grantId);
-    const tokenHash = hashGrantToken(token, this.config.secretPepper);
     for (let attempt = 0; attempt < 3; attempt++) {
       const { state, version } = await aggregateStream(this.store, streamId, evolveGrant, initialGrantState);
+      const tokenHash = grantTokenHasher(this.config.secretHashKeys, state)(token);
       const events = refreshTokenRevocation(state, tokenHash, caller, new Date());
       if (events.length === 0) return {};
       // A rotation or another revocation won the race: re-read and re-decide (the token may now

@@ -14,7 +14,7 @@ export function describeLoginAttemptStoreContract(
   describe(`LoginAttemptStore contract: ${name}`, () => {
     let one: LoginAttemptStore;
     let two: LoginAttemptStore;
-    const pepper = Buffer.alloc(32, 7);
+    const key = Buffer.alloc(32, 7);
     const policies = { account: LOGIN_THROTTLE, address: { ...LOGIN_THROTTLE, maxFailures: 20 } };
     const now = 2_000_000_000;
 
@@ -49,8 +49,8 @@ export function describeLoginAttemptStoreContract(
 
     it('serialises concurrent updates of a key across stores: 8 parallel attempts, 5 counted (decision 13)', async () => {
       const throttles = [
-        new LoginThrottle(one, { ...policies, pepper }),
-        new LoginThrottle(two, { ...policies, pepper }),
+        new LoginThrottle(one, { ...policies, key }),
+        new LoginThrottle(two, { ...policies, key }),
       ];
       const user = `victim-${randomUUID()}`;
       const answers = await Promise.all(

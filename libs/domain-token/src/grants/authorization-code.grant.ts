@@ -1,4 +1,5 @@
-import { decideGrant, grantIdOf } from '#lib/domain-grant';
+import { decideGrant, grantIdOf, grantTokenHasher } from '#lib/domain-grant';
+import type { Keyset } from '#lib/keysets';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
 import { scopeWithinGrant } from '#lib/oauth-protocol';
 import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
@@ -6,8 +7,8 @@ import { refreshTokenLifetimes, type RefreshTokenConfig } from './lifetimes.js';
 import { settleGrantDecision, userAccessToken } from './user-grant.js';
 
 export interface AuthorizationCodeGrantConfig extends GrantConfig, RefreshTokenConfig {
-  /** HMAC under SECRET_PEPPER: codes and refresh tokens are only ever compared as hashes. */
-  hashToken(token: string): string;
+  /** SECRET_HASH_KEYS: codes and refresh tokens are only ever compared as hashes (grantTokenHasher). */
+  secretHashKeys: Keyset;
 }
 
 /**
@@ -38,10 +39,11 @@ export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): Gr
         ? context.newGrantToken(grantId)
         : null;
       const lifetimes = refreshTokenLifetimes(config, client);
+      const hash = grantTokenHasher(config.secretHashKeys, state);
       const decision = decideGrant(
         {
           type: 'RedeemAuthorizationCode',
-          codeHash: config.hashToken(code),
+          codeHash: hash(code),
           clientId: client.clientId,
           redirectUri: parameters.redirect_uri,
           codeVerifier: parameters.code_verifier,
@@ -50,7 +52,7 @@ export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): Gr
             refreshToken === null
               ? null
               : {
-                  tokenHash: config.hashToken(refreshToken),
+                  tokenHash: hash(refreshToken),
                   idleTtlSeconds: lifetimes.idleTtlSeconds,
                   absoluteTtlSeconds: lifetimes.absoluteTtlSeconds,
                 },

@@ -1,4 +1,5 @@
-import { decideGrant, grantIdOf } from '#lib/domain-grant';
+import { decideGrant, grantIdOf, grantTokenHasher } from '#lib/domain-grant';
+import type { Keyset } from '#lib/keysets';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
 import { parseScope, scopeWithinGrant } from '#lib/oauth-protocol';
 import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
@@ -6,7 +7,8 @@ import { refreshTokenLifetimes, type RefreshTokenConfig } from './lifetimes.js';
 import { settleGrantDecision, userAccessToken } from './user-grant.js';
 
 export interface RefreshTokenGrantConfig extends GrantConfig, RefreshTokenConfig {
-  hashToken(token: string): string;
+  /** SECRET_HASH_KEYS: refresh tokens are only ever compared as hashes (grantTokenHasher). */
+  secretHashKeys: Keyset;
 }
 
 /**
@@ -39,14 +41,15 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
       if (grantId === null) throw invalidGrant('the refresh token is invalid, expired or revoked');
       const { state, version } = await context.grants.load(grantId);
       const next = context.newGrantToken(grantId);
+      const hash = grantTokenHasher(config.secretHashKeys, state);
       const decision = decideGrant(
         {
           type: 'RotateRefreshToken',
-          presentedHash: config.hashToken(presented),
+          presentedHash: hash(presented),
           clientId: client.clientId,
           scope: requested,
           clientScope: client.scope,
-          newHash: config.hashToken(next),
+          newHash: hash(next),
           idleTtlSeconds: refreshTokenLifetimes(config, client).idleTtlSeconds,
           accessTokenJti: jti,
           reuseGraceSeconds: client.refreshTokenReuseGraceSeconds ?? 0,

@@ -1,3 +1,4 @@
+import type { Keyset } from '#lib/keysets';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { consentStreamId, decideConsent, initialConsentState } from '#lib/domain-consent';
 import {
@@ -46,7 +47,7 @@ export class ScriptedGrant {
 
   constructor(
     private readonly store: EventStore,
-    private readonly pepper: Buffer,
+    private readonly secretHashKeys: Keyset,
     readonly owner: {
       clientId: string;
       sub: string;
@@ -90,7 +91,7 @@ export class ScriptedGrant {
         redirectUri,
         deliveredTo: redirectUri,
         codeChallenge: createHash('sha256').update(this.verifier).digest('base64url'),
-        codeHash: hashGrantToken(this.code, this.pepper),
+        codeHash: hashGrantToken(this.code, this.secretHashKeys),
         authTime: Math.floor(Date.now() / 1000),
         now: new Date(),
         ttlSeconds: 60,
@@ -107,13 +108,13 @@ export class ScriptedGrant {
       'code redeemed',
       {
         type: 'RedeemAuthorizationCode',
-        codeHash: hashGrantToken(this.code, this.pepper),
+        codeHash: hashGrantToken(this.code, this.secretHashKeys),
         clientId: this.owner.clientId,
         redirectUri: this.owner.redirectUri,
         codeVerifier: this.verifier,
         accessTokenJti: jti,
         refreshToken: {
-          tokenHash: hashGrantToken(rt, this.pepper),
+          tokenHash: hashGrantToken(rt, this.secretHashKeys),
           idleTtlSeconds: 86_400,
           absoluteTtlSeconds: 30 * 86_400,
         },
@@ -133,11 +134,11 @@ export class ScriptedGrant {
       'refresh token rotated',
       {
         type: 'RotateRefreshToken',
-        presentedHash: hashGrantToken(presented, this.pepper),
+        presentedHash: hashGrantToken(presented, this.secretHashKeys),
         clientId: this.owner.clientId,
         scope: undefined,
         clientScope: this.owner.scope,
-        newHash: hashGrantToken(rt, this.pepper),
+        newHash: hashGrantToken(rt, this.secretHashKeys),
         idleTtlSeconds: 86_400,
         accessTokenJti: jti,
         reuseGraceSeconds: 0,
@@ -155,11 +156,11 @@ export class ScriptedGrant {
       'refresh token reused',
       {
         type: 'RotateRefreshToken',
-        presentedHash: hashGrantToken(presented, this.pepper),
+        presentedHash: hashGrantToken(presented, this.secretHashKeys),
         clientId: this.owner.clientId,
         scope: undefined,
         clientScope: this.owner.scope,
-        newHash: hashGrantToken(mintGrantToken(this.grantId), this.pepper),
+        newHash: hashGrantToken(mintGrantToken(this.grantId), this.secretHashKeys),
         idleTtlSeconds: 86_400,
         accessTokenJti: randomUUID(),
         reuseGraceSeconds: 0,

@@ -1,3 +1,4 @@
+import { Keyset } from '#lib/keysets';
 import type { ClientView, TokenResponse } from '#lib/contracts';
 import {
   decideGrant,
@@ -23,7 +24,8 @@ import { type AccessTokenJwtClaims, TokenEndpoint } from '../token-endpoint.js';
  * and is tested there): for unit tests (in-memory store) and integration tests (Postgres).
  */
 export const ISSUER = 'https://as.test';
-export const PEPPER = Buffer.alloc(32, 7);
+/** SECRET_HASH_KEYS of the fixture: one key, `h1`. */
+export const SECRET_HASH_KEYS = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 7) }]);
 export const VERIFIER = 'A-._~z'.repeat(7) + 'x';
 export const CHALLENGE = s256(VERIFIER);
 
@@ -68,12 +70,14 @@ export const ACCESS_TOKEN_MAX_TTL_SECONDS = 3600;
 export class TokenEndpointFixture {
   now = new Date('2030-01-01T00:00:00Z');
   readonly endpoint: TokenEndpoint;
-  readonly hash = (token: string) => hashGrantToken(token, PEPPER);
+  /** A token hashed under the current key (a new grant's code). */
+  readonly hash = (token: string) => hashGrantToken(token, this.secretHashKeys);
 
   constructor(
     readonly store: EventStore,
     lifetimes: { idle?: number; absolute?: number; maxAbsolute?: number } = {},
     readonly grantStates: GrantStateCache = new GrantStateCache(),
+    readonly secretHashKeys: Keyset = SECRET_HASH_KEYS,
   ) {
     const config = {
       issuer: ISSUER,
@@ -83,7 +87,7 @@ export class TokenEndpointFixture {
       refreshTokenIdleTtlSeconds: lifetimes.idle ?? 3600,
       refreshTokenAbsoluteTtlSeconds: lifetimes.absolute ?? 86400,
       refreshTokenMaxTtlSeconds: lifetimes.maxAbsolute ?? Math.max(lifetimes.absolute ?? 86400, 7 * 86400),
-      hashToken: this.hash,
+      secretHashKeys,
     };
     const registry = new GrantRegistry([
       clientCredentialsGrant(config),
