@@ -43,7 +43,7 @@ describe('the edge: text, correlation ids and the resource guard under attack (i
     await system?.stop();
   }, 30000);
 
-  describe('lone surrogates and invalid UTF-8 (item 6)', () => {
+  describe('lone surrogates and invalid UTF-8 (COST-06)', () => {
     /** JSON text with `\ud800`-style escapes: valid JSON, text no UTF-8 encoder can write. */
     const LONE = ['\\ud800', '\\udfff', 'a\\udc00b', '\\ud83d'];
 
@@ -231,7 +231,7 @@ describe('the edge: text, correlation ids and the resource guard under attack (i
     });
   });
 
-  describe('correlation ids (item 7)', () => {
+  describe('correlation ids (COST-07)', () => {
     const clientCredentials = (headers: Record<string, string>) =>
       postForm(
         `${system.baseUrl}/token`,
@@ -308,7 +308,7 @@ describe('the edge: text, correlation ids and the resource guard under attack (i
     });
   });
 
-  describe('the resource guard against a hanging and a failing authorization server (item 8)', () => {
+  describe('the resource guard against a hanging and a failing authorization server (COST-08)', () => {
     type Mode = 'hang' | 'fail' | 'ok';
     interface StandIn {
       issuer: string;

@@ -52,7 +52,7 @@ function csrfWith(key: string, transactionId: string, binding: string, kid?: str
   return kid === undefined ? mac : `${kid}.${mac}`;
 }
 
-describe('keys per purpose, with key ids, rotated with a grace period (issue 20, item 2)', () => {
+describe('keys per purpose, with key ids, rotated with a grace period (COST-02)', () => {
   let system: RunningSystem;
   const PEPPER = newKey();
   const H1 = newKey();

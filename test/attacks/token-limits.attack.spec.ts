@@ -62,7 +62,7 @@ describe('token limits: lifetimes, refresh scope and scope sets', () => {
     await system?.stop();
   });
 
-  it('an admin-registered client with access_token_ttl_seconds 86400 gets expires_in at most the server cap', async () => {
+  it('COST-03: an admin-registered client with access_token_ttl_seconds 86400 gets expires_in at most the server cap', async () => {
     const long = await adminCreate({
       client_name: 'long-lived',
       grant_types: ['client_credentials'],
@@ -104,7 +104,7 @@ describe('token limits: lifetimes, refresh scope and scope sets', () => {
     }
   });
 
-  it("an admin-registered client with refresh_token_ttl_seconds of a year gets a family no longer than the server's cap", async () => {
+  it("COST-03: an admin-registered client with refresh_token_ttl_seconds of a year gets a family no longer than the server's cap", async () => {
     const client = await adminCreate({
       client_name: 'long-family',
       grant_types: ['authorization_code', 'refresh_token'],
@@ -161,7 +161,7 @@ describe('token limits: lifetimes, refresh scope and scope sets', () => {
     return String(redeemed.body.refresh_token);
   }
 
-  it('a refresh after the client was narrowed returns only the narrowed scope', async () => {
+  it('COST-04: a refresh after the client was narrowed returns only the narrowed scope', async () => {
     const doc = {
       client_name: 'narrowed',
       grant_types: ['authorization_code', 'refresh_token'],
@@ -211,7 +211,7 @@ describe('token limits: lifetimes, refresh scope and scope sets', () => {
     expect(restored.body.scope).toBe('email profile');
   });
 
-  it('a client widened by an administrator gets the new scope at once (no refusal on a stale copy)', async () => {
+  it('COST-04: a client widened by an administrator gets the new scope at once (no refusal on a stale copy)', async () => {
     const doc = { client_name: 'widened', grant_types: ['client_credentials'], scope: 'read' };
     const client = await adminCreate(doc);
     const clientId = String(client.body.client_id);
@@ -229,7 +229,7 @@ describe('token limits: lifetimes, refresh scope and scope sets', () => {
   /** `n` distinct scope tokens. */
   const manyScopes = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`).join(' ');
 
-  it('a registration with 16,000 scopes is refused with invalid_client_metadata naming scope (admin API and RFC 7591)', async () => {
+  it('COST-05: a registration with 16,000 scopes is refused with invalid_client_metadata naming scope (admin API and RFC 7591)', async () => {
     const doc = { client_name: 'wide', grant_types: ['client_credentials'], scope: manyScopes(16000) };
     const byAdmin = await adminCreate(doc);
     expect([byAdmin.res.status, byAdmin.body.error]).toEqual([400, 'invalid_client_metadata']);
@@ -255,7 +255,7 @@ describe('token limits: lifetimes, refresh scope and scope sets', () => {
     expect([long.res.status, long.body.error]).toEqual([400, 'invalid_client_metadata']);
   });
 
-  it('a token request with thousands of scope values is invalid_scope, not a 500', async () => {
+  it('COST-05: a token request with thousands of scope values is invalid_scope, not a 500', async () => {
     const client = await adminCreate({
       client_name: 'reader',
       grant_types: ['client_credentials'],
