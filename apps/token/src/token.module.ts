@@ -54,6 +54,7 @@ const config = loadConfig();
           refreshTokenIdleTtlSeconds: c.refreshTokenIdleTtlSeconds,
           refreshTokenAbsoluteTtlSeconds: c.refreshTokenAbsoluteTtlSeconds,
           refreshTokenMaxTtlSeconds: c.refreshTokenMaxTtlSeconds,
+          refreshTokenMaxRotations: c.refreshTokenMaxRotations,
           secretHashKeys: c.secretHashKeys,
         };
         // OAuth 2.1 §10.1: implicit and password are not registered (unsupported_grant_type).

@@ -269,6 +269,12 @@ export interface SigningKeyConfig extends IssuerConfig {
    * REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS; at least that, at most a year.
    */
   refreshTokenMaxTtlSeconds: number;
+  /**
+   * REFRESH_TOKEN_MAX_ROTATIONS: a refresh-token family ends (RefreshTokenFamilyEnded) once it has
+   * been rotated this many times; the client must send the user through authorization again.
+   * Default 10000 (a refresh every 5 minutes for a month stays below it).
+   */
+  refreshTokenMaxRotations: number;
 }
 
 /**
@@ -581,6 +587,7 @@ export function loadConfig(env: Env = process.env): Config {
       60,
       MAX_CLIENT_REFRESH_TOKEN_TTL_SECONDS,
     ),
+    refreshTokenMaxRotations: int(env, 'REFRESH_TOKEN_MAX_ROTATIONS', 10000, 1, 10_000_000),
     clientAuthMaxFailures: int(env, 'CLIENT_AUTH_MAX_FAILURES', 10, 1, 10000),
     clientAuthFailureWindowSeconds: int(env, 'CLIENT_AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86400),
     openRegistration: bool(env, 'OPEN_REGISTRATION', false),

@@ -61,6 +61,7 @@ describe('configuration defaults (docs/configuration.md)', () => {
       refreshTokenIdleTtlSeconds: 1209600,
       refreshTokenAbsoluteTtlSeconds: 2592000,
       refreshTokenMaxTtlSeconds: 2592000,
+      refreshTokenMaxRotations: 10000,
       clientAuthMaxFailures: 10,
       clientAuthFailureWindowSeconds: 60,
       openRegistration: false,

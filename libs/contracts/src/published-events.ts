@@ -218,6 +218,11 @@ export const PUBLISHED_EVENTS = {
     published: ['grantId', 'generation', 'scope', 'rotatedAt', 'expiresAt', 'accessTokenJti', 'withinGrace'],
     withheld: { previousHash: 'secret hash', tokenHash: 'secret hash' },
   },
+  RefreshTokenFamilyEnded: {
+    stream: 'grant-<grantId>',
+    published: ['grantId', 'reason', 'generation', 'at'],
+    withheld: {},
+  },
   RefreshTokenReuseDetected: {
     stream: 'grant-<grantId>',
     published: ['grantId', 'generation', 'clientId', 'at'],

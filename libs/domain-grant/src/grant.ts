@@ -1,4 +1,4 @@
-import type { NewEvent, RecordedEvent } from '#lib/event-store';
+import type { AggregateFold, NewEvent, RecordedEvent } from '#lib/event-store';
 import { invalidGrant, invalidRequest, type OAuthError } from '#lib/oauth-errors';
 import { checkCodeVerifier, scopeWithinGrant } from '#lib/oauth-protocol';
 
@@ -14,6 +14,7 @@ import { checkCodeVerifier, scopeWithinGrant } from '#lib/oauth-protocol';
  *   [*] --> code_issued: AuthorizationCodeIssued
  *   code_issued --> active: AuthorizationCodeRedeemed
  *   active --> active: RefreshTokenRotated
+ *   active --> active: RefreshTokenFamilyEnded (the rotation limit: no more refresh tokens)
  *   code_issued --> revoked: GrantRevoked
  *   active --> revoked: GrantRevoked (revocation, code replay, refresh-token reuse, client or user disabled)
  *   revoked --> revoked: replays are recorded, nothing is issued
@@ -93,6 +94,16 @@ export interface RefreshTokenReuseDetected {
   data: { grantId: string; tokenHash: string; generation: number; clientId: string; at: string };
 }
 
+/**
+ * The family reached the server's rotation limit (REFRESH_TOKEN_MAX_ROTATIONS): no refresh token is
+ * issued from it again, and the client must send the user through authorization once more. Access
+ * tokens already issued stay valid until they expire.
+ */
+export interface RefreshTokenFamilyEnded {
+  type: 'RefreshTokenFamilyEnded';
+  data: { grantId: string; reason: 'rotation_limit'; generation: number; at: string };
+}
+
 export type GrantRevocationReason =
   | 'revocation_request'
   | 'code_replay'
@@ -113,6 +124,7 @@ export type GrantEvent =
   | RefreshTokenIssued
   | RefreshTokenRotated
   | RefreshTokenReuseDetected
+  | RefreshTokenFamilyEnded
   | GrantRevoked;
 
 /**
@@ -127,6 +139,7 @@ const grantEventTypes: Record<GrantEvent['type'], true> = {
   RefreshTokenIssued: true,
   RefreshTokenRotated: true,
   RefreshTokenReuseDetected: true,
+  RefreshTokenFamilyEnded: true,
   GrantRevoked: true,
 };
 export const GRANT_EVENT_TYPES = Object.keys(grantEventTypes) as readonly GrantEvent['type'][];
@@ -157,19 +170,25 @@ export interface RefreshFamily {
   /** The token the current one replaced, and when: for the reuse grace window. */
   previousHash: string | null;
   rotatedAt: number;
-  /** Every hash the family has used, for reuse detection. */
-  usedHashes: string[];
 }
 
 export type { GrantFacts };
 
+/**
+ * What decisions need, and nothing that grows with the family: the hashes a family used are asked
+ * of the store when a token that is neither current nor previous comes (`presentedWasIssued`), and
+ * access tokens are counted, not listed (the audit views list them from the events).
+ */
 export type GrantState =
   | { status: 'none' }
   | { status: 'code_issued'; grant: GrantFacts }
-  | { status: 'active'; grant: GrantFacts; family: RefreshFamily | null; accessTokenJtis: string[] }
-  | { status: 'revoked'; grant: GrantFacts; reason: GrantRevocationReason; accessTokenJtis: string[] };
+  | { status: 'active'; grant: GrantFacts; family: RefreshFamily | null; accessTokens: number }
+  | { status: 'revoked'; grant: GrantFacts; reason: GrantRevocationReason; accessTokens: number };
 
 export const initialGrantState = (): GrantState => ({ status: 'none' });
+
+/** Names the shape of GrantState in stream snapshots; change it with the state. */
+export const GRANT_STATE_SCHEMA = 'grant/2';
 
 // ---------------------------------------------------------------- commands
 
@@ -223,6 +242,13 @@ export interface RotateRefreshToken {
   accessTokenJti: string;
   /** Checklist decision 5: 0 (default) means any reuse revokes the family; at most 60. */
   reuseGraceSeconds: number;
+  /**
+   * Whether the presented hash was ever a token of this family, as the store answers: needed only
+   * when it is neither the current nor the previous token (presentedHashNeedsHistory).
+   */
+  presentedWasIssued: boolean;
+  /** Rotations after which the family ends (RefreshTokenFamilyEnded). */
+  maxRotations: number;
   now: Date;
 }
 
@@ -314,7 +340,7 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantDeci
       if (state.status !== 'code_issued') {
         // A grant revoked before its code was ever redeemed (consent revoked, user disabled): nothing
         // was issued from it, so there is no replay to record (checklist TOK-16).
-        if (state.status === 'revoked' && state.accessTokenJtis.length === 0) return refuse(badCode());
+        if (state.status === 'revoked' && state.accessTokens === 0) return refuse(badCode());
         // RFC 6749 §4.1.2, RFC 9700 §4.2: a replayed code revokes every token issued from it.
         const replayed: AuthorizationCodeReplayed = {
           type: 'AuthorizationCodeReplayed',
@@ -379,7 +405,7 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantDeci
         command.reuseGraceSeconds > 0 &&
         now - family.rotatedAt <= Math.min(command.reuseGraceSeconds, 60);
       if (!isCurrent && !inGrace) {
-        if (!family.usedHashes.includes(command.presentedHash)) return refuse(badRefresh());
+        if (!command.presentedWasIssued) return refuse(badRefresh());
         // RFC 9700 §4.14.2, OAuth 2.1 §4.3.1: a rotated refresh token presented again means it
         // leaked; the whole family is revoked (checklist decision 5).
         return refuse(badRefresh(), [
@@ -405,6 +431,19 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantDeci
         ]);
       }
       if (now >= family.expiresAt || now >= family.familyExpiresAt) return refuse(badRefresh());
+      if (family.generation - 1 >= command.maxRotations) {
+        return refuse(badRefresh(), [
+          {
+            type: 'RefreshTokenFamilyEnded',
+            data: {
+              grantId: grant.grantId,
+              reason: 'rotation_limit',
+              generation: family.generation,
+              at: iso(now),
+            },
+          } satisfies RefreshTokenFamilyEnded,
+        ]);
+      }
       // RFC 6749 §6: the access token's scope may narrow, never widen beyond what the owner
       // granted nor beyond what the client may still request; the refresh token keeps the
       // grant's scope (checklist RT-08).
@@ -454,6 +493,21 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantDeci
   }
 }
 
+/**
+ * Whether deciding a rotation for `presentedHash` needs the family's history (a token that is
+ * neither the current nor the previous one: a reused one, or none of ours).
+ */
+export function presentedHashNeedsHistory(state: GrantState, presentedHash: string): boolean {
+  if (state.status !== 'active' || state.family === null) return false;
+  return presentedHash !== state.family.currentHash && presentedHash !== state.family.previousHash;
+}
+
+/** The store probe that answers `presentedWasIssued`: was this hash ever a token of the family. */
+export const ISSUED_REFRESH_TOKEN_QUERY = {
+  types: ['RefreshTokenIssued', 'RefreshTokenRotated'] as const,
+  field: 'tokenHash',
+} as const;
+
 const toSeconds = (isoTime: string) => Math.floor(Date.parse(isoTime) / 1000);
 
 export function evolveGrant(state: GrantState, event: RecordedEvent): GrantState {
@@ -479,7 +533,7 @@ export function evolveGrant(state: GrantState, event: RecordedEvent): GrantState
       };
     case 'AuthorizationCodeRedeemed':
       if (state.status !== 'code_issued') return state;
-      return { status: 'active', grant: state.grant, family: null, accessTokenJtis: [e.data.accessTokenJti] };
+      return { status: 'active', grant: state.grant, family: null, accessTokens: 1 };
     case 'RefreshTokenIssued':
       if (state.status !== 'active') return state;
       return {
@@ -492,14 +546,13 @@ export function evolveGrant(state: GrantState, event: RecordedEvent): GrantState
           familyExpiresAt: toSeconds(e.data.familyExpiresAt),
           previousHash: null,
           rotatedAt: toSeconds(e.data.issuedAt),
-          usedHashes: [e.data.tokenHash],
         },
       };
     case 'RefreshTokenRotated':
       if (state.status !== 'active' || state.family === null) return state;
       return {
         ...state,
-        accessTokenJtis: [...state.accessTokenJtis, e.data.accessTokenJti],
+        accessTokens: state.accessTokens + 1,
         family: {
           ...state.family,
           currentHash: e.data.tokenHash,
@@ -507,9 +560,10 @@ export function evolveGrant(state: GrantState, event: RecordedEvent): GrantState
           expiresAt: toSeconds(e.data.expiresAt),
           previousHash: e.data.previousHash,
           rotatedAt: toSeconds(e.data.rotatedAt),
-          usedHashes: [...state.family.usedHashes, e.data.tokenHash],
         },
       };
+    case 'RefreshTokenFamilyEnded':
+      return state.status === 'active' ? { ...state, family: null } : state;
     case 'AuthorizationCodeReplayed':
     case 'RefreshTokenReuseDetected':
       return state;
@@ -519,7 +573,7 @@ export function evolveGrant(state: GrantState, event: RecordedEvent): GrantState
         status: 'revoked',
         grant: state.grant,
         reason: e.data.reason,
-        accessTokenJtis: state.status === 'code_issued' ? [] : state.accessTokenJtis,
+        accessTokens: state.status === 'code_issued' ? 0 : state.accessTokens,
       };
     default: {
       const unknown: never = e;
@@ -528,3 +582,11 @@ export function evolveGrant(state: GrantState, event: RecordedEvent): GrantState
     }
   }
 }
+
+/** How `grant-*` streams are folded and snapshotted (loadAggregate). */
+export const GRANT_FOLD: AggregateFold<GrantState> = {
+  schema: GRANT_STATE_SCHEMA,
+  evolve: evolveGrant,
+  initial: initialGrantState,
+  snapshotEvery: 100,
+};

@@ -67,12 +67,26 @@ const rotate = (o: Partial<RotateRefreshToken> = {}): RotateRefreshToken => ({
   idleTtlSeconds: 3600,
   accessTokenJti: 'jti-2',
   reuseGraceSeconds: 0,
+  presentedWasIssued: false,
+  maxRotations: 1000,
   now: at(20),
   ...o,
 });
 
+/** What the store's probe (ISSUED_REFRESH_TOKEN_QUERY) answers for `hash` on this history. */
+const wasIssued = (history: NewEvent[], hash: string): boolean =>
+  history.some(
+    (e) =>
+      (e.type === 'RefreshTokenIssued' || e.type === 'RefreshTokenRotated') &&
+      (e.data as { tokenHash: string }).tokenHash === hash,
+  );
+
 function run(history: NewEvent[], command: GrantCommand): GrantDecision {
-  return decideGrant(command, stateAfter(decider, history));
+  const probed =
+    command.type === 'RotateRefreshToken'
+      ? { ...command, presentedWasIssued: wasIssued(history, command.presentedHash) }
+      : command;
+  return decideGrant(probed, stateAfter(decider, history));
 }
 
 function redeemed(): NewEvent[] {
@@ -121,7 +135,7 @@ describe('authorization code redemption (RFC 6749 §4.1.3, RFC 7636 §4.6, check
     expect(types(d)).toEqual(['AuthorizationCodeReplayed', 'GrantRevoked']);
     expect(d.events[1]!.data).toMatchObject({ reason: 'code_replay' });
     const after = stateAfter(decider, [...redeemed(), ...d.events]);
-    expect(after).toMatchObject({ status: 'revoked', reason: 'code_replay', accessTokenJtis: ['jti-1'] });
+    expect(after).toMatchObject({ status: 'revoked', reason: 'code_replay', accessTokens: 1 });
   });
 
   it('a replay on an already revoked grant is recorded without a second revocation', () => {
@@ -317,6 +331,62 @@ describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist dec
       current = next;
     }
     throw new Error('the family outlived its absolute lifetime');
+  });
+
+  it('a family at its rotation limit ends with RefreshTokenFamilyEnded, and issues nothing after', () => {
+    let history = redeemed();
+    let current = 'rt-1';
+    for (let i = 1; i <= 3; i++) {
+      const next = `rt-${i + 1}`;
+      const d = run(
+        history,
+        rotate({ presentedHash: current, newHash: next, maxRotations: 3, now: at(20 + i) }),
+      );
+      expect(d.error).toBeNull();
+      history = [...history, ...d.events];
+      current = next;
+    }
+    const ended = run(
+      history,
+      rotate({ presentedHash: current, newHash: 'rt-x', maxRotations: 3, now: at(30) }),
+    );
+    expect(ended.error?.error).toBe('invalid_grant');
+    expect(ended.events).toEqual([
+      {
+        type: 'RefreshTokenFamilyEnded',
+        data: { grantId: 'g1', reason: 'rotation_limit', generation: 4, at: at(30).toISOString() },
+      },
+    ]);
+    history = [...history, ...ended.events];
+    const after = stateAfter(decider, history);
+    expect(after).toMatchObject({ status: 'active', family: null, accessTokens: 4 });
+    const again = run(
+      history,
+      rotate({ presentedHash: current, newHash: 'rt-y', maxRotations: 3, now: at(31) }),
+    );
+    expect(again.error?.error).toBe('invalid_grant');
+    expect(again.events).toEqual([]);
+  });
+
+  it('the folded state does not grow with the family: the same size after 10,000 and after 20,000 rotations', () => {
+    const sizes: number[] = [];
+    let state = stateAfter(decider, redeemed());
+    let current = 'rt-1';
+    for (let i = 1; i <= 20_000; i++) {
+      const next = `rt-${String(i + 1).padStart(6, '0')}`;
+      const d = decideGrant(
+        rotate({ presentedHash: current, newHash: next, maxRotations: 1e9, now: at(20) }),
+        state,
+      );
+      expect(d.error).toBeNull();
+      state = d.events.reduce(
+        (s, e, k) => evolveGrant(s, { ...e, streamVersion: i + k, recordedAt: at(20) } as never),
+        state,
+      );
+      current = next;
+      if (i === 10_000 || i === 20_000) sizes.push(JSON.stringify(state).length);
+    }
+    expect(sizes[1]).toBe(sizes[0]);
   });
 
   it('a code that was not redeemed has no refresh token', () => {

@@ -1,6 +1,6 @@
 import type { GrantAsOfResponse } from '#lib/contracts';
-import { grantStreamId, type GrantState } from '#lib/domain-grant';
-import type { AuditQuery } from '#lib/event-store';
+import { evolveGrant, grantStreamId, initialGrantState } from '#lib/domain-grant';
+import type { AuditQuery, RecordedEvent } from '#lib/event-store';
 import { accessTokenStreamId } from './access-token.js';
 
 /**
@@ -60,8 +60,22 @@ export function userHistoryCriteria(sub: string): Criteria {
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
-/** A grant at `asOf` (its stream replayed up to it); null when it did not exist yet. No hash is shown. */
-export function grantAsOfView(state: GrantState, asOf: Date, position: number): GrantAsOfResponse | null {
+/** The access tokens a grant's events issued, in order (the grant's state only counts them). */
+export function accessTokenJtisOf(events: readonly RecordedEvent[]): string[] {
+  return events.flatMap((e) =>
+    e.type === 'AuthorizationCodeRedeemed' || e.type === 'RefreshTokenRotated'
+      ? [(e.data as { accessTokenJti: string }).accessTokenJti]
+      : [],
+  );
+}
+
+/**
+ * A grant at `asOf` (its stream replayed up to it, `events`); null when it did not exist yet. No hash
+ * is shown.
+ */
+export function grantAsOfView(events: readonly RecordedEvent[], asOf: Date): GrantAsOfResponse | null {
+  const state = events.reduce(evolveGrant, initialGrantState());
+  const position = events[events.length - 1]?.globalPosition ?? 0;
   if (state.status === 'none') return null;
   const { grant } = state;
   const now = Math.floor(asOf.getTime() / 1000);
@@ -100,14 +114,14 @@ export function grantAsOfView(state: GrantState, asOf: Date, position: number): 
               },
             }
           : {}),
-        accessTokenJtis: state.accessTokenJtis,
+        accessTokenJtis: accessTokenJtisOf(events),
       };
     }
     case 'revoked':
       return {
         ...base,
         status: 'revoked',
-        accessTokenJtis: state.accessTokenJtis,
+        accessTokenJtis: accessTokenJtisOf(events),
         revocationReason: state.reason,
       };
     default: {

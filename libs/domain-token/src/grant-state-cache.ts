@@ -4,6 +4,8 @@ export interface CachedGrant {
   state: GrantState;
   /** The grant stream's version this state was folded up to. */
   version: number;
+  /** The version of the grant's snapshot in the store (0: none), to know when to keep a new one. */
+  snapshotVersion: number;
 }
 
 export const DEFAULT_GRANT_STATE_CACHE_CAPACITY = 5000;
@@ -16,7 +18,8 @@ export const DEFAULT_GRANT_STATE_CACHE_CAPACITY = 5000;
  * - an issue decided on it appends with the cached version as the grant stream's expected version,
  *   so a grant revoked or rotated elsewhere since (a revocation, another replica) conflicts and is
  *   re-read from the store;
- * - a refusal is never answered from it: the grant is re-read and decided again first.
+ * - a refusal is answered from it only once the stream's version shows it current; otherwise the
+ *   grant is re-read and decided again first.
  */
 export class GrantStateCache {
   private readonly entries = new Map<string, CachedGrant>();

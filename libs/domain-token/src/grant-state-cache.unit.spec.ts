@@ -34,7 +34,7 @@ const issuedCount = async (store: EventStore) =>
 describe('GrantStateCache', () => {
   it('drops the least recently used grant beyond its capacity', () => {
     const cache = new GrantStateCache(2);
-    const entry = { state: initialGrantState(), version: 1 };
+    const entry = { state: initialGrantState(), version: 1, snapshotVersion: 0 };
     cache.set('a', entry);
     cache.set('b', entry);
     cache.get('a');
@@ -45,7 +45,7 @@ describe('GrantStateCache', () => {
 
   it('holds nothing at capacity 0', () => {
     const cache = new GrantStateCache(0);
-    cache.set('a', { state: initialGrantState(), version: 1 });
+    cache.set('a', { state: initialGrantState(), version: 1, snapshotVersion: 0 });
     expect(cache.get('a')).toBeUndefined();
   });
 });
@@ -110,14 +110,30 @@ describe('the token endpoint over the grant-state cache (ARCHITECTURE.md: never 
     expect(await errorOf(a.refresh(second.refresh_token!))).toEqual(INVALID_GRANT);
   });
 
-  it('a refusal decided on a cached grant leaves the cache for a fresh read (wrong client, RT-05)', async () => {
+  it('a refusal decided on a cached grant stands once the stream version confirms it: no re-read (wrong client, RT-05)', async () => {
     const { store, grantReads } = countingStore();
     const f = new TokenEndpointFixture(store);
     const first = await f.redeem(await f.seedCode());
     const reads = grantReads();
-    expect(await errorOf(f.refresh(first.refresh_token!, { client: clients.c2 }))).toEqual(INVALID_GRANT);
-    expect(grantReads()).toBe(reads + 1);
+    for (let i = 0; i < 20; i++) {
+      expect(await errorOf(f.refresh(first.refresh_token!, { client: clients.c2 }))).toEqual(INVALID_GRANT);
+    }
+    expect(grantReads()).toBe(reads);
     expect((await f.refresh(first.refresh_token!)).refresh_token).toBeDefined();
+  });
+
+  it('a refusal decided on a cached grant whose stream moved since is decided again on a fresh read', async () => {
+    const { store, grantReads } = countingStore();
+    const a = new TokenEndpointFixture(store);
+    const b = new TokenEndpointFixture(store);
+    const first = await a.redeem(await a.seedCode());
+    await a.refresh(first.refresh_token!, { client: clients.c2 }).catch(() => undefined);
+    const second = await b.refresh(first.refresh_token!);
+    const reads = grantReads();
+    // a's cache still holds generation 1, where `second` is unknown: the stream moved, so a re-reads.
+    const third = await a.refresh(second.refresh_token!);
+    expect(third.refresh_token).toBeDefined();
+    expect(grantReads()).toBe(reads + 1);
   });
 
   it('a grant read from the cache but not written to is confirmed by the append (a custom grant)', async () => {
@@ -145,6 +161,7 @@ describe('the token endpoint over the grant-state cache (ARCHITECTURE.md: never 
       refreshTokenIdleTtlSeconds: 3600,
       refreshTokenAbsoluteTtlSeconds: 86400,
       refreshTokenMaxTtlSeconds: 86400,
+      refreshTokenMaxRotations: 10_000,
       secretHashKeys: f.secretHashKeys,
     });
     const endpoint = new TokenEndpoint(

@@ -1,6 +1,12 @@
 import type { ClientView, RefreshTokenIntrospection } from '#lib/contracts';
-import { decideGrant, type GrantState } from '#lib/domain-grant';
-import type { NewEvent } from '#lib/event-store';
+import {
+  decideGrant,
+  grantStreamId,
+  type GrantState,
+  ISSUED_REFRESH_TOKEN_QUERY,
+  presentedHashNeedsHistory,
+} from '#lib/domain-grant';
+import type { EventStore, NewEvent } from '#lib/event-store';
 import { checkRevocationAllowed } from './introspection.js';
 
 /**
@@ -51,16 +57,32 @@ export function introspectRefreshToken(
  */
 export function refreshTokenRevocation(
   state: GrantState,
-  tokenHash: string,
+  ofFamily: boolean,
   caller: ClientView,
   now: Date,
 ): NewEvent[] {
-  if (state.status !== 'active' || state.family === null) return [];
-  const { family } = state;
-  if (family.currentHash !== tokenHash && !family.usedHashes.includes(tokenHash)) return [];
+  if (state.status !== 'active' || state.family === null || !ofFamily) return [];
   if (checkRevocationAllowed(state.grant.clientId, caller) === 'ignore') return [];
   return decideGrant(
     { type: 'RevokeGrant', reason: 'revocation_request', revokedBy: `client:${caller.clientId}`, now },
     state,
   ).events;
+}
+
+/**
+ * Whether `tokenHash` is a refresh token of the grant's live family, current or rotated: the current
+ * and the previous token are in the state; an older one is probed in the grant's history (an indexed
+ * lookup, RFC 9700 §4.14.2), so the state need not list every hash the family used.
+ */
+export async function isRefreshTokenOfFamily(
+  store: Pick<EventStore, 'streamHasEvent'>,
+  state: GrantState,
+  tokenHash: string,
+): Promise<boolean> {
+  if (state.status !== 'active' || state.family === null) return false;
+  if (!presentedHashNeedsHistory(state, tokenHash)) return true;
+  return store.streamHasEvent(grantStreamId(state.grant.grantId), {
+    ...ISSUED_REFRESH_TOKEN_QUERY,
+    equals: tokenHash,
+  });
 }

@@ -9,7 +9,8 @@ import {
 } from '#lib/domain-grant';
 import { InMemoryEventStore } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
-import { introspectRefreshToken, refreshTokenRevocation } from './refresh-token.js';
+import type { GrantState } from '#lib/domain-grant';
+import { introspectRefreshToken, isRefreshTokenOfFamily, refreshTokenRevocation } from './refresh-token.js';
 import { ScriptedGrant } from './testing/grant-life.js';
 
 const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 3) }]);
@@ -28,6 +29,15 @@ const C1 = client('c1');
 const C2 = client('c2');
 const P2 = client('p2', 'none');
 const now = () => Math.floor(Date.now() / 1000);
+
+/** As the revocation handler does: is the token of the family (state, else the store's probe), then decide. */
+const revocation = async (
+  store: InMemoryEventStore,
+  state: GrantState,
+  tokenHash: string,
+  caller: ClientView,
+  at: Date,
+) => refreshTokenRevocation(state, await isRefreshTokenOfFamily(store, state, tokenHash), caller, at);
 
 async function grantWithRotations(rotations: number) {
   const store = new InMemoryEventStore();
@@ -93,8 +103,8 @@ describe('refresh tokens at introspection (RFC 7662 §2.2, decision 11)', () => 
   });
 
   it('INT-07: after a revocation of the grant, inactive', async () => {
-    const { grant, state } = await grantWithRotations(0);
-    const events = refreshTokenRevocation(state, h(grant.refreshTokens[0]!), C1, new Date());
+    const { grant, state, store } = await grantWithRotations(0);
+    const events = await revocation(store, state, h(grant.refreshTokens[0]!), C1, new Date());
     const revoked = evolveGrant(state, {
       ...events[0]!,
       globalPosition: 99,
@@ -113,8 +123,9 @@ describe('refresh tokens at introspection (RFC 7662 §2.2, decision 11)', () => 
 
 describe('refresh tokens at revocation (RFC 7009 §2.1)', () => {
   it('REV-02: the owner revokes its current refresh token: GrantRevoked (revocation_request) by the client', async () => {
-    const { grant, state } = await grantWithRotations(1);
-    const events = refreshTokenRevocation(
+    const { grant, state, store } = await grantWithRotations(1);
+    const events = await revocation(
+      store,
       state,
       h(grant.refreshTokens[1]!),
       C1,
@@ -134,16 +145,16 @@ describe('refresh tokens at revocation (RFC 7009 §2.1)', () => {
   });
 
   it('REV-11: revoking RT1 after it was rotated into RT2 revokes the family', async () => {
-    const { grant, state } = await grantWithRotations(1);
-    const events = refreshTokenRevocation(state, h(grant.refreshTokens[0]!), C1, new Date());
+    const { grant, state, store } = await grantWithRotations(1);
+    const events = await revocation(store, state, h(grant.refreshTokens[0]!), C1, new Date());
     expect(events.map((e) => e.type)).toEqual(['GrantRevoked']);
   });
 
   it('REV-07 (decision 10): another confidential client: 400 invalid_request, nothing revoked', async () => {
-    const { grant, state } = await grantWithRotations(0);
+    const { grant, state, store } = await grantWithRotations(0);
     let error: unknown;
     try {
-      refreshTokenRevocation(state, h(grant.refreshTokens[0]!), C2, new Date());
+      await revocation(store, state, h(grant.refreshTokens[0]!), C2, new Date());
     } catch (err) {
       error = err;
     }
@@ -152,18 +163,18 @@ describe('refresh tokens at revocation (RFC 7009 §2.1)', () => {
   });
 
   it("REV-08: a public client's attempt on another client's token is ignored (nothing revoked)", async () => {
-    const { grant, state } = await grantWithRotations(0);
-    expect(refreshTokenRevocation(state, h(grant.refreshTokens[0]!), P2, new Date())).toEqual([]);
+    const { grant, state, store } = await grantWithRotations(0);
+    expect(await revocation(store, state, h(grant.refreshTokens[0]!), P2, new Date())).toEqual([]);
   });
 
   it('REV-04/REV-05: unknown token, the code, an unknown grant, an already revoked grant: nothing to do', async () => {
-    const { grant, state } = await grantWithRotations(0);
-    expect(refreshTokenRevocation(state, h(mintGrantToken(grant.grantId)), C1, new Date())).toEqual([]);
-    expect(refreshTokenRevocation(state, h(grant.code), C1, new Date())).toEqual([]);
-    expect(refreshTokenRevocation(initialGrantState(), h(grant.refreshTokens[0]!), C1, new Date())).toEqual(
+    const { grant, state, store } = await grantWithRotations(0);
+    expect(await revocation(store, state, h(mintGrantToken(grant.grantId)), C1, new Date())).toEqual([]);
+    expect(await revocation(store, state, h(grant.code), C1, new Date())).toEqual([]);
+    expect(await revocation(store, initialGrantState(), h(grant.refreshTokens[0]!), C1, new Date())).toEqual(
       [],
     );
     // An unknown token of another client's grant is not an error either (nothing tells it is theirs).
-    expect(refreshTokenRevocation(state, h(mintGrantToken(grant.grantId)), C2, new Date())).toEqual([]);
+    expect(await revocation(store, state, h(mintGrantToken(grant.grantId)), C2, new Date())).toEqual([]);
   });
 });

@@ -1,17 +1,19 @@
 import type { ClientView, TokenResponse } from '#lib/contracts';
-import { evolveGrant, grantStreamId, initialGrantState, mintGrantToken } from '#lib/domain-grant';
+import { evolveGrant, GRANT_FOLD, grantStreamId, mintGrantToken } from '#lib/domain-grant';
 import {
-  aggregateStream,
   type AppendRequest,
   type EventMetadata,
   type EventStore,
   isExpectedVersionConflict,
+  keepSnapshot,
+  loadAggregate,
   type StreamExpectation,
   timeOrderedId,
 } from '#lib/event-store';
 import { invalidGrant } from '#lib/oauth-errors';
 import { formatScope } from '#lib/oauth-protocol';
 import { accessTokenStreamId, decideAccessToken, initialAccessTokenState } from './access-token.js';
+import { isRefreshTokenOfFamily } from './refresh-token.js';
 import { type CachedGrant, GrantStateCache } from './grant-state-cache.js';
 import { type GrantContext, type GrantStreamReader, isRefusal } from './grants/grant-handler.js';
 import type { GrantRegistry } from './grants/grant-registry.js';
@@ -58,7 +60,10 @@ export const MAX_GRANT_ATTEMPTS = 8;
  * AccessTokenIssued, then the token is signed. A token leaves only after its events are committed
  * (ARCHITECTURE.md: security-relevant reads are never stale). Hot path: one read of the grant
  * stream for a code, none for a refresh whose grant is in the GrantStateCache (the append's expected
- * version confirms it), one append.
+ * version confirms it), one append. A grant is read from its snapshot and the events after it
+ * (loadAggregate), so no request replays a long family; a refusal decided on a cached grant is
+ * confirmed by the stream's version (one indexed probe), and re-read only when the stream moved:
+ * at most one read per stream version, however many bogus tokens name the grant.
  */
 export class TokenEndpoint {
   constructor(
@@ -78,11 +83,20 @@ export class TokenEndpoint {
       load: async (grantId) => {
         const streamId = grantStreamId(grantId);
         const hit = fromStore ? undefined : this.cache.get(grantId);
-        const read = hit ?? (await aggregateStream(this.store, streamId, evolveGrant, initialGrantState));
+        const read = hit ?? (await loadAggregate(this.store, streamId, GRANT_FOLD));
+        if (hit === undefined && read.version > 0) this.cache.set(grantId, read);
         reads.set(streamId, { grantId, ...read, cached: hit !== undefined });
         return read;
       },
+      isOfFamily: (state, tokenHash) => isRefreshTokenOfFamily(this.store, state, tokenHash),
     };
+  }
+
+  /** Whether every cached grant a decision rested on is still at the version it was cached at. */
+  private async cachedReadsCurrent(reads: Map<string, GrantRead>): Promise<boolean> {
+    const cached = [...reads].filter(([, read]) => read.cached);
+    const versions = await this.store.streamVersions(cached.map(([streamId]) => streamId));
+    return cached.every(([streamId, read]) => versions.get(streamId) === read.version);
   }
 
   async exchange(request: TokenEndpointRequest, signer: AccessTokenSigner): Promise<TokenResponse> {
@@ -114,7 +128,9 @@ export class TokenEndpoint {
         decision = await handler.handle(context);
       } catch (err) {
         if (!anyCached(reads)) throw err;
-        // A refusal is decided on the store, never on the cache alone.
+        // A refusal is decided on the store, never on the cache alone: the cached state stands
+        // when its stream has not moved since.
+        if (await this.cachedReadsCurrent(reads)) throw err;
         this.forget(reads);
         fromStore = true;
         continue;
@@ -189,7 +205,8 @@ export class TokenEndpoint {
         if (read === undefined) continue;
         let state = read.state;
         for (const event of result.events) state = evolveGrant(state, event);
-        this.cache.set(read.grantId, { state, version: result.nextExpectedVersion });
+        const folded = { state, version: result.nextExpectedVersion, snapshotVersion: read.snapshotVersion };
+        this.cache.set(read.grantId, await keepSnapshot(this.store, result.streamId, GRANT_FOLD, folded));
       }
       return true;
     } catch (err) {

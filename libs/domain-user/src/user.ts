@@ -1,4 +1,4 @@
-import type { NewEvent, RecordedEvent } from '#lib/event-store';
+import type { AggregateFold, NewEvent, RecordedEvent } from '#lib/event-store';
 import { invalidRequest, notFound, OAuthError } from '#lib/oauth-errors';
 
 /**
@@ -282,3 +282,17 @@ export function subOfUsernameStream(events: readonly RecordedEvent[]): string | 
 export function sessionStillValid(state: UserState, authTimeMs: number): boolean {
   return state.status === 'active' && authTimeMs >= state.credentialsChangedAt;
 }
+
+/** Names the shape of UserState in stream snapshots; change it with the state. */
+export const USER_STATE_SCHEMA = 'user/1';
+
+/**
+ * How `user-*` streams are folded and snapshotted (loadAggregate): a user's stream grows with every
+ * login (UserAuthenticated, UserLoginFailed), and a session check must not replay them all.
+ */
+export const USER_FOLD: AggregateFold<UserState> = {
+  schema: USER_STATE_SCHEMA,
+  evolve: evolveUser,
+  initial: initialUserState,
+  snapshotEvery: 100,
+};

@@ -6,6 +6,7 @@ import { AuditIndexes1795710000002 } from './migrations/1795710000002-audit-inde
 import { AuditGrantUserIndexes1795710000003 } from './migrations/1795710000003-audit-grant-user-indexes.js';
 import { GrantRevokedIndex1795710000004 } from './migrations/1795710000004-grant-revoked-index.js';
 import { LoginThrottle1795711000000 } from './migrations/1795711000000-login-throttle.js';
+import { StreamSnapshots1795712000000 } from './migrations/1795712000000-stream-snapshots.js';
 
 /** The event store's migrations, oldest first; apps append theirs after these. */
 export const eventStoreMigrations = [
@@ -16,6 +17,7 @@ export const eventStoreMigrations = [
   AuditGrantUserIndexes1795710000003,
   GrantRevokedIndex1795710000004,
   LoginThrottle1795711000000,
+  StreamSnapshots1795712000000,
 ];
 
 /** Key of the session advisory lock held while migrations run, so replicas starting together wait. */

@@ -41,7 +41,29 @@ describe('PgEventStore on Postgres', () => {
       'AuditGrantUserIndexes1795710000003',
       'GrantRevokedIndex1795710000004',
       'LoginThrottle1795711000000',
+      'StreamSnapshots1795712000000',
     ]);
+  });
+
+  it("probes a refresh token's history through the partial index, not by reading the stream", async () => {
+    const store = new PgEventStore(dataSource);
+    const id = stream('grant');
+    const events = Array.from({ length: 300 }, (_, i) => ev('RefreshTokenRotated', { tokenHash: `h${i}` }));
+    await store.appendToStream(id, 0, events);
+    await dataSource.query('ANALYZE events');
+    expect(
+      await store.streamHasEvent(id, { types: ['RefreshTokenRotated'], field: 'tokenHash', equals: 'h7' }),
+    ).toBe(true);
+    const plan: { 'QUERY PLAN': string }[] = await dataSource.query(
+      `EXPLAIN SELECT 1 FROM events
+       WHERE stream_id = $1 AND type IN ('RefreshTokenIssued', 'RefreshTokenRotated')
+         AND (data->>'tokenHash') = $2 LIMIT 1`,
+      [id, 'h7'],
+    );
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('events_grant_token_hash_idx');
+    await expect(
+      store.streamHasEvent(id, { types: ["x') OR true --"], field: 'tokenHash', equals: 'h7' }),
+    ).rejects.toThrow('plain names');
   });
 
   it('prepares the hot statements once per connection (parse and plan once; generic plans in appends)', async () => {

@@ -137,6 +137,34 @@ export interface EventStore {
    * freshness check of a cache keyed by stream version.
    */
   streamVersions(streamIds: readonly string[]): Promise<Map<string, number>>;
+  /** The snapshot of the stream kept under `schema`, or null when there is none. */
+  readSnapshot(streamId: string, schema: string): Promise<StreamSnapshot | null>;
+  /** Keeps the snapshot unless one at or past its version is kept already (a snapshot is never an event). */
+  saveSnapshot(snapshot: StreamSnapshot): Promise<void>;
+  /**
+   * Whether the stream holds an event of one of `types` whose `data[field]` is `equals`: a probe of
+   * one stream's history that does not read the stream (indexed where it is on a hot path).
+   */
+  streamHasEvent(streamId: string, query: StreamEventQuery): Promise<boolean>;
+}
+
+/**
+ * A stream folded up to `version`, so that a read need not replay the stream from its start. It is
+ * derived from the events, never a source of truth: `schema` names the fold (its state shape), and a
+ * snapshot of another schema is ignored (the stream is replayed and a new one kept).
+ */
+export interface StreamSnapshot {
+  streamId: string;
+  schema: string;
+  version: number;
+  state: unknown;
+}
+
+export interface StreamEventQuery {
+  types: readonly string[];
+  /** A top-level field of the event's data (letters and digits only). */
+  field: string;
+  equals: string;
 }
 
 export class ExpectedVersionConflict extends Error {
@@ -168,6 +196,62 @@ export async function aggregateStream<State>(
   let state = initial();
   for (const e of events) state = evolve(state, e);
   return { state, version: events.length === 0 ? 0 : events[events.length - 1]!.streamVersion };
+}
+
+/** How a stream of one aggregate is folded, and how often its fold is kept as a snapshot. */
+export interface AggregateFold<State> {
+  /** Names the state's shape; change it whenever `evolve` or the state changes. */
+  schema: string;
+  evolve: (state: State, event: RecordedEvent) => State;
+  initial: () => State;
+  /** A snapshot is kept once this many events follow the last one kept. */
+  snapshotEvery: number;
+}
+
+export interface LoadedAggregate<State> {
+  state: State;
+  version: number;
+  /** The version of the snapshot kept for the stream (0: none). */
+  snapshotVersion: number;
+}
+
+/**
+ * The current state of a stream: its snapshot, then the events after it. A read costs one snapshot
+ * and at most `snapshotEvery` events, however long the stream (a refresh-token family rotated
+ * 100,000 times, a user who signed in as often), and keeps a new snapshot when the tail is long.
+ */
+export async function loadAggregate<State>(
+  store: EventStore,
+  streamId: string,
+  fold: AggregateFold<State>,
+): Promise<LoadedAggregate<State>> {
+  const snapshot = await store.readSnapshot(streamId, fold.schema);
+  let state = snapshot === null ? fold.initial() : (snapshot.state as State);
+  const snapshotVersion = snapshot?.version ?? 0;
+  const events = await store.readStream(streamId, { fromVersion: snapshotVersion + 1 });
+  for (const e of events) state = fold.evolve(state, e);
+  const version = events.length === 0 ? snapshotVersion : events[events.length - 1]!.streamVersion;
+  return keepSnapshot(store, streamId, fold, { state, version, snapshotVersion });
+}
+
+/**
+ * Keeps `loaded` as the stream's snapshot when `snapshotEvery` events or more follow the last one
+ * kept (after a read, or after an append folded into a state already held). A snapshot that cannot be
+ * written costs the next read a longer tail, nothing else: the failure is not the caller's.
+ */
+export async function keepSnapshot<State>(
+  store: EventStore,
+  streamId: string,
+  fold: AggregateFold<State>,
+  loaded: LoadedAggregate<State>,
+): Promise<LoadedAggregate<State>> {
+  if (loaded.version - loaded.snapshotVersion < fold.snapshotEvery) return loaded;
+  try {
+    await store.saveSnapshot({ streamId, schema: fold.schema, version: loaded.version, state: loaded.state });
+    return { ...loaded, snapshotVersion: loaded.version };
+  } catch {
+    return loaded;
+  }
 }
 
 /**

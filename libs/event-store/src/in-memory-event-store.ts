@@ -9,7 +9,9 @@ import {
   type NewEvent,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamEventQuery,
   type StreamExpectation,
+  type StreamSnapshot,
   type TypedPage,
 } from './event-store.js';
 import { prepareAppend, prepareExpectations, type PreparedAppend } from './prepare-append.js';
@@ -22,6 +24,7 @@ import { prepareAppend, prepareExpectations, type PreparedAppend } from './prepa
 export class InMemoryEventStore implements EventStore {
   private readonly log: RecordedEvent[] = [];
   private readonly streams = new Map<string, RecordedEvent[]>();
+  private readonly snapshots = new Map<string, StreamSnapshot>();
   private lastRecordedAt = 0;
 
   async appendToStream(
@@ -80,6 +83,24 @@ export class InMemoryEventStore implements EventStore {
 
   async streamVersions(streamIds: readonly string[]): Promise<Map<string, number>> {
     return new Map(streamIds.map((id) => [id, this.streams.get(id)?.length ?? 0]));
+  }
+
+  async readSnapshot(streamId: string, schema: string): Promise<StreamSnapshot | null> {
+    const kept = this.snapshots.get(streamId);
+    return kept === undefined || kept.schema !== schema ? null : structuredClone(kept);
+  }
+
+  async saveSnapshot(snapshot: StreamSnapshot): Promise<void> {
+    const kept = this.snapshots.get(snapshot.streamId);
+    if (kept !== undefined && kept.schema === snapshot.schema && kept.version >= snapshot.version) return;
+    this.snapshots.set(snapshot.streamId, JSON.parse(JSON.stringify(snapshot)) as StreamSnapshot);
+  }
+
+  async streamHasEvent(streamId: string, query: StreamEventQuery): Promise<boolean> {
+    return (this.streams.get(streamId) ?? []).some(
+      (e) =>
+        query.types.includes(e.type) && (e.data as Record<string, unknown>)?.[query.field] === query.equals,
+    );
   }
 
   /** All or nothing: later appends in the list see the versions the earlier ones would write. */

@@ -34,6 +34,9 @@ class CountingStore implements EventStore {
   readStream = (...a: Parameters<EventStore['readStream']>) => this.inner.readStream(...a);
   headPosition = () => this.inner.headPosition();
   streamVersions = (...a: Parameters<EventStore['streamVersions']>) => this.inner.streamVersions(...a);
+  readSnapshot = (...a: Parameters<EventStore['readSnapshot']>) => this.inner.readSnapshot(...a);
+  saveSnapshot = (...a: Parameters<EventStore['saveSnapshot']>) => this.inner.saveSnapshot(...a);
+  streamHasEvent = (...a: Parameters<EventStore['streamHasEvent']>) => this.inner.streamHasEvent(...a);
   readAll(after: number, limit: number) {
     this.readAllCalls++;
     return this.inner.readAll(after, limit);

@@ -358,6 +358,9 @@ describe('JetStreamRelay batches (published together, acknowledged in order)', (
       readStream: (...a) => store.readStream(...a),
       headPosition: () => store.headPosition(),
       streamVersions: (ids) => store.streamVersions(ids),
+      readSnapshot: (...a) => store.readSnapshot(...a),
+      saveSnapshot: (snapshot) => store.saveSnapshot(snapshot),
+      streamHasEvent: (...a) => store.streamHasEvent(...a),
       readAllOfTypes: (...a) => store.readAllOfTypes(...a),
       readAll: (after, limit) => {
         reads++;

@@ -11,12 +11,15 @@ import {
   type NewEvent,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamEventQuery,
   type StreamExpectation,
+  type StreamSnapshot,
   type TypedPage,
 } from './event-store.js';
 import { eventHash, GENESIS_HASH } from './hash-chain.js';
 import { prepareAppend, prepareExpectations, type PreparedAppend } from './prepare-append.js';
 import { type PreparedStatement, preparedStatement, queryPrepared } from './prepared.js';
+import { pgStreamHasEvent, readPgSnapshot, savePgSnapshot } from './pg-snapshots.js';
 import { ReadsPerTurn } from './reads-per-turn.js';
 
 /**
@@ -304,6 +307,18 @@ export class PgEventStore implements EventStore {
     );
     for (const r of rows) versions.set(r.stream_id, r.version);
     return versions;
+  }
+
+  readSnapshot(streamId: string, schema: string): Promise<StreamSnapshot | null> {
+    return readPgSnapshot(this.dataSource, streamId, schema);
+  }
+
+  saveSnapshot(snapshot: StreamSnapshot): Promise<void> {
+    return savePgSnapshot(this.dataSource, snapshot);
+  }
+
+  streamHasEvent(streamId: string, query: StreamEventQuery): Promise<boolean> {
+    return pgStreamHasEvent(this.dataSource, streamId, query);
   }
 
   stats(): GroupCommitStats {

@@ -22,6 +22,8 @@ import {
   PgEventStore,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamEventQuery,
+  type StreamSnapshot,
   type TypedPage,
 } from '#lib/event-store';
 import type { DataSource } from 'typeorm';
@@ -100,6 +102,18 @@ class RelayedEventStore implements EventStore {
 
   streamVersions(streamIds: readonly string[]): Promise<Map<string, number>> {
     return inSpan('event-store stream versions', db('SELECT'), () => this.inner.streamVersions(streamIds));
+  }
+
+  readSnapshot(streamId: string, schema: string): Promise<StreamSnapshot | null> {
+    return inSpan('event-store read snapshot', db('SELECT'), () => this.inner.readSnapshot(streamId, schema));
+  }
+
+  saveSnapshot(snapshot: StreamSnapshot): Promise<void> {
+    return inSpan('event-store save snapshot', db('INSERT'), () => this.inner.saveSnapshot(snapshot));
+  }
+
+  streamHasEvent(streamId: string, query: StreamEventQuery): Promise<boolean> {
+    return inSpan('event-store probe stream', db('SELECT'), () => this.inner.streamHasEvent(streamId, query));
   }
 }
 

@@ -1,31 +1,25 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { eventMetadata, type UserView } from '#lib/contracts';
 import { consentStreamId, decideConsent, evolveConsent, initialConsentState } from '#lib/domain-consent';
-import {
-  decideGrant,
-  evolveGrant,
-  type GrantRevocationReason,
-  grantStreamId,
-  initialGrantState,
-} from '#lib/domain-grant';
+import { decideGrant, GRANT_FOLD, type GrantRevocationReason, grantStreamId } from '#lib/domain-grant';
 import {
   checkEmail,
   checkPassword,
   checkUsername,
   claimUsername,
   decideUser,
-  evolveUser,
   hashPassword,
   initialUserState,
   noSuchUser,
   subOfUsernameStream,
   type UserCommand,
   UserAlreadyExists,
+  USER_FOLD,
   type UserState,
   userStreamId,
   usernameStreamId,
 } from '#lib/domain-user';
-import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
+import { aggregateStream, type EventStore, isExpectedVersionConflict, loadAggregate } from '#lib/event-store';
 import { invalidRequest } from '#lib/oauth-errors';
 import { EVENT_STORE } from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
@@ -60,7 +54,7 @@ export class UsersService {
   }
 
   async load(sub: string): Promise<{ state: UserState; version: number }> {
-    return aggregateStream(this.store, userStreamId(sub), evolveUser, initialUserState);
+    return loadAggregate(this.store, userStreamId(sub), USER_FOLD);
   }
 
   async resolve(ref: { sub?: string; username?: string }): Promise<{ state: KnownUser; version: number }> {
@@ -208,12 +202,7 @@ export class UsersService {
     for (const g of row?.grants ?? []) {
       if (clientId !== null && g.clientId !== clientId) continue;
       for (let attempt = 0; ; attempt++) {
-        const { state, version } = await aggregateStream(
-          this.store,
-          grantStreamId(g.grantId),
-          evolveGrant,
-          initialGrantState,
-        );
+        const { state, version } = await loadAggregate(this.store, grantStreamId(g.grantId), GRANT_FOLD);
         if (state.status === 'none' || state.status === 'revoked') break;
         const { events } = decideGrant(
           { type: 'RevokeGrant', reason, revokedBy: by.actor, now: new Date() },

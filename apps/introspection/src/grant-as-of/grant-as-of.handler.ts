@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AsOfRequest, GrantAsOfResponse } from '#lib/contracts';
-import { evolveGrant, grantStreamId, initialGrantState } from '#lib/domain-grant';
+import { grantStreamId } from '#lib/domain-grant';
 import { grantAsOfView } from '#lib/domain-token';
 import type { EventStore } from '#lib/event-store';
 import { notFound } from '#lib/oauth-errors';
@@ -15,8 +15,7 @@ export class GrantAsOfHandler {
   async handle(request: AsOfRequest): Promise<GrantAsOfResponse> {
     const asOf = instant(request.asOf, 'as_of') ?? new Date();
     const events = await this.store.readStream(grantStreamId(request.id), { upTo: asOf });
-    const state = events.reduce(evolveGrant, initialGrantState());
-    const view = grantAsOfView(state, asOf, events[events.length - 1]?.globalPosition ?? 0);
+    const view = grantAsOfView(events, asOf);
     if (view === null) throw notFound('no grant with this id at that instant');
     return view;
   }

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { GrantHistoryRequest, GrantHistoryResponse } from '#lib/contracts';
-import { evolveGrant, grantStreamId, initialGrantState } from '#lib/domain-grant';
+import { GRANT_FOLD, grantStreamId } from '#lib/domain-grant';
 import { grantHistoryCriteria } from '#lib/domain-token';
-import { aggregateStream, type EventStore, PgAuditLog } from '#lib/event-store';
+import { type EventStore, loadAggregate, PgAuditLog } from '#lib/event-store';
 import { notFound } from '#lib/oauth-errors';
 import { DATA_SOURCE, EVENT_STORE } from '#lib/service-runtime';
 import type { DataSource } from 'typeorm';
@@ -22,12 +22,7 @@ export class GrantHistoryHandler {
 
   async handle(request: GrantHistoryRequest): Promise<GrantHistoryResponse> {
     const bounds = pageBounds(request.page);
-    const { state } = await aggregateStream(
-      this.store,
-      grantStreamId(request.grantId),
-      evolveGrant,
-      initialGrantState,
-    );
+    const { state } = await loadAggregate(this.store, grantStreamId(request.grantId), GRANT_FOLD);
     if (state.status === 'none') throw notFound('no grant with this id');
     const page = await this.log.query({
       ...bounds,

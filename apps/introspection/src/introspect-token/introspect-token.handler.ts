@@ -7,20 +7,14 @@ import {
   type RefreshTokenIntrospection,
 } from '#lib/contracts';
 import { ClientDirectory, clientStreamId } from '#lib/domain-client';
-import {
-  evolveGrant,
-  grantIdOf,
-  grantStreamId,
-  grantTokenHasher,
-  initialGrantState,
-} from '#lib/domain-grant';
+import { GRANT_FOLD, grantIdOf, grantStreamId, grantTokenHasher } from '#lib/domain-grant';
 import {
   introspectionResponse,
   introspectRefreshToken,
   requireConfidentialCaller,
   type TokenStateRow,
 } from '#lib/domain-token';
-import { aggregateStream, type EventStore } from '#lib/event-store';
+import { type EventStore, loadAggregate } from '#lib/event-store';
 import { temporarilyUnavailable } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE, type RpcClient } from '#lib/service-runtime';
 import { type AccessTokenClaims, AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
@@ -115,6 +109,6 @@ export class IntrospectTokenHandler {
   }
 
   private grant(grantId: string) {
-    return aggregateStream(this.store, grantStreamId(grantId), evolveGrant, initialGrantState);
+    return loadAggregate(this.store, grantStreamId(grantId), GRANT_FOLD);
   }
 }

@@ -2,22 +2,23 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
 import { type ClientView, eventMetadata, type RevokeRequest } from '#lib/contracts';
 import { ClientDirectory } from '#lib/domain-client';
-import {
-  evolveGrant,
-  grantIdOf,
-  grantStreamId,
-  grantTokenHasher,
-  initialGrantState,
-} from '#lib/domain-grant';
+import { GRANT_FOLD, grantIdOf, grantStreamId, grantTokenHasher } from '#lib/domain-grant';
 import {
   accessTokenStreamId,
   checkRevocationAllowed,
   decideAccessToken,
   evolveAccessToken,
   initialAccessTokenState,
+  isRefreshTokenOfFamily,
   refreshTokenRevocation,
 } from '#lib/domain-token';
-import { aggregateStream, type EventStore, isExpectedVersionConflict, type NewEvent } from '#lib/event-store';
+import {
+  aggregateStream,
+  type EventStore,
+  isExpectedVersionConflict,
+  loadAggregate,
+  type NewEvent,
+} from '#lib/event-store';
 import { CONFIG, EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
 import { temporarilyUnavailable } from '#lib/oauth-errors';
 import { AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
@@ -89,9 +90,10 @@ export class RevokeTokenHandler {
   ): Promise<Record<string, never>> {
     const streamId = grantStreamId(grantId);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { state, version } = await aggregateStream(this.store, streamId, evolveGrant, initialGrantState);
+      const { state, version } = await loadAggregate(this.store, streamId, GRANT_FOLD);
       const tokenHash = grantTokenHasher(this.config.secretHashKeys, state)(token);
-      const events = refreshTokenRevocation(state, tokenHash, caller, new Date());
+      const ofFamily = await isRefreshTokenOfFamily(this.store, state, tokenHash);
+      const events = refreshTokenRevocation(state, ofFamily, caller, new Date());
       if (events.length === 0) return {};
       // A rotation or another revocation won the race: re-read and re-decide (the token may now
       // be a rotated one of the family, still revocable; or the grant is revoked already).

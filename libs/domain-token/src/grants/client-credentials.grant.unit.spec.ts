@@ -42,6 +42,9 @@ const context = (
     load: () => {
       throw new Error('client credentials reads no grant stream');
     },
+    isOfFamily: () => {
+      throw new Error('client credentials reads no grant stream');
+    },
   },
   newGrantToken: () => {
     throw new Error('client credentials mints no refresh token');

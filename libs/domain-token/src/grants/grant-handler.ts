@@ -35,6 +35,11 @@ export interface GrantContext {
 
 export interface GrantStreamReader {
   load(grantId: string): Promise<{ state: GrantState; version: number }>;
+  /**
+   * Whether `tokenHash` is a refresh token of the grant's live family (isRefreshTokenOfFamily): read
+   * from the state for the current and previous token, probed in the store for an older one.
+   */
+  isOfFamily(state: GrantState, tokenHash: string): Promise<boolean>;
 }
 
 export interface GrantConfig extends AccessTokenLifetimeConfig {

@@ -22,6 +22,8 @@ export interface RefreshTokenConfig {
   refreshTokenAbsoluteTtlSeconds: number;
   /** REFRESH_TOKEN_MAX_TTL_SECONDS: no family lives longer (at least the default). */
   refreshTokenMaxTtlSeconds: number;
+  /** REFRESH_TOKEN_MAX_ROTATIONS: the family ends after this many rotations. */
+  refreshTokenMaxRotations: number;
 }
 
 /** RFC 6749 §5.1 `expires_in`: the client's access_token_ttl_seconds or the default, within the cap. */

@@ -19,6 +19,8 @@ export interface RefreshTokenGrantConfig extends GrantConfig, RefreshTokenConfig
  * - a rotated token presented again revokes the family (RefreshTokenReuseDetected + GrantRevoked,
  *   RT-02) unless the client's reuse grace window (decision 5, at most 60 s) covers it; the event
  *   store's expected-version check decides concurrent uses (RT-04);
+ * - a family rotated REFRESH_TOKEN_MAX_ROTATIONS times ends (RefreshTokenFamilyEnded): the client
+ *   must re-authorize, so no family's history grows without bound;
  * - the access token's scope may narrow, never widen, and holds only what the client may still
  *   request (an administrator may have narrowed it since); the refresh token keeps the grant's scope
  *   (RT-08 to RT-11); idle and absolute expiry (RT-13).
@@ -42,10 +44,11 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
       const { state, version } = await context.grants.load(grantId);
       const next = context.newGrantToken(grantId);
       const hash = grantTokenHasher(config.secretHashKeys, state);
+      const presentedHash = hash(presented);
       const decision = decideGrant(
         {
           type: 'RotateRefreshToken',
-          presentedHash: hash(presented),
+          presentedHash,
           clientId: client.clientId,
           scope: requested,
           clientScope: client.scope,
@@ -53,6 +56,8 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
           idleTtlSeconds: refreshTokenLifetimes(config, client).idleTtlSeconds,
           accessTokenJti: jti,
           reuseGraceSeconds: client.refreshTokenReuseGraceSeconds ?? 0,
+          presentedWasIssued: await context.grants.isOfFamily(state, presentedHash),
+          maxRotations: config.refreshTokenMaxRotations,
           now,
         },
         state,

@@ -75,7 +75,7 @@ export class TokenEndpointFixture {
 
   constructor(
     readonly store: EventStore,
-    lifetimes: { idle?: number; absolute?: number; maxAbsolute?: number } = {},
+    lifetimes: { idle?: number; absolute?: number; maxAbsolute?: number; maxRotations?: number } = {},
     readonly grantStates: GrantStateCache = new GrantStateCache(),
     readonly secretHashKeys: Keyset = SECRET_HASH_KEYS,
   ) {
@@ -87,6 +87,7 @@ export class TokenEndpointFixture {
       refreshTokenIdleTtlSeconds: lifetimes.idle ?? 3600,
       refreshTokenAbsoluteTtlSeconds: lifetimes.absolute ?? 86400,
       refreshTokenMaxTtlSeconds: lifetimes.maxAbsolute ?? Math.max(lifetimes.absolute ?? 86400, 7 * 86400),
+      refreshTokenMaxRotations: lifetimes.maxRotations ?? 10_000,
       secretHashKeys,
     };
     const registry = new GrantRegistry([

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   aggregateStream,
+  type AggregateFold,
   ExpectedVersionConflict,
+  loadAggregate,
   InvalidEventData,
   UnstorableText,
   type EventStore,
@@ -41,6 +43,77 @@ export function describeEventStoreContract(
       expect(err).toBeInstanceOf(ExpectedVersionConflict);
       expect(err).toMatchObject({ name: 'ExpectedVersionConflict', streamId, expectedVersion: expected });
     }
+
+    describe('snapshots and history probes', () => {
+      const sum = (
+        schema: string,
+        snapshotEvery: number,
+      ): AggregateFold<{ total: number; seen: number }> => ({
+        schema,
+        snapshotEvery,
+        initial: () => ({ total: 0, seen: 0 }),
+        evolve: (s, e) => ({ total: s.total + (e.data as { n: number }).n, seen: s.seen + 1 }),
+      });
+
+      it('loads a stream from its snapshot and the events after it, keeping a new one when the tail is long', async () => {
+        const id = stream();
+        await store.appendToStream(
+          id,
+          0,
+          [1, 2, 3, 4, 5].map((n) => ev('Add', { n })),
+        );
+        const first = await loadAggregate(store, id, sum('sum/1', 3));
+        expect(first).toEqual({ state: { total: 15, seen: 5 }, version: 5, snapshotVersion: 5 });
+        expect(await store.readSnapshot(id, 'sum/1')).toEqual({
+          streamId: id,
+          schema: 'sum/1',
+          version: 5,
+          state: { total: 15, seen: 5 },
+        });
+        await store.appendToStream(id, 5, [ev('Add', { n: 10 })]);
+        // The snapshot stands for events 1..5: were they replayed, `seen` would count them again.
+        expect(await loadAggregate(store, id, sum('sum/1', 3))).toEqual({
+          state: { total: 25, seen: 6 },
+          version: 6,
+          snapshotVersion: 5,
+        });
+      });
+
+      it('ignores a snapshot of another schema, and never goes back to an older version', async () => {
+        const id = stream();
+        await store.appendToStream(id, 0, [ev('Add', { n: 1 }), ev('Add', { n: 2 })]);
+        await store.saveSnapshot({
+          streamId: id,
+          schema: 'sum/0',
+          version: 2,
+          state: { total: 999, seen: 2 },
+        });
+        expect((await loadAggregate(store, id, sum('sum/1', 100))).state).toEqual({ total: 3, seen: 2 });
+        await store.saveSnapshot({ streamId: id, schema: 'sum/1', version: 2, state: { total: 3, seen: 2 } });
+        await store.saveSnapshot({ streamId: id, schema: 'sum/1', version: 1, state: { total: 1, seen: 1 } });
+        expect(await store.readSnapshot(id, 'sum/1')).toMatchObject({ version: 2, state: { total: 3 } });
+        expect(await store.readSnapshot(stream(), 'sum/1')).toBeNull();
+      });
+
+      it('answers whether a stream holds an event of given types with a given field value', async () => {
+        const id = stream();
+        await store.appendToStream(id, 0, [
+          ev('RefreshTokenIssued', { tokenHash: 'h1' }),
+          ev('RefreshTokenRotated', { tokenHash: 'h2', previousHash: 'h1' }),
+          ev('Other', { tokenHash: 'h3' }),
+        ]);
+        const probe = (equals: string, streamId = id) =>
+          store.streamHasEvent(streamId, {
+            types: ['RefreshTokenIssued', 'RefreshTokenRotated'],
+            field: 'tokenHash',
+            equals,
+          });
+        expect(await probe('h1')).toBe(true);
+        expect(await probe('h2')).toBe(true);
+        expect(await probe('h3')).toBe(false);
+        expect(await probe('h1', stream())).toBe(false);
+      });
+    });
 
     describe('append and read', () => {
       it('numbers a new stream 1, 2, 3 and reads it back in order', async () => {
