@@ -1,13 +1,21 @@
 import {
   decideGrant,
+  evolveGrant,
+  grantIdOf,
   grantStreamId,
+  grantTokenHasher,
   hashGrantToken,
   initialGrantState,
   mintGrantToken,
   newGrantId,
 } from '#lib/domain-grant';
-import { createEventStoreDataSource, PgEventStore } from '#lib/event-store';
-import { createHash, randomBytes } from 'node:crypto';
+import {
+  createEventStoreDataSource,
+  type NewEvent,
+  PgEventStore,
+  type RecordedEvent,
+} from '#lib/event-store';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { RunningSystem } from './system.js';
 
 /**
@@ -79,4 +87,69 @@ export async function seedAuthorizationCode(
 export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+/**
+ * `count` rotations of a redeemed grant's refresh-token family, decided by the grant's own decider
+ * (RotateRefreshToken, as the token service decides them) and appended to the system's store in
+ * batches, each at the version it was decided on: the history a client that refreshed `count`
+ * times would leave, in seconds instead of minutes of requests. Returns the current token and the
+ * family's first three tokens (rotated, for reuse checks).
+ */
+export async function seedRotations(
+  system: RunningSystem,
+  o: { current: string; clientId: string; count: number; batch?: number },
+): Promise<{ current: string; early: string[] }> {
+  const grantId = grantIdOf(o.current);
+  if (grantId === null) throw new Error('not a refresh token');
+  const dataSource = createEventStoreDataSource(system.database.url, {
+    poolSize: 1,
+    applicationName: 'seed-rotations',
+  });
+  await dataSource.initialize();
+  try {
+    const store = new PgEventStore(dataSource);
+    const streamId = grantStreamId(grantId);
+    const events = await store.readStream(streamId);
+    let state = events.reduce(evolveGrant, initialGrantState());
+    let version = events[events.length - 1]!.streamVersion;
+    const hash = grantTokenHasher(system.secretHashKeys, state);
+    let current = o.current;
+    const early: string[] = [];
+    let pending: NewEvent[] = [];
+    for (let i = 0; i < o.count; i++) {
+      const next = mintGrantToken(grantId);
+      const { events: rotated, error } = decideGrant(
+        {
+          type: 'RotateRefreshToken',
+          presentedHash: hash(current),
+          clientId: o.clientId,
+          scope: undefined,
+          clientScope: state.status === 'none' ? [] : state.grant.scope,
+          newHash: hash(next),
+          idleTtlSeconds: 86_400,
+          accessTokenJti: randomUUID(),
+          reuseGraceSeconds: 0,
+          presentedWasIssued: true,
+          maxRotations: Number.MAX_SAFE_INTEGER,
+          now: new Date(),
+        },
+        state,
+      );
+      if (error !== null) throw error;
+      for (const e of rotated) {
+        state = evolveGrant(state, { ...e, streamVersion: version + pending.length + 1 } as RecordedEvent);
+        pending.push({ ...e, metadata: { actor: `client:${o.clientId}` } });
+      }
+      if (early.length < 3) early.push(current);
+      current = next;
+      if (pending.length >= (o.batch ?? 1000) || i === o.count - 1) {
+        version = (await store.appendToStream(streamId, version, pending)).nextExpectedVersion;
+        pending = [];
+      }
+    }
+    return { current, early };
+  } finally {
+    await dataSource.destroy();
+  }
 }

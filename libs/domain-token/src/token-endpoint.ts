@@ -74,6 +74,8 @@ export class TokenEndpoint {
     private readonly cache: GrantStateCache = new GrantStateCache(),
   ) {}
 
+  private readonly loading = new Map<string, Promise<CachedGrant>>();
+
   /**
    * A reader for one attempt: from the cache unless `fromStore`, recording what it handed out (by
    * stream id) so that the append can confirm it and the cache can follow the append.
@@ -83,13 +85,30 @@ export class TokenEndpoint {
       load: async (grantId) => {
         const streamId = grantStreamId(grantId);
         const hit = fromStore ? undefined : this.cache.get(grantId);
-        const read = hit ?? (await loadAggregate(this.store, streamId, GRANT_FOLD));
-        if (hit === undefined && read.version > 0) this.cache.set(grantId, read);
-        reads.set(streamId, { grantId, ...read, cached: hit !== undefined });
+        // A read this request joined began before it: confirmed like a cached one (a refusal by the
+        // stream's version, an issue by the append's expected version).
+        const joined = hit === undefined && this.loading.has(grantId);
+        const read = hit ?? (await this.loadGrantOnce(grantId));
+        reads.set(streamId, { grantId, ...read, cached: hit !== undefined || joined });
         return read;
       },
       isOfFamily: (state, tokenHash) => isRefreshTokenOfFamily(this.store, state, tokenHash),
     };
+  }
+
+  /** Concurrent reads of one grant (a burst of tokens naming it) share one read of the store. */
+  private loadGrantOnce(grantId: string): Promise<CachedGrant> {
+    let pending = this.loading.get(grantId);
+    if (pending === undefined) {
+      pending = loadAggregate(this.store, grantStreamId(grantId), GRANT_FOLD)
+        .then((read) => {
+          if (read.version > 0) this.cache.set(grantId, read);
+          return read;
+        })
+        .finally(() => this.loading.delete(grantId));
+      this.loading.set(grantId, pending);
+    }
+    return pending;
   }
 
   /** Whether every cached grant a decision rested on is still at the version it was cached at. */

@@ -96,6 +96,8 @@ export interface AppendManyOptions {
 export interface ReadStreamOptions {
   /** Only events with streamVersion >= fromVersion (default 1). */
   fromVersion?: number;
+  /** At most this many events (the first ones from `fromVersion`); not with `upTo` or `orElse`. */
+  limit?: number;
   /** Only events recorded at or before this instant ("as of" queries). */
   upTo?: Date;
   /**
@@ -226,13 +228,25 @@ export async function loadAggregate<State>(
   fold: AggregateFold<State>,
 ): Promise<LoadedAggregate<State>> {
   const snapshot = await store.readSnapshot(streamId, fold.schema);
-  let state = snapshot === null ? fold.initial() : (snapshot.state as State);
-  const snapshotVersion = snapshot?.version ?? 0;
-  const events = await store.readStream(streamId, { fromVersion: snapshotVersion + 1 });
-  for (const e of events) state = fold.evolve(state, e);
-  const version = events.length === 0 ? snapshotVersion : events[events.length - 1]!.streamVersion;
-  return keepSnapshot(store, streamId, fold, { state, version, snapshotVersion });
+  let loaded: LoadedAggregate<State> = {
+    state: snapshot === null ? fold.initial() : (snapshot.state as State),
+    version: snapshot?.version ?? 0,
+    snapshotVersion: snapshot?.version ?? 0,
+  };
+  // A long tail (a stream written before snapshots were kept) is read a page at a time, each page
+  // kept as a snapshot: no read holds the event loop for the whole stream, and no later one redoes it.
+  for (;;) {
+    const page = await store.readStream(streamId, { fromVersion: loaded.version + 1, limit: LOAD_PAGE_SIZE });
+    let { state, version } = loaded;
+    for (const e of page) state = fold.evolve(state, e);
+    if (page.length > 0) version = page[page.length - 1]!.streamVersion;
+    loaded = await keepSnapshot(store, streamId, fold, { ...loaded, state, version });
+    if (page.length < LOAD_PAGE_SIZE) return loaded;
+  }
 }
+
+/** Events folded between two turns of the event loop when a stream's tail is long. */
+export const LOAD_PAGE_SIZE = 500;
 
 /**
  * Keeps `loaded` as the stream's snapshot when `snapshotEvery` events or more follow the last one

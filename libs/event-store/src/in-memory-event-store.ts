@@ -50,6 +50,7 @@ export class InMemoryEventStore implements EventStore {
     const stream = this.streams.get(streamId) ?? this.streams.get(options.orElse ?? streamId);
     return (stream ?? [])
       .filter((e) => e.streamVersion >= fromVersion && (upTo === undefined || e.recordedAt.getTime() <= upTo))
+      .slice(0, options.limit ?? Infinity)
       .map(copy);
   }
 

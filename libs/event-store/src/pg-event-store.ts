@@ -169,6 +169,13 @@ interface StreamRead {
   fromVersion: number;
 }
 
+/** A page of one stream's events. */
+const READ_STREAM_PAGE = preparedStatement(
+  'read-stream-page',
+  `SELECT ${EVENT_COLUMNS} FROM events
+   WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version LIMIT $3`,
+);
+
 /** The events of several streams (each from its version on), tagged with the read they answer. */
 const READ_STREAMS = preparedStatement(
   'read-streams',
@@ -243,6 +250,14 @@ export class PgEventStore implements EventStore {
    * resolved before it is in it). A read alone, and every other variant, is its own statement.
    */
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    if (options.limit !== undefined && options.orElse === undefined && options.upTo === undefined) {
+      const rows = await queryPrepared<EventRow>(this.dataSource, READ_STREAM_PAGE, [
+        streamId,
+        options.fromVersion ?? 1,
+        options.limit,
+      ]);
+      return rows.map(toRecordedEvent);
+    }
     if (options.orElse === undefined && options.upTo === undefined) {
       return this.streamReads.ask({ streamId, fromVersion: options.fromVersion ?? 1 });
     }
