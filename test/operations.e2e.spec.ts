@@ -132,6 +132,27 @@ describe('operations: health, metrics, logs and correlation ids (issue 8)', () =
     expect(after.token).toMatch(/^process_cpu_seconds_total\{app="token"\} /m);
   });
 
+  it('every service with a database reports its Postgres pool, and exactly one process reports the relay lag (the leader)', async () => {
+    const services = ['client-registry', 'consent', 'token', 'introspection'];
+    for (const app of services) {
+      const text = await scrape(app);
+      // At least the connection the readiness check used (sample() is 0 for a missing series).
+      expect([app, sample(text, 'authz_db_pool_connections', { state: 'total' }) >= 1]).toEqual([app, true]);
+      expect(text).toMatch(new RegExp(`^authz_db_pool_waiting_requests\\{app="${app}"\\} \\d+$`, 'm'));
+    }
+    expect(await scrape('gateway')).not.toMatch(/^authz_db_pool_connections\{/m);
+    // The relays take the lead on their poll (every 250 ms): wait for one to hold it.
+    let leaders: string[] = [];
+    for (let i = 0; i < 40 && leaders.length !== 1; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 250));
+      const texts = await Promise.all(services.map(async (app) => [app, await scrape(app)] as const));
+      leaders = texts.filter(([, t]) => /^authz_relay_lag_events\{/m.test(t)).map(([app]) => app);
+    }
+    expect(leaders).toHaveLength(1);
+    const leader = await scrape(leaders[0]!);
+    expect(leader).toMatch(/^authz_relay_lag_events\{stream="[A-Z0-9_]+",app="[a-z-]+"\} \d+$/m);
+  });
+
   it("the server's correlation id is answered, logged by every service on the way and stored in the events; the caller's is kept beside it", async () => {
     const callerId = `ops-${randomBytes(8).toString('hex')}`;
     const issued = await postForm(

@@ -473,6 +473,33 @@ describe('JetStreamRelay leadership and outages', () => {
     }
   }, 30_000);
 
+  it('lag(): the leader counts the events it has yet to publish; a relay that does not lead reports none', async () => {
+    const { streamName, subjectPrefix } = target();
+    const other = createEventStoreDataSource(db.url, { poolSize: 3 });
+    await other.initialize();
+    const a = new JetStreamRelay(dataSource, store, nc, { streamName, subjectPrefix, publishedForm });
+    const b = new JetStreamRelay(other, new PgEventStore(other), nc, {
+      streamName,
+      subjectPrefix,
+      publishedForm,
+    });
+    try {
+      expect(await a.lag()).toBeUndefined();
+      await a.publishPending();
+      await b.publishPending();
+      expect(await a.lag()).toBe(0);
+      await appendEvents(7);
+      expect(await a.lag()).toBe(7);
+      expect(await b.lag()).toBeUndefined();
+      expect(await a.publishPending()).toBe(7);
+      expect(await a.lag()).toBe(0);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await other.destroy();
+    }
+  }, 30_000);
+
   it('keeps relaying after its Postgres connections are killed', async () => {
     const { streamName, subjectPrefix } = target();
     const errors: unknown[] = [];

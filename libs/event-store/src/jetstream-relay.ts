@@ -181,12 +181,26 @@ export class JetStreamRelay {
     this.publishedForm = options.publishedForm;
   }
 
+  get streamName(): string {
+    return this.options.streamName;
+  }
+
   get isLeader(): boolean {
     return this.leaderConnection !== null;
   }
 
   stats(): RelayStats {
     return { leader: this.isLeader, ...this.counters, position: this.position };
+  }
+
+  /**
+   * Events in the store this relay has yet to publish (head position minus its position), while it
+   * leads; undefined otherwise (a follower's position means nothing).
+   */
+  async lag(): Promise<number | undefined> {
+    if (!this.isLeader) return undefined;
+    const head = await this.store.headPosition();
+    return this.isLeader ? Math.max(0, head - this.position) : undefined;
   }
 
   /** Creates the stream (file storage) or brings its subjects and duplicate window up to date. */

@@ -27,7 +27,7 @@ import {
   type TypedPage,
 } from '#lib/event-store';
 import type { DataSource } from 'typeorm';
-import { metrics } from './metrics.js';
+import { metrics, type PoolGauges, reportDatabasePool, reportRelayLag } from './metrics.js';
 import { natsConnectionOptions } from './nats-options.js';
 import { inSpan, SpanKind } from './tracing.js';
 
@@ -134,6 +134,7 @@ class EventInfrastructureLifecycle implements OnApplicationBootstrap, OnApplicat
       this.logger.warn(`JetStream stream not ready yet: ${(err as Error).message}`);
     }
     this.relay.start(250);
+    reportRelayLag(this.relay.streamName, () => this.relay.lag());
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -167,6 +168,8 @@ export class EventStoreModule {
           useFactory: async (config: Config) => {
             const ds = createEventStoreDataSource(config.databaseUrl, { poolSize: config.databasePoolSize });
             await ds.initialize();
+            // TypeORM's Postgres driver keeps its node-postgres Pool as `master`.
+            reportDatabasePool(() => (ds.driver as { master?: PoolGauges }).master);
             return ds;
           },
         },

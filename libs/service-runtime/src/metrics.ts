@@ -85,6 +85,23 @@ export const metrics = {
     labelNames: ['subject', 'outcome'] as const,
     registers: [registry],
   }),
+  relayLag: new Gauge({
+    name: 'authz_relay_lag_events',
+    help: 'Events in the store not yet published to JetStream by the relay (head position minus the relay position), per stream; only the leading relay reports it',
+    labelNames: ['stream'] as const,
+    registers: [registry],
+  }),
+  dbPoolConnections: new Gauge({
+    name: 'authz_db_pool_connections',
+    help: 'Postgres connections of this process, per state: total (open) and idle',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  }),
+  dbPoolWaiting: new Gauge({
+    name: 'authz_db_pool_waiting_requests',
+    help: 'Queries waiting for a Postgres connection of this process (the pool is exhausted: DATABASE_POOL_SIZE)',
+    registers: [registry],
+  }),
   natsHandleDuration: new Histogram({
     name: 'authz_nats_request_handle_duration_seconds',
     help: 'Time this service took to answer a NATS request, per subject',
@@ -101,16 +118,59 @@ export function reportProjectionLag(projection: string, lag: () => Promise<numbe
   lagSources.set(projection, lag);
 }
 
+/** The relay's lag, evaluated at each scrape: a number while this process leads, else undefined. */
+let relayLagSource: { stream: string; lag: () => Promise<number | undefined> } | undefined;
+
+export function reportRelayLag(stream: string, lag: () => Promise<number | undefined>): void {
+  relayLagSource = { stream, lag };
+}
+
+/** What a connection pool tells of itself (node-postgres' Pool: totalCount, idleCount, waitingCount). */
+export interface PoolGauges {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
+let poolSource: (() => PoolGauges | undefined) | undefined;
+
+/** The process's Postgres pool, read at each scrape. */
+export function reportDatabasePool(pool: () => PoolGauges | undefined): void {
+  poolSource = pool;
+}
+
+async function readRelayLag(): Promise<void> {
+  if (!relayLagSource) return;
+  try {
+    const lag = await relayLagSource.lag();
+    // A follower reports no series: the leader's is the one that counts.
+    if (lag === undefined) metrics.relayLag.reset();
+    else metrics.relayLag.set({ stream: relayLagSource.stream }, lag);
+  } catch {
+    // the database is away: the last value stays
+  }
+}
+
+function readPool(): void {
+  const pool = poolSource?.();
+  if (!pool) return;
+  metrics.dbPoolConnections.set({ state: 'total' }, pool.totalCount);
+  metrics.dbPoolConnections.set({ state: 'idle' }, pool.idleCount);
+  metrics.dbPoolWaiting.set(pool.waitingCount);
+}
+
 export async function renderMetrics(): Promise<{ contentType: string; body: string }> {
-  await Promise.all(
-    [...lagSources].map(async ([projection, lag]) => {
+  readPool();
+  await Promise.all([
+    readRelayLag(),
+    ...[...lagSources].map(async ([projection, lag]) => {
       try {
         metrics.projectionLag.set({ projection }, await lag());
       } catch {
         // the database is away: the last value stays
       }
     }),
-  );
+  ]);
   return { contentType: registry.contentType, body: await registry.metrics() };
 }
 
