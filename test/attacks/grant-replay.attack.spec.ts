@@ -96,7 +96,7 @@ describe('grant replay cost: a long refresh family cannot slow the token service
     await system?.stop();
   });
 
-  it(`COST-01: after ${ROTATIONS} rotations, ${BOGUS} bogus refreshes in parallel keep the token service's event loop under 50 ms and other clients served; old tokens are still caught as reuse`, async () => {
+  it("COST-01: after 20,000 rotations, 100 bogus refreshes in parallel keep the token service's event loop under 50 ms and other clients served; old tokens are still caught as reuse", async () => {
     const owner = await adminCreate({
       client_name: 'long-family',
       grant_types: ['authorization_code', 'refresh_token'],
