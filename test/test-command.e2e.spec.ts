@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 
@@ -142,4 +150,64 @@ describe('npm test: prerequisites before any suite (scripts/test.mjs, .ci/ensure
       });
     });
   }, 60_000);
+
+  it('runs every suite even after one failed, prints one summary line per suite and exits 1', () => {
+    // The real runner and the real prerequisite check, in a scratch project whose suites are stubs:
+    // unit and e2e fail, the others pass; each writes a line, so what ran can be counted.
+    const project = join(dir, 'runner');
+    mkdirSync(join(project, 'scripts'), { recursive: true });
+    mkdirSync(join(project, '.ci'), { recursive: true });
+    writeFileSync(join(project, 'scripts/test.mjs'), readFileSync(resolve(ROOT, 'scripts/test.mjs')));
+    for (const name of readdirSync(resolve(ROOT, '.ci'))) {
+      writeFileSync(join(project, '.ci', name), readFileSync(resolve(ROOT, '.ci', name)));
+    }
+    const suite = (name: string, fails: boolean) =>
+      `node -e "console.log('ran ${name}'); console.log('Tests:       ${fails ? '1 failed, ' : ''}1 passed, ${fails ? 2 : 1} total'); process.exit(${fails ? 1 : 0})"`;
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({
+        name: 'runner-check',
+        private: true,
+        scripts: {
+          build: 'node -e "0"',
+          'test:unit': suite('unit', true),
+          'test:int': suite('int', false),
+          'test:e2e': suite('e2e', true),
+          'test:attacks': suite('attacks', false),
+          'test:faults': suite('faults', false),
+        },
+      }),
+    );
+    return new Promise<void>((done, fail) => {
+      const child = spawn(process.execPath, [join(project, 'scripts/test.mjs')], {
+        cwd: project,
+        env: { ...process.env, ENSURE_SERVICES: 'check' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.on('close', (code) => {
+        try {
+          expect(code).toBe(1);
+          expect(stdout.match(/^ran \w+$/gm)).toEqual([
+            'ran unit',
+            'ran int',
+            'ran e2e',
+            'ran attacks',
+            'ran faults',
+          ]);
+          const summary = stdout.slice(stdout.indexOf('[test] ==== summary'));
+          expect(summary).toMatch(/\[test\] unit: +FAILED \(exit 1\), tests: 1 failed, 1 passed, 2 total/);
+          expect(summary).toMatch(/\[test\] int: +ok, tests: 1 passed, 1 total/);
+          expect(summary).toMatch(/\[test\] e2e: +FAILED \(exit 1\)/);
+          expect(summary).toMatch(/\[test\] faults: +ok/);
+          expect(summary).toMatch(/\[test\] npm test FAILED: unit, e2e$/m);
+          done();
+        } catch (err) {
+          fail(new Error(`${(err as Error).message}\n${stdout}`));
+        }
+      });
+    });
+  }, 120_000);
 });
