@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { freePort, type RunningSystem, startSystem } from './support/system.js';
@@ -8,6 +9,9 @@ import { freePort, type RunningSystem, startSystem } from './support/system.js';
  */
 
 const CLI = resolve(process.cwd(), 'dist/apps/cli/src/main.js');
+
+// Each case runs the CLI several times, a process each: on a busy machine that outlasts 30 s.
+jest.setTimeout(180000);
 
 interface Run {
   code: number;
@@ -25,7 +29,7 @@ function run(args: string[], env: Record<string, string> = {}, viaNpm = false): 
       file,
       argv,
       // ADMIN_URL of the test's own environment must not switch the mode.
-      { env: { ...process.env, ADMIN_URL: '', ...env }, timeout: 30000 },
+      { env: { ...process.env, ADMIN_URL: '', ...env }, timeout: 120000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         done({ code, stdout, stderr });
@@ -80,7 +84,7 @@ const visited: string[][] = [];
 describe('operator CLI: command tree, usage errors and unreachable dependencies (no system)', () => {
   beforeAll(async () => {
     await walk([], leaves, visited);
-  }, 120000);
+  }, 600000);
 
   it('--help on every command and subcommand exits 0 with usage', () => {
     const names = visited.map((p) => p.join(' '));
@@ -173,7 +177,7 @@ describe('operator CLI against the running system', () => {
   beforeAll(async () => {
     system = await startSystem();
     if (leaves.length === 0) await walk([], leaves, visited);
-  }, 180000);
+  }, 600000);
 
   afterAll(async () => {
     await system?.stop();
@@ -265,7 +269,7 @@ describe('operator CLI against the running system', () => {
     // Every command whose --help offers --json is covered above.
     const offering = leaves.filter((l) => l.json).map((l) => l.path.join(' '));
     expect([...covered].sort()).toEqual([...offering].sort());
-  }, 240000);
+  }, 600000);
 
   it('stdout holds the result alone: no log line before it; with --json each stderr line is JSON', async () => {
     // LOG_LEVEL=log lets Nest's NATS client log its connection status.
@@ -326,7 +330,7 @@ describe('operator CLI against the running system', () => {
     const refused = await run(['clients', 'list'], { ...env(), ...http, ADMIN_TOKEN: 'b'.repeat(43) });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/invalid_token/);
-  }, 120000);
+  }, 300000);
 
   it('HTTP mode: commands that need NATS or Postgres themselves refuse and say where to run them', async () => {
     for (const args of [['keys', 'list'], ['audit', 'verify'], ['projections', 'rebuild'], ['demo-client']]) {

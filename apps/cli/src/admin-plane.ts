@@ -314,7 +314,9 @@ export class HttpAdminPlane implements AdminPlane {
     return doc;
   }
 
+  /** One path segment; `.` and `..` would name another resource (RFC 3986 §5.2.4). */
   private seg(value: string): string {
+    if (value === '.' || value === '..') throw new CliError(`not a valid id: ${value}`);
     return encodeURIComponent(value);
   }
 

@@ -1,16 +1,19 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { type Config, loadConfig } from '#lib/config';
-import { checkPostgres } from '#lib/service-runtime';
-import { adminBase, type AdminPlane, HttpAdminPlane, inClear, NatsAdminPlane } from './admin-plane.js';
+import type { Config } from '#lib/config';
+import type { AdminPlane } from './admin-plane.js';
 import { CliError, type CliLogger, type Output, output } from './output.js';
 
-/** What every command's action is given: its output, and the way to the system it chose. */
+/**
+ * What every command's action is given: its output, and the way to the system it chose. The
+ * heavy modules (Nest's NATS client, Postgres, the domain) load when an action needs them, so
+ * that `--help` and usage errors answer at once.
+ */
 export class CliContext {
   constructor(
     readonly logger: CliLogger,
     /** Loads `.data/` settings of `npm start` (development) under the environment's. */
-    readonly useDevEnvironment: () => void,
+    readonly useDevEnvironment: () => Promise<void>,
   ) {}
 
   out(cmd: Command): Output {
@@ -25,9 +28,10 @@ export class CliContext {
    * HTTP to the admin listener when --admin-url or ADMIN_URL names it (with --admin-token,
    * ADMIN_ACCESS_TOKEN or ADMIN_TOKEN as the bearer); else NATS, as the CLI's bus user.
    */
-  adminPlane(cmd: Command): AdminPlane {
+  async adminPlane(cmd: Command): Promise<AdminPlane> {
     const url = this.adminUrl(cmd);
-    if (url === undefined) return new NatsAdminPlane(loadConfig());
+    const { adminBase, HttpAdminPlane, inClear, NatsAdminPlane } = await import('./admin-plane.js');
+    if (url === undefined) return new NatsAdminPlane(await this.config());
     const base = adminBase(url);
     const token =
       cmd.optsWithGlobals<{ adminToken?: string }>().adminToken ||
@@ -50,7 +54,7 @@ export class CliContext {
    * The settings of a command that needs NATS or Postgres itself, which the admin API does not
    * offer: refused with --admin-url / ADMIN_URL, saying where to run it instead.
    */
-  direct(cmd: Command, needs: 'NATS' | 'Postgres'): Config {
+  async direct(cmd: Command, needs: 'NATS' | 'Postgres'): Promise<Config> {
     if (this.adminUrl(cmd) !== undefined) {
       throw new CliError(
         `\`${commandPath(cmd)}\` needs direct access to ${needs} (${needs === 'NATS' ? 'NATS_URL' : 'DATABASE_URL'}); ` +
@@ -58,11 +62,18 @@ export class CliContext {
           `${needs} is reachable, e.g. inside the cluster (docs/operations.md, "Running the CLI in a cluster").`,
       );
     }
+    return this.config();
+  }
+
+  /** The settings (libs/config) from the environment. */
+  async config(): Promise<Config> {
+    const { loadConfig } = await import('#lib/config');
     return loadConfig();
   }
 
   /** DATABASE_URL's server answers, or a CliError naming it. */
   async requirePostgres(databaseUrl: string): Promise<void> {
+    const { checkPostgres } = await import('#lib/service-runtime');
     const problem = await checkPostgres(databaseUrl);
     if (problem !== null) throw new CliError(problem);
   }

@@ -1,19 +1,17 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { CommanderError } from 'commander';
-import { ConfigError } from '#lib/config';
 import { OAuthError } from '#lib/oauth-errors';
 import { CliContext } from './cli-context.js';
-import { devBusEnvironmentForCli } from './dev-bus.js';
 import { CliError, CliLogger } from './output.js';
 import { buildProgram } from './program.js';
-import { loadDevSecrets } from './secrets-file.js';
 
 /**
  * Settings `npm start` generated in `.data/` (secrets, and the dev bus the CLI then connects to as
  * its own NATS user); values in the environment win.
  */
-function useDevEnvironment(): void {
+async function useDevEnvironment(): Promise<void> {
+  const { loadDevSecrets } = await import('./secrets-file.js');
+  const { devBusEnvironmentForCli } = await import('./dev-bus.js');
   const secrets = loadDevSecrets({ create: false });
   Object.assign(process.env, { ...secrets, ...devBusEnvironmentForCli(secrets), ...process.env });
 }
@@ -22,12 +20,13 @@ function useDevEnvironment(): void {
 const USAGE_ERROR = 2;
 
 async function main(argv: string[]): Promise<void> {
-  // Nest's NATS client logs through its Logger: to stderr, never before the result on stdout.
   const logger = new CliLogger(process.env.LOG_LEVEL);
-  Logger.overrideLogger(logger);
   const program = buildProgram(new CliContext(logger, useDevEnvironment));
-  program.hook('preAction', (_program, action) => {
+  program.hook('preAction', async (_program, action) => {
     logger.json = action.opts<{ json?: boolean }>().json === true;
+    // Nest's NATS client logs through its Logger: to stderr, never before the result on stdout.
+    // `serve` runs an app in this process, which logs as every app does (structured, on stdout).
+    if (action.name() !== 'serve') (await import('@nestjs/common')).Logger.overrideLogger(logger);
   });
   if (argv.length === 0) {
     program.outputHelp();
@@ -43,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
     const message =
       err instanceof OAuthError
         ? `error: ${err.error}: ${err.description}`
-        : err instanceof ConfigError
+        : err instanceof Error && err.name === 'ConfigError'
           ? `configuration error: ${err.message}`
           : err instanceof CliError
             ? `error: ${err.message}`

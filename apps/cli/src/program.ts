@@ -1,24 +1,9 @@
 import { Argument, Command } from 'commander';
-import { loadConfig } from '#lib/config';
-import { requireDependencies, serverUrl } from '#lib/service-runtime';
-import { auditReport, chainDocument, describeChain } from './commands/audit.command.js';
+import { APPS, type AppName, EXAMPLE_APPS } from './app-names.js';
 import { registerClients } from './commands/clients.command.js';
-import { seedDemoClient } from './commands/demo-client.command.js';
-import { formatHashKeyUsage, hashKeysReport, hashKeyUsageDocument } from './commands/hash-keys.command.js';
 import { registerKeys } from './commands/keys.command.js';
-import { migrate } from './commands/migrate.command.js';
-import { natsConfig } from './commands/nats.command.js';
-import {
-  describeReport,
-  PROJECTIONS,
-  rebuildProjections,
-  reportDocument,
-} from './commands/projections.command.js';
-import { APPS, type AppName, appEntry, EXAMPLE_APPS, startCommand } from './commands/start.command.js';
-import { registerUsers, seedDemoUser } from './commands/users.command.js';
+import { registerUsers } from './commands/users.command.js';
 import { type CliContext, withJson } from './cli-context.js';
-import { DEV_BUS_DIR } from './dev-bus.js';
-import { resetDevelopmentDatabase } from './dev-database.js';
 
 export const EXIT_CODES = `
 Exit codes: 0 done; 1 failed (NATS, Postgres or the admin API unreachable or refusing, a bad
@@ -48,13 +33,17 @@ export function buildProgram(ctx: CliContext): Command {
   program
     .command('start')
     .description('start the whole system (the six processes, and a NATS of its own unless NATS_URL is set)')
-    .action(() => startCommand());
+    .action(async () => {
+      const { startCommand } = await import('./commands/start.command.js');
+      await startCommand();
+    });
 
   program
     .command('serve')
     .description('run one app in the foreground')
     .addArgument(new Argument('<app>').choices([...APPS, ...EXAMPLE_APPS]))
     .action(async (app: AppName) => {
+      const { appEntry } = await import('./commands/start.command.js');
       await import(appEntry(app));
     });
 
@@ -64,7 +53,9 @@ export function buildProgram(ctx: CliContext): Command {
     .action(async (_o: unknown, cmd: Command) => {
       // Postgres only: the migration uses no bus, so it needs no NATS user (deploy/: its Secret
       // holds DATABASE_URL and nothing else).
-      const config = ctx.direct(cmd, 'Postgres');
+      const config = await ctx.direct(cmd, 'Postgres');
+      const { requireDependencies, serverUrl } = await import('#lib/service-runtime');
+      const { migrate } = await import('./commands/migrate.command.js');
       await requireDependencies({ databaseUrl: serverUrl(config.databaseUrl) });
       await migrate(config.databaseUrl);
     });
@@ -77,10 +68,12 @@ export function buildProgram(ctx: CliContext): Command {
       'drop the development database of DATABASE_URL and its JetStream stream, so that the next start ' +
         'sets them up anew (only a database that npm start set up)',
     )
-    .action(() => {
+    .action(async () => {
+      const { DEV_BUS_DIR } = await import('./dev-bus.js');
+      const { resetDevelopmentDatabase } = await import('./dev-database.js');
       // NATS_URL unset: the JetStream store of npm start's own NATS, this checkout's.
       const devBusDir = process.env.NATS_URL ? null : DEV_BUS_DIR;
-      return resetDevelopmentDatabase(loadConfig(), devBusDir, (line) => console.log(line));
+      await resetDevelopmentDatabase(await ctx.config(), devBusDir, (line) => console.log(line));
     });
 
   withJson(
@@ -88,7 +81,8 @@ export function buildProgram(ctx: CliContext): Command {
       .command('demo-client')
       .description('register the demo client (or re-issue its secret) and print it'),
   ).action(async (_o: unknown, cmd: Command) => {
-    const demo = await seedDemoClient(ctx.direct(cmd, 'NATS'));
+    const { seedDemoClient } = await import('./commands/demo-client.command.js');
+    const demo = await seedDemoClient(await ctx.direct(cmd, 'NATS'));
     ctx
       .out(cmd)
       .data({ client_id: demo.clientId, client_secret: demo.clientSecret }, () => [
@@ -103,8 +97,9 @@ export function buildProgram(ctx: CliContext): Command {
       .command('demo-user')
       .description('create the demo user (or give it a new password) and print its credentials'),
   ).action(async (_o: unknown, cmd: Command) => {
-    ctx.useDevEnvironment();
-    const demo = await seedDemoUser(ctx.direct(cmd, 'NATS'));
+    await ctx.useDevEnvironment();
+    const { seedDemoUser } = await import('./commands/demo-user.command.js');
+    const demo = await seedDemoUser(await ctx.direct(cmd, 'NATS'));
     ctx
       .out(cmd)
       .data({ username: demo.username, password: demo.password }, () => [
@@ -126,7 +121,10 @@ export function buildProgram(ctx: CliContext): Command {
       'print the nats-server `authorization` block: one user per process, each allowed only its subjects; ' +
         'passwords as $NATS_PASSWORD_<USER> variables (nats-server configuration, not JSON)',
     )
-    .action(() => natsConfig(loadConfig()));
+    .action(async () => {
+      const { natsConfig } = await import('./commands/nats.command.js');
+      natsConfig(await ctx.config());
+    });
 
   const audit = program.command('audit').description('the event log (Postgres, DATABASE_URL)');
   withJson(
@@ -134,8 +132,9 @@ export function buildProgram(ctx: CliContext): Command {
       .command('verify')
       .description("recompute the events' hash chain; names the first event altered, inserted or removed"),
   ).action(async (_o: unknown, cmd: Command) => {
-    const config = ctx.direct(cmd, 'Postgres');
+    const config = await ctx.direct(cmd, 'Postgres');
     await ctx.requirePostgres(config.databaseUrl);
+    const { auditReport, chainDocument, describeChain } = await import('./commands/audit.command.js');
     const report = await auditReport(config.databaseUrl);
     ctx.out(cmd).data(chainDocument(report), () => describeChain(report));
     if (report.break) process.exitCode = 1;
@@ -145,8 +144,10 @@ export function buildProgram(ctx: CliContext): Command {
       .command('hash-keys')
       .description('which SECRET_HASH_KEYS key ids stored secrets and codes still name'),
   ).action(async (_o: unknown, cmd: Command) => {
-    const config = ctx.direct(cmd, 'Postgres');
+    const config = await ctx.direct(cmd, 'Postgres');
     await ctx.requirePostgres(config.databaseUrl);
+    const { formatHashKeyUsage, hashKeysReport, hashKeyUsageDocument } =
+      await import('./commands/hash-keys.command.js');
     const usage = await hashKeysReport(config.databaseUrl);
     ctx.out(cmd).data(usage.map(hashKeyUsageDocument), () => formatHashKeyUsage(usage));
   });
@@ -158,11 +159,13 @@ export function buildProgram(ctx: CliContext): Command {
     projections
       .command('rebuild')
       .description('rebuild NAME (default: all) from position 0 beside the live one and compare them')
-      .addArgument(new Argument('[name]').choices(PROJECTIONS.map((p) => p.name)))
+      .argument('[name]', 'one projection (default: all; an unknown name is refused with the known ones)')
       .option('--replace', 'swap the rebuilt rows in'),
   ).action(async (name: string | undefined, o: { replace?: boolean }, cmd: Command) => {
-    const config = ctx.direct(cmd, 'Postgres');
+    const config = await ctx.direct(cmd, 'Postgres');
     await ctx.requirePostgres(config.databaseUrl);
+    const { describeReport, rebuildProjections, reportDocument } =
+      await import('./commands/projections.command.js');
     const reports = await rebuildProjections(config.databaseUrl, name, o.replace === true);
     const equal = reports.every((r) => r.equal);
     ctx

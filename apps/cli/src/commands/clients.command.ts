@@ -20,8 +20,8 @@ export function registerClients(program: Command, ctx: CliContext): void {
   const clients = program
     .command('clients')
     .description('manage clients and initial access tokens (over NATS, or the admin API with --admin-url)');
-  const plane = (cmd: Command) => {
-    ctx.useDevEnvironment();
+  const plane = async (cmd: Command) => {
+    await ctx.useDevEnvironment();
     return ctx.adminPlane(cmd);
   };
 
@@ -40,7 +40,9 @@ export function registerClients(program: Command, ctx: CliContext): void {
       .option('--id <client_id>', 'an operator-chosen client_id (NATS only)'),
   ).action(async (o: Record<string, string | string[] | undefined>, cmd: Command) => {
     const split = (v: string | undefined) => (v ?? '').split(/[ ,]+/).filter((x) => x !== '');
-    const doc = await plane(cmd).createClient({
+    const doc = await (
+      await plane(cmd)
+    ).createClient({
       name: o.name as string,
       grants: o.grant as string[],
       scope: split(o.scope as string),
@@ -70,7 +72,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
       .option('--limit <n>', 'clients in the page (1 to 100)', integer(1, 100), 50)
       .option('--after <cursor>', 'the `next` cursor of the previous page'),
   ).action(async (o: { limit: number; after?: string }, cmd: Command) => {
-    const page = await plane(cmd).listClients(o.limit, o.after);
+    const page = await (await plane(cmd)).listClients(o.limit, o.after);
     ctx
       .out(cmd)
       .data(page, () => [
@@ -86,11 +88,11 @@ export function registerClients(program: Command, ctx: CliContext): void {
         ctx.out(cmd).data(doc, () => formatDocument(doc));
       },
     );
-  oneClient('show', 'read a client (never its secret)', (cmd, id) => plane(cmd).showClient(id));
+  oneClient('show', 'read a client (never its secret)', async (cmd, id) => (await plane(cmd)).showClient(id));
   oneClient(
     'disable',
     'disable a client: it cannot authenticate, its tokens introspect as inactive',
-    (cmd, id) => plane(cmd).disableClient(id),
+    async (cmd, id) => (await plane(cmd)).disableClient(id),
   );
 
   withJson(
@@ -106,7 +108,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
     } catch {
       throw new CliError('--metadata must be a JSON document');
     }
-    const doc = await plane(cmd).updateClient(id, document);
+    const doc = await (await plane(cmd)).updateClient(id, document);
     ctx.out(cmd).data(doc, () => formatDocument(doc));
   });
 
@@ -117,7 +119,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
       .argument('<client_id>')
       .option('--grace <seconds>', 'seconds the previous secret keeps working', integer(0, 86400), 0),
   ).action(async (id: string, o: { grace: number }, cmd: Command) => {
-    const doc = await plane(cmd).rotateSecret(id, o.grace);
+    const doc = await (await plane(cmd)).rotateSecret(id, o.grace);
     ctx
       .out(cmd)
       .data(doc, () => [
@@ -133,7 +135,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
 
   withJson(clients.command('delete').description('delete a client').argument('<client_id>')).action(
     async (id: string, _o: unknown, cmd: Command) => {
-      await plane(cmd).deleteClient(id);
+      await (await plane(cmd)).deleteClient(id);
       ctx.out(cmd).data({ client_id: id, deleted: true }, () => `deleted ${id}`);
     },
   );
@@ -144,7 +146,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
       .description("a client's events, in order, each with its actor")
       .argument('<client_id>'),
   ).action(async (id: string, _o: unknown, cmd: Command) => {
-    const doc = await plane(cmd).clientHistory(id);
+    const doc = await (await plane(cmd)).clientHistory(id);
     const events = doc.events as Doc[];
     ctx
       .out(cmd)
@@ -163,7 +165,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
     withJson(
       clients.command(name).description(description).argument('<client_id>').argument('<scope>'),
     ).action(async (id: string, scope: string, _o: unknown, cmd: Command) => {
-      const p = plane(cmd);
+      const p = await plane(cmd);
       const doc = name === 'grant-scope' ? await p.grantScope(id, scope) : await p.revokeScope(id, scope);
       ctx.out(cmd).data(doc, () => formatDocument(doc));
     });
@@ -176,7 +178,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
       .option('--ttl <seconds>', 'its lifetime', integer(1, 365 * 86400))
       .option('--max-uses <n>', 'registrations it allows (default: any)', integer(1, 1_000_000)),
   ).action(async (o: { ttl?: number; maxUses?: number }, cmd: Command) => {
-    const doc = await plane(cmd).createInitialAccessToken({ ttlSeconds: o.ttl, maxUses: o.maxUses });
+    const doc = await (await plane(cmd)).createInitialAccessToken({ ttlSeconds: o.ttl, maxUses: o.maxUses });
     ctx
       .out(cmd)
       .data(doc, () => [
@@ -192,7 +194,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
       .command('initial-access-tokens')
       .description('list the initial access tokens (never the tokens), newest first'),
   ).action(async (_o: unknown, cmd: Command) => {
-    const doc = await plane(cmd).listInitialAccessTokens();
+    const doc = await (await plane(cmd)).listInitialAccessTokens();
     ctx.out(cmd).data(doc, () => doc.initial_access_tokens.map(tokenLine));
   });
 
@@ -202,7 +204,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
       .description('revoke an initial access token: it registers no further client')
       .argument('<id>', 'the id listed for the token'),
   ).action(async (id: string, _o: unknown, cmd: Command) => {
-    const doc = await plane(cmd).revokeInitialAccessToken(id);
+    const doc = await (await plane(cmd)).revokeInitialAccessToken(id);
     ctx.out(cmd).data(doc, () => tokenLine(doc));
   });
 }

@@ -9,7 +9,6 @@ import {
   Subjects,
 } from '#lib/contracts';
 import { type CliContext, withJson } from '../cli-context.js';
-import { adminCommand, withRpc } from '../rpc.js';
 
 /** `keys …`: the signing keys, through the token service over NATS (docs/signing-keys.md). */
 export function registerKeys(program: Command, ctx: CliContext): void {
@@ -17,8 +16,9 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .command('keys')
     .description('signing keys: list, rotate, retire (NATS only: the admin API does not offer them)');
   const call = async <T>(cmd: Command, subject: string, payload: object = {}): Promise<T> => {
-    ctx.useDevEnvironment();
-    const config = ctx.direct(cmd, 'NATS');
+    await ctx.useDevEnvironment();
+    const config = await ctx.direct(cmd, 'NATS');
+    const { adminCommand, withRpc } = await import('../rpc.js');
     const admin = adminCommand(config);
     return withRpc(config, (rpc) => rpc.request<T>(subject, { ...admin, ...payload }));
   };

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import type { Config } from '#lib/config';
-import { Subjects, type UserView } from '#lib/contracts';
-import { OAuthError } from '#lib/oauth-errors';
 import { randomBytes } from 'node:crypto';
 import type { Doc } from '../admin-plane.js';
 import { type CliContext, integer, withJson } from '../cli-context.js';
-import { adminCommand, withRpc } from '../rpc.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -41,8 +37,8 @@ export function registerUsers(program: Command, ctx: CliContext): void {
   const users = program
     .command('users')
     .description('manage resource owners and their consents (over NATS, or the admin API with --admin-url)');
-  const plane = (cmd: Command) => {
-    ctx.useDevEnvironment();
+  const plane = async (cmd: Command) => {
+    await ctx.useDevEnvironment();
     return ctx.adminPlane(cmd);
   };
 
@@ -57,7 +53,9 @@ export function registerUsers(program: Command, ctx: CliContext): void {
       .option('--name <name>'),
   ).action(async (username: string, o: PasswordOptions & { email?: string; name?: string }, cmd: Command) => {
     const { password, generated } = await passwordFrom(o);
-    const user = await plane(cmd).createUser({
+    const user = await (
+      await plane(cmd)
+    ).createUser({
       username,
       password,
       ...(o.email ? { email: o.email } : {}),
@@ -78,7 +76,7 @@ export function registerUsers(program: Command, ctx: CliContext): void {
       .option('--limit <n>', 'users in the page (1 to 100)', integer(1, 100), 50)
       .option('--after <cursor>', 'the `next` cursor of the previous page'),
   ).action(async (o: { limit: number; after?: string }, cmd: Command) => {
-    const page = await plane(cmd).listUsers(o.limit, o.after);
+    const page = await (await plane(cmd)).listUsers(o.limit, o.after);
     ctx
       .out(cmd)
       .data(page, () => [...page.users.map(show), ...(page.next ? [`next: --after ${page.next}`] : [])]);
@@ -91,7 +89,7 @@ export function registerUsers(program: Command, ctx: CliContext): void {
   ] as const) {
     withJson(users.command(name).description(description).argument('<username>')).action(
       async (username: string, _o: unknown, cmd: Command) => {
-        const p = plane(cmd);
+        const p = await plane(cmd);
         const user =
           name === 'show'
             ? await p.showUser(username)
@@ -112,7 +110,7 @@ export function registerUsers(program: Command, ctx: CliContext): void {
     ),
   ).action(async (username: string, o: PasswordOptions, cmd: Command) => {
     const { password, generated } = await passwordFrom(o);
-    const user = await plane(cmd).setPassword(username, password);
+    const user = await (await plane(cmd)).setPassword(username, password);
     ctx
       .out(cmd)
       .data({ ...user, ...(generated ? { password } : {}) }, () => [
@@ -124,7 +122,7 @@ export function registerUsers(program: Command, ctx: CliContext): void {
   withJson(
     users.command('consents').description("a user's remembered consents").argument('<username>'),
   ).action(async (username: string, _o: unknown, cmd: Command) => {
-    const doc = await plane(cmd).consents(username);
+    const doc = await (await plane(cmd)).consents(username);
     ctx
       .out(cmd)
       .data(doc, () =>
@@ -141,41 +139,11 @@ export function registerUsers(program: Command, ctx: CliContext): void {
       .argument('<username>')
       .argument('<client_id>'),
   ).action(async (username: string, clientId: string, _o: unknown, cmd: Command) => {
-    const doc = await plane(cmd).revokeConsent(username, clientId);
+    const doc = await (await plane(cmd)).revokeConsent(username, clientId);
     ctx
       .out(cmd)
       .data(doc, () => [
         `consent ${doc.revoked ? 'revoked' : 'was not held'}; grants revoked: ${String(doc.grants_revoked)}`,
       ]);
   });
-}
-
-export const DEMO_USERNAME = 'demo';
-
-/**
- * The demo resource owner of `npm start`: created once (email demo@example.com), given a fresh
- * password at every start so that it can be printed (which, as any new password, revokes its grants).
- */
-export async function seedDemoUser(config: Config): Promise<{ username: string; password: string }> {
-  const password = randomBytes(12).toString('base64url');
-  await withRpc(config, async (rpc) => {
-    const admin = adminCommand(config);
-    try {
-      await rpc.request<UserView>(Subjects.consent.admin.createUser, {
-        ...admin,
-        username: DEMO_USERNAME,
-        password,
-        email: 'demo@example.com',
-        name: 'Demo User',
-      });
-    } catch (err) {
-      if (!(err instanceof OAuthError) || err.status !== 409) throw err;
-      await rpc.request<UserView>(Subjects.consent.admin.setPassword, {
-        ...admin,
-        username: DEMO_USERNAME,
-        password,
-      });
-    }
-  });
-  return { username: DEMO_USERNAME, password };
 }
