@@ -393,17 +393,19 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
 
     it('the CLI lists, shows the history of, disables and deletes a client, with the actor its credential proves (admin)', async () => {
       const c = await service('cli-managed');
-      // The CLI prints the JSON document last (Nest's client may log a line before it).
-      const lastJson = (out: string) => JSON.parse(out.slice(out.search(/^\{/m))) as unknown;
-      const listed = lastJson(await system.cli(['clients', 'list', '--limit', '100'])) as {
-        clients: { clientId: string }[];
+      // With --json the CLI's stdout is one JSON document, in the admin API's snake_case.
+      const json = (out: string) => JSON.parse(out) as unknown;
+      const listed = json(await system.cli(['clients', 'list', '--limit', '100', '--json'])) as {
+        clients: { client_id: string }[];
       };
-      expect(listed.clients.map((x) => x.clientId)).toContain(c.client_id);
-      const disabled = lastJson(await system.cli(['clients', 'disable', c.client_id])) as { status: string };
+      expect(listed.clients.map((x) => x.client_id)).toContain(c.client_id);
+      const disabled = json(await system.cli(['clients', 'disable', c.client_id, '--json'])) as {
+        status: string;
+      };
       expect(disabled.status).toBe('disabled');
       expect((await token(c.client_id, c.client_secret!)).status).toBe(401);
       await system.cli(['clients', 'delete', c.client_id]);
-      const history = lastJson(await system.cli(['clients', 'history', c.client_id])) as {
+      const history = json(await system.cli(['clients', 'history', c.client_id, '--json'])) as {
         events: { type: string; metadata: { actor: string } }[];
       };
       expect(history.events.map((e) => [e.type, e.metadata.actor])).toEqual([

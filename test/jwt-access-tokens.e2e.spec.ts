@@ -296,14 +296,14 @@ describe('JWT access tokens (RFC 9068, checklist JWT) and the JWKS (RFC 7517, ch
     expect(maxAge).toBe(300);
     const out = (await system.cli(['keys', 'list', '--json'])).trim().split('\n').pop()!;
     const { keys } = JSON.parse(out) as {
-      keys: { status: string; generatedAt: string; activatesAt: string }[];
+      keys: { status: string; generated_at: string; activates_at: string }[];
     };
     const pending = keys.find((k) => k.status === 'published')!;
     // Decision 14: pre-published for at least 2 × max-age.
-    expect(Date.parse(pending.activatesAt) - Date.parse(pending.generatedAt)).toBeGreaterThanOrEqual(
+    expect(Date.parse(pending.activates_at) - Date.parse(pending.generated_at)).toBeGreaterThanOrEqual(
       2 * maxAge * 1000,
     );
-    expect(maxAge * 1000).toBeLessThan(Date.parse(pending.activatesAt) - Date.parse(pending.generatedAt));
+    expect(maxAge * 1000).toBeLessThan(Date.parse(pending.activates_at) - Date.parse(pending.generated_at));
   }, 30000);
 
   it('JWKS-07: EC keys are on P-256 (RSA moduli of 2048 bits or more: signing-key-rotation.e2e.spec.ts)', async () => {

@@ -7,12 +7,12 @@ interface KeyView {
   kid: string;
   alg: string;
   status: 'published' | 'active' | 'retired';
-  generatedAt: string;
-  activatesAt: string;
-  activatedAt: string | null;
-  retiredAt: string | null;
-  publishUntil: string | null;
-  inJwks: boolean;
+  generated_at: string;
+  activates_at: string;
+  activated_at: string | null;
+  retired_at: string | null;
+  publish_until: string | null;
+  in_jwks: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -151,8 +151,8 @@ describe('scheduled signing-key rotation with two token replicas (checklist JWKS
     // JWKS-05 / decision 14: every successor was in the JWKS at least 2 × max-age before first use.
     let watched = 0;
     for (const key of keys.slice(1)) {
-      if (key.activatedAt === null) continue;
-      expect(Date.parse(key.activatedAt) - Date.parse(key.generatedAt)).toBeGreaterThanOrEqual(
+      if (key.activated_at === null) continue;
+      expect(Date.parse(key.activated_at) - Date.parse(key.generated_at)).toBeGreaterThanOrEqual(
         PRE_PUBLICATION_MS,
       );
       const seen = firstSeen.get(key.kid);
@@ -167,7 +167,7 @@ describe('scheduled signing-key rotation with two token replicas (checklist JWKS
     expect(watched).toBeGreaterThanOrEqual(1);
 
     // Two replicas, one decision per step: every key but the newest was activated, never two pending.
-    for (const key of keys.slice(0, -1)) expect(key.activatedAt).not.toBeNull();
+    for (const key of keys.slice(0, -1)) expect(key.activated_at).not.toBeNull();
     expect(keys.filter((k) => k.status === 'published').length).toBeLessThanOrEqual(1);
     expect(keys.filter((k) => k.status === 'active').length).toBe(1);
 
@@ -175,22 +175,22 @@ describe('scheduled signing-key rotation with two token replicas (checklist JWKS
     for (const { kid, at } of issued) {
       const newerActive = keys.filter(
         (k) =>
-          k.activatedAt !== null &&
-          Date.parse(k.activatedAt) + 5000 < at &&
+          k.activated_at !== null &&
+          Date.parse(k.activated_at) + 5000 < at &&
           kids.indexOf(k.kid) > kids.indexOf(kid),
       );
       expect(newerActive.map((k) => k.kid)).toEqual([]);
     }
 
-    // JWKS-04: a retired key leaves the JWKS once its publishUntil (retirement + 12 s) has passed.
+    // JWKS-04: a retired key leaves the JWKS once its publish_until (retirement + 12 s) has passed.
     const gone = keys.filter(
-      (k) => k.status === 'retired' && Date.parse(k.publishUntil!) < Date.now() - 2000,
+      (k) => k.status === 'retired' && Date.parse(k.publish_until!) < Date.now() - 2000,
     );
     expect(gone.length).toBeGreaterThanOrEqual(1);
     const { body } = await h.jwks();
     for (const key of gone) {
       expect(body.keys.map((k) => k.kid)).not.toContain(key.kid);
-      expect(Date.parse(key.publishUntil!) - Date.parse(key.retiredAt!)).toBe(12_000);
+      expect(Date.parse(key.publish_until!) - Date.parse(key.retired_at!)).toBe(12_000);
       expect(lastSeen.get(key.kid)).toBeDefined();
     }
     // And its tokens, expired by then, introspect inactive.
@@ -251,11 +251,11 @@ describe('keys list / rotate / retire (operator CLI over NATS)', () => {
     const out = await system.cli(['keys', 'list']);
     const keys = await h.keys();
     expect(keys).toHaveLength(1);
-    expect(keys[0]).toMatchObject({ alg: 'ES256', status: 'active', inJwks: true, retiredAt: null });
-    expect(keys[0]!.activatedAt).toBe(keys[0]!.generatedAt);
+    expect(keys[0]).toMatchObject({ alg: 'ES256', status: 'active', in_jwks: true, retired_at: null });
+    expect(keys[0]!.activated_at).toBe(keys[0]!.generated_at);
     expect(out).toMatch(/KID\s+ALG\s+STATUS/);
     expect(out).toContain(keys[0]!.kid);
-    expect(out).toContain(keys[0]!.activatedAt!);
+    expect(out).toContain(keys[0]!.activated_at!);
   }, 30000);
 
   it('JWKS-04, JWKS-05: keys rotate pre-publishes K2 for 2 × max-age; K1 tokens stay valid through the overlap', async () => {
@@ -264,7 +264,7 @@ describe('keys list / rotate / retire (operator CLI over NATS)', () => {
     const rotated = await cliJson<{ outcome: string; key: KeyView }>(['keys', 'rotate', '--json']);
     expect(rotated.outcome).toBe('published');
     const k2 = rotated.key;
-    expect(Date.parse(k2.activatesAt) - Date.parse(k2.generatedAt)).toBe(PRE_PUBLICATION_MS);
+    expect(Date.parse(k2.activates_at) - Date.parse(k2.generated_at)).toBe(PRE_PUBLICATION_MS);
     // Published at once, not yet signing.
     expect((await h.jwks()).body.keys.map((k) => k.kid)).toEqual([k1!.kid, k2.kid]);
     expect((await h.issue()).kid).toBe(k1!.kid);
@@ -274,7 +274,7 @@ describe('keys list / rotate / retire (operator CLI over NATS)', () => {
     );
 
     const first = await untilTokenKid(k2.kid);
-    expect(first.at).toBeGreaterThanOrEqual(Date.parse(k2.activatesAt));
+    expect(first.at).toBeGreaterThanOrEqual(Date.parse(k2.activates_at));
     const jwks = (await h.jwks()).body;
     expect(jwks.keys.map((k) => k.kid)).toEqual([k2.kid, k1!.kid]);
     expect(await h.verifies(before.token, jwks)).toBe(true);
@@ -283,8 +283,8 @@ describe('keys list / rotate / retire (operator CLI over NATS)', () => {
 
     const keys = await h.keys();
     const retired = keys.find((k) => k.kid === k1!.kid)!;
-    expect(retired).toMatchObject({ status: 'retired', inJwks: true });
-    expect(Date.parse(retired.publishUntil!) - Date.parse(retired.retiredAt!)).toBe(62_000);
+    expect(retired).toMatchObject({ status: 'retired', in_jwks: true });
+    expect(Date.parse(retired.publish_until!) - Date.parse(retired.retired_at!)).toBe(62_000);
     expect(Date.now() / 1000).toBeLessThan(before.exp);
   }, 60000);
 
@@ -292,7 +292,7 @@ describe('keys list / rotate / retire (operator CLI over NATS)', () => {
     const old = await h.issue();
     const rotated = await cliJson<{ outcome: string; key: KeyView }>(['keys', 'rotate', '--now', '--json']);
     expect(rotated.outcome).toBe('activated');
-    expect(rotated.key.activatedAt).toBe(rotated.key.generatedAt);
+    expect(rotated.key.activated_at).toBe(rotated.key.generated_at);
     await untilTokenKid(rotated.key.kid, 5000);
     expect(await h.active(old.token)).toBe(true);
 
@@ -301,7 +301,7 @@ describe('keys list / rotate / retire (operator CLI over NATS)', () => {
     // A retired key stays until --withdraw says so.
     await expect(system.cli(['keys', 'retire', old.kid])).rejects.toThrow(/--withdraw/);
     const withdrawn = await cliJson<KeyView>(['keys', 'retire', old.kid, '--withdraw', '--json']);
-    expect(withdrawn).toMatchObject({ kid: old.kid, status: 'retired', inJwks: false });
+    expect(withdrawn).toMatchObject({ kid: old.kid, status: 'retired', in_jwks: false });
     expect((await h.jwks()).body.keys.map((k) => k.kid)).not.toContain(old.kid);
     // Introspection re-reads the keyring every KEYRING_REFRESH_SECONDS (1 s): waited for, not slept.
     const deadline = Date.now() + 15_000;

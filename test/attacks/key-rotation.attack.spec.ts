@@ -327,10 +327,10 @@ describe('keys per purpose, with key ids, rotated with a grace period (COST-02)'
       // What the operator reads before removing h1 (docs/operations.md): what h1 still protects.
       const usage = JSON.parse(await system.cli(['audit', 'hash-keys', '--json'])) as {
         kid: string;
-        clientSecrets: string[];
+        client_secrets: string[];
       }[];
-      expect(usage.find((u) => u.kid === 'h1')?.clientSecrets).toContain(before.client_id);
-      expect(usage.find((u) => u.kid === 'h2')?.clientSecrets).toContain(after.client_id);
+      expect(usage.find((u) => u.kid === 'h1')?.client_secrets).toContain(before.client_id);
+      expect(usage.find((u) => u.kid === 'h2')?.client_secrets).toContain(after.client_id);
     });
 
     it('once the old key is removed, what it hashed no longer verifies; what the new key hashed does', async () => {

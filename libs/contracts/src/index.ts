@@ -7,3 +7,4 @@ export * from './audit-messages.js';
 export * from './resource-messages.js';
 export * from './bus-permissions.js';
 export * from './published-events.js';
+export * from './admin-documents.js';

@@ -14,7 +14,7 @@ import {
   type AdminClientRequest,
   type AdminCreateClientRequest,
   type ClientPrivilegeRequest,
-  type InitialAccessTokenView,
+  initialAccessTokenDocument,
   type ListInitialAccessTokensResponse,
   type RevokeInitialAccessTokenRequest,
   type ClientView,
@@ -358,16 +358,4 @@ export class AdminClientsHttpController {
     } satisfies RevokeInitialAccessTokenRequest);
     void reply.header('Cache-Control', 'no-store').status(204).send();
   }
-}
-
-function initialAccessTokenDocument(t: InitialAccessTokenView): Record<string, unknown> {
-  return {
-    id: t.id,
-    created_at: t.createdAt,
-    expires_at: t.expiresAt,
-    max_uses: t.maxUses,
-    uses: t.uses,
-    status: t.status,
-    ...(t.revokedAt !== undefined ? { revoked_at: t.revokedAt } : {}),
-  };
 }

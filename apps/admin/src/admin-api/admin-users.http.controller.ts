@@ -9,12 +9,14 @@ import {
 } from '@nestjs/swagger';
 import { Controller, Delete, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
+  consentDocument,
   type ListConsentsResponse,
   type ListUsersRequest,
   type ListUsersResponse,
   type RevokeConsentResponse,
   Subjects,
   type UserRefRequest,
+  userDocument,
   type UserView,
 } from '#lib/contracts';
 import { invalidRequest } from '#lib/oauth-errors';
@@ -33,14 +35,7 @@ function object(request: FastifyRequest): Record<string, unknown> {
   return doc as Record<string, unknown>;
 }
 
-const userJson = (u: UserView) => ({
-  sub: u.sub,
-  username: u.username,
-  email: u.email ?? null,
-  name: u.name ?? null,
-  status: u.status,
-  created_at: u.createdAt,
-});
+const userJson = userDocument;
 
 /**
  * The admin API over resource owners and their consents (the CLI offers the same over NATS).
@@ -168,11 +163,7 @@ export class AdminUsersHttpController {
     );
     sendJson(reply, 200, {
       sub: result.sub,
-      consents: result.consents.map((c) => ({
-        client_id: c.clientId,
-        scope: c.scope.join(' '),
-        granted_at: c.grantedAt,
-      })),
+      consents: result.consents.map(consentDocument),
     });
   }
 

@@ -1,246 +1,210 @@
-import type { Config } from '#lib/config';
-import {
-  type AdminClientRequest,
-  type ClientPrivilegeRequest,
-  type ClientView,
-  type CreateInitialAccessTokenResponse,
-  type InitialAccessTokenView,
-  type ListInitialAccessTokensResponse,
-  type ListClientsResponse,
-  type RegisterClientRequest,
-  type RegisterClientResponse,
-  type RotateClientSecretResponse,
-  Subjects,
-  type TokenEndpointAuthMethod,
-} from '#lib/contracts';
-import { clientSecretExpiresAt } from '#lib/domain-client';
-import { parseArgs } from 'node:util';
-import { adminCommand, withRpc } from '../rpc.js';
+import { type Command, Option } from 'commander';
+import type { TokenEndpointAuthMethod } from '#lib/contracts';
+import { append, type CliContext, collect, formatDocument, integer, withJson } from '../cli-context.js';
+import type { Doc } from '../admin-plane.js';
+import { CliError } from '../output.js';
 
-const list = (values: string[] | undefined) =>
-  (values ?? []).flatMap((v) => v.split(/[ ,]+/)).filter((v) => v !== '');
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 
-export const CLIENTS_USAGE = `clients create --name NAME --grant GRANT [--grant …] --scope "a b"
-               [--default-scope "a"] [--audience URI …] [--redirect-uri URI …] [--jwks-uri URI]
-               [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none] [--id ID]
-clients list [--limit N] [--after CURSOR]
-clients show CLIENT_ID
-clients update CLIENT_ID --metadata '{RFC 7591 JSON}'
-clients rotate-secret CLIENT_ID [--grace SECONDS]
-clients disable CLIENT_ID
-clients delete CLIENT_ID
-clients history CLIENT_ID
-clients grant-scope CLIENT_ID SCOPE       (a privileged scope, e.g. admin)
-clients revoke-scope CLIENT_ID SCOPE
-clients initial-access-token [--ttl SECONDS] [--max-uses N]
-clients initial-access-tokens             (list)
-clients revoke-initial-access-token ID`;
+function clientLine(c: Doc): string {
+  const grants = Array.isArray(c.grant_types) ? c.grant_types.join(' ') : '';
+  return `${String(c.client_id)}  ${String(c.status)}  "${String(c.client_name)}"  grants=${grants}  scope="${String(c.scope)}"`;
+}
 
-export async function clientsCommand(config: Config, args: string[]): Promise<void> {
-  const [sub, ...rest] = args;
-  const admin = adminCommand(config);
-  switch (sub) {
-    case 'create': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          name: { type: 'string' },
-          grant: { type: 'string', multiple: true },
-          scope: { type: 'string' },
-          'default-scope': { type: 'string' },
-          audience: { type: 'string', multiple: true },
-          'auth-method': { type: 'string' },
-          'redirect-uri': { type: 'string', multiple: true },
-          'jwks-uri': { type: 'string' },
-          id: { type: 'string' },
-          json: { type: 'boolean' },
-        },
-      });
-      if (!values.name || !values.grant) throw new Error(`usage: ${CLIENTS_USAGE}`);
-      const request: RegisterClientRequest = {
-        ...admin,
-        clientName: values.name,
-        grantTypes: list(values.grant),
-        scope: list([values.scope ?? '']),
-        defaultScope: values['default-scope'] === undefined ? undefined : list([values['default-scope']]),
-        audience: values.audience,
-        tokenEndpointAuthMethod: values['auth-method'] as TokenEndpointAuthMethod | undefined,
-        clientId: values.id,
-        redirectUris: values['redirect-uri'],
-        jwksUri: values['jwks-uri'],
-      };
-      const result = await withRpc(config, (rpc) =>
-        rpc.request<RegisterClientResponse>(Subjects.client.admin.register, request),
-      );
-      const expiresAt = result.client.secretExpiresAt;
-      if (values.json) {
-        console.log(
-          JSON.stringify({
-            client_id: result.client.clientId,
-            client_secret: result.clientSecret,
-            ...(expiresAt === undefined
-              ? {}
-              : { client_secret_expires_at: clientSecretExpiresAt(expiresAt) }),
-          }),
-        );
-      } else {
-        console.log(`client_id:     ${result.client.clientId}`);
-        if (result.clientSecret) {
-          console.log(`client_secret: ${result.clientSecret}   (shown once; only its hash is stored)`);
-          console.log(`expires:       ${expiresAt ?? 'never'}`);
-        }
-        console.log(
-          `grants: ${result.client.grantTypes.join(' ')}   scope: ${result.client.scope.join(' ')}`,
-        );
+function tokenLine(t: Doc): string {
+  return `${String(t.id)}  ${String(t.status)}  expires ${String(t.expires_at)}  uses ${String(t.uses)}/${t.max_uses === null ? 'any' : String(t.max_uses)}`;
+}
+
+/** `clients …`: clients and RFC 7591 initial access tokens, over NATS or the admin API. */
+export function registerClients(program: Command, ctx: CliContext): void {
+  const clients = program
+    .command('clients')
+    .description('manage clients and initial access tokens (over NATS, or the admin API with --admin-url)');
+  const plane = async (cmd: Command) => {
+    await ctx.useDevEnvironment();
+    return ctx.adminPlane(cmd);
+  };
+
+  withJson(
+    clients
+      .command('create')
+      .description('register a client; its secret is shown once')
+      .requiredOption('--name <name>', 'client_name')
+      .requiredOption('--grant <grant>', 'a grant type (repeatable)', collect)
+      .option('--scope <scope>', 'the allowed scope, space-separated', '')
+      .option('--default-scope <scope>', 'the scope granted when a request names none')
+      .option('--audience <uri>', 'an audience of its tokens (repeatable)', append)
+      .option('--redirect-uri <uri>', 'a redirect URI (repeatable)', append)
+      .option('--jwks-uri <uri>', 'its JWKS URI (private_key_jwt)')
+      .addOption(new Option('--auth-method <method>', 'token_endpoint_auth_method').choices(AUTH_METHODS))
+      .option('--id <client_id>', 'an operator-chosen client_id (NATS only)'),
+  ).action(async (o: Record<string, string | string[] | undefined>, cmd: Command) => {
+    const split = (v: string | undefined) => (v ?? '').split(/[ ,]+/).filter((x) => x !== '');
+    const doc = await (
+      await plane(cmd)
+    ).createClient({
+      name: o.name as string,
+      grants: o.grant as string[],
+      scope: split(o.scope as string),
+      defaultScope: o.defaultScope === undefined ? undefined : split(o.defaultScope as string),
+      audience: o.audience as string[] | undefined,
+      redirectUris: o.redirectUri as string[] | undefined,
+      jwksUri: o.jwksUri as string | undefined,
+      authMethod: o.authMethod as TokenEndpointAuthMethod | undefined,
+      id: o.id as string | undefined,
+    });
+    ctx.out(cmd).data(doc, () => {
+      const lines = [`client_id:     ${String(doc.client_id)}`];
+      if (doc.client_secret) {
+        lines.push(`client_secret: ${String(doc.client_secret)}   (shown once; only its hash is stored)`);
+        const exp = doc.client_secret_expires_at;
+        lines.push(`expires:       ${!exp ? 'never' : new Date(Number(exp) * 1000).toISOString()}`);
       }
-      return;
+      lines.push(`grants: ${(doc.grant_types as string[]).join(' ')}   scope: ${String(doc.scope)}`);
+      return lines;
+    });
+  });
+
+  withJson(
+    clients
+      .command('list')
+      .description('list the current clients, paged by client_id')
+      .option('--limit <n>', 'clients in the page (1 to 100)', integer(1, 100), 50)
+      .option('--after <cursor>', 'the `next` cursor of the previous page'),
+  ).action(async (o: { limit: number; after?: string }, cmd: Command) => {
+    const page = await (await plane(cmd)).listClients(o.limit, o.after);
+    ctx
+      .out(cmd)
+      .data(page, () => [
+        ...page.clients.map(clientLine),
+        ...(page.next ? [`next: --after ${page.next}`] : []),
+      ]);
+  });
+
+  const oneClient = (name: string, description: string, run: (cmd: Command, id: string) => Promise<Doc>) =>
+    withJson(clients.command(name).description(description).argument('<client_id>')).action(
+      async (id: string, _o: unknown, cmd: Command) => {
+        const doc = await run(cmd, id);
+        ctx.out(cmd).data(doc, () => formatDocument(doc));
+      },
+    );
+  oneClient('show', 'read a client (never its secret)', async (cmd, id) => (await plane(cmd)).showClient(id));
+  oneClient(
+    'disable',
+    'disable a client: it cannot authenticate, its tokens introspect as inactive',
+    async (cmd, id) => (await plane(cmd)).disableClient(id),
+  );
+
+  withJson(
+    clients
+      .command('update')
+      .description("replace a client's metadata (RFC 7592 §2.2 semantics)")
+      .argument('<client_id>')
+      .requiredOption('--metadata <json>', 'the RFC 7591 §2 metadata document (JSON, snake_case)'),
+  ).action(async (id: string, o: { metadata: string }, cmd: Command) => {
+    let document: unknown;
+    try {
+      document = JSON.parse(o.metadata);
+    } catch {
+      throw new CliError('--metadata must be a JSON document');
     }
-    case 'rotate-secret': {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: { grace: { type: 'string' }, json: { type: 'boolean' } },
-      });
-      const clientId = positionals[0];
-      if (!clientId) throw new Error(`usage: ${CLIENTS_USAGE}`);
-      const graceSeconds = values.grace === undefined ? 0 : Number(values.grace);
-      const result = await withRpc(config, (rpc) =>
-        rpc.request<RotateClientSecretResponse>(Subjects.client.admin.rotateSecret, {
-          ...admin,
-          clientId,
-          graceSeconds,
-        }),
-      );
-      if (values.json) {
-        console.log(
-          JSON.stringify({
-            client_id: result.clientId,
-            client_secret: result.clientSecret,
-            client_secret_expires_at: clientSecretExpiresAt(result.secretExpiresAt),
-          }),
-        );
-        return;
-      }
-      console.log(`client_id:     ${result.clientId}`);
-      console.log(
-        `client_secret: ${result.clientSecret}   (shown once; ${
-          graceSeconds > 0
-            ? `the previous secret works for ${graceSeconds} more seconds`
+    const doc = await (await plane(cmd)).updateClient(id, document);
+    ctx.out(cmd).data(doc, () => formatDocument(doc));
+  });
+
+  withJson(
+    clients
+      .command('rotate-secret')
+      .description('issue a new secret (shown once); the old one stops at once unless --grace is given')
+      .argument('<client_id>')
+      .option('--grace <seconds>', 'seconds the previous secret keeps working', integer(0, 86400), 0),
+  ).action(async (id: string, o: { grace: number }, cmd: Command) => {
+    const doc = await (await plane(cmd)).rotateSecret(id, o.grace);
+    ctx
+      .out(cmd)
+      .data(doc, () => [
+        `client_id:     ${String(doc.client_id)}`,
+        `client_secret: ${String(doc.client_secret)}   (shown once; ${
+          o.grace > 0
+            ? `the previous secret works for ${o.grace} more seconds`
             : 'the previous secret no longer works'
         })`,
+        `expires:       ${!doc.client_secret_expires_at ? 'never' : new Date(Number(doc.client_secret_expires_at) * 1000).toISOString()}`,
+      ]);
+  });
+
+  withJson(clients.command('delete').description('delete a client').argument('<client_id>')).action(
+    async (id: string, _o: unknown, cmd: Command) => {
+      await (await plane(cmd)).deleteClient(id);
+      ctx.out(cmd).data({ client_id: id, deleted: true }, () => `deleted ${id}`);
+    },
+  );
+
+  withJson(
+    clients
+      .command('history')
+      .description("a client's events, in order, each with its actor")
+      .argument('<client_id>'),
+  ).action(async (id: string, _o: unknown, cmd: Command) => {
+    const doc = await (await plane(cmd)).clientHistory(id);
+    const events = doc.events as Doc[];
+    ctx
+      .out(cmd)
+      .data(doc, () =>
+        events.map(
+          (e) =>
+            `${String(e.recorded_at)}  #${String(e.position)}  ${String(e.type)}  actor=${String((e.metadata as Doc | null)?.actor ?? '-')}`,
+        ),
       );
-      console.log(`expires:       ${result.secretExpiresAt ?? 'never'}`);
-      return;
-    }
-    case 'list': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { limit: { type: 'string' }, after: { type: 'string' } },
-      });
-      const page = await withRpc(config, (rpc) =>
-        rpc.request<ListClientsResponse>(Subjects.client.admin.list, {
-          ...admin,
-          limit: values.limit === undefined ? 50 : Number(values.limit),
-          after: values.after,
-        }),
-      );
-      console.log(JSON.stringify({ clients: page.clients, next: page.next ?? null }, null, 2));
-      return;
-    }
-    case 'update':
-    case 'disable':
-    case 'delete':
-    case 'history': {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: { metadata: { type: 'string' } },
-      });
-      const clientId = positionals[0];
-      if (!clientId) throw new Error(`usage: ${CLIENTS_USAGE}`);
-      const request: AdminClientRequest = { ...admin, clientId };
-      const subject = {
-        update: Subjects.client.admin.update,
-        disable: Subjects.client.admin.disable,
-        delete: Subjects.client.admin.delete,
-        history: Subjects.client.admin.history,
-      }[sub];
-      if (sub === 'update' && values.metadata === undefined) throw new Error(`usage: ${CLIENTS_USAGE}`);
-      const payload =
-        sub === 'update' ? { ...request, document: JSON.parse(values.metadata!) as unknown } : request;
-      const result = await withRpc(config, (rpc) => rpc.request<unknown>(subject, payload));
-      console.log(sub === 'delete' ? `deleted ${clientId}` : JSON.stringify(result, null, 2));
-      return;
-    }
-    case 'grant-scope':
-    case 'revoke-scope': {
-      const [clientId, scope] = rest;
-      if (!clientId || !scope) throw new Error(`usage: ${CLIENTS_USAGE}`);
-      const subject =
-        sub === 'grant-scope' ? Subjects.client.admin.grantScope : Subjects.client.admin.revokeScope;
-      const request: ClientPrivilegeRequest = { ...admin, clientId, scope };
-      const client = await withRpc(config, (rpc) => rpc.request<ClientView>(subject, request));
-      console.log(JSON.stringify(client, null, 2));
-      return;
-    }
-    case 'initial-access-token': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { ttl: { type: 'string' }, 'max-uses': { type: 'string' }, json: { type: 'boolean' } },
-      });
-      const result = await withRpc(config, (rpc) =>
-        rpc.request<CreateInitialAccessTokenResponse>(Subjects.client.admin.createInitialAccessToken, {
-          ...admin,
-          ...(values.ttl === undefined ? {} : { ttlSeconds: Number(values.ttl) }),
-          ...(values['max-uses'] === undefined ? {} : { maxUses: Number(values['max-uses']) }),
-        }),
-      );
-      const { token } = result;
-      if (values.json) {
-        console.log(
-          JSON.stringify({
-            initial_access_token: result.initialAccessToken,
-            id: token.id,
-            expires_at: token.expiresAt,
-            max_uses: token.maxUses,
-          }),
-        );
-        return;
-      }
-      console.log(
-        `initial_access_token: ${result.initialAccessToken}   (shown once; POST /register with it as a Bearer token)`,
-      );
-      console.log(`id:                   ${token.id}`);
-      console.log(`expires_at:           ${token.expiresAt}`);
-      console.log(`max_uses:             ${token.maxUses ?? 'any'}`);
-      return;
-    }
-    case 'initial-access-tokens': {
-      const result = await withRpc(config, (rpc) =>
-        rpc.request<ListInitialAccessTokensResponse>(Subjects.client.admin.listInitialAccessTokens, admin),
-      );
-      console.log(JSON.stringify(result, null, 2));
-      return;
-    }
-    case 'revoke-initial-access-token': {
-      const id = rest[0];
-      if (!id) throw new Error(`usage: ${CLIENTS_USAGE}`);
-      const result = await withRpc(config, (rpc) =>
-        rpc.request<InitialAccessTokenView>(Subjects.client.admin.revokeInitialAccessToken, { ...admin, id }),
-      );
-      console.log(JSON.stringify(result, null, 2));
-      return;
-    }
-    case 'show': {
-      const clientId = rest[0];
-      if (!clientId) throw new Error(`usage: ${CLIENTS_USAGE}`);
-      const client = await withRpc(config, (rpc) =>
-        rpc.request<ClientView>(Subjects.client.admin.read, { ...admin, clientId }),
-      );
-      console.log(JSON.stringify(client, null, 2));
-      return;
-    }
-    default:
-      throw new Error(`usage: ${CLIENTS_USAGE}`);
+  });
+
+  for (const [name, description] of [
+    ['grant-scope', 'grant the client a privileged scope (e.g. admin)'],
+    ['revoke-scope', 'take a privileged scope back from the client'],
+  ] as const) {
+    withJson(
+      clients.command(name).description(description).argument('<client_id>').argument('<scope>'),
+    ).action(async (id: string, scope: string, _o: unknown, cmd: Command) => {
+      const p = await plane(cmd);
+      const doc = name === 'grant-scope' ? await p.grantScope(id, scope) : await p.revokeScope(id, scope);
+      ctx.out(cmd).data(doc, () => formatDocument(doc));
+    });
   }
+
+  withJson(
+    clients
+      .command('initial-access-token')
+      .description('create an RFC 7591 initial access token for POST /register (shown once)')
+      .option('--ttl <seconds>', 'its lifetime', integer(1, 365 * 86400))
+      .option('--max-uses <n>', 'registrations it allows (default: any)', integer(1, 1_000_000)),
+  ).action(async (o: { ttl?: number; maxUses?: number }, cmd: Command) => {
+    const doc = await (await plane(cmd)).createInitialAccessToken({ ttlSeconds: o.ttl, maxUses: o.maxUses });
+    ctx
+      .out(cmd)
+      .data(doc, () => [
+        `initial_access_token: ${String(doc.initial_access_token)}   (shown once; POST /register with it as a Bearer token)`,
+        `id:                   ${String(doc.id)}`,
+        `expires_at:           ${String(doc.expires_at)}`,
+        `max_uses:             ${doc.max_uses === null ? 'any' : String(doc.max_uses)}`,
+      ]);
+  });
+
+  withJson(
+    clients
+      .command('initial-access-tokens')
+      .description('list the initial access tokens (never the tokens), newest first'),
+  ).action(async (_o: unknown, cmd: Command) => {
+    const doc = await (await plane(cmd)).listInitialAccessTokens();
+    ctx.out(cmd).data(doc, () => doc.initial_access_tokens.map(tokenLine));
+  });
+
+  withJson(
+    clients
+      .command('revoke-initial-access-token')
+      .description('revoke an initial access token: it registers no further client')
+      .argument('<id>', 'the id listed for the token'),
+  ).action(async (id: string, _o: unknown, cmd: Command) => {
+    const doc = await (await plane(cmd)).revokeInitialAccessToken(id);
+    ctx.out(cmd).data(doc, () => tokenLine(doc));
+  });
 }

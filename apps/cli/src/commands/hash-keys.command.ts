@@ -11,8 +11,6 @@ import {
 import { createEventStoreDataSource, type EventStore, PgEventStore } from '#lib/event-store';
 import { splitKid } from '#lib/keysets';
 
-export const HASH_KEYS_USAGE = `audit hash-keys [--json]  which SECRET_HASH_KEYS key ids stored secrets and codes still name`;
-
 /** What still depends on one secret-hash key: it may be removed once nothing here names it. */
 export interface HashKeyUsage {
   kid: string;
@@ -124,16 +122,23 @@ export function formatHashKeyUsage(usage: readonly HashKeyUsage[]): string {
     .join('\n');
 }
 
-export async function hashKeysCommand(
-  databaseUrl: string,
-  args: string[],
-  print: (line: string) => void,
-): Promise<void> {
+/** `audit hash-keys --json`: one entry per key id, snake_case. */
+export function hashKeyUsageDocument(u: HashKeyUsage): Record<string, unknown> {
+  return {
+    kid: u.kid,
+    client_secrets: u.clientSecrets,
+    previous_secrets: u.previousSecrets,
+    registration_access_tokens: u.registrationAccessTokens,
+    initial_access_tokens: u.initialAccessTokens,
+    newest_code_issued_at: u.newestCodeIssuedAt,
+  };
+}
+
+export async function hashKeysReport(databaseUrl: string): Promise<HashKeyUsage[]> {
   const ds = createEventStoreDataSource(databaseUrl, { poolSize: 1, applicationName: 'cli audit hash-keys' });
   await ds.initialize();
   try {
-    const usage = await hashKeyUsage(new PgEventStore(ds), new Date());
-    print(args.includes('--json') ? JSON.stringify(usage, null, 2) : formatHashKeyUsage(usage));
+    return await hashKeyUsage(new PgEventStore(ds), new Date());
   } finally {
     await ds.destroy();
   }

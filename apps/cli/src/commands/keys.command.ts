@@ -1,90 +1,83 @@
-import type { Config } from '#lib/config';
+import type { Command } from 'commander';
 import {
   type RetireSigningKeyRequest,
+  signingKeyDocument,
   type RotateSigningKeyRequest,
   type RotateSigningKeyResponse,
   type SigningKeyList,
   type SigningKeyView,
   Subjects,
 } from '#lib/contracts';
-import { parseArgs } from 'node:util';
-import { adminCommand, withRpc } from '../rpc.js';
+import { type CliContext, withJson } from '../cli-context.js';
 
-export const KEYS_USAGE = `keys list [--json]
-keys rotate [--now] [--json]
-keys retire KID [--withdraw] [--json]`;
+/** `keys …`: the signing keys, through the token service over NATS (docs/signing-keys.md). */
+export function registerKeys(program: Command, ctx: CliContext): void {
+  const keys = program
+    .command('keys')
+    .description('signing keys: list, rotate, retire (NATS only: the admin API does not offer them)');
+  const call = async <T>(cmd: Command, subject: string, payload: object = {}): Promise<T> => {
+    await ctx.useDevEnvironment();
+    const config = await ctx.direct(cmd, 'NATS');
+    const { adminCommand, withRpc } = await import('../rpc.js');
+    const admin = adminCommand(config);
+    return withRpc(config, (rpc) => rpc.request<T>(subject, { ...admin, ...payload }));
+  };
 
-/** The signing keys, through the token service (docs/signing-keys.md). */
-export async function keysCommand(
-  config: Config,
-  args: string[],
-  print: (line: string) => void = (line) => console.log(line),
-): Promise<void> {
-  const [sub, ...rest] = args;
-  const admin = adminCommand(config);
-  switch (sub) {
-    case 'list': {
-      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } } });
-      const list = await withRpc(config, (rpc) =>
-        rpc.request<SigningKeyList>(Subjects.token.admin.listKeys, admin),
-      );
-      if (values.json) return print(JSON.stringify(list));
-      print(formatKeyTable(list.keys));
-      return;
-    }
-    case 'rotate': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { now: { type: 'boolean' }, json: { type: 'boolean' } },
-      });
-      const request: RotateSigningKeyRequest = { ...admin, now: values.now === true };
-      const result = await withRpc(config, (rpc) =>
-        rpc.request<RotateSigningKeyResponse>(Subjects.token.admin.rotateKey, request),
-      );
-      if (values.json) return print(JSON.stringify(result));
-      const { key } = result;
+  withJson(keys.command('list').description('the signing keys, their status and dates')).action(
+    async (_o: unknown, cmd: Command) => {
+      const list = await call<SigningKeyList>(cmd, Subjects.token.admin.listKeys);
+      ctx.out(cmd).data({ keys: list.keys.map(signingKeyDocument) }, () => formatKeyTable(list.keys));
+    },
+  );
+
+  withJson(
+    keys
+      .command('rotate')
+      .description('publish a successor key (it signs after pre-publication), or activate it with --now')
+      .option('--now', 'activate a published successor at once'),
+  ).action(async (o: { now?: boolean }, cmd: Command) => {
+    const request: Omit<RotateSigningKeyRequest, 'context' | 'credential'> = { now: o.now === true };
+    const result = await call<RotateSigningKeyResponse>(cmd, Subjects.token.admin.rotateKey, request);
+    const { key } = result;
+    ctx.out(cmd).data({ outcome: result.outcome, key: signingKeyDocument(key) }, () => {
       switch (result.outcome) {
         case 'published':
-          print(`published ${key.kid} (${key.alg}); it signs from ${key.activatesAt}`);
-          return;
+          return `published ${key.kid} (${key.alg}); it signs from ${key.activatesAt}`;
         case 'already-pending':
-          print(`${key.kid} (${key.alg}) is already published and signs from ${key.activatesAt}`);
-          print('(keys rotate --now activates it at once)');
-          return;
+          return [
+            `${key.kid} (${key.alg}) is already published and signs from ${key.activatesAt}`,
+            '(keys rotate --now activates it at once)',
+          ];
         case 'activated':
-          print(`${key.kid} (${key.alg}) is active now`);
-          return;
+          return `${key.kid} (${key.alg}) is active now`;
         default: {
           const unknown: never = result.outcome;
           throw new Error(`unexpected outcome ${String(unknown)}`);
         }
       }
-    }
-    case 'retire': {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: { withdraw: { type: 'boolean' }, json: { type: 'boolean' } },
-      });
-      const kid = positionals[0];
-      if (kid === undefined || positionals.length !== 1) throw new Error(`usage: ${KEYS_USAGE}`);
-      const request: RetireSigningKeyRequest = {
-        ...admin,
-        kid,
-        withdraw: values.withdraw === true,
-      };
-      const key = await withRpc(config, (rpc) =>
-        rpc.request<SigningKeyView>(Subjects.token.admin.retireKey, request),
+    });
+  });
+
+  withJson(
+    keys
+      .command('retire')
+      .description('retire a key: it stops signing and leaves the JWKS after its tokens expire')
+      .argument('<kid>')
+      .option('--withdraw', 'leave the JWKS now (a compromised key): tokens it signed stop verifying'),
+  ).action(async (kid: string, o: { withdraw?: boolean }, cmd: Command) => {
+    const request: Omit<RetireSigningKeyRequest, 'context' | 'credential'> = {
+      kid,
+      withdraw: o.withdraw === true,
+    };
+    const key = await call<SigningKeyView>(cmd, Subjects.token.admin.retireKey, request);
+    ctx
+      .out(cmd)
+      .data(
+        signingKeyDocument(key),
+        () =>
+          `${key.kid} retired; ${key.inJwks ? `in the JWKS until ${key.publishUntil}` : 'no longer in the JWKS'}`,
       );
-      if (values.json) return print(JSON.stringify(key));
-      print(
-        `${key.kid} retired; ${key.inJwks ? `in the JWKS until ${key.publishUntil}` : 'no longer in the JWKS'}`,
-      );
-      return;
-    }
-    default:
-      throw new Error(`usage: ${KEYS_USAGE}`);
-  }
+  });
 }
 
 /** One line per key: kid, alg, status, and its dates (ISO 8601, `-` when not reached). */

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { grantStateProjection, tokenStateProjection } from '#lib/domain-token';
 import {
   createEventStoreDataSource,
@@ -14,10 +13,6 @@ export const PROJECTIONS: readonly Projection[] = [
   grantStateProjection as Projection,
 ];
 
-export const PROJECTIONS_USAGE = `projections rebuild [NAME] [--replace]
-               rebuild NAME (default: all) from position 0 beside the live one and compare them;
-               --replace swaps the rebuilt rows in`;
-
 export function describeReport(r: RebuildReport): string[] {
   const lines = [
     `${r.projection}: ${r.equal ? 'EQUAL' : 'DIFFERENT'} at position ${r.position} ` +
@@ -30,19 +25,27 @@ export function describeReport(r: RebuildReport): string[] {
   return lines;
 }
 
-/** `projections rebuild`: resolves to true when every rebuilt projection equals the live one. */
-export async function projectionsCommand(
+/** `projections rebuild --json`: one report, snake_case. */
+export function reportDocument(r: RebuildReport): Record<string, unknown> {
+  return {
+    projection: r.projection,
+    equal: r.equal,
+    position: r.position,
+    live_rows: r.liveRows,
+    rebuilt_rows: r.rebuiltRows,
+    only_live: r.onlyLive,
+    only_rebuilt: r.onlyRebuilt,
+    different: r.different,
+    replaced: r.replaced,
+  };
+}
+
+/** `projections rebuild`: rebuilds `name` (default: every projection) and compares it. */
+export async function rebuildProjections(
   databaseUrl: string,
-  args: string[],
-  print: (line: string) => void,
-): Promise<boolean> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { replace: { type: 'boolean' } },
-  });
-  const [sub, name] = positionals;
-  if (sub !== 'rebuild') throw new Error(`usage: ${PROJECTIONS_USAGE}`);
+  name: string | undefined,
+  replace: boolean,
+): Promise<RebuildReport[]> {
   const chosen = name === undefined ? PROJECTIONS : PROJECTIONS.filter((p) => p.name === name);
   if (chosen.length === 0) {
     throw new Error(`unknown projection ${name}; known: ${PROJECTIONS.map((p) => p.name).join(', ')}`);
@@ -50,15 +53,11 @@ export async function projectionsCommand(
   const ds = createEventStoreDataSource(databaseUrl, { poolSize: 2, applicationName: 'cli projections' });
   await ds.initialize();
   try {
-    let equal = true;
+    const reports: RebuildReport[] = [];
     for (const projection of chosen) {
-      const report = await rebuildAndCompare(ds, new PgEventStore(ds), projection, {
-        replace: values.replace ?? false,
-      });
-      describeReport(report).forEach((l) => print(l));
-      equal &&= report.equal;
+      reports.push(await rebuildAndCompare(ds, new PgEventStore(ds), projection, { replace }));
     }
-    return equal;
+    return reports;
   } finally {
     await ds.destroy();
   }

@@ -21,12 +21,11 @@ import { loadDevSecrets, SECRETS_FILE, secretSource } from '../secrets-file.js';
 import { seedDemoClient } from './demo-client.command.js';
 import { seedExampleApps } from './example-apps.command.js';
 import { migrate } from './migrate.command.js';
-import { seedDemoUser } from './users.command.js';
+import { seedDemoUser } from './demo-user.command.js';
 
-export const APPS = ['client-registry', 'consent', 'token', 'introspection', 'gateway', 'admin'] as const;
-/** The example apps of the choreography (issue 7): started by `npm start` once the clients are seeded. */
-export const EXAMPLE_APPS = ['resource-server', 'example-client'] as const;
-export type AppName = (typeof APPS)[number] | (typeof EXAMPLE_APPS)[number];
+import { APPS, type AppName } from '../app-names.js';
+
+export { APPS, type AppName, EXAMPLE_APPS } from '../app-names.js';
 
 /**
  * The service secrets each process is given, as deploy/ gives each workload its own Secret: only
