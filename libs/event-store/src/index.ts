@@ -1,12 +1,9 @@
 export * from './event-store.js';
 export * from './projection.js';
 export { InMemoryEventStore } from './in-memory-event-store.js';
-export {
-  PgEventStore,
-  APPEND_LOCK_KEY,
-  type PgEventStoreOptions,
-  type GroupCommitStats,
-} from './pg-event-store.js';
+export { PgEventStore, type PgEventStoreOptions } from './pg-event-store.js';
+export { APPEND_LOCK_KEY } from './pg-statements.js';
+export { type GroupCommitStats } from './group-commit.js';
 export {
   createEventStoreDataSource,
   eventStoreDataSourceOptions,
