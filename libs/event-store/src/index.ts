@@ -11,12 +11,8 @@ export {
   eventStoreMigrations,
   type EventStoreDataSourceOptions,
 } from './data-source.js';
-export {
-  ProjectionRunner,
-  ProjectionRows,
-  type ProjectionRunnerOptions,
-  type ProjectionRow,
-} from './projection-runner.js';
+export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner.js';
+export { ProjectionRows, type ProjectionRow } from './projection-rows.js';
 export {
   JetStreamRelay,
   categoryOf,
