@@ -13,18 +13,16 @@ export {
 } from './data-source.js';
 export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner.js';
 export { ProjectionRows, type ProjectionRow } from './projection-rows.js';
+export { JetStreamRelay, type JetStreamRelayOptions, type RelayStats } from './jetstream-relay.js';
 export {
-  JetStreamRelay,
   categoryOf,
   eventSubject,
   encodeRelayedEvent,
   decodeRelayedEvent,
   EVENT_POSITION_HEADER,
-  type JetStreamRelayOptions,
   type PublishedEvent,
   type PublishedForm,
-  type RelayStats,
-} from './jetstream-relay.js';
+} from './relayed-event.js';
 export { type RunnerLogger } from './loop.js';
 export {
   ChainVerifier,
