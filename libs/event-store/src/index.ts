@@ -1,12 +1,9 @@
 export * from './event-store.js';
 export * from './projection.js';
 export { InMemoryEventStore } from './in-memory-event-store.js';
-export {
-  PgEventStore,
-  APPEND_LOCK_KEY,
-  type PgEventStoreOptions,
-  type GroupCommitStats,
-} from './pg-event-store.js';
+export { PgEventStore, type PgEventStoreOptions } from './pg-event-store.js';
+export { APPEND_LOCK_KEY } from './pg-statements.js';
+export { type GroupCommitStats } from './group-commit.js';
 export {
   createEventStoreDataSource,
   eventStoreDataSourceOptions,
@@ -14,24 +11,18 @@ export {
   eventStoreMigrations,
   type EventStoreDataSourceOptions,
 } from './data-source.js';
+export { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner.js';
+export { ProjectionRows, type ProjectionRow } from './projection-rows.js';
+export { JetStreamRelay, type JetStreamRelayOptions, type RelayStats } from './jetstream-relay.js';
 export {
-  ProjectionRunner,
-  ProjectionRows,
-  type ProjectionRunnerOptions,
-  type ProjectionRow,
-} from './projection-runner.js';
-export {
-  JetStreamRelay,
   categoryOf,
   eventSubject,
   encodeRelayedEvent,
   decodeRelayedEvent,
   EVENT_POSITION_HEADER,
-  type JetStreamRelayOptions,
   type PublishedEvent,
   type PublishedForm,
-  type RelayStats,
-} from './jetstream-relay.js';
+} from './relayed-event.js';
 export { type RunnerLogger } from './loop.js';
 export {
   ChainVerifier,

@@ -16,7 +16,8 @@ import { JetStreamRelay } from './jetstream-relay.js';
 import { PgEventStore } from './pg-event-store.js';
 import { type Projection } from './projection.js';
 import { rebuildAndCompare } from './projection-rebuild.js';
-import { ProjectionRows, ProjectionRunner } from './projection-runner.js';
+import { ProjectionRows } from './projection-rows.js';
+import { ProjectionRunner } from './projection-runner.js';
 
 /** Events per stream: one row per stream id holding the count and the last type. */
 const perStream: Projection<{ n: number; last: string }> = {

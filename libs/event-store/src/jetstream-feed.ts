@@ -9,7 +9,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { type NatsConnection } from '@nats-io/transport-node';
-import { decodeRelayedEvent } from './jetstream-relay.js';
+import { decodeRelayedEvent } from './relayed-event.js';
 import { consoleLogger, sleep, type RunnerLogger } from './loop.js';
 import { type ProjectionRunner } from './projection-runner.js';
 

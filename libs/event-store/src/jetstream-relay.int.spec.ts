@@ -16,13 +16,13 @@ import {
 } from '#lib/testing';
 import { createEventStoreDataSource } from './data-source.js';
 import { type EventStore, type RecordedEvent } from './event-store.js';
+import { JetStreamRelay } from './jetstream-relay.js';
 import {
   decodeRelayedEvent,
   eventSubject,
   EVENT_POSITION_HEADER,
-  JetStreamRelay,
   type PublishedForm,
-} from './jetstream-relay.js';
+} from './relayed-event.js';
 import { PgEventStore } from './pg-event-store.js';
 
 const childScript = fileURLToPath(new URL('./testing/relay-child.mjs', import.meta.url));

@@ -1,4 +1,3 @@
-import { createInboxOf } from './inbox.js';
 import {
   jetstream,
   jetstreamManager,
@@ -9,42 +8,18 @@ import {
   type JetStreamManager,
   type PubAck,
 } from '@nats-io/jetstream';
-import { headers, nanos, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
-import { type DataSource, type QueryRunner } from 'typeorm';
+import { headers, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { type DataSource } from 'typeorm';
 import { type EventStore, type RecordedEvent } from './event-store.js';
+import { publishTogether } from './jetstream-publish.js';
 import { Alarm, consoleLogger, sleep, type RunnerLogger } from './loop.js';
-
-/** Header carrying the event's global position, read back to resume after a crash. */
-export const EVENT_POSITION_HEADER = 'Event-Position';
-
-/** How long a batch waits for its PubAcks (JetStream's own default for a publish). */
-const PUBLISH_TIMEOUT_MS = 5000;
-
-/** The PubAck of a message, or the error JetStream (or a server without a stream listening) answered. */
-function pubAckOf(msg: Msg): PubAck | Error {
-  if (msg.data.length === 0) {
-    return new Error(`no PubAck: ${msg.headers?.code ?? ''} ${msg.headers?.description ?? 'empty reply'}`);
-  }
-  const reply = msg.json<PubAck & { error?: { code: number; err_code?: number; description: string } }>();
-  if (reply.error)
-    return new Error(`${reply.error.description} (${reply.error.err_code ?? reply.error.code})`);
-  return { ...reply, duplicate: reply.duplicate ?? false };
-}
-
-/** First key of the relay's session advisory lock; the second is hashtext(stream name). */
-const RELAY_LOCK_CLASS = 42_017_792;
-
-/**
- * What a stream consumer receives of an event: the stored event's envelope, with the data and
- * metadata it may see. The hash-chain link (prevHash, hash) is not part of it.
- */
-export type PublishedEvent = Omit<RecordedEvent, 'prevHash' | 'hash'>;
-
-/**
- * The published form of a stored event. Message bodies leave the system: this function decides
- * what of an event does (for the services, the contract in libs/contracts `publishedForm`).
- */
-export type PublishedForm = (event: RecordedEvent) => PublishedEvent;
+import { RelayLeader } from './relay-leader.js';
+import {
+  EVENT_POSITION_HEADER,
+  encodeRelayedEvent,
+  eventSubject,
+  type PublishedForm,
+} from './relayed-event.js';
 
 export interface JetStreamRelayOptions {
   /** The JetStream stream the events go to. */
@@ -78,52 +53,6 @@ export interface RelayStats {
 }
 
 /**
- * The category of a stream: its id up to the first '-' (`client-7f3a…` → `client`), or the whole id
- * when it has none. Characters a NATS subject token cannot hold ('.', '*', '>', whitespace) become '_'.
- */
-export function categoryOf(streamId: string): string {
-  const dash = streamId.indexOf('-');
-  return subjectToken(dash < 0 ? streamId : streamId.slice(0, dash));
-}
-
-/** `${subjectPrefix}.events.<category>.<type>`, e.g. `authz.events.client.ClientRegistered`. */
-export function eventSubject(subjectPrefix: string, event: Pick<RecordedEvent, 'streamId' | 'type'>): string {
-  return `${subjectPrefix}.events.${categoryOf(event.streamId)}.${subjectToken(event.type)}`;
-}
-
-/** The message body: the published event as JSON, recordedAt as an ISO 8601 string. */
-export function encodeRelayedEvent(event: PublishedEvent): string {
-  return JSON.stringify({
-    globalPosition: event.globalPosition,
-    eventId: event.eventId,
-    streamId: event.streamId,
-    streamVersion: event.streamVersion,
-    type: event.type,
-    schemaVersion: event.schemaVersion,
-    data: event.data,
-    metadata: event.metadata,
-    recordedAt: event.recordedAt.toISOString(),
-  });
-}
-
-/**
- * Reads a relayed message body back (for ProjectionRunner.handleEvents): a projection fed from the
- * stream folds published forms, so it may read only what they hold.
- */
-export function decodeRelayedEvent(body: string | Uint8Array): PublishedEvent {
-  const text = typeof body === 'string' ? body : utf8.decode(body);
-  const parsed = JSON.parse(text) as Omit<PublishedEvent, 'recordedAt'> & { recordedAt: string | Date };
-  parsed.recordedAt = new Date(parsed.recordedAt);
-  return parsed as PublishedEvent;
-}
-
-const utf8 = new TextDecoder();
-
-function subjectToken(text: string): string {
-  return text.length === 0 ? '_' : text.replace(/[.*>\s]/g, '_');
-}
-
-/**
  * Relays committed events to JetStream, in global order: the events table is the outbox
  * (ARCHITECTURE.md "Events are the source of truth"). Contracts:
  * - each event is one message, its published form as JSON (options.publishedForm), with
@@ -153,11 +82,10 @@ export class JetStreamRelay {
   private readonly retryDelayMs: number;
   private readonly gatherMs: number;
   private readonly logger: RunnerLogger;
-  private readonly checkpointName: string;
   private readonly js: JetStreamClient;
   private readonly publishedForm: PublishedForm;
   private jsm: JetStreamManager | null = null;
-  private leaderConnection: QueryRunner | null = null;
+  private readonly leader: RelayLeader;
   private position = 0;
   private counters = { published: 0, duplicates: 0 };
   private chain: Promise<unknown> = Promise.resolve();
@@ -166,7 +94,7 @@ export class JetStreamRelay {
   private readonly alarm = new Alarm();
 
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly store: EventStore,
     private readonly nc: NatsConnection,
     private readonly options: JetStreamRelayOptions,
@@ -176,7 +104,7 @@ export class JetStreamRelay {
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.gatherMs = Math.max(0, options.gatherMs ?? 20);
     this.logger = options.logger ?? consoleLogger;
-    this.checkpointName = `relay:${options.streamName}`;
+    this.leader = new RelayLeader(dataSource, options.streamName, `relay:${options.streamName}`);
     this.js = jetstream(nc);
     this.publishedForm = options.publishedForm;
   }
@@ -186,7 +114,7 @@ export class JetStreamRelay {
   }
 
   get isLeader(): boolean {
-    return this.leaderConnection !== null;
+    return this.leader.isLeader;
   }
 
   stats(): RelayStats {
@@ -240,12 +168,12 @@ export class JetStreamRelay {
           const events = await this.store.readAll(this.position, this.batchSize);
           if (events.length === 0) return total;
           await this.publishBatch(events);
-          await this.saveCheckpoint(this.position);
+          await this.leader.saveCheckpoint(this.position);
           total += events.length;
           if (events.length < this.batchSize) return total;
         }
       } catch (err) {
-        await this.stepDown();
+        await this.leader.stepDown();
         throw err;
       }
     });
@@ -259,7 +187,7 @@ export class JetStreamRelay {
   rewind(position: number): Promise<void> {
     return this.exclusive(async () => {
       if (!(await this.lead())) throw new Error(`relay ${this.options.streamName}: another relay leads`);
-      await this.saveCheckpoint(position);
+      await this.leader.saveCheckpoint(position);
       this.position = position;
     });
   }
@@ -307,7 +235,7 @@ export class JetStreamRelay {
     this.alarm.interrupt();
     await this.loop;
     this.loop = null;
-    await this.exclusive(() => this.stepDown());
+    await this.exclusive(() => this.leader.stepDown());
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -323,50 +251,17 @@ export class JetStreamRelay {
 
   /** True when this relay leads, taking the lead if it is free and resuming where the stream ends. */
   private async lead(): Promise<boolean> {
-    if (this.leaderConnection) {
-      // The lock lives as long as this session: a leader whose connection died must not publish.
-      await this.leaderConnection.query('SELECT 1');
-      return true;
-    }
-    const qr = this.dataSource.createQueryRunner();
-    let locked = false;
-    try {
-      const [row] = await qr.query(`SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked`, [
-        RELAY_LOCK_CLASS,
-        this.options.streamName,
-      ]);
-      locked = (row as { locked: boolean }).locked;
-    } finally {
-      if (!locked) await qr.release();
-    }
-    if (!locked) return false;
-    this.leaderConnection = qr;
+    const lead = await this.leader.take();
+    if (lead !== 'taken') return lead === 'held';
     try {
       await this.ensureStream();
-      const [row] = await qr.query(`SELECT position FROM checkpoints WHERE name = $1`, [this.checkpointName]);
-      const checkpoint = row ? Number((row as { position: string }).position) : 0;
+      const checkpoint = await this.leader.checkpoint();
       this.position = Math.max(checkpoint, await this.lastPublishedPosition());
-      if (this.position > checkpoint) await this.saveCheckpoint(this.position);
+      if (this.position > checkpoint) await this.leader.saveCheckpoint(this.position);
       return true;
     } catch (err) {
-      await this.stepDown();
+      await this.leader.stepDown();
       throw err;
-    }
-  }
-
-  private async stepDown(): Promise<void> {
-    const qr = this.leaderConnection;
-    if (!qr) return;
-    this.leaderConnection = null;
-    try {
-      await qr.query(`SELECT pg_advisory_unlock($1::int, hashtext($2))`, [
-        RELAY_LOCK_CLASS,
-        this.options.streamName,
-      ]);
-    } catch {
-      // The connection is gone, and the lock with it.
-    } finally {
-      await qr.release();
     }
   }
 
@@ -396,45 +291,15 @@ export class JetStreamRelay {
 
   /**
    * Publishes every event of the batch at once, each after the first expecting its predecessor as
-   * the stream's last message, and collects the PubAcks on one reply inbox with one timer (rather
-   * than a request, a timer and an error context per message). Resolves to each message's PubAck,
-   * or the error JetStream answered, or a timeout.
+   * the stream's last message. Resolves to each message's PubAck, or the error JetStream answered,
+   * or a timeout.
    */
   private publishTogether(events: RecordedEvent[]): Promise<(PubAck | Error)[]> {
-    const inbox = createInboxOf(this.nc);
-    const acks: (PubAck | Error | undefined)[] = new Array(events.length);
-    let awaited = events.length;
-    return new Promise((resolve) => {
-      const sub = this.nc.subscribe(`${inbox}.*`, {
-        callback: (err, msg) => {
-          if (err) return finish();
-          const index = Number(msg.subject.slice(inbox.length + 1));
-          if (!(index >= 0 && index < events.length) || acks[index] !== undefined) return;
-          acks[index] = pubAckOf(msg);
-          if (--awaited === 0) finish();
-        },
-      });
-      const timer = setTimeout(finish, PUBLISH_TIMEOUT_MS);
-      let finished = false;
-      function finish() {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        sub.unsubscribe();
-        resolve([...acks].map((ack) => ack ?? new Error(`no PubAck in ${PUBLISH_TIMEOUT_MS} ms`)));
-      }
-      try {
-        events.forEach((event, i) => {
-          this.nc.publish(eventSubject(this.options.subjectPrefix, event), this.body(event), {
-            reply: `${inbox}.${i}`,
-            headers: this.messageHeaders(event, i === 0 ? undefined : events[i - 1]!.eventId),
-          });
-        });
-      } catch (err) {
-        for (let i = 0; i < acks.length; i++) acks[i] ??= err as Error;
-        finish();
-      }
-    });
+    return publishTogether(this.nc, events, (event, i) => ({
+      subject: eventSubject(this.options.subjectPrefix, event),
+      body: this.body(event),
+      headers: this.messageHeaders(event, i === 0 ? undefined : events[i - 1]!.eventId),
+    }));
   }
 
   private body(event: RecordedEvent): string {
@@ -469,15 +334,5 @@ export class JetStreamRelay {
     if (ack.duplicate) this.counters.duplicates++;
     else this.counters.published++;
     this.position = event.globalPosition;
-  }
-
-  private async saveCheckpoint(position: number): Promise<void> {
-    const qr = this.leaderConnection;
-    if (!qr) throw new Error(`relay ${this.options.streamName}: not the leader`);
-    await qr.query(
-      `INSERT INTO checkpoints (name, position) VALUES ($1, $2)
-       ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
-      [this.checkpointName, position],
-    );
   }
 }

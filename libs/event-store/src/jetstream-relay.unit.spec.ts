@@ -1,4 +1,4 @@
-import { categoryOf, decodeRelayedEvent, encodeRelayedEvent, eventSubject } from './jetstream-relay.js';
+import { categoryOf, decodeRelayedEvent, encodeRelayedEvent, eventSubject } from './relayed-event.js';
 import { type RecordedEvent } from './event-store.js';
 
 describe('relayed event subjects', () => {

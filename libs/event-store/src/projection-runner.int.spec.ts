@@ -5,7 +5,8 @@ import { createEventStoreDataSource } from './data-source.js';
 import { type RecordedEvent } from './event-store.js';
 import { PgEventStore } from './pg-event-store.js';
 import { type Projection } from './projection.js';
-import { ProjectionRows, ProjectionRunner } from './projection-runner.js';
+import { ProjectionRows } from './projection-rows.js';
+import { ProjectionRunner } from './projection-runner.js';
 
 interface StreamRow {
   events: number;
