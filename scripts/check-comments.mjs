@@ -8,7 +8,8 @@
 // .mts, .js and .mjs files, but not *.spec.ts, nor anything in a testing/ or test/ folder. Takes each
 // comment with the TypeScript scanner (so a `//` inside a string or a regular expression is not a
 // comment) and reports the ones that carry an internal id:
-//   - a checklist or case id: two to six capital letters, a dash, two digits (`TOK-07`, `CAUTH-20`);
+//   - a checklist or case id: two to six capital letters, a dash, two digits, perhaps after one more
+//     capital (`TOK-07`, `CAUTH-20`, `PKCE-A09`);
 //   - `decision <n>`, `issue <n>` (or `decisions`, `issues`);
 //   - the word `checklist`.
 // Prints `file:line: id  comment` for each and exits 1 when there is any; with --list prints them
@@ -17,9 +18,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
-const ID = /\b(?!UTF-)[A-Z]{2,6}-\d{2}\b|\bdecisions? \d+|\bissues? #?\d+|\bchecklist\b/gi;
+const ID = /\b(?!UTF-)[A-Z]{2,6}-[A-Z]?\d{2}\b|\bdecisions? \d+|\bissues? #?\d+|\bchecklist\b/gi;
 // The case-insensitive flag is for the words; a case id is capitals only.
-const CASE_ID = /^[A-Z]{2,6}-\d{2}$/;
+const CASE_ID = /^[A-Z]{2,6}-[A-Z]?\d{2}$/;
 
 const args = process.argv.slice(2);
 const list = args.includes('--list');

@@ -45,7 +45,7 @@ const userJson = (u: UserView) => ({
 /**
  * The admin API over resource owners and their consents (the CLI offers the same over NATS).
  * Disabling a user or setting a password revokes every grant of the user; revoking a consent
- * revokes the grants made under it (checklist decision 15).
+ * revokes the grants made under it (RFC 9700 §4.14.2: refresh tokens may end on a password change).
  */
 @ApiTags('admin: users')
 @ApiBearerAuth()
