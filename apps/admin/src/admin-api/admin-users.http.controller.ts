@@ -17,6 +17,7 @@ import {
   type UserRefRequest,
   type UserView,
 } from '#lib/contracts';
+import { isClientId } from '#lib/domain-client';
 import { invalidRequest } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -24,7 +25,6 @@ import { adminCommand } from './admin-command.js';
 import { readJson, RPC_CLIENT, sendJson } from '#lib/http-edge';
 
 const SUB = /^[A-Za-z0-9_-]{1,64}$/;
-const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 
 function object(request: FastifyRequest): Record<string, unknown> {
   const doc = readJson(request);
@@ -186,7 +186,7 @@ export class AdminUsersHttpController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    if (!CLIENT_ID.test(clientId)) throw invalidRequest('malformed client_id');
+    if (!isClientId(clientId)) throw invalidRequest('malformed client_id');
     const result = await this.rpc.request<RevokeConsentResponse>(Subjects.consent.admin.revokeConsent, {
       ...this.ref(request, sub),
       clientId,
