@@ -1,6 +1,6 @@
 import type { ClientView } from '#lib/contracts';
 import { matchRedirectUri } from '#lib/domain-client';
-import { OAuthError, type OAuthErrorCode } from '#lib/oauth-errors';
+import { OAuthError, type OAuthErrorCode, sanitizeDescription } from '#lib/oauth-errors';
 import { checkCodeChallenge, resolveRequestedScope } from '#lib/oauth-protocol';
 
 /**
@@ -165,7 +165,7 @@ export function authorizationResponseUrl(
   if ('code' in outcome) params.push(['code', outcome.code]);
   else {
     params.push(['error', outcome.error]);
-    params.push(['error_description', outcome.description.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?')]);
+    params.push(['error_description', sanitizeDescription(outcome.description)]);
   }
   if (target.state !== undefined) params.push(['state', target.state]);
   params.push(['iss', issuer]);
