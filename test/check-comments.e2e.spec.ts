@@ -52,6 +52,7 @@ describe('scripts/check-comments.mjs: comments under apps/ and libs/ carry no in
   it.each([
     ['a case id', '// Reuse revokes the family (RT-02).', 'RT-02'],
     ['a longer case id', 'const x = 1; // CAUTH-20: a decoy read', 'CAUTH-20'],
+    ['a lettered case id', '// A repeated challenge is logged (PKCE-A09).', 'PKCE-A09'],
     ['a decision', '/**\n * PKCE S256 only\n * (decision 1).\n */', 'decision 1'],
     ['an issue', '/* issue 8: graceful close */', 'issue 8'],
     ['the word checklist', '// see the checklist', 'checklist'],
