@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AdminAuthModule, EventStoreModule } from '#lib/service-runtime';
+import { Subjects } from '#lib/contracts';
+import { AdminAuthModule, EventStoreModule, storeHealthController } from '#lib/service-runtime';
 import { AuthenticateClientHandler } from './authenticate-client/authenticate-client.handler.js';
 import { AuthenticateClientNatsController } from './authenticate-client/authenticate-client.nats.controller.js';
 import { GetClientNatsController } from './get-client/get-client.nats.controller.js';
@@ -23,6 +24,7 @@ import { RotateClientSecretNatsController } from './rotate-client-secret/rotate-
     RotateClientSecretNatsController,
     GetClientNatsController,
     ManageClientNatsController,
+    storeHealthController(Subjects.client.health, 'client-registry'),
   ],
   providers: [
     RegisterClientHandler,

@@ -1,12 +1,13 @@
 import 'reflect-metadata';
+import { SUPPORTED_GRANT_TYPES } from '#lib/domain-client';
 import { RPC_CLIENT, startEdgeApp } from '#lib/http-edge';
 import type { FastifyRequest } from 'fastify';
 import { GatewayModule } from './gateway.module.js';
 import { installCors } from './http/cors.js';
 import { installMethodNotAllowed } from './http/method-not-allowed.js';
 
-// Bounded label values: a registered grant type or `other`, never what the caller typed.
-const GRANT_TYPES = new Set(['client_credentials', 'authorization_code', 'refresh_token']);
+// Bounded label values: a grant type the server supports or `other`, never what the caller typed.
+const GRANT_TYPES: ReadonlySet<string> = new Set(SUPPORTED_GRANT_TYPES);
 
 await startEdgeApp({
   name: 'gateway',

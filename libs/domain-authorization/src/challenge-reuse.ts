@@ -1,5 +1,5 @@
 /**
- * RFC 9700 §2.1.1 (checklist PKCE-A09): a client that sends the same code_challenge in many
+ * RFC 9700 §2.1.1: a client that sends the same code_challenge in many
  * authorization requests defeats PKCE (the verifier is no longer fresh per request), and servers
  * are encouraged to detect it. This tracker remembers recently seen challenges, bounded in memory,
  * and tells the caller when one comes back within the window; the caller logs it. Time comes in.

@@ -1,6 +1,6 @@
 import type { ClientView } from '#lib/contracts';
 import { matchRedirectUri } from '#lib/domain-client';
-import { OAuthError, type OAuthErrorCode } from '#lib/oauth-errors';
+import { OAuthError, type OAuthErrorCode, sanitizeDescription } from '#lib/oauth-errors';
 import { checkCodeChallenge, resolveRequestedScope } from '#lib/oauth-protocol';
 
 /**
@@ -8,12 +8,14 @@ import { checkCodeChallenge, resolveRequestedScope } from '#lib/oauth-protocol';
  * OAuth 2.1 §4.1.1 and RFC 9700 §2.1):
  * - client_id and redirect_uri first: missing, repeated or unknown client, a redirect URI not
  *   registered byte for byte (loopback IP port aside, RFC 8252 §7.3), or none sent while several are
- *   registered → an error page, never a redirect (RFC 6749 §4.1.2.1, §3.1.2.4; checklist AUTHZ-02..15).
- * - then, answered by redirect (after login, checklist decision 12): a repeated parameter
+ *   registered → an error page, never a redirect (RFC 6749 §4.1.2.1, §3.1.2.4; RFC 9700 §4.1.3).
+ * - then, answered by redirect, only after the user has logged in (RFC 9700 §4.11.2, no open
+ *   redirector for anonymous callers): a repeated parameter
  *   (invalid_request, RFC 6749 §3.1), response_type other than `code` (unsupported_response_type),
  *   a client not registered for authorization_code (unauthorized_client), PKCE S256 required unless a
- *   confidential client opted out (decision 1, RFC 7636 §4.4.1), scope within the client's allowed
- *   scope or its default when omitted (decision 6), RFC 8707 resource indicators (invalid_target).
+ *   confidential client opted out (RFC 9700 §2.1.1, RFC 7636 §4.4.1), scope within the client's
+ *   allowed scope or its registered default when omitted (RFC 6749 §3.3), RFC 8707 resource
+ *   indicators (invalid_target).
  */
 export type Params = ReadonlyMap<string, readonly string[]>;
 
@@ -91,7 +93,7 @@ export function checkResponseTarget(params: Params, client: ClientView | null): 
   }
   const target: ResponseTarget = { clientId: client.clientId, redirectUri: sent ?? null, deliveredTo };
   const state = params.get('state') ?? [];
-  // Checklist AUTHZ-32: a repeated state is never picked from; AUTHZ-43: an oversized one not echoed.
+  // RFC 6749 §3.1: a repeated state is never picked from; an oversized one is not echoed.
   if (state.length === 1 && state[0] !== '' && state[0]!.length <= MAX_STATE_LENGTH) target.state = state[0];
   return { status: 'ok', target };
 }
@@ -129,7 +131,7 @@ export function checkAuthorizationRequest(
   } catch (err) {
     return fail('invalid_request', (err as OAuthError).description);
   }
-  // Checklist decision 1: PKCE for every client, unless a confidential one was registered without it.
+  // RFC 9700 §2.1.1: PKCE for every client, unless a confidential one was registered without it.
   const pkceOptional = client.tokenEndpointAuthMethod !== 'none' && client.requirePkce === false;
   if (codeChallenge === null && !pkceOptional)
     return fail('invalid_request', 'code_challenge is required (S256)');
@@ -163,7 +165,7 @@ export function authorizationResponseUrl(
   if ('code' in outcome) params.push(['code', outcome.code]);
   else {
     params.push(['error', outcome.error]);
-    params.push(['error_description', outcome.description.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?')]);
+    params.push(['error_description', sanitizeDescription(outcome.description)]);
   }
   if (target.state !== undefined) params.push(['state', target.state]);
   params.push(['iss', issuer]);

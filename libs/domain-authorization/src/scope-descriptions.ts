@@ -1,4 +1,4 @@
-/** What the consent page says for each scope (checklist UI-17: text from the server, never the request). */
+/** What the consent page says for each scope (OAuth 2.1 §7.11: text from the server, never the request). */
 const DESCRIPTIONS: Record<string, string> = {
   read: 'Read your data',
   write: 'Create and change your data',

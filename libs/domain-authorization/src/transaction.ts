@@ -10,9 +10,9 @@ import type {
  * The authorization transaction between GET /authorize and the consent decision, sealed
  * (AES-256-GCM under a key derived from COOKIE_SEALING_KEYS) into an opaque value the pages carry, so
  * that nothing is stored for a visitor who never logs in, and a tampered hidden field changes
- * nothing (checklist UI-08: the decision is bound to the validated request). Single use is decided
+ * nothing (RFC 6749 §10.14: the decision is bound to the validated request). Single use is decided
  * where it matters, by the event store: the grant id is derived from the transaction, so a second
- * code for one transaction is an expected-version conflict on `grant-<id>` (checklist UI-09).
+ * code for one transaction is an expected-version conflict on `grant-<id>` (RFC 6749 §10.12).
  */
 export type Transaction =
   | {
@@ -27,7 +27,7 @@ export type Transaction =
       kind: 'authorize-error';
       id: string;
       exp: number;
-      /** Checklist decision 12: delivered by redirect only after the user has logged in. */
+      /** Delivered by redirect only after the user has logged in (RFC 9700 §4.11.2). */
       target: ResponseTarget;
       error: AuthorizationError;
     }
@@ -116,8 +116,8 @@ function mac(key: Buffer, transactionId: string, browserBinding: string): string
 }
 
 /**
- * A 22-character grant id derived from the transaction id (single use through grant-<id>, checklist
- * UI-09). No key is needed: the transaction id is 128 random bits that never leave the sealed
+ * A 22-character grant id derived from the transaction id (single use through grant-<id>, RFC 6749
+ * §10.12). No key is needed: the transaction id is 128 random bits that never leave the sealed
  * transaction, and a grant id is public (the first part of every code of the grant).
  */
 export function grantIdForTransaction(transactionId: string): string {

@@ -1,4 +1,5 @@
 export * from './client.js';
+export * from './client-id.js';
 export * from './secret.js';
 export * from './redirect-uri.js';
 export * from './client-assertion.js';

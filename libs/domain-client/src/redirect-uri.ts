@@ -1,8 +1,8 @@
 import { OAuthError } from '#lib/oauth-errors';
 
 /**
- * Redirect URI registration and matching rules (checklist REG-03 to REG-09, AUTHZ-06, AUTHZ-11,
- * decision 15). Registered URIs are kept byte for byte; matching is simple string comparison
+ * Redirect URI registration and matching rules (RFC 6749 §3.1.2, RFC 7591 §2, RFC 9700 §2.1, §4.1.3).
+ * Registered URIs are kept byte for byte; matching is simple string comparison
  * (RFC 3986 §6.2.1), the only exception being the port of a loopback IP literal (RFC 8252 §7.3).
  */
 const MAX_REDIRECT_URI_LENGTH = 2000;
@@ -31,7 +31,7 @@ function split(uri: string): Parsed | null {
 export function checkRedirectUri(uri: string, options: { isPublic: boolean }): void {
   if (typeof uri !== 'string' || uri.length === 0) throw invalidRedirectUri('redirect URI must not be empty');
   if (uri.length > MAX_REDIRECT_URI_LENGTH) throw invalidRedirectUri('redirect URI too long');
-  // Only visible ASCII: no spaces, controls or non-ASCII look-alikes (checklist AUTHZ-06 n).
+  // Only visible ASCII: no spaces, controls or non-ASCII look-alikes (RFC 9700 §4.1.3).
   if (!/^[\x21-\x7e]+$/.test(uri)) throw invalidRedirectUri('redirect URI must be visible ASCII');
   const parts = split(uri);
   // RFC 6749 §3.1.2: an absolute URI.
@@ -51,7 +51,7 @@ export function checkRedirectUri(uri: string, options: { isPublic: boolean }): v
   if (scheme === 'https' || scheme === 'http') {
     if (parts.authority === null || parts.authority === '')
       throw invalidRedirectUri('redirect URI must have a host');
-    // Checklist REG-09 (decision 15): no userinfo.
+    // RFC 9700 §4.1: no userinfo (a URI like https://client@attacker.test/ misleads).
     if (parts.authority.includes('@') || url.username !== '' || url.password !== '')
       throw invalidRedirectUri('redirect URI must not carry userinfo');
     if (scheme === 'http') {
@@ -81,7 +81,7 @@ function withoutLoopbackPort(uri: string): string | null {
 
 /**
  * Is `presented` one of the client's registered redirect URIs? Exact string comparison; for a
- * registered http loopback IP literal, any port (RFC 8252 §7.3, checklist AUTHZ-11).
+ * registered http loopback IP literal, any port (RFC 8252 §7.3).
  */
 export function matchRedirectUri(registered: readonly string[], presented: string): string | null {
   for (const r of registered) if (r === presented) return r;

@@ -2,7 +2,7 @@ import { keyedHash, keyedHashMatches, type Keyset } from '#lib/keysets';
 import { randomBytes } from 'node:crypto';
 
 /**
- * Client secrets (checklist STORE-01, STORE-06): 256 random bits, shown once, stored only as
+ * Client secrets (RFC 6819 §5.1.4.1.3, OAuth 2.1 §7.7): 256 random bits, shown once, stored only as
  * HMAC-SHA-256 under the current secret-hash key, tagged with its key id (`<kid>.<hash>`, none for
  * the legacy SECRET_PEPPER), and checked under the key the stored hash names, in constant time, so
  * that a new key can become current while secrets hashed under the old one still verify.

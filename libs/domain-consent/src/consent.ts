@@ -5,7 +5,7 @@ import { scopeCovers } from '#lib/oauth-protocol';
  * A user's remembered consent to one client: stream `consent-<sub>-<clientId>` (ids are
  * base64url-safe, so the stream id is unambiguous when read back through the events' data).
  * A remembered consent lets a later authorization for the same or fewer scopes skip the consent
- * page; revoking it revokes the grants made under it (issue 4).
+ * page; revoking it revokes the grants made under it (their refresh and access tokens stop working).
  *
  * ```mermaid
  * stateDiagram-v2

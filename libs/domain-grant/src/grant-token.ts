@@ -5,7 +5,8 @@ import type { GrantState } from './grant.js';
 /**
  * Authorization codes and refresh tokens are `<grantId>.<secret>`: the grant id (not secret) says
  * which stream to read, so a redemption costs one stream read and no lookup table; the secret part
- * carries 256 random bits (RFC 6749 §10.10, checklist: codes ≥ 128 bits, refresh tokens ≥ 256).
+ * carries 256 random bits (RFC 6749 §10.10: infeasible to guess; codes need ≥ 128 bits, refresh
+ * tokens ≥ 256).
  * Only HMAC hashes of the whole value are ever stored (STYLE.md habit 15).
  */
 const GRANT_ID = /^[A-Za-z0-9_-]{22}$/;

@@ -3,7 +3,7 @@ import { invalidClient, invalidRequest } from '#lib/oauth-errors';
 import type { TokenStateRow } from './token-state.projection.js';
 
 /**
- * RFC 7662 §2.2 and checklist decision 11.
+ * RFC 7662 §2.1 (the server decides who may introspect) and §2.2.
  * - Only confidential clients introspect (public callers: 401 invalid_client).
  * - A caller sees tokens issued to it and access tokens whose audience names it; anything else,
  *   and anything unknown, expired or revoked, is exactly {"active": false}.
@@ -44,8 +44,8 @@ export function introspectionResponse(
 
 /**
  * RFC 7009 §2.1: the server verifies that the token was issued to the client making the request.
- * Checklist decision 10 / REV-07 / REV-08: another confidential client's token is refused with
- * invalid_request; a public caller is silently ignored (200, nothing revoked).
+ * Another confidential client's token is refused with invalid_request (RFC 7009 §2.2.1); a public
+ * caller is silently ignored (200, nothing revoked, §2.2).
  */
 export type RevocationCheck = 'revoke' | 'ignore';
 

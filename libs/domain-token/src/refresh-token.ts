@@ -12,13 +12,13 @@ import { checkRevocationAllowed } from './introspection.js';
 /**
  * Refresh tokens at the introspection and revocation endpoints. They are read from the grant
  * stream itself (the write model), never from a projection: a rotation or a revocation is seen the
- * moment it is committed (checklist ES-01). `tokenHash` is the token hashed
+ * moment it is committed (RFC 7662 §4, RFC 9700 §4.14.2). `tokenHash` is the token hashed
  * as its grant's tokens are (grantTokenHasher).
  */
 
 /**
- * RFC 7662 §2.2 and decision 11: active only for the family's current token, unexpired, and only
- * for the client it was issued to; a rotated (consumed) token is inactive (checklist INT-08).
+ * RFC 7662 §2.2: active only for the family's current token, unexpired, and only
+ * for the client it was issued to; a rotated (consumed) token is inactive.
  */
 export function introspectRefreshToken(
   state: GrantState,
@@ -51,9 +51,9 @@ export function introspectRefreshToken(
 
 /**
  * RFC 7009 §2.1: revoking any refresh token of a family (the current one or one already rotated,
- * checklist REV-11) revokes the grant: the family and every access token issued from it (REV-02).
- * Another client's token: decision 10 (confidential: invalid_request; public: ignored). An unknown
- * token, or a grant already revoked: nothing to do (§2.2).
+ * RFC 9700 §4.14.2) revokes the grant: the family and every access token issued from it (RFC 7009
+ * §2.1 SHOULD). Another client's token: a confidential caller gets invalid_request, a public one is
+ * ignored. An unknown token, or a grant already revoked: nothing to do (§2.2).
  */
 export function refreshTokenRevocation(
   state: GrantState,

@@ -200,7 +200,8 @@ export class TokenEndpoint {
 
   /**
    * One atomic append; false when the grant changed since it was read (ExpectedVersionConflict):
-   * the caller re-reads and re-decides (decisions 4 and 5). A moved `expect` stream is the caller's
+   * the caller re-reads and re-decides, so one redemption or rotation wins and the other is seen as
+   * a replay (RFC 6749 §4.1.2, RFC 9700 §4.14.2). A moved `expect` stream is the caller's
    * to handle.
    */
   private async append(

@@ -44,7 +44,8 @@ export const tokenStateProjection: Projection<TokenStateRow> = {
     event.type === 'AccessTokenIssued' &&
     event.streamVersion === 1 &&
     event.streamId === accessTokenStreamId((event as unknown as AccessTokenEvent).data.jti),
-  // Decision 10: a token (and its denylist entry) matters until its exp; then the row goes.
+  // A token (and its denylist entry) matters until its exp (RFC 7662 §2.2: then inactive anyway); then the
+  // row goes.
   expiresAt: (row: TokenStateRow) => row.exp * 1000,
   evolve(row: TokenStateRow | null, event: RecordedEvent): TokenStateRow | null {
     const e = event as unknown as AccessTokenEvent;

@@ -3,7 +3,7 @@ import { hash, verify } from '@node-rs/argon2';
 /**
  * Password hashing: argon2id (RFC 9106) with the OWASP-recommended minimum (19 MiB, t=2, p=1).
  * An unknown username is checked against a dummy hash so that it costs what a known one does
- * (checklist UI-15).
+ * (OAuth 2.1 §7.7: no timing oracle for usernames).
  */
 const OPTIONS = {
   algorithm: 2 /* Algorithm.Argon2id (a const enum) */,

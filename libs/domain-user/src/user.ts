@@ -114,7 +114,7 @@ interface UserFacts {
   name?: string;
   passwordHash: string;
   createdAt: string;
-  /** Login sessions that began before this instant (ms) are no longer valid (RT-17, decision 15). */
+  /** Login sessions that began before this instant (ms) are no longer valid (RFC 9700 §4.14.2). */
   credentialsChangedAt: number;
 }
 

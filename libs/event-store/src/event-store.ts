@@ -102,8 +102,8 @@ export interface ReadStreamOptions {
   upTo?: Date;
   /**
    * A decoy: when the stream has no event at all, the events of this stream instead, chosen by the
-   * same query, so that looking up an absent stream costs what a present one does (checklist
-   * CAUTH-20: an unknown client must not answer faster). Tell them apart by `streamId`.
+   * same query, so that looking up an absent stream costs what a present one does (OAuth
+   * 2.1 §7.7: an unknown client must not answer faster). Tell them apart by `streamId`.
    */
   orElse?: string;
 }

@@ -29,7 +29,7 @@ import { sendOAuthError } from './responses.js';
 export function createEdgeAdapter(config: HttpEdgeConfig): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: config.maxBodyBytes,
-    // Checklist INP-01: oversized request lines are refused before routing.
+    // OAuth 2.1 §7.11: oversized request lines are refused before routing.
     routerOptions: { maxParamLength: 500 },
     trustProxy: trustedHops(config.trustProxy),
     requestTimeout: config.httpRequestTimeoutMs,

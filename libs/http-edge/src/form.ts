@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
  * Reads an endpoint's form body.
  * - RFC 6749 §3.2, §4.1.3 / OAuth 2.1 §3.2.2: application/x-www-form-urlencoded only (media type
  *   compared case-insensitively, RFC 9110 §8.3.1); JSON, multipart and bodiless requests are
- *   invalid_request (checklist TREQ-03/04/06, INP-06, decision 7).
+ *   invalid_request (RFC 6749 §5.2).
  */
 const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 

@@ -43,7 +43,7 @@ export function readJson(request: FastifyRequest): unknown {
   } catch {
     throw invalidRequest('the request body is not valid JSON');
   }
-  // Checklist INP-07: a deeply nested document, or a NUL in a string (INP-05), is refused here,
+  // RFC 7591 §3.2.2, OAuth 2.1 §7.11: a deeply nested document, or a NUL in a string, is refused here,
   // before any service walks or stores it; so is an escaped lone surrogate (`"\ud800"`), which
   // RFC 7493 §2.1 forbids and jsonb refuses.
   const { depth, storable } = inspectJson(document);

@@ -112,7 +112,7 @@ export const invalidScope = (description: string, o?: OAuthErrorOptions) =>
   new OAuthError('invalid_scope', description, o);
 export const serverError = (detail: string, cause?: unknown) =>
   new OAuthError('server_error', 'the server encountered an unexpected condition', { detail, cause });
-/** RFC 9110 §10.2.3 / checklist ES-04, REV-13: a 503 says when to come back. */
+/** RFC 9110 §10.2.3, RFC 7009 §2.2.1: a 503 says when to come back. */
 export const RETRY_AFTER_SECONDS = 5;
 
 export const temporarilyUnavailable = (detail: string, cause?: unknown) =>

@@ -3,10 +3,10 @@ import { invalidGrant, invalidRequest } from '#lib/oauth-errors';
 
 /**
  * checkCodeChallenge / checkCodeVerifier (RFC 7636)
- * - §4.2, §4.3: code_challenge_method S256 only (checklist decision 1: `plain` is refused); the
+ * - §4.2, §4.3: code_challenge_method S256 only (RFC 9700 §2.1.1: `plain` is refused); the
  *   S256 challenge is BASE64URL(SHA256(verifier)), 43 characters.
  * - §4.1: code_verifier = 43*128 unreserved characters.
- * - §4.6: the server recomputes the challenge and compares; checklist decision 2: a missing,
+ * - §4.6: the server recomputes the challenge and compares; a missing,
  *   malformed or wrong verifier, or a verifier where no challenge was sent (downgrade), is invalid_grant.
  */
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;

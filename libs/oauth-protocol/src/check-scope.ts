@@ -7,7 +7,7 @@ import { invalidScope } from '#lib/oauth-errors';
  * - RFC 6749 §3.3 leaves the size of a scope to the server: at most MAX_SCOPE_TOKENS values in one
  *   request (and in one client's registration, libs/domain-client), each at most
  *   MAX_SCOPE_TOKEN_LENGTH characters; a larger one is invalid_scope before anything compares it.
- * - Checklist decision 6: an omitted scope means the client's default scope; no default → invalid_scope;
+ * - RFC 6749 §3.3: an omitted scope means the client's default scope; no default → invalid_scope;
  *   asking for a scope the client may not use → invalid_scope (never a silent subset).
  * - Scopes are compared as sets: each comparison is linear in the sizes of both sides.
  */
@@ -75,8 +75,8 @@ export function scopeCovers(held: readonly string[], requested: readonly string[
  * The scope a user's grant yields at the token endpoint (authorization_code, refresh_token):
  * - RFC 6749 §6: a requested scope must not include any scope the resource owner did not grant;
  * - and none the client may no longer request (an administrator narrowed it since): a grant never
- *   gives a client more than its registration allows now; either is invalid_scope (decision 6:
- *   never a silent subset of what was asked);
+ *   gives a client more than its registration allows now; either is invalid_scope (RFC 6749
+ *   §5.2; never a silent subset of what was asked);
  * - omitted (or empty): the granted scope, less what the client may no longer request (RFC 6749
  *   §5.1: the token response names the scope issued);
  * - nothing left: invalid_scope. No access token is issued without a scope, and the grant is left

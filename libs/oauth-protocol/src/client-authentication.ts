@@ -8,7 +8,7 @@ import { isStorableText } from './unicode.js';
  * - RFC 6749 §2.3.1: client_secret_basic (HTTP Basic, id and secret form-urlencoded first, RFC 6749
  *   Appendix B) or client_secret_post (client_id + client_secret in the body); a client MUST NOT
  *   use more than one method in a request.
- * - RFC 6749 §2.3.1 + checklist decision 8: a malformed Basic header is invalid_client with
+ * - RFC 6749 §2.3.1, §5.2: a malformed Basic header is invalid_client with
  *   WWW-Authenticate: Basic (401).
  * - A request with client_id alone is a public client (`none`, RFC 7591 §2).
  * - RFC 7523 §2.2 / RFC 7521 §4.2: client_assertion_type (jwt-bearer) + client_assertion is
@@ -54,7 +54,7 @@ export function parseBasicAuthorization(header: string): { clientId: string; cli
   if (!match) throw basicFailure('malformed Basic credentials');
   let decoded: string;
   try {
-    // Bytes that are not UTF-8 are a malformed header (checklist CAUTH-12), not U+FFFD in an id.
+    // Bytes that are not UTF-8 are a malformed header (RFC 6749 §5.2, RFC 7617 §2.1), not U+FFFD in an id.
     decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(
       Buffer.from(match[1]!, 'base64'),
     );

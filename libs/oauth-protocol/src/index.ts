@@ -5,3 +5,4 @@ export * from './metadata.js';
 export * from './check-pkce.js';
 export * from './source-address.js';
 export * from './unicode.js';
+export * from './parse-instant.js';

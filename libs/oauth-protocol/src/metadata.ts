@@ -56,11 +56,11 @@ export function buildMetadata(issuer: string): AuthorizationServerMetadata {
     token_endpoint_auth_methods_supported: [...CONFIDENTIAL_METHODS, 'none'],
     // RFC 8414 §2, RFC 7523 §3: asymmetric algorithms for private_key_jwt assertions.
     token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGS,
-    // RFC 7662 §2.1 / checklist decision 11: introspection is for confidential clients only.
+    // RFC 7662 §2.1: introspection is for confidential clients only.
     introspection_endpoint_auth_methods_supported: CONFIDENTIAL_METHODS,
     // RFC 7009 §2.1: a public client revokes its own tokens with its client_id alone.
     revocation_endpoint_auth_methods_supported: [...CONFIDENTIAL_METHODS, 'none'],
-    // RFC 7636 §4.2 / checklist decision 1: S256 only.
+    // RFC 7636 §4.2, RFC 9700 §2.1.1: S256 only.
     code_challenge_methods_supported: ['S256'],
     // RFC 9207 §3.
     authorization_response_iss_parameter_supported: true,

@@ -5,7 +5,7 @@ import { hasLoneSurrogate } from './unicode.js';
  * parseForm / rejectDuplicateParams
  * - RFC 6749 §3.1, §3.2: parameters sent without a value are treated as omitted; a parameter
  *   MUST NOT be included more than once.
- * - Checklist INP-03/04/05/08/11: broken percent-encoding, invalid UTF-8, NUL bytes, bracket
+ * - RFC 6749 §3.2, §10.14, OAuth 2.1 §7.11: broken percent-encoding, invalid UTF-8, NUL bytes, bracket
  *   syntax and too many parameters are invalid_request, never a crash.
  */
 export interface FormLimits {

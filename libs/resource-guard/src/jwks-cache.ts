@@ -37,7 +37,7 @@ const FIRST_BACKOFF_MS = 1000;
 /**
  * The authorization server's JWKS, fetched once and kept for its Cache-Control max-age (bounded).
  * - A token whose `kid` is not in the cached set triggers at most one refetch (a key rotation:
- *   RFC 7517, checklist decision 14), and no more than one per `minAgeSeconds` since the last
+ *   RFC 7517, OpenID Connect Core §10.1.1), and no more than one per `minAgeSeconds` since the last
  *   attempt, so a flood of forged kids cannot make this resource server hammer the JWKS endpoint.
  * - Each fetch (and the metadata lookup behind `jwksUri`) gives up after `timeoutMs`: a hung
  *   authorization server costs a request that long at most, and concurrent requests share one fetch.

@@ -11,7 +11,7 @@ type NatsAuth = {
 };
 
 /**
- * Start-up check (issue 2, point 5): when Postgres or NATS cannot be reached, the process says
+ * Start-up check: when Postgres or NATS cannot be reached, the process says
  * which one, where it looked and how to provide it, then exits non-zero.
  */
 export function redactUrl(url: string): string {

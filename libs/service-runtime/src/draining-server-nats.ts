@@ -33,7 +33,7 @@ interface Handling {
 
 /**
  * The services' NATS transport: Nest's ServerNats, with the request's life handled here instead of
- * in an interceptor, and a graceful close (SIGTERM, issue 8).
+ * in an interceptor, and a graceful close on SIGTERM (in-flight requests finish).
  *
  * Around every request: the caller's correlation id is settled (header first, then the payload's
  * `context`, else a new one) and written into the payload's `context`, where the handler takes it

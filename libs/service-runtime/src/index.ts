@@ -16,3 +16,4 @@ export * from './draining-server-nats.js';
 export * from './tracing.js';
 export * from './audit-event.js';
 export * from './admin-auth.module.js';
+export * from './health.nats.controller.js';

@@ -3,7 +3,7 @@ import { inboxPrefixOf } from '#lib/contracts';
 
 /**
  * Connection options shared by every NATS connection of the system. Reconnection never gives up
- * (issue 2: when NATS comes back, everything recovers without a process restart).
+ * (when NATS comes back, everything recovers without a process restart).
  */
 export function natsConnectionOptions(config: NatsConfig, name: string) {
   return {

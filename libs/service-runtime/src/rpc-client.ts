@@ -66,7 +66,7 @@ class ReplyInbox {
 /**
  * Request/reply to a service with a bounded wait. Whatever goes wrong on the way (no service,
  * NATS down, no answer in time) becomes temporarily_unavailable (RFC 6749 §4.1.2.1, §5.2 by
- * analogy; checklist ES-04); an OAuth error answered by the service is rebuilt by its code.
+ * analogy); an OAuth error answered by the service is rebuilt by its code.
  * The correlation id of the work in progress (or of the payload's context) travels in the
  * X-Correlation-Id header.
  *

@@ -9,7 +9,7 @@ import {
 } from '@opentelemetry/api';
 
 /**
- * OpenTelemetry traces (issue 8): spans across gateway → NATS → service → Postgres, the context
+ * OpenTelemetry traces: spans across gateway → NATS → service → Postgres, the context
  * carried in NATS headers (W3C traceparent). Off by default: without OTEL_TRACES_EXPORTER the
  * SDK is not even loaded and every call below is the API's no-op.
  */

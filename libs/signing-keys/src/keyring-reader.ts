@@ -10,7 +10,8 @@ import { evolve, initialState, publishedKeys, SIGNING_ALGS, SIGNING_KEYRING_STRE
  * - once on an unknown kid (read-your-writes: a key published a moment ago; at most once per
  *   `minReloadIntervalMs`, so forged kids cannot hammer the store);
  * - when its copy is older than `maxAgeMs` (a key retired or withdrawn by another process);
- * - when a retired key's `publishUntil` has come (decision 14: it then stops verifying).
+ * - when a retired key's `publishUntil` has come (it then stops verifying; OpenID Connect Core
+ *   §10.1.1).
  *
  * A token verified once is remembered (by its SHA-256, never in clear; at most `memoSize`): the
  * same bytes give the same signature, header and claims checks, so a repeat skips them and checks

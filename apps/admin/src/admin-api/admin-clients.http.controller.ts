@@ -25,7 +25,12 @@ import {
   type RotateClientSecretResponse,
   Subjects,
 } from '#lib/contracts';
-import { clientMetadataDocument, clientSecretExpiresAt } from '#lib/domain-client';
+import {
+  clientMetadataDocument,
+  clientSecretExpiresAt,
+  isClientId,
+  SUPPORTED_GRANT_TYPES,
+} from '#lib/domain-client';
 import { invalidRequest } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -33,7 +38,6 @@ import { adminCommand } from './admin-command.js';
 import { readJson, RPC_CLIENT, sendJson } from '#lib/http-edge';
 import { instant } from './admin-tokens.http.controller.js';
 
-const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 // RFC 6749 §3.3 scope-token.
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
 
@@ -63,7 +67,7 @@ const METADATA_BODY = {
       },
       grant_types: {
         type: 'array',
-        items: { type: 'string', enum: ['client_credentials', 'authorization_code', 'refresh_token'] },
+        items: { type: 'string', enum: [...SUPPORTED_GRANT_TYPES] },
       },
       response_types: { type: 'array', items: { type: 'string', enum: ['code'] } },
       redirect_uris: { type: 'array', items: { type: 'string' } },
@@ -102,7 +106,7 @@ export class AdminClientsHttpController {
   constructor(@Inject(RPC_CLIENT) private readonly rpc: RpcClient) {}
 
   private manage(request: FastifyRequest, clientId: string): AdminClientRequest {
-    if (!CLIENT_ID.test(clientId)) throw invalidRequest('malformed client_id');
+    if (!isClientId(clientId)) throw invalidRequest('malformed client_id');
     return { ...adminCommand(request), clientId };
   }
 

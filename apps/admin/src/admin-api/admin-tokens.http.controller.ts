@@ -13,6 +13,7 @@ import {
   type TokenHistoryResponse,
 } from '#lib/contracts';
 import { invalidRequest } from '#lib/oauth-errors';
+import { parseInstant } from '#lib/oauth-protocol';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { adminCommand } from './admin-command.js';
@@ -40,14 +41,9 @@ function integer(request: FastifyRequest, name: string, min: number, max: number
   return n;
 }
 
-/** An ISO 8601 instant with a date and a time, e.g. 2026-11-25T17:00:00Z. */
+/** The query parameter `name` as an ISO 8601 instant (parseInstant), normalised to UTC. */
 export function instant(request: FastifyRequest, name: string): string | undefined {
-  const text = single(request, name);
-  if (text === undefined) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(Date.parse(text))) {
-    throw invalidRequest(`${name} must be an ISO 8601 instant`);
-  }
-  return new Date(text).toISOString();
+  return parseInstant(single(request, name), name)?.toISOString();
 }
 
 export function page(request: FastifyRequest): AuditPageRequest {

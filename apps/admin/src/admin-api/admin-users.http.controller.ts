@@ -19,6 +19,7 @@ import {
   userDocument,
   type UserView,
 } from '#lib/contracts';
+import { isClientId } from '#lib/domain-client';
 import { invalidRequest } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -26,7 +27,6 @@ import { adminCommand } from './admin-command.js';
 import { readJson, RPC_CLIENT, sendJson } from '#lib/http-edge';
 
 const SUB = /^[A-Za-z0-9_-]{1,64}$/;
-const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 
 function object(request: FastifyRequest): Record<string, unknown> {
   const doc = readJson(request);
@@ -40,7 +40,7 @@ const userJson = userDocument;
 /**
  * The admin API over resource owners and their consents (the CLI offers the same over NATS).
  * Disabling a user or setting a password revokes every grant of the user; revoking a consent
- * revokes the grants made under it (checklist decision 15).
+ * revokes the grants made under it (RFC 9700 §4.14.2: refresh tokens may end on a password change).
  */
 @ApiTags('admin: users')
 @ApiBearerAuth()
@@ -177,7 +177,7 @@ export class AdminUsersHttpController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    if (!CLIENT_ID.test(clientId)) throw invalidRequest('malformed client_id');
+    if (!isClientId(clientId)) throw invalidRequest('malformed client_id');
     const result = await this.rpc.request<RevokeConsentResponse>(Subjects.consent.admin.revokeConsent, {
       ...this.ref(request, sub),
       clientId,

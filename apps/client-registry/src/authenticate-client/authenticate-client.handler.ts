@@ -42,7 +42,7 @@ export class AuthenticateClientHandler implements OnModuleDestroy {
   private readonly outboundFetch: OutboundFetch;
   private readonly audiences: string[];
   private readonly logger = new Logger('OutboundFetch');
-  /** The stream of a client seen last, read in place of an unknown client's (checklist CAUTH-20). */
+  /** The stream of a client seen last, read in place of an unknown client's (OAuth 2.1 §7.7). */
   private decoyStreamId: string | undefined;
 
   constructor(
@@ -70,7 +70,8 @@ export class AuthenticateClientHandler implements OnModuleDestroy {
   async handle(request: AuthenticateClientRequest): Promise<ClientView> {
     const presented = request.credentials;
     if (typeof presented?.clientId !== 'string') throw invalidClient();
-    // Checklist CAUTH-03: answered like any other failure (with the Basic challenge when Basic was used).
+    // RFC 6749 §5.2: answered like any other failure (with the Basic challenge when Basic was used), so
+    // that the answer does not tell whether the client exists.
     if (presented.clientId.length > 256) throw clientAuthenticationFailure(presented, 'client_id too long');
     const now = new Date();
     const source = sourceAddressKey(request.context?.ip);
@@ -110,7 +111,7 @@ export class AuthenticateClientHandler implements OnModuleDestroy {
   }
 
   /**
-   * The client's state. An unknown client costs what a known one does (checklist CAUTH-20): the
+   * The client's state. An unknown client costs what a known one does (OAuth 2.1 §7.7): the
    * same query returns, and the same fold evolves, the events of a client seen before; then the
    * result is dropped.
    */

@@ -40,11 +40,11 @@ import { administrator, selfService } from '../registration-policy.js';
 const MAX_ATTEMPTS = 5;
 
 /**
- * RFC 7591 §3: registration from a metadata document. The server makes the client_id (checklist
- * REG-11), the secret (256 bits, shown once) and the RFC 7592 registration access token. Through
- * POST /register the document is held to the registration policy and, unless registration is open,
- * spends one use of an initial access token in the same atomic append as the registration; an
- * administrator's create is not.
+ * RFC 7591 §3: registration from a metadata document. The server makes the client_id (a proposed
+ * one is ignored, RFC 9700 §4.15.1), the secret (256 bits, shown once) and the RFC 7592 registration
+ * access token. Through POST /register the document is held to the registration policy and,
+ * unless registration is open, spends one use of an initial access token in the same atomic append
+ * as the registration; an administrator's create is not.
  */
 @Injectable()
 export class RegisterDynamicClientHandler {
@@ -56,7 +56,7 @@ export class RegisterDynamicClientHandler {
   async selfService(request: RegisterDynamicClientRequest): Promise<RegisterDynamicClientResponse> {
     const by = { context: request.context, actor: 'anonymous' };
     if (this.config.openRegistration) return this.register(request.document, selfService(this.config), by);
-    // RFC 7591 §3: the initial access token, unless registration is open (checklist decision 12).
+    // RFC 7591 §3: the initial access token, unless the operator has opened registration.
     const located = locateInitialAccessToken(
       typeof request.initialAccessToken === 'string' ? request.initialAccessToken : '',
       this.config.secretHashKeys,

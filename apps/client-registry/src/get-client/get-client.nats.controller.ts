@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { type GetClientRequest, type HealthResponse, Subjects } from '#lib/contracts';
+import { type GetClientRequest, Subjects } from '#lib/contracts';
 import { clientStreamId, clientView, evolveClient, initialClientState } from '#lib/domain-client';
 import { aggregateStream, type EventStore } from '#lib/event-store';
 import { EVENT_STORE } from '#lib/service-runtime';
@@ -18,11 +18,5 @@ export class GetClientNatsController {
       initialClientState,
     );
     return clientView(state);
-  }
-
-  @MessagePattern(Subjects.client.health)
-  async health(): Promise<HealthResponse> {
-    await this.store.headPosition();
-    return { service: 'client-registry', status: 'ok' };
   }
 }

@@ -40,7 +40,7 @@ export class ClientsProjectionService implements OnApplicationBootstrap, OnAppli
     return response;
   }
 
-  /** Decision 15 (TREQ-15): the origins of active public clients' redirect URIs. */
+  /** OAuth 2.1 §3.2, RFC 9700 §2.6: CORS origins are those of active public clients' redirect URIs. */
   async corsOrigins(): Promise<CorsOriginsResponse> {
     await this.runner.catchUp();
     const rows: { uris: string[] | null }[] = await this.dataSource.query(

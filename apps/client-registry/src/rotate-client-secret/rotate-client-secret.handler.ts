@@ -19,8 +19,8 @@ import { aggregateStream, type EventStore } from '#lib/event-store';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 
 /**
- * Issues a new secret with a fresh lifetime (CLIENT_SECRET_TTL_SECONDS, checklist CAUTH-16); the old
- * one stops at once unless a grace period is asked (checklist decision 15).
+ * Issues a new secret with a fresh lifetime (CLIENT_SECRET_TTL_SECONDS, RFC 7591 §3.2.1
+ * client_secret_expires_at); the old one stops at once unless a grace period is asked.
  */
 @Injectable()
 export class RotateClientSecretHandler {

@@ -12,7 +12,7 @@ import { accountPage, consentPage, cookieName, errorPage, loginPage, pageCsp, se
 const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 
 /**
- * The authorization endpoint (RFC 6749 §3.1, §4.1.1; GET and, per decision 15, POST with the same
+ * The authorization endpoint (RFC 6749 §3.1, §4.1.1; GET and, as §3.1 allows, POST with the same
  * results), the login and consent forms and the account page. The consent service decides; this
  * controller maps HTTP (query, form, cookies) to it and renders what it answers.
  */
@@ -136,13 +136,13 @@ export class AuthorizeHttpController {
   }
 
   private send(reply: FastifyReply, result: FrontChannelResult): void {
-    // OAuth 2.1 §3.2.3 by analogy (checklist AUTHZ-52): nothing here is cached.
+    // OAuth 2.1 §3.2.3 by analogy: nothing here is cached.
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     for (const c of result.cookies ?? [])
       reply.header('Set-Cookie', setCookie(c.name, c.value, c.maxAgeSeconds, this.secure));
     switch (result.kind) {
       case 'redirect':
-        // RFC 9700 §4.12, checklist AUTHZ-46: 303, so that no form body follows the redirect.
+        // RFC 9700 §4.12, OAuth 2.1 §7.5.3: 303, so that no form body follows the redirect.
         void reply.status(303).header('Location', result.location).send();
         return;
       case 'login':

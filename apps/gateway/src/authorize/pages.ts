@@ -4,7 +4,7 @@ import type { FrontChannelResult } from '#lib/contracts';
 /**
  * The server-rendered pages of the authorization endpoint: login, consent, account, error. No
  * script and no external asset; one inline style allowed by its hash; every value HTML-escaped
- * (checklist AUTHZ-14, UI-17); labels, a visible focus ring and a phone-width layout.
+ * (RFC 6749 §10.14, OAuth 2.1 §7.11); labels, a visible focus ring and a phone-width layout.
  */
 const STYLE = `
 *{box-sizing:border-box}
@@ -27,7 +27,7 @@ ul.consents{list-style:none;padding:0;margin:0}ul.consents li{padding:.75rem 0;b
 `;
 const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 
-/** RFC 9700 §4.16, checklist UI-01/UI-03: no framing, no script; forms post to us (and may redirect to the client). */
+/** RFC 9700 §4.16, RFC 6749 §10.13: no framing, no script; forms post to us (and may redirect onwards). */
 export function pageCsp(formTargets: string[] = []): string {
   const safe = formTargets.filter(
     (t) => /^([a-z][a-z0-9+.-]*:(\/\/[A-Za-z0-9.:[\]-]+)?|'none')$/i.test(t) && t !== "'none'",
@@ -142,7 +142,7 @@ export function cookieName(name: 'session' | 'nonce', secure: boolean): string {
   return `${secure ? '__Host-' : ''}authz_${name}`;
 }
 
-/** Checklist UI-11: HttpOnly, SameSite=Lax, host-only (no Domain), Secure on https. */
+/** RFC 6749 §10.12, RFC 6265 §4.1.2: HttpOnly, SameSite=Lax, host-only (no Domain), Secure on https. */
 export function setCookie(
   name: 'session' | 'nonce',
   value: string,

@@ -3,7 +3,7 @@ import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyInstance } from 'fastify';
 
 /**
- * CORS at the token, revocation and metadata endpoints (checklist TREQ-15, decision 15; RFC 9700
+ * CORS at the token, revocation and metadata endpoints (RFC 9700
  * §2.6 and OAuth 2.1 §3.2 allow it, never at the authorization endpoint): only the origins of active
  * public clients' redirect URIs, asked of the client registry and kept for `ttlMs`. When the
  * registry cannot answer, no origin is allowed.
@@ -46,7 +46,7 @@ export class CorsPolicy {
   }
 }
 
-/** Decision 15: CORS at the CORS endpoints only, for the origins of public clients' redirect URIs. */
+/** CORS at the CORS endpoints only, for the origins of public clients' redirect URIs (OAuth 2.1 §3.2). */
 export function installCors(fastify: FastifyInstance, rpc: RpcClient): void {
   const cors = new CorsPolicy(rpc, 10_000);
   for (const [url, methods] of Object.entries(CORS_ENDPOINTS)) {

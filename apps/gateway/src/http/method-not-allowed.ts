@@ -10,7 +10,7 @@ export function installMethodNotAllowed(fastify: FastifyInstance): void {
     '/revoke': ['POST'],
     '/.well-known/oauth-authorization-server': ['GET', 'HEAD'],
     '/jwks': ['GET', 'HEAD'],
-    // Decision 15 (AUTHZ-50): GET and POST; checklist UI-07: state changes only by POST.
+    // RFC 6749 §3.1: GET, and POST with the same results; RFC 6749 §10.12: state changes only by POST.
     '/authorize': ['GET', 'HEAD', 'POST'],
     '/authorize/resume': ['GET', 'HEAD'],
     '/authorize/consent': ['POST'],

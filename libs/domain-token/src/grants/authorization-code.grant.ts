@@ -14,10 +14,11 @@ export interface AuthorizationCodeGrantConfig extends GrantConfig, RefreshTokenC
 /**
  * authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6), redeemed on the grant stream
  * - the code names its grant (`<grantId>.<secret>`): one read of `grant-<grantId>`;
- * - decideGrant checks the code hash, the client binding (TOK-07/08), expiry (TOK-12), the
- *   redirect_uri rule of decision 3 (TOK-10/11) and PKCE (PKCE-T, constant time);
+ * - decideGrant checks the code hash, the client binding (RFC 6749 §4.1.3), expiry (§4.1.2), the
+ *   redirect_uri (§4.1.3: must match when sent at authorization; may be omitted when PKCE was used)
+ *   and PKCE (RFC 7636 §4.6, constant time);
  * - any replay records AuthorizationCodeReplayed + GrantRevoked and answers invalid_grant
- *   (decision 4, TOK-02/03/06);
+ *   (RFC 6749 §4.1.2, §10.5; exactly one redemption wins, every replay revokes the grant);
  * - a refresh token only for clients registered for the refresh_token grant (RFC 6749 §1.5).
  */
 export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): GrantHandler {
@@ -30,7 +31,7 @@ export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): Gr
         throw unauthorizedClient('the client is not allowed to use the authorization_code grant');
       }
       const code = parameters.code;
-      // RFC 6749 §4.1.3: code is REQUIRED (checklist TOK-14).
+      // RFC 6749 §4.1.3: code is REQUIRED.
       if (code === undefined) throw invalidRequest('code is required');
       const grantId = grantIdOf(code);
       if (grantId === null) throw invalidGrant('the authorization code is invalid, expired or already used');

@@ -8,8 +8,8 @@ import { resolveAudience } from './resolve-audience.js';
  * client_credentials (RFC 6749 §4.4)
  * - §4.4.2: the client MUST authenticate; only confidential clients (enforced at registration).
  * - §4.4.3: no refresh token SHOULD be issued.
- * - Checklist CC-03 / decision 9: a client not registered for the grant gets unauthorized_client.
- * - Checklist decision 6: omitted scope → the client's default scope; unknown → invalid_scope.
+ * - §5.2: a client not registered for the grant gets unauthorized_client.
+ * - §3.3: omitted scope → the client's default scope; unknown → invalid_scope.
  * - RFC 8707 §2: a requested `resource` must be in the client's audience list (invalid_target).
  */
 export interface ClientCredentialsGrantHandler extends GrantHandler {

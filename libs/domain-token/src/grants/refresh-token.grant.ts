@@ -14,16 +14,17 @@ export interface RefreshTokenGrantConfig extends GrantConfig, RefreshTokenConfig
 /**
  * refresh_token (RFC 6749 §6, RFC 9700 §4.14.2, OAuth 2.1 §4.3)
  * - the token names its grant: one read of `grant-<grantId>`; rotated on every use, for public
- *   and confidential clients alike (RT-01, RT-03);
- * - bound to the client it was issued to (RT-05/06); only for clients registered for the grant;
+ *   and confidential clients alike (RFC 9700 §4.14.2);
+ * - bound to the client it was issued to (RFC 6749 §6, §10.4); only for clients registered for the grant;
  * - a rotated token presented again revokes the family (RefreshTokenReuseDetected + GrantRevoked,
- *   RT-02) unless the client's reuse grace window (decision 5, at most 60 s) covers it; the event
- *   store's expected-version check decides concurrent uses (RT-04);
+ *   RFC 9700 §4.14.2) unless the client's reuse grace window (at most 60 s) covers it; the event
+ *   store's expected-version check decides concurrent uses (by default concurrency counts as reuse);
  * - a family rotated REFRESH_TOKEN_MAX_ROTATIONS times ends (RefreshTokenFamilyEnded): the client
  *   must re-authorize, so no family's history grows without bound;
  * - the access token's scope may narrow, never widen, and holds only what the client may still
  *   request (an administrator may have narrowed it since); the refresh token keeps the grant's scope
- *   (RT-08 to RT-11); idle and absolute expiry (RT-13).
+ *   (RFC 6749 §6: identical scope; a wider one is invalid_scope); idle and absolute expiry
+ *   (RFC 9700 §4.14.2).
  */
 export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler {
   return {
@@ -35,9 +36,9 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
         throw unauthorizedClient('the client is not allowed to use the refresh_token grant');
       }
       const presented = parameters.refresh_token;
-      // RFC 6749 §6: refresh_token is REQUIRED (checklist RT-14).
+      // RFC 6749 §6: refresh_token is REQUIRED.
       if (presented === undefined) throw invalidRequest('refresh_token is required');
-      // RFC 6749 §3.3 + TREQ-12: an empty scope is omitted; a malformed one is invalid_scope.
+      // RFC 6749 §3.2, §3.3: an empty scope is treated as omitted; a malformed one is invalid_scope.
       const requested = parameters.scope === undefined ? undefined : parseScope(parameters.scope);
       const grantId = grantIdOf(presented);
       if (grantId === null) throw invalidGrant('the refresh token is invalid, expired or revoked');

@@ -1,7 +1,7 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
- * Introspection asks whether a user's grant was revoked (checklist ES-01, RT-02) from the store,
+ * Introspection asks whether a user's grant was revoked (RFC 7662 §4, RFC 9700 §4.14.2) from the store,
  * not from the projection that follows it: a probe of this small index (only revoked grants' events)
  * instead of a read of the grant's whole stream, which grows with every refresh rotation.
  */
