@@ -7,6 +7,7 @@ import { createEventStoreDataSource, runEventStoreMigrations } from './data-sour
 import { ExpectedVersionConflict, type RecordedEvent } from './event-store.js';
 import { verifyChain, verifyStoredChain } from './hash-chain.js';
 import { PgEventStore } from './pg-event-store.js';
+import { STREAM_VERSIONS } from './pg-statements.js';
 import { describeEventStoreContract } from './testing/index.js';
 
 let db: TestDatabase;
@@ -64,6 +65,27 @@ describe('PgEventStore on Postgres', () => {
     await expect(
       store.streamHasEvent(id, { types: ["x') OR true --"], field: 'tokenHash', equals: 'h7' }),
     ).rejects.toThrow('plain names');
+  });
+
+  it("reads a long stream's version with one backward index step, not by aggregating the stream", async () => {
+    const store = new PgEventStore(dataSource);
+    const id = stream('long');
+    await store.appendToStream(
+      id,
+      0,
+      Array.from({ length: 300 }, (_, i) => ev('Rotated', { i })),
+    );
+    await dataSource.query('ANALYZE events');
+    expect(await store.streamVersions([id, stream()])).toEqual(
+      new Map([
+        [id, 300],
+        [expect.any(String), 0],
+      ]),
+    );
+    const plan: { 'QUERY PLAN': string }[] = await dataSource.query(`EXPLAIN ${STREAM_VERSIONS}`, [[id]]);
+    const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toMatch(/Index (Only )?Scan Backward using events_stream_version_key/);
+    expect(text).not.toMatch(/Aggregate/);
   });
 
   it('prepares the hot statements once per connection (parse and plan once; generic plans in appends)', async () => {
