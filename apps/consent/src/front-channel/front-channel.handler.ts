@@ -9,6 +9,8 @@ import {
   type CookieToSet,
   eventMetadata,
   type FrontChannelResult,
+  type IssueAuthorizationCodeRequest,
+  type IssueAuthorizationCodeResponse,
   type LoginRequest,
   type RequestContext,
   type ResumeRequest,
@@ -36,13 +38,7 @@ import {
   evolveConsent,
   initialConsentState,
 } from '#lib/domain-consent';
-import {
-  decideGrant,
-  grantStreamId,
-  hashGrantToken,
-  initialGrantState,
-  mintGrantToken,
-} from '#lib/domain-grant';
+import { hashGrantToken, mintGrantToken } from '#lib/domain-grant';
 import {
   BUSY,
   type CheckPassword,
@@ -53,7 +49,6 @@ import {
 } from '#lib/domain-user';
 import {
   aggregateStream,
-  type AppendRequest,
   type EventMetadata,
   type EventStore,
   isExpectedVersionConflict,
@@ -204,7 +199,7 @@ export class FrontChannelHandler {
           initialConsentState,
         );
         // A remembered consent for the same or fewer scopes skips the page.
-        if (consentCovers(state, tx.request.scope)) return this.issueCode(tx, session, [], context);
+        if (consentCovers(state, tx.request.scope)) return this.issueCode(tx, session, context);
         return this.consentPage(tx, sealed, client!, session);
       }
       default: {
@@ -414,6 +409,7 @@ export class FrontChannelHandler {
     );
   }
 
+  /** The remembered consent (when it changed), then the code (RFC 6749 §4.1.2). */
   private async allow(
     tx: Extract<Transaction, { kind: 'authorize' }>,
     session: Session,
@@ -439,65 +435,60 @@ export class FrontChannelHandler {
         },
         state,
       );
-      const consent: AppendRequest[] =
-        events.length === 0
-          ? []
-          : [{ streamId, expectedVersion: version, events: events.map((e) => ({ ...e, metadata })) }];
+      if (events.length === 0) break;
       try {
-        return await this.issueCode(tx, session, consent, context);
+        await this.store.appendToStream(
+          streamId,
+          version,
+          events.map((e) => ({ ...e, metadata })),
+        );
+        break;
       } catch (err) {
-        if (!isExpectedVersionConflict(err) || err.streamId !== streamId || attempt >= 3) throw err;
+        if (!isExpectedVersionConflict(err) || attempt >= 3) throw err;
       }
     }
+    return this.issueCode(tx, session, context);
   }
 
   /**
-   * RFC 6749 §4.1.2: the code, with the remembered consent when it changed, in one atomic append.
-   * The grant id comes from the transaction: a second code for it is a conflict (checklist UI-09).
+   * RFC 6749 §4.1.2: the code. The token service owns every grant stream, so it records the grant;
+   * the grant id comes from the transaction, so a second code for it is refused there (RFC 6749
+   * §10.5: a code is issued once).
+   *
+   * The code is minted and hashed here and only its keyed hash crosses the bus: the clear code
+   * leaves this process in the redirect to the client alone, never in a message another service or
+   * a NATS operator could read (ARCHITECTURE: no bearer secret is written anywhere but its hash).
    */
   private async issueCode(
     tx: Extract<Transaction, { kind: 'authorize' }>,
     session: Session,
-    consent: AppendRequest[],
     context: RequestContext,
   ): Promise<FrontChannelResult> {
     const req = tx.request;
     const grantId = grantIdForTransaction(tx.id);
     const code = mintGrantToken(grantId);
-    const { events } = decideGrant(
-      {
-        type: 'IssueAuthorizationCode',
-        grantId,
-        clientId: req.clientId,
-        sub: session.user.sub,
-        username: session.user.username,
-        scope: req.scope,
-        ...(req.resource.length > 0 ? { resource: req.resource } : {}),
-        redirectUri: req.redirectUri,
-        deliveredTo: req.deliveredTo,
-        codeChallenge: req.codeChallenge,
-        codeHash: hashGrantToken(code, this.config.secretHashKeys),
-        authTime: Math.floor(session.session.authTime / 1000),
-        now: new Date(),
-        ttlSeconds: this.config.authorizationCodeTtlSeconds,
-      },
-      initialGrantState(),
+    const request: IssueAuthorizationCodeRequest = {
+      context,
+      actor: `user:${session.user.sub}`,
+      grantId,
+      clientId: req.clientId,
+      sub: session.user.sub,
+      username: session.user.username,
+      scope: req.scope,
+      ...(req.resource.length > 0 ? { resource: req.resource } : {}),
+      redirectUri: req.redirectUri,
+      deliveredTo: req.deliveredTo,
+      codeChallenge: req.codeChallenge,
+      codeHash: hashGrantToken(code, this.config.secretHashKeys),
+      authTime: Math.floor(session.session.authTime / 1000),
+    };
+    const issued = await this.rpc.request<IssueAuthorizationCodeResponse>(
+      Subjects.token.issueAuthorizationCode,
+      request,
+      context.correlationId,
     );
-    const metadata = eventMetadata(context, `user:${session.user.sub}`);
-    try {
-      await this.store.appendMany([
-        ...consent,
-        {
-          streamId: grantStreamId(grantId),
-          expectedVersion: 0,
-          events: events.map((e) => ({ ...e, metadata })),
-        },
-      ]);
-    } catch (err) {
-      if (isExpectedVersionConflict(err) && err.streamId === grantStreamId(grantId))
-        return errorPage(400, 'invalid_request', 'this authorization request has already been answered');
-      throw err;
-    }
+    if (issued.outcome === 'already-issued')
+      return errorPage(400, 'invalid_request', 'this authorization request has already been answered');
     return { kind: 'redirect', location: this.responseUrl(req, { code }) };
   }
 
