@@ -164,7 +164,7 @@ describe('one owner per aggregate', () => {
     expect(sorted(byApp)).toEqual(sorted(expected));
   });
 
-  it('the scan sees appends where they are, and nothing else counts as one', async () => {
+  it('the scan follows appends made in library code to the app that imports it', async () => {
     const found = await appendersByPrefix();
     // The token service reaches the grant writers of libs/domain-token, consent does not.
     expect([...found.get('grant-*')!].some((w) => w.includes('libs/domain-token/src/'))).toBe(true);
