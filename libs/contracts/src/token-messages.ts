@@ -11,7 +11,7 @@ export interface SigningKeyView {
   alg: 'ES256' | 'EdDSA' | 'RS256';
   status: 'published' | 'active' | 'retired';
   generatedAt: string;
-  /** Earliest instant the key may sign (pre-publication, checklist decision 14). */
+  /** Earliest instant the key may sign (published first so caches hold it: RFC 7517 §5 key sets). */
   activatesAt: string;
   activatedAt: string | null;
   retiredAt: string | null;
@@ -54,7 +54,7 @@ export interface TokenGrantRequest extends TokenRequest {
 }
 
 /**
- * Checklist decision 15 (TREQ-15): browsers may call the token, revocation and metadata endpoints
+ * Browsers may call the token, revocation and metadata endpoints
  * cross-origin only from the origins (RFC 6454) of active public clients' redirect URIs.
  */
 export interface CorsOriginsResponse {

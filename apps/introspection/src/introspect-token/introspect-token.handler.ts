@@ -93,7 +93,7 @@ export class IntrospectTokenHandler {
   }
 
   private answer(row: TokenStateRow | null, caller: ClientView): IntrospectResponse {
-    // Checklist ES-01, RT-02: `row` is revoked when its grant's GrantRevoked event is in the store
+    // RFC 7009 §2.2, RFC 9700 §4.14.2: `row` is revoked when its grant's GrantRevoked event is in the store
     // (reuse detection, a replayed code), whatever the projection has folded (TokenStateService).
     return introspectionResponse(row, caller, Math.floor(Date.now() / 1000), this.config.issuer);
   }
