@@ -142,6 +142,49 @@ describe('the bus as npm start runs it (checklist PRIV-06, PRIV-07, PRIV-08)', (
     expect(await seen).toMatch(/permission/i);
   });
 
+  it.each([
+    ['gateway', 'token.issue-authorization-code'],
+    ['gateway', 'token.revoke-grant'],
+    ['gateway', 'token.revoke'],
+    ['admin', 'token.issue-authorization-code'],
+    ['admin', 'token.revoke-grant'],
+    ['resource-server', 'token.issue-authorization-code'],
+  ])(
+    "PRIV-07: the %s's credentials cannot send the token service a grant command meant for consent or introspection (%s)",
+    async (user, subject) => {
+      const nc = await as(user);
+      const seen = violation(nc);
+      // A code for the attacker's redirect URI, or a victim's grants revoked, if the bus let it through.
+      const reply = await call(nc, `${prefix}.${subject}`, {
+        context: { correlationId: 'attack' },
+        actor: 'user:victim',
+        grantId: 'forged-grant',
+        clientId: 'forged-client',
+        sub: 'victim',
+        scope: ['openid'],
+        redirectUri: null,
+        deliveredTo: 'https://attacker.example/cb',
+        codeChallenge: null,
+        codeHash: 'k1.forged',
+        authTime: 0,
+        reason: 'user_disabled',
+        grantIds: ['forged-grant'],
+        credentials: null,
+        token: 'forged-grant.token',
+      });
+      expect(reply).toBeInstanceOf(Error);
+      expect(await seen).toMatch(/permission/i);
+      const db = new pg.Client({ connectionString: database.url });
+      await db.connect();
+      try {
+        const { rows } = await db.query(`SELECT 1 FROM events WHERE stream_id = 'grant-forged-grant'`);
+        expect(rows).toHaveLength(0);
+      } finally {
+        await db.end();
+      }
+    },
+  );
+
   it("PRIV-07: the gateway's credentials cannot read the event stream", async () => {
     const nc = await as('gateway');
     const seen = violation(nc);

@@ -18,14 +18,19 @@ import {
   natsConnectionOptions,
   RpcClient,
 } from '#lib/service-runtime';
+import { KeyringVerifier } from '#lib/signing-keys';
+import { GrantCommandsNatsController } from './grant-commands/grant-commands.nats.controller.js';
 import { IssueTokenHandler } from './issue-token/issue-token.handler.js';
 import { IssueTokenNatsController } from './issue-token/issue-token.nats.controller.js';
+import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
+import { RevokeTokenNatsController } from './revoke-token/revoke-token.nats.controller.js';
 import { KeyringService } from './signing-keys/keyring.service.js';
 import { SigningKeysNatsController } from './signing-keys/signing-keys.nats.controller.js';
 import {
   CLIENT_DIRECTORY,
   GRANT_HANDLERS,
   GRANT_REGISTRY,
+  KEYRING_VERIFIER,
   SERVICE_RPC,
   SERVICES_PROXY,
 } from './token.tokens.js';
@@ -40,7 +45,12 @@ const config = loadConfig();
       { name: SERVICES_PROXY, transport: Transport.NATS, options: natsConnectionOptions(config, 'token') },
     ]),
   ],
-  controllers: [IssueTokenNatsController, SigningKeysNatsController],
+  controllers: [
+    IssueTokenNatsController,
+    SigningKeysNatsController,
+    GrantCommandsNatsController,
+    RevokeTokenNatsController,
+  ],
   providers: [
     {
       provide: GRANT_HANDLERS,
@@ -80,8 +90,15 @@ const config = loadConfig();
           throttle: { maxFailures: c.clientAuthMaxFailures, windowSeconds: c.clientAuthFailureWindowSeconds },
         }),
     },
+    {
+      provide: KEYRING_VERIFIER,
+      inject: [EVENT_STORE, CONFIG],
+      useFactory: (store: EventStore, c: Config) =>
+        new KeyringVerifier(store, c.issuer, 1000, c.keyringRefreshSeconds * 1000),
+    },
     KeyringService,
     IssueTokenHandler,
+    RevokeTokenHandler,
   ],
 })
 export class TokenModule {}

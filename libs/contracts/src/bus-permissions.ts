@@ -97,9 +97,19 @@ export function busPermissions(prefix: string, stream: string): Record<BusUser, 
     admin: caller('admin', [...admin, ...health]),
     cli: caller('cli', [...admin, ...health]),
     'client-registry': service('client-registry', 'client', verifyAdmin),
-    consent: service('consent', 'consent', [...verifyAdmin]),
+    // One owner per aggregate: consent asks the token service, owner of `grant-*`, to issue a code
+    // and to revoke a user's grants; introspection hands RFC 7009 revocation to it.
+    consent: service('consent', 'consent', [
+      ...verifyAdmin,
+      s.token.issueAuthorizationCode,
+      s.token.revokeGrants,
+    ]),
     token: service('token', 'token', [...verifyAdmin, s.client.authenticate]),
-    introspection: service('introspection', 'introspection', [...verifyAdmin, s.client.authenticate]),
+    introspection: service('introspection', 'introspection', [
+      ...verifyAdmin,
+      s.client.authenticate,
+      s.token.revoke,
+    ]),
     'resource-server': caller('resource-server', [s.consent.userProfile]),
   };
 }

@@ -76,6 +76,22 @@ export function subjectsFor(prefix: string) {
     token: {
       grant: `${token}.grant`,
       jwks: `${token}.jwks`,
+      /**
+       * Internal, the consent service's: record an authorization code the user approved (RFC 6749
+       * §4.1.2), sent as its hash (IssueAuthorizationCodeRequest → IssueAuthorizationCodeResponse).
+       */
+      issueAuthorizationCode: `${token}.issue-authorization-code`,
+      /**
+       * Internal, the consent service's: revoke a user's grants when the user is disabled, changes
+       * password or withdraws a consent (RevokeUserGrantsRequest → RevokeUserGrantsResponse).
+       */
+      revokeGrants: `${token}.revoke-grant`,
+      /**
+       * Internal, the introspection service's: RFC 7009 §2.1 revocation, decided and recorded by the
+       * token service (RevokeRequest → TokenRevocationResponse); introspection answers /revoke once
+       * its token_state has the position.
+       */
+      revoke: `${token}.revoke`,
       health: `${token}.health`,
       admin: {
         /** The signing keys with their status and dates (ListSigningKeysRequest → SigningKeyList). */

@@ -1,7 +1,7 @@
 /**
  * Payloads on the wire: see messages.ts for the rules. (Kept in its own file per service area.)
  */
-import type { AdminCommand, TokenRequest } from './messages.js';
+import type { AdminCommand, RequestContext, TokenRequest } from './messages.js';
 
 // --- Signing keys (the CLI's `keys` commands; docs/signing-keys.md) ---
 
@@ -11,7 +11,7 @@ export interface SigningKeyView {
   alg: 'ES256' | 'EdDSA' | 'RS256';
   status: 'published' | 'active' | 'retired';
   generatedAt: string;
-  /** Earliest instant the key may sign (pre-publication, checklist decision 14). */
+  /** Earliest instant the key may sign (published first so caches hold it: RFC 7517 §5 key sets). */
   activatesAt: string;
   activatedAt: string | null;
   retiredAt: string | null;
@@ -54,9 +54,68 @@ export interface TokenGrantRequest extends TokenRequest {
 }
 
 /**
- * Checklist decision 15 (TREQ-15): browsers may call the token, revocation and metadata endpoints
+ * Browsers may call the token, revocation and metadata endpoints
  * cross-origin only from the origins (RFC 6454) of active public clients' redirect URIs.
  */
 export interface CorsOriginsResponse {
   origins: string[];
+}
+
+// --- Grants changed on another service's behalf (the token service owns `grant-*`) ---
+
+/**
+ * The consent service's request for an authorization code the user approved (RFC 6749 §4.1.2).
+ * Consent mints the code and sends its hash only, so that the clear code never leaves the process
+ * that redirects the browser with it: not the bus, not the token service's memory or logs. The
+ * hash is keyed (SECRET_HASH_KEYS, which both services hold), so the redemption at the token
+ * endpoint finds it as it finds any stored code.
+ */
+export interface IssueAuthorizationCodeRequest {
+  context: RequestContext;
+  /** `user:<sub>`: the user whose session consent verified; the audit actor of the event. */
+  actor: string;
+  grantId: string;
+  clientId: string;
+  sub: string;
+  username?: string;
+  scope: string[];
+  resource?: string[];
+  redirectUri: string | null;
+  deliveredTo: string;
+  codeChallenge: string | null;
+  codeHash: string;
+  /** Seconds since the epoch (OpenID Connect Core §2 auth_time). */
+  authTime: number;
+}
+
+/** `already-issued`: the grant id (one per authorization transaction) has its code already. */
+export type IssueAuthorizationCodeResponse = { outcome: 'issued' } | { outcome: 'already-issued' };
+
+/**
+ * The consent service's request to revoke a user's grants (every grant, or those of one client):
+ * the ids come from consent's user-grants read model; the token service revokes only the grants
+ * that are the user's (and the client's), whatever the list says.
+ */
+export interface RevokeUserGrantsRequest {
+  context: Partial<RequestContext>;
+  /** Who asked: `user:<sub>` or the administrator consent verified. */
+  actor: string;
+  sub: string;
+  clientId: string | null;
+  reason: 'user_disabled' | 'consent_revoked';
+  grantIds: string[];
+}
+
+export interface RevokeUserGrantsResponse {
+  /** Grants this request revoked (those revoked already are not counted). */
+  revoked: number;
+}
+
+/**
+ * RFC 7009 §2.2 outcome of a revocation the token service recorded: the global position of the
+ * revocation event, or null when there was nothing to record (unknown token, another client's
+ * public token, already revoked).
+ */
+export interface TokenRevocationResponse {
+  position: number | null;
 }

@@ -9,3 +9,4 @@ export * from './initial-access-token.js';
 export * from './clients.projection.js';
 export * from './client-directory.js';
 export * from './registration-policy.js';
+export * from './caller.js';

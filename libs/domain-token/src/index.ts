@@ -12,3 +12,5 @@ export * from './refresh-token.js';
 export * from './grant-audit.js';
 export * from './token-endpoint.js';
 export * from './grant-state-cache.js';
+export * from './grant-commands.js';
+export * from './token-revocation.js';

@@ -9,6 +9,8 @@ import {
   type CookieToSet,
   eventMetadata,
   type FrontChannelResult,
+  type IssueAuthorizationCodeRequest,
+  type IssueAuthorizationCodeResponse,
   type LoginRequest,
   type RequestContext,
   type ResumeRequest,
@@ -36,13 +38,7 @@ import {
   evolveConsent,
   initialConsentState,
 } from '#lib/domain-consent';
-import {
-  decideGrant,
-  grantStreamId,
-  hashGrantToken,
-  initialGrantState,
-  mintGrantToken,
-} from '#lib/domain-grant';
+import { hashGrantToken, mintGrantToken } from '#lib/domain-grant';
 import {
   BUSY,
   type CheckPassword,
@@ -53,7 +49,6 @@ import {
 } from '#lib/domain-user';
 import {
   aggregateStream,
-  type AppendRequest,
   type EventMetadata,
   type EventStore,
   isExpectedVersionConflict,
@@ -118,7 +113,7 @@ export class FrontChannelHandler {
     if (target.status === 'rejected') return errorPage(400, 'invalid_request', target.description);
     const checked = checkAuthorizationRequest(params, view!, target.target);
     if (!('error' in checked) && checked.request.codeChallenge !== null) {
-      // RFC 9700 §2.1.1 (checklist PKCE-A09): a constant code_challenge is logged, not refused.
+      // RFC 9700 §2.1.1: a constant code_challenge is logged, not refused.
       const seen = this.challenges.observe(checked.request.codeChallenge, client.clientId, Date.now());
       if (seen.reused) {
         this.logger.warn({
@@ -141,7 +136,7 @@ export class FrontChannelHandler {
   }
 
   /**
-   * RFC 6749 §4.1.2.1 (checklist AUTHZ-35): once the redirect URI is known, a failure of ours goes
+   * RFC 6749 §4.1.2.1: once the redirect URI is known, a failure of ours goes
    * back to the client as temporarily_unavailable, never as a bare 500.
    */
   private async orUnavailable(
@@ -189,7 +184,7 @@ export class FrontChannelHandler {
     context: RequestContext,
   ): Promise<FrontChannelResult> {
     const session = await this.currentSession(browser.session);
-    // RFC 6749 §3.1, RFC 9700 §4.11.2 (decision 12): the user logs in before any redirect.
+    // RFC 6749 §3.1, RFC 9700 §4.11.2 (open redirector): the user logs in before any redirect.
     if (session === null) return this.loginPage(tx, sealed, client, browser, 200);
     switch (tx.kind) {
       case 'account':
@@ -204,7 +199,7 @@ export class FrontChannelHandler {
           initialConsentState,
         );
         // A remembered consent for the same or fewer scopes skips the page.
-        if (consentCovers(state, tx.request.scope)) return this.issueCode(tx, session, [], context);
+        if (consentCovers(state, tx.request.scope)) return this.issueCode(tx, session, context);
         return this.consentPage(tx, sealed, client!, session);
       }
       default: {
@@ -222,13 +217,13 @@ export class FrontChannelHandler {
     const sealed = request.form.tx ?? '';
     const tx = this.transactions.open<Transaction>(sealed, Date.now());
     if (tx === null) return expired();
-    // RFC 6749 §10.12 (checklist UI-10): login CSRF; the token is bound to the browser's nonce cookie.
+    // RFC 6749 §10.12: login CSRF; the token is bound to the browser's nonce cookie.
     if (!this.csrf.check(request.form.csrf, tx.id, nonceOf(request.browser)))
       return errorPage(403, 'access_denied', 'the form could not be verified; start again');
     const client =
       tx.kind === 'account' ? null : await this.findClient(clientIdOf(tx), request.context.correlationId);
     if (request.form.cancel !== undefined) {
-      // Checklist AUTHZ-30: cancelling at login is access_denied to the client.
+      // RFC 6749 §4.1.2.1: cancelling at login is access_denied to the client.
       if (tx.kind === 'account') return { kind: 'redirect', location: '/' };
       return {
         kind: 'redirect',
@@ -270,7 +265,7 @@ export class FrontChannelHandler {
       authTime: now,
       exp: now + this.config.loginSessionTtlSeconds * 1000,
     };
-    // Checklist UI-12: a new session value at login (no fixation).
+    // A new session value at login: no session fixation (OWASP ASVS V3.2.1).
     const cookie: CookieToSet = {
       name: 'session',
       value: this.sessions.seal(session, randomBytes(12)),
@@ -370,7 +365,7 @@ export class FrontChannelHandler {
     const tx = this.transactions.open<Transaction>(sealed, Date.now());
     if (tx === null) return expired();
     const session = await this.currentSession(request.browser.session);
-    // RFC 6749 §10.12 (checklist UI-04, UI-05): the token is bound to this transaction and this session.
+    // RFC 6749 §10.12: the CSRF token is bound to this transaction and this session.
     if (session === null || !this.csrf.check(request.form.csrf, tx.id, session.cookie))
       return errorPage(403, 'access_denied', 'the form could not be verified; start again');
     if (tx.kind !== 'authorize') return errorPage(400, 'invalid_request', 'nothing to consent to');
@@ -414,6 +409,7 @@ export class FrontChannelHandler {
     );
   }
 
+  /** The remembered consent (when it changed), then the code (RFC 6749 §4.1.2). */
   private async allow(
     tx: Extract<Transaction, { kind: 'authorize' }>,
     session: Session,
@@ -439,65 +435,60 @@ export class FrontChannelHandler {
         },
         state,
       );
-      const consent: AppendRequest[] =
-        events.length === 0
-          ? []
-          : [{ streamId, expectedVersion: version, events: events.map((e) => ({ ...e, metadata })) }];
+      if (events.length === 0) break;
       try {
-        return await this.issueCode(tx, session, consent, context);
+        await this.store.appendToStream(
+          streamId,
+          version,
+          events.map((e) => ({ ...e, metadata })),
+        );
+        break;
       } catch (err) {
-        if (!isExpectedVersionConflict(err) || err.streamId !== streamId || attempt >= 3) throw err;
+        if (!isExpectedVersionConflict(err) || attempt >= 3) throw err;
       }
     }
+    return this.issueCode(tx, session, context);
   }
 
   /**
-   * RFC 6749 §4.1.2: the code, with the remembered consent when it changed, in one atomic append.
-   * The grant id comes from the transaction: a second code for it is a conflict (checklist UI-09).
+   * RFC 6749 §4.1.2: the code. The token service owns every grant stream, so it records the grant;
+   * the grant id comes from the transaction, so a second code for it is refused there (RFC 6749
+   * §10.5: a code is issued once).
+   *
+   * The code is minted and hashed here and only its keyed hash crosses the bus: the clear code
+   * leaves this process in the redirect to the client alone, never in a message another service or
+   * a NATS operator could read (ARCHITECTURE: no bearer secret is written anywhere but its hash).
    */
   private async issueCode(
     tx: Extract<Transaction, { kind: 'authorize' }>,
     session: Session,
-    consent: AppendRequest[],
     context: RequestContext,
   ): Promise<FrontChannelResult> {
     const req = tx.request;
     const grantId = grantIdForTransaction(tx.id);
     const code = mintGrantToken(grantId);
-    const { events } = decideGrant(
-      {
-        type: 'IssueAuthorizationCode',
-        grantId,
-        clientId: req.clientId,
-        sub: session.user.sub,
-        username: session.user.username,
-        scope: req.scope,
-        ...(req.resource.length > 0 ? { resource: req.resource } : {}),
-        redirectUri: req.redirectUri,
-        deliveredTo: req.deliveredTo,
-        codeChallenge: req.codeChallenge,
-        codeHash: hashGrantToken(code, this.config.secretHashKeys),
-        authTime: Math.floor(session.session.authTime / 1000),
-        now: new Date(),
-        ttlSeconds: this.config.authorizationCodeTtlSeconds,
-      },
-      initialGrantState(),
+    const request: IssueAuthorizationCodeRequest = {
+      context,
+      actor: `user:${session.user.sub}`,
+      grantId,
+      clientId: req.clientId,
+      sub: session.user.sub,
+      username: session.user.username,
+      scope: req.scope,
+      ...(req.resource.length > 0 ? { resource: req.resource } : {}),
+      redirectUri: req.redirectUri,
+      deliveredTo: req.deliveredTo,
+      codeChallenge: req.codeChallenge,
+      codeHash: hashGrantToken(code, this.config.secretHashKeys),
+      authTime: Math.floor(session.session.authTime / 1000),
+    };
+    const issued = await this.rpc.request<IssueAuthorizationCodeResponse>(
+      Subjects.token.issueAuthorizationCode,
+      request,
+      context.correlationId,
     );
-    const metadata = eventMetadata(context, `user:${session.user.sub}`);
-    try {
-      await this.store.appendMany([
-        ...consent,
-        {
-          streamId: grantStreamId(grantId),
-          expectedVersion: 0,
-          events: events.map((e) => ({ ...e, metadata })),
-        },
-      ]);
-    } catch (err) {
-      if (isExpectedVersionConflict(err) && err.streamId === grantStreamId(grantId))
-        return errorPage(400, 'invalid_request', 'this authorization request has already been answered');
-      throw err;
-    }
+    if (issued.outcome === 'already-issued')
+      return errorPage(400, 'invalid_request', 'this authorization request has already been answered');
     return { kind: 'redirect', location: this.responseUrl(req, { code }) };
   }
 
@@ -576,7 +567,7 @@ export class FrontChannelHandler {
     const session = this.sessions.open<LoginSession>(cookie, Date.now());
     if (session === null || typeof session.sub !== 'string') return null;
     const { state } = await this.users.load(session.sub);
-    // Checklist decision 15: disabling the user or a new password ends the session.
+    // Disabling the user or a new password ends the session (RFC 9700 §4.14.2 by analogy).
     if (!sessionStillValid(state, session.authTime)) return null;
     return { cookie: cookie!, session, user: state as ActiveUser };
   }
@@ -628,7 +619,7 @@ export class FrontChannelHandler {
     };
   }
 
-  /** Checklist UI-06: a state-changing POST from another site is refused (defence in depth). */
+  /** A state-changing POST from another site is refused (RFC 6749 §10.12, defence in depth). */
   private crossSite(browser: BrowserState): FrontChannelResult | null {
     const own = new URL(this.config.issuer).origin;
     // Under Referrer-Policy no-referrer a browser sends `Origin: null` on its own forms.

@@ -1,7 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { eventMetadata, type UserView } from '#lib/contracts';
+import {
+  eventMetadata,
+  type RevokeUserGrantsRequest,
+  type RevokeUserGrantsResponse,
+  Subjects,
+  type UserView,
+} from '#lib/contracts';
 import { consentStreamId, decideConsent, evolveConsent, initialConsentState } from '#lib/domain-consent';
-import { decideGrant, GRANT_FOLD, type GrantRevocationReason, grantStreamId } from '#lib/domain-grant';
 import {
   checkEmail,
   checkPassword,
@@ -21,8 +26,9 @@ import {
 } from '#lib/domain-user';
 import { aggregateStream, type EventStore, isExpectedVersionConflict, loadAggregate } from '#lib/event-store';
 import { invalidRequest } from '#lib/oauth-errors';
-import { EVENT_STORE } from '#lib/service-runtime';
+import { EVENT_STORE, type RpcClient } from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
+import { SERVICE_RPC } from '../consent.tokens.js';
 import { UserProjectionsService } from './user-projections.service.js';
 
 export interface Actor {
@@ -35,9 +41,10 @@ export interface Actor {
 type KnownUser = Exclude<UserState, { status: 'none' }>;
 
 /**
- * Resource owners: creation, password changes, disabling (which revokes the user's grants,
- * checklist decision 15 / RT-17), consents and their revocation (which revokes the grants made
- * under them). Every change is an event with the actor.
+ * Resource owners: creation, password changes, disabling (which ends the user's sessions and
+ * revokes the user's grants: RFC 9700 §4.14.2, a refresh token is bound to the user's
+ * authorization), consents and their revocation (which revokes the grants made under them).
+ * Every change is an event with the actor.
  */
 @Injectable()
 export class UsersService {
@@ -45,6 +52,7 @@ export class UsersService {
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
     private readonly projections: UserProjectionsService,
   ) {}
 
@@ -109,7 +117,7 @@ export class UsersService {
     return viewOf((await this.resolve(ref)).state);
   }
 
-  /** Disabling or a new password ends the user's sessions and revokes every grant (decision 15). */
+  /** Disabling or a new password ends the user's sessions and revokes every grant. */
   async change(
     ref: { sub?: string; username?: string },
     change: 'disable' | 'enable' | { password: string },
@@ -190,45 +198,47 @@ export class UsersService {
     return { revoked, grantsRevoked };
   }
 
-  /** GrantRevoked on every live grant of the user (and client). */
+  /**
+   * Every live grant of the user (and client) revoked, by the token service that owns them: the
+   * grant ids come from this service's user-grants read model, the token service keeps to those
+   * that are the user's.
+   */
   async revokeGrants(
     sub: string,
     clientId: string | null,
-    reason: GrantRevocationReason,
+    reason: 'user_disabled' | 'consent_revoked',
     by: Actor,
   ): Promise<number> {
     const row = await this.projections.grantsOf(sub);
-    let count = 0;
-    for (const g of row?.grants ?? []) {
-      if (clientId !== null && g.clientId !== clientId) continue;
-      for (let attempt = 0; ; attempt++) {
-        const { state, version } = await loadAggregate(this.store, grantStreamId(g.grantId), GRANT_FOLD);
-        if (state.status === 'none' || state.status === 'revoked') break;
-        const { events } = decideGrant(
-          { type: 'RevokeGrant', reason, revokedBy: by.actor, now: new Date() },
-          state,
-        );
-        if (events.length === 0) break;
-        try {
-          await this.store.appendToStream(
-            grantStreamId(g.grantId),
-            version,
-            events.map((e) => ({ ...e, metadata: eventMetadata(by, by.actor) })),
-          );
-          count++;
-          break;
-        } catch (err) {
-          if (!isExpectedVersionConflict(err) || attempt >= 3) {
-            this.logger.error({
-              msg: `could not revoke grant ${g.grantId}: ${String(err)}`,
-              correlationId: by.correlationId,
-            });
-            throw err;
-          }
-        }
-      }
+    const grantIds = (row?.grants ?? [])
+      .filter((g) => clientId === null || g.clientId === clientId)
+      .map((g) => g.grantId);
+    if (grantIds.length === 0) return 0;
+    const request: RevokeUserGrantsRequest = {
+      context: {
+        ...(by.correlationId !== undefined ? { correlationId: by.correlationId } : {}),
+        ...(by.callerRequestId !== undefined ? { callerRequestId: by.callerRequestId } : {}),
+      },
+      actor: by.actor,
+      sub,
+      clientId,
+      reason,
+      grantIds,
+    };
+    try {
+      const { revoked } = await this.rpc.request<RevokeUserGrantsResponse>(
+        Subjects.token.revokeGrants,
+        request,
+        by.correlationId,
+      );
+      return revoked;
+    } catch (err) {
+      this.logger.error({
+        msg: `could not revoke the grants of ${sub}: ${String(err)}`,
+        correlationId: by.correlationId,
+      });
+      throw err;
     }
-    return count;
   }
 
   async list(after: string | undefined, limit: number): Promise<{ users: UserView[]; next?: string }> {

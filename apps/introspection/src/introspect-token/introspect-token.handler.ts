@@ -6,7 +6,13 @@ import {
   type IntrospectResponse,
   type RefreshTokenIntrospection,
 } from '#lib/contracts';
-import { ClientDirectory, clientStreamId } from '#lib/domain-client';
+import {
+  authenticateCaller,
+  type Caller,
+  ClientDirectory,
+  clientStreamId,
+  confirmClients,
+} from '#lib/domain-client';
 import { GRANT_FOLD, grantIdOf, grantStreamId, grantTokenHasher } from '#lib/domain-grant';
 import {
   introspectionResponse,
@@ -18,7 +24,6 @@ import { type EventStore, loadAggregate } from '#lib/event-store';
 import { temporarilyUnavailable } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE, type RpcClient } from '#lib/service-runtime';
 import { type AccessTokenClaims, AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
-import { authenticateCaller, type Caller, confirmClients } from '../caller.js';
 import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
 import { TokenStateService } from '../token-state/token-state.service.js';
 
@@ -88,7 +93,7 @@ export class IntrospectTokenHandler {
   }
 
   private answer(row: TokenStateRow | null, caller: ClientView): IntrospectResponse {
-    // Checklist ES-01, RT-02: `row` is revoked when its grant's GrantRevoked event is in the store
+    // RFC 7009 §2.2, RFC 9700 §4.14.2: `row` is revoked when its grant's GrantRevoked event is in the store
     // (reuse detection, a replayed code), whatever the projection has folded (TokenStateService).
     return introspectionResponse(row, caller, Math.floor(Date.now() / 1000), this.config.issuer);
   }

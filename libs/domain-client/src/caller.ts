@@ -1,8 +1,13 @@
 import type { ClientView, PresentedClientCredentials, RequestContext } from '#lib/contracts';
 import { Subjects } from '#lib/contracts';
-import { type ClientDirectory, clientStreamId } from '#lib/domain-client';
 import { invalidClient, temporarilyUnavailable } from '#lib/oauth-errors';
-import type { RpcClient } from '#lib/service-runtime';
+import { clientStreamId } from './client.js';
+import type { ClientDirectory } from './client-directory.js';
+
+/** Request/reply to the client registry (the services' RpcClient). */
+export interface RegistryRpc {
+  request<Result>(subject: string, payload: unknown): Promise<Result>;
+}
 
 /**
  * An authenticated caller: from the service's ClientDirectory, at `version` of its stream (to be
@@ -17,7 +22,7 @@ export interface Caller {
 /** RFC 7662 §2.1, RFC 7009 §2.1: the caller authenticates like at the token endpoint. */
 export async function authenticateCaller(
   directory: ClientDirectory,
-  rpc: RpcClient,
+  rpc: RegistryRpc,
   context: RequestContext,
   credentials: PresentedClientCredentials | null,
 ): Promise<Caller> {
@@ -60,7 +65,7 @@ export async function confirmClients(
 /** The caller authenticated, confirmed current by one read of its stream's version. */
 export async function authenticateCurrentCaller(
   directory: ClientDirectory,
-  rpc: RpcClient,
+  rpc: RegistryRpc,
   context: RequestContext,
   credentials: PresentedClientCredentials | null,
 ): Promise<ClientView> {
