@@ -111,8 +111,9 @@ describe('operations: health, metrics, logs and correlation ids (issue 8)', () =
     expect(after.gateway).toContain('# TYPE authz_nats_request_timeouts_total counter');
 
     expect(moved('token', 'authz_tokens_issued_total', { grant_type: 'client_credentials' })).toBe(1);
-    expect(moved('token', 'authz_event_append_duration_seconds_count')).toBe(1);
-    expect(moved('token', 'authz_event_append_batch_size_sum')).toBe(1);
+    // The token service owns access-token streams: it appends the issuance and the revocation.
+    expect(moved('token', 'authz_event_append_duration_seconds_count')).toBe(2);
+    expect(moved('token', 'authz_event_append_batch_size_sum')).toBe(2);
     expect(
       moved('token', 'authz_nats_requests_handled_total', { subject: 'token.grant', outcome: 'ok' }),
     ).toBe(1);
