@@ -246,7 +246,7 @@ export async function loadAggregate<State>(
 }
 
 /** Events folded between two turns of the event loop when a stream's tail is long. */
-export const LOAD_PAGE_SIZE = 500;
+export const LOAD_PAGE_SIZE = 250;
 
 /**
  * Keeps `loaded` as the stream's snapshot when `snapshotEvery` events or more follow the last one
