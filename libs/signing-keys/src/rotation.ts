@@ -1,4 +1,4 @@
-import { activeKey, pendingKeys, type SigningKeyring } from './keyring.js';
+import { activeKey, pendingKeys, type SigningKeyring } from './keyring-state.js';
 
 /**
  * What a signing service does at startup, before it signs anything:
@@ -6,7 +6,7 @@ import { activeKey, pendingKeys, type SigningKeyring } from './keyring.js';
  * - `activate`: no key is active but a published key may already be activated (e.g. a first boot that
  *   stopped between generating and activating);
  * - `generate-and-activate`: first boot. Generate with `activatesAt = now` and activate at once: no JWKS
- *   was ever served, so no cache can miss the key and pre-publication (decision 14) is moot.
+ *   was ever served, so no cache can miss the key and pre-publication is moot.
  */
 export type InitialKeyPlan =
   { action: 'none'; kid: string } | { action: 'activate'; kid: string } | { action: 'generate-and-activate' };
@@ -51,7 +51,10 @@ export class InvalidRotationPolicy extends RangeError {
   }
 }
 
-/** Decision 14: the next key is published at least twice the JWKS max-age before first use. */
+/**
+ * Pre-publication: the next key is in the JWKS at least twice its Cache-Control max-age before
+ * first use, so a verifier holding a cached JWKS refetches before it meets the new kid.
+ */
 export function prePublicationSeconds(jwksMaxAgeSeconds: number): number {
   if (!Number.isInteger(jwksMaxAgeSeconds) || jwksMaxAgeSeconds < 0) {
     throw new InvalidRotationPolicy('jwksMaxAgeSeconds must be a non-negative integer');
@@ -59,11 +62,11 @@ export function prePublicationSeconds(jwksMaxAgeSeconds: number): number {
   return 2 * jwksMaxAgeSeconds;
 }
 
-/** Throws InvalidRotationPolicy unless the policy can keep decision 14 (and JWKS-06). */
+/** Throws InvalidRotationPolicy unless the policy can keep pre-publication within a rotation period. */
 export function checkRotationPolicy(policy: RotationPolicy): void {
   const prePublication = prePublicationSeconds(policy.jwksMaxAgeSeconds);
   const { rotateEverySeconds } = policy;
-  // JWKS-06: the JWKS max-age must be shorter than the rotation overlap.
+  // The JWKS max-age must be shorter than the rotation overlap.
   if (
     !Number.isInteger(rotateEverySeconds) ||
     rotateEverySeconds < 0 ||
@@ -103,7 +106,7 @@ export function rotationDue(state: SigningKeyring, now: Date, policy: RotationPo
 
 /**
  * What `keys rotate` does (an operator's rotation on demand):
- * - `generate`: publish a new key that activates at `activatesAt` (now + 2×jwksMaxAge; decision 14),
+ * - `generate`: publish a new key that activates at `activatesAt` (now + 2×jwksMaxAge: pre-publication),
  *   or, with `immediate`, now;
  * - `pending`: a successor is already published; without `immediate` nothing more is needed;
  * - `activate-now` (immediate only): activate that published successor at once, waiving
