@@ -1,5 +1,11 @@
 import { createEventStoreDataSource, PgEventStore, type RecordedEvent } from '#lib/event-store';
-import { decide, evolve, generateKeyMaterial, initialState, SIGNING_KEYRING_STREAM } from '#lib/signing-keys';
+import {
+  decideKeyring,
+  evolveKeyring,
+  generateKeyMaterial,
+  initialKeyringState,
+  SIGNING_KEYRING_STREAM,
+} from '#lib/signing-keys';
 import { createTestDatabase, runMigrations, type TestDatabase, uniqueName } from '#lib/testing';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -233,11 +239,14 @@ describe('npm start: a database set up with other development secrets (two check
     try {
       const store = new PgEventStore(ds);
       const history = await store.readStream(SIGNING_KEYRING_STREAM);
-      const state = history.reduce(evolve, initialState());
+      const state = history.reduce(evolveKeyring, initialKeyringState());
       const now = new Date();
       const material = await generateKeyMaterial('ES256', randomBytes(32));
       kid = material.kid;
-      const generated = decide({ type: 'GenerateSigningKey', ...material, now, activatesAt: now }, state);
+      const generated = decideKeyring(
+        { type: 'GenerateSigningKey', ...material, now, activatesAt: now },
+        state,
+      );
       const published = generated
         .map((e, i): RecordedEvent => ({
           eventId: randomUUID(),
@@ -250,8 +259,8 @@ describe('npm start: a database set up with other development secrets (two check
           metadata: {},
           recordedAt: now,
         }))
-        .reduce(evolve, state);
-      const activated = decide(
+        .reduce(evolveKeyring, state);
+      const activated = decideKeyring(
         { type: 'ActivateSigningKey', kid, now, longestTokenLifetimeSeconds: 600, skipPrePublication: true },
         published,
       );

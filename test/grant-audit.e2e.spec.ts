@@ -5,7 +5,13 @@ import type { DataSource } from 'typeorm';
 import { mintGrantToken } from '#lib/domain-grant';
 import { createEventStoreDataSource, PgEventStore } from '#lib/event-store';
 import type { Keyset } from '#lib/keysets';
-import { activeKey, evolve, initialState, SIGNING_KEYRING_STREAM, Signer } from '#lib/signing-keys';
+import {
+  activeKey,
+  evolveKeyring,
+  initialKeyringState,
+  SIGNING_KEYRING_STREAM,
+  Signer,
+} from '#lib/signing-keys';
 import { ScriptedGrant, scriptGrantLife } from '../libs/domain-token/src/testing/grant-life.js';
 import { basic, postForm, type RunningSystem, startSystem } from './support/system.js';
 import { chromiumPath } from './support/chromium.js';
@@ -90,7 +96,10 @@ describe('grants and refresh tokens: introspection, revocation, audit (issue 6)'
 
   /** The access tokens of a scripted grant, signed as the token service signs them. */
   async function jwts(grant: ScriptedGrant): Promise<string[]> {
-    const keyring = (await store.readStream(SIGNING_KEYRING_STREAM)).reduce(evolve, initialState());
+    const keyring = (await store.readStream(SIGNING_KEYRING_STREAM)).reduce(
+      evolveKeyring,
+      initialKeyringState(),
+    );
     const key = activeKey(keyring)!;
     return Promise.all(
       grant.accessTokens.map((at) =>

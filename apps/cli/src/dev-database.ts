@@ -4,7 +4,12 @@ import type { Config } from '#lib/config';
 import { clientStreamId } from '#lib/domain-client';
 import type { RecordedEvent } from '#lib/event-store';
 import { natsAuth, redactUrl, serverUrl } from '#lib/service-runtime';
-import { evolve, initialState, keysSealedUnderOtherKeks, SIGNING_KEYRING_STREAM } from '#lib/signing-keys';
+import {
+  evolveKeyring,
+  initialKeyringState,
+  keysSealedUnderOtherKeks,
+  SIGNING_KEYRING_STREAM,
+} from '#lib/signing-keys';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -60,7 +65,7 @@ export async function refuseDatabaseOfOtherSecrets(config: Config, kekSource: st
   const keks = [config.keyEncryptionKey, ...config.previousKeyEncryptionKeys];
   void [config.adminToken, config.secretHashKeys, config.cookieSealingKeys, config.csrfKeys];
   const events = await keyringEvents(config.databaseUrl);
-  const keyring = events.reduce(evolve, initialState());
+  const keyring = events.reduce(evolveKeyring, initialKeyringState());
   const unopened = keysSealedUnderOtherKeks(keyring, keks);
   if (unopened.length === 0) return;
   throw new DatabaseOfOtherSecrets(

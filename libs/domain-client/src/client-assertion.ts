@@ -2,7 +2,7 @@ import type { PresentedClientCredentials } from '#lib/contracts';
 import { type JWTVerifyGetKey, jwtVerify, createLocalJWKSet, errors as joseErrors } from 'jose';
 import { createHash } from 'node:crypto';
 import { CLIENT_ASSERTION_ALGS, isStorableText } from '#lib/oauth-protocol';
-import { clientAuthenticationFailure } from './client.js';
+import { clientAuthenticationFailure } from './client-authentication.js';
 
 /** Longest lifetime accepted for an assertion (exp - now), so that the jti record stays bounded. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 600;

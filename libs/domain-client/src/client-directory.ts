@@ -3,14 +3,9 @@ import type { ClientView, PresentedClientCredentials } from '#lib/contracts';
 import type { EventStore, StreamExpectation } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { sourceAddressKey } from '#lib/oauth-protocol';
-import {
-  authenticateClient,
-  clientAuthenticationFailure,
-  type ClientState,
-  clientStreamId,
-  evolveClient,
-  initialClientState,
-} from './client.js';
+import { authenticateClient, clientAuthenticationFailure } from './client-authentication.js';
+import { type ClientState, evolveClient, initialClientState } from './client-state.js';
+import { clientStreamId } from './client.js';
 import { FailureThrottle, type ThrottlePolicy } from './throttle.js';
 
 /** A client's state folded from its stream, with the version of the stream it was folded at. */
@@ -55,7 +50,8 @@ export function clientUnchanged(clientId: string, version: number): StreamExpect
  *   precondition; introspection and revocation compare with `current()` (one read of versions);
  * - a failure is never decided on a held client: the stream is read again and the credentials
  *   checked again, so a secret rotated a moment ago works at once; an unknown client costs that
- *   same read (OAuth 2.1 §7.7: the read returns a known client's events as a decoy);
+ *   same read (the read returns a known client's events as a decoy, so timing does not tell
+ *   which client_ids exist);
  * - clients with no event are never held, so unknown client_ids cannot push known ones out.
  * private_key_jwt is not authenticated here (its jti is single use, an append in the registry).
  */
@@ -64,7 +60,7 @@ export class ClientDirectory {
   private readonly throttle: FailureThrottle;
   private readonly capacity: number;
   private readonly clock: () => Date;
-  /** The stream of a client seen last, read in place of an unknown client's (OAuth 2.1 §7.7). */
+  /** The stream of a client seen last, read in place of an unknown client's (same cost). */
   private decoyStreamId: string | undefined;
 
   constructor(
@@ -92,8 +88,7 @@ export class ClientDirectory {
     ip: string | undefined,
   ): Promise<AuthenticatedClient> {
     if (typeof presented?.clientId !== 'string') throw invalidClient();
-    // RFC 6749 §5.2: answered like any other failure (with the Basic challenge when Basic was used), so
-    // that the answer does not tell whether the client exists.
+    // RFC 6749 §5.2: answered like any other failure (with the Basic challenge when Basic was used).
     if (presented.clientId.length > 256) throw clientAuthenticationFailure(presented, 'client_id too long');
     const now = this.clock();
     const source = sourceAddressKey(ip);
@@ -174,7 +169,7 @@ export class ClientDirectory {
 
   /**
    * One read of the client's stream, folded; held when the client has events. An unknown client
-   * costs what a known one does (OAuth 2.1 §7.7): the same query returns, and the same fold
+   * costs what a known one does (so timing does not tell which exist): the same query returns, and the same fold
    * evolves, the events of a client seen before; then the result is dropped.
    */
   private async load(clientId: string): Promise<DirectoryEntry> {

@@ -3,13 +3,8 @@ import type { PresentedClientCredentials } from '#lib/contracts';
 import { type EventStore, InMemoryEventStore, isExpectedVersionConflict } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
 import { ClientDirectory, clientUnchanged, type ClientDirectoryOptions } from './client-directory.js';
-import {
-  type ClientCommand,
-  clientStreamId,
-  decideClient,
-  evolveClient,
-  initialClientState,
-} from './client.js';
+import { type ClientCommand, clientStreamId, decideClient } from './client.js';
+import { evolveClient, initialClientState } from './client-state.js';
 import { hashSecret } from './secret.js';
 
 const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 5) }]);

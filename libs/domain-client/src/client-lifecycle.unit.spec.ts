@@ -12,15 +12,10 @@ import {
 import {
   authenticateClient,
   clientForAssertion,
-  clientView,
-  decideClient,
-  evolveClient,
-  initialClientState,
   registrationAccessTokenMatches,
-  type ClientCommand,
-  type ClientState,
-  type RegisterClient,
-} from './client.js';
+} from './client-authentication.js';
+import { clientView, evolveClient, initialClientState, type ClientState } from './client-state.js';
+import { decideClient, type ClientCommand, type RegisterClient } from './client.js';
 import { hashSecret } from './secret.js';
 import { FailureThrottle } from './throttle.js';
 

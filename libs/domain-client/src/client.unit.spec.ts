@@ -3,20 +3,14 @@ import type { ClientView, PresentedClientCredentials } from '#lib/contracts';
 import type { NewEvent } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
 import { deciderSpecification, recordEvents, stateAfter } from '../../testing/src/decider-specification.js';
+import { authenticateClient } from './client-authentication.js';
 import {
-  authenticateClient,
   CLIENT_METADATA_SCHEMA_VERSION,
-  clientStreamId,
-  clientView,
-  decideClient,
-  evolveClient,
-  initialClientState,
-  type ClientCommand,
   type ClientRegistered,
   type ClientSecretRotated,
-  type ClientState,
-  type RegisterClient,
-} from './client.js';
+} from './client-events.js';
+import { clientStreamId, decideClient, type ClientCommand, type RegisterClient } from './client.js';
+import { clientView, evolveClient, initialClientState, type ClientState } from './client-state.js';
 import { hashSecret } from './secret.js';
 
 const decider = { decide: decideClient, evolve: evolveClient, initialState: initialClientState };

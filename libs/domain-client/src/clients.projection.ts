@@ -1,12 +1,7 @@
 import type { ClientView } from '#lib/contracts';
 import type { Projection, RecordedEvent } from '#lib/event-store';
-import {
-  CLIENT_EVENT_TYPES,
-  clientView,
-  evolveClient,
-  initialClientState,
-  type ClientState,
-} from './client.js';
+import { CLIENT_EVENT_TYPES } from './client-events.js';
+import { clientView, evolveClient, initialClientState, type ClientState } from './client-state.js';
 
 /** The current clients, one row per client_id (the admin API's list); deleted clients leave it. */
 export const CLIENTS = 'clients';

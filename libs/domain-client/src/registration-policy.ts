@@ -1,5 +1,5 @@
 import { OAuthError } from '#lib/oauth-errors';
-import type { ClientMetadata } from './client.js';
+import type { ClientMetadata } from './client-metadata.js';
 
 /** The scope only an administrator grants; always privileged, whatever else the operator marks. */
 export const ADMIN_SCOPE = 'admin';

@@ -1,15 +1,8 @@
 import { OAuthError } from '#lib/oauth-errors';
 import type { NewEvent } from '#lib/event-store';
 import { recordEvents } from '../../testing/src/decider-specification.js';
-import {
-  type ClientCommand,
-  clientView,
-  decideClient,
-  evolveClient,
-  initialClientState,
-  type RegisterClient,
-  type UpdateClient,
-} from './client.js';
+import { type ClientCommand, decideClient, type RegisterClient, type UpdateClient } from './client.js';
+import { clientView, evolveClient, initialClientState } from './client-state.js';
 import type { RegistrationOrigin } from './registration-policy.js';
 
 type State = ReturnType<typeof initialClientState>;

@@ -1,12 +1,12 @@
 import type { ClientView, TokenEndpointAuthMethod } from '#lib/contracts';
 import { OAuthError } from '#lib/oauth-errors';
-import type { ClientMetadataInput, JsonWebKeySet } from './client.js';
+import type { ClientMetadataInput, JsonWebKeySet } from './client-metadata.js';
 
 /**
  * RFC 7591 §2 client metadata documents (JSON, snake_case) to and from the registry's model.
  * Unknown members are ignored (RFC 7591 §2: "the authorization server MUST ignore any client
  * metadata sent by the client that it does not understand"); a `client_id` proposed by the client
- * is one of them (RFC 9700 §4.15.1: the server makes the client_id).
+ * is one of them (RFC 7591 §3.2.1: the server issues the client_id).
  */
 function bad(description: string): OAuthError {
   return new OAuthError('invalid_client_metadata', description);

@@ -1,7 +1,8 @@
 import { Keyset, LEGACY_KID } from '#lib/keysets';
 import { recordEvents } from '../../testing/src/decider-specification.js';
 import type { NewEvent } from '#lib/event-store';
-import { clientView, decideClient, evolveClient, initialClientState, type ClientState } from './client.js';
+import { clientView, evolveClient, initialClientState, type ClientState } from './client-state.js';
+import { decideClient } from './client.js';
 import { clientsProjection } from './clients.projection.js';
 import {
   createInitialAccessToken,

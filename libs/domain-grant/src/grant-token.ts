@@ -1,12 +1,11 @@
 import { keyedHash, type Keyset, splitKid } from '#lib/keysets';
 import { randomBytes } from 'node:crypto';
-import type { GrantState } from './grant.js';
+import type { GrantState } from './grant-state.js';
 
 /**
  * Authorization codes and refresh tokens are `<grantId>.<secret>`: the grant id (not secret) says
  * which stream to read, so a redemption costs one stream read and no lookup table; the secret part
- * carries 256 random bits (RFC 6749 §10.10: infeasible to guess; codes need ≥ 128 bits, refresh
- * tokens ≥ 256).
+ * carries 256 random bits (RFC 6749 §10.10: codes at least 128 bits, refresh tokens at least 256).
  * Only HMAC hashes of the whole value are ever stored (STYLE.md habit 15).
  */
 const GRANT_ID = /^[A-Za-z0-9_-]{22}$/;

@@ -3,14 +3,12 @@ import { s256 } from '#lib/oauth-protocol';
 import { stateAfter } from '../../testing/src/decider-specification.js';
 import {
   decideGrant,
-  evolveGrant,
   type GrantCommand,
   type GrantDecision,
-  type GrantState,
-  initialGrantState,
   type RedeemAuthorizationCode,
   type RotateRefreshToken,
 } from './grant.js';
+import { evolveGrant, type GrantState, initialGrantState } from './grant-state.js';
 
 const decider = {
   decide: (c: GrantCommand, s: GrantState) => decideGrant(c, s).events,

@@ -7,7 +7,7 @@ import {
   type JWTVerifyGetKey,
   type KeyObject,
 } from 'jose';
-import type { SigningAlg } from './keyring.js';
+import type { SigningAlg } from './keyring-events.js';
 
 /** RFC 9068 §2.1: the `typ` header of a JWT access token. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';

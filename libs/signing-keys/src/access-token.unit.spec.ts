@@ -16,7 +16,9 @@ import {
 } from './access-token.js';
 import { jwksDocument } from './jwks.js';
 import { generateKeyMaterial } from './key-material.js';
-import { activeKey, decide, publishedKeys, signingKeyringDecider, type SigningAlg } from './keyring.js';
+import { activeKey, publishedKeys } from './keyring-state.js';
+import { decideKeyring, signingKeyringDecider } from './keyring.js';
+import type { SigningAlg } from './keyring-events.js';
 import { Signer } from './signer.js';
 import { fold } from './testing-helpers.js';
 
@@ -40,12 +42,12 @@ const claims: AccessTokenClaims = {
 /** A keyring with one active key of `alg`, as the token service holds it. */
 async function keyringWith(alg: SigningAlg) {
   const material = await generateKeyMaterial(alg, kek);
-  const events = decide(
+  const events = decideKeyring(
     { type: 'GenerateSigningKey', ...material, now, activatesAt: now },
     fold(signingKeyringDecider, []),
   );
   events.push(
-    ...decide(
+    ...decideKeyring(
       { type: 'ActivateSigningKey', kid: material.kid, now, longestTokenLifetimeSeconds: 600 },
       fold(signingKeyringDecider, events),
     ),

@@ -1,4 +1,6 @@
 export * from './sealed-key.js';
+export * from './keyring-events.js';
+export * from './keyring-state.js';
 export * from './keyring.js';
 export * from './key-material.js';
 export * from './rotation.js';

@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import type { SigningKey } from './keyring.js';
+import type { SigningKey } from './keyring-state.js';
 
 /** RFC 7517 §5: a JWK Set. */
 export interface JwksDocument {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import { jwksDocument } from './jwks.js';
 import { generateKeyMaterial } from './key-material.js';
-import type { SigningAlg } from './keyring.js';
+import type { SigningAlg } from './keyring-events.js';
 import { openPrivateJwk } from './sealed-key.js';
 
 const kek = randomBytes(32);

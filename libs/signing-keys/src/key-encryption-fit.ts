@@ -1,4 +1,4 @@
-import type { SigningKey, SigningKeyring } from './keyring.js';
+import type { SigningKey, SigningKeyring } from './keyring-state.js';
 import { KeyDecryptionError, openPrivateJwk } from './sealed-key.js';
 
 /**

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { decide, evolve, initialState, type SigningKeyring, type SigningKeyringEvent } from './keyring.js';
+import { decideKeyring } from './keyring.js';
+import { evolveKeyring, initialKeyringState, type SigningKeyring } from './keyring-state.js';
+import type { SigningKeyringEvent } from './keyring-events.js';
 import { keysSealedUnderOtherKeks } from './key-encryption-fit.js';
 import { generateKeyMaterial } from './key-material.js';
 import { recorded } from './testing-helpers.js';
@@ -12,19 +14,22 @@ async function keyring(
   nextKek: Buffer,
 ): Promise<{ state: SigningKeyring; kids: string[] }> {
   const events: SigningKeyringEvent[] = [];
-  let state = initialState();
+  let state = initialKeyringState();
   const apply = (more: SigningKeyringEvent[]) => {
     events.push(...more);
-    state = recorded(events, 'signing-keyring').reduce(evolve, initialState());
+    state = recorded(events, 'signing-keyring').reduce(evolveKeyring, initialKeyringState());
   };
   const first = await generateKeyMaterial('ES256', activeKek);
-  apply(decide({ type: 'GenerateSigningKey', ...first, now: t0, activatesAt: t0 }, state));
+  apply(decideKeyring({ type: 'GenerateSigningKey', ...first, now: t0, activatesAt: t0 }, state));
   apply(
-    decide({ type: 'ActivateSigningKey', kid: first.kid, now: t0, longestTokenLifetimeSeconds: 600 }, state),
+    decideKeyring(
+      { type: 'ActivateSigningKey', kid: first.kid, now: t0, longestTokenLifetimeSeconds: 600 },
+      state,
+    ),
   );
   const next = await generateKeyMaterial('ES256', nextKek);
   apply(
-    decide(
+    decideKeyring(
       { type: 'GenerateSigningKey', ...next, now: t0, activatesAt: new Date(t0.getTime() + 6e5) },
       state,
     ),
@@ -55,16 +60,16 @@ describe('signing keys and the key-encryption keys a process is given', () => {
   it('retired keys sign nothing and are not looked at', async () => {
     const { state, kids } = await keyring(other, kek);
     const later = new Date(t0.getTime() + 6e5);
-    const activation = decide(
+    const activation = decideKeyring(
       { type: 'ActivateSigningKey', kid: kids[1]!, now: later, longestTokenLifetimeSeconds: 600 },
       state,
     );
-    const rotated = recorded(activation, 'signing-keyring').reduce(evolve, state);
+    const rotated = recorded(activation, 'signing-keyring').reduce(evolveKeyring, state);
     expect(rotated.keys[kids[0]!]!.status).toBe('retired');
     expect(keysSealedUnderOtherKeks(rotated, [kek])).toEqual([]);
   });
 
   it('an empty keyring (a database the token service never started on) has nothing to open', () => {
-    expect(keysSealedUnderOtherKeks(initialState(), [kek])).toEqual([]);
+    expect(keysSealedUnderOtherKeks(initialKeyringState(), [kek])).toEqual([]);
   });
 });

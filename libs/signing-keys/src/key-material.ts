@@ -1,5 +1,5 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
-import type { SigningAlg } from './keyring.js';
+import type { SigningAlg } from './keyring-events.js';
 import { sealPrivateJwk, type SealedPrivateJwk } from './sealed-key.js';
 
 /** Everything `GenerateSigningKey` needs about a new key; the private half only sealed. */

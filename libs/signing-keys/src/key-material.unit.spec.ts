@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import { generateKeyMaterial } from './key-material.js';
-import type { SigningAlg } from './keyring.js';
+import type { SigningAlg } from './keyring-events.js';
 import { KeyDecryptionError, openPrivateJwk } from './sealed-key.js';
 
 const kek = randomBytes(32);

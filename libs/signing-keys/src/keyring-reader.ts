@@ -3,15 +3,15 @@ import type { EventStore } from '#lib/event-store';
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import { type AccessTokenClaims, AccessTokenInvalid, verifyAccessToken } from './access-token.js';
 import { jwksDocument } from './jwks.js';
-import { evolve, initialState, publishedKeys, SIGNING_ALGS, SIGNING_KEYRING_STREAM } from './keyring.js';
+import { evolveKeyring, initialKeyringState, publishedKeys } from './keyring-state.js';
+import { SIGNING_ALGS, SIGNING_KEYRING_STREAM } from './keyring-events.js';
 
 /**
  * Verifies this server's own access tokens from the keyring in the event store. Reloads:
  * - once on an unknown kid (read-your-writes: a key published a moment ago; at most once per
  *   `minReloadIntervalMs`, so forged kids cannot hammer the store);
  * - when its copy is older than `maxAgeMs` (a key retired or withdrawn by another process);
- * - when a retired key's `publishUntil` has come (it then stops verifying; OpenID Connect Core
- *   §10.1.1).
+ * - when a retired key's `publishUntil` has come (it then stops verifying).
  *
  * A token verified once is remembered (by its SHA-256, never in clear; at most `memoSize`): the
  * same bytes give the same signature, header and claims checks, so a repeat skips them and checks
@@ -41,7 +41,10 @@ export class KeyringVerifier {
   }
 
   private async load(): Promise<void> {
-    const state = (await this.store.readStream(SIGNING_KEYRING_STREAM)).reduce(evolve, initialState());
+    const state = (await this.store.readStream(SIGNING_KEYRING_STREAM)).reduce(
+      evolveKeyring,
+      initialKeyringState(),
+    );
     const now = this.clock();
     const published = publishedKeys(state, new Date(now));
     const doc = jwksDocument(published);

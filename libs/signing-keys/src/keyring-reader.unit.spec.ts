@@ -3,14 +3,9 @@ import { randomBytes } from 'node:crypto';
 import type { AccessTokenClaims } from './access-token.js';
 import { AccessTokenInvalid } from './access-token.js';
 import { generateKeyMaterial } from './key-material.js';
-import {
-  activeKey,
-  decide,
-  evolve,
-  initialState,
-  SIGNING_KEYRING_STREAM,
-  type SigningKeyringCommand,
-} from './keyring.js';
+import { activeKey, evolveKeyring, initialKeyringState } from './keyring-state.js';
+import { decideKeyring } from './keyring.js';
+import { SIGNING_KEYRING_STREAM, type SigningKeyringCommand } from './keyring-events.js';
 import { KeyringVerifier } from './keyring-reader.js';
 import { Signer } from './signer.js';
 
@@ -27,12 +22,16 @@ describe('KeyringVerifier across a key rotation (checklist JWKS-04, decision 14)
 
   async function run(command: SigningKeyringCommand): Promise<void> {
     const events = await store.readStream(SIGNING_KEYRING_STREAM);
-    const state = events.reduce(evolve, initialState());
-    await store.appendToStream(SIGNING_KEYRING_STREAM, events.length, decide(command, state) as NewEvent[]);
+    const state = events.reduce(evolveKeyring, initialKeyringState());
+    await store.appendToStream(
+      SIGNING_KEYRING_STREAM,
+      events.length,
+      decideKeyring(command, state) as NewEvent[],
+    );
   }
 
   async function state() {
-    return (await store.readStream(SIGNING_KEYRING_STREAM)).reduce(evolve, initialState());
+    return (await store.readStream(SIGNING_KEYRING_STREAM)).reduce(evolveKeyring, initialKeyringState());
   }
 
   async function newKey(activatesAt: number): Promise<string> {

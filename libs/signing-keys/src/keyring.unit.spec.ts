@@ -1,22 +1,22 @@
 import type { JWK } from 'jose';
 import {
   activeKey,
-  initialState,
-  InvalidKeyringCommand,
+  initialKeyringState,
   KeyringReplayError,
   publishedKeys,
+  evolveKeyring,
+} from './keyring-state.js';
+import {
+  InvalidKeyringCommand,
   signingKeyringDecider,
   SigningKeyActivationTooEarly,
   SigningKeyAlreadyExists,
   SigningKeyAlreadyRetired,
   SigningKeyNotFound,
   SigningKeyNotPublished,
-  evolve,
-  decide,
-  type GenerateSigningKey,
-  type SigningAlg,
-  type SigningKeyringEvent,
+  decideKeyring,
 } from './keyring.js';
+import type { GenerateSigningKey, SigningAlg, SigningKeyringEvent } from './keyring-events.js';
 import type { SealedPrivateJwk } from './sealed-key.js';
 import { deciderSpec, fold, recorded } from './testing-helpers.js';
 
@@ -305,23 +305,23 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
     it('does not mutate the state it is given', () => {
       const before = fold(signingKeyringDecider, [generated('A', t0)]);
       const snapshot = structuredClone(before);
-      evolve(before, recorded([activated('A', t0)])[0]!);
+      evolveKeyring(before, recorded([activated('A', t0)])[0]!);
       expect(before).toEqual(snapshot);
     });
 
     it('refuses an event of an unknown schema version', () => {
       const [event] = recorded([{ ...generated('A', t0), schemaVersion: 2 }]);
-      expect(() => evolve(initialState(), event!)).toThrow(KeyringReplayError);
+      expect(() => evolveKeyring(initialKeyringState(), event!)).toThrow(KeyringReplayError);
     });
 
     it('refuses an unknown event type', () => {
       const [event] = recorded([{ type: 'SigningKeyLost', schemaVersion: 1, data: { kid: 'A' } }]);
-      expect(() => evolve(initialState(), event!)).toThrow(KeyringReplayError);
+      expect(() => evolveKeyring(initialKeyringState(), event!)).toThrow(KeyringReplayError);
     });
 
     it('refuses an event about a kid never generated', () => {
       const [event] = recorded([activated('A', t0)]);
-      expect(() => evolve(initialState(), event!)).toThrow(KeyringReplayError);
+      expect(() => evolveKeyring(initialKeyringState(), event!)).toThrow(KeyringReplayError);
     });
 
     it('decides the same events for the same command and state', () => {
@@ -332,7 +332,7 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
         now: at(1),
         longestTokenLifetimeSeconds: 60,
       } as const;
-      expect(decide(command, state)).toEqual(decide(command, state));
+      expect(decideKeyring(command, state)).toEqual(decideKeyring(command, state));
     });
   });
 
@@ -348,7 +348,7 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
 
     it('activeKey is the one active key', () => {
       expect(activeKey(fold(signingKeyringDecider, history))?.kid).toBe('B');
-      expect(activeKey(initialState())).toBeNull();
+      expect(activeKey(initialKeyringState())).toBeNull();
     });
 
     it('publishedKeys holds the active, the pending and the retired keys until publishUntil (decision 14)', () => {

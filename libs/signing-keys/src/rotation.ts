@@ -1,4 +1,4 @@
-import { activeKey, pendingKeys, type SigningKeyring } from './keyring.js';
+import { activeKey, pendingKeys, type SigningKeyring } from './keyring-state.js';
 
 /**
  * What a signing service does at startup, before it signs anything:
@@ -52,8 +52,8 @@ export class InvalidRotationPolicy extends RangeError {
 }
 
 /**
- * OpenID Connect Core §10.1.1: the next key is published at least twice the JWKS max-age before first
- * use, so that every cached JWKS holds it by then.
+ * Pre-publication: the next key is in the JWKS at least twice its Cache-Control max-age before
+ * first use, so a verifier holding a cached JWKS refetches before it meets the new kid.
  */
 export function prePublicationSeconds(jwksMaxAgeSeconds: number): number {
   if (!Number.isInteger(jwksMaxAgeSeconds) || jwksMaxAgeSeconds < 0) {
@@ -62,14 +62,11 @@ export function prePublicationSeconds(jwksMaxAgeSeconds: number): number {
   return 2 * jwksMaxAgeSeconds;
 }
 
-/**
- * Throws InvalidRotationPolicy unless the policy can keep that pre-publication, with a JWKS max-age
- * shorter than the rotation overlap.
- */
+/** Throws InvalidRotationPolicy unless the policy can keep pre-publication within a rotation period. */
 export function checkRotationPolicy(policy: RotationPolicy): void {
   const prePublication = prePublicationSeconds(policy.jwksMaxAgeSeconds);
   const { rotateEverySeconds } = policy;
-  // The JWKS max-age must be shorter than the rotation overlap, or a cache may miss the next key.
+  // The JWKS max-age must be shorter than the rotation overlap.
   if (
     !Number.isInteger(rotateEverySeconds) ||
     rotateEverySeconds < 0 ||
@@ -109,7 +106,7 @@ export function rotationDue(state: SigningKeyring, now: Date, policy: RotationPo
 
 /**
  * What `keys rotate` does (an operator's rotation on demand):
- * - `generate`: publish a new key that activates at `activatesAt` (now + 2×jwksMaxAge, as above),
+ * - `generate`: publish a new key that activates at `activatesAt` (now + 2×jwksMaxAge: pre-publication),
  *   or, with `immediate`, now;
  * - `pending`: a successor is already published; without `immediate` nothing more is needed;
  * - `activate-now` (immediate only): activate that published successor at once, waiving

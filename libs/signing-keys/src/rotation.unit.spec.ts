@@ -1,14 +1,7 @@
 import type { JWK } from 'jose';
-import {
-  decide,
-  evolve,
-  initialState,
-  publishedKeys,
-  signingKeyringDecider,
-  type SigningKeyring,
-  type SigningKeyringCommand,
-  type SigningKeyringEvent,
-} from './keyring.js';
+import { decideKeyring, signingKeyringDecider } from './keyring.js';
+import { evolveKeyring, initialKeyringState, publishedKeys, type SigningKeyring } from './keyring-state.js';
+import type { SigningKeyringCommand, SigningKeyringEvent } from './keyring-events.js';
 import {
   checkRotationPolicy,
   InvalidRotationPolicy,
@@ -39,7 +32,7 @@ const jwk = (kid: string): JWK => ({
 /** Runs commands through the decider, as a command handler would. */
 function run(commands: SigningKeyringCommand[]): { state: SigningKeyring; events: SigningKeyringEvent[] } {
   const events: SigningKeyringEvent[] = [];
-  for (const command of commands) events.push(...decide(command, fold(signingKeyringDecider, events)));
+  for (const command of commands) events.push(...decideKeyring(command, fold(signingKeyringDecider, events)));
   return { state: fold(signingKeyringDecider, events), events };
 }
 
@@ -141,7 +134,7 @@ describe('Signing key rotation with pre-publication (checklist §19 decision 14;
       const events = recorded(run([...bootstrapped, generate('B', at(100), at(700))]).events);
       // SigningKeyGenerated of B committed 5 s after its decision.
       events[2] = { ...events[2]!, recordedAt: at(105) };
-      const state = events.reduce(evolve, initialState());
+      const state = events.reduce(evolveKeyring, initialKeyringState());
       expect(rotationDue(state, at(704), policy)).toEqual({ action: 'none' });
       expect(rotationDue(state, at(705), policy)).toEqual({ action: 'activate', kid: 'B' });
       const lagged = { ...policy, publicationLagMs: 1000 };

@@ -1,6 +1,6 @@
 import { importJWK, type CryptoKey } from 'jose';
 import { signAccessToken, type AccessTokenClaims } from './access-token.js';
-import type { ActiveSigningKey, SigningKey } from './keyring.js';
+import type { ActiveSigningKey, SigningKey } from './keyring-state.js';
 import { KeyDecryptionError, openPrivateJwk } from './sealed-key.js';
 
 export class PrivateKeyUnusable extends Error {

@@ -11,11 +11,11 @@ import { aggregateStream, type EventStore, isExpectedVersionConflict, type NewEv
 import {
   activeKey,
   type ActiveSigningKey,
-  decide,
-  evolve,
+  decideKeyring,
+  evolveKeyring,
   findKey,
   generateKeyMaterial,
-  initialState,
+  initialKeyringState,
   jwksDocument,
   KeyDecryptionError,
   type JwksDocument,
@@ -39,14 +39,14 @@ const APPEND_ATTEMPTS = 5;
 /**
  * The token service's view of the signing keyring (stream `signing-keyring`): makes sure a key is
  * active at start, re-reads the stream every KEYRING_REFRESH_SECONDS and runs the rotation schedule
- * (checklist decision 14), and signs with the active key. Every change is an append with the
+ * (keys pre-published in the JWKS before they sign), and signs with the active key. Every change is an append with the
  * keyring's expected version, so when replicas race exactly one decision is recorded; the others
  * re-read and find nothing left to do.
  */
 @Injectable()
 export class KeyringService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Keyring');
-  private state: SigningKeyring = initialState();
+  private state: SigningKeyring = initialKeyringState();
   private version = 0;
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
@@ -81,8 +81,8 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
         const { state, version } = await aggregateStream(
           this.store,
           SIGNING_KEYRING_STREAM,
-          evolve,
-          initialState,
+          evolveKeyring,
+          initialKeyringState,
         );
         this.state = state;
         this.version = version;
@@ -116,7 +116,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
         return;
       case 'generate': {
         const material = await generateKeyMaterial(this.config.signingAlg, this.config.keyEncryptionKey);
-        const events = decide(
+        const events = decideKeyring(
           { type: 'GenerateSigningKey', ...material, now, activatesAt: step.activatesAt },
           this.state,
         );
@@ -128,7 +128,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
         return;
       }
       case 'activate': {
-        const events = decide(this.activation(step.kid, now), this.state);
+        const events = decideKeyring(this.activation(step.kid, now), this.state);
         if (await this.tryAppend(events, SYSTEM)) this.logger.log(`signing key ${step.kid} active`);
         return;
       }
@@ -150,7 +150,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
       try {
         if (plan.action === 'generate-and-activate') {
           const material = await generateKeyMaterial(this.config.signingAlg, this.config.keyEncryptionKey);
-          const generated = decide(
+          const generated = decideKeyring(
             { type: 'GenerateSigningKey', ...material, now, activatesAt: now },
             this.state,
           );
@@ -160,7 +160,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
         } else {
           kid = plan.kid;
         }
-        await this.append(decide(this.activation(kid, now), this.state), SYSTEM);
+        await this.append(decideKeyring(this.activation(kid, now), this.state), SYSTEM);
         this.logger.log(`signing key ${kid} (${this.config.signingAlg}) active`);
       } catch (err) {
         if (!isExpectedVersionConflict(err)) throw err;
@@ -184,7 +184,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
 
   /**
    * `keys rotate`: publish a successor that the schedule activates after the pre-publication lead
-   * (decision 14), or with `immediate` activate one at once. Re-decided on a version conflict.
+   * (2 × JWKS max-age), or with `immediate` activate one at once. Re-decided on a version conflict.
    */
   async rotate(
     immediate: boolean,
@@ -204,18 +204,18 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
           return { outcome: 'already-pending', key: findKey(this.state, plan.kid)! };
         case 'activate-now':
           kid = plan.kid;
-          events = decide({ ...this.activation(kid, now), skipPrePublication: true }, this.state);
+          events = decideKeyring({ ...this.activation(kid, now), skipPrePublication: true }, this.state);
           break;
         case 'generate': {
           const material = await generateKeyMaterial(this.config.signingAlg, this.config.keyEncryptionKey);
           kid = material.kid;
-          events = decide(
+          events = decideKeyring(
             { type: 'GenerateSigningKey', ...material, now, activatesAt: plan.activatesAt },
             this.state,
           );
           if (plan.activateNow) {
             const published = this.fold(events);
-            events = [...events, ...decide(this.activation(kid, now), published)];
+            events = [...events, ...decideKeyring(this.activation(kid, now), published)];
           }
           break;
         }
@@ -249,7 +249,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
         throw new KeyRetirementRefused(kid, 'it is already retired; --withdraw removes it from the JWKS now');
       }
       const now = this.clock();
-      const events = decide({ type: 'RetireSigningKey', kid, now, publishUntil: now }, this.state);
+      const events = decideKeyring({ type: 'RetireSigningKey', kid, now, publishUntil: now }, this.state);
       if (await this.tryAppend(events, metadata)) {
         await this.freshRead();
         this.logger.warn(`signing key ${kid} retired and withdrawn from the JWKS (operator)`);
@@ -286,7 +286,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
       type: 'ActivateSigningKey' as const,
       kid,
       now,
-      // Decision 14: the key being retired stays published until its last token has expired.
+      // The key being retired stays published until its last token has expired.
       longestTokenLifetimeSeconds: this.config.signingKeyRetentionSeconds,
     };
   }
@@ -296,7 +296,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
     let version = this.version;
     for (const e of events) {
       version += 1;
-      state = evolve(state, {
+      state = evolveKeyring(state, {
         eventId: '',
         globalPosition: 0,
         streamId: SIGNING_KEYRING_STREAM,
