@@ -256,7 +256,7 @@ describe('operator CLI against the running system', () => {
     expect(old).toHaveProperty('in_jwks', true);
     expect(await cover(['keys', 'rotate'], 2)).toMatchObject({ outcome: 'published' });
     expect(await cover(['keys', 'rotate', '--now'], 2)).toMatchObject({ outcome: 'activated' });
-    expect(await cover(['keys', 'retire', old.kid, '--withdraw'], 2)).toMatchObject({
+    expect(await cover(['keys', 'retire', '--withdraw', '--', old.kid], 2)).toMatchObject({
       kid: old.kid,
       status: 'retired',
       in_jwks: false,

@@ -297,10 +297,10 @@ describe('keys list / rotate / retire (operator CLI over NATS)', () => {
     expect(await h.active(old.token)).toBe(true);
 
     // The active key cannot be retired: the service would have nothing to sign with.
-    await expect(system.cli(['keys', 'retire', rotated.key.kid])).rejects.toThrow(/active key/);
+    await expect(system.cli(['keys', 'retire', '--', rotated.key.kid])).rejects.toThrow(/active key/);
     // A retired key stays until --withdraw says so.
-    await expect(system.cli(['keys', 'retire', old.kid])).rejects.toThrow(/--withdraw/);
-    const withdrawn = await cliJson<KeyView>(['keys', 'retire', old.kid, '--withdraw', '--json']);
+    await expect(system.cli(['keys', 'retire', '--', old.kid])).rejects.toThrow(/--withdraw/);
+    const withdrawn = await cliJson<KeyView>(['keys', 'retire', '--withdraw', '--json', '--', old.kid]);
     expect(withdrawn).toMatchObject({ kid: old.kid, status: 'retired', in_jwks: false });
     expect((await h.jwks()).body.keys.map((k) => k.kid)).not.toContain(old.kid);
     // Introspection re-reads the keyring every KEYRING_REFRESH_SECONDS (1 s): waited for, not slept.
