@@ -1,41 +1,49 @@
-import { Controller, Inject, Module } from '@nestjs/common';
-import { type ClientProxy, ClientsModule, MessagePattern, Transport } from '@nestjs/microservices';
+import { Module } from '@nestjs/common';
+import { type ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
 import { type Config, loadConfig } from '#lib/config';
-import { type HealthResponse, Subjects } from '#lib/contracts';
-import type { EventStore } from '#lib/event-store';
+import { Subjects } from '#lib/contracts';
 import {
+  AdminAuthModule,
   CONFIG,
-  EVENT_STORE,
+  clockProvider,
   EventStoreModule,
+  idGeneratorProvider,
   natsConnectionOptions,
   RpcClient,
-  AdminAuthModule,
+  storeHealthController,
 } from '#lib/service-runtime';
+import { AccountHandler } from './account/account.handler.js';
+import { AccountNatsController } from './account/account.nats.controller.js';
+import { AuthorizeHandler } from './authorize/authorize.handler.js';
+import { AuthorizeNatsController } from './authorize/authorize.nats.controller.js';
+import { ChangeUserHandler } from './change-user/change-user.handler.js';
+import { ChangeUserNatsController } from './change-user/change-user.nats.controller.js';
+import { ConsentDecisionHandler } from './consent-decision/consent-decision.handler.js';
+import { ConsentDecisionNatsController } from './consent-decision/consent-decision.nats.controller.js';
 import { SERVICE_RPC, SERVICES_PROXY } from './consent.tokens.js';
-import { FrontChannelHandler } from './front-channel/front-channel.handler.js';
-import { FrontChannelNatsController } from './front-channel/front-channel.nats.controller.js';
-import { LoginThrottleService } from './front-channel/login-throttle.service.js';
+import { CreateUserHandler } from './create-user/create-user.handler.js';
+import { CreateUserNatsController } from './create-user/create-user.nats.controller.js';
+import { AuthorizationResponses } from './front-channel/authorization-responses.js';
+import { BrowserSessions } from './front-channel/browser-sessions.js';
+import { CodeIssuer } from './front-channel/code-issuer.js';
+import { FrontChannelPages } from './front-channel/pages.js';
+import { LoginCredentials } from './login/credentials.js';
+import { LoginHandler } from './login/login.handler.js';
+import { LoginNatsController } from './login/login.nats.controller.js';
+import { LoginThrottleService } from './login/login-throttle.service.js';
+import { RevokeConsentHandler } from './revoke-consent/revoke-consent.handler.js';
+import { RevokeConsentNatsController } from './revoke-consent/revoke-consent.nats.controller.js';
+import { UserQueriesNatsController } from './user-queries/user-queries.nats.controller.js';
+import { UserGrants } from './users/user-grants.js';
 import { UserProjectionsService } from './users/user-projections.service.js';
-import { UsersNatsController } from './users/users.nats.controller.js';
-import { UsersService } from './users/users.service.js';
-
-/**
- * The consent service: resource owners and their login, consent decisions and authorization
- * codes (issue 4).
- */
-@Controller()
-export class ConsentHealthNatsController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
-
-  @MessagePattern(Subjects.consent.health)
-  async health(): Promise<HealthResponse> {
-    await this.store.headPosition();
-    return { service: 'consent', status: 'ok' };
-  }
-}
+import { UserRepository } from './users/user.repository.js';
 
 const config = loadConfig();
 
+/**
+ * The consent service: resource owners and their login, consent decisions, and the authorization
+ * request up to the code, which it asks the token service to issue (RFC 6749 §4.1).
+ */
 @Module({
   imports: [
     EventStoreModule.forService('consent'),
@@ -44,17 +52,41 @@ const config = loadConfig();
       { name: SERVICES_PROXY, transport: Transport.NATS, options: natsConnectionOptions(config, 'consent') },
     ]),
   ],
-  controllers: [ConsentHealthNatsController, FrontChannelNatsController, UsersNatsController],
+  controllers: [
+    storeHealthController(Subjects.consent.health, 'consent'),
+    AuthorizeNatsController,
+    LoginNatsController,
+    ConsentDecisionNatsController,
+    AccountNatsController,
+    CreateUserNatsController,
+    ChangeUserNatsController,
+    RevokeConsentNatsController,
+    UserQueriesNatsController,
+  ],
   providers: [
     {
       provide: SERVICE_RPC,
       inject: [SERVICES_PROXY, CONFIG],
       useFactory: (proxy: ClientProxy, c: Config) => new RpcClient(proxy, c.rpcTimeoutMs),
     },
+    clockProvider,
+    idGeneratorProvider,
     UserProjectionsService,
-    UsersService,
+    UserRepository,
+    UserGrants,
     LoginThrottleService,
-    FrontChannelHandler,
+    BrowserSessions,
+    FrontChannelPages,
+    AuthorizationResponses,
+    CodeIssuer,
+    AuthorizeHandler,
+    LoginCredentials,
+    LoginHandler,
+    ConsentDecisionHandler,
+    AccountHandler,
+    CreateUserHandler,
+    ChangeUserHandler,
+    RevokeConsentHandler,
   ],
 })
 export class ConsentModule {}

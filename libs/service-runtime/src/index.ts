@@ -17,3 +17,4 @@ export * from './tracing.js';
 export * from './audit-event.js';
 export * from './admin-auth.module.js';
 export * from './health.nats.controller.js';
+export * from './clock.js';

@@ -9,7 +9,7 @@ import type { Config } from '#lib/config';
 import { LOGIN_THROTTLE, LoginThrottle } from '#lib/domain-consent';
 import { PasswordCheckLimiter } from '#lib/domain-user';
 import { deriveKey } from '#lib/keysets';
-import { CONFIG, DATA_SOURCE } from '#lib/service-runtime';
+import { CLOCK, type Clock, CONFIG, DATA_SOURCE } from '#lib/service-runtime';
 import type { DataSource } from 'typeorm';
 import { PgLoginAttemptStore } from './pg-login-attempt-store.js';
 
@@ -28,7 +28,11 @@ export class LoginThrottleService implements OnApplicationBootstrap, OnApplicati
   readonly passwordChecks: PasswordCheckLimiter;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(@Inject(DATA_SOURCE) dataSource: DataSource, @Inject(CONFIG) config: Config) {
+  constructor(
+    @Inject(DATA_SOURCE) dataSource: DataSource,
+    @Inject(CONFIG) config: Config,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
     this.store = new PgLoginAttemptStore(dataSource);
     const base = { ...LOGIN_THROTTLE, windowSeconds: config.loginFailureWindowSeconds };
     this.attempts = new LoginThrottle(this.store, {
@@ -46,7 +50,7 @@ export class LoginThrottleService implements OnApplicationBootstrap, OnApplicati
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
-      this.store.forgetExpired(Math.floor(Date.now() / 1000)).catch((err: unknown) => {
+      this.store.forgetExpired(Math.floor(this.clock().getTime() / 1000)).catch((err: unknown) => {
         this.logger.warn(`could not delete expired login throttle records: ${String(err)}`);
       });
     }, FORGET_EVERY_MS);

@@ -6,7 +6,8 @@ import { PgLoginAttemptStore } from './pg-login-attempt-store.js';
 
 /**
  * The login_throttle table against the LoginAttemptStore contract, with two stores on two pools of
- * one database: two consent replicas share the counts (checklist decision 13).
+ * one database: two consent replicas share the counts (RFC 6749 §10.10: the limit holds across
+ * replicas).
  */
 let db: TestDatabase;
 let replicas: DataSource[];

@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import type { AccountRequest, AccountRevokeRequest, FrontChannelResult } from '#lib/contracts';
+import { AuthorizationResponses } from '../front-channel/authorization-responses.js';
+import { BrowserSessions } from '../front-channel/browser-sessions.js';
+import { FrontChannelPages, formNotVerified } from '../front-channel/pages.js';
+import { RevokeConsentHandler } from '../revoke-consent/revoke-consent.handler.js';
+import { UserGrants } from '../users/user-grants.js';
+
+/** The user's own account page: the consents given, each revocable by the user. */
+@Injectable()
+export class AccountHandler {
+  constructor(
+    private readonly browser: BrowserSessions,
+    private readonly pages: FrontChannelPages,
+    private readonly responses: AuthorizationResponses,
+    private readonly grants: UserGrants,
+    private readonly revokeConsent: RevokeConsentHandler,
+  ) {}
+
+  /** The account page, or the login page first when there is no session. */
+  async show(request: AccountRequest): Promise<FrontChannelResult> {
+    const session = await this.browser.current(request.browser.session);
+    if (session === null) {
+      const tx = this.browser.newTransaction({ kind: 'account' });
+      return this.pages.login(tx, this.browser.sealTransaction(tx), null, request.browser, 200);
+    }
+    const consents = await this.grants.consentsOf(session.user.sub);
+    const named = await Promise.all(
+      consents.map(async (c) => ({
+        ...c,
+        clientName:
+          (await this.responses.findClient(c.clientId, request.context.correlationId).catch(() => null))
+            ?.clientName ?? c.clientId,
+      })),
+    );
+    return {
+      kind: 'account',
+      username: session.user.username,
+      csrf: this.browser.csrf.token('account', session.cookie),
+      consents: named,
+    };
+  }
+
+  /** A consent revoked from the account page (RFC 6749 §10.12: a same-site form with its CSRF token). */
+  async revoke(request: AccountRevokeRequest): Promise<FrontChannelResult> {
+    const crossSite = this.pages.crossSite(request.browser);
+    if (crossSite) return crossSite;
+    const session = await this.browser.current(request.browser.session);
+    if (session === null || !this.browser.csrf.check(request.form.csrf, 'account', session.cookie))
+      return formNotVerified();
+    const clientId = request.form.client_id ?? '';
+    await this.revokeConsent.handle(session.user.sub, clientId, {
+      actor: `user:${session.user.sub}`,
+      correlationId: request.context.correlationId,
+      callerRequestId: request.context.callerRequestId,
+    });
+    return { kind: 'redirect', location: '/account' };
+  }
+}

@@ -1,0 +1,67 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Config } from '#lib/config';
+import {
+  type FrontChannelResult,
+  type IssueAuthorizationCodeRequest,
+  type IssueAuthorizationCodeResponse,
+  type RequestContext,
+  Subjects,
+} from '#lib/contracts';
+import { grantIdForTransaction } from '#lib/domain-authorization';
+import { hashGrantToken, mintGrantToken } from '#lib/domain-grant';
+import { CONFIG, type RpcClient } from '#lib/service-runtime';
+import { SERVICE_RPC } from '../consent.tokens.js';
+import { AuthorizationResponses } from './authorization-responses.js';
+import type { Session } from './browser-sessions.js';
+import { type AuthorizeTransaction, errorPage } from './pages.js';
+
+/**
+ * RFC 6749 §4.1.2: the code. The token service owns every grant stream, so it records the grant;
+ * the grant id comes from the transaction, so a second code for it is refused there (RFC 6749
+ * §10.5: a code is issued once).
+ *
+ * The code is minted and hashed here and only its keyed hash crosses the bus: the clear code
+ * leaves this process in the redirect to the client alone, never in a message another service or
+ * a NATS operator could read (ARCHITECTURE: no bearer secret is written anywhere but its hash).
+ */
+@Injectable()
+export class CodeIssuer {
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
+    private readonly responses: AuthorizationResponses,
+  ) {}
+
+  async issue(
+    tx: AuthorizeTransaction,
+    session: Session,
+    context: RequestContext,
+  ): Promise<FrontChannelResult> {
+    const req = tx.request;
+    const grantId = grantIdForTransaction(tx.id);
+    const code = mintGrantToken(grantId);
+    const request: IssueAuthorizationCodeRequest = {
+      context,
+      actor: `user:${session.user.sub}`,
+      grantId,
+      clientId: req.clientId,
+      sub: session.user.sub,
+      username: session.user.username,
+      scope: req.scope,
+      ...(req.resource.length > 0 ? { resource: req.resource } : {}),
+      redirectUri: req.redirectUri,
+      deliveredTo: req.deliveredTo,
+      codeChallenge: req.codeChallenge,
+      codeHash: hashGrantToken(code, this.config.secretHashKeys),
+      authTime: Math.floor(session.session.authTime / 1000),
+    };
+    const issued = await this.rpc.request<IssueAuthorizationCodeResponse>(
+      Subjects.token.issueAuthorizationCode,
+      request,
+      context.correlationId,
+    );
+    if (issued.outcome === 'already-issued')
+      return errorPage(400, 'invalid_request', 'this authorization request has already been answered');
+    return { kind: 'redirect', location: this.responses.url(req, { code }) };
+  }
+}
