@@ -13,7 +13,7 @@ import {
 import { invalidGrant } from '#lib/oauth-errors';
 import { formatScope } from '#lib/oauth-protocol';
 import { accessTokenStreamId, decideAccessToken, initialAccessTokenState } from './access-token.js';
-import { isRefreshTokenOfFamily } from './refresh-token.js';
+import { isRefreshTokenOfFamily } from './refresh-token-introspection.js';
 import { type CachedGrant, GrantStateCache } from './grant-state-cache.js';
 import { type GrantContext, type GrantStreamReader, isRefusal } from './grants/grant-handler.js';
 import type { GrantRegistry } from './grants/grant-registry.js';
