@@ -6,7 +6,7 @@ import { AuthenticateClientNatsController } from './authenticate-client/authenti
 import { GetClientNatsController } from './get-client/get-client.nats.controller.js';
 import { RegisterClientHandler } from './register-client/register-client.handler.js';
 import { RegisterClientNatsController } from './register-client/register-client.nats.controller.js';
-import { ClientHistoryHandler } from './client-history/client-history.handler.js';
+import { ClientStreamHistoryHandler } from './client-history/client-stream-history.handler.js';
 import { ClientRepository } from './client-store/client.repository.js';
 import { RegisterDynamicClientHandler } from './dynamic-registration/register-dynamic-client.handler.js';
 import { InitialAccessTokenHandler } from './initial-access-token/initial-access-token.handler.js';
@@ -33,7 +33,7 @@ import { RotateClientSecretNatsController } from './rotate-client-secret/rotate-
     ClientRepository,
     ManageClientHandler,
     RegisterDynamicClientHandler,
-    ClientHistoryHandler,
+    ClientStreamHistoryHandler,
     InitialAccessTokenHandler,
     ClientsProjectionService,
   ],

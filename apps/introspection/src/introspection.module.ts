@@ -3,34 +3,33 @@ import { ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
 import { type Config, loadConfig } from '#lib/config';
 import { ClientDirectory } from '#lib/domain-client';
 import type { EventStore } from '#lib/event-store';
+import { Subjects } from '#lib/contracts';
 import {
-  AdminAuthModule,
   CONFIG,
   EVENT_STORE,
   EventStoreModule,
   natsConnectionOptions,
   RpcClient,
+  storeHealthController,
 } from '#lib/service-runtime';
 import { KeyringVerifier } from '#lib/signing-keys';
-import { ClientAsOfHandler } from './client-as-of/client-as-of.handler.js';
-import { ClientHistoryHandler } from './client-history/client-history.handler.js';
-import { GrantAsOfHandler } from './grant-as-of/grant-as-of.handler.js';
-import { GrantHistoryHandler } from './grant-history/grant-history.handler.js';
+import { AuditModule } from './audit/audit.module.js';
 import { IntrospectTokenHandler } from './introspect-token/introspect-token.handler.js';
 import { IntrospectionNatsController } from './introspection.nats.controller.js';
 import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC, SERVICES_PROXY } from './introspection.tokens.js';
 import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
-import { TokenAsOfHandler } from './token-as-of/token-as-of.handler.js';
-import { TokenHistoryHandler } from './token-history/token-history.handler.js';
 import { TokenStateService } from './token-state/token-state.service.js';
-import { UserHistoryHandler } from './user-history/user-history.handler.js';
 
 const config = loadConfig();
 
+/**
+ * The introspection process: RFC 7662 introspection, RFC 7009 revocation (forwarded to the token
+ * service), the `token_state` projection, and the audit read side (AuditModule).
+ */
 @Module({
   imports: [
     EventStoreModule.forService('introspection'),
-    AdminAuthModule.forService('introspection'),
+    AuditModule,
     ClientsModule.register([
       {
         name: SERVICES_PROXY,
@@ -39,7 +38,10 @@ const config = loadConfig();
       },
     ]),
   ],
-  controllers: [IntrospectionNatsController],
+  controllers: [
+    IntrospectionNatsController,
+    storeHealthController(Subjects.introspection.health, 'introspection'),
+  ],
   providers: [
     {
       provide: SERVICE_RPC,
@@ -64,13 +66,6 @@ const config = loadConfig();
     TokenStateService,
     IntrospectTokenHandler,
     RevokeTokenHandler,
-    TokenHistoryHandler,
-    TokenAsOfHandler,
-    ClientHistoryHandler,
-    ClientAsOfHandler,
-    GrantHistoryHandler,
-    GrantAsOfHandler,
-    UserHistoryHandler,
   ],
 })
 export class IntrospectionModule {}

@@ -8,3 +8,4 @@ export * from './resource-messages.js';
 export * from './bus-permissions.js';
 export * from './published-events.js';
 export * from './admin-documents.js';
+export * from './access-token-claims.js';

@@ -1,6 +1,7 @@
 import type { ClientView, PresentedClientCredentials, RequestContext } from '#lib/contracts';
 import { Subjects } from '#lib/contracts';
 import { invalidClient, temporarilyUnavailable } from '#lib/oauth-errors';
+import { BASIC_CHALLENGE } from '#lib/oauth-protocol';
 import { clientStreamId } from './client.js';
 import type { ClientDirectory } from './client-directory.js';
 
@@ -28,7 +29,7 @@ export async function authenticateCaller(
 ): Promise<Caller> {
   if (credentials === null) {
     throw invalidClient('client authentication required', {
-      headers: { 'WWW-Authenticate': 'Basic realm="token", charset="UTF-8"' },
+      headers: { 'WWW-Authenticate': BASIC_CHALLENGE },
     });
   }
   if (credentials.method === 'private_key_jwt') {

@@ -3,7 +3,7 @@ import { aggregateStream, InMemoryEventStore } from '#lib/event-store';
 import { Keyset, LEGACY_KID } from '#lib/keysets';
 import { createHmac } from 'node:crypto';
 import { GrantStateCache } from './grant-state-cache.js';
-import { introspectRefreshToken } from './refresh-token.js';
+import { introspectRefreshToken } from './refresh-token-introspection.js';
 import {
   clients,
   refusalOf,

@@ -8,7 +8,7 @@ export * from './grants/lifetimes.js';
 export * from './grants/resolve-audience.js';
 export * from './grants/grant-registry.js';
 export * from './introspection.js';
-export * from './refresh-token.js';
+export * from './refresh-token-introspection.js';
 export * from './grant-audit.js';
 export * from './token-endpoint.js';
 export * from './grant-state-cache.js';

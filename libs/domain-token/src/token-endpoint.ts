@@ -1,4 +1,4 @@
-import type { ClientView, TokenResponse } from '#lib/contracts';
+import type { AccessTokenClaims, ClientView, TokenResponse } from '#lib/contracts';
 import { evolveGrant, GRANT_FOLD, grantStreamId, mintGrantToken } from '#lib/domain-grant';
 import {
   type AppendRequest,
@@ -13,7 +13,7 @@ import {
 import { invalidGrant } from '#lib/oauth-errors';
 import { formatScope } from '#lib/oauth-protocol';
 import { accessTokenStreamId, decideAccessToken, initialAccessTokenState } from './access-token.js';
-import { isRefreshTokenOfFamily } from './refresh-token.js';
+import { isRefreshTokenOfFamily } from './refresh-token-introspection.js';
 import { type CachedGrant, GrantStateCache } from './grant-state-cache.js';
 import { type GrantContext, type GrantStreamReader, isRefusal } from './grants/grant-handler.js';
 import type { GrantRegistry } from './grants/grant-registry.js';
@@ -21,19 +21,7 @@ import type { GrantRegistry } from './grants/grant-registry.js';
 /** The active signing key, as the token service's keyring hands it out. */
 export interface AccessTokenSigner {
   kid: string;
-  sign(claims: AccessTokenJwtClaims): Promise<string>;
-}
-
-/** RFC 9068 §2.2 (and §2.2.3 for scope). */
-export interface AccessTokenJwtClaims {
-  iss: string;
-  sub: string;
-  aud: string | string[];
-  exp: number;
-  iat: number;
-  jti: string;
-  client_id: string;
-  scope: string;
+  sign(claims: AccessTokenClaims): Promise<string>;
 }
 
 export interface TokenEndpointRequest {

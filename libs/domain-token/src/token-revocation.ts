@@ -17,7 +17,7 @@ import {
   initialAccessTokenState,
 } from './access-token.js';
 import { checkRevocationAllowed } from './introspection.js';
-import { isRefreshTokenOfFamily, refreshTokenRevocation } from './refresh-token.js';
+import { isRefreshTokenOfFamily, refreshTokenRevocation } from './refresh-token-introspection.js';
 
 /** What a revocation needs of an access token: null when it is not one of ours, or not valid. */
 export type VerifyAccessToken = (token: string) => Promise<{ client_id: string; jti: string } | null>;

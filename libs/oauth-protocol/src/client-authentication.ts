@@ -33,6 +33,11 @@ function assertionSubject(assertion: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * RFC 6749 §5.2: the challenge of a 401 invalid_client (RFC 7617 §2, §2.1 for charset), at the
+ * token endpoint and at introspection and revocation, which authenticate their callers alike.
+ */
 export const BASIC_CHALLENGE = 'Basic realm="token", charset="UTF-8"';
 
 function basicFailure(description: string) {

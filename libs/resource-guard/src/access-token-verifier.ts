@@ -9,7 +9,11 @@ import { JwksCache } from './jwks-cache.js';
 import { checkOptions, type ResourceGuardOptions } from './options.js';
 import { missingScopes, scopesOf } from './scope.js';
 
-/** The verified claims of an access token (RFC 9068 §2.2). */
+/**
+ * The verified claims of an access token (RFC 9068 §2.2). The server's own type is libs/contracts'
+ * AccessTokenClaims; this library keeps its copy because it is installed on its own, without the
+ * monorepo's libs.
+ */
 export interface AccessTokenClaims extends JWTPayload {
   iss: string;
   sub: string;

@@ -7,25 +7,14 @@ import {
   type JWTVerifyGetKey,
   type KeyObject,
 } from 'jose';
+import type { AccessTokenClaims } from '#lib/contracts';
 import type { SigningAlg } from './keyring-events.js';
 
 /** RFC 9068 §2.1: the `typ` header of a JWT access token. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 
-/** RFC 9068 §2.2 (and §2.2.1 for auth_time, §2.2.3 for scope). */
-export interface AccessTokenClaims {
-  iss: string;
-  sub: string;
-  aud: string | string[];
-  /** NumericDate (RFC 7519 §2): seconds since the epoch. */
-  exp: number;
-  iat: number;
-  jti: string;
-  client_id: string;
-  /** RFC 9068 §2.2.3: space-delimited scope values. */
-  scope?: string;
-  auth_time?: number;
-}
+/** RFC 9068 §2.2: the claims are libs/contracts' AccessTokenClaims. */
+export type { AccessTokenClaims } from '#lib/contracts';
 
 export interface AccessTokenSigningKey {
   kid: string;

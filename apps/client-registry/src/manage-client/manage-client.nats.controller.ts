@@ -15,7 +15,7 @@ import {
   type UpdateClientRequest,
 } from '#lib/contracts';
 import { AdminGate } from '#lib/service-runtime';
-import { ClientHistoryHandler } from '../client-history/client-history.handler.js';
+import { ClientStreamHistoryHandler } from '../client-history/client-stream-history.handler.js';
 import { RegisterDynamicClientHandler } from '../dynamic-registration/register-dynamic-client.handler.js';
 import { InitialAccessTokenHandler } from '../initial-access-token/initial-access-token.handler.js';
 import { ClientsProjectionService } from '../list-clients/clients-projection.service.js';
@@ -27,7 +27,7 @@ export class ManageClientNatsController {
   constructor(
     private readonly manage: ManageClientHandler,
     private readonly dynamic: RegisterDynamicClientHandler,
-    private readonly history: ClientHistoryHandler,
+    private readonly history: ClientStreamHistoryHandler,
     private readonly initialAccessTokens: InitialAccessTokenHandler,
     private readonly clients: ClientsProjectionService,
     private readonly gate: AdminGate,

@@ -11,6 +11,7 @@ import { ClientDirectory, clientStreamId, clientUnchanged } from '#lib/domain-cl
 import { type GrantRegistry, GrantStateCache, TokenEndpoint } from '#lib/domain-token';
 import { type EventStore, isExpectedVersionConflict, type StreamExpectation } from '#lib/event-store';
 import { invalidClient, OAuthError, temporarilyUnavailable } from '#lib/oauth-errors';
+import { BASIC_CHALLENGE } from '#lib/oauth-protocol';
 import { CONFIG, EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
 import { KeyringService } from '../signing-keys/keyring.service.js';
 import { CLIENT_DIRECTORY, GRANT_REGISTRY, SERVICE_RPC } from '../token.tokens.js';
@@ -50,7 +51,7 @@ export class IssueTokenHandler {
     // RFC 6749 §3.2.1, §5.2: every token request identifies its client.
     if (request.credentials === null) {
       throw invalidClient('client authentication required', {
-        headers: { 'WWW-Authenticate': 'Basic realm="token", charset="UTF-8"' },
+        headers: { 'WWW-Authenticate': BASIC_CHALLENGE },
       });
     }
     const presented = request.credentials;

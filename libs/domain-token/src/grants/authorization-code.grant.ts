@@ -2,7 +2,7 @@ import { decideGrant, grantIdOf, grantTokenHasher } from '#lib/domain-grant';
 import type { Keyset } from '#lib/keysets';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
 import { scopeWithinGrant } from '#lib/oauth-protocol';
-import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
+import type { GrantConfig, GrantContext, GrantHandlerOutcome, GrantHandler } from './grant-handler.js';
 import { refreshTokenLifetimes, type RefreshTokenConfig } from './lifetimes.js';
 import { settleGrantDecision, userAccessToken } from './user-grant.js';
 
@@ -25,7 +25,7 @@ export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): Gr
   return {
     grantType: 'authorization_code',
     parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
-    async handle(context: GrantContext): Promise<GrantDecision> {
+    async handle(context: GrantContext): Promise<GrantHandlerOutcome> {
       const { client, parameters, now, jti } = context;
       if (!client.grantTypes.includes('authorization_code')) {
         throw unauthorizedClient('the client is not allowed to use the authorization_code grant');

@@ -67,13 +67,18 @@ export interface GrantRefusal {
   append: GrantStreamAppend;
 }
 
-export type GrantDecision = GrantIssue | GrantRefusal;
+/**
+ * What a grant handler hands the token endpoint: a token to issue (with the grant-stream events to
+ * append with it), or a refusal whose events must still be recorded. (libs/domain-grant's
+ * GrantDecision is the grant stream's own decision, which a handler settles into this.)
+ */
+export type GrantHandlerOutcome = GrantIssue | GrantRefusal;
 
-export const isRefusal = (d: GrantDecision): d is GrantRefusal => 'refusal' in d;
+export const isRefusal = (d: GrantHandlerOutcome): d is GrantRefusal => 'refusal' in d;
 
 export interface GrantHandler {
   readonly grantType: string;
   /** Parameters this grant reads, besides grant_type and client authentication. */
   readonly parameters: readonly string[];
-  handle(context: GrantContext): Promise<GrantDecision> | GrantDecision;
+  handle(context: GrantContext): Promise<GrantHandlerOutcome> | GrantHandlerOutcome;
 }

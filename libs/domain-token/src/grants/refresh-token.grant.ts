@@ -2,7 +2,7 @@ import { decideGrant, grantIdOf, grantTokenHasher } from '#lib/domain-grant';
 import type { Keyset } from '#lib/keysets';
 import { invalidGrant, invalidRequest, unauthorizedClient } from '#lib/oauth-errors';
 import { parseScope, scopeWithinGrant } from '#lib/oauth-protocol';
-import type { GrantConfig, GrantContext, GrantDecision, GrantHandler } from './grant-handler.js';
+import type { GrantConfig, GrantContext, GrantHandlerOutcome, GrantHandler } from './grant-handler.js';
 import { refreshTokenLifetimes, type RefreshTokenConfig } from './lifetimes.js';
 import { settleGrantDecision, userAccessToken } from './user-grant.js';
 
@@ -30,7 +30,7 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
   return {
     grantType: 'refresh_token',
     parameters: ['refresh_token', 'scope', 'resource'],
-    async handle(context: GrantContext): Promise<GrantDecision> {
+    async handle(context: GrantContext): Promise<GrantHandlerOutcome> {
       const { client, parameters, now, jti } = context;
       if (!client.grantTypes.includes('refresh_token')) {
         throw unauthorizedClient('the client is not allowed to use the refresh_token grant');

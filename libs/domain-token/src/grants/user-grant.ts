@@ -1,4 +1,4 @@
-import type { GrantDecision as GrantStreamDecision, GrantFacts } from '#lib/domain-grant';
+import type { GrantDecision, GrantFacts } from '#lib/domain-grant';
 import { grantStreamId } from '#lib/domain-grant';
 import type { IssueAccessToken } from '../access-token.js';
 import type { GrantConfig, GrantContext, GrantRefusal, GrantStreamAppend } from './grant-handler.js';
@@ -13,7 +13,7 @@ import { resolveAudience } from './resolve-audience.js';
 export function settleGrantDecision(
   grantId: string,
   version: number,
-  decision: GrantStreamDecision,
+  decision: GrantDecision,
 ): { append: GrantStreamAppend } | GrantRefusal {
   const append = { streamId: grantStreamId(grantId), expectedVersion: version, events: decision.events };
   if (decision.error === null) return { append };

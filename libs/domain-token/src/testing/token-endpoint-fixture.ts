@@ -1,5 +1,5 @@
 import { Keyset } from '#lib/keysets';
-import type { ClientView, TokenResponse } from '#lib/contracts';
+import type { AccessTokenClaims, ClientView, TokenResponse } from '#lib/contracts';
 import {
   decideGrant,
   grantStreamId,
@@ -16,10 +16,10 @@ import { clientCredentialsGrant } from '../grants/client-credentials.grant.js';
 import { GrantRegistry } from '../grants/grant-registry.js';
 import { refreshTokenGrant } from '../grants/refresh-token.grant.js';
 import { GrantStateCache } from '../grant-state-cache.js';
-import { type AccessTokenJwtClaims, TokenEndpoint } from '../token-endpoint.js';
+import { TokenEndpoint } from '../token-endpoint.js';
 
 /**
- * The token endpoint over a given event store, with the checklist's fixture clients (§0.2), a
+ * The token endpoint over a given event store, with the security tests' fixture clients, a
  * movable clock and a signer whose "JWT" is the claims in clear (the real signing is the keyring's
  * and is tested there): for unit tests (in-memory store) and integration tests (Postgres).
  */
@@ -183,10 +183,8 @@ export class TokenEndpointFixture {
   }
 }
 
-export function claimsOf(response: TokenResponse): AccessTokenJwtClaims {
-  return JSON.parse(
-    Buffer.from(response.access_token.slice(7), 'base64url').toString(),
-  ) as AccessTokenJwtClaims;
+export function claimsOf(response: TokenResponse): AccessTokenClaims {
+  return JSON.parse(Buffer.from(response.access_token.slice(7), 'base64url').toString()) as AccessTokenClaims;
 }
 
 /** The OAuthError a promise rejects with (fails the test when it resolves). */

@@ -5,9 +5,12 @@ import type { EventStore } from '#lib/event-store';
 import { notFound } from '#lib/oauth-errors';
 import { EVENT_STORE, toAuditEvent } from '#lib/service-runtime';
 
-/** The audit view of one client: its stream in order, each event with its actor. */
+/**
+ * One client's own stream, in order, each event with its actor (the registry's client.admin.history;
+ * the introspection service's audit history adds the events naming the client).
+ */
 @Injectable()
-export class ClientHistoryHandler {
+export class ClientStreamHistoryHandler {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async handle(request: AdminClientRequest): Promise<ClientHistoryResponse> {

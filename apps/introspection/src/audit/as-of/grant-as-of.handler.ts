@@ -5,7 +5,7 @@ import { grantAsOfView } from '#lib/domain-token';
 import type { EventStore } from '#lib/event-store';
 import { notFound } from '#lib/oauth-errors';
 import { EVENT_STORE } from '#lib/service-runtime';
-import { instant } from '../audit-event.js';
+import { instant } from '../audit-request.js';
 
 /** A grant's state at an instant: its stream replayed up to the events recorded by then. */
 @Injectable()

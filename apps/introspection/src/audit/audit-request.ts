@@ -1,16 +1,12 @@
 import type { AuditPageRequest } from '#lib/contracts';
 import type { AuditQuery } from '#lib/event-store';
-export { toAuditEvent } from '#lib/service-runtime';
 import { invalidRequest } from '#lib/oauth-errors';
+import { parseInstant } from '#lib/oauth-protocol';
 
-export function instant(text: string | undefined, name: string): Date | undefined {
-  if (text === undefined) return undefined;
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw invalidRequest(`${name} must be an ISO 8601 instant`);
-  return date;
-}
+/** An instant parameter of an audit request (`from`, `to`, `as_of`): see parseInstant. */
+export const instant = parseInstant;
 
-/** The page bounds of a request, checked again here (the gateway is not the only caller). */
+/** The page bounds of a request, checked again here (the admin plane is not the only caller). */
 export function pageBounds(page: AuditPageRequest | undefined): Omit<AuditQuery, 'streamIds'> {
   const limit = page?.limit ?? 100;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500)

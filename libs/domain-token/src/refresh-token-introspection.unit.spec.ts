@@ -10,7 +10,11 @@ import {
 import { InMemoryEventStore } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
 import type { GrantState } from '#lib/domain-grant';
-import { introspectRefreshToken, isRefreshTokenOfFamily, refreshTokenRevocation } from './refresh-token.js';
+import {
+  introspectRefreshToken,
+  isRefreshTokenOfFamily,
+  refreshTokenRevocation,
+} from './refresh-token-introspection.js';
 import { ScriptedGrant } from './testing/grant-life.js';
 
 const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 3) }]);

@@ -23,16 +23,16 @@ import {
 import { OAuthError } from '#lib/oauth-errors';
 import { grantHistoryCriteria, userHistoryCriteria } from '#lib/domain-token';
 import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
-import { ScriptedGrant, scriptGrantLife } from '../../../libs/domain-token/src/testing/grant-life.js';
-import { GrantAsOfHandler } from './grant-as-of/grant-as-of.handler.js';
-import { GrantHistoryHandler } from './grant-history/grant-history.handler.js';
-import { UserHistoryHandler } from './user-history/user-history.handler.js';
+import { ScriptedGrant, scriptGrantLife } from '../../../../libs/domain-token/src/testing/grant-life.js';
+import { GrantAsOfHandler } from './as-of/grant-as-of.handler.js';
+import { GrantHistoryHandler } from './history/grant-history.handler.js';
+import { UserHistoryHandler } from './history/user-history.handler.js';
 
 /**
- * Issue 6 acceptance over the real Postgres store: a grant's life scripted as the consent and token
- * services write it (consent, code, redemption, three rotations, a reuse that revokes the grant),
- * then its history, its state as of every step, its owner's history, and the token_state /
- * grant_state read models (with a rebuild, checklist ES-03).
+ * The grant and user audit over the real Postgres store: a grant's life scripted as the consent and
+ * token services write it (consent, code, redemption, three rotations, a reuse that revokes the
+ * grant), then its history, its state as of every step, its owner's history, and the token_state /
+ * grant_state read models (a rebuild from the events equals the live projection).
  */
 describe('grant and user audit over a scripted grant life (real Postgres)', () => {
   let db: TestDatabase;

@@ -4,7 +4,7 @@ import { clientStreamId, clientView, evolveClient, initialClientState } from '#l
 import type { EventStore } from '#lib/event-store';
 import { notFound } from '#lib/oauth-errors';
 import { EVENT_STORE } from '#lib/service-runtime';
-import { instant } from '../audit-event.js';
+import { instant } from '../audit-request.js';
 
 /** A client's registration at an instant: its stream replayed up to the events recorded by then. */
 @Injectable()
