@@ -4,7 +4,7 @@
  */
 import type { AdminCommand, AuditEvent, AuditPageRequest } from './messages.js';
 
-/** RFC 7662 §2.2 for a refresh token (decision 11: only its own client sees it). */
+/** RFC 7662 §2.2 for a refresh token (only the client it was issued to sees it active). */
 export interface RefreshTokenIntrospection {
   active: true;
   scope?: string;

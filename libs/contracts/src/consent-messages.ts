@@ -24,7 +24,7 @@ export interface BrowserState {
   session?: string;
   /** The login-form nonce cookie (login CSRF binding before any session exists). */
   nonce?: string;
-  /** Origin / Sec-Fetch-Site, for the cross-site check on POSTs (checklist UI-06). */
+  /** Origin / Sec-Fetch-Site, for the cross-site check on POSTs (cross-site request forgery, RFC 6749 §10.12). */
   origin?: string;
   secFetchSite?: string;
 }

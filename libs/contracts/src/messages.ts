@@ -47,7 +47,7 @@ export interface ClientView {
   grantTypes: string[];
   /** Scopes the client may request (RFC 6749 §3.3). */
   scope: string[];
-  /** Scope granted when the request omits `scope` (checklist decision 6); empty: none. */
+  /** Scope granted when the request omits `scope` (RFC 6749 §3.3: the server's documented default); empty: none. */
   defaultScope: string[];
   /** Audience of its access tokens (RFC 9068 `aud`). */
   audience: string[];
@@ -59,9 +59,9 @@ export interface ClientView {
   clientUri?: string | null;
   logoUri?: string | null;
   contacts?: string[];
-  /** Checklist decision 1: PKCE required (only a confidential client may turn it off). */
+  /** RFC 9700 §2.1.1: PKCE required (only a confidential client may turn it off). */
   requirePkce?: boolean;
-  /** Checklist decision 5: refresh-token reuse grace window in seconds (0 to 60). */
+  /** RFC 9700 §4.14.2: refresh-token reuse grace window in seconds (0 to 60; 0: none). */
   refreshTokenReuseGraceSeconds?: number;
   /** Per-client lifetimes; absent: the server's defaults. */
   accessTokenTtlSeconds?: number;
@@ -71,7 +71,7 @@ export interface ClientView {
   jwksUri?: string | null;
   registeredAt?: string;
   /**
-   * RFC 7591 §3.2.1: when the client's secret expires (checklist CAUTH-16); null: never. Present
+   * RFC 7591 §3.2.1: when the client's secret expires; null: never. Present
    * only for a client with a secret (client_secret_basic or client_secret_post).
    */
   secretExpiresAt?: string | null;
@@ -104,7 +104,7 @@ export interface AuthenticateClientRequest {
 
 export interface RotateClientSecretRequest extends AdminCommand {
   clientId: string;
-  /** Seconds the old secret keeps working (checklist decision 15; default 0). */
+  /** Seconds the old secret keeps working (a rotation's grace period; default 0). */
   graceSeconds?: number;
 }
 

@@ -1,3 +1,4 @@
+import { BASIC_CHALLENGE } from '#lib/oauth-protocol';
 import type { Keyset } from '#lib/keysets';
 import type { ClientView, PresentedClientCredentials } from '#lib/contracts';
 import { invalidClient, type OAuthError } from '#lib/oauth-errors';
@@ -35,9 +36,7 @@ export function clientAuthenticationFailure(
   detail: string,
 ): OAuthError {
   const challenge =
-    presented.method === 'client_secret_basic'
-      ? { 'WWW-Authenticate': 'Basic realm="token", charset="UTF-8"' }
-      : undefined;
+    presented.method === 'client_secret_basic' ? { 'WWW-Authenticate': BASIC_CHALLENGE } : undefined;
   return invalidClient('client authentication failed', { detail, headers: challenge });
 }
 

@@ -46,7 +46,7 @@ function registerRequest(
 /**
  * The two example apps of `npm start`, registered once and given a fresh secret at every start:
  * - the resource server, whose client_id is its audience (so that introspection lets it ask about
- *   the tokens issued for it; checklist decision 11);
+ *   the tokens issued for it: RFC 7662 §2.1, a resource server learns only of its own tokens);
  * - the Example App: authorization_code + refresh_token (and client_credentials for its last step),
  *   scope "email profile", audience the resource server, redirect URI `<its url>/callback`.
  */

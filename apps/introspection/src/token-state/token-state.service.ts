@@ -107,9 +107,9 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
 
   /**
    * The row and the stream versions in one read; for a token of a user's grant, one more read: the
-   * grant's row and, from the store itself, its GrantRevoked event if there is one (checklist ES-01,
-   * RT-02: a grant revoked a moment ago by another service is revoked here already, whatever the
-   * projection has folded), a probe of a small partial index whatever the family's length; and the
+   * grant's row and, from the store itself, its GrantRevoked event if there is one (a grant
+   * revoked a moment ago by another service, RFC 9700 §4.14.2 reuse detection among them, is revoked
+   * here already, whatever the projection has folded), a probe of a small partial index whatever the family's length; and the
    * token's AccessTokenIssued, for the username (RFC 7662 §2.2), which token_state cannot hold: it
    * is fed from the event stream, where no personal data is published.
    */
