@@ -29,8 +29,7 @@ import { sendOAuthError } from './responses.js';
 export function createEdgeAdapter(config: HttpEdgeConfig): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: config.maxBodyBytes,
-    // A path parameter over 500 characters matches no route: oversized request lines are refused
-    // before routing.
+    // OAuth 2.1 §7.11: oversized request lines are refused before routing.
     routerOptions: { maxParamLength: 500 },
     trustProxy: trustedHops(config.trustProxy),
     requestTimeout: config.httpRequestTimeoutMs,
