@@ -30,8 +30,11 @@ export class CliContext {
    */
   async adminPlane(cmd: Command): Promise<AdminPlane> {
     const url = this.adminUrl(cmd);
-    const { adminBase, HttpAdminPlane, inClear, NatsAdminPlane } = await import('./admin-plane.js');
-    if (url === undefined) return new NatsAdminPlane(await this.config());
+    if (url === undefined) {
+      const { NatsAdminPlane } = await import('./admin-plane-nats.js');
+      return new NatsAdminPlane(await this.config());
+    }
+    const { adminBase, HttpAdminPlane, inClear } = await import('./admin-plane-http.js');
     const base = adminBase(url);
     const token =
       cmd.optsWithGlobals<{ adminToken?: string }>().adminToken ||

@@ -30,6 +30,21 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_CODES);
 
+  registerProcesses(program);
+  registerMigrate(program, ctx);
+  registerDev(program, ctx);
+  registerDemo(program, ctx);
+  registerClients(program, ctx);
+  registerKeys(program, ctx);
+  registerUsers(program, ctx);
+  registerNats(program, ctx);
+  registerAudit(program, ctx);
+  registerProjections(program, ctx);
+  return program;
+}
+
+/** `start` (the whole system) and `serve <app>` (one app in the foreground). */
+function registerProcesses(program: Command): void {
   program
     .command('start')
     .description('start the whole system (the six processes, and a NATS of its own unless NATS_URL is set)')
@@ -46,7 +61,9 @@ export function buildProgram(ctx: CliContext): Command {
       const { appEntry } = await import('./commands/start.command.js');
       await import(appEntry(app));
     });
+}
 
+function registerMigrate(program: Command, ctx: CliContext): void {
   program
     .command('migrate')
     .description('create the database of DATABASE_URL if needed and apply migrations (Postgres only)')
@@ -59,7 +76,9 @@ export function buildProgram(ctx: CliContext): Command {
       await requireDependencies({ databaseUrl: serverUrl(config.databaseUrl) });
       await migrate(config.databaseUrl);
     });
+}
 
+function registerDev(program: Command, ctx: CliContext): void {
   program
     .command('dev')
     .description('development helpers (this machine only)')
@@ -75,7 +94,10 @@ export function buildProgram(ctx: CliContext): Command {
       const devBusDir = process.env.NATS_URL ? null : DEV_BUS_DIR;
       await resetDevelopmentDatabase(await ctx.config(), devBusDir, (line) => console.log(line));
     });
+}
 
+/** `demo-client` and `demo-user`: the demo's credentials, printed. */
+function registerDemo(program: Command, ctx: CliContext): void {
   withJson(
     program
       .command('demo-client')
@@ -108,11 +130,9 @@ export function buildProgram(ctx: CliContext): Command {
         `  password: ${demo.password}`,
       ]);
   });
+}
 
-  registerClients(program, ctx);
-  registerKeys(program, ctx);
-  registerUsers(program, ctx);
-
+function registerNats(program: Command, ctx: CliContext): void {
   program
     .command('nats')
     .description('bus configuration')
@@ -125,7 +145,10 @@ export function buildProgram(ctx: CliContext): Command {
       const { natsConfig } = await import('./commands/nats.command.js');
       natsConfig(await ctx.config());
     });
+}
 
+/** `audit verify` (the events' hash chain) and `audit hash-keys` (SECRET_HASH_KEYS still in use). */
+function registerAudit(program: Command, ctx: CliContext): void {
   const audit = program.command('audit').description('the event log (Postgres, DATABASE_URL)');
   withJson(
     audit
@@ -151,7 +174,9 @@ export function buildProgram(ctx: CliContext): Command {
     const usage = await hashKeysReport(config.databaseUrl);
     ctx.out(cmd).data(usage.map(hashKeyUsageDocument), () => formatHashKeyUsage(usage));
   });
+}
 
+function registerProjections(program: Command, ctx: CliContext): void {
   const projections = program
     .command('projections')
     .description("the services' projections (Postgres, DATABASE_URL)");
@@ -173,6 +198,4 @@ export function buildProgram(ctx: CliContext): Command {
       .data({ equal, projections: reports.map(reportDocument) }, () => reports.flatMap(describeReport));
     if (!equal) process.exitCode = 1;
   });
-
-  return program;
 }

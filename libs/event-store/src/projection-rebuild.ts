@@ -1,4 +1,4 @@
-import { type DataSource } from 'typeorm';
+import { type DataSource, type QueryRunner } from 'typeorm';
 import { type EventStore } from './event-store.js';
 import { type Projection } from './projection.js';
 import { ProjectionRunner } from './projection-runner.js';
@@ -48,88 +48,139 @@ export async function rebuildAndCompare(
 ): Promise<RebuildReport> {
   const prefix = options.checkpointName ?? 'projection';
   const clock = options.clock ?? Date.now;
-  const maxListed = options.maxListed ?? 20;
   const shadow: Projection = { ...projection, name: `${projection.name}~rebuild` };
-  const liveCheckpoint = `${prefix}:${projection.name}`;
-  const shadowCheckpoint = `${prefix}:${shadow.name}`;
+  const pair: LiveAndShadow = {
+    projection,
+    shadowName: shadow.name,
+    liveCheckpoint: `${prefix}:${projection.name}`,
+    shadowCheckpoint: `${prefix}:${shadow.name}`,
+  };
   const runnerOptions = { checkpointName: prefix, clock, batchSize: options.batchSize };
   const live = new ProjectionRunner(dataSource, store, [projection], runnerOptions);
   const rebuilt = new ProjectionRunner(dataSource, store, [shadow], runnerOptions);
 
-  await dropShadow(dataSource, shadow.name, shadowCheckpoint);
+  await dropShadow(dataSource, pair.shadowName, pair.shadowCheckpoint);
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     await live.catchUp();
     await rebuilt.catchUp();
-    const report = await inTransaction(dataSource, async (qr) => {
-      const rows: { name: string; position: string }[] = await qr.query(
-        `SELECT name, position FROM checkpoints WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
-        [[liveCheckpoint, shadowCheckpoint]],
-      );
-      const at = new Map(rows.map((r) => [r.name, Number(r.position)]));
-      const position = at.get(shadowCheckpoint) ?? 0;
-      if ((at.get(liveCheckpoint) ?? 0) !== position) return null;
-      if (projection.expiresAt) {
-        await qr.query(
-          `DELETE FROM projection_rows WHERE projection = ANY($1::text[]) AND expires_at <= $2`,
-          [[projection.name, shadow.name], new Date(clock())],
-        );
-      }
-      const diff: { key: string; kind: 'live' | 'rebuilt' | 'different' }[] = await qr.query(
-        `SELECT coalesce(l.key, r.key) AS key,
-           CASE WHEN r.key IS NULL THEN 'live' WHEN l.key IS NULL THEN 'rebuilt' ELSE 'different' END AS kind
-         FROM (SELECT key, doc, position FROM projection_rows WHERE projection = $1) l
-         FULL JOIN (SELECT key, doc, position FROM projection_rows WHERE projection = $2) r ON l.key = r.key
-         WHERE l.key IS NULL OR r.key IS NULL OR l.doc <> r.doc OR l.position <> r.position
-         ORDER BY coalesce(l.key, r.key) COLLATE "C"`,
-        [projection.name, shadow.name],
-      );
-      const counts: { projection: string; n: number }[] = await qr.query(
-        `SELECT projection, count(*)::int AS n FROM projection_rows WHERE projection = ANY($1::text[])
-         GROUP BY projection`,
-        [[projection.name, shadow.name]],
-      );
-      const count = (name: string) => counts.find((c) => c.projection === name)?.n ?? 0;
-      const result: RebuildReport = {
-        projection: projection.name,
-        position,
-        liveRows: count(projection.name),
-        rebuiltRows: count(shadow.name),
-        equal: diff.length === 0,
-        onlyLive: diff
-          .filter((d) => d.kind === 'live')
-          .map((d) => d.key)
-          .slice(0, maxListed),
-        onlyRebuilt: diff
-          .filter((d) => d.kind === 'rebuilt')
-          .map((d) => d.key)
-          .slice(0, maxListed),
-        different: diff
-          .filter((d) => d.kind === 'different')
-          .map((d) => d.key)
-          .slice(0, maxListed),
-        replaced: false,
-      };
-      if (options.replace) {
-        await qr.query(`DELETE FROM projection_rows WHERE projection = $1`, [projection.name]);
-        await qr.query(`UPDATE projection_rows SET projection = $1 WHERE projection = $2`, [
-          projection.name,
-          shadow.name,
-        ]);
-        await qr.query(`UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = $1`, [
-          liveCheckpoint,
-          position,
-        ]);
-        result.replaced = true;
-      }
-      return result;
-    });
+    const report = await inTransaction(dataSource, (qr) =>
+      compareAtOnePosition(qr, pair, {
+        clock,
+        maxListed: options.maxListed ?? 20,
+        replace: options.replace === true,
+      }),
+    );
     if (report) {
-      await dropShadow(dataSource, shadow.name, shadowCheckpoint);
+      await dropShadow(dataSource, pair.shadowName, pair.shadowCheckpoint);
       return report;
     }
   }
-  await dropShadow(dataSource, shadow.name, shadowCheckpoint);
+  await dropShadow(dataSource, pair.shadowName, pair.shadowCheckpoint);
   throw new Error(`projection ${projection.name}: the live projection kept moving; try again`);
+}
+
+/** The live projection, its shadow's name, and both checkpoints' names. */
+interface LiveAndShadow {
+  projection: Projection;
+  shadowName: string;
+  liveCheckpoint: string;
+  shadowCheckpoint: string;
+}
+
+/**
+ * In the caller's transaction: locks both checkpoints and, when both have folded the same
+ * position, prunes expired rows from both, compares them row by row and (with `replace`) swaps the
+ * shadow's rows in. Null when the positions differ (the live runner moved on).
+ */
+async function compareAtOnePosition(
+  qr: QueryRunner,
+  pair: LiveAndShadow,
+  options: { clock: () => number; maxListed: number; replace: boolean },
+): Promise<RebuildReport | null> {
+  const { projection, shadowName } = pair;
+  const position = await lockedCommonPosition(qr, pair);
+  if (position === null) return null;
+  if (projection.expiresAt) {
+    await qr.query(`DELETE FROM projection_rows WHERE projection = ANY($1::text[]) AND expires_at <= $2`, [
+      [projection.name, shadowName],
+      new Date(options.clock()),
+    ]);
+  }
+  const diff = await differingKeys(qr, projection.name, shadowName);
+  const count = await rowCounts(qr, projection.name, shadowName);
+  const listed = (kind: DifferingKey['kind']) =>
+    diff
+      .filter((d) => d.kind === kind)
+      .map((d) => d.key)
+      .slice(0, options.maxListed);
+  const result: RebuildReport = {
+    projection: projection.name,
+    position,
+    liveRows: count(projection.name),
+    rebuiltRows: count(shadowName),
+    equal: diff.length === 0,
+    onlyLive: listed('live'),
+    onlyRebuilt: listed('rebuilt'),
+    different: listed('different'),
+    replaced: false,
+  };
+  if (options.replace) {
+    await swapShadowIn(qr, pair, position);
+    result.replaced = true;
+  }
+  return result;
+}
+
+/** Both checkpoints, locked (FOR UPDATE); their position when it is the same, else null. */
+async function lockedCommonPosition(qr: QueryRunner, pair: LiveAndShadow): Promise<number | null> {
+  const rows: { name: string; position: string }[] = await qr.query(
+    `SELECT name, position FROM checkpoints WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE`,
+    [[pair.liveCheckpoint, pair.shadowCheckpoint]],
+  );
+  const at = new Map(rows.map((r) => [r.name, Number(r.position)]));
+  const position = at.get(pair.shadowCheckpoint) ?? 0;
+  return (at.get(pair.liveCheckpoint) ?? 0) === position ? position : null;
+}
+
+interface DifferingKey {
+  key: string;
+  kind: 'live' | 'rebuilt' | 'different';
+}
+
+/** The keys only one side has, or whose doc or position differ, in byte order. */
+function differingKeys(qr: QueryRunner, live: string, shadow: string): Promise<DifferingKey[]> {
+  return qr.query(
+    `SELECT coalesce(l.key, r.key) AS key,
+       CASE WHEN r.key IS NULL THEN 'live' WHEN l.key IS NULL THEN 'rebuilt' ELSE 'different' END AS kind
+     FROM (SELECT key, doc, position FROM projection_rows WHERE projection = $1) l
+     FULL JOIN (SELECT key, doc, position FROM projection_rows WHERE projection = $2) r ON l.key = r.key
+     WHERE l.key IS NULL OR r.key IS NULL OR l.doc <> r.doc OR l.position <> r.position
+     ORDER BY coalesce(l.key, r.key) COLLATE "C"`,
+    [live, shadow],
+  ) as Promise<DifferingKey[]>;
+}
+
+/** The number of rows of each of the two projections. */
+async function rowCounts(qr: QueryRunner, live: string, shadow: string): Promise<(name: string) => number> {
+  const counts: { projection: string; n: number }[] = await qr.query(
+    `SELECT projection, count(*)::int AS n FROM projection_rows WHERE projection = ANY($1::text[])
+     GROUP BY projection`,
+    [[live, shadow]],
+  );
+  return (name) => counts.find((c) => c.projection === name)?.n ?? 0;
+}
+
+/** The shadow's rows become the live projection's, and its checkpoint the shadow's position. */
+async function swapShadowIn(qr: QueryRunner, pair: LiveAndShadow, position: number): Promise<void> {
+  await qr.query(`DELETE FROM projection_rows WHERE projection = $1`, [pair.projection.name]);
+  await qr.query(`UPDATE projection_rows SET projection = $1 WHERE projection = $2`, [
+    pair.projection.name,
+    pair.shadowName,
+  ]);
+  await qr.query(`UPDATE checkpoints SET position = $2, updated_at = now() WHERE name = $1`, [
+    pair.liveCheckpoint,
+    position,
+  ]);
 }
 
 async function dropShadow(dataSource: DataSource, name: string, checkpoint: string): Promise<void> {

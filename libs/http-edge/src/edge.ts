@@ -81,16 +81,49 @@ export interface EdgeOptions {
  * request id beside it) and security headers on every answer, and Fastify's own errors (body too large, malformed) as OAuth JSON, never a stack.
  */
 export function installEdge(fastify: FastifyInstance, options: EdgeOptions): void {
-  const { log } = options;
-  fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser(
-    '*',
-    { parseAs: 'string', bodyLimit: options.maxBodyBytes },
-    (_req, body, done) => done(null, body),
-  );
+  readBodiesAsText(fastify, options.maxBodyBytes);
   fastify.decorateRequest('routePattern', 'unmatched');
   fastify.decorateRequest('span', undefined);
   fastify.decorateRequest('callerRequestId', undefined);
+  traceRequests(fastify);
+  fastify.addHook('onClose', async () => {
+    inFlight.draining = true;
+    await stopTracing();
+  });
+  observeResponses(fastify, options);
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    reply.header(CORRELATION_HEADER, String(request.id));
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('X-Frame-Options', 'DENY');
+    done(null, payload);
+  });
+  fastify.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status === 413)
+      return sendOAuthError(
+        reply,
+        new OAuthError('invalid_request', 'request body too large', { status: 413 }),
+      );
+    if (status >= 400 && status < 500)
+      return sendOAuthError(reply, new OAuthError('invalid_request', 'malformed request', { status }));
+    return sendOAuthError(reply, error);
+  });
+}
+
+/** Every body as text within the limit, whatever its media type: each endpoint parses its own. */
+function readBodiesAsText(fastify: FastifyInstance, maxBodyBytes: number): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', { parseAs: 'string', bodyLimit: maxBodyBytes }, (_req, body, done) =>
+    done(null, body),
+  );
+}
+
+/**
+ * Counts the request in flight, notes its route pattern and the caller's request id, and (tracing
+ * on) opens its server span, continuing the caller's W3C trace context, active while the handler runs.
+ */
+function traceRequests(fastify: FastifyInstance): void {
   const traced = tracingEnabled();
   fastify.addHook('onRequest', (request, _reply, done) => {
     inFlight.begin();
@@ -119,10 +152,11 @@ export function installEdge(fastify: FastifyInstance, options: EdgeOptions): voi
       if (span) otelContext.with(trace.setSpan(otelContext.active(), span), done);
       else done();
     });
-  fastify.addHook('onClose', async () => {
-    inFlight.draining = true;
-    await stopTracing();
-  });
+}
+
+/** Per answered request: its metrics by route pattern, the end of its span, one log line. */
+function observeResponses(fastify: FastifyInstance, options: EdgeOptions): void {
+  const { log } = options;
   fastify.addHook('onResponse', (request, reply, done) => {
     inFlight.end();
     const route = request.routePattern;
@@ -155,23 +189,5 @@ export function installEdge(fastify: FastifyInstance, options: EdgeOptions): voi
       });
     }
     done();
-  });
-  fastify.addHook('onSend', (request, reply, payload, done) => {
-    reply.header(CORRELATION_HEADER, String(request.id));
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('Referrer-Policy', 'no-referrer');
-    reply.header('X-Frame-Options', 'DENY');
-    done(null, payload);
-  });
-  fastify.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
-    const status = error.statusCode ?? 500;
-    if (status === 413)
-      return sendOAuthError(
-        reply,
-        new OAuthError('invalid_request', 'request body too large', { status: 413 }),
-      );
-    if (status >= 400 && status < 500)
-      return sendOAuthError(reply, new OAuthError('invalid_request', 'malformed request', { status }));
-    return sendOAuthError(reply, error);
   });
 }

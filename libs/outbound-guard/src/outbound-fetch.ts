@@ -48,28 +48,10 @@ export function createOutboundFetch(options: OutboundFetchOptions): OutboundFetc
     timeout: options.timeoutMs,
     ...(options.ca === undefined ? {} : { ca: options.ca }),
   });
-
-  async function checkedAddress(hostname: string): Promise<string> {
-    if (isIP(hostname) !== 0) {
-      const refused = refusedAddress(hostname, options.allow);
-      if (refused !== null) throw new OutboundRefused(`${hostname} is ${refused}`);
-      return hostname;
-    }
-    const addresses = await resolve(hostname);
-    if (addresses.length === 0) throw new OutboundRefused(`${hostname} has no address`);
-    if (!isAllowListedHost(hostname, options.allow)) {
-      for (const address of addresses) {
-        const refused = refusedAddress(address, options.allow);
-        if (refused !== null) throw new OutboundRefused(`${hostname} resolves to ${address}, ${refused}`);
-      }
-    }
-    return addresses[0]!;
-  }
-
   const agent = new Agent({
     // `host` keeps the name: undici derives the TLS server name (SNI and the certificate check) from it.
     connect: (connectOptions, callback) => {
-      checkedAddress(connectOptions.hostname).then(
+      checkedAddress(connectOptions.hostname, options.allow, resolve).then(
         (address) => tcp({ ...connectOptions, hostname: address }, callback),
         (err: Error) => callback(err, null),
       );
@@ -80,33 +62,6 @@ export function createOutboundFetch(options: OutboundFetchOptions): OutboundFetc
     connections: 4,
     keepAliveTimeout: 1000,
   });
-
-  async function get(target: URL, headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
-    const response = await agent.request({
-      origin: target.origin,
-      path: `${target.pathname}${target.search}`,
-      method: 'GET',
-      headers,
-      signal,
-    });
-    if (response.statusCode !== 200) {
-      await response.body.dump().catch(() => undefined);
-      if (response.statusCode > 599)
-        throw new Error(`HTTP status ${response.statusCode} from ${target.host}`);
-      return new Response(null, { status: response.statusCode });
-    }
-    const announced = Number(response.headers['content-length']);
-    if (announced > options.maxResponseBytes) {
-      response.body.destroy();
-      throw new OutboundRefused(`response larger than ${options.maxResponseBytes} bytes`);
-    }
-    const body = await response.body.arrayBuffer();
-    const contentType = response.headers['content-type'];
-    return new Response(body, {
-      status: 200,
-      headers: typeof contentType === 'string' ? { 'content-type': contentType } : {},
-    });
-  }
 
   const outboundFetch = async (
     url: string,
@@ -120,11 +75,72 @@ export function createOutboundFetch(options: OutboundFetchOptions): OutboundFetc
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((value, name) => (headers[name] = value));
     // undici settles an aborted request only once a pending connect ends: the deadline is kept here.
-    const work = get(target, headers, signal);
+    const work = boundedGet(agent, target, headers, signal, options.maxResponseBytes);
     work.catch(() => undefined);
     return Promise.race([work, rejectOnAbort(signal)]);
   };
   return Object.assign(outboundFetch, { close: () => agent.close() });
+}
+
+/**
+ * The address to connect to for `hostname`: an IP literal must itself be allowed; a name must
+ * resolve, and unless the name is allow-listed every address it resolves to must be allowed.
+ */
+async function checkedAddress(
+  hostname: string,
+  allow: OutboundAllowList,
+  resolve: (hostname: string) => Promise<string[]>,
+): Promise<string> {
+  if (isIP(hostname) !== 0) {
+    const refused = refusedAddress(hostname, allow);
+    if (refused !== null) throw new OutboundRefused(`${hostname} is ${refused}`);
+    return hostname;
+  }
+  const addresses = await resolve(hostname);
+  if (addresses.length === 0) throw new OutboundRefused(`${hostname} has no address`);
+  if (!isAllowListedHost(hostname, allow)) {
+    for (const address of addresses) {
+      const refused = refusedAddress(address, allow);
+      if (refused !== null) throw new OutboundRefused(`${hostname} resolves to ${address}, ${refused}`);
+    }
+  }
+  return addresses[0]!;
+}
+
+/**
+ * One GET through the checked agent: a status other than 200 answers with no body; a 200 body is
+ * read whole, refused at once when its Content-Length announces more than `maxResponseBytes`.
+ */
+async function boundedGet(
+  agent: Agent,
+  target: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  maxResponseBytes: number,
+): Promise<Response> {
+  const response = await agent.request({
+    origin: target.origin,
+    path: `${target.pathname}${target.search}`,
+    method: 'GET',
+    headers,
+    signal,
+  });
+  if (response.statusCode !== 200) {
+    await response.body.dump().catch(() => undefined);
+    if (response.statusCode > 599) throw new Error(`HTTP status ${response.statusCode} from ${target.host}`);
+    return new Response(null, { status: response.statusCode });
+  }
+  const announced = Number(response.headers['content-length']);
+  if (announced > maxResponseBytes) {
+    response.body.destroy();
+    throw new OutboundRefused(`response larger than ${maxResponseBytes} bytes`);
+  }
+  const body = await response.body.arrayBuffer();
+  const contentType = response.headers['content-type'];
+  return new Response(body, {
+    status: 200,
+    headers: typeof contentType === 'string' ? { 'content-type': contentType } : {},
+  });
 }
 
 function rejectOnAbort(signal: AbortSignal): Promise<never> {

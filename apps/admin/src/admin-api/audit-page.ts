@@ -48,118 +48,107 @@ const escapeHtml = (text: string) =>
 
 const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
 
-/** How an event reads on the timeline. */
+type EventData = Record<string, unknown>;
+
+/** How one event type reads on the timeline: its mark, its title and its detail line. */
+interface EventReading {
+  kind: TimelineEntry['kind'];
+  what: string;
+  detail: (d: EventData) => string;
+}
+
+const READINGS: Readonly<Record<string, EventReading>> = {
+  ClientRegistered: {
+    kind: 'start',
+    what: 'Client registered',
+    detail: (d) => `name ${str(d.clientName)}; grants ${str(d.grantTypes)}; scope ${str(d.scope)}`,
+  },
+  ClientSecretRotated: { kind: 'change', what: 'Client secret rotated', detail: () => '' },
+  AccessTokenIssued: {
+    kind: 'start',
+    what: 'Access token issued',
+    detail: (d) =>
+      `jti ${str(d.jti)}; grant ${str(d.grantType)}; scope ${str(d.scope)}; sub ${str(d.sub)}; exp ${
+        typeof d.exp === 'number' ? new Date(d.exp * 1000).toISOString() : ''
+      }`,
+  },
+  AccessTokenRevoked: {
+    kind: 'end',
+    what: 'Access token revoked',
+    detail: (d) => `jti ${str(d.jti)}; by client ${str(d.revokedBy)}; reason ${str(d.reason)}`,
+  },
+  ConsentGranted: {
+    kind: 'start',
+    what: 'Consent granted',
+    detail: (d) => `sub ${str(d.sub)}; scope ${str(d.scope)}`,
+  },
+  ConsentDenied: {
+    kind: 'change',
+    what: 'Consent denied',
+    detail: (d) => `sub ${str(d.sub)}; scope ${str(d.scope)}`,
+  },
+  ConsentRevoked: {
+    kind: 'end',
+    what: 'Consent revoked',
+    detail: (d) => `sub ${str(d.sub)}; by ${str(d.revokedBy)}`,
+  },
+  AuthorizationCodeIssued: {
+    kind: 'start',
+    what: 'Authorization code issued',
+    detail: (d) =>
+      `sub ${str(d.sub)}${d.username ? ` (${str(d.username)})` : ''}; scope ${str(d.scope)}; to ${str(
+        d.deliveredTo,
+      )}; PKCE ${d.codeChallenge ? 'S256' : 'none'}; expires ${str(d.expiresAt)}`,
+  },
+  AuthorizationCodeRedeemed: {
+    kind: 'change',
+    what: 'Authorization code redeemed',
+    detail: (d) => `access token ${str(d.accessTokenJti)}`,
+  },
+  AuthorizationCodeReplayed: {
+    kind: 'end',
+    what: 'Authorization code replayed',
+    detail: (d) => `by client ${str(d.clientId)}`,
+  },
+  RefreshTokenIssued: {
+    kind: 'change',
+    what: 'Refresh token issued',
+    detail: (d) =>
+      `generation ${str(d.generation)}; scope ${str(d.scope)}; family expires ${str(d.familyExpiresAt)}`,
+  },
+  RefreshTokenRotated: {
+    kind: 'change',
+    what: 'Refresh token rotated',
+    detail: (d) =>
+      `generation ${str(d.generation)}; scope ${str(d.scope)}; access token ${str(d.accessTokenJti)}${
+        d.withinGrace ? '; within the reuse grace window' : ''
+      }`,
+  },
+  RefreshTokenReuseDetected: {
+    kind: 'end',
+    what: 'Refresh token reuse detected',
+    detail: (d) =>
+      `a rotated token presented again (family at generation ${str(d.generation)}) by client ${str(d.clientId)}`,
+  },
+  GrantRevoked: {
+    kind: 'end',
+    what: 'Grant revoked',
+    detail: (d) => `reason ${str(d.reason)}; by ${str(d.revokedBy)}`,
+  },
+};
+
+/** How an event reads on the timeline; an event type without a reading shows its data as JSON. */
 export function timelineEntry(e: AuditEvent): TimelineEntry {
-  const d = (e.data ?? {}) as Record<string, unknown>;
+  const d = (e.data ?? {}) as EventData;
   const base = {
     position: e.position,
     when: e.recordedAt,
     who: str(e.metadata.actor) || 'unknown',
     client: str(d.clientId ?? d.revokedBy),
   };
-  switch (e.type) {
-    case 'ClientRegistered':
-      return {
-        ...base,
-        kind: 'start',
-        what: 'Client registered',
-        detail: `name ${str(d.clientName)}; grants ${str(d.grantTypes)}; scope ${str(d.scope)}`,
-      };
-    case 'ClientSecretRotated':
-      return { ...base, kind: 'change', what: 'Client secret rotated', detail: '' };
-    case 'AccessTokenIssued':
-      return {
-        ...base,
-        kind: 'start',
-        what: 'Access token issued',
-        detail: `jti ${str(d.jti)}; grant ${str(d.grantType)}; scope ${str(d.scope)}; sub ${str(d.sub)}; exp ${
-          typeof d.exp === 'number' ? new Date(d.exp * 1000).toISOString() : ''
-        }`,
-      };
-    case 'AccessTokenRevoked':
-      return {
-        ...base,
-        kind: 'end',
-        what: 'Access token revoked',
-        detail: `jti ${str(d.jti)}; by client ${str(d.revokedBy)}; reason ${str(d.reason)}`,
-      };
-    case 'ConsentGranted':
-      return {
-        ...base,
-        kind: 'start',
-        what: 'Consent granted',
-        detail: `sub ${str(d.sub)}; scope ${str(d.scope)}`,
-      };
-    case 'ConsentDenied':
-      return {
-        ...base,
-        kind: 'change',
-        what: 'Consent denied',
-        detail: `sub ${str(d.sub)}; scope ${str(d.scope)}`,
-      };
-    case 'ConsentRevoked':
-      return {
-        ...base,
-        kind: 'end',
-        what: 'Consent revoked',
-        detail: `sub ${str(d.sub)}; by ${str(d.revokedBy)}`,
-      };
-    case 'AuthorizationCodeIssued':
-      return {
-        ...base,
-        kind: 'start',
-        what: 'Authorization code issued',
-        detail: `sub ${str(d.sub)}${d.username ? ` (${str(d.username)})` : ''}; scope ${str(d.scope)}; to ${str(
-          d.deliveredTo,
-        )}; PKCE ${d.codeChallenge ? 'S256' : 'none'}; expires ${str(d.expiresAt)}`,
-      };
-    case 'AuthorizationCodeRedeemed':
-      return {
-        ...base,
-        kind: 'change',
-        what: 'Authorization code redeemed',
-        detail: `access token ${str(d.accessTokenJti)}`,
-      };
-    case 'AuthorizationCodeReplayed':
-      return {
-        ...base,
-        kind: 'end',
-        what: 'Authorization code replayed',
-        detail: `by client ${str(d.clientId)}`,
-      };
-    case 'RefreshTokenIssued':
-      return {
-        ...base,
-        kind: 'change',
-        what: 'Refresh token issued',
-        detail: `generation ${str(d.generation)}; scope ${str(d.scope)}; family expires ${str(d.familyExpiresAt)}`,
-      };
-    case 'RefreshTokenRotated':
-      return {
-        ...base,
-        kind: 'change',
-        what: 'Refresh token rotated',
-        detail: `generation ${str(d.generation)}; scope ${str(d.scope)}; access token ${str(d.accessTokenJti)}${
-          d.withinGrace ? '; within the reuse grace window' : ''
-        }`,
-      };
-    case 'RefreshTokenReuseDetected':
-      return {
-        ...base,
-        kind: 'end',
-        what: 'Refresh token reuse detected',
-        detail: `a rotated token presented again (family at generation ${str(d.generation)}) by client ${str(d.clientId)}`,
-      };
-    case 'GrantRevoked':
-      return {
-        ...base,
-        kind: 'end',
-        what: 'Grant revoked',
-        detail: `reason ${str(d.reason)}; by ${str(d.revokedBy)}`,
-      };
-    default:
-      return { ...base, kind: 'change', what: e.type, detail: JSON.stringify(d) };
-  }
+  const reading = Object.hasOwn(READINGS, e.type) ? READINGS[e.type] : undefined;
+  if (reading === undefined) return { ...base, kind: 'change', what: e.type, detail: JSON.stringify(d) };
+  return { ...base, kind: reading.kind, what: reading.what, detail: reading.detail(d) };
 }
 
 /** The whole page; every value is escaped. */

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { TokenEndpointAuthMethod } from '#lib/contracts';
 import { append, type CliContext, collect, formatDocument, integer, withJson } from '../cli-context.js';
-import type { Doc } from '../admin-plane.js';
+import type { AdminPlane, Doc } from '../admin-plane.js';
 import { CliError } from '../output.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
@@ -15,16 +15,35 @@ function tokenLine(t: Doc): string {
   return `${String(t.id)}  ${String(t.status)}  expires ${String(t.expires_at)}  uses ${String(t.uses)}/${t.max_uses === null ? 'any' : String(t.max_uses)}`;
 }
 
+/** RFC 7591 §3.2.1 `client_secret_expires_at` as an instant (0: the secret does not expire). */
+function secretExpiry(expiresAt: unknown): string {
+  return !expiresAt ? 'never' : new Date(Number(expiresAt) * 1000).toISOString();
+}
+
+/** The way to the system the command chose: NATS, or the admin API with --admin-url. */
+async function plane(ctx: CliContext, cmd: Command): Promise<AdminPlane> {
+  await ctx.useDevEnvironment();
+  return ctx.adminPlane(cmd);
+}
+
 /** `clients …`: clients and RFC 7591 initial access tokens, over NATS or the admin API. */
 export function registerClients(program: Command, ctx: CliContext): void {
   const clients = program
     .command('clients')
     .description('manage clients and initial access tokens (over NATS, or the admin API with --admin-url)');
-  const plane = async (cmd: Command) => {
-    await ctx.useDevEnvironment();
-    return ctx.adminPlane(cmd);
-  };
+  registerCreate(clients, ctx);
+  registerList(clients, ctx);
+  registerShowAndDisable(clients, ctx);
+  registerUpdate(clients, ctx);
+  registerRotateSecret(clients, ctx);
+  registerDelete(clients, ctx);
+  registerHistory(clients, ctx);
+  registerScopeGrants(clients, ctx);
+  registerInitialAccessTokens(clients, ctx);
+}
 
+/** `clients create`: RFC 7591 §2 metadata from options; the secret is printed once. */
+function registerCreate(clients: Command, ctx: CliContext): void {
   withJson(
     clients
       .command('create')
@@ -41,7 +60,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
   ).action(async (o: Record<string, string | string[] | undefined>, cmd: Command) => {
     const split = (v: string | undefined) => (v ?? '').split(/[ ,]+/).filter((x) => x !== '');
     const doc = await (
-      await plane(cmd)
+      await plane(ctx, cmd)
     ).createClient({
       name: o.name as string,
       grants: o.grant as string[],
@@ -57,14 +76,15 @@ export function registerClients(program: Command, ctx: CliContext): void {
       const lines = [`client_id:     ${String(doc.client_id)}`];
       if (doc.client_secret) {
         lines.push(`client_secret: ${String(doc.client_secret)}   (shown once; only its hash is stored)`);
-        const exp = doc.client_secret_expires_at;
-        lines.push(`expires:       ${!exp ? 'never' : new Date(Number(exp) * 1000).toISOString()}`);
+        lines.push(`expires:       ${secretExpiry(doc.client_secret_expires_at)}`);
       }
       lines.push(`grants: ${(doc.grant_types as string[]).join(' ')}   scope: ${String(doc.scope)}`);
       return lines;
     });
   });
+}
 
+function registerList(clients: Command, ctx: CliContext): void {
   withJson(
     clients
       .command('list')
@@ -72,7 +92,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
       .option('--limit <n>', 'clients in the page (1 to 100)', integer(1, 100), 50)
       .option('--after <cursor>', 'the `next` cursor of the previous page'),
   ).action(async (o: { limit: number; after?: string }, cmd: Command) => {
-    const page = await (await plane(cmd)).listClients(o.limit, o.after);
+    const page = await (await plane(ctx, cmd)).listClients(o.limit, o.after);
     ctx
       .out(cmd)
       .data(page, () => [
@@ -80,7 +100,10 @@ export function registerClients(program: Command, ctx: CliContext): void {
         ...(page.next ? [`next: --after ${page.next}`] : []),
       ]);
   });
+}
 
+/** `clients show` and `clients disable`: one client in, its document out. */
+function registerShowAndDisable(clients: Command, ctx: CliContext): void {
   const oneClient = (name: string, description: string, run: (cmd: Command, id: string) => Promise<Doc>) =>
     withJson(clients.command(name).description(description).argument('<client_id>')).action(
       async (id: string, _o: unknown, cmd: Command) => {
@@ -88,13 +111,17 @@ export function registerClients(program: Command, ctx: CliContext): void {
         ctx.out(cmd).data(doc, () => formatDocument(doc));
       },
     );
-  oneClient('show', 'read a client (never its secret)', async (cmd, id) => (await plane(cmd)).showClient(id));
+  oneClient('show', 'read a client (never its secret)', async (cmd, id) =>
+    (await plane(ctx, cmd)).showClient(id),
+  );
   oneClient(
     'disable',
     'disable a client: it cannot authenticate, its tokens introspect as inactive',
-    async (cmd, id) => (await plane(cmd)).disableClient(id),
+    async (cmd, id) => (await plane(ctx, cmd)).disableClient(id),
   );
+}
 
+function registerUpdate(clients: Command, ctx: CliContext): void {
   withJson(
     clients
       .command('update')
@@ -108,10 +135,12 @@ export function registerClients(program: Command, ctx: CliContext): void {
     } catch {
       throw new CliError('--metadata must be a JSON document');
     }
-    const doc = await (await plane(cmd)).updateClient(id, document);
+    const doc = await (await plane(ctx, cmd)).updateClient(id, document);
     ctx.out(cmd).data(doc, () => formatDocument(doc));
   });
+}
 
+function registerRotateSecret(clients: Command, ctx: CliContext): void {
   withJson(
     clients
       .command('rotate-secret')
@@ -119,7 +148,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
       .argument('<client_id>')
       .option('--grace <seconds>', 'seconds the previous secret keeps working', integer(0, 86400), 0),
   ).action(async (id: string, o: { grace: number }, cmd: Command) => {
-    const doc = await (await plane(cmd)).rotateSecret(id, o.grace);
+    const doc = await (await plane(ctx, cmd)).rotateSecret(id, o.grace);
     ctx
       .out(cmd)
       .data(doc, () => [
@@ -129,24 +158,28 @@ export function registerClients(program: Command, ctx: CliContext): void {
             ? `the previous secret works for ${o.grace} more seconds`
             : 'the previous secret no longer works'
         })`,
-        `expires:       ${!doc.client_secret_expires_at ? 'never' : new Date(Number(doc.client_secret_expires_at) * 1000).toISOString()}`,
+        `expires:       ${secretExpiry(doc.client_secret_expires_at)}`,
       ]);
   });
+}
 
+function registerDelete(clients: Command, ctx: CliContext): void {
   withJson(clients.command('delete').description('delete a client').argument('<client_id>')).action(
     async (id: string, _o: unknown, cmd: Command) => {
-      await (await plane(cmd)).deleteClient(id);
+      await (await plane(ctx, cmd)).deleteClient(id);
       ctx.out(cmd).data({ client_id: id, deleted: true }, () => `deleted ${id}`);
     },
   );
+}
 
+function registerHistory(clients: Command, ctx: CliContext): void {
   withJson(
     clients
       .command('history')
       .description("a client's events, in order, each with its actor")
       .argument('<client_id>'),
   ).action(async (id: string, _o: unknown, cmd: Command) => {
-    const doc = await (await plane(cmd)).clientHistory(id);
+    const doc = await (await plane(ctx, cmd)).clientHistory(id);
     const events = doc.events as Doc[];
     ctx
       .out(cmd)
@@ -157,7 +190,10 @@ export function registerClients(program: Command, ctx: CliContext): void {
         ),
       );
   });
+}
 
+/** `clients grant-scope` and `clients revoke-scope`: the privileged scopes a client may ask for. */
+function registerScopeGrants(clients: Command, ctx: CliContext): void {
   for (const [name, description] of [
     ['grant-scope', 'grant the client a privileged scope (e.g. admin)'],
     ['revoke-scope', 'take a privileged scope back from the client'],
@@ -165,12 +201,15 @@ export function registerClients(program: Command, ctx: CliContext): void {
     withJson(
       clients.command(name).description(description).argument('<client_id>').argument('<scope>'),
     ).action(async (id: string, scope: string, _o: unknown, cmd: Command) => {
-      const p = await plane(cmd);
+      const p = await plane(ctx, cmd);
       const doc = name === 'grant-scope' ? await p.grantScope(id, scope) : await p.revokeScope(id, scope);
       ctx.out(cmd).data(doc, () => formatDocument(doc));
     });
   }
+}
 
+/** `clients initial-access-token(s)` and `revoke-initial-access-token`: RFC 7591 §3 initial access tokens. */
+function registerInitialAccessTokens(clients: Command, ctx: CliContext): void {
   withJson(
     clients
       .command('initial-access-token')
@@ -178,7 +217,9 @@ export function registerClients(program: Command, ctx: CliContext): void {
       .option('--ttl <seconds>', 'its lifetime', integer(1, 365 * 86400))
       .option('--max-uses <n>', 'registrations it allows (default: any)', integer(1, 1_000_000)),
   ).action(async (o: { ttl?: number; maxUses?: number }, cmd: Command) => {
-    const doc = await (await plane(cmd)).createInitialAccessToken({ ttlSeconds: o.ttl, maxUses: o.maxUses });
+    const doc = await (
+      await plane(ctx, cmd)
+    ).createInitialAccessToken({ ttlSeconds: o.ttl, maxUses: o.maxUses });
     ctx
       .out(cmd)
       .data(doc, () => [
@@ -194,7 +235,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
       .command('initial-access-tokens')
       .description('list the initial access tokens (never the tokens), newest first'),
   ).action(async (_o: unknown, cmd: Command) => {
-    const doc = await (await plane(cmd)).listInitialAccessTokens();
+    const doc = await (await plane(ctx, cmd)).listInitialAccessTokens();
     ctx.out(cmd).data(doc, () => doc.initial_access_tokens.map(tokenLine));
   });
 
@@ -204,7 +245,7 @@ export function registerClients(program: Command, ctx: CliContext): void {
       .description('revoke an initial access token: it registers no further client')
       .argument('<id>', 'the id listed for the token'),
   ).action(async (id: string, _o: unknown, cmd: Command) => {
-    const doc = await (await plane(cmd)).revokeInitialAccessToken(id);
+    const doc = await (await plane(ctx, cmd)).revokeInitialAccessToken(id);
     ctx.out(cmd).data(doc, () => tokenLine(doc));
   });
 }

@@ -15,7 +15,7 @@ import {
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type BusUser } from '#lib/contracts';
-import { startDevBus } from '../dev-bus.js';
+import { type DevBus, startDevBus } from '../dev-bus.js';
 import { refuseDatabaseOfOtherSecrets } from '../dev-database.js';
 import { loadDevSecrets, SECRETS_FILE, secretSource } from '../secrets-file.js';
 import { seedDemoClient } from './demo-client.command.js';
@@ -74,10 +74,7 @@ export function appEntry(app: AppName): string {
 }
 
 async function waitUntilReady(config: Config, timeoutMs: number): Promise<void> {
-  await waitForOk(
-    `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${config.httpPort}/health/ready`,
-    timeoutMs,
-  );
+  await waitForOk(`http://${localHost(config.httpHost)}:${config.httpPort}/health/ready`, timeoutMs);
 }
 
 async function waitForOk(url: string, timeoutMs: number): Promise<void> {
@@ -93,6 +90,110 @@ async function waitForOk(url: string, timeoutMs: number): Promise<void> {
       throw new Error(`the system did not become ready within ${timeoutMs} ms (${url})`);
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/** The NATS user each process connects as (one user per process); the example client uses no bus. */
+const BUS_USER_OF: Readonly<Record<AppName, BusUser | null>> = {
+  gateway: 'gateway',
+  admin: 'admin',
+  'client-registry': 'client-registry',
+  consent: 'consent',
+  token: 'token',
+  introspection: 'introspection',
+  'resource-server': 'resource-server',
+  'example-client': null,
+};
+
+/** A process's bus settings: none when NATS_URL names the bus, else its user on npm start's own. */
+function busEnvFor(bus: DevBus | null, user: BusUser | null): Record<string, string> {
+  return bus === null ? {} : user === null ? { NATS_URL: bus.url } : bus.envFor(user);
+}
+
+/** The processes npm start runs, each restarted when it dies, all stopped on SIGINT or SIGTERM. */
+interface Supervisor {
+  launch(app: AppName, extraEnv?: Record<string, string>): void;
+}
+
+/**
+ * Runs each app with only its own secrets and bus user; restarts one that dies, and stops them
+ * all (then the bus) when one exits with a configuration error or the supervisor is signalled.
+ */
+function supervise(env: Record<string, string | undefined>, bus: DevBus | null): Supervisor {
+  const children = new Map<AppName, ChildProcess>();
+  let stopping = false;
+  const launch = (app: AppName, extraEnv: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, appEntry(app)], {
+      env: { ...withoutSecretsFor(app, env), ...busEnvFor(bus, BUS_USER_OF[app]), ...extraEnv },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    children.set(app, child);
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      if (code === CONFIGURATION_ERROR_EXIT_CODE) {
+        // Started again with the same settings it would stop again: the start ends here.
+        console.error(`npm start stopped: ${app} cannot run with this configuration (its reason is above)`);
+        process.exitCode = 1;
+        return stop();
+      }
+      console.error(`${app} exited (${signal ?? code}); restarting in 1 s`);
+      setTimeout(() => !stopping && launch(app, extraEnv), 1000);
+    });
+  };
+
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    const exited = [...children.values()].map(
+      (child) =>
+        new Promise<void>((done) => (child.exitCode !== null ? done() : child.once('exit', () => done()))),
+    );
+    for (const child of children.values()) child.kill('SIGTERM');
+    // The bus goes last, once the services have drained their NATS connections.
+    void Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 5000))])
+      .then(() => bus?.stop())
+      .then(() => process.exit());
+    setTimeout(() => process.exit(), 10000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return { launch };
+}
+
+/** What the ready system offers, and the demo's credentials. */
+function readyBanner(
+  config: Config,
+  bus: DevBus | null,
+  demo: { clientId: string; clientSecret: string },
+  demoUser: { username: string; password: string },
+  example: { url: string },
+  rs: { audience: string },
+): string {
+  const base = config.issuer;
+  return [
+    '',
+    `Authorization server ready. Issuer: ${config.issuer}`,
+    `  metadata:   ${base}/.well-known/oauth-authorization-server`,
+    `  admin API:  http://${localHost(config.adminHttpHost)}:${config.adminHttpPort}/admin (its own listener; OpenAPI at /openapi.json)`,
+    ...(bus ? [`  NATS:       ${bus.url} (its own nats-server, one user per process; .data/nats)`] : []),
+    `  demo client (client_credentials, scope "read write"):`,
+    `    client_id:     ${demo.clientId}`,
+    `    client_secret: ${demo.clientSecret}`,
+    `  demo user (login page of ${base}/authorize):`,
+    `    username: ${demoUser.username}`,
+    `    password: ${demoUser.password}`,
+    `  admin token:   in ${SECRETS_FILE} (ADMIN_TOKEN)`,
+    '',
+    `  try: curl -s -u ${demo.clientId}:${demo.clientSecret} -d grant_type=client_credentials ${base}/token`,
+    '',
+    `  Example App (the whole code flow in a browser): open ${example.url}`,
+    `  resource server it calls: ${rs.audience} (GET /api/me/email needs scope "email")`,
+    '',
+  ].join('\n');
+}
+
+/** A listener's address to connect to: the loopback for one bound to every interface. */
+function localHost(host: string): string {
+  return host === '0.0.0.0' ? '127.0.0.1' : host;
 }
 
 /**
@@ -119,20 +220,8 @@ export async function startCommand(): Promise<void> {
         eventsStream: settings.eventsStream,
         passwords: secrets,
       });
-  const userOf: Record<AppName, BusUser | null> = {
-    gateway: 'gateway',
-    admin: 'admin',
-    'client-registry': 'client-registry',
-    consent: 'consent',
-    token: 'token',
-    introspection: 'introspection',
-    'resource-server': 'resource-server',
-    'example-client': null,
-  };
-  const busEnv = (user: BusUser | null): Record<string, string> =>
-    bus === null ? {} : user === null ? { NATS_URL: bus.url } : bus.envFor(user);
-  Object.assign(process.env, busEnv('cli'));
-  const config = loadConfig({ ...env, ...busEnv('cli') });
+  Object.assign(process.env, busEnvFor(bus, 'cli'));
+  const config = loadConfig({ ...env, ...busEnvFor(bus, 'cli') });
   await requireDependencies({
     databaseUrl: serverUrl(config.databaseUrl),
     natsServers: config.natsServers,
@@ -140,44 +229,8 @@ export async function startCommand(): Promise<void> {
   });
   await migrate(config.databaseUrl);
 
-  const children = new Map<AppName, ChildProcess>();
-  let stopping = false;
-  const launch = (app: AppName, extraEnv: Record<string, string> = {}) => {
-    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, appEntry(app)], {
-      env: { ...withoutSecretsFor(app, env), ...busEnv(userOf[app]), ...extraEnv },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    children.set(app, child);
-    child.on('exit', (code, signal) => {
-      if (stopping) return;
-      if (code === CONFIGURATION_ERROR_EXIT_CODE) {
-        // Started again with the same settings it would stop again: the start ends here.
-        console.error(`npm start stopped: ${app} cannot run with this configuration (its reason is above)`);
-        process.exitCode = 1;
-        return stop();
-      }
-      console.error(`${app} exited (${signal ?? code}); restarting in 1 s`);
-      setTimeout(() => !stopping && launch(app, extraEnv), 1000);
-    });
-  };
-  for (const app of APPS) launch(app);
-
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    const exited = [...children.values()].map(
-      (child) =>
-        new Promise<void>((done) => (child.exitCode !== null ? done() : child.once('exit', () => done()))),
-    );
-    for (const child of children.values()) child.kill('SIGTERM');
-    // The bus goes last, once the services have drained their NATS connections.
-    void Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 5000))])
-      .then(() => bus?.stop())
-      .then(() => process.exit());
-    setTimeout(() => process.exit(), 10000).unref();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const supervisor = supervise(env, bus);
+  for (const app of APPS) supervisor.launch(app);
 
   await waitUntilReady(config, 60000);
   const demo = await seedDemoClient(config);
@@ -185,32 +238,9 @@ export async function startCommand(): Promise<void> {
   const rs = loadResourceServerConfig(env);
   const example = loadExampleClientConfig(env);
   const seeded = await seedExampleApps(config, rs, example);
-  launch('resource-server', { RESOURCE_SERVER_CLIENT_SECRET: seeded.resourceServerSecret });
-  launch('example-client', { EXAMPLE_CLIENT_SECRET: seeded.exampleClientSecret });
-  const local = (host: string) => (host === '0.0.0.0' ? '127.0.0.1' : host);
-  await waitForOk(`http://${local(rs.host)}:${rs.port}/health`, 60000);
-  await waitForOk(`http://${local(example.host)}:${example.port}/health`, 60000);
-  const base = config.issuer;
-  console.log(
-    [
-      '',
-      `Authorization server ready. Issuer: ${config.issuer}`,
-      `  metadata:   ${base}/.well-known/oauth-authorization-server`,
-      `  admin API:  http://${local(config.adminHttpHost)}:${config.adminHttpPort}/admin (its own listener; OpenAPI at /openapi.json)`,
-      ...(bus ? [`  NATS:       ${bus.url} (its own nats-server, one user per process; .data/nats)`] : []),
-      `  demo client (client_credentials, scope "read write"):`,
-      `    client_id:     ${demo.clientId}`,
-      `    client_secret: ${demo.clientSecret}`,
-      `  demo user (login page of ${base}/authorize):`,
-      `    username: ${demoUser.username}`,
-      `    password: ${demoUser.password}`,
-      `  admin token:   in ${SECRETS_FILE} (ADMIN_TOKEN)`,
-      '',
-      `  try: curl -s -u ${demo.clientId}:${demo.clientSecret} -d grant_type=client_credentials ${base}/token`,
-      '',
-      `  Example App (the whole code flow in a browser): open ${example.url}`,
-      `  resource server it calls: ${rs.audience} (GET /api/me/email needs scope "email")`,
-      '',
-    ].join('\n'),
-  );
+  supervisor.launch('resource-server', { RESOURCE_SERVER_CLIENT_SECRET: seeded.resourceServerSecret });
+  supervisor.launch('example-client', { EXAMPLE_CLIENT_SECRET: seeded.exampleClientSecret });
+  await waitForOk(`http://${localHost(rs.host)}:${rs.port}/health`, 60000);
+  await waitForOk(`http://${localHost(example.host)}:${example.port}/health`, 60000);
+  console.log(readyBanner(config, bus, demo, demoUser, example, rs));
 }

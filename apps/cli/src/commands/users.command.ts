@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import type { Doc } from '../admin-plane.js';
+import type { AdminPlane, Doc } from '../admin-plane.js';
 import { type CliContext, integer, withJson } from '../cli-context.js';
 
 async function readStdin(): Promise<string> {
@@ -32,16 +32,25 @@ const withPassword = (cmd: Command) =>
     .option('--password <password>', 'the password (visible to other local users in the process list)')
     .option('--password-stdin', 'read the password from stdin');
 
+/** The way to the system the command chose: NATS, or the admin API with --admin-url. */
+async function plane(ctx: CliContext, cmd: Command): Promise<AdminPlane> {
+  await ctx.useDevEnvironment();
+  return ctx.adminPlane(cmd);
+}
+
 /** `users …`: resource owners and their consents, over NATS or the admin API. */
 export function registerUsers(program: Command, ctx: CliContext): void {
   const users = program
     .command('users')
     .description('manage resource owners and their consents (over NATS, or the admin API with --admin-url)');
-  const plane = async (cmd: Command) => {
-    await ctx.useDevEnvironment();
-    return ctx.adminPlane(cmd);
-  };
+  registerCreate(users, ctx);
+  registerList(users, ctx);
+  registerShowDisableEnable(users, ctx);
+  registerSetPassword(users, ctx);
+  registerConsents(users, ctx);
+}
 
+function registerCreate(users: Command, ctx: CliContext): void {
   withJson(
     withPassword(
       users
@@ -54,7 +63,7 @@ export function registerUsers(program: Command, ctx: CliContext): void {
   ).action(async (username: string, o: PasswordOptions & { email?: string; name?: string }, cmd: Command) => {
     const { password, generated } = await passwordFrom(o);
     const user = await (
-      await plane(cmd)
+      await plane(ctx, cmd)
     ).createUser({
       username,
       password,
@@ -68,7 +77,9 @@ export function registerUsers(program: Command, ctx: CliContext): void {
         ...(generated ? [`password: ${password}   (shown once; only its argon2id hash is stored)`] : []),
       ]);
   });
+}
 
+function registerList(users: Command, ctx: CliContext): void {
   withJson(
     users
       .command('list')
@@ -76,12 +87,15 @@ export function registerUsers(program: Command, ctx: CliContext): void {
       .option('--limit <n>', 'users in the page (1 to 100)', integer(1, 100), 50)
       .option('--after <cursor>', 'the `next` cursor of the previous page'),
   ).action(async (o: { limit: number; after?: string }, cmd: Command) => {
-    const page = await (await plane(cmd)).listUsers(o.limit, o.after);
+    const page = await (await plane(ctx, cmd)).listUsers(o.limit, o.after);
     ctx
       .out(cmd)
       .data(page, () => [...page.users.map(show), ...(page.next ? [`next: --after ${page.next}`] : [])]);
   });
+}
 
+/** `users show`, `users disable` and `users enable`: one user in, the user out. */
+function registerShowDisableEnable(users: Command, ctx: CliContext): void {
   for (const [name, description] of [
     ['show', 'read a resource owner (never the password hash)'],
     ['disable', 'disable a user: sessions end, every grant of the user is revoked'],
@@ -89,7 +103,7 @@ export function registerUsers(program: Command, ctx: CliContext): void {
   ] as const) {
     withJson(users.command(name).description(description).argument('<username>')).action(
       async (username: string, _o: unknown, cmd: Command) => {
-        const p = await plane(cmd);
+        const p = await plane(ctx, cmd);
         const user =
           name === 'show'
             ? await p.showUser(username)
@@ -100,7 +114,9 @@ export function registerUsers(program: Command, ctx: CliContext): void {
       },
     );
   }
+}
 
+function registerSetPassword(users: Command, ctx: CliContext): void {
   withJson(
     withPassword(
       users
@@ -110,7 +126,7 @@ export function registerUsers(program: Command, ctx: CliContext): void {
     ),
   ).action(async (username: string, o: PasswordOptions, cmd: Command) => {
     const { password, generated } = await passwordFrom(o);
-    const user = await (await plane(cmd)).setPassword(username, password);
+    const user = await (await plane(ctx, cmd)).setPassword(username, password);
     ctx
       .out(cmd)
       .data({ ...user, ...(generated ? { password } : {}) }, () => [
@@ -118,11 +134,14 @@ export function registerUsers(program: Command, ctx: CliContext): void {
         ...(generated ? [`password: ${password}   (shown once)`] : []),
       ]);
   });
+}
 
+/** `users consents` and `users revoke-consent`: the consents a user remembered. */
+function registerConsents(users: Command, ctx: CliContext): void {
   withJson(
     users.command('consents').description("a user's remembered consents").argument('<username>'),
   ).action(async (username: string, _o: unknown, cmd: Command) => {
-    const doc = await (await plane(cmd)).consents(username);
+    const doc = await (await plane(ctx, cmd)).consents(username);
     ctx
       .out(cmd)
       .data(doc, () =>
@@ -139,7 +158,7 @@ export function registerUsers(program: Command, ctx: CliContext): void {
       .argument('<username>')
       .argument('<client_id>'),
   ).action(async (username: string, clientId: string, _o: unknown, cmd: Command) => {
-    const doc = await (await plane(cmd)).revokeConsent(username, clientId);
+    const doc = await (await plane(ctx, cmd)).revokeConsent(username, clientId);
     ctx
       .out(cmd)
       .data(doc, () => [
