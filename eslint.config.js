@@ -39,6 +39,15 @@ export default tseslint.config(
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },
   },
   {
+    // A file does one job and a function fits on a screen (docs/architecture.md, "Code shape").
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/testing/**'],
+    rules: {
+      'max-lines': ['error', { max: 400 }],
+      'max-lines-per-function': ['error', { max: 80 }],
+    },
+  },
+  {
     // Apps never import apps; libs never import apps (ARCHITECTURE.md).
     files: ['libs/**/*.ts'],
     rules: {
