@@ -261,7 +261,8 @@ export class RunningSystem {
     await this.waitHttp(`${url}/health`);
   }
 
-  async waitReady(timeoutMs = 30000): Promise<void> {
+  /** Until both listeners are ready; a process that exits fails it at once. */
+  async waitReady(timeoutMs = 90000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
