@@ -185,7 +185,10 @@ describe('operator CLI against the running system', () => {
 
   /** `npm run -s cli -- … --json`: exit 0, stdout one JSON document with snake_case members. */
   async function json(args: string[], extra: Record<string, string> = {}): Promise<Record<string, unknown>> {
-    const r = await run([...args, '--json'], { ...env(), ...extra }, true);
+    // Options go before a `--` that ends them (a key id may begin with `-`).
+    const end = args.indexOf('--');
+    const withJson = end < 0 ? [...args, '--json'] : [...args.slice(0, end), '--json', ...args.slice(end)];
+    const r = await run(withJson, { ...env(), ...extra }, true);
     expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: r.stderr });
     const doc = JSON.parse(r.stdout) as Record<string, unknown>;
     expect({ args, nonSnake: nonSnakeKeys(doc) }).toEqual({ args, nonSnake: [] });
