@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '!eslint.config.js'] },
+  {
+    ignores: ['dist/**', 'libs/*/dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '!eslint.config.js'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -54,6 +56,25 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         { patterns: [{ group: ['**/apps/**'], message: 'libs never import apps' }] },
+      ],
+    },
+  },
+  {
+    // Published on its own as @authz/resource-guard (its package.json): it imports its dependencies
+    // and its own files, never another lib of this repository. (\\# : a leading # starts a
+    // comment in these gitignore-style patterns.)
+    files: ['libs/resource-guard/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['\\#lib/*', '../../*', '**/apps/**', '**/libs/**'],
+              message: 'libs/resource-guard is installed on its own: no other lib of the monorepo',
+            },
+          ],
+        },
       ],
     },
   },

@@ -1,7 +1,4 @@
-export * from './bearer-error.js';
-export * from './extract-token.js';
-export * from './scope.js';
-export * from './options.js';
-export * from './jwks-cache.js';
-export * from './access-token-verifier.js';
+// Inside the monorepo (`#lib/resource-guard`): everything. Installed as a package, the same code
+// is split in two entries (package.json `exports`): `.` is core.ts, `./nest` is nest.ts.
+export * from './core.js';
 export * from './nest.js';
