@@ -545,10 +545,18 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
   });
 
   describe('the token and introspection services hold clients, never stale (issue 9)', () => {
-    const introspect = (token: string, id: string, secret: string) =>
-      postForm(url('/introspect'), { token }, { authorization: basic(id, secret) });
-    const revoke = (token: string, id: string, secret: string) =>
-      postForm(url('/revoke'), { token }, { authorization: basic(id, secret) });
+    // `from`: the refusals this block provokes on purpose come from addresses of their own, so that
+    // they do not count against the default address's client-authentication throttle (the token
+    // service counts /token and /revoke alike, since it decides both).
+    const introspect = (token: string, id: string, secret: string, from?: string) =>
+      from
+        ? postFormFrom(from, url('/introspect'), { token }, { authorization: basic(id, secret) })
+        : postForm(url('/introspect'), { token }, { authorization: basic(id, secret) });
+    const revoke = (token: string, id: string, secret: string, from?: string) =>
+      from
+        ? postFormFrom(from, url('/revoke'), { token }, { authorization: basic(id, secret) })
+        : postForm(url('/revoke'), { token }, { authorization: basic(id, secret) });
+    const REFUSED_FROM = '127.0.3.91';
     const errorOf = async (res: Response) => ({
       status: res.status,
       error: ((await res.json()) as { error?: string }).error,
@@ -568,9 +576,15 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       const s2 = ((await rotated.json()) as { client_secret: string }).client_secret;
       secretsSeen.push(s2);
       // No wait: the very next requests.
-      expect(await errorOf(await token(c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
-      expect(await errorOf(await introspect(t, c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
-      expect(await errorOf(await revoke(t, c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
+      expect(await errorOf(await token(c.client_id, c.client_secret!, 'read', REFUSED_FROM))).toEqual(
+        INVALID_CLIENT,
+      );
+      expect(await errorOf(await introspect(t, c.client_id, c.client_secret!, REFUSED_FROM))).toEqual(
+        INVALID_CLIENT,
+      );
+      expect(await errorOf(await revoke(t, c.client_id, c.client_secret!, REFUSED_FROM))).toEqual(
+        INVALID_CLIENT,
+      );
       expect((await token(c.client_id, s2)).status).toBe(200);
       expect(await (await introspect(t, c.client_id, s2)).json()).toMatchObject({ active: true });
     });
@@ -587,8 +601,12 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
         client_id: c.client_id,
       });
       expect((await admin(`/admin/clients/${c.client_id}/disable`, { method: 'POST' })).status).toBe(200);
-      expect(await errorOf(await token(c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
-      expect(await errorOf(await introspect(t, c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
+      expect(await errorOf(await token(c.client_id, c.client_secret!, 'read', REFUSED_FROM))).toEqual(
+        INVALID_CLIENT,
+      );
+      expect(await errorOf(await introspect(t, c.client_id, c.client_secret!, REFUSED_FROM))).toEqual(
+        INVALID_CLIENT,
+      );
       const seen = await introspect(t, rs.client_id, rs.client_secret!);
       expect(seen.status).toBe(200);
       expect(await seen.json()).toEqual({ active: false });
@@ -613,7 +631,9 @@ describe('client registry, end to end (RFC 7591, RFC 7592, RFC 7523 §2.2, check
       await Promise.all(senders);
       // Refused from then on: 401, or 429 once the refusals pass the throttle's threshold (CAUTH-19).
       expect(statuses.filter((x) => x !== 200 && x !== 401 && x !== 429)).toEqual([]);
-      expect(await errorOf(await token(c.client_id, c.client_secret!))).toEqual(INVALID_CLIENT);
+      expect(await errorOf(await token(c.client_id, c.client_secret!, 'read', REFUSED_FROM))).toEqual(
+        INVALID_CLIENT,
+      );
       const db = new pg.Client({ connectionString: system.database.url });
       await db.connect();
       try {
