@@ -7,9 +7,9 @@
 // (default: deploy/components/monitoring/prometheus-rule.yaml and dashboard.json). Needs dist/
 // (`npm run build`): the metrics are the ones the built code registers.
 //
-// 1. The metrics: libs/service-runtime's registry as the built code fills it (every counter, gauge
-//    and histogram of metrics.ts and prom-client's default process and Node.js metrics), with
-//    their label names; the series Prometheus makes itself (up, scrape_*, ALERTS); the labels
+// 1. The metrics: libs/service-runtime's registry with every family of metrics.ts registered (a
+//    process registers only those it uses) and prom-client's default process and Node.js metrics,
+//    with their label names; the series Prometheus makes itself (up, scrape_*, ALERTS); the labels
 //    every series gets (the apps' `app`, and the target labels a ServiceMonitor adds).
 // 2. Every PromQL expression (each rule's expr, each dashboard target and label_values() query,
 //    Grafana's $variables replaced by sample values) parses with Prometheus' own grammar
@@ -52,8 +52,10 @@ if (!existsSync(built)) {
   );
   process.exit(2);
 }
-const { registry, startMetrics } = await import(pathToFileURL(built).href);
+const { registry, startMetrics, useMetrics, METRIC_NAMES } = await import(pathToFileURL(built).href);
 startMetrics('check-monitoring');
+// Each process registers only the families it uses; the check knows them all.
+useMetrics(...METRIC_NAMES);
 /** Series name → the label names it may carry (undefined: any). */
 const series = new Map();
 // What every series of the apps carries: the registry's default label and the target labels a

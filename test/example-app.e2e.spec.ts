@@ -81,6 +81,21 @@ describe('Example App in headless Chromium (the whole choreography)', () => {
     await page.screenshot({ path: resolve(ARTIFACTS, 'example-app-client-credentials.png'), fullPage: true });
   }, 60000);
 
+  it('on a 375 px wide phone the page declares a viewport and scrolls no sideways', async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 700 }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    await page.goto(system.exampleClientUrl);
+    await expect(page.locator('meta[name="viewport"]').getAttribute('content')).resolves.toBe(
+      'width=device-width, initial-scale=1',
+    );
+    const { scrollWidth, clientWidth } = await page.evaluate<{ scrollWidth: number; clientWidth: number }>(
+      '({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth })',
+    );
+    expect(clientWidth).toBe(375);
+    expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+    await context.close();
+  }, 60000);
+
   it('EX-03: a callback the session did not ask for (forged code and state) is refused, no token is kept', async () => {
     const page = await (await browser.newContext()).newPage();
     await page.goto(system.exampleClientUrl);

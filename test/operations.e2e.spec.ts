@@ -100,6 +100,9 @@ describe('operations: health, metrics, logs and correlation ids (issue 8)', () =
     expect(moved('gateway', 'authz_http_requests_total', { ...tokenRoute, status: '200' })).toBe(1);
     expect(moved('gateway', 'authz_http_request_duration_seconds_count', tokenRoute)).toBe(1);
     expect(
+      moved('gateway', 'authz_http_request_duration_seconds_count', { ...tokenRoute, status: '2xx' }),
+    ).toBe(1);
+    expect(
       moved('gateway', 'authz_http_requests_total', { route: '/revoke', method: 'POST', status: '200' }),
     ).toBe(1);
     expect(
@@ -131,6 +134,69 @@ describe('operations: health, metrics, logs and correlation ids (issue 8)', () =
       /^authz_projection_lag_events\{projection="token_state",app="introspection"\} \d+$/m,
     );
     expect(after.token).toMatch(/^process_cpu_seconds_total\{app="token"\} /m);
+  });
+
+  it('each process exposes the metric families it uses, and no others', async () => {
+    const families = (text: string) => new Set([...text.matchAll(/^# TYPE (authz_\w+) /gm)].map((m) => m[1]));
+    const gateway = families(await scrape('gateway'));
+    const token = families(await scrape('token'));
+    const consent = families(await scrape('consent'));
+    expect(gateway).toContain('authz_http_request_duration_seconds');
+    expect(gateway).toContain('authz_nats_request_duration_seconds');
+    for (const absent of [
+      'authz_event_append_duration_seconds',
+      'authz_db_pool_connections',
+      'authz_tokens_issued_total',
+      'authz_login_attempts_total',
+      'authz_nats_requests_handled_total',
+    ])
+      expect([...gateway]).not.toContain(absent);
+    expect(token).toContain('authz_event_append_duration_seconds');
+    expect(token).toContain('authz_nats_requests_handled_total');
+    for (const absent of [
+      'authz_http_requests_total',
+      'authz_login_attempts_total',
+      'authz_tokens_revoked_total',
+    ])
+      expect([...token]).not.toContain(absent);
+    expect(consent).toContain('authz_login_attempts_total');
+    expect([...consent]).not.toContain('authz_tokens_issued_total');
+    expect([...consent]).not.toContain('authz_http_request_duration_seconds');
+  });
+
+  it('a failed client authentication is logged at warn with the client id and a reason code, never the secret', async () => {
+    const wrong = `wrong-${randomBytes(16).toString('hex')}`;
+    const res = await postForm(
+      url('/token'),
+      { grant_type: 'client_credentials' },
+      { authorization: basic(client.client_id, wrong) },
+    );
+    expect(res.status).toBe(401);
+    const correlationId = res.headers.get('x-correlation-id')!;
+    await system.waitForLogged(correlationId, ['token']);
+    const failed = jsonLines(system.lines.get('token')!).filter(
+      (l) => l.correlationId === correlationId && l.msg === 'client authentication failed',
+    );
+    expect(failed).toEqual([
+      expect.objectContaining({ level: 'warn', client_id: client.client_id, reason: 'wrong_secret' }),
+    ]);
+    await system.logBarrier();
+    expect([...system.lines.values()].flat().join('\n') + system.output.join('')).not.toContain(wrong);
+  });
+
+  it('every line a service writes on stdout is JSON, and the gateway starts without a Fastify warning', async () => {
+    await system.logBarrier();
+    for (const [app, lines] of system.lines) {
+      const notJson = lines.filter((l) => {
+        try {
+          return typeof JSON.parse(l) !== 'object';
+        } catch {
+          return true;
+        }
+      });
+      expect([app, notJson]).toEqual([app, []]);
+    }
+    expect(system.output.join('')).not.toContain('FSTWRN');
   });
 
   it('every service with a database reports its Postgres pool, and exactly one process reports the relay lag (the leader)', async () => {

@@ -85,3 +85,14 @@ describe('Example App: what the learner is shown', () => {
     expect(html).toContain('opaque: only the authorization server can read it');
   });
 });
+
+describe('the Example App page on a phone', () => {
+  it('declares a viewport, and its two-column grids become one column on a narrow screen', () => {
+    const html = page(
+      { id: 's', steps: [] },
+      { issuer: 'https://as', resourceServer: 'https://rs', clientId: 'c' },
+    );
+    expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    expect(html).toMatch(/@media \(max-width:40rem\)\{\.x,\.tokens\{grid-template-columns:1fr\}\}/);
+  });
+});

@@ -60,7 +60,8 @@ export function page(
 ): string {
   const t = session.tokens;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Example App</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Example App</title>
 <style>
 body{font:15px/1.45 system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#222}
 pre{background:#f5f5f5;padding:.6em;overflow:auto;white-space:pre-wrap;word-break:break-all;font-size:12px;margin:.2em 0}
@@ -70,6 +71,7 @@ a.button{background:#234;color:#fff}.x{display:grid;grid-template-columns:1fr 1f
 .step{border-left:4px solid #3a3;padding:.3em .8em;margin:.6em 0}.step.fail{border-color:#c33}
 .note{color:#666;font-size:12px;margin:0}h4{margin:.4em 0 0;font-size:12px;color:#555}
 .tokens{display:grid;grid-template-columns:1fr 1fr;gap:1em}
+@media (max-width:40rem){.x,.tokens{grid-template-columns:1fr}}
 </style></head><body>
 <h1>Example App</h1>
 <p>An OAuth client (<code>${esc(info.clientId)}</code>) that asks <b>Authorise Company</b> (<code>${esc(info.issuer)}</code>)

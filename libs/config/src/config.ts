@@ -1,5 +1,6 @@
 import type { AdminAuthConfig } from './admin.js';
 import { readAdminAudience, readAdminToken } from './admin.js';
+import { type BrandConfig, readBrandConfig } from './brand.js';
 import { type DatabaseConfig, readDatabaseConfig } from './database.js';
 import { type NatsConfig, readNatsConfig } from './bus.js';
 import { ConfigError, type Env, str } from './env.js';
@@ -25,6 +26,7 @@ import { readTokenSettings, type SigningKeyConfig } from './tokens.js';
 
 export { ConfigError } from './env.js';
 export type { AdminAuthConfig } from './admin.js';
+export type { BrandConfig } from './brand.js';
 export type { NatsConfig } from './bus.js';
 export type { ClientRegistryConfig } from './clients.js';
 export type { ConsentConfig } from './consent.js';
@@ -58,6 +60,7 @@ export interface Config
     ClientRegistryConfig,
     OutboundConfig,
     ConsentConfig,
+    BrandConfig,
     OpsConfig {
   nodeEnv: string;
   /** LOG_LEVEL: error, warn, log (default), debug. */
@@ -96,6 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...readClientRegistrySettings(env),
     ...readTokenSettings(env, http.jwksMaxAgeSeconds),
     ...readConsentSettings(env),
+    ...readBrandConfig(env, issuer),
     ...readOpsConfig(env),
     ...readAdminAudience(env, issuer),
     ...outboundSettings(env, nats.rpcTimeoutMs),

@@ -72,6 +72,9 @@ describe('configuration defaults (docs/configuration.md)', () => {
       outboundTimeoutMs: 2500,
       outboundMaxBytes: 65536,
       authorizationCodeTtlSeconds: 60,
+      brandProductName: '127.0.0.1:8080',
+      brandLogoUrl: undefined,
+      brandPrimaryColor: '#1f6feb',
       authorizationRequestTtlSeconds: 600,
       loginFailureWindowSeconds: 900,
       loginMaxFailures: 5,
@@ -498,5 +501,45 @@ describe('secrets are validated when first read', () => {
     }
     expect(text).not.toContain('keyEncryptionKey');
     expect(Object.keys(config)).not.toContain('adminToken');
+  });
+});
+
+describe('branding of the pages (BRAND_*)', () => {
+  it('names the product after the issuer host by default, with the default colour and no logo', () => {
+    const config = loadConfig({ ISSUER: 'https://login.example.test:8443' });
+    expect(config.brandProductName).toBe('login.example.test:8443');
+    expect(config.brandPrimaryColor).toBe('#1f6feb');
+    expect(config.brandLogoUrl).toBeUndefined();
+  });
+
+  it('reads the name, an https or data: logo and a #rrggbb colour', () => {
+    const config = loadConfig({
+      BRAND_PRODUCT_NAME: 'Acme Sign-in',
+      BRAND_LOGO_URL: 'https://cdn.acme.test/logo.svg',
+      BRAND_PRIMARY_COLOR: '#AA3300',
+    });
+    expect(config).toMatchObject({
+      brandProductName: 'Acme Sign-in',
+      brandLogoUrl: 'https://cdn.acme.test/logo.svg',
+      brandPrimaryColor: '#aa3300',
+    });
+    expect(loadConfig({ BRAND_LOGO_URL: 'data:image/png;base64,iVBORw0KGgo=' }).brandLogoUrl).toBe(
+      'data:image/png;base64,iVBORw0KGgo=',
+    );
+  });
+
+  it.each([
+    ['BRAND_PRIMARY_COLOR', 'red', /BRAND_PRIMARY_COLOR must be a colour #rrggbb/],
+    ['BRAND_PRIMARY_COLOR', '#fff', /BRAND_PRIMARY_COLOR/],
+    ['BRAND_PRIMARY_COLOR', '#1f6feb;}body{display:none', /BRAND_PRIMARY_COLOR/],
+    ['BRAND_LOGO_URL', 'http://cdn.acme.test/logo.png', /https URL/],
+    ['BRAND_LOGO_URL', 'javascript:alert(1)', /an https URL/],
+    ['BRAND_LOGO_URL', 'not a url', /https or data: URL/],
+    ['BRAND_LOGO_URL', 'https://user:pw@cdn.acme.test/logo.png', /without credentials/],
+    ['BRAND_LOGO_URL', 'data:text/html;base64,PHNjcmlwdD4=', /data: URL/],
+    ['BRAND_PRODUCT_NAME', 'x'.repeat(81), /at most 80/],
+    ['BRAND_PRODUCT_NAME', 'Acme\nforged', /control characters/],
+  ])('refuses %s=%s', (key, value, message) => {
+    expect(configError(() => loadConfig({ [key]: value })).message).toMatch(message);
   });
 });

@@ -5,6 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type Config, loadConfig } from '#lib/config';
 import {
   createPino,
+  exitOnConfigurationError,
   JsonLogger,
   natsConnectionOptions,
   natsRequirements,
@@ -26,16 +27,23 @@ import { EDGE_CONFIG, rpcClientProvider, SERVICES_PROXY } from './rpc.provider.j
  * filter (one place decides what leaves the process).
  */
 export function edgeModule(name: string, controllers: Type[]): ModuleMetadata {
-  const config = loadConfig();
+  // Read when the module is built, not when it is imported: startEdgeApp reports a configuration
+  // error first (exit status 78).
   return {
     imports: [
-      ClientsModule.register([
-        { name: SERVICES_PROXY, transport: Transport.NATS, options: natsConnectionOptions(config, name) },
+      ClientsModule.registerAsync([
+        {
+          name: SERVICES_PROXY,
+          useFactory: () => ({
+            transport: Transport.NATS,
+            options: natsConnectionOptions(loadConfig(), name),
+          }),
+        },
       ]),
     ],
     controllers: [...controllers, HealthHttpController],
     providers: [
-      { provide: EDGE_CONFIG, useValue: config },
+      { provide: EDGE_CONFIG, useFactory: () => loadConfig() },
       rpcClientProvider,
       { provide: APP_FILTER, useClass: OAuthHttpExceptionFilter },
     ],
@@ -59,7 +67,12 @@ export async function startEdgeApp(options: {
   label?: (request: FastifyRequest, route: string) => string;
   routes?: (edge: EdgeApp) => void;
 }): Promise<EdgeApp> {
-  const config = loadConfig();
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    exitOnConfigurationError(options.name, err);
+  }
   const log = createPino(options.name, config.logLevel);
   startMetrics(options.name);
   await startTracing(options.name, config);

@@ -1,22 +1,22 @@
 import type { HttpEdgeConfig } from '#lib/config';
-import { OAuthError } from '#lib/oauth-errors';
 import {
   callerRequestIdOf,
   CORRELATION_HEADER,
   inFlight,
   metrics,
   newCorrelationId,
+  statusClass,
   SpanKind,
   stopTracing,
   trace,
   tracer,
   tracingEnabled,
+  useMetrics,
 } from '#lib/service-runtime';
 import { context as otelContext, propagation, type Span, SpanStatusCode } from '@opentelemetry/api';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { sendOAuthError } from './responses.js';
 
 /**
  * The Fastify adapter of an HTTP listener (the public gateway, the admin plane), held to the
@@ -78,7 +78,10 @@ export interface EdgeOptions {
  * What every listener does for every request: bodies read as text (each endpoint parses its own,
  * RFC 6749 §3.2), one log line and one metrics observation by route pattern (never the URL's query
  * or a header), a trace span when tracing is on, the server's correlation id (and the caller's
- * request id beside it) and security headers on every answer, and Fastify's own errors (body too large, malformed) as OAuth JSON, never a stack.
+ * request id beside it) and security headers on every answer. Fastify's own errors (body too
+ * large, malformed) reach Nest's error handler, the only one set on the instance (a second
+ * setErrorHandler in the same scope is what Fastify warns of as FSTWRN004), and leave through
+ * OAuthHttpExceptionFilter as OAuth JSON, never a stack.
  */
 export function installEdge(fastify: FastifyInstance, options: EdgeOptions): void {
   readBodiesAsText(fastify, options.maxBodyBytes);
@@ -97,17 +100,6 @@ export function installEdge(fastify: FastifyInstance, options: EdgeOptions): voi
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('X-Frame-Options', 'DENY');
     done(null, payload);
-  });
-  fastify.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
-    const status = error.statusCode ?? 500;
-    if (status === 413)
-      return sendOAuthError(
-        reply,
-        new OAuthError('invalid_request', 'request body too large', { status: 413 }),
-      );
-    if (status >= 400 && status < 500)
-      return sendOAuthError(reply, new OAuthError('invalid_request', 'malformed request', { status }));
-    return sendOAuthError(reply, error);
   });
 }
 
@@ -157,6 +149,7 @@ function traceRequests(fastify: FastifyInstance): void {
 /** Per answered request: its metrics by route pattern, the end of its span, one log line. */
 function observeResponses(fastify: FastifyInstance, options: EdgeOptions): void {
   const { log } = options;
+  useMetrics('httpRequests', 'httpDuration');
   fastify.addHook('onResponse', (request, reply, done) => {
     inFlight.end();
     const route = request.routePattern;
@@ -168,7 +161,10 @@ function observeResponses(fastify: FastifyInstance, options: EdgeOptions): void 
       status: String(reply.statusCode),
       grant_type: grantType,
     });
-    metrics.httpDuration.observe({ route, method: request.method, grant_type: grantType }, seconds);
+    metrics.httpDuration.observe(
+      { route, method: request.method, status: statusClass(reply.statusCode), grant_type: grantType },
+      seconds,
+    );
     const span = request.span;
     if (span) {
       span.setAttribute('http.route', route);

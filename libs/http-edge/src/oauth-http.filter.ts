@@ -26,11 +26,11 @@ export class OAuthHttpExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      // Fastify's own 4xx errors (body too large, malformed) arrive here as HttpException too.
       const error = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'invalid_request';
-      sendOAuthError(
-        reply,
-        new OAuthError(error, status === 404 ? 'no such endpoint' : 'request refused', { status }),
-      );
+      const description =
+        status === 404 ? 'no such endpoint' : status === 413 ? 'request body too large' : 'request refused';
+      sendOAuthError(reply, new OAuthError(error, description, { status }));
       return;
     }
     this.logger.error({

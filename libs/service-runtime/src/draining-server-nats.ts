@@ -5,7 +5,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { isObservable } from 'rxjs';
 import { acceptCorrelationId, CORRELATION_HEADER, newCorrelationId } from './correlation.js';
 import { inFlight } from './in-flight.js';
-import { metrics, subjectLabel } from './metrics.js';
+import { metrics, subjectLabel, useMetrics } from './metrics.js';
 import { publishSoon } from './publish-batch.js';
 import {
   context as otelContext,
@@ -60,6 +60,7 @@ export class DrainingServerNats extends ServerNats {
     private readonly shutdownTimeoutMs: number,
   ) {
     super(options);
+    useMetrics('natsHandled', 'natsHandleDuration');
   }
 
   override async handleMessage(channel: string, natsMsg: Msg): Promise<unknown> {

@@ -27,7 +27,7 @@ import {
   type TypedPage,
 } from '#lib/event-store';
 import type { DataSource } from 'typeorm';
-import { metrics, type PoolGauges, reportDatabasePool, reportRelayLag } from './metrics.js';
+import { metrics, type PoolGauges, reportDatabasePool, reportRelayLag, useMetrics } from './metrics.js';
 import { natsConnectionOptions } from './nats-options.js';
 import { inSpan, SpanKind } from './tracing.js';
 
@@ -61,7 +61,9 @@ class RelayedEventStore implements EventStore {
   constructor(
     private readonly inner: EventStore,
     private readonly relay: JetStreamRelay,
-  ) {}
+  ) {
+    useMetrics('eventAppendDuration', 'eventAppendBatchSize');
+  }
 
   async appendToStream(
     streamId: string,

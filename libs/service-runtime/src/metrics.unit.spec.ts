@@ -1,4 +1,12 @@
-import { registry, renderMetrics, reportDatabasePool, reportRelayLag } from './metrics.js';
+import {
+  metrics,
+  registry,
+  renderMetrics,
+  reportDatabasePool,
+  reportRelayLag,
+  statusClass,
+  useMetrics,
+} from './metrics.js';
 
 /** The value of one series in the exposition text, or undefined when the series is absent. */
 function sample(body: string, series: string): number | undefined {
@@ -40,5 +48,42 @@ describe('metrics read at scrape time', () => {
       throw new Error('connection terminated');
     });
     expect(sample((await renderMetrics()).body, 'authz_relay_lag_events{stream="AUTHZ_EVENTS"}')).toBe(5);
+  });
+});
+
+describe('metric families', () => {
+  it('registers a family only once the process uses it', () => {
+    expect(registry.getSingleMetric('authz_login_attempts_total')).toBeUndefined();
+    expect(registry.getSingleMetric('authz_tokens_issued_total')).toBeUndefined();
+    useMetrics('loginAttempts');
+    expect(registry.getSingleMetric('authz_login_attempts_total')).toBeDefined();
+    expect(registry.getSingleMetric('authz_tokens_issued_total')).toBeUndefined();
+    // Registered once, whatever the number of uses.
+    metrics.loginAttempts.inc({ outcome: 'succeeded' });
+    useMetrics('loginAttempts');
+    expect(registry.getMetricsAsArray().filter((m) => m.name === 'authz_login_attempts_total')).toHaveLength(
+      1,
+    );
+  });
+
+  it('labels the HTTP latency with the status class, a bounded value', async () => {
+    metrics.httpDuration.observe(
+      { route: '/token', method: 'POST', status: statusClass(400), grant_type: 'client_credentials' },
+      0.01,
+    );
+    const { body } = await renderMetrics();
+    expect(
+      sample(
+        body,
+        'authz_http_request_duration_seconds_count{route="/token",method="POST",status="4xx",grant_type="client_credentials"}',
+      ),
+    ).toBe(1);
+    expect([statusClass(200), statusClass(302), statusClass(503), statusClass(0), statusClass(999)]).toEqual([
+      '2xx',
+      '3xx',
+      '5xx',
+      'other',
+      'other',
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } f
 import { createInboxOf } from '#lib/event-store';
 import { fromWire, temporarilyUnavailable } from '#lib/oauth-errors';
 import { acceptCorrelationId, CORRELATION_HEADER, correlationIdOf } from './correlation.js';
-import { metrics, subjectLabel } from './metrics.js';
+import { metrics, subjectLabel, useMetrics } from './metrics.js';
 import { publishSoon } from './publish-batch.js';
 import { injectTraceContext, inSpan, SpanKind, tracingEnabled } from './tracing.js';
 
@@ -82,7 +82,9 @@ export class RpcClient {
   constructor(
     private readonly nats: NatsConnector,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    useMetrics('natsRequestDuration', 'natsRequestTimeouts');
+  }
 
   /**
    * `correlationId` is the work's (the gateway's request id, the handled request's); without it

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FrontChannelResult, LoginRequest } from '#lib/contracts';
 import { BUSY } from '#lib/domain-user';
-import { CLOCK, type Clock, metrics } from '#lib/service-runtime';
+import { CLOCK, type Clock, metrics, useMetrics } from '#lib/service-runtime';
 import { AuthorizationResponses } from '../front-channel/authorization-responses.js';
 import { BrowserSessions } from '../front-channel/browser-sessions.js';
 import {
@@ -29,7 +29,9 @@ export class LoginHandler {
     private readonly responses: AuthorizationResponses,
     private readonly credentials: LoginCredentials,
     private readonly throttle: LoginThrottleService,
-  ) {}
+  ) {
+    useMetrics('loginAttempts');
+  }
 
   async handle(request: LoginRequest): Promise<FrontChannelResult> {
     const crossSite = this.pages.crossSite(request.browser);

@@ -7,7 +7,17 @@ import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
 import { requestContext, RPC_CLIENT } from '#lib/http-edge';
-import { accountPage, consentPage, cookieName, errorPage, loginPage, pageCsp, setCookie } from './pages.js';
+import {
+  accountPage,
+  consentPage,
+  cookieName,
+  errorPage,
+  loginPage,
+  pageBrand,
+  type PageBrand,
+  pageCsp,
+  setCookie,
+} from './pages.js';
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 
@@ -20,12 +30,14 @@ const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 @Controller()
 export class AuthorizeHttpController {
   private readonly secure: boolean;
+  private readonly brand: PageBrand;
 
   constructor(
     @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewaySettings,
   ) {
     this.secure = config.issuer.startsWith('https:');
+    this.brand = pageBrand(config);
   }
 
   @Get('authorize')
@@ -151,15 +163,15 @@ export class AuthorizeHttpController {
         return this.html(
           reply,
           result.status,
-          loginPage(result),
+          loginPage(result, this.brand),
           result.redirectOrigin ? [result.redirectOrigin] : [],
         );
       case 'consent':
-        return this.html(reply, 200, consentPage(result), [result.redirectOrigin]);
+        return this.html(reply, 200, consentPage(result, this.brand), [result.redirectOrigin]);
       case 'account':
-        return this.html(reply, 200, accountPage(result));
+        return this.html(reply, 200, accountPage(result, this.brand));
       case 'error-page':
-        return this.html(reply, result.status, errorPage(result));
+        return this.html(reply, result.status, errorPage(result, this.brand));
       default: {
         const unknown: never = result;
         throw new Error(`unknown result ${(unknown as { kind: string }).kind}`);
@@ -170,7 +182,7 @@ export class AuthorizeHttpController {
   private html(reply: FastifyReply, status: number, body: string, formTargets: string[] = []): void {
     void reply
       .status(status)
-      .header('Content-Security-Policy', pageCsp(formTargets))
+      .header('Content-Security-Policy', pageCsp(this.brand, formTargets))
       .header('X-Frame-Options', 'DENY')
       .type('text/html; charset=utf-8')
       .send(body);

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
+import type { BrandConfig } from '#lib/config';
 import type { FrontChannelResult } from '#lib/contracts';
 
 /**
  * The server-rendered pages of the authorization endpoint: login, consent, account, error. No
- * script and no external asset; one inline style allowed by its hash; every value HTML-escaped
- * (RFC 6749 §10.14, OAuth 2.1 §7.11); labels, a visible focus ring and a phone-width layout.
+ * script; no external asset but the configured logo; one inline style allowed by its hash; every
+ * value HTML-escaped (RFC 6749 §10.14, OAuth 2.1 §7.11); labels, a visible focus ring and a
+ * phone-width layout. The product name, logo and primary colour come from the configuration.
  */
-const STYLE = `
+const STYLE = (primary: string) => `
 *{box-sizing:border-box}
 body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#1b1f24;background:#f6f8fa}
 main{max-width:26rem;margin:2rem auto;padding:1.5rem;background:#fff;border:1px solid #d0d7de;border-radius:8px}
@@ -16,7 +18,9 @@ label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 input[type=text],input[type=password]{width:100%;padding:.6rem;font:inherit;border:1px solid #8c959f;border-radius:6px}
 .actions{display:flex;gap:.75rem;margin-top:1.25rem;flex-wrap:wrap}
 button{font:inherit;padding:.6rem 1.2rem;border-radius:6px;border:1px solid #1f2328;background:#fff;color:#1f2328;cursor:pointer;min-height:2.75rem}
-button.primary{background:#1f6feb;border-color:#1f6feb;color:#fff}
+button.primary{background:${primary};border-color:${primary};color:#fff}
+.brand{display:flex;align-items:center;gap:.6rem;margin:0 0 1rem;font-weight:600;color:#57606a;overflow-wrap:anywhere}
+.brand img{max-height:2.5rem;max-width:10rem}
 :focus-visible{outline:3px solid #bf8700;outline-offset:2px}
 .error{padding:.6rem .8rem;background:#ffebe9;border:1px solid #cf222e;border-radius:6px;color:#82071e}
 ul.scopes{padding-left:1.2rem}ul.scopes li{margin:.3rem 0}
@@ -25,18 +29,41 @@ ul.scopes{padding-left:1.2rem}ul.scopes li{margin:.3rem 0}
 h2{font-size:1.1rem;margin:1.25rem 0 .5rem}
 ul.consents{list-style:none;padding:0;margin:0}ul.consents li{padding:.75rem 0;border-top:1px solid #d0d7de;overflow-wrap:anywhere}ul.consents p{margin:.25rem 0 .5rem}
 `;
-const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+/** What the pages show of the server, and what their CSP must allow for it. */
+export interface PageBrand {
+  name: string;
+  logoUrl: string | undefined;
+  style: string;
+  /** CSP source of the inline style: its hash. */
+  styleSource: string;
+  /** CSP img-src: 'self', and the logo's origin (an https logo) or data: (a data: logo). */
+  imgSource: string;
+}
+
+export function pageBrand(config: BrandConfig): PageBrand {
+  const style = STYLE(config.brandPrimaryColor);
+  const logo = config.brandLogoUrl;
+  const logoSource =
+    logo === undefined ? '' : logo.startsWith('data:') ? ' data:' : ` ${new URL(logo).origin}`;
+  return {
+    name: config.brandProductName,
+    logoUrl: logo,
+    style,
+    styleSource: `'sha256-${createHash('sha256').update(style).digest('base64')}'`,
+    imgSource: `'self'${logoSource}`,
+  };
+}
 
 /** RFC 9700 §4.16, RFC 6749 §10.13: no framing, no script; forms post to us (and may redirect onwards). */
-export function pageCsp(formTargets: string[] = []): string {
+export function pageCsp(brand: PageBrand, formTargets: string[] = []): string {
   const safe = formTargets.filter(
     (t) => /^([a-z][a-z0-9+.-]*:(\/\/[A-Za-z0-9.:[\]-]+)?|'none')$/i.test(t) && t !== "'none'",
   );
   return [
     "default-src 'none'",
     "script-src 'none'",
-    `style-src ${STYLE_HASH}`,
-    "img-src 'self'",
+    `style-src ${brand.styleSource}`,
+    `img-src ${brand.imgSource}`,
     "base-uri 'none'",
     `form-action 'self'${safe.map((t) => ` ${t}`).join('')}`,
     "frame-ancestors 'none'",
@@ -49,11 +76,12 @@ export const escapeHtml = (text: string) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
 
-function layout(title: string, body: string): string {
+function layout(brand: PageBrand, title: string, body: string): string {
+  const logo = brand.logoUrl ? `<img src="${escapeHtml(brand.logoUrl)}" alt="">` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
-<body><main>${body}</main></body></html>`;
+<meta name="referrer" content="no-referrer"><title>${escapeHtml(`${title} · ${brand.name}`)}</title><style>${brand.style}</style></head>
+<body><main><p class="brand">${logo}<span>${escapeHtml(brand.name)}</span></p>${body}</main></body></html>`;
 }
 
 const hidden = (name: string, value: string) =>
@@ -61,12 +89,13 @@ const hidden = (name: string, value: string) =>
 
 type Page<K extends FrontChannelResult['kind']> = Extract<FrontChannelResult, { kind: K }>;
 
-export function loginPage(p: Page<'login'>): string {
+export function loginPage(p: Page<'login'>, brand: PageBrand): string {
   const message = p.message
     ? `<p class="error" role="alert" id="login-error">${escapeHtml(p.message)}</p>`
     : '';
   const described = p.message ? ' aria-describedby="login-error"' : '';
   return layout(
+    brand,
     'Sign in',
     `<h1>Sign in</h1>
 ${p.clientName ? `<p>to continue to <strong>${escapeHtml(p.clientName)}</strong></p>` : ''}${message}
@@ -91,11 +120,12 @@ function safeLink(uri: string | undefined): string {
   return `<p>${escapeHtml(uri)}</p>`;
 }
 
-export function consentPage(p: Page<'consent'>): string {
+export function consentPage(p: Page<'consent'>, brand: PageBrand): string {
   const scopes = p.scopes
     .map((s) => `<li>${escapeHtml(s.description)} <span class="scope">(${escapeHtml(s.scope)})</span></li>`)
     .join('\n');
   return layout(
+    brand,
     `Allow ${p.clientName}?`,
     `<h1><strong>${escapeHtml(p.clientName)}</strong> wants to access your account</h1>
 ${safeLink(p.clientUri)}<p class="who">Signed in as ${escapeHtml(p.username)}</p>
@@ -109,7 +139,7 @@ ${hidden('tx', p.tx)}${hidden('csrf', p.csrf)}
   );
 }
 
-export function accountPage(p: Page<'account'>): string {
+export function accountPage(p: Page<'account'>, brand: PageBrand): string {
   const items = p.consents
     .map(
       (
@@ -121,6 +151,7 @@ export function accountPage(p: Page<'account'>): string {
     )
     .join('\n');
   return layout(
+    brand,
     'Your account',
     `<h1>Your account</h1><p class="who">Signed in as ${escapeHtml(p.username)}</p>
 <h2>Applications you allowed</h2>
@@ -128,8 +159,9 @@ ${p.consents.length ? `<ul class="consents">${items}</ul>` : '<p>No application 
   );
 }
 
-export function errorPage(p: Page<'error-page'>): string {
+export function errorPage(p: Page<'error-page'>, brand: PageBrand): string {
   return layout(
+    brand,
     'Request refused',
     `<h1>This request cannot be completed</h1>
 <p class="error" role="alert"><strong>${escapeHtml(p.error)}</strong>: ${escapeHtml(p.description)}</p>

@@ -1,37 +1,53 @@
-import { accountPage, consentPage, errorPage, loginPage, pageCsp, setCookie } from './pages.js';
+import { createHash } from 'node:crypto';
+import { accountPage, consentPage, errorPage, loginPage, pageBrand, pageCsp, setCookie } from './pages.js';
+
+const brand = pageBrand({
+  brandProductName: 'Example',
+  brandLogoUrl: undefined,
+  brandPrimaryColor: '#1f6feb',
+});
 
 const hostile = `<script>alert(1)</script>"'&`;
 
 describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11, UI-17, AUTHZ-14)', () => {
   it('every reflected value is escaped', () => {
     const pages = [
-      loginPage({
-        kind: 'login',
-        status: 200,
-        tx: hostile,
-        csrf: hostile,
-        clientName: hostile,
-        username: hostile,
-        message: hostile,
-      }),
-      consentPage({
-        kind: 'consent',
-        tx: hostile,
-        csrf: hostile,
-        username: hostile,
-        clientId: hostile,
-        clientName: hostile,
-        clientUri: 'javascript:alert(1)',
-        scopes: [{ scope: hostile, description: hostile }],
-        redirectOrigin: 'https://c.test',
-      }),
-      accountPage({
-        kind: 'account',
-        username: hostile,
-        csrf: hostile,
-        consents: [{ clientId: hostile, clientName: hostile, scope: [hostile], grantedAt: hostile }],
-      }),
-      errorPage({ kind: 'error-page', status: 400, error: hostile, description: hostile }),
+      loginPage(
+        {
+          kind: 'login',
+          status: 200,
+          tx: hostile,
+          csrf: hostile,
+          clientName: hostile,
+          username: hostile,
+          message: hostile,
+        },
+        brand,
+      ),
+      consentPage(
+        {
+          kind: 'consent',
+          tx: hostile,
+          csrf: hostile,
+          username: hostile,
+          clientId: hostile,
+          clientName: hostile,
+          clientUri: 'javascript:alert(1)',
+          scopes: [{ scope: hostile, description: hostile }],
+          redirectOrigin: 'https://c.test',
+        },
+        brand,
+      ),
+      accountPage(
+        {
+          kind: 'account',
+          username: hostile,
+          csrf: hostile,
+          consents: [{ clientId: hostile, clientName: hostile, scope: [hostile], grantedAt: hostile }],
+        },
+        brand,
+      ),
+      errorPage({ kind: 'error-page', status: 400, error: hostile, description: hostile }, brand),
     ];
     for (const html of pages) {
       expect(html).not.toContain('<script');
@@ -42,7 +58,7 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
   });
 
   it('the login form has labelled username and password inputs and a submit button', () => {
-    const html = loginPage({ kind: 'login', status: 200, tx: 't', csrf: 'c' });
+    const html = loginPage({ kind: 'login', status: 200, tx: 't', csrf: 'c' }, brand);
     expect(html).toMatch(
       /<label for="username">[^<]+<\/label>\s*<input type="text" id="username" name="username"/,
     );
@@ -54,17 +70,20 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
   });
 
   it('the consent page has Allow and Deny, and links the client_uri only when it is http(s)', () => {
-    const html = consentPage({
-      kind: 'consent',
-      tx: 't',
-      csrf: 'c',
-      username: 'alice',
-      clientId: 'c1',
-      clientName: 'Photos',
-      clientUri: 'https://photos.test/',
-      scopes: [{ scope: 'read', description: 'Read your data' }],
-      redirectOrigin: 'https://photos.test',
-    });
+    const html = consentPage(
+      {
+        kind: 'consent',
+        tx: 't',
+        csrf: 'c',
+        username: 'alice',
+        clientId: 'c1',
+        clientName: 'Photos',
+        clientUri: 'https://photos.test/',
+        scopes: [{ scope: 'read', description: 'Read your data' }],
+        redirectOrigin: 'https://photos.test',
+      },
+      brand,
+    );
     expect(html).toMatch(/>Allow<\/button>/);
     expect(html).toMatch(/>Deny<\/button>/);
     expect(html).toContain('<a href="https://photos.test/" rel="noopener noreferrer">');
@@ -72,7 +91,7 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
   });
 
   it('UI-01 / UI-03: the CSP forbids framing and scripts; forms may reach us and the client origin only', () => {
-    const csp = pageCsp(['https://c1.test', "'none'", 'https://x.test; script-src *']);
+    const csp = pageCsp(brand, ['https://c1.test', "'none'", 'https://x.test; script-src *']);
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("script-src 'none'");
     expect(csp).toContain("default-src 'none'");
@@ -87,5 +106,57 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
     expect(setCookie('session', 'v', 60, true)).toBe(
       '__Host-authz_session=v; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure',
     );
+  });
+});
+
+describe('branding of the pages', () => {
+  const pages = (b: ReturnType<typeof pageBrand>) => [
+    loginPage({ kind: 'login', status: 200, tx: 't', csrf: 'c' }, b),
+    consentPage(
+      {
+        kind: 'consent',
+        tx: 't',
+        csrf: 'c',
+        username: 'u',
+        clientId: 'id',
+        clientName: 'App',
+        scopes: [],
+        redirectOrigin: 'https://c.test',
+      },
+      b,
+    ),
+    accountPage({ kind: 'account', username: 'u', csrf: 'c', consents: [] }, b),
+    errorPage({ kind: 'error-page', status: 400, error: 'invalid_request', description: 'd' }, b),
+  ];
+
+  it('every page names the product, escaped, and uses the colour under the hash the CSP allows', () => {
+    const b = pageBrand({ brandProductName: hostile, brandLogoUrl: undefined, brandPrimaryColor: '#aa3300' });
+    for (const html of pages(b)) {
+      expect(html).toContain('<span>&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;</span>');
+      expect(html).not.toContain('<script');
+      const style = /<style>([^<]*)<\/style>/.exec(html)![1]!;
+      expect(style).toContain('button.primary{background:#aa3300');
+      expect(pageCsp(b)).toContain(
+        `style-src 'sha256-${createHash('sha256').update(style).digest('base64')}'`,
+      );
+    }
+    expect(pageCsp(b)).toContain("img-src 'self';");
+  });
+
+  it('an https logo is shown and allowed from its origin alone; a data: logo allows data: images', () => {
+    const https = pageBrand({
+      brandProductName: 'Acme',
+      brandLogoUrl: 'https://cdn.acme.test/logo.png?v="2"',
+      brandPrimaryColor: '#1f6feb',
+    });
+    for (const html of pages(https))
+      expect(html).toContain('<img src="https://cdn.acme.test/logo.png?v=&quot;2&quot;" alt="">');
+    expect(pageCsp(https)).toContain("img-src 'self' https://cdn.acme.test;");
+    const data = pageBrand({
+      brandProductName: 'Acme',
+      brandLogoUrl: 'data:image/png;base64,iVBORw0KGgo=',
+      brandPrimaryColor: '#1f6feb',
+    });
+    expect(pageCsp(data)).toContain("img-src 'self' data:;");
   });
 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type RevokeRequest, Subjects, type TokenRevocationResponse } from '#lib/contracts';
-import { metrics, type RpcClient } from '#lib/service-runtime';
+import { metrics, type RpcClient, useMetrics } from '#lib/service-runtime';
 import { SERVICE_RPC } from '../introspection.tokens.js';
 import { TokenStateService } from '../token-state/token-state.service.js';
 
@@ -15,7 +15,9 @@ export class RevokeTokenHandler {
   constructor(
     @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
     private readonly tokenState: TokenStateService,
-  ) {}
+  ) {
+    useMetrics('tokensRevoked');
+  }
 
   async handle(request: RevokeRequest): Promise<Record<string, never>> {
     const { position } = await this.rpc.request<TokenRevocationResponse>(
