@@ -130,117 +130,114 @@ const form = (name: string) => ({
 });
 const clientIdParameter = { name: 'clientId', in: 'path', required: true, schema: string };
 
+const tags = ['public'];
+
+const PUBLIC_PATHS: Record<string, Schema> = {
+  '/token': {
+    post: {
+      operationId: 'requestToken',
+      summary: 'The token endpoint (RFC 6749 §3.2)',
+      tags,
+      requestBody: form('TokenRequest'),
+      responses: {
+        '200': { description: 'RFC 6749 §5.1', content: json(ref('TokenResponse')) },
+        ...CLIENT_ERRORS,
+      },
+    },
+  },
+  '/introspect': {
+    post: {
+      operationId: 'introspectToken',
+      summary: 'Token introspection (RFC 7662)',
+      tags,
+      requestBody: form('TokenReference'),
+      responses: {
+        '200': { description: 'RFC 7662 §2.2', content: json(ref('IntrospectionResponse')) },
+        ...CLIENT_ERRORS,
+      },
+    },
+  },
+  '/revoke': {
+    post: {
+      operationId: 'revokeToken',
+      summary: 'Token revocation (RFC 7009); an unknown token is answered 200 too',
+      tags,
+      requestBody: form('TokenReference'),
+      responses: { '200': { description: 'revoked (RFC 7009 §2.2), no body' }, ...CLIENT_ERRORS },
+    },
+  },
+  '/.well-known/oauth-authorization-server': {
+    get: {
+      operationId: 'getServerMetadata',
+      summary: 'Authorization server metadata (RFC 8414 §3)',
+      tags,
+      responses: {
+        '200': { description: 'RFC 8414 §3.2', content: json(ref('AuthorizationServerMetadata')) },
+      },
+    },
+  },
+  '/jwks': {
+    get: {
+      operationId: 'getJwks',
+      summary: "The issuer's public signing keys (RFC 7517 §5)",
+      tags,
+      responses: {
+        '200': {
+          description: 'the JWK Set',
+          content: { 'application/jwk-set+json': { schema: ref('JsonWebKeySet') } },
+        },
+        '503': error('temporarily_unavailable'),
+      },
+    },
+  },
+  '/register': {
+    post: {
+      operationId: 'registerClient',
+      summary: 'Dynamic client registration behind an initial access token (RFC 7591 §3)',
+      tags,
+      security: [{ bearer: [] }],
+      requestBody: { required: true, content: json(ref('ClientMetadata')) },
+      responses: {
+        '201': { description: 'RFC 7591 §3.2.1', content: json(ref('RegisteredClient')) },
+        ...REGISTRATION_ERRORS,
+      },
+    },
+  },
+  '/register/{clientId}': {
+    parameters: [clientIdParameter],
+    get: {
+      operationId: 'readRegistration',
+      summary: 'Read the registration with the registration access token (RFC 7592 §2.1)',
+      tags,
+      security: [{ bearer: [] }],
+      responses: {
+        '200': { description: 'RFC 7592 §3', content: json(ref('RegisteredClient')) },
+        ...REGISTRATION_ERRORS,
+      },
+    },
+    put: {
+      operationId: 'updateRegistration',
+      summary: 'Replace the registration (RFC 7592 §2.2)',
+      tags,
+      security: [{ bearer: [] }],
+      requestBody: { required: true, content: json(ref('ClientMetadata')) },
+      responses: {
+        '200': { description: 'RFC 7592 §3', content: json(ref('RegisteredClient')) },
+        ...REGISTRATION_ERRORS,
+      },
+    },
+    delete: {
+      operationId: 'deleteRegistration',
+      summary: 'Delete the registration (RFC 7592 §2.3)',
+      tags,
+      security: [{ bearer: [] }],
+      responses: { '204': { description: 'deleted' }, ...REGISTRATION_ERRORS },
+    },
+  },
+};
+
+/** The public paths, each with the issuer as its server. */
 export function publicPaths(issuer: string): Record<string, Schema> {
   const servers = [{ url: issuer, description: 'the public listener (the issuer)' }];
-  const tags = ['public'];
-  return {
-    '/token': {
-      servers,
-      post: {
-        operationId: 'requestToken',
-        summary: 'The token endpoint (RFC 6749 §3.2)',
-        tags,
-        requestBody: form('TokenRequest'),
-        responses: {
-          '200': { description: 'RFC 6749 §5.1', content: json(ref('TokenResponse')) },
-          ...CLIENT_ERRORS,
-        },
-      },
-    },
-    '/introspect': {
-      servers,
-      post: {
-        operationId: 'introspectToken',
-        summary: 'Token introspection (RFC 7662)',
-        tags,
-        requestBody: form('TokenReference'),
-        responses: {
-          '200': { description: 'RFC 7662 §2.2', content: json(ref('IntrospectionResponse')) },
-          ...CLIENT_ERRORS,
-        },
-      },
-    },
-    '/revoke': {
-      servers,
-      post: {
-        operationId: 'revokeToken',
-        summary: 'Token revocation (RFC 7009); an unknown token is answered 200 too',
-        tags,
-        requestBody: form('TokenReference'),
-        responses: { '200': { description: 'revoked (RFC 7009 §2.2), no body' }, ...CLIENT_ERRORS },
-      },
-    },
-    '/.well-known/oauth-authorization-server': {
-      servers,
-      get: {
-        operationId: 'getServerMetadata',
-        summary: 'Authorization server metadata (RFC 8414 §3)',
-        tags,
-        responses: {
-          '200': { description: 'RFC 8414 §3.2', content: json(ref('AuthorizationServerMetadata')) },
-        },
-      },
-    },
-    '/jwks': {
-      servers,
-      get: {
-        operationId: 'getJwks',
-        summary: "The issuer's public signing keys (RFC 7517 §5)",
-        tags,
-        responses: {
-          '200': {
-            description: 'the JWK Set',
-            content: { 'application/jwk-set+json': { schema: ref('JsonWebKeySet') } },
-          },
-          '503': error('temporarily_unavailable'),
-        },
-      },
-    },
-    '/register': {
-      servers,
-      post: {
-        operationId: 'registerClient',
-        summary: 'Dynamic client registration behind an initial access token (RFC 7591 §3)',
-        tags,
-        security: [{ bearer: [] }],
-        requestBody: { required: true, content: json(ref('ClientMetadata')) },
-        responses: {
-          '201': { description: 'RFC 7591 §3.2.1', content: json(ref('RegisteredClient')) },
-          ...REGISTRATION_ERRORS,
-        },
-      },
-    },
-    '/register/{clientId}': {
-      servers,
-      parameters: [clientIdParameter],
-      get: {
-        operationId: 'readRegistration',
-        summary: 'Read the registration with the registration access token (RFC 7592 §2.1)',
-        tags,
-        security: [{ bearer: [] }],
-        responses: {
-          '200': { description: 'RFC 7592 §3', content: json(ref('RegisteredClient')) },
-          ...REGISTRATION_ERRORS,
-        },
-      },
-      put: {
-        operationId: 'updateRegistration',
-        summary: 'Replace the registration (RFC 7592 §2.2)',
-        tags,
-        security: [{ bearer: [] }],
-        requestBody: { required: true, content: json(ref('ClientMetadata')) },
-        responses: {
-          '200': { description: 'RFC 7592 §3', content: json(ref('RegisteredClient')) },
-          ...REGISTRATION_ERRORS,
-        },
-      },
-      delete: {
-        operationId: 'deleteRegistration',
-        summary: 'Delete the registration (RFC 7592 §2.3)',
-        tags,
-        security: [{ bearer: [] }],
-        responses: { '204': { description: 'deleted' }, ...REGISTRATION_ERRORS },
-      },
-    },
-  };
+  return Object.fromEntries(Object.entries(PUBLIC_PATHS).map(([path, item]) => [path, { servers, ...item }]));
 }
