@@ -31,7 +31,7 @@ const clientMetadataProperties: Record<string, Schema> = {
   client_uri: string,
   logo_uri: string,
   contacts: strings,
-  require_pkce: { type: 'boolean', default: true },
+  require_pkce: { type: 'boolean', description: 'absent: true (RFC 9700 §2.1.1)' },
   refresh_token_reuse_grace_seconds: { type: 'integer', minimum: 0, maximum: 60 },
   access_token_ttl_seconds: integer,
   refresh_token_ttl_seconds: integer,
