@@ -258,7 +258,14 @@ describe('privilege boundaries: registration and the admin API (checklist PRIV-0
   });
 
   it('PRIV-05: the admin API and the audit pages are not on the public listener', async () => {
-    for (const path of ['/admin/clients', '/admin/users', '/admin/audit/clients/x', '/openapi.json']) {
+    for (const path of [
+      '/admin/clients',
+      '/admin/users',
+      '/admin/audit/clients/x',
+      '/openapi.json',
+      '/admin/docs',
+      '/admin/docs/init.js',
+    ]) {
       const res = await fetch(`${system.baseUrl}${path}`, { headers: bearer(system.adminToken) });
       expect([path, res.status]).toEqual([path, 404]);
     }

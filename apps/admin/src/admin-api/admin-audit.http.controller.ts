@@ -17,6 +17,7 @@ import { adminCommand } from './admin-command.js';
 import { RPC_CLIENT, sendJson } from '#lib/http-edge';
 import { instant, page, sendPage } from './admin-tokens.http.controller.js';
 import { timelineEntry } from './audit-page.js';
+import { historyPaging, instantQuery, operation, pathParameter } from '../openapi/decorators.js';
 
 /** Most events a timeline page shows (pages of 500 fetched in turn). */
 const TIMELINE_MAX_EVENTS = 5000;
@@ -41,6 +42,14 @@ export class AdminAuditHttpController {
   constructor(@Inject(RPC_CLIENT) private readonly rpc: RpcClient) {}
 
   @Get('grants/:grantId/history')
+  @operation({
+    id: 'getGrantHistory',
+    summary: "A grant's events, its tokens' and its consent's",
+    schema: 'GrantHistoryPage',
+    errors: [404],
+  })
+  @pathParameter('grantId', 'the grant id', '^[A-Za-z0-9_-]{22}$')
+  @historyPaging()
   async grantHistory(
     @Param('grantId') id: string,
     @Req() request: FastifyRequest,
@@ -59,6 +68,14 @@ export class AdminAuditHttpController {
   }
 
   @Get('grants/:grantId')
+  @operation({
+    id: 'getGrantState',
+    summary: 'A grant at an instant (now by default)',
+    schema: 'GrantAsOf',
+    errors: [404],
+  })
+  @pathParameter('grantId', 'the grant id', '^[A-Za-z0-9_-]{22}$')
+  @instantQuery('as_of', 'the instant (default: now)')
   async grantAsOf(@Param('grantId') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const command: AsOfRequest = {
       ...adminCommand(request),
@@ -73,6 +90,14 @@ export class AdminAuditHttpController {
   }
 
   @Get('users/:sub/history')
+  @operation({
+    id: 'getUserHistory',
+    summary: 'The events naming a user, a page at a time',
+    schema: 'UserHistoryPage',
+    errors: [404],
+  })
+  @pathParameter('sub', 'the user id', '^[A-Za-z0-9._~-]{1,128}$')
+  @historyPaging()
   async userHistory(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!SUB.test(sub)) throw invalidRequest('malformed sub');
     const command: UserHistoryRequest = { ...adminCommand(request), sub, page: page(request) };
@@ -84,6 +109,8 @@ export class AdminAuditHttpController {
   }
 
   @Get('audit/grants/:grantId')
+  @operation({ id: 'showGrantTimeline', summary: "A grant's life as a page", html: true, errors: [404] })
+  @pathParameter('grantId', 'the grant id', '^[A-Za-z0-9_-]{22}$')
   async grantTimeline(
     @Param('grantId') id: string,
     @Req() request: FastifyRequest,

@@ -1,12 +1,4 @@
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Delete, Get, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   type AsOfRequest,
@@ -25,18 +17,14 @@ import {
   type RotateClientSecretResponse,
   Subjects,
 } from '#lib/contracts';
-import {
-  clientMetadataDocument,
-  clientSecretExpiresAt,
-  isClientId,
-  SUPPORTED_GRANT_TYPES,
-} from '#lib/domain-client';
+import { clientMetadataDocument, clientSecretExpiresAt, isClientId } from '#lib/domain-client';
 import { invalidRequest } from '#lib/oauth-errors';
 import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { adminCommand } from './admin-command.js';
 import { readJson, RPC_CLIENT, sendJson } from '#lib/http-edge';
 import { instant } from './admin-tokens.http.controller.js';
+import { idPaging, instantQuery, jsonBody, operation, pathParameter } from '../openapi/decorators.js';
 
 // RFC 6749 §3.3 scope-token.
 const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
@@ -54,51 +42,6 @@ function optionalBody(request: FastifyRequest): Record<string, unknown> {
  * The admin API over clients (the CLI offers the same operations over NATS). Every change is an
  * event recording the actor: `admin` (ADMIN_TOKEN) or `client:<id>` (an access token with scope admin).
  */
-const METADATA_BODY = {
-  description: 'RFC 7591 §2 client metadata (JSON, snake_case)',
-  schema: {
-    type: 'object',
-    required: ['client_name', 'grant_types'],
-    properties: {
-      client_name: { type: 'string' },
-      token_endpoint_auth_method: {
-        type: 'string',
-        enum: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
-      },
-      grant_types: {
-        type: 'array',
-        items: { type: 'string', enum: [...SUPPORTED_GRANT_TYPES] },
-      },
-      response_types: { type: 'array', items: { type: 'string', enum: ['code'] } },
-      redirect_uris: { type: 'array', items: { type: 'string' } },
-      scope: { type: 'string', description: 'space-separated allowed scope' },
-      default_scope: { type: 'string' },
-      audience: { type: 'array', items: { type: 'string' } },
-      client_uri: { type: 'string' },
-      logo_uri: { type: 'string' },
-      contacts: { type: 'array', items: { type: 'string' } },
-      require_pkce: { type: 'boolean', default: true },
-      refresh_token_reuse_grace_seconds: { type: 'integer', minimum: 0, maximum: 60 },
-      access_token_ttl_seconds: { type: 'integer' },
-      refresh_token_ttl_seconds: { type: 'integer' },
-      jwks: { type: 'object' },
-      jwks_uri: { type: 'string' },
-    },
-  },
-};
-
-const ERRORS = [
-  { status: 400, description: 'invalid_request, invalid_client_metadata or invalid_redirect_uri' },
-  { status: 401, description: 'invalid_token: no valid admin bearer' },
-  { status: 403, description: 'insufficient_scope: an access token without scope admin' },
-];
-
-function documentErrors(): MethodDecorator {
-  return (target, key, descriptor) => {
-    for (const e of ERRORS) ApiResponse(e)(target, key, descriptor);
-  };
-}
-
 @ApiTags('admin: clients')
 @ApiBearerAuth()
 @Controller('admin')
@@ -111,11 +54,12 @@ export class AdminClientsHttpController {
   }
 
   @Get('clients')
-  @ApiOperation({ summary: 'List the current clients, paged by client_id' })
-  @ApiQuery({ name: 'limit', required: false, description: '1 to 100 (default 50)' })
-  @ApiQuery({ name: 'after', required: false, description: 'the `next` cursor of the previous page' })
-  @ApiResponse({ status: 200, description: '{ clients: [metadata], next: cursor | null }' })
-  @documentErrors()
+  @operation({
+    id: 'listClients',
+    summary: 'List the current clients, paged by client_id',
+    schema: 'ClientPage',
+  })
+  @idPaging()
   async list(
     @Query('limit') limit: string | undefined,
     @Query('after') after: string | undefined,
@@ -134,10 +78,13 @@ export class AdminClientsHttpController {
   }
 
   @Post('clients')
-  @ApiOperation({ summary: 'Create a client; the secret and registration access token are shown once' })
-  @ApiBody(METADATA_BODY)
-  @ApiResponse({ status: 201, description: 'the client metadata, client_secret, registration_access_token' })
-  @documentErrors()
+  @operation({
+    id: 'createClient',
+    summary: 'Create a client; the secret and registration access token are shown once',
+    status: 201,
+    schema: 'ClientCreated',
+  })
+  @jsonBody('ClientMetadata')
   async create(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const result = await this.rpc.request<RegisterDynamicClientResponse>(Subjects.client.admin.create, {
       ...adminCommand(request),
@@ -152,12 +99,14 @@ export class AdminClientsHttpController {
   }
 
   @Get('clients/:id')
-  @ApiOperation({ summary: 'Read a client (never its secret)' })
-  @ApiParam({ name: 'id', description: 'client_id' })
-  @ApiResponse({ status: 200, description: 'the client metadata' })
-  @ApiResponse({ status: 404, description: 'not_found' })
-  @documentErrors()
-  @ApiQuery({ name: 'as_of', required: false, description: 'ISO 8601 instant: the client as it was then' })
+  @operation({
+    id: 'getClient',
+    summary: 'Read a client (never its secret)',
+    schema: 'ClientOrState',
+    errors: [404],
+  })
+  @pathParameter('id', 'client_id')
+  @instantQuery('as_of', 'the client as it was at this instant (then answered as ClientAsOf)')
   async get(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const asOf = instant(request, 'as_of');
     if (asOf !== undefined) {
@@ -174,12 +123,14 @@ export class AdminClientsHttpController {
   }
 
   @Put('clients/:id')
-  @ApiOperation({ summary: 'Replace the metadata of a client (RFC 7592 §2.2 semantics)' })
-  @ApiParam({ name: 'id', description: 'client_id' })
-  @ApiBody(METADATA_BODY)
-  @ApiResponse({ status: 200, description: 'the new client metadata' })
-  @ApiResponse({ status: 404, description: 'not_found' })
-  @documentErrors()
+  @operation({
+    id: 'updateClient',
+    summary: 'Replace the metadata of a client (RFC 7592 §2.2 semantics)',
+    schema: 'Client',
+    errors: [404],
+  })
+  @pathParameter('id', 'client_id')
+  @jsonBody('ClientMetadata')
   async update(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const view = await this.rpc.request<ClientView>(Subjects.client.admin.update, {
       ...this.manage(request, id),
@@ -189,43 +140,43 @@ export class AdminClientsHttpController {
   }
 
   @Post('clients/:id/disable')
-  @ApiOperation({ summary: 'Disable a client: it cannot authenticate and its tokens introspect as inactive' })
-  @ApiParam({ name: 'id', description: 'client_id' })
-  @ApiResponse({ status: 200, description: 'the client metadata, status disabled' })
-  @ApiResponse({ status: 404, description: 'not_found' })
-  @documentErrors()
+  @operation({
+    id: 'disableClient',
+    summary: 'Disable a client: it cannot authenticate and its tokens introspect as inactive',
+    schema: 'Client',
+    errors: [404],
+  })
+  @pathParameter('id', 'client_id')
   async disable(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const view = await this.rpc.request<ClientView>(Subjects.client.admin.disable, this.manage(request, id));
     sendJson(reply, 200, clientMetadataDocument(view));
   }
 
   @Delete('clients/:id')
-  @ApiOperation({ summary: 'Delete a client; its tokens stop introspecting as active' })
-  @ApiParam({ name: 'id', description: 'client_id' })
-  @ApiResponse({ status: 204, description: 'deleted' })
-  @ApiResponse({ status: 404, description: 'not_found' })
-  @documentErrors()
+  @operation({
+    id: 'deleteClient',
+    summary: 'Delete a client; its tokens stop introspecting as active',
+    status: 204,
+    errors: [404],
+  })
+  @pathParameter('id', 'client_id')
   async delete(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     await this.rpc.request(Subjects.client.admin.delete, this.manage(request, id));
     void reply.header('Cache-Control', 'no-store').status(204).send();
   }
 
   @Post('clients/:id/rotate-secret')
-  @ApiOperation({ summary: 'Rotate the secret; the old one stops at once unless grace_seconds is given' })
-  @ApiParam({ name: 'id', description: 'client_id' })
-  @ApiBody({
-    required: false,
-    schema: {
-      type: 'object',
-      properties: { grace_seconds: { type: 'integer', minimum: 0, maximum: 86400 } },
-    },
+  @operation({
+    id: 'rotateClientSecret',
+    summary: 'Rotate the secret; the old one stops at once unless grace_seconds is given',
+    schema: 'RotatedSecret',
+    errors: [404],
   })
-  @ApiResponse({
-    status: 200,
-    description: '{ client_id, client_secret (shown once), client_secret_expires_at (0: never) }',
-  })
-  @ApiResponse({ status: 404, description: 'not_found' })
-  @documentErrors()
+  @pathParameter('id', 'client_id')
+  @jsonBody(
+    { type: 'object', properties: { grace_seconds: { type: 'integer', minimum: 0, maximum: 86400 } } },
+    false,
+  )
   async rotateSecret(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const body = optionalBody(request);
     const grace = body.grace_seconds ?? 0;
@@ -243,14 +194,14 @@ export class AdminClientsHttpController {
   }
 
   @Post('clients/:id/privileged-scopes')
-  @ApiOperation({
+  @operation({
+    id: 'grantPrivilegedScope',
     summary: 'Grant the client a privileged scope (e.g. admin); recorded with the administrator',
+    schema: 'Client',
+    errors: [404],
   })
-  @ApiParam({ name: 'id', description: 'client_id' })
-  @ApiBody({ schema: { type: 'object', required: ['scope'], properties: { scope: { type: 'string' } } } })
-  @ApiResponse({ status: 200, description: 'the client metadata' })
-  @ApiResponse({ status: 404, description: 'not_found' })
-  @documentErrors()
+  @pathParameter('id', 'client_id')
+  @jsonBody({ type: 'object', required: ['scope'], properties: { scope: { type: 'string' } } })
   async grantScope(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const scope = optionalBody(request).scope;
     if (typeof scope !== 'string' || !SCOPE.test(scope))
@@ -263,14 +214,14 @@ export class AdminClientsHttpController {
   }
 
   @Delete('clients/:id/privileged-scopes/:scope')
-  @ApiOperation({
+  @operation({
+    id: 'revokePrivilegedScope',
     summary: 'Take a privileged scope back from the client; its tokens stop working at the admin API',
+    schema: 'Client',
+    errors: [404],
   })
-  @ApiParam({ name: 'id', description: 'client_id' })
-  @ApiParam({ name: 'scope', description: 'the privileged scope' })
-  @ApiResponse({ status: 200, description: 'the client metadata' })
-  @ApiResponse({ status: 404, description: 'not_found' })
-  @documentErrors()
+  @pathParameter('id', 'client_id')
+  @pathParameter('scope', 'the privileged scope (RFC 6749 §3.3 scope-token)')
   async revokeScope(
     @Param('id') id: string,
     @Param('scope') scope: string,
@@ -286,22 +237,22 @@ export class AdminClientsHttpController {
   }
 
   @Post('initial-access-tokens')
-  @ApiOperation({ summary: 'Create an RFC 7591 initial access token for POST /register (shown once)' })
-  @ApiBody({
-    required: false,
-    schema: {
+  @operation({
+    id: 'createInitialAccessToken',
+    summary: 'Create an RFC 7591 initial access token for POST /register (shown once)',
+    status: 201,
+    schema: 'InitialAccessTokenCreated',
+  })
+  @jsonBody(
+    {
       type: 'object',
       properties: {
         ttl_seconds: { type: 'integer', minimum: 1 },
         max_uses: { type: 'integer', minimum: 1, description: 'registrations it allows; absent: any' },
       },
     },
-  })
-  @ApiResponse({
-    status: 201,
-    description: '{ initial_access_token, id, expires_at, max_uses, uses, status }',
-  })
-  @documentErrors()
+    false,
+  )
   async createInitialAccessToken(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const body = optionalBody(request);
     const integer = (name: string) => {
@@ -328,12 +279,11 @@ export class AdminClientsHttpController {
   }
 
   @Get('initial-access-tokens')
-  @ApiOperation({ summary: 'List the initial access tokens (never the tokens themselves), newest first' })
-  @ApiResponse({
-    status: 200,
-    description: '{ initial_access_tokens: [{ id, created_at, expires_at, max_uses, uses, status }] }',
+  @operation({
+    id: 'listInitialAccessTokens',
+    summary: 'List the initial access tokens (never the tokens themselves), newest first',
+    schema: 'InitialAccessTokenList',
   })
-  @documentErrors()
   async listInitialAccessTokens(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const result = await this.rpc.request<ListInitialAccessTokensResponse>(
       Subjects.client.admin.listInitialAccessTokens,
@@ -345,11 +295,13 @@ export class AdminClientsHttpController {
   }
 
   @Delete('initial-access-tokens/:id')
-  @ApiOperation({ summary: 'Revoke an initial access token: it registers no further client' })
-  @ApiParam({ name: 'id', description: 'the id listed for the token' })
-  @ApiResponse({ status: 204, description: 'revoked' })
-  @ApiResponse({ status: 404, description: 'not_found' })
-  @documentErrors()
+  @operation({
+    id: 'revokeInitialAccessToken',
+    summary: 'Revoke an initial access token: it registers no further client',
+    status: 204,
+    errors: [404],
+  })
+  @pathParameter('id', 'the id listed for the token', '^[A-Za-z0-9_-]{1,64}$')
   async revokeInitialAccessToken(
     @Param('id') id: string,
     @Req() request: FastifyRequest,

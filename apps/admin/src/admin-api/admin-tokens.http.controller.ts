@@ -18,6 +18,7 @@ import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { adminCommand } from './admin-command.js';
 import { noStore, RPC_CLIENT, sendJson } from '#lib/http-edge';
+import { historyPaging, instantQuery, operation, pathParameter } from '../openapi/decorators.js';
 import { AUDIT_PAGE_CSP, renderTimeline, timelineEntry, type TimelinePage } from './audit-page.js';
 
 /** Most events a timeline page shows (pages of 500 fetched in turn). */
@@ -67,6 +68,14 @@ export class AdminTokensHttpController {
   constructor(@Inject(RPC_CLIENT) private readonly rpc: RpcClient) {}
 
   @Get('tokens/:jti/history')
+  @operation({
+    id: 'getTokenHistory',
+    summary: "An access token's events, a page at a time",
+    schema: 'TokenHistoryPage',
+    errors: [404],
+  })
+  @pathParameter('jti', 'the access token id', '^[A-Za-z0-9_-]{1,128}$')
+  @historyPaging()
   async tokenHistory(@Param('jti') jti: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(jti)) throw invalidRequest('malformed jti');
     const command: TokenHistoryRequest = { ...adminCommand(request), jti, page: page(request) };
@@ -78,6 +87,14 @@ export class AdminTokensHttpController {
   }
 
   @Get('tokens/:jti')
+  @operation({
+    id: 'getTokenState',
+    summary: 'An access token at an instant (now by default)',
+    schema: 'TokenAsOf',
+    errors: [404],
+  })
+  @pathParameter('jti', 'the access token id', '^[A-Za-z0-9_-]{1,128}$')
+  @instantQuery('as_of', 'the instant (default: now)')
   async tokenAsOf(@Param('jti') jti: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(jti)) throw invalidRequest('malformed jti');
     const command: AsOfRequest = {
@@ -93,6 +110,14 @@ export class AdminTokensHttpController {
   }
 
   @Get('clients/:id/history')
+  @operation({
+    id: 'getClientHistory',
+    summary: "A client's events, a page at a time",
+    schema: 'ClientHistoryPage',
+    errors: [404],
+  })
+  @pathParameter('id', 'client_id', '^[A-Za-z0-9._~-]{1,128}$')
+  @historyPaging()
   async clientHistory(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!ID.test(id)) throw invalidRequest('malformed client_id');
     const command: ClientHistoryRequest = {
@@ -108,6 +133,13 @@ export class AdminTokensHttpController {
   }
 
   @Get('audit/tokens/:jti')
+  @operation({
+    id: 'showTokenTimeline',
+    summary: "An access token's life as a page",
+    html: true,
+    errors: [404],
+  })
+  @pathParameter('jti', 'the access token id', '^[A-Za-z0-9_-]{1,128}$')
   async tokenTimeline(@Param('jti') jti: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(jti)) throw invalidRequest('malformed jti');
     const admin = adminCommand(request);
@@ -139,6 +171,8 @@ export class AdminTokensHttpController {
   }
 
   @Get('audit/clients/:id')
+  @operation({ id: 'showClientTimeline', summary: "A client's life as a page", html: true, errors: [404] })
+  @pathParameter('id', 'client_id', '^[A-Za-z0-9._~-]{1,128}$')
   async clientTimeline(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!ID.test(id)) throw invalidRequest('malformed client_id');
     const admin = adminCommand(request);

@@ -1,12 +1,4 @@
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Delete, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   consentDocument,
@@ -25,6 +17,7 @@ import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { adminCommand } from './admin-command.js';
 import { readJson, RPC_CLIENT, sendJson } from '#lib/http-edge';
+import { idPaging, jsonBody, operation, pathParameter } from '../openapi/decorators.js';
 
 const SUB = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -54,10 +47,8 @@ export class AdminUsersHttpController {
   }
 
   @Get('users')
-  @ApiOperation({ summary: 'List resource owners, paged by sub' })
-  @ApiQuery({ name: 'limit', required: false, description: '1 to 100 (default 50)' })
-  @ApiQuery({ name: 'after', required: false, description: 'the `next` cursor of the previous page' })
-  @ApiResponse({ status: 200, description: '{ users: [...], next: cursor | null }' })
+  @operation({ id: 'listUsers', summary: 'List resource owners, paged by sub', schema: 'UserPage' })
+  @idPaging()
   async list(
     @Req() request: FastifyRequest,
     @Query('limit') limit: string | undefined,
@@ -77,21 +68,14 @@ export class AdminUsersHttpController {
   }
 
   @Post('users')
-  @ApiOperation({ summary: 'Create a resource owner (the password is stored as an argon2id hash)' })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      required: ['username', 'password'],
-      properties: {
-        username: { type: 'string' },
-        password: { type: 'string', minLength: 8 },
-        email: { type: 'string' },
-        name: { type: 'string' },
-      },
-    },
+  @operation({
+    id: 'createUser',
+    summary: 'Create a resource owner (the password is stored as an argon2id hash)',
+    status: 201,
+    schema: 'User',
+    errors: [409],
   })
-  @ApiResponse({ status: 201, description: 'the user' })
-  @ApiResponse({ status: 409, description: 'invalid_request: the username is taken' })
+  @jsonBody('NewUser')
   async create(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const doc = object(request);
     const user = await this.rpc.request<UserView>(Subjects.consent.admin.createUser, {
@@ -105,9 +89,13 @@ export class AdminUsersHttpController {
   }
 
   @Get('users/:sub')
-  @ApiOperation({ summary: 'Read a resource owner (never the password hash)' })
-  @ApiParam({ name: 'sub' })
-  @ApiResponse({ status: 404, description: 'not_found' })
+  @operation({
+    id: 'getUser',
+    summary: 'Read a resource owner (never the password hash)',
+    schema: 'User',
+    errors: [404],
+  })
+  @pathParameter('sub', 'the user id', '^[A-Za-z0-9_-]{1,64}$')
   async get(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     sendJson(
       reply,
@@ -117,8 +105,13 @@ export class AdminUsersHttpController {
   }
 
   @Post('users/:sub/disable')
-  @ApiOperation({ summary: 'Disable a user: sessions end and every grant of the user is revoked' })
-  @ApiParam({ name: 'sub' })
+  @operation({
+    id: 'disableUser',
+    summary: 'Disable a user: sessions end and every grant of the user is revoked',
+    schema: 'User',
+    errors: [404],
+  })
+  @pathParameter('sub', 'the user id', '^[A-Za-z0-9_-]{1,64}$')
   async disable(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     sendJson(
       reply,
@@ -128,8 +121,8 @@ export class AdminUsersHttpController {
   }
 
   @Post('users/:sub/enable')
-  @ApiOperation({ summary: 'Enable a disabled user again' })
-  @ApiParam({ name: 'sub' })
+  @operation({ id: 'enableUser', summary: 'Enable a disabled user again', schema: 'User', errors: [404] })
+  @pathParameter('sub', 'the user id', '^[A-Za-z0-9_-]{1,64}$')
   async enable(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     sendJson(
       reply,
@@ -139,11 +132,14 @@ export class AdminUsersHttpController {
   }
 
   @Post('users/:sub/password')
-  @ApiOperation({ summary: 'Set a new password: sessions end and every grant of the user is revoked' })
-  @ApiParam({ name: 'sub' })
-  @ApiBody({
-    schema: { type: 'object', required: ['password'], properties: { password: { type: 'string' } } },
+  @operation({
+    id: 'setUserPassword',
+    summary: 'Set a new password: sessions end and every grant of the user is revoked',
+    schema: 'User',
+    errors: [404],
   })
+  @pathParameter('sub', 'the user id', '^[A-Za-z0-9_-]{1,64}$')
+  @jsonBody({ type: 'object', required: ['password'], properties: { password: { type: 'string' } } })
   async setPassword(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const doc = object(request);
     const user = await this.rpc.request<UserView>(Subjects.consent.admin.setPassword, {
@@ -154,8 +150,13 @@ export class AdminUsersHttpController {
   }
 
   @Get('users/:sub/consents')
-  @ApiOperation({ summary: "A user's remembered consents" })
-  @ApiParam({ name: 'sub' })
+  @operation({
+    id: 'listUserConsents',
+    summary: "A user's remembered consents",
+    schema: 'Consents',
+    errors: [404],
+  })
+  @pathParameter('sub', 'the user id', '^[A-Za-z0-9_-]{1,64}$')
   async consents(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const result = await this.rpc.request<ListConsentsResponse>(
       Subjects.consent.admin.listConsents,
@@ -168,9 +169,14 @@ export class AdminUsersHttpController {
   }
 
   @Delete('users/:sub/consents/:clientId')
-  @ApiOperation({ summary: 'Revoke a consent: the grants made under it and their tokens are revoked' })
-  @ApiParam({ name: 'sub' })
-  @ApiParam({ name: 'clientId' })
+  @operation({
+    id: 'revokeUserConsent',
+    summary: 'Revoke a consent: the grants made under it and their tokens are revoked',
+    schema: 'ConsentRevoked',
+    errors: [404],
+  })
+  @pathParameter('sub', 'the user id', '^[A-Za-z0-9_-]{1,64}$')
+  @pathParameter('clientId', 'client_id')
   async revokeConsent(
     @Param('sub') sub: string,
     @Param('clientId') clientId: string,

@@ -173,7 +173,7 @@ function readyBanner(
     '',
     `Authorization server ready. Issuer: ${config.issuer}`,
     `  metadata:   ${base}/.well-known/oauth-authorization-server`,
-    `  admin API:  http://${localHost(config.adminHttpHost)}:${config.adminHttpPort}/admin (its own listener; OpenAPI at /openapi.json)`,
+    `  admin API:  http://${localHost(config.adminHttpHost)}:${config.adminHttpPort}/admin (its own listener; OpenAPI at /openapi.json, Swagger UI at /admin/docs)`,
     ...(bus ? [`  NATS:       ${bus.url} (its own nats-server, one user per process; .data/nats)`] : []),
     `  demo client (client_credentials, scope "read write"):`,
     `    client_id:     ${demo.clientId}`,
