@@ -72,12 +72,10 @@ export class ConsentDecisionHandler {
   /** The denial recorded once; a concurrent decision that came first stands. */
   private async deny(tx: AuthorizeTransaction, session: Session, metadata: EventMetadata): Promise<void> {
     const streamId = consentStreamId(session.user.sub, tx.request.clientId);
-    const { version, state } = await aggregateStream(
-      this.store,
-      streamId,
-      evolveConsent,
-      initialConsentState,
-    );
+    const { version, state } = await aggregateStream(this.store, streamId, {
+      evolve: evolveConsent,
+      initial: initialConsentState,
+    });
     const events = decideConsent(this.command('DenyConsent', tx, session), state);
     await this.store
       .appendToStream(
@@ -99,12 +97,10 @@ export class ConsentDecisionHandler {
   ): Promise<FrontChannelResult> {
     const streamId = consentStreamId(session.user.sub, tx.request.clientId);
     for (let attempt = 0; ; attempt++) {
-      const { version, state } = await aggregateStream(
-        this.store,
-        streamId,
-        evolveConsent,
-        initialConsentState,
-      );
+      const { version, state } = await aggregateStream(this.store, streamId, {
+        evolve: evolveConsent,
+        initial: initialConsentState,
+      });
       const events = decideConsent(this.command('GrantConsent', tx, session), state);
       if (events.length === 0) break;
       try {

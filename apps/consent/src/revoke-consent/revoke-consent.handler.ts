@@ -26,12 +26,10 @@ export class RevokeConsentHandler {
     let revoked = false;
     for (let attempt = 0; ; attempt++) {
       const streamId = consentStreamId(sub, clientId);
-      const { state, version } = await aggregateStream(
-        this.store,
-        streamId,
-        evolveConsent,
-        initialConsentState,
-      );
+      const { state, version } = await aggregateStream(this.store, streamId, {
+        evolve: evolveConsent,
+        initial: initialConsentState,
+      });
       const events = decideConsent({ type: 'RevokeConsent', revokedBy: by.actor, now: this.clock() }, state);
       if (events.length === 0) break;
       try {

@@ -78,12 +78,10 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
   refresh(): Promise<void> {
     this.loading ??= (async () => {
       try {
-        const { state, version } = await aggregateStream(
-          this.store,
-          SIGNING_KEYRING_STREAM,
-          evolveKeyring,
-          initialKeyringState,
-        );
+        const { state, version } = await aggregateStream(this.store, SIGNING_KEYRING_STREAM, {
+          evolve: evolveKeyring,
+          initial: initialKeyringState,
+        });
         this.state = state;
         this.version = version;
         this.loadedAt = Date.now();
