@@ -1,3 +1,4 @@
+import { eventsOrThrow } from '#lib/decider';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type ConsentDecisionRequest,
@@ -76,7 +77,7 @@ export class ConsentDecisionHandler {
       evolve: evolveConsent,
       initial: initialConsentState,
     });
-    const events = decideConsent(this.command('DenyConsent', tx, session), state);
+    const events = eventsOrThrow(decideConsent(this.command('DenyConsent', tx, session), state));
     await this.store
       .appendToStream(
         streamId,
@@ -101,7 +102,7 @@ export class ConsentDecisionHandler {
         evolve: evolveConsent,
         initial: initialConsentState,
       });
-      const events = decideConsent(this.command('GrantConsent', tx, session), state);
+      const events = eventsOrThrow(decideConsent(this.command('GrantConsent', tx, session), state));
       if (events.length === 0) break;
       try {
         await this.store.appendToStream(

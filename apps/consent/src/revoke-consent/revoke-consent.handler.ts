@@ -1,3 +1,4 @@
+import { eventsOrThrow } from '#lib/decider';
 import { Inject, Injectable } from '@nestjs/common';
 import { eventMetadata } from '#lib/contracts';
 import { consentStreamId, decideConsent, evolveConsent, initialConsentState } from '#lib/domain-consent';
@@ -30,7 +31,9 @@ export class RevokeConsentHandler {
         evolve: evolveConsent,
         initial: initialConsentState,
       });
-      const events = decideConsent({ type: 'RevokeConsent', revokedBy: by.actor, now: this.clock() }, state);
+      const events = eventsOrThrow(
+        decideConsent({ type: 'RevokeConsent', revokedBy: by.actor, now: this.clock() }, state),
+      );
       if (events.length === 0) break;
       try {
         await this.store.appendToStream(

@@ -1,3 +1,4 @@
+import { eventsOrThrow } from '#lib/decider';
 import type { Keyset } from '#lib/keysets';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { consentStreamId, decideConsent, initialConsentState } from '#lib/domain-consent';
@@ -68,9 +69,8 @@ export class ScriptedGrant {
   /** The consent service: the user allows the client (ConsentGranted on the consent stream). */
   async consent(): Promise<void> {
     const { sub, clientId, scope } = this.owner;
-    const events = decideConsent(
-      { type: 'GrantConsent', sub, clientId, scope, now: new Date() },
-      initialConsentState(),
+    const events = eventsOrThrow(
+      decideConsent({ type: 'GrantConsent', sub, clientId, scope, now: new Date() }, initialConsentState()),
     );
     const [result] = await this.store.appendMany([
       {
