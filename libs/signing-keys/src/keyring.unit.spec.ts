@@ -1,3 +1,4 @@
+import { eventsOrThrow } from '#lib/decider';
 import type { JWK } from 'jose';
 import {
   activeKey,
@@ -14,11 +15,15 @@ import {
   SigningKeyAlreadyRetired,
   SigningKeyNotFound,
   SigningKeyNotPublished,
-  decideKeyring,
+  decideKeyring as decideKeyringDecision,
 } from './keyring.js';
 import type { GenerateSigningKey, SigningAlg, SigningKeyringEvent } from './keyring-events.js';
 import type { SealedPrivateJwk } from './sealed-key.js';
 import { deciderSpec, fold, recorded } from './testing-helpers.js';
+
+/** The decision's events, or its refusal thrown (as the decider answered before refusals were data). */
+const decideKeyring = (...args: Parameters<typeof decideKeyringDecision>) =>
+  eventsOrThrow(decideKeyringDecision(...args)) as SigningKeyringEvent[];
 
 const spec = deciderSpec(signingKeyringDecider);
 

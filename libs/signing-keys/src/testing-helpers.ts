@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Decision } from '#lib/decider';
 import type { NewEvent, RecordedEvent } from '#lib/event-store';
 
 /**
@@ -6,7 +7,8 @@ import type { NewEvent, RecordedEvent } from '#lib/event-store';
  * Test-only; uses node:assert so it carries no test-runner types.
  */
 export interface Decider<Command, State, Event extends NewEvent> {
-  decide(command: Command, state: State): Event[];
+  /** A Decision's refusal is thrown, for thenThrows to see. */
+  decide(command: Command, state: State): Event[] | Decision<unknown>;
   evolve(state: State, event: RecordedEvent): State;
   initialState(): State;
 }
@@ -38,7 +40,12 @@ export function deciderSpec<Command, State, Event extends NewEvent>(decider: Dec
     given(events: readonly NewEvent[]) {
       return {
         when(command: Command) {
-          const run = () => decider.decide(command, fold(decider, events));
+          const run = () => {
+            const result = decider.decide(command, fold(decider, events));
+            if (Array.isArray(result)) return result;
+            if (result.refusal !== null) throw result.refusal;
+            return result.events;
+          };
           return {
             then(expected: readonly NewEvent[]): void {
               assert.deepStrictEqual(run(), expected);
