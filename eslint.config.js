@@ -79,7 +79,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['libs/domain-*/**/*.ts', 'libs/oauth-*/**/*.ts'],
+    files: ['libs/domain-*/**/*.ts', 'libs/oauth-*/**/*.ts', 'libs/decider/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

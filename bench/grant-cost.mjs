@@ -44,7 +44,7 @@ async function seedRotations(system, clientId, current, count) {
     let pending = [];
     for (let i = 0; i < count; i++) {
       const next = grant.mintGrantToken(grantId);
-      const { events, error } = grant.decideGrant(
+      const { events, refusal: error } = grant.decideGrant(
         {
           type: 'RotateRefreshToken',
           presentedHash: hash(current),

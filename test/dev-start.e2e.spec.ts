@@ -1,3 +1,4 @@
+import { eventsOrThrow } from '#lib/decider';
 import { createEventStoreDataSource, PgEventStore, type RecordedEvent } from '#lib/event-store';
 import {
   decideKeyring,
@@ -243,9 +244,8 @@ describe('npm start: a database set up with other development secrets (two check
       const now = new Date();
       const material = await generateKeyMaterial('ES256', randomBytes(32));
       kid = material.kid;
-      const generated = decideKeyring(
-        { type: 'GenerateSigningKey', ...material, now, activatesAt: now },
-        state,
+      const generated = eventsOrThrow(
+        decideKeyring({ type: 'GenerateSigningKey', ...material, now, activatesAt: now }, state),
       );
       const published = generated
         .map((e, i): RecordedEvent => ({
@@ -260,9 +260,17 @@ describe('npm start: a database set up with other development secrets (two check
           recordedAt: now,
         }))
         .reduce(evolveKeyring, state);
-      const activated = decideKeyring(
-        { type: 'ActivateSigningKey', kid, now, longestTokenLifetimeSeconds: 600, skipPrePublication: true },
-        published,
+      const activated = eventsOrThrow(
+        decideKeyring(
+          {
+            type: 'ActivateSigningKey',
+            kid,
+            now,
+            longestTokenLifetimeSeconds: 600,
+            skipPrePublication: true,
+          },
+          published,
+        ),
       );
       await store.appendToStream(SIGNING_KEYRING_STREAM, history.length, [...generated, ...activated]);
     } finally {

@@ -1,6 +1,5 @@
 import {
   decideGrant,
-  evolveGrant,
   grantIdOf,
   grantStreamId,
   grantTokenHasher,
@@ -8,12 +7,14 @@ import {
   initialGrantState,
   mintGrantToken,
   newGrantId,
+  GRANT_FOLD,
 } from '#lib/domain-grant';
 import {
   createEventStoreDataSource,
   type NewEvent,
   PgEventStore,
   type RecordedEvent,
+  foldEvents,
 } from '#lib/event-store';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { RunningSystem } from './system.js';
@@ -111,7 +112,7 @@ export async function seedRotations(
     const store = new PgEventStore(dataSource);
     const streamId = grantStreamId(grantId);
     const events = await store.readStream(streamId);
-    let state = events.reduce(evolveGrant, initialGrantState());
+    let state = foldEvents(GRANT_FOLD, events);
     let version = events[events.length - 1]!.streamVersion;
     const hash = grantTokenHasher(system.secretHashKeys, state);
     let current = o.current;
@@ -119,7 +120,7 @@ export async function seedRotations(
     let pending: NewEvent[] = [];
     for (let i = 0; i < o.count; i++) {
       const next = mintGrantToken(grantId);
-      const { events: rotated, error } = decideGrant(
+      const { events: rotated, refusal: error } = decideGrant(
         {
           type: 'RotateRefreshToken',
           presentedHash: hash(current),
@@ -138,7 +139,11 @@ export async function seedRotations(
       );
       if (error !== null) throw error;
       for (const e of rotated) {
-        state = evolveGrant(state, { ...e, streamVersion: version + pending.length + 1 } as RecordedEvent);
+        state = foldEvents(
+          GRANT_FOLD,
+          [{ ...e, streamVersion: version + pending.length + 1 } as RecordedEvent],
+          state,
+        );
         pending.push({ ...e, metadata: { actor: `client:${o.clientId}` } });
       }
       if (early.length < 3) early.push(current);

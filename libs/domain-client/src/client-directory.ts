@@ -1,10 +1,10 @@
 import type { Keyset } from '#lib/keysets';
 import type { ClientView, PresentedClientCredentials } from '#lib/contracts';
-import type { EventStore, StreamExpectation } from '#lib/event-store';
+import { type EventStore, foldEvents, type StreamExpectation } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { sourceAddressKey } from '#lib/oauth-protocol';
 import { authenticateClient, clientAuthenticationFailure } from './client-authentication.js';
-import { type ClientState, evolveClient, initialClientState } from './client-state.js';
+import { CLIENT_FOLD, type ClientState, initialClientState } from './client-state.js';
 import { clientStreamId } from './client.js';
 import { FailureThrottle, type ThrottlePolicy } from './throttle.js';
 
@@ -175,7 +175,7 @@ export class ClientDirectory {
   private async load(clientId: string): Promise<DirectoryEntry> {
     const streamId = clientStreamId(clientId);
     const events = await this.store.readStream(streamId, { orElse: this.decoyStreamId });
-    const state = events.reduce(evolveClient, initialClientState());
+    const state = foldEvents(CLIENT_FOLD, events);
     if (events.length === 0 || events[0]!.streamId !== streamId) return ABSENT;
     this.decoyStreamId = streamId;
     const entry: DirectoryEntry = { state, version: events[events.length - 1]!.streamVersion };

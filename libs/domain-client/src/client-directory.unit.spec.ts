@@ -1,11 +1,16 @@
 import { Keyset } from '#lib/keysets';
 import type { PresentedClientCredentials } from '#lib/contracts';
-import { type EventStore, InMemoryEventStore, isExpectedVersionConflict } from '#lib/event-store';
+import { type EventStore, foldEvents, InMemoryEventStore, isExpectedVersionConflict } from '#lib/event-store';
+import { eventsOrThrow } from '#lib/decider';
 import { OAuthError } from '#lib/oauth-errors';
 import { ClientDirectory, clientUnchanged, type ClientDirectoryOptions } from './client-directory.js';
-import { type ClientCommand, clientStreamId, decideClient } from './client.js';
-import { evolveClient, initialClientState } from './client-state.js';
+import { type ClientCommand, clientStreamId, decideClient as decideClientDecision } from './client.js';
+import { CLIENT_FOLD } from './client-state.js';
 import { hashSecret } from './secret.js';
+
+/** The decision's events, or its refusal thrown (as the decider answered before refusals were data). */
+const decideClient = (...args: Parameters<typeof decideClientDecision>) =>
+  eventsOrThrow(decideClientDecision(...args));
 
 const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 5) }]);
 const now = new Date('2030-01-01T00:00:00.000Z');
@@ -30,7 +35,7 @@ class CountingStore extends InMemoryEventStore {
 
 async function run(store: EventStore, clientId: string, command: ClientCommand) {
   const events = await store.readStream(clientStreamId(clientId));
-  const state = events.reduce(evolveClient, initialClientState());
+  const state = foldEvents(CLIENT_FOLD, events);
   await store.appendToStream(clientStreamId(clientId), events.length, decideClient(command, state));
 }
 

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '#lib/event-store';
+import type { RecordedEvent, Upcaster } from '#lib/event-store';
 import type { ClientMetadata } from './client-metadata.js';
 import { ADMIN_SCOPE } from './registration-policy.js';
 
@@ -94,23 +94,26 @@ export const CLIENT_EVENT_TYPES = Object.keys(clientEventTypes) as readonly Clie
 
 /**
  * Schema versions of the metadata events. Version 2: `scope` never holds a privileged scope (those
- * are ClientPrivilegeGranted events). Version 1 events are upcast on read (upcastClientEvent).
+ * are ClientPrivilegeGranted events). Version 1 events are upcast on read (CLIENT_UPCASTERS).
  */
 export const CLIENT_METADATA_SCHEMA_VERSION = 2;
 
 /**
- * Upcaster of the metadata events: before schema version 2 a client could hold `admin` in its
- * registered scope (a self-registered client could give it to itself); version 1 events read
- * without it, so only a ClientPrivilegeGranted event confers it.
+ * Before schema version 2 a client could hold `admin` in its registered scope (a self-registered
+ * client could give it to itself); version 1 metadata events read without it, so only a
+ * ClientPrivilegeGranted event confers it.
  */
-export function upcastClientEvent(event: RecordedEvent): ClientEvent {
-  const e = event as unknown as ClientEvent;
-  if ((e.type === 'ClientRegistered' || e.type === 'ClientUpdated') && event.schemaVersion < 2) {
-    const without = (scopes: string[] | undefined) => scopes?.filter((s) => s !== ADMIN_SCOPE) ?? [];
-    return {
-      ...e,
-      data: { ...e.data, scope: without(e.data.scope), defaultScope: without(e.data.defaultScope) },
-    } as ClientEvent;
-  }
-  return e;
+function withoutAdminScope(event: RecordedEvent): RecordedEvent {
+  const data = event.data as { scope?: string[]; defaultScope?: string[] };
+  const without = (scopes: string[] | undefined) => scopes?.filter((s) => s !== ADMIN_SCOPE) ?? [];
+  return {
+    ...event,
+    data: { ...data, scope: without(data.scope), defaultScope: without(data.defaultScope) },
+  };
 }
+
+/** The upcasters of `client-*` events, applied when a client stream is read for folding. */
+export const CLIENT_UPCASTERS: readonly Upcaster[] = [
+  { type: 'ClientRegistered', fromSchemaVersion: 1, upcast: withoutAdminScope },
+  { type: 'ClientUpdated', fromSchemaVersion: 1, upcast: withoutAdminScope },
+];

@@ -14,12 +14,23 @@ import {
   clientForAssertion,
   registrationAccessTokenMatches,
 } from './client-authentication.js';
-import { clientView, evolveClient, initialClientState, type ClientState } from './client-state.js';
-import { decideClient, type ClientCommand, type RegisterClient } from './client.js';
+import { eventsOrThrow } from '#lib/decider';
+import { clientView, initialClientState, type ClientState } from './client-state.js';
+import { CLIENT_UPCASTERS } from './client-events.js';
+import {
+  clientDecider,
+  decideClient as decideClientDecision,
+  type ClientCommand,
+  type RegisterClient,
+} from './client.js';
 import { hashSecret } from './secret.js';
 import { FailureThrottle } from './throttle.js';
 
-const decider = { decide: decideClient, evolve: evolveClient, initialState: initialClientState };
+/** The decision's events, or its refusal thrown (as the decider answered before refusals were data). */
+const decideClient = (...args: Parameters<typeof decideClientDecision>) =>
+  eventsOrThrow(decideClientDecision(...args));
+
+const decider = { ...clientDecider, upcasters: CLIENT_UPCASTERS };
 const spec = deciderSpecification<ClientCommand, ClientState>(decider);
 const keys = new Keyset([{ kid: 'h1', key: Buffer.alloc(32, 9) }]);
 const now = new Date('2030-01-01T00:00:00.000Z');

@@ -1,7 +1,8 @@
 import type { ClientView } from '#lib/contracts';
-import type { RecordedEvent } from '#lib/event-store';
+import type { StreamFold } from '#lib/event-store';
+import type { Recorded } from '#lib/decider';
 import { OAuthError } from '#lib/oauth-errors';
-import { type ClientRegistered, upcastClientEvent } from './client-events.js';
+import { CLIENT_UPCASTERS, type ClientEvent, type ClientRegistered } from './client-events.js';
 import { type ClientMetadata, usesSecret } from './client-metadata.js';
 
 // ---- state ----
@@ -68,8 +69,8 @@ function metadataFrom(data: ClientRegistered['data']): ClientMetadata {
   };
 }
 
-export function evolveClient(state: ClientState, event: RecordedEvent): ClientState {
-  const e = upcastClientEvent(event);
+/** Folds one client event in its current shape (CLIENT_FOLD upcasts older ones first). */
+export function evolveClient(state: ClientState, e: Recorded<ClientEvent>): ClientState {
   switch (e.type) {
     case 'ClientRegistered':
       return {
@@ -117,6 +118,13 @@ export function evolveClient(state: ClientState, event: RecordedEvent): ClientSt
     }
   }
 }
+
+/** How `client-*` streams are folded: events are upcast to their current shape, then evolved. */
+export const CLIENT_FOLD: StreamFold<ClientState> = {
+  evolve: evolveClient,
+  initial: initialClientState,
+  upcasters: CLIENT_UPCASTERS,
+};
 
 export function clientView(state: ClientState): ClientView {
   if (!isKnownClient(state)) throw new ClientNotRegistered();

@@ -1,4 +1,4 @@
-import type { NewEvent } from '#lib/event-store';
+import { accept, type Decider, type Decision, refuse } from '#lib/decider';
 import { OAuthError } from '#lib/oauth-errors';
 import {
   CLIENT_METADATA_SCHEMA_VERSION,
@@ -8,6 +8,7 @@ import {
   type ClientPrivilegeRevoked,
   type ClientRegistered,
   type ClientSecretRotated,
+  type ClientEvent,
   type ClientUpdated,
 } from './client-events.js';
 import {
@@ -23,6 +24,8 @@ import {
   ClientAlreadyRegistered,
   ClientNotRegistered,
   type ClientState,
+  evolveClient,
+  initialClientState,
   isKnownClient,
   type KnownClientState,
 } from './client-state.js';
@@ -120,11 +123,24 @@ function secretExpiry(now: Date, ttlSeconds: number | undefined): string | null 
   return new Date((Math.ceil(now.getTime() / 1000) + ttl) * 1000).toISOString();
 }
 
+/**
+ * A refusal is returned, never thrown: the metadata checks (client-metadata.ts, metadata-checks.ts,
+ * registration-policy.ts) throw their OAuthError, and it is turned into the decision's refusal here.
+ */
 export function decideClient(
   command: ClientCommand,
   state: ClientState,
   rules: ClientMetadataRules = DEFAULT_CLIENT_METADATA_RULES,
-): NewEvent[] {
+): Decision {
+  try {
+    return decideCommand(command, state, rules);
+  } catch (err) {
+    if (err instanceof OAuthError) return refuse(err);
+    throw err;
+  }
+}
+
+function decideCommand(command: ClientCommand, state: ClientState, rules: ClientMetadataRules): Decision {
   switch (command.type) {
     case 'RegisterClient':
       return decideRegister(command, state, rules);
@@ -147,10 +163,17 @@ export function decideClient(
   }
 }
 
-function decideRegister(command: RegisterClient, state: ClientState, rules: ClientMetadataRules): NewEvent[] {
-  if (state.status !== 'unregistered') throw new ClientAlreadyRegistered(command.clientId);
+/** The client aggregate (`client-*` streams) as a decider, with the default metadata rules. */
+export const clientDecider: Decider<ClientCommand, ClientEvent, ClientState> = {
+  decide: (command, state) => decideClient(command, state),
+  evolve: evolveClient,
+  initialState: initialClientState,
+};
+
+function decideRegister(command: RegisterClient, state: ClientState, rules: ClientMetadataRules): Decision {
+  if (state.status !== 'unregistered') return refuse(new ClientAlreadyRegistered(command.clientId));
   if (!/^[\x21-\x7e]{1,128}$/.test(command.clientId))
-    throw metadataError('client_id must be 1 to 128 visible ASCII characters');
+    return refuse(metadataError('client_id must be 1 to 128 visible ASCII characters'));
   const {
     type: _t,
     clientId,
@@ -164,7 +187,9 @@ function decideRegister(command: RegisterClient, state: ClientState, rules: Clie
   const metadata = normalizeMetadata(input, rules);
   if (origin.kind === 'self-service') checkRegistrationPolicy(metadata, origin.policy, null);
   if (usesSecret(metadata.tokenEndpointAuthMethod) !== (secretHash !== null))
-    throw metadataError('a secret goes with a client_secret_basic or client_secret_post client only');
+    return refuse(
+      metadataError('a secret goes with a client_secret_basic or client_secret_post client only'),
+    );
   const secretExpiresAt = secretExpiry(now, secretTtlSeconds);
   const { plain, privileged } = splitScope(metadata.scope, privilegedScopesOf(origin));
   const event: ClientRegistered = {
@@ -179,20 +204,22 @@ function decideRegister(command: RegisterClient, state: ClientState, rules: Clie
       registeredAt: now.toISOString(),
     },
   };
-  return [
+  return accept([
     { ...event, schemaVersion: CLIENT_METADATA_SCHEMA_VERSION },
     ...privileged.map((scope) => privilegeGranted(clientId, scope, now)),
-  ];
+  ]);
 }
 
-function decideUpdate(command: UpdateClient, state: ClientState, rules: ClientMetadataRules): NewEvent[] {
-  if (!isKnownClient(state)) throw new ClientNotRegistered();
+function decideUpdate(command: UpdateClient, state: ClientState, rules: ClientMetadataRules): Decision {
+  if (!isKnownClient(state)) return refuse(new ClientNotRegistered());
   const { type: _t, now, origin, ...input } = command;
   const metadata = normalizeMetadata(input, rules);
   if (origin.kind === 'self-service') checkRegistrationPolicy(metadata, origin.policy, state);
   // The secret stays: an update may not move a client into or out of secret-based methods.
   if (usesSecret(metadata.tokenEndpointAuthMethod) !== usesSecret(state.tokenEndpointAuthMethod))
-    throw metadataError('token_endpoint_auth_method cannot change between secret and non-secret methods');
+    return refuse(
+      metadataError('token_endpoint_auth_method cannot change between secret and non-secret methods'),
+    );
   const { plain, privileged } = splitScope(metadata.scope, privilegedScopesOf(origin));
   const event: ClientUpdated = {
     type: 'ClientUpdated',
@@ -202,32 +229,34 @@ function decideUpdate(command: UpdateClient, state: ClientState, rules: ClientMe
   // is given up; one it adds is granted (an administrator's update only, checked above).
   const kept = new Set(privileged);
   const held = new Set(state.privilegedScopes);
-  return [
+  return accept([
     { ...event, schemaVersion: CLIENT_METADATA_SCHEMA_VERSION },
     ...privileged.filter((s) => !held.has(s)).map((s) => privilegeGranted(state.clientId, s, now)),
     ...state.privilegedScopes
       .filter((s) => !kept.has(s))
       .map((s) => privilegeRevoked(state.clientId, s, now)),
-  ];
+  ]);
 }
 
-function decideGrantPrivilege(command: GrantClientPrivilege, state: ClientState): NewEvent[] {
-  if (!isKnownClient(state)) throw new ClientNotRegistered();
+function decideGrantPrivilege(command: GrantClientPrivilege, state: ClientState): Decision {
+  if (!isKnownClient(state)) return refuse(new ClientNotRegistered());
   if (!command.privilegedScopes.includes(command.scope))
-    throw new OAuthError('invalid_request', `${command.scope} is not a privileged scope (PRIVILEGED_SCOPES)`);
-  if (state.privilegedScopes.includes(command.scope)) return [];
-  return [privilegeGranted(state.clientId, command.scope, command.now)];
+    return refuse(
+      new OAuthError('invalid_request', `${command.scope} is not a privileged scope (PRIVILEGED_SCOPES)`),
+    );
+  if (state.privilegedScopes.includes(command.scope)) return accept([]);
+  return accept([privilegeGranted(state.clientId, command.scope, command.now)]);
 }
 
-function decideRevokePrivilege(command: RevokeClientPrivilege, state: ClientState): NewEvent[] {
-  if (!isKnownClient(state)) throw new ClientNotRegistered();
-  if (!state.privilegedScopes.includes(command.scope)) return [];
-  return [privilegeRevoked(state.clientId, command.scope, command.now)];
+function decideRevokePrivilege(command: RevokeClientPrivilege, state: ClientState): Decision {
+  if (!isKnownClient(state)) return refuse(new ClientNotRegistered());
+  if (!state.privilegedScopes.includes(command.scope)) return accept([]);
+  return accept([privilegeRevoked(state.clientId, command.scope, command.now)]);
 }
 
-function decideRotateSecret(command: RotateClientSecret, state: ClientState): NewEvent[] {
-  if (!isKnownClient(state)) throw new ClientNotRegistered();
-  if (!usesSecret(state.tokenEndpointAuthMethod)) throw metadataError('this client has no secret');
+function decideRotateSecret(command: RotateClientSecret, state: ClientState): Decision {
+  if (!isKnownClient(state)) return refuse(new ClientNotRegistered());
+  if (!usesSecret(state.tokenEndpointAuthMethod)) return refuse(metadataError('this client has no secret'));
   const grace = command.graceSeconds ?? 0;
   intIn('grace period', grace, 0, MAX_SECRET_ROTATION_GRACE_SECONDS);
   const now = command.now.getTime();
@@ -248,26 +277,26 @@ function decideRotateSecret(command: RotateClientSecret, state: ClientState): Ne
         : {}),
     },
   };
-  return [event];
+  return accept([event]);
 }
 
-function decideDisable(command: DisableClient, state: ClientState): NewEvent[] {
-  if (!isKnownClient(state)) throw new ClientNotRegistered();
-  if (state.status === 'disabled') return [];
+function decideDisable(command: DisableClient, state: ClientState): Decision {
+  if (!isKnownClient(state)) return refuse(new ClientNotRegistered());
+  if (state.status === 'disabled') return accept([]);
   const event: ClientDisabled = {
     type: 'ClientDisabled',
     data: { clientId: state.clientId, disabledAt: command.now.toISOString() },
   };
-  return [event];
+  return accept([event]);
 }
 
-function decideDelete(command: DeleteClient, state: ClientState): NewEvent[] {
-  if (!isKnownClient(state)) throw new ClientNotRegistered();
+function decideDelete(command: DeleteClient, state: ClientState): Decision {
+  if (!isKnownClient(state)) return refuse(new ClientNotRegistered());
   const event: ClientDeleted = {
     type: 'ClientDeleted',
     data: { clientId: state.clientId, deletedAt: command.now.toISOString() },
   };
-  return [event];
+  return accept([event]);
 }
 
 function splitScope(scope: readonly string[], privilegedScopes: readonly string[]) {

@@ -1,7 +1,7 @@
 import type { ClientView } from '#lib/contracts';
-import type { Projection, RecordedEvent } from '#lib/event-store';
+import { foldEvents, type Projection, type RecordedEvent } from '#lib/event-store';
 import { CLIENT_EVENT_TYPES } from './client-events.js';
-import { clientView, evolveClient, initialClientState, type ClientState } from './client-state.js';
+import { CLIENT_FOLD, clientView, initialClientState, type ClientState } from './client-state.js';
 
 /** The current clients, one row per client_id (the admin API's list); deleted clients leave it. */
 export const CLIENTS = 'clients';
@@ -21,7 +21,7 @@ export const clientsProjection: Projection<ClientRow> = {
   },
   evolve(row: ClientRow | null, event: RecordedEvent): ClientRow | null {
     const before: ClientState = row === null ? initialClientState() : fromRow(row);
-    const after = evolveClient(before, event);
+    const after = foldEvents(CLIENT_FOLD, [event], before);
     if (after.status !== 'active' && after.status !== 'disabled') return null;
     return clientView(after);
   },

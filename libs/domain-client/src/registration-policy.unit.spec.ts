@@ -1,13 +1,23 @@
 import { OAuthError } from '#lib/oauth-errors';
-import type { NewEvent } from '#lib/event-store';
+import { foldEvents, type NewEvent } from '#lib/event-store';
+import { eventsOrThrow } from '#lib/decider';
 import { recordEvents } from '../../testing/src/decider-specification.js';
-import { type ClientCommand, decideClient, type RegisterClient, type UpdateClient } from './client.js';
-import { clientView, evolveClient, initialClientState } from './client-state.js';
+import {
+  type ClientCommand,
+  decideClient as decideClientDecision,
+  type RegisterClient,
+  type UpdateClient,
+} from './client.js';
+import { CLIENT_FOLD, clientView, initialClientState } from './client-state.js';
 import type { RegistrationOrigin } from './registration-policy.js';
+
+/** The decision's events, or its refusal thrown (as the decider answered before refusals were data). */
+const decideClient = (...args: Parameters<typeof decideClientDecision>) =>
+  eventsOrThrow(decideClientDecision(...args));
 
 type State = ReturnType<typeof initialClientState>;
 const stateAfter = (events: readonly NewEvent[], from: State = initialClientState()): State =>
-  recordEvents(events).reduce(evolveClient, from);
+  foldEvents(CLIENT_FOLD, recordEvents(events), from);
 const now = new Date('2030-01-01T00:00:00.000Z');
 const administrator: RegistrationOrigin = { kind: 'administrator', privilegedScopes: ['admin', 'billing'] };
 const policy = {

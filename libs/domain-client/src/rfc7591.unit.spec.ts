@@ -1,8 +1,9 @@
 import { Keyset, LEGACY_KID } from '#lib/keysets';
 import { recordEvents } from '../../testing/src/decider-specification.js';
-import type { NewEvent } from '#lib/event-store';
-import { clientView, evolveClient, initialClientState, type ClientState } from './client-state.js';
-import { decideClient } from './client.js';
+import { foldEvents, type NewEvent } from '#lib/event-store';
+import { eventsOrThrow } from '#lib/decider';
+import { CLIENT_FOLD, clientView, initialClientState, type ClientState } from './client-state.js';
+import { decideClient as decideClientDecision } from './client.js';
 import { clientsProjection } from './clients.projection.js';
 import {
   createInitialAccessToken,
@@ -13,6 +14,10 @@ import {
   useInitialAccessToken,
 } from './initial-access-token.js';
 import { clientMetadataDocument, parseClientMetadataDocument } from './rfc7591.js';
+
+/** The decision's events, or its refusal thrown (as the decider answered before refusals were data). */
+const decideClient = (...args: Parameters<typeof decideClientDecision>) =>
+  eventsOrThrow(decideClientDecision(...args));
 
 const now = new Date('2030-01-01T00:00:00.000Z');
 
@@ -84,7 +89,7 @@ describe('RFC 7591 §2 metadata documents', () => {
       },
       initialClientState(),
     );
-    const state = recordEvents([event!]).reduce(evolveClient, initialClientState());
+    const state = foldEvents(CLIENT_FOLD, recordEvents([event!]));
     const doc = clientMetadataDocument(clientView(state));
     expect(doc).toMatchObject({
       client_id: 'c1',
@@ -118,9 +123,7 @@ describe('RFC 7591 §2 metadata documents', () => {
         },
         initialClientState(),
       );
-      return clientMetadataDocument(
-        clientView(recordEvents([event!]).reduce(evolveClient, initialClientState())),
-      );
+      return clientMetadataDocument(clientView(foldEvents(CLIENT_FOLD, recordEvents([event!]))));
     };
     expect(documentFor(3600, 'client_secret_basic').client_secret_expires_at).toBe(
       Math.floor(now.getTime() / 1000) + 3600,
@@ -186,7 +189,7 @@ describe('the clients projection (current clients)', () => {
   });
 
   it('gives the row the decider state would give (same evolve)', () => {
-    const state: ClientState = events.slice(0, 4).reduce(evolveClient, initialClientState());
+    const state: ClientState = foldEvents(CLIENT_FOLD, events.slice(0, 4));
     const row = events
       .slice(0, 4)
       .reduce((r, e) => clientsProjection.evolve(r, e), null as ReturnType<typeof clientsProjection.evolve>);

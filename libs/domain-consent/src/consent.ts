@@ -1,4 +1,4 @@
-import type { NewEvent, RecordedEvent } from '#lib/event-store';
+import { accept, type Decider, type Decision, type Recorded } from '#lib/decider';
 import { scopeCovers } from '#lib/oauth-protocol';
 
 /**
@@ -78,22 +78,22 @@ export interface RevokeConsent {
 
 export type ConsentCommand = GrantConsent | DenyConsent | RevokeConsent;
 
-export function decideConsent(command: ConsentCommand, state: ConsentState): NewEvent[] {
+export function decideConsent(command: ConsentCommand, state: ConsentState): Decision {
   switch (command.type) {
     case 'GrantConsent': {
       const held = state.status === 'granted' ? state.scope : [];
       const scope = [...new Set([...held, ...command.scope])];
-      if (state.status === 'granted' && scope.length === held.length) return [];
-      return [
+      if (state.status === 'granted' && scope.length === held.length) return accept([]);
+      return accept([
         {
           type: 'ConsentGranted',
           data: { sub: command.sub, clientId: command.clientId, scope, grantedAt: command.now.toISOString() },
         } satisfies ConsentGranted,
-      ];
+      ]);
     }
     case 'DenyConsent':
       // RFC 6749 §4.1.2.1 access_denied; recorded for the audit trail, it changes no state.
-      return [
+      return accept([
         {
           type: 'ConsentDenied',
           data: {
@@ -103,10 +103,10 @@ export function decideConsent(command: ConsentCommand, state: ConsentState): New
             deniedAt: command.now.toISOString(),
           },
         } satisfies ConsentDenied,
-      ];
+      ]);
     case 'RevokeConsent': {
-      if (state.status !== 'granted') return [];
-      return [
+      if (state.status !== 'granted') return accept([]);
+      return accept([
         {
           type: 'ConsentRevoked',
           data: {
@@ -116,7 +116,7 @@ export function decideConsent(command: ConsentCommand, state: ConsentState): New
             revokedBy: command.revokedBy,
           },
         } satisfies ConsentRevoked,
-      ];
+      ]);
     }
     default: {
       const unknown: never = command;
@@ -125,8 +125,7 @@ export function decideConsent(command: ConsentCommand, state: ConsentState): New
   }
 }
 
-export function evolveConsent(state: ConsentState, event: RecordedEvent): ConsentState {
-  const e = event as unknown as ConsentEvent;
+export function evolveConsent(state: ConsentState, e: Recorded<ConsentEvent>): ConsentState {
   switch (e.type) {
     case 'ConsentGranted':
       return { status: 'granted', sub: e.data.sub, clientId: e.data.clientId, scope: e.data.scope };
@@ -141,6 +140,16 @@ export function evolveConsent(state: ConsentState, event: RecordedEvent): Consen
     }
   }
 }
+
+/** The consent aggregate (`consent-*` streams) as a decider; it never refuses. */
+export const consentDecider: Decider<ConsentCommand, ConsentEvent, ConsentState> = {
+  decide: decideConsent,
+  evolve: evolveConsent,
+  initialState: initialConsentState,
+};
+
+/** How `consent-*` streams are folded. */
+export const CONSENT_FOLD = { evolve: evolveConsent, initial: initialConsentState };
 
 /** Whether a remembered consent covers a request, so the consent page can be skipped. */
 export function consentCovers(state: ConsentState, requested: readonly string[]): boolean {

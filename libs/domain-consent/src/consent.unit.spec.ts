@@ -1,12 +1,17 @@
+import { eventsOrThrow } from '#lib/decider';
 import { stateAfter } from '../../testing/src/decider-specification.js';
 import {
   type ConsentCommand,
   consentCovers,
   consentStreamId,
-  decideConsent,
+  decideConsent as decideConsentDecision,
   evolveConsent,
   initialConsentState,
 } from './consent.js';
+
+/** The decision's events, or its refusal thrown (as the decider answered before refusals were data). */
+const decideConsent = (...args: Parameters<typeof decideConsentDecision>) =>
+  eventsOrThrow(decideConsentDecision(...args));
 
 const decider = { decide: decideConsent, evolve: evolveConsent, initialState: initialConsentState };
 const now = new Date('2030-01-01T00:00:00Z');

@@ -1,4 +1,5 @@
-import type { AggregateFold, RecordedEvent } from '#lib/event-store';
+import type { AggregateFold } from '#lib/event-store';
+import type { Recorded } from '#lib/decider';
 import type { GrantEvent, GrantRevocationReason } from './grant-events.js';
 
 interface GrantFacts {
@@ -47,8 +48,7 @@ export const GRANT_STATE_SCHEMA = 'grant/2';
 
 const toSeconds = (isoTime: string) => Math.floor(Date.parse(isoTime) / 1000);
 
-export function evolveGrant(state: GrantState, event: RecordedEvent): GrantState {
-  const e = event as unknown as GrantEvent;
+export function evolveGrant(state: GrantState, e: Recorded<GrantEvent>): GrantState {
   switch (e.type) {
     case 'AuthorizationCodeIssued':
       return {

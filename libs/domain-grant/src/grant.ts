@@ -1,4 +1,5 @@
 import type { NewEvent } from '#lib/event-store';
+import { accept, type Decision, refuse } from '#lib/decider';
 import { invalidGrant, invalidRequest, type OAuthError } from '#lib/oauth-errors';
 import { checkCodeVerifier, scopeWithinGrant } from '#lib/oauth-protocol';
 import type {
@@ -112,12 +113,11 @@ export type GrantCommand =
 
 /**
  * What a command leads to: events to append and, for a refusal that must still be recorded (a
- * replayed code, a reused refresh token), the error to answer after the append.
+ * replayed code, a reused refresh token), the refusal to answer after the append.
  */
-export type GrantDecision = { events: NewEvent[]; error: OAuthError | null };
+export type GrantDecision = Decision;
 
-const ok = (events: NewEvent[]): GrantDecision => ({ events, error: null });
-const refuse = (error: OAuthError, events: NewEvent[] = []): GrantDecision => ({ events, error });
+const ok = (events: NewEvent[]): GrantDecision => accept(events);
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 const iso = (s: number) => new Date(s * 1000).toISOString();
 

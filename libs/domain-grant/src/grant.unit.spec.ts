@@ -99,7 +99,7 @@ function types(d: GrantDecision) {
 describe('authorization code redemption (RFC 6749 §4.1.3, RFC 7636 §4.6, checklist decisions 2-4)', () => {
   it('a valid redemption records AuthorizationCodeRedeemed and the first refresh token', () => {
     const d = run(issued(), redeem());
-    expect(d.error).toBeNull();
+    expect(d.refusal).toBeNull();
     expect(types(d)).toEqual(['AuthorizationCodeRedeemed', 'RefreshTokenIssued']);
     expect(d.events[1]!.data).toMatchObject({ tokenHash: 'rt-1', generation: 1, scope: ['read', 'write'] });
   });
@@ -110,26 +110,26 @@ describe('authorization code redemption (RFC 6749 §4.1.3, RFC 7636 §4.6, check
 
   it('an unknown code is invalid_grant and records nothing', () => {
     const d = run(issued(), redeem({ codeHash: 'other' }));
-    expect(d.error?.error).toBe('invalid_grant');
+    expect(d.refusal?.error).toBe('invalid_grant');
     expect(d.events).toEqual([]);
   });
 
   it("another client's attempt is invalid_grant and does not burn the code (TOK-07)", () => {
     const history = issued();
     const d = run(history, redeem({ clientId: 'c2' }));
-    expect(d.error?.error).toBe('invalid_grant');
+    expect(d.refusal?.error).toBe('invalid_grant');
     expect(d.events).toEqual([]);
-    expect(run(history, redeem()).error).toBeNull();
+    expect(run(history, redeem()).refusal).toBeNull();
   });
 
   it('an expired code is invalid_grant', () => {
-    expect(run(issued(), redeem({ now: at(60) })).error?.error).toBe('invalid_grant');
-    expect(run(issued(), redeem({ now: at(59) })).error).toBeNull();
+    expect(run(issued(), redeem({ now: at(60) })).refusal?.error).toBe('invalid_grant');
+    expect(run(issued(), redeem({ now: at(59) })).refusal).toBeNull();
   });
 
   it('a replay revokes the grant and every token from it (TOK-06), and is itself recorded', () => {
     const d = run(redeemed(), redeem({ now: at(11) }));
-    expect(d.error?.error).toBe('invalid_grant');
+    expect(d.refusal?.error).toBe('invalid_grant');
     expect(types(d)).toEqual(['AuthorizationCodeReplayed', 'GrantRevoked']);
     expect(d.events[1]!.data).toMatchObject({ reason: 'code_replay' });
     const after = stateAfter(decider, [...redeemed(), ...d.events]);
@@ -145,7 +145,7 @@ describe('authorization code redemption (RFC 6749 §4.1.3, RFC 7636 §4.6, check
   it('TOK-05: a replay with a wrong verifier or redirect_uri is refused without revoking (OAuth 2.1 §7.5.2)', () => {
     for (const bad of [{ codeVerifier: 'w'.repeat(43) }, { redirectUri: 'https://c1.test/other' }]) {
       const d = run(redeemed(), redeem({ ...bad, now: at(11) }));
-      expect(d.error?.error).toBe('invalid_grant');
+      expect(d.refusal?.error).toBe('invalid_grant');
       expect(d.events).toEqual([]);
     }
   });
@@ -157,47 +157,47 @@ describe('authorization code redemption (RFC 6749 §4.1.3, RFC 7636 §4.6, check
         .events,
     ];
     const d = run(revoked, redeem());
-    expect(d.error?.error).toBe('invalid_grant');
+    expect(d.refusal?.error).toBe('invalid_grant');
     expect(d.events).toEqual([]);
   });
 
   describe('redirect_uri (decision 3)', () => {
     it('must match exactly when sent', () => {
-      expect(run(issued(), redeem({ redirectUri: 'https://c1.test/cb/' })).error?.error).toBe(
+      expect(run(issued(), redeem({ redirectUri: 'https://c1.test/cb/' })).refusal?.error).toBe(
         'invalid_grant',
       );
     });
     it('may be omitted when PKCE was used', () => {
-      expect(run(issued(), redeem({ redirectUri: undefined })).error).toBeNull();
+      expect(run(issued(), redeem({ redirectUri: undefined })).refusal).toBeNull();
     });
     it('is required when the authorization request had one and PKCE was not used', () => {
       const d = run(
         issued({ codeChallenge: null }),
         redeem({ redirectUri: undefined, codeVerifier: undefined }),
       );
-      expect(d.error?.error).toBe('invalid_request');
+      expect(d.refusal?.error).toBe('invalid_request');
     });
     it('when the authorization request had none, a sent value must be the one the code went to', () => {
       expect(
-        run(issued({ redirectUri: null }), redeem({ redirectUri: 'https://c1.test/cb' })).error,
+        run(issued({ redirectUri: null }), redeem({ redirectUri: 'https://c1.test/cb' })).refusal,
       ).toBeNull();
       expect(
-        run(issued({ redirectUri: null }), redeem({ redirectUri: 'https://x.test/cb' })).error?.error,
+        run(issued({ redirectUri: null }), redeem({ redirectUri: 'https://x.test/cb' })).refusal?.error,
       ).toBe('invalid_grant');
     });
   });
 
   describe('PKCE (RFC 7636 §4.6, decision 2)', () => {
     it('a missing verifier is invalid_grant', () => {
-      expect(run(issued(), redeem({ codeVerifier: undefined })).error?.error).toBe('invalid_grant');
+      expect(run(issued(), redeem({ codeVerifier: undefined })).refusal?.error).toBe('invalid_grant');
     });
     it('a wrong verifier is invalid_grant and does not burn the code', () => {
       const d = run(issued(), redeem({ codeVerifier: 'w'.repeat(43) }));
-      expect(d.error?.error).toBe('invalid_grant');
+      expect(d.refusal?.error).toBe('invalid_grant');
       expect(d.events).toEqual([]);
     });
     it('a verifier without a challenge (downgrade) is invalid_grant', () => {
-      expect(run(issued({ codeChallenge: null }), redeem()).error?.error).toBe('invalid_grant');
+      expect(run(issued({ codeChallenge: null }), redeem()).refusal?.error).toBe('invalid_grant');
     });
   });
 });
@@ -205,7 +205,7 @@ describe('authorization code redemption (RFC 6749 §4.1.3, RFC 7636 §4.6, check
 describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist decision 5)', () => {
   it('rotates: a new token of the next generation replaces the presented one', () => {
     const d = run(redeemed(), rotate());
-    expect(d.error).toBeNull();
+    expect(d.refusal).toBeNull();
     expect(d.events[0]).toMatchObject({
       type: 'RefreshTokenRotated',
       data: {
@@ -220,30 +220,30 @@ describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist dec
 
   it('the scope may narrow, never widen', () => {
     expect(run(redeemed(), rotate({ scope: ['read'] })).events[0]!.data).toMatchObject({ scope: ['read'] });
-    expect(run(redeemed(), rotate({ scope: ['read', 'admin'] })).error?.error).toBe('invalid_scope');
+    expect(run(redeemed(), rotate({ scope: ['read', 'admin'] })).refusal?.error).toBe('invalid_scope');
   });
 
   it("the access token's scope is the grant's within the client's current scope (issue 20)", () => {
     const narrowed = run(redeemed(), rotate({ clientScope: ['write', 'other'] }));
-    expect(narrowed.error).toBeNull();
+    expect(narrowed.refusal).toBeNull();
     expect(narrowed.events[0]!.data).toMatchObject({ scope: ['write'] });
     // Asked for explicitly, a scope the client lost is invalid_scope, and nothing is rotated.
     const asked = run(redeemed(), rotate({ scope: ['read'], clientScope: ['write'] }));
-    expect(asked.error?.error).toBe('invalid_scope');
+    expect(asked.refusal?.error).toBe('invalid_scope');
     expect(asked.events).toEqual([]);
   });
 
   it('nothing of the grant left to the client: invalid_scope, no event, the family stays', () => {
     const d = run(redeemed(), rotate({ clientScope: ['other'] }));
-    expect(d.error?.error).toBe('invalid_scope');
+    expect(d.refusal?.error).toBe('invalid_scope');
     expect(d.events).toEqual([]);
     // Restored, the same refresh token works (it was not rotated nor the family revoked).
-    expect(run(redeemed(), rotate()).error).toBeNull();
+    expect(run(redeemed(), rotate()).refusal).toBeNull();
   });
 
   it('an invalid refresh token is invalid_grant even when the client lost its scope', () => {
     const d = run(redeemed(), rotate({ presentedHash: 'nope', clientScope: [] }));
-    expect(d.error?.error).toBe('invalid_grant');
+    expect(d.refusal?.error).toBe('invalid_grant');
   });
 
   it('RT-08: a narrowed rotation keeps the grant scope for the next refresh', () => {
@@ -257,20 +257,20 @@ describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist dec
   it('a narrowed family can widen back only within the original grant', () => {
     const history = [...redeemed(), ...run(redeemed(), rotate({ scope: ['read'] })).events];
     expect(
-      run(history, rotate({ presentedHash: 'rt-2', newHash: 'rt-3', scope: ['read', 'write'] })).error,
+      run(history, rotate({ presentedHash: 'rt-2', newHash: 'rt-3', scope: ['read', 'write'] })).refusal,
     ).toBeNull();
   });
 
   it('reuse of a rotated token revokes the family (default: no grace)', () => {
     const history = [...redeemed(), ...run(redeemed(), rotate()).events];
     const d = run(history, rotate({ newHash: 'rt-3', now: at(21) }));
-    expect(d.error?.error).toBe('invalid_grant');
+    expect(d.refusal?.error).toBe('invalid_grant');
     expect(types(d)).toEqual(['RefreshTokenReuseDetected', 'GrantRevoked']);
     const after = stateAfter(decider, [...history, ...d.events]);
     expect(after.status).toBe('revoked');
     // the token that had replaced it is dead too
     expect(
-      run([...history, ...d.events], rotate({ presentedHash: 'rt-2', newHash: 'rt-4' })).error?.error,
+      run([...history, ...d.events], rotate({ presentedHash: 'rt-2', newHash: 'rt-4' })).refusal?.error,
     ).toBe('invalid_grant');
   });
 
@@ -278,14 +278,14 @@ describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist dec
     const base = redeemed();
     const winner = run(base, rotate({ newHash: 'rt-a' }));
     const loser = run([...base, ...winner.events], rotate({ newHash: 'rt-b' }));
-    expect(winner.error).toBeNull();
+    expect(winner.refusal).toBeNull();
     expect(types(loser)).toEqual(['RefreshTokenReuseDetected', 'GrantRevoked']);
   });
 
   it('inside the grace window the same client gets a new pair and the family lives', () => {
     const history = [...redeemed(), ...run(redeemed(), rotate()).events];
     const d = run(history, rotate({ newHash: 'rt-3', reuseGraceSeconds: 30, now: at(50) }));
-    expect(d.error).toBeNull();
+    expect(d.refusal).toBeNull();
     expect(d.events[0]!.data).toMatchObject({ withinGrace: true, generation: 3 });
   });
 
@@ -303,25 +303,25 @@ describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist dec
 
   it('another client presenting the token gets invalid_grant and nothing changes', () => {
     const d = run(redeemed(), rotate({ clientId: 'c2' }));
-    expect(d.error?.error).toBe('invalid_grant');
+    expect(d.refusal?.error).toBe('invalid_grant');
     expect(d.events).toEqual([]);
   });
 
   it('an unknown token is invalid_grant without a revocation', () => {
     const d = run(redeemed(), rotate({ presentedHash: 'never-issued' }));
-    expect(d.error?.error).toBe('invalid_grant');
+    expect(d.refusal?.error).toBe('invalid_grant');
     expect(d.events).toEqual([]);
   });
 
   it('idle and absolute expiry', () => {
-    expect(run(redeemed(), rotate({ now: at(10 + 3600) })).error?.error).toBe('invalid_grant');
+    expect(run(redeemed(), rotate({ now: at(10 + 3600) })).refusal?.error).toBe('invalid_grant');
     let history = redeemed();
     let current = 'rt-1';
     for (let i = 1; i <= 30; i++) {
       const next = `rt-${i + 1}`;
       const d = run(history, rotate({ presentedHash: current, newHash: next, now: at(10 + i * 3000) }));
-      if (d.error) {
-        expect(d.error.error).toBe('invalid_grant');
+      if (d.refusal) {
+        expect(d.refusal.error).toBe('invalid_grant');
         expect(10 + i * 3000).toBeGreaterThanOrEqual(86400);
         return;
       }
@@ -340,7 +340,7 @@ describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist dec
         history,
         rotate({ presentedHash: current, newHash: next, maxRotations: 3, now: at(20 + i) }),
       );
-      expect(d.error).toBeNull();
+      expect(d.refusal).toBeNull();
       history = [...history, ...d.events];
       current = next;
     }
@@ -348,7 +348,7 @@ describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist dec
       history,
       rotate({ presentedHash: current, newHash: 'rt-x', maxRotations: 3, now: at(30) }),
     );
-    expect(ended.error?.error).toBe('invalid_grant');
+    expect(ended.refusal?.error).toBe('invalid_grant');
     expect(ended.events).toEqual([
       {
         type: 'RefreshTokenFamilyEnded',
@@ -362,7 +362,7 @@ describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist dec
       history,
       rotate({ presentedHash: current, newHash: 'rt-y', maxRotations: 3, now: at(31) }),
     );
-    expect(again.error?.error).toBe('invalid_grant');
+    expect(again.refusal?.error).toBe('invalid_grant');
     expect(again.events).toEqual([]);
   });
 
@@ -376,7 +376,7 @@ describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist dec
         rotate({ presentedHash: current, newHash: next, maxRotations: 1e9, now: at(20) }),
         state,
       );
-      expect(d.error).toBeNull();
+      expect(d.refusal).toBeNull();
       state = d.events.reduce(
         (s, e, k) => evolveGrant(s, { ...e, streamVersion: i + k, recordedAt: at(20) } as never),
         state,
@@ -388,7 +388,7 @@ describe('refresh-token rotation (RFC 6749 §6, RFC 9700 §4.14.2, checklist dec
   });
 
   it('a code that was not redeemed has no refresh token', () => {
-    expect(run(issued(), rotate()).error?.error).toBe('invalid_grant');
+    expect(run(issued(), rotate()).refusal?.error).toBe('invalid_grant');
   });
 });
 
@@ -406,6 +406,6 @@ describe('grant revocation (RFC 7009 §2.1)', () => {
       run(history, { type: 'RevokeGrant', reason: 'revocation_request', revokedBy: 'client:c1', now: at(31) })
         .events,
     ).toEqual([]);
-    expect(run(history, rotate()).error?.error).toBe('invalid_grant');
+    expect(run(history, rotate()).refusal?.error).toBe('invalid_grant');
   });
 });

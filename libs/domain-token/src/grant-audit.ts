@@ -1,6 +1,6 @@
 import type { GrantAsOfResponse } from '#lib/contracts';
-import { evolveGrant, grantStreamId, initialGrantState } from '#lib/domain-grant';
-import type { AuditQuery, RecordedEvent } from '#lib/event-store';
+import { GRANT_FOLD, grantStreamId } from '#lib/domain-grant';
+import { type AuditQuery, type RecordedEvent, foldEvents } from '#lib/event-store';
 import { accessTokenStreamId } from './access-token.js';
 
 /**
@@ -74,7 +74,7 @@ export function accessTokenJtisOf(events: readonly RecordedEvent[]): string[] {
  * is shown.
  */
 export function grantAsOfView(events: readonly RecordedEvent[], asOf: Date): GrantAsOfResponse | null {
-  const state = events.reduce(evolveGrant, initialGrantState());
+  const state = foldEvents(GRANT_FOLD, events);
   const position = events[events.length - 1]?.globalPosition ?? 0;
   if (state.status === 'none') return null;
   const { grant } = state;

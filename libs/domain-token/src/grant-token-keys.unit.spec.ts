@@ -1,4 +1,4 @@
-import { evolveGrant, grantStreamId, initialGrantState } from '#lib/domain-grant';
+import { GRANT_FOLD, grantStreamId } from '#lib/domain-grant';
 import { aggregateStream, InMemoryEventStore } from '#lib/event-store';
 import { Keyset, LEGACY_KID } from '#lib/keysets';
 import { createHmac } from 'node:crypto';
@@ -99,12 +99,7 @@ describe('grant tokens under rotated secret-hash keys', () => {
     const before = fixture(new Keyset([h1]));
     const code = await before.seedCode();
     const rt = (await before.redeem(code)).refresh_token!;
-    const { state } = await aggregateStream(
-      store,
-      grantStreamId(code.slice(0, 22)),
-      evolveGrant,
-      initialGrantState,
-    );
+    const { state } = await aggregateStream(store, grantStreamId(code.slice(0, 22)), GRANT_FOLD);
     const now = Math.floor(before.now.getTime() / 1000);
     const introspect = (keys: Keyset) =>
       introspectRefreshToken(state, grantTokenHasher(keys, state)(rt), clients.c1, now, 'https://as.test');

@@ -1,13 +1,13 @@
 import { Keyset } from '#lib/keysets';
 import type { ClientView } from '#lib/contracts';
 import {
-  evolveGrant,
   grantStreamId,
   hashGrantToken,
   initialGrantState,
   mintGrantToken,
+  GRANT_FOLD,
 } from '#lib/domain-grant';
-import { InMemoryEventStore } from '#lib/event-store';
+import { InMemoryEventStore, foldEvents } from '#lib/event-store';
 import { OAuthError } from '#lib/oauth-errors';
 import type { GrantState } from '#lib/domain-grant';
 import {
@@ -51,7 +51,7 @@ async function grantWithRotations(rotations: number) {
   await grant.redeem();
   for (let i = 0; i < rotations; i++) await grant.rotate();
   const events = await store.readStream(grantStreamId(grant.grantId));
-  return { grant, store, state: events.reduce(evolveGrant, initialGrantState()) };
+  return { grant, store, state: foldEvents(GRANT_FOLD, events) };
 }
 const h = (token: string) => hashGrantToken(token, keys);
 
@@ -109,16 +109,22 @@ describe('refresh tokens at introspection (RFC 7662 §2.2, decision 11)', () => 
   it('INT-07: after a revocation of the grant, inactive', async () => {
     const { grant, state, store } = await grantWithRotations(0);
     const events = await revocation(store, state, h(grant.refreshTokens[0]!), C1, new Date());
-    const revoked = evolveGrant(state, {
-      ...events[0]!,
-      globalPosition: 99,
-      streamVersion: 9,
-      streamId: 'x',
-      eventId: 'e',
-      schemaVersion: 1,
-      metadata: {},
-      recordedAt: new Date(),
-    });
+    const revoked = foldEvents(
+      GRANT_FOLD,
+      [
+        {
+          ...events[0]!,
+          globalPosition: 99,
+          streamVersion: 9,
+          streamId: 'x',
+          eventId: 'e',
+          schemaVersion: 1,
+          metadata: {},
+          recordedAt: new Date(),
+        },
+      ],
+      state,
+    );
     expect(introspectRefreshToken(revoked, h(grant.refreshTokens[0]!), C1, now(), ISS)).toEqual({
       active: false,
     });

@@ -1,5 +1,5 @@
 import type { TokenResponse } from '#lib/contracts';
-import { evolveGrant, grantStreamId, initialGrantState } from '#lib/domain-grant';
+import { GRANT_FOLD, grantStreamId } from '#lib/domain-grant';
 import { aggregateStream, createEventStoreDataSource, PgEventStore } from '#lib/event-store';
 import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
 import { clients, refusalOf, TokenEndpointFixture } from './testing/token-endpoint-fixture.js';
@@ -39,12 +39,7 @@ const failures = (r: Settled[]) =>
 
 async function grantOf(token: string) {
   const events = await replicas[0]!.store.readStream(grantStreamId(token.slice(0, 22)));
-  const { state } = await aggregateStream(
-    replicas[0]!.store,
-    grantStreamId(token.slice(0, 22)),
-    evolveGrant,
-    initialGrantState,
-  );
+  const { state } = await aggregateStream(replicas[0]!.store, grantStreamId(token.slice(0, 22)), GRANT_FOLD);
   return { types: events.map((e) => e.type), state };
 }
 

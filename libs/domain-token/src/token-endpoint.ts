@@ -1,5 +1,5 @@
 import type { AccessTokenClaims, ClientView, TokenResponse } from '#lib/contracts';
-import { evolveGrant, GRANT_FOLD, grantStreamId, mintGrantToken } from '#lib/domain-grant';
+import { GRANT_FOLD, grantStreamId, mintGrantToken } from '#lib/domain-grant';
 import {
   type AppendRequest,
   type EventMetadata,
@@ -9,6 +9,7 @@ import {
   loadAggregate,
   type StreamExpectation,
   timeOrderedId,
+  foldEvents,
 } from '#lib/event-store';
 import { invalidGrant } from '#lib/oauth-errors';
 import { formatScope } from '#lib/oauth-protocol';
@@ -212,7 +213,7 @@ export class TokenEndpoint {
         const read = reads.get(result.streamId);
         if (read === undefined) continue;
         let state = read.state;
-        for (const event of result.events) state = evolveGrant(state, event);
+        for (const event of result.events) state = foldEvents(GRANT_FOLD, [event], state);
         const folded = { state, version: result.nextExpectedVersion, snapshotVersion: read.snapshotVersion };
         this.cache.set(read.grantId, await keepSnapshot(this.store, result.streamId, GRANT_FOLD, folded));
       }

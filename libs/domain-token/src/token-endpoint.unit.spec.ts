@@ -1,11 +1,5 @@
 import type { TokenResponse } from '#lib/contracts';
-import {
-  decideGrant,
-  evolveGrant,
-  grantStreamId,
-  initialGrantState,
-  mintGrantToken,
-} from '#lib/domain-grant';
+import { decideGrant, GRANT_FOLD, grantStreamId, mintGrantToken } from '#lib/domain-grant';
 import { aggregateStream, InMemoryEventStore } from '#lib/event-store';
 import { s256 } from '#lib/oauth-protocol';
 import { accessTokenStreamId } from './access-token.js';
@@ -32,7 +26,7 @@ const INVALID_GRANT = { error: 'invalid_grant', status: 400 };
 
 async function revokeGrant(token: string, reason: 'revocation_request' | 'user_disabled') {
   const streamId = grantStreamId(token.slice(0, 22));
-  const { state, version } = await aggregateStream(f.store, streamId, evolveGrant, initialGrantState);
+  const { state, version } = await aggregateStream(f.store, streamId, GRANT_FOLD);
   const d = decideGrant({ type: 'RevokeGrant', reason, revokedBy: 'test', now: f.now }, state);
   await f.store.appendToStream(streamId, version, d.events);
 }

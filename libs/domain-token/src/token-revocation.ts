@@ -49,12 +49,10 @@ export class TokenRevocation {
     if (checkRevocationAllowed(claims.client_id, caller) === 'ignore') return { position: null };
     const streamId = accessTokenStreamId(claims.jti);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const { state, version } = await aggregateStream(
-        this.store,
-        streamId,
-        evolveAccessToken,
-        initialAccessTokenState,
-      );
+      const { state, version } = await aggregateStream(this.store, streamId, {
+        evolve: evolveAccessToken,
+        initial: initialAccessTokenState,
+      });
       const events = decideAccessToken(
         { type: 'RevokeAccessToken', revokedBy: caller.clientId, now: this.now() },
         state,

@@ -1,4 +1,5 @@
 import type { AggregateFold, NewEvent, RecordedEvent } from '#lib/event-store';
+import { accept, type Decider, type Decision, type Recorded, refuse } from '#lib/decider';
 import { invalidRequest, notFound, OAuthError } from '#lib/oauth-errors';
 
 /**
@@ -164,9 +165,9 @@ export class UserAlreadyExists extends OAuthError {
 
 export const noSuchUser = () => notFound('no such user');
 
-export function decideUser(command: UserCommand, state: UserState): NewEvent[] {
+export function decideUser(command: UserCommand, state: UserState): Decision {
   if (command.type === 'CreateUser') {
-    if (state.status !== 'none') throw new UserAlreadyExists();
+    if (state.status !== 'none') return refuse(new UserAlreadyExists());
     const created: UserCreated = {
       type: 'UserCreated',
       data: {
@@ -178,33 +179,33 @@ export function decideUser(command: UserCommand, state: UserState): NewEvent[] {
         createdAt: command.now.toISOString(),
       },
     };
-    return [created];
+    return accept([created]);
   }
-  if (state.status === 'none') throw noSuchUser();
+  if (state.status === 'none') return refuse(noSuchUser());
   const sub = state.sub;
   switch (command.type) {
     case 'ChangePassword':
-      return [
+      return accept([
         {
           type: 'UserPasswordChanged',
           data: { sub, passwordHash: command.passwordHash, changedAt: command.now.toISOString() },
         } satisfies UserPasswordChanged,
-      ];
+      ]);
     case 'DisableUser':
-      if (state.status === 'disabled') return [];
-      return [
+      if (state.status === 'disabled') return accept([]);
+      return accept([
         { type: 'UserDisabled', data: { sub, disabledAt: command.now.toISOString() } } satisfies UserDisabled,
-      ];
+      ]);
     case 'EnableUser':
-      if (state.status === 'active') return [];
-      return [
+      if (state.status === 'active') return accept([]);
+      return accept([
         { type: 'UserEnabled', data: { sub, enabledAt: command.now.toISOString() } } satisfies UserEnabled,
-      ];
+      ]);
     case 'RecordLogin': {
       const at = command.now.toISOString();
       if (command.outcome === 'success') {
         if (state.status !== 'active') throw new Error('a disabled user cannot log in');
-        return [
+        return accept([
           {
             type: 'UserAuthenticated',
             data: {
@@ -214,14 +215,14 @@ export function decideUser(command: UserCommand, state: UserState): NewEvent[] {
               ...(command.clientId !== undefined ? { clientId: command.clientId } : {}),
             },
           } satisfies UserAuthenticated,
-        ];
+        ]);
       }
-      return [
+      return accept([
         {
           type: 'UserLoginFailed',
           data: { sub, username: state.username, at, reason: command.outcome },
         } satisfies UserLoginFailed,
-      ];
+      ]);
     }
     default: {
       const unknown: never = command;
@@ -230,8 +231,7 @@ export function decideUser(command: UserCommand, state: UserState): NewEvent[] {
   }
 }
 
-export function evolveUser(state: UserState, event: RecordedEvent): UserState {
-  const e = event as unknown as UserEvent;
+export function evolveUser(state: UserState, e: Recorded<UserEvent>): UserState {
   switch (e.type) {
     case 'UserCreated':
       return {
@@ -295,4 +295,11 @@ export const USER_FOLD: AggregateFold<UserState> = {
   evolve: evolveUser,
   initial: initialUserState,
   snapshotEvery: 100,
+};
+
+/** The user aggregate (`user-*` streams) as a decider. */
+export const userDecider: Decider<UserCommand, UserEvent, UserState> = {
+  decide: decideUser,
+  evolve: evolveUser,
+  initialState: initialUserState,
 };

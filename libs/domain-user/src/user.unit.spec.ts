@@ -1,8 +1,9 @@
+import { eventsOrThrow } from '#lib/decider';
 import { stateAfter } from '../../testing/src/decider-specification.js';
 import {
   checkPassword,
   checkUsername,
-  decideUser,
+  decideUser as decideUserDecision,
   evolveUser,
   initialUserState,
   sessionStillValid,
@@ -13,6 +14,10 @@ import { verify as argon2Verify } from '@node-rs/argon2';
 import { type Argon2Verify, hashPassword, verifyPassword } from './password.js';
 import { userGrantsProjection, usersProjection } from './users.projection.js';
 import { recordEvents } from '../../testing/src/decider-specification.js';
+
+/** The decision's events, or its refusal thrown (as the decider answered before refusals were data). */
+const decideUser = (...args: Parameters<typeof decideUserDecision>) =>
+  eventsOrThrow(decideUserDecision(...args));
 
 const decider = { decide: decideUser, evolve: evolveUser, initialState: initialUserState };
 const t0 = new Date('2030-01-01T00:00:00Z');

@@ -14,6 +14,8 @@
  * - events are never updated or deleted.
  */
 
+import { foldEvents, type StreamFold } from './upcasters.js';
+
 export interface EventMetadata {
   /** The request or flow this event belongs to: an id the server made, never the caller's. */
   correlationId?: string;
@@ -186,26 +188,22 @@ export function isExpectedVersionConflict(err: unknown): err is ExpectedVersionC
   return err instanceof Error && err.name === 'ExpectedVersionConflict';
 }
 
-/** Builds state from a stream with a pure evolve (STYLE.md habit 1). */
+/** Builds state from a stream with a pure evolve (STYLE.md habit 1), its events upcast first. */
 export async function aggregateStream<State>(
   store: EventStore,
   streamId: string,
-  evolve: (state: State, event: RecordedEvent) => State,
-  initial: () => State,
+  fold: StreamFold<State>,
   options?: ReadStreamOptions,
 ): Promise<{ state: State; version: number }> {
   const events = await store.readStream(streamId, options);
-  let state = initial();
-  for (const e of events) state = evolve(state, e);
+  const state = foldEvents(fold, events);
   return { state, version: events.length === 0 ? 0 : events[events.length - 1]!.streamVersion };
 }
 
 /** How a stream of one aggregate is folded, and how often its fold is kept as a snapshot. */
-export interface AggregateFold<State> {
+export interface AggregateFold<State> extends StreamFold<State> {
   /** Names the state's shape; change it whenever `evolve` or the state changes. */
   schema: string;
-  evolve: (state: State, event: RecordedEvent) => State;
-  initial: () => State;
   /** A snapshot is kept once this many events follow the last one kept. */
   snapshotEvery: number;
 }
@@ -237,8 +235,8 @@ export async function loadAggregate<State>(
   // kept as a snapshot: no read holds the event loop for the whole stream, and no later one redoes it.
   for (;;) {
     const page = await store.readStream(streamId, { fromVersion: loaded.version + 1, limit: LOAD_PAGE_SIZE });
-    let { state, version } = loaded;
-    for (const e of page) state = fold.evolve(state, e);
+    const state = foldEvents(fold, page, loaded.state);
+    let { version } = loaded;
     if (page.length > 0) version = page[page.length - 1]!.streamVersion;
     loaded = await keepSnapshot(store, streamId, fold, { ...loaded, state, version });
     if (page.length < LOAD_PAGE_SIZE) return loaded;

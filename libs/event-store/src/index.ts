@@ -1,4 +1,5 @@
 export * from './event-store.js';
+export * from './upcasters.js';
 export * from './projection.js';
 export { InMemoryEventStore } from './in-memory-event-store.js';
 export { PgEventStore, type PgEventStoreOptions } from './pg-event-store.js';

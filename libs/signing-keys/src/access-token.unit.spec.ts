@@ -1,3 +1,5 @@
+import { eventsOrThrow } from '#lib/decider';
+import type { SigningKeyringEvent } from './keyring-events.js';
 import { randomBytes } from 'node:crypto';
 import {
   createLocalJWKSet,
@@ -17,10 +19,14 @@ import {
 import { jwksDocument } from './jwks.js';
 import { generateKeyMaterial } from './key-material.js';
 import { activeKey, publishedKeys } from './keyring-state.js';
-import { decideKeyring, signingKeyringDecider } from './keyring.js';
+import { decideKeyring as decideKeyringDecision, signingKeyringDecider } from './keyring.js';
 import type { SigningAlg } from './keyring-events.js';
 import { Signer } from './signer.js';
 import { fold } from './testing-helpers.js';
+
+/** The decision's events, or its refusal thrown (as the decider answered before refusals were data). */
+const decideKeyring = (...args: Parameters<typeof decideKeyringDecision>) =>
+  eventsOrThrow(decideKeyringDecision(...args)) as SigningKeyringEvent[];
 
 const issuer = 'https://as.example.test';
 const kek = randomBytes(32);

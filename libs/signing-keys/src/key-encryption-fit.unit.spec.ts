@@ -1,10 +1,15 @@
+import { eventsOrThrow } from '#lib/decider';
 import { randomBytes } from 'node:crypto';
-import { decideKeyring } from './keyring.js';
+import { decideKeyring as decideKeyringDecision } from './keyring.js';
 import { evolveKeyring, initialKeyringState, type SigningKeyring } from './keyring-state.js';
 import type { SigningKeyringEvent } from './keyring-events.js';
 import { keysSealedUnderOtherKeks } from './key-encryption-fit.js';
 import { generateKeyMaterial } from './key-material.js';
 import { recorded } from './testing-helpers.js';
+
+/** The decision's events, or its refusal thrown (as the decider answered before refusals were data). */
+const decideKeyring = (...args: Parameters<typeof decideKeyringDecision>) =>
+  eventsOrThrow(decideKeyringDecision(...args)) as SigningKeyringEvent[];
 
 const t0 = new Date('2030-01-01T00:00:00.000Z');
 

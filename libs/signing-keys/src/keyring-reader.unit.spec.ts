@@ -1,13 +1,19 @@
+import { eventsOrThrow } from '#lib/decider';
+import type { SigningKeyringEvent } from './keyring-events.js';
 import { InMemoryEventStore, type NewEvent } from '#lib/event-store';
 import { randomBytes } from 'node:crypto';
 import type { AccessTokenClaims } from './access-token.js';
 import { AccessTokenInvalid } from './access-token.js';
 import { generateKeyMaterial } from './key-material.js';
 import { activeKey, evolveKeyring, initialKeyringState } from './keyring-state.js';
-import { decideKeyring } from './keyring.js';
+import { decideKeyring as decideKeyringDecision } from './keyring.js';
 import { SIGNING_KEYRING_STREAM, type SigningKeyringCommand } from './keyring-events.js';
 import { KeyringVerifier } from './keyring-reader.js';
 import { Signer } from './signer.js';
+
+/** The decision's events, or its refusal thrown (as the decider answered before refusals were data). */
+const decideKeyring = (...args: Parameters<typeof decideKeyringDecision>) =>
+  eventsOrThrow(decideKeyringDecision(...args)) as SigningKeyringEvent[];
 
 const issuer = 'https://as.example.test';
 const kek = randomBytes(32);

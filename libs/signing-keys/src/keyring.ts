@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import { accept, type Decider, type Decision, refuse } from '#lib/decider';
 import {
   type ActivateSigningKey,
   type GenerateSigningKey,
@@ -98,7 +99,20 @@ export class InvalidKeyringCommand extends KeyringError {
   }
 }
 
-export function decideKeyring(command: SigningKeyringCommand, state: SigningKeyring): SigningKeyringEvent[] {
+/**
+ * A refusal is returned as the decision's KeyringError, never thrown (the checks below throw theirs,
+ * turned into the refusal here).
+ */
+export function decideKeyring(command: SigningKeyringCommand, state: SigningKeyring): Decision<KeyringError> {
+  try {
+    return accept(decideCommand(command, state));
+  } catch (err) {
+    if (err instanceof KeyringError) return refuse(err);
+    throw err;
+  }
+}
+
+function decideCommand(command: SigningKeyringCommand, state: SigningKeyring): SigningKeyringEvent[] {
   switch (command.type) {
     case 'GenerateSigningKey':
       return generate(command, state);
@@ -229,7 +243,12 @@ function checkPublicJwk(kid: string, alg: SigningAlg, jwk: JWK): string | null {
 }
 
 /** The keyring as a decider: decide, evolve and the initial state, for folds and tests. */
-export const signingKeyringDecider = {
+export const signingKeyringDecider: Decider<
+  SigningKeyringCommand,
+  SigningKeyringEvent,
+  SigningKeyring,
+  KeyringError
+> = {
   decide: decideKeyring,
   evolve: evolveKeyring,
   initialState: initialKeyringState,

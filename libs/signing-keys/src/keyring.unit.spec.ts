@@ -1,3 +1,4 @@
+import { eventsOrThrow } from '#lib/decider';
 import type { JWK } from 'jose';
 import {
   activeKey,
@@ -14,13 +15,18 @@ import {
   SigningKeyAlreadyRetired,
   SigningKeyNotFound,
   SigningKeyNotPublished,
-  decideKeyring,
+  decideKeyring as decideKeyringDecision,
 } from './keyring.js';
 import type { GenerateSigningKey, SigningAlg, SigningKeyringEvent } from './keyring-events.js';
 import type { SealedPrivateJwk } from './sealed-key.js';
-import { deciderSpec, fold, recorded } from './testing-helpers.js';
+import { deciderSpecification } from '../../testing/src/decider-specification.js';
+import { fold, recorded } from './testing-helpers.js';
 
-const spec = deciderSpec(signingKeyringDecider);
+/** The decision's events, or its refusal thrown (as the decider answered before refusals were data). */
+const decideKeyring = (...args: Parameters<typeof decideKeyringDecision>) =>
+  eventsOrThrow(decideKeyringDecision(...args)) as SigningKeyringEvent[];
+
+const spec = deciderSpecification(signingKeyringDecider);
 
 const t0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
@@ -106,7 +112,7 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
       spec
         .given([generated('A', t0)])
         .when(generateCmd('A', at(10)))
-        .thenThrows(SigningKeyAlreadyExists, (e) => expect(e.kid).toBe('A'));
+        .thenRefuses(SigningKeyAlreadyExists, (e) => expect(e.kid).toBe('A'));
     });
 
     it.each(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'])(
@@ -116,7 +122,7 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
         spec
           .given([])
           .when({ ...command, publicJwk: { ...command.publicJwk, [member]: 'secret' } })
-          .thenThrows(InvalidKeyringCommand, (e) => expect(e.reason).toContain(`"${member}"`));
+          .thenRefuses(InvalidKeyringCommand, (e) => expect(e.reason).toContain(`"${member}"`));
       },
     );
 
@@ -126,7 +132,7 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
         spec
           .given([])
           .when({ ...command, publicJwk: { ...command.publicJwk, ...patch } })
-          .thenThrows(InvalidKeyringCommand);
+          .thenRefuses(InvalidKeyringCommand);
       }
     });
 
@@ -135,31 +141,31 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
       spec
         .given([])
         .when({ ...es, publicJwk: { ...es.publicJwk, crv: 'P-384' } })
-        .thenThrows(InvalidKeyringCommand);
+        .thenRefuses(InvalidKeyringCommand);
       const rs = generateCmd('A', t0, t0, 'RS256');
       spec
         .given([])
         .when({ ...rs, publicJwk: { ...rs.publicJwk, n: Buffer.alloc(128, 0xff).toString('base64url') } })
-        .thenThrows(InvalidKeyringCommand, (e) => expect(e.reason).toMatch(/2048/));
+        .thenRefuses(InvalidKeyringCommand, (e) => expect(e.reason).toMatch(/2048/));
       const ed = generateCmd('A', t0, t0, 'EdDSA');
       spec
         .given([])
         .when({ ...ed, publicJwk: { ...ed.publicJwk, crv: 'X25519' } })
-        .thenThrows(InvalidKeyringCommand);
+        .thenRefuses(InvalidKeyringCommand);
     });
 
     it('refuses activatesAt before now', () => {
       spec
         .given([])
         .when(generateCmd('A', t0, at(-1)))
-        .thenThrows(InvalidKeyringCommand);
+        .thenRefuses(InvalidKeyringCommand);
     });
 
     it('refuses an invalid instant', () => {
       spec
         .given([])
         .when(generateCmd('A', new Date(NaN)))
-        .thenThrows(InvalidKeyringCommand);
+        .thenRefuses(InvalidKeyringCommand);
     });
   });
 
@@ -185,7 +191,7 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
       spec
         .given([generated('A', t0), activated('A', t0), generated('B', at(100), at(700))])
         .when(activate('B', at(699)))
-        .thenThrows(SigningKeyActivationTooEarly, (e) => {
+        .thenRefuses(SigningKeyActivationTooEarly, (e) => {
           expect(e.kid).toBe('B');
           expect(e.activatesAt).toEqual(at(700));
         });
@@ -199,22 +205,22 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
     });
 
     it('refuses an unknown kid, including names of Object.prototype members', () => {
-      spec.given([]).when(activate('A', t0)).thenThrows(SigningKeyNotFound);
-      spec.given([]).when(activate('constructor', t0)).thenThrows(SigningKeyNotFound);
+      spec.given([]).when(activate('A', t0)).thenRefuses(SigningKeyNotFound);
+      spec.given([]).when(activate('constructor', t0)).thenRefuses(SigningKeyNotFound);
     });
 
     it('refuses a key that is already active', () => {
       spec
         .given([generated('A', t0), activated('A', t0)])
         .when(activate('A', at(5)))
-        .thenThrows(SigningKeyNotPublished, (e) => expect(e.status).toBe('active'));
+        .thenRefuses(SigningKeyNotPublished, (e) => expect(e.status).toBe('active'));
     });
 
     it('refuses a retired key', () => {
       spec
         .given([generated('A', t0), retired('A', at(1), at(1))])
         .when(activate('A', at(5)))
-        .thenThrows(SigningKeyNotPublished, (e) => expect(e.status).toBe('retired'));
+        .thenRefuses(SigningKeyNotPublished, (e) => expect(e.status).toBe('retired'));
     });
 
     it('refuses a negative or fractional token lifetime', () => {
@@ -222,7 +228,7 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
         spec
           .given([generated('A', t0)])
           .when(activate('A', t0, lifetime))
-          .thenThrows(InvalidKeyringCommand);
+          .thenRefuses(InvalidKeyringCommand);
       }
     });
   });
@@ -252,7 +258,7 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
       spec
         .given([generated('A', t0), retired('A', at(1), at(1))])
         .when(retire('A', at(10), at(10)))
-        .thenThrows(SigningKeyAlreadyRetired);
+        .thenRefuses(SigningKeyAlreadyRetired);
     });
 
     it('withdraws a retired key from the JWKS earlier (a compromised key), keeping its first retiredAt', () => {
@@ -270,21 +276,21 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
       spec
         .given([generated('A', t0), retired('A', at(10), at(610))])
         .when(retire('A', at(20), at(700)))
-        .thenThrows(SigningKeyAlreadyRetired);
+        .thenRefuses(SigningKeyAlreadyRetired);
     });
 
     it('refuses an unknown kid', () => {
       spec
         .given([])
         .when(retire('A', t0, t0))
-        .thenThrows(SigningKeyNotFound);
+        .thenRefuses(SigningKeyNotFound);
     });
 
     it('refuses publishUntil before now', () => {
       spec
         .given([generated('A', t0)])
         .when(retire('A', at(10), at(9)))
-        .thenThrows(InvalidKeyringCommand);
+        .thenRefuses(InvalidKeyringCommand);
     });
   });
 

@@ -1,5 +1,6 @@
+import { eventsOrThrow } from '#lib/decider';
 import type { JWK } from 'jose';
-import { decideKeyring, signingKeyringDecider } from './keyring.js';
+import { decideKeyring as decideKeyringDecision, signingKeyringDecider } from './keyring.js';
 import { evolveKeyring, initialKeyringState, publishedKeys, type SigningKeyring } from './keyring-state.js';
 import type { SigningKeyringCommand, SigningKeyringEvent } from './keyring-events.js';
 import {
@@ -12,6 +13,10 @@ import {
 } from './rotation.js';
 import type { SealedPrivateJwk } from './sealed-key.js';
 import { fold, recorded } from './testing-helpers.js';
+
+/** The decision's events, or its refusal thrown (as the decider answered before refusals were data). */
+const decideKeyring = (...args: Parameters<typeof decideKeyringDecision>) =>
+  eventsOrThrow(decideKeyringDecision(...args)) as SigningKeyringEvent[];
 
 const t0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);

@@ -1,12 +1,12 @@
-import assert from 'node:assert/strict';
+import type { Decision } from '#lib/decider';
 import type { NewEvent, RecordedEvent } from '#lib/event-store';
 
 /**
- * given(events).when(command).then(events) | .thenThrows(ErrorType) for any decider (STYLE.md habit 13).
- * Test-only; uses node:assert so it carries no test-runner types.
+ * Folding helpers for the keyring's tests (the given/when/then helper is libs/testing's
+ * deciderSpecification). Test-only.
  */
 export interface Decider<Command, State, Event extends NewEvent> {
-  decide(command: Command, state: State): Event[];
+  decide(command: Command, state: State): Event[] | Decision<unknown>;
   evolve(state: State, event: RecordedEvent): State;
   initialState(): State;
 }
@@ -31,35 +31,4 @@ export function fold<Command, State, Event extends NewEvent>(
   events: readonly NewEvent[],
 ): State {
   return recorded(events).reduce(decider.evolve, decider.initialState());
-}
-
-export function deciderSpec<Command, State, Event extends NewEvent>(decider: Decider<Command, State, Event>) {
-  return {
-    given(events: readonly NewEvent[]) {
-      return {
-        when(command: Command) {
-          const run = () => decider.decide(command, fold(decider, events));
-          return {
-            then(expected: readonly NewEvent[]): void {
-              assert.deepStrictEqual(run(), expected);
-            },
-            thenThrows<E extends Error>(
-              errorType: abstract new (...args: never[]) => E,
-              check?: (error: E) => void,
-            ): void {
-              let thrown: unknown;
-              try {
-                run();
-              } catch (err) {
-                thrown = err;
-              }
-              assert.ok(thrown !== undefined, `expected ${errorType.name}, but decide returned events`);
-              assert.ok(thrown instanceof errorType, `expected ${errorType.name}, got ${String(thrown)}`);
-              check?.(thrown);
-            },
-          };
-        },
-      };
-    },
-  };
 }

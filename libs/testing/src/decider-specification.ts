@@ -1,15 +1,20 @@
-import type { NewEvent, RecordedEvent } from '#lib/event-store';
+import { foldEvents, type NewEvent, type RecordedEvent, type Upcaster } from '#lib/event-store';
+import type { Decision } from '#lib/decider';
 
 /**
- * given(events).when(command).then(expectedEvents) | .thenThrows(errorCode) for any decider of
+ * given(events).when(command).then(expectedEvents) | .thenRefuses(errorCode) for any decider of
  * shape decide(command, state) / evolve(state, recordedEvent) (STYLE.md habit 13; after emmett's
  * deciderSpecification). Test-only and pure: the given events are "recorded" in memory with
- * fabricated positions, never written anywhere.
+ * fabricated positions, never written anywhere. A decider returns a Decision (a refusal as data);
+ * one that still returns bare events refuses by throwing, which thenRefuses accepts alike.
  */
 export interface Decider<Command, State> {
-  decide(command: Command, state: State): NewEvent[];
+  decide(command: Command, state: State): Decision<unknown> | NewEvent[];
+  // Method syntax: an evolve typed by its aggregate's events fits.
   evolve(state: State, event: RecordedEvent): State;
   initialState(): State;
+  /** Upcasters applied to the given events before evolve, as a read for folding does. */
+  upcasters?: readonly Upcaster[];
 }
 
 export interface RecordOptions {
@@ -48,7 +53,14 @@ export function stateAfter<Command, State>(
   decider: Decider<Command, State>,
   events: readonly NewEvent[],
 ): State {
-  return recordEvents(events).reduce((state, e) => decider.evolve(state, e), decider.initialState());
+  return foldEvents(
+    {
+      evolve: (s: State, e) => decider.evolve(s, e),
+      initial: decider.initialState,
+      upcasters: decider.upcasters,
+    },
+    recordEvents(events),
+  );
 }
 
 /** What a thrown error is checked against: its OAuth `error` code, and the status when given. */
@@ -60,16 +72,44 @@ export interface ExpectedError {
 export interface DeciderThen {
   /** The command produced exactly these events (an empty list: nothing happened). */
   then(expected: readonly NewEvent[]): void;
-  /** The command was refused with this OAuth error code (and status, when given). */
+  /**
+   * The command was refused with this OAuth error code (and status, when given), or with an error
+   * of this class (then `check` looks at it); no event is recorded with the refusal.
+   */
+  thenRefuses<E extends Error>(
+    expected: string | ExpectedError | (abstract new (...args: never[]) => E),
+    check?: (error: E) => void,
+  ): void;
+  /** The command was refused, and these events are recorded with the refusal. */
+  thenRecordsAndRefuses(events: readonly NewEvent[], expected: string | ExpectedError): void;
+  /** thenRefuses, for deciders that still throw their refusals. */
   thenThrows(expected: string | ExpectedError): void;
 }
 
-function outcome(run: () => NewEvent[]): { events: NewEvent[] } | { error: unknown } {
+type Outcome = { events: NewEvent[]; error?: undefined } | { events: NewEvent[]; error: unknown };
+
+function outcome(run: () => Decision<unknown> | NewEvent[]): Outcome {
   try {
-    return { events: run() };
+    const result = run();
+    if (Array.isArray(result)) return { events: result };
+    return result.refusal === null
+      ? { events: result.events }
+      : { events: result.events, error: result.refusal };
   } catch (error) {
-    return { error };
+    return { events: [], error };
   }
+}
+
+function expectRefusal(r: Outcome, expected: string | ExpectedError): void {
+  const want = typeof expected === 'string' ? { error: expected } : expected;
+  if (!('error' in r) || r.error === undefined) {
+    throw new Error(`expected ${want.error}, but decide returned ${JSON.stringify(r.events)}`);
+  }
+  const got = r.error as { error?: unknown; status?: unknown };
+  expect({
+    error: got.error,
+    ...(want.status === undefined ? {} : { status: got.status }),
+  }).toEqual(want);
 }
 
 export function deciderSpecification<Command, State>(decider: Decider<Command, State>) {
@@ -81,20 +121,32 @@ export function deciderSpecification<Command, State>(decider: Decider<Command, S
           return {
             then(expected) {
               const r = result();
-              if ('error' in r) throw new Error(`expected events, but decide threw: ${String(r.error)}`);
+              if (r.error !== undefined)
+                throw new Error(`expected events, but decide refused: ${String(r.error)}`);
               expect(r.events).toEqual(expected);
             },
-            thenThrows(expected) {
-              const want = typeof expected === 'string' ? { error: expected } : expected;
+            thenRefuses(expected, check) {
               const r = result();
-              if (!('error' in r)) {
-                throw new Error(`expected ${want.error}, but decide returned ${JSON.stringify(r.events)}`);
+              if (typeof expected === 'function') {
+                if (r.error === undefined) {
+                  throw new Error(
+                    `expected ${expected.name}, but decide returned ${JSON.stringify(r.events)}`,
+                  );
+                }
+                expect(r.error).toBeInstanceOf(expected);
+                check?.(r.error as never);
+              } else {
+                expectRefusal(r, expected);
               }
-              const got = r.error as { error?: unknown; status?: unknown };
-              expect({
-                error: got.error,
-                ...(want.status === undefined ? {} : { status: got.status }),
-              }).toEqual(want);
+              expect(r.events).toEqual([]);
+            },
+            thenRecordsAndRefuses(events, expected) {
+              const r = result();
+              expectRefusal(r, expected);
+              expect(r.events).toEqual(events);
+            },
+            thenThrows(expected) {
+              expectRefusal(result(), expected);
             },
           };
         },

@@ -1,14 +1,14 @@
 import {
   CLIENT_EVENT_TYPES,
+  CLIENT_FOLD,
   type ClientState,
-  evolveClient,
   evolveInitialAccessToken,
   INITIAL_ACCESS_TOKEN_EVENT_TYPES,
   initialClientState,
   initialInitialAccessTokenState,
   type InitialAccessTokenState,
 } from '#lib/domain-client';
-import { createEventStoreDataSource, type EventStore, PgEventStore } from '#lib/event-store';
+import { createEventStoreDataSource, type EventStore, foldEvents, PgEventStore } from '#lib/event-store';
 import { splitKid } from '#lib/keysets';
 
 /** What still depends on one secret-hash key: it may be removed once nothing here names it. */
@@ -47,7 +47,10 @@ export async function hashKeyUsage(store: EventStore, now: Date): Promise<HashKe
     const page = await store.readAllOfTypes(after, PAGE, types);
     for (const e of page.events) {
       if (clientTypes.has(e.type) && e.streamId.startsWith('client-')) {
-        clients.set(e.streamId, evolveClient(clients.get(e.streamId) ?? initialClientState(), e));
+        clients.set(
+          e.streamId,
+          foldEvents(CLIENT_FOLD, [e], clients.get(e.streamId) ?? initialClientState()),
+        );
       } else if (tokenTypes.has(e.type)) {
         const held = tokens.get(e.streamId) ?? initialInitialAccessTokenState();
         tokens.set(e.streamId, evolveInitialAccessToken(held, e));

@@ -3,9 +3,8 @@ import {
   clientStreamId,
   createInitialAccessToken,
   decideClient,
-  evolveClient,
+  CLIENT_FOLD,
   hashSecret,
-  initialClientState,
   revokeInitialAccessToken,
   evolveInitialAccessToken,
   initialInitialAccessTokenState,
@@ -18,7 +17,8 @@ import {
   mintGrantToken,
   newGrantId,
 } from '#lib/domain-grant';
-import { type EventStore, InMemoryEventStore } from '#lib/event-store';
+import { type EventStore, InMemoryEventStore, foldEvents } from '#lib/event-store';
+import { eventsOrThrow } from '#lib/decider';
 import { Keyset, LEGACY_KID } from '#lib/keysets';
 import { formatHashKeyUsage, hashKeyUsage } from './hash-keys.command.js';
 
@@ -29,8 +29,12 @@ const now = new Date('2030-01-01T00:00:00.000Z');
 
 async function run(store: EventStore, clientId: string, command: ClientCommand) {
   const events = await store.readStream(clientStreamId(clientId));
-  const state = events.reduce(evolveClient, initialClientState());
-  await store.appendToStream(clientStreamId(clientId), events.length, decideClient(command, state));
+  const state = foldEvents(CLIENT_FOLD, events);
+  await store.appendToStream(
+    clientStreamId(clientId),
+    events.length,
+    eventsOrThrow(decideClient(command, state)),
+  );
 }
 
 const register = (store: EventStore, clientId: string, keys: Keyset) =>

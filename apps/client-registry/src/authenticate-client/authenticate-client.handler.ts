@@ -17,13 +17,13 @@ import {
   clientStreamId,
   type ClientState,
   clientView,
-  evolveClient,
+  CLIENT_FOLD,
   FailureThrottle,
   initialClientState,
   localKeySet,
   verifyClientAssertion,
 } from '#lib/domain-client';
-import { type EventStore, isExpectedVersionConflict } from '#lib/event-store';
+import { type EventStore, isExpectedVersionConflict, foldEvents } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { createOutboundFetch, type OutboundFetch } from '#lib/outbound-guard';
 import { sourceAddressKey } from '#lib/oauth-protocol';
@@ -118,7 +118,7 @@ export class AuthenticateClientHandler implements OnModuleDestroy {
   private async load(clientId: string): Promise<ClientState> {
     const streamId = clientStreamId(clientId);
     const events = await this.store.readStream(streamId, { orElse: this.decoyStreamId });
-    const state = events.reduce(evolveClient, initialClientState());
+    const state = foldEvents(CLIENT_FOLD, events);
     if (events.length === 0 || events[0]!.streamId !== streamId) return initialClientState();
     this.decoyStreamId = streamId;
     return state;

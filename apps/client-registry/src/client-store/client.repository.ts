@@ -6,11 +6,11 @@ import {
   type ClientState,
   clientStreamId,
   decideClient,
-  evolveClient,
-  initialClientState,
+  CLIENT_FOLD,
   registrationAccessTokenMatches,
 } from '#lib/domain-client';
-import { aggregateStream, type EventStore } from '#lib/event-store';
+import { aggregateStream, type EventStore, foldEvents } from '#lib/event-store';
+import { eventsOrThrow } from '#lib/decider';
 import { notFound, OAuthError } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 
@@ -27,7 +27,7 @@ export class ClientRepository {
   async load(clientId: string): Promise<Loaded> {
     if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 256)
       throw notFound('no such client');
-    return aggregateStream(this.store, clientStreamId(clientId), evolveClient, initialClientState);
+    return aggregateStream(this.store, clientStreamId(clientId), CLIENT_FOLD);
   }
 
   async execute(
@@ -37,7 +37,7 @@ export class ClientRepository {
     loaded?: Loaded,
   ): Promise<ClientState> {
     const { state, version } = loaded ?? (await this.load(clientId));
-    const events = decideClient(command, state, { outboundAllow: this.config.outboundAllow });
+    const events = eventsOrThrow(decideClient(command, state, { outboundAllow: this.config.outboundAllow }));
     if (events.length === 0) return state;
     const result = await this.store.appendToStream(
       clientStreamId(clientId),
@@ -48,7 +48,7 @@ export class ClientRepository {
       })),
     );
     let next = state;
-    for (const e of result.events) next = evolveClient(next, e);
+    for (const e of result.events) next = foldEvents(CLIENT_FOLD, [e], next);
     return next;
   }
 

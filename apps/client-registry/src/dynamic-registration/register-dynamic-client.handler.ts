@@ -8,11 +8,10 @@ import {
   type RequestContext,
 } from '#lib/contracts';
 import {
-  type ClientState,
   clientStreamId,
   clientView,
   decideClient,
-  evolveClient,
+  CLIENT_FOLD,
   evolveInitialAccessToken,
   generateClientId,
   generateClientSecret,
@@ -30,7 +29,9 @@ import {
   type AppendRequest,
   type EventStore,
   isExpectedVersionConflict,
+  foldEvents,
 } from '#lib/event-store';
+import { eventsOrThrow } from '#lib/decider';
 import { OAuthError } from '#lib/oauth-errors';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
@@ -67,12 +68,10 @@ export class RegisterDynamicClientHandler {
       });
     }
     for (let attempt = 1; ; attempt++) {
-      const token = await aggregateStream(
-        this.store,
-        located.streamId,
-        evolveInitialAccessToken,
-        initialInitialAccessTokenState,
-      );
+      const token = await aggregateStream(this.store, located.streamId, {
+        evolve: evolveInitialAccessToken,
+        initial: initialInitialAccessTokenState,
+      });
       try {
         return await this.register(request.document, selfService(this.config), by, (clientId) => ({
           streamId: located.streamId,
@@ -105,19 +104,21 @@ export class RegisterDynamicClientHandler {
     const secret = usesSecret(metadata.tokenEndpointAuthMethod) ? generateClientSecret() : undefined;
     const registrationAccessToken = randomBytes(32).toString('base64url');
     const keys = this.config.secretHashKeys;
-    const events = decideClient(
-      {
-        type: 'RegisterClient',
-        origin,
-        ...metadata,
-        clientId,
-        secretHash: secret === undefined ? null : hashSecret(secret, keys),
-        registrationAccessTokenHash: hashSecret(registrationAccessToken, keys),
-        secretTtlSeconds: this.config.clientSecretTtlSeconds,
-        now: new Date(),
-      },
-      initialClientState(),
-      { outboundAllow: this.config.outboundAllow },
+    const events = eventsOrThrow(
+      decideClient(
+        {
+          type: 'RegisterClient',
+          origin,
+          ...metadata,
+          clientId,
+          secretHash: secret === undefined ? null : hashSecret(secret, keys),
+          registrationAccessTokenHash: hashSecret(registrationAccessToken, keys),
+          secretTtlSeconds: this.config.clientSecretTtlSeconds,
+          now: new Date(),
+        },
+        initialClientState(),
+        { outboundAllow: this.config.outboundAllow },
+      ),
     );
     const metadataOf = eventMetadata(by.context, by.actor);
     const requests: AppendRequest[] = [
@@ -130,7 +131,7 @@ export class RegisterDynamicClientHandler {
     const spent = alongside?.(clientId);
     if (spent) requests.push({ ...spent, events: spent.events.map((e) => ({ ...e, metadata: metadataOf })) });
     const [written] = await this.store.appendMany(requests);
-    const state = written!.events.reduce<ClientState>(evolveClient, initialClientState());
+    const state = foldEvents(CLIENT_FOLD, written!.events);
     return { client: clientView(state), clientSecret: secret, registrationAccessToken };
   }
 }

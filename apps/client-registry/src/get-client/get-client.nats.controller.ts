@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { type GetClientRequest, Subjects } from '#lib/contracts';
-import { clientStreamId, clientView, evolveClient, initialClientState } from '#lib/domain-client';
+import { clientStreamId, clientView, CLIENT_FOLD } from '#lib/domain-client';
 import { aggregateStream, type EventStore } from '#lib/event-store';
 import { EVENT_STORE } from '#lib/service-runtime';
 
@@ -11,12 +11,7 @@ export class GetClientNatsController {
 
   @MessagePattern(Subjects.client.get)
   async get(@Payload() request: GetClientRequest) {
-    const { state } = await aggregateStream(
-      this.store,
-      clientStreamId(request.clientId),
-      evolveClient,
-      initialClientState,
-    );
+    const { state } = await aggregateStream(this.store, clientStreamId(request.clientId), CLIENT_FOLD);
     return clientView(state);
   }
 }

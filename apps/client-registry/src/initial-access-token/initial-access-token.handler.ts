@@ -90,12 +90,10 @@ export class InitialAccessTokenHandler implements OnApplicationBootstrap, OnAppl
     if (typeof request.id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(request.id))
       throw invalidRequest('malformed initial access token id');
     const streamId = initialAccessTokenStreamIdOf(request.id);
-    const { state, version } = await aggregateStream(
-      this.store,
-      streamId,
-      evolveInitialAccessToken,
-      initialInitialAccessTokenState,
-    );
+    const { state, version } = await aggregateStream(this.store, streamId, {
+      evolve: evolveInitialAccessToken,
+      initial: initialInitialAccessTokenState,
+    });
     if (state.status !== 'created') throw notFound('no such initial access token');
     const events = revokeInitialAccessToken(state, new Date());
     if (events.length === 0) return initialAccessTokenView(state, new Date());

@@ -11,6 +11,7 @@ import {
   clientStreamId,
   clientView,
   decideClient,
+  CLIENT_FOLD,
   evolveClient,
   generateClientId,
   generateClientSecret,
@@ -20,6 +21,7 @@ import {
 } from '#lib/domain-client';
 import { administrator } from '../registration-policy.js';
 import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
+import { eventsOrThrow } from '#lib/decider';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 
 @Injectable()
@@ -38,27 +40,29 @@ export class RegisterClientHandler {
     const method = request.tokenEndpointAuthMethod ?? 'client_secret_basic';
     const secret = usesSecret(method) ? generateClientSecret() : undefined;
     const streamId = clientStreamId(clientId);
-    const { state, version } = await aggregateStream(this.store, streamId, evolveClient, initialClientState);
-    const events = decideClient(
-      {
-        type: 'RegisterClient',
-        origin: administrator(this.config),
-        clientId,
-        clientName: request.clientName,
-        tokenEndpointAuthMethod: method,
-        grantTypes: request.grantTypes,
-        scope: request.scope,
-        defaultScope: request.defaultScope ?? [],
-        audience: request.audience ?? [],
-        ...(request.redirectUris === undefined ? {} : { redirectUris: request.redirectUris }),
-        ...(request.jwksUri === undefined ? {} : { jwksUri: request.jwksUri }),
-        ...(request.requirePkce === undefined ? {} : { requirePkce: request.requirePkce }),
-        secretHash: secret === undefined ? null : hashSecret(secret, this.config.secretHashKeys),
-        secretTtlSeconds: this.config.clientSecretTtlSeconds,
-        now: new Date(),
-      },
-      state,
-      { outboundAllow: this.config.outboundAllow },
+    const { state, version } = await aggregateStream(this.store, streamId, CLIENT_FOLD);
+    const events = eventsOrThrow(
+      decideClient(
+        {
+          type: 'RegisterClient',
+          origin: administrator(this.config),
+          clientId,
+          clientName: request.clientName,
+          tokenEndpointAuthMethod: method,
+          grantTypes: request.grantTypes,
+          scope: request.scope,
+          defaultScope: request.defaultScope ?? [],
+          audience: request.audience ?? [],
+          ...(request.redirectUris === undefined ? {} : { redirectUris: request.redirectUris }),
+          ...(request.jwksUri === undefined ? {} : { jwksUri: request.jwksUri }),
+          ...(request.requirePkce === undefined ? {} : { requirePkce: request.requirePkce }),
+          secretHash: secret === undefined ? null : hashSecret(secret, this.config.secretHashKeys),
+          secretTtlSeconds: this.config.clientSecretTtlSeconds,
+          now: new Date(),
+        },
+        state,
+        { outboundAllow: this.config.outboundAllow },
+      ),
     );
     try {
       await this.store.appendToStream(

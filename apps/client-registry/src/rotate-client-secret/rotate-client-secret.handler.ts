@@ -9,13 +9,14 @@ import {
 import {
   clientStreamId,
   decideClient,
+  CLIENT_FOLD,
   evolveClient,
   generateClientSecret,
   hashSecret,
-  initialClientState,
   isKnownClient,
 } from '#lib/domain-client';
 import { aggregateStream, type EventStore } from '#lib/event-store';
+import { eventsOrThrow } from '#lib/decider';
 import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 
 /**
@@ -34,17 +35,19 @@ export class RotateClientSecretHandler {
     by: { context: RequestContext; actor: string },
   ): Promise<RotateClientSecretResponse> {
     const streamId = clientStreamId(request.clientId);
-    const { state, version } = await aggregateStream(this.store, streamId, evolveClient, initialClientState);
+    const { state, version } = await aggregateStream(this.store, streamId, CLIENT_FOLD);
     const secret = generateClientSecret();
-    const events = decideClient(
-      {
-        type: 'RotateClientSecret',
-        secretHash: hashSecret(secret, this.config.secretHashKeys),
-        graceSeconds: request.graceSeconds ?? 0,
-        secretTtlSeconds: this.config.clientSecretTtlSeconds,
-        now: new Date(),
-      },
-      state,
+    const events = eventsOrThrow(
+      decideClient(
+        {
+          type: 'RotateClientSecret',
+          secretHash: hashSecret(secret, this.config.secretHashKeys),
+          graceSeconds: request.graceSeconds ?? 0,
+          secretTtlSeconds: this.config.clientSecretTtlSeconds,
+          now: new Date(),
+        },
+        state,
+      ),
     );
     await this.store.appendToStream(
       streamId,

@@ -107,8 +107,7 @@ export class AuthorizeHandler {
         const { state } = await aggregateStream(
           this.store,
           consentStreamId(session.user.sub, tx.request.clientId),
-          evolveConsent,
-          initialConsentState,
+          { evolve: evolveConsent, initial: initialConsentState },
         );
         // A remembered consent for the same or fewer scopes skips the page.
         if (consentCovers(state, tx.request.scope)) return this.codes.issue(tx, session, context);

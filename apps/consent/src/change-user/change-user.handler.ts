@@ -1,3 +1,4 @@
+import { eventsOrThrow } from '#lib/decider';
 import { Inject, Injectable } from '@nestjs/common';
 import { eventMetadata, type UserView } from '#lib/contracts';
 import { checkPassword, decideUser, hashPassword, type UserCommand, userStreamId } from '#lib/domain-user';
@@ -41,7 +42,7 @@ export class ChangeUserHandler {
   private async apply(ref: UserRef, command: (now: Date) => UserCommand, by: Actor): Promise<KnownUser> {
     for (let attempt = 0; ; attempt++) {
       const { state, version } = await this.users.resolve(ref);
-      const events = decideUser(command(this.clock()), state);
+      const events = eventsOrThrow(decideUser(command(this.clock()), state));
       if (events.length === 0) return state;
       try {
         await this.store.appendToStream(

@@ -1,3 +1,4 @@
+import { eventsOrThrow } from '#lib/decider';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type ConsentDecisionRequest,
@@ -72,13 +73,11 @@ export class ConsentDecisionHandler {
   /** The denial recorded once; a concurrent decision that came first stands. */
   private async deny(tx: AuthorizeTransaction, session: Session, metadata: EventMetadata): Promise<void> {
     const streamId = consentStreamId(session.user.sub, tx.request.clientId);
-    const { version, state } = await aggregateStream(
-      this.store,
-      streamId,
-      evolveConsent,
-      initialConsentState,
-    );
-    const events = decideConsent(this.command('DenyConsent', tx, session), state);
+    const { version, state } = await aggregateStream(this.store, streamId, {
+      evolve: evolveConsent,
+      initial: initialConsentState,
+    });
+    const events = eventsOrThrow(decideConsent(this.command('DenyConsent', tx, session), state));
     await this.store
       .appendToStream(
         streamId,
@@ -99,13 +98,11 @@ export class ConsentDecisionHandler {
   ): Promise<FrontChannelResult> {
     const streamId = consentStreamId(session.user.sub, tx.request.clientId);
     for (let attempt = 0; ; attempt++) {
-      const { version, state } = await aggregateStream(
-        this.store,
-        streamId,
-        evolveConsent,
-        initialConsentState,
-      );
-      const events = decideConsent(this.command('GrantConsent', tx, session), state);
+      const { version, state } = await aggregateStream(this.store, streamId, {
+        evolve: evolveConsent,
+        initial: initialConsentState,
+      });
+      const events = eventsOrThrow(decideConsent(this.command('GrantConsent', tx, session), state));
       if (events.length === 0) break;
       try {
         await this.store.appendToStream(

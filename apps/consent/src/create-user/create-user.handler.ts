@@ -1,3 +1,4 @@
+import { eventsOrThrow } from '#lib/decider';
 import { Inject, Injectable } from '@nestjs/common';
 import { eventMetadata, type UserView } from '#lib/contracts';
 import {
@@ -45,17 +46,19 @@ export class CreateUserHandler {
     if (input.name !== undefined && (typeof input.name !== 'string' || input.name.length > 200))
       throw invalidRequest('name is malformed');
     const sub = this.newId();
-    const events = decideUser(
-      {
-        type: 'CreateUser',
-        sub,
-        username,
-        ...(email !== undefined ? { email } : {}),
-        ...(input.name ? { name: input.name } : {}),
-        passwordHash: await hashPassword(password),
-        now: this.clock(),
-      },
-      initialUserState(),
+    const events = eventsOrThrow(
+      decideUser(
+        {
+          type: 'CreateUser',
+          sub,
+          username,
+          ...(email !== undefined ? { email } : {}),
+          ...(input.name ? { name: input.name } : {}),
+          passwordHash: await hashPassword(password),
+          now: this.clock(),
+        },
+        initialUserState(),
+      ),
     );
     const metadata = eventMetadata(by, by.actor);
     try {

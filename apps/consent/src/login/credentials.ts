@@ -1,3 +1,4 @@
+import { eventsOrThrow } from '#lib/decider';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { eventMetadata, type RequestContext } from '#lib/contracts';
 import { type CheckPassword, decideUser, type UserState, userStreamId } from '#lib/domain-user';
@@ -86,9 +87,11 @@ export class LoginCredentials {
     now: Date,
     clientId?: string,
   ): Promise<void> {
-    const events = decideUser(
-      { type: 'RecordLogin', outcome, now, ...(clientId !== undefined ? { clientId } : {}) },
-      user,
+    const events = eventsOrThrow(
+      decideUser(
+        { type: 'RecordLogin', outcome, now, ...(clientId !== undefined ? { clientId } : {}) },
+        user,
+      ),
     );
     const metadata = eventMetadata(context, `user:${user.sub}`);
     try {

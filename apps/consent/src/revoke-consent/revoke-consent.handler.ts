@@ -1,3 +1,4 @@
+import { eventsOrThrow } from '#lib/decider';
 import { Inject, Injectable } from '@nestjs/common';
 import { eventMetadata } from '#lib/contracts';
 import { consentStreamId, decideConsent, evolveConsent, initialConsentState } from '#lib/domain-consent';
@@ -26,13 +27,13 @@ export class RevokeConsentHandler {
     let revoked = false;
     for (let attempt = 0; ; attempt++) {
       const streamId = consentStreamId(sub, clientId);
-      const { state, version } = await aggregateStream(
-        this.store,
-        streamId,
-        evolveConsent,
-        initialConsentState,
+      const { state, version } = await aggregateStream(this.store, streamId, {
+        evolve: evolveConsent,
+        initial: initialConsentState,
+      });
+      const events = eventsOrThrow(
+        decideConsent({ type: 'RevokeConsent', revokedBy: by.actor, now: this.clock() }, state),
       );
-      const events = decideConsent({ type: 'RevokeConsent', revokedBy: by.actor, now: this.clock() }, state);
       if (events.length === 0) break;
       try {
         await this.store.appendToStream(

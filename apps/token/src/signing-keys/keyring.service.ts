@@ -1,3 +1,4 @@
+import { eventsOrThrow } from '#lib/decider';
 import {
   Inject,
   Injectable,
@@ -78,12 +79,10 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
   refresh(): Promise<void> {
     this.loading ??= (async () => {
       try {
-        const { state, version } = await aggregateStream(
-          this.store,
-          SIGNING_KEYRING_STREAM,
-          evolveKeyring,
-          initialKeyringState,
-        );
+        const { state, version } = await aggregateStream(this.store, SIGNING_KEYRING_STREAM, {
+          evolve: evolveKeyring,
+          initial: initialKeyringState,
+        });
         this.state = state;
         this.version = version;
         this.loadedAt = Date.now();
@@ -116,9 +115,11 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
         return;
       case 'generate': {
         const material = await generateKeyMaterial(this.config.signingAlg, this.config.keyEncryptionKey);
-        const events = decideKeyring(
-          { type: 'GenerateSigningKey', ...material, now, activatesAt: step.activatesAt },
-          this.state,
+        const events = eventsOrThrow(
+          decideKeyring(
+            { type: 'GenerateSigningKey', ...material, now, activatesAt: step.activatesAt },
+            this.state,
+          ),
         );
         if (await this.tryAppend(events, SYSTEM)) {
           this.logger.log(
@@ -128,7 +129,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
         return;
       }
       case 'activate': {
-        const events = decideKeyring(this.activation(step.kid, now), this.state);
+        const events = eventsOrThrow(decideKeyring(this.activation(step.kid, now), this.state));
         if (await this.tryAppend(events, SYSTEM)) this.logger.log(`signing key ${step.kid} active`);
         return;
       }
@@ -150,9 +151,8 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
       try {
         if (plan.action === 'generate-and-activate') {
           const material = await generateKeyMaterial(this.config.signingAlg, this.config.keyEncryptionKey);
-          const generated = decideKeyring(
-            { type: 'GenerateSigningKey', ...material, now, activatesAt: now },
-            this.state,
+          const generated = eventsOrThrow(
+            decideKeyring({ type: 'GenerateSigningKey', ...material, now, activatesAt: now }, this.state),
           );
           await this.append(generated, SYSTEM);
           await this.freshRead();
@@ -160,7 +160,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
         } else {
           kid = plan.kid;
         }
-        await this.append(decideKeyring(this.activation(kid, now), this.state), SYSTEM);
+        await this.append(eventsOrThrow(decideKeyring(this.activation(kid, now), this.state)), SYSTEM);
         this.logger.log(`signing key ${kid} (${this.config.signingAlg}) active`);
       } catch (err) {
         if (!isExpectedVersionConflict(err)) throw err;
@@ -204,18 +204,27 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
           return { outcome: 'already-pending', key: findKey(this.state, plan.kid)! };
         case 'activate-now':
           kid = plan.kid;
-          events = decideKeyring({ ...this.activation(kid, now), skipPrePublication: true }, this.state);
+          events = eventsOrThrow(
+            decideKeyring({ ...this.activation(kid, now), skipPrePublication: true }, this.state),
+          ) as SigningKeyringEvent[];
           break;
         case 'generate': {
           const material = await generateKeyMaterial(this.config.signingAlg, this.config.keyEncryptionKey);
           kid = material.kid;
-          events = decideKeyring(
-            { type: 'GenerateSigningKey', ...material, now, activatesAt: plan.activatesAt },
-            this.state,
-          );
+          events = eventsOrThrow(
+            decideKeyring(
+              { type: 'GenerateSigningKey', ...material, now, activatesAt: plan.activatesAt },
+              this.state,
+            ),
+          ) as SigningKeyringEvent[];
           if (plan.activateNow) {
             const published = this.fold(events);
-            events = [...events, ...decideKeyring(this.activation(kid, now), published)];
+            events = [
+              ...events,
+              ...(eventsOrThrow(
+                decideKeyring(this.activation(kid, now), published),
+              ) as SigningKeyringEvent[]),
+            ];
           }
           break;
         }
@@ -249,7 +258,9 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
         throw new KeyRetirementRefused(kid, 'it is already retired; --withdraw removes it from the JWKS now');
       }
       const now = this.clock();
-      const events = decideKeyring({ type: 'RetireSigningKey', kid, now, publishUntil: now }, this.state);
+      const events = eventsOrThrow(
+        decideKeyring({ type: 'RetireSigningKey', kid, now, publishUntil: now }, this.state),
+      );
       if (await this.tryAppend(events, metadata)) {
         await this.freshRead();
         this.logger.warn(`signing key ${kid} retired and withdrawn from the JWKS (operator)`);

@@ -16,9 +16,9 @@ export function settleGrantDecision(
   decision: GrantDecision,
 ): { append: GrantStreamAppend } | GrantRefusal {
   const append = { streamId: grantStreamId(grantId), expectedVersion: version, events: decision.events };
-  if (decision.error === null) return { append };
-  if (decision.events.length > 0) return { refusal: decision.error, append };
-  throw decision.error;
+  if (decision.refusal === null) return { append };
+  if (decision.events.length > 0) return { refusal: decision.refusal, append };
+  throw decision.refusal;
 }
 
 /**

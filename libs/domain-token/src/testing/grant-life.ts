@@ -1,9 +1,10 @@
+import { eventsOrThrow } from '#lib/decider';
 import type { Keyset } from '#lib/keysets';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { consentStreamId, decideConsent, initialConsentState } from '#lib/domain-consent';
 import {
   decideGrant,
-  evolveGrant,
+  GRANT_FOLD,
   type GrantCommand,
   type GrantState,
   grantStreamId,
@@ -12,7 +13,13 @@ import {
   mintGrantToken,
   newGrantId,
 } from '#lib/domain-grant';
-import type { AppendRequest, EventStore, NewEvent, RecordedEvent } from '#lib/event-store';
+import {
+  type AppendRequest,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+  foldEvents,
+} from '#lib/event-store';
 import { accessTokenStreamId, decideAccessToken, initialAccessTokenState } from '../access-token.js';
 
 /**
@@ -62,9 +69,8 @@ export class ScriptedGrant {
   /** The consent service: the user allows the client (ConsentGranted on the consent stream). */
   async consent(): Promise<void> {
     const { sub, clientId, scope } = this.owner;
-    const events = decideConsent(
-      { type: 'GrantConsent', sub, clientId, scope, now: new Date() },
-      initialConsentState(),
+    const events = eventsOrThrow(
+      decideConsent({ type: 'GrantConsent', sub, clientId, scope, now: new Date() }, initialConsentState()),
     );
     const [result] = await this.store.appendMany([
       {
@@ -182,7 +188,7 @@ export class ScriptedGrant {
     accessToken?: { jti: string; grantType: string },
   ): Promise<boolean> {
     const decision = decideGrant(command, this.state);
-    if (decision.events.length === 0) throw decision.error ?? new Error(`${name}: nothing decided`);
+    if (decision.events.length === 0) throw decision.refusal ?? new Error(`${name}: nothing decided`);
     const requests: AppendRequest[] = [
       {
         streamId: grantStreamId(this.grantId),
@@ -190,7 +196,7 @@ export class ScriptedGrant {
         events: this.by(decision.events, actor),
       },
     ];
-    const issues = accessToken !== undefined && decision.error === null;
+    const issues = accessToken !== undefined && decision.refusal === null;
     if (issues) {
       const { clientId, sub, username, scope, aud } = this.owner;
       const ttl = this.options.accessTokenTtlSeconds ?? 600;
@@ -220,7 +226,7 @@ export class ScriptedGrant {
       });
     }
     const [result] = await this.store.appendMany(requests);
-    for (const e of result!.events) this.state = evolveGrant(this.state, e);
+    for (const e of result!.events) this.state = foldEvents(GRANT_FOLD, [e], this.state);
     this.version = result!.nextExpectedVersion;
     this.step(name, result!.events);
     return issues;

@@ -234,20 +234,13 @@ export function describeEventStoreContract(
       it('folds a stream with aggregateStream and reports its version', async () => {
         const id = stream();
         await store.appendToStream(id, 0, [ev('Add', { n: 2 }), ev('Add', { n: 5 })]);
-        const { state, version } = await aggregateStream(
-          store,
-          id,
-          (sum: number, e) => sum + (e.data as { n: number }).n,
-          () => 0,
-        );
+        const { state, version } = await aggregateStream(store, id, {
+          evolve: (sum: number, e) => sum + (e.data as { n: number }).n,
+          initial: () => 0,
+        });
         expect({ state, version }).toEqual({ state: 7, version: 2 });
         expect(
-          await aggregateStream(
-            store,
-            stream(),
-            (s: number) => s,
-            () => 0,
-          ),
+          await aggregateStream(store, stream(), { evolve: (s: number) => s, initial: () => 0 }),
         ).toEqual({ state: 0, version: 0 });
       });
     });
@@ -590,8 +583,7 @@ export function describeEventStoreContract(
         const { version } = await aggregateStream(
           store,
           id,
-          (n: number) => n + 1,
-          () => 0,
+          { evolve: (n: number) => n + 1, initial: () => 0 },
           { upTo: asOf },
         );
         expect(version).toBe(2);

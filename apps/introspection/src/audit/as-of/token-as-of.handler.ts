@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AsOfRequest, TokenAsOfResponse } from '#lib/contracts';
-import { evolveGrant, grantStreamId, initialGrantState } from '#lib/domain-grant';
+import { GRANT_FOLD, grantStreamId } from '#lib/domain-grant';
 import { accessTokenStreamId, evolveAccessToken, initialAccessTokenState } from '#lib/domain-token';
-import type { EventStore } from '#lib/event-store';
+import { type EventStore, foldEvents } from '#lib/event-store';
 import { notFound } from '#lib/oauth-errors';
 import { EVENT_STORE } from '#lib/service-runtime';
 import { instant } from '../audit-request.js';
@@ -47,7 +47,7 @@ export class TokenAsOfHandler {
   ): Promise<{ at: string; position: number } | undefined> {
     if (grantId === undefined) return undefined;
     const events = await this.store.readStream(grantStreamId(grantId), { upTo: asOf });
-    if (events.reduce(evolveGrant, initialGrantState()).status !== 'revoked') return undefined;
+    if (foldEvents(GRANT_FOLD, events).status !== 'revoked') return undefined;
     const revoked = events.find((e) => e.type === 'GrantRevoked')!;
     return { at: (revoked.data as { at: string }).at, position: revoked.globalPosition };
   }
