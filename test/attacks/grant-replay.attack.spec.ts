@@ -46,6 +46,30 @@ describe('grant replay cost: a long refresh family cannot slow the token service
     return Number(line.trim().split(/\s+/).pop());
   };
 
+  /** A client for the code and refresh grants, and a family of its redeemed over HTTP: its first refresh token. */
+  const newFamily = async (clientName: string) => {
+    const owner = await adminCreate({
+      client_name: clientName,
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: [REDIRECT],
+      scope: 'read',
+    });
+    const { verifier, challenge } = pkcePair();
+    const code = await seedAuthorizationCode(system, {
+      clientId: owner.id,
+      deliveredTo: REDIRECT,
+      scope: ['read'],
+      codeChallenge: challenge,
+    });
+    const redeemed = await token(owner, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      code_verifier: verifier,
+    });
+    return { owner, redeemed };
+  };
+
   /** The snapshot the services keep of a stream (stream_snapshots), or null. */
   const snapshotOf = async (streamId: string): Promise<{ version: number } | null> => {
     const pool = new pg.Pool({ connectionString: system.database.url, max: 1 });
@@ -97,29 +121,11 @@ describe('grant replay cost: a long refresh family cannot slow the token service
   });
 
   it("COST-01: after 20,000 rotations, 100 bogus refreshes in parallel keep the token service's event loop under 50 ms and other clients served; old tokens are still caught as reuse", async () => {
-    const owner = await adminCreate({
-      client_name: 'long-family',
-      grant_types: ['authorization_code', 'refresh_token'],
-      redirect_uris: [REDIRECT],
-      scope: 'read',
-    });
+    const { owner, redeemed } = await newFamily('long-family');
     const other = await adminCreate({
       client_name: 'bystander',
       grant_types: ['client_credentials'],
       scope: 'read',
-    });
-    const { verifier, challenge } = pkcePair();
-    const code = await seedAuthorizationCode(system, {
-      clientId: owner.id,
-      deliveredTo: REDIRECT,
-      scope: ['read'],
-      codeChallenge: challenge,
-    });
-    const redeemed = await token(owner, {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT,
-      code_verifier: verifier,
     });
     expect(redeemed.status).toBe(200);
     let current = String(redeemed.body.refresh_token);
@@ -200,25 +206,7 @@ describe('grant replay cost: a long refresh family cannot slow the token service
       const previous = system;
       system = limited;
       try {
-        const owner = await adminCreate({
-          client_name: 'short-family',
-          grant_types: ['authorization_code', 'refresh_token'],
-          redirect_uris: [REDIRECT],
-          scope: 'read',
-        });
-        const { verifier, challenge } = pkcePair();
-        const code = await seedAuthorizationCode(system, {
-          clientId: owner.id,
-          deliveredTo: REDIRECT,
-          scope: ['read'],
-          codeChallenge: challenge,
-        });
-        const redeemed = await token(owner, {
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: REDIRECT,
-          code_verifier: verifier,
-        });
+        const { owner, redeemed } = await newFamily('short-family');
         let current = String(redeemed.body.refresh_token);
         for (let i = 0; i < 3; i++) {
           const next = await token(owner, { grant_type: 'refresh_token', refresh_token: current });
