@@ -93,6 +93,10 @@ describe('HTTP fuzzing of every endpoint (issue 10, checklist INP)', () => {
     return patterns.find((p) => p.test(body))?.source ?? null;
   }
 
+  /** Where a path is served: the admin plane has its own listener. */
+  const listenerOf = (path: string) =>
+    path.startsWith('/admin') || path.startsWith('/openapi.json') ? system.adminUrl : system.baseUrl;
+
   function problemOf(req: FuzzRequest, res: RawAnswer): string | null {
     if (res.error?.startsWith('client:')) return null;
     if (res.error && req.oversized) return null;
@@ -126,7 +130,7 @@ describe('HTTP fuzzing of every endpoint (issue 10, checklist INP)', () => {
     for (let i = 0; i < requests.length; i += CONCURRENCY) {
       if (i >= requests.length / 5 && Object.keys(warm).length === 0) warm = await rssMb();
       const batch = requests.slice(i, i + CONCURRENCY);
-      const answers = await Promise.all(batch.map((r) => sendRaw(system.baseUrl, r)));
+      const answers = await Promise.all(batch.map((r) => sendRaw(listenerOf(r.path), r)));
       answers.forEach((res, j) => {
         if (res.error?.startsWith('client:')) clientSkipped++;
         if (res.error && batch[j]!.oversized) closedOversized++;

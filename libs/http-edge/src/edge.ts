@@ -15,6 +15,7 @@ import {
 } from '#lib/service-runtime';
 import { context as otelContext, propagation, type Span, SpanStatusCode } from '@opentelemetry/api';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -78,7 +79,7 @@ export interface EdgeOptions {
  * What every listener does for every request: bodies read as text (each endpoint parses its own,
  * RFC 6749 §3.2), one log line and one metrics observation by route pattern (never the URL's query
  * or a header), a trace span when tracing is on, the server's correlation id (and the caller's
- * request id beside it) and security headers on every answer. Fastify's own errors (body too
+ * request id beside it) and security headers on every answer (@fastify/helmet). Fastify's own errors (body too
  * large, malformed) reach Nest's error handler, the only one set on the instance (a second
  * setErrorHandler in the same scope is what Fastify warns of as FSTWRN004), and leave through
  * OAuthHttpExceptionFilter as OAuth JSON, never a stack.
@@ -96,10 +97,15 @@ export function installEdge(fastify: FastifyInstance, options: EdgeOptions): voi
   observeResponses(fastify, options);
   fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header(CORRELATION_HEADER, String(request.id));
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('Referrer-Policy', 'no-referrer');
-    reply.header('X-Frame-Options', 'DENY');
     done(null, payload);
+  });
+  void fastify.register(helmet, {
+    global: true,
+    // Each page sets its own policy (RFC 9700 §4.16: no framing, no script); JSON needs none.
+    contentSecurityPolicy: false,
+    frameguard: { action: 'deny' },
+    // RFC 9700 §4.2.4: no Referer carries a code or state onwards.
+    referrerPolicy: { policy: 'no-referrer' },
   });
 }
 

@@ -1,6 +1,8 @@
 /**
- * Every HTTP endpoint of the gateway, for the fuzzing suite (issue 10). Keep this table in step
- * with apps/gateway/src (controllers and the routes main.ts adds): a new endpoint gets a row here.
+ * Every HTTP endpoint of the gateway and of the admin plane (paths under /admin, and /openapi.json,
+ * are sent to the admin listener), for the fuzzing suite (issue 10). Keep this table in step with
+ * the controllers: test/http-api-docs.e2e.spec.ts fails when an operation of the OpenAPI document
+ * has no row here.
  *
  * - `path`: `:name` segments are filled with a fuzzed value or a known one (`ids`);
  * - `methods`: the methods the endpoint serves (the fuzzer also sends every other one);
@@ -134,12 +136,70 @@ export const ROUTES: RouteSpec[] = [
     auth: 'admin',
   },
   {
-    path: '/admin/initial-access-tokens',
+    path: '/admin/clients/:id/privileged-scopes',
     methods: ['POST'],
     body: 'json',
-    params: ['ttl_seconds'],
+    params: ['scope'],
     auth: 'admin',
   },
+  {
+    path: '/admin/clients/:id/privileged-scopes/:scope',
+    methods: ['DELETE'],
+    body: 'none',
+    params: [],
+    auth: 'admin',
+  },
+  {
+    path: '/admin/initial-access-tokens',
+    methods: ['GET', 'POST'],
+    body: 'json',
+    params: ['ttl_seconds', 'max_uses'],
+    auth: 'admin',
+  },
+  { path: '/admin/initial-access-tokens/:id', methods: ['DELETE'], body: 'none', params: [], auth: 'admin' },
+  {
+    path: '/admin/users',
+    methods: ['GET', 'POST'],
+    body: 'json',
+    params: ['limit', 'after', 'username', 'password', 'email', 'name'],
+    auth: 'admin',
+  },
+  { path: '/admin/users/:sub', methods: ['GET'], body: 'none', params: [], auth: 'admin' },
+  { path: '/admin/users/:sub/disable', methods: ['POST'], body: 'none', params: [], auth: 'admin' },
+  { path: '/admin/users/:sub/enable', methods: ['POST'], body: 'none', params: [], auth: 'admin' },
+  {
+    path: '/admin/users/:sub/password',
+    methods: ['POST'],
+    body: 'json',
+    params: ['password'],
+    auth: 'admin',
+  },
+  { path: '/admin/users/:sub/consents', methods: ['GET'], body: 'none', params: [], auth: 'admin' },
+  {
+    path: '/admin/users/:sub/consents/:clientId',
+    methods: ['DELETE'],
+    body: 'none',
+    params: [],
+    auth: 'admin',
+  },
+  {
+    path: '/admin/users/:sub/history',
+    methods: ['GET'],
+    body: 'none',
+    params: ['limit', 'after', 'from', 'to'],
+    auth: 'admin',
+  },
+  { path: '/admin/grants/:grantId', methods: ['GET'], body: 'none', params: ['as_of'], auth: 'admin' },
+  {
+    path: '/admin/grants/:grantId/history',
+    methods: ['GET'],
+    body: 'none',
+    params: ['limit', 'after', 'from', 'to'],
+    auth: 'admin',
+  },
+  { path: '/admin/audit/grants/:grantId', methods: ['GET'], body: 'none', params: [], auth: 'admin' },
+  // The OpenAPI document's Swagger UI.
+  { path: '/admin/docs', methods: ['GET'], body: 'none', params: [], auth: 'none' },
   { path: '/admin/tokens/:jti', methods: ['GET'], body: 'none', params: ['as_of'], auth: 'admin' },
   {
     path: '/admin/tokens/:jti/history',

@@ -1,5 +1,6 @@
 import { type CorsOriginsResponse, Subjects } from '#lib/contracts';
 import type { RpcClient } from '#lib/service-runtime';
+import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 
 /**
@@ -46,40 +47,40 @@ export class CorsPolicy {
   }
 }
 
-/** CORS at the CORS endpoints only, for the origins of public clients' redirect URIs (OAuth 2.1 §3.2). */
+/**
+ * CORS at the CORS endpoints only, for the origins of public clients' redirect URIs (OAuth 2.1
+ * §3.2), by @fastify/cors; which origins is ours to decide (CorsPolicy). A refused origin gets no
+ * CORS header and its preflight the endpoint's plain 204.
+ */
 export function installCors(fastify: FastifyInstance, rpc: RpcClient): void {
-  const cors = new CorsPolicy(rpc, 10_000);
+  const policy = new CorsPolicy(rpc, 10_000);
+  void fastify.register(cors, {
+    hook: 'onRequest',
+    strictPreflight: false,
+    delegator: (request, callback) => {
+      const methods = CORS_ENDPOINTS[request.routeOptions.url ?? ''];
+      const origin = request.headers.origin;
+      if (methods === undefined) return callback(null, { origin: false });
+      policy.allows(origin).then(
+        (allowed) =>
+          callback(null, {
+            origin: allowed ? origin! : false,
+            methods,
+            allowedHeaders: 'Authorization, Content-Type',
+            exposedHeaders: 'WWW-Authenticate, Retry-After',
+            maxAge: 600,
+          }),
+        () => callback(null, { origin: false }),
+      );
+    },
+  });
   for (const [url, methods] of Object.entries(CORS_ENDPOINTS)) {
     fastify.route({
       method: 'OPTIONS',
       url,
-      handler: async (request, reply) => {
-        if (await cors.allows(request.headers.origin)) {
-          reply
-            .header('Access-Control-Allow-Origin', request.headers.origin as string)
-            .header('Access-Control-Allow-Methods', methods)
-            .header('Access-Control-Allow-Headers', 'Authorization, Content-Type')
-            .header('Access-Control-Max-Age', '600');
-        }
-        void reply.header('Vary', 'Origin').header('Allow', `${methods}, OPTIONS`).status(204).send();
+      handler: async (_request, reply) => {
+        void reply.header('Allow', `${methods}, OPTIONS`).status(204).send();
       },
     });
   }
-  fastify.addHook('onSend', (request, reply, payload, done) => {
-    if (!(request.routePattern in CORS_ENDPOINTS) || request.method === 'OPTIONS') return done(null, payload);
-    reply.header('Vary', 'Origin');
-    const origin = request.headers.origin;
-    if (origin === undefined) return done(null, payload);
-    void cors.allows(origin).then(
-      (allowed) => {
-        if (allowed) {
-          reply
-            .header('Access-Control-Allow-Origin', origin)
-            .header('Access-Control-Expose-Headers', 'WWW-Authenticate, Retry-After');
-        }
-        done(null, payload);
-      },
-      () => done(null, payload),
-    );
-  });
 }
