@@ -33,6 +33,8 @@ import { LoginNatsController } from './login/login.nats.controller.js';
 import { LoginThrottleService } from './login/login-throttle.service.js';
 import { RevokeConsentHandler } from './revoke-consent/revoke-consent.handler.js';
 import { RevokeConsentNatsController } from './revoke-consent/revoke-consent.nats.controller.js';
+import { SessionRepository } from './sessions/session-repository.js';
+import { SessionsNatsController } from './sessions/sessions.nats.controller.js';
 import { UserQueriesNatsController } from './user-queries/user-queries.nats.controller.js';
 import { UserGrants } from './users/user-grants.js';
 import { UserProjectionsService } from './users/user-projections.service.js';
@@ -62,6 +64,7 @@ const config = loadConfig();
     ChangeUserNatsController,
     RevokeConsentNatsController,
     UserQueriesNatsController,
+    SessionsNatsController,
   ],
   providers: [
     {
@@ -73,6 +76,7 @@ const config = loadConfig();
     idGeneratorProvider,
     UserProjectionsService,
     UserRepository,
+    SessionRepository,
     UserGrants,
     LoginThrottleService,
     BrowserSessions,

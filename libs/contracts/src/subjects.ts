@@ -70,6 +70,8 @@ function consentSubjects(prefix: string) {
     account: `${consent}.account`,
     /** The user revokes a consent at /account (AccountRevokeRequest → FrontChannelResult). */
     accountRevoke: `${consent}.account-revoke`,
+    /** The user signs a session or all out at /account (AccountEndSessionRequest → FrontChannelResult). */
+    accountEndSession: `${consent}.account-end-session`,
     /** A resource owner's profile by sub (UserProfileRequest → UserProfile), for resource servers. */
     userProfile: `${consent}.user-profile`,
     health: `${consent}.health`,
@@ -82,6 +84,8 @@ function consentSubjects(prefix: string) {
       setPassword: `${consent}.admin.set-password`,
       listConsents: `${consent}.admin.list-consents`,
       revokeConsent: `${consent}.admin.revoke-consent`,
+      listSessions: `${consent}.admin.list-sessions`,
+      endSession: `${consent}.admin.end-session`,
     },
   } as const;
 }

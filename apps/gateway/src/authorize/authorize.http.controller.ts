@@ -127,6 +127,17 @@ export class AuthorizeHttpController {
     );
   }
 
+  @Post('account/sessions/end')
+  async accountEndSession(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () =>
+      this.rpc.request<FrontChannelResult>(Subjects.consent.accountEndSession, {
+        context: requestContext(request),
+        browser: this.browser(request),
+        form: this.form(request),
+      }),
+    );
+  }
+
   // ------------------------------------------------------------ mapping
 
   private async run(reply: FastifyReply, call: () => Promise<FrontChannelResult>): Promise<void> {
@@ -192,6 +203,7 @@ export class AuthorizeHttpController {
     const cookies = parseCookies(request.headers.cookie);
     const origin = request.headers.origin;
     const site = request.headers['sec-fetch-site'];
+    const agent = request.headers['user-agent'];
     const session = cookies.get(cookieName('session', this.secure));
     const nonce = cookies.get(cookieName('nonce', this.secure));
     return {
@@ -199,6 +211,7 @@ export class AuthorizeHttpController {
       ...(nonce ? { nonce } : {}),
       ...(typeof origin === 'string' ? { origin } : {}),
       ...(typeof site === 'string' ? { secFetchSite: site } : {}),
+      ...(typeof agent === 'string' ? { userAgent: agent.slice(0, 512) } : {}),
     };
   }
 

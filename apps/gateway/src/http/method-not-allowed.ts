@@ -17,6 +17,7 @@ export function installMethodNotAllowed(fastify: FastifyInstance): void {
     '/login': ['POST'],
     '/account': ['GET', 'HEAD'],
     '/account/revoke': ['POST'],
+    '/account/sessions/end': ['POST'],
   };
   for (const [url, allowed] of Object.entries(methodsOf)) {
     fastify.route({
