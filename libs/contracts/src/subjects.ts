@@ -141,6 +141,8 @@ function introspectionSubjects(prefix: string) {
       grantHistory: `${introspection}.admin.grant-history`,
       grantAsOf: `${introspection}.admin.grant-as-of`,
       userHistory: `${introspection}.admin.user-history`,
+      sessionHistory: `${introspection}.admin.session-history`,
+      sessionAsOf: `${introspection}.admin.session-as-of`,
     },
   } as const;
 }

@@ -228,6 +228,29 @@ export function isActive(
   return state.status === 'active' && state.expiresAt > now.getTime();
 }
 
+/** A session as the audit API shows it at `asOf` (null: no session then). */
+export function sessionAsOfView(state: SessionState, asOf: Date) {
+  if (state.status === 'none') return null;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const status: 'active' | 'ended' | 'expired' =
+    state.status === 'ended' ? 'ended' : isActive(state, asOf) ? 'active' : 'expired';
+  return {
+    sid: state.sid,
+    asOf: asOf.toISOString(),
+    status,
+    sub: state.sub,
+    authTime: iso(state.authTime),
+    amr: state.amr,
+    acr: state.acr,
+    userAgent: state.userAgent,
+    startedAt: iso(state.startedAt),
+    lastUsedAt: iso(state.lastUsedAt),
+    expiresAt: iso(state.expiresAt),
+    clients: state.clients,
+    ...(state.status === 'ended' ? { endedAt: iso(state.endedAt), endReason: state.reason } : {}),
+  };
+}
+
 /** The session aggregate (`session-*` streams) as a decider. */
 export const sessionDecider: Decider<SessionCommand, SessionEvent, SessionState> = {
   decide: decideSession,
