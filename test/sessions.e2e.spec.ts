@@ -185,13 +185,18 @@ describe('browser sessions in headless Chromium (OpenID Connect Core §3.1.2.1)'
     expect(html).toContain('Session ended');
   });
 
-  it('SESS-E2E-06: an administrator ends a session through the admin API; the browser must log in again', async () => {
+  it('SESS-E2E-06: the CLI lists a session, an administrator ends it through the admin API; the browser must log in again', async () => {
     const page = await context.newPage();
     await page.goto(url());
     await logIn(page);
     await atClient(page);
     const { body } = await admin<Sessions>(`/users/${sub}/sessions`);
     expect(body.sessions).toHaveLength(1);
+    // The CLI (over NATS) lists the same session.
+    const cli = JSON.parse(
+      (await system.cli(['users', 'sessions', user.username, '--json'])).trim().split('\n').pop()!,
+    ) as Sessions;
+    expect(cli.sessions.map((s) => s.sid)).toEqual([body.sessions[0]!.sid]);
     const ended = await admin<{ ended: boolean }>(`/users/${sub}/sessions/${body.sessions[0]!.sid}`, {
       method: 'DELETE',
     });
