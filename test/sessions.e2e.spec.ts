@@ -204,4 +204,20 @@ describe('browser sessions in headless Chromium (OpenID Connect Core §3.1.2.1)'
     await page.goto(url({ prompt: 'none' }, 'silent-4'));
     expect((await atClient(page)).get('error')).toBe('login_required');
   });
+
+  it('SESS-E2E-07: RP-initiated logout: the end-session endpoint asks, the user confirms, the session ends (reason logout) and prompt=none is login_required', async () => {
+    const page = await context.newPage();
+    await page.goto(url());
+    await logIn(page);
+    await atClient(page);
+    const { body } = await admin<Sessions>(`/users/${sub}/sessions`);
+    const sid = body.sessions[0]!.sid;
+    await page.goto(`${system.baseUrl}/logout?client_id=${clientId}&state=bye`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page.locator('h1').textContent()).resolves.toBe('You are signed out');
+    const state = await admin<{ status: string; endReason: string }>(`/sessions/${sid}`);
+    expect(state.body).toMatchObject({ status: 'ended', endReason: 'logout' });
+    await page.goto(url({ prompt: 'none' }, 'silent-5'));
+    expect((await atClient(page)).get('error')).toBe('login_required');
+  });
 });

@@ -259,3 +259,115 @@ describe('browser sessions and authentication request parameters: attacks', () =
     expect(q.get('state')).toBe('st');
   });
 });
+
+/**
+ * OpenID Connect RP-Initiated Logout 1.0 without id_token_hint verification: a request alone never
+ * ends a session (a confirmation page, CSRF-safe), and it never redirects to an unregistered URI.
+ */
+describe('the end-session endpoint: attacks', () => {
+  let system: RunningSystem;
+  let clientId: string;
+  const REDIRECT = 'https://app.test/cb';
+  const user = { username: 'lou', password: 'lou-password-12' };
+
+  beforeAll(async () => {
+    system = await startSystem();
+    clientId = (
+      await system.createClient([
+        '--name',
+        'Logout App',
+        '--grant',
+        'authorization_code',
+        '--scope',
+        'openid',
+        '--redirect-uri',
+        REDIRECT,
+      ])
+    ).client_id;
+    await createUser(system, user.username, user.password);
+  }, 120000);
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const signedIn = async () =>
+    (
+      await authorize(system, {
+        clientId,
+        redirectUri: REDIRECT,
+        scope: 'openid',
+        codeChallenge: pkcePair().challenge,
+        ...user,
+      })
+    ).jar;
+  const open = async (jar: CookieJar) =>
+    (
+      await fetch(`${system.baseUrl}/account`, { redirect: 'manual', headers: { cookie: jar.header() } })
+    ).text();
+  const ended = async () =>
+    (await eventsOfType<{ reason: string }>(system, 'SessionEnded')).filter(
+      (e) => e.data.reason === 'logout',
+    );
+
+  it('LOGOUT-01: a GET or POST of the endpoint (a link or form on another site) ends nothing: it asks', async () => {
+    const jar = await signedIn();
+    const evil = `post_logout_redirect_uri=${encodeURIComponent('https://evil.test/')}&state=x&client_id=${clientId}`;
+    const get = await fetch(`${system.baseUrl}/logout?${evil}`, {
+      redirect: 'manual',
+      headers: { cookie: jar.header() },
+    });
+    expect(get.status).toBe(200);
+    expect(get.headers.get('location')).toBeNull();
+    expect(await get.text()).toContain('action="/logout/confirm"');
+    const post = await postPage(system, '/logout', Object.fromEntries(new URLSearchParams(evil)), jar, {
+      origin: 'https://evil.test',
+      'sec-fetch-site': 'cross-site',
+    });
+    expect(post.status).toBe(200);
+    expect(await ended()).toEqual([]);
+    expect(await open(jar)).toContain('Sign out everywhere');
+  });
+
+  it('LOGOUT-02: the confirmation needs its CSRF token and a same-site post; confirmed, no redirect to an unregistered URI', async () => {
+    const jar = await signedIn();
+    const page = await (
+      await fetch(
+        `${system.baseUrl}/logout?post_logout_redirect_uri=${encodeURIComponent('https://evil.test/')}`,
+        {
+          headers: { cookie: jar.header() },
+        },
+      )
+    ).text();
+    const csrf = hiddenField(page, 'csrf');
+    expect((await postPage(system, '/logout/confirm', {}, jar)).status).toBe(403);
+    expect(
+      (
+        await postPage(system, '/logout/confirm', { csrf }, jar, {
+          origin: 'https://evil.test',
+          'sec-fetch-site': 'cross-site',
+        })
+      ).status,
+    ).toBe(403);
+    // Another browser's token does not confirm this one's logout.
+    const other = await signedIn();
+    const otherCsrf = hiddenField(
+      await (await fetch(`${system.baseUrl}/logout`, { headers: { cookie: other.header() } })).text(),
+      'csrf',
+    );
+    expect((await postPage(system, '/logout/confirm', { csrf: otherCsrf }, jar)).status).toBe(403);
+    expect(await ended()).toEqual([]);
+    const confirmed = await postPage(
+      system,
+      '/logout/confirm',
+      { csrf, post_logout_redirect_uri: 'https://evil.test/' },
+      jar,
+    );
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.headers.get('location')).toBeNull();
+    expect(await confirmed.text()).toContain('You are signed out');
+    expect(await ended()).toHaveLength(1);
+    expect(jar.cookies.has('authz_session')).toBe(false);
+    expect(await open(other)).toContain('Sign out everywhere');
+  });
+});

@@ -31,6 +31,8 @@ import { LoginCredentials } from './login/credentials.js';
 import { LoginHandler } from './login/login.handler.js';
 import { LoginNatsController } from './login/login.nats.controller.js';
 import { LoginThrottleService } from './login/login-throttle.service.js';
+import { LogoutHandler } from './logout/logout.handler.js';
+import { LogoutNatsController } from './logout/logout.nats.controller.js';
 import { RevokeConsentHandler } from './revoke-consent/revoke-consent.handler.js';
 import { RevokeConsentNatsController } from './revoke-consent/revoke-consent.nats.controller.js';
 import { SessionRepository } from './sessions/session-repository.js';
@@ -65,6 +67,7 @@ const config = loadConfig();
     RevokeConsentNatsController,
     UserQueriesNatsController,
     SessionsNatsController,
+    LogoutNatsController,
   ],
   providers: [
     {
@@ -91,6 +94,7 @@ const config = loadConfig();
     CreateUserHandler,
     ChangeUserHandler,
     RevokeConsentHandler,
+    LogoutHandler,
   ],
 })
 export class ConsentModule {}

@@ -67,6 +67,16 @@ export interface AccountRevokeRequest {
   form: Record<string, string>;
 }
 
+/**
+ * The end-session endpoint (OpenID Connect RP-Initiated Logout 1.0 §2): its parameters as sent
+ * (query or form), and the confirmation form posted.
+ */
+export interface LogoutRequest {
+  context: RequestContext;
+  browser: BrowserState;
+  parameters: Record<string, string>;
+}
+
 /** The user signs a session (`sid`) or every session (`all`) out at /account. */
 export interface AccountEndSessionRequest {
   context: RequestContext;
@@ -126,6 +136,8 @@ export type FrontChannelResult = { cookies?: CookieToSet[] } & (
       sessions?: (SessionView & { current: boolean })[];
       message?: string;
     }
+  | { kind: 'logout-confirm'; csrf: string; username: string; lang?: string }
+  | { kind: 'logged-out'; lang?: string }
 );
 
 export interface CreateUserRequest extends AdminCommand {

@@ -72,6 +72,10 @@ function consentSubjects(prefix: string) {
     accountRevoke: `${consent}.account-revoke`,
     /** The user signs a session or all out at /account (AccountEndSessionRequest → FrontChannelResult). */
     accountEndSession: `${consent}.account-end-session`,
+    /** OpenID Connect RP-Initiated Logout 1.0: the end-session endpoint (LogoutRequest → FrontChannelResult). */
+    logout: `${consent}.logout`,
+    /** Its confirmation form posted (LogoutRequest → FrontChannelResult). */
+    logoutConfirm: `${consent}.logout-confirm`,
     /** A resource owner's profile by sub (UserProfileRequest → UserProfile), for resource servers. */
     userProfile: `${consent}.user-profile`,
     health: `${consent}.health`,

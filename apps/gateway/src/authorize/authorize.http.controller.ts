@@ -12,7 +12,9 @@ import {
   consentPage,
   cookieName,
   errorPage,
+  loggedOutPage,
   loginPage,
+  logoutConfirmPage,
   pageBrand,
   type PageBrand,
   pageCsp,
@@ -138,6 +140,46 @@ export class AuthorizeHttpController {
     );
   }
 
+  /** OpenID Connect RP-Initiated Logout 1.0 §2: the end-session endpoint, GET (query) or POST (form). */
+  @Get('logout')
+  async logoutGet(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () => {
+      const q = request.url.indexOf('?');
+      const parameters = singleValued(
+        parseFormEncoded(q === -1 ? '' : request.url.slice(q + 1), {
+          maxParameters: this.config.maxParameters,
+        }),
+      );
+      return this.rpc.request<FrontChannelResult>(Subjects.consent.logout, {
+        context: requestContext(request),
+        browser: this.browser(request),
+        parameters,
+      });
+    });
+  }
+
+  @Post('logout')
+  async logoutPost(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () =>
+      this.rpc.request<FrontChannelResult>(Subjects.consent.logout, {
+        context: requestContext(request),
+        browser: this.browser(request),
+        parameters: this.form(request),
+      }),
+    );
+  }
+
+  @Post('logout/confirm')
+  async logoutConfirm(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () =>
+      this.rpc.request<FrontChannelResult>(Subjects.consent.logoutConfirm, {
+        context: requestContext(request),
+        browser: this.browser(request),
+        parameters: this.form(request),
+      }),
+    );
+  }
+
   // ------------------------------------------------------------ mapping
 
   private async run(reply: FastifyReply, call: () => Promise<FrontChannelResult>): Promise<void> {
@@ -181,6 +223,10 @@ export class AuthorizeHttpController {
         return this.html(reply, 200, consentPage(result, this.brand), [result.redirectOrigin]);
       case 'account':
         return this.html(reply, 200, accountPage(result, this.brand));
+      case 'logout-confirm':
+        return this.html(reply, 200, logoutConfirmPage(result, this.brand));
+      case 'logged-out':
+        return this.html(reply, 200, loggedOutPage(result, this.brand));
       case 'error-page':
         return this.html(reply, result.status, errorPage(result, this.brand));
       default: {

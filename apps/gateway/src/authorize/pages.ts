@@ -184,6 +184,23 @@ function sessionsSection(p: Page<'account'>): string {
 <button type="submit">Sign out everywhere</button></form>`;
 }
 
+/** RP-Initiated Logout 1.0 §2: the user confirms the sign-out (the request alone is not trusted). */
+export function logoutConfirmPage(p: Page<'logout-confirm'>, brand: PageBrand): string {
+  return layout(
+    brand,
+    'Sign out',
+    `<h1>Sign out?</h1><p class="who">Signed in as ${escapeHtml(p.username)}</p>
+<form method="post" action="/logout/confirm">${hidden('csrf', p.csrf)}
+<div class="actions"><button type="submit" class="primary">Sign out</button></div>
+</form>`,
+    p.lang,
+  );
+}
+
+export function loggedOutPage(p: Page<'logged-out'>, brand: PageBrand): string {
+  return layout(brand, 'Signed out', '<h1>You are signed out</h1>', p.lang);
+}
+
 export function errorPage(p: Page<'error-page'>, brand: PageBrand): string {
   return layout(
     brand,

@@ -18,6 +18,8 @@ export function installMethodNotAllowed(fastify: FastifyInstance): void {
     '/account': ['GET', 'HEAD'],
     '/account/revoke': ['POST'],
     '/account/sessions/end': ['POST'],
+    '/logout': ['GET', 'HEAD', 'POST'],
+    '/logout/confirm': ['POST'],
   };
   for (const [url, allowed] of Object.entries(methodsOf)) {
     fastify.route({
