@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
+import { authorize, pkcePair } from './support/authorize.js';
 import { freePort, type RunningSystem, startSystem } from './support/system.js';
 
 /**
@@ -248,7 +249,32 @@ describe('operator CLI against the running system', () => {
     ).toEqual(user);
     expect(await cover(['users', 'disable', 'cli-json'], 2)).toMatchObject({ status: 'disabled' });
     expect(await cover(['users', 'enable', 'cli-json'], 2)).toMatchObject({ status: 'active' });
-    expect(await cover(['users', 'consents', 'cli-json'], 2)).toEqual({ sub: user.sub, consents: [] });
+    // A browser session of the user (a login through the authorization endpoint), listed and ended.
+    const browserClient = await system.createClient([
+      '--name',
+      'cli sessions',
+      '--grant',
+      'authorization_code',
+      '--scope',
+      'read',
+      '--redirect-uri',
+      'https://app.test/cb',
+    ]);
+    await authorize(system, {
+      clientId: browserClient.client_id,
+      redirectUri: 'https://app.test/cb',
+      scope: 'read',
+      codeChallenge: pkcePair().challenge,
+      username: 'cli-json',
+      password: 'cli-json-password-2',
+    });
+    const sessions = (await cover(['users', 'sessions', 'cli-json'], 2)).sessions as { sid: string }[];
+    expect(sessions).toHaveLength(1);
+    expect(await cover(['users', 'end-session', 'cli-json', sessions[0]!.sid], 2)).toEqual({ ended: true });
+    expect(await cover(['users', 'consents', 'cli-json'], 2)).toEqual({
+      sub: user.sub,
+      consents: [{ client_id: browserClient.client_id, scope: 'read', granted_at: expect.any(String) }],
+    });
     expect(await cover(['users', 'revoke-consent', 'cli-json', 'demo-service'], 2)).toEqual({
       revoked: false,
       grants_revoked: 0,

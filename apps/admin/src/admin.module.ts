@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { edgeModule } from '#lib/http-edge';
 import { AdminAuditHttpController } from './admin-api/admin-audit.http.controller.js';
 import { AdminClientsHttpController } from './admin-api/admin-clients.http.controller.js';
+import { AdminSessionsHttpController } from './admin-api/admin-sessions.http.controller.js';
 import { AdminTokensHttpController } from './admin-api/admin-tokens.http.controller.js';
 import { AdminUsersHttpController } from './admin-api/admin-users.http.controller.js';
 
@@ -17,6 +18,7 @@ import { AdminUsersHttpController } from './admin-api/admin-users.http.controlle
     AdminUsersHttpController,
     AdminTokensHttpController,
     AdminAuditHttpController,
+    AdminSessionsHttpController,
   ]),
 )
 export class AdminModule {}

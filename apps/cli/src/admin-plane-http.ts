@@ -237,4 +237,12 @@ export class HttpAdminPlane implements AdminPlane {
   revokeConsent(username: string, clientId: string) {
     return this.user('DELETE', username, `/consents/${this.seg(clientId)}`);
   }
+
+  sessions(username: string) {
+    return this.user('GET', username, '/sessions');
+  }
+
+  endSession(username: string, sid: string) {
+    return this.user('DELETE', username, `/sessions/${this.seg(sid)}`);
+  }
 }

@@ -4,6 +4,9 @@ import {
   type ClientView,
   type CreateInitialAccessTokenResponse,
   consentDocument,
+  type EndSessionResponse,
+  type ListSessionsResponse,
+  sessionDocument,
   initialAccessTokenDocument,
   type InitialAccessTokenView,
   type ListConsentsResponse,
@@ -163,5 +166,15 @@ export class NatsAdminPlane implements AdminPlane {
       clientId,
     });
     return { revoked: r.revoked, grants_revoked: r.grantsRevoked };
+  }
+
+  async sessions(username: string) {
+    const r = await this.call<ListSessionsResponse>(Subjects.consent.admin.listSessions, { username });
+    return { sub: r.sub, sessions: r.sessions.map(sessionDocument) };
+  }
+
+  async endSession(username: string, sid: string) {
+    const r = await this.call<EndSessionResponse>(Subjects.consent.admin.endSession, { username, sid });
+    return { ended: r.ended };
   }
 }

@@ -48,6 +48,8 @@ export interface AdminPlane {
   setPassword(username: string, password: string): Promise<Doc>;
   consents(username: string): Promise<Doc>;
   revokeConsent(username: string, clientId: string): Promise<Doc>;
+  sessions(username: string): Promise<Doc>;
+  endSession(username: string, sid: string): Promise<Doc>;
 }
 
 /** A client's events as the admin API's history document. */

@@ -31,8 +31,12 @@ import { LoginCredentials } from './login/credentials.js';
 import { LoginHandler } from './login/login.handler.js';
 import { LoginNatsController } from './login/login.nats.controller.js';
 import { LoginThrottleService } from './login/login-throttle.service.js';
+import { LogoutHandler } from './logout/logout.handler.js';
+import { LogoutNatsController } from './logout/logout.nats.controller.js';
 import { RevokeConsentHandler } from './revoke-consent/revoke-consent.handler.js';
 import { RevokeConsentNatsController } from './revoke-consent/revoke-consent.nats.controller.js';
+import { SessionRepository } from './sessions/session-repository.js';
+import { SessionsNatsController } from './sessions/sessions.nats.controller.js';
 import { UserQueriesNatsController } from './user-queries/user-queries.nats.controller.js';
 import { UserGrants } from './users/user-grants.js';
 import { UserProjectionsService } from './users/user-projections.service.js';
@@ -62,6 +66,8 @@ const config = loadConfig();
     ChangeUserNatsController,
     RevokeConsentNatsController,
     UserQueriesNatsController,
+    SessionsNatsController,
+    LogoutNatsController,
   ],
   providers: [
     {
@@ -73,6 +79,7 @@ const config = loadConfig();
     idGeneratorProvider,
     UserProjectionsService,
     UserRepository,
+    SessionRepository,
     UserGrants,
     LoginThrottleService,
     BrowserSessions,
@@ -87,6 +94,7 @@ const config = loadConfig();
     CreateUserHandler,
     ChangeUserHandler,
     RevokeConsentHandler,
+    LogoutHandler,
   ],
 })
 export class ConsentModule {}

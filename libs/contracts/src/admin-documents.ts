@@ -1,5 +1,5 @@
 import type { AuditEvent, InitialAccessTokenView } from './messages.js';
-import type { ConsentView, UserView } from './consent-messages.js';
+import type { ConsentView, SessionView, UserView } from './consent-messages.js';
 import type { SigningKeyView } from './token-messages.js';
 
 /**
@@ -21,6 +21,21 @@ export function userDocument(u: UserView): Record<string, unknown> {
 
 export function consentDocument(c: ConsentView): Record<string, unknown> {
   return { client_id: c.clientId, scope: c.scope.join(' '), granted_at: c.grantedAt };
+}
+
+export function sessionDocument(s: SessionView): Record<string, unknown> {
+  return {
+    sid: s.sid,
+    auth_time: s.authTime,
+    amr: s.amr,
+    acr: s.acr,
+    browser: s.userAgent.browser,
+    os: s.userAgent.os,
+    started_at: s.startedAt,
+    last_used_at: s.lastUsedAt,
+    expires_at: s.expiresAt,
+    clients: s.clients,
+  };
 }
 
 export function initialAccessTokenDocument(t: InitialAccessTokenView): Record<string, unknown> {

@@ -69,3 +69,33 @@ export interface GrantAsOfResponse {
   /** Global position of the last event replayed. */
   position: number;
 }
+
+export interface SessionHistoryRequest extends AdminCommand {
+  sid: string;
+  page?: AuditPageRequest;
+}
+
+/** A browser session's life: its stream (start, uses, the clients it signed in to, its end). */
+export interface SessionHistoryResponse {
+  sid: string;
+  events: AuditEvent[];
+  next: number | null;
+}
+
+/** A browser session at an instant, its stream replayed up to it. */
+export interface SessionAsOfResponse {
+  sid: string;
+  asOf: string;
+  status: 'active' | 'ended' | 'expired';
+  sub: string;
+  authTime: string;
+  amr: string[];
+  acr: string;
+  userAgent: { browser: string; os: string };
+  startedAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  clients: string[];
+  endedAt?: string;
+  endReason?: string;
+}

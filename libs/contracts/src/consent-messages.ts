@@ -27,6 +27,8 @@ export interface BrowserState {
   /** Origin / Sec-Fetch-Site, for the cross-site check on POSTs (cross-site request forgery, RFC 6749 §10.12). */
   origin?: string;
   secFetchSite?: string;
+  /** The User-Agent header (at most 512 characters): only its coarse facts are kept. */
+  userAgent?: string;
 }
 
 /** GET or POST /authorize: every query (or form) parameter with all its values, in order. */
@@ -65,6 +67,23 @@ export interface AccountRevokeRequest {
   form: Record<string, string>;
 }
 
+/**
+ * The end-session endpoint (OpenID Connect RP-Initiated Logout 1.0 §2): its parameters as sent
+ * (query or form), and the confirmation form posted.
+ */
+export interface LogoutRequest {
+  context: RequestContext;
+  browser: BrowserState;
+  parameters: Record<string, string>;
+}
+
+/** The user signs a session (`sid`) or every session (`all`) out at /account. */
+export interface AccountEndSessionRequest {
+  context: RequestContext;
+  browser: BrowserState;
+  form: Record<string, string>;
+}
+
 /** A cookie the gateway must set (attributes are the gateway's: HttpOnly, SameSite=Lax, Path=/, Secure on https). */
 export interface CookieToSet {
   name: 'session' | 'nonce';
@@ -93,6 +112,8 @@ export type FrontChannelResult = { cookies?: CookieToSet[] } & (
       retryAfterSeconds?: number;
       /** Origin the form's response may redirect to (CSP form-action). */
       redirectOrigin?: string;
+      /** OpenID Connect Core §3.1.2.1 ui_locales: the first the pages can name (html lang). */
+      lang?: string;
     }
   | {
       kind: 'consent';
@@ -104,14 +125,19 @@ export type FrontChannelResult = { cookies?: CookieToSet[] } & (
       clientUri?: string;
       scopes: ScopeLine[];
       redirectOrigin: string;
+      lang?: string;
     }
   | {
       kind: 'account';
       username: string;
       csrf: string;
       consents: { clientId: string; clientName: string; scope: string[]; grantedAt: string }[];
+      /** The user's sessions that stand; `current` is this browser's. */
+      sessions?: (SessionView & { current: boolean })[];
       message?: string;
     }
+  | { kind: 'logout-confirm'; csrf: string; username: string; lang?: string }
+  | { kind: 'logged-out'; lang?: string }
 );
 
 export interface CreateUserRequest extends AdminCommand {
@@ -168,4 +194,32 @@ export interface RevokeConsentRequest extends UserRefRequest {
 export interface RevokeConsentResponse {
   revoked: boolean;
   grantsRevoked: number;
+}
+
+/** A browser session as the account page and the admin API show it (never the User-Agent string). */
+export interface SessionView {
+  sid: string;
+  /** OpenID Connect Core §2 auth_time (ISO instant), amr (RFC 8176), acr. */
+  authTime: string;
+  amr: string[];
+  acr: string;
+  userAgent: { browser: string; os: string };
+  startedAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  /** The clients the session signed in to. */
+  clients: string[];
+}
+
+export interface ListSessionsResponse {
+  sub: string;
+  sessions: SessionView[];
+}
+
+export interface EndSessionRequest extends UserRefRequest {
+  sid: string;
+}
+
+export interface EndSessionResponse {
+  ended: boolean;
 }

@@ -18,6 +18,8 @@ export const WITHHELD_BECAUSE = {
     'the HMAC of a bearer secret (client secret, code, refresh token, registration or initial access token), or a PKCE challenge (the SHA-256 of a verifier): what the store knows the secret by',
   'sealed key': 'a private signing key, sealed under KEY_ENCRYPTION_KEY',
   'personal data': 'what names a person (username, email address, name, contacts)',
+  'device facts':
+    "a session's browser family and operating system: with the sub, a fact about a person's devices",
 } as const;
 
 export type WithheldBecause = keyof typeof WITHHELD_BECAUSE;
@@ -172,6 +174,22 @@ export const PUBLISHED_EVENTS = {
   ConsentRevoked: {
     stream: 'consent-<base64url(sub)>-<base64url(client_id)>',
     published: ['sub', 'clientId', 'revokedAt', 'revokedBy'],
+    withheld: {},
+  },
+  SessionStarted: {
+    stream: 'session-<sid>',
+    published: ['sid', 'sub', 'authTime', 'amr', 'acr', 'startedAt', 'expiresAt'],
+    withheld: { userAgent: 'device facts' },
+  },
+  SessionExtended: { stream: 'session-<sid>', published: ['sid', 'sub', 'usedAt'], withheld: {} },
+  SessionClientAuthorized: {
+    stream: 'session-<sid>',
+    published: ['sid', 'sub', 'clientId', 'at'],
+    withheld: {},
+  },
+  SessionEnded: {
+    stream: 'session-<sid>',
+    published: ['sid', 'sub', 'reason', 'endedBy', 'endedAt'],
     withheld: {},
   },
   AuthorizationCodeIssued: {

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // Type-only imports of the domain libraries (which import this one): erased at run time.
 import type { ClientAssertionUsed, ClientEvent, InitialAccessTokenEvent } from '#lib/domain-client';
-import type { ConsentEvent } from '#lib/domain-consent';
+import type { ConsentEvent, SessionEvent } from '#lib/domain-consent';
 import type { GrantEvent } from '#lib/domain-grant';
 import type { AccessTokenEvent } from '#lib/domain-token';
 import type { UserEvent, UsernameClaimed } from '#lib/domain-user';
@@ -28,6 +28,7 @@ type AppendedEvent =
   | UserEvent
   | UsernameClaimed
   | ConsentEvent
+  | SessionEvent
   | GrantEvent
   | AccessTokenEvent
   | SigningKeyringEvent;
@@ -177,12 +178,12 @@ describe('the published form of events (docs/events.md "What a stream consumer r
   });
 
   it('an undeclared type is published with its type, ids and position, no data, and its stream category only', () => {
-    const event = stored({ type: 'SessionStarted', streamId: 'session-abc', data: { secret: 's3cr3t' } });
+    const event = stored({ type: 'DeviceLinked', streamId: 'device-abc', data: { secret: 's3cr3t' } });
     expect(publishedForm(event)).toMatchObject({
-      type: 'SessionStarted',
+      type: 'DeviceLinked',
       eventId: event.eventId,
       globalPosition: 7,
-      streamId: 'session',
+      streamId: 'device',
       streamVersion: 1,
       data: null,
     });

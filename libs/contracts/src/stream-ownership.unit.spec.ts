@@ -21,6 +21,7 @@ const OWNERS: Record<string, string> = {
   'user-*': 'consent',
   'username-*': 'consent',
   'consent-*': 'consent',
+  'session-*': 'consent',
   'grant-*': 'token',
   'access-token-*': 'token',
   'signing-keyring': 'token',

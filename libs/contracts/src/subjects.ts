@@ -70,6 +70,12 @@ function consentSubjects(prefix: string) {
     account: `${consent}.account`,
     /** The user revokes a consent at /account (AccountRevokeRequest → FrontChannelResult). */
     accountRevoke: `${consent}.account-revoke`,
+    /** The user signs a session or all out at /account (AccountEndSessionRequest → FrontChannelResult). */
+    accountEndSession: `${consent}.account-end-session`,
+    /** OpenID Connect RP-Initiated Logout 1.0: the end-session endpoint (LogoutRequest → FrontChannelResult). */
+    logout: `${consent}.logout`,
+    /** Its confirmation form posted (LogoutRequest → FrontChannelResult). */
+    logoutConfirm: `${consent}.logout-confirm`,
     /** A resource owner's profile by sub (UserProfileRequest → UserProfile), for resource servers. */
     userProfile: `${consent}.user-profile`,
     health: `${consent}.health`,
@@ -82,6 +88,8 @@ function consentSubjects(prefix: string) {
       setPassword: `${consent}.admin.set-password`,
       listConsents: `${consent}.admin.list-consents`,
       revokeConsent: `${consent}.admin.revoke-consent`,
+      listSessions: `${consent}.admin.list-sessions`,
+      endSession: `${consent}.admin.end-session`,
     },
   } as const;
 }
@@ -137,6 +145,8 @@ function introspectionSubjects(prefix: string) {
       grantHistory: `${introspection}.admin.grant-history`,
       grantAsOf: `${introspection}.admin.grant-as-of`,
       userHistory: `${introspection}.admin.user-history`,
+      sessionHistory: `${introspection}.admin.session-history`,
+      sessionAsOf: `${introspection}.admin.session-as-of`,
     },
   } as const;
 }

@@ -86,6 +86,14 @@ export interface IssueAuthorizationCodeRequest {
   codeHash: string;
   /** Seconds since the epoch (OpenID Connect Core §2 auth_time). */
   authTime: number;
+  /** OpenID Connect Core §3.1.2.1 nonce, echoed in the ID token. */
+  nonce?: string;
+  /** The browser session the code was issued in (OpenID Connect Back-Channel Logout 1.0 §2.1 sid). */
+  sid?: string;
+  /** RFC 8176 authentication method references of the session's authentication. */
+  amr?: string[];
+  /** OpenID Connect Core §2 acr of the session's authentication. */
+  acr?: string;
 }
 
 /** `already-issued`: the grant id (one per authorization transaction) has its code already. */

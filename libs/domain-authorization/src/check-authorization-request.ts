@@ -2,6 +2,10 @@ import type { ClientView } from '#lib/contracts';
 import { matchRedirectUri } from '#lib/domain-client';
 import { OAuthError, type OAuthErrorCode, sanitizeDescription } from '#lib/oauth-errors';
 import { checkCodeChallenge, resolveRequestedScope } from '#lib/oauth-protocol';
+import {
+  type AuthenticationParameters,
+  checkAuthenticationParameters,
+} from './check-authentication-request.js';
 
 /**
  * checkClientAndRedirectUri, then checkAuthorizationRequest (RFC 6749 §4.1.1 as tightened by
@@ -38,6 +42,8 @@ export interface ValidAuthorizationRequest extends ResponseTarget {
   scope: string[];
   codeChallenge: string | null;
   resource: string[];
+  /** OpenID Connect Core §3.1.2.1 parameters, for a request with `openid` in scope. */
+  authentication?: AuthenticationParameters;
 }
 
 export type ClientCheck =
@@ -149,7 +155,9 @@ export function checkAuthorizationRequest(
     // RFC 8707 §2: a resource the client may not obtain tokens for (its registered audience).
     if (!client.audience.includes(r)) return fail('invalid_target', 'resource not allowed for this client');
   }
-  return { request: { ...target, scope, codeChallenge, resource: [...new Set(resource)] } };
+  const oidc = checkAuthenticationParameters(params, scope);
+  if ('error' in oidc) return oidc;
+  return { request: { ...target, scope, codeChallenge, resource: [...new Set(resource)], ...oidc } };
 }
 
 /**

@@ -33,8 +33,12 @@ export type Transaction =
     }
   | { kind: 'account'; id: string; exp: number };
 
-/** The login session cookie's content (sealed): who logged in, and when. */
+/**
+ * The login session cookie's content (sealed): the session's stream (`session-<sid>`), who logged
+ * in, and when. The stream decides whether the session still stands.
+ */
 export interface LoginSession {
+  sid: string;
   sub: string;
   /** ms since the epoch. */
   authTime: number;

@@ -1,2 +1,4 @@
 export * from './consent.js';
 export * from './login-throttle.js';
+export * from './session.js';
+export * from './sessions.projection.js';

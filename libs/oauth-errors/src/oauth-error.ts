@@ -24,6 +24,11 @@ export type OAuthErrorCode =
   // RFC 6750 §3.1
   | 'invalid_token'
   | 'insufficient_scope'
+  // OpenID Connect Core 1.0 §3.1.2.6
+  | 'interaction_required'
+  | 'login_required'
+  | 'account_selection_required'
+  | 'consent_required'
   // not an RFC 6749 code: resources that do not exist (admin and management APIs)
   | 'not_found'
   | 'method_not_allowed';
@@ -46,6 +51,10 @@ const defaultStatus: Record<OAuthErrorCode, number> = {
   invalid_target: 400,
   invalid_token: 401,
   insufficient_scope: 403,
+  interaction_required: 400,
+  login_required: 400,
+  account_selection_required: 400,
+  consent_required: 400,
   not_found: 404,
   method_not_allowed: 405,
 };

@@ -2,10 +2,13 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Delete, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   consentDocument,
+  type EndSessionResponse,
   type ListConsentsResponse,
+  type ListSessionsResponse,
   type ListUsersRequest,
   type ListUsersResponse,
   type RevokeConsentResponse,
+  sessionDocument,
   Subjects,
   type UserRefRequest,
   userDocument,
@@ -189,5 +192,44 @@ export class AdminUsersHttpController {
       clientId,
     });
     sendJson(reply, 200, { revoked: result.revoked, grants_revoked: result.grantsRevoked });
+  }
+
+  @Get('users/:sub/sessions')
+  @operation({
+    id: 'listUserSessions',
+    summary: "A user's browser sessions that stand (coarse user agent, auth_time, clients)",
+    schema: 'Sessions',
+    errors: [404],
+  })
+  @pathParameter('sub', 'the user id', '^[A-Za-z0-9_-]{1,64}$')
+  async sessions(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const result = await this.rpc.request<ListSessionsResponse>(
+      Subjects.consent.admin.listSessions,
+      this.ref(request, sub),
+    );
+    sendJson(reply, 200, { sub: result.sub, sessions: result.sessions.map(sessionDocument) });
+  }
+
+  @Delete('users/:sub/sessions/:sid')
+  @operation({
+    id: 'endUserSession',
+    summary: "End one of a user's browser sessions (SessionEnded, reason admin)",
+    schema: 'SessionEnded',
+    errors: [404],
+  })
+  @pathParameter('sub', 'the user id', '^[A-Za-z0-9_-]{1,64}$')
+  @pathParameter('sid', 'the session id', '^[A-Za-z0-9_-]{22,64}$')
+  async endSession(
+    @Param('sub') sub: string,
+    @Param('sid') sid: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    if (!/^[A-Za-z0-9_-]{22,64}$/.test(sid)) throw invalidRequest('malformed sid');
+    const result = await this.rpc.request<EndSessionResponse>(Subjects.consent.admin.endSession, {
+      ...this.ref(request, sub),
+      sid,
+    });
+    sendJson(reply, 200, { ended: result.ended });
   }
 }

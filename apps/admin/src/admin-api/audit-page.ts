@@ -135,6 +135,25 @@ const READINGS: Readonly<Record<string, EventReading>> = {
     what: 'Grant revoked',
     detail: (d) => `reason ${str(d.reason)}; by ${str(d.revokedBy)}`,
   },
+  SessionStarted: {
+    kind: 'start',
+    what: 'Session started',
+    detail: (d) => {
+      const ua = (d.userAgent ?? {}) as EventData;
+      return `sub ${str(d.sub)}; amr ${str(d.amr)}; acr ${str(d.acr)}; ${str(ua.browser)} on ${str(ua.os)}; expires ${str(d.expiresAt)}`;
+    },
+  },
+  SessionExtended: { kind: 'change', what: 'Session used', detail: (d) => `at ${str(d.usedAt)}` },
+  SessionClientAuthorized: {
+    kind: 'change',
+    what: 'Signed in to a client',
+    detail: (d) => `client ${str(d.clientId)}`,
+  },
+  SessionEnded: {
+    kind: 'end',
+    what: 'Session ended',
+    detail: (d) => `reason ${str(d.reason)}; by ${str(d.endedBy)}`,
+  },
 };
 
 /** How an event reads on the timeline; an event type without a reading shows its data as JSON. */

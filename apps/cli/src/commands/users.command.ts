@@ -48,6 +48,7 @@ export function registerUsers(program: Command, ctx: CliContext): void {
   registerShowDisableEnable(users, ctx);
   registerSetPassword(users, ctx);
   registerConsents(users, ctx);
+  registerSessions(users, ctx);
 }
 
 function registerCreate(users: Command, ctx: CliContext): void {
@@ -164,5 +165,33 @@ function registerConsents(users: Command, ctx: CliContext): void {
       .data(doc, () => [
         `consent ${doc.revoked ? 'revoked' : 'was not held'}; grants revoked: ${String(doc.grants_revoked)}`,
       ]);
+  });
+}
+
+/** `users sessions` and `users end-session`: a user's browser sessions. */
+function registerSessions(users: Command, ctx: CliContext): void {
+  withJson(
+    users.command('sessions').description("a user's browser sessions that stand").argument('<username>'),
+  ).action(async (username: string, _o: unknown, cmd: Command) => {
+    const doc = await (await plane(ctx, cmd)).sessions(username);
+    ctx
+      .out(cmd)
+      .data(doc, () =>
+        (doc.sessions as Doc[]).map(
+          (s) =>
+            `${String(s.sid)}  ${String(s.browser)} on ${String(s.os)}  since ${String(s.started_at)}  last used ${String(s.last_used_at)}`,
+        ),
+      );
+  });
+
+  withJson(
+    users
+      .command('end-session')
+      .description("end one of a user's browser sessions (SessionEnded, reason admin)")
+      .argument('<username>')
+      .argument('<sid>'),
+  ).action(async (username: string, sid: string, _o: unknown, cmd: Command) => {
+    const doc = await (await plane(ctx, cmd)).endSession(username, sid);
+    ctx.out(cmd).data(doc, () => [`session ${doc.ended ? 'ended' : 'had already ended'}`]);
   });
 }

@@ -1,12 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import type { AccountRequest, AccountRevokeRequest, FrontChannelResult } from '#lib/contracts';
+import type {
+  AccountEndSessionRequest,
+  AccountRequest,
+  AccountRevokeRequest,
+  FrontChannelResult,
+} from '#lib/contracts';
 import { AuthorizationResponses } from '../front-channel/authorization-responses.js';
 import { BrowserSessions } from '../front-channel/browser-sessions.js';
 import { FrontChannelPages, formNotVerified } from '../front-channel/pages.js';
 import { RevokeConsentHandler } from '../revoke-consent/revoke-consent.handler.js';
 import { UserGrants } from '../users/user-grants.js';
 
-/** The user's own account page: the consents given, each revocable by the user. */
+/**
+ * The user's own account page: the consents given, each revocable by the user, and the user's
+ * browser sessions, each of which (or all) the user can sign out.
+ */
 @Injectable()
 export class AccountHandler {
   constructor(
@@ -33,11 +41,13 @@ export class AccountHandler {
             ?.clientName ?? c.clientId,
       })),
     );
+    const sessions = await this.browser.store.sessionsOf(session.user.sub);
     return {
       kind: 'account',
       username: session.user.username,
       csrf: this.browser.csrf.token('account', session.cookie),
       consents: named,
+      sessions: sessions.map((s) => ({ ...s, current: s.sid === session.session.sid })),
     };
   }
 
@@ -55,5 +65,33 @@ export class AccountHandler {
       callerRequestId: request.context.callerRequestId,
     });
     return { kind: 'redirect', location: '/account' };
+  }
+
+  /**
+   * A session (`sid`) or every session (`all`) of the user signed out from the account page (RFC
+   * 6749 §10.12: a same-site form with its CSRF token). A sid that is not the user's is refused as
+   * the form would be; signing this browser's session out deletes its cookie.
+   */
+  async endSession(request: AccountEndSessionRequest): Promise<FrontChannelResult> {
+    const crossSite = this.pages.crossSite(request.browser);
+    if (crossSite) return crossSite;
+    const session = await this.browser.current(request.browser.session);
+    if (session === null || !this.browser.csrf.check(request.form.csrf, 'account', session.cookie))
+      return formNotVerified();
+    const sub = session.user.sub;
+    const caller = { actor: `user:${sub}`, context: request.context };
+    const all = request.form.all === '1';
+    const sid = request.form.sid ?? '';
+    if (all) await this.browser.store.endAllOfUser(sub, 'user', caller);
+    else {
+      const ended = await this.browser.store.endOfUser(sub, sid, 'user', caller).catch(() => null);
+      if (ended === null) return formNotVerified();
+    }
+    const signedOutHere = all || sid === session.session.sid;
+    return {
+      kind: 'redirect',
+      location: '/account',
+      ...(signedOutHere ? { cookies: [this.browser.endCookie()] } : {}),
+    };
   }
 }

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
+  type AccountEndSessionRequest,
   type AccountRequest,
   type AccountRevokeRequest,
   type FrontChannelResult,
@@ -8,7 +9,7 @@ import {
 } from '#lib/contracts';
 import { AccountHandler } from './account.handler.js';
 
-/** GET /account and its consent revocation form, as the gateway forwards them. */
+/** GET /account, its consent revocation and session sign-out forms, as the gateway forwards them. */
 @Controller()
 export class AccountNatsController {
   constructor(private readonly handler: AccountHandler) {}
@@ -21,5 +22,10 @@ export class AccountNatsController {
   @MessagePattern(Subjects.consent.accountRevoke)
   accountRevoke(@Payload() request: AccountRevokeRequest): Promise<FrontChannelResult> {
     return this.handler.revoke(request);
+  }
+
+  @MessagePattern(Subjects.consent.accountEndSession)
+  accountEndSession(@Payload() request: AccountEndSessionRequest): Promise<FrontChannelResult> {
+    return this.handler.endSession(request);
   }
 }

@@ -8,6 +8,7 @@ import type {
   ResumeRequest,
 } from '#lib/contracts';
 import {
+  authenticationStep,
   ChallengeReuseTracker,
   checkAuthorizationRequest,
   checkClientId,
@@ -87,7 +88,11 @@ export class AuthorizeHandler {
     );
   }
 
-  /** After the checks: the login page, the consent page, or the authorization response. */
+  /**
+   * After the checks: the login page, the consent page, or the authorization response. OpenID
+   * Connect Core §3.1.2.1: prompt=none never shows a page (login_required, consent_required by
+   * redirect, §3.1.2.6); prompt=login, select_account and max_age ask for a login again.
+   */
   private async proceed(
     tx: Transaction,
     sealed: string,
@@ -96,8 +101,15 @@ export class AuthorizeHandler {
     context: RequestContext,
   ): Promise<FrontChannelResult> {
     const session = await this.browser.current(browser.session);
-    // RFC 6749 §3.1, RFC 9700 §4.11.2 (open redirector): the user logs in before any redirect.
-    if (session === null) return this.pages.login(tx, sealed, client, browser, 200);
+    const step = authenticationStep(
+      tx.kind === 'authorize' ? tx.request.authentication : undefined,
+      session === null ? null : { authTime: session.state.authTime },
+      { startedAt: this.browser.startedAt(tx), now: this.clock().getTime() },
+    );
+    if (step === 'login_required' && tx.kind === 'authorize')
+      return this.redirectError(tx, 'login_required', 'the end-user must log in');
+    // RFC 6749 §3.1, RFC 9700 §4.11.2 (open redirector): the user logs in before any other redirect.
+    if (step !== 'proceed' || session === null) return this.pages.login(tx, sealed, client, browser, 200);
     switch (tx.kind) {
       case 'account':
         return { kind: 'redirect', location: '/account' };
@@ -109,8 +121,12 @@ export class AuthorizeHandler {
           consentStreamId(session.user.sub, tx.request.clientId),
           { evolve: evolveConsent, initial: initialConsentState },
         );
-        // A remembered consent for the same or fewer scopes skips the page.
-        if (consentCovers(state, tx.request.scope)) return this.codes.issue(tx, session, context);
+        const prompt = tx.request.authentication?.prompt ?? [];
+        // A remembered consent for the same or fewer scopes skips the page, unless prompt=consent.
+        if (consentCovers(state, tx.request.scope) && !prompt.includes('consent'))
+          return this.codes.issue(tx, session, context);
+        if (prompt.includes('none'))
+          return this.redirectError(tx, 'consent_required', 'the end-user must consent');
         return this.pages.consent(tx, sealed, client!, session);
       }
       default: {
@@ -118,5 +134,13 @@ export class AuthorizeHandler {
         throw new Error(`unknown transaction ${(unknown as { kind: string }).kind}`);
       }
     }
+  }
+
+  private redirectError(
+    tx: Extract<Transaction, { kind: 'authorize' }>,
+    error: 'login_required' | 'consent_required',
+    description: string,
+  ): FrontChannelResult {
+    return { kind: 'redirect', location: this.responses.url(tx.request, { error, description }) };
   }
 }

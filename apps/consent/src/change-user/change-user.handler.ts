@@ -4,6 +4,7 @@ import { eventMetadata, type UserView } from '#lib/contracts';
 import { checkPassword, decideUser, hashPassword, type UserCommand, userStreamId } from '#lib/domain-user';
 import { type EventStore, isExpectedVersionConflict } from '#lib/event-store';
 import { CLOCK, type Clock, EVENT_STORE } from '#lib/service-runtime';
+import { SessionRepository } from '../sessions/session-repository.js';
 import type { Actor } from '../users/actor.js';
 import { UserGrants } from '../users/user-grants.js';
 import { type KnownUser, type UserRef, UserRepository, viewOf } from '../users/user.repository.js';
@@ -22,6 +23,7 @@ export class ChangeUserHandler {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly users: UserRepository,
     private readonly grants: UserGrants,
+    private readonly sessions: SessionRepository,
   ) {}
 
   async handle(ref: UserRef, change: UserChange, by: Actor): Promise<UserView> {
@@ -34,7 +36,18 @@ export class ChangeUserHandler {
           ? { type: 'EnableUser', now }
           : { type: 'ChangePassword', passwordHash: passwordHash!, now };
     const state = await this.apply(ref, command, by);
-    if (change !== 'enable') await this.grants.revoke(state.sub, null, 'user_disabled', by);
+    if (change !== 'enable') {
+      // The session checks refuse them already (the user's state); their streams say so too.
+      const reason = change === 'disable' ? 'user-disabled' : 'password-changed';
+      await this.sessions.endAllOfUser(state.sub, reason, {
+        actor: by.actor,
+        context: {
+          ...(by.correlationId !== undefined ? { correlationId: by.correlationId } : {}),
+          ...(by.callerRequestId !== undefined ? { callerRequestId: by.callerRequestId } : {}),
+        },
+      });
+      await this.grants.revoke(state.sub, null, 'user_disabled', by);
+    }
     return viewOf(state);
   }
 

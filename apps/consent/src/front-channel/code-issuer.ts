@@ -9,10 +9,13 @@ import {
 } from '#lib/contracts';
 import { grantIdForTransaction } from '#lib/domain-authorization';
 import { hashGrantToken, mintGrantToken } from '#lib/domain-grant';
-import { CONFIG, type RpcClient } from '#lib/service-runtime';
+import { CLOCK, type Clock, CONFIG, type RpcClient } from '#lib/service-runtime';
 import { SERVICE_RPC } from '../consent.tokens.js';
 import { AuthorizationResponses } from './authorization-responses.js';
-import type { Session } from './browser-sessions.js';
+import { BrowserSessions, type Session } from './browser-sessions.js';
+
+/** A use of a session is recorded (SessionExtended) when the last recorded one is this old. */
+const RECORD_USE_AFTER_SECONDS = 300;
 import { type AuthorizeTransaction, errorPage } from './pages.js';
 
 /**
@@ -28,6 +31,8 @@ import { type AuthorizeTransaction, errorPage } from './pages.js';
 export class CodeIssuer {
   constructor(
     @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly browser: BrowserSessions,
     @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
     private readonly responses: AuthorizationResponses,
   ) {}
@@ -38,6 +43,17 @@ export class CodeIssuer {
     context: RequestContext,
   ): Promise<FrontChannelResult> {
     const req = tx.request;
+    // The client is recorded on the session (the clients a logout must reach) before the code leaves.
+    await this.browser.store.change(
+      session.session.sid,
+      {
+        type: 'UseSession',
+        clientId: req.clientId,
+        recordUseAfterSeconds: RECORD_USE_AFTER_SECONDS,
+        now: this.clock(),
+      },
+      { actor: `user:${session.user.sub}`, context },
+    );
     const grantId = grantIdForTransaction(tx.id);
     const code = mintGrantToken(grantId);
     const request: IssueAuthorizationCodeRequest = {
@@ -53,7 +69,10 @@ export class CodeIssuer {
       deliveredTo: req.deliveredTo,
       codeChallenge: req.codeChallenge,
       codeHash: hashGrantToken(code, this.config.secretHashKeys),
-      authTime: Math.floor(session.session.authTime / 1000),
+      authTime: Math.floor(session.state.authTime / 1000),
+      sid: session.state.sid,
+      amr: session.state.amr,
+      acr: session.state.acr,
     };
     const issued = await this.rpc.request<IssueAuthorizationCodeResponse>(
       Subjects.token.issueAuthorizationCode,

@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '#lib/config';
 import type { BrowserState, ClientView, FrontChannelResult } from '#lib/contracts';
-import { type AuthorizationError, describeScope, type Transaction } from '#lib/domain-authorization';
+import {
+  type AuthorizationError,
+  describeScope,
+  pageLanguage,
+  type Transaction,
+} from '#lib/domain-authorization';
 import { CONFIG } from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
 import { BrowserSessions, type Session } from './browser-sessions.js';
@@ -32,13 +37,18 @@ export class FrontChannelPages {
   ): Extract<FrontChannelResult, { kind: 'login' }> {
     const present = nonceOf(browser);
     const nonce = present ?? randomBytes(32).toString('base64url');
+    // OpenID Connect Core §3.1.2.1: login_hint prefills the username (the gateway escapes it).
+    const authentication = tx.kind === 'authorize' ? tx.request.authentication : undefined;
+    const shown = username ?? authentication?.loginHint;
+    const lang = pageLanguage(authentication);
     return {
       kind: 'login',
       status,
       tx: sealed,
       csrf: this.browser.csrf.token(tx.id, nonce),
       ...(client ? { clientName: client.clientName } : {}),
-      ...(username ? { username } : {}),
+      ...(shown ? { username: shown } : {}),
+      ...(lang ? { lang } : {}),
       ...(tx.kind !== 'account' ? { redirectOrigin: originOf(targetOf(tx).deliveredTo) } : {}),
       ...(present
         ? {}
@@ -57,6 +67,7 @@ export class FrontChannelPages {
     client: ClientView,
     session: Session,
   ): FrontChannelResult {
+    const lang = pageLanguage(tx.request.authentication);
     return {
       kind: 'consent',
       tx: sealed,
@@ -67,6 +78,7 @@ export class FrontChannelPages {
       ...(client.clientUri ? { clientUri: client.clientUri } : {}),
       scopes: tx.request.scope.map((scope) => ({ scope, description: describeScope(scope) })),
       redirectOrigin: originOf(tx.request.deliveredTo),
+      ...(lang ? { lang } : {}),
     };
   }
 

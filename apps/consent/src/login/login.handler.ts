@@ -68,7 +68,7 @@ export class LoginHandler {
     metrics.loginAttempts.inc({ outcome: checked.outcome });
     const { user, version } = checked;
     await this.credentials.record(user, version, 'success', request.context, now, client?.clientId);
-    const cookie = this.browser.startSession(user.sub, now.getTime());
+    const cookie = await this.browser.startSession(user.sub, now, request.browser, request.context);
     const location = tx.kind === 'account' ? '/account' : `/authorize/resume?tx=${sealed}`;
     return { kind: 'redirect', location, cookies: [cookie] };
   }

@@ -7,13 +7,14 @@ import {
   USERS,
   usersProjection,
 } from '#lib/domain-user';
+import { USER_SESSIONS, userSessionsProjection, type UserSessionsRow } from '#lib/domain-consent';
 import { type EventStore, type ProjectionRow, ProjectionRows, ProjectionRunner } from '#lib/event-store';
 import { DATA_SOURCE, EVENT_STORE } from '#lib/service-runtime';
 import type { DataSource } from 'typeorm';
 
 /**
- * The consent service's read models: `users` (lists) and `user-grants` (a user's consents and
- * grants). Every read catches up first: revocation must see the grant issued a moment ago.
+ * The consent service's read models: `users` (lists), `user-grants` (a user's consents and
+ * grants) and `user-sessions` (a user's browser sessions). Every read catches up first: revocation must see the grant issued a moment ago.
  */
 @Injectable()
 export class UserProjectionsService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -21,10 +22,15 @@ export class UserProjectionsService implements OnApplicationBootstrap, OnApplica
   private readonly rows: ProjectionRows;
 
   constructor(@Inject(DATA_SOURCE) dataSource: DataSource, @Inject(EVENT_STORE) store: EventStore) {
-    this.runner = new ProjectionRunner(dataSource, store, [usersProjection, userGrantsProjection], {
-      batchSize: 500,
-      checkpointName: 'consent',
-    });
+    this.runner = new ProjectionRunner(
+      dataSource,
+      store,
+      [usersProjection, userGrantsProjection, userSessionsProjection],
+      {
+        batchSize: 500,
+        checkpointName: 'consent',
+      },
+    );
     this.rows = new ProjectionRows(dataSource);
   }
 
@@ -44,5 +50,10 @@ export class UserProjectionsService implements OnApplicationBootstrap, OnApplica
   async grantsOf(sub: string): Promise<UserGrantsRow | null> {
     await this.runner.catchUp();
     return this.rows.get<UserGrantsRow>(USER_GRANTS, sub);
+  }
+
+  async sessionsOf(sub: string): Promise<UserSessionsRow | null> {
+    await this.runner.catchUp();
+    return this.rows.get<UserSessionsRow>(USER_SESSIONS, sub);
   }
 }

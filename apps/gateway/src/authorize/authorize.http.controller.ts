@@ -12,7 +12,9 @@ import {
   consentPage,
   cookieName,
   errorPage,
+  loggedOutPage,
   loginPage,
+  logoutConfirmPage,
   pageBrand,
   type PageBrand,
   pageCsp,
@@ -127,6 +129,57 @@ export class AuthorizeHttpController {
     );
   }
 
+  @Post('account/sessions/end')
+  async accountEndSession(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () =>
+      this.rpc.request<FrontChannelResult>(Subjects.consent.accountEndSession, {
+        context: requestContext(request),
+        browser: this.browser(request),
+        form: this.form(request),
+      }),
+    );
+  }
+
+  /** OpenID Connect RP-Initiated Logout 1.0 §2: the end-session endpoint, GET (query) or POST (form). */
+  @Get('logout')
+  async logoutGet(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () => {
+      const q = request.url.indexOf('?');
+      const parameters = singleValued(
+        parseFormEncoded(q === -1 ? '' : request.url.slice(q + 1), {
+          maxParameters: this.config.maxParameters,
+        }),
+      );
+      return this.rpc.request<FrontChannelResult>(Subjects.consent.logout, {
+        context: requestContext(request),
+        browser: this.browser(request),
+        parameters,
+      });
+    });
+  }
+
+  @Post('logout')
+  async logoutPost(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () =>
+      this.rpc.request<FrontChannelResult>(Subjects.consent.logout, {
+        context: requestContext(request),
+        browser: this.browser(request),
+        parameters: this.form(request),
+      }),
+    );
+  }
+
+  @Post('logout/confirm')
+  async logoutConfirm(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    await this.run(reply, () =>
+      this.rpc.request<FrontChannelResult>(Subjects.consent.logoutConfirm, {
+        context: requestContext(request),
+        browser: this.browser(request),
+        parameters: this.form(request),
+      }),
+    );
+  }
+
   // ------------------------------------------------------------ mapping
 
   private async run(reply: FastifyReply, call: () => Promise<FrontChannelResult>): Promise<void> {
@@ -170,6 +223,10 @@ export class AuthorizeHttpController {
         return this.html(reply, 200, consentPage(result, this.brand), [result.redirectOrigin]);
       case 'account':
         return this.html(reply, 200, accountPage(result, this.brand));
+      case 'logout-confirm':
+        return this.html(reply, 200, logoutConfirmPage(result, this.brand));
+      case 'logged-out':
+        return this.html(reply, 200, loggedOutPage(result, this.brand));
       case 'error-page':
         return this.html(reply, result.status, errorPage(result, this.brand));
       default: {
@@ -192,6 +249,7 @@ export class AuthorizeHttpController {
     const cookies = parseCookies(request.headers.cookie);
     const origin = request.headers.origin;
     const site = request.headers['sec-fetch-site'];
+    const agent = request.headers['user-agent'];
     const session = cookies.get(cookieName('session', this.secure));
     const nonce = cookies.get(cookieName('nonce', this.secure));
     return {
@@ -199,6 +257,7 @@ export class AuthorizeHttpController {
       ...(nonce ? { nonce } : {}),
       ...(typeof origin === 'string' ? { origin } : {}),
       ...(typeof site === 'string' ? { secFetchSite: site } : {}),
+      ...(typeof agent === 'string' ? { userAgent: agent.slice(0, 512) } : {}),
     };
   }
 

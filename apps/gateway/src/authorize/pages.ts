@@ -76,10 +76,14 @@ export const escapeHtml = (text: string) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
 
-function layout(brand: PageBrand, title: string, body: string): string {
+/** A BCP 47 tag (RFC 5646 §2.1) for html lang (OpenID Connect Core §3.1.2.1 ui_locales), else en. */
+const langOf = (lang: string | undefined) =>
+  lang !== undefined && /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/.test(lang) ? lang : 'en';
+
+function layout(brand: PageBrand, title: string, body: string, lang?: string): string {
   const logo = brand.logoUrl ? `<img src="${escapeHtml(brand.logoUrl)}" alt="">` : '';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="${escapeHtml(langOf(lang))}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>${escapeHtml(`${title} · ${brand.name}`)}</title><style>${brand.style}</style></head>
 <body><main><p class="brand">${logo}<span>${escapeHtml(brand.name)}</span></p>${body}</main></body></html>`;
 }
@@ -109,6 +113,7 @@ ${hidden('tx', p.tx)}${hidden('csrf', p.csrf)}
       p.clientName ? '<button type="submit" name="cancel" value="1" formnovalidate>Cancel</button>' : ''
     }</div>
 </form>`,
+    p.lang,
   );
 }
 
@@ -136,6 +141,7 @@ ${hidden('tx', p.tx)}${hidden('csrf', p.csrf)}
 <div class="actions"><button type="submit" class="primary" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button></div>
 </form>`,
+    p.lang,
   );
 }
 
@@ -155,8 +161,44 @@ export function accountPage(p: Page<'account'>, brand: PageBrand): string {
     'Your account',
     `<h1>Your account</h1><p class="who">Signed in as ${escapeHtml(p.username)}</p>
 <h2>Applications you allowed</h2>
-${p.consents.length ? `<ul class="consents">${items}</ul>` : '<p>No application has access to your account.</p>'}`,
+${p.consents.length ? `<ul class="consents">${items}</ul>` : '<p>No application has access to your account.</p>'}
+${sessionsSection(p)}`,
   );
+}
+
+/** The user's sessions, each with its sign-out form, and one to sign out everywhere. */
+function sessionsSection(p: Page<'account'>): string {
+  const sessions = p.sessions ?? [];
+  const items = sessions
+    .map((s) => {
+      const what = `${s.userAgent.browser} on ${s.userAgent.os}`;
+      return `<li class="session"><strong>${escapeHtml(what)}</strong>${s.current ? ' <span class="scope">this browser</span>' : ''}
+<p><span class="who">signed in ${escapeHtml(s.startedAt.slice(0, 16).replace('T', ' '))} UTC, last used ${escapeHtml(s.lastUsedAt.slice(0, 16).replace('T', ' '))} UTC</span></p>
+<form method="post" action="/account/sessions/end">${hidden('csrf', p.csrf)}${hidden('sid', s.sid)}
+<button type="submit" aria-label="Sign out ${escapeHtml(what)}">Sign out</button></form></li>`;
+    })
+    .join('\n');
+  return `<h2>Where you are signed in</h2>
+<ul class="sessions">${items}</ul>
+<form method="post" action="/account/sessions/end">${hidden('csrf', p.csrf)}${hidden('all', '1')}
+<button type="submit">Sign out everywhere</button></form>`;
+}
+
+/** RP-Initiated Logout 1.0 §2: the user confirms the sign-out (the request alone is not trusted). */
+export function logoutConfirmPage(p: Page<'logout-confirm'>, brand: PageBrand): string {
+  return layout(
+    brand,
+    'Sign out',
+    `<h1>Sign out?</h1><p class="who">Signed in as ${escapeHtml(p.username)}</p>
+<form method="post" action="/logout/confirm">${hidden('csrf', p.csrf)}
+<div class="actions"><button type="submit" class="primary">Sign out</button></div>
+</form>`,
+    p.lang,
+  );
+}
+
+export function loggedOutPage(p: Page<'logged-out'>, brand: PageBrand): string {
+  return layout(brand, 'Signed out', '<h1>You are signed out</h1>', p.lang);
 }
 
 export function errorPage(p: Page<'error-page'>, brand: PageBrand): string {

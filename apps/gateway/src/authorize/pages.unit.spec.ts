@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { accountPage, consentPage, errorPage, loginPage, pageBrand, pageCsp, setCookie } from './pages.js';
+import {
+  accountPage,
+  consentPage,
+  errorPage,
+  loggedOutPage,
+  loginPage,
+  logoutConfirmPage,
+  pageBrand,
+  pageCsp,
+  setCookie,
+} from './pages.js';
 
 const brand = pageBrand({
   brandProductName: 'Example',
@@ -44,9 +54,25 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
           username: hostile,
           csrf: hostile,
           consents: [{ clientId: hostile, clientName: hostile, scope: [hostile], grantedAt: hostile }],
+          sessions: [
+            {
+              sid: hostile,
+              authTime: hostile,
+              amr: [hostile],
+              acr: hostile,
+              userAgent: { browser: hostile, os: hostile },
+              startedAt: hostile,
+              lastUsedAt: hostile,
+              expiresAt: hostile,
+              clients: [hostile],
+              current: true,
+            },
+          ],
         },
         brand,
       ),
+      logoutConfirmPage({ kind: 'logout-confirm', csrf: hostile, username: hostile }, brand) +
+        loggedOutPage({ kind: 'logged-out', lang: hostile }, brand),
       errorPage({ kind: 'error-page', status: 400, error: hostile, description: hostile }, brand),
     ];
     for (const html of pages) {
@@ -158,5 +184,45 @@ describe('branding of the pages', () => {
       brandPrimaryColor: '#1f6feb',
     });
     expect(pageCsp(data)).toContain("img-src 'self' data:;");
+  });
+});
+
+describe('sessions, logout and the page language (issue 22)', () => {
+  it('ui_locales reaches html lang only as a well-formed BCP 47 tag, else en', () => {
+    const page = (lang?: string) =>
+      loginPage({ kind: 'login', status: 200, tx: 't', csrf: 'c', ...(lang ? { lang } : {}) }, brand);
+    expect(page('en-GB')).toContain('<html lang="en-GB">');
+    expect(page('"><x')).toContain('<html lang="en">');
+    expect(page()).toContain('<html lang="en">');
+  });
+
+  it('the account page lists each session with its own sign-out form and one for all', () => {
+    const session = (sid: string, current: boolean) => ({
+      sid,
+      authTime: '2030-01-01T00:00:00Z',
+      amr: ['pwd'],
+      acr: '1',
+      userAgent: { browser: 'Firefox', os: 'Linux' },
+      startedAt: '2030-01-01T00:00:00.000Z',
+      lastUsedAt: '2030-01-01T01:00:00.000Z',
+      expiresAt: '2030-01-01T02:00:00.000Z',
+      clients: [],
+      current,
+    });
+    const html = accountPage(
+      {
+        kind: 'account',
+        username: 'u',
+        csrf: 'c',
+        consents: [],
+        sessions: [session('s1', true), session('s2', false)],
+      },
+      brand,
+    );
+    expect(html.match(/action="\/account\/sessions\/end"/g)).toHaveLength(3);
+    expect(html).toContain('<input type="hidden" name="sid" value="s2">');
+    expect(html).toContain('<input type="hidden" name="all" value="1">');
+    expect(html.match(/this browser/g)).toHaveLength(1);
+    expect(html).toContain('signed in 2030-01-01 00:00 UTC, last used 2030-01-01 01:00 UTC');
   });
 });

@@ -17,6 +17,9 @@ export function installMethodNotAllowed(fastify: FastifyInstance): void {
     '/login': ['POST'],
     '/account': ['GET', 'HEAD'],
     '/account/revoke': ['POST'],
+    '/account/sessions/end': ['POST'],
+    '/logout': ['GET', 'HEAD', 'POST'],
+    '/logout/confirm': ['POST'],
   };
   for (const [url, allowed] of Object.entries(methodsOf)) {
     fastify.route({

@@ -4,6 +4,7 @@ import {
   type AsOfRequest,
   type ClientHistoryRequest,
   type GrantHistoryRequest,
+  type SessionHistoryRequest,
   Subjects,
   type TokenHistoryRequest,
   type UserHistoryRequest,
@@ -11,9 +12,11 @@ import {
 import { AdminGate } from '#lib/service-runtime';
 import { ClientAsOfHandler } from './as-of/client-as-of.handler.js';
 import { GrantAsOfHandler } from './as-of/grant-as-of.handler.js';
+import { SessionAsOfHandler } from './as-of/session-as-of.handler.js';
 import { TokenAsOfHandler } from './as-of/token-as-of.handler.js';
 import { ClientAuditHistoryHandler } from './history/client-history.handler.js';
 import { GrantHistoryHandler } from './history/grant-history.handler.js';
+import { SessionHistoryHandler } from './history/session-history.handler.js';
 import { TokenHistoryHandler } from './history/token-history.handler.js';
 import { UserHistoryHandler } from './history/user-history.handler.js';
 
@@ -28,6 +31,8 @@ export class AuditNatsController {
     private readonly grantHistoryHandler: GrantHistoryHandler,
     private readonly grantAsOfHandler: GrantAsOfHandler,
     private readonly userHistoryHandler: UserHistoryHandler,
+    private readonly sessionHistoryHandler: SessionHistoryHandler,
+    private readonly sessionAsOfHandler: SessionAsOfHandler,
     private readonly gate: AdminGate,
   ) {}
 
@@ -71,5 +76,17 @@ export class AuditNatsController {
   async userHistory(@Payload() request: UserHistoryRequest) {
     await this.gate.admit(request);
     return this.userHistoryHandler.handle(request);
+  }
+
+  @MessagePattern(Subjects.introspection.admin.sessionHistory)
+  async sessionHistory(@Payload() request: SessionHistoryRequest) {
+    await this.gate.admit(request);
+    return this.sessionHistoryHandler.handle(request);
+  }
+
+  @MessagePattern(Subjects.introspection.admin.sessionAsOf)
+  async sessionAsOf(@Payload() request: AsOfRequest) {
+    await this.gate.admit(request);
+    return this.sessionAsOfHandler.handle(request);
   }
 }

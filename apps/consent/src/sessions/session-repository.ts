@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { eventMetadata, type RequestContext, type SessionView } from '#lib/contracts';
+import {
+  activeSessions,
+  decideSession,
+  SESSION_FOLD,
+  type SessionCommand,
+  type SessionEndReason,
+  type SessionState,
+  sessionStreamId,
+  SID,
+} from '#lib/domain-consent';
+import { aggregateStream, type EventStore } from '#lib/event-store';
+import { notFound } from '#lib/oauth-errors';
+import { CLOCK, type Clock, EVENT_STORE } from '#lib/service-runtime';
+import { UserProjectionsService } from '../users/user-projections.service.js';
+
+/** The audit trail of a session command: the verified actor and the request. */
+export interface SessionCaller {
+  actor: string;
+  context: Partial<RequestContext>;
+}
+
+/**
+ * The `session-<sid>` streams: a session is read from its stream at every use (never from the
+ * read model), changed through its decider, and listed per user from the `user-sessions` read model.
+ */
+@Injectable()
+export class SessionRepository {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly projections: UserProjectionsService,
+  ) {}
+
+  async load(sid: string): Promise<{ state: SessionState; version: number }> {
+    if (typeof sid !== 'string' || !SID.test(sid)) return { state: { status: 'none' }, version: 0 };
+    return aggregateStream(this.store, sessionStreamId(sid), SESSION_FOLD);
+  }
+
+  /** The command decided on the session's current state and its events appended (refusals thrown). */
+  async change(sid: string, command: SessionCommand, caller: SessionCaller): Promise<number> {
+    const { state, version } = await this.load(sid);
+    const decision = decideSession(command, state);
+    if (decision.refusal !== null) throw decision.refusal;
+    if (decision.events.length === 0) return 0;
+    const metadata = eventMetadata(caller.context, caller.actor);
+    await this.store.appendToStream(
+      sessionStreamId(sid),
+      version,
+      decision.events.map((e) => ({ ...e, metadata })),
+    );
+    return decision.events.length;
+  }
+
+  /** The user's sessions that stand now (the read model, caught up first). */
+  async sessionsOf(sub: string): Promise<SessionView[]> {
+    return activeSessions(await this.projections.sessionsOf(sub), this.clock());
+  }
+
+  /**
+   * Ends one of the user's sessions: a sid that is not the user's is answered as one that does not
+   * exist, so that no one learns of another user's session.
+   */
+  async endOfUser(
+    sub: string,
+    sid: string,
+    reason: SessionEndReason,
+    caller: SessionCaller,
+  ): Promise<boolean> {
+    const { state } = await this.load(sid);
+    if (state.status === 'none' || state.sub !== sub) throw notFound('no such session');
+    const now = this.clock();
+    return (await this.change(sid, { type: 'EndSession', reason, endedBy: caller.actor, now }, caller)) > 0;
+  }
+
+  /** Ends every session of the user that stands. */
+  async endAllOfUser(sub: string, reason: SessionEndReason, caller: SessionCaller): Promise<number> {
+    let ended = 0;
+    for (const s of await this.sessionsOf(sub)) {
+      if (await this.endOfUser(sub, s.sid, reason, caller).catch(() => false)) ended++;
+    }
+    return ended;
+  }
+}

@@ -1,0 +1,102 @@
+import type { OAuthErrorCode } from '#lib/oauth-errors';
+
+/**
+ * checkAuthenticationParameters (OpenID Connect Core 1.0 §3.1.2.1), for requests whose scope has
+ * `openid` only; a plain OAuth request keeps RFC 6749's behaviour and these parameters are ignored:
+ * - prompt: a space-delimited list of none, login, consent, select_account; an unknown value, or
+ *   none with any other value, is invalid_request.
+ * - max_age: a non-negative integer (seconds), else invalid_request.
+ * - login_hint: kept (at most 256 characters) to prefill the login form.
+ * - acr_values: kept (space-delimited); only password authentication is offered.
+ * - ui_locales: kept, the well-formed BCP 47 tags only (RFC 5646 §2.1), for the pages' language.
+ * - display: ignored, whatever its value (the pages are responsive).
+ */
+export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
+
+export interface AuthenticationParameters {
+  prompt: Prompt[];
+  /** Seconds. */
+  maxAge?: number;
+  loginHint?: string;
+  acrValues?: string[];
+  uiLocales?: string[];
+}
+
+const PROMPTS: readonly string[] = ['none', 'login', 'consent', 'select_account'];
+const MAX_HINT_LENGTH = 256;
+const LOCALE = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/;
+const ACR = /^[\x21-\x7e]{1,256}$/;
+
+type Check =
+  { error: { error: OAuthErrorCode; description: string } } | { authentication?: AuthenticationParameters };
+
+const invalid = (description: string): Check => ({ error: { error: 'invalid_request', description } });
+
+/** The first value of a parameter (repetition is refused before), empty meaning absent (RFC 6749 §3.1). */
+function first(params: ReadonlyMap<string, readonly string[]>, name: string): string | undefined {
+  const v = params.get(name)?.[0];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+const words = (v: string | undefined) => (v ?? '').split(' ').filter((w) => w !== '');
+
+export function checkAuthenticationParameters(
+  params: ReadonlyMap<string, readonly string[]>,
+  scope: readonly string[],
+): Check {
+  if (!scope.includes('openid')) return {};
+  const prompt = [...new Set(words(first(params, 'prompt')))];
+  const unknown = prompt.find((p) => !PROMPTS.includes(p));
+  if (unknown !== undefined) return invalid(`unsupported prompt value: ${unknown.slice(0, 32)}`);
+  if (prompt.includes('none') && prompt.length > 1)
+    return invalid('prompt=none cannot be combined with other values');
+  const maxAgeSent = first(params, 'max_age');
+  if (maxAgeSent !== undefined && !/^\d{1,9}$/.test(maxAgeSent))
+    return invalid('max_age must be a non-negative integer');
+  const loginHint = first(params, 'login_hint');
+  if (loginHint !== undefined && loginHint.length > MAX_HINT_LENGTH) return invalid('login_hint is too long');
+  const acrValues = words(first(params, 'acr_values'));
+  if (!acrValues.every((a) => ACR.test(a))) return invalid('acr_values is malformed');
+  const uiLocales = words(first(params, 'ui_locales'))
+    .filter((l) => l.length <= 35 && LOCALE.test(l))
+    .slice(0, 10);
+  return {
+    authentication: {
+      prompt: prompt as Prompt[],
+      ...(maxAgeSent !== undefined ? { maxAge: Number(maxAgeSent) } : {}),
+      ...(loginHint !== undefined ? { loginHint } : {}),
+      ...(acrValues.length > 0 ? { acrValues: acrValues.slice(0, 10) } : {}),
+      ...(uiLocales.length > 0 ? { uiLocales } : {}),
+    },
+  };
+}
+
+/**
+ * What the authorization endpoint does with the browser's session (OpenID Connect Core §3.1.2.3):
+ * `login` (the login page), `login_required` (prompt=none and a login is needed: an error
+ * redirect, never a page), or `proceed` with the session.
+ * - no session: a login.
+ * - prompt=login or select_account, or the session's auth_time older than max_age (max_age=0:
+ *   always), unless the user logged in during this request: a login again.
+ */
+export function authenticationStep(
+  authentication: AuthenticationParameters | undefined,
+  session: { authTime: number } | null,
+  request: { startedAt: number; now: number },
+): 'login' | 'login_required' | 'proceed' {
+  const silent = authentication?.prompt.includes('none') === true;
+  if (session === null) return silent ? 'login_required' : 'login';
+  if (authentication === undefined || session.authTime >= request.startedAt) return 'proceed';
+  const forced = authentication.prompt.includes('login') || authentication.prompt.includes('select_account');
+  const tooOld =
+    authentication.maxAge !== undefined && request.now - session.authTime >= authentication.maxAge * 1000;
+  if (!forced && !tooOld) return 'proceed';
+  return silent ? 'login_required' : 'login';
+}
+
+/** The pages' language from ui_locales: the first tag of a language the pages are written in. */
+export function pageLanguage(authentication: AuthenticationParameters | undefined): string | undefined {
+  return authentication?.uiLocales?.find((l) => PAGE_LANGUAGES.includes(l.split('-')[0]!.toLowerCase()));
+}
+
+const PAGE_LANGUAGES: readonly string[] = ['en'];

@@ -1,0 +1,89 @@
+import {
+  authenticationStep,
+  checkAuthenticationParameters,
+  pageLanguage,
+} from './check-authentication-request.js';
+
+const params = (q: Record<string, string>) => new Map(Object.entries(q).map(([k, v]) => [k, [v]]));
+const oidc = ['openid'];
+
+describe('OpenID Connect Core §3.1.2.1 authentication request parameters (issue 22)', () => {
+  it('a plain OAuth request ignores them all (RFC 6749 behaviour kept)', () => {
+    expect(checkAuthenticationParameters(params({ prompt: 'bogus', max_age: 'x' }), ['read'])).toEqual({});
+  });
+
+  it('reads prompt, max_age, login_hint, acr_values, ui_locales; ignores display', () => {
+    expect(
+      checkAuthenticationParameters(
+        params({
+          prompt: 'login consent',
+          max_age: '0',
+          login_hint: 'alice',
+          acr_values: 'urn:a urn:b',
+          ui_locales: 'fr-CA en <x>',
+          display: 'wap-nonsense',
+        }),
+        oidc,
+      ),
+    ).toEqual({
+      authentication: {
+        prompt: ['login', 'consent'],
+        maxAge: 0,
+        loginHint: 'alice',
+        acrValues: ['urn:a', 'urn:b'],
+        uiLocales: ['fr-CA', 'en'],
+      },
+    });
+  });
+
+  it.each([
+    [{ prompt: 'none login' }, 'prompt=none cannot be combined'],
+    [{ prompt: 'sometimes' }, 'unsupported prompt value'],
+    [{ max_age: '-1' }, 'max_age'],
+    [{ max_age: '1.5' }, 'max_age'],
+    [{ login_hint: 'a'.repeat(257) }, 'login_hint'],
+  ])('%j is invalid_request', (q, description) => {
+    const checked = checkAuthenticationParameters(params(q), oidc);
+    expect(checked).toEqual({
+      error: { error: 'invalid_request', description: expect.stringContaining(description) },
+    });
+  });
+
+  const startedAt = 1_000_000;
+  const now = startedAt + 5_000;
+  const step = (q: Record<string, string>, session: { authTime: number } | null) => {
+    const checked = checkAuthenticationParameters(params(q), oidc);
+    if ('error' in checked) throw new Error('unexpected');
+    return authenticationStep(checked.authentication, session, { startedAt, now });
+  };
+
+  it('prompt=none: login_required without a session or when a login would be needed, never a page', () => {
+    expect(step({ prompt: 'none' }, null)).toBe('login_required');
+    expect(step({ prompt: 'none', max_age: '0' }, { authTime: startedAt - 1 })).toBe('login_required');
+    expect(step({ prompt: 'none' }, { authTime: startedAt - 60_000 })).toBe('proceed');
+  });
+
+  it('prompt=login and select_account log in again, once: not after a login during the request', () => {
+    expect(step({ prompt: 'login' }, { authTime: startedAt - 1 })).toBe('login');
+    expect(step({ prompt: 'select_account' }, { authTime: startedAt - 1 })).toBe('login');
+    expect(step({ prompt: 'login' }, { authTime: startedAt + 1 })).toBe('proceed');
+  });
+
+  it('max_age: a session older than it logs in again; max_age=0 always (Core §3.1.2.1)', () => {
+    expect(step({ max_age: '60' }, { authTime: now - 59_000 })).toBe('proceed');
+    expect(step({ max_age: '60' }, { authTime: now - 61_000 })).toBe('login');
+    expect(step({ max_age: '60' }, { authTime: now - 59_000 - 1 })).toBe('proceed');
+    expect(step({ max_age: '0' }, { authTime: startedAt - 1 })).toBe('login');
+    expect(step({ max_age: '0' }, { authTime: startedAt })).toBe('proceed');
+  });
+
+  it('no session: the login page', () => {
+    expect(authenticationStep(undefined, null, { startedAt, now })).toBe('login');
+    expect(authenticationStep(undefined, { authTime: 0 }, { startedAt, now })).toBe('proceed');
+  });
+
+  it('ui_locales: the first language the pages are written in', () => {
+    expect(pageLanguage({ prompt: [], uiLocales: ['fr', 'en-GB', 'en'] })).toBe('en-GB');
+    expect(pageLanguage({ prompt: [], uiLocales: ['fr'] })).toBeUndefined();
+  });
+});
