@@ -1,7 +1,7 @@
 import { type DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
-import { ClientsModule, type ClientProxy, Transport } from '@nestjs/microservices';
+import type { ClientProxy } from '@nestjs/microservices';
 import { AdminAuthenticator, JwksSource } from '#lib/admin-auth';
-import { type AdminAuthConfig, loadConfig, type NatsConfig } from '#lib/config';
+import type { AdminAuthConfig, NatsConfig } from '#lib/config';
 import {
   type AdminCommand,
   type ClientView,
@@ -11,11 +11,10 @@ import {
 } from '#lib/contracts';
 import { OAuthError } from '#lib/oauth-errors';
 import type { JSONWebKeySet } from 'jose';
-import { natsConnectionOptions } from './nats-options.js';
 import { acceptCorrelationId } from './correlation.js';
 import { RpcClient } from './rpc-client.js';
-
-export const ADMIN_AUTHENTICATOR = Symbol('ADMIN_AUTHENTICATOR');
+import { natsProxyModule } from './service-rpc.js';
+import { ADMIN_AUTH_CONFIG, ADMIN_AUTHENTICATOR, BUS_CONFIG } from './tokens.js';
 
 /**
  * A privileged command's way in: the credential it carries is verified here, in the service that
@@ -67,29 +66,19 @@ export function adminAuthenticatorOverNats(rpc: RpcClient, config: AdminAuthConf
   );
 }
 
+/** Needs the service to declare ADMIN_AUTH_CONFIG and BUS_CONFIG (ServiceConfigModule). */
 @Module({})
 export class AdminAuthModule {
   static forService(serviceName: string): DynamicModule {
-    const config = loadConfig();
     return {
       module: AdminAuthModule,
-      imports: [
-        ClientsModule.register([
-          {
-            name: ADMIN_AUTH_PROXY,
-            transport: Transport.NATS,
-            options: natsConnectionOptions(config, `${serviceName}-admin-auth`),
-          },
-        ]),
-      ],
+      imports: [natsProxyModule(ADMIN_AUTH_PROXY, `${serviceName}-admin-auth`)],
       providers: [
         {
           provide: ADMIN_AUTHENTICATOR,
-          inject: [ADMIN_AUTH_PROXY],
-          useFactory: (proxy: ClientProxy) => {
-            const c: AdminAuthConfig & NatsConfig = config;
-            return adminAuthenticatorOverNats(new RpcClient(proxy, c.rpcTimeoutMs), c);
-          },
+          inject: [ADMIN_AUTH_PROXY, BUS_CONFIG, ADMIN_AUTH_CONFIG],
+          useFactory: (proxy: ClientProxy, bus: NatsConfig, admin: AdminAuthConfig) =>
+            adminAuthenticatorOverNats(new RpcClient(proxy, bus.rpcTimeoutMs), admin),
         },
         AdminGate,
       ],

@@ -28,9 +28,7 @@ export class AccountHandler {
     const named = await Promise.all(
       consents.map(async (c) => ({
         ...c,
-        clientName:
-          (await this.responses.findClient(c.clientId, request.context.correlationId).catch(() => null))
-            ?.clientName ?? c.clientId,
+        clientName: (await this.responses.findClient(c.clientId).catch(() => null))?.clientName ?? c.clientId,
       })),
     );
     return {

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { ConsentConfig } from '#lib/config';
 import type { BrowserState, ClientView, FrontChannelResult } from '#lib/contracts';
 import { type AuthorizationError, describeScope, type Transaction } from '#lib/domain-authorization';
-import { CONFIG } from '#lib/service-runtime';
+import { CONSENT_CONFIG } from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
 import { BrowserSessions, type Session } from './browser-sessions.js';
 
@@ -14,7 +14,7 @@ export type AuthorizeTransaction = Extract<Transaction, { kind: 'authorize' }>;
 @Injectable()
 export class FrontChannelPages {
   constructor(
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CONSENT_CONFIG) private readonly config: ConsentConfig,
     private readonly browser: BrowserSessions,
   ) {}
 
