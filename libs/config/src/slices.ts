@@ -1,10 +1,11 @@
 import type { AdminAuthConfig } from './admin.js';
+import type { BrandConfig } from './brand.js';
 import type { NatsConfig } from './bus.js';
 import type { ClientRegistryConfig } from './clients.js';
 import type { Config } from './config.js';
 import type { ConsentConfig } from './consent.js';
 import type { DatabaseConfig } from './database.js';
-import type { IssuerConfig } from './http-edge.js';
+import type { GatewayConfig, IssuerConfig } from './http-edge.js';
 import type { CookieKeysConfig, SecretHashingConfig } from './keys.js';
 import type { SigningKeyConfig } from './tokens.js';
 
@@ -60,6 +61,19 @@ export const CONFIG_SLICES = {
     'rpcTimeoutMs',
   ]),
   issuer: keysOf<IssuerConfig>()(['issuer']),
+  brand: keysOf<BrandConfig>()(['brandProductName', 'brandLogoUrl', 'brandPrimaryColor']),
+  gateway: keysOf<GatewayConfig>()([
+    'issuer',
+    'httpRequestTimeoutMs',
+    'httpHeadersTimeoutMs',
+    'httpKeepAliveTimeoutMs',
+    'trustProxy',
+    'maxBodyBytes',
+    'httpHost',
+    'httpPort',
+    'maxParameters',
+    'jwksMaxAgeSeconds',
+  ]),
   secretHashing: keysOf<SecretHashingConfig>()(['secretHashKeys']),
   cookieKeys: keysOf<CookieKeysConfig>()(['cookieSealingKeys', 'csrfKeys']),
   adminAuth: keysOf<AdminAuthConfig>()(['issuer', 'adminAudience', 'adminToken']),
@@ -127,7 +141,7 @@ export const CONFIG_SLICES = {
  */
 export function configSlice<T>(config: Config, keys: readonly (keyof Config)[]): T {
   const slice = {};
-  for (const key of keys) {
+  for (const key of new Set(keys)) {
     Object.defineProperty(slice, key, { enumerable: true, get: () => config[key] });
   }
   return Object.freeze(slice) as T;
