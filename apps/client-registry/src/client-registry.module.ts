@@ -14,7 +14,6 @@ import {
 } from '#lib/service-runtime';
 import { AuthenticateClientHandler } from './authenticate-client/authenticate-client.handler.js';
 import { AuthenticateClientNatsController } from './authenticate-client/authenticate-client.nats.controller.js';
-import { GetClientNatsController } from './get-client/get-client.nats.controller.js';
 import { RegisterClientHandler } from './register-client/register-client.handler.js';
 import { RegisterClientNatsController } from './register-client/register-client.nats.controller.js';
 import { ClientStreamHistoryHandler } from './client-history/client-stream-history.handler.js';
@@ -44,7 +43,6 @@ import { RotateClientSecretNatsController } from './rotate-client-secret/rotate-
     RegisterClientNatsController,
     AuthenticateClientNatsController,
     RotateClientSecretNatsController,
-    GetClientNatsController,
     ManageClientNatsController,
     storeHealthController(Subjects.client.health, 'client-registry'),
   ],

@@ -2,19 +2,14 @@ import { type DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { AdminAuthenticator, JwksSource } from '#lib/admin-auth';
 import type { AdminAuthConfig, NatsConfig } from '#lib/config';
-import {
-  type AdminCommand,
-  type ClientView,
-  type RequestContext,
-  Subjects,
-  type TokenStatusResponse,
-} from '#lib/contracts';
-import { OAuthError } from '#lib/oauth-errors';
+import { type AdminCommand, type RequestContext, Subjects, type TokenStatusResponse } from '#lib/contracts';
+import { ClientViews } from '#lib/domain-client';
+import type { EventStore } from '#lib/event-store';
 import type { JSONWebKeySet } from 'jose';
 import { acceptCorrelationId } from './correlation.js';
 import { RpcClient } from './rpc-client.js';
 import { natsProxyModule } from './service-rpc.js';
-import { ADMIN_AUTH_CONFIG, ADMIN_AUTHENTICATOR, BUS_CONFIG } from './tokens.js';
+import { ADMIN_AUTH_CONFIG, ADMIN_AUTHENTICATOR, BUS_CONFIG, EVENT_STORE } from './tokens.js';
 
 /**
  * A privileged command's way in: the credential it carries is verified here, in the service that
@@ -41,23 +36,20 @@ const ADMIN_AUTH_PROXY = 'ADMIN_AUTH_PROXY';
 
 /**
  * The authenticator a service uses to decide its privileged commands itself: it reads the issuer's
- * keys from the token service, the client's privileges from the client registry and the token's
- * revocation from the introspection service, each over NATS, each when a command arrives (one
- * freshness rule for every owner).
+ * keys from the token service and the token's revocation from the introspection service over
+ * NATS, and the client's privileges and status from its stream (ClientViews, confirmed against the
+ * stream's current version), each when a command arrives.
  */
-export function adminAuthenticatorOverNats(rpc: RpcClient, config: AdminAuthConfig): AdminAuthenticator {
+export function adminAuthenticator(
+  rpc: RpcClient,
+  clients: ClientViews,
+  config: AdminAuthConfig,
+): AdminAuthenticator {
   const jwks = new JwksSource(() => rpc.request<JSONWebKeySet>(Subjects.token.jwks, {}));
   return new AdminAuthenticator(
     {
       keys: (kid) => jwks.keys(kid),
-      client: async (clientId) => {
-        try {
-          return await rpc.request<ClientView>(Subjects.client.get, { clientId });
-        } catch (err) {
-          if (err instanceof OAuthError && err.error === 'not_found') return null;
-          throw err;
-        }
-      },
+      client: (clientId) => clients.view(clientId),
       tokenActive: async (jti) =>
         (await rpc.request<TokenStatusResponse>(Subjects.introspection.tokenStatus, { jti })).status ===
         'active',
@@ -66,7 +58,10 @@ export function adminAuthenticatorOverNats(rpc: RpcClient, config: AdminAuthConf
   );
 }
 
-/** Needs the service to declare ADMIN_AUTH_CONFIG and BUS_CONFIG (ServiceConfigModule). */
+/**
+ * Needs the service to declare ADMIN_AUTH_CONFIG and BUS_CONFIG (ServiceConfigModule), and the
+ * event store (EventStoreModule).
+ */
 @Module({})
 export class AdminAuthModule {
   static forService(serviceName: string): DynamicModule {
@@ -76,9 +71,9 @@ export class AdminAuthModule {
       providers: [
         {
           provide: ADMIN_AUTHENTICATOR,
-          inject: [ADMIN_AUTH_PROXY, BUS_CONFIG, ADMIN_AUTH_CONFIG],
-          useFactory: (proxy: ClientProxy, bus: NatsConfig, admin: AdminAuthConfig) =>
-            adminAuthenticatorOverNats(new RpcClient(proxy, bus.rpcTimeoutMs), admin),
+          inject: [ADMIN_AUTH_PROXY, BUS_CONFIG, ADMIN_AUTH_CONFIG, EVENT_STORE],
+          useFactory: (proxy: ClientProxy, bus: NatsConfig, admin: AdminAuthConfig, store: EventStore) =>
+            adminAuthenticator(new RpcClient(proxy, bus.rpcTimeoutMs), new ClientViews(store), admin),
         },
         AdminGate,
       ],
