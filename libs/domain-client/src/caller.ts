@@ -64,7 +64,7 @@ export async function confirmClients(
   };
 }
 
-/** Who a request's caller is, in the answer when it moved under both decisions. */
+/** Who moved, in the log detail of a request whose caller moved under both decisions. */
 export const CALLER = 'the calling client';
 
 /** The caller authenticated, confirmed current by one read of its stream's version. */
