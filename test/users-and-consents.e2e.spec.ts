@@ -369,24 +369,35 @@ describe('resource owners, consents and login throttling', () => {
     expect(statuses.slice(firstThrottled).every((s) => s === 429)).toBe(true);
   }, 60000);
 
-  it('AUTHZ-35: with the client registry down, a 503 page with Retry-After, quickly; never a bare 500 or a hang', async () => {
-    const registry = system.children.get('client-registry')!;
-    await new Promise<void>((done) => {
-      registry.once('exit', () => done());
-      registry.kill('SIGKILL');
+  const authorizeUrl = () =>
+    `${system.baseUrl}/authorize?${new URLSearchParams({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: REDIRECT,
+      scope: 'read',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    })}`;
+
+  const kill = (name: string) =>
+    new Promise<void>((done) => {
+      const child = system.children.get(name)!;
+      child.once('exit', () => done());
+      child.kill('SIGKILL');
     });
+
+  it('with the client registry down, /authorize still answers: consent reads the client from its stream, not from the registry', async () => {
+    await kill('client-registry');
+    const res = await fetch(authorizeUrl(), { redirect: 'manual' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await res.text()).toContain('name="username"');
+  });
+
+  it('AUTHZ-35: with the consent service down, a 503 page with Retry-After, quickly; never a bare 500 or a hang', async () => {
+    await kill('consent');
     const started = Date.now();
-    const res = await fetch(
-      `${system.baseUrl}/authorize?${new URLSearchParams({
-        response_type: 'code',
-        client_id: clientId,
-        redirect_uri: REDIRECT,
-        scope: 'read',
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-      })}`,
-      { redirect: 'manual' },
-    );
+    const res = await fetch(authorizeUrl(), { redirect: 'manual' });
     expect(Date.now() - started).toBeLessThan(10000);
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);

@@ -1,9 +1,19 @@
 import { Module } from '@nestjs/common';
 import { Subjects } from '#lib/contracts';
-import { AdminAuthModule, EventStoreModule, storeHealthController } from '#lib/service-runtime';
+import {
+  ADMIN_AUTH_CONFIG,
+  AdminAuthModule,
+  BUS_CONFIG,
+  CLIENT_REGISTRY_CONFIG,
+  DATABASE_CONFIG,
+  EventStoreModule,
+  REGISTRATION_POLICY_CONFIG,
+  SECRET_HASHING_CONFIG,
+  ServiceConfigModule,
+  storeHealthController,
+} from '#lib/service-runtime';
 import { AuthenticateClientHandler } from './authenticate-client/authenticate-client.handler.js';
 import { AuthenticateClientNatsController } from './authenticate-client/authenticate-client.nats.controller.js';
-import { GetClientNatsController } from './get-client/get-client.nats.controller.js';
 import { RegisterClientHandler } from './register-client/register-client.handler.js';
 import { RegisterClientNatsController } from './register-client/register-client.nats.controller.js';
 import { ClientStreamHistoryHandler } from './client-history/client-stream-history.handler.js';
@@ -17,12 +27,22 @@ import { RotateClientSecretHandler } from './rotate-client-secret/rotate-client-
 import { RotateClientSecretNatsController } from './rotate-client-secret/rotate-client-secret.nats.controller.js';
 
 @Module({
-  imports: [EventStoreModule.forService('client-registry'), AdminAuthModule.forService('client-registry')],
+  imports: [
+    ServiceConfigModule.forService([
+      DATABASE_CONFIG,
+      BUS_CONFIG,
+      ADMIN_AUTH_CONFIG,
+      SECRET_HASHING_CONFIG,
+      CLIENT_REGISTRY_CONFIG,
+      REGISTRATION_POLICY_CONFIG,
+    ]),
+    EventStoreModule.forService('client-registry'),
+    AdminAuthModule.forService('client-registry'),
+  ],
   controllers: [
     RegisterClientNatsController,
     AuthenticateClientNatsController,
     RotateClientSecretNatsController,
-    GetClientNatsController,
     ManageClientNatsController,
     storeHealthController(Subjects.client.health, 'client-registry'),
   ],

@@ -1,8 +1,8 @@
-import type { ClientRegistryConfig, SigningKeyConfig } from '#lib/config';
+import type { RegistrationPolicyConfig } from '#lib/config';
 import type { RegistrationOrigin } from '#lib/domain-client';
 
 /** The registration policy of RFC 7591/7592 self-service, from the operator's settings. */
-export function selfService(config: ClientRegistryConfig & SigningKeyConfig): RegistrationOrigin {
+export function selfService(config: RegistrationPolicyConfig): RegistrationOrigin {
   return {
     kind: 'self-service',
     policy: {
@@ -15,6 +15,8 @@ export function selfService(config: ClientRegistryConfig & SigningKeyConfig): Re
   };
 }
 
-export function administrator(config: ClientRegistryConfig): RegistrationOrigin {
+export function administrator(
+  config: Pick<RegistrationPolicyConfig, 'privilegedScopes'>,
+): RegistrationOrigin {
   return { kind: 'administrator', privilegedScopes: config.privilegedScopes };
 }

@@ -1,15 +1,21 @@
 import { Module } from '@nestjs/common';
-import { type ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
-import { type Config, loadConfig } from '#lib/config';
 import { Subjects } from '#lib/contracts';
 import {
+  ADMIN_AUTH_CONFIG,
   AdminAuthModule,
-  CONFIG,
+  BUS_CONFIG,
+  clientViewsProvider,
   clockProvider,
+  CONSENT_CONFIG,
+  COOKIE_KEYS_CONFIG,
+  DATABASE_CONFIG,
   EventStoreModule,
   idGeneratorProvider,
-  natsConnectionOptions,
-  RpcClient,
+  ISSUER_CONFIG,
+  natsProxyModule,
+  SECRET_HASHING_CONFIG,
+  ServiceConfigModule,
+  serviceRpcProvider,
   storeHealthController,
 } from '#lib/service-runtime';
 import { AccountHandler } from './account/account.handler.js';
@@ -20,7 +26,7 @@ import { ChangeUserHandler } from './change-user/change-user.handler.js';
 import { ChangeUserNatsController } from './change-user/change-user.nats.controller.js';
 import { ConsentDecisionHandler } from './consent-decision/consent-decision.handler.js';
 import { ConsentDecisionNatsController } from './consent-decision/consent-decision.nats.controller.js';
-import { SERVICE_RPC, SERVICES_PROXY } from './consent.tokens.js';
+import { CLIENT_VIEWS, SERVICE_RPC, SERVICES_PROXY } from './consent.tokens.js';
 import { CreateUserHandler } from './create-user/create-user.handler.js';
 import { CreateUserNatsController } from './create-user/create-user.nats.controller.js';
 import { AuthorizationResponses } from './front-channel/authorization-responses.js';
@@ -42,19 +48,24 @@ import { UserGrants } from './users/user-grants.js';
 import { UserProjectionsService } from './users/user-projections.service.js';
 import { UserRepository } from './users/user.repository.js';
 
-const config = loadConfig();
-
 /**
  * The consent service: resource owners and their login, consent decisions, and the authorization
  * request up to the code, which it asks the token service to issue (RFC 6749 §4.1).
  */
 @Module({
   imports: [
+    ServiceConfigModule.forService([
+      DATABASE_CONFIG,
+      BUS_CONFIG,
+      ADMIN_AUTH_CONFIG,
+      ISSUER_CONFIG,
+      SECRET_HASHING_CONFIG,
+      COOKIE_KEYS_CONFIG,
+      CONSENT_CONFIG,
+    ]),
     EventStoreModule.forService('consent'),
     AdminAuthModule.forService('consent'),
-    ClientsModule.register([
-      { name: SERVICES_PROXY, transport: Transport.NATS, options: natsConnectionOptions(config, 'consent') },
-    ]),
+    natsProxyModule(SERVICES_PROXY, 'consent'),
   ],
   controllers: [
     storeHealthController(Subjects.consent.health, 'consent'),
@@ -70,11 +81,8 @@ const config = loadConfig();
     LogoutNatsController,
   ],
   providers: [
-    {
-      provide: SERVICE_RPC,
-      inject: [SERVICES_PROXY, CONFIG],
-      useFactory: (proxy: ClientProxy, c: Config) => new RpcClient(proxy, c.rpcTimeoutMs),
-    },
+    serviceRpcProvider(SERVICE_RPC, SERVICES_PROXY),
+    clientViewsProvider(CLIENT_VIEWS),
     clockProvider,
     idGeneratorProvider,
     UserProjectionsService,

@@ -1,2 +1,4 @@
 export const SERVICE_RPC = Symbol('SERVICE_RPC');
 export const SERVICES_PROXY = 'SERVICES_PROXY';
+/** How consent reads clients (libs/domain-client ClientViews): the stream, never the registry's tables. */
+export const CLIENT_VIEWS = Symbol('CLIENT_VIEWS');

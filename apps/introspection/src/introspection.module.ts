@@ -1,18 +1,21 @@
 import { Module } from '@nestjs/common';
-import { ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
-import { type Config, loadConfig } from '#lib/config';
-import { ClientDirectory } from '#lib/domain-client';
-import type { EventStore } from '#lib/event-store';
 import { Subjects } from '#lib/contracts';
 import {
-  CONFIG,
-  EVENT_STORE,
+  ADMIN_AUTH_CONFIG,
+  BUS_CONFIG,
+  CLIENT_AUTHENTICATION_CONFIG,
+  clientDirectoryProvider,
+  DATABASE_CONFIG,
   EventStoreModule,
-  natsConnectionOptions,
-  RpcClient,
+  ISSUER_CONFIG,
+  KEYRING_VERIFIER_CONFIG,
+  keyringVerifierProvider,
+  natsProxyModule,
+  SECRET_HASHING_CONFIG,
+  ServiceConfigModule,
+  serviceRpcProvider,
   storeHealthController,
 } from '#lib/service-runtime';
-import { KeyringVerifier } from '#lib/signing-keys';
 import { AuditModule } from './audit/audit.module.js';
 import { IntrospectTokenHandler } from './introspect-token/introspect-token.handler.js';
 import { IntrospectionNatsController } from './introspection.nats.controller.js';
@@ -20,49 +23,33 @@ import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC, SERVICES_PROXY } from 
 import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
 import { TokenStateService } from './token-state/token-state.service.js';
 
-const config = loadConfig();
-
 /**
  * The introspection process: RFC 7662 introspection, RFC 7009 revocation (forwarded to the token
  * service), the `token_state` projection, and the audit read side (AuditModule).
  */
 @Module({
   imports: [
+    ServiceConfigModule.forService([
+      DATABASE_CONFIG,
+      BUS_CONFIG,
+      ADMIN_AUTH_CONFIG,
+      ISSUER_CONFIG,
+      SECRET_HASHING_CONFIG,
+      KEYRING_VERIFIER_CONFIG,
+      CLIENT_AUTHENTICATION_CONFIG,
+    ]),
     EventStoreModule.forService('introspection'),
     AuditModule,
-    ClientsModule.register([
-      {
-        name: SERVICES_PROXY,
-        transport: Transport.NATS,
-        options: natsConnectionOptions(config, 'introspection'),
-      },
-    ]),
+    natsProxyModule(SERVICES_PROXY, 'introspection'),
   ],
   controllers: [
     IntrospectionNatsController,
     storeHealthController(Subjects.introspection.health, 'introspection'),
   ],
   providers: [
-    {
-      provide: SERVICE_RPC,
-      inject: [SERVICES_PROXY, CONFIG],
-      useFactory: (proxy: ClientProxy, c: Config) => new RpcClient(proxy, c.rpcTimeoutMs),
-    },
-    {
-      provide: KEYRING_VERIFIER,
-      inject: [EVENT_STORE, CONFIG],
-      useFactory: (store: EventStore, c: Config) =>
-        new KeyringVerifier(store, c.issuer, 1000, c.keyringRefreshSeconds * 1000),
-    },
-    {
-      provide: CLIENT_DIRECTORY,
-      inject: [EVENT_STORE, CONFIG],
-      useFactory: (store: EventStore, c: Config) =>
-        new ClientDirectory(store, {
-          secretHashKeys: c.secretHashKeys,
-          throttle: { maxFailures: c.clientAuthMaxFailures, windowSeconds: c.clientAuthFailureWindowSeconds },
-        }),
-    },
+    serviceRpcProvider(SERVICE_RPC, SERVICES_PROXY),
+    keyringVerifierProvider(KEYRING_VERIFIER),
+    clientDirectoryProvider(CLIENT_DIRECTORY),
     TokenStateService,
     IntrospectTokenHandler,
     RevokeTokenHandler,

@@ -1,7 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
-import { type Config, loadConfig } from '#lib/config';
-import { ClientDirectory } from '#lib/domain-client';
+import type { AdminAuthConfig, SecretHashingConfig, SigningKeyConfig } from '#lib/config';
 import {
   authorizationCodeGrant,
   clientCredentialsGrant,
@@ -9,16 +7,23 @@ import {
   GrantRegistry,
   refreshTokenGrant,
 } from '#lib/domain-token';
-import type { EventStore } from '#lib/event-store';
 import {
+  ADMIN_AUTH_CONFIG,
   AdminAuthModule,
-  CONFIG,
-  EVENT_STORE,
+  AUTHORIZATION_CODE_CONFIG,
+  BUS_CONFIG,
+  CLIENT_AUTHENTICATION_CONFIG,
+  clientDirectoryProvider,
+  DATABASE_CONFIG,
   EventStoreModule,
-  natsConnectionOptions,
-  RpcClient,
+  KEYRING_VERIFIER_CONFIG,
+  keyringVerifierProvider,
+  natsProxyModule,
+  SECRET_HASHING_CONFIG,
+  ServiceConfigModule,
+  serviceRpcProvider,
+  TOKENS_CONFIG,
 } from '#lib/service-runtime';
-import { KeyringVerifier } from '#lib/signing-keys';
 import { GrantCommandsNatsController } from './grant-commands/grant-commands.nats.controller.js';
 import { IssueTokenHandler } from './issue-token/issue-token.handler.js';
 import { IssueTokenNatsController } from './issue-token/issue-token.nats.controller.js';
@@ -35,15 +40,21 @@ import {
   SERVICES_PROXY,
 } from './token.tokens.js';
 
-const config = loadConfig();
-
 @Module({
   imports: [
+    ServiceConfigModule.forService([
+      DATABASE_CONFIG,
+      BUS_CONFIG,
+      ADMIN_AUTH_CONFIG,
+      SECRET_HASHING_CONFIG,
+      TOKENS_CONFIG,
+      KEYRING_VERIFIER_CONFIG,
+      AUTHORIZATION_CODE_CONFIG,
+      CLIENT_AUTHENTICATION_CONFIG,
+    ]),
     EventStoreModule.forService('token'),
     AdminAuthModule.forService('token'),
-    ClientsModule.register([
-      { name: SERVICES_PROXY, transport: Transport.NATS, options: natsConnectionOptions(config, 'token') },
-    ]),
+    natsProxyModule(SERVICES_PROXY, 'token'),
   ],
   controllers: [
     IssueTokenNatsController,
@@ -54,18 +65,22 @@ const config = loadConfig();
   providers: [
     {
       provide: GRANT_HANDLERS,
-      inject: [CONFIG],
-      useFactory: (c: Config): GrantHandler[] => {
+      inject: [TOKENS_CONFIG, ADMIN_AUTH_CONFIG, SECRET_HASHING_CONFIG],
+      useFactory: (
+        c: SigningKeyConfig,
+        admin: AdminAuthConfig,
+        hashing: SecretHashingConfig,
+      ): GrantHandler[] => {
         const common = {
           accessTokenTtlSeconds: c.accessTokenTtlSeconds,
           accessTokenMaxTtlSeconds: c.accessTokenMaxTtlSeconds,
           issuer: c.issuer,
-          adminAudience: c.adminAudience,
+          adminAudience: admin.adminAudience,
           refreshTokenIdleTtlSeconds: c.refreshTokenIdleTtlSeconds,
           refreshTokenAbsoluteTtlSeconds: c.refreshTokenAbsoluteTtlSeconds,
           refreshTokenMaxTtlSeconds: c.refreshTokenMaxTtlSeconds,
           refreshTokenMaxRotations: c.refreshTokenMaxRotations,
-          secretHashKeys: c.secretHashKeys,
+          secretHashKeys: hashing.secretHashKeys,
         };
         // OAuth 2.1 §10.1: implicit and password are not registered (unsupported_grant_type).
         return [clientCredentialsGrant(common), authorizationCodeGrant(common), refreshTokenGrant(common)];
@@ -76,26 +91,9 @@ const config = loadConfig();
       inject: [GRANT_HANDLERS],
       useFactory: (h: GrantHandler[]) => new GrantRegistry(h),
     },
-    {
-      provide: SERVICE_RPC,
-      inject: [SERVICES_PROXY, CONFIG],
-      useFactory: (proxy: ClientProxy, c: Config) => new RpcClient(proxy, c.rpcTimeoutMs),
-    },
-    {
-      provide: CLIENT_DIRECTORY,
-      inject: [EVENT_STORE, CONFIG],
-      useFactory: (store: EventStore, c: Config) =>
-        new ClientDirectory(store, {
-          secretHashKeys: c.secretHashKeys,
-          throttle: { maxFailures: c.clientAuthMaxFailures, windowSeconds: c.clientAuthFailureWindowSeconds },
-        }),
-    },
-    {
-      provide: KEYRING_VERIFIER,
-      inject: [EVENT_STORE, CONFIG],
-      useFactory: (store: EventStore, c: Config) =>
-        new KeyringVerifier(store, c.issuer, 1000, c.keyringRefreshSeconds * 1000),
-    },
+    serviceRpcProvider(SERVICE_RPC, SERVICES_PROXY),
+    clientDirectoryProvider(CLIENT_DIRECTORY),
+    keyringVerifierProvider(KEYRING_VERIFIER),
     KeyringService,
     IssueTokenHandler,
     RevokeTokenHandler,

@@ -1,2 +1,3 @@
 export * from './config.js';
 export * from './node-flags.js';
+export * from './slices.js';

@@ -54,7 +54,7 @@ export function busPermissions(prefix: string, stream: string): Record<BusUser, 
     ...values(s.introspection.admin),
   ];
   // What a service needs to verify an administrator's credential itself (libs/admin-auth).
-  const verifyAdmin = [s.token.jwks, s.client.get, s.introspection.tokenStatus];
+  const verifyAdmin = [s.token.jwks, s.introspection.tokenStatus];
   // The JetStream relay (every service) and the projections fed from the stream.
   const jetstream = [
     `${prefix}.events.>`,

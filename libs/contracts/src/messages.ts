@@ -207,10 +207,6 @@ export interface RotateClientSecretResponse {
   secretExpiresAt: string | null;
 }
 
-export interface GetClientRequest {
-  clientId: string;
-}
-
 /** Token endpoint request (RFC 6749 §4.4.2, §5): the form parameters, already de-duplicated. */
 export interface TokenRequest {
   context: RequestContext;

@@ -29,8 +29,6 @@ function clientSubjects(prefix: string) {
     corsOrigins: `${client}.cors-origins`,
     /** Internal: client authentication for the token and introspection services. */
     authenticate: `${client}.authenticate`,
-    /** Internal: a client's registration (GetClientRequest → ClientView), never a secret. */
-    get: `${client}.get`,
     health: `${client}.health`,
     admin: {
       /** The CLI's create (RegisterClientRequest, an operator-chosen id allowed). */

@@ -1,9 +1,10 @@
 import type { ClientView, PresentedClientCredentials, RequestContext } from '#lib/contracts';
 import { Subjects } from '#lib/contracts';
-import { invalidClient, temporarilyUnavailable } from '#lib/oauth-errors';
+import { invalidClient } from '#lib/oauth-errors';
 import { BASIC_CHALLENGE } from '#lib/oauth-protocol';
 import { clientStreamId } from './client.js';
 import type { ClientDirectory } from './client-directory.js';
+import { CLIENT_MOVED, onCurrentClient } from './client-views.js';
 
 /** Request/reply to the client registry (the services' RpcClient). */
 export interface RegistryRpc {
@@ -63,17 +64,18 @@ export async function confirmClients(
   };
 }
 
+/** Who moved, in the log detail of a request whose caller moved under both decisions. */
+export const CALLER = 'the calling client';
+
 /** The caller authenticated, confirmed current by one read of its stream's version. */
-export async function authenticateCurrentCaller(
+export function authenticateCurrentCaller(
   directory: ClientDirectory,
   rpc: RegistryRpc,
   context: RequestContext,
   credentials: PresentedClientCredentials | null,
 ): Promise<ClientView> {
-  for (let attempt = 1; ; attempt++) {
+  return onCurrentClient(async () => {
     const caller = await authenticateCaller(directory, rpc, context, credentials);
-    if (!(await confirmClients(directory, caller, [])).callerMoved) return caller.client;
-    // Read again by the confirmation: the next authentication decides on the client as it is now.
-    if (attempt >= 2) throw temporarilyUnavailable('the calling client changed during two requests');
-  }
+    return (await confirmClients(directory, caller, [])).callerMoved ? CLIENT_MOVED : caller.client;
+  }, CALLER);
 }

@@ -11,6 +11,7 @@ export * from './throttle.js';
 export * from './rfc7591.js';
 export * from './initial-access-token.js';
 export * from './clients.projection.js';
+export * from './client-views.js';
 export * from './client-directory.js';
 export * from './registration-policy.js';
 export * from './caller.js';

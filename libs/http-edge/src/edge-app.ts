@@ -2,7 +2,7 @@ import type { ModuleMetadata, Type } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { ClientsModule, type ClientNats, Transport } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type Config, loadConfig } from '#lib/config';
+import { CONFIG_SLICES, type Config, configSlice, loadConfig } from '#lib/config';
 import {
   createPino,
   exitOnConfigurationError,
@@ -43,7 +43,11 @@ export function edgeModule(name: string, controllers: Type[]): ModuleMetadata {
     ],
     controllers: [...controllers, HealthHttpController],
     providers: [
-      { provide: EDGE_CONFIG, useFactory: () => loadConfig() },
+      {
+        provide: EDGE_CONFIG,
+        useFactory: () =>
+          configSlice(loadConfig(), [...CONFIG_SLICES.bus, ...CONFIG_SLICES.gateway, ...CONFIG_SLICES.brand]),
+      },
       rpcClientProvider,
       { provide: APP_FILTER, useClass: OAuthHttpExceptionFilter },
     ],

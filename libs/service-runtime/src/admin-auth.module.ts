@@ -1,21 +1,15 @@
 import { type DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
-import { ClientsModule, type ClientProxy, Transport } from '@nestjs/microservices';
+import type { ClientProxy } from '@nestjs/microservices';
 import { AdminAuthenticator, JwksSource } from '#lib/admin-auth';
-import { type AdminAuthConfig, loadConfig, type NatsConfig } from '#lib/config';
-import {
-  type AdminCommand,
-  type ClientView,
-  type RequestContext,
-  Subjects,
-  type TokenStatusResponse,
-} from '#lib/contracts';
-import { OAuthError } from '#lib/oauth-errors';
+import type { AdminAuthConfig, NatsConfig } from '#lib/config';
+import { type AdminCommand, type RequestContext, Subjects, type TokenStatusResponse } from '#lib/contracts';
+import { ClientViews } from '#lib/domain-client';
+import type { EventStore } from '#lib/event-store';
 import type { JSONWebKeySet } from 'jose';
-import { natsConnectionOptions } from './nats-options.js';
 import { acceptCorrelationId } from './correlation.js';
 import { RpcClient } from './rpc-client.js';
-
-export const ADMIN_AUTHENTICATOR = Symbol('ADMIN_AUTHENTICATOR');
+import { natsProxyModule } from './service-rpc.js';
+import { ADMIN_AUTH_CONFIG, ADMIN_AUTHENTICATOR, BUS_CONFIG, EVENT_STORE } from './tokens.js';
 
 /**
  * A privileged command's way in: the credential it carries is verified here, in the service that
@@ -42,23 +36,20 @@ const ADMIN_AUTH_PROXY = 'ADMIN_AUTH_PROXY';
 
 /**
  * The authenticator a service uses to decide its privileged commands itself: it reads the issuer's
- * keys from the token service, the client's privileges from the client registry and the token's
- * revocation from the introspection service, each over NATS, each when a command arrives (one
- * freshness rule for every owner).
+ * keys from the token service and the token's revocation from the introspection service over
+ * NATS, and the client's privileges and status from its stream (ClientViews, confirmed against the
+ * stream's current version), each when a command arrives.
  */
-export function adminAuthenticatorOverNats(rpc: RpcClient, config: AdminAuthConfig): AdminAuthenticator {
+export function adminAuthenticator(
+  rpc: RpcClient,
+  clients: ClientViews,
+  config: AdminAuthConfig,
+): AdminAuthenticator {
   const jwks = new JwksSource(() => rpc.request<JSONWebKeySet>(Subjects.token.jwks, {}));
   return new AdminAuthenticator(
     {
       keys: (kid) => jwks.keys(kid),
-      client: async (clientId) => {
-        try {
-          return await rpc.request<ClientView>(Subjects.client.get, { clientId });
-        } catch (err) {
-          if (err instanceof OAuthError && err.error === 'not_found') return null;
-          throw err;
-        }
-      },
+      client: (clientId) => clients.view(clientId),
       tokenActive: async (jti) =>
         (await rpc.request<TokenStatusResponse>(Subjects.introspection.tokenStatus, { jti })).status ===
         'active',
@@ -67,29 +58,22 @@ export function adminAuthenticatorOverNats(rpc: RpcClient, config: AdminAuthConf
   );
 }
 
+/**
+ * Needs the service to declare ADMIN_AUTH_CONFIG and BUS_CONFIG (ServiceConfigModule), and the
+ * event store (EventStoreModule).
+ */
 @Module({})
 export class AdminAuthModule {
   static forService(serviceName: string): DynamicModule {
-    const config = loadConfig();
     return {
       module: AdminAuthModule,
-      imports: [
-        ClientsModule.register([
-          {
-            name: ADMIN_AUTH_PROXY,
-            transport: Transport.NATS,
-            options: natsConnectionOptions(config, `${serviceName}-admin-auth`),
-          },
-        ]),
-      ],
+      imports: [natsProxyModule(ADMIN_AUTH_PROXY, `${serviceName}-admin-auth`)],
       providers: [
         {
           provide: ADMIN_AUTHENTICATOR,
-          inject: [ADMIN_AUTH_PROXY],
-          useFactory: (proxy: ClientProxy) => {
-            const c: AdminAuthConfig & NatsConfig = config;
-            return adminAuthenticatorOverNats(new RpcClient(proxy, c.rpcTimeoutMs), c);
-          },
+          inject: [ADMIN_AUTH_PROXY, BUS_CONFIG, ADMIN_AUTH_CONFIG, EVENT_STORE],
+          useFactory: (proxy: ClientProxy, bus: NatsConfig, admin: AdminAuthConfig, store: EventStore) =>
+            adminAuthenticator(new RpcClient(proxy, bus.rpcTimeoutMs), new ClientViews(store), admin),
         },
         AdminGate,
       ],

@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import { exitOnConfigurationError } from './configuration-exit.js';
 import { natsRequirements, requireDependencies } from './dependencies.js';
 import { DrainingServerNats } from './draining-server-nats.js';
-import { DATA_SOURCE, NATS_CONNECTION } from './event-store.module.js';
+import { DATA_SOURCE, NATS_CONNECTION } from './tokens.js';
 import { createPino, JsonLogger } from './logger.js';
 import { startMetrics } from './metrics.js';
 import { natsConnectionOptions } from './nats-options.js';

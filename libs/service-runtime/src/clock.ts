@@ -1,12 +1,12 @@
 import type { Provider } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { CLOCK, ID_GENERATOR } from './tokens.js';
 
 /**
  * The time a handler decides with. Injected, never read from `new Date()` inside a handler, so that
  * the time of a command is one value passed to the decider (decide(command, state) takes `now`).
  */
 export type Clock = () => Date;
-export const CLOCK = Symbol('CLOCK');
 export const clockProvider: Provider = { provide: CLOCK, useValue: (() => new Date()) as Clock };
 
 /**
@@ -14,7 +14,6 @@ export const clockProvider: Provider = { provide: CLOCK, useValue: (() => new Da
  * RFC 6749 §10.10 asks of a value an attacker must not predict.
  */
 export type IdGenerator = () => string;
-export const ID_GENERATOR = Symbol('ID_GENERATOR');
 export const idGeneratorProvider: Provider = {
   provide: ID_GENERATOR,
   useValue: (() => randomBytes(16).toString('base64url')) as IdGenerator,

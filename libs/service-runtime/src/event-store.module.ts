@@ -8,7 +8,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type Config, loadConfig } from '#lib/config';
+import type { DatabaseConfig, NatsConfig } from '#lib/config';
 import { publishedForm } from '#lib/contracts';
 import {
   type AppendManyOptions,
@@ -29,6 +29,14 @@ import {
 import type { DataSource } from 'typeorm';
 import { metrics, type PoolGauges, reportDatabasePool, reportRelayLag, useMetrics } from './metrics.js';
 import { natsConnectionOptions } from './nats-options.js';
+import {
+  BUS_CONFIG,
+  DATABASE_CONFIG,
+  DATA_SOURCE,
+  EVENT_RELAY,
+  EVENT_STORE,
+  NATS_CONNECTION,
+} from './tokens.js';
 import { inSpan, SpanKind } from './tracing.js';
 
 const db = (operation: string) => ({
@@ -49,12 +57,7 @@ async function timed<T>(size: number, append: () => Promise<T>): Promise<T> {
   });
 }
 
-export const CONFIG = Symbol('CONFIG');
 const RELAY_STOP_WAIT_MS = 1000;
-export const DATA_SOURCE = Symbol('DATA_SOURCE');
-export const EVENT_STORE = Symbol('EVENT_STORE');
-export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
-export const EVENT_RELAY = Symbol('EVENT_RELAY');
 
 /** The store a service appends through: the relay is woken after every commit. */
 class RelayedEventStore implements EventStore {
@@ -154,7 +157,8 @@ class EventInfrastructureLifecycle implements OnApplicationBootstrap, OnApplicat
 
 /**
  * Postgres event store, the NATS connection and the JetStream relay for one service process.
- * Every process runs a relay; the relays elect one leader among themselves.
+ * Every process runs a relay; the relays elect one leader among themselves. Needs the service to
+ * declare DATABASE_CONFIG and BUS_CONFIG (ServiceConfigModule).
  */
 @Module({})
 export class EventStoreModule {
@@ -163,11 +167,10 @@ export class EventStoreModule {
       module: EventStoreModule,
       global: true,
       providers: [
-        { provide: CONFIG, useFactory: () => loadConfig() },
         {
           provide: DATA_SOURCE,
-          inject: [CONFIG],
-          useFactory: async (config: Config) => {
+          inject: [DATABASE_CONFIG],
+          useFactory: async (config: DatabaseConfig) => {
             const ds = createEventStoreDataSource(config.databaseUrl, { poolSize: config.databasePoolSize });
             await ds.initialize();
             // TypeORM's Postgres driver keeps its node-postgres Pool as `master`.
@@ -177,13 +180,13 @@ export class EventStoreModule {
         },
         {
           provide: NATS_CONNECTION,
-          inject: [CONFIG],
-          useFactory: (config: Config) => connect(natsConnectionOptions(config, `${serviceName}-relay`)),
+          inject: [BUS_CONFIG],
+          useFactory: (config: NatsConfig) => connect(natsConnectionOptions(config, `${serviceName}-relay`)),
         },
         {
           provide: EVENT_RELAY,
-          inject: [DATA_SOURCE, NATS_CONNECTION, CONFIG],
-          useFactory: (ds: DataSource, nc: NatsConnection, config: Config) =>
+          inject: [DATA_SOURCE, NATS_CONNECTION, BUS_CONFIG],
+          useFactory: (ds: DataSource, nc: NatsConnection, config: NatsConfig) =>
             new JetStreamRelay(ds, new PgEventStore(ds), nc, {
               streamName: config.eventsStream,
               subjectPrefix: config.subjectPrefix,
@@ -200,7 +203,7 @@ export class EventStoreModule {
         },
         EventInfrastructureLifecycle,
       ],
-      exports: [CONFIG, DATA_SOURCE, EVENT_STORE, NATS_CONNECTION],
+      exports: [DATA_SOURCE, EVENT_STORE, NATS_CONNECTION],
     };
   }
 }

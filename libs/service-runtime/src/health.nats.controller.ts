@@ -2,7 +2,7 @@ import { Controller, Inject, type Type } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import type { HealthResponse } from '#lib/contracts';
 import type { EventStore } from '#lib/event-store';
-import { EVENT_STORE } from './event-store.module.js';
+import { EVENT_STORE } from './tokens.js';
 
 /**
  * A service's readiness over NATS, as the gateway's /health/ready asks each service: it answers

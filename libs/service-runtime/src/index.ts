@@ -18,3 +18,7 @@ export * from './audit-event.js';
 export * from './admin-auth.module.js';
 export * from './health.nats.controller.js';
 export * from './clock.js';
+export * from './tokens.js';
+export * from './config.module.js';
+export * from './service-rpc.js';
+export * from './client-views.providers.js';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { ClientRegistryConfig, SecretHashingConfig } from '#lib/config';
 import {
   type AuthenticateClientRequest,
   type ClientView,
@@ -27,7 +27,7 @@ import { type EventStore, isExpectedVersionConflict, foldEvents } from '#lib/eve
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { createOutboundFetch, type OutboundFetch } from '#lib/outbound-guard';
 import { sourceAddressKey } from '#lib/oauth-protocol';
-import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+import { CLIENT_REGISTRY_CONFIG, EVENT_STORE, SECRET_HASHING_CONFIG } from '#lib/service-runtime';
 import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
 
 /**
@@ -47,7 +47,8 @@ export class AuthenticateClientHandler implements OnModuleDestroy {
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLIENT_REGISTRY_CONFIG) private readonly config: ClientRegistryConfig,
+    @Inject(SECRET_HASHING_CONFIG) private readonly hashing: SecretHashingConfig,
   ) {
     this.throttle = new FailureThrottle({
       maxFailures: config.clientAuthMaxFailures,
@@ -93,7 +94,7 @@ export class AuthenticateClientHandler implements OnModuleDestroy {
   ): Promise<ClientView> {
     const state = await this.load(presented.clientId);
     if (presented.method !== 'private_key_jwt') {
-      return authenticateClient(state, presented, this.config.secretHashKeys, now);
+      return authenticateClient(state, presented, this.hashing.secretHashKeys, now);
     }
     const client = clientForAssertion(state, presented);
     const keys = client.jwks !== null ? localKeySet(client.jwks) : this.remoteKeys(client.jwksUri!);

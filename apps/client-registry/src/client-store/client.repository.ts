@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { ClientRegistryConfig, SecretHashingConfig } from '#lib/config';
 import { eventMetadata, type RequestContext } from '#lib/contracts';
 import {
   type ClientCommand,
@@ -12,7 +12,7 @@ import {
 import { aggregateStream, type EventStore, foldEvents } from '#lib/event-store';
 import { eventsOrThrow } from '#lib/decider';
 import { notFound, OAuthError } from '#lib/oauth-errors';
-import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+import { CLIENT_REGISTRY_CONFIG, EVENT_STORE, SECRET_HASHING_CONFIG } from '#lib/service-runtime';
 
 export type Loaded = { state: ClientState; version: number };
 
@@ -21,7 +21,8 @@ export type Loaded = { state: ClientState; version: number };
 export class ClientRepository {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLIENT_REGISTRY_CONFIG) private readonly config: ClientRegistryConfig,
+    @Inject(SECRET_HASHING_CONFIG) private readonly hashing: SecretHashingConfig,
   ) {}
 
   async load(clientId: string): Promise<Loaded> {
@@ -58,7 +59,7 @@ export class ClientRepository {
    */
   async loadWithRegistrationAccessToken(clientId: string, token: unknown): Promise<Loaded> {
     const loaded = await this.load(clientId);
-    if (!registrationAccessTokenMatches(loaded.state, String(token), this.config.secretHashKeys)) {
+    if (!registrationAccessTokenMatches(loaded.state, String(token), this.hashing.secretHashKeys)) {
       throw new OAuthError('invalid_token', 'the registration access token is not valid for this client', {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { ClientRegistryConfig, RegistrationPolicyConfig, SecretHashingConfig } from '#lib/config';
 import {
   type AdminCreateClientRequest,
   eventMetadata,
@@ -33,7 +33,12 @@ import {
 } from '#lib/event-store';
 import { eventsOrThrow } from '#lib/decider';
 import { OAuthError } from '#lib/oauth-errors';
-import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+import {
+  CLIENT_REGISTRY_CONFIG,
+  EVENT_STORE,
+  REGISTRATION_POLICY_CONFIG,
+  SECRET_HASHING_CONFIG,
+} from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
 import { administrator, selfService } from '../registration-policy.js';
 
@@ -51,16 +56,18 @@ const MAX_ATTEMPTS = 5;
 export class RegisterDynamicClientHandler {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLIENT_REGISTRY_CONFIG) private readonly config: ClientRegistryConfig,
+    @Inject(SECRET_HASHING_CONFIG) private readonly hashing: SecretHashingConfig,
+    @Inject(REGISTRATION_POLICY_CONFIG) private readonly policy: RegistrationPolicyConfig,
   ) {}
 
   async selfService(request: RegisterDynamicClientRequest): Promise<RegisterDynamicClientResponse> {
     const by = { context: request.context, actor: 'anonymous' };
-    if (this.config.openRegistration) return this.register(request.document, selfService(this.config), by);
+    if (this.config.openRegistration) return this.register(request.document, selfService(this.policy), by);
     // RFC 7591 §3: the initial access token, unless the operator has opened registration.
     const located = locateInitialAccessToken(
       typeof request.initialAccessToken === 'string' ? request.initialAccessToken : '',
-      this.config.secretHashKeys,
+      this.hashing.secretHashKeys,
     );
     if (located === null) {
       throw new OAuthError('invalid_token', 'a valid initial access token is required', {
@@ -73,11 +80,11 @@ export class RegisterDynamicClientHandler {
         initial: initialInitialAccessTokenState,
       });
       try {
-        return await this.register(request.document, selfService(this.config), by, (clientId) => ({
+        return await this.register(request.document, selfService(this.policy), by, (clientId) => ({
           streamId: located.streamId,
           expectedVersion: token.version,
           events: [
-            useInitialAccessToken(token.state, located, this.config.secretHashKeys, clientId, new Date()),
+            useInitialAccessToken(token.state, located, this.hashing.secretHashKeys, clientId, new Date()),
           ],
         }));
       } catch (err) {
@@ -103,7 +110,7 @@ export class RegisterDynamicClientHandler {
     const clientId = generateClientId();
     const secret = usesSecret(metadata.tokenEndpointAuthMethod) ? generateClientSecret() : undefined;
     const registrationAccessToken = randomBytes(32).toString('base64url');
-    const keys = this.config.secretHashKeys;
+    const keys = this.hashing.secretHashKeys;
     const events = eventsOrThrow(
       decideClient(
         {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { ClientRegistryConfig, SecretHashingConfig } from '#lib/config';
 import {
   type CreateInitialAccessTokenRequest,
   type CreateInitialAccessTokenResponse,
@@ -22,7 +22,12 @@ import {
 } from '#lib/domain-client';
 import { aggregateStream, type EventStore, ProjectionRows, ProjectionRunner } from '#lib/event-store';
 import { invalidRequest, notFound } from '#lib/oauth-errors';
-import { CONFIG, DATA_SOURCE, EVENT_STORE } from '#lib/service-runtime';
+import {
+  CLIENT_REGISTRY_CONFIG,
+  DATA_SOURCE,
+  EVENT_STORE,
+  SECRET_HASHING_CONFIG,
+} from '#lib/service-runtime';
 import type { DataSource } from 'typeorm';
 
 type Admitted = { context: RequestContext; actor: string };
@@ -38,7 +43,8 @@ export class InitialAccessTokenHandler implements OnApplicationBootstrap, OnAppl
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLIENT_REGISTRY_CONFIG) private readonly config: ClientRegistryConfig,
+    @Inject(SECRET_HASHING_CONFIG) private readonly hashing: SecretHashingConfig,
     @Inject(DATA_SOURCE) dataSource: DataSource,
   ) {
     this.runner = new ProjectionRunner(dataSource, store, [initialAccessTokensProjection], {
@@ -63,7 +69,7 @@ export class InitialAccessTokenHandler implements OnApplicationBootstrap, OnAppl
     const { token, streamId, event } = createInitialAccessToken(now, {
       ttlSeconds: request.ttlSeconds ?? this.config.initialAccessTokenTtlSeconds,
       ...(request.maxUses !== undefined ? { maxUses: request.maxUses } : {}),
-      secretHashKeys: this.config.secretHashKeys,
+      secretHashKeys: this.hashing.secretHashKeys,
     });
     const result = await this.store.appendToStream(streamId, 0, [
       { ...event, metadata: eventMetadata(by.context, by.actor) },

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { RegistrationPolicyConfig } from '#lib/config';
 import type {
   AdminClientRequest,
   AdminUpdateClientRequest,
@@ -11,7 +11,7 @@ import type {
 } from '#lib/contracts';
 import { clientView, parseClientMetadataDocument, type RegistrationOrigin } from '#lib/domain-client';
 import { invalidRequest } from '#lib/oauth-errors';
-import { CONFIG } from '#lib/service-runtime';
+import { REGISTRATION_POLICY_CONFIG } from '#lib/service-runtime';
 import { ClientRepository, type Loaded } from '../client-store/client.repository.js';
 import { administrator, selfService } from '../registration-policy.js';
 
@@ -26,7 +26,7 @@ type Admitted = { context: RequestContext; actor: string };
 export class ManageClientHandler {
   constructor(
     private readonly clients: ClientRepository,
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(REGISTRATION_POLICY_CONFIG) private readonly config: RegistrationPolicyConfig,
   ) {}
 
   // ---- RFC 7592, the client itself

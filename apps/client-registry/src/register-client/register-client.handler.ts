@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { ClientRegistryConfig, SecretHashingConfig } from '#lib/config';
 import {
   eventMetadata,
   type RegisterClientRequest,
@@ -22,13 +22,14 @@ import {
 import { administrator } from '../registration-policy.js';
 import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
 import { eventsOrThrow } from '#lib/decider';
-import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+import { CLIENT_REGISTRY_CONFIG, EVENT_STORE, SECRET_HASHING_CONFIG } from '#lib/service-runtime';
 
 @Injectable()
 export class RegisterClientHandler {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLIENT_REGISTRY_CONFIG) private readonly config: ClientRegistryConfig,
+    @Inject(SECRET_HASHING_CONFIG) private readonly hashing: SecretHashingConfig,
   ) {}
 
   /** The CLI's create, by an administrator already admitted (`actor`). */
@@ -56,7 +57,7 @@ export class RegisterClientHandler {
           ...(request.redirectUris === undefined ? {} : { redirectUris: request.redirectUris }),
           ...(request.jwksUri === undefined ? {} : { jwksUri: request.jwksUri }),
           ...(request.requirePkce === undefined ? {} : { requirePkce: request.requirePkce }),
-          secretHash: secret === undefined ? null : hashSecret(secret, this.config.secretHashKeys),
+          secretHash: secret === undefined ? null : hashSecret(secret, this.hashing.secretHashKeys),
           secretTtlSeconds: this.config.clientSecretTtlSeconds,
           now: new Date(),
         },

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { ClientRegistryConfig, SecretHashingConfig } from '#lib/config';
 import {
   eventMetadata,
   type RequestContext,
@@ -17,7 +17,7 @@ import {
 } from '#lib/domain-client';
 import { aggregateStream, type EventStore } from '#lib/event-store';
 import { eventsOrThrow } from '#lib/decider';
-import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+import { CLIENT_REGISTRY_CONFIG, EVENT_STORE, SECRET_HASHING_CONFIG } from '#lib/service-runtime';
 
 /**
  * Issues a new secret with a fresh lifetime (CLIENT_SECRET_TTL_SECONDS, RFC 7591 §3.2.1
@@ -27,7 +27,8 @@ import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 export class RotateClientSecretHandler {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CLIENT_REGISTRY_CONFIG) private readonly config: ClientRegistryConfig,
+    @Inject(SECRET_HASHING_CONFIG) private readonly hashing: SecretHashingConfig,
   ) {}
 
   async handle(
@@ -41,7 +42,7 @@ export class RotateClientSecretHandler {
       decideClient(
         {
           type: 'RotateClientSecret',
-          secretHash: hashSecret(secret, this.config.secretHashKeys),
+          secretHash: hashSecret(secret, this.hashing.secretHashKeys),
           graceSeconds: request.graceSeconds ?? 0,
           secretTtlSeconds: this.config.clientSecretTtlSeconds,
           now: new Date(),

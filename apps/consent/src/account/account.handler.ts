@@ -36,9 +36,7 @@ export class AccountHandler {
     const named = await Promise.all(
       consents.map(async (c) => ({
         ...c,
-        clientName:
-          (await this.responses.findClient(c.clientId, request.context.correlationId).catch(() => null))
-            ?.clientName ?? c.clientId,
+        clientName: (await this.responses.findClient(c.clientId).catch(() => null))?.clientName ?? c.clientId,
       })),
     );
     const sessions = await this.browser.store.sessionsOf(session.user.sub);

@@ -45,7 +45,7 @@ export class AuthorizeHandler {
     const params = new Map(request.parameters);
     const client = checkClientId(params);
     if (client.status === 'rejected') return errorPage(400, 'invalid_request', client.description);
-    const view = await this.responses.findClient(client.clientId, request.context.correlationId);
+    const view = await this.responses.findClient(client.clientId);
     const target = checkResponseTarget(params, view);
     if (target.status === 'rejected') return errorPage(400, 'invalid_request', target.description);
     const checked = checkAuthorizationRequest(params, view!, target.target);
@@ -76,10 +76,7 @@ export class AuthorizeHandler {
   async resume(request: ResumeRequest): Promise<FrontChannelResult> {
     const tx = this.browser.openTransaction(request.tx);
     if (tx === null) return expired();
-    const client =
-      tx.kind === 'account'
-        ? null
-        : await this.responses.findClient(clientIdOf(tx), request.context.correlationId);
+    const client = tx.kind === 'account' ? null : await this.responses.findClient(clientIdOf(tx));
     if (tx.kind !== 'account' && (client === null || client.status !== 'active'))
       return errorPage(400, 'invalid_request', 'unknown client');
     if (tx.kind === 'account') return this.proceed(tx, request.tx, client, request.browser, request.context);

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Config } from '#lib/config';
-import { type ClientView, type FrontChannelResult, Subjects } from '#lib/contracts';
+import type { IssuerConfig } from '#lib/config';
+import type { ClientView, FrontChannelResult } from '#lib/contracts';
 import { type AuthorizationError, authorizationResponseUrl } from '#lib/domain-authorization';
+import type { ClientViews } from '#lib/domain-client';
 import { OAuthError } from '#lib/oauth-errors';
-import { CONFIG, type RpcClient } from '#lib/service-runtime';
-import { SERVICE_RPC } from '../consent.tokens.js';
+import { ISSUER_CONFIG } from '#lib/service-runtime';
+import { CLIENT_VIEWS } from '../consent.tokens.js';
 
 type ResponseTarget = Parameters<typeof authorizationResponseUrl>[0];
 
@@ -14,8 +15,8 @@ export class AuthorizationResponses {
   private readonly logger = new Logger('FrontChannel');
 
   constructor(
-    @Inject(CONFIG) private readonly config: Config,
-    @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
+    @Inject(ISSUER_CONFIG) private readonly config: IssuerConfig,
+    @Inject(CLIENT_VIEWS) private readonly clients: ClientViews,
   ) {}
 
   /** The redirect URI with the code or the error (and `iss`, RFC 9207 §2). */
@@ -50,14 +51,11 @@ export class AuthorizationResponses {
     }
   }
 
-  /** The client as the registry has it, or null when it has none of that id. */
-  async findClient(clientId: string, correlationId: string): Promise<ClientView | null> {
-    try {
-      return await this.rpc.request<ClientView>(Subjects.client.get, { clientId }, correlationId);
-    } catch (err) {
-      if (err instanceof OAuthError && (err.error === 'not_found' || err.error === 'invalid_client'))
-        return null;
-      throw err;
-    }
+  /**
+   * The client as it is now, or null when there is none of that id: read from its stream under
+   * ClientViews' freshness rule (its stream's version read before the request is decided on it).
+   */
+  findClient(clientId: string): Promise<ClientView | null> {
+    return this.clients.view(clientId);
   }
 }

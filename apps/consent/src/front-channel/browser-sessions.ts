@@ -1,10 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { ConsentConfig, CookieKeysConfig } from '#lib/config';
 import type { BrowserState, CookieToSet, RequestContext } from '#lib/contracts';
 import { CsrfTokens, type LoginSession, Sealer, type Transaction } from '#lib/domain-authorization';
 import { isActive, type SessionState, userAgentFacts } from '#lib/domain-consent';
 import { sessionStillValid } from '#lib/domain-user';
-import { CLOCK, type Clock, CONFIG, ID_GENERATOR, type IdGenerator } from '#lib/service-runtime';
+import {
+  CLOCK,
+  type Clock,
+  CONSENT_CONFIG,
+  COOKIE_KEYS_CONFIG,
+  ID_GENERATOR,
+  type IdGenerator,
+} from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
 import { SessionRepository } from '../sessions/session-repository.js';
 import { type ActiveUser, UserRepository } from '../users/user.repository.js';
@@ -42,15 +49,16 @@ export class BrowserSessions {
   readonly csrf: CsrfTokens;
 
   constructor(
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CONSENT_CONFIG) private readonly config: ConsentConfig,
+    @Inject(COOKIE_KEYS_CONFIG) keys: CookieKeysConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ID_GENERATOR) private readonly newId: IdGenerator,
     private readonly users: UserRepository,
     readonly store: SessionRepository,
   ) {
-    this.transactions = new Sealer(config.cookieSealingKeys, 'authorization-transaction');
-    this.sessions = new Sealer(config.cookieSealingKeys, 'login-session');
-    this.csrf = new CsrfTokens(config.csrfKeys);
+    this.transactions = new Sealer(keys.cookieSealingKeys, 'authorization-transaction');
+    this.sessions = new Sealer(keys.cookieSealingKeys, 'login-session');
+    this.csrf = new CsrfTokens(keys.csrfKeys);
   }
 
   /** A new transaction with its id, valid for AUTHORIZATION_REQUEST_TTL_SECONDS. */

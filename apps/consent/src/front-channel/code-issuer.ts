@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { SecretHashingConfig } from '#lib/config';
 import {
   type FrontChannelResult,
   type IssueAuthorizationCodeRequest,
@@ -9,7 +9,7 @@ import {
 } from '#lib/contracts';
 import { grantIdForTransaction } from '#lib/domain-authorization';
 import { hashGrantToken, mintGrantToken } from '#lib/domain-grant';
-import { CLOCK, type Clock, CONFIG, type RpcClient } from '#lib/service-runtime';
+import { CLOCK, type Clock, type RpcClient, SECRET_HASHING_CONFIG } from '#lib/service-runtime';
 import { SERVICE_RPC } from '../consent.tokens.js';
 import { AuthorizationResponses } from './authorization-responses.js';
 import { BrowserSessions, type Session } from './browser-sessions.js';
@@ -30,7 +30,7 @@ import { type AuthorizeTransaction, errorPage } from './pages.js';
 @Injectable()
 export class CodeIssuer {
   constructor(
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(SECRET_HASHING_CONFIG) private readonly config: SecretHashingConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly browser: BrowserSessions,
     @Inject(SERVICE_RPC) private readonly rpc: RpcClient,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { ConsentConfig } from '#lib/config';
 import type { BrowserState, ClientView, FrontChannelResult } from '#lib/contracts';
 import {
   type AuthorizationError,
@@ -7,7 +7,7 @@ import {
   pageLanguage,
   type Transaction,
 } from '#lib/domain-authorization';
-import { CONFIG } from '#lib/service-runtime';
+import { CONSENT_CONFIG } from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
 import { BrowserSessions, type Session } from './browser-sessions.js';
 
@@ -19,7 +19,7 @@ export type AuthorizeTransaction = Extract<Transaction, { kind: 'authorize' }>;
 @Injectable()
 export class FrontChannelPages {
   constructor(
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CONSENT_CONFIG) private readonly config: ConsentConfig,
     private readonly browser: BrowserSessions,
   ) {}
 

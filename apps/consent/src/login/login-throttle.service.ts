@@ -5,11 +5,11 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { ConsentConfig, SecretHashingConfig } from '#lib/config';
 import { LOGIN_THROTTLE, LoginThrottle } from '#lib/domain-consent';
 import { PasswordCheckLimiter } from '#lib/domain-user';
 import { deriveKey } from '#lib/keysets';
-import { CLOCK, type Clock, CONFIG, DATA_SOURCE } from '#lib/service-runtime';
+import { CLOCK, type Clock, CONSENT_CONFIG, DATA_SOURCE, SECRET_HASHING_CONFIG } from '#lib/service-runtime';
 import type { DataSource } from 'typeorm';
 import { PgLoginAttemptStore } from './pg-login-attempt-store.js';
 
@@ -30,7 +30,8 @@ export class LoginThrottleService implements OnApplicationBootstrap, OnApplicati
 
   constructor(
     @Inject(DATA_SOURCE) dataSource: DataSource,
-    @Inject(CONFIG) config: Config,
+    @Inject(CONSENT_CONFIG) config: ConsentConfig,
+    @Inject(SECRET_HASHING_CONFIG) hashing: SecretHashingConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.store = new PgLoginAttemptStore(dataSource);
@@ -40,7 +41,7 @@ export class LoginThrottleService implements OnApplicationBootstrap, OnApplicati
       address: { ...base, maxFailures: config.loginMaxFailuresPerIp },
       // Its own key, derived from the current secret-hash key (RFC 5869): a rotation of that key
       // starts the counts afresh, as the records hashed under the previous one are no longer found.
-      key: deriveKey(config.secretHashKeys.current.key, 'authz-login-throttle'),
+      key: deriveKey(hashing.secretHashKeys.current.key, 'authz-login-throttle'),
     });
     this.passwordChecks = new PasswordCheckLimiter({
       concurrency: config.loginPasswordChecksConcurrency,

@@ -42,10 +42,7 @@ export class LoginHandler {
     // RFC 6749 §10.12: login CSRF; the token is bound to the browser's nonce cookie.
     if (!this.browser.csrf.check(request.form.csrf, tx.id, nonceOf(request.browser)))
       return formNotVerified();
-    const client =
-      tx.kind === 'account'
-        ? null
-        : await this.responses.findClient(clientIdOf(tx), request.context.correlationId);
+    const client = tx.kind === 'account' ? null : await this.responses.findClient(clientIdOf(tx));
     if (request.form.cancel !== undefined) {
       // RFC 6749 §4.1.2.1: cancelling at login is access_denied to the client.
       if (tx.kind === 'account') return { kind: 'redirect', location: '/' };

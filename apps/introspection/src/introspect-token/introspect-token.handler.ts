@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { IssuerConfig, SecretHashingConfig } from '#lib/config';
 import {
   type ClientView,
   type IntrospectRequest,
@@ -8,10 +8,13 @@ import {
 } from '#lib/contracts';
 import {
   authenticateCaller,
+  CALLER,
   type Caller,
+  CLIENT_MOVED,
   ClientDirectory,
   clientStreamId,
   confirmClients,
+  onCurrentClient,
 } from '#lib/domain-client';
 import { GRANT_FOLD, grantIdOf, grantStreamId, grantTokenHasher } from '#lib/domain-grant';
 import {
@@ -21,8 +24,7 @@ import {
   type TokenStateRow,
 } from '#lib/domain-token';
 import { type EventStore, loadAggregate } from '#lib/event-store';
-import { temporarilyUnavailable } from '#lib/oauth-errors';
-import { CONFIG, EVENT_STORE, type RpcClient } from '#lib/service-runtime';
+import { EVENT_STORE, ISSUER_CONFIG, type RpcClient, SECRET_HASHING_CONFIG } from '#lib/service-runtime';
 import { type AccessTokenClaims, AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
 import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
 import { TokenStateService } from '../token-state/token-state.service.js';
@@ -43,26 +45,24 @@ export class IntrospectTokenHandler {
     @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
     @Inject(CLIENT_DIRECTORY) private readonly clients: ClientDirectory,
     @Inject(KEYRING_VERIFIER) private readonly verifier: KeyringVerifier,
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(ISSUER_CONFIG) private readonly config: IssuerConfig,
+    @Inject(SECRET_HASHING_CONFIG) private readonly hashing: SecretHashingConfig,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly tokenState: TokenStateService,
   ) {}
 
-  async handle(request: IntrospectRequest): Promise<IntrospectResponse | RefreshTokenIntrospection> {
-    for (let attempt = 1; ; attempt++) {
+  handle(request: IntrospectRequest): Promise<IntrospectResponse | RefreshTokenIntrospection> {
+    return onCurrentClient(async () => {
       const caller = await authenticateCaller(this.clients, this.rpc, request.context, request.credentials);
       requireConfidentialCaller(caller.client);
       const { response, versions } = await this.introspect(request, caller);
       const tokenClient = response.active ? [response.client_id] : [];
       const confirmed = await confirmClients(this.clients, caller, tokenClient, versions);
-      if (confirmed.callerMoved) {
-        if (attempt >= 2) throw temporarilyUnavailable('the calling client changed during two requests');
-        continue;
-      }
+      if (confirmed.callerMoved) return CLIENT_MOVED;
       // Disabling or deleting a client revokes its tokens: they stop introspecting as active.
       if (response.active && !confirmed.isActive(response.client_id)) return { active: false };
       return response;
-    }
+    }, CALLER);
   }
 
   /** The answer, and the client stream versions read with the token's row (null: none read). */
@@ -106,7 +106,7 @@ export class IntrospectTokenHandler {
     const { state } = await this.grant(grantId);
     return introspectRefreshToken(
       state,
-      grantTokenHasher(this.config.secretHashKeys, state)(token),
+      grantTokenHasher(this.hashing.secretHashKeys, state)(token),
       caller,
       Math.floor(Date.now() / 1000),
       this.config.issuer,

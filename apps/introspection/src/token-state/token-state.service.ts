@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Config } from '#lib/config';
+import type { NatsConfig } from '#lib/config';
 import { grantStreamId } from '#lib/domain-grant';
 import {
   accessTokenStreamId,
@@ -26,7 +26,13 @@ import {
   ProjectionRows,
   ProjectionRunner,
 } from '#lib/event-store';
-import { CONFIG, DATA_SOURCE, EVENT_STORE, NATS_CONNECTION, reportProjectionLag } from '#lib/service-runtime';
+import {
+  BUS_CONFIG,
+  DATA_SOURCE,
+  EVENT_STORE,
+  NATS_CONNECTION,
+  reportProjectionLag,
+} from '#lib/service-runtime';
 import type { DataSource } from 'typeorm';
 
 /** Polling pass of the runner besides the feed: prunes expired rows, and catches up if JetStream is down. */
@@ -49,7 +55,7 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
     @Inject(DATA_SOURCE) dataSource: DataSource,
     @Inject(EVENT_STORE) store: EventStore,
     @Inject(NATS_CONNECTION) nats: NatsConnection,
-    @Inject(CONFIG) config: Config,
+    @Inject(BUS_CONFIG) config: NatsConfig,
   ) {
     this.runner = new ProjectionRunner(
       dataSource,

@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import type { Config } from '#lib/config';
+import type { AuthorizationCodeConfig } from '#lib/config';
 import {
   type IssueAuthorizationCodeRequest,
   type IssueAuthorizationCodeResponse,
@@ -10,7 +10,7 @@ import {
 } from '#lib/contracts';
 import { issueAuthorizationCode, revokeUserGrants } from '#lib/domain-token';
 import type { EventStore } from '#lib/event-store';
-import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+import { AUTHORIZATION_CODE_CONFIG, EVENT_STORE } from '#lib/service-runtime';
 
 /**
  * The grant commands of the consent service (libs/contracts bus-permissions.ts: no one else may
@@ -21,7 +21,7 @@ import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
 export class GrantCommandsNatsController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(AUTHORIZATION_CODE_CONFIG) private readonly config: AuthorizationCodeConfig,
   ) {}
 
   @MessagePattern(Subjects.token.issueAuthorizationCode)

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { SigningKeyConfig } from '#lib/config';
 import {
   type ClientView,
   type PresentedClientCredentials,
@@ -7,12 +7,18 @@ import {
   type TokenGrantRequest,
   type TokenResponse,
 } from '#lib/contracts';
-import { ClientDirectory, clientStreamId, clientUnchanged } from '#lib/domain-client';
+import {
+  CLIENT_MOVED,
+  ClientDirectory,
+  clientStreamId,
+  clientUnchanged,
+  onCurrentClient,
+} from '#lib/domain-client';
 import { type GrantRegistry, GrantStateCache, TokenEndpoint } from '#lib/domain-token';
 import { type EventStore, isExpectedVersionConflict, type StreamExpectation } from '#lib/event-store';
-import { invalidClient, OAuthError, temporarilyUnavailable } from '#lib/oauth-errors';
+import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { BASIC_CHALLENGE } from '#lib/oauth-protocol';
-import { CONFIG, EVENT_STORE, metrics, type RpcClient } from '#lib/service-runtime';
+import { EVENT_STORE, metrics, type RpcClient, TOKENS_CONFIG } from '#lib/service-runtime';
 import { KeyringService } from '../signing-keys/keyring.service.js';
 import { CLIENT_DIRECTORY, GRANT_REGISTRY, SERVICE_RPC } from '../token.tokens.js';
 
@@ -31,7 +37,7 @@ export class IssueTokenHandler {
 
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
-    @Inject(CONFIG) config: Config,
+    @Inject(TOKENS_CONFIG) config: SigningKeyConfig,
     @Inject(GRANT_REGISTRY) private readonly grants: GrantRegistry,
     @Inject(SERVICE_RPC) private readonly rpc: RpcClient,
     @Inject(CLIENT_DIRECTORY) private readonly clients: ClientDirectory,
@@ -65,31 +71,28 @@ export class IssueTokenHandler {
     return this.issueToDirectoryClient(request, presented);
   }
 
-  private async issueToDirectoryClient(
+  /** Decided on the held client, under ClientViews' freshness rule (libs/domain-client). */
+  private issueToDirectoryClient(
     request: TokenGrantRequest,
     presented: PresentedClientCredentials,
   ): Promise<TokenResponse> {
-    for (let attempt = 1; ; attempt++) {
+    return onCurrentClient(async (round) => {
       const { client, version } = await this.clients.authenticate(presented, request.context.ip);
       try {
         return await this.issue(request, client, [clientUnchanged(client.clientId, version)]);
       } catch (err) {
         if (isExpectedVersionConflict(err) && err.streamId === clientStreamId(client.clientId)) {
-          if (attempt >= 2)
-            throw temporarilyUnavailable(`client ${client.clientId} changed during two requests`);
           await this.clients.reload(client.clientId);
-          continue;
+          return CLIENT_MOVED;
         }
         // A refusal that rests on the client's registration is not decided on a held client whose
         // stream has moved (an administrator widened its scope, grant types or audience): one read
         // of the stream's version, and the request is decided again on the client as it is now.
-        if (attempt === 1 && restsOnRegistration(err)) {
-          const current = await this.clients.current([client.clientId]);
-          if (current.get(client.clientId)?.version !== version) continue;
-        }
+        if (round === 1 && restsOnRegistration(err) && (await this.clients.moved(client.clientId, version)))
+          return CLIENT_MOVED;
         throw err;
       }
-    }
+    });
   }
 
   private async issue(

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Config } from '#lib/config';
+import type { SecretHashingConfig } from '#lib/config';
 import type { RevokeRequest, TokenRevocationResponse } from '#lib/contracts';
 import { authenticateCurrentCaller, ClientDirectory } from '#lib/domain-client';
 import { TokenRevocation } from '#lib/domain-token';
 import type { EventStore } from '#lib/event-store';
-import { CONFIG, EVENT_STORE, type RpcClient } from '#lib/service-runtime';
+import { EVENT_STORE, type RpcClient, SECRET_HASHING_CONFIG } from '#lib/service-runtime';
 import { AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
 import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC } from '../token.tokens.js';
 
@@ -23,7 +23,7 @@ export class RevokeTokenHandler {
     @Inject(CLIENT_DIRECTORY) private readonly clients: ClientDirectory,
     @Inject(KEYRING_VERIFIER) verifier: KeyringVerifier,
     @Inject(EVENT_STORE) store: EventStore,
-    @Inject(CONFIG) config: Config,
+    @Inject(SECRET_HASHING_CONFIG) config: SecretHashingConfig,
   ) {
     this.revocation = new TokenRevocation(store, config.secretHashKeys, async (token) => {
       try {

@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { type Config, ConfigError } from '#lib/config';
+import { ConfigError, type SigningKeyConfig } from '#lib/config';
 import type { EventMetadata } from '#lib/event-store';
 import { aggregateStream, type EventStore, isExpectedVersionConflict, type NewEvent } from '#lib/event-store';
 import {
@@ -30,7 +30,7 @@ import {
   type SigningKeyring,
   type SigningKeyringEvent,
 } from '#lib/signing-keys';
-import { CONFIG, EVENT_STORE } from '#lib/service-runtime';
+import { EVENT_STORE, TOKENS_CONFIG } from '#lib/service-runtime';
 
 const SYSTEM: EventMetadata = { actor: 'system:token' };
 /** The JWKS answer re-reads the keyring when its copy is older than this (a key another replica published). */
@@ -58,7 +58,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(TOKENS_CONFIG) private readonly config: SigningKeyConfig,
   ) {
     this.signer = new Signer(config.keyEncryptionKey, config.previousKeyEncryptionKeys);
   }

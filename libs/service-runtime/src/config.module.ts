@@ -1,0 +1,65 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { CONFIG_SLICES, type Config, configSlice, loadConfig } from '#lib/config';
+import {
+  ADMIN_AUTH_CONFIG,
+  AUTHORIZATION_CODE_CONFIG,
+  BUS_CONFIG,
+  CLIENT_AUTHENTICATION_CONFIG,
+  CLIENT_REGISTRY_CONFIG,
+  CONSENT_CONFIG,
+  COOKIE_KEYS_CONFIG,
+  DATABASE_CONFIG,
+  ISSUER_CONFIG,
+  KEYRING_VERIFIER_CONFIG,
+  REGISTRATION_POLICY_CONFIG,
+  SECRET_HASHING_CONFIG,
+  TOKENS_CONFIG,
+} from './tokens.js';
+
+/** Each slice's injection token and the keys it carries. */
+const SLICES = new Map<symbol, readonly (keyof Config)[]>([
+  [DATABASE_CONFIG, CONFIG_SLICES.database],
+  [BUS_CONFIG, CONFIG_SLICES.bus],
+  [ISSUER_CONFIG, CONFIG_SLICES.issuer],
+  [SECRET_HASHING_CONFIG, CONFIG_SLICES.secretHashing],
+  [COOKIE_KEYS_CONFIG, CONFIG_SLICES.cookieKeys],
+  [ADMIN_AUTH_CONFIG, CONFIG_SLICES.adminAuth],
+  [TOKENS_CONFIG, CONFIG_SLICES.tokens],
+  [KEYRING_VERIFIER_CONFIG, CONFIG_SLICES.keyringVerifier],
+  [AUTHORIZATION_CODE_CONFIG, CONFIG_SLICES.authorizationCode],
+  [CONSENT_CONFIG, CONFIG_SLICES.consent],
+  [CLIENT_AUTHENTICATION_CONFIG, CONFIG_SLICES.clientAuthentication],
+  [REGISTRATION_POLICY_CONFIG, CONFIG_SLICES.registrationPolicy],
+  [CLIENT_REGISTRY_CONFIG, CONFIG_SLICES.clientRegistry],
+]);
+
+const LOADED_CONFIG = Symbol('LOADED_CONFIG');
+
+/**
+ * A service's configuration, in the slices it declares: `forService([TOKENS_CONFIG, ...])` provides
+ * each of those tokens (global to the service's modules) with that slice alone; a slice not
+ * declared cannot be injected. The environment is read when the module is built, not when a file
+ * is imported.
+ */
+@Module({})
+export class ServiceConfigModule {
+  static forService(slices: readonly symbol[]): DynamicModule {
+    return {
+      module: ServiceConfigModule,
+      global: true,
+      providers: [
+        { provide: LOADED_CONFIG, useFactory: () => loadConfig() },
+        ...slices.map((token) => {
+          const keys = SLICES.get(token);
+          if (keys === undefined) throw new Error(`not a configuration slice: ${token.toString()}`);
+          return {
+            provide: token,
+            inject: [LOADED_CONFIG],
+            useFactory: (config: Config) => configSlice(config, keys),
+          };
+        }),
+      ],
+      exports: [...slices],
+    };
+  }
+}
