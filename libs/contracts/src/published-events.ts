@@ -18,6 +18,8 @@ export const WITHHELD_BECAUSE = {
     'the HMAC of a bearer secret (client secret, code, refresh token, registration or initial access token), or a PKCE challenge (the SHA-256 of a verifier): what the store knows the secret by',
   'sealed key': 'a private signing key, sealed under KEY_ENCRYPTION_KEY',
   'personal data': 'what names a person (username, email address, name, contacts)',
+  'client binding':
+    "a value the client bound to its request (OpenID Connect Core §3.1.2.1 nonce): it goes into that client's ID token only",
 } as const;
 
 export type WithheldBecause = keyof typeof WITHHELD_BECAUSE;
@@ -187,8 +189,16 @@ export const PUBLISHED_EVENTS = {
       'issuedAt',
       'expiresAt',
       'authTime',
+      'sid',
+      'amr',
+      'acr',
     ],
-    withheld: { username: 'personal data', codeHash: 'secret hash', codeChallenge: 'secret hash' },
+    withheld: {
+      username: 'personal data',
+      codeHash: 'secret hash',
+      codeChallenge: 'secret hash',
+      nonce: 'client binding',
+    },
   },
   AuthorizationCodeRedeemed: {
     stream: 'grant-<grantId>',

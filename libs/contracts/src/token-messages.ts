@@ -86,6 +86,14 @@ export interface IssueAuthorizationCodeRequest {
   codeHash: string;
   /** Seconds since the epoch (OpenID Connect Core §2 auth_time). */
   authTime: number;
+  /** OpenID Connect Core §3.1.2.1: the authorization request's `nonce`, echoed in the ID token. */
+  nonce?: string;
+  /** OpenID Connect Front-/Back-Channel Logout: the browser session's id, the ID token's `sid`. */
+  sid?: string;
+  /** OpenID Connect Core §2: authentication methods references of the session. */
+  amr?: string[];
+  /** OpenID Connect Core §2: authentication context class reference satisfied. */
+  acr?: string;
 }
 
 /** `already-issued`: the grant id (one per authorization transaction) has its code already. */

@@ -54,6 +54,8 @@ export class CodeIssuer {
       codeChallenge: req.codeChallenge,
       codeHash: hashGrantToken(code, this.config.secretHashKeys),
       authTime: Math.floor(session.session.authTime / 1000),
+      // OpenID Connect Core §3.1.2.1: the nonce goes into the ID token unmodified.
+      ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
     };
     const issued = await this.rpc.request<IssueAuthorizationCodeResponse>(
       Subjects.token.issueAuthorizationCode,
