@@ -67,6 +67,28 @@ export const PUBLIC_SCHEMAS: Record<string, Schema> = {
       service_documentation: string,
     },
   },
+  OpenIdProviderMetadata: {
+    description: 'OpenID Connect Discovery 1.0 §3 provider metadata (the RFC 8414 members and these)',
+    allOf: [
+      ref('AuthorizationServerMetadata'),
+      {
+        type: 'object',
+        required: ['subject_types_supported', 'id_token_signing_alg_values_supported'],
+        properties: {
+          subject_types_supported: strings,
+          id_token_signing_alg_values_supported: strings,
+          response_modes_supported: strings,
+          claims_supported: strings,
+          claim_types_supported: strings,
+          userinfo_endpoint: string,
+          claims_parameter_supported: { type: 'boolean' },
+          request_parameter_supported: { type: 'boolean' },
+          request_uri_parameter_supported: { type: 'boolean' },
+          require_request_uri_registration: { type: 'boolean' },
+        },
+      },
+    ],
+  },
   RegisteredClient: {
     description: 'RFC 7591 §3.2.1 / RFC 7592 §3 client information response',
     allOf: [
@@ -173,6 +195,19 @@ const PUBLIC_PATHS: Record<string, Schema> = {
       tags,
       responses: {
         '200': { description: 'RFC 8414 §3.2', content: json(ref('AuthorizationServerMetadata')) },
+      },
+    },
+  },
+  '/.well-known/openid-configuration': {
+    get: {
+      operationId: 'getOpenIdConfiguration',
+      summary: 'OpenID Provider configuration (OpenID Connect Discovery 1.0 §4)',
+      tags,
+      responses: {
+        '200': {
+          description: 'OpenID Connect Discovery 1.0 §4.2',
+          content: json(ref('OpenIdProviderMetadata')),
+        },
       },
     },
   },

@@ -9,6 +9,7 @@ export function installMethodNotAllowed(fastify: FastifyInstance): void {
     '/introspect': ['POST'],
     '/revoke': ['POST'],
     '/.well-known/oauth-authorization-server': ['GET', 'HEAD'],
+    '/.well-known/openid-configuration': ['GET', 'HEAD'],
     '/jwks': ['GET', 'HEAD'],
     // RFC 6749 §3.1: GET, and POST with the same results; RFC 6749 §10.12: state changes only by POST.
     '/authorize': ['GET', 'HEAD', 'POST'],
