@@ -255,7 +255,7 @@ export const PUBLISHED_EVENTS = {
   },
   SigningKeyGenerated: {
     stream: 'signing-keyring',
-    published: ['kid', 'alg', 'publicJwk', 'generatedAt', 'activatesAt'],
+    published: ['kid', 'alg', 'publicJwk', 'purpose', 'generatedAt', 'activatesAt'],
     withheld: { sealedPrivateJwk: 'sealed key' },
   },
   SigningKeyActivated: { stream: 'signing-keyring', published: ['kid', 'activatedAt'], withheld: {} },
