@@ -61,6 +61,7 @@ const config = loadConfig();
           accessTokenMaxTtlSeconds: c.accessTokenMaxTtlSeconds,
           issuer: c.issuer,
           adminAudience: c.adminAudience,
+          idTokenTtlSeconds: c.idTokenTtlSeconds,
           refreshTokenIdleTtlSeconds: c.refreshTokenIdleTtlSeconds,
           refreshTokenAbsoluteTtlSeconds: c.refreshTokenAbsoluteTtlSeconds,
           refreshTokenMaxTtlSeconds: c.refreshTokenMaxTtlSeconds,

@@ -75,6 +75,8 @@ export interface ClientView {
    * only for a client with a secret (client_secret_basic or client_secret_post).
    */
   secretExpiresAt?: string | null;
+  /** OpenID Connect Registration §2: the ID token's JWS alg; absent: RS256. */
+  idTokenSignedResponseAlg?: 'RS256' | 'ES256' | 'EdDSA';
 }
 
 export interface RegisterClientRequest extends AdminCommand {
@@ -225,6 +227,8 @@ export interface TokenResponse {
   expires_in: number;
   scope?: string;
   refresh_token?: string;
+  /** OpenID Connect Core §3.1.3.3: with an `openid` grant. */
+  id_token?: string;
 }
 
 export interface IntrospectRequest {
