@@ -19,12 +19,15 @@ import { IntrospectionNatsController } from './introspection.nats.controller.js'
 import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC, SERVICES_PROXY } from './introspection.tokens.js';
 import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
 import { TokenStateService } from './token-state/token-state.service.js';
+import { UserInfoHandler } from './userinfo/userinfo.handler.js';
+import { UserInfoNatsController } from './userinfo/userinfo.nats.controller.js';
 
 const config = loadConfig();
 
 /**
  * The introspection process: RFC 7662 introspection, RFC 7009 revocation (forwarded to the token
- * service), the `token_state` projection, and the audit read side (AuditModule).
+ * service), the `token_state` projection, UserInfo (OpenID Connect Core §5.3), and the audit read
+ * side (AuditModule).
  */
 @Module({
   imports: [
@@ -40,6 +43,7 @@ const config = loadConfig();
   ],
   controllers: [
     IntrospectionNatsController,
+    UserInfoNatsController,
     storeHealthController(Subjects.introspection.health, 'introspection'),
   ],
   providers: [
@@ -65,6 +69,7 @@ const config = loadConfig();
     },
     TokenStateService,
     IntrospectTokenHandler,
+    UserInfoHandler,
     RevokeTokenHandler,
   ],
 })

@@ -15,3 +15,4 @@ export * from './grant-state-cache.js';
 export * from './grant-commands.js';
 export * from './token-revocation.js';
 export * from './id-token.js';
+export * from './userinfo.js';

@@ -16,7 +16,12 @@ import { formatScope, type IdTokenSigningAlg } from '#lib/oauth-protocol';
 import { accessTokenStreamId, decideAccessToken, initialAccessTokenState } from './access-token.js';
 import { isRefreshTokenOfFamily } from './refresh-token-introspection.js';
 import { type CachedGrant, GrantStateCache } from './grant-state-cache.js';
-import { type GrantContext, type GrantStreamReader, isRefusal } from './grants/grant-handler.js';
+import {
+  type GrantContext,
+  type GrantIssue,
+  type GrantStreamReader,
+  isRefusal,
+} from './grants/grant-handler.js';
 import type { GrantRegistry } from './grants/grant-registry.js';
 import { accessTokenHash, type IdTokenClaims, type IdTokenPlan } from './id-token.js';
 
@@ -167,30 +172,36 @@ export class TokenEndpoint {
         fromStore = true;
         continue;
       }
-      const iat = Math.floor(issue.now.getTime() / 1000);
-      // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; §2.2.3: scope.
-      const accessToken = await signer.sign({
-        iss: this.issuer,
-        sub: issue.sub,
-        aud: issue.aud.length === 1 ? issue.aud[0]! : issue.aud,
-        exp: iat + issue.ttlSeconds,
-        iat,
-        jti: issue.jti,
-        client_id: issue.clientId,
-        scope: formatScope(issue.scope),
-      });
-      return {
-        access_token: accessToken,
-        token_type: 'Bearer',
-        expires_in: issue.ttlSeconds,
-        // RFC 6749 §5.1: scope is returned always, so the client need not compare.
-        scope: formatScope(issue.scope),
-        ...(decision.refreshToken !== undefined ? { refresh_token: decision.refreshToken } : {}),
-        ...(decision.idToken !== undefined
-          ? { id_token: await signIdToken(signer, decision.idToken, accessToken) }
-          : {}),
-      };
+      return this.respond(decision, signer);
     }
+  }
+
+  /** Signs what was committed: the access token, then the ID token that carries its hash. */
+  private async respond(decision: GrantIssue, signer: AccessTokenSigner): Promise<TokenResponse> {
+    const { issue } = decision;
+    const iat = Math.floor(issue.now.getTime() / 1000);
+    // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; §2.2.3: scope.
+    const accessToken = await signer.sign({
+      iss: this.issuer,
+      sub: issue.sub,
+      aud: issue.aud.length === 1 ? issue.aud[0]! : issue.aud,
+      exp: iat + issue.ttlSeconds,
+      iat,
+      jti: issue.jti,
+      client_id: issue.clientId,
+      scope: formatScope(issue.scope),
+    });
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: issue.ttlSeconds,
+      // RFC 6749 §5.1: scope is returned always, so the client need not compare.
+      scope: formatScope(issue.scope),
+      ...(decision.refreshToken !== undefined ? { refresh_token: decision.refreshToken } : {}),
+      ...(decision.idToken !== undefined
+        ? { id_token: await signIdToken(signer, decision.idToken, accessToken) }
+        : {}),
+    };
   }
 
   /**

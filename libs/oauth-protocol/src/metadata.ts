@@ -23,10 +23,11 @@ export interface AuthorizationServerMetadata {
 }
 
 /**
- * OpenID Connect Core §3.1.2.1 (`openid`), §11 (`offline_access`): the scopes the server gives a
- * meaning to, listed in both metadata documents; any other scope a client is registered for works too.
+ * OpenID Connect Core §3.1.2.1 (`openid`), §5.4 (the claims scopes: UserInfo releases the claims of
+ * each that the user has) and §11 (`offline_access`): the scopes the server gives a meaning to,
+ * listed in both metadata documents; any other scope a client is registered for works too.
  */
-export const STANDARD_SCOPES = ['openid', 'offline_access'];
+export const STANDARD_SCOPES = ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'];
 
 const CONFIDENTIAL_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 /** RFC 7523 §3, RFC 8414 §2: the asymmetric algorithms accepted for private_key_jwt assertions. */

@@ -18,13 +18,18 @@ export const ID_TOKEN_CLAIMS = [
   'nonce',
   'acr',
   'amr',
-  'azp',
   'at_hash',
   'sid',
+  // Core §5.4, from the UserInfo endpoint.
+  'name',
+  'preferred_username',
+  'email',
+  'email_verified',
 ];
 
 /** OpenID Connect Discovery 1.0 §3: the OpenID Provider Metadata, a superset of RFC 8414 §2's. */
 export interface OpenIdProviderMetadata extends AuthorizationServerMetadata {
+  userinfo_endpoint: string;
   subject_types_supported: string[];
   id_token_signing_alg_values_supported: string[];
   response_modes_supported: string[];
@@ -48,6 +53,8 @@ export interface OpenIdProviderMetadata extends AuthorizationServerMetadata {
 export function buildOpenIdConfiguration(issuer: string): OpenIdProviderMetadata {
   return {
     ...buildMetadata(issuer),
+    // Core §5.3.
+    userinfo_endpoint: `${issuer}/userinfo`,
     subject_types_supported: [...SUBJECT_TYPES],
     id_token_signing_alg_values_supported: [...ID_TOKEN_SIGNING_ALGS],
     response_modes_supported: ['query'],
