@@ -7,7 +7,7 @@ import { type RunningSystem, startSystem } from './support/system.js';
 /**
  * OpenID Connect end to end with openid-client (panva) as the relying party, in its default strict
  * mode (discovery of /.well-known/openid-configuration, no `algorithm: 'oauth2'` fallback): code +
- * PKCE + nonce, ID token validation, refresh with a fresh ID token. The user agent is
+ * PKCE + nonce, ID token validation, UserInfo, refresh with a fresh ID token. The user agent is
  * test/support/authorize.ts (login and consent pages). The recipe is docs/openid-connect.md's.
  */
 interface Registered {
@@ -80,7 +80,7 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
 
   beforeAll(async () => {
     system = await startSystem();
-    alice = await createUser(system, 'alice', password);
+    alice = await createUser(system, 'alice', password, 'alice@example.test');
   }, 120000);
 
   afterAll(async () => {
@@ -133,6 +133,20 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
     expect(tokens.refresh_token).toBeDefined();
     // The nonce is recorded with the code, for the ID token only.
     expect((await codeIssuedEvent(system, code))!.data).toMatchObject({ nonce });
+  }, 60000);
+
+  it('Core §5.3: openid-client fetches UserInfo with the access token; its sub is the ID token sub', async () => {
+    const config = await relyingParty(await oidcClient('RP6', { scope: 'openid profile email' }));
+    const { tokens } = await signIn(config, 'openid profile email');
+    const sub = tokens.claims()!.sub;
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, sub);
+    expect(userinfo).toEqual({
+      sub,
+      preferred_username: 'alice',
+      email: 'alice@example.test',
+      email_verified: false,
+    });
+    await expect(client.fetchUserInfo(config, tokens.access_token, 'someone-else')).rejects.toThrow();
   }, 60000);
 
   it('Core §12.2: a refresh gives a fresh ID token with the same sub and auth_time and no nonce', async () => {

@@ -122,6 +122,23 @@ export const PUBLIC_SCHEMAS: Record<string, Schema> = {
       client_assertion: string,
     },
   },
+  UserInfo: {
+    type: 'object',
+    description: 'OpenID Connect Core §5.3.2 UserInfo response: sub and the claims the scope releases',
+    required: ['sub'],
+    properties: {
+      sub: string,
+      name: string,
+      preferred_username: string,
+      email: string,
+      email_verified: { type: 'boolean' },
+    },
+  },
+  UserInfoRequest: {
+    type: 'object',
+    description: 'RFC 6750 §2.2: the access token in the form body (instead of the Authorization header)',
+    properties: { access_token: string },
+  },
   TokenReference: {
     type: 'object',
     description: 'RFC 7662 §2.1, RFC 7009 §2.1 request',
@@ -145,6 +162,13 @@ const CLIENT_ERRORS = {
 const REGISTRATION_ERRORS = {
   '400': error('invalid_client_metadata, invalid_redirect_uri (RFC 7591 §3.2.2)'),
   '401': error('invalid_token: the initial or registration access token (RFC 6750 §3.1)'),
+};
+const USERINFO_ERRORS = {
+  '400': error('invalid_request: the token sent in more than one place, or in the query (RFC 6750 §2)'),
+  '401': error(
+    'invalid_token: missing, malformed, unknown, expired or revoked, or not issued for a user (RFC 6750 §3.1)',
+  ),
+  '403': error('insufficient_scope: the token lacks openid (OpenID Connect Core §5.3.3)'),
 };
 const form = (name: string) => ({
   required: true,
@@ -208,6 +232,31 @@ const PUBLIC_PATHS: Record<string, Schema> = {
           description: 'OpenID Connect Discovery 1.0 §4.2',
           content: json(ref('OpenIdProviderMetadata')),
         },
+        '405': error('method_not_allowed: GET or HEAD only'),
+      },
+    },
+  },
+  '/userinfo': {
+    get: {
+      operationId: 'getUserInfo',
+      summary: "The access token's user's claims (OpenID Connect Core §5.3), bearer token in the header",
+      tags,
+      responses: {
+        '200': { description: 'Core §5.3.2', content: json(ref('UserInfo')) },
+        ...USERINFO_ERRORS,
+      },
+    },
+    post: {
+      operationId: 'postUserInfo',
+      summary: 'UserInfo by POST (Core §5.3.1), the token in the header or the form body (RFC 6750 §2.2)',
+      tags,
+      requestBody: {
+        required: false,
+        content: { 'application/x-www-form-urlencoded': { schema: ref('UserInfoRequest') } },
+      },
+      responses: {
+        '200': { description: 'Core §5.3.2', content: json(ref('UserInfo')) },
+        ...USERINFO_ERRORS,
       },
     },
   },
