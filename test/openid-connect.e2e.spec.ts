@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import * as client from 'openid-client';
 import { authorize, codeIssuedEvent, createUser } from './support/authorize.js';
@@ -47,12 +47,12 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
   }
 
   /** docs/openid-connect.md: the authorization request, the user's login and consent, the callback. */
-  async function signIn(config: client.Configuration, scope: string) {
+  async function signIn(config: client.Configuration, scope: string, redirect = redirectUri) {
     const codeVerifier = client.randomPKCECodeVerifier();
     const nonce = client.randomNonce();
     const state = client.randomState();
     const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
+      redirect_uri: redirect,
       scope,
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
@@ -79,7 +79,7 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
   }
 
   beforeAll(async () => {
-    system = await startSystem();
+    system = await startSystem({ env: { PAIRWISE_SUBJECT_KEY: randomBytes(32).toString('base64url') } });
     alice = await createUser(system, 'alice', password, 'alice@example.test');
   }, 120000);
 
@@ -108,7 +108,7 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
       token_endpoint: `${system.issuer}/token`,
       jwks_uri: `${system.issuer}/jwks`,
       response_types_supported: ['code'],
-      subject_types_supported: ['public'],
+      subject_types_supported: ['public', 'pairwise'],
       id_token_signing_alg_values_supported: ['RS256', 'ES256', 'EdDSA'],
     });
     const rfc8414 = (await (
@@ -204,5 +204,76 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
     const accessKid = decodeProtectedHeader(tokens.access_token).kid;
     expect(idKid).not.toBe(accessKid);
     expect(jwks.keys.find((k) => k.kid === idKid)).toMatchObject({ alg: 'RS256' });
+  }, 60000);
+
+  it('Registration §2: id_token_signed_response_alg ES256 and EdDSA sign with keys of that alg', async () => {
+    for (const alg of ['ES256', 'EdDSA']) {
+      const registered = await oidcClient(`RP-${alg}`, { id_token_signed_response_alg: alg });
+      const { tokens } = await signIn(await relyingParty(registered), 'openid');
+      expect(decodeProtectedHeader(tokens.id_token!)).toMatchObject({ alg, typ: 'JWT' });
+    }
+  }, 60000);
+
+  it('Core §8.1: pairwise sub differs per sector, is shared within a sector and stable per client; UserInfo agrees', async () => {
+    const pairwise = (name: string, uris: string[]) =>
+      register({
+        client_name: name,
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: uris,
+        scope: 'openid',
+        subject_type: 'pairwise',
+      });
+    const a1 = await relyingParty(await pairwise('A1', ['https://a.test/cb']));
+    const a2 = await relyingParty(await pairwise('A2', ['https://a.test/cb2']));
+    const b = await relyingParty(await pairwise('B', ['https://b.test/cb']));
+    const subOf = async (config: client.Configuration, uri: string) => {
+      const { tokens } = await signIn(config, 'openid', uri);
+      const sub = tokens.claims()!.sub;
+      // openid-client checks that the UserInfo sub is the ID token's (Core §5.3.2).
+      await client.fetchUserInfo(config, tokens.access_token, sub);
+      return sub;
+    };
+    const first = await subOf(a1, 'https://a.test/cb');
+    expect(await subOf(a1, 'https://a.test/cb')).toBe(first);
+    expect(await subOf(a2, 'https://a.test/cb2')).toBe(first);
+    const other = await subOf(b, 'https://b.test/cb');
+    expect(other).not.toBe(first);
+    expect([first, other]).not.toContain(alice.sub);
+    // A public client still sees the user's own identifier.
+    const { tokens } = await signIn(await relyingParty(await oidcClient('PUB')), 'openid');
+    expect(tokens.claims()!.sub).toBe(alice.sub);
+  }, 90000);
+
+  it('Registration §2: the client information response carries the OpenID metadata; a pairwise client on two hosts is refused', async () => {
+    const res = await fetch(`${system.adminUrl}/admin/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${system.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'Two hosts',
+        grant_types: ['authorization_code'],
+        redirect_uris: ['https://a.test/cb', 'https://b.test/cb'],
+        scope: 'openid',
+        subject_type: 'pairwise',
+      }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_client_metadata');
+    const doc = (await oidcClient('Meta', {
+      id_token_signed_response_alg: 'EdDSA',
+      default_max_age: 600,
+      require_auth_time: true,
+      post_logout_redirect_uris: ['https://rp.test/bye'],
+      backchannel_logout_uri: 'https://rp.test/logout',
+      backchannel_logout_session_required: true,
+    })) as unknown as Record<string, unknown>;
+    expect(doc).toMatchObject({
+      id_token_signed_response_alg: 'EdDSA',
+      default_max_age: 600,
+      require_auth_time: true,
+      post_logout_redirect_uris: ['https://rp.test/bye'],
+      backchannel_logout_uri: 'https://rp.test/logout',
+      backchannel_logout_session_required: true,
+    });
   }, 60000);
 });

@@ -62,6 +62,7 @@ const config = loadConfig();
           issuer: c.issuer,
           adminAudience: c.adminAudience,
           idTokenTtlSeconds: c.idTokenTtlSeconds,
+          pairwiseSubjectKey: () => c.pairwiseSubjectKey,
           refreshTokenIdleTtlSeconds: c.refreshTokenIdleTtlSeconds,
           refreshTokenAbsoluteTtlSeconds: c.refreshTokenAbsoluteTtlSeconds,
           refreshTokenMaxTtlSeconds: c.refreshTokenMaxTtlSeconds,

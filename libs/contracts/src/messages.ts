@@ -77,6 +77,13 @@ export interface ClientView {
   secretExpiresAt?: string | null;
   /** OpenID Connect Registration §2: the ID token's JWS alg; absent: RS256. */
   idTokenSignedResponseAlg?: 'RS256' | 'ES256' | 'EdDSA';
+  /** OpenID Connect Core §8; absent: public. */
+  subjectType?: 'public' | 'pairwise';
+  defaultMaxAge?: number;
+  requireAuthTime?: boolean;
+  postLogoutRedirectUris?: string[];
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired?: boolean;
 }
 
 export interface RegisterClientRequest extends AdminCommand {

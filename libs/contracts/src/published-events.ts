@@ -71,6 +71,13 @@ const clientMetadata = [
   'refreshTokenTtlSeconds',
   'jwks',
   'jwksUri',
+  'idTokenSignedResponseAlg',
+  'subjectType',
+  'defaultMaxAge',
+  'requireAuthTime',
+  'postLogoutRedirectUris',
+  'backchannelLogoutUri',
+  'backchannelLogoutSessionRequired',
 ] as const;
 
 export const PUBLISHED_EVENTS = {

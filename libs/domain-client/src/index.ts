@@ -14,3 +14,4 @@ export * from './clients.projection.js';
 export * from './client-directory.js';
 export * from './registration-policy.js';
 export * from './caller.js';
+export * from './openid-metadata.js';

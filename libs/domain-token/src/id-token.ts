@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ClientView } from '#lib/contracts';
 import type { GrantFacts } from '#lib/domain-grant';
 import type { IdTokenSigningAlg } from '#lib/oauth-protocol';
+import { subjectFor } from './subject.js';
 
 /** OpenID Connect Core §3.1.2.1: the scope value that makes a request an OpenID Connect request. */
 export const OPENID_SCOPE = 'openid';
@@ -34,6 +35,8 @@ export const DEFAULT_ID_TOKEN_TTL_SECONDS = 3600;
 
 export interface IdTokenConfig {
   issuer: string;
+  /** PAIRWISE_SUBJECT_KEY, read when a pairwise client first needs it (Core §8.1). */
+  pairwiseSubjectKey?: () => Buffer;
   /** ID_TOKEN_TTL_SECONDS; DEFAULT_ID_TOKEN_TTL_SECONDS when absent. */
   idTokenTtlSeconds?: number;
 }
@@ -90,16 +93,20 @@ export const isOpenIdScope = (scope: readonly string[]): boolean => scope.includ
 export function idTokenPlan(
   config: IdTokenConfig,
   grant: Pick<GrantFacts, 'sub' | 'authTime' | 'nonce' | 'acr' | 'amr' | 'sid'>,
-  client: Pick<ClientView, 'clientId' | 'idTokenSignedResponseAlg'>,
+  client: Pick<ClientView, 'clientId' | 'idTokenSignedResponseAlg' | 'subjectType' | 'redirectUris'>,
   scope: readonly string[],
   issue: { now: Date; exchange: 'code' | 'refresh' },
 ): { idToken?: IdTokenPlan } {
   if (!isOpenIdScope(scope)) return {};
   const claims = buildIdTokenClaims(config, grant, {
-    sub: grant.sub,
+    sub: subjectFor(grant.sub, client, config.pairwiseSubjectKey ?? noPairwiseKey),
     clientId: client.clientId,
     now: issue.now,
     exchange: issue.exchange,
   });
   return { idToken: { alg: idTokenAlgOf(client), claims } };
 }
+
+const noPairwiseKey = (): Buffer => {
+  throw new Error('PAIRWISE_SUBJECT_KEY is not configured for pairwise subjects');
+};

@@ -1,5 +1,6 @@
 import { InMemoryEventStore } from '#lib/event-store';
 import { accessTokenHash, buildIdTokenClaims } from './id-token.js';
+import { subjectFor } from './subject.js';
 import { clients, idTokenOf, TokenEndpointFixture } from './testing/token-endpoint-fixture.js';
 
 describe('at_hash (OpenID Connect Core §3.1.3.8)', () => {
@@ -143,5 +144,29 @@ describe('the token endpoint with OpenID Connect grants (Core §3.1.3.3, §11, �
     const first = await f.redeem(code, { client: oidc });
     const second = await f.refresh(first.refresh_token!, { client: oidc, scope: 'read' });
     expect(second.id_token).toBeUndefined();
+  });
+});
+
+describe('pairwise subject identifiers (OpenID Connect Core §8.1)', () => {
+  const key = () => Buffer.alloc(32, 7);
+  const pairwise = (...redirectUris: string[]) => ({ subjectType: 'pairwise' as const, redirectUris });
+
+  it('stable for a client, the same for clients of one sector, different across sectors and users', () => {
+    const a = subjectFor('user-1', pairwise('https://a.test/cb'), key);
+    expect(subjectFor('user-1', pairwise('https://a.test/cb'), key)).toBe(a);
+    expect(subjectFor('user-1', pairwise('https://a.test/other', 'https://a.test/cb2'), key)).toBe(a);
+    expect(subjectFor('user-1', pairwise('https://b.test/cb'), key)).not.toBe(a);
+    expect(subjectFor('user-2', pairwise('https://a.test/cb'), key)).not.toBe(a);
+    expect(subjectFor('user-1', pairwise('https://a.test/cb'), () => Buffer.alloc(32, 8))).not.toBe(a);
+    expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(a).not.toContain('user-1');
+  });
+
+  it('public (or unset): the user identifier itself, and no key is read', () => {
+    const noKey = () => {
+      throw new Error('read');
+    };
+    expect(subjectFor('user-1', { redirectUris: ['https://a.test/cb'] }, noKey)).toBe('user-1');
+    expect(subjectFor('user-1', { subjectType: 'public' }, noKey)).toBe('user-1');
   });
 });

@@ -16,3 +16,4 @@ export * from './grant-commands.js';
 export * from './token-revocation.js';
 export * from './id-token.js';
 export * from './userinfo.js';
+export * from './subject.js';

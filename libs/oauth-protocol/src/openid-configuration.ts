@@ -4,8 +4,8 @@ import { type AuthorizationServerMetadata, buildMetadata } from './metadata.js';
 export const ID_TOKEN_SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type IdTokenSigningAlg = (typeof ID_TOKEN_SIGNING_ALGS)[number];
 
-/** OpenID Connect Core §8: `public` for every client unless pairwise is offered. */
-export const SUBJECT_TYPES = ['public'] as const;
+/** OpenID Connect Core §8: `public` by default, `pairwise` for clients registered for it (§8.1). */
+export const SUBJECT_TYPES = ['public', 'pairwise'] as const;
 
 /** OpenID Connect Core §2 and §3.1.3.6: the claims an ID token of this server may carry. */
 export const ID_TOKEN_CLAIMS = [

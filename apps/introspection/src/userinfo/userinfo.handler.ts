@@ -7,9 +7,10 @@ import {
   type UserProfile,
 } from '#lib/contracts';
 import { type ClientDirectory, clientStreamId } from '#lib/domain-client';
-import { checkUserInfoToken, invalidUserInfoToken, userInfoClaims } from '#lib/domain-token';
+import { checkUserInfoToken, invalidUserInfoToken, subjectFor, userInfoClaims } from '#lib/domain-token';
+import type { Config } from '#lib/config';
 import { OAuthError } from '#lib/oauth-errors';
-import type { RpcClient } from '#lib/service-runtime';
+import { CONFIG, type RpcClient } from '#lib/service-runtime';
 import { type AccessTokenClaims, AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
 import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
 import { TokenStateService } from '../token-state/token-state.service.js';
@@ -28,6 +29,7 @@ export class UserInfoHandler {
     @Inject(CLIENT_DIRECTORY) private readonly clients: ClientDirectory,
     @Inject(KEYRING_VERIFIER) private readonly verifier: KeyringVerifier,
     private readonly tokenState: TokenStateService,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   async handle(request: UserInfoRequest): Promise<UserInfoResponse> {
@@ -36,14 +38,16 @@ export class UserInfoHandler {
     const { row, versions } = await this.tokenState.getFreshWithStreamVersions(claims.jti, [clientStream]);
     const token = checkUserInfoToken(row, Math.floor(Date.now() / 1000));
     // A disabled or deleted client's tokens are inactive from the commit on.
-    const client = await this.clients.currentAt([token.clientId], versions);
-    if (client.get(token.clientId)?.state.status !== 'active') {
+    const client = (await this.clients.currentAt([token.clientId], versions)).get(token.clientId)?.state;
+    if (client?.status !== 'active') {
       throw invalidUserInfoToken('the access token is invalid, expired or revoked');
     }
     const user = await this.profile(token.sub, request.context);
     if (user.status !== 'active')
       throw invalidUserInfoToken('the access token is invalid, expired or revoked');
-    return userInfoClaims(user, token.scope, token.sub);
+    // Core §5.3.2: the sub of the client's ID token (pairwise for a pairwise client, §8.1).
+    const sub = subjectFor(token.sub, client, () => this.config.pairwiseSubjectKey);
+    return userInfoClaims(user, token.scope, sub);
   }
 
   private async verified(token: unknown): Promise<AccessTokenClaims> {
