@@ -276,4 +276,26 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
       backchannel_logout_session_required: true,
     });
   }, 60000);
+
+  it('the CLI registers the OpenID metadata (clients create --id-token-alg --subject-type)', async () => {
+    const out = await system.cli([
+      'clients',
+      'create',
+      '--name',
+      'CLI RP',
+      '--grant',
+      'authorization_code',
+      '--redirect-uri',
+      'https://cli.test/cb',
+      '--scope',
+      'openid',
+      '--id-token-alg',
+      'ES256',
+      '--subject-type',
+      'pairwise',
+      '--json',
+    ]);
+    const doc = JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
+    expect(doc).toMatchObject({ id_token_signed_response_alg: 'ES256', subject_type: 'pairwise' });
+  }, 60000);
 });

@@ -98,6 +98,9 @@ export interface RegisterClientRequest extends AdminCommand {
   redirectUris?: string[];
   jwksUri?: string;
   requirePkce?: boolean;
+  /** OpenID Connect Registration §2. */
+  idTokenSignedResponseAlg?: 'RS256' | 'ES256' | 'EdDSA';
+  subjectType?: 'public' | 'pairwise';
 }
 
 export interface RegisterClientResponse {
