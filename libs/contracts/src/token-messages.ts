@@ -9,6 +9,8 @@ import type { AdminCommand, RequestContext, TokenRequest } from './messages.js';
 export interface SigningKeyView {
   kid: string;
   alg: 'ES256' | 'EdDSA' | 'RS256';
+  /** What it signs: access tokens, or ID tokens (OpenID Connect Core §2); absent: access tokens. */
+  purpose?: 'access_token' | 'id_token';
   status: 'published' | 'active' | 'retired';
   generatedAt: string;
   /** Earliest instant the key may sign (published first so caches hold it: RFC 7517 §5 key sets). */
