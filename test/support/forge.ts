@@ -16,7 +16,14 @@ export async function activePrivateKey(system: RunningSystem): Promise<{ kid: st
     const { rows } = await db.query<{ type: string; data: Record<string, unknown> }>(
       `SELECT type, data FROM events WHERE stream_id = 'signing-keyring' ORDER BY stream_version`,
     );
-    const active = rows.filter((r) => r.type === 'SigningKeyActivated').pop()!.data.kid as string;
+    // The access-token key: ID-token keys (purpose id_token) never sign access tokens.
+    const idTokenKids = new Set(
+      rows
+        .filter((r) => r.type === 'SigningKeyGenerated' && r.data.purpose === 'id_token')
+        .map((r) => r.data.kid),
+    );
+    const active = rows.filter((r) => r.type === 'SigningKeyActivated' && !idTokenKids.has(r.data.kid)).pop()!
+      .data.kid as string;
     const generated = rows.find((r) => r.type === 'SigningKeyGenerated' && r.data.kid === active)!;
     const kek = Buffer.from(system.env.KEY_ENCRYPTION_KEY!, 'base64url');
     return {

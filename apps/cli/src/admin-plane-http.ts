@@ -115,6 +115,8 @@ export class HttpAdminPlane implements AdminPlane {
       ...(input.redirectUris ? { redirect_uris: input.redirectUris } : {}),
       ...(input.jwksUri ? { jwks_uri: input.jwksUri } : {}),
       ...(input.authMethod ? { token_endpoint_auth_method: input.authMethod } : {}),
+      ...(input.idTokenAlg ? { id_token_signed_response_alg: input.idTokenAlg } : {}),
+      ...(input.subjectType ? { subject_type: input.subjectType } : {}),
     };
     return (await this.call('POST', 'clients', doc)) as Doc;
   }

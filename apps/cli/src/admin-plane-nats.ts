@@ -45,6 +45,8 @@ export class NatsAdminPlane implements AdminPlane {
       clientId: input.id,
       redirectUris: input.redirectUris,
       jwksUri: input.jwksUri,
+      idTokenSignedResponseAlg: input.idTokenAlg,
+      subjectType: input.subjectType,
     };
     const result = await this.call<RegisterClientResponse>(Subjects.client.admin.register, request);
     return {

@@ -12,6 +12,9 @@ export interface ClientInput {
   redirectUris?: string[];
   jwksUri?: string;
   authMethod?: TokenEndpointAuthMethod;
+  /** OpenID Connect Registration §2. */
+  idTokenAlg?: 'RS256' | 'ES256' | 'EdDSA';
+  subjectType?: 'public' | 'pairwise';
   id?: string;
 }
 

@@ -5,6 +5,7 @@ import { DiscoveryHttpController } from './discovery/discovery.http.controller.j
 import { IntrospectionHttpController } from './introspection/introspection.http.controller.js';
 import { RegistrationHttpController } from './registration/registration.http.controller.js';
 import { TokenHttpController } from './token/token.http.controller.js';
+import { UserInfoHttpController } from './userinfo/userinfo.http.controller.js';
 
 /**
  * The public listener (the issuer URL): protocol endpoints, registration, login and consent pages.
@@ -17,6 +18,7 @@ import { TokenHttpController } from './token/token.http.controller.js';
     DiscoveryHttpController,
     AuthorizeHttpController,
     RegistrationHttpController,
+    UserInfoHttpController,
   ]),
 )
 export class GatewayModule {}

@@ -9,6 +9,7 @@ import {
   EventStoreModule,
   ISSUER_CONFIG,
   KEYRING_VERIFIER_CONFIG,
+  PAIRWISE_SUBJECT_CONFIG,
   keyringVerifierProvider,
   natsProxyModule,
   SECRET_HASHING_CONFIG,
@@ -22,10 +23,13 @@ import { IntrospectionNatsController } from './introspection.nats.controller.js'
 import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC, SERVICES_PROXY } from './introspection.tokens.js';
 import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
 import { TokenStateService } from './token-state/token-state.service.js';
+import { UserInfoHandler } from './userinfo/userinfo.handler.js';
+import { UserInfoNatsController } from './userinfo/userinfo.nats.controller.js';
 
 /**
  * The introspection process: RFC 7662 introspection, RFC 7009 revocation (forwarded to the token
- * service), the `token_state` projection, and the audit read side (AuditModule).
+ * service), the `token_state` projection, UserInfo (OpenID Connect Core §5.3), and the audit read
+ * side (AuditModule).
  */
 @Module({
   imports: [
@@ -37,6 +41,7 @@ import { TokenStateService } from './token-state/token-state.service.js';
       SECRET_HASHING_CONFIG,
       KEYRING_VERIFIER_CONFIG,
       CLIENT_AUTHENTICATION_CONFIG,
+      PAIRWISE_SUBJECT_CONFIG,
     ]),
     EventStoreModule.forService('introspection'),
     AuditModule,
@@ -44,6 +49,7 @@ import { TokenStateService } from './token-state/token-state.service.js';
   ],
   controllers: [
     IntrospectionNatsController,
+    UserInfoNatsController,
     storeHealthController(Subjects.introspection.health, 'introspection'),
   ],
   providers: [
@@ -52,6 +58,7 @@ import { TokenStateService } from './token-state/token-state.service.js';
     clientDirectoryProvider(CLIENT_DIRECTORY),
     TokenStateService,
     IntrospectTokenHandler,
+    UserInfoHandler,
     RevokeTokenHandler,
   ],
 })

@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
-import type { AdminAuthConfig, SecretHashingConfig, SigningKeyConfig } from '#lib/config';
+import type {
+  AdminAuthConfig,
+  PairwiseSubjectConfig,
+  SecretHashingConfig,
+  SigningKeyConfig,
+} from '#lib/config';
 import {
   authorizationCodeGrant,
   clientCredentialsGrant,
@@ -22,6 +27,7 @@ import {
   SECRET_HASHING_CONFIG,
   ServiceConfigModule,
   serviceRpcProvider,
+  PAIRWISE_SUBJECT_CONFIG,
   TOKENS_CONFIG,
 } from '#lib/service-runtime';
 import { GrantCommandsNatsController } from './grant-commands/grant-commands.nats.controller.js';
@@ -48,6 +54,7 @@ import {
       ADMIN_AUTH_CONFIG,
       SECRET_HASHING_CONFIG,
       TOKENS_CONFIG,
+      PAIRWISE_SUBJECT_CONFIG,
       KEYRING_VERIFIER_CONFIG,
       AUTHORIZATION_CODE_CONFIG,
       CLIENT_AUTHENTICATION_CONFIG,
@@ -65,17 +72,20 @@ import {
   providers: [
     {
       provide: GRANT_HANDLERS,
-      inject: [TOKENS_CONFIG, ADMIN_AUTH_CONFIG, SECRET_HASHING_CONFIG],
+      inject: [TOKENS_CONFIG, ADMIN_AUTH_CONFIG, SECRET_HASHING_CONFIG, PAIRWISE_SUBJECT_CONFIG],
       useFactory: (
         c: SigningKeyConfig,
         admin: AdminAuthConfig,
         hashing: SecretHashingConfig,
+        pairwise: PairwiseSubjectConfig,
       ): GrantHandler[] => {
         const common = {
           accessTokenTtlSeconds: c.accessTokenTtlSeconds,
           accessTokenMaxTtlSeconds: c.accessTokenMaxTtlSeconds,
           issuer: c.issuer,
           adminAudience: admin.adminAudience,
+          idTokenTtlSeconds: c.idTokenTtlSeconds,
+          pairwiseSubjectKey: () => pairwise.pairwiseSubjectKey,
           refreshTokenIdleTtlSeconds: c.refreshTokenIdleTtlSeconds,
           refreshTokenAbsoluteTtlSeconds: c.refreshTokenAbsoluteTtlSeconds,
           refreshTokenMaxTtlSeconds: c.refreshTokenMaxTtlSeconds,

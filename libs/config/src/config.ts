@@ -10,6 +10,8 @@ import {
   keysetOf,
   readKeyEncryptionKey,
   readPreviousKeyEncryptionKeys,
+  readPairwiseSubjectKey,
+  type PairwiseSubjectConfig,
   type SecretHashingConfig,
 } from './keys.js';
 import { type OutboundConfig, outboundSettings } from './outbound.js';
@@ -38,7 +40,7 @@ export {
   type ResourceServerConfig,
 } from './examples.js';
 export type { AdminPlaneConfig, GatewayConfig, HttpEdgeConfig, IssuerConfig } from './http-edge.js';
-export type { CookieKeysConfig, SecretHashingConfig } from './keys.js';
+export type { CookieKeysConfig, PairwiseSubjectConfig, SecretHashingConfig } from './keys.js';
 export { DEFAULT_OPS_PORTS, type OpsConfig } from './ops.js';
 export type { OutboundConfig } from './outbound.js';
 export {
@@ -57,6 +59,7 @@ export interface Config
     SecretHashingConfig,
     CookieKeysConfig,
     SigningKeyConfig,
+    PairwiseSubjectConfig,
     ClientRegistryConfig,
     OutboundConfig,
     ConsentConfig,
@@ -75,6 +78,7 @@ const LAZY_SECRETS: Record<string, (env: Env) => unknown> = {
   csrfKeys: (env) => keysetOf(env, 'csrfKeys'),
   keyEncryptionKey: readKeyEncryptionKey,
   previousKeyEncryptionKeys: readPreviousKeyEncryptionKeys,
+  pairwiseSubjectKey: readPairwiseSubjectKey,
 };
 
 /**

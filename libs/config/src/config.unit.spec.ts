@@ -54,6 +54,7 @@ describe('configuration defaults (docs/configuration.md)', () => {
       signingAlg: 'ES256',
       accessTokenTtlSeconds: 600,
       accessTokenMaxTtlSeconds: 600,
+      idTokenTtlSeconds: 3600,
       grantStateCacheSize: 5000,
       signingKeyRotationSeconds: 2592000,
       signingKeyRetentionSeconds: 600 + 30,

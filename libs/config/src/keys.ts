@@ -88,3 +88,17 @@ export function readPreviousKeyEncryptionKeys(env: Env): Buffer[] {
     ? [key32(env, 'KEY_ENCRYPTION_KEY_PREVIOUS', 'the key-encryption key being replaced')]
     : [];
 }
+
+/** The key of pairwise subject identifiers (OpenID Connect Core §8.1). */
+export interface PairwiseSubjectConfig {
+  /**
+   * PAIRWISE_SUBJECT_KEY: 32 bytes, base64url, for the token and introspection services. A pairwise
+   * client's `sub` is an HMAC under it of the sector identifier and the user: changing it changes
+   * every pairwise `sub`, so it is never rotated. Required only once a pairwise client signs a user in.
+   */
+  pairwiseSubjectKey: Buffer;
+}
+
+export function readPairwiseSubjectKey(env: Env): Buffer {
+  return key32(env, 'PAIRWISE_SUBJECT_KEY', 'derives pairwise subject identifiers, OpenID Connect Core §8.1');
+}

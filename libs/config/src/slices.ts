@@ -6,7 +6,7 @@ import type { Config } from './config.js';
 import type { ConsentConfig } from './consent.js';
 import type { DatabaseConfig } from './database.js';
 import type { GatewayConfig, IssuerConfig } from './http-edge.js';
-import type { CookieKeysConfig, SecretHashingConfig } from './keys.js';
+import type { CookieKeysConfig, PairwiseSubjectConfig, SecretHashingConfig } from './keys.js';
 import type { SigningKeyConfig } from './tokens.js';
 
 /**
@@ -93,7 +93,9 @@ export const CONFIG_SLICES = {
     'refreshTokenAbsoluteTtlSeconds',
     'refreshTokenMaxTtlSeconds',
     'refreshTokenMaxRotations',
+    'idTokenTtlSeconds',
   ]),
+  pairwiseSubject: keysOf<PairwiseSubjectConfig>()(['pairwiseSubjectKey']),
   keyringVerifier: keysOf<KeyringVerifierConfig>()(['issuer', 'keyringRefreshSeconds']),
   authorizationCode: keysOf<AuthorizationCodeConfig>()(['authorizationCodeTtlSeconds']),
   consent: keysOf<ConsentConfig>()([

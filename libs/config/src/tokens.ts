@@ -36,6 +36,12 @@ export interface SigningKeyConfig extends IssuerConfig {
    */
   accessTokenMaxTtlSeconds: number;
   /**
+   * ID_TOKEN_TTL_SECONDS: the lifetime of an ID token (OpenID Connect Core §2 `exp`), and how long a
+   * retired ID-token signing key stays in the JWKS (plus KEYRING_REFRESH_SECONDS). Default 3600,
+   * 60 to 86400.
+   */
+  idTokenTtlSeconds: number;
+  /**
    * GRANT_STATE_CACHE_SIZE: grants the token service keeps folded in memory so that a refresh need
    * not re-read its grant stream (every use is still confirmed by the append). 0 turns it off.
    * Default 5000.
@@ -101,6 +107,7 @@ export function readTokenSettings(env: Env, jwksMaxAgeSeconds: number): TokenSet
   }
   const lifetimes = {
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 600, 10, 86400),
+    idTokenTtlSeconds: int(env, 'ID_TOKEN_TTL_SECONDS', 3600, 60, 86400),
     grantStateCacheSize: int(env, 'GRANT_STATE_CACHE_SIZE', 5000, 0, 1000000),
     refreshTokenIdleTtlSeconds: int(env, 'REFRESH_TOKEN_IDLE_TTL_SECONDS', 1209600, 60, 365 * 86400),
     refreshTokenAbsoluteTtlSeconds: int(

@@ -54,6 +54,7 @@ export function signingKeyDocument(k: SigningKeyView): Record<string, unknown> {
   return {
     kid: k.kid,
     alg: k.alg,
+    purpose: k.purpose ?? 'access_token',
     status: k.status,
     generated_at: k.generatedAt,
     activates_at: k.activatesAt,

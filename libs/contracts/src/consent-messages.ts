@@ -18,6 +18,18 @@ export interface UserProfile {
   status: 'active' | 'disabled';
 }
 
+/** OpenID Connect Core §5.3: the bearer token presented at the UserInfo endpoint (RFC 6750 §2). */
+export interface UserInfoRequest {
+  context: RequestContext;
+  accessToken: string;
+}
+
+/** OpenID Connect Core §5.3.2: `sub` and the claims the token's scope releases (§5.4). */
+export interface UserInfoResponse {
+  sub: string;
+  [claim: string]: unknown;
+}
+
 /** What the browser presented: the cookies the front channel uses (values as sent). */
 export interface BrowserState {
   /** The sealed login session cookie. */

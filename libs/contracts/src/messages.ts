@@ -75,6 +75,15 @@ export interface ClientView {
    * only for a client with a secret (client_secret_basic or client_secret_post).
    */
   secretExpiresAt?: string | null;
+  /** OpenID Connect Registration §2: the ID token's JWS alg; absent: RS256. */
+  idTokenSignedResponseAlg?: 'RS256' | 'ES256' | 'EdDSA';
+  /** OpenID Connect Core §8; absent: public. */
+  subjectType?: 'public' | 'pairwise';
+  defaultMaxAge?: number;
+  requireAuthTime?: boolean;
+  postLogoutRedirectUris?: string[];
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired?: boolean;
 }
 
 export interface RegisterClientRequest extends AdminCommand {
@@ -89,6 +98,9 @@ export interface RegisterClientRequest extends AdminCommand {
   redirectUris?: string[];
   jwksUri?: string;
   requirePkce?: boolean;
+  /** OpenID Connect Registration §2. */
+  idTokenSignedResponseAlg?: 'RS256' | 'ES256' | 'EdDSA';
+  subjectType?: 'public' | 'pairwise';
 }
 
 export interface RegisterClientResponse {
@@ -221,6 +233,8 @@ export interface TokenResponse {
   expires_in: number;
   scope?: string;
   refresh_token?: string;
+  /** OpenID Connect Core §3.1.3.3: with an `openid` grant. */
+  id_token?: string;
 }
 
 export interface IntrospectRequest {

@@ -20,6 +20,8 @@ export const WITHHELD_BECAUSE = {
   'personal data': 'what names a person (username, email address, name, contacts)',
   'device facts':
     "a session's browser family and operating system: with the sub, a fact about a person's devices",
+  'client binding':
+    "a value the client bound to its request (OpenID Connect Core §3.1.2.1 nonce): it goes into that client's ID token only",
 } as const;
 
 export type WithheldBecause = keyof typeof WITHHELD_BECAUSE;
@@ -71,6 +73,13 @@ const clientMetadata = [
   'refreshTokenTtlSeconds',
   'jwks',
   'jwksUri',
+  'idTokenSignedResponseAlg',
+  'subjectType',
+  'defaultMaxAge',
+  'requireAuthTime',
+  'postLogoutRedirectUris',
+  'backchannelLogoutUri',
+  'backchannelLogoutSessionRequired',
 ] as const;
 
 export const PUBLISHED_EVENTS = {
@@ -205,8 +214,16 @@ export const PUBLISHED_EVENTS = {
       'issuedAt',
       'expiresAt',
       'authTime',
+      'sid',
+      'amr',
+      'acr',
     ],
-    withheld: { username: 'personal data', codeHash: 'secret hash', codeChallenge: 'secret hash' },
+    withheld: {
+      username: 'personal data',
+      codeHash: 'secret hash',
+      codeChallenge: 'secret hash',
+      nonce: 'client binding',
+    },
   },
   AuthorizationCodeRedeemed: {
     stream: 'grant-<grantId>',
@@ -263,7 +280,7 @@ export const PUBLISHED_EVENTS = {
   },
   SigningKeyGenerated: {
     stream: 'signing-keyring',
-    published: ['kid', 'alg', 'publicJwk', 'generatedAt', 'activatesAt'],
+    published: ['kid', 'alg', 'publicJwk', 'purpose', 'generatedAt', 'activatesAt'],
     withheld: { sealedPrivateJwk: 'sealed key' },
   },
   SigningKeyActivated: { stream: 'signing-keyring', published: ['kid', 'activatedAt'], withheld: {} },

@@ -134,6 +134,8 @@ function introspectionSubjects(prefix: string) {
     revoke: `${introspection}.revoke`,
     /** Internal: whether this server still considers one of its access tokens live (by jti). */
     tokenStatus: `${introspection}.token-status`,
+    /** OpenID Connect Core §5.3: the claims of a bearer token's user (UserInfoRequest → UserInfoResponse). */
+    userinfo: `${introspection}.userinfo`,
     health: `${introspection}.health`,
     admin: {
       tokenHistory: `${introspection}.admin.token-history`,

@@ -9,6 +9,8 @@ import type { AdminCommand, RequestContext, TokenRequest } from './messages.js';
 export interface SigningKeyView {
   kid: string;
   alg: 'ES256' | 'EdDSA' | 'RS256';
+  /** What it signs: access tokens, or ID tokens (OpenID Connect Core §2); absent: access tokens. */
+  purpose?: 'access_token' | 'id_token';
   status: 'published' | 'active' | 'retired';
   generatedAt: string;
   /** Earliest instant the key may sign (published first so caches hold it: RFC 7517 §5 key sets). */
@@ -86,13 +88,13 @@ export interface IssueAuthorizationCodeRequest {
   codeHash: string;
   /** Seconds since the epoch (OpenID Connect Core §2 auth_time). */
   authTime: number;
-  /** OpenID Connect Core §3.1.2.1 nonce, echoed in the ID token. */
+  /** OpenID Connect Core §3.1.2.1: the authorization request's `nonce`, echoed in the ID token. */
   nonce?: string;
-  /** The browser session the code was issued in (OpenID Connect Back-Channel Logout 1.0 §2.1 sid). */
+  /** OpenID Connect Back-Channel Logout 1.0 §2.1: the browser session's id, the ID token's `sid`. */
   sid?: string;
   /** RFC 8176 authentication method references of the session's authentication. */
   amr?: string[];
-  /** OpenID Connect Core §2 acr of the session's authentication. */
+  /** OpenID Connect Core §2: authentication context class reference satisfied. */
   acr?: string;
 }
 

@@ -19,7 +19,8 @@ import {
  *   a client not registered for authorization_code (unauthorized_client), PKCE S256 required unless a
  *   confidential client opted out (RFC 9700 §2.1.1, RFC 7636 §4.4.1), scope within the client's
  *   allowed scope or its registered default when omitted (RFC 6749 §3.3), RFC 8707 resource
- *   indicators (invalid_target).
+ *   indicators (invalid_target), an OpenID Connect `nonce` kept for the ID token (OpenID Connect
+ *   Core §3.1.2.1).
  */
 export type Params = ReadonlyMap<string, readonly string[]>;
 
@@ -44,12 +45,15 @@ export interface ValidAuthorizationRequest extends ResponseTarget {
   resource: string[];
   /** OpenID Connect Core §3.1.2.1 parameters, for a request with `openid` in scope. */
   authentication?: AuthenticationParameters;
+  /** OpenID Connect Core §3.1.2.1: echoed unmodified in the ID token; absent when not sent. */
+  nonce?: string;
 }
 
 export type ClientCheck =
   { status: 'rejected'; description: string } | { status: 'client-needed'; clientId: string };
 
 const MAX_STATE_LENGTH = 4096;
+const MAX_NONCE_LENGTH = 2048;
 const MAX_CLIENT_ID_LENGTH = 256;
 /** Parameters RFC 8707 §2 lets appear more than once. */
 const MULTI_VALUED = new Set(['resource']);
@@ -155,9 +159,21 @@ export function checkAuthorizationRequest(
     // RFC 8707 §2: a resource the client may not obtain tokens for (its registered audience).
     if (!client.audience.includes(r)) return fail('invalid_target', 'resource not allowed for this client');
   }
+  const nonce = single(params, 'nonce');
+  if (typeof nonce === 'string' && nonce.length > MAX_NONCE_LENGTH)
+    return fail('invalid_request', 'nonce is too long');
   const oidc = checkAuthenticationParameters(params, scope);
   if ('error' in oidc) return oidc;
-  return { request: { ...target, scope, codeChallenge, resource: [...new Set(resource)], ...oidc } };
+  return {
+    request: {
+      ...target,
+      scope,
+      codeChallenge,
+      resource: [...new Set(resource)],
+      ...(nonce !== undefined ? { nonce } : {}),
+      ...oidc,
+    },
+  };
 }
 
 /**

@@ -222,3 +222,19 @@ describe('authorizationResponseUrl (RFC 6749 §4.1.2, RFC 9207 §2)', () => {
     expect(url.searchParams.has('code')).toBe(false);
   });
 });
+
+describe('nonce (OpenID Connect Core §3.1.2.1)', () => {
+  const nonceOf = (r: ReturnType<typeof check>) => ('request' in r ? r.request.nonce : r.error.error);
+
+  it('is kept exactly as sent, and absent when not sent or empty', () => {
+    expect(nonceOf(check({ ...good, scope: 'read', nonce: ' n-0 ü+/=' }))).toBe(' n-0 ü+/=');
+    expect(nonceOf(check(good))).toBeUndefined();
+    expect(nonceOf(check({ ...good, nonce: '' }))).toBeUndefined();
+  });
+
+  it('repeated or oversized is invalid_request', () => {
+    expect(nonceOf(check({ ...good, nonce: ['a', 'b'] }))).toBe('invalid_request');
+    expect(nonceOf(check({ ...good, nonce: 'n'.repeat(2049) }))).toBe('invalid_request');
+    expect(nonceOf(check({ ...good, nonce: 'n'.repeat(2048) }))).toBe('n'.repeat(2048));
+  });
+});

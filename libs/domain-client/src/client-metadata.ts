@@ -4,6 +4,7 @@ import { isValidScopeToken, MAX_SCOPE_TOKEN_LENGTH, MAX_SCOPE_TOKENS } from '#li
 import { NO_OUTBOUND_EXCEPTIONS, type OutboundAllowList, refusedUrlHost } from '#lib/outbound-guard';
 import { checkJwks, checkUrl, intIn, metadataError, unique } from './metadata-checks.js';
 import { checkRedirectUri, MAX_REDIRECT_URIS } from './redirect-uri.js';
+import { checkOpenIdMetadata, type OpenIdClientMetadata, openIdMetadataOf } from './openid-metadata.js';
 
 export const SUPPORTED_GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
 
@@ -17,8 +18,8 @@ export const MAX_CLIENT_SECRET_TTL_SECONDS = 10 * 365 * 86400;
 
 export type JsonWebKeySet = { keys: Record<string, unknown>[] };
 
-/** RFC 7591 §2 client metadata, as the registry keeps it. */
-export interface ClientMetadata {
+/** RFC 7591 §2 client metadata, as the registry keeps it (with OpenID Connect Registration §2's). */
+export interface ClientMetadata extends OpenIdClientMetadata {
   clientName: string;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   grantTypes: string[];
@@ -65,6 +66,7 @@ export function normalizeMetadata(
   checkDescriptive(m);
   checkTokenSettings(m);
   checkKeys(m, rules);
+  checkOpenIdMetadata(m);
   return m;
 }
 
@@ -89,6 +91,7 @@ function withDefaults(input: ClientMetadataInput): ClientMetadata {
     refreshTokenTtlSeconds: input.refreshTokenTtlSeconds ?? null,
     jwks: input.jwks ?? null,
     jwksUri: input.jwksUri ?? null,
+    ...openIdMetadataOf(input),
   };
 }
 

@@ -1,3 +1,4 @@
+import { openIdMetadataOf } from './openid-metadata.js';
 import type { ClientView } from '#lib/contracts';
 import type { StreamFold } from '#lib/event-store';
 import type { Recorded } from '#lib/decider';
@@ -66,6 +67,7 @@ function metadataFrom(data: ClientRegistered['data']): ClientMetadata {
     refreshTokenTtlSeconds: data.refreshTokenTtlSeconds ?? null,
     jwks: data.jwks ?? null,
     jwksUri: data.jwksUri ?? null,
+    ...openIdMetadataOf(data),
   };
 }
 
@@ -149,6 +151,7 @@ export function clientView(state: ClientState): ClientView {
     refreshTokenReuseGraceSeconds: state.refreshTokenReuseGraceSeconds,
     jwks: state.jwks,
     jwksUri: state.jwksUri,
+    ...openIdMetadataOf(state),
   };
   if (state.accessTokenTtlSeconds !== null) view.accessTokenTtlSeconds = state.accessTokenTtlSeconds;
   if (state.refreshTokenTtlSeconds !== null) view.refreshTokenTtlSeconds = state.refreshTokenTtlSeconds;

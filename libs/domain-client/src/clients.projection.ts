@@ -1,3 +1,4 @@
+import { openIdMetadataOf } from './openid-metadata.js';
 import type { ClientView } from '#lib/contracts';
 import { foldEvents, type Projection, type RecordedEvent } from '#lib/event-store';
 import { CLIENT_EVENT_TYPES } from './client-events.js';
@@ -50,6 +51,7 @@ function fromRow(row: ClientRow): ClientState {
     refreshTokenTtlSeconds: row.refreshTokenTtlSeconds ?? null,
     jwks: row.jwks ?? null,
     jwksUri: row.jwksUri ?? null,
+    ...openIdMetadataOf(row),
     // Secrets are not part of the row; the projection never needs them.
     secretHash: null,
     secretExpiresAt: row.secretExpiresAt ?? null,

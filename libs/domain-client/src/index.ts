@@ -15,3 +15,4 @@ export * from './client-views.js';
 export * from './client-directory.js';
 export * from './registration-policy.js';
 export * from './caller.js';
+export * from './openid-metadata.js';

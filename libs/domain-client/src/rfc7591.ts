@@ -1,6 +1,7 @@
 import type { ClientView, TokenEndpointAuthMethod } from '#lib/contracts';
 import { OAuthError } from '#lib/oauth-errors';
 import type { ClientMetadataInput, JsonWebKeySet } from './client-metadata.js';
+import { openIdMetadataDocument, parseOpenIdMetadata } from './openid-metadata.js';
 
 /**
  * RFC 7591 §2 client metadata documents (JSON, snake_case) to and from the registry's model.
@@ -60,6 +61,7 @@ export function parseClientMetadataDocument(doc: unknown): ClientMetadataInput {
   if (jwks !== undefined && (typeof jwks !== 'object' || jwks === null)) throw bad('jwks must be a JWK Set');
   const grantTypes = stringsOf(d, 'grant_types') ?? ['authorization_code'];
   const input: ClientMetadataInput = {
+    ...parseOpenIdMetadata(d),
     clientName: stringOf(d, 'client_name') ?? '',
     tokenEndpointAuthMethod: method,
     // RFC 7591 §2: grant_types defaults to authorization_code.
@@ -109,6 +111,7 @@ export function clientMetadataDocument(view: ClientView): Record<string, unknown
     require_pkce: view.requirePkce ?? true,
     refresh_token_reuse_grace_seconds: view.refreshTokenReuseGraceSeconds ?? 0,
     status: view.status,
+    ...openIdMetadataDocument(view),
   };
   if (view.clientUri) doc.client_uri = view.clientUri;
   if (view.logoUri) doc.logo_uri = view.logoUri;

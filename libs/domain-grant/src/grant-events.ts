@@ -20,6 +20,11 @@ export interface AuthorizationCodeIssued {
     issuedAt: string;
     expiresAt: string;
     authTime: number;
+    /** OpenID Connect Core §3.1.2.1 nonce, §2 amr and acr, and the session's sid: for the ID token. */
+    nonce?: string;
+    sid?: string;
+    amr?: string[];
+    acr?: string;
   };
 }
 

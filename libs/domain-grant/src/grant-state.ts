@@ -1,6 +1,7 @@
 import type { AggregateFold } from '#lib/event-store';
 import type { Recorded } from '#lib/decider';
 import type { GrantEvent, GrantRevocationReason } from './grant-events.js';
+import { openIdFacts } from './open-id-facts.js';
 
 interface GrantFacts {
   grantId: string;
@@ -15,6 +16,11 @@ interface GrantFacts {
   codeHash: string;
   codeExpiresAt: number;
   authTime: number;
+  /** OpenID Connect Core §3.1.2.1 nonce, §2 amr and acr, and the session's sid: for the ID token. */
+  nonce?: string;
+  sid?: string;
+  amr?: string[];
+  acr?: string;
 }
 
 export interface RefreshFamily {
@@ -66,6 +72,7 @@ export function evolveGrant(state: GrantState, e: Recorded<GrantEvent>): GrantSt
           codeExpiresAt: toSeconds(e.data.expiresAt),
           authTime: e.data.authTime,
           deliveredTo: e.data.deliveredTo,
+          ...openIdFacts(e.data),
         },
       };
     case 'AuthorizationCodeRedeemed':

@@ -1,3 +1,4 @@
+import { openIdFacts } from './open-id-facts.js';
 import type { NewEvent } from '#lib/event-store';
 import { accept, type Decision, refuse } from '#lib/decider';
 import { invalidGrant, invalidRequest, type OAuthError } from '#lib/oauth-errors';
@@ -51,6 +52,11 @@ export interface IssueAuthorizationCode {
   codeChallenge: string | null;
   codeHash: string;
   authTime: number;
+  /** OpenID Connect Core §3.1.2.1 nonce, §2 amr and acr, and the session's sid: for the ID token. */
+  nonce?: string;
+  sid?: string;
+  amr?: string[];
+  acr?: string;
   now: Date;
   ttlSeconds: number;
 }
@@ -188,6 +194,7 @@ export function decideIssueAuthorizationCode(
       issuedAt: iso(now),
       expiresAt: iso(now + command.ttlSeconds),
       authTime: command.authTime,
+      ...openIdFacts(command),
     },
   };
   return ok([event]);

@@ -409,3 +409,42 @@ describe('grant revocation (RFC 7009 §2.1)', () => {
     expect(run(history, rotate()).refusal?.error).toBe('invalid_grant');
   });
 });
+
+describe('OpenID Connect facts of the authentication (Core §2, §3.1.2.1)', () => {
+  const withFacts = (facts: { nonce?: string; sid?: string; amr?: string[]; acr?: string }) =>
+    decideGrant(
+      {
+        type: 'IssueAuthorizationCode',
+        grantId: 'g1',
+        clientId: 'c1',
+        sub: 'alice',
+        scope: ['openid'],
+        redirectUri: null,
+        deliveredTo: 'https://c1.test/cb',
+        codeChallenge: CHALLENGE,
+        codeHash: 'code-hash',
+        authTime: 1,
+        ...facts,
+        now: T0,
+        ttlSeconds: 60,
+      },
+      initialGrantState(),
+    ).events;
+
+  it('AuthorizationCodeIssued records nonce, sid, amr and acr when sent, and the grant keeps them', () => {
+    const events = withFacts({ nonce: 'n-1', sid: 's-1', amr: ['pwd'], acr: '0' });
+    expect(events[0]!.data).toMatchObject({ nonce: 'n-1', sid: 's-1', amr: ['pwd'], acr: '0' });
+    const state = stateAfter(decider, events);
+    expect(state.status === 'code_issued' && state.grant).toMatchObject({
+      nonce: 'n-1',
+      sid: 's-1',
+      amr: ['pwd'],
+      acr: '0',
+    });
+  });
+
+  it('records none of them when none was sent (plain OAuth requests are unchanged)', () => {
+    const data = withFacts({ amr: [] })[0]!.data as Record<string, unknown>;
+    for (const field of ['nonce', 'sid', 'amr', 'acr']) expect(Object.hasOwn(data, field)).toBe(false);
+  });
+});

@@ -3,3 +3,4 @@ export * from './grant-state.js';
 export * from './grant.js';
 export * from './grant-token.js';
 export * from './grant-decider.js';
+export * from './open-id-facts.js';

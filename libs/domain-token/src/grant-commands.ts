@@ -5,7 +5,7 @@ import {
   type RevokeUserGrantsRequest,
   type RevokeUserGrantsResponse,
 } from '#lib/contracts';
-import { decideGrant, GRANT_FOLD, grantStreamId, initialGrantState } from '#lib/domain-grant';
+import { decideGrant, GRANT_FOLD, grantStreamId, initialGrantState, openIdFacts } from '#lib/domain-grant';
 import { type EventStore, isExpectedVersionConflict, loadAggregate } from '#lib/event-store';
 import { invalidRequest } from '#lib/oauth-errors';
 
@@ -48,6 +48,7 @@ export async function issueAuthorizationCode(
       codeChallenge: request.codeChallenge,
       codeHash: request.codeHash,
       authTime: request.authTime,
+      ...openIdFacts(request),
       now: settings.now,
       ttlSeconds: settings.ttlSeconds,
     },
@@ -83,7 +84,11 @@ function checkIssueRequest(r: IssueAuthorizationCodeRequest): void {
     isString(r.deliveredTo) &&
     (r.codeChallenge === null || isString(r.codeChallenge)) &&
     isString(r.codeHash) &&
-    Number.isInteger(r.authTime);
+    Number.isInteger(r.authTime) &&
+    (r.nonce === undefined || isString(r.nonce)) &&
+    (r.sid === undefined || isString(r.sid)) &&
+    (r.amr === undefined || isStringList(r.amr)) &&
+    (r.acr === undefined || isString(r.acr));
   if (!ok) throw invalidRequest('malformed authorization code request');
 }
 

@@ -14,3 +14,6 @@ export * from './token-endpoint.js';
 export * from './grant-state-cache.js';
 export * from './grant-commands.js';
 export * from './token-revocation.js';
+export * from './id-token.js';
+export * from './userinfo.js';
+export * from './subject.js';

@@ -12,17 +12,25 @@ import {
   foldEvents,
 } from '#lib/event-store';
 import { invalidGrant } from '#lib/oauth-errors';
-import { formatScope } from '#lib/oauth-protocol';
+import { formatScope, type IdTokenSigningAlg } from '#lib/oauth-protocol';
 import { accessTokenStreamId, decideAccessToken, initialAccessTokenState } from './access-token.js';
 import { isRefreshTokenOfFamily } from './refresh-token-introspection.js';
 import { type CachedGrant, GrantStateCache } from './grant-state-cache.js';
-import { type GrantContext, type GrantStreamReader, isRefusal } from './grants/grant-handler.js';
+import {
+  type GrantContext,
+  type GrantIssue,
+  type GrantStreamReader,
+  isRefusal,
+} from './grants/grant-handler.js';
 import type { GrantRegistry } from './grants/grant-registry.js';
+import { accessTokenHash, type IdTokenClaims, type IdTokenPlan } from './id-token.js';
 
 /** The active signing key, as the token service's keyring hands it out. */
 export interface AccessTokenSigner {
   kid: string;
   sign(claims: AccessTokenClaims): Promise<string>;
+  /** OpenID Connect Core §2: signs with the active ID-token key of `alg` (typ JWT). */
+  signIdToken?(alg: IdTokenSigningAlg, claims: IdTokenClaims): Promise<string>;
 }
 
 export interface TokenEndpointRequest {
@@ -164,27 +172,36 @@ export class TokenEndpoint {
         fromStore = true;
         continue;
       }
-      const iat = Math.floor(issue.now.getTime() / 1000);
-      // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; §2.2.3: scope.
-      const accessToken = await signer.sign({
-        iss: this.issuer,
-        sub: issue.sub,
-        aud: issue.aud.length === 1 ? issue.aud[0]! : issue.aud,
-        exp: iat + issue.ttlSeconds,
-        iat,
-        jti: issue.jti,
-        client_id: issue.clientId,
-        scope: formatScope(issue.scope),
-      });
-      return {
-        access_token: accessToken,
-        token_type: 'Bearer',
-        expires_in: issue.ttlSeconds,
-        // RFC 6749 §5.1: scope is returned always, so the client need not compare.
-        scope: formatScope(issue.scope),
-        ...(decision.refreshToken !== undefined ? { refresh_token: decision.refreshToken } : {}),
-      };
+      return this.respond(decision, signer);
     }
+  }
+
+  /** Signs what was committed: the access token, then the ID token that carries its hash. */
+  private async respond(decision: GrantIssue, signer: AccessTokenSigner): Promise<TokenResponse> {
+    const { issue } = decision;
+    const iat = Math.floor(issue.now.getTime() / 1000);
+    // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; §2.2.3: scope.
+    const accessToken = await signer.sign({
+      iss: this.issuer,
+      sub: issue.sub,
+      aud: issue.aud.length === 1 ? issue.aud[0]! : issue.aud,
+      exp: iat + issue.ttlSeconds,
+      iat,
+      jti: issue.jti,
+      client_id: issue.clientId,
+      scope: formatScope(issue.scope),
+    });
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: issue.ttlSeconds,
+      // RFC 6749 §5.1: scope is returned always, so the client need not compare.
+      scope: formatScope(issue.scope),
+      ...(decision.refreshToken !== undefined ? { refresh_token: decision.refreshToken } : {}),
+      ...(decision.idToken !== undefined
+        ? { id_token: await signIdToken(signer, decision.idToken, accessToken) }
+        : {}),
+    };
   }
 
   /**
@@ -242,3 +259,9 @@ interface GrantRead extends CachedGrant {
 }
 
 const anyCached = (reads: Map<string, GrantRead>): boolean => [...reads.values()].some((read) => read.cached);
+
+/** OpenID Connect Core §3.1.3.6: the ID token issued with `accessToken`, with its `at_hash` (§3.1.3.8). */
+function signIdToken(signer: AccessTokenSigner, plan: IdTokenPlan, accessToken: string): Promise<string> {
+  if (signer.signIdToken === undefined) throw new Error('this signer cannot sign ID tokens');
+  return signer.signIdToken(plan.alg, { ...plan.claims, at_hash: accessTokenHash(accessToken, plan.alg) });
+}

@@ -6,3 +6,4 @@ export * from './check-pkce.js';
 export * from './source-address.js';
 export * from './unicode.js';
 export * from './parse-instant.js';
+export * from './openid-configuration.js';

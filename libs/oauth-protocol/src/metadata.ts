@@ -16,11 +16,18 @@ export interface AuthorizationServerMetadata {
   token_endpoint_auth_signing_alg_values_supported: string[];
   introspection_endpoint_auth_methods_supported: string[];
   revocation_endpoint_auth_methods_supported: string[];
-  scopes_supported?: string[];
+  scopes_supported: string[];
   code_challenge_methods_supported: string[];
   authorization_response_iss_parameter_supported: boolean;
   service_documentation?: string;
 }
+
+/**
+ * OpenID Connect Core §3.1.2.1 (`openid`), §5.4 (the claims scopes: UserInfo releases the claims of
+ * each that the user has) and §11 (`offline_access`): the scopes the server gives a meaning to,
+ * listed in both metadata documents; any other scope a client is registered for works too.
+ */
+export const STANDARD_SCOPES = ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'];
 
 const CONFIDENTIAL_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 /** RFC 7523 §3, RFC 8414 §2: the asymmetric algorithms accepted for private_key_jwt assertions. */
@@ -50,6 +57,8 @@ export function buildMetadata(issuer: string): AuthorizationServerMetadata {
     // RFC 7591 §3.
     registration_endpoint: at('/register'),
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    // RFC 8414 §2 RECOMMENDED; OpenID Connect Discovery 1.0 §3.
+    scopes_supported: STANDARD_SCOPES,
     // OAuth 2.1 §4.1.1, RFC 9700 §2.1.2: the code flow only.
     response_types_supported: ['code'],
     // `none`: public clients authenticate with PKCE only (RFC 7636; OAuth 2.1 §2.1).

@@ -25,6 +25,8 @@ export const COOKIE_KEYS_CONFIG = Symbol('COOKIE_KEYS_CONFIG');
 /** AdminAuthConfig: how a privileged command's credential is verified. */
 export const ADMIN_AUTH_CONFIG = Symbol('ADMIN_AUTH_CONFIG');
 /** SigningKeyConfig: token issuance, lifetimes and the signing keys. */
+/** OpenID Connect Core §8.1: the key of pairwise subject identifiers (token, introspection). */
+export const PAIRWISE_SUBJECT_CONFIG = Symbol('PAIRWISE_SUBJECT_CONFIG');
 export const TOKENS_CONFIG = Symbol('TOKENS_CONFIG');
 /** KeyringVerifierConfig: verifying access tokens against the keyring stream. */
 export const KEYRING_VERIFIER_CONFIG = Symbol('KEYRING_VERIFIER_CONFIG');

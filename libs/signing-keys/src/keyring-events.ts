@@ -10,6 +10,18 @@ export type SigningAlg = SigningKeyConfig['signingAlg'];
 
 export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'EdDSA', 'RS256'];
 
+/**
+ * What a key signs: access tokens (SIGNING_ALG; one active key, whatever its alg) or ID tokens (one
+ * active key per alg a client may register as `id_token_signed_response_alg`, OpenID Connect
+ * Registration §2). The two never share a key, so each keeps the lifetime of its own tokens in the JWKS.
+ */
+export type KeyPurpose = 'access_token' | 'id_token';
+
+/** Which keys one active key is chosen among. */
+export type KeySlot = { purpose: 'access_token' } | { purpose: 'id_token'; alg: SigningAlg };
+
+export const ACCESS_TOKEN_SLOT: KeySlot = { purpose: 'access_token' };
+
 // Event data is stored as JSON, so instants are ISO 8601 strings (schema version 1).
 
 export interface SigningKeyGeneratedData {
@@ -17,6 +29,8 @@ export interface SigningKeyGeneratedData {
   alg: SigningAlg;
   publicJwk: JWK;
   sealedPrivateJwk: SealedPrivateJwk;
+  /** Absent: an access-token key (every key before ID tokens). */
+  purpose?: 'id_token';
   generatedAt: string;
   /** Earliest instant the key may sign: it is in the JWKS for the pre-publication period first. */
   activatesAt: string;
@@ -73,6 +87,8 @@ export interface GenerateSigningKey {
   alg: SigningAlg;
   publicJwk: JWK;
   sealedPrivateJwk: SealedPrivateJwk;
+  /** Absent: an access-token key. */
+  purpose?: 'id_token';
   now: Date;
   activatesAt: Date;
 }

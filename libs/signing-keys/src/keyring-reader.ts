@@ -46,7 +46,8 @@ export class KeyringVerifier {
       initialKeyringState(),
     );
     const now = this.clock();
-    const published = publishedKeys(state, new Date(now));
+    // Access tokens only: an ID-token key never verifies an access token.
+    const published = publishedKeys(state, new Date(now)).filter((k) => k.purpose === 'access_token');
     const doc = jwksDocument(published);
     this.keys = createLocalJWKSet(doc);
     this.kids = new Set(doc.keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'));

@@ -1,6 +1,9 @@
 import type { JWK } from 'jose';
 import type { RecordedEvent } from '#lib/event-store';
 import {
+  ACCESS_TOKEN_SLOT,
+  type KeyPurpose,
+  type KeySlot,
   type RecordedSigningKeyringEvent,
   SIGNING_KEYRING_SCHEMA_VERSION,
   type SigningAlg,
@@ -14,6 +17,7 @@ export interface SigningKeyBase {
   alg: SigningAlg;
   publicJwk: JWK;
   sealedPrivateJwk: SealedPrivateJwk;
+  purpose: KeyPurpose;
   generatedAt: Date;
   activatesAt: Date;
   /** When SigningKeyGenerated was recorded: from then on the JWKS can serve the key. */
@@ -76,6 +80,7 @@ export function evolveKeyring(state: SigningKeyring, event: RecordedEvent): Sign
         alg,
         publicJwk,
         sealedPrivateJwk,
+        purpose: e.data.purpose ?? 'access_token',
         generatedAt: new Date(e.data.generatedAt),
         activatesAt: new Date(e.data.activatesAt),
         publishedAt: new Date(event.recordedAt),
@@ -117,8 +122,8 @@ function existing(state: SigningKeyring, event: RecordedEvent, kid: string): Sig
 }
 
 function base(key: SigningKey): SigningKeyBase {
-  const { kid, alg, publicJwk, sealedPrivateJwk, generatedAt, activatesAt, publishedAt } = key;
-  return { kid, alg, publicJwk, sealedPrivateJwk, generatedAt, activatesAt, publishedAt };
+  const { kid, alg, publicJwk, sealedPrivateJwk, purpose, generatedAt, activatesAt, publishedAt } = key;
+  return { kid, alg, publicJwk, sealedPrivateJwk, purpose, generatedAt, activatesAt, publishedAt };
 }
 
 /** The key with this kid; own properties only, so a kid such as "constructor" finds nothing. */
@@ -126,15 +131,33 @@ export function findKey(state: SigningKeyring, kid: string): SigningKey | undefi
   return Object.hasOwn(state.keys, kid) ? state.keys[kid] : undefined;
 }
 
-export function activeKey(state: SigningKeyring): ActiveSigningKey | null {
-  for (const key of Object.values(state.keys)) if (key.status === 'active') return key;
+/** Whether `key` is one of the keys of `slot`. */
+export function inSlot(key: Pick<SigningKey, 'alg' | 'purpose'>, slot: KeySlot): boolean {
+  return key.purpose === slot.purpose && (slot.purpose === 'access_token' || key.alg === slot.alg);
+}
+
+/** The slot a key belongs to. */
+export function slotOf(key: Pick<SigningKey, 'alg' | 'purpose'>): KeySlot {
+  return key.purpose === 'id_token' ? { purpose: 'id_token', alg: key.alg } : ACCESS_TOKEN_SLOT;
+}
+
+/** The active key of `slot` (at most one each); by default the access-token key. */
+export function activeKey(state: SigningKeyring, slot: KeySlot = ACCESS_TOKEN_SLOT): ActiveSigningKey | null {
+  for (const key of Object.values(state.keys)) if (key.status === 'active' && inSlot(key, slot)) return key;
   return null;
 }
 
-/** Keys not yet active, oldest first. */
-export function pendingKeys(state: SigningKeyring): PublishedSigningKey[] {
+/** Every active key: the access-token key and one ID-token key per alg in use. */
+export function activeKeys(state: SigningKeyring): ActiveSigningKey[] {
+  return Object.values(state.keys).filter((k): k is ActiveSigningKey => k.status === 'active');
+}
+
+/** Keys not yet active (of `slot`, when given), oldest first. */
+export function pendingKeys(state: SigningKeyring, slot?: KeySlot): PublishedSigningKey[] {
   return Object.values(state.keys)
-    .filter((k): k is PublishedSigningKey => k.status === 'published')
+    .filter(
+      (k): k is PublishedSigningKey => k.status === 'published' && (slot === undefined || inSlot(k, slot)),
+    )
     .sort(byGeneratedAt);
 }
 

@@ -15,6 +15,7 @@ import {
   evolveKeyring,
   findKey,
   initialKeyringState,
+  slotOf,
   type SigningKey,
   type SigningKeyring,
 } from './keyring-state.js';
@@ -33,7 +34,9 @@ import {
  * ```
  *
  * Contracts:
- * - at most one key is active; activating a key retires the previous active key in the same decision;
+ * - at most one key of each slot is active (keyring-events.ts `KeySlot`: the access-token key, and one
+ *   ID-token key per alg); activating a key retires the previous active key of its slot in the same
+ *   decision;
  * - `decideKeyring` and `evolveKeyring` (keyring-state.ts) read no clock and make no randomness: `now` and key material come in the command;
  * - a new key is in the JWKS before it signs (pre-publication: caches that fetched the JWKS earlier
  *   find it), and a retired key stays there until `publishUntil`, the expiry of the last token it
@@ -144,6 +147,7 @@ function generate(command: GenerateSigningKey, state: SigningKeyring): SigningKe
         alg,
         publicJwk,
         sealedPrivateJwk: command.sealedPrivateJwk,
+        ...(command.purpose === 'id_token' ? { purpose: 'id_token' as const } : {}),
         generatedAt: now.toISOString(),
         activatesAt: activatesAt.toISOString(),
       },
@@ -165,7 +169,7 @@ function activate(command: ActivateSigningKey, state: SigningKeyring): SigningKe
     throw new SigningKeyActivationTooEarly(kid, key.activatesAt);
   }
   const events: SigningKeyringEvent[] = [];
-  const previous = activeKey(state);
+  const previous = activeKey(state, slotOf(key));
   if (previous !== null) {
     // The retired key stays published until the last token it signed has expired.
     const publishUntil = new Date(now.getTime() + longestTokenLifetimeSeconds * 1000);

@@ -365,3 +365,62 @@ describe('Signing keyring (checklist §19 decision 14; RFC 7517)', () => {
     });
   });
 });
+
+const activateCmd = (kid: string, now: Date) =>
+  ({ type: 'ActivateSigningKey', kid, now, longestTokenLifetimeSeconds: 600 }) as const;
+
+describe('Key slots: one access-token key, one ID-token key per alg (OpenID Connect Core §15.1)', () => {
+  const idToken = (kid: string, alg: SigningAlg, now: Date): SigningKeyringEvent => {
+    const e = generated(kid, now, now, alg);
+    return { ...e, data: { ...e.data, purpose: 'id_token' } } as SigningKeyringEvent;
+  };
+
+  it('GenerateSigningKey with purpose id_token records it; without, the event is as before', () => {
+    spec
+      .given([])
+      .when({ ...generateCmd('R', t0, t0, 'RS256'), purpose: 'id_token' })
+      .then([idToken('R', 'RS256', t0)]);
+    expect(Object.hasOwn(generated('A', t0).data, 'purpose')).toBe(false);
+  });
+
+  it('activating an ID-token key retires neither the access-token key nor another alg’s ID-token key', () => {
+    const history = [
+      generated('A', t0),
+      activated('A', t0),
+      idToken('E', 'ES256', t0),
+      activated('E', t0),
+      idToken('R', 'RS256', at(1)),
+    ];
+    spec
+      .given(history)
+      .when(activateCmd('R', at(1)))
+      .then([activated('R', at(1))]);
+    const state = fold(signingKeyringDecider, [...history, activated('R', at(1))]);
+    expect(activeKey(state)?.kid).toBe('A');
+    expect(activeKey(state, { purpose: 'id_token', alg: 'ES256' })?.kid).toBe('E');
+    expect(activeKey(state, { purpose: 'id_token', alg: 'RS256' })?.kid).toBe('R');
+    expect(publishedKeys(state, at(1)).map((k) => k.kid)).toEqual(['A', 'E', 'R']);
+  });
+
+  it('an ES256 access-token key and an ES256 ID-token key are different slots', () => {
+    const history = [generated('A', t0), activated('A', t0), idToken('E', 'ES256', t0)];
+    spec
+      .given(history)
+      .when(activateCmd('E', t0))
+      .then([activated('E', t0)]);
+  });
+
+  it('a successor in the same slot retires its predecessor only', () => {
+    const history = [
+      generated('A', t0),
+      activated('A', t0),
+      idToken('R1', 'RS256', t0),
+      activated('R1', t0),
+      idToken('R2', 'RS256', at(5)),
+    ];
+    spec
+      .given(history)
+      .when({ ...activateCmd('R2', at(10)), longestTokenLifetimeSeconds: 3630 })
+      .then([retired('R1', at(10), at(3640)), activated('R2', at(10))]);
+  });
+});

@@ -1,7 +1,9 @@
+import { ACCESS_TOKEN_SLOT, type KeySlot } from './keyring-events.js';
 import { activeKey, pendingKeys, type SigningKeyring } from './keyring-state.js';
 
 /**
- * What a signing service does at startup, before it signs anything:
+ * What a signing service does at startup, before it signs anything, for the keys of one slot (the
+ * access-token key by default; an ID-token alg's key at its first use):
  * - `none`: a key is active;
  * - `activate`: no key is active but a published key may already be activated (e.g. a first boot that
  *   stopped between generating and activating);
@@ -11,10 +13,14 @@ import { activeKey, pendingKeys, type SigningKeyring } from './keyring-state.js'
 export type InitialKeyPlan =
   { action: 'none'; kid: string } | { action: 'activate'; kid: string } | { action: 'generate-and-activate' };
 
-export function planInitialKey(state: SigningKeyring, now: Date): InitialKeyPlan {
-  const active = activeKey(state);
+export function planInitialKey(
+  state: SigningKeyring,
+  now: Date,
+  slot: KeySlot = ACCESS_TOKEN_SLOT,
+): InitialKeyPlan {
+  const active = activeKey(state, slot);
   if (active !== null) return { action: 'none', kid: active.kid };
-  const ready = pendingKeys(state).find((k) => k.activatesAt <= now);
+  const ready = pendingKeys(state, slot).find((k) => k.activatesAt <= now);
   return ready === undefined ? { action: 'generate-and-activate' } : { action: 'activate', kid: ready.kid };
 }
 
@@ -32,6 +38,8 @@ export interface RotationPolicy {
    * token service's JWKS copy may be this stale). Added to the lead. Default 0.
    */
   publicationLagMs?: number;
+  /** The keys this step is about; the access-token key by default. */
+  slot?: KeySlot;
 }
 
 /**
@@ -82,9 +90,10 @@ export function rotationDue(state: SigningKeyring, now: Date, policy: RotationPo
   checkRotationPolicy(policy);
   const { rotateEverySeconds } = policy;
   const prePublicationMs = prePublicationSeconds(policy.jwksMaxAgeSeconds) * 1000;
-  const active = activeKey(state);
+  const slot = policy.slot ?? ACCESS_TOKEN_SLOT;
+  const active = activeKey(state, slot);
   if (active === null) return { action: 'none' };
-  const successors = pendingKeys(state);
+  const successors = pendingKeys(state, slot);
   if (successors.length > 0) {
     const lead = prePublicationMs + (policy.publicationLagMs ?? 0);
     // Measured from the later of the decision and the commit: key generation and the append take time.
@@ -121,10 +130,10 @@ export type ManualRotationPlan =
 export function planManualRotation(
   state: SigningKeyring,
   now: Date,
-  options: { jwksMaxAgeSeconds: number; immediate: boolean },
+  options: { jwksMaxAgeSeconds: number; immediate: boolean; slot?: KeySlot },
 ): ManualRotationPlan {
   const prePublicationMs = prePublicationSeconds(options.jwksMaxAgeSeconds) * 1000;
-  const successor = pendingKeys(state)[0];
+  const successor = pendingKeys(state, options.slot ?? ACCESS_TOKEN_SLOT)[0];
   if (successor !== undefined) {
     return options.immediate
       ? { action: 'activate-now', kid: successor.kid }

@@ -220,3 +220,49 @@ describe('Signing key rotation with pre-publication (checklist §19 decision 14;
     });
   });
 });
+
+describe('rotation per key slot (an ID-token key of each alg beside the access-token key)', () => {
+  const t = new Date('2030-01-01T00:00:00.000Z');
+  const sec = (n: number) => new Date(t.getTime() + n * 1000);
+  const jwk = (kid: string) => ({ kty: 'OKP', crv: 'Ed25519', x: 'x', kid, alg: 'EdDSA', use: 'sig' });
+  const sealedJwk = { alg: 'A256GCM' as const, iv: 'aXY', ciphertext: 'Y3Q', tag: 'dGFn' };
+  const gen = (kid: string, at: Date, purpose?: 'id_token') => ({
+    type: 'SigningKeyGenerated',
+    schemaVersion: 1,
+    data: {
+      kid,
+      alg: 'EdDSA',
+      publicJwk: jwk(kid),
+      sealedPrivateJwk: sealedJwk,
+      ...(purpose ? { purpose } : {}),
+      generatedAt: at.toISOString(),
+      activatesAt: at.toISOString(),
+    },
+  });
+  const act = (kid: string, at: Date) => ({
+    type: 'SigningKeyActivated',
+    schemaVersion: 1,
+    data: { kid, activatedAt: at.toISOString() },
+  });
+  const idSlot = { purpose: 'id_token', alg: 'EdDSA' } as const;
+  const policy = { rotateEverySeconds: 100, jwksMaxAgeSeconds: 10 };
+
+  it('planInitialKey looks at its slot only: an access-token key does not stand for an ID-token key', () => {
+    const state = recorded([gen('A', t), act('A', t)]).reduce(evolveKeyring, initialKeyringState());
+    expect(planInitialKey(state, t)).toEqual({ action: 'none', kid: 'A' });
+    expect(planInitialKey(state, t, idSlot)).toEqual({ action: 'generate-and-activate' });
+  });
+
+  it('rotationDue decides each slot on its own key and its own successor', () => {
+    const state = recorded([
+      gen('A', t),
+      act('A', t),
+      gen('I', sec(50), 'id_token'),
+      act('I', sec(50)),
+    ]).reduce(evolveKeyring, initialKeyringState());
+    // The access-token key is due (older than 100 − 20 s), the ID-token key not yet.
+    expect(rotationDue(state, sec(81), policy).action).toBe('generate');
+    expect(rotationDue(state, sec(81), { ...policy, slot: idSlot })).toEqual({ action: 'none' });
+    expect(rotationDue(state, sec(131), { ...policy, slot: idSlot }).action).toBe('generate');
+  });
+});

@@ -1,4 +1,4 @@
-import { importJWK, type CryptoKey } from 'jose';
+import { importJWK, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { signAccessToken, type AccessTokenClaims } from './access-token.js';
 import type { ActiveSigningKey, SigningKey } from './keyring-state.js';
 import { KeyDecryptionError, openPrivateJwk } from './sealed-key.js';
@@ -36,6 +36,17 @@ export class Signer {
   /** Signs with the keyring's active key (RFC 9068 §2.1 header, see `signAccessToken`). */
   async sign(key: ActiveSigningKey, claims: AccessTokenClaims): Promise<string> {
     return signAccessToken(claims, { kid: key.kid, alg: key.alg, privateKey: await this.privateKey(key) });
+  }
+
+  /**
+   * Signs an ID token with an active ID-token key (OpenID Connect Core §2: a JWS; `typ` JWT, RFC 7519
+   * §5.1, so that it is never taken for an RFC 9068 access token).
+   */
+  async signIdToken(key: ActiveSigningKey, claims: JWTPayload): Promise<string> {
+    if (key.purpose !== 'id_token') throw new PrivateKeyUnusable(key.kid, 'it is not an ID-token key');
+    return new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+      .sign(await this.privateKey(key));
   }
 
   privateKey(key: SealedKey): Promise<CryptoKey> {

@@ -80,6 +80,15 @@ export const ROUTES: RouteSpec[] = [
     auth: 'none',
   },
   { path: '/jwks', methods: ['GET', 'HEAD'], body: 'none', params: [], auth: 'none' },
+  // OpenID Connect Discovery 1.0 §4, Core §5.3.
+  {
+    path: '/.well-known/openid-configuration',
+    methods: ['GET', 'HEAD'],
+    body: 'none',
+    params: [],
+    auth: 'none',
+  },
+  { path: '/userinfo', methods: ['GET', 'POST'], body: 'form', params: ['access_token'], auth: 'none' },
   { path: '/openapi.json', methods: ['GET'], body: 'none', params: [], auth: 'none' },
   { path: '/health/live', methods: ['GET'], body: 'none', params: [], auth: 'none' },
   { path: '/health/ready', methods: ['GET'], body: 'none', params: [], auth: 'none' },

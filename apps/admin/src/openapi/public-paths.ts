@@ -67,6 +67,28 @@ export const PUBLIC_SCHEMAS: Record<string, Schema> = {
       service_documentation: string,
     },
   },
+  OpenIdProviderMetadata: {
+    description: 'OpenID Connect Discovery 1.0 §3 provider metadata (the RFC 8414 members and these)',
+    allOf: [
+      ref('AuthorizationServerMetadata'),
+      {
+        type: 'object',
+        required: ['subject_types_supported', 'id_token_signing_alg_values_supported'],
+        properties: {
+          subject_types_supported: strings,
+          id_token_signing_alg_values_supported: strings,
+          response_modes_supported: strings,
+          claims_supported: strings,
+          claim_types_supported: strings,
+          userinfo_endpoint: string,
+          claims_parameter_supported: { type: 'boolean' },
+          request_parameter_supported: { type: 'boolean' },
+          request_uri_parameter_supported: { type: 'boolean' },
+          require_request_uri_registration: { type: 'boolean' },
+        },
+      },
+    ],
+  },
   RegisteredClient: {
     description: 'RFC 7591 §3.2.1 / RFC 7592 §3 client information response',
     allOf: [
@@ -100,6 +122,23 @@ export const PUBLIC_SCHEMAS: Record<string, Schema> = {
       client_assertion: string,
     },
   },
+  UserInfo: {
+    type: 'object',
+    description: 'OpenID Connect Core §5.3.2 UserInfo response: sub and the claims the scope releases',
+    required: ['sub'],
+    properties: {
+      sub: string,
+      name: string,
+      preferred_username: string,
+      email: string,
+      email_verified: { type: 'boolean' },
+    },
+  },
+  UserInfoRequest: {
+    type: 'object',
+    description: 'RFC 6750 §2.2: the access token in the form body (instead of the Authorization header)',
+    properties: { access_token: string },
+  },
   TokenReference: {
     type: 'object',
     description: 'RFC 7662 §2.1, RFC 7009 §2.1 request',
@@ -123,6 +162,13 @@ const CLIENT_ERRORS = {
 const REGISTRATION_ERRORS = {
   '400': error('invalid_client_metadata, invalid_redirect_uri (RFC 7591 §3.2.2)'),
   '401': error('invalid_token: the initial or registration access token (RFC 6750 §3.1)'),
+};
+const USERINFO_ERRORS = {
+  '400': error('invalid_request: the token sent in more than one place, or in the query (RFC 6750 §2)'),
+  '401': error(
+    'invalid_token: missing, malformed, unknown, expired or revoked, or not issued for a user (RFC 6750 §3.1)',
+  ),
+  '403': error('insufficient_scope: the token lacks openid (OpenID Connect Core §5.3.3)'),
 };
 const form = (name: string) => ({
   required: true,
@@ -173,6 +219,44 @@ const PUBLIC_PATHS: Record<string, Schema> = {
       tags,
       responses: {
         '200': { description: 'RFC 8414 §3.2', content: json(ref('AuthorizationServerMetadata')) },
+      },
+    },
+  },
+  '/.well-known/openid-configuration': {
+    get: {
+      operationId: 'getOpenIdConfiguration',
+      summary: 'OpenID Provider configuration (OpenID Connect Discovery 1.0 §4)',
+      tags,
+      responses: {
+        '200': {
+          description: 'OpenID Connect Discovery 1.0 §4.2',
+          content: json(ref('OpenIdProviderMetadata')),
+        },
+        '405': error('method_not_allowed: GET or HEAD only'),
+      },
+    },
+  },
+  '/userinfo': {
+    get: {
+      operationId: 'getUserInfo',
+      summary: "The access token's user's claims (OpenID Connect Core §5.3), bearer token in the header",
+      tags,
+      responses: {
+        '200': { description: 'Core §5.3.2', content: json(ref('UserInfo')) },
+        ...USERINFO_ERRORS,
+      },
+    },
+    post: {
+      operationId: 'postUserInfo',
+      summary: 'UserInfo by POST (Core §5.3.1), the token in the header or the form body (RFC 6750 §2.2)',
+      tags,
+      requestBody: {
+        required: false,
+        content: { 'application/x-www-form-urlencoded': { schema: ref('UserInfoRequest') } },
+      },
+      responses: {
+        '200': { description: 'Core §5.3.2', content: json(ref('UserInfo')) },
+        ...USERINFO_ERRORS,
       },
     },
   },

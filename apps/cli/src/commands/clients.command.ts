@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { TokenEndpointAuthMethod } from '#lib/contracts';
 import { append, type CliContext, collect, formatDocument, integer, withJson } from '../cli-context.js';
-import type { AdminPlane, Doc } from '../admin-plane.js';
+import type { AdminPlane, ClientInput, Doc } from '../admin-plane.js';
 import { CliError } from '../output.js';
 
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
@@ -56,6 +56,16 @@ function registerCreate(clients: Command, ctx: CliContext): void {
       .option('--redirect-uri <uri>', 'a redirect URI (repeatable)', append)
       .option('--jwks-uri <uri>', 'its JWKS URI (private_key_jwt)')
       .addOption(new Option('--auth-method <method>', 'token_endpoint_auth_method').choices(AUTH_METHODS))
+      .addOption(
+        new Option('--id-token-alg <alg>', 'id_token_signed_response_alg (default RS256)').choices([
+          'RS256',
+          'ES256',
+          'EdDSA',
+        ]),
+      )
+      .addOption(
+        new Option('--subject-type <type>', 'subject_type (default public)').choices(['public', 'pairwise']),
+      )
       .option('--id <client_id>', 'an operator-chosen client_id (NATS only)'),
   ).action(async (o: Record<string, string | string[] | undefined>, cmd: Command) => {
     const split = (v: string | undefined) => (v ?? '').split(/[ ,]+/).filter((x) => x !== '');
@@ -70,6 +80,8 @@ function registerCreate(clients: Command, ctx: CliContext): void {
       redirectUris: o.redirectUri as string[] | undefined,
       jwksUri: o.jwksUri as string | undefined,
       authMethod: o.authMethod as TokenEndpointAuthMethod | undefined,
+      idTokenAlg: o.idTokenAlg as ClientInput['idTokenAlg'],
+      subjectType: o.subjectType as ClientInput['subjectType'],
       id: o.id as string | undefined,
     });
     ctx.out(cmd).data(doc, () => {

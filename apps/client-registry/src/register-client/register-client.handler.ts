@@ -11,6 +11,7 @@ import {
   clientStreamId,
   clientView,
   decideClient,
+  openIdMetadataOf,
   CLIENT_FOLD,
   evolveClient,
   generateClientId,
@@ -57,6 +58,10 @@ export class RegisterClientHandler {
           ...(request.redirectUris === undefined ? {} : { redirectUris: request.redirectUris }),
           ...(request.jwksUri === undefined ? {} : { jwksUri: request.jwksUri }),
           ...(request.requirePkce === undefined ? {} : { requirePkce: request.requirePkce }),
+          ...openIdMetadataOf({
+            idTokenSignedResponseAlg: request.idTokenSignedResponseAlg,
+            subjectType: request.subjectType,
+          }),
           secretHash: secret === undefined ? null : hashSecret(secret, this.hashing.secretHashKeys),
           secretTtlSeconds: this.config.clientSecretTtlSeconds,
           now: new Date(),

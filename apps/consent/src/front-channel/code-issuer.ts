@@ -73,6 +73,8 @@ export class CodeIssuer {
       sid: session.state.sid,
       amr: session.state.amr,
       acr: session.state.acr,
+      // OpenID Connect Core §3.1.2.1: the nonce goes into the ID token unmodified.
+      ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
     };
     const issued = await this.rpc.request<IssueAuthorizationCodeResponse>(
       Subjects.token.issueAuthorizationCode,

@@ -13,6 +13,7 @@ export const CORS_ENDPOINTS: Readonly<Record<string, string>> = {
   '/token': 'POST',
   '/revoke': 'POST',
   '/.well-known/oauth-authorization-server': 'GET, HEAD',
+  '/.well-known/openid-configuration': 'GET, HEAD',
 };
 
 export class CorsPolicy {

@@ -9,7 +9,10 @@ export function installMethodNotAllowed(fastify: FastifyInstance): void {
     '/introspect': ['POST'],
     '/revoke': ['POST'],
     '/.well-known/oauth-authorization-server': ['GET', 'HEAD'],
+    '/.well-known/openid-configuration': ['GET', 'HEAD'],
     '/jwks': ['GET', 'HEAD'],
+    // OpenID Connect Core §5.3.1: GET and POST.
+    '/userinfo': ['GET', 'HEAD', 'POST'],
     // RFC 6749 §3.1: GET, and POST with the same results; RFC 6749 §10.12: state changes only by POST.
     '/authorize': ['GET', 'HEAD', 'POST'],
     '/authorize/resume': ['GET', 'HEAD'],

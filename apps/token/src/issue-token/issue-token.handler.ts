@@ -110,7 +110,12 @@ export class IssueTokenHandler {
         ...(request.context.callerRequestId ? { callerRequestId: request.context.callerRequestId } : {}),
         expect,
       },
-      { kid: key.kid, sign: (claims) => this.keyring.signer.sign(key, claims) },
+      {
+        kid: key.kid,
+        sign: (claims) => this.keyring.signer.sign(key, claims),
+        signIdToken: async (alg, claims) =>
+          this.keyring.signer.signIdToken(await this.keyring.idTokenKey(alg), { ...claims }),
+      },
     );
     metrics.tokensIssued.inc({ grant_type: request.parameters.grant_type ?? 'unknown' });
     return response;

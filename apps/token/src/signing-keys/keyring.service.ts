@@ -10,7 +10,9 @@ import { ConfigError, type SigningKeyConfig } from '#lib/config';
 import type { EventMetadata } from '#lib/event-store';
 import { aggregateStream, type EventStore, isExpectedVersionConflict, type NewEvent } from '#lib/event-store';
 import {
+  ACCESS_TOKEN_SLOT,
   activeKey,
+  activeKeys,
   type ActiveSigningKey,
   decideKeyring,
   evolveKeyring,
@@ -19,6 +21,7 @@ import {
   initialKeyringState,
   jwksDocument,
   KeyDecryptionError,
+  type KeySlot,
   type JwksDocument,
   planInitialKey,
   planManualRotation,
@@ -28,6 +31,7 @@ import {
   Signer,
   type SigningKey,
   type SigningKeyring,
+  type SigningAlg,
   type SigningKeyringEvent,
 } from '#lib/signing-keys';
 import { EVENT_STORE, TOKENS_CONFIG } from '#lib/service-runtime';
@@ -42,7 +46,9 @@ const APPEND_ATTEMPTS = 5;
  * active at start, re-reads the stream every KEYRING_REFRESH_SECONDS and runs the rotation schedule
  * (keys pre-published in the JWKS before they sign), and signs with the active key. Every change is an append with the
  * keyring's expected version, so when replicas race exactly one decision is recorded; the others
- * re-read and find nothing left to do.
+ * re-read and find nothing left to do. The access-token key (SIGNING_ALG) is made active at start;
+ * an ID-token key of an alg at the first ID token signed with that alg (`idTokenKey`), and from
+ * then on rotated on the same schedule.
  */
 @Injectable()
 export class KeyringService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -52,6 +58,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly firstIdTokenKeys = new Map<SigningAlg, Promise<void>>();
   readonly signer: Signer;
   /** The time every keyring command is decided at (replaced in tests). */
   clock: () => Date = () => new Date();
@@ -86,8 +93,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
         this.state = state;
         this.version = version;
         this.loadedAt = Date.now();
-        const active = activeKey(state);
-        if (active !== null) this.signer.retainOnly([active.kid]);
+        this.signer.retainOnly(activeKeys(state).map((k) => k.kid));
       } finally {
         this.loading = null;
       }
@@ -101,20 +107,28 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
     await this.refresh();
   }
 
-  /** One pass of the schedule: re-read, then generate or activate a successor when due. */
+  /** One pass of the schedule: re-read, then generate or activate a successor of each slot when due. */
   async tick(): Promise<void> {
     await this.refresh();
+    const slots: KeySlot[] = [ACCESS_TOKEN_SLOT];
+    for (const key of activeKeys(this.state))
+      if (key.purpose === 'id_token') slots.push({ purpose: 'id_token', alg: key.alg });
+    for (const slot of slots) await this.tickSlot(slot);
+  }
+
+  private async tickSlot(slot: KeySlot): Promise<void> {
     const now = this.clock();
     const step = rotationDue(this.state, now, {
       rotateEverySeconds: this.config.signingKeyRotationSeconds,
       jwksMaxAgeSeconds: this.config.jwksMaxAgeSeconds,
       publicationLagMs: JWKS_FRESHNESS_MS,
+      slot,
     });
     switch (step.action) {
       case 'none':
         return;
       case 'generate': {
-        const material = await generateKeyMaterial(this.config.signingAlg, this.config.keyEncryptionKey);
+        const material = await this.material(slot);
         const events = eventsOrThrow(
           decideKeyring(
             { type: 'GenerateSigningKey', ...material, now, activatesAt: step.activatesAt },
@@ -140,17 +154,20 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  /** First boot: generate and activate a key; replicas racing here are settled by the store. */
-  async ensureActiveKey(): Promise<void> {
+  /**
+   * First boot of a slot (the access-token key by default): generate and activate a key; replicas
+   * racing here are settled by the store.
+   */
+  async ensureActiveKey(slot: KeySlot = ACCESS_TOKEN_SLOT): Promise<void> {
     for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
       await this.refresh();
       const now = this.clock();
-      const plan = planInitialKey(this.state, now);
+      const plan = planInitialKey(this.state, now, slot);
       if (plan.action === 'none') break;
       let kid: string;
       try {
         if (plan.action === 'generate-and-activate') {
-          const material = await generateKeyMaterial(this.config.signingAlg, this.config.keyEncryptionKey);
+          const material = await this.material(slot);
           const generated = eventsOrThrow(
             decideKeyring({ type: 'GenerateSigningKey', ...material, now, activatesAt: now }, this.state),
           );
@@ -161,13 +178,13 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
           kid = plan.kid;
         }
         await this.append(eventsOrThrow(decideKeyring(this.activation(kid, now), this.state)), SYSTEM);
-        this.logger.log(`signing key ${kid} (${this.config.signingAlg}) active`);
+        this.logger.log(`signing key ${kid} (${findKey(this.state, kid)?.alg}, ${slot.purpose}) active`);
       } catch (err) {
         if (!isExpectedVersionConflict(err)) throw err;
       }
     }
     await this.freshRead();
-    const active = activeKey(this.state);
+    const active = activeKey(this.state, slot);
     if (active === null) throw new Error('no active signing key after start-up');
     try {
       await this.signer.privateKey(active);
@@ -286,6 +303,25 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
     return key;
   }
 
+  /**
+   * The active ID-token key of `alg` (OpenID Connect Core §15.1: RS256 always; ES256 and EdDSA as
+   * clients register them), made at its first use: concurrent first uses share one start-up.
+   */
+  async idTokenKey(alg: SigningAlg): Promise<ActiveSigningKey> {
+    const slot: KeySlot = { purpose: 'id_token', alg };
+    const held = activeKey(this.state, slot);
+    if (held !== null) return held;
+    let starting = this.firstIdTokenKeys.get(alg);
+    if (starting === undefined) {
+      starting = this.ensureActiveKey(slot).finally(() => this.firstIdTokenKeys.delete(alg));
+      this.firstIdTokenKeys.set(alg, starting);
+    }
+    await starting;
+    const key = activeKey(this.state, slot);
+    if (key === null) throw new Error(`no active ${alg} ID-token key`);
+    return key;
+  }
+
   /** RFC 7517 §5; re-read when older than a second, so a key another replica published shows at once. */
   async jwks(): Promise<JwksDocument> {
     if (Date.now() - this.loadedAt > JWKS_FRESHNESS_MS) await this.refresh();
@@ -293,13 +329,22 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private activation(kid: string, now: Date) {
+    const idTokens = findKey(this.state, kid)?.purpose === 'id_token';
     return {
       type: 'ActivateSigningKey' as const,
       kid,
       now,
       // The key being retired stays published until its last token has expired.
-      longestTokenLifetimeSeconds: this.config.signingKeyRetentionSeconds,
+      longestTokenLifetimeSeconds: idTokens
+        ? this.config.idTokenTtlSeconds + this.config.keyringRefreshSeconds
+        : this.config.signingKeyRetentionSeconds,
     };
+  }
+
+  private async material(slot: KeySlot) {
+    const alg = slot.purpose === 'id_token' ? slot.alg : this.config.signingAlg;
+    const material = await generateKeyMaterial(alg, this.config.keyEncryptionKey);
+    return slot.purpose === 'id_token' ? { ...material, purpose: 'id_token' as const } : material;
   }
 
   private fold(events: SigningKeyringEvent[]): SigningKeyring {

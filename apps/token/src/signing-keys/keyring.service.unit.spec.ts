@@ -96,4 +96,39 @@ describe('KeyringService: replicas share one keyring through the event store', (
     await b.tick();
     expect((await b.jwks()).keys.map((k) => k.kid)).not.toContain(k1);
   });
+
+  it('ID-token keys: made at first use, one per alg, shared by racing replicas, apart from the access-token key', async () => {
+    const access = a.activeKey();
+    const [rsA, rsB] = await Promise.all([a.idTokenKey('RS256'), b.idTokenKey('RS256')]);
+    expect(rsA.kid).toBe(rsB.kid);
+    expect(rsA).toMatchObject({ alg: 'RS256', purpose: 'id_token', status: 'active' });
+    const es = await a.idTokenKey('ES256');
+    expect(es).toMatchObject({ alg: 'ES256', purpose: 'id_token' });
+    expect(es.kid).not.toBe(access.kid);
+    expect(a.activeKey().kid).toBe(access.kid);
+    expect((await a.jwks()).keys.map((k) => k.kid).sort()).toEqual([access.kid, rsA.kid, es.kid].sort());
+    expect(await types()).toEqual([
+      'SigningKeyGenerated',
+      'SigningKeyActivated',
+      'SigningKeyGenerated',
+      'SigningKeyActivated',
+      'SigningKeyGenerated',
+      'SigningKeyActivated',
+    ]);
+  });
+
+  it('ID-token keys rotate on the schedule and stay published for the ID-token lifetime', async () => {
+    const first = await a.idTokenKey('EdDSA');
+    now = t0 + 80_001;
+    await a.tick();
+    await a.tick();
+    now += 21_000;
+    await a.tick();
+    await a.tick();
+    const next = await b.idTokenKey('EdDSA');
+    expect(next.kid).not.toBe(first.kid);
+    const old = (await a.keys()).keys.find((k) => k.kid === first.kid)!;
+    // ID_TOKEN_TTL_SECONDS (3600) + KEYRING_REFRESH_SECONDS (1).
+    expect(old).toMatchObject({ status: 'retired', publishUntil: new Date(now + 3_601_000) });
+  });
 });

@@ -61,6 +61,7 @@ export function signingKeyView(key: SigningKey, inJwks: boolean): SigningKeyView
   return {
     kid: key.kid,
     alg: key.alg,
+    purpose: key.purpose,
     status: key.status,
     generatedAt: key.generatedAt.toISOString(),
     activatesAt: key.activatesAt.toISOString(),

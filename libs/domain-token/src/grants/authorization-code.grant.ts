@@ -5,8 +5,9 @@ import { scopeWithinGrant } from '#lib/oauth-protocol';
 import type { GrantConfig, GrantContext, GrantHandlerOutcome, GrantHandler } from './grant-handler.js';
 import { refreshTokenLifetimes, type RefreshTokenConfig } from './lifetimes.js';
 import { settleGrantDecision, userAccessToken } from './user-grant.js';
+import { type IdTokenConfig, idTokenPlan, isOpenIdScope, OFFLINE_ACCESS_SCOPE } from '../id-token.js';
 
-export interface AuthorizationCodeGrantConfig extends GrantConfig, RefreshTokenConfig {
+export interface AuthorizationCodeGrantConfig extends GrantConfig, RefreshTokenConfig, IdTokenConfig {
   /** SECRET_HASH_KEYS: codes and refresh tokens are only ever compared as hashes (grantTokenHasher). */
   secretHashKeys: Keyset;
 }
@@ -19,7 +20,9 @@ export interface AuthorizationCodeGrantConfig extends GrantConfig, RefreshTokenC
  *   and PKCE (RFC 7636 §4.6, constant time);
  * - any replay records AuthorizationCodeReplayed + GrantRevoked and answers invalid_grant
  *   (RFC 6749 §4.1.2, §10.5; exactly one redemption wins, every replay revokes the grant);
- * - a refresh token only for clients registered for the refresh_token grant (RFC 6749 §1.5).
+ * - a refresh token only for clients registered for the refresh_token grant (RFC 6749 §1.5) and,
+ *   when the grant is an OpenID Connect one (`openid`), only with `offline_access` (Core §11);
+ * - an ID token when the issued scope has `openid` (Core §3.1.3.3), its nonce the request's.
  */
 export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): GrantHandler {
   return {
@@ -36,9 +39,11 @@ export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): Gr
       const grantId = grantIdOf(code);
       if (grantId === null) throw invalidGrant('the authorization code is invalid, expired or already used');
       const { state, version } = await context.grants.load(grantId);
-      const refreshToken = client.grantTypes.includes('refresh_token')
-        ? context.newGrantToken(grantId)
-        : null;
+      const offline =
+        !isOpenIdScope(state.status === 'none' ? [] : state.grant.scope) ||
+        (state.status !== 'none' && state.grant.scope.includes(OFFLINE_ACCESS_SCOPE));
+      const refreshToken =
+        client.grantTypes.includes('refresh_token') && offline ? context.newGrantToken(grantId) : null;
       const lifetimes = refreshTokenLifetimes(config, client);
       const hash = grantTokenHasher(config.secretHashKeys, state);
       const decision = decideGrant(
@@ -78,6 +83,7 @@ export function authorizationCodeGrant(config: AuthorizationCodeGrantConfig): Gr
         issue,
         append: settled.append,
         ...(refreshToken !== null ? { refreshToken } : {}),
+        ...idTokenPlan(config, state.grant, client, issue.scope, { now, exchange: 'code' }),
       };
     },
   };

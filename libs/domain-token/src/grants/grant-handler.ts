@@ -3,6 +3,7 @@ import type { GrantState } from '#lib/domain-grant';
 import type { NewEvent } from '#lib/event-store';
 import type { OAuthError } from '#lib/oauth-errors';
 import type { IssueAccessToken } from '../access-token.js';
+import type { IdTokenPlan } from '../id-token.js';
 import type { AccessTokenLifetimeConfig } from './lifetimes.js';
 
 /**
@@ -60,6 +61,8 @@ export interface GrantIssue {
   append?: GrantStreamAppend;
   /** RFC 6749 §5.1: returned to the client in clear once; only its hash is in `append`. */
   refreshToken?: string;
+  /** OpenID Connect Core §3.1.3.3: signed after the access token, whose hash it carries (`at_hash`). */
+  idToken?: IdTokenPlan;
 }
 
 export interface GrantRefusal {

@@ -5,8 +5,9 @@ import { parseScope, scopeWithinGrant } from '#lib/oauth-protocol';
 import type { GrantConfig, GrantContext, GrantHandlerOutcome, GrantHandler } from './grant-handler.js';
 import { refreshTokenLifetimes, type RefreshTokenConfig } from './lifetimes.js';
 import { settleGrantDecision, userAccessToken } from './user-grant.js';
+import { type IdTokenConfig, idTokenPlan } from '../id-token.js';
 
-export interface RefreshTokenGrantConfig extends GrantConfig, RefreshTokenConfig {
+export interface RefreshTokenGrantConfig extends GrantConfig, RefreshTokenConfig, IdTokenConfig {
   /** SECRET_HASH_KEYS: refresh tokens are only ever compared as hashes (grantTokenHasher). */
   secretHashKeys: Keyset;
 }
@@ -24,7 +25,9 @@ export interface RefreshTokenGrantConfig extends GrantConfig, RefreshTokenConfig
  * - the access token's scope may narrow, never widen, and holds only what the client may still
  *   request (an administrator may have narrowed it since); the refresh token keeps the grant's scope
  *   (RFC 6749 §6: identical scope; a wider one is invalid_scope); idle and absolute expiry
- *   (RFC 9700 §4.14.2).
+ *   (RFC 9700 §4.14.2);
+ * - with `openid` in the issued scope, a fresh ID token: same sub and auth_time, no nonce
+ *   (OpenID Connect Core §12.2).
  */
 export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler {
   return {
@@ -77,6 +80,7 @@ export function refreshTokenGrant(config: RefreshTokenGrantConfig): GrantHandler
         issue,
         append: settled.append,
         refreshToken: next,
+        ...idTokenPlan(config, state.grant, client, issue.scope, { now, exchange: 'refresh' }),
       };
     },
   };

@@ -62,6 +62,8 @@ export interface SeedCode {
   codeChallenge?: string | null;
   ttlSeconds?: number;
   sub?: string;
+  /** OpenID Connect facts of the authentication (nonce, sid, amr, acr). */
+  openId?: { nonce?: string; sid?: string; amr?: string[]; acr?: string };
 }
 
 /** The fixture's ACCESS_TOKEN_MAX_TTL_SECONDS (its default lifetime is 600). */
@@ -84,6 +86,7 @@ export class TokenEndpointFixture {
       adminAudience: `${ISSUER}/admin`,
       accessTokenTtlSeconds: 600,
       accessTokenMaxTtlSeconds: ACCESS_TOKEN_MAX_TTL_SECONDS,
+      idTokenTtlSeconds: 3600,
       refreshTokenIdleTtlSeconds: lifetimes.idle ?? 3600,
       refreshTokenAbsoluteTtlSeconds: lifetimes.absolute ?? 86400,
       refreshTokenMaxTtlSeconds: lifetimes.maxAbsolute ?? Math.max(lifetimes.absolute ?? 86400, 7 * 86400),
@@ -122,6 +125,7 @@ export class TokenEndpointFixture {
         codeChallenge: o.codeChallenge === undefined ? CHALLENGE : o.codeChallenge,
         codeHash: this.hash(code),
         authTime: Math.floor(this.now.getTime() / 1000),
+        ...o.openId,
         now: this.now,
         ttlSeconds: o.ttlSeconds ?? 60,
       },
@@ -142,6 +146,8 @@ export class TokenEndpointFixture {
       {
         kid: 'k1',
         sign: async (claims) => `claims.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`,
+        signIdToken: async (alg, claims) =>
+          `idtoken.${alg}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`,
       },
     );
   }
@@ -185,6 +191,16 @@ export class TokenEndpointFixture {
 
 export function claimsOf(response: TokenResponse): AccessTokenClaims {
   return JSON.parse(Buffer.from(response.access_token.slice(7), 'base64url').toString()) as AccessTokenClaims;
+}
+
+/** The fixture's ID token: its alg and claims (null when the response has none). */
+export function idTokenOf(response: TokenResponse): { alg: string; claims: Record<string, unknown> } | null {
+  if (response.id_token === undefined) return null;
+  const [, alg, claims] = response.id_token.split('.');
+  return {
+    alg: alg!,
+    claims: JSON.parse(Buffer.from(claims!, 'base64url').toString()) as Record<string, unknown>,
+  };
 }
 
 /** The OAuthError a promise rejects with (fails the test when it resolves). */
