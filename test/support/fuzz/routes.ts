@@ -207,6 +207,29 @@ export const ROUTES: RouteSpec[] = [
     auth: 'admin',
   },
   { path: '/admin/audit/grants/:grantId', methods: ['GET'], body: 'none', params: [], auth: 'admin' },
+  {
+    path: '/admin/users/:sub/sessions',
+    methods: ['GET'],
+    body: 'none',
+    params: [],
+    auth: 'admin',
+  },
+  {
+    path: '/admin/users/:sub/sessions/:sid',
+    methods: ['DELETE'],
+    body: 'none',
+    params: [],
+    auth: 'admin',
+  },
+  { path: '/admin/sessions/:sid', methods: ['GET'], body: 'none', params: ['as_of'], auth: 'admin' },
+  {
+    path: '/admin/sessions/:sid/history',
+    methods: ['GET'],
+    body: 'none',
+    params: ['limit', 'after', 'from', 'to'],
+    auth: 'admin',
+  },
+  { path: '/admin/audit/sessions/:sid', methods: ['GET'], body: 'none', params: [], auth: 'admin' },
   // The OpenAPI document's Swagger UI.
   { path: '/admin/docs', methods: ['GET'], body: 'none', params: [], auth: 'none' },
   { path: '/admin/tokens/:jti', methods: ['GET'], body: 'none', params: ['as_of'], auth: 'admin' },
@@ -237,6 +260,22 @@ export const ROUTES: RouteSpec[] = [
     auth: 'session',
   },
   { path: '/account', methods: ['GET'], body: 'none', params: [], auth: 'session' },
+  {
+    path: '/account/sessions/end',
+    methods: ['POST'],
+    body: 'form',
+    params: ['sid', 'all', 'csrf'],
+    auth: 'session',
+  },
+  // OpenID Connect RP-Initiated Logout 1.0.
+  {
+    path: '/logout',
+    methods: ['GET', 'POST'],
+    body: 'form',
+    params: ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state', 'ui_locales', 'logout_hint'],
+    auth: 'session',
+  },
+  { path: '/logout/confirm', methods: ['POST'], body: 'form', params: ['csrf', 'tx'], auth: 'session' },
   {
     path: '/account/revoke',
     methods: ['POST'],
