@@ -224,9 +224,17 @@ describe('keys per purpose, with key ids, rotated with a grace period (COST-02)'
   }
 
   describe('the keys of one purpose forge nothing for another', () => {
-    const session = () => ({ sub: alice.sub, authTime: Date.now(), exp: Date.now() + 3600_000 });
+    /** A session cookie's content naming alice's session `sid` (a login started it). */
+    let sid = '';
+    const session = () => ({ sid, sub: alice.sub, authTime: Date.now(), exp: Date.now() + 3600_000 });
 
     it('a session cookie sealed with the cookie key opens; sealed with the CSRF key, the secret-hash key or the unlisted SECRET_PEPPER, it is refused', async () => {
+      // The cookie names a browser session, which only a login starts (its stream is checked).
+      await login();
+      const listed = await fetch(`${system.adminUrl}/admin/users/${alice.sub}/sessions`, {
+        headers: { authorization: `Bearer ${system.adminToken}` },
+      });
+      sid = ((await listed.json()) as { sessions: { sid: string }[] }).sessions[0]!.sid;
       const seen = {
         // The format is right: sealed with the cookie key itself, the forgery is a session.
         cookieKey: await accountWith(sealWith(C1, 'login-session', session(), 'c1')),
