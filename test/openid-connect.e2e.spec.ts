@@ -110,6 +110,7 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
       response_types_supported: ['code'],
       subject_types_supported: ['public', 'pairwise'],
       id_token_signing_alg_values_supported: ['RS256', 'ES256', 'EdDSA'],
+      end_session_endpoint: `${system.issuer}/logout`,
     });
     const rfc8414 = (await (
       await fetch(`${system.issuer}/.well-known/oauth-authorization-server`)
