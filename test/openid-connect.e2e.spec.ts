@@ -75,7 +75,7 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
       .catch((err: { cause?: unknown }) => {
         throw new Error(`token request: ${JSON.stringify(err.cause)}`);
       });
-    return { tokens, nonce, code: result.code! };
+    return { tokens, nonce, code: result.code!, jar: result.jar };
   }
 
   beforeAll(async () => {
@@ -110,6 +110,7 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
       response_types_supported: ['code'],
       subject_types_supported: ['public', 'pairwise'],
       id_token_signing_alg_values_supported: ['RS256', 'ES256', 'EdDSA'],
+      end_session_endpoint: `${system.issuer}/logout`,
     });
     const rfc8414 = (await (
       await fetch(`${system.issuer}/.well-known/oauth-authorization-server`)
@@ -297,5 +298,43 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
     ]);
     const doc = JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
     expect(doc).toMatchObject({ id_token_signed_response_alg: 'ES256', subject_type: 'pairwise' });
+  }, 60000);
+
+  it('RP-Initiated Logout 1.0: buildEndSessionUrl with the ID token as hint ends the session, back to the registered URI with state; then prompt=none is login_required', async () => {
+    const bye = 'https://rp.test/bye';
+    const registered = await oidcClient('RP logout', { post_logout_redirect_uris: [bye] });
+    const config = await relyingParty(registered);
+    const { tokens, jar } = await signIn(config, 'openid');
+    const silent = async () => {
+      const url = client.buildAuthorizationUrl(config, {
+        redirect_uri: redirectUri,
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+        prompt: 'none',
+        state: 'silent',
+      });
+      const res = await fetch(url, { redirect: 'manual', headers: { cookie: jar.header() } });
+      return new URL(res.headers.get('location')!).searchParams;
+    };
+    expect((await silent()).has('code')).toBe(true);
+
+    const state = client.randomState();
+    const url = client.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: bye,
+      state,
+    });
+    expect(`${url.origin}${url.pathname}`).toBe(`${system.issuer}/logout`);
+    const res = await fetch(url, { redirect: 'manual', headers: { cookie: jar.header() } });
+    expect(res.status).toBe(303);
+    const back = new URL(res.headers.get('location')!);
+    expect(`${back.origin}${back.pathname}`).toBe(bye);
+    expect(back.searchParams.get('state')).toBe(state);
+    expect(res.headers.get('set-cookie')).toMatch(/Max-Age=0/i);
+
+    const after = await silent();
+    expect(after.get('error')).toBe('login_required');
+    expect(after.has('code')).toBe(false);
   }, 60000);
 });

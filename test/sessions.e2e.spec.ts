@@ -220,4 +220,44 @@ describe('browser sessions in headless Chromium (OpenID Connect Core §3.1.2.1)'
     await page.goto(url({ prompt: 'none' }, 'silent-5'));
     expect((await atClient(page)).get('error')).toBe('login_required');
   });
+
+  it('SESS-E2E-08: RP-initiated logout to a registered post_logout_redirect_uri: confirmed in the browser (CSP form-action lets the redirect through), back at the client with state', async () => {
+    const bye = `${new URL(REDIRECT).origin}/bye`;
+    const res = await fetch(`${system.adminUrl}/admin/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${system.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'Logout Redirect App',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: [REDIRECT],
+        post_logout_redirect_uris: [bye],
+        scope: 'openid read',
+        token_endpoint_auth_method: 'none',
+      }),
+    });
+    expect(res.status).toBe(201);
+    const rp = ((await res.json()) as { client_id: string }).client_id;
+    const page = await context.newPage();
+    await page.goto(
+      authorizeUrl(system, {
+        clientId: rp,
+        redirectUri: REDIRECT,
+        scope: 'openid',
+        codeChallenge: challenge,
+        state: 'in',
+      }),
+    );
+    await logIn(page);
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await atClient(page);
+    await page.goto(
+      `${system.baseUrl}/logout?client_id=${rp}&post_logout_redirect_uri=${encodeURIComponent(bye)}&state=bye-8`,
+    );
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((u) => u.toString().startsWith(bye), { timeout: 15000 });
+    expect(new URL(page.url()).searchParams.get('state')).toBe('bye-8');
+    await page.goto(url({ prompt: 'none' }, 'silent-8'));
+    expect((await atClient(page)).get('error')).toBe('login_required');
+  });
 });

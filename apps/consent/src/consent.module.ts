@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { Subjects } from '#lib/contracts';
+import type { IssuerConfig } from '#lib/config';
+import type { EventStore } from '#lib/event-store';
+import { IdTokenHintVerifier } from '#lib/signing-keys';
 import {
   ADMIN_AUTH_CONFIG,
   AdminAuthModule,
@@ -9,6 +12,7 @@ import {
   CONSENT_CONFIG,
   COOKIE_KEYS_CONFIG,
   DATABASE_CONFIG,
+  EVENT_STORE,
   EventStoreModule,
   idGeneratorProvider,
   ISSUER_CONFIG,
@@ -26,7 +30,7 @@ import { ChangeUserHandler } from './change-user/change-user.handler.js';
 import { ChangeUserNatsController } from './change-user/change-user.nats.controller.js';
 import { ConsentDecisionHandler } from './consent-decision/consent-decision.handler.js';
 import { ConsentDecisionNatsController } from './consent-decision/consent-decision.nats.controller.js';
-import { CLIENT_VIEWS, SERVICE_RPC, SERVICES_PROXY } from './consent.tokens.js';
+import { CLIENT_VIEWS, ID_TOKEN_HINTS, SERVICE_RPC, SERVICES_PROXY } from './consent.tokens.js';
 import { CreateUserHandler } from './create-user/create-user.handler.js';
 import { CreateUserNatsController } from './create-user/create-user.nats.controller.js';
 import { AuthorizationResponses } from './front-channel/authorization-responses.js';
@@ -83,6 +87,11 @@ import { UserRepository } from './users/user.repository.js';
   providers: [
     serviceRpcProvider(SERVICE_RPC, SERVICES_PROXY),
     clientViewsProvider(CLIENT_VIEWS),
+    {
+      provide: ID_TOKEN_HINTS,
+      inject: [EVENT_STORE, ISSUER_CONFIG],
+      useFactory: (store: EventStore, c: IssuerConfig) => new IdTokenHintVerifier(store, c.issuer),
+    },
     clockProvider,
     idGeneratorProvider,
     UserProjectionsService,

@@ -148,7 +148,16 @@ export type FrontChannelResult = { cookies?: CookieToSet[] } & (
       sessions?: (SessionView & { current: boolean })[];
       message?: string;
     }
-  | { kind: 'logout-confirm'; csrf: string; username: string; lang?: string }
+  | {
+      kind: 'logout-confirm';
+      csrf: string;
+      username: string;
+      /** RP-Initiated Logout 1.0 §3: a registered post-logout redirect, carried through the form. */
+      continueWith?: { clientId: string; postLogoutRedirectUri: string; state?: string };
+      /** Origin the form's response redirects to (CSP form-action). */
+      redirectOrigin?: string;
+      lang?: string;
+    }
   | { kind: 'logged-out'; lang?: string }
 );
 

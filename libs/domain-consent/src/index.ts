@@ -2,3 +2,4 @@ export * from './consent.js';
 export * from './login-throttle.js';
 export * from './session.js';
 export * from './sessions.projection.js';
+export * from './logout.js';

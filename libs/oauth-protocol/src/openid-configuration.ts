@@ -30,6 +30,7 @@ export const ID_TOKEN_CLAIMS = [
 /** OpenID Connect Discovery 1.0 §3: the OpenID Provider Metadata, a superset of RFC 8414 §2's. */
 export interface OpenIdProviderMetadata extends AuthorizationServerMetadata {
   userinfo_endpoint: string;
+  end_session_endpoint: string;
   subject_types_supported: string[];
   id_token_signing_alg_values_supported: string[];
   response_modes_supported: string[];
@@ -55,6 +56,8 @@ export function buildOpenIdConfiguration(issuer: string): OpenIdProviderMetadata
     ...buildMetadata(issuer),
     // Core §5.3.
     userinfo_endpoint: `${issuer}/userinfo`,
+    // RP-Initiated Logout 1.0 §2.1.
+    end_session_endpoint: `${issuer}/logout`,
     subject_types_supported: [...SUBJECT_TYPES],
     id_token_signing_alg_values_supported: [...ID_TOKEN_SIGNING_ALGS],
     response_modes_supported: ['query'],

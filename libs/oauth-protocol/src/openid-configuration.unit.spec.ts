@@ -45,4 +45,8 @@ describe('OpenID Provider Metadata (OpenID Connect Discovery 1.0 §3)', () => {
     expect(config.response_modes_supported).toEqual(['query']);
     expect(config.grant_types_supported).not.toContain('implicit');
   });
+
+  it('names the end-session endpoint (RP-Initiated Logout 1.0 §2.1)', () => {
+    expect(config.end_session_endpoint).toBe(`${issuer}/logout`);
+  });
 });

@@ -9,3 +9,4 @@ export * from './signer.js';
 export * from './jwks.js';
 export * from './keyring-reader.js';
 export * from './key-encryption-fit.js';
+export * from './id-token-hint.js';

@@ -275,7 +275,13 @@ export const ROUTES: RouteSpec[] = [
     params: ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state', 'ui_locales', 'logout_hint'],
     auth: 'session',
   },
-  { path: '/logout/confirm', methods: ['POST'], body: 'form', params: ['csrf', 'tx'], auth: 'session' },
+  {
+    path: '/logout/confirm',
+    methods: ['POST'],
+    body: 'form',
+    params: ['csrf', 'client_id', 'post_logout_redirect_uri', 'state'],
+    auth: 'session',
+  },
   {
     path: '/account/revoke',
     methods: ['POST'],

@@ -81,6 +81,7 @@ export const PUBLIC_SCHEMAS: Record<string, Schema> = {
           claims_supported: strings,
           claim_types_supported: strings,
           userinfo_endpoint: string,
+          end_session_endpoint: string,
           claims_parameter_supported: { type: 'boolean' },
           request_parameter_supported: { type: 'boolean' },
           request_uri_parameter_supported: { type: 'boolean' },

@@ -224,7 +224,12 @@ export class AuthorizeHttpController {
       case 'account':
         return this.html(reply, 200, accountPage(result, this.brand));
       case 'logout-confirm':
-        return this.html(reply, 200, logoutConfirmPage(result, this.brand));
+        return this.html(
+          reply,
+          200,
+          logoutConfirmPage(result, this.brand),
+          result.redirectOrigin ? [result.redirectOrigin] : [],
+        );
       case 'logged-out':
         return this.html(reply, 200, loggedOutPage(result, this.brand));
       case 'error-page':

@@ -190,10 +190,19 @@ export function logoutConfirmPage(p: Page<'logout-confirm'>, brand: PageBrand): 
     brand,
     'Sign out',
     `<h1>Sign out?</h1><p class="who">Signed in as ${escapeHtml(p.username)}</p>
-<form method="post" action="/logout/confirm">${hidden('csrf', p.csrf)}
+<form method="post" action="/logout/confirm">${hidden('csrf', p.csrf)}${continueWith(p.continueWith)}
 <div class="actions"><button type="submit" class="primary">Sign out</button></div>
 </form>`,
     p.lang,
+  );
+}
+
+function continueWith(c: Page<'logout-confirm'>['continueWith']): string {
+  if (c === undefined) return '';
+  return (
+    hidden('client_id', c.clientId) +
+    hidden('post_logout_redirect_uri', c.postLogoutRedirectUri) +
+    (c.state !== undefined ? hidden('state', c.state) : '')
   );
 }
 

@@ -71,8 +71,15 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
         },
         brand,
       ),
-      logoutConfirmPage({ kind: 'logout-confirm', csrf: hostile, username: hostile }, brand) +
-        loggedOutPage({ kind: 'logged-out', lang: hostile }, brand),
+      logoutConfirmPage(
+        {
+          kind: 'logout-confirm',
+          csrf: hostile,
+          username: hostile,
+          continueWith: { clientId: hostile, postLogoutRedirectUri: hostile, state: hostile },
+        },
+        brand,
+      ) + loggedOutPage({ kind: 'logged-out', lang: hostile }, brand),
       errorPage({ kind: 'error-page', status: 400, error: hostile, description: hostile }, brand),
     ];
     for (const html of pages) {
@@ -224,5 +231,25 @@ describe('sessions, logout and the page language (issue 22)', () => {
     expect(html).toContain('<input type="hidden" name="all" value="1">');
     expect(html.match(/this browser/g)).toHaveLength(1);
     expect(html).toContain('signed in 2030-01-01 00:00 UTC, last used 2030-01-01 01:00 UTC');
+  });
+
+  it('the logout confirmation carries a registered redirect and its state as hidden fields, only when given', () => {
+    const bare = logoutConfirmPage({ kind: 'logout-confirm', csrf: 'c', username: 'u' }, brand);
+    expect(bare).not.toContain('post_logout_redirect_uri');
+    expect(bare).not.toContain('name="state"');
+    const html = logoutConfirmPage(
+      {
+        kind: 'logout-confirm',
+        csrf: 'c',
+        username: 'u',
+        continueWith: { clientId: 'C1', postLogoutRedirectUri: 'https://rp.test/bye', state: 's&1' },
+      },
+      brand,
+    );
+    expect(html).toContain('<input type="hidden" name="client_id" value="C1">');
+    expect(html).toContain(
+      '<input type="hidden" name="post_logout_redirect_uri" value="https://rp.test/bye">',
+    );
+    expect(html).toContain('<input type="hidden" name="state" value="s&amp;1">');
   });
 });
