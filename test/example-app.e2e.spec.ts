@@ -107,7 +107,7 @@ describe('Example App in headless Chromium (the whole choreography)', () => {
 
   (codeFlow ? it : it.skip)(
     codeFlow
-      ? 'EX-02: sign in, consent, email from the resource server, refresh, revoke, and the revoked token is refused'
+      ? 'EX-02: OpenID sign in (ID token claims shown), consent, email from the resource server, refresh, revoke, the revoked token is refused, sign out at the end-session endpoint'
       : 'EX-02 (skipped: this system advertises no authorization_endpoint; needs the /authorize, login, consent and code/refresh grants of issues 4 and 5): sign in, consent, email, refresh, revoke, refused',
     async () => {
       const user = await createDemoUser();
@@ -126,6 +126,18 @@ describe('Example App in headless Chromium (the whole choreography)', () => {
       expect(await page.locator('#last-outcome').textContent()).toMatch(
         /access token .* and refresh token received/,
       );
+      // OpenID Connect: the ID token's claims, validated by the app (nonce, iss, aud, signature).
+      const claims = JSON.parse((await page.locator('#id-token-claims').textContent())!) as Record<
+        string,
+        unknown
+      >;
+      expect(claims).toMatchObject({ iss: system.issuer, aud: 'example-app' });
+      expect(typeof claims.sub).toBe('string');
+      expect(typeof claims.nonce).toBe('string');
+      expect(typeof claims.auth_time).toBe('number');
+      const firstStep = (await page.locator('details.step').first().textContent())!;
+      expect(firstStep).toContain(`/.well-known/openid-configuration`);
+      expect(firstStep).toContain(`nonce=${String(claims.nonce)}`);
 
       expect(await press(page, 'Call the resource server')).toContain('demo@example.com');
       expect(await press(page, 'Refresh the tokens')).toBe('new access token received');
@@ -134,6 +146,19 @@ describe('Example App in headless Chromium (the whole choreography)', () => {
       const refused = await press(page, 'Call the resource server');
       expect(refused).toMatch(/^401: WWW-Authenticate bearer .*error="invalid_token"/i);
       await page.screenshot({ path: resolve(ARTIFACTS, 'example-app-revoked.png'), fullPage: true });
+
+      // Sign out (RP-Initiated Logout 1.0 §2): the end-session endpoint with the client_id asks,
+      // the session ends, and the next sign-in shows the login page again.
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.waitForURL((u) => u.href.startsWith(`${system.issuer}/logout?`));
+      expect(new URL(page.url()).searchParams.get('client_id')).toBe('example-app');
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await expect(page.getByRole('heading', { name: 'You are signed out' }).isVisible()).resolves.toBe(true);
+      await page.goto(system.exampleClientUrl);
+      await expect(page.locator('#signed-out').textContent()).resolves.toBe('Not signed in.');
+      await page.click('#sign-in');
+      await page.waitForURL((u) => u.href.startsWith(system.issuer));
+      await expect(page.locator('input[name="password"]').isVisible()).resolves.toBe(true);
     },
     120000,
   );

@@ -244,7 +244,7 @@ export class RunningSystem {
       '--grant',
       'client_credentials',
       '--scope',
-      'email profile',
+      'openid email profile offline_access',
       '--audience',
       this.resourceServerUrl,
       '--redirect-uri',

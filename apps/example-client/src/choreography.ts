@@ -21,10 +21,17 @@ export interface Tokens {
   expiresIn: number | undefined;
 }
 
+/** The ID token of the sign-in (OpenID Connect Core 1.0 §2) and its validated claims. */
+export interface IdToken {
+  token: string;
+  claims: oauth.IDToken;
+}
+
 export interface Session {
   id: string;
-  pending?: { state: string; codeVerifier: string };
+  pending?: { state: string; codeVerifier: string; nonce?: string };
   tokens?: Tokens;
+  idToken?: IdToken;
   clientCredentialsToken?: string;
   steps: Step[];
 }
@@ -47,6 +54,11 @@ export class Choreography {
     this.insecure = new URL(config.issuer).protocol === 'http:';
   }
 
+  /** An OpenID Connect sign-in (Core §3.1.2.1): the scope has `openid`. */
+  get openid(): boolean {
+    return this.config.scope.split(' ').includes('openid');
+  }
+
   get redirectUri(): string {
     return `${this.config.url}/callback`;
   }
@@ -55,10 +67,11 @@ export class Choreography {
     return { [oauth.customFetch]: recordingFetch(log), [oauth.allowInsecureRequests]: this.insecure };
   }
 
-  /** RFC 8414 §3: the authorization server's endpoints, from its metadata. */
+  /** OpenID Connect Discovery 1.0 §4 (RFC 8414 §3 without `openid`): the server's endpoints. */
   private async discover(log: Exchange[]): Promise<oauth.AuthorizationServer> {
     const issuer = new URL(this.config.issuer);
-    const response = await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...this.options(log) });
+    const algorithm = this.openid ? 'oidc' : 'oauth2';
+    const response = await oauth.discoveryRequest(issuer, { algorithm, ...this.options(log) });
     return oauth.processDiscoveryResponse(issuer, response);
   }
 
@@ -69,7 +82,9 @@ export class Choreography {
     const codeVerifier = oauth.generateRandomCodeVerifier();
     // RFC 9700 §2.1.1: PKCE S256 for every client, confidential ones included.
     const state = oauth.generateRandomState();
-    session.pending = { state, codeVerifier };
+    // Core §3.1.2.1: the nonce binds the ID token to this session (it comes back in the ID token).
+    const nonce = this.openid ? oauth.generateRandomNonce() : undefined;
+    session.pending = { state, codeVerifier, ...(nonce ? { nonce } : {}) };
     if (!as.authorization_endpoint)
       throw new Error('the authorization server advertises no authorization_endpoint');
     const url = new URL(as.authorization_endpoint);
@@ -83,6 +98,7 @@ export class Choreography {
       code_challenge_method: 'S256',
       // RFC 8707 §2: the API the token is for (its `aud`).
       resource: this.config.resourceServerUrl,
+      ...(nonce ? { nonce } : {}),
     }).toString();
     this.record(session, {
       title: 'Sign in: discovery and authorization request',
@@ -115,8 +131,12 @@ export class Choreography {
         pending.codeVerifier,
         this.options(exchanges),
       );
-      const result = await oauth.processAuthorizationCodeResponse(as, this.client, response);
+      const result = await oauth.processAuthorizationCodeResponse(as, this.client, response, {
+        expectedNonce: pending.nonce ?? oauth.expectNoNonce,
+        requireIdToken: this.openid,
+      });
       session.tokens = tokensOf(result);
+      await this.keepIdToken(session, as, response, result, exchanges);
       this.record(session, {
         title: 'Callback: code exchanged for tokens',
         explain:
@@ -191,6 +211,7 @@ export class Choreography {
       );
       const result = await oauth.processRefreshTokenResponse(as, this.client, response);
       session.tokens = { ...tokensOf(result), refreshToken: result.refresh_token ?? refreshToken };
+      await this.keepIdToken(session, as, response, result, exchanges);
       this.record(session, {
         title: 'Refresh: new tokens',
         explain:
@@ -276,6 +297,47 @@ export class Choreography {
       return;
     }
     await this.callResourceServer(session, '/api/whoami', session.clientCredentialsToken);
+  }
+
+  /**
+   * Core §3.1.3.7: oauth4webapi has checked the ID token's iss, aud, exp, iat and nonce; its
+   * signature is checked here too, against the issuer's jwks_uri (item 6 allows skipping it over
+   * TLS; a demo shows it).
+   */
+  private async keepIdToken(
+    session: Session,
+    as: oauth.AuthorizationServer,
+    response: Response,
+    result: oauth.TokenEndpointResponse,
+    exchanges: Exchange[],
+  ): Promise<void> {
+    const claims = oauth.getValidatedIdTokenClaims(result);
+    if (!claims || !result.id_token) return;
+    await oauth.validateApplicationLevelSignature(as, response, this.options(exchanges));
+    session.idToken = { token: result.id_token, claims };
+  }
+
+  /**
+   * OpenID Connect RP-Initiated Logout 1.0 §2: forget the tokens here, then send the browser to
+   * the end-session endpoint with the client_id, where the user confirms the sign-out.
+   */
+  async signOut(session: Session): Promise<string> {
+    const exchanges: Exchange[] = [];
+    const as = await this.discover(exchanges);
+    const url = new URL(as.end_session_endpoint ?? `${this.config.issuer}/logout`);
+    url.searchParams.set('client_id', this.config.clientId);
+    delete session.tokens;
+    delete session.idToken;
+    this.record(session, {
+      title: 'Sign out: end-session endpoint',
+      explain:
+        'The client forgets its tokens and sends the browser to the end_session_endpoint of the discovery document (OpenID Connect RP-Initiated Logout 1.0 §2), which ends the browser session at the authorization server after the user confirms.',
+      exchanges,
+      browser: url.href,
+      outcome: 'browser redirected to the end-session endpoint',
+      ok: true,
+    });
+    return url.href;
   }
 
   private record(session: Session, step: Step): void {

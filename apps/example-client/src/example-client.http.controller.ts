@@ -95,6 +95,11 @@ export class ExampleClientHttpController {
     void reply.redirect('/', 303);
   }
 
+  @Post('sign-out')
+  async signOut(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    void reply.redirect(await this.flow.signOut(this.session(request, reply)), 303);
+  }
+
   @Post('client-credentials')
   async clientCredentials(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     await this.flow.clientCredentials(this.session(request, reply));

@@ -84,6 +84,21 @@ describe('Example App: what the learner is shown', () => {
     expect(html).toContain('exp: 2033-05-18T03:33:20.000Z');
     expect(html).toContain('opaque: only the authorization server can read it');
   });
+
+  it('shows the ID token claims escaped, and Sign out only while an ID token is held', () => {
+    const info = { issuer: 'https://as', resourceServer: 'https://rs', clientId: 'example-app' };
+    const claims = { iss: 'https://as', sub: 'u1', aud: 'example-app', iat: 1, exp: 2, name: '<b>bold</b>' };
+    const signedIn = page({ id: 's', steps: [], idToken: { token: 'a.b.c', claims } }, info);
+    expect(signedIn).toContain('<pre id="id-token-claims">');
+    expect(signedIn).toContain('&quot;name&quot;: &quot;&lt;b&gt;bold&lt;/b&gt;&quot;');
+    expect(signedIn).not.toContain('<b>bold</b>');
+    expect(signedIn).toContain(
+      '<form method="post" action="/sign-out"><button type="submit">Sign out</button>',
+    );
+    const signedOut = page({ id: 's', steps: [] }, info);
+    expect(signedOut).not.toContain('id="id-token-claims"');
+    expect(signedOut).toContain('<form method="post" action="/sign-out"><button type="submit" disabled>');
+  });
 });
 
 describe('the Example App page on a phone', () => {

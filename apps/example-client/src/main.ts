@@ -19,14 +19,17 @@ class ExampleClientModule {}
 const app = await NestFactory.create<NestFastifyApplication>(ExampleClientModule, new FastifyAdapter(), {
   logger: new JsonLogger(log),
 });
+const issuerOrigin = new URL(example.issuer).origin;
 const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
 fastify.addHook('onSend', async (_request, reply, payload) => {
   reply.header('Cache-Control', 'no-store');
   reply.header('X-Content-Type-Options', 'nosniff');
   reply.header('Referrer-Policy', 'no-referrer');
+  // CSP 3 form-action also covers the redirects after a form's POST: "Sign out" goes on to the
+  // issuer's end-session endpoint.
   reply.header(
     'Content-Security-Policy',
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${issuerOrigin}; frame-ancestors 'none'; base-uri 'none'`,
   );
   return payload;
 });

@@ -84,6 +84,7 @@ ${button('/refresh', 'Refresh the tokens', Boolean(t?.refreshToken))}
 ${button('/revoke/access', 'Revoke the access token', Boolean(t))}
 ${button('/revoke/refresh', 'Revoke the refresh token', Boolean(t?.refreshToken))}
 ${button('/client-credentials', 'Client credentials call')}
+${button('/sign-out', 'Sign out', Boolean(session.idToken))}
 ${button('/reset', 'Start over')}
 </div>
 ${
@@ -91,6 +92,12 @@ ${
     ? `<h2>Tokens</h2><div class="tokens"><div><h3>access token${t.scope ? ` (scope "${esc(t.scope)}")` : ''}</h3>${decoded(t.accessToken)}</div>
 <div><h3>refresh token</h3>${t.refreshToken ? decoded(t.refreshToken) : '<p>none</p>'}</div></div>`
     : '<p id="signed-out">Not signed in.</p>'
+}
+${
+  session.idToken
+    ? `<h2>Signed in: the ID token</h2><p>OpenID Connect Core 1.0 §2: who signed in, when and how, validated here (signature against the issuer's jwks_uri, iss, aud, exp, nonce).</p>
+<pre id="id-token-claims">${esc(JSON.stringify(session.idToken.claims, null, 2))}</pre>`
+    : ''
 }
 ${session.clientCredentialsToken ? `<h2>Client credentials token</h2>${decoded(session.clientCredentialsToken)}` : ''}
 <h2>The choreography so far</h2>

@@ -45,7 +45,7 @@ export interface ExampleClientConfig {
   /** EXAMPLE_CLIENT_ID, EXAMPLE_CLIENT_SECRET: its registration (client_secret_basic). Default id `example-app`. */
   clientId: string;
   clientSecret: string | undefined;
-  /** EXAMPLE_CLIENT_SCOPE: the scope it asks for. Default `email profile`. */
+  /** EXAMPLE_CLIENT_SCOPE: the scope it asks for. Default `openid email profile offline_access`. */
   scope: string;
   /** RESOURCE_SERVER_URL: the API it calls. Default http://127.0.0.1:8090. */
   resourceServerUrl: string;
@@ -60,7 +60,7 @@ export function loadExampleClientConfig(env: Env = process.env): ExampleClientCo
     url: str(env, 'EXAMPLE_CLIENT_URL', `http://127.0.0.1:${port}`).replace(/\/+$/, ''),
     clientId: str(env, 'EXAMPLE_CLIENT_ID', 'example-app'),
     clientSecret: env.EXAMPLE_CLIENT_SECRET || undefined,
-    scope: str(env, 'EXAMPLE_CLIENT_SCOPE', 'email profile'),
+    scope: str(env, 'EXAMPLE_CLIENT_SCOPE', 'openid email profile offline_access'),
     resourceServerUrl: str(env, 'RESOURCE_SERVER_URL', 'http://127.0.0.1:8090').replace(/\/+$/, ''),
   };
 }

@@ -48,7 +48,7 @@ function registerRequest(
  * - the resource server, whose client_id is its audience (so that introspection lets it ask about
  *   the tokens issued for it: RFC 7662 §2.1, a resource server learns only of its own tokens);
  * - the Example App: authorization_code + refresh_token (and client_credentials for its last step),
- *   scope "email profile", audience the resource server, redirect URI `<its url>/callback`.
+ *   scope "openid email profile offline_access", audience the resource server, redirect URI `<its url>/callback`.
  */
 export async function seedExampleApps(
   config: Config,
@@ -67,7 +67,7 @@ export async function seedExampleApps(
       clientId: example.clientId,
       clientName: 'Example App',
       grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
-      scope: ['email', 'profile'],
+      scope: ['openid', 'email', 'profile', 'offline_access'],
       audience: [rs.audience],
       redirectUris: [`${example.url}/callback`],
     });
