@@ -3,6 +3,7 @@
  * The introspection service's refresh-token answers and the grant and user audit API.
  */
 import type { AdminCommand, AuditEvent, AuditPageRequest } from './messages.js';
+import type { SessionView } from './consent-messages.js';
 
 /** RFC 7662 §2.2 for a refresh token (only the client it was issued to sees it active). */
 export interface RefreshTokenIntrospection {
@@ -83,19 +84,10 @@ export interface SessionHistoryResponse {
 }
 
 /** A browser session at an instant, its stream replayed up to it. */
-export interface SessionAsOfResponse {
-  sid: string;
+export interface SessionAsOfResponse extends SessionView {
   asOf: string;
   status: 'active' | 'ended' | 'expired';
   sub: string;
-  authTime: string;
-  amr: string[];
-  acr: string;
-  userAgent: { browser: string; os: string };
-  startedAt: string;
-  lastUsedAt: string;
-  expiresAt: string;
-  clients: string[];
   endedAt?: string;
   endReason?: string;
 }
