@@ -185,10 +185,8 @@ describe('Back-Channel Logout 1.0 with real receivers', () => {
     expect(res.status).toBeLessThan(300);
     await healthy.waitFor(before + 1);
     expect(healthy.requests[before]!.path).toBe('/admin-ended');
-    const events = await sessionHistoryUntil(
-      system,
-      sid,
-      (es) => es.some((e) => e.type === 'LogoutNotificationDelivered'),
+    const events = await sessionHistoryUntil(system, sid, (es) =>
+      es.some((e) => e.type === 'LogoutNotificationDelivered'),
     );
     expect(events.find((e) => e.type === 'SessionEnded')!.data.reason).toBe('admin');
     const metrics = await (await fetch(system.opsUrl('consent', '/metrics'))).text();

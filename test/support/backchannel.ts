@@ -17,7 +17,8 @@ export class LogoutReceiver {
 
   constructor(
     private readonly tls: SelfSignedCertificate,
-    private readonly statuses: (number | 'hang')[] = [200],
+    /** The answers, in turn (the last one repeated); may be changed while running. */
+    public statuses: (number | 'hang')[] = [200],
   ) {}
 
   async start(): Promise<this> {
@@ -34,7 +35,11 @@ export class LogoutReceiver {
           at: Date.now(),
         });
         const status = this.statuses[Math.min(index, this.statuses.length - 1)]!;
-        if (status !== 'hang') res.writeHead(status, { 'cache-control': 'no-store' }).end();
+        if (status === 'hang') return;
+        // A redirect points back at this receiver: the sender must not follow it.
+        const location =
+          status >= 300 && status < 400 ? { location: `https://localhost:${this.port}/moved` } : {};
+        res.writeHead(status, { 'cache-control': 'no-store', ...location }).end();
       });
     });
     this.server.on('connection', () => (this.connections += 1));
@@ -85,14 +90,19 @@ export async function registerRp(
   name: string,
   extra: Record<string, unknown>,
 ): Promise<RegisteredRp> {
-  const res = await adminJson<RegisteredRp & { error_description?: string }>(system, 'POST', '/admin/clients', {
-    client_name: name,
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    redirect_uris: ['https://rp.test/cb'],
-    scope: 'openid',
-    ...extra,
-  });
+  const res = await adminJson<RegisteredRp & { error_description?: string }>(
+    system,
+    'POST',
+    '/admin/clients',
+    {
+      client_name: name,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['https://rp.test/cb'],
+      scope: 'openid',
+      ...extra,
+    },
+  );
   if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }

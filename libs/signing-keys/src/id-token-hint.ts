@@ -68,8 +68,8 @@ export class IdTokenHintVerifier {
     } catch {
       throw new IdTokenHintInvalid('signature');
     }
-    // Back-Channel Logout 1.0 §2.4: a logout token, signed by the same keys, is typed logout+jwt and
-    // carries `events`; it must never pass for an ID token.
+    // Back-Channel Logout 1.0 §2.4, §4.1 (cross-JWT confusion): a logout token, signed by the same
+    // keys, is typed logout+jwt and carries `events`; it must never pass for an ID token.
     if (verified.protectedHeader.typ !== 'JWT') throw new IdTokenHintInvalid('typ');
     return this.claimsOf(verified.payload);
   }

@@ -18,6 +18,12 @@ import { CLIENT_VIEWS, SERVICE_RPC } from '../consent.tokens.js';
 import { SessionRepository } from '../sessions/session-repository.js';
 
 const SYSTEM = { actor: 'system', context: {} };
+/**
+ * An attempt (signing over NATS, then the POST) with no outcome recorded after twice the outbound
+ * timeout and this slack counts as lost: its sender stopped. A slower attempt may then be made twice;
+ * a session is logged out at the RP once, however many logout tokens name it.
+ */
+const OUTCOME_SLACK_MS = 5000;
 
 /**
  * One Back-Channel Logout 1.0 delivery to one client of an ended session: the attempt recorded
@@ -73,7 +79,7 @@ export class SendLogoutNotificationHandler implements OnModuleDestroy {
         clientId,
         jti,
         uri,
-        outcomeWithinMs: this.config.outboundTimeoutMs + 30_000,
+        outcomeWithinMs: OUTCOME_SLACK_MS + 2 * this.config.outboundTimeoutMs,
         policy: this.policy,
         now: this.clock(),
       },
