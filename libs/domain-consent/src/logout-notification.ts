@@ -58,9 +58,7 @@ export interface LogoutNotificationFailed {
 }
 
 export type LogoutNotificationEvent =
-  | LogoutNotificationSent
-  | LogoutNotificationDelivered
-  | LogoutNotificationFailed;
+  LogoutNotificationSent | LogoutNotificationDelivered | LogoutNotificationFailed;
 
 export const LOGOUT_NOTIFICATION_EVENT_TYPES: readonly LogoutNotificationEvent['type'][] = [
   'LogoutNotificationSent',
@@ -123,9 +121,7 @@ export interface AbandonLogoutNotification {
 }
 
 export type LogoutNotificationCommand =
-  | SendLogoutNotification
-  | RecordLogoutNotification
-  | AbandonLogoutNotification;
+  SendLogoutNotification | RecordLogoutNotification | AbandonLogoutNotification;
 
 /** The notification is not due: delivered, abandoned, in flight, or waiting for its back-off. */
 export class LogoutNotificationNotDue extends OAuthError {
@@ -195,7 +191,10 @@ export function decideLogoutNotification(
     }
     case 'AbandonLogoutNotification':
       return accept([
-        failure(base, held.inFlight?.attempt ?? 0, { error: command.reason, retryable: false })(at, undefined),
+        failure(base, held.inFlight?.attempt ?? 0, { error: command.reason, retryable: false })(
+          at,
+          undefined,
+        ),
       ]);
     default: {
       const unknown: never = command;

@@ -79,8 +79,7 @@ export interface SessionEnded {
   };
 }
 
-export type SessionLifecycleEvent =
-  SessionStarted | SessionExtended | SessionClientAuthorized | SessionEnded;
+export type SessionLifecycleEvent = SessionStarted | SessionExtended | SessionClientAuthorized | SessionEnded;
 export type SessionEvent = SessionLifecycleEvent | LogoutNotificationEvent;
 
 const sessionEventTypes: Record<SessionEvent['type'], true> = {
@@ -215,7 +214,8 @@ export function decideSession(command: SessionCommand, state: SessionState): Dec
     case 'SendLogoutNotification':
     case 'RecordLogoutNotification':
     case 'AbandonLogoutNotification':
-      if (state.status !== 'ended') return refuse(new OAuthError('invalid_request', 'the session has not ended'));
+      if (state.status !== 'ended')
+        return refuse(new OAuthError('invalid_request', 'the session has not ended'));
       return decideLogoutNotification(command, state);
     default: {
       const unknown: never = command;

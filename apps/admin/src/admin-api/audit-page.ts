@@ -160,7 +160,8 @@ const READINGS: Readonly<Record<string, EventReading>> = {
   LogoutNotificationSent: {
     kind: 'change',
     what: 'Logout notification sent',
-    detail: (d) => `client ${str(d.clientId)}; attempt ${str(d.attempt)}; to ${str(d.uri)}; jti ${str(d.jti)}`,
+    detail: (d) =>
+      `client ${str(d.clientId)}; attempt ${str(d.attempt)}; to ${str(d.uri)}; jti ${str(d.jti)}`,
   },
   LogoutNotificationDelivered: {
     kind: 'change',
