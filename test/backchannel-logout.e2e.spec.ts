@@ -189,6 +189,15 @@ describe('Back-Channel Logout 1.0 with real receivers', () => {
       es.some((e) => e.type === 'LogoutNotificationDelivered'),
     );
     expect(events.find((e) => e.type === 'SessionEnded')!.data.reason).toBe('admin');
+    // The session's timeline page on the admin plane reads each delivery.
+    const page = await fetch(`${system.adminUrl}/admin/audit/sessions/${sid}`, {
+      headers: { authorization: `Bearer ${system.adminToken}` },
+    });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('Logout notification sent');
+    expect(html).toContain('Logout notification delivered');
+    expect(html).toMatch(new RegExp(`back-channel logout to [^<]*${a.client_id}`));
     const metrics = await (await fetch(system.opsUrl('consent', '/metrics'))).text();
     expect(metrics).toMatch(/authz_logout_notifications_total\{[^}]*outcome="delivered"[^}]*\} [1-9]/);
     expect(metrics).toMatch(/authz_logout_notifications_total\{[^}]*outcome="retry"[^}]*\} [1-9]/);
