@@ -21,7 +21,7 @@
 //    envFrom, a Secret volume); the cookie and CSRF keys to consent only; each
 //    Deployment its own NATS user; the admin Service internal (ClusterIP, no Ingress, its port
 //    open to pods of the namespace only); egress: Postgres for the services with a database, the
-//    internet (443, private ranges excepted) for client-registry and token only, and the gateway
+//    internet (443, private ranges excepted) for client-registry, token and consent only, and the gateway
 //    and the admin plane nothing but DNS, NATS and the OTLP collector. Rolling and scaling: the
 //    ConfigMap from a generator (authz-config-<hash>), no replicas beside an autoscaler, the
 //    migration Job named after its image tag and taking no ConfigMap. Postgres: the Secrets'
@@ -480,7 +480,7 @@ for (const [target, objects] of built) {
         );
       for (const peer of rule.to ?? []) {
         if (!peer.ipBlock) continue;
-        if (!['client-registry', 'token'].includes(component))
+        if (!['client-registry', 'token', 'consent'].includes(component))
           fail(where, `${component} may not reach addresses (ipBlock)`);
         const missing = INTERNAL_RANGES.filter((r) => !(peer.ipBlock.except ?? []).includes(r));
         if (missing.length) fail(where, `ipBlock ${peer.ipBlock.cidr} does not except ${missing.join(', ')}`);

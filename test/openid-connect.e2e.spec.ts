@@ -111,6 +111,8 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
       subject_types_supported: ['public', 'pairwise'],
       id_token_signing_alg_values_supported: ['RS256', 'ES256', 'EdDSA'],
       end_session_endpoint: `${system.issuer}/logout`,
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
     });
     const rfc8414 = (await (
       await fetch(`${system.issuer}/.well-known/oauth-authorization-server`)

@@ -149,6 +149,9 @@ describe('the bus as npm start runs it (checklist PRIV-06, PRIV-07, PRIV-08)', (
     ['admin', 'token.issue-authorization-code'],
     ['admin', 'token.revoke-grant'],
     ['resource-server', 'token.issue-authorization-code'],
+    ['gateway', 'token.issue-logout-token'],
+    ['admin', 'token.issue-logout-token'],
+    ['resource-server', 'token.issue-logout-token'],
   ])(
     "PRIV-07: the %s's credentials cannot send the token service a grant command meant for consent or introspection (%s)",
     async (user, subject) => {

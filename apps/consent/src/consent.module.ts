@@ -6,6 +6,7 @@ import { IdTokenHintVerifier } from '#lib/signing-keys';
 import {
   ADMIN_AUTH_CONFIG,
   AdminAuthModule,
+  BACKCHANNEL_LOGOUT_CONFIG,
   BUS_CONFIG,
   clientViewsProvider,
   clockProvider,
@@ -24,6 +25,8 @@ import {
 } from '#lib/service-runtime';
 import { AccountHandler } from './account/account.handler.js';
 import { AccountNatsController } from './account/account.nats.controller.js';
+import { LogoutNotificationsService } from './backchannel-logout/logout-notifications.service.js';
+import { SendLogoutNotificationHandler } from './backchannel-logout/send-logout-notification.handler.js';
 import { AuthorizeHandler } from './authorize/authorize.handler.js';
 import { AuthorizeNatsController } from './authorize/authorize.nats.controller.js';
 import { ChangeUserHandler } from './change-user/change-user.handler.js';
@@ -66,6 +69,7 @@ import { UserRepository } from './users/user.repository.js';
       SECRET_HASHING_CONFIG,
       COOKIE_KEYS_CONFIG,
       CONSENT_CONFIG,
+      BACKCHANNEL_LOGOUT_CONFIG,
     ]),
     EventStoreModule.forService('consent'),
     AdminAuthModule.forService('consent'),
@@ -112,6 +116,8 @@ import { UserRepository } from './users/user.repository.js';
     ChangeUserHandler,
     RevokeConsentHandler,
     LogoutHandler,
+    SendLogoutNotificationHandler,
+    LogoutNotificationsService,
   ],
 })
 export class ConsentModule {}

@@ -19,6 +19,7 @@ import {
   BUS_CONFIG,
   CLIENT_AUTHENTICATION_CONFIG,
   clientDirectoryProvider,
+  clockProvider,
   DATABASE_CONFIG,
   EventStoreModule,
   KEYRING_VERIFIER_CONFIG,
@@ -32,6 +33,8 @@ import {
 } from '#lib/service-runtime';
 import { GrantCommandsNatsController } from './grant-commands/grant-commands.nats.controller.js';
 import { IssueTokenHandler } from './issue-token/issue-token.handler.js';
+import { LogoutTokenHandler } from './logout-token/logout-token.handler.js';
+import { LogoutTokenNatsController } from './logout-token/logout-token.nats.controller.js';
 import { IssueTokenNatsController } from './issue-token/issue-token.nats.controller.js';
 import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
 import { RevokeTokenNatsController } from './revoke-token/revoke-token.nats.controller.js';
@@ -68,6 +71,7 @@ import {
     SigningKeysNatsController,
     GrantCommandsNatsController,
     RevokeTokenNatsController,
+    LogoutTokenNatsController,
   ],
   providers: [
     {
@@ -104,7 +108,9 @@ import {
     serviceRpcProvider(SERVICE_RPC, SERVICES_PROXY),
     clientDirectoryProvider(CLIENT_DIRECTORY),
     keyringVerifierProvider(KEYRING_VERIFIER),
+    clockProvider,
     KeyringService,
+    LogoutTokenHandler,
     IssueTokenHandler,
     RevokeTokenHandler,
   ],

@@ -1,5 +1,6 @@
 import type { AdminAuthConfig } from './admin.js';
 import { readAdminAudience, readAdminToken } from './admin.js';
+import { type BackchannelLogoutConfig, readBackchannelLogoutSettings } from './backchannel-logout.js';
 import { type BrandConfig, readBrandConfig } from './brand.js';
 import { type DatabaseConfig, readDatabaseConfig } from './database.js';
 import { type NatsConfig, readNatsConfig } from './bus.js';
@@ -28,6 +29,7 @@ import { readTokenSettings, type SigningKeyConfig } from './tokens.js';
 
 export { ConfigError } from './env.js';
 export type { AdminAuthConfig } from './admin.js';
+export { BACKCHANNEL_LOGOUT_MAX_DELAY_MS, type BackchannelLogoutConfig } from './backchannel-logout.js';
 export type { BrandConfig } from './brand.js';
 export type { NatsConfig } from './bus.js';
 export type { ClientRegistryConfig } from './clients.js';
@@ -63,6 +65,7 @@ export interface Config
     ClientRegistryConfig,
     OutboundConfig,
     ConsentConfig,
+    BackchannelLogoutConfig,
     BrandConfig,
     OpsConfig {
   nodeEnv: string;
@@ -103,6 +106,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...readClientRegistrySettings(env),
     ...readTokenSettings(env, http.jwksMaxAgeSeconds),
     ...readConsentSettings(env),
+    ...readBackchannelLogoutSettings(env),
     ...readBrandConfig(env, issuer),
     ...readOpsConfig(env),
     ...readAdminAudience(env, issuer),

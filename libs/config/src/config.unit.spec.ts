@@ -77,6 +77,8 @@ describe('configuration defaults (docs/configuration.md)', () => {
       brandLogoUrl: undefined,
       brandPrimaryColor: '#1f6feb',
       authorizationRequestTtlSeconds: 600,
+      backchannelLogoutMaxAttempts: 8,
+      backchannelLogoutRetryBaseMs: 10000,
       loginFailureWindowSeconds: 900,
       loginMaxFailures: 5,
       loginMaxFailuresPerIp: 20,

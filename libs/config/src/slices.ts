@@ -1,7 +1,9 @@
 import type { AdminAuthConfig } from './admin.js';
+import type { BackchannelLogoutConfig } from './backchannel-logout.js';
 import type { BrandConfig } from './brand.js';
 import type { NatsConfig } from './bus.js';
 import type { ClientRegistryConfig } from './clients.js';
+import type { OutboundConfig } from './outbound.js';
 import type { Config } from './config.js';
 import type { ConsentConfig } from './consent.js';
 import type { DatabaseConfig } from './database.js';
@@ -108,6 +110,13 @@ export const CONFIG_SLICES = {
     'loginMaxFailuresPerIp',
     'loginPasswordChecksConcurrency',
     'loginPasswordChecksQueue',
+  ]),
+  backchannelLogout: keysOf<BackchannelLogoutConfig & OutboundConfig>()([
+    'backchannelLogoutMaxAttempts',
+    'backchannelLogoutRetryBaseMs',
+    'outboundAllow',
+    'outboundTimeoutMs',
+    'outboundMaxBytes',
   ]),
   clientAuthentication: keysOf<ClientAuthenticationConfig>()([
     'clientAuthMaxFailures',

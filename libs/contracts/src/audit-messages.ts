@@ -90,4 +90,12 @@ export interface SessionAsOfResponse extends SessionView {
   sub: string;
   endedAt?: string;
   endReason?: string;
+  /** Back-Channel Logout 1.0 deliveries to the clients of the ended session. */
+  logoutNotifications?: {
+    clientId: string;
+    status: 'pending' | 'sending' | 'delivered' | 'abandoned';
+    attempts: number;
+    lastStatus?: number;
+    lastReason?: string;
+  }[];
 }

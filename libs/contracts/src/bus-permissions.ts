@@ -107,6 +107,7 @@ export function busPermissions(prefix: string, stream: string): Record<BusUser, 
       ...verifyAdmin,
       s.token.issueAuthorizationCode,
       s.token.revokeGrants,
+      s.token.issueLogoutToken,
     ]),
     token: service('token', 'token', [...verifyAdmin, s.client.authenticate]),
     // UserInfo (OpenID Connect Core §5.3): the user's claims from consent, owner of `user-*`.

@@ -198,7 +198,22 @@ export const PUBLISHED_EVENTS = {
   },
   SessionEnded: {
     stream: 'session-<sid>',
-    published: ['sid', 'sub', 'reason', 'endedBy', 'endedAt'],
+    published: ['sid', 'sub', 'reason', 'endedBy', 'endedAt', 'logoutNotifications'],
+    withheld: {},
+  },
+  LogoutNotificationSent: {
+    stream: 'session-<sid>',
+    published: ['sid', 'sub', 'clientId', 'attempt', 'jti', 'uri', 'sentAt', 'outcomeBy'],
+    withheld: {},
+  },
+  LogoutNotificationDelivered: {
+    stream: 'session-<sid>',
+    published: ['sid', 'sub', 'clientId', 'attempt', 'status', 'deliveredAt'],
+    withheld: {},
+  },
+  LogoutNotificationFailed: {
+    stream: 'session-<sid>',
+    published: ['sid', 'sub', 'clientId', 'attempt', 'status', 'reason', 'failedAt', 'retryAt'],
     withheld: {},
   },
   AuthorizationCodeIssued: {

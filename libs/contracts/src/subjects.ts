@@ -109,6 +109,11 @@ function tokenSubjects(prefix: string) {
      */
     revokeGrants: `${token}.revoke-grant`,
     /**
+     * Internal, the consent service's: sign a logout token for one Back-Channel Logout 1.0
+     * delivery (IssueLogoutTokenRequest → IssueLogoutTokenResponse).
+     */
+    issueLogoutToken: `${token}.issue-logout-token`,
+    /**
      * Internal, the introspection service's: RFC 7009 §2.1 revocation, decided and recorded by the
      * token service (RevokeRequest → TokenRevocationResponse); introspection answers /revoke once
      * its token_state has the position.

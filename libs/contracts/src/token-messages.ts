@@ -122,6 +122,24 @@ export interface RevokeUserGrantsResponse {
 }
 
 /**
+ * The consent service's request for a logout token (OpenID Connect Back-Channel Logout 1.0 §2.4)
+ * for one delivery: the token service holds the ID-token keys and sees the user's `sub` as the
+ * client does (pairwise or public). `jti` is chosen by consent, which records it before sending.
+ */
+export interface IssueLogoutTokenRequest {
+  context: Partial<RequestContext>;
+  sid: string;
+  /** The user's own subject identifier. */
+  sub: string;
+  clientId: string;
+  jti: string;
+}
+
+export interface IssueLogoutTokenResponse {
+  logoutToken: string;
+}
+
+/**
  * RFC 7009 §2.2 outcome of a revocation the token service recorded: the global position of the
  * revocation event, or null when there was nothing to record (unknown token, another client's
  * public token, already revoked).

@@ -76,8 +76,8 @@ export function parseOpenIdMetadata(doc: Record<string, unknown>): OpenIdClientM
  * - subject_type public or pairwise; a pairwise client's redirect URIs share one host, its sector
  *   identifier (Core §8.1, without sector_identifier_uri);
  * - default_max_age a non-negative integer; the booleans booleans;
- * - post_logout_redirect_uris and backchannel_logout_uri absolute https URLs (http for loopback
- *   hosts), no fragment (Back-Channel Logout 1.0 §2.2).
+ * - post_logout_redirect_uris absolute https URLs (http for loopback hosts), backchannel_logout_uri
+ *   an absolute https URL, neither with a fragment (Back-Channel Logout 1.0 §2.2).
  */
 export function checkOpenIdMetadata(m: OpenIdClientMetadata & { redirectUris: string[] }): void {
   if (m.idTokenSignedResponseAlg !== undefined && !ID_TOKEN_ALGS.includes(m.idTokenSignedResponseAlg))
@@ -108,6 +108,10 @@ export function checkOpenIdMetadata(m: OpenIdClientMetadata & { redirectUris: st
     if (typeof m.backchannelLogoutUri !== 'string')
       throw metadataError('backchannel_logout_uri must be a URL');
     checkLogoutUrl('backchannel_logout_uri', m.backchannelLogoutUri);
+    // Back-Channel Logout 1.0 §2.2 lets the OP refuse http: logout tokens are sent over https only,
+    // through the outbound guard.
+    if (!m.backchannelLogoutUri.startsWith('https://'))
+      throw metadataError('backchannel_logout_uri must be https');
   }
 }
 

@@ -83,6 +83,7 @@ describe('OpenID Connect client metadata (Dynamic Client Registration 1.0 §2)',
     [{ post_logout_redirect_uris: ['http://rp.test/bye'] }],
     [{ post_logout_redirect_uris: ['https://rp.test/bye#x'] }],
     [{ backchannel_logout_uri: 'javascript:alert(1)' }],
+    [{ backchannel_logout_uri: 'http://localhost:8080/logout' }],
     [{ backchannel_logout_session_required: 1 }],
     [{ sector_identifier_uri: 'https://rp.test/sector.json' }],
   ])('refuses %j with invalid_client_metadata', (doc) => {

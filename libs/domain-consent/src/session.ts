@@ -1,5 +1,14 @@
 import { accept, type Decider, type Decision, type Recorded, refuse } from '#lib/decider';
 import { notFound, OAuthError } from '#lib/oauth-errors';
+import {
+  decideLogoutNotification,
+  evolveLogoutNotifications,
+  type LogoutNotificationCommand,
+  type LogoutNotificationEvent,
+  type LogoutNotificationState,
+  logoutNotificationsView,
+  pendingNotifications,
+} from './logout-notification.js';
 
 /**
  * A browser's login session, owned by the consent service: stream `session-<sid>`, where `sid` is
@@ -13,6 +22,7 @@ import { notFound, OAuthError } from '#lib/oauth-errors';
  *   [*] --> active: SessionStarted
  *   active --> active: SessionExtended, SessionClientAuthorized
  *   active --> ended: SessionEnded
+ *   ended --> ended: LogoutNotificationSent, ...Delivered, ...Failed (logout-notification.ts)
  * ```
  */
 export const sessionStreamId = (sid: string) => `session-${sid}`;
@@ -55,16 +65,31 @@ export interface SessionClientAuthorized {
 }
 export interface SessionEnded {
   type: 'SessionEnded';
-  data: { sid: string; sub: string; reason: SessionEndReason; endedBy: string; endedAt: string };
+  data: {
+    sid: string;
+    sub: string;
+    reason: SessionEndReason;
+    endedBy: string;
+    endedAt: string;
+    /**
+     * The clients to tell by Back-Channel Logout 1.0 (§2.2: those the session signed in to that
+     * registered a backchannel_logout_uri); absent: none.
+     */
+    logoutNotifications?: string[];
+  };
 }
 
-export type SessionEvent = SessionStarted | SessionExtended | SessionClientAuthorized | SessionEnded;
+export type SessionLifecycleEvent = SessionStarted | SessionExtended | SessionClientAuthorized | SessionEnded;
+export type SessionEvent = SessionLifecycleEvent | LogoutNotificationEvent;
 
 const sessionEventTypes: Record<SessionEvent['type'], true> = {
   SessionStarted: true,
   SessionExtended: true,
   SessionClientAuthorized: true,
   SessionEnded: true,
+  LogoutNotificationSent: true,
+  LogoutNotificationDelivered: true,
+  LogoutNotificationFailed: true,
 };
 /** Every event type of `session-*` streams. */
 export const SESSION_EVENT_TYPES = Object.keys(sessionEventTypes) as readonly SessionEvent['type'][];
@@ -86,7 +111,12 @@ interface SessionFacts {
 export type SessionState =
   | { status: 'none' }
   | ({ status: 'active' } & SessionFacts)
-  | ({ status: 'ended'; reason: SessionEndReason; endedAt: number } & SessionFacts);
+  | ({
+      status: 'ended';
+      reason: SessionEndReason;
+      endedAt: number;
+      notifications: Record<string, LogoutNotificationState>;
+    } & SessionFacts);
 
 export const initialSessionState = (): SessionState => ({ status: 'none' });
 
@@ -114,10 +144,12 @@ export interface EndSession {
   reason: SessionEndReason;
   /** The verified actor: `user:<sub>`, `admin:<id>`, `system`. */
   endedBy: string;
+  /** Those of the session's clients that registered a backchannel_logout_uri (Back-Channel Logout 1.0 §2.2). */
+  logoutNotifications?: readonly string[];
   now: Date;
 }
 
-export type SessionCommand = StartSession | UseSession | EndSession;
+export type SessionCommand = StartSession | UseSession | EndSession | LogoutNotificationCommand;
 
 /** The session has ended or expired: the browser must log in again. */
 export class SessionNotActive extends OAuthError {
@@ -164,6 +196,7 @@ export function decideSession(command: SessionCommand, state: SessionState): Dec
     case 'EndSession': {
       if (state.status === 'none') return refuse(notFound('no such session'));
       if (state.status === 'ended') return accept([]);
+      const notified = (command.logoutNotifications ?? []).filter((c) => state.clients.includes(c));
       return accept([
         {
           type: 'SessionEnded',
@@ -173,10 +206,17 @@ export function decideSession(command: SessionCommand, state: SessionState): Dec
             reason: command.reason,
             endedBy: command.endedBy,
             endedAt: command.now.toISOString(),
+            ...(notified.length > 0 ? { logoutNotifications: [...new Set(notified)] } : {}),
           },
         } satisfies SessionEnded,
       ]);
     }
+    case 'SendLogoutNotification':
+    case 'RecordLogoutNotification':
+    case 'AbandonLogoutNotification':
+      if (state.status !== 'ended')
+        return refuse(new OAuthError('invalid_request', 'the session has not ended'));
+      return decideLogoutNotification(command, state);
     default: {
       const unknown: never = command;
       throw new Error(`unknown command ${(unknown as { type: string }).type}`);
@@ -208,9 +248,17 @@ export function evolveSession(state: SessionState, e: Recorded<SessionEvent>): S
       return state.status === 'active' && !state.clients.includes(e.data.clientId)
         ? { ...state, clients: [...state.clients, e.data.clientId] }
         : state;
-    case 'SessionEnded':
-      return state.status === 'active'
-        ? { ...state, status: 'ended', reason: e.data.reason, endedAt: Date.parse(e.data.endedAt) }
+    case 'SessionEnded': {
+      if (state.status !== 'active') return state;
+      const endedAt = Date.parse(e.data.endedAt);
+      const notifications = pendingNotifications(e.data.logoutNotifications, endedAt);
+      return { ...state, status: 'ended', reason: e.data.reason, endedAt, notifications };
+    }
+    case 'LogoutNotificationSent':
+    case 'LogoutNotificationDelivered':
+    case 'LogoutNotificationFailed':
+      return state.status === 'ended'
+        ? { ...state, notifications: evolveLogoutNotifications(state.notifications, e) }
         : state;
     default: {
       const unknown: never = e;
@@ -248,6 +296,9 @@ export function sessionAsOfView(state: SessionState, asOf: Date) {
     expiresAt: iso(state.expiresAt),
     clients: state.clients,
     ...(state.status === 'ended' ? { endedAt: iso(state.endedAt), endReason: state.reason } : {}),
+    ...(state.status === 'ended' && Object.keys(state.notifications).length > 0
+      ? { logoutNotifications: logoutNotificationsView(state.notifications) }
+      : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Projection, RecordedEvent } from '#lib/event-store';
-import { SESSION_EVENT_TYPES, type SessionEvent, type UserAgentFacts } from './session.js';
+import { type SessionLifecycleEvent, type UserAgentFacts } from './session.js';
 
 /**
  * The `user-sessions` read model: per sub, the user's sessions that have not ended (expired ones
@@ -25,18 +25,23 @@ export interface UserSessionsRow {
   sessions: Record<string, SessionSummary>;
 }
 
-const TYPES: readonly string[] = SESSION_EVENT_TYPES;
+const TYPES: readonly SessionLifecycleEvent['type'][] = [
+  'SessionStarted',
+  'SessionExtended',
+  'SessionClientAuthorized',
+  'SessionEnded',
+];
 
 export const userSessionsProjection: Projection<UserSessionsRow> = {
   name: USER_SESSIONS,
   eventTypes: TYPES,
   keyOf(event: RecordedEvent) {
-    if (!TYPES.includes(event.type)) return null;
+    if (!(TYPES as readonly string[]).includes(event.type)) return null;
     const sub = (event.data as { sub?: unknown }).sub;
     return typeof sub === 'string' ? sub : null;
   },
   evolve(row, event) {
-    const e = event as unknown as SessionEvent;
+    const e = event as unknown as SessionLifecycleEvent;
     const current: UserSessionsRow = row ?? { sub: e.data.sub, sessions: {} };
     const held = current.sessions[e.data.sid];
     switch (e.type) {

@@ -17,3 +17,4 @@ export * from './token-revocation.js';
 export * from './id-token.js';
 export * from './userinfo.js';
 export * from './subject.js';
+export * from './logout-token.js';

@@ -24,7 +24,7 @@ export {
   type PublishedEvent,
   type PublishedForm,
 } from './relayed-event.js';
-export { type RunnerLogger } from './loop.js';
+export { Alarm, type RunnerLogger } from './loop.js';
 export {
   ChainVerifier,
   verifyChain,

@@ -135,6 +135,28 @@ export class ProjectionRows {
     return rows.map((r) => ({ key: r.key, row: r.doc, position: Number(r.position) }));
   }
 
+  /**
+   * The rows whose `doc[field]`, an ISO-8601 instant in UTC (which sorts as text), is at or before
+   * `upTo`, earliest first, at most `limit`: work that is due.
+   */
+  async dueBy<Row>(projection: string, field: string, upTo: Date, limit: number): Promise<Row[]> {
+    const rows: { doc: Row }[] = await this.dataSource.query(
+      `SELECT doc FROM projection_rows WHERE projection = $1 AND doc->>$2 COLLATE "C" <= $3
+       ORDER BY doc->>$2 COLLATE "C" LIMIT $4`,
+      [projection, field, upTo.toISOString(), limit],
+    );
+    return rows.map((r) => r.doc);
+  }
+
+  /** The earliest `doc[field]` of the projection's rows (see dueBy), or null when it has none. */
+  async earliest(projection: string, field: string): Promise<Date | null> {
+    const [row]: { due: string | null }[] = await this.dataSource.query(
+      `SELECT min(doc->>$2 COLLATE "C") AS due FROM projection_rows WHERE projection = $1`,
+      [projection, field],
+    );
+    return row?.due ? new Date(row.due) : null;
+  }
+
   /** Every row of the projection, ordered by key (byte order, whatever the database collation). */
   async all<Row>(projection: string): Promise<ProjectionRow<Row>[]> {
     const rows: { key: string; doc: Row; position: string }[] = await this.dataSource.query(

@@ -31,6 +31,8 @@ export const ID_TOKEN_CLAIMS = [
 export interface OpenIdProviderMetadata extends AuthorizationServerMetadata {
   userinfo_endpoint: string;
   end_session_endpoint: string;
+  backchannel_logout_supported: boolean;
+  backchannel_logout_session_supported: boolean;
   subject_types_supported: string[];
   id_token_signing_alg_values_supported: string[];
   response_modes_supported: string[];
@@ -58,6 +60,9 @@ export function buildOpenIdConfiguration(issuer: string): OpenIdProviderMetadata
     userinfo_endpoint: `${issuer}/userinfo`,
     // RP-Initiated Logout 1.0 §2.1.
     end_session_endpoint: `${issuer}/logout`,
+    // Back-Channel Logout 1.0 §2.1: logout tokens are sent, and always carry `sid`.
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
     subject_types_supported: [...SUBJECT_TYPES],
     id_token_signing_alg_values_supported: [...ID_TOKEN_SIGNING_ALGS],
     response_modes_supported: ['query'],

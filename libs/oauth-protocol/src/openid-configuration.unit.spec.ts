@@ -48,5 +48,7 @@ describe('OpenID Provider Metadata (OpenID Connect Discovery 1.0 §3)', () => {
 
   it('names the end-session endpoint (RP-Initiated Logout 1.0 §2.1)', () => {
     expect(config.end_session_endpoint).toBe(`${issuer}/logout`);
+    expect(config.backchannel_logout_supported).toBe(true);
+    expect(config.backchannel_logout_session_supported).toBe(true);
   });
 });

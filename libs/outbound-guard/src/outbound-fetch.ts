@@ -23,17 +23,27 @@ export interface OutboundFetchOptions {
   ca?: string;
 }
 
-/** The shape of `fetch` that jose's `customFetch` and the other callers use: GET, no redirects. */
-export type OutboundFetch = ((
-  url: string,
-  init?: { headers?: Headers | Record<string, string>; signal?: AbortSignal },
-) => Promise<Response>) & { close(): Promise<void> };
+/**
+ * What an outbound request may carry: GET (jose's `customFetch`: jwks_uri), or POST with a form
+ * body (Back-Channel Logout 1.0 §2.5). No redirects are followed either way.
+ */
+export interface OutboundRequestInit {
+  method?: 'GET' | 'POST';
+  headers?: Headers | Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+}
+
+/** The shape of `fetch` that jose's `customFetch` and the other callers use. */
+export type OutboundFetch = ((url: string, init?: OutboundRequestInit) => Promise<Response>) & {
+  close(): Promise<void>;
+};
 
 const systemResolve = async (hostname: string) =>
   (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
 /**
- * A GET for URLs a client supplied (jwks_uri today; logout endpoints, sector identifiers and
+ * A GET or POST for URLs a client supplied (jwks_uri, backchannel_logout_uri; sector identifiers and
  * request objects later), that cannot be aimed inward (RFC 9700 §4.16):
  * - https only, no userinfo; redirects are returned, never followed;
  * - the host's addresses are resolved once, all of them must be allowed (address-policy.ts), and
@@ -63,10 +73,7 @@ export function createOutboundFetch(options: OutboundFetchOptions): OutboundFetc
     keepAliveTimeout: 1000,
   });
 
-  const outboundFetch = async (
-    url: string,
-    init: { headers?: Headers | Record<string, string>; signal?: AbortSignal } = {},
-  ): Promise<Response> => {
+  const outboundFetch = async (url: string, init: OutboundRequestInit = {}): Promise<Response> => {
     const target = new URL(url);
     if (target.protocol !== 'https:') throw new OutboundRefused('not an https URL');
     if (target.username !== '' || target.password !== '') throw new OutboundRefused('userinfo in the URL');
@@ -75,7 +82,8 @@ export function createOutboundFetch(options: OutboundFetchOptions): OutboundFetc
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((value, name) => (headers[name] = value));
     // undici settles an aborted request only once a pending connect ends: the deadline is kept here.
-    const work = boundedGet(agent, target, headers, signal, options.maxResponseBytes);
+    const request = { method: init.method ?? 'GET', headers, body: init.body };
+    const work = boundedRequest(agent, target, request, signal, options.maxResponseBytes);
     work.catch(() => undefined);
     return Promise.race([work, rejectOnAbort(signal)]);
   };
@@ -108,21 +116,22 @@ async function checkedAddress(
 }
 
 /**
- * One GET through the checked agent: a status other than 200 answers with no body; a 200 body is
- * read whole, refused at once when its Content-Length announces more than `maxResponseBytes`.
+ * One request through the checked agent: a status other than 200 answers with no body; a 200 body
+ * is read whole, refused at once when its Content-Length announces more than `maxResponseBytes`.
  */
-async function boundedGet(
+async function boundedRequest(
   agent: Agent,
   target: URL,
-  headers: Record<string, string>,
+  request: { method: 'GET' | 'POST'; headers: Record<string, string>; body: string | undefined },
   signal: AbortSignal,
   maxResponseBytes: number,
 ): Promise<Response> {
   const response = await agent.request({
     origin: target.origin,
     path: `${target.pathname}${target.search}`,
-    method: 'GET',
-    headers,
+    method: request.method,
+    headers: request.headers,
+    ...(request.body !== undefined ? { body: request.body } : {}),
     signal,
   });
   if (response.statusCode !== 200) {

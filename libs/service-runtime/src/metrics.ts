@@ -47,6 +47,13 @@ const families = {
       labelNames: ['outcome'] as const,
       registers: [],
     }),
+  logoutNotifications: () =>
+    new Counter({
+      name: 'authz_logout_notifications_total',
+      help: 'Back-Channel Logout deliveries, per outcome: delivered, retry (failed, tried again later), failed (given up)',
+      labelNames: ['outcome'] as const,
+      registers: [],
+    }),
   tokensRevoked: () =>
     new Counter({
       name: 'authz_tokens_revoked_total',

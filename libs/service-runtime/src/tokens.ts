@@ -34,6 +34,8 @@ export const KEYRING_VERIFIER_CONFIG = Symbol('KEYRING_VERIFIER_CONFIG');
 export const AUTHORIZATION_CODE_CONFIG = Symbol('AUTHORIZATION_CODE_CONFIG');
 /** ConsentConfig: the front channel, login sessions and login throttling. */
 export const CONSENT_CONFIG = Symbol('CONSENT_CONFIG');
+/** BackchannelLogoutConfig & OutboundConfig: Back-Channel Logout 1.0 deliveries and their guard. */
+export const BACKCHANNEL_LOGOUT_CONFIG = Symbol('BACKCHANNEL_LOGOUT_CONFIG');
 /** ClientAuthenticationConfig: the client-authentication throttle. */
 export const CLIENT_AUTHENTICATION_CONFIG = Symbol('CLIENT_AUTHENTICATION_CONFIG');
 /** ClientRegistryConfig: registration, its policy, client secrets and the outbound guard. */

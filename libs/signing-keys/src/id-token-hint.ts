@@ -62,13 +62,16 @@ export class IdTokenHintVerifier {
       (!this.kids.has(kid) && now - this.lastLoad > this.minReloadIntervalMs)
     )
       await this.load(now);
-    let payload: Uint8Array;
+    let verified: Awaited<ReturnType<typeof compactVerify>>;
     try {
-      ({ payload } = await compactVerify(token, this.keys!, { algorithms: [...SIGNING_ALGS] }));
+      verified = await compactVerify(token, this.keys!, { algorithms: [...SIGNING_ALGS] });
     } catch {
       throw new IdTokenHintInvalid('signature');
     }
-    return this.claimsOf(payload);
+    // Back-Channel Logout 1.0 §2.4, §4.1 (cross-JWT confusion): a logout token, signed by the same
+    // keys, is typed logout+jwt and carries `events`; it must never pass for an ID token.
+    if (verified.protectedHeader.typ !== 'JWT') throw new IdTokenHintInvalid('typ');
+    return this.claimsOf(verified.payload);
   }
 
   private claimsOf(payload: Uint8Array): IdTokenHintClaims {
@@ -79,6 +82,7 @@ export class IdTokenHintVerifier {
       throw new IdTokenHintInvalid('malformed');
     }
     if (claims === null || typeof claims !== 'object') throw new IdTokenHintInvalid('malformed');
+    if (claims['events'] !== undefined) throw new IdTokenHintInvalid('events');
     // OpenID Connect Core §2: iss exactly this issuer, sub and aud present.
     if (claims['iss'] !== this.issuer) throw new IdTokenHintInvalid('iss');
     const sub = claims['sub'];

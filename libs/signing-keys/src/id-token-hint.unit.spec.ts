@@ -83,6 +83,17 @@ describe('IdTokenHintVerifier (RP-Initiated Logout 1.0 §2 id_token_hint)', () =
       );
   });
 
+  it('refuses a logout token (Back-Channel Logout 1.0 §2.4), signed by the same ID-token key', async () => {
+    const key = await keyOf('id_token');
+    const verifier = new IdTokenHintVerifier(store, issuer, () => t0);
+    const events = { 'http://schemas.openid.net/event/backchannel-logout': {} };
+    const logoutToken = await signer.signLogoutToken(key, claims({ events, jti: 'j1' }));
+    await expect(verifier.verify(logoutToken)).rejects.toEqual(new IdTokenHintInvalid('typ'));
+    // Typed JWT but carrying `events`: still not an ID token.
+    const retyped = await signer.signIdToken(key, claims({ events, jti: 'j2' }));
+    await expect(verifier.verify(retyped)).rejects.toEqual(new IdTokenHintInvalid('events'));
+  });
+
   it('refuses a token signed by an access-token key of the keyring', async () => {
     const key = await keyOf('access_token');
     await keyOf('id_token');

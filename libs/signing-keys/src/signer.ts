@@ -49,6 +49,18 @@ export class Signer {
       .sign(await this.privateKey(key));
   }
 
+  /**
+   * Signs a logout token with an active ID-token key (OpenID Connect Back-Channel Logout 1.0 §2.4:
+   * signed like the client's ID tokens, explicitly typed `logout+jwt` (§4.1) so that it cannot be
+   * taken for an ID token or an access token).
+   */
+  async signLogoutToken(key: ActiveSigningKey, claims: JWTPayload): Promise<string> {
+    if (key.purpose !== 'id_token') throw new PrivateKeyUnusable(key.kid, 'it is not an ID-token key');
+    return new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'logout+jwt' })
+      .sign(await this.privateKey(key));
+  }
+
   privateKey(key: SealedKey): Promise<CryptoKey> {
     let pending = this.imported.get(key.kid);
     if (pending === undefined) {

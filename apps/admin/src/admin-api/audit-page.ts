@@ -152,7 +152,29 @@ const READINGS: Readonly<Record<string, EventReading>> = {
   SessionEnded: {
     kind: 'end',
     what: 'Session ended',
-    detail: (d) => `reason ${str(d.reason)}; by ${str(d.endedBy)}`,
+    detail: (d) =>
+      `reason ${str(d.reason)}; by ${str(d.endedBy)}${
+        Array.isArray(d.logoutNotifications) ? `; back-channel logout to ${str(d.logoutNotifications)}` : ''
+      }`,
+  },
+  LogoutNotificationSent: {
+    kind: 'change',
+    what: 'Logout notification sent',
+    detail: (d) =>
+      `client ${str(d.clientId)}; attempt ${str(d.attempt)}; to ${str(d.uri)}; jti ${str(d.jti)}`,
+  },
+  LogoutNotificationDelivered: {
+    kind: 'change',
+    what: 'Logout notification delivered',
+    detail: (d) => `client ${str(d.clientId)}; attempt ${str(d.attempt)}; HTTP ${str(d.status)}`,
+  },
+  LogoutNotificationFailed: {
+    kind: 'change',
+    what: 'Logout notification failed',
+    detail: (d) =>
+      `client ${str(d.clientId)}; attempt ${str(d.attempt)}; ${str(d.reason)}; ${
+        d.retryAt === undefined ? 'given up' : `retry at ${str(d.retryAt)}`
+      }`,
   },
 };
 

@@ -82,6 +82,8 @@ export const PUBLIC_SCHEMAS: Record<string, Schema> = {
           claim_types_supported: strings,
           userinfo_endpoint: string,
           end_session_endpoint: string,
+          backchannel_logout_supported: { type: 'boolean' },
+          backchannel_logout_session_supported: { type: 'boolean' },
           claims_parameter_supported: { type: 'boolean' },
           request_parameter_supported: { type: 'boolean' },
           request_uri_parameter_supported: { type: 'boolean' },

@@ -265,6 +265,21 @@ export const ADMIN_SCHEMAS: Record<string, Schema> = {
       clients: strings,
       endedAt: instant,
       endReason: string,
+      logoutNotifications: {
+        type: 'array',
+        description: 'Back-Channel Logout 1.0 deliveries to the clients of the ended session',
+        items: {
+          type: 'object',
+          required: ['clientId', 'status', 'attempts'],
+          properties: {
+            clientId: string,
+            status: { type: 'string', enum: ['pending', 'sending', 'delivered', 'abandoned'] },
+            attempts: integer,
+            lastStatus: integer,
+            lastReason: string,
+          },
+        },
+      },
     },
   },
   TokenAsOf: {

@@ -10,9 +10,11 @@ import {
   sessionStreamId,
   SID,
 } from '#lib/domain-consent';
-import { aggregateStream, type EventStore } from '#lib/event-store';
+import type { ClientViews } from '#lib/domain-client';
+import { aggregateStream, type EventStore, ExpectedVersionConflict, type NewEvent } from '#lib/event-store';
 import { notFound } from '#lib/oauth-errors';
 import { CLOCK, type Clock, EVENT_STORE } from '#lib/service-runtime';
+import { CLIENT_VIEWS } from '../consent.tokens.js';
 import { UserProjectionsService } from '../users/user-projections.service.js';
 
 /** The audit trail of a session command: the verified actor and the request. */
@@ -31,6 +33,7 @@ export class SessionRepository {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly projections: UserProjectionsService,
+    @Inject(CLIENT_VIEWS) private readonly clients: ClientViews,
   ) {}
 
   async load(sid: string): Promise<{ state: SessionState; version: number }> {
@@ -41,6 +44,8 @@ export class SessionRepository {
   /** The command decided on the session's current state and its events appended (refusals thrown). */
   async change(sid: string, command: SessionCommand, caller: SessionCaller): Promise<number> {
     const { state, version } = await this.load(sid);
+    if (command.type === 'EndSession' && state.status === 'active')
+      command = { ...command, logoutNotifications: await this.backchannelClients(state.clients) };
     const decision = decideSession(command, state);
     if (decision.refusal !== null) throw decision.refusal;
     if (decision.events.length === 0) return 0;
@@ -51,6 +56,38 @@ export class SessionRepository {
       decision.events.map((e) => ({ ...e, metadata })),
     );
     return decision.events.length;
+  }
+
+  /**
+   * For work that more than one replica may try at once (logout deliveries): the events appended,
+   * or null when the command was refused or another writer changed the stream first.
+   */
+  async tryChange(sid: string, command: SessionCommand, caller: SessionCaller): Promise<NewEvent[] | null> {
+    const { state, version } = await this.load(sid);
+    const decision = decideSession(command, state);
+    if (decision.refusal !== null) return null;
+    if (decision.events.length === 0) return [];
+    const metadata = eventMetadata(caller.context, caller.actor);
+    try {
+      await this.store.appendToStream(
+        sessionStreamId(sid),
+        version,
+        decision.events.map((e) => ({ ...e, metadata })),
+      );
+    } catch (err) {
+      if (err instanceof ExpectedVersionConflict) return null;
+      throw err;
+    }
+    return decision.events;
+  }
+
+  /**
+   * Back-Channel Logout 1.0 §2.2: of the clients a session signed in to, those whose current
+   * registration has a backchannel_logout_uri, told when the session ends.
+   */
+  private async backchannelClients(clientIds: readonly string[]): Promise<string[]> {
+    const views = await Promise.all(clientIds.map((id) => this.clients.view(id)));
+    return clientIds.filter((_, i) => views[i]?.backchannelLogoutUri !== undefined);
   }
 
   /** The user's sessions that stand now (the read model, caught up first). */
