@@ -200,9 +200,9 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * `keys rotate`: publish a successor of the slot's key (the access-token key by default, or the
-   * ID-token key of one alg) that the schedule activates after the pre-publication lead (2 × JWKS
-   * max-age), or with `immediate` activate one at once. Re-decided on a version conflict.
+   * `keys rotate`: publish a successor of the slot's key (default: the access-token key) that the
+   * schedule activates after the pre-publication lead (2 × JWKS max-age), or with `immediate`
+   * activate one at once. Re-decided on a version conflict.
    */
   async rotate(
     immediate: boolean,
@@ -212,11 +212,8 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
     for (let attempt = 0; ; attempt++) {
       await this.refresh();
       const now = this.clock();
-      const plan = planManualRotation(this.state, now, {
-        jwksMaxAgeSeconds: this.config.jwksMaxAgeSeconds,
-        immediate,
-        slot,
-      });
+      const { jwksMaxAgeSeconds } = this.config;
+      const plan = planManualRotation(this.state, now, { jwksMaxAgeSeconds, immediate, slot });
       let events: SigningKeyringEvent[];
       let kid: string;
       switch (plan.action) {
