@@ -309,6 +309,40 @@ describe('keys list / rotate / retire (operator CLI over NATS)', () => {
     expect(await h.active(old.token)).toBe(false);
   }, 60000);
 
+  it('keys rotate --id-token <alg> --now rotates that ID-token key only; an unsupported alg is refused', async () => {
+    const accessBefore = (
+      await cliJson<{ keys: (KeyView & { purpose: string })[] }>(['keys', 'list', '--json'])
+    ).keys
+      .filter((k) => k.purpose === 'access_token' && k.status === 'active')
+      .map((k) => k.kid);
+    const first = await cliJson<{ outcome: string; key: KeyView & { purpose: string } }>([
+      'keys',
+      'rotate',
+      '--id-token',
+      'ES256',
+      '--now',
+      '--json',
+    ]);
+    expect(first).toMatchObject({ outcome: 'activated', key: { alg: 'ES256', purpose: 'id_token' } });
+    const second = await cliJson<{ outcome: string; key: KeyView & { purpose: string } }>([
+      'keys',
+      'rotate',
+      '--id-token',
+      'ES256',
+      '--now',
+      '--json',
+    ]);
+    expect(second.key.kid).not.toBe(first.key.kid);
+    const { keys } = await cliJson<{ keys: (KeyView & { purpose: string })[] }>(['keys', 'list', '--json']);
+    expect(keys.find((k) => k.kid === first.key.kid)).toMatchObject({ status: 'retired', in_jwks: true });
+    expect(
+      keys.filter((k) => k.purpose === 'access_token' && k.status === 'active').map((k) => k.kid),
+    ).toEqual(accessBefore);
+    await expect(system.cli(['keys', 'rotate', '--id-token', 'HS256'])).rejects.toThrow(
+      /RS256, ES256, EdDSA|ES256, EdDSA, RS256/,
+    );
+  }, 60000);
+
   it('JWT-02, JWKS-07: with SIGNING_ALG=RS256 the next key is RS256 (2048-bit modulus); then EdDSA; earlier tokens still verify', async () => {
     const es256 = await h.issue();
     expect(decodeProtectedHeader(es256.token).alg).toBe('ES256');

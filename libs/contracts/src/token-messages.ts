@@ -32,6 +32,8 @@ export interface SigningKeyList {
 export interface RotateSigningKeyRequest extends AdminCommand {
   /** Activate at once, waiving the pre-publication lead (caches that have not seen the key reject its tokens). */
   now?: boolean;
+  /** The ID-token key of this alg (RS256, ES256, EdDSA) instead of the access-token key. */
+  idTokenAlg?: string;
 }
 
 export interface RotateSigningKeyResponse {

@@ -34,9 +34,16 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     keys
       .command('rotate')
       .description('publish a successor key (it signs after pre-publication), or activate it with --now')
-      .option('--now', 'activate a published successor at once'),
-  ).action(async (o: { now?: boolean }, cmd: Command) => {
-    const request: Omit<RotateSigningKeyRequest, 'context' | 'credential'> = { now: o.now === true };
+      .option('--now', 'activate a published successor at once')
+      .option(
+        '--id-token <alg>',
+        'the ID-token key of this alg (RS256, ES256, EdDSA), not the access-token key',
+      ),
+  ).action(async (o: { now?: boolean; idToken?: string }, cmd: Command) => {
+    const request: Omit<RotateSigningKeyRequest, 'context' | 'credential'> = {
+      now: o.now === true,
+      ...(o.idToken !== undefined ? { idTokenAlg: o.idToken } : {}),
+    };
     const result = await call<RotateSigningKeyResponse>(cmd, Subjects.token.admin.rotateKey, request);
     const { key } = result;
     ctx.out(cmd).data({ outcome: result.outcome, key: signingKeyDocument(key) }, () => {

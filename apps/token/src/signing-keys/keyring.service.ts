@@ -200,20 +200,20 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * `keys rotate`: publish a successor that the schedule activates after the pre-publication lead
-   * (2 × JWKS max-age), or with `immediate` activate one at once. Re-decided on a version conflict.
+   * `keys rotate`: publish a successor of the slot's key (default: the access-token key) that the
+   * schedule activates after the pre-publication lead (2 × JWKS max-age), or with `immediate`
+   * activate one at once. Re-decided on a version conflict.
    */
   async rotate(
     immediate: boolean,
     metadata: EventMetadata,
+    slot: KeySlot = ACCESS_TOKEN_SLOT,
   ): Promise<{ outcome: 'published' | 'already-pending' | 'activated'; key: SigningKey }> {
     for (let attempt = 0; ; attempt++) {
       await this.refresh();
       const now = this.clock();
-      const plan = planManualRotation(this.state, now, {
-        jwksMaxAgeSeconds: this.config.jwksMaxAgeSeconds,
-        immediate,
-      });
+      const { jwksMaxAgeSeconds } = this.config;
+      const plan = planManualRotation(this.state, now, { jwksMaxAgeSeconds, immediate, slot });
       let events: SigningKeyringEvent[];
       let kid: string;
       switch (plan.action) {
@@ -226,7 +226,7 @@ export class KeyringService implements OnApplicationBootstrap, OnApplicationShut
           ) as SigningKeyringEvent[];
           break;
         case 'generate': {
-          const material = await generateKeyMaterial(this.config.signingAlg, this.config.keyEncryptionKey);
+          const material = await this.material(slot);
           kid = material.kid;
           events = eventsOrThrow(
             decideKeyring(

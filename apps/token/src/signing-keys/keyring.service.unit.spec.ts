@@ -84,6 +84,27 @@ describe('KeyringService: replicas share one keyring through the event store', (
     expect(a.activeKey().kid).toBe(first.key.kid);
   });
 
+  it('keys rotate --id-token: rotates the ID-token key of that alg, leaving the access-token key and other algs alone', async () => {
+    const meta = { actor: 'admin:cli' };
+    const access = a.activeKey().kid;
+    const es = await a.idTokenKey('ES256');
+    const rs = await a.idTokenKey('RS256');
+    const published = await a.rotate(false, meta, { purpose: 'id_token', alg: 'ES256' });
+    expect(published).toMatchObject({
+      outcome: 'published',
+      key: { alg: 'ES256', purpose: 'id_token', activatesAt: new Date(now + 20_000) },
+    });
+    const forced = await b.rotate(true, meta, { purpose: 'id_token', alg: 'ES256' });
+    expect(forced).toMatchObject({ outcome: 'activated', key: { kid: published.key.kid, status: 'active' } });
+    await a.refresh();
+    expect((await a.idTokenKey('ES256')).kid).toBe(published.key.kid);
+    expect((await a.idTokenKey('RS256')).kid).toBe(rs.kid);
+    expect(a.activeKey().kid).toBe(access);
+    // The key it replaced stays published for the ID tokens it signed.
+    expect((await a.keys()).keys.find((k) => k.kid === es.kid)).toMatchObject({ status: 'retired' });
+    expect((await a.jwks()).keys.map((k) => k.kid)).toContain(es.kid);
+  });
+
   it('keys retire: never the active key; a retired key only with withdraw', async () => {
     const meta = { actor: 'admin:cli' };
     const k1 = a.activeKey().kid;

@@ -12,7 +12,15 @@ import {
 } from '#lib/contracts';
 import { invalidRequest, notFound } from '#lib/oauth-errors';
 import { AdminGate } from '#lib/service-runtime';
-import { KeyringError, publishedKeys, SigningKeyNotFound, type SigningKey } from '#lib/signing-keys';
+import {
+  ACCESS_TOKEN_SLOT,
+  KeyringError,
+  type KeySlot,
+  publishedKeys,
+  SIGNING_ALGS,
+  SigningKeyNotFound,
+  type SigningKey,
+} from '#lib/signing-keys';
 import { KeyRetirementRefused, KeyringService } from './keyring.service.js';
 
 /** The operator's `keys` commands (the CLI over NATS; docs/signing-keys.md). */
@@ -33,7 +41,11 @@ export class SigningKeysNatsController {
   @MessagePattern(Subjects.token.admin.rotateKey)
   async rotate(@Payload() request: RotateSigningKeyRequest): Promise<RotateSigningKeyResponse> {
     const { context, actor } = await this.gate.admit(request);
-    const { outcome, key } = await this.keyring.rotate(request.now === true, eventMetadata(context, actor));
+    const { outcome, key } = await this.keyring.rotate(
+      request.now === true,
+      eventMetadata(context, actor),
+      slotOf(request.idTokenAlg),
+    );
     return { outcome, key: signingKeyView(key, true) };
   }
 
@@ -55,6 +67,14 @@ export class SigningKeysNatsController {
       throw err;
     }
   }
+}
+
+/** The access-token key, or the ID-token key of a supported alg (OpenID Connect Core §15.1). */
+function slotOf(idTokenAlg: unknown): KeySlot {
+  if (idTokenAlg === undefined || idTokenAlg === null) return ACCESS_TOKEN_SLOT;
+  const alg = SIGNING_ALGS.find((a) => a === idTokenAlg);
+  if (alg === undefined) throw invalidRequest(`the ID-token alg must be one of ${SIGNING_ALGS.join(', ')}`);
+  return { purpose: 'id_token', alg };
 }
 
 export function signingKeyView(key: SigningKey, inJwks: boolean): SigningKeyView {
