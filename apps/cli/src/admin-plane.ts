@@ -15,6 +15,7 @@ export interface ClientInput {
   /** OpenID Connect Registration §2. */
   idTokenAlg?: 'RS256' | 'ES256' | 'EdDSA';
   subjectType?: 'public' | 'pairwise';
+  sectorIdentifierUri?: string;
   id?: string;
 }
 

@@ -93,7 +93,10 @@ export const isOpenIdScope = (scope: readonly string[]): boolean => scope.includ
 export function idTokenPlan(
   config: IdTokenConfig,
   grant: Pick<GrantFacts, 'sub' | 'authTime' | 'nonce' | 'acr' | 'amr' | 'sid'>,
-  client: Pick<ClientView, 'clientId' | 'idTokenSignedResponseAlg' | 'subjectType' | 'redirectUris'>,
+  client: Pick<
+    ClientView,
+    'clientId' | 'idTokenSignedResponseAlg' | 'subjectType' | 'redirectUris' | 'sectorIdentifierUri'
+  >,
   scope: readonly string[],
   issue: { now: Date; exchange: 'code' | 'refresh' },
 ): { idToken?: IdTokenPlan } {

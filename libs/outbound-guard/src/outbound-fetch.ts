@@ -33,8 +33,8 @@ const systemResolve = async (hostname: string) =>
   (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
 /**
- * A GET for URLs a client supplied (jwks_uri today; logout endpoints, sector identifiers and
- * request objects later), that cannot be aimed inward (RFC 9700 §4.16):
+ * A GET for URLs a client supplied (jwks_uri, sector_identifier_uri; logout endpoints and request
+ * objects later), that cannot be aimed inward (RFC 9700 §4.16):
  * - https only, no userinfo; redirects are returned, never followed;
  * - the host's addresses are resolved once, all of them must be allowed (address-policy.ts), and
  *   the socket is opened to the address that was checked: no second look-up that a DNS rebinding
