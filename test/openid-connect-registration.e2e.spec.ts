@@ -8,7 +8,8 @@ import { type RunningSystem, startSystem } from './support/system.js';
 /**
  * OpenID Connect client metadata that changes a sign-in (Dynamic Client Registration 1.0 §2), with
  * openid-client (panva) in its strict default mode as the relying party: sector_identifier_uri
- * (Core §8.1, Registration §5), fetched from a local HTTPS server the operator allow-lists.
+ * (Core §8.1, Registration §5), fetched from a local HTTPS server the operator allow-lists;
+ * default_max_age and require_auth_time (Core §3.1.2.1, Registration §2).
  */
 interface Registered {
   client_id: string;
@@ -62,11 +63,15 @@ describe('OpenID Connect registration metadata with openid-client as the relying
     return (await res.json()) as Registered;
   }
 
-  function relyingParty(registered: Registered): Promise<client.Configuration> {
+  /** `metadata`: what openid-client holds the ID token to (default_max_age, require_auth_time). */
+  function relyingParty(
+    registered: Registered,
+    metadata: Partial<client.ClientMetadata> = {},
+  ): Promise<client.Configuration> {
     return client.discovery(
       new URL(system.issuer),
       registered.client_id,
-      undefined,
+      metadata,
       client.ClientSecretBasic(registered.client_secret!),
       { execute: [client.allowInsecureRequests] },
     );
@@ -133,4 +138,35 @@ describe('OpenID Connect registration metadata with openid-client as the relying
     const doc = JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
     expect(doc).toMatchObject({ subject_type: 'pairwise', sector_identifier_uri: sectorUri });
   }, 60000);
+
+  it("Core §3.1.2.1, Registration §2: the client's default_max_age asks an older session to log in again; the request's max_age overrides it; auth_time is in the ID token", async () => {
+    const metadata = { default_max_age: 1, require_auth_time: true };
+    const registered = await register({
+      client_name: 'Max age',
+      redirect_uris: ['https://one.test/cb'],
+      ...metadata,
+    });
+    // openid-client checks auth_time against default_max_age and require_auth_time itself.
+    const strict = await relyingParty(registered, metadata);
+    const first = await signIn(strict, 'https://one.test/cb');
+    expect(first.loginShown).toBe(true);
+    expect(typeof first.claims.auth_time).toBe('number');
+    // A client without default_max_age signs in with the same session, no login page.
+    const plain = await relyingParty(
+      await register({ client_name: 'No max age', redirect_uris: ['https://two.test/cb'] }),
+    );
+    expect((await signIn(plain, 'https://two.test/cb', { jar: first.jar })).loginShown).toBe(false);
+    await new Promise((r) => setTimeout(r, 2100));
+    const again = await signIn(strict, 'https://one.test/cb', { jar: first.jar });
+    expect(again.loginShown).toBe(true);
+    expect(again.claims.auth_time!).toBeGreaterThan(first.claims.auth_time!);
+    await new Promise((r) => setTimeout(r, 2100));
+    // max_age=3600 in the request overrides the default: the session is young enough.
+    const overridden = await signIn(await relyingParty(registered), 'https://one.test/cb', {
+      jar: again.jar,
+      maxAge: 3600,
+    });
+    expect(overridden.loginShown).toBe(false);
+    expect(overridden.claims.auth_time).toBe(again.claims.auth_time);
+  }, 90000);
 });
