@@ -48,6 +48,7 @@ export class NatsAdminPlane implements AdminPlane {
       idTokenSignedResponseAlg: input.idTokenAlg,
       subjectType: input.subjectType,
       sectorIdentifierUri: input.sectorIdentifierUri,
+      postLogoutRedirectUris: input.postLogoutRedirectUris,
     };
     const result = await this.call<RegisterClientResponse>(Subjects.client.admin.register, request);
     return {

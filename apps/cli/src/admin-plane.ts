@@ -16,6 +16,7 @@ export interface ClientInput {
   idTokenAlg?: 'RS256' | 'ES256' | 'EdDSA';
   subjectType?: 'public' | 'pairwise';
   sectorIdentifierUri?: string;
+  postLogoutRedirectUris?: string[];
   id?: string;
 }
 

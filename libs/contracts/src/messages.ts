@@ -104,6 +104,8 @@ export interface RegisterClientRequest extends AdminCommand {
   idTokenSignedResponseAlg?: 'RS256' | 'ES256' | 'EdDSA';
   subjectType?: 'public' | 'pairwise';
   sectorIdentifierUri?: string;
+  /** RP-Initiated Logout 1.0 §3.1. */
+  postLogoutRedirectUris?: string[];
 }
 
 export interface RegisterClientResponse {

@@ -65,6 +65,7 @@ export class RegisterClientHandler {
             idTokenSignedResponseAlg: request.idTokenSignedResponseAlg,
             subjectType: request.subjectType,
             sectorIdentifierUri: request.sectorIdentifierUri,
+            postLogoutRedirectUris: request.postLogoutRedirectUris,
           }),
           ...(sectorRedirectUris === undefined ? {} : { sectorRedirectUris }),
           secretHash: secret === undefined ? null : hashSecret(secret, this.hashing.secretHashKeys),
