@@ -183,11 +183,18 @@ const SECRET_KEYS = {
     optional: ['ADMIN_TOKEN', 'SECRET_PEPPER'],
   },
   token: {
-    required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'KEY_ENCRYPTION_KEY', 'NATS_PASSWORD'],
+    required: [
+      'DATABASE_URL',
+      'SECRET_HASH_KEYS',
+      'KEY_ENCRYPTION_KEY',
+      'PAIRWISE_SUBJECT_KEY',
+      'NATS_PASSWORD',
+    ],
     optional: ['KEY_ENCRYPTION_KEY_PREVIOUS', 'ADMIN_TOKEN', 'SECRET_PEPPER'],
   },
+  // PAIRWISE_SUBJECT_KEY (OpenID Connect Core §8.1): a pairwise client's sign-in needs it.
   introspection: {
-    required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'NATS_PASSWORD'],
+    required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'PAIRWISE_SUBJECT_KEY', 'NATS_PASSWORD'],
     optional: ['ADMIN_TOKEN', 'SECRET_PEPPER'],
   },
   migrate: { required: ['DATABASE_URL'], optional: [] },
@@ -198,6 +205,7 @@ const FORBIDDEN = [
   'DATABASE_URL',
   'KEY_ENCRYPTION_KEY',
   'KEY_ENCRYPTION_KEY_PREVIOUS',
+  'PAIRWISE_SUBJECT_KEY',
   'SECRET_PEPPER',
   'SECRET_HASH_KEYS',
   'COOKIE_SEALING_KEYS',

@@ -108,4 +108,19 @@ describe('scripts/check-deploy.mjs: the manifests an operator applies', () => {
       'Dockerfile: org.opencontainers.image.licenses is MIT, package.json says Apache-2.0',
     );
   }, 60_000);
+
+  it('fails when PAIRWISE_SUBJECT_KEY (OpenID Connect Core §8.1) is missing where the token and introspection services get their secrets', async () => {
+    const root = copyOfProject();
+    roots.push(root);
+    edit(root, 'docker-compose.yml', (t) => t.replace(/^ {6}PAIRWISE_SUBJECT_KEY: .*\n/m, ''));
+    edit(root, 'deploy/base/secret.example.yaml', (t) =>
+      t.replace(/(name: authz-introspection[\s\S]*?)^ {2}PAIRWISE_SUBJECT_KEY: .*\n/m, '$1'),
+    );
+    const { code, output } = await check(root);
+    expect(code).toBe(1);
+    expect(output).toContain('docker-compose.yml token: lacks PAIRWISE_SUBJECT_KEY');
+    expect(output).toContain(
+      'deploy/base/secret.example.yaml authz-introspection: lacks PAIRWISE_SUBJECT_KEY',
+    );
+  }, 60_000);
 });

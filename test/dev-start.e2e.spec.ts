@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { pairwiseSignIn } from './support/pairwise-sign-in.js';
 import { freePort } from './support/system.js';
 
 const execFileAsync = promisify(execFile);
@@ -43,7 +44,7 @@ describe('npm start: a database set up with other development secrets (two check
     // What a checkout's own files provide (its secrets, its NATS: no NATS_URL) must not come from
     // the test's environment.
     const own =
-      /^(ADMIN_TOKEN|SECRET_PEPPER|SECRET_HASH_KEYS|COOKIE_SEALING_KEYS|CSRF_KEYS|KEY_ENCRYPTION_KEY|SECRETS_FILE|NATS_.*|DEV_NATS_.*)$/;
+      /^(ADMIN_TOKEN|SECRET_PEPPER|SECRET_HASH_KEYS|COOKIE_SEALING_KEYS|CSRF_KEYS|KEY_ENCRYPTION_KEY|PAIRWISE_SUBJECT_KEY|SECRETS_FILE|NATS_.*|DEV_NATS_.*)$/;
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !own.test(k)) env[k] = v;
     Object.assign(env, {
       DATABASE_URL: database.url,
@@ -226,6 +227,10 @@ describe('npm start: a database set up with other development secrets (two check
       body: 'grant_type=client_credentials&scope=read',
     });
     expect(token.status).toBe(200);
+    // OpenID Connect Core §8.1: the PAIRWISE_SUBJECT_KEY `npm start` generated serves a pairwise sign-in.
+    const { sub, idTokenSub } = await pairwiseSignIn(env, join(checkoutB, '.data/secrets.env'));
+    expect(idTokenSub).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(idTokenSub).not.toBe(sub);
     await stopStart(second.child);
   }, 300_000);
 

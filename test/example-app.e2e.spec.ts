@@ -107,7 +107,7 @@ describe('Example App in headless Chromium (the whole choreography)', () => {
 
   (codeFlow ? it : it.skip)(
     codeFlow
-      ? 'EX-02: OpenID sign in (ID token claims shown), consent, email from the resource server, refresh, revoke, the revoked token is refused, sign out at the end-session endpoint'
+      ? 'EX-02: OpenID sign in (ID token claims shown), consent, email from the resource server, refresh, revoke, the revoked token is refused, sign out at the end-session endpoint (id_token_hint, no confirmation, back to the app)'
       : 'EX-02 (skipped: this system advertises no authorization_endpoint; needs the /authorize, login, consent and code/refresh grants of issues 4 and 5): sign in, consent, email, refresh, revoke, refused',
     async () => {
       const user = await createDemoUser();
@@ -147,13 +147,24 @@ describe('Example App in headless Chromium (the whole choreography)', () => {
       expect(refused).toMatch(/^401: WWW-Authenticate bearer .*error="invalid_token"/i);
       await page.screenshot({ path: resolve(ARTIFACTS, 'example-app-revoked.png'), fullPage: true });
 
-      // Sign out (RP-Initiated Logout 1.0 §2): the end-session endpoint with the client_id asks,
-      // the session ends, and the next sign-in shows the login page again.
+      // Sign out (RP-Initiated Logout 1.0 §2): the ID token as id_token_hint, the registered
+      // post_logout_redirect_uri and a state: the session ends with no confirmation page, and the
+      // browser is back at the app, which checked the state.
+      const endSession: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().startsWith(`${system.issuer}/logout?`)) endSession.push(r.url());
+      });
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.waitForURL((u) => u.href.startsWith(`${system.issuer}/logout?`));
-      expect(new URL(page.url()).searchParams.get('client_id')).toBe('example-app');
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await expect(page.getByRole('heading', { name: 'You are signed out' }).isVisible()).resolves.toBe(true);
+      await page.waitForURL((u) => u.href === `${system.exampleClientUrl}/`);
+      expect(endSession).toHaveLength(1);
+      const sent = new URL(endSession[0]!).searchParams;
+      expect(sent.get('id_token_hint')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+      expect(sent.get('post_logout_redirect_uri')).toBe(`${system.exampleClientUrl}/signed-out`);
+      expect(sent.get('state')).toMatch(/^[\w-]{20,}$/);
+      expect(sent.get('client_id')).toBe('example-app');
+      expect(await page.locator('#last-outcome').textContent()).toBe(
+        'signed out at the authorization server',
+      );
       await page.goto(system.exampleClientUrl);
       await expect(page.locator('#signed-out').textContent()).resolves.toBe('Not signed in.');
       await page.click('#sign-in');

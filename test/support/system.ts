@@ -249,6 +249,8 @@ export class RunningSystem {
       this.resourceServerUrl,
       '--redirect-uri',
       `${url}/callback`,
+      '--post-logout-redirect-uri',
+      `${url}/signed-out`,
     ]);
     await this.launch('example-client', 'example-client', {
       EXAMPLE_CLIENT_PORT: String(port),

@@ -117,6 +117,8 @@ export class HttpAdminPlane implements AdminPlane {
       ...(input.authMethod ? { token_endpoint_auth_method: input.authMethod } : {}),
       ...(input.idTokenAlg ? { id_token_signed_response_alg: input.idTokenAlg } : {}),
       ...(input.subjectType ? { subject_type: input.subjectType } : {}),
+      ...(input.sectorIdentifierUri ? { sector_identifier_uri: input.sectorIdentifierUri } : {}),
+      ...(input.postLogoutRedirectUris ? { post_logout_redirect_uris: input.postLogoutRedirectUris } : {}),
     };
     return (await this.call('POST', 'clients', doc)) as Doc;
   }

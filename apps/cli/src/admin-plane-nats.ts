@@ -47,6 +47,8 @@ export class NatsAdminPlane implements AdminPlane {
       jwksUri: input.jwksUri,
       idTokenSignedResponseAlg: input.idTokenAlg,
       subjectType: input.subjectType,
+      sectorIdentifierUri: input.sectorIdentifierUri,
+      postLogoutRedirectUris: input.postLogoutRedirectUris,
     };
     const result = await this.call<RegisterClientResponse>(Subjects.client.admin.register, request);
     return {

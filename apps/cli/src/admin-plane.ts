@@ -15,6 +15,8 @@ export interface ClientInput {
   /** OpenID Connect Registration §2. */
   idTokenAlg?: 'RS256' | 'ES256' | 'EdDSA';
   subjectType?: 'public' | 'pairwise';
+  sectorIdentifierUri?: string;
+  postLogoutRedirectUris?: string[];
   id?: string;
 }
 

@@ -29,6 +29,8 @@ const generators: Record<string, (known: Record<string, string | undefined>) => 
   COOKIE_SEALING_KEYS: keyset('c'),
   CSRF_KEYS: keyset('x'),
   KEY_ENCRYPTION_KEY: random,
+  // OpenID Connect Core §8.1: the key of pairwise subject identifiers, never rotated.
+  PAIRWISE_SUBJECT_KEY: random,
   // One NATS password per process of the dev bus (apps/cli/src/dev-bus.ts).
   ...Object.fromEntries(BUS_USERS.map((user) => [passwordVariableOf(user), random])),
 };

@@ -25,6 +25,7 @@ import { ManageClientHandler } from './manage-client/manage-client.handler.js';
 import { ManageClientNatsController } from './manage-client/manage-client.nats.controller.js';
 import { RotateClientSecretHandler } from './rotate-client-secret/rotate-client-secret.handler.js';
 import { RotateClientSecretNatsController } from './rotate-client-secret/rotate-client-secret.nats.controller.js';
+import { SectorIdentifierFetcher } from './sector-identifier/sector-identifier.fetcher.js';
 
 @Module({
   imports: [
@@ -56,6 +57,7 @@ import { RotateClientSecretNatsController } from './rotate-client-secret/rotate-
     ClientStreamHistoryHandler,
     InitialAccessTokenHandler,
     ClientsProjectionService,
+    SectorIdentifierFetcher,
   ],
 })
 export class ClientRegistryModule {}

@@ -30,6 +30,8 @@ export interface IdToken {
 export interface Session {
   id: string;
   pending?: { state: string; codeVerifier: string; nonce?: string };
+  /** The state of a sign-out at the end-session endpoint, until the browser is back. */
+  pendingSignOut?: { state: string };
   tokens?: Tokens;
   idToken?: IdToken;
   clientCredentialsToken?: string;
@@ -68,7 +70,7 @@ export class Choreography {
   }
 
   /** OpenID Connect Discovery 1.0 §4 (RFC 8414 §3 without `openid`): the server's endpoints. */
-  private async discover(log: Exchange[]): Promise<oauth.AuthorizationServer> {
+  async discover(log: Exchange[]): Promise<oauth.AuthorizationServer> {
     const issuer = new URL(this.config.issuer);
     const algorithm = this.openid ? 'oidc' : 'oauth2';
     const response = await oauth.discoveryRequest(issuer, { algorithm, ...this.options(log) });
@@ -317,30 +319,8 @@ export class Choreography {
     session.idToken = { token: result.id_token, claims };
   }
 
-  /**
-   * OpenID Connect RP-Initiated Logout 1.0 §2: forget the tokens here, then send the browser to
-   * the end-session endpoint with the client_id, where the user confirms the sign-out.
-   */
-  async signOut(session: Session): Promise<string> {
-    const exchanges: Exchange[] = [];
-    const as = await this.discover(exchanges);
-    const url = new URL(as.end_session_endpoint ?? `${this.config.issuer}/logout`);
-    url.searchParams.set('client_id', this.config.clientId);
-    delete session.tokens;
-    delete session.idToken;
-    this.record(session, {
-      title: 'Sign out: end-session endpoint',
-      explain:
-        'The client forgets its tokens and sends the browser to the end_session_endpoint of the discovery document (OpenID Connect RP-Initiated Logout 1.0 §2), which ends the browser session at the authorization server after the user confirms.',
-      exchanges,
-      browser: url.href,
-      outcome: 'browser redirected to the end-session endpoint',
-      ok: true,
-    });
-    return url.href;
-  }
-
-  private record(session: Session, step: Step): void {
+  /** Records a step for the page (sign-out.ts records its own). */
+  record(session: Session, step: Step): void {
     session.steps.push(step);
     if (session.steps.length > 50) session.steps.shift();
   }

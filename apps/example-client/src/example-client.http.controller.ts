@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { Choreography, type Session } from './choreography.js';
 import { page } from './render.js';
+import { signedOut, signOut } from './sign-out.js';
 
 export const EXAMPLE_CONFIG = Symbol('EXAMPLE_CONFIG');
 const COOKIE = 'example_session';
@@ -97,7 +98,13 @@ export class ExampleClientHttpController {
 
   @Post('sign-out')
   async signOut(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    void reply.redirect(await this.flow.signOut(this.session(request, reply)), 303);
+    void reply.redirect(await signOut(this.flow, this.config, this.session(request, reply)), 303);
+  }
+
+  @Get('signed-out')
+  signedOut(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    signedOut(this.flow, this.session(request, reply), new URL(request.url, this.config.url));
+    void reply.redirect('/', 303);
   }
 
   @Post('client-credentials')

@@ -2,7 +2,7 @@ import { OutboundAllowListError, type OutboundAllowList, parseOutboundAllowList 
 import { ConfigError, type Env, int } from './env.js';
 
 /**
- * What the server fetches from URLs a client supplied (jwks_uri today) goes through one outbound
+ * What the server fetches from URLs a client supplied (jwks_uri, sector_identifier_uri) goes through one outbound
  * guard (libs/outbound-guard, RFC 9700 §4.16): https only, no redirects followed, and never to a
  * loopback, private (RFC 1918), shared (100.64/10), link-local (with 169.254.169.254),
  * unique-local, multicast or reserved address, whether named as an IP literal (refused at

@@ -79,6 +79,8 @@ export interface ClientView {
   idTokenSignedResponseAlg?: 'RS256' | 'ES256' | 'EdDSA';
   /** OpenID Connect Core §8; absent: public. */
   subjectType?: 'public' | 'pairwise';
+  /** Core §8.1: its host is a pairwise client's sector identifier. */
+  sectorIdentifierUri?: string;
   defaultMaxAge?: number;
   requireAuthTime?: boolean;
   postLogoutRedirectUris?: string[];
@@ -101,6 +103,9 @@ export interface RegisterClientRequest extends AdminCommand {
   /** OpenID Connect Registration §2. */
   idTokenSignedResponseAlg?: 'RS256' | 'ES256' | 'EdDSA';
   subjectType?: 'public' | 'pairwise';
+  sectorIdentifierUri?: string;
+  /** RP-Initiated Logout 1.0 §3.1. */
+  postLogoutRedirectUris?: string[];
 }
 
 export interface RegisterClientResponse {

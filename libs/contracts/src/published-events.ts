@@ -75,6 +75,7 @@ const clientMetadata = [
   'jwksUri',
   'idTokenSignedResponseAlg',
   'subjectType',
+  'sectorIdentifierUri',
   'defaultMaxAge',
   'requireAuthTime',
   'postLogoutRedirectUris',

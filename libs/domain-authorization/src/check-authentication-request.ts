@@ -5,7 +5,8 @@ import type { OAuthErrorCode } from '#lib/oauth-errors';
  * `openid` only; a plain OAuth request keeps RFC 6749's behaviour and these parameters are ignored:
  * - prompt: a space-delimited list of none, login, consent, select_account; an unknown value, or
  *   none with any other value, is invalid_request.
- * - max_age: a non-negative integer (seconds), else invalid_request.
+ * - max_age: a non-negative integer (seconds), else invalid_request; absent, the client's
+ *   registered default_max_age applies (Registration §2).
  * - login_hint: kept (at most 256 characters) to prefill the login form.
  * - acr_values: kept (space-delimited); only password authentication is offered.
  * - ui_locales: kept, the well-formed BCP 47 tags only (RFC 5646 §2.1), for the pages' language.
@@ -43,6 +44,7 @@ const words = (v: string | undefined) => (v ?? '').split(' ').filter((w) => w !=
 export function checkAuthenticationParameters(
   params: ReadonlyMap<string, readonly string[]>,
   scope: readonly string[],
+  client: { defaultMaxAge?: number } = {},
 ): Check {
   if (!scope.includes('openid')) return {};
   const prompt = [...new Set(words(first(params, 'prompt')))];
@@ -57,13 +59,14 @@ export function checkAuthenticationParameters(
   if (loginHint !== undefined && loginHint.length > MAX_HINT_LENGTH) return invalid('login_hint is too long');
   const acrValues = words(first(params, 'acr_values'));
   if (!acrValues.every((a) => ACR.test(a))) return invalid('acr_values is malformed');
+  const maxAge = maxAgeSent !== undefined ? Number(maxAgeSent) : client.defaultMaxAge;
   const uiLocales = words(first(params, 'ui_locales'))
     .filter((l) => l.length <= 35 && LOCALE.test(l))
     .slice(0, 10);
   return {
     authentication: {
       prompt: prompt as Prompt[],
-      ...(maxAgeSent !== undefined ? { maxAge: Number(maxAgeSent) } : {}),
+      ...(maxAge !== undefined ? { maxAge } : {}),
       ...(loginHint !== undefined ? { loginHint } : {}),
       ...(acrValues.length > 0 ? { acrValues: acrValues.slice(0, 10) } : {}),
       ...(uiLocales.length > 0 ? { uiLocales } : {}),

@@ -77,6 +77,24 @@ describe('OpenID Connect Core §3.1.2.1 authentication request parameters (issue
     expect(step({ max_age: '0' }, { authTime: startedAt })).toBe('proceed');
   });
 
+  it("Registration §2: the client's default_max_age applies when the request has no max_age", () => {
+    const withDefault = (q: Record<string, string>, authTime: number) => {
+      const checked = checkAuthenticationParameters(params(q), oidc, { defaultMaxAge: 60 });
+      if ('error' in checked) throw new Error('unexpected');
+      return authenticationStep(checked.authentication, { authTime }, { startedAt, now });
+    };
+    expect(withDefault({}, now - 59_000)).toBe('proceed');
+    expect(withDefault({}, now - 61_000)).toBe('login');
+    // The request's max_age overrides the default, either way.
+    expect(withDefault({ max_age: '3600' }, now - 61_000)).toBe('proceed');
+    expect(withDefault({ max_age: '0' }, startedAt - 1)).toBe('login');
+    expect(checkAuthenticationParameters(params({}), oidc, { defaultMaxAge: 0 })).toEqual({
+      authentication: { prompt: [], maxAge: 0 },
+    });
+    // A plain OAuth request keeps RFC 6749's behaviour.
+    expect(checkAuthenticationParameters(params({}), ['read'], { defaultMaxAge: 0 })).toEqual({});
+  });
+
   it('no session: the login page', () => {
     expect(authenticationStep(undefined, null, { startedAt, now })).toBe('login');
     expect(authenticationStep(undefined, { authTime: 0 }, { startedAt, now })).toBe('proceed');

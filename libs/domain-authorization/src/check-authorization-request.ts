@@ -162,7 +162,7 @@ export function checkAuthorizationRequest(
   const nonce = single(params, 'nonce');
   if (typeof nonce === 'string' && nonce.length > MAX_NONCE_LENGTH)
     return fail('invalid_request', 'nonce is too long');
-  const oidc = checkAuthenticationParameters(params, scope);
+  const oidc = checkAuthenticationParameters(params, scope, client);
   if ('error' in oidc) return oidc;
   return {
     request: {

@@ -50,6 +50,8 @@ export type ClientMetadataInput = Pick<
 export interface ClientMetadataRules {
   /** Addresses a URL the server fetches may name although they are special-purpose (OUTBOUND_ALLOW). */
   outboundAllow: OutboundAllowList;
+  /** The JSON array fetched from the client's sector_identifier_uri (Registration §5), if any. */
+  sectorRedirectUris?: readonly string[];
 }
 
 export const DEFAULT_CLIENT_METADATA_RULES: ClientMetadataRules = { outboundAllow: NO_OUTBOUND_EXCEPTIONS };
@@ -66,7 +68,7 @@ export function normalizeMetadata(
   checkDescriptive(m);
   checkTokenSettings(m);
   checkKeys(m, rules);
-  checkOpenIdMetadata(m);
+  checkOpenIdMetadata(m, rules);
   return m;
 }
 

@@ -55,6 +55,8 @@ export type RegisterClient = ClientMetadataInput & {
   registrationAccessTokenHash?: string | null;
   /** Lifetime of the secret (CLIENT_SECRET_TTL_SECONDS); 0 or absent: it never expires. */
   secretTtlSeconds?: number;
+  /** The document the caller fetched from sector_identifier_uri (Registration §5). */
+  sectorRedirectUris?: readonly string[];
   now: Date;
 };
 
@@ -62,6 +64,8 @@ export type RegisterClient = ClientMetadataInput & {
 export type UpdateClient = ClientMetadataInput & {
   type: 'UpdateClient';
   origin: RegistrationOrigin;
+  /** The document the caller fetched from sector_identifier_uri (Registration §5). */
+  sectorRedirectUris?: readonly string[];
   now: Date;
 };
 
@@ -182,9 +186,10 @@ function decideRegister(command: RegisterClient, state: ClientState, rules: Clie
     secretTtlSeconds,
     now,
     origin,
+    sectorRedirectUris,
     ...input
   } = command;
-  const metadata = normalizeMetadata(input, rules);
+  const metadata = normalizeMetadata(input, { ...rules, sectorRedirectUris });
   if (origin.kind === 'self-service') checkRegistrationPolicy(metadata, origin.policy, null);
   if (usesSecret(metadata.tokenEndpointAuthMethod) !== (secretHash !== null))
     return refuse(
@@ -212,8 +217,8 @@ function decideRegister(command: RegisterClient, state: ClientState, rules: Clie
 
 function decideUpdate(command: UpdateClient, state: ClientState, rules: ClientMetadataRules): Decision {
   if (!isKnownClient(state)) return refuse(new ClientNotRegistered());
-  const { type: _t, now, origin, ...input } = command;
-  const metadata = normalizeMetadata(input, rules);
+  const { type: _t, now, origin, sectorRedirectUris, ...input } = command;
+  const metadata = normalizeMetadata(input, { ...rules, sectorRedirectUris });
   if (origin.kind === 'self-service') checkRegistrationPolicy(metadata, origin.policy, state);
   // The secret stays: an update may not move a client into or out of secret-based methods.
   if (usesSecret(metadata.tokenEndpointAuthMethod) !== usesSecret(state.tokenEndpointAuthMethod))

@@ -16,3 +16,4 @@ export * from './client-directory.js';
 export * from './registration-policy.js';
 export * from './caller.js';
 export * from './openid-metadata.js';
+export * from './sector-identifier.js';

@@ -1,17 +1,24 @@
-import { OAuthError } from '#lib/oauth-errors';
+import { NO_OUTBOUND_EXCEPTIONS, type OutboundAllowList } from '#lib/outbound-guard';
 import { checkUrl, metadataError } from './metadata-checks.js';
+import {
+  checkSectorIdentifierUri,
+  checkSectorRedirectUris,
+  sectorIdentifierOf,
+} from './sector-identifier.js';
 
 /**
  * OpenID Connect Dynamic Client Registration 1.0 §2 client metadata, each absent unless registered
  * (so that a client registered without them, and its events, are as before). Logout metadata is
- * stored for the logout endpoints; `sector_identifier_uri` is not accepted yet (it must be fetched
- * and checked against every redirect URI, OpenID Connect Core §8.1).
+ * stored for the logout endpoints; `sector_identifier_uri` is fetched by the caller and its
+ * document given to the checks (sector-identifier.ts).
  */
 export interface OpenIdClientMetadata {
   /** The ID token's JWS alg; absent: RS256 (Registration §2). */
   idTokenSignedResponseAlg?: 'RS256' | 'ES256' | 'EdDSA';
   /** Core §8; absent: public. */
   subjectType?: 'public' | 'pairwise';
+  /** Core §8.1, Registration §5: its host is a pairwise client's sector identifier. */
+  sectorIdentifierUri?: string;
   /** Core §3.1.2.1 max_age applied when the request names none; seconds. */
   defaultMaxAge?: number;
   /** Whether every ID token must carry auth_time (this server always includes it). */
@@ -26,6 +33,7 @@ export interface OpenIdClientMetadata {
 const FIELDS = [
   'idTokenSignedResponseAlg',
   'subjectType',
+  'sectorIdentifierUri',
   'defaultMaxAge',
   'requireAuthTime',
   'postLogoutRedirectUris',
@@ -37,6 +45,7 @@ const FIELDS = [
 const MEMBERS: Record<(typeof FIELDS)[number], string> = {
   idTokenSignedResponseAlg: 'id_token_signed_response_alg',
   subjectType: 'subject_type',
+  sectorIdentifierUri: 'sector_identifier_uri',
   defaultMaxAge: 'default_max_age',
   requireAuthTime: 'require_auth_time',
   postLogoutRedirectUris: 'post_logout_redirect_uris',
@@ -56,11 +65,6 @@ export function openIdMetadataOf(source: OpenIdClientMetadata): OpenIdClientMeta
 
 /** Reads the Registration §2 members of an RFC 7591 document (types only; rules: checkOpenIdMetadata). */
 export function parseOpenIdMetadata(doc: Record<string, unknown>): OpenIdClientMetadata {
-  if (doc.sector_identifier_uri !== undefined && doc.sector_identifier_uri !== null) {
-    throw metadataError(
-      'sector_identifier_uri is not supported; pairwise subjects use the redirect URIs’ host',
-    );
-  }
   const out: Record<string, unknown> = {};
   for (const field of FIELDS) {
     const value = doc[MEMBERS[field]];
@@ -69,22 +73,37 @@ export function parseOpenIdMetadata(doc: Record<string, unknown>): OpenIdClientM
   return out as OpenIdClientMetadata;
 }
 
+/** What the OpenID metadata is judged by besides itself, passed in by the caller. */
+export interface OpenIdMetadataRules {
+  outboundAllow: OutboundAllowList;
+  /** The JSON array the caller fetched from sector_identifier_uri (Registration §5). */
+  sectorRedirectUris?: readonly string[];
+}
+
 /**
- * checkOpenIdMetadata (Registration §2, Core §8.1):
+ * checkOpenIdMetadata (Registration §2 and §5, Core §8.1):
  * - id_token_signed_response_alg one of RS256, ES256, EdDSA (never `none`: the code flow's ID
  *   token is always signed here);
- * - subject_type public or pairwise; a pairwise client's redirect URIs share one host, its sector
- *   identifier (Core §8.1, without sector_identifier_uri);
+ * - subject_type public or pairwise; a pairwise client without sector_identifier_uri has its
+ *   redirect URIs on one host, its sector identifier (Core §8.1);
+ * - sector_identifier_uri an https URL whose fetched document lists every redirect URI (§5);
  * - default_max_age a non-negative integer; the booleans booleans;
  * - post_logout_redirect_uris absolute https URLs (http for loopback hosts), backchannel_logout_uri
  *   an absolute https URL, neither with a fragment (Back-Channel Logout 1.0 §2.2).
  */
-export function checkOpenIdMetadata(m: OpenIdClientMetadata & { redirectUris: string[] }): void {
+export function checkOpenIdMetadata(
+  m: OpenIdClientMetadata & { redirectUris: string[] },
+  rules: OpenIdMetadataRules = { outboundAllow: NO_OUTBOUND_EXCEPTIONS },
+): void {
   if (m.idTokenSignedResponseAlg !== undefined && !ID_TOKEN_ALGS.includes(m.idTokenSignedResponseAlg))
     throw metadataError(`id_token_signed_response_alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
   if (m.subjectType !== undefined && m.subjectType !== 'public' && m.subjectType !== 'pairwise')
     throw metadataError('subject_type must be public or pairwise');
-  if (m.subjectType === 'pairwise') sectorIdentifierOf(m.redirectUris);
+  if (m.sectorIdentifierUri !== undefined) {
+    checkSectorIdentifierUri(m.sectorIdentifierUri, rules.outboundAllow);
+    checkSectorRedirectUris(m.redirectUris, rules.sectorRedirectUris);
+  }
+  if (m.subjectType === 'pairwise') sectorIdentifierOf(m);
   if (
     m.defaultMaxAge !== undefined &&
     (!Number.isInteger(m.defaultMaxAge) || m.defaultMaxAge < 0 || m.defaultMaxAge > 10 * 365 * 86400)
@@ -121,21 +140,6 @@ function checkLogoutUrl(name: string, value: string): void {
   if (url.hash !== '' || value.includes('#')) throw metadataError(`${name} must not have a fragment`);
   const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
   if (url.protocol !== 'https:' && !loopback) throw metadataError(`${name} must be https`);
-}
-
-/**
- * Core §8.1: the sector identifier of a pairwise client without sector_identifier_uri is the host of
- * its redirect URIs, which must all share it.
- */
-export function sectorIdentifierOf(redirectUris: readonly string[]): string {
-  const hosts = new Set(redirectUris.map((u) => new URL(u).host));
-  if (hosts.size !== 1) {
-    throw new OAuthError(
-      'invalid_client_metadata',
-      'subject_type pairwise needs redirect URIs on one host (its sector identifier, OpenID Connect Core §8.1)',
-    );
-  }
-  return [...hosts][0]!;
 }
 
 /** Registration §2 members of the client information response, for those registered. */

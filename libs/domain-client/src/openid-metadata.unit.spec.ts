@@ -1,7 +1,7 @@
 import { OAuthError } from '#lib/oauth-errors';
 import { normalizeMetadata } from './client-metadata.js';
 import { clientMetadataDocument, parseClientMetadataDocument } from './rfc7591.js';
-import { sectorIdentifierOf } from './openid-metadata.js';
+import { sectorIdentifierOf } from './sector-identifier.js';
 
 describe('OpenID Connect client metadata (Dynamic Client Registration 1.0 §2)', () => {
   const base = {
@@ -85,13 +85,16 @@ describe('OpenID Connect client metadata (Dynamic Client Registration 1.0 §2)',
     [{ backchannel_logout_uri: 'javascript:alert(1)' }],
     [{ backchannel_logout_uri: 'http://localhost:8080/logout' }],
     [{ backchannel_logout_session_required: 1 }],
+    // Registration §5: refused unless the caller fetched its document.
     [{ sector_identifier_uri: 'https://rp.test/sector.json' }],
   ])('refuses %j with invalid_client_metadata', (doc) => {
     expect(refusal(doc)).toBe('invalid_client_metadata');
   });
 
   it('Core §8.1: a pairwise client needs its redirect URIs on one host, its sector identifier', () => {
-    expect(sectorIdentifierOf(['https://rp.test/cb', 'https://rp.test/other'])).toBe('rp.test');
+    expect(sectorIdentifierOf({ redirectUris: ['https://rp.test/cb', 'https://rp.test/other'] })).toBe(
+      'rp.test',
+    );
     expect(
       refusal({ subject_type: 'pairwise', redirect_uris: ['https://a.test/cb', 'https://b.test/cb'] }),
     ).toBe('invalid_client_metadata');

@@ -44,7 +44,8 @@ export interface IdTokenConfig {
 /**
  * buildIdTokenClaims (OpenID Connect Core §2, §3.1.3.6; §12.2 for a refresh):
  * - iss, sub (the grant's subject as the client sees it), aud = the client_id alone (so `azp` is
- *   not needed, §2), exp, iat, auth_time (always: the grant keeps the authentication time);
+ *   not needed, §2), exp, iat, auth_time (always: the grant keeps the authentication time; so also
+ *   whenever §2 requires it: require_auth_time, max_age or default_max_age);
  * - nonce exactly as the authorization request sent it, at the code exchange only: an ID token
  *   from a refresh carries none (§12.2 says its nonce SHOULD NOT be present);
  * - acr, amr and sid when the authentication recorded them.
@@ -93,7 +94,10 @@ export const isOpenIdScope = (scope: readonly string[]): boolean => scope.includ
 export function idTokenPlan(
   config: IdTokenConfig,
   grant: Pick<GrantFacts, 'sub' | 'authTime' | 'nonce' | 'acr' | 'amr' | 'sid'>,
-  client: Pick<ClientView, 'clientId' | 'idTokenSignedResponseAlg' | 'subjectType' | 'redirectUris'>,
+  client: Pick<
+    ClientView,
+    'clientId' | 'idTokenSignedResponseAlg' | 'subjectType' | 'redirectUris' | 'sectorIdentifierUri'
+  >,
   scope: readonly string[],
   issue: { now: Date; exchange: 'code' | 'refresh' },
 ): { idToken?: IdTokenPlan } {

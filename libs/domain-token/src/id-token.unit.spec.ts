@@ -162,6 +162,15 @@ describe('pairwise subject identifiers (OpenID Connect Core §8.1)', () => {
     expect(a).not.toContain('user-1');
   });
 
+  it('with sector_identifier_uri, its host is the sector whatever the redirect hosts (Core §8.1)', () => {
+    const a = subjectFor('user-1', pairwise('https://a.test/cb'), key);
+    const sector = 'https://a.test/sector.json';
+    const two = { ...pairwise('https://x.test/cb', 'https://y.test/cb'), sectorIdentifierUri: sector };
+    expect(subjectFor('user-1', two, key)).toBe(a);
+    const other = { ...pairwise('https://a.test/cb'), sectorIdentifierUri: 'https://s.test/sector.json' };
+    expect(subjectFor('user-1', other, key)).not.toBe(a);
+  });
+
   it('public (or unset): the user identifier itself, and no key is read', () => {
     const noKey = () => {
       throw new Error('read');

@@ -30,7 +30,10 @@ export interface LogoutTokenClaims {
  */
 export function logoutTokenPlan(
   config: { issuer: string; pairwiseSubjectKey: () => Buffer },
-  client: Pick<ClientView, 'clientId' | 'idTokenSignedResponseAlg' | 'subjectType' | 'redirectUris'>,
+  client: Pick<
+    ClientView,
+    'clientId' | 'idTokenSignedResponseAlg' | 'subjectType' | 'redirectUris' | 'sectorIdentifierUri'
+  >,
   session: { sid: string; sub: string },
   issue: { jti: string; now: Date },
 ): { alg: IdTokenSigningAlg; claims: LogoutTokenClaims } {

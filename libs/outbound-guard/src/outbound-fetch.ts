@@ -43,7 +43,7 @@ const systemResolve = async (hostname: string) =>
   (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
 /**
- * A GET or POST for URLs a client supplied (jwks_uri, backchannel_logout_uri; sector identifiers and
+ * A GET or POST for URLs a client supplied (jwks_uri, sector_identifier_uri, backchannel_logout_uri;
  * request objects later), that cannot be aimed inward (RFC 9700 §4.16):
  * - https only, no userinfo; redirects are returned, never followed;
  * - the host's addresses are resolved once, all of them must be allowed (address-policy.ts), and

@@ -66,6 +66,8 @@ function registerCreate(clients: Command, ctx: CliContext): void {
       .addOption(
         new Option('--subject-type <type>', 'subject_type (default public)').choices(['public', 'pairwise']),
       )
+      .option('--post-logout-redirect-uri <uri>', 'a post_logout_redirect_uri (repeatable)', append)
+      .option('--sector-identifier-uri <uri>', 'sector_identifier_uri: https JSON array of its redirect URIs')
       .option('--id <client_id>', 'an operator-chosen client_id (NATS only)'),
   ).action(async (o: Record<string, string | string[] | undefined>, cmd: Command) => {
     const split = (v: string | undefined) => (v ?? '').split(/[ ,]+/).filter((x) => x !== '');
@@ -82,6 +84,8 @@ function registerCreate(clients: Command, ctx: CliContext): void {
       authMethod: o.authMethod as TokenEndpointAuthMethod | undefined,
       idTokenAlg: o.idTokenAlg as ClientInput['idTokenAlg'],
       subjectType: o.subjectType as ClientInput['subjectType'],
+      sectorIdentifierUri: o.sectorIdentifierUri as string | undefined,
+      postLogoutRedirectUris: o.postLogoutRedirectUri as string[] | undefined,
       id: o.id as string | undefined,
     });
     ctx.out(cmd).data(doc, () => {

@@ -12,6 +12,7 @@ const env = {
   CSRF_KEYS: `x1:${key()}`,
   SECRET_PEPPER: key(),
   KEY_ENCRYPTION_KEY: key(),
+  PAIRWISE_SUBJECT_KEY: key(),
   ADMIN_TOKEN: 'a'.repeat(32),
   NATS_PASSWORD_TOKEN: 'n',
   ISSUER: 'http://127.0.0.1:8080',
@@ -27,7 +28,7 @@ describe('npm start gives each process only the secrets it uses (issue 20)', () 
     expect(secretsOf('admin')).toEqual([]);
   });
 
-  it('only the consent service gets the cookie and CSRF keys; only the token service the key-encryption key', () => {
+  it('only the consent service gets the cookie and CSRF keys; only the token service the key-encryption key; the pairwise subject key only token and introspection', () => {
     expect(secretsOf('consent')).toEqual([
       'ADMIN_TOKEN',
       'COOKIE_SEALING_KEYS',
@@ -39,10 +40,16 @@ describe('npm start gives each process only the secrets it uses (issue 20)', () 
       'ADMIN_TOKEN',
       'DATABASE_URL',
       'KEY_ENCRYPTION_KEY',
+      'PAIRWISE_SUBJECT_KEY',
       'SECRET_HASH_KEYS',
     ]);
     expect(secretsOf('client-registry')).toEqual(['ADMIN_TOKEN', 'DATABASE_URL', 'SECRET_HASH_KEYS']);
-    expect(secretsOf('introspection')).toEqual(['ADMIN_TOKEN', 'DATABASE_URL', 'SECRET_HASH_KEYS']);
+    expect(secretsOf('introspection')).toEqual([
+      'ADMIN_TOKEN',
+      'DATABASE_URL',
+      'PAIRWISE_SUBJECT_KEY',
+      'SECRET_HASH_KEYS',
+    ]);
   });
 
   it('the legacy SECRET_PEPPER goes only where a keyset still uses it (p0, or unset)', () => {
@@ -77,6 +84,8 @@ describe('.data/secrets.env (npm start)', () => {
       expect(keys.current.kid).toMatch(/^[hcx]\d{8}$/);
     }
     expect(secrets.SECRET_PEPPER).toBeUndefined();
+    // OpenID Connect Core §8.1: a pairwise client can sign a user in on the dev start path.
+    expect(Buffer.from(secrets.PAIRWISE_SUBJECT_KEY, 'base64url')).toHaveLength(32);
     expect(readFileSync(file, 'utf8')).toContain('SECRET_HASH_KEYS=');
   });
 

@@ -41,6 +41,7 @@ import {
 } from '#lib/service-runtime';
 import { randomBytes } from 'node:crypto';
 import { administrator, selfService } from '../registration-policy.js';
+import { SectorIdentifierFetcher } from '../sector-identifier/sector-identifier.fetcher.js';
 
 /** Concurrent registrations on one initial access token: each re-reads and re-decides its use. */
 const MAX_ATTEMPTS = 5;
@@ -59,6 +60,7 @@ export class RegisterDynamicClientHandler {
     @Inject(CLIENT_REGISTRY_CONFIG) private readonly config: ClientRegistryConfig,
     @Inject(SECRET_HASHING_CONFIG) private readonly hashing: SecretHashingConfig,
     @Inject(REGISTRATION_POLICY_CONFIG) private readonly policy: RegistrationPolicyConfig,
+    private readonly sectors: SectorIdentifierFetcher,
   ) {}
 
   async selfService(request: RegisterDynamicClientRequest): Promise<RegisterDynamicClientResponse> {
@@ -107,6 +109,7 @@ export class RegisterDynamicClientHandler {
     alongside?: (clientId: string) => AppendRequest,
   ): Promise<RegisterDynamicClientResponse> {
     const metadata = parseClientMetadataDocument(document);
+    const sectorRedirectUris = await this.sectors.redirectUrisAt(metadata.sectorIdentifierUri);
     const clientId = generateClientId();
     const secret = usesSecret(metadata.tokenEndpointAuthMethod) ? generateClientSecret() : undefined;
     const registrationAccessToken = randomBytes(32).toString('base64url');
@@ -117,6 +120,7 @@ export class RegisterDynamicClientHandler {
           type: 'RegisterClient',
           origin,
           ...metadata,
+          ...(sectorRedirectUris === undefined ? {} : { sectorRedirectUris }),
           clientId,
           secretHash: secret === undefined ? null : hashSecret(secret, keys),
           registrationAccessTokenHash: hashSecret(registrationAccessToken, keys),

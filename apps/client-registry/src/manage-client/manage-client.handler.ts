@@ -14,6 +14,7 @@ import { invalidRequest } from '#lib/oauth-errors';
 import { REGISTRATION_POLICY_CONFIG } from '#lib/service-runtime';
 import { ClientRepository, type Loaded } from '../client-store/client.repository.js';
 import { administrator, selfService } from '../registration-policy.js';
+import { SectorIdentifierFetcher } from '../sector-identifier/sector-identifier.fetcher.js';
 
 type Admitted = { context: RequestContext; actor: string };
 
@@ -27,6 +28,7 @@ export class ManageClientHandler {
   constructor(
     private readonly clients: ClientRepository,
     @Inject(REGISTRATION_POLICY_CONFIG) private readonly config: RegistrationPolicyConfig,
+    private readonly sectors: SectorIdentifierFetcher,
   ) {}
 
   // ---- RFC 7592, the client itself
@@ -114,9 +116,16 @@ export class ManageClientHandler {
     )
       throw invalidRequest('client_id does not match');
     const metadata = parseClientMetadataDocument(request.document);
+    const sectorRedirectUris = await this.sectors.redirectUrisAt(metadata.sectorIdentifierUri);
     const state = await this.clients.execute(
       request.clientId,
-      { type: 'UpdateClient', origin, ...metadata, now: new Date() },
+      {
+        type: 'UpdateClient',
+        origin,
+        ...metadata,
+        ...(sectorRedirectUris === undefined ? {} : { sectorRedirectUris }),
+        now: new Date(),
+      },
       by,
       loaded,
     );

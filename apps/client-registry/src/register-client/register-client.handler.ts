@@ -21,6 +21,7 @@ import {
   usesSecret,
 } from '#lib/domain-client';
 import { administrator } from '../registration-policy.js';
+import { SectorIdentifierFetcher } from '../sector-identifier/sector-identifier.fetcher.js';
 import { aggregateStream, type EventStore, isExpectedVersionConflict } from '#lib/event-store';
 import { eventsOrThrow } from '#lib/decider';
 import { CLIENT_REGISTRY_CONFIG, EVENT_STORE, SECRET_HASHING_CONFIG } from '#lib/service-runtime';
@@ -31,6 +32,7 @@ export class RegisterClientHandler {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLIENT_REGISTRY_CONFIG) private readonly config: ClientRegistryConfig,
     @Inject(SECRET_HASHING_CONFIG) private readonly hashing: SecretHashingConfig,
+    private readonly sectors: SectorIdentifierFetcher,
   ) {}
 
   /** The CLI's create, by an administrator already admitted (`actor`). */
@@ -42,6 +44,7 @@ export class RegisterClientHandler {
     const method = request.tokenEndpointAuthMethod ?? 'client_secret_basic';
     const secret = usesSecret(method) ? generateClientSecret() : undefined;
     const streamId = clientStreamId(clientId);
+    const sectorRedirectUris = await this.sectors.redirectUrisAt(request.sectorIdentifierUri);
     const { state, version } = await aggregateStream(this.store, streamId, CLIENT_FOLD);
     const events = eventsOrThrow(
       decideClient(
@@ -61,7 +64,10 @@ export class RegisterClientHandler {
           ...openIdMetadataOf({
             idTokenSignedResponseAlg: request.idTokenSignedResponseAlg,
             subjectType: request.subjectType,
+            sectorIdentifierUri: request.sectorIdentifierUri,
+            postLogoutRedirectUris: request.postLogoutRedirectUris,
           }),
+          ...(sectorRedirectUris === undefined ? {} : { sectorRedirectUris }),
           secretHash: secret === undefined ? null : hashSecret(secret, this.hashing.secretHashKeys),
           secretTtlSeconds: this.config.clientSecretTtlSeconds,
           now: new Date(),
