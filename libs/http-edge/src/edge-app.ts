@@ -103,9 +103,14 @@ export async function startEdgeApp(options: {
   const { host, port } = options.listen(config);
   await app.listen(port, host);
   const proxy = app.get<ClientNats>(SERVICES_PROXY);
-  const ops = await startOpsServer(config.opsHost, config.opsPortFor(options.name), [
-    { name: 'nats', check: async () => (await proxy.connect()).flush() },
-  ]);
+  const ops = await startOpsServer(
+    config.opsHost,
+    config.opsPortFor(options.name),
+    {
+      nats: () => proxy.connect(),
+    },
+    new JsonLogger(log),
+  );
   log.info({
     msg: `${options.name} listening on http://${host}:${port}`,
     issuer: config.issuer,

@@ -10,7 +10,7 @@ import { DATA_SOURCE, NATS_CONNECTION } from './tokens.js';
 import { createPino, JsonLogger } from './logger.js';
 import { startMetrics } from './metrics.js';
 import { natsConnectionOptions } from './nats-options.js';
-import { opsAddress, type ReadinessCheck, startOpsServer } from './ops-server.js';
+import { opsAddress, startOpsServer } from './ops-server.js';
 import { OAuthRpcExceptionFilter } from './rpc-exception.filter.js';
 import { startTracing } from './tracing.js';
 
@@ -49,7 +49,6 @@ async function start(module: unknown, service: { name: string; queue: string }):
   app.useGlobalFilters(new OAuthRpcExceptionFilter());
   app.enableShutdownHooks();
   await app.listen();
-  const checks: ReadinessCheck[] = [];
   const optional = <T>(token: symbol): T | undefined => {
     try {
       return app.get<T>(token, { strict: false });
@@ -58,10 +57,13 @@ async function start(module: unknown, service: { name: string; queue: string }):
     }
   };
   const dataSource = optional<DataSource>(DATA_SOURCE);
-  if (dataSource) checks.push({ name: 'postgres', check: () => dataSource.query('SELECT 1') });
   const nats = optional<NatsConnection>(NATS_CONNECTION);
-  if (nats) checks.push({ name: 'nats', check: () => nats.flush() });
-  const ops = await startOpsServer(config.opsHost, config.opsPortFor(service.name), checks);
+  const ops = await startOpsServer(
+    config.opsHost,
+    config.opsPortFor(service.name),
+    { ...(dataSource ? { dataSource } : {}), ...(nats ? { nats: () => Promise.resolve(nats) } : {}) },
+    logger,
+  );
   logger.log(
     {
       msg: `${service.name} listening on NATS`,
