@@ -7,7 +7,7 @@ import { exitOnConfigurationError } from './configuration-exit.js';
 import { natsRequirements, requireDependencies } from './dependencies.js';
 import { DrainingServerNats } from './draining-server-nats.js';
 import { DATA_SOURCE, NATS_CONNECTION } from './tokens.js';
-import { createPino, JsonLogger } from './logger.js';
+import { createPino, jsonLogger } from './logger.js';
 import { startMetrics } from './metrics.js';
 import { natsConnectionOptions } from './nats-options.js';
 import { opsAddress, startOpsServer } from './ops-server.js';
@@ -32,10 +32,13 @@ export async function bootstrapService(
 
 async function start(module: unknown, service: { name: string; queue: string }): Promise<void> {
   const config = loadConfig();
-  const logger = new JsonLogger(createPino(service.name, config.logLevel));
+  const log = createPino(service.name, config.logLevel);
+  const logger = jsonLogger(log);
   startMetrics(service.name);
   await startTracing(service.name, config);
-  await requireDependencies(natsRequirements(config, config), (line) => logger.fatal(line, 'Startup'));
+  await requireDependencies(natsRequirements(config, config), (line) =>
+    log.fatal({ context: 'Startup' }, line),
+  );
   const app = await NestFactory.createMicroservice(module as never, {
     strategy: new DrainingServerNats(
       { ...natsConnectionOptions(config, service.name), queue: service.queue },
