@@ -80,6 +80,14 @@ describe('Postgres outage and recovery', () => {
 
     pgsql.stop();
 
+    // The readiness probe takes the service out of rotation: 503 naming Postgres (docs/operations.md).
+    const notReady = await fetch(system.opsUrl('token', '/health/ready'));
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toEqual({
+      status: 'unavailable',
+      checks: { postgres: 'down', nats: 'up' },
+    });
+
     // Checklist REV-13: a revocation that could not be recorded (of an access token, of a refresh
     // token) is 503 with Retry-After, never 200.
     const revokeDuringOutage = await postForm(`${system.baseUrl}/revoke`, { token: survivor }, auth);
@@ -114,6 +122,7 @@ describe('Postgres outage and recovery', () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(status).toBe(200);
+    expect((await fetch(system.opsUrl('token', '/health/ready'))).status).toBe(200);
 
     // Nothing was persisted by the refused revocation: the token is still active.
     const stillActive = await postForm(`${system.baseUrl}/introspect`, { token: survivor }, auth);

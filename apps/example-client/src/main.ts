@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, loadExampleClientConfig } from '#lib/config';
-import { createPino, JsonLogger } from '#lib/service-runtime';
+import { createPino, jsonLogger } from '#lib/service-runtime';
 import type { FastifyInstance } from 'fastify';
 import { EXAMPLE_CONFIG, ExampleClientHttpController } from './example-client.http.controller.js';
 
@@ -17,7 +17,7 @@ const log = createPino('example-client', loadConfig().logLevel);
 class ExampleClientModule {}
 
 const app = await NestFactory.create<NestFastifyApplication>(ExampleClientModule, new FastifyAdapter(), {
-  logger: new JsonLogger(log),
+  logger: jsonLogger(log),
 });
 const issuerOrigin = new URL(example.issuer).origin;
 const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, loadResourceServerConfig } from '#lib/config';
-import { createPino, JsonLogger } from '#lib/service-runtime';
+import { createPino, jsonLogger } from '#lib/service-runtime';
 import type { FastifyInstance } from 'fastify';
 import { ResourceServerModule } from './resource-server.module.js';
 
@@ -16,7 +16,7 @@ if (!rs.clientSecret) {
 }
 
 const app = await NestFactory.create<NestFastifyApplication>(ResourceServerModule, new FastifyAdapter(), {
-  logger: new JsonLogger(log),
+  logger: jsonLogger(log),
 });
 const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
 fastify.addHook('onSend', async (_request, reply, payload) => {

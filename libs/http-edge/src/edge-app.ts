@@ -1,4 +1,4 @@
-import type { ModuleMetadata, Type } from '@nestjs/common';
+import { Module, type ModuleMetadata, type Type } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { ClientsModule, type ClientNats, Transport } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,7 +6,7 @@ import { CONFIG_SLICES, type Config, configSlice, loadConfig } from '#lib/config
 import {
   createPino,
   exitOnConfigurationError,
-  JsonLogger,
+  jsonLogger,
   natsConnectionOptions,
   natsRequirements,
   opsAddress,
@@ -16,9 +16,11 @@ import {
   startTracing,
 } from '#lib/service-runtime';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LoggerModule } from 'nestjs-pino';
 import { createEdgeAdapter, installEdge } from './edge.js';
 import { HealthHttpController } from './health.http.controller.js';
 import { OAuthHttpExceptionFilter } from './oauth-http.filter.js';
+import { requestLogging } from './request-logging.js';
 import { EDGE_CONFIG, rpcClientProvider, SERVICES_PROXY } from './rpc.provider.js';
 
 /**
@@ -54,6 +56,10 @@ export function edgeModule(name: string, controllers: Type[]): ModuleMetadata {
   };
 }
 
+/** A listener's module with nestjs-pino's request logging beside it. */
+@Module({})
+class EdgeRootModule {}
+
 export interface EdgeApp {
   app: NestFastifyApplication;
   fastify: FastifyInstance;
@@ -81,17 +87,17 @@ export async function startEdgeApp(options: {
   startMetrics(options.name);
   await startTracing(options.name, config);
   await requireDependencies(natsRequirements(config), (line) => log.fatal({ context: 'Startup' }, line));
+  const logging = requestLogging(log);
   const app = await NestFactory.create<NestFastifyApplication>(
-    options.module as never,
+    { module: EdgeRootModule, imports: [options.module as never, LoggerModule.forRoot(logging)] },
     createEdgeAdapter(config),
     {
-      logger: new JsonLogger(log),
+      logger: jsonLogger(log, logging),
       bodyParser: false,
     },
   );
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   installEdge(fastify, {
-    log,
     maxBodyBytes: config.maxBodyBytes,
     ...(options.label ? { label: options.label } : {}),
   });
@@ -103,9 +109,14 @@ export async function startEdgeApp(options: {
   const { host, port } = options.listen(config);
   await app.listen(port, host);
   const proxy = app.get<ClientNats>(SERVICES_PROXY);
-  const ops = await startOpsServer(config.opsHost, config.opsPortFor(options.name), [
-    { name: 'nats', check: async () => (await proxy.connect()).flush() },
-  ]);
+  const ops = await startOpsServer(
+    config.opsHost,
+    config.opsPortFor(options.name),
+    {
+      nats: () => proxy.connect(),
+    },
+    jsonLogger(log),
+  );
   log.info({
     msg: `${options.name} listening on http://${host}:${port}`,
     issuer: config.issuer,

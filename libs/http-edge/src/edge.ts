@@ -17,7 +17,7 @@ import { context as otelContext, propagation, type Span, SpanStatusCode } from '
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
+import { REQUEST_LOG_FIELDS, type RequestLogFields } from './request-logging.js';
 
 /**
  * The Fastify adapter of an HTTP listener (the public gateway, the admin plane), held to the
@@ -42,7 +42,12 @@ export function createEdgeAdapter(config: HttpEdgeConfig): FastifyAdapter {
     },
     // The correlation id is the server's own, always (libs/service-runtime correlation.ts); the
     // caller's X-Correlation-Id or X-Request-Id is kept as `callerRequestId` only.
-    genReqId: () => newCorrelationId(),
+    // The raw request carries it too, for the request log line (request-logging.ts).
+    genReqId: (raw: object) => {
+      const id = newCorrelationId();
+      (raw as { id?: string }).id = id;
+      return id;
+    },
   });
 }
 
@@ -69,7 +74,6 @@ declare module 'fastify' {
 }
 
 export interface EdgeOptions {
-  log: Logger;
   maxBodyBytes: number;
   /** An extra bounded label of a request's metrics and log line (e.g. the grant type at /token). */
   label?: (request: FastifyRequest, route: string) => string;
@@ -77,8 +81,8 @@ export interface EdgeOptions {
 
 /**
  * What every listener does for every request: bodies read as text (each endpoint parses its own,
- * RFC 6749 §3.2), one log line and one metrics observation by route pattern (never the URL's query
- * or a header), a trace span when tracing is on, the server's correlation id (and the caller's
+ * RFC 6749 §3.2), one metrics observation by route pattern and the fields of its log line
+ * (request-logging.ts; never the URL's query or a header), a trace span when tracing is on, the server's correlation id (and the caller's
  * request id beside it) and security headers on every answer (@fastify/helmet). Fastify's own errors (body too
  * large, malformed) reach Nest's error handler, the only one set on the instance (a second
  * setErrorHandler in the same scope is what Fastify warns of as FSTWRN004), and leave through
@@ -97,6 +101,13 @@ export function installEdge(fastify: FastifyInstance, options: EdgeOptions): voi
   observeResponses(fastify, options);
   fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header(CORRELATION_HEADER, String(request.id));
+    const grantType = options.label?.(request, request.routePattern) ?? '';
+    (request.raw as { [REQUEST_LOG_FIELDS]?: RequestLogFields })[REQUEST_LOG_FIELDS] = {
+      method: request.method,
+      route: request.routePattern,
+      ...(request.callerRequestId ? { callerRequestId: request.callerRequestId } : {}),
+      ...(grantType ? { grantType } : {}),
+    };
     done(null, payload);
   });
   void fastify.register(helmet, {
@@ -152,9 +163,8 @@ function traceRequests(fastify: FastifyInstance): void {
     });
 }
 
-/** Per answered request: its metrics by route pattern, the end of its span, one log line. */
+/** Per answered request: its metrics by route pattern and the end of its span. */
 function observeResponses(fastify: FastifyInstance, options: EdgeOptions): void {
-  const { log } = options;
   useMetrics('httpRequests', 'httpDuration');
   fastify.addHook('onResponse', (request, reply, done) => {
     inFlight.end();
@@ -177,18 +187,6 @@ function observeResponses(fastify: FastifyInstance, options: EdgeOptions): void 
       span.setAttribute('http.response.status_code', reply.statusCode);
       if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
-    }
-    if (log.isLevelEnabled('info')) {
-      log.info({
-        msg: 'http request',
-        correlationId: String(request.id),
-        ...(request.callerRequestId ? { callerRequestId: request.callerRequestId } : {}),
-        method: request.method,
-        route,
-        status: reply.statusCode,
-        ...(grantType ? { grantType } : {}),
-        durationMs: Math.round(reply.elapsedTime),
-      });
     }
     done();
   });

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { OAuthError, toWire } from '#lib/oauth-errors';
+import { answeredByService, reasonCode } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendOAuthError } from './responses.js';
 
@@ -16,7 +17,9 @@ export class OAuthHttpExceptionFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const correlationId = String(host.switchToHttp().getRequest<FastifyRequest>().id);
     if (exception instanceof OAuthError) {
-      if (exception.status >= 500)
+      if (exception.error === 'invalid_client' && !answeredByService(exception))
+        this.clientAuthenticationFailed(exception, host, correlationId);
+      else if (exception.status >= 500)
         this.logger.warn({
           msg: `${exception.error}: ${exception.detail ?? exception.description}`,
           correlationId,
@@ -38,6 +41,22 @@ export class OAuthHttpExceptionFilter implements ExceptionFilter {
       correlationId,
     });
     sendOAuthError(reply, exception);
+  }
+
+  /**
+   * A client authentication refused here, before any service saw it (a malformed Basic header, an
+   * unsupported scheme or assertion type: RFC 6749 §5.2 invalid_client), is logged at warn like
+   * the services' refusals: the client id presented in the form, if any, and a reason code.
+   */
+  private clientAuthenticationFailed(exception: OAuthError, host: ArgumentsHost, correlationId: string) {
+    const body = host.switchToHttp().getRequest<FastifyRequest>().body;
+    const clientId = typeof body === 'string' ? new URLSearchParams(body).get('client_id') : null;
+    this.logger.warn({
+      msg: 'client authentication failed',
+      ...(clientId ? { client_id: clientId.slice(0, 256) } : {}),
+      reason: reasonCode(exception.detail ?? exception.description),
+      correlationId,
+    });
   }
 }
 

@@ -7,10 +7,10 @@ import { exitOnConfigurationError } from './configuration-exit.js';
 import { natsRequirements, requireDependencies } from './dependencies.js';
 import { DrainingServerNats } from './draining-server-nats.js';
 import { DATA_SOURCE, NATS_CONNECTION } from './tokens.js';
-import { createPino, JsonLogger } from './logger.js';
+import { createPino, jsonLogger } from './logger.js';
 import { startMetrics } from './metrics.js';
 import { natsConnectionOptions } from './nats-options.js';
-import { opsAddress, type ReadinessCheck, startOpsServer } from './ops-server.js';
+import { opsAddress, startOpsServer } from './ops-server.js';
 import { OAuthRpcExceptionFilter } from './rpc-exception.filter.js';
 import { startTracing } from './tracing.js';
 
@@ -32,10 +32,13 @@ export async function bootstrapService(
 
 async function start(module: unknown, service: { name: string; queue: string }): Promise<void> {
   const config = loadConfig();
-  const logger = new JsonLogger(createPino(service.name, config.logLevel));
+  const log = createPino(service.name, config.logLevel);
+  const logger = jsonLogger(log);
   startMetrics(service.name);
   await startTracing(service.name, config);
-  await requireDependencies(natsRequirements(config, config), (line) => logger.fatal(line, 'Startup'));
+  await requireDependencies(natsRequirements(config, config), (line) =>
+    log.fatal({ context: 'Startup' }, line),
+  );
   const app = await NestFactory.createMicroservice(module as never, {
     strategy: new DrainingServerNats(
       { ...natsConnectionOptions(config, service.name), queue: service.queue },
@@ -49,7 +52,6 @@ async function start(module: unknown, service: { name: string; queue: string }):
   app.useGlobalFilters(new OAuthRpcExceptionFilter());
   app.enableShutdownHooks();
   await app.listen();
-  const checks: ReadinessCheck[] = [];
   const optional = <T>(token: symbol): T | undefined => {
     try {
       return app.get<T>(token, { strict: false });
@@ -58,10 +60,13 @@ async function start(module: unknown, service: { name: string; queue: string }):
     }
   };
   const dataSource = optional<DataSource>(DATA_SOURCE);
-  if (dataSource) checks.push({ name: 'postgres', check: () => dataSource.query('SELECT 1') });
   const nats = optional<NatsConnection>(NATS_CONNECTION);
-  if (nats) checks.push({ name: 'nats', check: () => nats.flush() });
-  const ops = await startOpsServer(config.opsHost, config.opsPortFor(service.name), checks);
+  const ops = await startOpsServer(
+    config.opsHost,
+    config.opsPortFor(service.name),
+    { ...(dataSource ? { dataSource } : {}), ...(nats ? { nats: () => Promise.resolve(nats) } : {}) },
+    logger,
+  );
   logger.log(
     {
       msg: `${service.name} listening on NATS`,

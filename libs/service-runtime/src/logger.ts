@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { Logger, type Params, PinoLogger } from 'nestjs-pino';
 import { pino, type Logger as Pino } from 'pino';
 
 /**
@@ -8,6 +9,7 @@ import { pino, type Logger as Pino } from 'pino';
  */
 const REDACT = [
   'password',
+  'cookie',
   'pass',
   'token',
   'secret',
@@ -19,6 +21,16 @@ const REDACT = [
   'credentials',
 ];
 
+/** Where a request's secrets would sit in a line, should a request or its headers be logged. */
+const REQUEST_FIELDS = [
+  'code',
+  'body.code',
+  'query.code',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+];
+
 const LEVELS = { error: 'error', warn: 'warn', log: 'info', debug: 'debug' } as const;
 
 export function createPino(service: string, level: keyof typeof LEVELS = 'log'): Pino {
@@ -27,45 +39,22 @@ export function createPino(service: string, level: keyof typeof LEVELS = 'log'):
     base: { service },
     messageKey: 'msg',
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: [...REDACT, ...REDACT.map((k) => `*.${k}`)], censor: '[redacted]' },
+    redact: {
+      // An authorization code (RFC 6749 §4.1.2) is censored where a request's fields would be; not
+      // every `code` (an error's code stays readable).
+      paths: [...REDACT, ...REDACT.map((k) => `*.${k}`), ...REQUEST_FIELDS],
+      censor: '[redacted]',
+    },
     formatters: { level: (label) => ({ level: label }) },
   });
 }
 
-/** Nest's logger interface over pino: Nest's `context` becomes the `context` field. */
-export class JsonLogger implements LoggerService {
-  constructor(readonly pino: Pino) {}
-
-  private write(
-    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace',
-    message: unknown,
-    rest: unknown[],
-  ) {
-    if (!this.pino.isLevelEnabled(level)) return;
-    const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
-    const fields: Record<string, unknown> = context ? { context } : {};
-    if ((level === 'error' || level === 'fatal') && typeof rest[0] === 'string') fields.stack = rest[0];
-    if (message instanceof Error) this.pino[level]({ ...fields, err: message }, message.message);
-    else if (typeof message === 'object' && message !== null) this.pino[level]({ ...fields, ...message });
-    else this.pino[level](fields, String(message));
-  }
-
-  log(message: unknown, ...rest: unknown[]) {
-    this.write('info', message, rest);
-  }
-  error(message: unknown, ...rest: unknown[]) {
-    this.write('error', message, rest);
-  }
-  warn(message: unknown, ...rest: unknown[]) {
-    this.write('warn', message, rest);
-  }
-  debug(message: unknown, ...rest: unknown[]) {
-    this.write('debug', message, rest);
-  }
-  verbose(message: unknown, ...rest: unknown[]) {
-    this.write('trace', message, rest);
-  }
-  fatal(message: unknown, ...rest: unknown[]) {
-    this.write('fatal', message, rest);
-  }
+/**
+ * Nest's logger over the process's pino (nestjs-pino): Nest's `context` becomes the `context`
+ * field, an object argument is merged into the line, an Error becomes `err`. One per process:
+ * nestjs-pino keeps the first pino-http instance made, so an HTTP listener passes its request
+ * logging `params` (over the same `log`) here too.
+ */
+export function jsonLogger(log: Pino, params: Params = { pinoHttp: { logger: log } }): LoggerService {
+  return new Logger(new PinoLogger(params), params);
 }

@@ -1,66 +1,34 @@
-import { createServer, type Server } from 'node:http';
+import type { LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inFlight } from './in-flight.js';
-import { renderMetrics } from './metrics.js';
+import type { OpsDependencies } from './ops/health.indicators.js';
+import { OpsModule } from './ops/ops.module.js';
 
-export interface ReadinessCheck {
-  name: string;
-  /** Resolves when the dependency answers; rejects (or times out) otherwise. */
-  check: () => Promise<unknown>;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    p,
-    new Promise<T>((_, fail) => setTimeout(() => fail(new Error(`no answer within ${ms} ms`)), ms).unref()),
-  ]);
-}
+export type { OpsDependencies } from './ops/health.indicators.js';
 
 /**
  * The operations listener of one process (OPS_HOST:OPS_PORT), separate from the public port:
  * - GET /health/live: 200 while the process runs (liveness);
- * - GET /health/ready: 200 when every check passes and the process is not shutting down, else 503
- *   with the failing checks (readiness, and the startup probe);
+ * - GET /health/ready: 200 when every dependency answers (Postgres when the process has one, NATS)
+ *   and the process is not shutting down, else 503 with the failing checks (readiness, startup);
  * - GET /metrics: Prometheus text format.
+ * It stays up while the process drains, so that readiness can say 503 until the end. `logger` is the
+ * process's own: Nest makes the logger of the last application created the logger of the process.
  */
 export async function startOpsServer(
   host: string,
   port: number,
-  checks: ReadinessCheck[],
+  deps: OpsDependencies,
+  logger: LoggerService,
 ): Promise<Server | undefined> {
   if (port === 0) return undefined;
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== 'GET') return json(405, { status: 'method not allowed' });
-    if (path === '/health/live') return json(200, { status: 'ok' });
-    if (path === '/health/ready') {
-      if (inFlight.draining) return json(503, { status: 'shutting down' });
-      void Promise.allSettled(checks.map((c) => withTimeout(c.check(), 2000))).then((results) => {
-        const info = Object.fromEntries(
-          checks.map((c, i) => [c.name, results[i]!.status === 'fulfilled' ? 'up' : 'down']),
-        );
-        const ok = results.every((r) => r.status === 'fulfilled');
-        json(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks: info });
-      });
-      return;
-    }
-    if (path === '/metrics') {
-      void renderMetrics().then(({ contentType, body }) => {
-        res.writeHead(200, { 'content-type': contentType });
-        res.end(body);
-      });
-      return;
-    }
-    json(404, { status: 'not found' });
+  const app = await NestFactory.create<NestFastifyApplication>(OpsModule.with(deps), new FastifyAdapter(), {
+    logger,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  await app.listen(port, host);
+  const server = app.getHttpServer() as Server;
   server.unref();
   return server;
 }

@@ -138,6 +138,7 @@ export class RpcClient {
       const oauth = fromWire(reply.err);
       if (oauth) {
         observe('error');
+        answeredErrors.add(oauth);
         throw oauth;
       }
       observe('unavailable');
@@ -212,4 +213,11 @@ function describe(err: unknown): string {
   if (err instanceof Error) return err.message;
   if (typeof err === 'object' && err !== null) return JSON.stringify(err).slice(0, 200);
   return String(err);
+}
+
+const answeredErrors = new WeakSet<object>();
+
+/** True for an OAuth error a service answered (it logged it), false for one raised in this process. */
+export function answeredByService(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && answeredErrors.has(err);
 }
