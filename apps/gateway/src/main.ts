@@ -3,6 +3,7 @@ import { SUPPORTED_GRANT_TYPES } from '#lib/domain-client';
 import { RPC_CLIENT, startEdgeApp } from '#lib/http-edge';
 import type { FastifyRequest } from 'fastify';
 import { GatewayModule } from './gateway.module.js';
+import { installCookies } from './http/cookies.js';
 import { installCors } from './http/cors.js';
 import { installMethodNotAllowed } from './http/method-not-allowed.js';
 
@@ -20,6 +21,7 @@ await startEdgeApp({
   },
   routes: ({ app, fastify }) => {
     installMethodNotAllowed(fastify);
+    installCookies(fastify);
     installCors(fastify, app.get(RPC_CLIENT));
   },
 });

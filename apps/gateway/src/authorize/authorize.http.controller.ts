@@ -10,7 +10,6 @@ import { requestContext, RPC_CLIENT } from '#lib/http-edge';
 import {
   accountPage,
   consentPage,
-  cookieName,
   errorPage,
   loggedOutPage,
   loginPage,
@@ -18,8 +17,8 @@ import {
   pageBrand,
   type PageBrand,
   pageCsp,
-  setCookie,
 } from './pages.js';
+import { readCookie, setCookie } from '../http/cookies.js';
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 
@@ -203,8 +202,7 @@ export class AuthorizeHttpController {
   private send(reply: FastifyReply, result: FrontChannelResult): void {
     // OAuth 2.1 §3.2.3 by analogy: nothing here is cached.
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
-    for (const c of result.cookies ?? [])
-      reply.header('Set-Cookie', setCookie(c.name, c.value, c.maxAgeSeconds, this.secure));
+    for (const c of result.cookies ?? []) setCookie(reply, c, this.secure);
     switch (result.kind) {
       case 'redirect':
         // RFC 9700 §4.12, OAuth 2.1 §7.5.3: 303, so that no form body follows the redirect.
@@ -251,12 +249,11 @@ export class AuthorizeHttpController {
   }
 
   private browser(request: FastifyRequest): BrowserState {
-    const cookies = parseCookies(request.headers.cookie);
     const origin = request.headers.origin;
     const site = request.headers['sec-fetch-site'];
     const agent = request.headers['user-agent'];
-    const session = cookies.get(cookieName('session', this.secure));
-    const nonce = cookies.get(cookieName('nonce', this.secure));
+    const session = readCookie(request, 'session', this.secure);
+    const nonce = readCookie(request, 'nonce', this.secure);
     return {
       ...(session ? { session } : {}),
       ...(nonce ? { nonce } : {}),
@@ -280,16 +277,4 @@ export class AuthorizeHttpController {
     this.requireForm(request);
     return singleValued(parseFormEncoded(this.body(request), { maxParameters: this.config.maxParameters }));
   }
-}
-
-function parseCookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  if (typeof header !== 'string') return out;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq === -1) continue;
-    const name = part.slice(0, eq).trim();
-    if (!out.has(name)) out.set(name, part.slice(eq + 1).trim());
-  }
-  return out;
 }

@@ -219,25 +219,3 @@ export function errorPage(p: Page<'error-page'>, brand: PageBrand): string {
 <p>Go back to the application and try again.</p>`,
   );
 }
-
-/** On https, a __Host- cookie: Secure, host-only and Path=/ by construction (RFC 6265bis §4.1.3.2). */
-export function cookieName(name: 'session' | 'nonce', secure: boolean): string {
-  return `${secure ? '__Host-' : ''}authz_${name}`;
-}
-
-/** RFC 6749 §10.12, RFC 6265 §4.1.2: HttpOnly, SameSite=Lax, host-only (no Domain), Secure on https. */
-export function setCookie(
-  name: 'session' | 'nonce',
-  value: string,
-  maxAgeSeconds: number,
-  secure: boolean,
-): string {
-  return [
-    `${cookieName(name, secure)}=${value}`,
-    'Path=/',
-    `Max-Age=${maxAgeSeconds}`,
-    'HttpOnly',
-    'SameSite=Lax',
-    ...(secure ? ['Secure'] : []),
-  ].join('; ');
-}
