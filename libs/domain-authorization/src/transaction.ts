@@ -1,5 +1,6 @@
 import { type Keyset, splitKid, withKid } from '#lib/keysets';
-import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type {
   AuthorizationError,
   ResponseTarget,
@@ -8,7 +9,7 @@ import type {
 
 /**
  * The authorization transaction between GET /authorize and the consent decision, sealed
- * (AES-256-GCM under a key derived from COOKIE_SEALING_KEYS) into an opaque value the pages carry, so
+ * (a JWE, A256GCM under a key derived from COOKIE_SEALING_KEYS: Sealer) into an opaque value the pages carry, so
  * that nothing is stored for a visitor who never logs in, and a tampered hidden field changes
  * nothing (RFC 6749 §10.14: the decision is bound to the validated request). Single use is decided
  * where it matters, by the event store: the grant id is derived from the transaction, so a second
@@ -46,11 +47,13 @@ export interface LoginSession {
 }
 
 /**
- * Values sealed for one purpose (the authorization transaction, the login session cookie) with
- * AES-256-GCM under HKDF(key, `authz-seal:<purpose>`) of a COOKIE_SEALING_KEYS key, carried as
- * `<kid>.<iv | tag | ciphertext>` (base64url; no key id under the legacy SECRET_PEPPER, as before
- * key ids): sealed under the current key, opened under the key named while it is accepted, so that
- * a new key can become current while what the previous one sealed still opens.
+ * Values sealed for one purpose (the authorization transaction, the login session cookie) as a
+ * compact JWE (RFC 7516 §7.1) by jose: `alg` `dir`, `enc` A256GCM (RFC 7518 §4.5, §5.3) under
+ * HKDF(key, `authz-seal:<purpose>`) of a COOKIE_SEALING_KEYS key, named by `kid` in the protected
+ * header (authenticated with the content): sealed under the current key, opened under the key named
+ * while it is accepted, so that a new key can become current while what the previous one sealed
+ * still opens. The consent service alone holds the keys, which is why this is not
+ * @fastify/secure-session at the gateway (docs/login-and-consent.md, "Keys and maintained libraries").
  */
 export class Sealer {
   private readonly keys: Keyset;
@@ -59,27 +62,27 @@ export class Sealer {
     this.keys = keys.derive(`authz-seal:${purpose}`);
   }
 
-  /** `iv` is 12 random bytes supplied by the caller. */
-  seal(value: unknown, iv: Buffer): string {
+  seal(value: unknown): Promise<string> {
     const { kid, key } = this.keys.current;
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-    return withKid(kid, Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url'));
+    return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(value)))
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid })
+      .encrypt(key);
   }
 
   /** The sealed value, or null when it was not sealed here, was altered, or has expired. */
-  open<T extends { exp: number }>(sealed: unknown, nowMs: number): T | null {
+  async open<T extends { exp: number }>(sealed: unknown, nowMs: number): Promise<T | null> {
     if (typeof sealed !== 'string' || sealed.length > 16384) return null;
-    const { kid, value } = splitKid(sealed);
-    const key = this.keys.find(kid)?.key;
-    if (key === undefined || value.length < 40 || !/^[A-Za-z0-9_-]+$/.test(value)) return null;
-    const raw = Buffer.from(value, 'base64url');
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-      decipher.setAuthTag(raw.subarray(12, 28));
-      const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
-      const opened = JSON.parse(text) as T;
-      return typeof opened.exp === 'number' && opened.exp > nowMs ? opened : null;
+      const { kid } = decodeProtectedHeader(sealed);
+      const key = typeof kid === 'string' ? this.keys.find(kid)?.key : undefined;
+      if (key === undefined) return null;
+      // RFC 8725 §3.1 by analogy: only the algorithms sealed with are accepted.
+      const { plaintext } = await compactDecrypt(sealed, key, {
+        keyManagementAlgorithms: ['dir'],
+        contentEncryptionAlgorithms: ['A256GCM'],
+      });
+      const opened = JSON.parse(new TextDecoder().decode(plaintext)) as T | null;
+      return typeof opened?.exp === 'number' && opened.exp > nowMs ? opened : null;
     } catch {
       return null;
     }
@@ -90,7 +93,8 @@ export class Sealer {
  * RFC 6749 §10.12: CSRF tokens bound to both the transaction and the browser (its session or its
  * nonce cookie), HMAC-SHA-256 under HKDF(key, `authz-mac:authorization-transaction`) of a CSRF_KEYS
  * key and carried as `<kid>.<mac>`: made under the current key, checked under the key named while it
- * is accepted.
+ * is accepted. Checked here, where the transaction opens, not by @fastify/csrf-protection at the
+ * gateway, which holds no key (docs/login-and-consent.md, "Keys and maintained libraries").
  */
 export class CsrfTokens {
   private readonly keys: Keyset;

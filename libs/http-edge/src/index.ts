@@ -6,3 +6,4 @@ export * from './oauth-http.filter.js';
 export * from './rpc.provider.js';
 export * from './health.http.controller.js';
 export * from './edge-app.js';
+export * from './views.js';

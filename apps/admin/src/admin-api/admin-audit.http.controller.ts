@@ -135,7 +135,7 @@ export class AdminAuditHttpController {
       events.push(...history.events);
       after = history.next ?? undefined;
     } while (after !== undefined && events.length < TIMELINE_MAX_EVENTS);
-    sendPage(reply, {
+    await sendPage(reply, {
       title: `Grant ${state.grantId}`,
       facts: [
         ['status', state.revocationReason ? `revoked (${state.revocationReason})` : state.status],

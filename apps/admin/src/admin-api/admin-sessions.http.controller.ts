@@ -97,7 +97,7 @@ export class AdminSessionsHttpController {
       events.push(...history.events);
       after = history.next ?? undefined;
     } while (after !== undefined && events.length < TIMELINE_MAX_EVENTS);
-    sendPage(reply, {
+    await sendPage(reply, {
       title: `Session ${state.sid}`,
       facts: [
         ['status', state.endReason ? `ended (${state.endReason})` : state.status],

@@ -19,7 +19,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { adminCommand } from './admin-command.js';
 import { noStore, RPC_CLIENT, sendJson } from '#lib/http-edge';
 import { historyPaging, instantQuery, operation, pathParameter } from '../openapi/decorators.js';
-import { AUDIT_PAGE_CSP, renderTimeline, timelineEntry, type TimelinePage } from './audit-page.js';
+import { AUDIT_PAGE_CSP, timelineEntry, type TimelinePage, timelineView } from './audit-page.js';
 
 /** Most events a timeline page shows (pages of 500 fetched in turn). */
 const TIMELINE_MAX_EVENTS = 5000;
@@ -154,7 +154,7 @@ export class AdminTokensHttpController {
         page: { limit: 500, after },
       } satisfies TokenHistoryRequest),
     );
-    sendPage(reply, {
+    await sendPage(reply, {
       title: `Access token ${jti}`,
       facts: [
         ['status', state.status],
@@ -187,7 +187,7 @@ export class AdminTokensHttpController {
         page: { limit: 500, after },
       } satisfies ClientHistoryRequest),
     );
-    sendPage(reply, {
+    await sendPage(reply, {
       title: `Client ${client.clientName} (${client.clientId})`,
       facts: [
         ['status', client.status],
@@ -213,12 +213,14 @@ export class AdminTokensHttpController {
   }
 }
 
-export function sendPage(reply: FastifyReply, page: TimelinePage): void {
+export async function sendPage(reply: FastifyReply, page: TimelinePage): Promise<void> {
+  const { template, data } = timelineView(page);
+  const body = await reply.viewAsync(template, data);
   void noStore(reply)
     .header('Content-Security-Policy', AUDIT_PAGE_CSP)
     .header('X-Content-Type-Options', 'nosniff')
     .header('Referrer-Policy', 'no-referrer')
     .status(200)
     .type('text/html; charset=utf-8')
-    .send(renderTimeline(page));
+    .send(body);
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { AuditEvent } from '#lib/contracts';
 
 /** One step of a life on the timeline. */
@@ -39,12 +40,6 @@ export const AUDIT_PAGE_CSP = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
-
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 
 const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
 
@@ -192,20 +187,13 @@ export function timelineEntry(e: AuditEvent): TimelineEntry {
   return { ...base, kind: reading.kind, what: reading.what, detail: reading.detail(d) };
 }
 
-/** The whole page; every value is escaped. */
-export function renderTimeline(page: TimelinePage): string {
-  const facts = page.facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('');
-  const items = page.entries
-    .map(
-      (e) => `<li class="${e.kind}"><div class="what">${escapeHtml(e.what)}</div>
-<div class="meta"><time datetime="${escapeHtml(e.when)}">${escapeHtml(e.when)}</time> · by ${escapeHtml(e.who)}${
-        e.client ? ` · client ${escapeHtml(e.client)}` : ''
-      } · position ${e.position}</div>${e.detail ? `<div class="detail">${escapeHtml(e.detail)}</div>` : ''}</li>`,
-    )
-    .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(page.title)}</title><style>${STYLE}</style></head>
-<body><h1>${escapeHtml(page.title)}</h1><dl>${facts}</dl>
-<ol>${items || '<li>No events.</li>'}</ol></body></html>`;
+/** The timeline template (apps/admin/src/views, copied beside the build by scripts/copy-views.mjs). */
+export const ADMIN_VIEWS_DIR = fileURLToPath(new URL('../views/', import.meta.url));
+
+/** The whole page: `timeline` in ADMIN_VIEWS_DIR, through @fastify/view (every value escaped there). */
+export function timelineView(page: TimelinePage): {
+  template: string;
+  data: TimelinePage & { style: string };
+} {
+  return { template: 'timeline', data: { ...page, style: STYLE } };
 }

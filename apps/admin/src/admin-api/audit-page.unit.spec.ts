@@ -1,5 +1,27 @@
 import { createHash } from 'node:crypto';
-import { AUDIT_PAGE_CSP, renderTimeline, timelineEntry } from './audit-page.js';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { installViews } from '#lib/http-edge';
+import {
+  ADMIN_VIEWS_DIR,
+  AUDIT_PAGE_CSP,
+  timelineEntry,
+  type TimelinePage,
+  timelineView,
+} from './audit-page.js';
+
+let fastify: FastifyInstance;
+beforeAll(async () => {
+  fastify = Fastify();
+  installViews(fastify, ADMIN_VIEWS_DIR);
+  await fastify.ready();
+});
+afterAll(() => fastify.close());
+
+/** The page as the admin listener renders it, through @fastify/view and the template. */
+function renderTimeline(page: TimelinePage): Promise<string> {
+  const { template, data } = timelineView(page);
+  return fastify.view(template, data);
+}
 
 describe('audit timeline page (server-rendered, CSP)', () => {
   const event = (type: string, data: Record<string, unknown>, position = 1) => ({
@@ -13,8 +35,8 @@ describe('audit timeline page (server-rendered, CSP)', () => {
     metadata: { actor: 'client:c1' },
   });
 
-  it('escapes every value it shows', () => {
-    const html = renderTimeline({
+  it('escapes every value it shows', async () => {
+    const html = await renderTimeline({
       title: 'Client <script>alert(1)</script>',
       facts: [['name', '"><img src=x onerror=alert(1)>']],
       entries: [timelineEntry(event('ClientRegistered', { clientId: 'c1', clientName: '<b>x</b>' }))],
@@ -24,8 +46,8 @@ describe('audit timeline page (server-rendered, CSP)', () => {
     expect(html).toContain('&quot;&gt;&lt;img src=x onerror=alert(1)&gt;');
   });
 
-  it('allows its one inline style by hash, and nothing else', () => {
-    const html = renderTimeline({ title: 't', facts: [], entries: [] });
+  it('allows its one inline style by hash, and nothing else', async () => {
+    const html = await renderTimeline({ title: 't', facts: [], entries: [] });
     const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
     const hash = createHash('sha256').update(style).digest('base64');
     expect(AUDIT_PAGE_CSP).toContain(`style-src 'sha256-${hash}'`);

@@ -30,7 +30,7 @@ export class AccountHandler {
     const session = await this.browser.current(request.browser.session);
     if (session === null) {
       const tx = this.browser.newTransaction({ kind: 'account' });
-      return this.pages.login(tx, this.browser.sealTransaction(tx), null, request.browser, 200);
+      return this.pages.login(tx, await this.browser.sealTransaction(tx), null, request.browser, 200);
     }
     const consents = await this.grants.consentsOf(session.user.sub);
     const named = await Promise.all(

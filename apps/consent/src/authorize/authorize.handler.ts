@@ -56,8 +56,8 @@ export class AuthorizeHandler {
         ? { kind: 'authorize-error', target: target.target, error: checked.error }
         : { kind: 'authorize', request: checked.request },
     );
-    return this.responses.orUnavailable(target.target, request.context.correlationId, () =>
-      this.proceed(tx, this.browser.sealTransaction(tx), view!, request.browser, request.context),
+    return this.responses.orUnavailable(target.target, request.context.correlationId, async () =>
+      this.proceed(tx, await this.browser.sealTransaction(tx), view!, request.browser, request.context),
     );
   }
 
@@ -74,7 +74,7 @@ export class AuthorizeHandler {
   }
 
   async resume(request: ResumeRequest): Promise<FrontChannelResult> {
-    const tx = this.browser.openTransaction(request.tx);
+    const tx = await this.browser.openTransaction(request.tx);
     if (tx === null) return expired();
     const client = tx.kind === 'account' ? null : await this.responses.findClient(clientIdOf(tx));
     if (tx.kind !== 'account' && (client === null || client.status !== 'active'))

@@ -50,7 +50,7 @@ export class ConsentDecisionHandler {
   async handle(request: ConsentDecisionRequest): Promise<FrontChannelResult> {
     const crossSite = this.pages.crossSite(request.browser);
     if (crossSite) return crossSite;
-    const tx = this.browser.openTransaction(request.form.tx ?? '');
+    const tx = await this.browser.openTransaction(request.form.tx ?? '');
     if (tx === null) return expired();
     const session = await this.browser.current(request.browser.session);
     // RFC 6749 §10.12: the CSRF token is bound to this transaction and this session.

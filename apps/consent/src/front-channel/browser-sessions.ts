@@ -38,7 +38,7 @@ export type TransactionBody = WithoutIdAndExpiry<Transaction>;
 type WithoutIdAndExpiry<T> = T extends unknown ? Omit<T, 'id' | 'exp'> : never;
 
 /**
- * What the front channel keeps in the browser, sealed (AES-256-GCM under COOKIE_SEALING_KEYS, one
+ * What the front channel keeps in the browser, sealed (a JWE, A256GCM under COOKIE_SEALING_KEYS, one
  * derived key per purpose): the authorization transaction carried through the login and consent
  * forms, and the login session cookie. The CSRF tokens of those forms (RFC 6749 §10.12) too.
  */
@@ -67,12 +67,12 @@ export class BrowserSessions {
     return { ...body, id: this.newId(), exp } as Transaction;
   }
 
-  sealTransaction(tx: Transaction): string {
-    return this.transactions.seal(tx, randomBytes(12));
+  sealTransaction(tx: Transaction): Promise<string> {
+    return this.transactions.seal(tx);
   }
 
   /** The transaction a form carries, or null when it was altered or has expired. */
-  openTransaction(sealed: unknown): Transaction | null {
+  openTransaction(sealed: unknown): Promise<Transaction | null> {
     return this.transactions.open<Transaction>(sealed, this.clock().getTime());
   }
 
@@ -82,7 +82,7 @@ export class BrowserSessions {
    */
   async current(cookie: string | undefined): Promise<Session | null> {
     const now = this.clock();
-    const session = this.sessions.open<LoginSession>(cookie, now.getTime());
+    const session = await this.sessions.open<LoginSession>(cookie, now.getTime());
     if (session === null || typeof session.sub !== 'string' || typeof session.sid !== 'string') return null;
     const { state: stream } = await this.store.load(session.sid);
     if (!isActive(stream, now) || stream.sub !== session.sub) return null;
@@ -135,7 +135,7 @@ export class BrowserSessions {
     };
     return {
       name: 'session',
-      value: this.sessions.seal(session, randomBytes(12)),
+      value: await this.sessions.seal(session),
       maxAgeSeconds: ttlSeconds,
     };
   }

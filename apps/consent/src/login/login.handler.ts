@@ -37,7 +37,7 @@ export class LoginHandler {
     const crossSite = this.pages.crossSite(request.browser);
     if (crossSite) return crossSite;
     const sealed = request.form.tx ?? '';
-    const tx = this.browser.openTransaction(sealed);
+    const tx = await this.browser.openTransaction(sealed);
     if (tx === null) return expired();
     // RFC 6749 §10.12: login CSRF; the token is bound to the browser's nonce cookie.
     if (!this.browser.csrf.check(request.form.csrf, tx.id, nonceOf(request.browser)))

@@ -7,19 +7,8 @@ import type { RpcClient } from '#lib/service-runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_CONFIG, type GatewaySettings } from '../gateway.tokens.js';
 import { requestContext, RPC_CLIENT } from '#lib/http-edge';
-import {
-  accountPage,
-  consentPage,
-  cookieName,
-  errorPage,
-  loggedOutPage,
-  loginPage,
-  logoutConfirmPage,
-  pageBrand,
-  type PageBrand,
-  pageCsp,
-  setCookie,
-} from './pages.js';
+import { pageBrand, type PageBrand, pageCsp, type PageResult, pageView } from './pages.js';
+import { readCookie, setCookie } from '../http/cookies.js';
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 
@@ -197,14 +186,13 @@ export class AuthorizeHttpController {
         description: wire.error_description,
       };
     }
-    this.send(reply, result);
+    await this.send(reply, result);
   }
 
-  private send(reply: FastifyReply, result: FrontChannelResult): void {
+  private async send(reply: FastifyReply, result: FrontChannelResult): Promise<void> {
     // OAuth 2.1 §3.2.3 by analogy: nothing here is cached.
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
-    for (const c of result.cookies ?? [])
-      reply.header('Set-Cookie', setCookie(c.name, c.value, c.maxAgeSeconds, this.secure));
+    for (const c of result.cookies ?? []) setCookie(reply, c, this.secure);
     switch (result.kind) {
       case 'redirect':
         // RFC 9700 §4.12, OAuth 2.1 §7.5.3: 303, so that no form body follows the redirect.
@@ -213,35 +201,26 @@ export class AuthorizeHttpController {
       case 'login':
         if (result.retryAfterSeconds !== undefined)
           reply.header('Retry-After', String(result.retryAfterSeconds));
-        return this.html(
-          reply,
-          result.status,
-          loginPage(result, this.brand),
-          result.redirectOrigin ? [result.redirectOrigin] : [],
-        );
+        return this.html(reply, result.status, result, result.redirectOrigin ? [result.redirectOrigin] : []);
       case 'consent':
-        return this.html(reply, 200, consentPage(result, this.brand), [result.redirectOrigin]);
-      case 'account':
-        return this.html(reply, 200, accountPage(result, this.brand));
+        return this.html(reply, 200, result, [result.redirectOrigin]);
       case 'logout-confirm':
-        return this.html(
-          reply,
-          200,
-          logoutConfirmPage(result, this.brand),
-          result.redirectOrigin ? [result.redirectOrigin] : [],
-        );
-      case 'logged-out':
-        return this.html(reply, 200, loggedOutPage(result, this.brand));
+        return this.html(reply, 200, result, result.redirectOrigin ? [result.redirectOrigin] : []);
       case 'error-page':
-        return this.html(reply, result.status, errorPage(result, this.brand));
-      default: {
-        const unknown: never = result;
-        throw new Error(`unknown result ${(unknown as { kind: string }).kind}`);
-      }
+        return this.html(reply, result.status, result);
+      default:
+        return this.html(reply, 200, result);
     }
   }
 
-  private html(reply: FastifyReply, status: number, body: string, formTargets: string[] = []): void {
+  private async html(
+    reply: FastifyReply,
+    status: number,
+    result: PageResult,
+    formTargets: string[] = [],
+  ): Promise<void> {
+    const { template, data } = pageView(result, this.brand);
+    const body = await reply.viewAsync(template, data);
     void reply
       .status(status)
       .header('Content-Security-Policy', pageCsp(this.brand, formTargets))
@@ -251,12 +230,11 @@ export class AuthorizeHttpController {
   }
 
   private browser(request: FastifyRequest): BrowserState {
-    const cookies = parseCookies(request.headers.cookie);
     const origin = request.headers.origin;
     const site = request.headers['sec-fetch-site'];
     const agent = request.headers['user-agent'];
-    const session = cookies.get(cookieName('session', this.secure));
-    const nonce = cookies.get(cookieName('nonce', this.secure));
+    const session = readCookie(request, 'session', this.secure);
+    const nonce = readCookie(request, 'nonce', this.secure);
     return {
       ...(session ? { session } : {}),
       ...(nonce ? { nonce } : {}),
@@ -280,16 +258,4 @@ export class AuthorizeHttpController {
     this.requireForm(request);
     return singleValued(parseFormEncoded(this.body(request), { maxParameters: this.config.maxParameters }));
   }
-}
-
-function parseCookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  if (typeof header !== 'string') return out;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq === -1) continue;
-    const name = part.slice(0, eq).trim();
-    if (!out.has(name)) out.set(name, part.slice(eq + 1).trim());
-  }
-  return out;
 }

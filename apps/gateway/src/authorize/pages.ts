@@ -3,9 +3,10 @@ import type { BrandConfig } from '#lib/config';
 import type { FrontChannelResult } from '#lib/contracts';
 
 /**
- * The server-rendered pages of the authorization endpoint: login, consent, account, error. No
- * script; no external asset but the configured logo; one inline style allowed by its hash; every
- * value HTML-escaped (RFC 6749 §10.14, OAuth 2.1 §7.11); labels, a visible focus ring and a
+ * The server-rendered pages of the authorization endpoint: login, consent, account, logout, error,
+ * as templates in ../views rendered by @fastify/view (../http/views.ts). No script; no external
+ * asset but the configured logo; one inline style allowed by its hash; every value HTML-escaped by
+ * the template engine (RFC 6749 §10.14, OAuth 2.1 §7.11); labels, a visible focus ring and a
  * phone-width layout. The product name, logo and primary colour come from the configuration.
  */
 const STYLE = (primary: string) => `
@@ -70,174 +71,83 @@ export function pageCsp(brand: PageBrand, formTargets: string[] = []): string {
   ].join('; ');
 }
 
-export const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-
 /** A BCP 47 tag (RFC 5646 §2.1) for html lang (OpenID Connect Core §3.1.2.1 ui_locales), else en. */
 const langOf = (lang: string | undefined) =>
   lang !== undefined && /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/.test(lang) ? lang : 'en';
 
-function layout(brand: PageBrand, title: string, body: string, lang?: string): string {
-  const logo = brand.logoUrl ? `<img src="${escapeHtml(brand.logoUrl)}" alt="">` : '';
-  return `<!doctype html>
-<html lang="${escapeHtml(langOf(lang))}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${escapeHtml(`${title} · ${brand.name}`)}</title><style>${brand.style}</style></head>
-<body><main><p class="brand">${logo}<span>${escapeHtml(brand.name)}</span></p>${body}</main></body></html>`;
+/** A page: its template in ../views and what the template shows (escaped there). */
+export interface PageView {
+  template: string;
+  data: { brand: PageBrand; title: string; lang: string } & Record<string, unknown>;
 }
-
-const hidden = (name: string, value: string) =>
-  `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`;
 
 type Page<K extends FrontChannelResult['kind']> = Extract<FrontChannelResult, { kind: K }>;
+export type PageResult = Exclude<FrontChannelResult, { kind: 'redirect' }>;
 
-export function loginPage(p: Page<'login'>, brand: PageBrand): string {
-  const message = p.message
-    ? `<p class="error" role="alert" id="login-error">${escapeHtml(p.message)}</p>`
-    : '';
-  const described = p.message ? ' aria-describedby="login-error"' : '';
-  return layout(
-    brand,
-    'Sign in',
-    `<h1>Sign in</h1>
-${p.clientName ? `<p>to continue to <strong>${escapeHtml(p.clientName)}</strong></p>` : ''}${message}
-<form method="post" action="/login">
-${hidden('tx', p.tx)}${hidden('csrf', p.csrf)}
-<label for="username">Username</label>
-<input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus${described} value="${escapeHtml(p.username ?? '')}">
-<label for="password">Password</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required${described}>
-<div class="actions"><button type="submit" class="primary">Sign in</button>${
-      p.clientName ? '<button type="submit" name="cancel" value="1" formnovalidate>Cancel</button>' : ''
-    }</div>
-</form>`,
-    p.lang,
-  );
+export function pageView(result: PageResult, brand: PageBrand): PageView {
+  const view = (template: string, title: string, lang: string | undefined, data: object): PageView => ({
+    template,
+    data: { ...data, brand: { ...brand }, title, lang: langOf(lang) },
+  });
+  switch (result.kind) {
+    case 'login':
+      return view('login', 'Sign in', result.lang, {
+        tx: result.tx,
+        csrf: result.csrf,
+        clientName: result.clientName,
+        message: result.message,
+        username: result.username ?? '',
+      });
+    case 'consent':
+      return view('consent', `Allow ${result.clientName}?`, result.lang, consentData(result));
+    case 'account':
+      return view('account', 'Your account', undefined, accountData(result));
+    case 'logout-confirm':
+      return view('logout-confirm', 'Sign out', result.lang, {
+        csrf: result.csrf,
+        username: result.username,
+        continueWith: result.continueWith,
+      });
+    case 'logged-out':
+      return view('logged-out', 'Signed out', result.lang, {});
+    case 'error-page':
+      return view('error', 'Request refused', undefined, {
+        error: result.error,
+        description: result.description,
+      });
+    default: {
+      const unknown: never = result;
+      throw new Error(`unknown page ${(unknown as { kind: string }).kind}`);
+    }
+  }
 }
 
-function safeLink(uri: string | undefined): string {
-  if (!uri) return '';
+function consentData(p: Page<'consent'>) {
   // Only http(s) links; anything else is shown as text (OAuth 2.1 §7.11).
-  if (/^https?:\/\/[\x21-\x7e]+$/.test(uri))
-    return `<p><a href="${escapeHtml(uri)}" rel="noopener noreferrer">${escapeHtml(uri)}</a></p>`;
-  return `<p>${escapeHtml(uri)}</p>`;
+  const link = p.clientUri !== undefined && /^https?:\/\/[\x21-\x7e]+$/.test(p.clientUri);
+  return {
+    tx: p.tx,
+    csrf: p.csrf,
+    username: p.username,
+    clientName: p.clientName,
+    clientLink: link ? p.clientUri : undefined,
+    clientUri: p.clientUri,
+    scopes: p.scopes,
+  };
 }
 
-export function consentPage(p: Page<'consent'>, brand: PageBrand): string {
-  const scopes = p.scopes
-    .map((s) => `<li>${escapeHtml(s.description)} <span class="scope">(${escapeHtml(s.scope)})</span></li>`)
-    .join('\n');
-  return layout(
-    brand,
-    `Allow ${p.clientName}?`,
-    `<h1><strong>${escapeHtml(p.clientName)}</strong> wants to access your account</h1>
-${safeLink(p.clientUri)}<p class="who">Signed in as ${escapeHtml(p.username)}</p>
-<p>If you allow it, ${escapeHtml(p.clientName)} will be able to:</p>
-<ul class="scopes">${scopes || '<li>Use your account (no specific permission)</li>'}</ul>
-<form method="post" action="/authorize/consent">
-${hidden('tx', p.tx)}${hidden('csrf', p.csrf)}
-<div class="actions"><button type="submit" class="primary" name="decision" value="allow">Allow</button>
-<button type="submit" name="decision" value="deny">Deny</button></div>
-</form>`,
-    p.lang,
-  );
-}
-
-export function accountPage(p: Page<'account'>, brand: PageBrand): string {
-  const items = p.consents
-    .map(
-      (
-        c,
-      ) => `<li><strong>${escapeHtml(c.clientName)}</strong> <span class="scope">${escapeHtml(c.clientId)}</span>
-<p>${c.scope.map((s) => `<span class="scope">${escapeHtml(s)}</span>`).join(' ')} <span class="who">since ${escapeHtml(c.grantedAt.slice(0, 10))}</span></p>
-<form method="post" action="/account/revoke">${hidden('csrf', p.csrf)}${hidden('client_id', c.clientId)}
-<button type="submit" aria-label="Revoke access of ${escapeHtml(c.clientName)}">Revoke</button></form></li>`,
-    )
-    .join('\n');
-  return layout(
-    brand,
-    'Your account',
-    `<h1>Your account</h1><p class="who">Signed in as ${escapeHtml(p.username)}</p>
-<h2>Applications you allowed</h2>
-${p.consents.length ? `<ul class="consents">${items}</ul>` : '<p>No application has access to your account.</p>'}
-${sessionsSection(p)}`,
-  );
-}
-
-/** The user's sessions, each with its sign-out form, and one to sign out everywhere. */
-function sessionsSection(p: Page<'account'>): string {
-  const sessions = p.sessions ?? [];
-  const items = sessions
-    .map((s) => {
-      const what = `${s.userAgent.browser} on ${s.userAgent.os}`;
-      return `<li class="session"><strong>${escapeHtml(what)}</strong>${s.current ? ' <span class="scope">this browser</span>' : ''}
-<p><span class="who">signed in ${escapeHtml(s.startedAt.slice(0, 16).replace('T', ' '))} UTC, last used ${escapeHtml(s.lastUsedAt.slice(0, 16).replace('T', ' '))} UTC</span></p>
-<form method="post" action="/account/sessions/end">${hidden('csrf', p.csrf)}${hidden('sid', s.sid)}
-<button type="submit" aria-label="Sign out ${escapeHtml(what)}">Sign out</button></form></li>`;
-    })
-    .join('\n');
-  return `<h2>Where you are signed in</h2>
-<ul class="sessions">${items}</ul>
-<form method="post" action="/account/sessions/end">${hidden('csrf', p.csrf)}${hidden('all', '1')}
-<button type="submit">Sign out everywhere</button></form>`;
-}
-
-/** RP-Initiated Logout 1.0 §2: the user confirms the sign-out (the request alone is not trusted). */
-export function logoutConfirmPage(p: Page<'logout-confirm'>, brand: PageBrand): string {
-  return layout(
-    brand,
-    'Sign out',
-    `<h1>Sign out?</h1><p class="who">Signed in as ${escapeHtml(p.username)}</p>
-<form method="post" action="/logout/confirm">${hidden('csrf', p.csrf)}${continueWith(p.continueWith)}
-<div class="actions"><button type="submit" class="primary">Sign out</button></div>
-</form>`,
-    p.lang,
-  );
-}
-
-function continueWith(c: Page<'logout-confirm'>['continueWith']): string {
-  if (c === undefined) return '';
-  return (
-    hidden('client_id', c.clientId) +
-    hidden('post_logout_redirect_uri', c.postLogoutRedirectUri) +
-    (c.state !== undefined ? hidden('state', c.state) : '')
-  );
-}
-
-export function loggedOutPage(p: Page<'logged-out'>, brand: PageBrand): string {
-  return layout(brand, 'Signed out', '<h1>You are signed out</h1>', p.lang);
-}
-
-export function errorPage(p: Page<'error-page'>, brand: PageBrand): string {
-  return layout(
-    brand,
-    'Request refused',
-    `<h1>This request cannot be completed</h1>
-<p class="error" role="alert"><strong>${escapeHtml(p.error)}</strong>: ${escapeHtml(p.description)}</p>
-<p>Go back to the application and try again.</p>`,
-  );
-}
-
-/** On https, a __Host- cookie: Secure, host-only and Path=/ by construction (RFC 6265bis §4.1.3.2). */
-export function cookieName(name: 'session' | 'nonce', secure: boolean): string {
-  return `${secure ? '__Host-' : ''}authz_${name}`;
-}
-
-/** RFC 6749 §10.12, RFC 6265 §4.1.2: HttpOnly, SameSite=Lax, host-only (no Domain), Secure on https. */
-export function setCookie(
-  name: 'session' | 'nonce',
-  value: string,
-  maxAgeSeconds: number,
-  secure: boolean,
-): string {
-  return [
-    `${cookieName(name, secure)}=${value}`,
-    'Path=/',
-    `Max-Age=${maxAgeSeconds}`,
-    'HttpOnly',
-    'SameSite=Lax',
-    ...(secure ? ['Secure'] : []),
-  ].join('; ');
+function accountData(p: Page<'account'>) {
+  const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
+  return {
+    csrf: p.csrf,
+    username: p.username,
+    consents: p.consents.map((c) => ({ ...c, since: c.grantedAt.slice(0, 10) })),
+    sessions: (p.sessions ?? []).map((s) => ({
+      sid: s.sid,
+      what: `${s.userAgent.browser} on ${s.userAgent.os}`,
+      current: s.current,
+      startedAt: minute(s.startedAt),
+      lastUsedAt: minute(s.lastUsedAt),
+    })),
+  };
 }

@@ -1,15 +1,21 @@
 import { createHash } from 'node:crypto';
-import {
-  accountPage,
-  consentPage,
-  errorPage,
-  loggedOutPage,
-  loginPage,
-  logoutConfirmPage,
-  pageBrand,
-  pageCsp,
-  setCookie,
-} from './pages.js';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { installViews } from '../http/views.js';
+import { type PageBrand, pageBrand, pageCsp, type PageResult, pageView } from './pages.js';
+
+let fastify: FastifyInstance;
+beforeAll(async () => {
+  fastify = Fastify();
+  installViews(fastify);
+  await fastify.ready();
+});
+afterAll(() => fastify.close());
+
+/** The page as the gateway renders it: its view model through @fastify/view and the templates. */
+function render(result: PageResult, b: PageBrand): Promise<string> {
+  const { template, data } = pageView(result, b);
+  return fastify.view(template, data);
+}
 
 const brand = pageBrand({
   brandProductName: 'Example',
@@ -19,10 +25,10 @@ const brand = pageBrand({
 
 const hostile = `<script>alert(1)</script>"'&`;
 
-describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11, UI-17, AUTHZ-14)', () => {
-  it('every reflected value is escaped', () => {
+describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-17, AUTHZ-14)', () => {
+  it('every reflected value is escaped', async () => {
     const pages = [
-      loginPage(
+      await render(
         {
           kind: 'login',
           status: 200,
@@ -34,7 +40,7 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
         },
         brand,
       ),
-      consentPage(
+      await render(
         {
           kind: 'consent',
           tx: hostile,
@@ -48,7 +54,7 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
         },
         brand,
       ),
-      accountPage(
+      await render(
         {
           kind: 'account',
           username: hostile,
@@ -71,7 +77,7 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
         },
         brand,
       ),
-      logoutConfirmPage(
+      (await render(
         {
           kind: 'logout-confirm',
           csrf: hostile,
@@ -79,8 +85,8 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
           continueWith: { clientId: hostile, postLogoutRedirectUri: hostile, state: hostile },
         },
         brand,
-      ) + loggedOutPage({ kind: 'logged-out', lang: hostile }, brand),
-      errorPage({ kind: 'error-page', status: 400, error: hostile, description: hostile }, brand),
+      )) + (await render({ kind: 'logged-out', lang: hostile }, brand)),
+      await render({ kind: 'error-page', status: 400, error: hostile, description: hostile }, brand),
     ];
     for (const html of pages) {
       expect(html).not.toContain('<script');
@@ -90,8 +96,8 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
     }
   });
 
-  it('the login form has labelled username and password inputs and a submit button', () => {
-    const html = loginPage({ kind: 'login', status: 200, tx: 't', csrf: 'c' }, brand);
+  it('the login form has labelled username and password inputs and a submit button', async () => {
+    const html = await render({ kind: 'login', status: 200, tx: 't', csrf: 'c' }, brand);
     expect(html).toMatch(
       /<label for="username">[^<]+<\/label>\s*<input type="text" id="username" name="username"/,
     );
@@ -102,8 +108,8 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
     expect(html).toContain('name="viewport"');
   });
 
-  it('the consent page has Allow and Deny, and links the client_uri only when it is http(s)', () => {
-    const html = consentPage(
+  it('the consent page has Allow and Deny, and links the client_uri only when it is http(s)', async () => {
+    const html = await render(
       {
         kind: 'consent',
         tx: 't',
@@ -123,7 +129,7 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
     expect(html).toContain('Read your data');
   });
 
-  it('UI-01 / UI-03: the CSP forbids framing and scripts; forms may reach us and the client origin only', () => {
+  it('UI-01 / UI-03: the CSP forbids framing and scripts; forms may reach us and the client origin only', async () => {
     const csp = pageCsp(brand, ['https://c1.test', "'none'", 'https://x.test; script-src *']);
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("script-src 'none'");
@@ -131,21 +137,12 @@ describe('login, consent, account and error pages (checklist UI-01, UI-03, UI-11
     expect(csp).toContain("form-action 'self' https://c1.test;");
     expect(csp).not.toContain('script-src *');
   });
-
-  it('UI-11: the session cookie is HttpOnly, SameSite=Lax, host-only; on https __Host- and Secure', () => {
-    expect(setCookie('session', 'v', 60, false)).toBe(
-      'authz_session=v; Path=/; Max-Age=60; HttpOnly; SameSite=Lax',
-    );
-    expect(setCookie('session', 'v', 60, true)).toBe(
-      '__Host-authz_session=v; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure',
-    );
-  });
 });
 
 describe('branding of the pages', () => {
-  const pages = (b: ReturnType<typeof pageBrand>) => [
-    loginPage({ kind: 'login', status: 200, tx: 't', csrf: 'c' }, b),
-    consentPage(
+  const pages = async (b: ReturnType<typeof pageBrand>) => [
+    await render({ kind: 'login', status: 200, tx: 't', csrf: 'c' }, b),
+    await render(
       {
         kind: 'consent',
         tx: 't',
@@ -158,13 +155,13 @@ describe('branding of the pages', () => {
       },
       b,
     ),
-    accountPage({ kind: 'account', username: 'u', csrf: 'c', consents: [] }, b),
-    errorPage({ kind: 'error-page', status: 400, error: 'invalid_request', description: 'd' }, b),
+    await render({ kind: 'account', username: 'u', csrf: 'c', consents: [] }, b),
+    await render({ kind: 'error-page', status: 400, error: 'invalid_request', description: 'd' }, b),
   ];
 
-  it('every page names the product, escaped, and uses the colour under the hash the CSP allows', () => {
+  it('every page names the product, escaped, and uses the colour under the hash the CSP allows', async () => {
     const b = pageBrand({ brandProductName: hostile, brandLogoUrl: undefined, brandPrimaryColor: '#aa3300' });
-    for (const html of pages(b)) {
+    for (const html of await pages(b)) {
       expect(html).toContain('<span>&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;</span>');
       expect(html).not.toContain('<script');
       const style = /<style>([^<]*)<\/style>/.exec(html)![1]!;
@@ -176,13 +173,13 @@ describe('branding of the pages', () => {
     expect(pageCsp(b)).toContain("img-src 'self';");
   });
 
-  it('an https logo is shown and allowed from its origin alone; a data: logo allows data: images', () => {
+  it('an https logo is shown and allowed from its origin alone; a data: logo allows data: images', async () => {
     const https = pageBrand({
       brandProductName: 'Acme',
       brandLogoUrl: 'https://cdn.acme.test/logo.png?v="2"',
       brandPrimaryColor: '#1f6feb',
     });
-    for (const html of pages(https))
+    for (const html of await pages(https))
       expect(html).toContain('<img src="https://cdn.acme.test/logo.png?v=&quot;2&quot;" alt="">');
     expect(pageCsp(https)).toContain("img-src 'self' https://cdn.acme.test;");
     const data = pageBrand({
@@ -195,15 +192,15 @@ describe('branding of the pages', () => {
 });
 
 describe('sessions, logout and the page language (issue 22)', () => {
-  it('ui_locales reaches html lang only as a well-formed BCP 47 tag, else en', () => {
-    const page = (lang?: string) =>
-      loginPage({ kind: 'login', status: 200, tx: 't', csrf: 'c', ...(lang ? { lang } : {}) }, brand);
-    expect(page('en-GB')).toContain('<html lang="en-GB">');
-    expect(page('"><x')).toContain('<html lang="en">');
-    expect(page()).toContain('<html lang="en">');
+  it('ui_locales reaches html lang only as a well-formed BCP 47 tag, else en', async () => {
+    const page = async (lang?: string) =>
+      await render({ kind: 'login', status: 200, tx: 't', csrf: 'c', ...(lang ? { lang } : {}) }, brand);
+    expect(await page('en-GB')).toContain('<html lang="en-GB">');
+    expect(await page('"><x')).toContain('<html lang="en">');
+    expect(await page()).toContain('<html lang="en">');
   });
 
-  it('the account page lists each session with its own sign-out form and one for all', () => {
+  it('the account page lists each session with its own sign-out form and one for all', async () => {
     const session = (sid: string, current: boolean) => ({
       sid,
       authTime: '2030-01-01T00:00:00Z',
@@ -216,7 +213,7 @@ describe('sessions, logout and the page language (issue 22)', () => {
       clients: [],
       current,
     });
-    const html = accountPage(
+    const html = await render(
       {
         kind: 'account',
         username: 'u',
@@ -233,11 +230,11 @@ describe('sessions, logout and the page language (issue 22)', () => {
     expect(html).toContain('signed in 2030-01-01 00:00 UTC, last used 2030-01-01 01:00 UTC');
   });
 
-  it('the logout confirmation carries a registered redirect and its state as hidden fields, only when given', () => {
-    const bare = logoutConfirmPage({ kind: 'logout-confirm', csrf: 'c', username: 'u' }, brand);
+  it('the logout confirmation carries a registered redirect and its state as hidden fields, only when given', async () => {
+    const bare = await render({ kind: 'logout-confirm', csrf: 'c', username: 'u' }, brand);
     expect(bare).not.toContain('post_logout_redirect_uri');
     expect(bare).not.toContain('name="state"');
-    const html = logoutConfirmPage(
+    const html = await render(
       {
         kind: 'logout-confirm',
         csrf: 'c',
