@@ -1,5 +1,5 @@
 import type { EventStore } from '#lib/event-store';
-import { compactVerify, createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
+import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JWTVerifyGetKey } from 'jose';
 import { jwksDocument } from './jwks.js';
 import { evolveKeyring, initialKeyringState, publishedKeys } from './keyring-state.js';
 import { SIGNING_ALGS, SIGNING_KEYRING_STREAM } from './keyring-events.js';
@@ -96,15 +96,12 @@ export class IdTokenHintVerifier {
 }
 
 function headerKid(token: string): string {
-  const dot = token.indexOf('.');
-  if (dot <= 0) throw new IdTokenHintInvalid('malformed');
+  let kid: unknown;
   try {
-    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as {
-      kid?: unknown;
-    };
-    if (typeof header.kid !== 'string') throw new IdTokenHintInvalid('kid');
-    return header.kid;
+    ({ kid } = decodeProtectedHeader(token));
   } catch {
     throw new IdTokenHintInvalid('malformed');
   }
+  if (typeof kid !== 'string') throw new IdTokenHintInvalid('kid');
+  return kid;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventStore } from '#lib/event-store';
-import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, type JWTVerifyGetKey } from 'jose';
 import { type AccessTokenClaims, AccessTokenInvalid, verifyAccessToken } from './access-token.js';
 import { jwksDocument } from './jwks.js';
 import { evolveKeyring, initialKeyringState, publishedKeys } from './keyring-state.js';
@@ -95,14 +95,12 @@ export class KeyringVerifier {
 }
 
 function headerKid(token: string): string | undefined {
-  const dot = token.indexOf('.');
-  if (dot <= 0 || token.length > 8192) throw new AccessTokenInvalid('malformed');
+  if (token.length > 8192) throw new AccessTokenInvalid('malformed');
+  let kid: unknown;
   try {
-    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as {
-      kid?: unknown;
-    };
-    return typeof header.kid === 'string' ? header.kid : undefined;
+    ({ kid } = decodeProtectedHeader(token));
   } catch {
     throw new AccessTokenInvalid('malformed');
   }
+  return typeof kid === 'string' ? kid : undefined;
 }
