@@ -56,7 +56,7 @@ describe('Back-Channel Logout 1.0 with real receivers', () => {
   const byClient = (events: HistoryEvent[], clientId: string, type?: string) =>
     events.filter((e) => e.data.clientId === clientId && (type === undefined || e.type === type));
 
-  it('BCL-E2E-01: logout tokens reach every client of the session, verify against jwks_uri, and the deliveries are the session history', async () => {
+  it('BCL-RCV-01: logout tokens reach every client of the session, verify against jwks_uri, and the deliveries are the session history', async () => {
     const a = await registerRp(system, 'bcl-a', {
       backchannel_logout_uri: `https://localhost:${healthy.port}/bcl`,
       backchannel_logout_session_required: true,
@@ -173,7 +173,7 @@ describe('Back-Channel Logout 1.0 with real receivers', () => {
     );
   });
 
-  it('BCL-E2E-02: an administrator ending a session sends the logout tokens too; the metrics count the deliveries', async () => {
+  it('BCL-RCV-02: an administrator ending a session sends the logout tokens too; the metrics count the deliveries', async () => {
     const a = await registerRp(system, 'bcl-admin', {
       backchannel_logout_uri: `https://localhost:${healthy.port}/admin-ended`,
     });
