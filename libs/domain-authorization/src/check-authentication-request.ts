@@ -1,4 +1,5 @@
 import type { OAuthErrorCode } from '#lib/oauth-errors';
+import { hasRequestedClaims, parseClaimsParameter, type RequestedClaims } from '#lib/oauth-protocol';
 
 /**
  * checkAuthenticationParameters (OpenID Connect Core 1.0 §3.1.2.1), for requests whose scope has
@@ -11,6 +12,8 @@ import type { OAuthErrorCode } from '#lib/oauth-errors';
  * - acr_values: kept (space-delimited); only password authentication is offered.
  * - ui_locales: kept, the well-formed BCP 47 tags only (RFC 5646 §2.1), for the pages' language.
  * - display: ignored, whatever its value (the pages are responsive).
+ * - claims (§5.5): parsed by parseClaimsParameter (libs/oauth-protocol); malformed is
+ *   invalid_request; the names it keeps ride on the consented grant.
  */
 export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
 
@@ -21,6 +24,8 @@ export interface AuthenticationParameters {
   loginHint?: string;
   acrValues?: string[];
   uiLocales?: string[];
+  /** §5.5: the releasable claims the request named, absent when none. */
+  claims?: RequestedClaims;
 }
 
 const PROMPTS: readonly string[] = ['none', 'login', 'consent', 'select_account'];
@@ -59,6 +64,10 @@ export function checkAuthenticationParameters(
   if (loginHint !== undefined && loginHint.length > MAX_HINT_LENGTH) return invalid('login_hint is too long');
   const acrValues = words(first(params, 'acr_values'));
   if (!acrValues.every((a) => ACR.test(a))) return invalid('acr_values is malformed');
+  const claimsSent = first(params, 'claims');
+  const parsed = claimsSent === undefined ? undefined : parseClaimsParameter(claimsSent);
+  if (parsed !== undefined && 'error' in parsed) return invalid(parsed.error);
+  const claims: RequestedClaims | undefined = parsed?.claims;
   const maxAge = maxAgeSent !== undefined ? Number(maxAgeSent) : client.defaultMaxAge;
   const uiLocales = words(first(params, 'ui_locales'))
     .filter((l) => l.length <= 35 && LOCALE.test(l))
@@ -70,6 +79,7 @@ export function checkAuthenticationParameters(
       ...(loginHint !== undefined ? { loginHint } : {}),
       ...(acrValues.length > 0 ? { acrValues: acrValues.slice(0, 10) } : {}),
       ...(uiLocales.length > 0 ? { uiLocales } : {}),
+      ...(hasRequestedClaims(claims) ? { claims } : {}),
     },
   };
 }
