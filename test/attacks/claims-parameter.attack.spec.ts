@@ -27,10 +27,10 @@ describe('the claims request parameter (OpenID Connect Core §5.5): what a reque
     return { id: body.client_id, secret: body.client_secret };
   };
 
-  const front = (username: string, scope: string, claims: string | undefined) => {
+  const front = (username: string, scope: string, claims: string | undefined, client = rp) => {
     const { verifier, challenge } = pkcePair();
     return authorize(system, {
-      clientId: rp.id,
+      clientId: client.id,
       redirectUri: REDIRECT,
       scope,
       codeChallenge: challenge,
@@ -40,8 +40,8 @@ describe('the claims request parameter (OpenID Connect Core §5.5): what a reque
     }).then((result) => ({ result, verifier }));
   };
 
-  const tokensOf = async (username: string, scope: string, claims?: string) => {
-    const { result, verifier } = await front(username, scope, claims);
+  const tokensOf = async (username: string, scope: string, claims?: string, client = rp) => {
+    const { result, verifier } = await front(username, scope, claims, client);
     expect(result.error).toBeUndefined();
     const res = await postForm(
       `${system.baseUrl}/token`,
@@ -51,7 +51,7 @@ describe('the claims request parameter (OpenID Connect Core §5.5): what a reque
         code_verifier: verifier,
         redirect_uri: REDIRECT,
       },
-      { authorization: basic(rp.id, rp.secret) },
+      { authorization: basic(client.id, client.secret) },
     );
     expect(res.status).toBe(200);
     return (await res.json()) as { access_token: string; id_token?: string; refresh_token?: string };
@@ -186,4 +186,20 @@ describe('the claims request parameter (OpenID Connect Core §5.5): what a reque
       email: 'alice@example.test',
     });
   }, 90000);
+
+  it('AUTHZ-claims: a client not registered for the email or profile scope gets none of their claims through it', async () => {
+    const narrow = await adminCreate({
+      client_name: 'Narrow RP',
+      grant_types: ['authorization_code'],
+      redirect_uris: [REDIRECT],
+      scope: 'openid',
+    });
+    const all = JSON.stringify({
+      userinfo: { email: null, name: null, preferred_username: null },
+      id_token: { email: null, email_verified: null },
+    });
+    const t = await tokensOf('alice', 'openid', all, narrow);
+    expect(await (await userinfo(t.access_token)).json()).toEqual({ sub: alice.sub });
+    expect(payload(t.id_token!).email).toBeUndefined();
+  }, 60000);
 });

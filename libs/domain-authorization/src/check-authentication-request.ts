@@ -1,5 +1,10 @@
 import type { OAuthErrorCode } from '#lib/oauth-errors';
-import { hasRequestedClaims, parseClaimsParameter, type RequestedClaims } from '#lib/oauth-protocol';
+import {
+  claimsWithinScope,
+  hasRequestedClaims,
+  parseClaimsParameter,
+  type RequestedClaims,
+} from '#lib/oauth-protocol';
 
 /**
  * checkAuthenticationParameters (OpenID Connect Core 1.0 §3.1.2.1), for requests whose scope has
@@ -13,7 +18,8 @@ import { hasRequestedClaims, parseClaimsParameter, type RequestedClaims } from '
  * - ui_locales: kept, the well-formed BCP 47 tags only (RFC 5646 §2.1), for the pages' language.
  * - display: ignored, whatever its value (the pages are responsive).
  * - claims (§5.5): parsed by parseClaimsParameter (libs/oauth-protocol); malformed is
- *   invalid_request; the names it keeps ride on the consented grant.
+ *   invalid_request; the names it keeps, of scopes the client is registered for, ride on the
+ *   consented grant.
  */
 export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
 
@@ -49,7 +55,7 @@ const words = (v: string | undefined) => (v ?? '').split(' ').filter((w) => w !=
 export function checkAuthenticationParameters(
   params: ReadonlyMap<string, readonly string[]>,
   scope: readonly string[],
-  client: { defaultMaxAge?: number } = {},
+  client: { defaultMaxAge?: number; scope?: readonly string[] } = {},
 ): Check {
   if (!scope.includes('openid')) return {};
   const prompt = [...new Set(words(first(params, 'prompt')))];
@@ -67,7 +73,10 @@ export function checkAuthenticationParameters(
   const claimsSent = first(params, 'claims');
   const parsed = claimsSent === undefined ? undefined : parseClaimsParameter(claimsSent);
   if (parsed !== undefined && 'error' in parsed) return invalid(parsed.error);
-  const claims: RequestedClaims | undefined = parsed?.claims;
+  const claims: RequestedClaims | undefined =
+    parsed === undefined || client.scope === undefined
+      ? parsed?.claims
+      : claimsWithinScope(parsed.claims, client.scope);
   const maxAge = maxAgeSent !== undefined ? Number(maxAgeSent) : client.defaultMaxAge;
   const uiLocales = words(first(params, 'ui_locales'))
     .filter((l) => l.length <= 35 && LOCALE.test(l))

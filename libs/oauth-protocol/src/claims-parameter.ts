@@ -6,7 +6,7 @@
  *   `values` an array of strings when present (§5.5.1); anything else is malformed;
  * - at most MAX_CLAIMS_PER_MEMBER claims per member, names of at most 256 characters;
  * - kept: the names of the claims this server can release (REQUESTABLE_CLAIMS); any other name is
- *   ignored (§5.5: the OP may ignore what it does not support), and `essential`, `value` and
+ *   ignored, and so, by claimsWithinScope, is a claim of a scope the client is not registered for (§5.5: the OP may ignore what it does not support), and `essential`, `value` and
  *   `values` change nothing (§5.5.1: a claim not returned is not an error).
  */
 export interface RequestedClaims {
@@ -69,6 +69,23 @@ export function parseClaimsParameter(raw: string): ClaimsParameterCheck {
   const idToken = memberNames(doc, 'id_token');
   if (typeof idToken === 'string') return { error: idToken };
   return { claims: { userinfo, idToken } };
+}
+
+/** Core §5.4: the scope value that releases each requestable claim. */
+const SCOPE_OF_CLAIM: Readonly<Record<string, string>> = {
+  name: 'profile',
+  preferred_username: 'profile',
+  email: 'email',
+  email_verified: 'email',
+};
+
+/**
+ * The claims whose scope (Core §5.4) the client is registered for: the parameter never gives a
+ * client what its registration could not ask for (RFC 6749 §3.3).
+ */
+export function claimsWithinScope(claims: RequestedClaims, clientScope: readonly string[]): RequestedClaims {
+  const allowed = (name: string) => clientScope.includes(SCOPE_OF_CLAIM[name] ?? '');
+  return { userinfo: claims.userinfo.filter(allowed), idToken: claims.idToken.filter(allowed) };
 }
 
 /** Whether anything releasable was asked for (an empty request is recorded as none). */

@@ -1,4 +1,4 @@
-import { hasRequestedClaims, parseClaimsParameter } from './claims-parameter.js';
+import { claimsWithinScope, hasRequestedClaims, parseClaimsParameter } from './claims-parameter.js';
 
 describe('the claims request parameter (OpenID Connect Core §5.5)', () => {
   it('keeps the names of the claims this server can release, per member', () => {
@@ -51,5 +51,14 @@ describe('the claims request parameter (OpenID Connect Core §5.5)', () => {
       userinfo: Object.fromEntries([...Array(32).keys()].map((i) => [`c${i}`, null])),
     });
     expect(parseClaimsParameter(raw)).toEqual({ claims: { userinfo: [], idToken: [] } });
+  });
+
+  it('keeps only the claims of scopes the client is registered for (Core §5.4)', () => {
+    const claims = { userinfo: ['email', 'name'], idToken: ['email_verified', 'preferred_username'] };
+    expect(claimsWithinScope(claims, ['openid', 'email'])).toEqual({
+      userinfo: ['email'],
+      idToken: ['email_verified'],
+    });
+    expect(claimsWithinScope(claims, ['openid'])).toEqual({ userinfo: [], idToken: [] });
   });
 });
