@@ -47,7 +47,12 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
   }
 
   /** docs/openid-connect.md: the authorization request, the user's login and consent, the callback. */
-  async function signIn(config: client.Configuration, scope: string, redirect = redirectUri) {
+  async function signIn(
+    config: client.Configuration,
+    scope: string,
+    redirect = redirectUri,
+    parameters: Record<string, string> = {},
+  ) {
     const codeVerifier = client.randomPKCECodeVerifier();
     const nonce = client.randomNonce();
     const state = client.randomState();
@@ -58,6 +63,7 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
       code_challenge_method: 'S256',
       nonce,
       state,
+      ...parameters,
     });
     const result = await authorize(system, {
       clientId: config.clientMetadata().client_id,
@@ -113,6 +119,7 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
       end_session_endpoint: `${system.issuer}/logout`,
       backchannel_logout_supported: true,
       backchannel_logout_session_supported: true,
+      claims_parameter_supported: true,
     });
     const rfc8414 = (await (
       await fetch(`${system.issuer}/.well-known/oauth-authorization-server`)
@@ -150,6 +157,22 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
       email_verified: false,
     });
     await expect(client.fetchUserInfo(config, tokens.access_token, 'someone-else')).rejects.toThrow();
+  }, 60000);
+
+  it('Core §5.5: the claims parameter releases email at UserInfo and in the ID token with scope openid alone', async () => {
+    const config = await relyingParty(await oidcClient('RP-claims', { scope: 'openid email' }));
+    const claims = JSON.stringify({ userinfo: { email: null }, id_token: { email: { essential: true } } });
+    const { tokens } = await signIn(config, 'openid', redirectUri, { claims });
+    const sub = tokens.claims()!.sub;
+    expect(tokens.claims()!.email).toBe('alice@example.test');
+    expect(await client.fetchUserInfo(config, tokens.access_token, sub)).toEqual({
+      sub,
+      email: 'alice@example.test',
+    });
+    // Without the parameter, scope openid releases neither.
+    const plain = await signIn(config, 'openid');
+    expect(plain.tokens.claims()!.email).toBeUndefined();
+    expect(await client.fetchUserInfo(config, plain.tokens.access_token, sub)).toEqual({ sub });
   }, 60000);
 
   it('Core §12.2: a refresh gives a fresh ID token with the same sub and auth_time and no nonce', async () => {

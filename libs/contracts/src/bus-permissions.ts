@@ -109,7 +109,8 @@ export function busPermissions(prefix: string, stream: string): Record<BusUser, 
       s.token.revokeGrants,
       s.token.issueLogoutToken,
     ]),
-    token: service('token', 'token', [...verifyAdmin, s.client.authenticate]),
+    // OpenID Connect Core §5.5: the user claims an ID token's request named, from consent.
+    token: service('token', 'token', [...verifyAdmin, s.client.authenticate, s.consent.userProfile]),
     // UserInfo (OpenID Connect Core §5.3): the user's claims from consent, owner of `user-*`.
     introspection: service('introspection', 'introspection', [
       ...verifyAdmin,

@@ -233,6 +233,7 @@ export const PUBLISHED_EVENTS = {
       'sid',
       'amr',
       'acr',
+      'claims',
     ],
     withheld: {
       username: 'personal data',

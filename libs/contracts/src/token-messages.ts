@@ -98,6 +98,8 @@ export interface IssueAuthorizationCodeRequest {
   amr?: string[];
   /** OpenID Connect Core §2: authentication context class reference satisfied. */
   acr?: string;
+  /** OpenID Connect Core §5.5: the claim names the request asked for, by where they go. */
+  claims?: { userinfo: string[]; idToken: string[] };
 }
 
 /** `already-issued`: the grant id (one per authorization transaction) has its code already. */

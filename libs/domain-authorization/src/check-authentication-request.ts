@@ -1,4 +1,10 @@
 import type { OAuthErrorCode } from '#lib/oauth-errors';
+import {
+  claimsWithinScope,
+  hasRequestedClaims,
+  parseClaimsParameter,
+  type RequestedClaims,
+} from '#lib/oauth-protocol';
 
 /**
  * checkAuthenticationParameters (OpenID Connect Core 1.0 §3.1.2.1), for requests whose scope has
@@ -11,6 +17,9 @@ import type { OAuthErrorCode } from '#lib/oauth-errors';
  * - acr_values: kept (space-delimited); only password authentication is offered.
  * - ui_locales: kept, the well-formed BCP 47 tags only (RFC 5646 §2.1), for the pages' language.
  * - display: ignored, whatever its value (the pages are responsive).
+ * - claims (§5.5): parsed by parseClaimsParameter (libs/oauth-protocol); malformed is
+ *   invalid_request; the names it keeps, of scopes the client is registered for, ride on the
+ *   consented grant.
  */
 export type Prompt = 'none' | 'login' | 'consent' | 'select_account';
 
@@ -21,6 +30,8 @@ export interface AuthenticationParameters {
   loginHint?: string;
   acrValues?: string[];
   uiLocales?: string[];
+  /** §5.5: the releasable claims the request named, absent when none. */
+  claims?: RequestedClaims;
 }
 
 const PROMPTS: readonly string[] = ['none', 'login', 'consent', 'select_account'];
@@ -44,7 +55,7 @@ const words = (v: string | undefined) => (v ?? '').split(' ').filter((w) => w !=
 export function checkAuthenticationParameters(
   params: ReadonlyMap<string, readonly string[]>,
   scope: readonly string[],
-  client: { defaultMaxAge?: number } = {},
+  client: { defaultMaxAge?: number; scope?: readonly string[] } = {},
 ): Check {
   if (!scope.includes('openid')) return {};
   const prompt = [...new Set(words(first(params, 'prompt')))];
@@ -59,6 +70,13 @@ export function checkAuthenticationParameters(
   if (loginHint !== undefined && loginHint.length > MAX_HINT_LENGTH) return invalid('login_hint is too long');
   const acrValues = words(first(params, 'acr_values'));
   if (!acrValues.every((a) => ACR.test(a))) return invalid('acr_values is malformed');
+  const claimsSent = first(params, 'claims');
+  const parsed = claimsSent === undefined ? undefined : parseClaimsParameter(claimsSent);
+  if (parsed !== undefined && 'error' in parsed) return invalid(parsed.error);
+  const claims: RequestedClaims | undefined =
+    parsed === undefined || client.scope === undefined
+      ? parsed?.claims
+      : claimsWithinScope(parsed.claims, client.scope);
   const maxAge = maxAgeSent !== undefined ? Number(maxAgeSent) : client.defaultMaxAge;
   const uiLocales = words(first(params, 'ui_locales'))
     .filter((l) => l.length <= 35 && LOCALE.test(l))
@@ -70,6 +88,7 @@ export function checkAuthenticationParameters(
       ...(loginHint !== undefined ? { loginHint } : {}),
       ...(acrValues.length > 0 ? { acrValues: acrValues.slice(0, 10) } : {}),
       ...(uiLocales.length > 0 ? { uiLocales } : {}),
+      ...(hasRequestedClaims(claims) ? { claims } : {}),
     },
   };
 }

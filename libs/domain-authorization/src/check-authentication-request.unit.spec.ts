@@ -36,6 +36,23 @@ describe('OpenID Connect Core §3.1.2.1 authentication request parameters (issue
     });
   });
 
+  it('claims (Core §5.5): the releasable names kept; malformed is invalid_request; a plain OAuth request ignores it', () => {
+    const claims = JSON.stringify({
+      userinfo: { email: null, role: null },
+      id_token: { name: { essential: true } },
+    });
+    expect(checkAuthenticationParameters(params({ claims }), oidc)).toEqual({
+      authentication: { prompt: [], claims: { userinfo: ['email'], idToken: ['name'] } },
+    });
+    expect(checkAuthenticationParameters(params({ claims: '{"userinfo":{"x":null}}' }), oidc)).toEqual({
+      authentication: { prompt: [] },
+    });
+    expect(checkAuthenticationParameters(params({ claims: '[1]' }), oidc)).toEqual({
+      error: { error: 'invalid_request', description: 'claims must be a JSON object' },
+    });
+    expect(checkAuthenticationParameters(params({ claims: '{' }), ['read'])).toEqual({});
+  });
+
   it.each([
     [{ prompt: 'none login' }, 'prompt=none cannot be combined'],
     [{ prompt: 'sometimes' }, 'unsupported prompt value'],

@@ -1,5 +1,7 @@
 /** Events of `grant-*` streams (past tense; hashes only, never a code or token). */
 
+import type { RequestedClaimNames } from './open-id-facts.js';
+
 export interface AuthorizationCodeIssued {
   type: 'AuthorizationCodeIssued';
   data: {
@@ -25,6 +27,8 @@ export interface AuthorizationCodeIssued {
     sid?: string;
     amr?: string[];
     acr?: string;
+    /** OpenID Connect Core §5.5: the claim names the request asked for. */
+    claims?: RequestedClaimNames;
   };
 }
 

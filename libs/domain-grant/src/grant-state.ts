@@ -1,3 +1,4 @@
+import type { RequestedClaimNames } from './open-id-facts.js';
 import type { AggregateFold } from '#lib/event-store';
 import type { Recorded } from '#lib/decider';
 import type { GrantEvent, GrantRevocationReason } from './grant-events.js';
@@ -21,6 +22,8 @@ interface GrantFacts {
   sid?: string;
   amr?: string[];
   acr?: string;
+  /** OpenID Connect Core §5.5: the claim names the request asked for. */
+  claims?: RequestedClaimNames;
 }
 
 export interface RefreshFamily {

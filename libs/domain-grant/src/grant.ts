@@ -1,3 +1,4 @@
+import type { RequestedClaimNames } from './open-id-facts.js';
 import { openIdFacts } from './open-id-facts.js';
 import type { NewEvent } from '#lib/event-store';
 import { accept, type Decision, refuse } from '#lib/decider';
@@ -57,6 +58,8 @@ export interface IssueAuthorizationCode {
   sid?: string;
   amr?: string[];
   acr?: string;
+  /** OpenID Connect Core §5.5: the claim names the request asked for. */
+  claims?: RequestedClaimNames;
   now: Date;
   ttlSeconds: number;
 }

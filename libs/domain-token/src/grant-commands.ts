@@ -8,6 +8,7 @@ import {
 import { decideGrant, GRANT_FOLD, grantStreamId, initialGrantState, openIdFacts } from '#lib/domain-grant';
 import { type EventStore, isExpectedVersionConflict, loadAggregate } from '#lib/event-store';
 import { invalidRequest } from '#lib/oauth-errors';
+import { MAX_CLAIMS_PER_MEMBER } from '#lib/oauth-protocol';
 
 /**
  * The grant commands another service sends the token service, owner of every `grant-*` stream:
@@ -88,8 +89,16 @@ function checkIssueRequest(r: IssueAuthorizationCodeRequest): void {
     (r.nonce === undefined || isString(r.nonce)) &&
     (r.sid === undefined || isString(r.sid)) &&
     (r.amr === undefined || isStringList(r.amr)) &&
-    (r.acr === undefined || isString(r.acr));
+    (r.acr === undefined || isString(r.acr)) &&
+    (r.claims === undefined || isClaimNames(r.claims));
   if (!ok) throw invalidRequest('malformed authorization code request');
+}
+
+/** OpenID Connect Core §5.5: the claim names of each member, as many as the parser lets through. */
+function isClaimNames(c: unknown): boolean {
+  if (typeof c !== 'object' || c === null) return false;
+  const { userinfo, idToken } = c as { userinfo?: unknown; idToken?: unknown };
+  return [userinfo, idToken].every((names) => isStringList(names) && names.length <= MAX_CLAIMS_PER_MEMBER);
 }
 
 /**

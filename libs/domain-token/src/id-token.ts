@@ -22,12 +22,22 @@ export interface IdTokenClaims {
   amr?: string[];
   sid?: string;
   at_hash?: string;
+  /** Core §5.1, §5.5: user claims, when the request's `claims` parameter named them. */
+  name?: string;
+  preferred_username?: string;
+  email?: string;
+  email_verified?: boolean;
 }
 
 /** What the token endpoint signs beside the access token: claims, and the alg the client registered. */
 export interface IdTokenPlan {
   alg: IdTokenSigningAlg;
   claims: Omit<IdTokenClaims, 'at_hash'>;
+  /**
+   * OpenID Connect Core §5.5: the user claims the grant's request named for the ID token, read from
+   * the user (`sub`: the grant's own subject) when the token is signed; absent when none.
+   */
+  userClaims?: { sub: string; names: string[] };
 }
 
 /** ID_TOKEN_TTL_SECONDS' default (libs/config). */
@@ -93,7 +103,7 @@ export const isOpenIdScope = (scope: readonly string[]): boolean => scope.includ
 /** The ID token a user's grant issues with its access token, when the issued scope has `openid`. */
 export function idTokenPlan(
   config: IdTokenConfig,
-  grant: Pick<GrantFacts, 'sub' | 'authTime' | 'nonce' | 'acr' | 'amr' | 'sid'>,
+  grant: Pick<GrantFacts, 'sub' | 'authTime' | 'nonce' | 'acr' | 'amr' | 'sid' | 'claims'>,
   client: Pick<
     ClientView,
     'clientId' | 'idTokenSignedResponseAlg' | 'subjectType' | 'redirectUris' | 'sectorIdentifierUri'
@@ -108,7 +118,14 @@ export function idTokenPlan(
     now: issue.now,
     exchange: issue.exchange,
   });
-  return { idToken: { alg: idTokenAlgOf(client), claims } };
+  const names = grant.claims?.idToken ?? [];
+  return {
+    idToken: {
+      alg: idTokenAlgOf(client),
+      claims,
+      ...(names.length > 0 ? { userClaims: { sub: grant.sub, names } } : {}),
+    },
+  };
 }
 
 const noPairwiseKey = (): Buffer => {

@@ -15,7 +15,11 @@ export function requireConfidentialCaller(caller: ClientView): void {
 }
 
 /** A token_state row, with the resource owner's login name read from the store (not published). */
-export type IntrospectedToken = TokenStateRow & { username?: string };
+export type IntrospectedToken = TokenStateRow & {
+  username?: string;
+  /** OpenID Connect Core §5.5: the claim names its grant's request asked for at UserInfo. */
+  userinfoClaims?: string[];
+};
 
 export function introspectionResponse(
   row: IntrospectedToken | null,

@@ -31,6 +31,11 @@ export interface AccessTokenSigner {
   sign(claims: AccessTokenClaims): Promise<string>;
   /** OpenID Connect Core §2: signs with the active ID-token key of `alg` (typ JWT). */
   signIdToken?(alg: IdTokenSigningAlg, claims: IdTokenClaims): Promise<string>;
+  /**
+   * OpenID Connect Core §5.5: the named user claims of `sub` that the user has (userClaims), for
+   * an ID token whose grant's request asked for them; none when the user is not active.
+   */
+  idTokenUserClaims?(sub: string, names: readonly string[]): Promise<Record<string, unknown>>;
 }
 
 export interface TokenEndpointRequest {
@@ -261,7 +266,20 @@ interface GrantRead extends CachedGrant {
 const anyCached = (reads: Map<string, GrantRead>): boolean => [...reads.values()].some((read) => read.cached);
 
 /** OpenID Connect Core §3.1.3.6: the ID token issued with `accessToken`, with its `at_hash` (§3.1.3.8). */
-function signIdToken(signer: AccessTokenSigner, plan: IdTokenPlan, accessToken: string): Promise<string> {
+async function signIdToken(
+  signer: AccessTokenSigner,
+  plan: IdTokenPlan,
+  accessToken: string,
+): Promise<string> {
   if (signer.signIdToken === undefined) throw new Error('this signer cannot sign ID tokens');
-  return signer.signIdToken(plan.alg, { ...plan.claims, at_hash: accessTokenHash(accessToken, plan.alg) });
+  const user =
+    plan.userClaims !== undefined && signer.idTokenUserClaims !== undefined
+      ? await signer.idTokenUserClaims(plan.userClaims.sub, plan.userClaims.names)
+      : {};
+  // The user claims never replace a claim of the authentication (iss, sub, aud, nonce...).
+  return signer.signIdToken(plan.alg, {
+    ...user,
+    ...plan.claims,
+    at_hash: accessTokenHash(accessToken, plan.alg),
+  });
 }

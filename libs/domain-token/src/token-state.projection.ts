@@ -91,6 +91,8 @@ export interface GrantStateRow {
   expiresAt: number;
   revokedAt?: string;
   reason?: string;
+  /** OpenID Connect Core §5.5: the claim names the grant's request asked for at UserInfo. */
+  userinfoClaims?: string[];
 }
 
 export const GRANT_STATE = 'grant_state';
@@ -128,8 +130,11 @@ export const grantStateProjection: Projection<GrantStateRow> = {
   evolve(row: GrantStateRow | null, event: RecordedEvent): GrantStateRow | null {
     const e = event as unknown as GrantEvent | AccessTokenEvent;
     switch (e.type) {
-      case 'AuthorizationCodeIssued':
-        return later(row, e.data.grantId, seconds(e.data.expiresAt));
+      case 'AuthorizationCodeIssued': {
+        const grant = later(row, e.data.grantId, seconds(e.data.expiresAt));
+        const requested = e.data.claims?.userinfo ?? [];
+        return requested.length > 0 ? { ...grant, userinfoClaims: requested } : grant;
+      }
       case 'RefreshTokenIssued':
         return later(row, e.data.grantId, seconds(e.data.familyExpiresAt));
       case 'RefreshTokenRotated':

@@ -7,3 +7,4 @@ export * from './source-address.js';
 export * from './unicode.js';
 export * from './parse-instant.js';
 export * from './openid-configuration.js';
+export * from './claims-parameter.js';

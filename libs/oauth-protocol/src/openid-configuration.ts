@@ -50,8 +50,7 @@ export interface OpenIdProviderMetadata extends AuthorizationServerMetadata {
  * - §3 REQUIRED: issuer, authorization_endpoint, token_endpoint, jwks_uri, response_types_supported,
  *   subject_types_supported, id_token_signing_alg_values_supported;
  * - members whose default (§3) would promise what this server does not do are stated: no request
- *   objects (`request_uri_parameter_supported` defaults to true), no `claims` parameter, no
- *   `fragment` response mode (the code flow answers in the query, OAuth 2.1 §4.1.2).
+ *   objects (`request_uri_parameter_supported` defaults to true), no `fragment` response mode (the code flow answers in the query, OAuth 2.1 §4.1.2).
  */
 export function buildOpenIdConfiguration(issuer: string): OpenIdProviderMetadata {
   return {
@@ -68,7 +67,8 @@ export function buildOpenIdConfiguration(issuer: string): OpenIdProviderMetadata
     response_modes_supported: ['query'],
     claims_supported: ID_TOKEN_CLAIMS,
     claim_types_supported: ['normal'],
-    claims_parameter_supported: false,
+    // Core §5.5: the `claims` request parameter (parseClaimsParameter).
+    claims_parameter_supported: true,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
     require_request_uri_registration: false,

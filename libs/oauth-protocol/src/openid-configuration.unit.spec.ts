@@ -41,9 +41,12 @@ describe('OpenID Provider Metadata (OpenID Connect Discovery 1.0 §3)', () => {
     // §3: request_uri_parameter_supported defaults to true, response_modes to query and fragment.
     expect(config.request_uri_parameter_supported).toBe(false);
     expect(config.request_parameter_supported).toBe(false);
-    expect(config.claims_parameter_supported).toBe(false);
     expect(config.response_modes_supported).toEqual(['query']);
     expect(config.grant_types_supported).not.toContain('implicit');
+  });
+
+  it('supports the claims request parameter (Core §5.5), which §3 defaults to false', () => {
+    expect(config.claims_parameter_supported).toBe(true);
   });
 
   it('names the end-session endpoint (RP-Initiated Logout 1.0 §2.1)', () => {

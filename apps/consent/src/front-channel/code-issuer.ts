@@ -75,6 +75,8 @@ export class CodeIssuer {
       acr: session.state.acr,
       // OpenID Connect Core §3.1.2.1: the nonce goes into the ID token unmodified.
       ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
+      // Core §5.5: the individual claims the consented request named ride on its grant.
+      ...(req.authentication?.claims !== undefined ? { claims: req.authentication.claims } : {}),
     };
     const issued = await this.rpc.request<IssueAuthorizationCodeResponse>(
       Subjects.token.issueAuthorizationCode,

@@ -138,8 +138,13 @@ export class TokenStateService implements OnApplicationBootstrap, OnApplicationS
     ]);
     const effective = effectiveTokenState(row, withRevocation(grant, row.grantId, revoked));
     const username = (issued as { username?: unknown } | null)?.username;
+    if (effective === null) return { row: effective, versions };
     return {
-      row: effective !== null && typeof username === 'string' ? { ...effective, username } : effective,
+      row: {
+        ...effective,
+        ...(typeof username === 'string' ? { username } : {}),
+        ...(grant?.userinfoClaims !== undefined ? { userinfoClaims: grant.userinfoClaims } : {}),
+      },
       versions,
     };
   }

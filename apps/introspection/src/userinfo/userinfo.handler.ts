@@ -47,7 +47,8 @@ export class UserInfoHandler {
       throw invalidUserInfoToken('the access token is invalid, expired or revoked');
     // Core §5.3.2: the sub of the client's ID token (pairwise for a pairwise client, §8.1).
     const sub = subjectFor(token.sub, client, () => this.config.pairwiseSubjectKey);
-    return userInfoClaims(user, token.scope, sub);
+    // Core §5.5: the claims the consented request named for UserInfo ride on the token's grant.
+    return userInfoClaims(user, token.scope, sub, token.userinfoClaims);
   }
 
   private async verified(token: unknown): Promise<AccessTokenClaims> {

@@ -6,6 +6,7 @@ import {
   Subjects,
   type TokenGrantRequest,
   type TokenResponse,
+  type UserProfile,
 } from '#lib/contracts';
 import {
   CLIENT_MOVED,
@@ -14,7 +15,7 @@ import {
   clientUnchanged,
   onCurrentClient,
 } from '#lib/domain-client';
-import { type GrantRegistry, GrantStateCache, TokenEndpoint } from '#lib/domain-token';
+import { type GrantRegistry, GrantStateCache, TokenEndpoint, userClaims } from '#lib/domain-token';
 import { type EventStore, isExpectedVersionConflict, type StreamExpectation } from '#lib/event-store';
 import { invalidClient, OAuthError } from '#lib/oauth-errors';
 import { BASIC_CHALLENGE } from '#lib/oauth-protocol';
@@ -115,10 +116,28 @@ export class IssueTokenHandler {
         sign: (claims) => this.keyring.signer.sign(key, claims),
         signIdToken: async (alg, claims) =>
           this.keyring.signer.signIdToken(await this.keyring.idTokenKey(alg), { ...claims }),
+        idTokenUserClaims: (sub, names) => this.userClaims(sub, names, request.context),
       },
     );
     metrics.tokensIssued.inc({ grant_type: request.parameters.grant_type ?? 'unknown' });
     return response;
+  }
+
+  /**
+   * OpenID Connect Core §5.5: the user claims an ID token's grant asked for, from consent, owner of
+   * `user-*` (`consent.user-profile`); a disabled user's are none.
+   */
+  private async userClaims(
+    sub: string,
+    names: readonly string[],
+    context: TokenGrantRequest['context'],
+  ): Promise<Record<string, unknown>> {
+    const user = await this.rpc.request<UserProfile>(
+      Subjects.consent.userProfile,
+      { sub },
+      context.correlationId,
+    );
+    return user.status === 'active' ? userClaims(user, names) : {};
   }
 }
 
