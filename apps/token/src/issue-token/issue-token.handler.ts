@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { SigningKeyConfig } from '#lib/config';
 import {
   type ClientView,
@@ -34,6 +34,7 @@ import { CLIENT_DIRECTORY, GRANT_REGISTRY, SERVICE_RPC } from '../token.tokens.j
  */
 @Injectable()
 export class IssueTokenHandler {
+  private readonly logger = new Logger('IssueToken');
   private readonly endpoint: TokenEndpoint;
 
   constructor(
@@ -125,19 +126,29 @@ export class IssueTokenHandler {
 
   /**
    * OpenID Connect Core §5.5: the user claims an ID token's grant asked for, from consent, owner of
-   * `user-*` (`consent.user-profile`); a disabled user's are none.
+   * `user-*` (`consent.user-profile`); a disabled user's are none. The grant is already recorded
+   * when they are asked for: if consent cannot answer, the ID token goes without them rather than
+   * the code being spent on an error (§5.5.1: claims not returned are not an error).
    */
   private async userClaims(
     sub: string,
     names: readonly string[],
     context: TokenGrantRequest['context'],
   ): Promise<Record<string, unknown>> {
-    const user = await this.rpc.request<UserProfile>(
-      Subjects.consent.userProfile,
-      { sub },
-      context.correlationId,
-    );
-    return user.status === 'active' ? userClaims(user, names) : {};
+    try {
+      const user = await this.rpc.request<UserProfile>(
+        Subjects.consent.userProfile,
+        { sub },
+        context.correlationId,
+      );
+      return user.status === 'active' ? userClaims(user, names) : {};
+    } catch (err) {
+      this.logger.warn({
+        msg: 'requested ID token claims left out: consent did not answer',
+        err: String(err),
+      });
+      return {};
+    }
   }
 }
 
