@@ -52,6 +52,7 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
     scope: string,
     redirect = redirectUri,
     parameters: Record<string, string> = {},
+    username = 'alice',
   ) {
     const codeVerifier = client.randomPKCECodeVerifier();
     const nonce = client.randomNonce();
@@ -67,7 +68,7 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
     });
     const result = await authorize(system, {
       clientId: config.clientMetadata().client_id,
-      username: 'alice',
+      username,
       password,
       extra: Object.fromEntries(url.searchParams),
     });
@@ -174,6 +175,35 @@ describe('OpenID Connect with openid-client as the relying party (Core 1.0, Disc
     expect(plain.tokens.claims()!.email).toBeUndefined();
     expect(await client.fetchUserInfo(config, plain.tokens.access_token, sub)).toEqual({ sub });
   }, 60000);
+
+  it("Core §3.1.2.1 id_token_hint: the signed-in user's hint with prompt=none gives a code; another user's is login_required; a forged or foreign one invalid_request", async () => {
+    const registered = await oidcClient('RP-hint');
+    const config = await relyingParty(registered);
+    const other = await relyingParty(await oidcClient('RP-hint-other'));
+    await createUser(system, 'bob-hint', password);
+    const alices = await signIn(config, 'openid');
+    const bobs = await signIn(config, 'openid', redirectUri, {}, 'bob-hint');
+    const foreign = await signIn(other, 'openid');
+    const silent = (hint: string) =>
+      authorize(system, {
+        clientId: registered.client_id,
+        redirectUri,
+        scope: 'openid',
+        codeChallenge: client.randomPKCECodeVerifier().slice(0, 43),
+        username: 'alice',
+        password,
+        jar: alices.jar,
+        extra: { prompt: 'none', nonce: 'n', id_token_hint: hint },
+      });
+    const own = await silent(alices.tokens.id_token!);
+    expect([own.code !== undefined, own.loginShown, own.error]).toEqual([true, false, undefined]);
+    const bob = await silent(bobs.tokens.id_token!);
+    expect([bob.error, bob.code, bob.loginShown]).toEqual(['login_required', undefined, false]);
+    for (const hint of ['not.a.token', foreign.tokens.id_token!]) {
+      const refused = await silent(hint);
+      expect([refused.error, refused.code]).toEqual(['invalid_request', undefined]);
+    }
+  }, 90000);
 
   it('Core §12.2: a refresh gives a fresh ID token with the same sub and auth_time and no nonce', async () => {
     const config = await relyingParty(await oidcClient('RP2'));

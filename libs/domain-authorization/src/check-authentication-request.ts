@@ -17,6 +17,9 @@ import {
  * - acr_values: kept (space-delimited); only password authentication is offered.
  * - ui_locales: kept, the well-formed BCP 47 tags only (RFC 5646 §2.1), for the pages' language.
  * - display: ignored, whatever its value (the pages are responsive).
+ * - id_token_hint: kept (at most 8192 characters) for the endpoint to verify (an ID token of this
+ *   issuer for this client, else invalid_request) and hold against the session: see
+ *   authenticationStep.
  * - claims (§5.5): parsed by parseClaimsParameter (libs/oauth-protocol); malformed is
  *   invalid_request; the names it keeps, of scopes the client is registered for, ride on the
  *   consented grant.
@@ -32,6 +35,10 @@ export interface AuthenticationParameters {
   uiLocales?: string[];
   /** §5.5: the releasable claims the request named, absent when none. */
   claims?: RequestedClaims;
+  /** The `id_token_hint` as sent; replaced by `hint` once the endpoint has verified it. */
+  idTokenHint?: string;
+  /** The verified hint: the user (as the client sees them) and session it was issued for. */
+  hint?: { sub: string; sid?: string };
 }
 
 const PROMPTS: readonly string[] = ['none', 'login', 'consent', 'select_account'];
@@ -70,6 +77,8 @@ export function checkAuthenticationParameters(
   if (loginHint !== undefined && loginHint.length > MAX_HINT_LENGTH) return invalid('login_hint is too long');
   const acrValues = words(first(params, 'acr_values'));
   if (!acrValues.every((a) => ACR.test(a))) return invalid('acr_values is malformed');
+  const idTokenHint = first(params, 'id_token_hint');
+  if (idTokenHint !== undefined && idTokenHint.length > 8192) return invalid('id_token_hint is too long');
   const claimsSent = first(params, 'claims');
   const parsed = claimsSent === undefined ? undefined : parseClaimsParameter(claimsSent);
   if (parsed !== undefined && 'error' in parsed) return invalid(parsed.error);
@@ -89,6 +98,7 @@ export function checkAuthenticationParameters(
       ...(acrValues.length > 0 ? { acrValues: acrValues.slice(0, 10) } : {}),
       ...(uiLocales.length > 0 ? { uiLocales } : {}),
       ...(hasRequestedClaims(claims) ? { claims } : {}),
+      ...(idTokenHint !== undefined ? { idTokenHint } : {}),
     },
   };
 }
@@ -100,20 +110,39 @@ export function checkAuthenticationParameters(
  * - no session: a login.
  * - prompt=login or select_account, or the session's auth_time older than max_age (max_age=0:
  *   always), unless the user logged in during this request: a login again.
+ * - a verified id_token_hint that does not name the session's user (§3.1.2.1: "otherwise, it SHOULD
+ *   return an error, such as login_required"), unless the user logged in during this request: a
+ *   login again (login_required with prompt=none).
  */
 export function authenticationStep(
   authentication: AuthenticationParameters | undefined,
-  session: { authTime: number } | null,
+  session: { authTime: number; hintNamesUser?: boolean } | null,
   request: { startedAt: number; now: number },
 ): 'login' | 'login_required' | 'proceed' {
   const silent = authentication?.prompt.includes('none') === true;
   if (session === null) return silent ? 'login_required' : 'login';
   if (authentication === undefined || session.authTime >= request.startedAt) return 'proceed';
-  const forced = authentication.prompt.includes('login') || authentication.prompt.includes('select_account');
+  const forced =
+    authentication.prompt.includes('login') ||
+    authentication.prompt.includes('select_account') ||
+    session.hintNamesUser === false;
   const tooOld =
     authentication.maxAge !== undefined && request.now - session.authTime >= authentication.maxAge * 1000;
   if (!forced && !tooOld) return 'proceed';
   return silent ? 'login_required' : 'login';
+}
+
+/**
+ * Whether a verified id_token_hint names the signed-in user (§3.1.2.1): its `sid` is the session's,
+ * or, for a client that sees the user's own identifier, its `sub` is the user's. A pairwise `sub`
+ * (Core §8.1) cannot be compared here: only the session's `sid` ties it to the user.
+ */
+export function hintNamesUser(
+  hint: { sub: string; sid?: string },
+  session: { sid: string; sub: string },
+  pairwise: boolean,
+): boolean {
+  return hint.sid === session.sid || (!pairwise && hint.sub === session.sub);
 }
 
 /** The pages' language from ui_locales: the first tag of a language the pages are written in. */

@@ -1,5 +1,6 @@
 import {
   authenticationStep,
+  hintNamesUser,
   checkAuthenticationParameters,
   pageLanguage,
 } from './check-authentication-request.js';
@@ -110,6 +111,36 @@ describe('OpenID Connect Core §3.1.2.1 authentication request parameters (issue
     });
     // A plain OAuth request keeps RFC 6749's behaviour.
     expect(checkAuthenticationParameters(params({}), ['read'], { defaultMaxAge: 0 })).toEqual({});
+  });
+
+  it('id_token_hint (§3.1.2.1): kept for the endpoint to verify; a hint that does not name the signed-in user asks for a login (login_required with prompt=none)', () => {
+    expect(checkAuthenticationParameters(params({ id_token_hint: 'h.e.s' }), oidc)).toEqual({
+      authentication: { prompt: [], idTokenHint: 'h.e.s' },
+    });
+    expect(checkAuthenticationParameters(params({ id_token_hint: 'a'.repeat(8193) }), oidc)).toEqual({
+      error: { error: 'invalid_request', description: 'id_token_hint is too long' },
+    });
+    const withHint = (prompt: string, names: boolean, authTime = startedAt - 1) =>
+      authenticationStep(
+        { prompt: prompt === '' ? [] : [prompt as 'none'], hint: { sub: 'u', sid: 's' } },
+        { authTime, hintNamesUser: names },
+        { startedAt, now },
+      );
+    expect(withHint('none', true)).toBe('proceed');
+    expect(withHint('none', false)).toBe('login_required');
+    expect(withHint('', false)).toBe('login');
+    // Once the user has logged in during this request, the request goes on.
+    expect(withHint('', false, startedAt + 1)).toBe('proceed');
+  });
+
+  it("hintNamesUser: the same session, or the same sub for a client that sees the user's own identifier", () => {
+    const session = { sid: 'S1', sub: 'alice' };
+    expect(hintNamesUser({ sub: 'alice', sid: 'S1' }, session, false)).toBe(true);
+    expect(hintNamesUser({ sub: 'alice', sid: 'S0' }, session, false)).toBe(true);
+    expect(hintNamesUser({ sub: 'bob', sid: 'S0' }, session, false)).toBe(false);
+    expect(hintNamesUser({ sub: 'pairwise-alice', sid: 'S1' }, session, true)).toBe(true);
+    // A pairwise sub cannot be compared with the user's own: another session is not the user's.
+    expect(hintNamesUser({ sub: 'alice', sid: 'S0' }, session, true)).toBe(false);
   });
 
   it('no session: the login page', () => {

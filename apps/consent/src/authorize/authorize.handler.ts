@@ -8,16 +8,20 @@ import type {
   ResumeRequest,
 } from '#lib/contracts';
 import {
+  type AuthenticationParameters,
   authenticationStep,
   ChallengeReuseTracker,
   checkAuthorizationRequest,
   checkClientId,
   checkResponseTarget,
+  hintNamesUser,
   type Transaction,
 } from '#lib/domain-authorization';
 import { consentCovers, consentStreamId, evolveConsent, initialConsentState } from '#lib/domain-consent';
 import { aggregateStream, type EventStore } from '#lib/event-store';
 import { CLOCK, type Clock, EVENT_STORE } from '#lib/service-runtime';
+import type { IdTokenHintVerifier } from '#lib/signing-keys';
+import { ID_TOKEN_HINTS } from '../consent.tokens.js';
 import { AuthorizationResponses } from '../front-channel/authorization-responses.js';
 import { BrowserSessions } from '../front-channel/browser-sessions.js';
 import { CodeIssuer } from '../front-channel/code-issuer.js';
@@ -39,6 +43,7 @@ export class AuthorizeHandler {
     private readonly pages: FrontChannelPages,
     private readonly responses: AuthorizationResponses,
     private readonly codes: CodeIssuer,
+    @Inject(ID_TOKEN_HINTS) private readonly hints: IdTokenHintVerifier,
   ) {}
 
   async authorize(request: AuthorizeRequest): Promise<FrontChannelResult> {
@@ -48,7 +53,7 @@ export class AuthorizeHandler {
     const view = await this.responses.findClient(client.clientId);
     const target = checkResponseTarget(params, view);
     if (target.status === 'rejected') return errorPage(400, 'invalid_request', target.description);
-    const checked = checkAuthorizationRequest(params, view!, target.target);
+    const checked = await this.verifyHint(checkAuthorizationRequest(params, view!, target.target));
     if (!('error' in checked) && checked.request.codeChallenge !== null)
       this.observeChallenge(checked.request.codeChallenge, client.clientId, request.context.correlationId);
     const tx = this.browser.newTransaction(
@@ -59,6 +64,30 @@ export class AuthorizeHandler {
     return this.responses.orUnavailable(target.target, request.context.correlationId, async () =>
       this.proceed(tx, await this.browser.sealTransaction(tx), view!, request.browser, request.context),
     );
+  }
+
+  /**
+   * OpenID Connect Core §3.1.2.1 id_token_hint: an ID token this issuer signed for this client
+   * (expired ones too), else invalid_request; kept as its `sub` and `sid` only.
+   */
+  private async verifyHint<C extends ReturnType<typeof checkAuthorizationRequest>>(checked: C) {
+    if ('error' in checked) return checked;
+    const authentication = checked.request.authentication;
+    if (authentication?.idTokenHint === undefined) return checked;
+    const { idTokenHint, ...rest } = authentication;
+    const hint = await this.hints.verify(idTokenHint).catch(() => null);
+    if (hint === null || !hint.aud.includes(checked.request.clientId))
+      return {
+        error: {
+          error: 'invalid_request' as const,
+          description: 'id_token_hint is not valid for this client',
+        },
+      };
+    const verified: AuthenticationParameters = {
+      ...rest,
+      hint: { sub: hint.sub, ...(hint.sid !== undefined ? { sid: hint.sid } : {}) },
+    };
+    return { ...checked, request: { ...checked.request, authentication: verified } };
   }
 
   /** RFC 9700 §2.1.1: a constant code_challenge is logged, not refused. */
@@ -98,9 +127,25 @@ export class AuthorizeHandler {
     context: RequestContext,
   ): Promise<FrontChannelResult> {
     const session = await this.browser.current(browser.session);
+    const authentication = tx.kind === 'authorize' ? tx.request.authentication : undefined;
+    const hint = authentication?.hint;
+    const pairwise = client?.subjectType === 'pairwise';
     const step = authenticationStep(
-      tx.kind === 'authorize' ? tx.request.authentication : undefined,
-      session === null ? null : { authTime: session.state.authTime },
+      authentication,
+      session === null
+        ? null
+        : {
+            authTime: session.state.authTime,
+            ...(hint !== undefined
+              ? {
+                  hintNamesUser: hintNamesUser(
+                    hint,
+                    { sid: session.state.sid, sub: session.user.sub },
+                    pairwise,
+                  ),
+                }
+              : {}),
+          },
       { startedAt: this.browser.startedAt(tx), now: this.clock().getTime() },
     );
     if (step === 'login_required' && tx.kind === 'authorize')
