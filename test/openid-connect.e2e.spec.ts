@@ -2,6 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import * as client from 'openid-client';
 import { authorize, codeIssuedEvent, createUser } from './support/authorize.js';
+import {
+  registerClient,
+  type RegisteredClient,
+  relyingParty as rpOf,
+  RP_REDIRECT_URI,
+  signIn as rpSignIn,
+} from './support/relying-party.js';
 import { type RunningSystem, startSystem } from './support/system.js';
 
 /**
@@ -10,80 +17,21 @@ import { type RunningSystem, startSystem } from './support/system.js';
  * PKCE + nonce, ID token validation, UserInfo, refresh with a fresh ID token. The user agent is
  * test/support/authorize.ts (login and consent pages). The recipe is docs/openid-connect.md's.
  */
-interface Registered {
-  client_id: string;
-  client_secret?: string;
-}
-
 describe('OpenID Connect with openid-client as the relying party (Core 1.0, Discovery 1.0)', () => {
   let system: RunningSystem;
   let alice: { sub: string; username: string };
   const password = 'correct horse battery staple 42';
-  const redirectUri = 'https://rp.test/cb';
+  const redirectUri = RP_REDIRECT_URI;
 
-  async function register(doc: Record<string, unknown>): Promise<Registered> {
-    const res = await fetch(`${system.adminUrl}/admin/clients`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${system.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(doc),
-    });
-    if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${await res.text()}`);
-    return (await res.json()) as Registered;
-  }
-
-  /** docs/openid-connect.md: discovery with the client's credentials. */
-  async function relyingParty(registered: Registered): Promise<client.Configuration> {
-    return client.discovery(
-      new URL(system.issuer),
-      registered.client_id,
-      undefined,
-      // The registration's token_endpoint_auth_method (client_secret_basic, the default).
-      client.ClientSecretBasic(registered.client_secret!),
-      {
-        // The test system listens on http://127.0.0.1; an integrator's issuer is https.
-        execute: [client.allowInsecureRequests],
-      },
-    );
-  }
-
-  /** docs/openid-connect.md: the authorization request, the user's login and consent, the callback. */
-  async function signIn(
+  const register = (doc: Record<string, unknown>) => registerClient(system, doc);
+  const relyingParty = (registered: RegisteredClient) => rpOf(system, registered);
+  const signIn = (
     config: client.Configuration,
     scope: string,
     redirect = redirectUri,
     parameters: Record<string, string> = {},
     username = 'alice',
-  ) {
-    const codeVerifier = client.randomPKCECodeVerifier();
-    const nonce = client.randomNonce();
-    const state = client.randomState();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: redirect,
-      scope,
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      nonce,
-      state,
-      ...parameters,
-    });
-    const result = await authorize(system, {
-      clientId: config.clientMetadata().client_id,
-      username,
-      password,
-      extra: Object.fromEntries(url.searchParams),
-    });
-    const tokens = await client
-      .authorizationCodeGrant(config, new URL(result.location), {
-        pkceCodeVerifier: codeVerifier,
-        expectedNonce: nonce,
-        expectedState: state,
-        idTokenExpected: true,
-      })
-      .catch((err: { cause?: unknown }) => {
-        throw new Error(`token request: ${JSON.stringify(err.cause)}`);
-      });
-    return { tokens, nonce, code: result.code!, jar: result.jar };
-  }
+  ) => rpSignIn(system, config, { username, password, scope, redirectUri: redirect, parameters });
 
   beforeAll(async () => {
     system = await startSystem({ env: { PAIRWISE_SUBJECT_KEY: randomBytes(32).toString('base64url') } });

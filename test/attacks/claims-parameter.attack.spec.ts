@@ -1,4 +1,11 @@
-import { authorize, createUser, pkcePair } from '../support/authorize.js';
+import { createUser } from '../support/authorize.js';
+import {
+  authorizeWithPkce,
+  codeTokens,
+  registerClient,
+  type RegisteredClient,
+  RP_REDIRECT_URI,
+} from '../support/relying-party.js';
 import { basic, postForm, type RunningSystem, startSystem } from '../support/system.js';
 
 /**
@@ -11,51 +18,20 @@ describe('the claims request parameter (OpenID Connect Core §5.5): what a reque
   let system: RunningSystem;
   let alice: { sub: string };
   let bob: { sub: string };
-  let rp: { id: string; secret: string };
+  let rp: RegisteredClient;
   const password = 'correct horse battery staple 42';
-  const REDIRECT = 'https://rp.test/cb';
   const EMAIL = JSON.stringify({ userinfo: { email: null }, id_token: { email: { essential: true } } });
 
-  const adminCreate = async (doc: Record<string, unknown>) => {
-    const res = await fetch(`${system.adminUrl}/admin/clients`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${system.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(doc),
-    });
-    expect(res.status).toBe(201);
-    const body = (await res.json()) as { client_id: string; client_secret: string };
-    return { id: body.client_id, secret: body.client_secret };
-  };
-
-  const front = (username: string, scope: string, claims: string | undefined, client = rp) => {
-    const { verifier, challenge } = pkcePair();
-    return authorize(system, {
-      clientId: client.id,
-      redirectUri: REDIRECT,
-      scope,
-      codeChallenge: challenge,
-      username,
-      password,
-      ...(claims !== undefined ? { extra: { claims } } : {}),
-    }).then((result) => ({ result, verifier }));
-  };
-
-  const tokensOf = async (username: string, scope: string, claims?: string, client = rp) => {
-    const { result, verifier } = await front(username, scope, claims, client);
-    expect(result.error).toBeUndefined();
-    const res = await postForm(
-      `${system.baseUrl}/token`,
-      {
-        grant_type: 'authorization_code',
-        code: result.code!,
-        code_verifier: verifier,
-        redirect_uri: REDIRECT,
-      },
-      { authorization: basic(client.id, client.secret) },
-    );
-    expect(res.status).toBe(200);
-    return (await res.json()) as { access_token: string; id_token?: string; refresh_token?: string };
-  };
+  const request = (username: string, scope: string, claims: string | undefined) => ({
+    username,
+    password,
+    scope,
+    ...(claims !== undefined ? { extra: { claims } } : {}),
+  });
+  const front = (username: string, scope: string, claims: string | undefined) =>
+    authorizeWithPkce(system, rp, request(username, scope, claims));
+  const tokensOf = (username: string, scope: string, claims?: string, client = rp) =>
+    codeTokens(system, client, request(username, scope, claims));
 
   const userinfo = (token: string) =>
     fetch(`${system.baseUrl}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
@@ -67,10 +43,10 @@ describe('the claims request parameter (OpenID Connect Core §5.5): what a reque
     system = await startSystem();
     alice = await createUser(system, 'alice', password, 'alice@example.test');
     bob = await createUser(system, 'bob', password);
-    rp = await adminCreate({
+    rp = await registerClient(system, {
       client_name: 'RP',
       grant_types: ['authorization_code', 'refresh_token'],
-      redirect_uris: [REDIRECT],
+      redirect_uris: [RP_REDIRECT_URI],
       scope: 'openid profile email offline_access read',
     });
   }, 120000);
@@ -160,7 +136,7 @@ describe('the claims request parameter (OpenID Connect Core §5.5): what a reque
     const res = await postForm(
       `${system.baseUrl}/token`,
       { grant_type: 'refresh_token', refresh_token: t.refresh_token! },
-      { authorization: basic(rp.id, rp.secret) },
+      { authorization: basic(rp.client_id, rp.client_secret) },
     );
     expect(res.status).toBe(200);
     const refreshed = (await res.json()) as { access_token: string; id_token: string };
@@ -177,7 +153,7 @@ describe('the claims request parameter (OpenID Connect Core §5.5): what a reque
         refresh_token: (refreshed as { refresh_token?: string }).refresh_token!,
         claims: JSON.stringify({ userinfo: { name: null, preferred_username: null } }),
       },
-      { authorization: basic(rp.id, rp.secret) },
+      { authorization: basic(rp.client_id, rp.client_secret) },
     );
     expect(more.status).toBe(200);
     const again = (await more.json()) as { access_token: string };
@@ -188,10 +164,10 @@ describe('the claims request parameter (OpenID Connect Core §5.5): what a reque
   }, 90000);
 
   it('AUTHZ-claims: a client not registered for the email or profile scope gets none of their claims through it', async () => {
-    const narrow = await adminCreate({
+    const narrow = await registerClient(system, {
       client_name: 'Narrow RP',
       grant_types: ['authorization_code'],
-      redirect_uris: [REDIRECT],
+      redirect_uris: [RP_REDIRECT_URI],
       scope: 'openid',
     });
     const all = JSON.stringify({

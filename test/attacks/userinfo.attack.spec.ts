@@ -1,5 +1,11 @@
-import { authorize, createUser, pkcePair } from '../support/authorize.js';
+import { createUser } from '../support/authorize.js';
 import { forgeAccessToken } from '../support/forge.js';
+import {
+  codeTokens,
+  registerClient,
+  type RegisteredClient,
+  RP_REDIRECT_URI,
+} from '../support/relying-party.js';
 import { basic, postForm, type RunningSystem, startSystem } from '../support/system.js';
 
 /**
@@ -12,45 +18,12 @@ describe('UserInfo (OpenID Connect Core §5.3): who learns whose claims', () => 
   let system: RunningSystem;
   let alice: { sub: string };
   let bob: { sub: string };
-  let rp: { id: string; secret: string };
+  let rp: RegisteredClient;
   const password = 'correct horse battery staple 42';
-  const REDIRECT = 'https://rp.test/cb';
-
-  const adminCreate = async (doc: Record<string, unknown>) => {
-    const res = await fetch(`${system.adminUrl}/admin/clients`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${system.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(doc),
-    });
-    expect(res.status).toBe(201);
-    const body = (await res.json()) as { client_id: string; client_secret: string };
-    return { id: body.client_id, secret: body.client_secret };
-  };
 
   /** A user's tokens for `client`, through the login and consent pages. */
-  const tokensOf = async (username: string, scope: string, client = rp) => {
-    const { verifier, challenge } = pkcePair();
-    const result = await authorize(system, {
-      clientId: client.id,
-      redirectUri: REDIRECT,
-      scope,
-      codeChallenge: challenge,
-      username,
-      password,
-    });
-    const res = await postForm(
-      `${system.baseUrl}/token`,
-      {
-        grant_type: 'authorization_code',
-        code: result.code!,
-        code_verifier: verifier,
-        redirect_uri: REDIRECT,
-      },
-      { authorization: basic(client.id, client.secret) },
-    );
-    expect(res.status).toBe(200);
-    return (await res.json()) as { access_token: string; id_token?: string; refresh_token?: string };
-  };
+  const tokensOf = (username: string, scope: string, client = rp) =>
+    codeTokens(system, client, { username, password, scope });
 
   const userinfo = (token?: string, init: RequestInit = {}) =>
     fetch(`${system.baseUrl}/userinfo`, {
@@ -67,10 +40,10 @@ describe('UserInfo (OpenID Connect Core §5.3): who learns whose claims', () => 
     system = await startSystem();
     alice = await createUser(system, 'alice', password, 'alice@example.test');
     bob = await createUser(system, 'bob', password);
-    rp = await adminCreate({
+    rp = await registerClient(system, {
       client_name: 'RP',
       grant_types: ['authorization_code', 'refresh_token'],
-      redirect_uris: [REDIRECT],
+      redirect_uris: [RP_REDIRECT_URI],
       scope: 'openid profile email offline_access read',
     });
   }, 120000);
@@ -134,14 +107,14 @@ describe('UserInfo (OpenID Connect Core §5.3): who learns whose claims', () => 
     // Signed with the server's real key but never issued (no AccessTokenIssued): unknown jti.
     const forged = await forgeAccessToken(system, {
       sub: alice.sub,
-      client_id: rp.id,
+      client_id: rp.client_id,
       aud: system.issuer,
       scope: 'openid profile',
     });
     await expectInvalidToken(await userinfo(forged));
     const expired = await forgeAccessToken(system, {
       sub: alice.sub,
-      client_id: rp.id,
+      client_id: rp.client_id,
       aud: system.issuer,
       scope: 'openid',
       ttlSeconds: -60,
@@ -157,7 +130,7 @@ describe('UserInfo (OpenID Connect Core §5.3): who learns whose claims', () => 
   }, 60000);
 
   it('a client-credentials token, even with openid, has no user: 401 invalid_token', async () => {
-    const machine = await adminCreate({
+    const machine = await registerClient(system, {
       client_name: 'M',
       grant_types: ['client_credentials'],
       scope: 'openid read',
@@ -165,7 +138,7 @@ describe('UserInfo (OpenID Connect Core §5.3): who learns whose claims', () => 
     const res = await postForm(
       `${system.baseUrl}/token`,
       { grant_type: 'client_credentials', scope: 'openid read' },
-      { authorization: basic(machine.id, machine.secret) },
+      { authorization: basic(machine.client_id, machine.client_secret) },
     );
     expect(res.status).toBe(200);
     const { access_token } = (await res.json()) as { access_token: string };
@@ -177,7 +150,7 @@ describe('UserInfo (OpenID Connect Core §5.3): who learns whose claims', () => 
     const r = await postForm(
       `${system.baseUrl}/revoke`,
       { token: revoked.access_token },
-      { authorization: basic(rp.id, rp.secret) },
+      { authorization: basic(rp.client_id, rp.client_secret) },
     );
     expect(r.status).toBe(200);
     await expectInvalidToken(await userinfo(revoked.access_token));
@@ -188,15 +161,15 @@ describe('UserInfo (OpenID Connect Core §5.3): who learns whose claims', () => 
     await system.cli(['users', 'disable', 'carol']);
     await expectInvalidToken(await userinfo(carols.access_token));
 
-    const other = await adminCreate({
+    const other = await registerClient(system, {
       client_name: 'RP2',
       grant_types: ['authorization_code'],
-      redirect_uris: [REDIRECT],
+      redirect_uris: [RP_REDIRECT_URI],
       scope: 'openid',
     });
     const others = await tokensOf('alice', 'openid', other);
     expect((await userinfo(others.access_token)).status).toBe(200);
-    await system.cli(['clients', 'disable', other.id]);
+    await system.cli(['clients', 'disable', other.client_id]);
     await expectInvalidToken(await userinfo(others.access_token));
   }, 90000);
 });

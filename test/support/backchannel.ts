@@ -1,7 +1,7 @@
 import { selfSignedCertificate, type SelfSignedCertificate } from '#lib/testing';
 import { createServer, type Server } from 'node:https';
-import * as client from 'openid-client';
-import { authorize, CookieJar } from './authorize.js';
+import { CookieJar } from './authorize.js';
+import { registerClient, relyingParty, RP_REDIRECT_URI, signIn } from './relying-party.js';
 import type { RunningSystem } from './system.js';
 
 /**
@@ -90,21 +90,14 @@ export async function registerRp(
   name: string,
   extra: Record<string, unknown>,
 ): Promise<RegisteredRp> {
-  const res = await adminJson<RegisteredRp & { error_description?: string }>(
-    system,
-    'POST',
-    '/admin/clients',
-    {
-      client_name: name,
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      redirect_uris: ['https://rp.test/cb'],
-      scope: 'openid',
-      ...extra,
-    },
-  );
-  if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
+  return registerClient(system, {
+    client_name: name,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [RP_REDIRECT_URI],
+    scope: 'openid',
+    ...extra,
+  });
 }
 
 /**
@@ -117,33 +110,8 @@ export async function signInRp(
   user: { username: string; password: string },
   jar: CookieJar,
 ) {
-  const config = await client.discovery(
-    new URL(system.issuer),
-    rp.client_id,
-    undefined,
-    client.ClientSecretBasic(rp.client_secret),
-    { execute: [client.allowInsecureRequests] },
-  );
-  const codeVerifier = client.randomPKCECodeVerifier();
-  const nonce = client.randomNonce();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: 'https://rp.test/cb',
-    scope: 'openid',
-    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-    code_challenge_method: 'S256',
-    nonce,
-  });
-  const result = await authorize(system, {
-    clientId: rp.client_id,
-    ...user,
-    jar,
-    extra: Object.fromEntries(url.searchParams),
-  });
-  const tokens = await client.authorizationCodeGrant(config, new URL(result.location), {
-    pkceCodeVerifier: codeVerifier,
-    expectedNonce: nonce,
-    idTokenExpected: true,
-  });
+  const config = await relyingParty(system, rp);
+  const { tokens } = await signIn(system, config, { ...user, scope: 'openid', jar });
   return { idToken: tokens.id_token!, claims: tokens.claims()!, config };
 }
 

@@ -137,24 +137,29 @@ export class ProjectionRows {
 
   /**
    * The rows whose `doc[field]`, an ISO-8601 instant in UTC (which sorts as text), is at or before
-   * `upTo`, earliest first, at most `limit`: work that is due.
+   * `upTo`, earliest first, at most `limit`: work that is due; and the earliest `doc[field]` after
+   * `upTo`, when the next work falls due (null: no row waits), read in the same statement.
    */
-  async dueBy<Row>(projection: string, field: string, upTo: Date, limit: number): Promise<Row[]> {
-    const rows: { doc: Row }[] = await this.dataSource.query(
-      `SELECT doc FROM projection_rows WHERE projection = $1 AND doc->>$2 COLLATE "C" <= $3
-       ORDER BY doc->>$2 COLLATE "C" LIMIT $4`,
+  async dueBy<Row>(
+    projection: string,
+    field: string,
+    upTo: Date,
+    limit: number,
+  ): Promise<{ rows: Row[]; next: Date | null }> {
+    const found: { doc: Row | null; due: string }[] = await this.dataSource.query(
+      `(SELECT doc, doc->>$2 COLLATE "C" AS due FROM projection_rows
+         WHERE projection = $1 AND doc->>$2 COLLATE "C" <= $3 ORDER BY doc->>$2 COLLATE "C" LIMIT $4)
+       UNION ALL
+       (SELECT NULL, doc->>$2 COLLATE "C" FROM projection_rows
+         WHERE projection = $1 AND doc->>$2 COLLATE "C" > $3 ORDER BY doc->>$2 COLLATE "C" LIMIT 1)
+       ORDER BY due`,
       [projection, field, upTo.toISOString(), limit],
     );
-    return rows.map((r) => r.doc);
-  }
-
-  /** The earliest `doc[field]` of the projection's rows (see dueBy), or null when it has none. */
-  async earliest(projection: string, field: string): Promise<Date | null> {
-    const [row]: { due: string | null }[] = await this.dataSource.query(
-      `SELECT min(doc->>$2 COLLATE "C") AS due FROM projection_rows WHERE projection = $1`,
-      [projection, field],
-    );
-    return row?.due ? new Date(row.due) : null;
+    const next = found.find((r) => r.doc === null);
+    return {
+      rows: found.flatMap((r) => (r.doc === null ? [] : [r.doc])),
+      next: next ? new Date(next.due) : null,
+    };
   }
 
   /** Every row of the projection, ordered by key (byte order, whatever the database collation). */

@@ -518,6 +518,32 @@ describe('ProjectionRunner (STYLE.md habit 12)', () => {
       { key: 'b', row: { n: 2 }, position: 5 },
     ]);
   });
+
+  it('ProjectionRows.dueBy: the rows due by an instant, earliest first and at most the limit, and when the next falls due, in one statement', async () => {
+    await dataSource.query(
+      `INSERT INTO projection_rows (projection, key, doc, position) VALUES
+         ('due', 'a', '{"k":"a","at":"2026-01-01T00:00:03.000Z"}', 1),
+         ('due', 'b', '{"k":"b","at":"2026-01-01T00:00:01.000Z"}', 2),
+         ('due', 'c', '{"k":"c","at":"2026-01-01T00:00:02.000Z"}', 3),
+         ('due', 'd', '{"k":"d","at":"2026-01-01T00:00:09.000Z"}', 4),
+         ('due', 'e', '{"k":"e","at":"2026-01-01T00:00:05.000Z"}', 5)`,
+    );
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    expect(await rows.dueBy('due', 'at', at(3), 10)).toEqual({
+      rows: [
+        { k: 'b', at: '2026-01-01T00:00:01.000Z' },
+        { k: 'c', at: '2026-01-01T00:00:02.000Z' },
+        { k: 'a', at: '2026-01-01T00:00:03.000Z' },
+      ],
+      next: at(5),
+    });
+    const limited = await rows.dueBy<{ k: string }>('due', 'at', at(3), 2);
+    expect([limited.rows.map((r) => r.k), limited.next]).toEqual([['b', 'c'], at(5)]);
+    expect(await rows.dueBy('due', 'at', at(0), 10)).toEqual({ rows: [], next: at(1) });
+    const all = await rows.dueBy('due', 'at', at(10), 10);
+    expect([all.rows.length, all.next]).toEqual([5, null]);
+    expect(await rows.dueBy('due-none', 'at', at(10), 10)).toEqual({ rows: [], next: null });
+  });
 });
 
 async function checkpoint(name: string): Promise<number> {

@@ -1,5 +1,6 @@
 export * from './nats-options.js';
 export * from './rpc-client.js';
+export * from './describe-error.js';
 export * from './rpc-exception.filter.js';
 export * from './dependencies.js';
 export * from './log-levels.js';

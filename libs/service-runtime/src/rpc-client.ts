@@ -3,6 +3,7 @@ import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } f
 import { createInboxOf } from '#lib/event-store';
 import { fromWire, temporarilyUnavailable } from '#lib/oauth-errors';
 import { acceptCorrelationId, CORRELATION_HEADER, correlationIdOf } from './correlation.js';
+import { describeError } from './describe-error.js';
 import { metrics, subjectLabel, useMetrics } from './metrics.js';
 import { publishSoon } from './publish-batch.js';
 import { injectTraceContext, inSpan, SpanKind, tracingEnabled } from './tracing.js';
@@ -132,7 +133,7 @@ export class RpcClient {
         throw temporarilyUnavailable(`no answer on ${subject} within ${this.timeoutMs} ms`);
       }
       observe('unavailable');
-      throw temporarilyUnavailable(`request on ${subject} failed: ${describe(err)}`, err);
+      throw temporarilyUnavailable(`request on ${subject} failed: ${describeError(err)}`, err);
     }
     if (reply.err) {
       const oauth = fromWire(reply.err);
@@ -142,7 +143,7 @@ export class RpcClient {
         throw oauth;
       }
       observe('unavailable');
-      throw temporarilyUnavailable(`request on ${subject} failed: ${describe(reply.err)}`, reply.err);
+      throw temporarilyUnavailable(`request on ${subject} failed: ${describeError(reply.err)}`, reply.err);
     }
     if (reply.response === undefined) {
       // A handler that answered nothing: the proxy reported "no elements in sequence".
@@ -207,12 +208,6 @@ function readReply(msg: Msg): ReplyPacket {
     if (keys.length > 0 && keys.every((k) => REPLY_KEYS.has(k))) return value as ReplyPacket;
   }
   return { response: value, isDisposed: true };
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  if (typeof err === 'object' && err !== null) return JSON.stringify(err).slice(0, 200);
-  return String(err);
 }
 
 const answeredErrors = new WeakSet<object>();

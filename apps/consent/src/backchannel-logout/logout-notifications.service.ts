@@ -63,11 +63,20 @@ export class LogoutNotificationsService implements OnApplicationBootstrap, OnApp
     await this.loop;
   }
 
-  /** One pass: the read model caught up, the due deliveries made. Resolves to how many were tried. */
+  /**
+   * One pass: the read model caught up, the due deliveries made. Resolves to the pause before the
+   * next pass: a moment after one that found work (the rows it changed are read again, caught up),
+   * else until the next row falls due, IDLE_MS at most.
+   */
   async pass(): Promise<number> {
     await this.runner.catchUp();
     const now = this.clock();
-    const rows = await this.rows.dueBy<LogoutNotificationsRow>(LOGOUT_NOTIFICATIONS, 'dueAt', now, BATCH);
+    const { rows, next } = await this.rows.dueBy<LogoutNotificationsRow>(
+      LOGOUT_NOTIFICATIONS,
+      'dueAt',
+      now,
+      BATCH,
+    );
     const work = rows.flatMap((row) => dueClients(row, now).map((clientId) => ({ sid: row.sid, clientId })));
     const failed = await Promise.all(
       work.map(({ sid, clientId }) =>
@@ -83,16 +92,16 @@ export class LogoutNotificationsService implements OnApplicationBootstrap, OnApp
       ),
     );
     if (failed.some(Boolean)) throw new Error('some logout notifications were not made');
-    return work.length;
+    if (rows.length > 0) return MIN_PAUSE_MS;
+    if (next === null) return IDLE_MS;
+    return Math.min(IDLE_MS, Math.max(MIN_PAUSE_MS, next.getTime() - this.clock().getTime()));
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       let pause = IDLE_MS;
       try {
-        await this.pass();
-        const next = await this.rows.earliest(LOGOUT_NOTIFICATIONS, 'dueAt');
-        if (next !== null) pause = Math.min(IDLE_MS, Math.max(MIN_PAUSE_MS, next.getTime() - Date.now()));
+        pause = await this.pass();
       } catch (err) {
         this.logger.error({ msg: 'logout notification pass failed', err: String(err) });
       }

@@ -9,6 +9,7 @@ import {
   BACKCHANNEL_LOGOUT_CONFIG,
   CLOCK,
   type Clock,
+  describeError,
   ID_GENERATOR,
   type IdGenerator,
   metrics,
@@ -109,7 +110,7 @@ export class SendLogoutNotificationHandler implements OnModuleDestroy {
         ...token,
       }));
     } catch (err) {
-      return { error: `logout token not signed: ${errorText(err)}`, retryable: true };
+      return { error: `logout token not signed: ${describeError(err)}`, retryable: true };
     }
     try {
       const res = await this.outbound(uri, {
@@ -120,7 +121,7 @@ export class SendLogoutNotificationHandler implements OnModuleDestroy {
       return { status: res.status };
     } catch (err) {
       // RFC 9700 §4.16: a refused address stays refused; a network failure may pass.
-      return { error: errorText(err), retryable: !(err instanceof OutboundRefused) };
+      return { error: describeError(err), retryable: !(err instanceof OutboundRefused) };
     }
   }
 
@@ -133,11 +134,4 @@ export class SendLogoutNotificationHandler implements OnModuleDestroy {
         metrics.logoutNotifications.inc({ outcome: retry ? 'retry' : 'failed' });
     }
   }
-}
-
-function errorText(err: unknown): string {
-  const e = err as { message?: unknown; error?: unknown; cause?: { code?: unknown } };
-  const text = typeof e.message === 'string' ? e.message : typeof e.error === 'string' ? e.error : 'error';
-  const code = typeof e.cause?.code === 'string' ? ` (${e.cause.code})` : '';
-  return `${text}${code}`.slice(0, 200);
 }

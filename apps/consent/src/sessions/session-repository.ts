@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { eventMetadata, type RequestContext, type SessionView } from '#lib/contracts';
+import type { Decision } from '#lib/decider';
 import {
   activeSessions,
   decideSession,
@@ -43,18 +44,8 @@ export class SessionRepository {
 
   /** The command decided on the session's current state and its events appended (refusals thrown). */
   async change(sid: string, command: SessionCommand, caller: SessionCaller): Promise<number> {
-    const { state, version } = await this.load(sid);
-    if (command.type === 'EndSession' && state.status === 'active')
-      command = { ...command, logoutNotifications: await this.backchannelClients(state.clients) };
-    const decision = decideSession(command, state);
+    const decision = await this.decideAndAppend(sid, command, caller);
     if (decision.refusal !== null) throw decision.refusal;
-    if (decision.events.length === 0) return 0;
-    const metadata = eventMetadata(caller.context, caller.actor);
-    await this.store.appendToStream(
-      sessionStreamId(sid),
-      version,
-      decision.events.map((e) => ({ ...e, metadata })),
-    );
     return decision.events.length;
   }
 
@@ -63,22 +54,33 @@ export class SessionRepository {
    * or null when the command was refused or another writer changed the stream first.
    */
   async tryChange(sid: string, command: SessionCommand, caller: SessionCaller): Promise<NewEvent[] | null> {
-    const { state, version } = await this.load(sid);
-    const decision = decideSession(command, state);
-    if (decision.refusal !== null) return null;
-    if (decision.events.length === 0) return [];
-    const metadata = eventMetadata(caller.context, caller.actor);
     try {
-      await this.store.appendToStream(
-        sessionStreamId(sid),
-        version,
-        decision.events.map((e) => ({ ...e, metadata })),
-      );
+      const decision = await this.decideAndAppend(sid, command, caller);
+      return decision.refusal === null ? decision.events : null;
     } catch (err) {
       if (err instanceof ExpectedVersionConflict) return null;
       throw err;
     }
-    return decision.events;
+  }
+
+  /** The command decided on the session's current state; its events appended unless it was refused. */
+  private async decideAndAppend(
+    sid: string,
+    command: SessionCommand,
+    caller: SessionCaller,
+  ): Promise<Decision> {
+    const { state, version } = await this.load(sid);
+    if (command.type === 'EndSession' && state.status === 'active')
+      command = { ...command, logoutNotifications: await this.backchannelClients(state.clients) };
+    const decision = decideSession(command, state);
+    if (decision.refusal !== null || decision.events.length === 0) return decision;
+    const metadata = eventMetadata(caller.context, caller.actor);
+    await this.store.appendToStream(
+      sessionStreamId(sid),
+      version,
+      decision.events.map((e) => ({ ...e, metadata })),
+    );
+    return decision;
   }
 
   /**
