@@ -36,6 +36,8 @@ export {
   type ChainBreak,
   type ChainBreakKind,
   type ChainReport,
+  type ChainVerifierOptions,
+  type ArchivedChainLink,
 } from './hash-chain.js';
 export { rebuildAndCompare, type RebuildOptions, type RebuildReport } from './projection-rebuild.js';
 export { JetStreamProjectionFeed, type JetStreamProjectionFeedOptions } from './jetstream-feed.js';
@@ -43,3 +45,4 @@ export { PgAuditLog, type AuditQuery, type AuditPage } from './audit-log.js';
 export { type PreparedStatement, preparedStatement, queryPrepared } from './prepared.js';
 export { timeOrderedId } from './time-ordered-id.js';
 export * from './inbox.js';
+export * from './retention/index.js';

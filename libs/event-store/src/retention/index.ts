@@ -1,0 +1,4 @@
+export * from './policy.js';
+export * from './archive-format.js';
+export * from './archive-files.js';
+export * from './pg-retention.js';

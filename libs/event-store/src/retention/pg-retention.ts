@@ -1,0 +1,427 @@
+import { type JWK } from 'jose';
+import { type DataSource } from 'typeorm';
+import { type EventStore, type RecordedEvent } from '../event-store.js';
+import { type ArchivedChainLink, type ChainReport, verifyStoredChain } from '../hash-chain.js';
+import { EVENT_COLUMNS, type EventRow, toRecordedEvent } from '../pg-statements.js';
+import { timeOrderedId } from '../time-ordered-id.js';
+import { inTransaction } from '../transaction.js';
+import {
+  type ArchiveManifest,
+  ArchiveError,
+  archiveFileName,
+  buildManifest,
+  encodeArchive,
+  publicJwk,
+  signManifest,
+} from './archive-format.js';
+import { readManifest, readManifests, readVerifiedArchive, writeArchive } from './archive-files.js';
+import { isArchivable, latestArchivableStart, RETENTION_PREFIXES, type RetentionPolicy } from './policy.js';
+
+/** The stream recording every archive run and restore. */
+export const RETENTION_STREAM = 'retention';
+
+export interface RetentionOptions {
+  /** Where archives are written and read (RETENTION_ARCHIVE_DIR). */
+  archiveDir: string;
+  /** Private Ed25519 JWK signing the manifests (RETENTION_SIGNING_KEY). */
+  signingKey: JWK;
+  policy: RetentionPolicy;
+  clock?: () => number;
+  newArchiveId?: (now: number) => string;
+  /** Most events in one archive (default 10000); a stream is never split. */
+  maxEventsPerArchive?: number;
+  /** Archives written in one run (default 10). */
+  maxArchives?: number;
+  /** Candidate streams examined in one run at most (default 100000). */
+  maxCandidates?: number;
+  /** Rows deleted per transaction (default 1000). */
+  deleteBatchSize?: number;
+  /** Per delete transaction: how long to wait for a row lock (default 2000 ms) and to run (default 30000 ms). */
+  lockTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  dryRun?: boolean;
+  /** Called after an archive's file and rows are written, before its deletes (tests interrupt here). */
+  afterArchiveWritten?: (archiveId: string) => Promise<void>;
+}
+
+export interface ArchiveRun {
+  archiveId: string;
+  streams: number;
+  events: number;
+  firstPosition: number;
+  lastPosition: number;
+  sha256: string;
+  /** Finished from an earlier, interrupted run. */
+  resumed: boolean;
+}
+
+export interface RetentionReport {
+  dryRun: boolean;
+  archives: ArchiveRun[];
+  /** Streams that would be archived (dry run) or were. */
+  streams: string[];
+  candidatesExamined: number;
+}
+
+const CANDIDATE_PAGE = 500;
+
+/** Last position recorded before `cutoff` (recorded_at never decreases along global order). */
+const POSITION_BEFORE = `SELECT coalesce(max(global_position), 0) AS p FROM events
+  WHERE recorded_at < $1 AND recorded_at >= (SELECT max(recorded_at) FROM events WHERE recorded_at < $1)`;
+
+const CANDIDATES = `SELECT global_position, stream_id FROM events
+  WHERE stream_version = 1 AND global_position > $1 AND global_position <= $2 AND stream_id LIKE ANY($3::text[])
+  ORDER BY global_position LIMIT $4`;
+
+const STREAMS_EVENTS = `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY global_position`;
+
+/**
+ * Archives the streams closed longer than the policy keeps them (policy.ts): each archive's file and
+ * signed manifest are written and synced before anything is deleted; then its events are deleted in
+ * small transactions through the audited bypass of the append-only trigger, and the run is recorded
+ * as `StreamsArchived` in the `retention` stream. Archives an earlier run left unfinished are checked
+ * again and finished first.
+ */
+export async function archiveClosedStreams(
+  dataSource: DataSource,
+  store: EventStore,
+  options: RetentionOptions,
+): Promise<RetentionReport> {
+  const clock = options.clock ?? Date.now;
+  const report: RetentionReport = {
+    dryRun: options.dryRun === true,
+    archives: [],
+    streams: [],
+    candidatesExamined: 0,
+  };
+  if (!report.dryRun) {
+    for (const archiveId of await unfinishedArchives(dataSource)) {
+      report.archives.push(await finishArchive(dataSource, store, options, archiveId, true));
+    }
+  }
+  const now = clock();
+  const [{ p: bound }] = (await dataSource.query(POSITION_BEFORE, [
+    new Date(latestArchivableStart(options.policy, now)),
+  ])) as { p: string }[];
+  const [{ head }] = (await dataSource.query(
+    `SELECT coalesce(max(global_position), 0) AS head FROM events`,
+  )) as {
+    head: string;
+  }[];
+  const prefixes = RETENTION_PREFIXES.map(([prefix]) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  const maxEvents = options.maxEventsPerArchive ?? 10_000;
+  const maxArchives = options.maxArchives ?? 10;
+  const maxCandidates = options.maxCandidates ?? 100_000;
+  let after = 0;
+  let batch: RecordedEvent[][] = [];
+  let batchEvents = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    report.streams.push(...batch.map((s) => s[0]!.streamId));
+    if (!report.dryRun) report.archives.push(await writeAndFinish(dataSource, store, options, batch.flat()));
+    batch = [];
+    batchEvents = 0;
+  };
+  while (
+    report.archives.filter((a) => !a.resumed).length < maxArchives &&
+    report.candidatesExamined < maxCandidates
+  ) {
+    const rows = (await dataSource.query(CANDIDATES, [after, bound, prefixes, CANDIDATE_PAGE])) as {
+      global_position: string;
+      stream_id: string;
+    }[];
+    if (rows.length === 0) break;
+    after = Number(rows[rows.length - 1]!.global_position);
+    report.candidatesExamined += rows.length;
+    const events = (
+      (await dataSource.query(STREAMS_EVENTS, [rows.map((r) => r.stream_id)])) as EventRow[]
+    ).map(toRecordedEvent);
+    const byStream = new Map<string, RecordedEvent[]>();
+    for (const e of events) {
+      const list = byStream.get(e.streamId);
+      if (list) list.push(e);
+      else byStream.set(e.streamId, [e]);
+    }
+    for (const row of rows) {
+      const stream = byStream.get(row.stream_id);
+      if (!stream || !isArchivable(row.stream_id, stream, options.policy, now)) continue;
+      // The chain's tip stays live: the next append links to it (pg-append.ts).
+      if (stream[stream.length - 1]!.globalPosition >= Number(head)) continue;
+      if (batch.length > 0 && batchEvents + stream.length > maxEvents) await flush();
+      batch.push(stream);
+      batchEvents += stream.length;
+    }
+    if (rows.length < CANDIDATE_PAGE) break;
+  }
+  await flush();
+  return report;
+}
+
+async function writeAndFinish(
+  dataSource: DataSource,
+  store: EventStore,
+  options: RetentionOptions,
+  streams: RecordedEvent[],
+): Promise<ArchiveRun> {
+  const events = [...streams].sort((a, b) => a.globalPosition - b.globalPosition);
+  const now = (options.clock ?? Date.now)();
+  const archiveId = (options.newArchiveId ?? ((at: number) => `events-${timeOrderedId(at)}`))(now);
+  const file = encodeArchive(events);
+  const manifest = buildManifest(archiveId, new Date(now), events, file);
+  await writeArchive(options.archiveDir, file, await signManifest(manifest, options.signingKey));
+  await inTransaction(dataSource, async (qr) => {
+    await qr.query(
+      `INSERT INTO event_archives (archive_id, created_at, file_name, sha256, event_count, first_position, last_position)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        archiveId,
+        new Date(now),
+        archiveFileName(archiveId),
+        manifest.sha256,
+        manifest.eventCount,
+        manifest.firstPosition,
+        manifest.lastPosition,
+      ],
+    );
+    await qr.query(
+      `INSERT INTO event_archive_events (archive_id, global_position, hash)
+       SELECT $1, p, decode(h, 'hex') FROM unnest($2::bigint[], $3::text[]) AS a(p, h)`,
+      [archiveId, manifest.events.map((e) => e.position), manifest.events.map((e) => e.hash)],
+    );
+  });
+  await options.afterArchiveWritten?.(archiveId);
+  return finishArchive(dataSource, store, options, archiveId, false);
+}
+
+async function unfinishedArchives(dataSource: DataSource): Promise<string[]> {
+  const rows = (await dataSource.query(
+    `SELECT archive_id FROM event_archives WHERE completed_at IS NULL ORDER BY created_at, archive_id`,
+  )) as { archive_id: string }[];
+  return rows.map((r) => r.archive_id);
+}
+
+/**
+ * Checks the archive on disk against its row (signature, checksum, every event's hash, the positions
+ * listed), then deletes what is left of its events and records the run once.
+ */
+async function finishArchive(
+  dataSource: DataSource,
+  store: EventStore,
+  options: RetentionOptions,
+  archiveId: string,
+  resumed: boolean,
+): Promise<ArchiveRun> {
+  const manifest = await readManifest(options.archiveDir, archiveId, [publicJwk(options.signingKey)]);
+  await readVerifiedArchive(options.archiveDir, manifest);
+  const [row] = (await dataSource.query(
+    `SELECT sha256, (SELECT count(*)::int FROM event_archive_events WHERE archive_id = $1) AS listed
+     FROM event_archives WHERE archive_id = $1`,
+    [archiveId],
+  )) as { sha256: string; listed: number }[];
+  if (!row || row.sha256 !== manifest.sha256 || row.listed !== manifest.eventCount) {
+    throw new ArchiveError(archiveId, 'its database record does not match the manifest: nothing deleted');
+  }
+  const batchSize = options.deleteBatchSize ?? 1000;
+  for (;;) {
+    const deleted = await inTransaction(dataSource, async (qr) => {
+      await qr.query(
+        `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true),
+           set_config('retention.archive_id', $3, true)`,
+        [`${options.lockTimeoutMs ?? 2000}ms`, `${options.statementTimeoutMs ?? 30_000}ms`, archiveId],
+      );
+      const [{ n }] = (await qr.query(
+        `WITH gone AS (
+           DELETE FROM events WHERE global_position IN (
+             SELECT a.global_position FROM event_archive_events a
+             JOIN events e ON e.global_position = a.global_position AND e.hash IS NOT DISTINCT FROM a.hash
+             WHERE a.archive_id = $1 ORDER BY a.global_position LIMIT $2)
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [archiveId, batchSize],
+      )) as { n: number }[];
+      return n;
+    });
+    if (deleted === 0) break;
+  }
+  const streamIds = manifest.streams.map((s) => s.streamId);
+  await dataSource.query(`DELETE FROM stream_snapshots WHERE stream_id = ANY($1::text[])`, [streamIds]);
+  const recorded = (await dataSource.query(
+    `SELECT 1 FROM events WHERE stream_id = $1 AND type = 'StreamsArchived' AND data->>'archiveId' = $2`,
+    [RETENTION_STREAM, archiveId],
+  )) as unknown[];
+  if (recorded.length === 0) {
+    await store.appendToStream(RETENTION_STREAM, 'any', [
+      {
+        type: 'StreamsArchived',
+        data: {
+          archiveId,
+          file: manifest.file,
+          streams: manifest.streams.length,
+          events: manifest.eventCount,
+          firstPosition: manifest.firstPosition,
+          lastPosition: manifest.lastPosition,
+          sha256: manifest.sha256,
+        },
+        metadata: { actor: 'system:retention' },
+      },
+    ]);
+  }
+  await dataSource.query(`UPDATE event_archives SET completed_at = $2 WHERE archive_id = $1`, [
+    archiveId,
+    new Date((options.clock ?? Date.now)()),
+  ]);
+  return {
+    archiveId,
+    streams: manifest.streams.length,
+    events: manifest.eventCount,
+    firstPosition: manifest.firstPosition,
+    lastPosition: manifest.lastPosition,
+    sha256: manifest.sha256,
+    resumed,
+  };
+}
+
+export interface RestoreOptions {
+  archiveDir: string;
+  /** Public (or private) Ed25519 JWKs a manifest may be signed with. */
+  verifyKeys: readonly JWK[];
+}
+
+export interface RestoreReport {
+  streamId: string;
+  archives: string[];
+  events: number;
+  positions: number[];
+}
+
+/**
+ * Puts an archived stream's events back at their original positions, with their original hashes,
+ * after checking every archive holding them (signature, checksum, hashes); recorded as
+ * `StreamRestored`. Refused when any of those events is still (or again) in the log.
+ */
+export async function restoreStream(
+  dataSource: DataSource,
+  store: EventStore,
+  streamId: string,
+  options: RestoreOptions,
+): Promise<RestoreReport> {
+  const manifests = (await readManifests(options.archiveDir, options.verifyKeys)).filter((m) =>
+    m.streams.some((s) => s.streamId === streamId),
+  );
+  if (manifests.length === 0) throw new Error(`no archive in ${options.archiveDir} holds stream ${streamId}`);
+  const events: RecordedEvent[] = [];
+  for (const manifest of manifests) {
+    for (const e of await readVerifiedArchive(options.archiveDir, manifest)) {
+      if (e.streamId === streamId && !events.some((x) => x.globalPosition === e.globalPosition))
+        events.push(e);
+    }
+  }
+  events.sort((a, b) => a.globalPosition - b.globalPosition);
+  const positions = events.map((e) => e.globalPosition);
+  await inTransaction(dataSource, async (qr) => {
+    const live = (await qr.query(
+      `SELECT global_position FROM events WHERE global_position = ANY($1::bigint[]) OR event_id = ANY($2::uuid[])`,
+      [positions, events.map((e) => e.eventId)],
+    )) as unknown[];
+    if (live.length > 0)
+      throw new Error(`stream ${streamId}: ${live.length} of its archived events are in the log`);
+    await qr.query(
+      `INSERT INTO events (global_position, event_id, stream_id, stream_version, type, schema_version, data,
+         metadata, recorded_at, prev_hash, hash)
+       SELECT e.p, e.id, e.s, e.v, e.t, e.sv, e.d, e.m, e.r, decode(e.ph, 'hex'), decode(e.h, 'hex')
+       FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[],
+         $8::jsonb[], $9::timestamptz[], $10::text[], $11::text[]) AS e(p, id, s, v, t, sv, d, m, r, ph, h)`,
+      [
+        positions,
+        events.map((e) => e.eventId),
+        events.map((e) => e.streamId),
+        events.map((e) => e.streamVersion),
+        events.map((e) => e.type),
+        events.map((e) => e.schemaVersion),
+        events.map((e) => JSON.stringify(e.data)),
+        events.map((e) => JSON.stringify(e.metadata)),
+        events.map((e) => e.recordedAt.toISOString()),
+        events.map((e) => e.prevHash ?? null),
+        events.map((e) => e.hash ?? null),
+      ],
+    );
+  });
+  const archives = manifests.map((m) => m.archiveId);
+  await store.appendToStream(RETENTION_STREAM, 'any', [
+    {
+      type: 'StreamRestored',
+      data: {
+        streamId,
+        archives,
+        events: events.length,
+        firstPosition: positions[0],
+        lastPosition: positions.at(-1),
+      },
+      metadata: { actor: 'system:retention' },
+    },
+  ]);
+  return { streamId, archives, events: events.length, positions };
+}
+
+/** Links of every archived event with a hash, keyed by prev_hash (ChainVerifierOptions.archived). */
+export function archivedLinks(manifests: readonly ArchiveManifest[]): Map<string, ArchivedChainLink> {
+  const links = new Map<string, ArchivedChainLink>();
+  for (const m of manifests) {
+    for (const e of m.events) {
+      if (e.hash !== null && e.prevHash !== null)
+        links.set(e.prevHash, { position: e.position, hash: e.hash });
+    }
+  }
+  return links;
+}
+
+export interface ArchivedChainReport {
+  chain: ChainReport;
+  /** Archives whose manifests were used; with `content`, also checked whole. */
+  archives: number;
+  archivedEvents: number;
+  /** The first archive found altered (content check only). */
+  archiveProblem: { archiveId: string; position: number | null; message: string } | null;
+}
+
+/**
+ * `audit verify` with archives: the live chain, where a run of missing events is accepted when the
+ * verified manifests supply its links; with `content`, every archive file is also checked whole
+ * (checksum and every event's hash recomputed), and the first one altered is named.
+ */
+export async function verifyChainWithArchives(
+  store: Pick<EventStore, 'readAll'>,
+  archiveDir: string,
+  verifyKeys: readonly JWK[],
+  content: boolean,
+): Promise<ArchivedChainReport> {
+  let manifests: ArchiveManifest[];
+  let archiveProblem: ArchivedChainReport['archiveProblem'] = null;
+  const problem = (err: unknown) =>
+    err instanceof ArchiveError
+      ? { archiveId: err.archiveId, position: err.position ?? null, message: err.message }
+      : { archiveId: 'unknown', position: null, message: (err as Error).message };
+  try {
+    manifests = await readManifests(archiveDir, verifyKeys);
+  } catch (err) {
+    manifests = [];
+    archiveProblem = problem(err);
+  }
+  if (content && archiveProblem === null) {
+    for (const manifest of manifests) {
+      try {
+        await readVerifiedArchive(archiveDir, manifest);
+      } catch (err) {
+        archiveProblem = problem(err);
+        break;
+      }
+    }
+  }
+  const chain = await verifyStoredChain(store, 1000, { archived: archivedLinks(manifests) });
+  return {
+    chain,
+    archives: manifests.length,
+    archivedEvents: manifests.reduce((n, m) => n + m.eventCount, 0),
+    archiveProblem,
+  };
+}
