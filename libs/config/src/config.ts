@@ -19,6 +19,7 @@ import { type OutboundConfig, outboundSettings } from './outbound.js';
 import { type ClientRegistryConfig, readClientRegistrySettings } from './clients.js';
 import { type ConsentConfig, readConsentSettings } from './consent.js';
 import { type OpsConfig, readOpsConfig } from './ops.js';
+import { readRetentionSettings, readRetentionSigningKey, type RetentionConfig } from './retention.js';
 import { readTokenSettings, type SigningKeyConfig } from './tokens.js';
 
 /**
@@ -44,6 +45,7 @@ export {
 export type { AdminPlaneConfig, GatewayConfig, HttpEdgeConfig, IssuerConfig } from './http-edge.js';
 export type { CookieKeysConfig, PairwiseSubjectConfig, SecretHashingConfig } from './keys.js';
 export { DEFAULT_OPS_PORTS, type OpsConfig } from './ops.js';
+export { type RetentionConfig, type RetentionJwk } from './retention.js';
 export type { OutboundConfig } from './outbound.js';
 export {
   MAX_CLIENT_ACCESS_TOKEN_TTL_SECONDS,
@@ -67,7 +69,8 @@ export interface Config
     ConsentConfig,
     BackchannelLogoutConfig,
     BrandConfig,
-    OpsConfig {
+    OpsConfig,
+    RetentionConfig {
   nodeEnv: string;
   /** LOG_LEVEL: error, warn, log (default), debug. */
   logLevel: 'error' | 'warn' | 'log' | 'debug';
@@ -82,6 +85,7 @@ const LAZY_SECRETS: Record<string, (env: Env) => unknown> = {
   keyEncryptionKey: readKeyEncryptionKey,
   previousKeyEncryptionKeys: readPreviousKeyEncryptionKeys,
   pairwiseSubjectKey: readPairwiseSubjectKey,
+  retentionSigningKey: readRetentionSigningKey,
 };
 
 /**
@@ -111,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...readOpsConfig(env),
     ...readAdminAudience(env, issuer),
     ...outboundSettings(env, nats.rpcTimeoutMs),
+    ...readRetentionSettings(env),
   };
   for (const [name, read] of Object.entries(LAZY_SECRETS)) {
     let cached: unknown;

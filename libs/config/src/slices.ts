@@ -9,6 +9,7 @@ import type { ConsentConfig } from './consent.js';
 import type { DatabaseConfig } from './database.js';
 import type { GatewayConfig, IssuerConfig } from './http-edge.js';
 import type { CookieKeysConfig, PairwiseSubjectConfig, SecretHashingConfig } from './keys.js';
+import type { RetentionConfig } from './retention.js';
 import type { SigningKeyConfig } from './tokens.js';
 
 /**
@@ -143,6 +144,15 @@ export const CONFIG_SLICES = {
     'initialAccessTokenTtlSeconds',
     'clientSecretTtlSeconds',
     'clientAssertionLegacyAudience',
+  ]),
+  retention: keysOf<RetentionConfig>()([
+    'retentionArchiveDir',
+    'retentionAccessTokenDays',
+    'retentionGrantDays',
+    'retentionSessionDays',
+    'retentionDeleteBatch',
+    'retentionSigningKey',
+    'retentionVerifyKeys',
   ]),
 } as const;
 
