@@ -40,6 +40,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerNats(program, ctx);
   registerAudit(program, ctx);
   registerProjections(program, ctx);
+  registerRetention(program, ctx);
   return program;
 }
 
@@ -153,10 +154,24 @@ function registerAudit(program: Command, ctx: CliContext): void {
   withJson(
     audit
       .command('verify')
-      .description("recompute the events' hash chain; names the first event altered, inserted or removed"),
-  ).action(async (_o: unknown, cmd: Command) => {
+      .description("recompute the events' hash chain; names the first event altered, inserted or removed")
+      .option(
+        '--archives <dir>',
+        'also check every retention archive in <dir> whole (checksum, every event hash); without it the ' +
+          'manifests of RETENTION_ARCHIVE_DIR, when set, account for archived events',
+      ),
+  ).action(async (o: { archives?: string }, cmd: Command) => {
     const config = await ctx.direct(cmd, 'Postgres');
     await ctx.requirePostgres(config.databaseUrl);
+    if (o.archives !== undefined || config.retentionArchiveDir) {
+      const retention = await import('./commands/retention.command.js');
+      const report = await retention.auditReportWithArchives(config, o.archives, o.archives !== undefined);
+      ctx
+        .out(cmd)
+        .data(retention.archivedChainDocument(report), () => retention.describeArchivedChain(report));
+      if (report.chain.break || report.archiveProblem) process.exitCode = 1;
+      return;
+    }
     const { auditReport, chainDocument, describeChain } = await import('./commands/audit.command.js');
     const report = await auditReport(config.databaseUrl);
     ctx.out(cmd).data(chainDocument(report), () => describeChain(report));
@@ -197,5 +212,47 @@ function registerProjections(program: Command, ctx: CliContext): void {
       .out(cmd)
       .data({ equal, projections: reports.map(reportDocument) }, () => reports.flatMap(describeReport));
     if (!equal) process.exitCode = 1;
+  });
+}
+
+/** `retention run` and `retention restore` (docs/retention.md). */
+function registerRetention(program: Command, ctx: CliContext): void {
+  const retention = program
+    .command('retention')
+    .description('archive closed streams out of the event log, and restore them (Postgres, DATABASE_URL)');
+  withJson(
+    retention
+      .command('run')
+      .description(
+        'archive the streams closed longer than RETENTION_*_DAYS to RETENTION_ARCHIVE_DIR (signed manifest), ' +
+          'then delete them from the log in small batches; finishes an interrupted run first',
+      )
+      .option('--dry-run', 'list the streams that would be archived; write and delete nothing'),
+  ).action(async (o: { dryRun?: boolean }, cmd: Command) => {
+    const config = await ctx.direct(cmd, 'Postgres');
+    await ctx.requirePostgres(config.databaseUrl);
+    const { describeRetention, retentionDocument, retentionRun } =
+      await import('./commands/retention.command.js');
+    const report = await retentionRun(config, o.dryRun === true);
+    ctx.out(cmd).data(retentionDocument(report), () => describeRetention(report));
+  });
+  withJson(
+    retention
+      .command('restore')
+      .description(
+        'put an archived stream back into the log at its original positions, after checking its archive',
+      )
+      .argument('<stream-id>', 'the stream, e.g. access-token-<jti>')
+      .option('--archives <dir>', 'the archive directory (default RETENTION_ARCHIVE_DIR)'),
+  ).action(async (streamId: string, o: { archives?: string }, cmd: Command) => {
+    const config = await ctx.direct(cmd, 'Postgres');
+    await ctx.requirePostgres(config.databaseUrl);
+    const { restoreDocument, retentionRestore } = await import('./commands/retention.command.js');
+    const report = await retentionRestore(config, streamId, o.archives);
+    ctx
+      .out(cmd)
+      .data(restoreDocument(report), () => [
+        `restored ${report.streamId}: ${report.events} event(s) from ${report.archives.join(', ')}`,
+      ]);
   });
 }
