@@ -1,5 +1,5 @@
 import { eventHash, GENESIS_HASH, verifyChain, type ChainedEvent } from '../hash-chain.js';
-import { archivedLinks } from './pg-retention.js';
+import { archivedLinks } from './archived-chain.js';
 import { type ArchiveManifest } from './archive-format.js';
 
 function chain(n: number): ChainedEvent[] {

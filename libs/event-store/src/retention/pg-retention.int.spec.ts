@@ -7,6 +7,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { type DataSource } from 'typeorm';
 import { tokenStateProjection } from '#lib/domain-token';
 import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
+import { PgAuditLog } from '../audit-log.js';
 import { createEventStoreDataSource } from '../data-source.js';
 import { verifyStoredChain } from '../hash-chain.js';
 import { PgEventStore } from '../pg-event-store.js';
@@ -19,13 +20,9 @@ import {
   manifestFileName,
 } from './archive-format.js';
 import { readManifests, readVerifiedArchive } from './archive-files.js';
-import {
-  archiveClosedStreams,
-  RETENTION_STREAM,
-  type RetentionOptions,
-  restoreStream,
-  verifyChainWithArchives,
-} from './pg-retention.js';
+import { verifyChainWithArchives } from './archived-chain.js';
+import { archiveClosedStreams, RETENTION_STREAM, type RetentionOptions } from './pg-retention.js';
+import { restoreStream } from './pg-restore.js';
 import { DEFAULT_RETENTION_POLICY } from './policy.js';
 
 const DAY = 86_400_000;
@@ -296,6 +293,20 @@ describe('retention by archiving on Postgres (docs/retention.md)', () => {
     expect((await archiveClosedStreams(w.ds, w.store, w.options)).archives).toEqual([]);
   });
 
+  it('RET-13 a second run while one holds the retention lock is refused and changes nothing', async () => {
+    const w = await world();
+    let second: Promise<unknown> = Promise.resolve();
+    await archiveClosedStreams(w.ds, w.store, {
+      ...w.options,
+      afterArchiveWritten: async () => {
+        second = archiveClosedStreams(w.ds, w.store, w.options).catch((err: Error) => err.message);
+        await second;
+      },
+    });
+    expect(await second).toBe('another retention run or restore is in progress');
+    expect((await w.store.readStream(RETENTION_STREAM)).length).toBe(1);
+  });
+
   it('RET-06 an unfinished archive whose file was altered is not finished: nothing is deleted', async () => {
     const w = await world();
     let archiveId = '';
@@ -334,6 +345,13 @@ describe('retention by archiving on Postgres (docs/retention.md)', () => {
     }
     const after = await Promise.all(w.closed.map((id) => w.store.readStream(id)));
     expect(after).toEqual(before);
+    const audit = await new PgAuditLog(w.ds).query({ streamIds: w.closed, limit: 50 });
+    expect(audit.events.map((e) => e.eventId).sort()).toEqual(
+      before
+        .flat()
+        .map((e) => e.eventId)
+        .sort(),
+    );
     expect((await verifyStoredChain(w.store)).break).toBeNull();
     const types = (await w.store.readStream(RETENTION_STREAM)).map((e) => e.type);
     expect(types).toEqual(['StreamsArchived', ...w.closed.map(() => 'StreamRestored')]);

@@ -1,12 +1,10 @@
 import { type JWK } from 'jose';
 import { type DataSource } from 'typeorm';
 import { type EventStore, type RecordedEvent } from '../event-store.js';
-import { type ArchivedChainLink, type ChainReport, verifyStoredChain } from '../hash-chain.js';
 import { EVENT_COLUMNS, type EventRow, toRecordedEvent } from '../pg-statements.js';
 import { timeOrderedId } from '../time-ordered-id.js';
 import { inTransaction } from '../transaction.js';
 import {
-  type ArchiveManifest,
   ArchiveError,
   archiveFileName,
   buildManifest,
@@ -14,11 +12,33 @@ import {
   publicJwk,
   signManifest,
 } from './archive-format.js';
-import { readManifest, readManifests, readVerifiedArchive, writeArchive } from './archive-files.js';
+import { readManifest, readVerifiedArchive, writeArchive } from './archive-files.js';
 import { isArchivable, latestArchivableStart, RETENTION_PREFIXES, type RetentionPolicy } from './policy.js';
 
 /** The stream recording every archive run and restore. */
 export const RETENTION_STREAM = 'retention';
+
+/** Key of the session advisory lock a retention run or restore holds: one at a time. */
+export const RETENTION_LOCK_KEY = 4_201_779_230_002n;
+
+/** Runs `work` holding the retention lock on a connection of its own; refused when another holds it. */
+export async function withRetentionLock<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
+  const qr = dataSource.createQueryRunner();
+  await qr.connect();
+  try {
+    const [{ locked }] = (await qr.query('SELECT pg_try_advisory_lock($1) AS locked', [
+      RETENTION_LOCK_KEY.toString(),
+    ])) as { locked: boolean }[];
+    if (!locked) throw new Error('another retention run or restore is in progress');
+    try {
+      return await work();
+    } finally {
+      await qr.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY.toString()]);
+    }
+  } finally {
+    await qr.release();
+  }
+}
 
 export interface RetentionOptions {
   /** Where archives are written and read (RETENTION_ARCHIVE_DIR). */
@@ -83,6 +103,14 @@ const STREAMS_EVENTS = `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = AN
  * again and finished first.
  */
 export async function archiveClosedStreams(
+  dataSource: DataSource,
+  store: EventStore,
+  options: RetentionOptions,
+): Promise<RetentionReport> {
+  return withRetentionLock(dataSource, () => run(dataSource, store, options));
+}
+
+async function run(
   dataSource: DataSource,
   store: EventStore,
   options: RetentionOptions,
@@ -278,150 +306,5 @@ async function finishArchive(
     lastPosition: manifest.lastPosition,
     sha256: manifest.sha256,
     resumed,
-  };
-}
-
-export interface RestoreOptions {
-  archiveDir: string;
-  /** Public (or private) Ed25519 JWKs a manifest may be signed with. */
-  verifyKeys: readonly JWK[];
-}
-
-export interface RestoreReport {
-  streamId: string;
-  archives: string[];
-  events: number;
-  positions: number[];
-}
-
-/**
- * Puts an archived stream's events back at their original positions, with their original hashes,
- * after checking every archive holding them (signature, checksum, hashes); recorded as
- * `StreamRestored`. Refused when any of those events is still (or again) in the log.
- */
-export async function restoreStream(
-  dataSource: DataSource,
-  store: EventStore,
-  streamId: string,
-  options: RestoreOptions,
-): Promise<RestoreReport> {
-  const manifests = (await readManifests(options.archiveDir, options.verifyKeys)).filter((m) =>
-    m.streams.some((s) => s.streamId === streamId),
-  );
-  if (manifests.length === 0) throw new Error(`no archive in ${options.archiveDir} holds stream ${streamId}`);
-  const events: RecordedEvent[] = [];
-  for (const manifest of manifests) {
-    for (const e of await readVerifiedArchive(options.archiveDir, manifest)) {
-      if (e.streamId === streamId && !events.some((x) => x.globalPosition === e.globalPosition))
-        events.push(e);
-    }
-  }
-  events.sort((a, b) => a.globalPosition - b.globalPosition);
-  const positions = events.map((e) => e.globalPosition);
-  await inTransaction(dataSource, async (qr) => {
-    const live = (await qr.query(
-      `SELECT global_position FROM events WHERE global_position = ANY($1::bigint[]) OR event_id = ANY($2::uuid[])`,
-      [positions, events.map((e) => e.eventId)],
-    )) as unknown[];
-    if (live.length > 0)
-      throw new Error(`stream ${streamId}: ${live.length} of its archived events are in the log`);
-    await qr.query(
-      `INSERT INTO events (global_position, event_id, stream_id, stream_version, type, schema_version, data,
-         metadata, recorded_at, prev_hash, hash)
-       SELECT e.p, e.id, e.s, e.v, e.t, e.sv, e.d, e.m, e.r, decode(e.ph, 'hex'), decode(e.h, 'hex')
-       FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[],
-         $8::jsonb[], $9::timestamptz[], $10::text[], $11::text[]) AS e(p, id, s, v, t, sv, d, m, r, ph, h)`,
-      [
-        positions,
-        events.map((e) => e.eventId),
-        events.map((e) => e.streamId),
-        events.map((e) => e.streamVersion),
-        events.map((e) => e.type),
-        events.map((e) => e.schemaVersion),
-        events.map((e) => JSON.stringify(e.data)),
-        events.map((e) => JSON.stringify(e.metadata)),
-        events.map((e) => e.recordedAt.toISOString()),
-        events.map((e) => e.prevHash ?? null),
-        events.map((e) => e.hash ?? null),
-      ],
-    );
-  });
-  const archives = manifests.map((m) => m.archiveId);
-  await store.appendToStream(RETENTION_STREAM, 'any', [
-    {
-      type: 'StreamRestored',
-      data: {
-        streamId,
-        archives,
-        events: events.length,
-        firstPosition: positions[0],
-        lastPosition: positions.at(-1),
-      },
-      metadata: { actor: 'system:retention' },
-    },
-  ]);
-  return { streamId, archives, events: events.length, positions };
-}
-
-/** Links of every archived event with a hash, keyed by prev_hash (ChainVerifierOptions.archived). */
-export function archivedLinks(manifests: readonly ArchiveManifest[]): Map<string, ArchivedChainLink> {
-  const links = new Map<string, ArchivedChainLink>();
-  for (const m of manifests) {
-    for (const e of m.events) {
-      if (e.hash !== null && e.prevHash !== null)
-        links.set(e.prevHash, { position: e.position, hash: e.hash });
-    }
-  }
-  return links;
-}
-
-export interface ArchivedChainReport {
-  chain: ChainReport;
-  /** Archives whose manifests were used; with `content`, also checked whole. */
-  archives: number;
-  archivedEvents: number;
-  /** The first archive found altered (content check only). */
-  archiveProblem: { archiveId: string; position: number | null; message: string } | null;
-}
-
-/**
- * `audit verify` with archives: the live chain, where a run of missing events is accepted when the
- * verified manifests supply its links; with `content`, every archive file is also checked whole
- * (checksum and every event's hash recomputed), and the first one altered is named.
- */
-export async function verifyChainWithArchives(
-  store: Pick<EventStore, 'readAll'>,
-  archiveDir: string,
-  verifyKeys: readonly JWK[],
-  content: boolean,
-): Promise<ArchivedChainReport> {
-  let manifests: ArchiveManifest[];
-  let archiveProblem: ArchivedChainReport['archiveProblem'] = null;
-  const problem = (err: unknown) =>
-    err instanceof ArchiveError
-      ? { archiveId: err.archiveId, position: err.position ?? null, message: err.message }
-      : { archiveId: 'unknown', position: null, message: (err as Error).message };
-  try {
-    manifests = await readManifests(archiveDir, verifyKeys);
-  } catch (err) {
-    manifests = [];
-    archiveProblem = problem(err);
-  }
-  if (content && archiveProblem === null) {
-    for (const manifest of manifests) {
-      try {
-        await readVerifiedArchive(archiveDir, manifest);
-      } catch (err) {
-        archiveProblem = problem(err);
-        break;
-      }
-    }
-  }
-  const chain = await verifyStoredChain(store, 1000, { archived: archivedLinks(manifests) });
-  return {
-    chain,
-    archives: manifests.length,
-    archivedEvents: manifests.reduce((n, m) => n + m.eventCount, 0),
-    archiveProblem,
   };
 }
