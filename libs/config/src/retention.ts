@@ -1,4 +1,4 @@
-import { ConfigError, type Env, int, required, str } from './env.js';
+import { ConfigError, type Env, int, str } from './env.js';
 
 /** A JSON Web Key (RFC 7517 §4) as read from the environment. */
 export type RetentionJwk = Record<string, unknown> & { kty: string };
@@ -52,11 +52,12 @@ function json(key: string, raw: string): unknown {
 }
 
 export function readRetentionSigningKey(env: Env): RetentionJwk {
-  const raw = required(
-    env,
-    'RETENTION_SIGNING_KEY',
-    'signs the manifests of event archives (docs/retention.md)',
-  );
+  const raw = str(env, 'RETENTION_SIGNING_KEY', '');
+  if (raw === '') {
+    throw new ConfigError(
+      'RETENTION_SIGNING_KEY is not set: a private Ed25519 JWK that signs the manifests of event archives (docs/retention.md)',
+    );
+  }
   return okpKey(json('RETENTION_SIGNING_KEY', raw), 'RETENTION_SIGNING_KEY', true);
 }
 
