@@ -73,7 +73,13 @@ export async function readManifest(
 
 /** Every manifest in `dir`, each verified (signature only), ordered by first position. */
 export async function readManifests(dir: string, trusted: readonly JWK[]): Promise<ArchiveManifest[]> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.manifest.json')).sort();
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    throw new ArchiveError('-', `archive directory ${dir} unreadable: ${(err as Error).message}`);
+  }
+  const names = entries.filter((n) => n.endsWith('.manifest.json')).sort();
   const manifests: ArchiveManifest[] = [];
   for (const name of names) manifests.push(await verifyManifest(await readSigned(dir, name), trusted));
   return manifests.sort((a, b) => a.firstPosition - b.firstPosition);
