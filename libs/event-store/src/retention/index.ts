@@ -4,3 +4,4 @@ export * from './archive-files.js';
 export * from './pg-retention.js';
 export * from './pg-restore.js';
 export * from './archived-chain.js';
+export * from './retention-events.js';

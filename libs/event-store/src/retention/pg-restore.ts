@@ -4,6 +4,7 @@ import { type EventStore, type RecordedEvent } from '../event-store.js';
 import { inTransaction } from '../transaction.js';
 import { readManifests, readVerifiedArchive } from './archive-files.js';
 import { RETENTION_STREAM, withRetentionLock } from './pg-retention.js';
+import { type StreamRestored } from './retention-events.js';
 
 export interface RestoreOptions {
   archiveDir: string;
@@ -80,18 +81,18 @@ async function restore(
     );
   });
   const archives = manifests.map((m) => m.archiveId);
-  await store.appendToStream(RETENTION_STREAM, 'any', [
-    {
-      type: 'StreamRestored',
-      data: {
-        streamId,
-        archives,
-        events: events.length,
-        firstPosition: positions[0],
-        lastPosition: positions.at(-1),
-      },
-      metadata: { actor: 'system:retention' },
+  const event: StreamRestored = {
+    type: 'StreamRestored',
+    data: {
+      streamId,
+      archives,
+      events: events.length,
+      firstPosition: positions[0] ?? 0,
+      lastPosition: positions.at(-1) ?? 0,
     },
+  };
+  await store.appendToStream(RETENTION_STREAM, 'any', [
+    { ...event, metadata: { actor: 'system:retention' } },
   ]);
   return { streamId, archives, events: events.length, positions };
 }

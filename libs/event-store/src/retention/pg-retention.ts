@@ -13,6 +13,7 @@ import {
   signManifest,
 } from './archive-format.js';
 import { readManifest, readVerifiedArchive, writeArchive } from './archive-files.js';
+import { type StreamsArchived } from './retention-events.js';
 import { isArchivable, latestArchivableStart, RETENTION_PREFIXES, type RetentionPolicy } from './policy.js';
 
 /** The stream recording every archive run and restore. */
@@ -278,20 +279,20 @@ async function finishArchive(
     [RETENTION_STREAM, archiveId],
   )) as unknown[];
   if (recorded.length === 0) {
-    await store.appendToStream(RETENTION_STREAM, 'any', [
-      {
-        type: 'StreamsArchived',
-        data: {
-          archiveId,
-          file: manifest.file,
-          streams: manifest.streams.length,
-          events: manifest.eventCount,
-          firstPosition: manifest.firstPosition,
-          lastPosition: manifest.lastPosition,
-          sha256: manifest.sha256,
-        },
-        metadata: { actor: 'system:retention' },
+    const event: StreamsArchived = {
+      type: 'StreamsArchived',
+      data: {
+        archiveId,
+        file: manifest.file,
+        streams: manifest.streams.length,
+        events: manifest.eventCount,
+        firstPosition: manifest.firstPosition,
+        lastPosition: manifest.lastPosition,
+        sha256: manifest.sha256,
       },
+    };
+    await store.appendToStream(RETENTION_STREAM, 'any', [
+      { ...event, metadata: { actor: 'system:retention' } },
     ]);
   }
   await dataSource.query(`UPDATE event_archives SET completed_at = $2 WHERE archive_id = $1`, [
