@@ -21,7 +21,12 @@ import {
 } from './archive-format.js';
 import { readManifests, readVerifiedArchive } from './archive-files.js';
 import { verifyChainWithArchives } from './archived-chain.js';
-import { archiveClosedStreams, RETENTION_STREAM, type RetentionOptions } from './pg-retention.js';
+import {
+  archiveClosedStreams,
+  RETENTION_CANDIDATES,
+  RETENTION_STREAM,
+  type RetentionOptions,
+} from './pg-retention.js';
 import { restoreStream } from './pg-restore.js';
 import { DEFAULT_RETENTION_POLICY } from './policy.js';
 
@@ -305,6 +310,58 @@ describe('retention by archiving on Postgres (docs/retention.md)', () => {
     });
     expect(await second).toBe('another retention run or restore is in progress');
     expect((await w.store.readStream(RETENTION_STREAM)).length).toBe(1);
+  });
+
+  it('RET-14 an unfinished archive whose database listing names a position its manifest does not is not finished', async () => {
+    const w = await world();
+    let archiveId = '';
+    await expect(
+      archiveClosedStreams(w.ds, w.store, {
+        ...w.options,
+        afterArchiveWritten: (id) => {
+          archiveId = id;
+          return Promise.reject(new Error('killed'));
+        },
+      }),
+    ).rejects.toThrow('killed');
+    const [open] = (await w.ds.query(`SELECT global_position, hash FROM events WHERE stream_id = $1`, [
+      w.open[0],
+    ])) as { global_position: string; hash: Buffer }[];
+    await w.ds.query(
+      `DELETE FROM event_archive_events WHERE archive_id = $1 AND global_position = (
+      SELECT min(global_position) FROM event_archive_events WHERE archive_id = $1)`,
+      [archiveId],
+    );
+    await w.ds.query(`INSERT INTO event_archive_events VALUES ($1, $2, $3)`, [
+      archiveId,
+      open!.global_position,
+      open!.hash,
+    ]);
+    await expect(archiveClosedStreams(w.ds, w.store, w.options)).rejects.toThrow(
+      'does not match the manifest',
+    );
+    expect(await streamEvents(w, w.open[0]!)).toBe(1);
+    for (const id of w.closed) expect(await streamEvents(w, id)).toBeGreaterThan(0);
+  });
+
+  it('RET-15 candidates are found through the partial index of first events, not by scanning the log', async () => {
+    const w = await world();
+    await w.ds.query('ANALYZE events');
+    const qr = w.ds.createQueryRunner();
+    await qr.startTransaction();
+    // A table this small is read whole by any plan: the question is whether the index serves the query.
+    await qr.query('SET LOCAL enable_seqscan = off');
+    const plan = (await qr.query(`EXPLAIN ${RETENTION_CANDIDATES}`, [
+      0,
+      1_000_000,
+      ['access-token-%'],
+      500,
+    ])) as {
+      'QUERY PLAN': string;
+    }[];
+    await qr.rollbackTransaction();
+    await qr.release();
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('events_stream_start_idx');
   });
 
   it('RET-06 an unfinished archive whose file was altered is not finished: nothing is deleted', async () => {

@@ -90,7 +90,8 @@ const CANDIDATE_PAGE = 500;
 const POSITION_BEFORE = `SELECT coalesce(max(global_position), 0) AS p FROM events
   WHERE recorded_at < $1 AND recorded_at >= (SELECT max(recorded_at) FROM events WHERE recorded_at < $1)`;
 
-const CANDIDATES = `SELECT global_position, stream_id FROM events
+/** Streams by the position of their first event (index events_stream_start_idx). */
+export const RETENTION_CANDIDATES = `SELECT global_position, stream_id FROM events
   WHERE stream_version = 1 AND global_position > $1 AND global_position <= $2 AND stream_id LIKE ANY($3::text[])
   ORDER BY global_position LIMIT $4`;
 
@@ -155,7 +156,7 @@ async function run(
     report.archives.filter((a) => !a.resumed).length < maxArchives &&
     report.candidatesExamined < maxCandidates
   ) {
-    const rows = (await dataSource.query(CANDIDATES, [after, bound, prefixes, CANDIDATE_PAGE])) as {
+    const rows = (await dataSource.query(RETENTION_CANDIDATES, [after, bound, prefixes, CANDIDATE_PAGE])) as {
       global_position: string;
       stream_id: string;
     }[];
@@ -242,12 +243,22 @@ async function finishArchive(
 ): Promise<ArchiveRun> {
   const manifest = await readManifest(options.archiveDir, archiveId, [publicJwk(options.signingKey)]);
   await readVerifiedArchive(options.archiveDir, manifest);
-  const [row] = (await dataSource.query(
-    `SELECT sha256, (SELECT count(*)::int FROM event_archive_events WHERE archive_id = $1) AS listed
-     FROM event_archives WHERE archive_id = $1`,
+  const [row] = (await dataSource.query(`SELECT sha256 FROM event_archives WHERE archive_id = $1`, [
+    archiveId,
+  ])) as { sha256: string }[];
+  // The trigger lets through what the database lists: it must be exactly what the signed manifest holds.
+  const listed = (await dataSource.query(
+    `SELECT global_position, encode(hash, 'hex') AS hash FROM event_archive_events
+     WHERE archive_id = $1 ORDER BY global_position`,
     [archiveId],
-  )) as { sha256: string; listed: number }[];
-  if (!row || row.sha256 !== manifest.sha256 || row.listed !== manifest.eventCount) {
+  )) as { global_position: string; hash: string | null }[];
+  const same =
+    listed.length === manifest.events.length &&
+    listed.every((l, i) => {
+      const link = manifest.events[i]!;
+      return Number(l.global_position) === link.position && l.hash === link.hash;
+    });
+  if (!row || row.sha256 !== manifest.sha256 || !same) {
     throw new ArchiveError(archiveId, 'its database record does not match the manifest: nothing deleted');
   }
   const batchSize = options.deleteBatchSize ?? 1000;
