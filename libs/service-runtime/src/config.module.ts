@@ -39,16 +39,21 @@ const SLICES = new Map<symbol, readonly (keyof Config)[]>([
 ]);
 
 /**
- * The whole configuration under @nestjs/config, read by libs/config's schemas (the same as
- * `loadConfig` outside Nest) when the module is built, not when a file is imported: a malformed
- * setting reaches `bootstrapService` as a ConfigError (exit status 78).
+ * The whole configuration under @nestjs/config (injected as `authzConfig.KEY`), read by
+ * libs/config's schemas (the same as `loadConfig` outside Nest) when the module is built, not when
+ * a file is imported: a malformed setting reaches the caller of NestFactory as a ConfigError (exit
+ * status 78). No .env file is read: the environment is the process's.
  */
-const authzConfig = registerAs('authz', () => loadConfig());
+export const authzConfig = registerAs('authz', () => loadConfig());
+
+export function authzConfigModule(): Promise<DynamicModule> {
+  return ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [authzConfig] });
+}
 
 /**
  * A service's configuration, in the slices it declares: `forService([TOKENS_CONFIG, ...])` provides
  * each of those tokens (global to the service's modules) with that slice alone; a slice not
- * declared cannot be injected. No .env file is read: the environment is the process's.
+ * declared cannot be injected.
  */
 @Module({})
 export class ServiceConfigModule {
@@ -56,7 +61,7 @@ export class ServiceConfigModule {
     return {
       module: ServiceConfigModule,
       global: true,
-      imports: [ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [authzConfig] })],
+      imports: [authzConfigModule()],
       providers: [
         ...slices.map((token) => {
           const keys = SLICES.get(token);
