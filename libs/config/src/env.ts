@@ -95,11 +95,12 @@ export function words(raw: string | undefined): string[] {
 /** A list of words (spaces or commas between), each once. */
 export const wordList = z.string().default('').transform(words);
 
+export const absoluteUrl = z.url({ error: (iss) => `must be an absolute URL, got "${String(iss.input)}"` });
+
 /** The issuer identifier (RFC 8414 §2): an absolute URL, no trailing slash. */
 export const ISSUER = [
   'ISSUER',
-  z
-    .url({ error: (iss) => `must be an absolute URL, got "${String(iss.input)}"` })
+  absoluteUrl
     // RFC 8414 §2: no query or fragment components, not even an empty `?` or `#`.
     .refine((s) => !/[?#]/.test(s), 'must not have a query or fragment')
     .transform((s) => s.replace(/\/+$/, ''))

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Env, int, ISSUER, readEnv, settings } from './env.js';
+import { absoluteUrl, type Env, int, ISSUER, readEnv, settings } from './env.js';
 
 const withoutTrailingSlash = (s: string) => s.replace(/\/+$/, '');
 
@@ -38,7 +38,7 @@ const exampleClientSettings = settings({
   host: ['EXAMPLE_CLIENT_HOST', z.string().default('127.0.0.1')],
   port: ['EXAMPLE_CLIENT_PORT', int(0, 65535).default(8081)],
   /** EXAMPLE_CLIENT_URL: its public origin; the redirect URI is `<url>/callback`. Default http://127.0.0.1:<port>. */
-  url: ['EXAMPLE_CLIENT_URL', z.string().transform(withoutTrailingSlash).optional()],
+  url: ['EXAMPLE_CLIENT_URL', absoluteUrl.transform(withoutTrailingSlash).optional()],
   /** EXAMPLE_CLIENT_ID, EXAMPLE_CLIENT_SECRET: its registration (client_secret_basic). Default id `example-app`. */
   clientId: ['EXAMPLE_CLIENT_ID', z.string().default('example-app')],
   clientSecret: ['EXAMPLE_CLIENT_SECRET', z.string().optional()],
@@ -47,7 +47,7 @@ const exampleClientSettings = settings({
   /** RESOURCE_SERVER_URL: the API it calls. Default http://127.0.0.1:8090. */
   resourceServerUrl: [
     'RESOURCE_SERVER_URL',
-    z.string().transform(withoutTrailingSlash).default('http://127.0.0.1:8090'),
+    absoluteUrl.transform(withoutTrailingSlash).default('http://127.0.0.1:8090'),
   ],
 }).transform((client) => ({ ...client, url: client.url ?? `http://127.0.0.1:${client.port}` }));
 
