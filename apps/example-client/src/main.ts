@@ -3,12 +3,17 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, loadExampleClientConfig } from '#lib/config';
-import { createPino, jsonLogger } from '#lib/service-runtime';
+import { createPino, exitOnConfigurationError, jsonLogger } from '#lib/service-runtime';
 import type { FastifyInstance } from 'fastify';
 import { EXAMPLE_CONFIG, ExampleClientHttpController } from './example-client.http.controller.js';
 
-const example = loadExampleClientConfig();
-const log = createPino('example-client', loadConfig().logLevel);
+const { example, log } = (() => {
+  try {
+    return { example: loadExampleClientConfig(), log: createPino('example-client', loadConfig().logLevel) };
+  } catch (err) {
+    return exitOnConfigurationError('example-client', err);
+  }
+})();
 
 @Module({
   controllers: [ExampleClientHttpController],

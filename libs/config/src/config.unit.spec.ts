@@ -167,6 +167,24 @@ describe('configuration defaults (docs/configuration.md)', () => {
     );
   });
 
+  it('reports every malformed variable at once, one line each naming it', () => {
+    const err = configError(() =>
+      loadConfig({
+        HTTP_PORT: 'abc',
+        SIGNING_ALG: 'HS256',
+        BRAND_PRIMARY_COLOR: 'red',
+        ISSUER: 'https://as.test/?',
+      }),
+    );
+    expect(err.problems).toEqual([
+      'ISSUER must not have a query or fragment',
+      'HTTP_PORT must be an integer between 0 and 65535, got "abc"',
+      'SIGNING_ALG must be ES256, EdDSA or RS256, got "HS256"',
+      'BRAND_PRIMARY_COLOR must be a colour #rrggbb, got "red"',
+    ]);
+    expect(err.message).toBe(err.problems.join('\n'));
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ HTTP_PORT: '', ISSUER: '', LOG_LEVEL: '', NATS_USER: '' })).toMatchObject({
       httpPort: 8080,
