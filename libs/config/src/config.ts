@@ -1,5 +1,10 @@
 import type { AdminAuthConfig } from './admin.js';
 import { readAdminAudience, readAdminToken } from './admin.js';
+import {
+  type AuditCheckpointConfig,
+  readAuditCheckpointSettings,
+  readAuditCheckpointSigningKey,
+} from './audit.js';
 import { type BackchannelLogoutConfig, readBackchannelLogoutSettings } from './backchannel-logout.js';
 import { type BrandConfig, readBrandConfig } from './brand.js';
 import { type DatabaseConfig, readDatabaseConfig } from './database.js';
@@ -29,6 +34,7 @@ import { readTokenSettings, type SigningKeyConfig } from './tokens.js';
 
 export { ConfigError } from './env.js';
 export type { AdminAuthConfig } from './admin.js';
+export type { AuditCheckpointConfig } from './audit.js';
 export { BACKCHANNEL_LOGOUT_MAX_DELAY_MS, type BackchannelLogoutConfig } from './backchannel-logout.js';
 export type { BrandConfig } from './brand.js';
 export type { NatsConfig } from './bus.js';
@@ -67,6 +73,7 @@ export interface Config
     ConsentConfig,
     BackchannelLogoutConfig,
     BrandConfig,
+    AuditCheckpointConfig,
     OpsConfig {
   nodeEnv: string;
   /** LOG_LEVEL: error, warn, log (default), debug. */
@@ -82,6 +89,7 @@ const LAZY_SECRETS: Record<string, (env: Env) => unknown> = {
   keyEncryptionKey: readKeyEncryptionKey,
   previousKeyEncryptionKeys: readPreviousKeyEncryptionKeys,
   pairwiseSubjectKey: readPairwiseSubjectKey,
+  auditCheckpointSigningKey: readAuditCheckpointSigningKey,
 };
 
 /**
@@ -109,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...readBackchannelLogoutSettings(env),
     ...readBrandConfig(env, issuer),
     ...readOpsConfig(env),
+    ...readAuditCheckpointSettings(env),
     ...readAdminAudience(env, issuer),
     ...outboundSettings(env, nats.rpcTimeoutMs),
   };

@@ -42,6 +42,16 @@ export function passwordVariableOf(user: string): string {
   return `NATS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
 }
 
+/** The JetStream stream of signed checkpoints of the events' hash chain (docs/events.md "Checkpoints"). */
+export function checkpointStreamOf(eventsStream: string): string {
+  return `${eventsStream}_CHECKPOINTS`;
+}
+
+/** The subject each checkpoint is published on. */
+export function checkpointSubjectOf(prefix: string): string {
+  return `${prefix}.audit.checkpoint`;
+}
+
 const values = (group: Record<string, string>) => Object.values(group);
 
 export function busPermissions(prefix: string, stream: string): Record<BusUser, BusPermissions> {
@@ -64,6 +74,12 @@ export function busPermissions(prefix: string, stream: string): Record<BusUser, 
     `$JS.API.CONSUMER.*.${stream}.>`,
     `$JS.API.CONSUMER.*.*.${stream}.>`,
     `$JS.ACK.${stream}.>`,
+  ];
+  // The checkpointer (introspection's leader): its stream, and the last checkpoint read back.
+  const checkpoints = [
+    checkpointSubjectOf(prefix),
+    `$JS.API.STREAM.*.${checkpointStreamOf(stream)}`,
+    `$JS.API.STREAM.MSG.GET.${checkpointStreamOf(stream)}`,
   ];
   const caller = (user: BusUser, publish: string[]): BusPermissions => ({
     publish,
@@ -117,6 +133,7 @@ export function busPermissions(prefix: string, stream: string): Record<BusUser, 
       s.client.authenticate,
       s.token.revoke,
       s.consent.userProfile,
+      ...checkpoints,
     ]),
     'resource-server': caller('resource-server', [s.consent.userProfile]),
   };
