@@ -14,6 +14,7 @@ import {
   type ChainPoint,
   type Checkpoint,
   CHECKPOINT_FILE,
+  ChainDoesNotContinueError,
   CheckpointBuilder,
   checkpointFileName,
   CheckpointRejectedError,
@@ -259,7 +260,9 @@ export class ChainCheckpointer {
   }
 
   private async pass(): Promise<CheckpointWritten[]> {
-    const builder = new CheckpointBuilder(await this.previous(), this.options.maxEvents);
+    const previous = await this.previous();
+    if (previous) await this.checkAnchor(previous);
+    const builder = new CheckpointBuilder(previous, this.options.maxEvents);
     const pageSize = this.options.pageSize ?? 1000;
     const written: CheckpointWritten[] = [];
     let after = builder.after;
@@ -276,6 +279,25 @@ export class ChainCheckpointer {
         written.push(summary);
       }
       if (done) return written;
+    }
+  }
+
+  /** The live event at the last checkpoint's position still has the signed hash (checked at every pass, head moved or not). */
+  private async checkAnchor(previous: ChainPoint): Promise<void> {
+    const [event] = await this.store.readAll(previous.position - 1, 1);
+    if (event?.globalPosition !== previous.position) {
+      throw new ChainDoesNotContinueError(
+        previous.position,
+        event?.eventId ?? 'none',
+        'no live event has the position of the last checkpoint',
+      );
+    }
+    if (event.hash !== previous.hash) {
+      throw new ChainDoesNotContinueError(
+        previous.position,
+        event.eventId,
+        'its live hash is not the one the last checkpoint signed: the chain was rewritten',
+      );
     }
   }
 
