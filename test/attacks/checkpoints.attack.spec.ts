@@ -1,13 +1,24 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { type DataSource } from 'typeorm';
-import { createEventStoreDataSource, eventHash, PgEventStore } from '#lib/event-store';
+import { createEventStoreDataSource, eventHash, generateCheckpointKey, PgEventStore } from '#lib/event-store';
 import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
+import { freePort } from '../support/system.js';
 
 /**
  * Issue 24: a database administrator who can rewrite `events` can also recompute every hash of the
@@ -269,5 +280,130 @@ describe('signed checkpoints of the hash chain (issue 24)', () => {
     });
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toContain(file!);
+  });
+});
+
+/**
+ * The checkpointer as `npm start` runs it: introspection, on the authenticated bus with its own
+ * NATS user, writes signed checkpoints to AUDIT_CHECKPOINT_DIR and publishes them on JetStream.
+ */
+describe('the introspection checkpointer as npm start runs it (issue 24)', () => {
+  let work: string;
+  let database: TestDatabase;
+  let start: ChildProcess;
+  let natsUrl: string;
+  let publicJwk: string;
+  const output: string[] = [];
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'checkpoints-start-'));
+    database = await createTestDatabase('ckptstart');
+    const [http, admin, nats, rs, app] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
+    natsUrl = `nats://127.0.0.1:${nats}`;
+    const key = await generateCheckpointKey();
+    publicJwk = join(work, 'public.jwk');
+    writeFileSync(publicJwk, JSON.stringify(key.publicJwk));
+    const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+    for (const k of ['NATS_URL', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'EVENTS_STREAM', 'NODE_ENV'])
+      delete env[k];
+    Object.assign(env, {
+      DATABASE_URL: database.url,
+      HTTP_PORT: String(http),
+      ADMIN_HTTP_PORT: String(admin),
+      ISSUER: `http://127.0.0.1:${http}`,
+      DEV_NATS_PORT: String(nats),
+      NATS_SUBJECT_PREFIX: `ckptstart-${process.pid}`,
+      OPS_PORT: '0',
+      RESOURCE_SERVER_PORT: String(rs),
+      RESOURCE_SERVER_AUDIENCE: `http://127.0.0.1:${rs}`,
+      RESOURCE_SERVER_URL: `http://127.0.0.1:${rs}`,
+      EXAMPLE_CLIENT_PORT: String(app),
+      AUDIT_CHECKPOINT_SIGNING_KEY: JSON.stringify(key.privateJwk),
+      AUDIT_CHECKPOINT_DIR: join(work, 'checkpoints'),
+      AUDIT_CHECKPOINT_INTERVAL_MS: '1000',
+    });
+    start = spawn(process.execPath, [resolve('dist/apps/cli/src/main.js'), 'start'], {
+      cwd: work,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    start.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
+    start.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+    const deadline = Date.now() + 120000;
+    while (!output.join('').includes('Authorization server ready')) {
+      if (start.exitCode !== null || Date.now() > deadline)
+        throw new Error(`npm start did not come up:\n${output.join('').slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }, 180000);
+
+  afterAll(async () => {
+    if (start && start.exitCode === null) {
+      const exited = new Promise((r) => start.once('exit', r));
+      start.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
+      start.kill('SIGKILL');
+    }
+    await database?.drop().catch(() => undefined);
+    if (work) rmSync(work, { recursive: true, force: true });
+  }, 30000);
+
+  it('CKPT-09 signs the head to the directory and to its JetStream stream; audit verify --checkpoints holds', async () => {
+    const dir = join(work, 'checkpoints');
+    const sql = new pg.Client({ connectionString: database.url });
+    await sql.connect();
+    let position = 0;
+    let last: string | undefined;
+    try {
+      const deadline = Date.now() + 30000;
+      for (;;) {
+        const { rows } = await sql.query('SELECT max(global_position)::text AS head FROM events');
+        position = Number(rows[0].head);
+        last = existsSync(dir) ? readdirSync(dir).sort().at(-1) : undefined;
+        if (position > 0 && last === `${String(position).padStart(20, '0')}.jws`) break;
+        if (Date.now() > deadline)
+          throw new Error(`no checkpoint of ${position}:\n${output.join('').slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      await sql.end();
+    }
+    const secrets = Object.fromEntries(
+      readFileSync(join(work, '.data/secrets.env'), 'utf8')
+        .split('\n')
+        .map((l) => /^([A-Z0-9_]+)=(.*)$/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1]!, m[2]!]),
+    );
+    const nc = await connect({
+      servers: natsUrl,
+      user: 'introspection',
+      pass: secrets.NATS_PASSWORD_INTROSPECTION,
+      inboxPrefix: '_INBOX.introspection',
+      maxReconnectAttempts: 0,
+      timeout: 3000,
+    });
+    try {
+      const message = await (
+        await jetstreamManager(nc)
+      ).streams.getMessage('AUTHZ_EVENTS_CHECKPOINTS', {
+        last_by_subj: `ckptstart-${process.pid}.audit.checkpoint`,
+      });
+      const payload = JSON.parse(Buffer.from(message!.string().split('.')[1]!, 'base64url').toString());
+      expect(payload.position).toBeGreaterThanOrEqual(position);
+    } finally {
+      await nc.close();
+    }
+    const verify = await new Promise<Run>((done) =>
+      execFile(
+        process.execPath,
+        [CLI, 'audit', 'verify', '--checkpoints', dir, '--checkpoint-key', publicJwk],
+        { env: { ...process.env, DATABASE_URL: database.url }, timeout: 30000 },
+        (err, stdout, stderr) => done({ code: err ? Number(err.code) : 0, stdout, stderr }),
+      ),
+    );
+    expect(verify.stdout).toMatch(/checkpoints: \d+ checked, \d+ ok/);
+    expect(verify.code).toBe(0);
+    expect(output.join('')).not.toMatch(/checkpoint.*(failed|not written|not ready)/);
   });
 });
