@@ -29,6 +29,19 @@ import { freePort } from '../support/system.js';
 
 const CLI = resolve(process.cwd(), 'dist/apps/cli/src/main.js');
 
+/** What `audit verify --checkpoints --json` prints. */
+interface VerifyDocument {
+  intact: boolean;
+  checkpoints: {
+    ok: boolean;
+    checked: number;
+    first_rewritten_position: number | null;
+    first_rewritten_event_id: string | null;
+    last_good_position: number | null;
+    problems: { file: string | null; kind: string; message: string }[];
+  };
+}
+
 interface Run {
   code: number;
   stdout: string;
@@ -104,7 +117,7 @@ describe('signed checkpoints of the hash chain (issue 24)', () => {
 
   const verify = async (dir: string) => {
     const run = await cli(['audit', 'verify', '--checkpoints', dir, '--json']);
-    return { ...run, doc: JSON.parse(run.stdout || '{}') as Record<string, any> };
+    return { ...run, doc: JSON.parse(run.stdout || '{}') as VerifyDocument };
   };
 
   beforeAll(async () => {

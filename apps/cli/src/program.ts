@@ -8,7 +8,9 @@ import { CliError } from './output.js';
 
 export const EXIT_CODES = `
 Exit codes: 0 done; 1 failed (NATS, Postgres or the admin API unreachable or refusing, a bad
-setting, \`audit verify\` found a break, \`projections rebuild\` found a difference); 2 usage error
+setting, \`audit verify\` found a break or, with --checkpoints, a checkpoint refused, missing or no
+longer matched, \`audit checkpoint\` found the chain no longer continuing from the last checkpoint,
+\`projections rebuild\` found a difference); 2 usage error
 (unknown command or option, missing or malformed argument).
 
 Without --admin-url the CLI reaches NATS (NATS_URL, NATS_USER/NATS_PASSWORD) and Postgres
@@ -194,6 +196,23 @@ function registerAudit(program: Command, ctx: CliContext): void {
       );
     if (chain.break || (checkpoints?.problems.length ?? 0) > 0) process.exitCode = 1;
   });
+  registerCheckpoints(audit, ctx);
+  withJson(
+    audit
+      .command('hash-keys')
+      .description('which SECRET_HASH_KEYS key ids stored secrets and codes still name'),
+  ).action(async (_o: unknown, cmd: Command) => {
+    const config = await ctx.direct(cmd, 'Postgres');
+    await ctx.requirePostgres(config.databaseUrl);
+    const { formatHashKeyUsage, hashKeysReport, hashKeyUsageDocument } =
+      await import('./commands/hash-keys.command.js');
+    const usage = await hashKeysReport(config.databaseUrl);
+    ctx.out(cmd).data(usage.map(hashKeyUsageDocument), () => formatHashKeyUsage(usage));
+  });
+}
+
+/** `audit checkpoint` and `audit checkpoint-keygen` (docs/events.md "Checkpoints"). */
+function registerCheckpoints(audit: Command, ctx: CliContext): void {
   withJson(
     audit
       .command('checkpoint')
@@ -233,22 +252,10 @@ function registerAudit(program: Command, ctx: CliContext): void {
       const key = await generateCheckpointKey();
       if (o.publicOut !== undefined) {
         await writeFile(o.publicOut, `${JSON.stringify(key.publicJwk)}\n`, { mode: 0o644 });
-        ctx.logger.line('log', `public key ${key.kid} written to ${o.publicOut}`);
+        process.stderr.write(`public key ${key.kid} written to ${o.publicOut}\n`);
       }
       process.stdout.write(`${JSON.stringify(key.privateJwk)}\n`);
     });
-  withJson(
-    audit
-      .command('hash-keys')
-      .description('which SECRET_HASH_KEYS key ids stored secrets and codes still name'),
-  ).action(async (_o: unknown, cmd: Command) => {
-    const config = await ctx.direct(cmd, 'Postgres');
-    await ctx.requirePostgres(config.databaseUrl);
-    const { formatHashKeyUsage, hashKeysReport, hashKeyUsageDocument } =
-      await import('./commands/hash-keys.command.js');
-    const usage = await hashKeysReport(config.databaseUrl);
-    ctx.out(cmd).data(usage.map(hashKeyUsageDocument), () => formatHashKeyUsage(usage));
-  });
 }
 
 function registerProjections(program: Command, ctx: CliContext): void {

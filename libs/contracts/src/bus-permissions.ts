@@ -52,6 +52,12 @@ export function checkpointSubjectOf(prefix: string): string {
   return `${prefix}.audit.checkpoint`;
 }
 
+/** The checkpointer (introspection's leader): publishing to its stream, and reading the last checkpoint back. */
+function checkpointer(prefix: string, eventsStream: string): string[] {
+  const stream = checkpointStreamOf(eventsStream);
+  return [checkpointSubjectOf(prefix), `$JS.API.STREAM.*.${stream}`, `$JS.API.STREAM.MSG.GET.${stream}`];
+}
+
 const values = (group: Record<string, string>) => Object.values(group);
 
 export function busPermissions(prefix: string, stream: string): Record<BusUser, BusPermissions> {
@@ -74,12 +80,6 @@ export function busPermissions(prefix: string, stream: string): Record<BusUser, 
     `$JS.API.CONSUMER.*.${stream}.>`,
     `$JS.API.CONSUMER.*.*.${stream}.>`,
     `$JS.ACK.${stream}.>`,
-  ];
-  // The checkpointer (introspection's leader): its stream, and the last checkpoint read back.
-  const checkpoints = [
-    checkpointSubjectOf(prefix),
-    `$JS.API.STREAM.*.${checkpointStreamOf(stream)}`,
-    `$JS.API.STREAM.MSG.GET.${checkpointStreamOf(stream)}`,
   ];
   const caller = (user: BusUser, publish: string[]): BusPermissions => ({
     publish,
@@ -133,7 +133,7 @@ export function busPermissions(prefix: string, stream: string): Record<BusUser, 
       s.client.authenticate,
       s.token.revoke,
       s.consent.userProfile,
-      ...checkpoints,
+      ...checkpointer(prefix, stream),
     ]),
     'resource-server': caller('resource-server', [s.consent.userProfile]),
   };

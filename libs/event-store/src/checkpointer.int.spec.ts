@@ -111,6 +111,27 @@ describe('ChainCheckpointer (Postgres, JetStream, a directory)', () => {
     ]);
   });
 
+  it('CKPT-33 a checkpoint stream missing (NATS was not ready at start, or it was removed) is made at the next pass', async () => {
+    const other = new JetStreamCheckpointSink(
+      nc,
+      `${stream}_LATE`,
+      `${stream.toLowerCase()}.late.checkpoint`,
+      verification,
+    );
+    try {
+      expect(await other.last()).toBeNull();
+      await append(1);
+      const [written] = await new ChainCheckpointer(ds, store, {
+        key,
+        sinks: [dirSink, other],
+        clock,
+      }).checkpointNow();
+      expect((await other.last())!.position).toBe(written!.position);
+    } finally {
+      await (await jetstreamManager(nc)).streams.delete(`${stream}_LATE`).catch(() => undefined);
+    }
+  });
+
   it('CKPT-32 started on two replicas, one leads and writes at each interval', async () => {
     const a = checkpointer();
     const b = checkpointer();

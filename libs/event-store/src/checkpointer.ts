@@ -119,7 +119,15 @@ export class JetStreamCheckpointSink implements CheckpointSink {
 
   async last(): Promise<Checkpoint | null> {
     const jsm = await jetstreamManager(this.nc);
-    const message = await jsm.streams.getMessage(this.stream, { last_by_subj: this.subject });
+    let message;
+    try {
+      message = await jsm.streams.getMessage(this.stream, { last_by_subj: this.subject });
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+      // Not created at start (NATS was not ready) or removed: made now, and it holds nothing yet.
+      await this.ensureStream();
+      return null;
+    }
     if (message === null) return null;
     try {
       return await readCheckpoint(message.string(), this.key);
