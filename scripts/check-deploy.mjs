@@ -193,9 +193,10 @@ const SECRET_KEYS = {
     optional: ['KEY_ENCRYPTION_KEY_PREVIOUS', 'ADMIN_TOKEN', 'SECRET_PEPPER'],
   },
   // PAIRWISE_SUBJECT_KEY (OpenID Connect Core §8.1): a pairwise client's sign-in needs it.
+  // AUDIT_CHECKPOINT_SIGNING_KEY: the signed checkpoints of the hash chain (issue 24), optional.
   introspection: {
     required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'PAIRWISE_SUBJECT_KEY', 'NATS_PASSWORD'],
-    optional: ['ADMIN_TOKEN', 'SECRET_PEPPER'],
+    optional: ['ADMIN_TOKEN', 'SECRET_PEPPER', 'AUDIT_CHECKPOINT_SIGNING_KEY'],
   },
   migrate: { required: ['DATABASE_URL'], optional: [] },
 };
@@ -211,6 +212,7 @@ const FORBIDDEN = [
   'COOKIE_SEALING_KEYS',
   'CSRF_KEYS',
   'ADMIN_TOKEN',
+  'AUDIT_CHECKPOINT_SIGNING_KEY',
 ];
 const UNPRIVILEGED = ['gateway', 'admin'];
 // Secrets the workloads mount that are not in secret.example.yaml: TLS material only.

@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import { adminAudienceSettings, type AdminAuthConfig, adminTokenSettings } from './admin.js';
+import {
+  type AuditCheckpointConfig,
+  auditCheckpointSettings,
+  auditCheckpointSigningKeySettings,
+} from './audit.js';
 import { type BackchannelLogoutConfig, backchannelLogoutSettings } from './backchannel-logout.js';
 import { type BrandConfig, brandSettings } from './brand.js';
 import { busSettings, type NatsConfig } from './bus.js';
@@ -29,6 +34,7 @@ import { type SigningKeyConfig, tokenSettings } from './tokens.js';
 
 export { ConfigError } from './env.js';
 export type { AdminAuthConfig } from './admin.js';
+export type { AuditCheckpointConfig } from './audit.js';
 export { BACKCHANNEL_LOGOUT_MAX_DELAY_MS, type BackchannelLogoutConfig } from './backchannel-logout.js';
 export type { BrandConfig } from './brand.js';
 export type { NatsConfig } from './bus.js';
@@ -67,6 +73,7 @@ export interface Config
     ConsentConfig,
     BackchannelLogoutConfig,
     BrandConfig,
+    AuditCheckpointConfig,
     OpsConfig,
     GeneralConfig {}
 
@@ -89,6 +96,7 @@ const SETTINGS = [
   consentSettings,
   backchannelLogoutSettings,
   brandSettings,
+  auditCheckpointSettings,
   opsSettings,
   adminAudienceSettings,
   outboundSettings,
@@ -103,6 +111,7 @@ const LAZY_SECRETS: Record<string, z.ZodType> = {
   keyEncryptionKey: keyEncryptionKeySettings,
   previousKeyEncryptionKeys: previousKeyEncryptionKeySettings,
   pairwiseSubjectKey: pairwiseSubjectSettings,
+  auditCheckpointSigningKey: auditCheckpointSigningKeySettings,
 };
 
 /**

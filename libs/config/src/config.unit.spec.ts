@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -90,7 +91,27 @@ describe('configuration defaults (docs/configuration.md)', () => {
       opsPortFor: expect.any(Function),
       shutdownTimeoutMs: 10000,
       tracesExporter: 'none',
+      auditCheckpointIntervalMs: 60000,
+      auditCheckpointDir: undefined,
     });
+    expect(config.auditCheckpointSigningKey).toBeUndefined();
+  });
+
+  it('reads AUDIT_CHECKPOINT_SIGNING_KEY as a private Ed25519 or P-256 key only, when first used (CKPT-08)', () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const jwk = JSON.stringify(privateKey.export({ format: 'jwk' }));
+    expect(loadConfig({ AUDIT_CHECKPOINT_SIGNING_KEY: jwk }).auditCheckpointSigningKey).toBe(jwk);
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    expect(loadConfig({ AUDIT_CHECKPOINT_SIGNING_KEY: pem }).auditCheckpointSigningKey).toBe(pem.trim());
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
+    const { d: _, ...publicJwk } = privateKey.export({ format: 'jwk' });
+    for (const bad of ['not a key', JSON.stringify(rsa), JSON.stringify(publicJwk)]) {
+      const config = loadConfig({ AUDIT_CHECKPOINT_SIGNING_KEY: bad });
+      expect(configError(() => config.auditCheckpointSigningKey).message).toMatch(
+        /AUDIT_CHECKPOINT_SIGNING_KEY/,
+      );
+    }
+    expect(() => loadConfig({ AUDIT_CHECKPOINT_INTERVAL_MS: '10' })).toThrow(/AUDIT_CHECKPOINT_INTERVAL_MS/);
   });
 
   it('reads CLIENT_SECRET_TTL_SECONDS: 0 (never) by default, up to ten years (CAUTH-16)', () => {

@@ -1,4 +1,5 @@
 import type { AdminAuthConfig } from './admin.js';
+import type { AuditCheckpointConfig } from './audit.js';
 import type { BackchannelLogoutConfig } from './backchannel-logout.js';
 import type { BrandConfig } from './brand.js';
 import type { NatsConfig } from './bus.js';
@@ -128,6 +129,11 @@ export const CONFIG_SLICES = {
     'registrationAllowedAudiences',
     'accessTokenTtlSeconds',
     'refreshTokenAbsoluteTtlSeconds',
+  ]),
+  auditCheckpoints: keysOf<AuditCheckpointConfig>()([
+    'auditCheckpointSigningKey',
+    'auditCheckpointIntervalMs',
+    'auditCheckpointDir',
   ]),
   clientRegistry: keysOf<ClientRegistryConfig>()([
     'issuer',

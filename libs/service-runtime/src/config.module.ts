@@ -3,6 +3,7 @@ import { ConfigModule, registerAs } from '@nestjs/config';
 import { CONFIG_SLICES, type Config, configSlice, loadConfig } from '#lib/config';
 import {
   ADMIN_AUTH_CONFIG,
+  AUDIT_CHECKPOINT_CONFIG,
   AUTHORIZATION_CODE_CONFIG,
   BACKCHANNEL_LOGOUT_CONFIG,
   BUS_CONFIG,
@@ -36,6 +37,7 @@ const SLICES = new Map<symbol, readonly (keyof Config)[]>([
   [CLIENT_AUTHENTICATION_CONFIG, CONFIG_SLICES.clientAuthentication],
   [REGISTRATION_POLICY_CONFIG, CONFIG_SLICES.registrationPolicy],
   [CLIENT_REGISTRY_CONFIG, CONFIG_SLICES.clientRegistry],
+  [AUDIT_CHECKPOINT_CONFIG, CONFIG_SLICES.auditCheckpoints],
 ]);
 
 /**

@@ -42,3 +42,5 @@ export const CLIENT_AUTHENTICATION_CONFIG = Symbol('CLIENT_AUTHENTICATION_CONFIG
 export const CLIENT_REGISTRY_CONFIG = Symbol('CLIENT_REGISTRY_CONFIG');
 /** RegistrationPolicyConfig: what RFC 7591/7592 self-service may register. */
 export const REGISTRATION_POLICY_CONFIG = Symbol('REGISTRATION_POLICY_CONFIG');
+/** AuditCheckpointConfig: signed checkpoints of the events' hash chain (introspection). */
+export const AUDIT_CHECKPOINT_CONFIG = Symbol('AUDIT_CHECKPOINT_CONFIG');
