@@ -12,6 +12,8 @@ import {
   readKeyEncryptionKey,
   readPreviousKeyEncryptionKeys,
   readPairwiseSubjectKey,
+  readPersonalDataKey,
+  type PersonalDataConfig,
   type PairwiseSubjectConfig,
   type SecretHashingConfig,
 } from './keys.js';
@@ -42,7 +44,12 @@ export {
   type ResourceServerConfig,
 } from './examples.js';
 export type { AdminPlaneConfig, GatewayConfig, HttpEdgeConfig, IssuerConfig } from './http-edge.js';
-export type { CookieKeysConfig, PairwiseSubjectConfig, SecretHashingConfig } from './keys.js';
+export type {
+  CookieKeysConfig,
+  PairwiseSubjectConfig,
+  PersonalDataConfig,
+  SecretHashingConfig,
+} from './keys.js';
 export { DEFAULT_OPS_PORTS, type OpsConfig } from './ops.js';
 export type { OutboundConfig } from './outbound.js';
 export {
@@ -62,6 +69,7 @@ export interface Config
     CookieKeysConfig,
     SigningKeyConfig,
     PairwiseSubjectConfig,
+    PersonalDataConfig,
     ClientRegistryConfig,
     OutboundConfig,
     ConsentConfig,
@@ -82,6 +90,7 @@ const LAZY_SECRETS: Record<string, (env: Env) => unknown> = {
   keyEncryptionKey: readKeyEncryptionKey,
   previousKeyEncryptionKeys: readPreviousKeyEncryptionKeys,
   pairwiseSubjectKey: readPairwiseSubjectKey,
+  personalDataKey: readPersonalDataKey,
 };
 
 /**

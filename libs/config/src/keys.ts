@@ -102,3 +102,16 @@ export interface PairwiseSubjectConfig {
 export function readPairwiseSubjectKey(env: Env): Buffer {
   return key32(env, 'PAIRWISE_SUBJECT_KEY', 'derives pairwise subject identifiers, OpenID Connect Core §8.1');
 }
+
+/** The key-encryption key of personal data (docs/privacy-and-retention.md). */
+export interface PersonalDataConfig {
+  /**
+   * PERSONAL_DATA_KEY: 32 bytes, base64url, for the consent service. Wraps each person's data key
+   * and keys the username index; losing it makes every sealed personal field unreadable.
+   */
+  personalDataKey: Buffer;
+}
+
+export function readPersonalDataKey(env: Env): Buffer {
+  return key32(env, 'PERSONAL_DATA_KEY', "wraps each person's data key, GDPR Art. 17 erasure");
+}
