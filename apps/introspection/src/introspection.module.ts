@@ -19,6 +19,7 @@ import {
 } from '#lib/service-runtime';
 import { AuditModule } from './audit/audit.module.js';
 import { IntrospectTokenHandler } from './introspect-token/introspect-token.handler.js';
+import { Usernames } from './introspect-token/usernames.js';
 import { IntrospectionNatsController } from './introspection.nats.controller.js';
 import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC, SERVICES_PROXY } from './introspection.tokens.js';
 import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
@@ -58,6 +59,7 @@ import { UserInfoNatsController } from './userinfo/userinfo.nats.controller.js';
     clientDirectoryProvider(CLIENT_DIRECTORY),
     TokenStateService,
     IntrospectTokenHandler,
+    Usernames,
     UserInfoHandler,
     RevokeTokenHandler,
   ],
