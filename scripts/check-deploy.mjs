@@ -178,8 +178,16 @@ const SECRET_KEYS = {
     required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'NATS_PASSWORD'],
     optional: ['ADMIN_TOKEN', 'SECRET_PEPPER'],
   },
+  // PERSONAL_DATA_KEY (GDPR Art. 17): wraps each person's data key; consent owns personal data.
   consent: {
-    required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'COOKIE_SEALING_KEYS', 'CSRF_KEYS', 'NATS_PASSWORD'],
+    required: [
+      'DATABASE_URL',
+      'SECRET_HASH_KEYS',
+      'COOKIE_SEALING_KEYS',
+      'CSRF_KEYS',
+      'PERSONAL_DATA_KEY',
+      'NATS_PASSWORD',
+    ],
     optional: ['ADMIN_TOKEN', 'SECRET_PEPPER'],
   },
   token: {
@@ -207,6 +215,7 @@ const FORBIDDEN = [
   'KEY_ENCRYPTION_KEY',
   'KEY_ENCRYPTION_KEY_PREVIOUS',
   'PAIRWISE_SUBJECT_KEY',
+  'PERSONAL_DATA_KEY',
   'SECRET_PEPPER',
   'SECRET_HASH_KEYS',
   'COOKIE_SEALING_KEYS',

@@ -279,6 +279,15 @@ describe('operator CLI against the running system', () => {
       revoked: false,
       grants_revoked: 0,
     });
+    // GDPR Art. 17: by sub; the user stays listed, pseudonymous.
+    expect(await cover(['users', 'erase', String(user.sub)], 2)).toEqual({
+      sub: user.sub,
+      username: '[erased]',
+      email: null,
+      name: null,
+      status: 'erased',
+      created_at: user.created_at,
+    });
 
     const keys = (await cover(['keys', 'list'], 2)).keys as { kid: string; status: string }[];
     const old = keys.find((k) => k.status === 'active')!;

@@ -134,6 +134,7 @@ describe('the bus as npm start runs it (checklist PRIV-06, PRIV-07, PRIV-08)', (
     ['mint an initial access token', 'client.admin.create-initial-access-token'],
     ['set a password', 'consent.admin.set-password'],
     ['list users', 'consent.admin.list-users'],
+    ['erase a user', 'consent.admin.erase-user'],
   ])("PRIV-07: the gateway's credentials cannot %s (NATS permissions)", async (_what, subject) => {
     const nc = await as('gateway');
     const seen = violation(nc);

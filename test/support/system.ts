@@ -352,6 +352,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     COOKIE_SEALING_KEYS: `c1:${randomBytes(32).toString('base64url')}`,
     CSRF_KEYS: `x1:${randomBytes(32).toString('base64url')}`,
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    PERSONAL_DATA_KEY: randomBytes(32).toString('base64url'),
     ...options.env,
   };
   const system = new RunningSystem(env, database, `http://127.0.0.1:${port}`);

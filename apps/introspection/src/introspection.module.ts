@@ -22,6 +22,7 @@ import {
 import { AuditModule } from './audit/audit.module.js';
 import { AuditCheckpointer } from './audit/checkpoints/audit-checkpointer.js';
 import { IntrospectTokenHandler } from './introspect-token/introspect-token.handler.js';
+import { Usernames } from './introspect-token/usernames.js';
 import { IntrospectionNatsController } from './introspection.nats.controller.js';
 import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC, SERVICES_PROXY } from './introspection.tokens.js';
 import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
@@ -64,6 +65,7 @@ import { UserInfoNatsController } from './userinfo/userinfo.nats.controller.js';
     AuditCheckpointer,
     TokenStateService,
     IntrospectTokenHandler,
+    Usernames,
     UserInfoHandler,
     RevokeTokenHandler,
   ],

@@ -19,6 +19,8 @@ import {
   keysetSettings,
   type PairwiseSubjectConfig,
   pairwiseSubjectSettings,
+  type PersonalDataConfig,
+  personalDataSettings,
   previousKeyEncryptionKeySettings,
   type SecretHashingConfig,
 } from './keys.js';
@@ -48,7 +50,12 @@ export {
   type ResourceServerConfig,
 } from './examples.js';
 export type { AdminPlaneConfig, GatewayConfig, HttpEdgeConfig, IssuerConfig } from './http-edge.js';
-export type { CookieKeysConfig, PairwiseSubjectConfig, SecretHashingConfig } from './keys.js';
+export type {
+  CookieKeysConfig,
+  PairwiseSubjectConfig,
+  PersonalDataConfig,
+  SecretHashingConfig,
+} from './keys.js';
 export { DEFAULT_OPS_PORTS, type OpsConfig } from './ops.js';
 export type { OutboundConfig } from './outbound.js';
 export {
@@ -68,6 +75,7 @@ export interface Config
     CookieKeysConfig,
     SigningKeyConfig,
     PairwiseSubjectConfig,
+    PersonalDataConfig,
     ClientRegistryConfig,
     OutboundConfig,
     ConsentConfig,
@@ -111,6 +119,7 @@ const LAZY_SECRETS: Record<string, z.ZodType> = {
   keyEncryptionKey: keyEncryptionKeySettings,
   previousKeyEncryptionKeys: previousKeyEncryptionKeySettings,
   pairwiseSubjectKey: pairwiseSubjectSettings,
+  personalDataKey: personalDataSettings,
   auditCheckpointSigningKey: auditCheckpointSigningKeySettings,
 };
 

@@ -120,3 +120,14 @@ export const pairwiseSubjectSettings = settings({
 });
 
 export type PairwiseSubjectConfig = z.output<typeof pairwiseSubjectSettings>;
+
+/** The key-encryption key of personal data (docs/privacy-and-retention.md). */
+export const personalDataSettings = settings({
+  /**
+   * PERSONAL_DATA_KEY: 32 bytes, base64url, for the consent service. Wraps each person's data key
+   * and keys the username index; losing it makes every sealed personal field unreadable.
+   */
+  personalDataKey: ['PERSONAL_DATA_KEY', key32("wraps each person's data key, GDPR Art. 17 erasure")],
+});
+
+export type PersonalDataConfig = z.output<typeof personalDataSettings>;

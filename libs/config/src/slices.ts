@@ -9,7 +9,12 @@ import type { Config } from './config.js';
 import type { ConsentConfig } from './consent.js';
 import type { DatabaseConfig } from './database.js';
 import type { GatewayConfig, IssuerConfig } from './http-edge.js';
-import type { CookieKeysConfig, PairwiseSubjectConfig, SecretHashingConfig } from './keys.js';
+import type {
+  CookieKeysConfig,
+  PairwiseSubjectConfig,
+  PersonalDataConfig,
+  SecretHashingConfig,
+} from './keys.js';
 import type { SigningKeyConfig } from './tokens.js';
 
 /**
@@ -99,6 +104,7 @@ export const CONFIG_SLICES = {
     'idTokenTtlSeconds',
   ]),
   pairwiseSubject: keysOf<PairwiseSubjectConfig>()(['pairwiseSubjectKey']),
+  personalData: keysOf<PersonalDataConfig>()(['personalDataKey']),
   keyringVerifier: keysOf<KeyringVerifierConfig>()(['issuer', 'keyringRefreshSeconds']),
   authorizationCode: keysOf<AuthorizationCodeConfig>()(['authorizationCodeTtlSeconds']),
   consent: keysOf<ConsentConfig>()([

@@ -34,7 +34,14 @@ export { APPS, type AppName, EXAMPLE_APPS } from '../app-names.js';
  */
 export const SECRETS_OF: Readonly<Record<AppName, readonly string[]>> = {
   'client-registry': ['DATABASE_URL', 'SECRET_HASH_KEYS', 'ADMIN_TOKEN'],
-  consent: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'COOKIE_SEALING_KEYS', 'CSRF_KEYS', 'ADMIN_TOKEN'],
+  consent: [
+    'DATABASE_URL',
+    'SECRET_HASH_KEYS',
+    'COOKIE_SEALING_KEYS',
+    'CSRF_KEYS',
+    'PERSONAL_DATA_KEY',
+    'ADMIN_TOKEN',
+  ],
   token: [
     'DATABASE_URL',
     'SECRET_HASH_KEYS',
