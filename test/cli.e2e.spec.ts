@@ -1,6 +1,8 @@
 import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { authorize, pkcePair } from './support/authorize.js';
 import { freePort, type RunningSystem, startSystem } from './support/system.js';
 
@@ -301,6 +303,19 @@ describe('operator CLI against the running system', () => {
     });
 
     expect(await cover(['audit', 'verify'])).toMatchObject({ intact: true, break: null });
+    // Signed checkpoints (docs/events.md "Checkpoints"): a key made by the CLI, one written, then verified.
+    const keygen = await run(['audit', 'checkpoint-keygen'], env());
+    expect(keygen.code).toBe(0);
+    const signingKey = { AUDIT_CHECKPOINT_SIGNING_KEY: keygen.stdout.trim() };
+    const checkpointDir = mkdtempSync(join(tmpdir(), 'cli-checkpoints-'));
+    covered.add('audit checkpoint');
+    const checkpoint = await json(['audit', 'checkpoint', '--dir', checkpointDir], signingKey);
+    expect((checkpoint.written as unknown[]).length).toBeGreaterThan(0);
+    expect(await json(['audit', 'verify', '--checkpoints', checkpointDir], signingKey)).toMatchObject({
+      intact: true,
+      checkpoints: { ok: true },
+    });
+    rmSync(checkpointDir, { recursive: true, force: true });
     expect(Array.isArray(await cover(['audit', 'hash-keys']))).toBe(true);
     expect(await cover(['projections', 'rebuild'], 2)).toMatchObject({ equal: true });
 
