@@ -22,11 +22,7 @@ describe('forgetting a person without breaking the chain', () => {
     await system?.stop();
   });
 
-  const admin = (path: string, init: RequestInit = {}) =>
-    fetch(`${system.adminUrl}/admin${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${system.adminToken}`, ...(init.headers ?? {}) },
-    });
+  const admin = (path: string, init?: RequestInit) => system.admin(path, init);
 
   it('ERASE-01: after erasure no table, stream message or audit page holds the username, email or password hash; the chain verifies; the tokens stay under the sub', async () => {
     const person = { username: 'Zelda.Erasable', password: 'zelda-password-1', email: 'zelda@erase.example' };

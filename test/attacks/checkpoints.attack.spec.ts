@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   existsSync,
@@ -16,9 +16,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { type DataSource } from 'typeorm';
-import { createEventStoreDataSource, eventHash, generateCheckpointKey, PgEventStore } from '#lib/event-store';
-import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
-import { freePort } from '../support/system.js';
+import { createEventStoreDataSource, generateCheckpointKey, PgEventStore } from '#lib/event-store';
+import { createTestDatabase, recomputeChain, runMigrations, type TestDatabase } from '#lib/testing';
+import { type NpmStart, startNpmStart } from '../support/npm-start.js';
 
 /**
  * Issue 24: a database administrator who can rewrite `events` can also recompute every hash of the
@@ -81,32 +81,7 @@ describe('signed checkpoints of the hash chain (issue 24)', () => {
       (r) => ({ position: Number(r.global_position), eventId: String(r.event_id) }),
     );
 
-  /** What an administrator with a script does after editing rows: every link computed again. */
-  const recomputeChain = async () => {
-    const { rows } = await sql.query(
-      `SELECT global_position, event_id, stream_id, stream_version, type, schema_version, data, metadata,
-              recorded_at FROM events ORDER BY global_position`,
-    );
-    let prev = '0'.repeat(64);
-    for (const r of rows) {
-      const hash = eventHash(prev, {
-        globalPosition: Number(r.global_position),
-        eventId: r.event_id,
-        streamId: r.stream_id,
-        streamVersion: r.stream_version,
-        type: r.type,
-        schemaVersion: r.schema_version,
-        data: r.data,
-        metadata: r.metadata,
-        recordedAt: new Date(r.recorded_at),
-      });
-      await sql.query(
-        `UPDATE events SET prev_hash = decode($2, 'hex'), hash = decode($3, 'hex') WHERE global_position = $1`,
-        [r.global_position, prev, hash],
-      );
-      prev = hash;
-    }
-  };
+  const recompute = () => recomputeChain(sql);
 
   /** A fresh log of `n` events and an empty checkpoint directory. */
   const freshLog = async (n: number): Promise<string> => {
@@ -156,7 +131,7 @@ describe('signed checkpoints of the hash chain (issue 24)', () => {
       `UPDATE events SET data = jsonb_set(data, '{scope}', '"admin"') WHERE global_position = $1`,
       [target.position],
     );
-    await recomputeChain();
+    await recompute();
 
     const plain = await cli(['audit', 'verify']);
     expect(plain.code).toBe(0);
@@ -180,7 +155,7 @@ describe('signed checkpoints of the hash chain (issue 24)', () => {
     expect((await cli(['audit', 'checkpoint', '--dir', dir])).code).toBe(0);
     const all = await positions();
     await sql.query('DELETE FROM events WHERE global_position = $1', [all[2]!.position]);
-    await recomputeChain();
+    await recompute();
     expect((await cli(['audit', 'verify'])).code).toBe(0);
 
     const { code, doc, stdout } = await verify(dir);
@@ -198,7 +173,7 @@ describe('signed checkpoints of the hash chain (issue 24)', () => {
     const [real] = readdirSync(dir);
     const all = await positions();
     await sql.query(`UPDATE events SET data = '{"i":99}' WHERE global_position = $1`, [all[1]!.position]);
-    await recomputeChain();
+    await recompute();
     // The attacker signs a checkpoint of the recomputed head with a key of their own, in place of the real one.
     const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
     const head = (
@@ -228,7 +203,7 @@ describe('signed checkpoints of the hash chain (issue 24)', () => {
     const [real] = readdirSync(dir);
     const all = await positions();
     await sql.query(`UPDATE events SET data = '{"i":98}' WHERE global_position = $1`, [all[0]!.position]);
-    await recomputeChain();
+    await recompute();
     const head = (
       await sql.query(`SELECT encode(hash, 'hex') AS hash FROM events ORDER BY global_position DESC LIMIT 1`)
     ).rows[0].hash as string;
@@ -267,7 +242,7 @@ describe('signed checkpoints of the hash chain (issue 24)', () => {
     expect((await cli(['audit', 'checkpoint', '--dir', dir])).code).toBe(0);
     const all = await positions();
     await sql.query(`UPDATE events SET data = '{"i":97}' WHERE global_position = $1`, [all[1]!.position]);
-    await recomputeChain();
+    await recompute();
     await append(1);
     const run = await cli(['audit', 'checkpoint', '--dir', dir]);
     expect(run.code).toBe(1);
@@ -303,60 +278,26 @@ describe('signed checkpoints of the hash chain (issue 24)', () => {
 describe('the introspection checkpointer as npm start runs it (issue 24)', () => {
   let work: string;
   let database: TestDatabase;
-  let start: ChildProcess;
+  let start: NpmStart;
   let natsUrl: string;
   let publicJwk: string;
-  const output: string[] = [];
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'checkpoints-start-'));
     database = await createTestDatabase('ckptstart');
-    const [http, admin, nats, rs, app] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
-    natsUrl = `nats://127.0.0.1:${nats}`;
     const key = await generateCheckpointKey();
     publicJwk = join(work, 'public.jwk');
     writeFileSync(publicJwk, JSON.stringify(key.publicJwk));
-    const env: Record<string, string> = { ...(process.env as Record<string, string>) };
-    for (const k of ['NATS_URL', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'EVENTS_STREAM', 'NODE_ENV'])
-      delete env[k];
-    Object.assign(env, {
-      DATABASE_URL: database.url,
-      HTTP_PORT: String(http),
-      ADMIN_HTTP_PORT: String(admin),
-      ISSUER: `http://127.0.0.1:${http}`,
-      DEV_NATS_PORT: String(nats),
-      NATS_SUBJECT_PREFIX: `ckptstart-${process.pid}`,
-      OPS_PORT: '0',
-      RESOURCE_SERVER_PORT: String(rs),
-      RESOURCE_SERVER_AUDIENCE: `http://127.0.0.1:${rs}`,
-      RESOURCE_SERVER_URL: `http://127.0.0.1:${rs}`,
-      EXAMPLE_CLIENT_PORT: String(app),
+    start = await startNpmStart(work, database.url, `ckptstart-${process.pid}`, {
       AUDIT_CHECKPOINT_SIGNING_KEY: JSON.stringify(key.privateJwk),
       AUDIT_CHECKPOINT_DIR: join(work, 'checkpoints'),
       AUDIT_CHECKPOINT_INTERVAL_MS: '1000',
     });
-    start = spawn(process.execPath, [resolve('dist/apps/cli/src/main.js'), 'start'], {
-      cwd: work,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    start.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-    start.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-    const deadline = Date.now() + 120000;
-    while (!output.join('').includes('Authorization server ready')) {
-      if (start.exitCode !== null || Date.now() > deadline)
-        throw new Error(`npm start did not come up:\n${output.join('').slice(-4000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    natsUrl = start.natsUrl;
   }, 180000);
 
   afterAll(async () => {
-    if (start && start.exitCode === null) {
-      const exited = new Promise((r) => start.once('exit', r));
-      start.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
-      start.kill('SIGKILL');
-    }
+    await start?.stop();
     await database?.drop().catch(() => undefined);
     if (work) rmSync(work, { recursive: true, force: true });
   }, 30000);
@@ -375,7 +316,7 @@ describe('the introspection checkpointer as npm start runs it (issue 24)', () =>
         last = existsSync(dir) ? readdirSync(dir).sort().at(-1) : undefined;
         if (position > 0 && last === `${String(position).padStart(20, '0')}.jws`) break;
         if (Date.now() > deadline)
-          throw new Error(`no checkpoint of ${position}:\n${output.join('').slice(-3000)}`);
+          throw new Error(`no checkpoint of ${position}:\n${start.output.join('').slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 250));
       }
     } finally {
@@ -417,6 +358,6 @@ describe('the introspection checkpointer as npm start runs it (issue 24)', () =>
     );
     expect(verify.stdout).toMatch(/checkpoints: \d+ checked, \d+ ok/);
     expect(verify.code).toBe(0);
-    expect(output.join('')).not.toMatch(/checkpoint.*(failed|not written|not ready)/);
+    expect(start.output.join('')).not.toMatch(/checkpoint.*(failed|not written|not ready)/);
   });
 });

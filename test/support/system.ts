@@ -90,6 +90,18 @@ export class RunningSystem {
     return this.env.ADMIN_TOKEN!;
   }
 
+  /** A request to the admin API (`/admin<path>`) with the bootstrap administrator's token. */
+  admin(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${this.adminUrl}/admin${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${this.adminToken}`,
+        ...(typeof init.body === 'string' ? { 'content-type': 'application/json' } : {}),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+  }
+
   /** SECRET_HASH_KEYS as the services read it now (codes and secrets a test stores itself). */
   get secretHashKeys(): Keyset {
     return loadConfig(this.env).secretHashKeys;

@@ -4,14 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { type DataSource } from 'typeorm';
-import {
-  createEventStoreDataSource,
-  eventHash,
-  generateCheckpointKey,
-  GENESIS_HASH,
-  PgEventStore,
-} from '#lib/event-store';
-import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
+import { createEventStoreDataSource, generateCheckpointKey, PgEventStore } from '#lib/event-store';
+import { createTestDatabase, recomputeChain, runMigrations, type TestDatabase } from '#lib/testing';
 import {
   auditVerify,
   auditWithCheckpoints,
@@ -65,26 +59,7 @@ describe('audit verify --checkpoints (a chain recomputed after a checkpoint)', (
     await sql.query(`UPDATE events SET data = '{"i":"rewritten"}' WHERE global_position = $1`, [
       target.global_position,
     ]);
-    // The recompute an administrator would script: every link, from the first event on.
-    let prev = GENESIS_HASH;
-    for (const r of (await sql.query('SELECT * FROM events ORDER BY global_position')).rows) {
-      const hash = eventHash(prev, {
-        globalPosition: Number(r.global_position),
-        eventId: r.event_id,
-        streamId: r.stream_id,
-        streamVersion: r.stream_version,
-        type: r.type,
-        schemaVersion: r.schema_version,
-        data: r.data,
-        metadata: r.metadata,
-        recordedAt: r.recorded_at,
-      });
-      await sql.query(
-        `UPDATE events SET prev_hash = decode($2, 'hex'), hash = decode($3, 'hex') WHERE global_position = $1`,
-        [r.global_position, prev, hash],
-      );
-      prev = hash;
-    }
+    await recomputeChain(sql);
 
     expect(await auditVerify(db.url, () => undefined)).toBe(true);
     const { chain, checkpoints } = await auditWithCheckpoints(db.url, { dir, keyMaterial });
