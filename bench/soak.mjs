@@ -84,6 +84,7 @@ async function startOwnSystem() {
     COOKIE_SEALING_KEYS: `c1:${randomBytes(32).toString('base64url')}`,
     CSRF_KEYS: `x1:${randomBytes(32).toString('base64url')}`,
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    PERSONAL_DATA_KEY: randomBytes(32).toString('base64url'),
   };
   execFileSync(process.execPath, [`${ROOT}dist/apps/cli/src/main.js`, 'migrate'], { env, stdio: 'ignore' });
   const children = [];

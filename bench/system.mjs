@@ -90,6 +90,7 @@ export class BenchSystem {
       COOKIE_SEALING_KEYS: `c1:${randomBytes(32).toString('base64url')}`,
       CSRF_KEYS: `x1:${randomBytes(32).toString('base64url')}`,
       KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+      PERSONAL_DATA_KEY: randomBytes(32).toString('base64url'),
       // The machine's NATS, shared by the benchmark's processes, has no users; production mode
       // refuses such a bus unless told so (docs/operations.md, "The bus").
       NATS_ALLOW_UNAUTHENTICATED: 'true',

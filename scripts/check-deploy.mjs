@@ -178,8 +178,16 @@ const SECRET_KEYS = {
     required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'NATS_PASSWORD'],
     optional: ['ADMIN_TOKEN', 'SECRET_PEPPER'],
   },
+  // PERSONAL_DATA_KEY (GDPR Art. 17): wraps each person's data key; consent owns personal data.
   consent: {
-    required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'COOKIE_SEALING_KEYS', 'CSRF_KEYS', 'NATS_PASSWORD'],
+    required: [
+      'DATABASE_URL',
+      'SECRET_HASH_KEYS',
+      'COOKIE_SEALING_KEYS',
+      'CSRF_KEYS',
+      'PERSONAL_DATA_KEY',
+      'NATS_PASSWORD',
+    ],
     optional: ['ADMIN_TOKEN', 'SECRET_PEPPER'],
   },
   token: {
@@ -193,9 +201,10 @@ const SECRET_KEYS = {
     optional: ['KEY_ENCRYPTION_KEY_PREVIOUS', 'ADMIN_TOKEN', 'SECRET_PEPPER'],
   },
   // PAIRWISE_SUBJECT_KEY (OpenID Connect Core §8.1): a pairwise client's sign-in needs it.
+  // AUDIT_CHECKPOINT_SIGNING_KEY: the signed checkpoints of the hash chain (issue 24), optional.
   introspection: {
     required: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'PAIRWISE_SUBJECT_KEY', 'NATS_PASSWORD'],
-    optional: ['ADMIN_TOKEN', 'SECRET_PEPPER'],
+    optional: ['ADMIN_TOKEN', 'SECRET_PEPPER', 'AUDIT_CHECKPOINT_SIGNING_KEY'],
   },
   migrate: { required: ['DATABASE_URL'], optional: [] },
 };
@@ -206,11 +215,13 @@ const FORBIDDEN = [
   'KEY_ENCRYPTION_KEY',
   'KEY_ENCRYPTION_KEY_PREVIOUS',
   'PAIRWISE_SUBJECT_KEY',
+  'PERSONAL_DATA_KEY',
   'SECRET_PEPPER',
   'SECRET_HASH_KEYS',
   'COOKIE_SEALING_KEYS',
   'CSRF_KEYS',
   'ADMIN_TOKEN',
+  'AUDIT_CHECKPOINT_SIGNING_KEY',
 ];
 const UNPRIVILEGED = ['gateway', 'admin'];
 // Secrets the workloads mount that are not in secret.example.yaml: TLS material only.

@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -283,6 +284,15 @@ describe('operator CLI against the running system', () => {
       revoked: false,
       grants_revoked: 0,
     });
+    // GDPR Art. 17: by sub; the user stays listed, pseudonymous.
+    expect(await cover(['users', 'erase', String(user.sub)], 2)).toEqual({
+      sub: user.sub,
+      username: '[erased]',
+      email: null,
+      name: null,
+      status: 'erased',
+      created_at: user.created_at,
+    });
 
     const keys = (await cover(['keys', 'list'], 2)).keys as { kid: string; status: string }[];
     const old = keys.find((k) => k.status === 'active')!;
@@ -324,6 +334,19 @@ describe('operator CLI against the running system', () => {
       stream_id: `session-${sid}`,
     });
     expect(await cover(['audit', 'verify'])).toMatchObject({ intact: true, break: null });
+    // Signed checkpoints (docs/events.md "Checkpoints"): a key made by the CLI, one written, then verified.
+    const keygen = await run(['audit', 'checkpoint-keygen'], env());
+    expect(keygen.code).toBe(0);
+    const signingKey = { AUDIT_CHECKPOINT_SIGNING_KEY: keygen.stdout.trim() };
+    const checkpointDir = mkdtempSync(join(tmpdir(), 'cli-checkpoints-'));
+    covered.add('audit checkpoint');
+    const checkpoint = await json(['audit', 'checkpoint', '--dir', checkpointDir], signingKey);
+    expect((checkpoint.written as unknown[]).length).toBeGreaterThan(0);
+    expect(await json(['audit', 'verify', '--checkpoints', checkpointDir], signingKey)).toMatchObject({
+      intact: true,
+      checkpoints: { ok: true },
+    });
+    rmSync(checkpointDir, { recursive: true, force: true });
     expect(Array.isArray(await cover(['audit', 'hash-keys']))).toBe(true);
     expect(await cover(['projections', 'rebuild'], 2)).toMatchObject({ equal: true });
 

@@ -44,7 +44,7 @@ describe('npm start: a database set up with other development secrets (two check
     // What a checkout's own files provide (its secrets, its NATS: no NATS_URL) must not come from
     // the test's environment.
     const own =
-      /^(ADMIN_TOKEN|SECRET_PEPPER|SECRET_HASH_KEYS|COOKIE_SEALING_KEYS|CSRF_KEYS|KEY_ENCRYPTION_KEY|PAIRWISE_SUBJECT_KEY|SECRETS_FILE|NATS_.*|DEV_NATS_.*)$/;
+      /^(ADMIN_TOKEN|SECRET_PEPPER|SECRET_HASH_KEYS|COOKIE_SEALING_KEYS|CSRF_KEYS|KEY_ENCRYPTION_KEY|PAIRWISE_SUBJECT_KEY|PERSONAL_DATA_KEY|SECRETS_FILE|NATS_.*|DEV_NATS_.*)$/;
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !own.test(k)) env[k] = v;
     Object.assign(env, {
       DATABASE_URL: database.url,

@@ -1,5 +1,7 @@
 import { jest } from '@jest/globals';
 import { connect } from '@nats-io/transport-node';
+import pg from 'pg';
+import { openValue, unwrapDataKey } from '#lib/personal-data';
 import {
   authorize,
   CookieJar,
@@ -104,11 +106,24 @@ describe('resource owners, consents and login throttling', () => {
     expect((await admin(`/users/${String(erin.sub)}`)).status).toBe(200);
     expect((await admin('/users/nobody')).status).toBe(404);
     expect((await fetch(`${system.adminUrl}/admin/users`)).status).toBe(401);
-    // The stored hash is argon2id.
+    // The stored hash is argon2id, sealed under erin's data key (docs/privacy-and-retention.md):
+    // opened here with PERSONAL_DATA_KEY the way the consent service opens it.
     const [createdEvent] = (
-      await eventsOfType<{ username: string; passwordHash: string }>(system, 'UserCreated')
-    ).filter((e) => e.data.username === 'erin');
-    expect(createdEvent!.data.passwordHash).toMatch(/^\$argon2id\$/);
+      await eventsOfType<{ sub: string; username: string; passwordHash: string }>(system, 'UserCreated')
+    ).filter((e) => e.data.sub === erin.sub);
+    expect(createdEvent!.data.passwordHash).toMatch(/^pd1:/);
+    expect(JSON.stringify(createdEvent!.data)).not.toMatch(/erin|argon2/);
+    const db = new pg.Client({ connectionString: system.database.url });
+    await db.connect();
+    const { rows } = await db
+      .query<{ wrapped: Buffer }>(`SELECT wrapped FROM personal_data_keys WHERE sub = $1`, [erin.sub])
+      .finally(() => db.end());
+    const kek = Buffer.from(system.env.PERSONAL_DATA_KEY!, 'base64url');
+    const dataKey = unwrapDataKey(kek, String(erin.sub), rows[0]!.wrapped);
+    expect(openValue(dataKey, 'UserCreated/passwordHash', createdEvent!.data.passwordHash)).toMatch(
+      /^\$argon2id\$/,
+    );
+    expect(openValue(dataKey, 'UserCreated/username', createdEvent!.data.username)).toBe('erin');
   });
 
   it('the CLI creates, lists, disables users and sets passwords', async () => {

@@ -1,11 +1,12 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createTestDatabase, natsServers, type TestDatabase } from '#lib/testing';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../support/system.js';
+import { type NpmStart, startNpmStart } from '../support/npm-start.js';
 
 /**
  * Issue 18, item 2, against the system as `npm start` runs it: the bus has least privilege. An
@@ -16,48 +17,18 @@ import { freePort } from '../support/system.js';
 describe('the bus as npm start runs it (checklist PRIV-06, PRIV-07, PRIV-08)', () => {
   let dir: string;
   let database: TestDatabase;
-  let start: ChildProcess;
+  let start: NpmStart;
   let natsUrl: string;
   let prefix: string;
   let secrets: Record<string, string>;
-  const output: string[] = [];
   const open: NatsConnection[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'authz-start-'));
     database = await createTestDatabase('npmstart');
-    const [http, admin, nats, rs, app] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
     prefix = `npmstart-${process.pid}`;
-    natsUrl = `nats://127.0.0.1:${nats}`;
-    const env: Record<string, string> = { ...(process.env as Record<string, string>) };
-    for (const k of ['NATS_URL', 'NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'EVENTS_STREAM', 'NODE_ENV'])
-      delete env[k];
-    Object.assign(env, {
-      DATABASE_URL: database.url,
-      HTTP_PORT: String(http),
-      ADMIN_HTTP_PORT: String(admin),
-      ISSUER: `http://127.0.0.1:${http}`,
-      DEV_NATS_PORT: String(nats),
-      NATS_SUBJECT_PREFIX: prefix,
-      OPS_PORT: '0',
-      RESOURCE_SERVER_PORT: String(rs),
-      RESOURCE_SERVER_AUDIENCE: `http://127.0.0.1:${rs}`,
-      RESOURCE_SERVER_URL: `http://127.0.0.1:${rs}`,
-      EXAMPLE_CLIENT_PORT: String(app),
-    });
-    start = spawn(process.execPath, [resolve('dist/apps/cli/src/main.js'), 'start'], {
-      cwd: dir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    start.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-    start.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-    const deadline = Date.now() + 120000;
-    while (!output.join('').includes('Authorization server ready')) {
-      if (start.exitCode !== null || Date.now() > deadline)
-        throw new Error(`npm start did not come up:\n${output.join('').slice(-4000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    start = await startNpmStart(dir, database.url, prefix);
+    natsUrl = start.natsUrl;
     secrets = Object.fromEntries(
       readFileSync(join(dir, '.data/secrets.env'), 'utf8')
         .split('\n')
@@ -69,12 +40,7 @@ describe('the bus as npm start runs it (checklist PRIV-06, PRIV-07, PRIV-08)', (
 
   afterAll(async () => {
     for (const nc of open) await nc.close().catch(() => undefined);
-    if (start && start.exitCode === null) {
-      const exited = new Promise((r) => start.once('exit', r));
-      start.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
-      start.kill('SIGKILL');
-    }
+    await start?.stop();
     await database?.drop().catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 30000);
@@ -134,6 +100,7 @@ describe('the bus as npm start runs it (checklist PRIV-06, PRIV-07, PRIV-08)', (
     ['mint an initial access token', 'client.admin.create-initial-access-token'],
     ['set a password', 'consent.admin.set-password'],
     ['list users', 'consent.admin.list-users'],
+    ['erase a user', 'consent.admin.erase-user'],
   ])("PRIV-07: the gateway's credentials cannot %s (NATS permissions)", async (_what, subject) => {
     const nc = await as('gateway');
     const seen = violation(nc);

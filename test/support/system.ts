@@ -90,6 +90,18 @@ export class RunningSystem {
     return this.env.ADMIN_TOKEN!;
   }
 
+  /** A request to the admin API (`/admin<path>`) with the bootstrap administrator's token. */
+  admin(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${this.adminUrl}/admin${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${this.adminToken}`,
+        ...(typeof init.body === 'string' ? { 'content-type': 'application/json' } : {}),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+  }
+
   /** SECRET_HASH_KEYS as the services read it now (codes and secrets a test stores itself). */
   get secretHashKeys(): Keyset {
     return loadConfig(this.env).secretHashKeys;
@@ -352,6 +364,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     COOKIE_SEALING_KEYS: `c1:${randomBytes(32).toString('base64url')}`,
     CSRF_KEYS: `x1:${randomBytes(32).toString('base64url')}`,
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    PERSONAL_DATA_KEY: randomBytes(32).toString('base64url'),
     ...options.env,
   };
   const system = new RunningSystem(env, database, `http://127.0.0.1:${port}`);

@@ -230,6 +230,10 @@ export class HttpAdminPlane implements AdminPlane {
     return this.user('POST', username, '/enable');
   }
 
+  async eraseUser(sub: string) {
+    return (await this.call('POST', `users/${this.seg(sub)}/erase`)) as Doc;
+  }
+
   setPassword(username: string, password: string) {
     return this.user('POST', username, '/password', { password });
   }

@@ -153,6 +153,10 @@ export class NatsAdminPlane implements AdminPlane {
     return userDocument(await this.call<UserView>(Subjects.consent.admin.enableUser, { username }));
   }
 
+  async eraseUser(sub: string) {
+    return userDocument(await this.call<UserView>(Subjects.consent.admin.eraseUser, { sub }));
+  }
+
   async setPassword(username: string, password: string) {
     return userDocument(
       await this.call<UserView>(Subjects.consent.admin.setPassword, { username, password }),

@@ -50,6 +50,8 @@ export interface AdminPlane {
   showUser(username: string): Promise<Doc>;
   disableUser(username: string): Promise<Doc>;
   enableUser(username: string): Promise<Doc>;
+  /** GDPR Art. 17 erasure, by sub (an erased user has no username left). */
+  eraseUser(sub: string): Promise<Doc>;
   setPassword(username: string, password: string): Promise<Doc>;
   consents(username: string): Promise<Doc>;
   revokeConsent(username: string, clientId: string): Promise<Doc>;

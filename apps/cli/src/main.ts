@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<void> {
       err instanceof OAuthError
         ? `error: ${err.error}: ${err.description}`
         : err instanceof Error && err.name === 'ConfigError'
-          ? `configuration error: ${err.message}`
+          ? err.message.replace(/^/gm, 'configuration error: ')
           : err instanceof CliError
             ? `error: ${err.message}`
             : `error: ${err instanceof Error ? err.message : String(err)}`;

@@ -4,10 +4,14 @@ import { registerClients } from './commands/clients.command.js';
 import { registerKeys } from './commands/keys.command.js';
 import { registerUsers } from './commands/users.command.js';
 import { type CliContext, withJson } from './cli-context.js';
+import { CliError } from './output.js';
 
 export const EXIT_CODES = `
 Exit codes: 0 done; 1 failed (NATS, Postgres or the admin API unreachable or refusing, a bad
-setting, \`audit verify\` found a break, \`projections rebuild\` found a difference); 2 usage error
+setting, \`audit verify\` found a break or, with --checkpoints, a checkpoint refused, missing or no
+longer matched, or an archive altered, \`audit checkpoint\` found the chain no longer continuing from the
+last checkpoint, \`projections rebuild\` found a difference, \`retention\` found an archive that does not
+check out); 2 usage error
 (unknown command or option, missing or malformed argument).
 
 Without --admin-url the CLI reaches NATS (NATS_URL, NATS_USER/NATS_PASSWORD) and Postgres
@@ -148,35 +152,35 @@ function registerNats(program: Command, ctx: CliContext): void {
     });
 }
 
-/** `audit verify` (the events' hash chain) and `audit hash-keys` (SECRET_HASH_KEYS still in use). */
+/**
+ * `audit verify` (the events' hash chain, and its signed checkpoints), `audit checkpoint` and
+ * `audit checkpoint-keygen` (docs/events.md "Checkpoints"), `audit hash-keys` (SECRET_HASH_KEYS still in use).
+ */
 function registerAudit(program: Command, ctx: CliContext): void {
   const audit = program.command('audit').description('the event log (Postgres, DATABASE_URL)');
   withJson(
     audit
       .command('verify')
-      .description("recompute the events' hash chain; names the first event altered, inserted or removed")
+      .description(
+        "recompute the events' hash chain; names the first event altered, inserted or removed. With " +
+          '--checkpoints, also holds it against signed checkpoints: names the first event rewritten even ' +
+          'when the whole chain was recomputed',
+      )
+      .option(
+        '--checkpoints <dir>',
+        'a directory of signed checkpoints (AUDIT_CHECKPOINT_DIR of introspection)',
+      )
+      .option(
+        '--checkpoint-key <file>',
+        'the public key (JWK or SPKI PEM) the checkpoints must verify with; default: the public half of AUDIT_CHECKPOINT_SIGNING_KEY',
+      )
       .option(
         '--archives <dir>',
         'also check every retention archive in <dir> whole (checksum, every event hash); without it the ' +
           'manifests of RETENTION_ARCHIVE_DIR, when set, account for archived events',
       ),
-  ).action(async (o: { archives?: string }, cmd: Command) => {
-    const config = await ctx.direct(cmd, 'Postgres');
-    await ctx.requirePostgres(config.databaseUrl);
-    if (o.archives !== undefined || config.retentionArchiveDir) {
-      const retention = await import('./commands/retention.command.js');
-      const report = await retention.auditReportWithArchives(config, o.archives, o.archives !== undefined);
-      ctx
-        .out(cmd)
-        .data(retention.archivedChainDocument(report), () => retention.describeArchivedChain(report));
-      if (report.chain.break || report.archiveProblem) process.exitCode = 1;
-      return;
-    }
-    const { auditReport, chainDocument, describeChain } = await import('./commands/audit.command.js');
-    const report = await auditReport(config.databaseUrl);
-    ctx.out(cmd).data(chainDocument(report), () => describeChain(report));
-    if (report.break) process.exitCode = 1;
-  });
+  ).action((o: AuditVerifyOptions, cmd: Command) => auditVerifyAction(ctx, o, cmd));
+  registerCheckpoints(audit, ctx);
   withJson(
     audit
       .command('hash-keys')
@@ -189,6 +193,110 @@ function registerAudit(program: Command, ctx: CliContext): void {
     const usage = await hashKeysReport(config.databaseUrl);
     ctx.out(cmd).data(usage.map(hashKeyUsageDocument), () => formatHashKeyUsage(usage));
   });
+}
+
+interface AuditVerifyOptions {
+  checkpoints?: string;
+  checkpointKey?: string;
+  archives?: string;
+}
+
+/** `audit verify`: the chain alone, with signed checkpoints, and with retention archives. */
+async function auditVerifyAction(ctx: CliContext, o: AuditVerifyOptions, cmd: Command): Promise<void> {
+  const config = await ctx.direct(cmd, 'Postgres');
+  await ctx.requirePostgres(config.databaseUrl);
+  const audit = await import('./commands/audit.command.js');
+  const withArchives = o.archives !== undefined || config.retentionArchiveDir !== undefined;
+  if (o.checkpoints === undefined) {
+    if (withArchives) {
+      const retention = await import('./commands/retention.command.js');
+      const report = await retention.auditReportWithArchives(config, o.archives, o.archives !== undefined);
+      ctx
+        .out(cmd)
+        .data(retention.archivedChainDocument(report), () => retention.describeArchivedChain(report));
+      if (report.chain.break || report.archiveProblem) process.exitCode = 1;
+      return;
+    }
+    const report = await audit.auditReport(config.databaseUrl);
+    ctx.out(cmd).data(audit.chainDocument(report), () => audit.describeChain(report));
+    if (report.break) process.exitCode = 1;
+    return;
+  }
+  const dir = o.checkpoints;
+  const keyMaterial = await checkpointKeyMaterial(o.checkpointKey, () => config.auditCheckpointSigningKey);
+  const retention = withArchives ? await import('./commands/retention.command.js') : null;
+  const archives = retention
+    ? await retention.archivesForVerification(config, o.archives, o.archives !== undefined)
+    : null;
+  const { chain, checkpoints } = await audit.auditWithCheckpoints(
+    config.databaseUrl,
+    { dir, keyMaterial },
+    archives ? { archived: archives.links } : undefined,
+  );
+  const archiveMembers =
+    retention && archives ? retention.archivesDocument(archives, chain.archived ?? 0) : {};
+  ctx.out(cmd).data(
+    {
+      ...audit.chainDocument(chain),
+      ...archiveMembers,
+      checkpoints: checkpoints && audit.checkpointsDocument(checkpoints),
+    },
+    () => [
+      ...audit.describeChain(chain),
+      ...(checkpoints ? audit.describeCheckpoints(checkpoints, dir) : []),
+      ...(archives?.archiveProblem ? [`archive BROKEN: ${archives.archiveProblem.message}`] : []),
+    ],
+  );
+  if (chain.break || (checkpoints?.problems.length ?? 0) > 0 || archives?.archiveProblem) {
+    process.exitCode = 1;
+  }
+}
+
+/** `audit checkpoint` and `audit checkpoint-keygen` (docs/events.md "Checkpoints"). */
+function registerCheckpoints(audit: Command, ctx: CliContext): void {
+  withJson(
+    audit
+      .command('checkpoint')
+      .description(
+        'sign the chain head now with AUDIT_CHECKPOINT_SIGNING_KEY: writes the checkpoints of the events after ' +
+          'the last one of the directory (refused if the chain no longer continues from it)',
+      )
+      .option('--dir <dir>', 'where to write (default AUDIT_CHECKPOINT_DIR)'),
+  ).action(async (o: { dir?: string }, cmd: Command) => {
+    const config = await ctx.direct(cmd, 'Postgres');
+    const dir = o.dir ?? config.auditCheckpointDir;
+    if (dir === undefined) throw new CliError('give --dir or set AUDIT_CHECKPOINT_DIR');
+    const keyMaterial = config.auditCheckpointSigningKey;
+    if (keyMaterial === undefined) {
+      throw new CliError('AUDIT_CHECKPOINT_SIGNING_KEY is not set (`audit checkpoint-keygen` makes one)');
+    }
+    await ctx.requirePostgres(config.databaseUrl);
+    const { writeCheckpointNow } = await import('./commands/audit.command.js');
+    const written = await writeCheckpointNow(config.databaseUrl, dir, keyMaterial, () => new Date());
+    ctx
+      .out(cmd)
+      .data({ written }, () =>
+        written.length === 0
+          ? 'the chain head has not moved since the last checkpoint: nothing written'
+          : written.map((c) => `checkpoint at position ${c.position} (${c.count} event(s)) hash ${c.hash}`),
+      );
+  });
+  audit
+    .command('checkpoint-keygen')
+    .description(
+      'make an Ed25519 key for AUDIT_CHECKPOINT_SIGNING_KEY: prints the private JWK on stdout (keep it secret)',
+    )
+    .option('--public-out <file>', 'also write the public JWK here (for `audit verify --checkpoint-key`)')
+    .action(async (o: { publicOut?: string }) => {
+      const { generateCheckpointKey } = await import('#lib/event-store');
+      const { writeFile } = await import('node:fs/promises');
+      const key = await generateCheckpointKey();
+      if (o.publicOut !== undefined) {
+        await writeFile(o.publicOut, `${JSON.stringify(key.publicJwk)}\n`, { mode: 0o644 });
+        process.stderr.write(`public key ${key.kid} written to ${o.publicOut}\n`);
+      }
+      process.stdout.write(`${JSON.stringify(key.privateJwk)}\n`);
+    });
 }
 
 function registerProjections(program: Command, ctx: CliContext): void {
@@ -213,6 +321,26 @@ function registerProjections(program: Command, ctx: CliContext): void {
       .data({ equal, projections: reports.map(reportDocument) }, () => reports.flatMap(describeReport));
     if (!equal) process.exitCode = 1;
   });
+}
+
+/** The key checkpoints verify with: the file given, else the signing key of the environment. */
+async function checkpointKeyMaterial(
+  file: string | undefined,
+  fromEnvironment: () => string | undefined,
+): Promise<string> {
+  if (file !== undefined) {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      return await readFile(file, 'utf8');
+    } catch (err) {
+      throw new CliError(`cannot read --checkpoint-key ${file}: ${(err as Error).message}`);
+    }
+  }
+  const material = fromEnvironment();
+  if (material === undefined) {
+    throw new CliError('give --checkpoint-key <public JWK file> or set AUDIT_CHECKPOINT_SIGNING_KEY');
+  }
+  return material;
 }
 
 /** `retention run` and `retention restore` (docs/retention.md). */

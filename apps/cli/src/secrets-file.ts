@@ -31,6 +31,8 @@ const generators: Record<string, (known: Record<string, string | undefined>) => 
   KEY_ENCRYPTION_KEY: random,
   // OpenID Connect Core §8.1: the key of pairwise subject identifiers, never rotated.
   PAIRWISE_SUBJECT_KEY: random,
+  // GDPR Art. 17: wraps each person's data key (docs/privacy-and-retention.md), never rotated.
+  PERSONAL_DATA_KEY: random,
   // One NATS password per process of the dev bus (apps/cli/src/dev-bus.ts).
   ...Object.fromEntries(BUS_USERS.map((user) => [passwordVariableOf(user), random])),
 };

@@ -2,6 +2,9 @@ import { Module } from '@nestjs/common';
 import { Subjects } from '#lib/contracts';
 import type { IssuerConfig } from '#lib/config';
 import type { EventStore } from '#lib/event-store';
+import { SESSION_PERSONAL_FIELDS } from '#lib/domain-consent';
+import { USER_PERSONAL_FIELDS } from '#lib/domain-user';
+import { mergePersonalFields } from '#lib/personal-data';
 import { IdTokenHintVerifier } from '#lib/signing-keys';
 import {
   ADMIN_AUTH_CONFIG,
@@ -18,6 +21,7 @@ import {
   idGeneratorProvider,
   ISSUER_CONFIG,
   natsProxyModule,
+  PERSONAL_DATA_CONFIG,
   SECRET_HASHING_CONFIG,
   ServiceConfigModule,
   serviceRpcProvider,
@@ -36,6 +40,8 @@ import { ConsentDecisionNatsController } from './consent-decision/consent-decisi
 import { CLIENT_VIEWS, ID_TOKEN_HINTS, SERVICE_RPC, SERVICES_PROXY } from './consent.tokens.js';
 import { CreateUserHandler } from './create-user/create-user.handler.js';
 import { CreateUserNatsController } from './create-user/create-user.nats.controller.js';
+import { EraseUserHandler } from './erase-user/erase-user.handler.js';
+import { EraseUserNatsController } from './erase-user/erase-user.nats.controller.js';
 import { AuthorizationResponses } from './front-channel/authorization-responses.js';
 import { BrowserSessions } from './front-channel/browser-sessions.js';
 import { CodeIssuer } from './front-channel/code-issuer.js';
@@ -70,8 +76,11 @@ import { UserRepository } from './users/user.repository.js';
       COOKIE_KEYS_CONFIG,
       CONSENT_CONFIG,
       BACKCHANNEL_LOGOUT_CONFIG,
+      PERSONAL_DATA_CONFIG,
     ]),
-    EventStoreModule.forService('consent'),
+    EventStoreModule.forService('consent', {
+      personalFields: mergePersonalFields(USER_PERSONAL_FIELDS, SESSION_PERSONAL_FIELDS),
+    }),
     AdminAuthModule.forService('consent'),
     natsProxyModule(SERVICES_PROXY, 'consent'),
   ],
@@ -83,6 +92,7 @@ import { UserRepository } from './users/user.repository.js';
     AccountNatsController,
     CreateUserNatsController,
     ChangeUserNatsController,
+    EraseUserNatsController,
     RevokeConsentNatsController,
     UserQueriesNatsController,
     SessionsNatsController,
@@ -114,6 +124,7 @@ import { UserRepository } from './users/user.repository.js';
     AccountHandler,
     CreateUserHandler,
     ChangeUserHandler,
+    EraseUserHandler,
     RevokeConsentHandler,
     LogoutHandler,
     SendLogoutNotificationHandler,

@@ -3,7 +3,7 @@ import type { ExampleClientConfig } from '#lib/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { Choreography, type Session } from './choreography.js';
-import { page } from './render.js';
+import { pageView } from './page.js';
 import { signedOut, signOut } from './sign-out.js';
 
 export const EXAMPLE_CONFIG = Symbol('EXAMPLE_CONFIG');
@@ -35,15 +35,14 @@ export class ExampleClientHttpController {
   }
 
   @Get()
-  home(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const session = this.session(request, reply);
-    void reply.header('content-type', 'text/html; charset=utf-8').send(
-      page(session, {
-        issuer: this.config.issuer,
-        resourceServer: this.config.resourceServerUrl,
-        clientId: this.config.clientId,
-      }),
-    );
+  async home(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const { template, data } = pageView(this.session(request, reply), {
+      issuer: this.config.issuer,
+      resourceServer: this.config.resourceServerUrl,
+      clientId: this.config.clientId,
+    });
+    const body = await reply.viewAsync(template, data);
+    void reply.header('content-type', 'text/html; charset=utf-8').send(body);
   }
 
   @Get('health')

@@ -1,5 +1,24 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { installViews } from '#lib/http-edge';
+import type { Session } from './choreography.js';
+import { EXAMPLE_VIEWS_DIR, pageView } from './page.js';
 import { recordingFetch, type Exchange } from './recorder.js';
-import { page } from './render.js';
+
+let fastify: FastifyInstance;
+beforeAll(async () => {
+  fastify = Fastify();
+  installViews(fastify, EXAMPLE_VIEWS_DIR);
+  await fastify.ready();
+});
+afterAll(() => fastify.close());
+
+/** The page as the Example App renders it: its view model through @fastify/view and the templates. */
+function page(session: Session, info: Parameters<typeof pageView>[1]): Promise<string> {
+  const { template, data } = pageView(session, info);
+  return fastify.view(template, data);
+}
 
 describe('Example App: what the learner is shown', () => {
   const realFetch = globalThis.fetch;
@@ -42,8 +61,8 @@ describe('Example App: what the learner is shown', () => {
     expect(log[0]!.response).toEqual({ error: 'ECONNREFUSED' });
   });
 
-  it('escapes everything it renders (a hostile server response cannot inject markup)', () => {
-    const html = page(
+  it('escapes everything it renders (a hostile server response cannot inject markup)', async () => {
+    const html = await page(
       {
         id: 's',
         steps: [
@@ -68,10 +87,10 @@ describe('Example App: what the learner is shown', () => {
     expect(html).toContain('id="last-outcome"');
   });
 
-  it('shows a JWT decoded (header and claims) and a refresh token as opaque', () => {
+  it('shows a JWT decoded (header and claims) and a refresh token as opaque', async () => {
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const jwt = `${b64({ alg: 'ES256', typ: 'at+jwt' })}.${b64({ sub: 'u1', scope: 'email', exp: 2000000000 })}.sig`;
-    const html = page(
+    const html = await page(
       {
         id: 's',
         steps: [],
@@ -85,25 +104,63 @@ describe('Example App: what the learner is shown', () => {
     expect(html).toContain('opaque: only the authorization server can read it');
   });
 
-  it('shows the ID token claims escaped, and Sign out only while an ID token is held', () => {
+  it('shows the ID token claims escaped, and Sign out only while an ID token is held', async () => {
     const info = { issuer: 'https://as', resourceServer: 'https://rs', clientId: 'example-app' };
     const claims = { iss: 'https://as', sub: 'u1', aud: 'example-app', iat: 1, exp: 2, name: '<b>bold</b>' };
-    const signedIn = page({ id: 's', steps: [], idToken: { token: 'a.b.c', claims } }, info);
+    const signedIn = await page({ id: 's', steps: [], idToken: { token: 'a.b.c', claims } }, info);
     expect(signedIn).toContain('<pre id="id-token-claims">');
     expect(signedIn).toContain('&quot;name&quot;: &quot;&lt;b&gt;bold&lt;/b&gt;&quot;');
     expect(signedIn).not.toContain('<b>bold</b>');
     expect(signedIn).toContain(
       '<form method="post" action="/sign-out"><button type="submit">Sign out</button>',
     );
-    const signedOut = page({ id: 's', steps: [] }, info);
+    const signedOut = await page({ id: 's', steps: [] }, info);
     expect(signedOut).not.toContain('id="id-token-claims"');
     expect(signedOut).toContain('<form method="post" action="/sign-out"><button type="submit" disabled>');
+  });
+  it('writes a claim holding <script> as text, in the ID token and in every decoded token', async () => {
+    const script = '<script>alert(1)</script>';
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const jwt = (claims: object) => `${b64({ alg: 'ES256', kid: script })}.${b64(claims)}.sig`;
+    const html = await page(
+      {
+        id: 's',
+        steps: [],
+        tokens: {
+          accessToken: jwt({ sub: script, scope: 'email' }),
+          refreshToken: `grant.${script}`,
+          scope: script,
+          expiresIn: 600,
+        },
+        idToken: {
+          token: 'a.b.c',
+          claims: { iss: 'https://as', sub: 'u1', aud: 'example-app', iat: 1, exp: 2, name: script },
+        },
+        clientCredentialsToken: jwt({ client_id: script }),
+      },
+      { issuer: 'https://as', resourceServer: 'https://rs', clientId: 'example-app' },
+    );
+    expect(html).not.toContain('<script');
+    const escaped = '&lt;script&gt;alert(1)&lt;/script&gt;';
+    expect(html).toContain(`&quot;name&quot;: &quot;${escaped}&quot;`); // ID token
+    expect(html).toContain(`&quot;sub&quot;: &quot;${escaped}&quot;`); // access token
+    expect(html).toContain(`&quot;kid&quot;: &quot;${escaped}&quot;`); // a JWT header
+    expect(html).toContain(`&quot;client_id&quot;: &quot;${escaped}&quot;`); // client credentials
+    expect(html).toContain(`<pre>grant.${escaped}</pre>`); // the opaque refresh token
+    expect(html).toContain(`(scope "${escaped}")`);
+  });
+
+  it('leaves no value unescaped in its templates: raw output is only another template', () => {
+    for (const file of readdirSync(EXAMPLE_VIEWS_DIR)) {
+      const raw = readFileSync(join(EXAMPLE_VIEWS_DIR, file), 'utf8').match(/<%~[^%]*%>/g) ?? [];
+      for (const tag of raw) expect(tag).toMatch(/^<%~ include\('token', [\w.]+\) %>$/);
+    }
   });
 });
 
 describe('the Example App page on a phone', () => {
-  it('declares a viewport, and its two-column grids become one column on a narrow screen', () => {
-    const html = page(
+  it('declares a viewport, and its two-column grids become one column on a narrow screen', async () => {
+    const html = await page(
       { id: 's', steps: [] },
       { issuer: 'https://as', resourceServer: 'https://rs', clientId: 'c' },
     );

@@ -3,12 +3,19 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, loadExampleClientConfig } from '#lib/config';
-import { createPino, jsonLogger } from '#lib/service-runtime';
+import { installViews } from '#lib/http-edge';
+import { createPino, exitOnConfigurationError, jsonLogger } from '#lib/service-runtime';
 import type { FastifyInstance } from 'fastify';
 import { EXAMPLE_CONFIG, ExampleClientHttpController } from './example-client.http.controller.js';
+import { EXAMPLE_VIEWS_DIR } from './page.js';
 
-const example = loadExampleClientConfig();
-const log = createPino('example-client', loadConfig().logLevel);
+const { example, log } = (() => {
+  try {
+    return { example: loadExampleClientConfig(), log: createPino('example-client', loadConfig().logLevel) };
+  } catch (err) {
+    return exitOnConfigurationError('example-client', err);
+  }
+})();
 
 @Module({
   controllers: [ExampleClientHttpController],
@@ -21,6 +28,7 @@ const app = await NestFactory.create<NestFastifyApplication>(ExampleClientModule
 });
 const issuerOrigin = new URL(example.issuer).origin;
 const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+installViews(fastify, EXAMPLE_VIEWS_DIR);
 fastify.addHook('onSend', async (_request, reply, payload) => {
   reply.header('Cache-Control', 'no-store');
   reply.header('X-Content-Type-Options', 'nosniff');

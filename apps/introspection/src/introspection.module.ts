@@ -2,7 +2,9 @@ import { Module } from '@nestjs/common';
 import { Subjects } from '#lib/contracts';
 import {
   ADMIN_AUTH_CONFIG,
+  AUDIT_CHECKPOINT_CONFIG,
   BUS_CONFIG,
+  clockProvider,
   CLIENT_AUTHENTICATION_CONFIG,
   clientDirectoryProvider,
   DATABASE_CONFIG,
@@ -18,7 +20,9 @@ import {
   storeHealthController,
 } from '#lib/service-runtime';
 import { AuditModule } from './audit/audit.module.js';
+import { AuditCheckpointer } from './audit/checkpoints/audit-checkpointer.js';
 import { IntrospectTokenHandler } from './introspect-token/introspect-token.handler.js';
+import { Usernames } from './introspect-token/usernames.js';
 import { IntrospectionNatsController } from './introspection.nats.controller.js';
 import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC, SERVICES_PROXY } from './introspection.tokens.js';
 import { RevokeTokenHandler } from './revoke-token/revoke-token.handler.js';
@@ -42,6 +46,7 @@ import { UserInfoNatsController } from './userinfo/userinfo.nats.controller.js';
       KEYRING_VERIFIER_CONFIG,
       CLIENT_AUTHENTICATION_CONFIG,
       PAIRWISE_SUBJECT_CONFIG,
+      AUDIT_CHECKPOINT_CONFIG,
     ]),
     EventStoreModule.forService('introspection'),
     AuditModule,
@@ -56,8 +61,11 @@ import { UserInfoNatsController } from './userinfo/userinfo.nats.controller.js';
     serviceRpcProvider(SERVICE_RPC, SERVICES_PROXY),
     keyringVerifierProvider(KEYRING_VERIFIER),
     clientDirectoryProvider(CLIENT_DIRECTORY),
+    clockProvider,
+    AuditCheckpointer,
     TokenStateService,
     IntrospectTokenHandler,
+    Usernames,
     UserInfoHandler,
     RevokeTokenHandler,
   ],

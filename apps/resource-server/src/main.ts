@@ -2,12 +2,18 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfig, loadResourceServerConfig } from '#lib/config';
-import { createPino, jsonLogger } from '#lib/service-runtime';
+import { createPino, exitOnConfigurationError, jsonLogger } from '#lib/service-runtime';
 import type { FastifyInstance } from 'fastify';
-import { ResourceServerModule } from './resource-server.module.js';
 
-const config = loadConfig();
-const rs = loadResourceServerConfig();
+const { config, rs } = (() => {
+  try {
+    return { config: loadConfig(), rs: loadResourceServerConfig() };
+  } catch (err) {
+    return exitOnConfigurationError('resource-server', err);
+  }
+})();
+// Imported once the configuration is known to be valid: the module reads it when imported.
+const { ResourceServerModule } = await import('./resource-server.module.js');
 const log = createPino('resource-server', config.logLevel);
 if (!rs.clientSecret) {
   log.warn({

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -90,6 +91,8 @@ describe('configuration defaults (docs/configuration.md)', () => {
       opsPortFor: expect.any(Function),
       shutdownTimeoutMs: 10000,
       tracesExporter: 'none',
+      auditCheckpointIntervalMs: 60000,
+      auditCheckpointDir: undefined,
       retentionArchiveDir: undefined,
       retentionAccessTokenDays: 90,
       retentionGrantDays: 90,
@@ -97,6 +100,24 @@ describe('configuration defaults (docs/configuration.md)', () => {
       retentionDeleteBatch: 1000,
       retentionVerifyKeys: [],
     });
+    expect(config.auditCheckpointSigningKey).toBeUndefined();
+  });
+
+  it('reads AUDIT_CHECKPOINT_SIGNING_KEY as a private Ed25519 or P-256 key only, when first used (CKPT-08)', () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const jwk = JSON.stringify(privateKey.export({ format: 'jwk' }));
+    expect(loadConfig({ AUDIT_CHECKPOINT_SIGNING_KEY: jwk }).auditCheckpointSigningKey).toBe(jwk);
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    expect(loadConfig({ AUDIT_CHECKPOINT_SIGNING_KEY: pem }).auditCheckpointSigningKey).toBe(pem.trim());
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
+    const { d: _, ...publicJwk } = privateKey.export({ format: 'jwk' });
+    for (const bad of ['not a key', JSON.stringify(rsa), JSON.stringify(publicJwk)]) {
+      const config = loadConfig({ AUDIT_CHECKPOINT_SIGNING_KEY: bad });
+      expect(configError(() => config.auditCheckpointSigningKey).message).toMatch(
+        /AUDIT_CHECKPOINT_SIGNING_KEY/,
+      );
+    }
+    expect(() => loadConfig({ AUDIT_CHECKPOINT_INTERVAL_MS: '10' })).toThrow(/AUDIT_CHECKPOINT_INTERVAL_MS/);
   });
 
   it('RET-C01 reads the retention settings; the manifest signing key only when used, and only a private Ed25519 JWK', () => {
@@ -186,6 +207,24 @@ describe('configuration defaults (docs/configuration.md)', () => {
     expect(configError(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: 'soon' })).message).toMatch(
       /SHUTDOWN_TIMEOUT_MS/,
     );
+  });
+
+  it('reports every malformed variable at once, one line each naming it', () => {
+    const err = configError(() =>
+      loadConfig({
+        HTTP_PORT: 'abc',
+        SIGNING_ALG: 'HS256',
+        BRAND_PRIMARY_COLOR: 'red',
+        ISSUER: 'https://as.test/?',
+      }),
+    );
+    expect(err.problems).toEqual([
+      'ISSUER must not have a query or fragment',
+      'HTTP_PORT must be an integer between 0 and 65535, got "abc"',
+      'SIGNING_ALG must be ES256, EdDSA or RS256, got "HS256"',
+      'BRAND_PRIMARY_COLOR must be a colour #rrggbb, got "red"',
+    ]);
+    expect(err.message).toBe(err.problems.join('\n'));
   });
 
   it('treats an empty variable as unset', () => {

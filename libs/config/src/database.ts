@@ -1,15 +1,11 @@
-import { type Env, int, str } from './env.js';
+import { z } from 'zod';
+import { int, settings } from './env.js';
 
-export interface DatabaseConfig {
+export const databaseSettings = settings({
   /** DATABASE_URL: Postgres holding the event store and the projections. Default postgres://postgres@127.0.0.1:5432/authz. */
-  databaseUrl: string;
+  databaseUrl: ['DATABASE_URL', z.string().default('postgres://postgres@127.0.0.1:5432/authz')],
   /** DATABASE_POOL_SIZE: connections per process. Default 10. */
-  databasePoolSize: number;
-}
+  databasePoolSize: ['DATABASE_POOL_SIZE', int(1, 200).default(10)],
+});
 
-export function readDatabaseConfig(env: Env): DatabaseConfig {
-  return {
-    databaseUrl: str(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/authz'),
-    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
-  };
-}
+export type DatabaseConfig = z.output<typeof databaseSettings>;

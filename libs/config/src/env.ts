@@ -1,7 +1,17 @@
-/** Reading one setting from the environment: the helpers every slice of the configuration uses. */
+import { z } from 'zod';
+
+/**
+ * Reading settings from the environment: each slice of the configuration is a zod schema of the
+ * variables it reads (coerced from strings, with defaults and checks), built with the helpers here.
+ * An empty variable counts as unset. Every problem names its variable, one line each.
+ */
 
 export class ConfigError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** One line per problem, each naming its variable. */
+    readonly problems: readonly string[] = [message],
+  ) {
     super(message);
     this.name = 'ConfigError';
   }
@@ -9,58 +19,90 @@ export class ConfigError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
-export function str(env: Env, key: string, fallback: string): string {
-  const v = env[key];
-  return v === undefined || v === '' ? fallback : v;
+/** A setting: the variable it is read from and the schema of its value (undefined when unset). */
+type Setting = readonly [variable: string, schema: z.ZodType];
+type Settings = Record<string, Setting>;
+export type ValuesOf<S extends Settings> = { -readonly [K in keyof S]: z.output<S[K][1]> };
+
+/** The schema of a slice: its variables read into the values the services use, under their names. */
+export function settings<S extends Settings>(fields: S) {
+  const shape = Object.fromEntries(Object.values(fields));
+  return z
+    .object(shape)
+    .transform(
+      (env) =>
+        Object.fromEntries(
+          Object.entries(fields).map(([name, [variable]]) => [name, env[variable]]),
+        ) as ValuesOf<S>,
+    );
 }
 
-export function int(env: Env, key: string, fallback: number, min: number, max: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${key} must be an integer between ${min} and ${max}, got "${raw}"`);
+/** The values of `schemas` read from `env`, merged; every problem found in one ConfigError. */
+export function readEnv<T>(schemas: readonly z.ZodType[], env: Env): T {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const values: unknown[] = [];
+  const problems = new Set<string>();
+  for (const schema of schemas) {
+    const result = schema.safeParse(present);
+    if (result.success) values.push(result.data);
+    for (const issue of result.error?.issues ?? []) {
+      const variable = String(issue.path[0] ?? '');
+      problems.add(issue.message.startsWith(variable) ? issue.message : `${variable} ${issue.message}`);
+    }
   }
-  return n;
+  if (problems.size > 0) throw new ConfigError([...problems].join('\n'), [...problems]);
+  return Object.assign({}, ...values) as T;
 }
 
-export function bool(env: Env, key: string, fallback: boolean): boolean {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
-  throw new ConfigError(`${key} must be true or false, got "${raw}"`);
+/** One problem with `variable`, found by a check across settings. */
+export function problem(ctx: z.RefinementCtx, variable: string, message: string): void {
+  ctx.addIssue({ code: 'custom', path: [variable], message });
 }
 
-export function required(env: Env, key: string, purpose: string): string {
-  const v = env[key];
-  if (v === undefined || v === '') {
-    throw new ConfigError(`${key} is not set: ${purpose}. \`npm start\` generates one in .data/secrets.env.`);
-  }
-  return v;
-}
+export const int = (min: number, max: number) =>
+  z
+    .string()
+    .refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, {
+      error: (iss) => `must be an integer between ${min} and ${max}, got "${String(iss.input)}"`,
+    })
+    .transform(Number);
 
-export function key32(env: Env, key: string, purpose: string): Buffer {
-  const raw = required(env, key, purpose);
-  const buf = Buffer.from(raw, 'base64url');
-  if (buf.length !== 32) throw new ConfigError(`${key} must be 32 bytes, base64url-encoded (${purpose})`);
-  return buf;
-}
+export const bool = z.stringbool({
+  truthy: ['true'],
+  falsy: ['false'],
+  case: 'sensitive',
+  error: (iss) => `must be true or false, got "${String(iss.input)}"`,
+});
+
+/** One of `values`, named in the error: "must be a, b or c". */
+export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, {
+    error: (iss) =>
+      `must be ${values.slice(0, -1).join(', ')} or ${values.at(-1)}, got "${String(iss.input)}"`,
+  });
+
+/** A required key of 32 bytes, base64url. */
+export const key32 = (purpose: string) =>
+  z
+    .string({ error: () => `is not set: ${purpose}. \`npm start\` generates one in .data/secrets.env.` })
+    .transform((s) => Buffer.from(s, 'base64url'))
+    .refine((b) => b.length === 32, `must be 32 bytes, base64url-encoded (${purpose})`);
 
 export function words(raw: string | undefined): string[] {
   return [...new Set((raw ?? '').split(/[\s,]+/).filter(Boolean))];
 }
 
-export function checkIssuer(issuer: string): string {
-  let url: URL;
-  try {
-    url = new URL(issuer);
-  } catch {
-    throw new ConfigError(`ISSUER must be an absolute URL, got "${issuer}"`);
-  }
-  // RFC 8414 §2: no query or fragment components.
-  // An empty `?` or `#` is still a query or fragment component, though URL reports it as ''.
-  if (url.search || url.hash || /[?#]/.test(issuer))
-    throw new ConfigError('ISSUER must not have a query or fragment');
-  return issuer.replace(/\/+$/, '');
-}
+/** A list of words (spaces or commas between), each once. */
+export const wordList = z.string().default('').transform(words);
+
+export const absoluteUrl = z.url({ error: (iss) => `must be an absolute URL, got "${String(iss.input)}"` });
+
+/** The issuer identifier (RFC 8414 §2): an absolute URL, no trailing slash. */
+export const ISSUER = [
+  'ISSUER',
+  absoluteUrl
+    // RFC 8414 §2: no query or fragment components, not even an empty `?` or `#`.
+    .refine((s) => !/[?#]/.test(s), 'must not have a query or fragment')
+    .transform((s) => s.replace(/\/+$/, ''))
+    .default('http://127.0.0.1:8080'),
+] as const;

@@ -1,4 +1,5 @@
 import type { AdminAuthConfig } from './admin.js';
+import type { AuditCheckpointConfig } from './audit.js';
 import type { BackchannelLogoutConfig } from './backchannel-logout.js';
 import type { BrandConfig } from './brand.js';
 import type { NatsConfig } from './bus.js';
@@ -8,7 +9,12 @@ import type { Config } from './config.js';
 import type { ConsentConfig } from './consent.js';
 import type { DatabaseConfig } from './database.js';
 import type { GatewayConfig, IssuerConfig } from './http-edge.js';
-import type { CookieKeysConfig, PairwiseSubjectConfig, SecretHashingConfig } from './keys.js';
+import type {
+  CookieKeysConfig,
+  PairwiseSubjectConfig,
+  PersonalDataConfig,
+  SecretHashingConfig,
+} from './keys.js';
 import type { RetentionConfig } from './retention.js';
 import type { SigningKeyConfig } from './tokens.js';
 
@@ -99,6 +105,7 @@ export const CONFIG_SLICES = {
     'idTokenTtlSeconds',
   ]),
   pairwiseSubject: keysOf<PairwiseSubjectConfig>()(['pairwiseSubjectKey']),
+  personalData: keysOf<PersonalDataConfig>()(['personalDataKey']),
   keyringVerifier: keysOf<KeyringVerifierConfig>()(['issuer', 'keyringRefreshSeconds']),
   authorizationCode: keysOf<AuthorizationCodeConfig>()(['authorizationCodeTtlSeconds']),
   consent: keysOf<ConsentConfig>()([
@@ -129,6 +136,11 @@ export const CONFIG_SLICES = {
     'registrationAllowedAudiences',
     'accessTokenTtlSeconds',
     'refreshTokenAbsoluteTtlSeconds',
+  ]),
+  auditCheckpoints: keysOf<AuditCheckpointConfig>()([
+    'auditCheckpointSigningKey',
+    'auditCheckpointIntervalMs',
+    'auditCheckpointDir',
   ]),
   clientRegistry: keysOf<ClientRegistryConfig>()([
     'issuer',

@@ -42,6 +42,22 @@ export function passwordVariableOf(user: string): string {
   return `NATS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
 }
 
+/** The JetStream stream of signed checkpoints of the events' hash chain (docs/events.md "Checkpoints"). */
+export function checkpointStreamOf(eventsStream: string): string {
+  return `${eventsStream}_CHECKPOINTS`;
+}
+
+/** The subject each checkpoint is published on. */
+export function checkpointSubjectOf(prefix: string): string {
+  return `${prefix}.audit.checkpoint`;
+}
+
+/** The checkpointer (introspection's leader): publishing to its stream, and reading the last checkpoint back. */
+function checkpointer(prefix: string, eventsStream: string): string[] {
+  const stream = checkpointStreamOf(eventsStream);
+  return [checkpointSubjectOf(prefix), `$JS.API.STREAM.*.${stream}`, `$JS.API.STREAM.MSG.GET.${stream}`];
+}
+
 const values = (group: Record<string, string>) => Object.values(group);
 
 export function busPermissions(prefix: string, stream: string): Record<BusUser, BusPermissions> {
@@ -117,6 +133,7 @@ export function busPermissions(prefix: string, stream: string): Record<BusUser, 
       s.client.authenticate,
       s.token.revoke,
       s.consent.userProfile,
+      ...checkpointer(prefix, stream),
     ]),
     'resource-server': caller('resource-server', [s.consent.userProfile]),
   };

@@ -173,7 +173,8 @@ export interface UserView {
   username: string;
   email?: string;
   name?: string;
-  status: 'active' | 'disabled';
+  /** `erased`: the person was forgotten; `username` reads `[erased]` and nothing else names them. */
+  status: 'active' | 'disabled' | 'erased';
   createdAt: string;
 }
 

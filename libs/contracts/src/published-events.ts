@@ -149,7 +149,7 @@ export const PUBLISHED_EVENTS = {
     },
   },
   UsernameClaimed: {
-    stream: 'username-<base64url(lower-cased username)>',
+    stream: 'username-<HMAC of the lower-cased username>',
     published: ['sub'],
     withheld: { username: 'personal data' },
     streamIdWithheld: 'personal data',
@@ -171,6 +171,7 @@ export const PUBLISHED_EVENTS = {
     published: ['sub', 'at', 'reason'],
     withheld: { username: 'personal data' },
   },
+  UserErased: { stream: 'user-<sub>', published: ['sub', 'erasedAt'], withheld: {} },
   ConsentGranted: {
     stream: 'consent-<base64url(sub)>-<base64url(client_id)>',
     published: ['sub', 'clientId', 'scope', 'grantedAt'],

@@ -83,6 +83,7 @@ function consentSubjects(prefix: string) {
       getUser: `${consent}.admin.get-user`,
       disableUser: `${consent}.admin.disable-user`,
       enableUser: `${consent}.admin.enable-user`,
+      eraseUser: `${consent}.admin.erase-user`,
       setPassword: `${consent}.admin.set-password`,
       listConsents: `${consent}.admin.list-consents`,
       revokeConsent: `${consent}.admin.revoke-consent`,

@@ -9,6 +9,7 @@ import {
   logoutNotificationsView,
   pendingNotifications,
 } from './logout-notification.js';
+import type { PersonalFields } from '#lib/personal-data';
 
 /**
  * A browser's login session, owned by the consent service: stream `session-<sid>`, where `sid` is
@@ -37,7 +38,7 @@ export interface UserAgentFacts {
 }
 
 export type SessionEndReason =
-  'logout' | 'user' | 'admin' | 'password-changed' | 'user-disabled' | 'expired' | 'replaced';
+  'logout' | 'user' | 'admin' | 'password-changed' | 'user-disabled' | 'user-erased' | 'expired' | 'replaced';
 
 export interface SessionStarted {
   type: 'SessionStarted';
@@ -90,6 +91,11 @@ const sessionEventTypes: Record<SessionEvent['type'], true> = {
   LogoutNotificationSent: true,
   LogoutNotificationDelivered: true,
   LogoutNotificationFailed: true,
+};
+/** The personal fields of session events (a fact about the person's device), sealed under the user's data key. */
+export const SESSION_PERSONAL_FIELDS: PersonalFields = {
+  events: { SessionStarted: ['userAgent'] },
+  snapshots: {},
 };
 /** Every event type of `session-*` streams. */
 export const SESSION_EVENT_TYPES = Object.keys(sessionEventTypes) as readonly SessionEvent['type'][];

@@ -25,11 +25,12 @@ export interface UserSessionsRow {
   sessions: Record<string, SessionSummary>;
 }
 
-const TYPES: readonly SessionLifecycleEvent['type'][] = [
+const TYPES: readonly (SessionLifecycleEvent['type'] | 'UserErased')[] = [
   'SessionStarted',
   'SessionExtended',
   'SessionClientAuthorized',
   'SessionEnded',
+  'UserErased',
 ];
 
 export const userSessionsProjection: Projection<UserSessionsRow> = {
@@ -41,6 +42,8 @@ export const userSessionsProjection: Projection<UserSessionsRow> = {
     return typeof sub === 'string' ? sub : null;
   },
   evolve(row, event) {
+    // An erased user's row goes: its sessions have ended, and their device facts are personal data.
+    if (event.type === 'UserErased') return null;
     const e = event as unknown as SessionLifecycleEvent;
     const current: UserSessionsRow = row ?? { sub: e.data.sub, sessions: {} };
     const held = current.sessions[e.data.sid];

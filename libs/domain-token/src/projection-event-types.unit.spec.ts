@@ -34,6 +34,7 @@ const RECORDED_TYPES = [
   'UserCreated',
   'UserDisabled',
   'UserEnabled',
+  'UserErased',
   'UserLoginFailed',
   'UserPasswordChanged',
   'UsernameClaimed',

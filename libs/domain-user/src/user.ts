@@ -1,6 +1,7 @@
 import type { AggregateFold, NewEvent, RecordedEvent } from '#lib/event-store';
 import { accept, type Decider, type Decision, type Recorded, refuse } from '#lib/decider';
 import { invalidRequest, notFound, OAuthError } from '#lib/oauth-errors';
+import { type PersonalFields, usernameIndexId } from '#lib/personal-data';
 
 /**
  * A resource owner (RFC 6749 §1.1), owned by the consent service: stream `user-<sub>`, where `sub`
@@ -15,10 +16,19 @@ import { invalidRequest, notFound, OAuthError } from '#lib/oauth-errors';
  *   active --> active: UserPasswordChanged, UserAuthenticated, UserLoginFailed
  *   active --> disabled: UserDisabled
  *   disabled --> active: UserEnabled
+ *   active --> erased: UserErased
+ *   disabled --> erased: UserErased
  * ```
+ *
+ * Personal fields (USER_PERSONAL_FIELDS) are sealed under the user's data key when stored
+ * (libs/personal-data); after UserErased the key is destroyed and they read as erased.
  */
 export const userStreamId = (sub: string) => `user-${sub}`;
-export const usernameStreamId = (username: string) =>
+/** The username index stream: a keyed hash of the name (libs/personal-data usernameIndexId), never the name. */
+export const usernameStreamId = (indexKey: Buffer, username: string) =>
+  `username-${usernameIndexId(indexKey, username)}`;
+/** The index stream of usernames claimed before the index was keyed: base64url of the name. */
+export const legacyUsernameStreamId = (username: string) =>
   `username-${Buffer.from(username.toLowerCase()).toString('base64url')}`;
 
 const USERNAME = /^[A-Za-z0-9._@+-]{1,64}$/;
@@ -84,8 +94,23 @@ export interface UserLoginFailed {
   data: { sub: string; username: string; at: string; reason: 'wrong_password' | 'disabled' };
 }
 
+/**
+ * The person is forgotten (GDPR Art. 17): their data key is destroyed with this event, so every
+ * personal field of their history reads as erased; the sub stays, pseudonymous.
+ */
+export interface UserErased {
+  type: 'UserErased';
+  data: { sub: string; erasedAt: string };
+}
+
 export type UserEvent =
-  UserCreated | UserPasswordChanged | UserDisabled | UserEnabled | UserAuthenticated | UserLoginFailed;
+  | UserCreated
+  | UserPasswordChanged
+  | UserDisabled
+  | UserEnabled
+  | UserAuthenticated
+  | UserLoginFailed
+  | UserErased;
 
 /**
  * Every event type of `user-*` streams (a Record over the union: a type added to the union and not
@@ -99,6 +124,7 @@ const userEventTypes: Record<UserEvent['type'], true> = {
   UserEnabled: true,
   UserAuthenticated: true,
   UserLoginFailed: true,
+  UserErased: true,
 };
 export const USER_EVENT_TYPES = Object.keys(userEventTypes) as readonly UserEvent['type'][];
 
@@ -120,7 +146,10 @@ interface UserFacts {
 }
 
 export type UserState =
-  { status: 'none' } | ({ status: 'active' } & UserFacts) | ({ status: 'disabled' } & UserFacts);
+  | { status: 'none' }
+  | ({ status: 'active' } & UserFacts)
+  | ({ status: 'disabled' } & UserFacts)
+  | { status: 'erased'; sub: string; createdAt: string; erasedAt: string };
 
 export const initialUserState = (): UserState => ({ status: 'none' });
 
@@ -155,7 +184,12 @@ export interface RecordLogin {
   now: Date;
 }
 
-export type UserCommand = CreateUser | ChangePassword | DisableUser | EnableUser | RecordLogin;
+export interface EraseUser {
+  type: 'EraseUser';
+  now: Date;
+}
+
+export type UserCommand = CreateUser | ChangePassword | DisableUser | EnableUser | RecordLogin | EraseUser;
 
 export class UserAlreadyExists extends OAuthError {
   constructor() {
@@ -182,8 +216,16 @@ export function decideUser(command: UserCommand, state: UserState): Decision {
     return accept([created]);
   }
   if (state.status === 'none') return refuse(noSuchUser());
+  if (state.status === 'erased') {
+    // Erasing again changes nothing; an erased user is otherwise gone.
+    return command.type === 'EraseUser' ? accept([]) : refuse(noSuchUser());
+  }
   const sub = state.sub;
   switch (command.type) {
+    case 'EraseUser':
+      return accept([
+        { type: 'UserErased', data: { sub, erasedAt: command.now.toISOString() } } satisfies UserErased,
+      ]);
     case 'ChangePassword':
       return accept([
         {
@@ -245,21 +287,24 @@ export function evolveUser(state: UserState, e: Recorded<UserEvent>): UserState 
         credentialsChangedAt: Date.parse(e.data.createdAt),
       };
     case 'UserPasswordChanged':
-      if (state.status === 'none') return state;
+      if (state.status === 'none' || state.status === 'erased') return state;
       return {
         ...state,
         passwordHash: e.data.passwordHash,
         credentialsChangedAt: Date.parse(e.data.changedAt),
       };
     case 'UserDisabled':
-      if (state.status === 'none') return state;
+      if (state.status === 'none' || state.status === 'erased') return state;
       return { ...state, status: 'disabled', credentialsChangedAt: Date.parse(e.data.disabledAt) };
     case 'UserEnabled':
-      if (state.status === 'none') return state;
+      if (state.status === 'none' || state.status === 'erased') return state;
       return { ...state, status: 'active' };
     case 'UserAuthenticated':
     case 'UserLoginFailed':
       return state;
+    case 'UserErased':
+      if (state.status === 'none' || state.status === 'erased') return state;
+      return { status: 'erased', sub: state.sub, createdAt: state.createdAt, erasedAt: e.data.erasedAt };
     default: {
       const unknown: never = e;
       void unknown;
@@ -285,6 +330,20 @@ export function sessionStillValid(state: UserState, authTimeMs: number): boolean
 
 /** Names the shape of UserState in stream snapshots; change it with the state. */
 export const USER_STATE_SCHEMA = 'user/1';
+
+const PROFILE = ['username', 'email', 'name', 'passwordHash'] as const;
+
+/** The personal fields of user events and snapshots, sealed under the user's data key. */
+export const USER_PERSONAL_FIELDS: PersonalFields = {
+  events: {
+    UserCreated: PROFILE,
+    UsernameClaimed: ['username'],
+    UserPasswordChanged: ['passwordHash'],
+    UserAuthenticated: ['username'],
+    UserLoginFailed: ['username'],
+  },
+  snapshots: { [USER_STATE_SCHEMA]: PROFILE },
+};
 
 /**
  * How `user-*` streams are folded and snapshotted (loadAggregate): a user's stream grows with every

@@ -40,7 +40,10 @@ describe('resource owners (issue 4; checklist decision 15)', () => {
       },
     ]);
     expect(() => decideUser(create, stateAfter(decider, events))).toThrow(/already exists/);
-    expect(usernameStreamId('Alice')).toBe(usernameStreamId('alice'));
+    const indexKey = Buffer.alloc(32, 7);
+    expect(usernameStreamId(indexKey, 'Alice')).toBe(usernameStreamId(indexKey, 'alice'));
+    expect(usernameStreamId(indexKey, 'alice')).not.toContain(Buffer.from('alice').toString('base64url'));
+    expect(usernameStreamId(Buffer.alloc(32, 8), 'alice')).not.toBe(usernameStreamId(indexKey, 'alice'));
   });
 
   it('RT-17: a new password or disabling ends earlier sessions; enabling does not revive them', () => {

@@ -1,6 +1,7 @@
 import type { Projection, RecordedEvent } from '#lib/event-store';
 import type { ConsentEvent } from '#lib/domain-consent';
 import type { AuthorizationCodeIssued } from '#lib/domain-grant';
+import { ERASED } from '#lib/personal-data';
 import type { UserEvent } from './user.js';
 
 /** The `users` read model: one row per sub, for lists (never the password hash). */
@@ -11,11 +12,11 @@ export interface UserRow {
   username: string;
   email?: string;
   name?: string;
-  status: 'active' | 'disabled';
+  status: 'active' | 'disabled' | 'erased';
   createdAt: string;
 }
 
-const USER_STATUS_EVENTS: readonly string[] = ['UserCreated', 'UserDisabled', 'UserEnabled'];
+const USER_STATUS_EVENTS: readonly string[] = ['UserCreated', 'UserDisabled', 'UserEnabled', 'UserErased'];
 const USER_GRANT_EVENTS: readonly string[] = ['ConsentGranted', 'ConsentRevoked', 'AuthorizationCodeIssued'];
 
 export const usersProjection: Projection<UserRow> = {
@@ -41,6 +42,9 @@ export const usersProjection: Projection<UserRow> = {
         return row && { ...row, status: 'disabled' };
       case 'UserEnabled':
         return row && { ...row, status: 'active' };
+      case 'UserErased':
+        // The row stays for the pseudonymous sub; nothing that names the person does.
+        return row && { sub: row.sub, username: ERASED, status: 'erased', createdAt: row.createdAt };
       default:
         return row;
     }

@@ -7,7 +7,8 @@ import { AuditGrantUserIndexes1795710000003 } from './migrations/1795710000003-a
 import { GrantRevokedIndex1795710000004 } from './migrations/1795710000004-grant-revoked-index.js';
 import { LoginThrottle1795711000000 } from './migrations/1795711000000-login-throttle.js';
 import { StreamSnapshots1795712000000 } from './migrations/1795712000000-stream-snapshots.js';
-import { EventArchives1795713000000 } from './migrations/1795713000000-event-archives.js';
+import { PersonalDataKeys1796000000000 } from './migrations/1796000000000-personal-data-keys.js';
+import { EventArchives1796100000000 } from './migrations/1796100000000-event-archives.js';
 
 /** The event store's migrations, oldest first; apps append theirs after these. */
 export const eventStoreMigrations = [
@@ -19,7 +20,8 @@ export const eventStoreMigrations = [
   GrantRevokedIndex1795710000004,
   LoginThrottle1795711000000,
   StreamSnapshots1795712000000,
-  EventArchives1795713000000,
+  PersonalDataKeys1796000000000,
+  EventArchives1796100000000,
 ];
 
 /** Key of the session advisory lock held while migrations run, so replicas starting together wait. */

@@ -43,7 +43,8 @@ describe('PgEventStore on Postgres', () => {
       'GrantRevokedIndex1795710000004',
       'LoginThrottle1795711000000',
       'StreamSnapshots1795712000000',
-      'EventArchives1795713000000',
+      'PersonalDataKeys1796000000000',
+      'EventArchives1796100000000',
     ]);
   });
 

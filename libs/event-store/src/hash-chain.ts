@@ -208,20 +208,24 @@ export function verifyChain(events: Iterable<ChainedEvent>, options?: ChainVerif
   return verifier.result();
 }
 
-/** Verifies the chain of a whole store, reading it in pages of `pageSize` in global order. */
+/**
+ * Verifies the chain of a whole store, reading it in pages of `pageSize` in global order. With an
+ * `observer` (checkpoints), every event is read and shown to it, past a break too.
+ */
 export async function verifyStoredChain(
   store: Pick<EventStore, 'readAll'>,
   pageSize = 1000,
+  observer?: { push(event: ChainedEvent): void },
   options?: ChainVerifierOptions,
 ): Promise<ChainReport> {
   const verifier = new ChainVerifier(options);
   let after = 0;
   for (;;) {
     const page = await store.readAll(after, pageSize);
-    for (const event of page) {
-      if (verifier.push({ ...event, prevHash: event.prevHash ?? null, hash: event.hash ?? null })) {
-        return verifier.result();
-      }
+    for (const recorded of page) {
+      const event = { ...recorded, prevHash: recorded.prevHash ?? null, hash: recorded.hash ?? null };
+      observer?.push(event);
+      if (verifier.push(event) && !observer) return verifier.result();
     }
     if (page.length < pageSize) return verifier.result();
     after = page[page.length - 1]!.globalPosition;

@@ -45,4 +45,39 @@ export { PgAuditLog, type AuditQuery, type AuditPage } from './audit-log.js';
 export { type PreparedStatement, preparedStatement, queryPrepared } from './prepared.js';
 export { timeOrderedId } from './time-ordered-id.js';
 export * from './inbox.js';
+export {
+  type Checkpoint,
+  type ChainPoint,
+  type CheckpointSigningKey,
+  type CheckpointVerificationKey,
+  CheckpointBuilder,
+  CheckpointRejectedError,
+  ChainDoesNotContinueError,
+  CHECKPOINT_FILE,
+  CHECKPOINT_TYP,
+  MAX_CHECKPOINT_EVENTS,
+  checkpointFileName,
+  checkpointSigningKey,
+  checkpointVerificationKey,
+  fingerprint,
+  generateCheckpointKey,
+  readCheckpoint,
+  signCheckpoint,
+} from './checkpoints.js';
+export {
+  CheckpointAuditor,
+  type CheckpointProblem,
+  type CheckpointProblemKind,
+  type CheckpointReport,
+  type CheckpointSource,
+} from './checkpoint-audit.js';
+export {
+  ChainCheckpointer,
+  type ChainCheckpointerOptions,
+  type CheckpointSink,
+  type CheckpointWritten,
+  DirectoryCheckpointSink,
+  JetStreamCheckpointSink,
+  readCheckpointDirectory,
+} from './checkpointer.js';
 export * from './retention/index.js';

@@ -4,6 +4,8 @@ import { ClientsModule, type ClientNats, Transport } from '@nestjs/microservices
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CONFIG_SLICES, type Config, configSlice, loadConfig } from '#lib/config';
 import {
+  authzConfig,
+  authzConfigModule,
   createPino,
   exitOnConfigurationError,
   jsonLogger,
@@ -33,12 +35,14 @@ export function edgeModule(name: string, controllers: Type[]): ModuleMetadata {
   // error first (exit status 78).
   return {
     imports: [
+      authzConfigModule(),
       ClientsModule.registerAsync([
         {
           name: SERVICES_PROXY,
-          useFactory: () => ({
+          inject: [authzConfig.KEY],
+          useFactory: (config: Config) => ({
             transport: Transport.NATS,
-            options: natsConnectionOptions(loadConfig(), name),
+            options: natsConnectionOptions(config, name),
           }),
         },
       ]),
@@ -47,8 +51,9 @@ export function edgeModule(name: string, controllers: Type[]): ModuleMetadata {
     providers: [
       {
         provide: EDGE_CONFIG,
-        useFactory: () =>
-          configSlice(loadConfig(), [...CONFIG_SLICES.bus, ...CONFIG_SLICES.gateway, ...CONFIG_SLICES.brand]),
+        inject: [authzConfig.KEY],
+        useFactory: (config: Config) =>
+          configSlice(config, [...CONFIG_SLICES.bus, ...CONFIG_SLICES.gateway, ...CONFIG_SLICES.brand]),
       },
       rpcClientProvider,
       { provide: APP_FILTER, useClass: OAuthHttpExceptionFilter },

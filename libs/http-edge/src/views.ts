@@ -7,8 +7,9 @@ import type { FastifyInstance } from 'fastify';
  * because it escapes every `<%= %>` output by default (`& < > " '`: RFC 6749 §10.14 and OAuth 2.1
  * §7.11 for every reflected value), @fastify/view supports its layouts, and it has no runtime
  * dependency and ships its own types. Templates are read only from `dir` and compiled once; no value
- * is ever compiled as a template. `<%~ %>` (raw) is for the inline style alone, which the CSP
- * allows by its hash.
+ * is ever compiled as a template. `<%~ %>` (raw) is for an inline style (the CSP allows it by its
+ * hash where the page has one) and for what another template rendered (a layout's body, an
+ * `include`), never for a value.
  */
 export function installViews(fastify: FastifyInstance, dir: string): void {
   void fastify.register(fastifyView, {

@@ -9,11 +9,11 @@ export const CONFIGURATION_ERROR_EXIT_CODE = 78;
 
 /**
  * For a start-up failure: a ConfigError ends the process with CONFIGURATION_ERROR_EXIT_CODE after
- * one line on stderr (`<service>: configuration error: <what to change>`); anything else is
+ * one line on stderr per setting to change (`<service>: configuration error: <what to change>`); anything else is
  * rethrown (a dependency that is down, a bug: a restart may help).
  */
 export function exitOnConfigurationError(service: string, err: unknown): never {
   if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`${service}: configuration error: ${err.message}\n`);
+  for (const problem of err.problems) process.stderr.write(`${service}: configuration error: ${problem}\n`);
   process.exit(CONFIGURATION_ERROR_EXIT_CODE);
 }

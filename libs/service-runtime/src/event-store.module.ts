@@ -8,7 +8,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { DatabaseConfig, NatsConfig } from '#lib/config';
+import type { DatabaseConfig, NatsConfig, PersonalDataConfig } from '#lib/config';
+import { type DataKeys, PersonalDataEventStore, type PersonalFields, PgDataKeys } from '#lib/personal-data';
 import { publishedForm } from '#lib/contracts';
 import {
   type AppendManyOptions,
@@ -31,11 +32,13 @@ import { metrics, type PoolGauges, reportDatabasePool, reportRelayLag, useMetric
 import { natsConnectionOptions } from './nats-options.js';
 import {
   BUS_CONFIG,
+  DATA_KEYS,
   DATABASE_CONFIG,
   DATA_SOURCE,
   EVENT_RELAY,
   EVENT_STORE,
   NATS_CONNECTION,
+  PERSONAL_DATA_CONFIG,
 } from './tokens.js';
 import { inSpan, SpanKind } from './tracing.js';
 
@@ -162,7 +165,22 @@ class EventInfrastructureLifecycle implements OnApplicationBootstrap, OnApplicat
  */
 @Module({})
 export class EventStoreModule {
-  static forService(serviceName: string): DynamicModule {
+  /**
+   * `personalFields`: the service owns personal data (GDPR Art. 17): its event store seals those
+   * fields under per-person data keys (libs/personal-data), and DATA_KEYS is provided; needs
+   * PERSONAL_DATA_CONFIG.
+   */
+  static forService(serviceName: string, options: { personalFields?: PersonalFields } = {}): DynamicModule {
+    const personalFields = options.personalFields;
+    const sealing = personalFields
+      ? [
+          {
+            provide: DATA_KEYS,
+            inject: [DATA_SOURCE, PERSONAL_DATA_CONFIG],
+            useFactory: (ds: DataSource, c: PersonalDataConfig) => new PgDataKeys(ds, c.personalDataKey),
+          },
+        ]
+      : [];
     return {
       module: EventStoreModule,
       global: true,
@@ -195,15 +213,18 @@ export class EventStoreModule {
               publishedForm,
             }),
         },
+        ...sealing,
         {
           provide: EVENT_STORE,
-          inject: [DATA_SOURCE, EVENT_RELAY],
-          useFactory: (ds: DataSource, relay: JetStreamRelay) =>
-            new RelayedEventStore(new PgEventStore(ds), relay),
+          inject: personalFields ? [DATA_SOURCE, EVENT_RELAY, DATA_KEYS] : [DATA_SOURCE, EVENT_RELAY],
+          useFactory: (ds: DataSource, relay: JetStreamRelay, keys?: DataKeys) => {
+            const store = new RelayedEventStore(new PgEventStore(ds), relay);
+            return personalFields && keys ? new PersonalDataEventStore(store, keys, personalFields) : store;
+          },
         },
         EventInfrastructureLifecycle,
       ],
-      exports: [DATA_SOURCE, EVENT_STORE, NATS_CONNECTION],
+      exports: [DATA_SOURCE, EVENT_STORE, NATS_CONNECTION, ...(personalFields ? [DATA_KEYS] : [])],
     };
   }
 }

@@ -110,6 +110,18 @@ const families = {
       labelNames: ['stream'] as const,
       registers: [],
     }),
+  auditCheckpointPosition: () =>
+    new Gauge({
+      name: 'authz_audit_checkpoint_position',
+      help: "Global position of the last signed checkpoint of the events' hash chain this process wrote",
+      registers: [],
+    }),
+  auditCheckpointTimestamp: () =>
+    new Gauge({
+      name: 'authz_audit_checkpoint_timestamp_seconds',
+      help: 'When this process wrote the last signed checkpoint of the hash chain (Unix time)',
+      registers: [],
+    }),
   dbPoolConnections: () =>
     new Gauge({
       name: 'authz_db_pool_connections',

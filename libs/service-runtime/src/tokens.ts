@@ -27,6 +27,9 @@ export const ADMIN_AUTH_CONFIG = Symbol('ADMIN_AUTH_CONFIG');
 /** SigningKeyConfig: token issuance, lifetimes and the signing keys. */
 /** OpenID Connect Core §8.1: the key of pairwise subject identifiers (token, introspection). */
 export const PAIRWISE_SUBJECT_CONFIG = Symbol('PAIRWISE_SUBJECT_CONFIG');
+export const PERSONAL_DATA_CONFIG = Symbol('PERSONAL_DATA_CONFIG');
+/** The per-person data keys (libs/personal-data DataKeys) of the service that owns personal data. */
+export const DATA_KEYS = Symbol('DATA_KEYS');
 export const TOKENS_CONFIG = Symbol('TOKENS_CONFIG');
 /** KeyringVerifierConfig: verifying access tokens against the keyring stream. */
 export const KEYRING_VERIFIER_CONFIG = Symbol('KEYRING_VERIFIER_CONFIG');
@@ -42,3 +45,5 @@ export const CLIENT_AUTHENTICATION_CONFIG = Symbol('CLIENT_AUTHENTICATION_CONFIG
 export const CLIENT_REGISTRY_CONFIG = Symbol('CLIENT_REGISTRY_CONFIG');
 /** RegistrationPolicyConfig: what RFC 7591/7592 self-service may register. */
 export const REGISTRATION_POLICY_CONFIG = Symbol('REGISTRATION_POLICY_CONFIG');
+/** AuditCheckpointConfig: signed checkpoints of the events' hash chain (introspection). */
+export const AUDIT_CHECKPOINT_CONFIG = Symbol('AUDIT_CHECKPOINT_CONFIG');

@@ -159,3 +159,4 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 export { mannWhitneyU, type MannWhitneyResult } from './mann-whitney.js';
 
 export { selfSignedCertificate, type SelfSignedCertificate } from './self-signed-certificate.js';
+export { recomputeChain } from './chain-tamper.js';

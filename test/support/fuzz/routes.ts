@@ -176,6 +176,7 @@ export const ROUTES: RouteSpec[] = [
   { path: '/admin/users/:sub', methods: ['GET'], body: 'none', params: [], auth: 'admin' },
   { path: '/admin/users/:sub/disable', methods: ['POST'], body: 'none', params: [], auth: 'admin' },
   { path: '/admin/users/:sub/enable', methods: ['POST'], body: 'none', params: [], auth: 'admin' },
+  { path: '/admin/users/:sub/erase', methods: ['POST'], body: 'none', params: [], auth: 'admin' },
   {
     path: '/admin/users/:sub/password',
     methods: ['POST'],

@@ -134,6 +134,23 @@ export class AdminUsersHttpController {
     );
   }
 
+  @Post('users/:sub/erase')
+  @operation({
+    id: 'eraseUser',
+    summary:
+      "Erase a user (GDPR Art. 17): the user's data key is destroyed, so every personal field of their history reads as erased; sessions end and every grant is revoked; the sub stays, pseudonymous. Repeating it changes nothing.",
+    schema: 'User',
+    errors: [404],
+  })
+  @pathParameter('sub', 'the user id', '^[A-Za-z0-9_-]{1,64}$')
+  async erase(@Param('sub') sub: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    sendJson(
+      reply,
+      200,
+      userJson(await this.rpc.request<UserView>(Subjects.consent.admin.eraseUser, this.ref(request, sub))),
+    );
+  }
+
   @Post('users/:sub/password')
   @operation({
     id: 'setUserPassword',

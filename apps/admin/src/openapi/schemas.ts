@@ -148,7 +148,7 @@ export const ADMIN_SCHEMAS: Record<string, Schema> = {
       username: string,
       email: nullable(string),
       name: nullable(string),
-      status: string,
+      status: { type: 'string', enum: ['active', 'disabled', 'erased'] },
       created_at: instant,
     },
   },

@@ -1,9 +1,20 @@
 import {
+  ChainCheckpointer,
   type ChainReport,
+  type ChainVerifierOptions,
+  CheckpointAuditor,
+  CheckpointRejectedError,
+  type CheckpointReport,
+  checkpointSigningKey,
+  checkpointVerificationKey,
+  type CheckpointWritten,
   createEventStoreDataSource,
+  DirectoryCheckpointSink,
   PgEventStore,
+  readCheckpointDirectory,
   verifyStoredChain,
 } from '#lib/event-store';
+import { CliError } from '../output.js';
 
 /** Reads the whole log from Postgres and recomputes the hash chain (docs/events.md "Hash chain"). */
 export async function auditReport(databaseUrl: string): Promise<ChainReport> {
@@ -54,4 +65,95 @@ export async function auditVerify(databaseUrl: string, print: (line: string) => 
   const report = await auditReport(databaseUrl);
   describeChain(report).forEach((l) => print(l));
   return report.break === null;
+}
+
+/** Where `audit verify --checkpoints` reads checkpoints and the key they must verify with. */
+export interface CheckpointSource {
+  dir: string;
+  /** A public JWK / SPKI PEM, or the private signing key (its public half is used). */
+  keyMaterial: string;
+}
+
+export interface AuditResult {
+  chain: ChainReport;
+  checkpoints: CheckpointReport | null;
+}
+
+/** The hash chain, and each checkpoint of `source` held against it, in one read of the log. */
+export async function auditWithCheckpoints(
+  databaseUrl: string,
+  source: CheckpointSource,
+  options?: ChainVerifierOptions,
+): Promise<AuditResult> {
+  const key = await checkpointVerificationKey(source.keyMaterial).catch((err: Error) => {
+    throw new CliError(`the checkpoint key is refused: ${err.message}`);
+  });
+  const { files, accepted, rejected } = await readCheckpointDirectory(source.dir, key).catch((err: Error) => {
+    throw err instanceof CheckpointRejectedError
+      ? err
+      : new CliError(`cannot read ${source.dir}: ${err.message}`);
+  });
+  const auditor = new CheckpointAuditor(accepted, files, rejected);
+  const ds = createEventStoreDataSource(databaseUrl, { poolSize: 1, applicationName: 'cli audit verify' });
+  await ds.initialize();
+  try {
+    const chain = await verifyStoredChain(new PgEventStore(ds), 1000, auditor, options);
+    return { chain, checkpoints: auditor.result() };
+  } finally {
+    await ds.destroy();
+  }
+}
+
+export function describeCheckpoints(report: CheckpointReport, dir: string): string[] {
+  const lines = [
+    `checkpoints: ${report.checked} checked, ${report.ok} ok (${report.files} file(s) in ${dir})`,
+  ];
+  for (const p of report.problems) lines.push(`checkpoint ${p.file ?? ''} ${p.kind}: ${p.message}`);
+  if (report.firstRewritten) {
+    lines.push(
+      `first rewritten event: position ${report.firstRewritten.position} (${report.firstRewritten.eventId})`,
+    );
+  } else if (report.lastGoodPosition !== null) {
+    lines.push(`events removed after position ${report.lastGoodPosition}`);
+  }
+  if (report.problems.length === 0 && report.checked === 0) lines.push('no checkpoint to check');
+  return lines;
+}
+
+export function checkpointsDocument(report: CheckpointReport): Record<string, unknown> {
+  return {
+    ok: report.problems.length === 0,
+    files: report.files,
+    checked: report.checked,
+    matched: report.ok,
+    first_rewritten_position: report.firstRewritten?.position ?? null,
+    first_rewritten_event_id: report.firstRewritten?.eventId ?? null,
+    last_good_position: report.lastGoodPosition,
+    problems: report.problems,
+  };
+}
+
+/** `audit checkpoint`: signs the chain head now into `dir` (the checkpoints after the last one there). */
+export async function writeCheckpointNow(
+  databaseUrl: string,
+  dir: string,
+  keyMaterial: string,
+  clock: () => Date,
+): Promise<CheckpointWritten[]> {
+  const key = await checkpointSigningKey(keyMaterial);
+  const sink = new DirectoryCheckpointSink(dir, await checkpointVerificationKey(keyMaterial));
+  const ds = createEventStoreDataSource(databaseUrl, {
+    poolSize: 2,
+    applicationName: 'cli audit checkpoint',
+  });
+  await ds.initialize();
+  try {
+    return await new ChainCheckpointer(ds, new PgEventStore(ds), {
+      key,
+      sinks: [sink],
+      clock,
+    }).checkpointNow();
+  } finally {
+    await ds.destroy();
+  }
 }

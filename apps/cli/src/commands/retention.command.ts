@@ -8,6 +8,8 @@ import {
   publicJwk,
   type RestoreReport,
   restoreStream,
+  type ArchivesForVerification,
+  readArchivesForVerification,
   type RetentionReport,
   verifyChainWithArchives,
 } from '#lib/event-store';
@@ -148,6 +150,32 @@ export async function auditReportWithArchives(
   return withStore(config.databaseUrl, 'audit verify', (_ds, store) =>
     verifyChainWithArchives(store, archives, keys, content),
   );
+}
+
+/** The archives `audit verify --checkpoints` also reads, when archives are configured or given. */
+export async function archivesForVerification(
+  config: Config,
+  dir: string | undefined,
+  content: boolean,
+): Promise<ArchivesForVerification> {
+  return readArchivesForVerification(archiveDir(config, dir), verifyKeys(config), content);
+}
+
+/** The archive members of `audit verify --json`. */
+export function archivesDocument(
+  archives: ArchivesForVerification,
+  archived: number,
+): Record<string, unknown> {
+  return {
+    archived,
+    archives: archives.manifests.length,
+    archived_events: archives.archivedEvents,
+    archive_problem: archives.archiveProblem && {
+      archive_id: archives.archiveProblem.archiveId,
+      position: archives.archiveProblem.position,
+      message: archives.archiveProblem.message,
+    },
+  };
 }
 
 export function archivedChainDocument(report: ArchivedChainReport): Record<string, unknown> {

@@ -34,7 +34,14 @@ export { APPS, type AppName, EXAMPLE_APPS } from '../app-names.js';
  */
 export const SECRETS_OF: Readonly<Record<AppName, readonly string[]>> = {
   'client-registry': ['DATABASE_URL', 'SECRET_HASH_KEYS', 'ADMIN_TOKEN'],
-  consent: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'COOKIE_SEALING_KEYS', 'CSRF_KEYS', 'ADMIN_TOKEN'],
+  consent: [
+    'DATABASE_URL',
+    'SECRET_HASH_KEYS',
+    'COOKIE_SEALING_KEYS',
+    'CSRF_KEYS',
+    'PERSONAL_DATA_KEY',
+    'ADMIN_TOKEN',
+  ],
   token: [
     'DATABASE_URL',
     'SECRET_HASH_KEYS',
@@ -43,7 +50,13 @@ export const SECRETS_OF: Readonly<Record<AppName, readonly string[]>> = {
     'PAIRWISE_SUBJECT_KEY',
     'ADMIN_TOKEN',
   ],
-  introspection: ['DATABASE_URL', 'SECRET_HASH_KEYS', 'PAIRWISE_SUBJECT_KEY', 'ADMIN_TOKEN'],
+  introspection: [
+    'DATABASE_URL',
+    'SECRET_HASH_KEYS',
+    'PAIRWISE_SUBJECT_KEY',
+    'ADMIN_TOKEN',
+    'AUDIT_CHECKPOINT_SIGNING_KEY',
+  ],
   gateway: [],
   admin: [],
   'resource-server': [],

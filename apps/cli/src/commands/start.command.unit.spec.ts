@@ -13,6 +13,7 @@ const env = {
   SECRET_PEPPER: key(),
   KEY_ENCRYPTION_KEY: key(),
   PAIRWISE_SUBJECT_KEY: key(),
+  PERSONAL_DATA_KEY: key(),
   ADMIN_TOKEN: 'a'.repeat(32),
   NATS_PASSWORD_TOKEN: 'n',
   ISSUER: 'http://127.0.0.1:8080',
@@ -34,6 +35,7 @@ describe('npm start gives each process only the secrets it uses (issue 20)', () 
       'COOKIE_SEALING_KEYS',
       'CSRF_KEYS',
       'DATABASE_URL',
+      'PERSONAL_DATA_KEY',
       'SECRET_HASH_KEYS',
     ]);
     expect(secretsOf('token')).toEqual([

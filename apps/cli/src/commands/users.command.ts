@@ -47,6 +47,7 @@ export function registerUsers(program: Command, ctx: CliContext): void {
   registerList(users, ctx);
   registerShowDisableEnable(users, ctx);
   registerSetPassword(users, ctx);
+  registerErase(users, ctx);
   registerConsents(users, ctx);
   registerSessions(users, ctx);
 }
@@ -115,6 +116,21 @@ function registerShowDisableEnable(users: Command, ctx: CliContext): void {
       },
     );
   }
+}
+
+/** `users erase <sub>`: GDPR Art. 17 (docs/privacy-and-retention.md). */
+function registerErase(users: Command, ctx: CliContext): void {
+  withJson(
+    users
+      .command('erase')
+      .description(
+        "forget a user (GDPR Art. 17): the user's data key is destroyed, personal fields of their history read as erased; sessions end, grants are revoked",
+      )
+      .argument('<sub>', 'the user id (`users show <username>` prints it)'),
+  ).action(async (sub: string, _o: unknown, cmd: Command) => {
+    const user = await (await plane(ctx, cmd)).eraseUser(sub);
+    ctx.out(cmd).data(user, () => show(user));
+  });
 }
 
 function registerSetPassword(users: Command, ctx: CliContext): void {

@@ -18,7 +18,7 @@ export class ClientStreamHistoryHandler {
     if (events.length === 0) throw notFound('no such client');
     return {
       clientId: request.clientId,
-      events: events.map(toAuditEvent),
+      events: events.map((e) => toAuditEvent(e)),
       next: null,
     };
   }

@@ -10,6 +10,7 @@ import {
   hashPassword,
   initialUserState,
   UserAlreadyExists,
+  legacyUsernameStreamId,
   userStreamId,
   usernameStreamId,
 } from '#lib/domain-user';
@@ -62,14 +63,22 @@ export class CreateUserHandler {
     );
     const metadata = eventMetadata(by, by.actor);
     try {
-      await this.store.appendMany([
-        {
-          streamId: usernameStreamId(username),
-          expectedVersion: 0,
-          events: [{ ...claimUsername(sub, username), metadata }],
-        },
-        { streamId: userStreamId(sub), expectedVersion: 0, events: events.map((e) => ({ ...e, metadata })) },
-      ]);
+      await this.store.appendMany(
+        [
+          {
+            streamId: usernameStreamId(this.users.indexKey, username),
+            expectedVersion: 0,
+            events: [{ ...claimUsername(sub, username), metadata }],
+          },
+          {
+            streamId: userStreamId(sub),
+            expectedVersion: 0,
+            events: events.map((e) => ({ ...e, metadata })),
+          },
+        ],
+        // A name claimed before the index was keyed stays taken.
+        { expect: [{ streamId: legacyUsernameStreamId(username), version: 0 }] },
+      );
     } catch (err) {
       if (isExpectedVersionConflict(err)) throw new UserAlreadyExists();
       throw err;

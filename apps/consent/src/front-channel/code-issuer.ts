@@ -62,7 +62,6 @@ export class CodeIssuer {
       grantId,
       clientId: req.clientId,
       sub: session.user.sub,
-      username: session.user.username,
       scope: req.scope,
       ...(req.resource.length > 0 ? { resource: req.resource } : {}),
       redirectUri: req.redirectUri,

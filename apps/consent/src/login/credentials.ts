@@ -49,18 +49,20 @@ export class LoginCredentials {
     if (!reservation.allowed)
       return { outcome: 'throttled', retryAfterSeconds: reservation.retryAfterSeconds };
     let loaded: { state: UserState; version: number } | null;
+    let user: KnownUser | null;
     let passwordOk: boolean;
     try {
       const sub = username === '' ? null : await this.users.subOf(username);
       loaded = sub === null ? null : await this.users.load(sub);
-      const hash = loaded?.state.status === 'none' ? null : (loaded?.state.passwordHash ?? null);
-      passwordOk = await checkPassword(hash, password);
+      // An erased user is checked as an unknown one: nothing of theirs is left to check against.
+      const state = loaded?.state;
+      user = state === undefined || state.status === 'none' || state.status === 'erased' ? null : state;
+      passwordOk = await checkPassword(user?.passwordHash ?? null, password);
     } catch (err) {
       // A failure of ours is not the user's failure: the attempt is not counted.
       await this.throttle.attempts.withdraw(reservation.attempt).catch(() => undefined);
       throw err;
     }
-    const user = loaded === null || loaded.state.status === 'none' ? null : loaded.state;
     if (!passwordOk || user === null || user.status !== 'active') {
       if (user !== null) {
         // Recorded after the answer is decided, so that a known user's failure costs what an unknown one's does.

@@ -15,7 +15,7 @@ import { AdminGate } from '#lib/service-runtime';
 import { ref } from '../users/actor.js';
 import { UserGrants } from '../users/user-grants.js';
 import { UserProjectionsService } from '../users/user-projections.service.js';
-import { UserRepository, viewOf } from '../users/user.repository.js';
+import { UserRepository } from '../users/user.repository.js';
 
 /**
  * Reading resource owners: for the CLI and the admin API (each query admitted first), and a user's
@@ -43,7 +43,7 @@ export class UserQueriesNatsController {
   @MessagePattern(Subjects.consent.admin.getUser)
   async get(@Payload() r: UserRefRequest): Promise<UserView> {
     await this.gate.admit(r);
-    return viewOf((await this.users.resolve(ref(r))).state);
+    return this.users.view(ref(r));
   }
 
   @MessagePattern(Subjects.consent.admin.listConsents)

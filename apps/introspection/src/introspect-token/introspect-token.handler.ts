@@ -28,6 +28,7 @@ import { EVENT_STORE, ISSUER_CONFIG, type RpcClient, SECRET_HASHING_CONFIG } fro
 import { type AccessTokenClaims, AccessTokenInvalid, type KeyringVerifier } from '#lib/signing-keys';
 import { CLIENT_DIRECTORY, KEYRING_VERIFIER, SERVICE_RPC } from '../introspection.tokens.js';
 import { TokenStateService } from '../token-state/token-state.service.js';
+import { Usernames } from './usernames.js';
 
 /**
  * RFC 7662 §2: access tokens: signature and expiry from the JWT, life (revocation, of the token or
@@ -49,19 +50,22 @@ export class IntrospectTokenHandler {
     @Inject(SECRET_HASHING_CONFIG) private readonly hashing: SecretHashingConfig,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly tokenState: TokenStateService,
+    private readonly usernames: Usernames,
   ) {}
 
   handle(request: IntrospectRequest): Promise<IntrospectResponse | RefreshTokenIntrospection> {
     return onCurrentClient(async () => {
       const caller = await authenticateCaller(this.clients, this.rpc, request.context, request.credentials);
       requireConfidentialCaller(caller.client);
-      const { response, versions } = await this.introspect(request, caller);
+      const { response, versions, ofUser } = await this.introspect(request, caller);
       const tokenClient = response.active ? [response.client_id] : [];
       const confirmed = await confirmClients(this.clients, caller, tokenClient, versions);
       if (confirmed.callerMoved) return CLIENT_MOVED;
       // Disabling or deleting a client revokes its tokens: they stop introspecting as active.
       if (response.active && !confirmed.isActive(response.client_id)) return { active: false };
-      return response;
+      if (!response.active || !ofUser || response.username !== undefined) return response;
+      const username = await this.usernames.of(response.sub, request.context);
+      return username === null ? response : { ...response, username };
     }, CALLER);
   }
 
@@ -72,24 +76,31 @@ export class IntrospectTokenHandler {
   ): Promise<{
     response: IntrospectResponse | RefreshTokenIntrospection;
     versions: Map<string, number> | null;
+    /** A token of a user's grant (not client_credentials). */
+    ofUser: boolean;
   }> {
     const token = typeof request.token === 'string' ? request.token : '';
     const grantId = grantIdOf(token);
     if (grantId !== null) {
-      return { response: await this.refreshToken(grantId, token, caller.client), versions: null };
+      return {
+        response: await this.refreshToken(grantId, token, caller.client),
+        versions: null,
+        ofUser: true,
+      };
     }
     let claims: AccessTokenClaims;
     try {
       claims = await this.verifier.verify(token);
     } catch (err) {
       // RFC 7662 §2.2: a token that is not valid is simply inactive.
-      if (err instanceof AccessTokenInvalid) return { response: { active: false }, versions: null };
+      if (err instanceof AccessTokenInvalid)
+        return { response: { active: false }, versions: null, ofUser: false };
       throw err;
     }
     const streams = [clientStreamId(claims.client_id)];
     if (caller.version !== null) streams.push(clientStreamId(caller.client.clientId));
     const { row, versions } = await this.tokenState.getFreshWithStreamVersions(claims.jti, streams);
-    return { response: this.answer(row, caller.client), versions };
+    return { response: this.answer(row, caller.client), versions, ofUser: row?.grantId !== undefined };
   }
 
   private answer(row: TokenStateRow | null, caller: ClientView): IntrospectResponse {

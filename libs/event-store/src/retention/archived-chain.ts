@@ -25,17 +25,24 @@ export interface ArchivedChainReport {
   archiveProblem: { archiveId: string; position: number | null; message: string } | null;
 }
 
+/** The archives of a directory as verification uses them: their links, and the first problem found. */
+export interface ArchivesForVerification {
+  manifests: ArchiveManifest[];
+  links: Map<string, ArchivedChainLink>;
+  archivedEvents: number;
+  archiveProblem: ArchivedChainReport['archiveProblem'];
+}
+
 /**
- * `audit verify` with archives: the live chain, where a run of missing events is accepted when the
- * verified manifests supply its links; with `content`, every archive file is also checked whole
- * (checksum and every event's hash recomputed), and the first one altered is named.
+ * Reads every manifest of `archiveDir` (signature checked); with `content`, also every archive file
+ * whole (checksum and every event's hash recomputed). A manifest that does not verify leaves no
+ * links at all: every archived run then shows as removed.
  */
-export async function verifyChainWithArchives(
-  store: Pick<EventStore, 'readAll'>,
+export async function readArchivesForVerification(
   archiveDir: string,
   verifyKeys: readonly JWK[],
   content: boolean,
-): Promise<ArchivedChainReport> {
+): Promise<ArchivesForVerification> {
   let manifests: ArchiveManifest[];
   let archiveProblem: ArchivedChainReport['archiveProblem'] = null;
   const problem = (err: unknown) =>
@@ -58,11 +65,31 @@ export async function verifyChainWithArchives(
       }
     }
   }
-  const chain = await verifyStoredChain(store, 1000, { archived: archivedLinks(manifests) });
   return {
-    chain,
-    archives: manifests.length,
+    manifests,
+    links: archivedLinks(manifests),
     archivedEvents: manifests.reduce((n, m) => n + m.eventCount, 0),
     archiveProblem,
+  };
+}
+
+/**
+ * `audit verify` with archives: the live chain, where a run of missing events is accepted when the
+ * verified manifests supply its links; with `content`, every archive file is also checked whole,
+ * and the first one altered is named.
+ */
+export async function verifyChainWithArchives(
+  store: Pick<EventStore, 'readAll'>,
+  archiveDir: string,
+  verifyKeys: readonly JWK[],
+  content: boolean,
+): Promise<ArchivedChainReport> {
+  const archives = await readArchivesForVerification(archiveDir, verifyKeys, content);
+  const chain = await verifyStoredChain(store, 1000, undefined, { archived: archives.links });
+  return {
+    chain,
+    archives: archives.manifests.length,
+    archivedEvents: archives.archivedEvents,
+    archiveProblem: archives.archiveProblem,
   };
 }

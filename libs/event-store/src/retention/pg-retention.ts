@@ -5,6 +5,7 @@ import { EVENT_COLUMNS, type EventRow, toRecordedEvent } from '../pg-statements.
 import { timeOrderedId } from '../time-ordered-id.js';
 import { inTransaction } from '../transaction.js';
 import {
+  type ArchiveManifest,
   ArchiveError,
   archiveFileName,
   buildManifest,
@@ -243,46 +244,8 @@ async function finishArchive(
 ): Promise<ArchiveRun> {
   const manifest = await readManifest(options.archiveDir, archiveId, [publicJwk(options.signingKey)]);
   await readVerifiedArchive(options.archiveDir, manifest);
-  const [row] = (await dataSource.query(`SELECT sha256 FROM event_archives WHERE archive_id = $1`, [
-    archiveId,
-  ])) as { sha256: string }[];
-  // The trigger lets through what the database lists: it must be exactly what the signed manifest holds.
-  const listed = (await dataSource.query(
-    `SELECT global_position, encode(hash, 'hex') AS hash FROM event_archive_events
-     WHERE archive_id = $1 ORDER BY global_position`,
-    [archiveId],
-  )) as { global_position: string; hash: string | null }[];
-  const same =
-    listed.length === manifest.events.length &&
-    listed.every((l, i) => {
-      const link = manifest.events[i]!;
-      return Number(l.global_position) === link.position && l.hash === link.hash;
-    });
-  if (!row || row.sha256 !== manifest.sha256 || !same) {
-    throw new ArchiveError(archiveId, 'its database record does not match the manifest: nothing deleted');
-  }
-  const batchSize = options.deleteBatchSize ?? 1000;
-  for (;;) {
-    const deleted = await inTransaction(dataSource, async (qr) => {
-      await qr.query(
-        `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true),
-           set_config('retention.archive_id', $3, true)`,
-        [`${options.lockTimeoutMs ?? 2000}ms`, `${options.statementTimeoutMs ?? 30_000}ms`, archiveId],
-      );
-      const [{ n }] = (await qr.query(
-        `WITH gone AS (
-           DELETE FROM events WHERE global_position IN (
-             SELECT a.global_position FROM event_archive_events a
-             JOIN events e ON e.global_position = a.global_position AND e.hash IS NOT DISTINCT FROM a.hash
-             WHERE a.archive_id = $1 ORDER BY a.global_position LIMIT $2)
-           RETURNING 1)
-         SELECT count(*)::int AS n FROM gone`,
-        [archiveId, batchSize],
-      )) as { n: number }[];
-      return n;
-    });
-    if (deleted === 0) break;
-  }
+  await checkRecord(dataSource, archiveId, manifest);
+  await deleteArchived(dataSource, options, archiveId);
   const streamIds = manifest.streams.map((s) => s.streamId);
   await dataSource.query(`DELETE FROM stream_snapshots WHERE stream_id = ANY($1::text[])`, [streamIds]);
   const recorded = (await dataSource.query(
@@ -319,4 +282,59 @@ async function finishArchive(
     sha256: manifest.sha256,
     resumed,
   };
+}
+
+/** The database's record of an archive: what the trigger lets through must be exactly the signed manifest. */
+async function checkRecord(
+  dataSource: DataSource,
+  archiveId: string,
+  manifest: ArchiveManifest,
+): Promise<void> {
+  const [row] = (await dataSource.query(`SELECT sha256 FROM event_archives WHERE archive_id = $1`, [
+    archiveId,
+  ])) as { sha256: string }[];
+  const listed = (await dataSource.query(
+    `SELECT global_position, encode(hash, 'hex') AS hash FROM event_archive_events
+     WHERE archive_id = $1 ORDER BY global_position`,
+    [archiveId],
+  )) as { global_position: string; hash: string | null }[];
+  const same =
+    listed.length === manifest.events.length &&
+    listed.every((l, i) => {
+      const link = manifest.events[i]!;
+      return Number(l.global_position) === link.position && l.hash === link.hash;
+    });
+  if (!row || row.sha256 !== manifest.sha256 || !same) {
+    throw new ArchiveError(archiveId, 'its database record does not match the manifest: nothing deleted');
+  }
+}
+
+/** What is left of an archive's events, deleted in short transactions through the audited bypass. */
+async function deleteArchived(
+  dataSource: DataSource,
+  options: RetentionOptions,
+  archiveId: string,
+): Promise<void> {
+  const batchSize = options.deleteBatchSize ?? 1000;
+  for (;;) {
+    const deleted = await inTransaction(dataSource, async (qr) => {
+      await qr.query(
+        `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true),
+           set_config('retention.archive_id', $3, true)`,
+        [`${options.lockTimeoutMs ?? 2000}ms`, `${options.statementTimeoutMs ?? 30_000}ms`, archiveId],
+      );
+      const [{ n }] = (await qr.query(
+        `WITH gone AS (
+           DELETE FROM events WHERE global_position IN (
+             SELECT a.global_position FROM event_archive_events a
+             JOIN events e ON e.global_position = a.global_position AND e.hash IS NOT DISTINCT FROM a.hash
+             WHERE a.archive_id = $1 ORDER BY a.global_position LIMIT $2)
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [archiveId, batchSize],
+      )) as { n: number }[];
+      return n;
+    });
+    if (deleted === 0) break;
+  }
 }

@@ -1,7 +1,8 @@
 import type { AuditEvent, AuditPageRequest } from '#lib/contracts';
-import { type AuditQuery, PgAuditLog } from '#lib/event-store';
+import { userStreamId } from '#lib/domain-user';
+import { type AuditQuery, PgAuditLog, type RecordedEvent } from '#lib/event-store';
 import { notFound } from '#lib/oauth-errors';
-import { toAuditEvent } from '#lib/service-runtime';
+import { subjectOf, toAuditEvent } from '#lib/service-runtime';
 import type { DataSource } from 'typeorm';
 import { pageBounds } from '../audit-request.js';
 
@@ -32,7 +33,7 @@ export interface HistoryPage {
 export class PagedHistory {
   private readonly log: PgAuditLog;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.log = new PgAuditLog(dataSource);
   }
 
@@ -40,6 +41,18 @@ export class PagedHistory {
     const bounds = pageBounds(request);
     const page = await this.log.query({ ...bounds, ...(await subject.criteria()) });
     if (page.events.length === 0 && !(await subject.exists())) throw notFound(subject.unknown);
-    return { events: page.events.map(toAuditEvent), next: page.next };
+    const erased = await this.erasedAmong(page.events);
+    return { events: page.events.map((e) => toAuditEvent(e, erased)), next: page.next };
+  }
+
+  /** The users the page's events are about whose stream records UserErased. */
+  private async erasedAmong(events: readonly RecordedEvent[]): Promise<Set<string>> {
+    const subs = [...new Set(events.map(subjectOf).filter((s): s is string => s !== null))];
+    if (subs.length === 0) return new Set();
+    const rows: { sub: string }[] = await this.dataSource.query(
+      `SELECT data->>'sub' AS sub FROM events WHERE stream_id = ANY($1::text[]) AND type = 'UserErased'`,
+      [subs.map(userStreamId)],
+    );
+    return new Set(rows.map((r) => r.sub));
   }
 }

@@ -8,8 +8,8 @@ import { type MigrationInterface, type QueryRunner } from 'typeorm';
  * hash. Every other DELETE, every UPDATE and TRUNCATE stay refused. The partial index finds streams
  * by the position of their first event (the archiver's candidates).
  */
-export class EventArchives1795713000000 implements MigrationInterface {
-  name = 'EventArchives1795713000000';
+export class EventArchives1796100000000 implements MigrationInterface {
+  name = 'EventArchives1796100000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`

@@ -1,0 +1,3 @@
+export * from './cipher.js';
+export * from './data-keys.js';
+export * from './personal-data-event-store.js';
