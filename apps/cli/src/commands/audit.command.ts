@@ -13,6 +13,7 @@ import {
   PgEventStore,
   readCheckpointDirectory,
   verifyStoredChain,
+  withArchivedEvents,
 } from '#lib/event-store';
 import { CliError } from '../output.js';
 
@@ -97,7 +98,9 @@ export async function auditWithCheckpoints(
   const ds = createEventStoreDataSource(databaseUrl, { poolSize: 1, applicationName: 'cli audit verify' });
   await ds.initialize();
   try {
-    const chain = await verifyStoredChain(new PgEventStore(ds), 1000, auditor, options);
+    // Retention: a checkpoint may cover events archived since; the audit sees them from the manifests.
+    const observer = options?.archived ? withArchivedEvents(auditor, options.archived) : auditor;
+    const chain = await verifyStoredChain(new PgEventStore(ds), 1000, observer, options);
     return { chain, checkpoints: auditor.result() };
   } finally {
     await ds.destroy();

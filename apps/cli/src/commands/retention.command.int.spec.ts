@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { loadConfig } from '#lib/config';
-import { createEventStoreDataSource, PgEventStore } from '#lib/event-store';
+import { createEventStoreDataSource, generateCheckpointKey, PgEventStore } from '#lib/event-store';
 import { createTestDatabase, runMigrations, type TestDatabase } from '#lib/testing';
+import { auditWithCheckpoints, writeCheckpointNow } from './audit.command.js';
 import {
   archivedChainDocument,
+  archivesForVerification,
   auditReportWithArchives,
   retentionDocument,
   retentionRestore,
@@ -65,5 +67,52 @@ describe('retention run / restore and audit verify --archives (CLI)', () => {
       intact: true,
       archived: 0,
     });
+  });
+
+  it('RET-CLI-02 a checkpoint signed before an archive run still checks out through the manifests', async () => {
+    const db2 = await createTestDatabase('retention_ckpt');
+    const dir2 = await mkdtemp(join(tmpdir(), 'retention-ckpt-'));
+    const checkpoints = await mkdtemp(join(tmpdir(), 'retention-ckpt-signed-'));
+    try {
+      await runMigrations(db2.url);
+      const ds = createEventStoreDataSource(db2.url, { poolSize: 1 });
+      await ds.initialize();
+      const store = new PgEventStore(ds);
+      const keyMaterial = JSON.stringify((await generateCheckpointKey()).privateJwk);
+      const clock = () => new Date();
+      await store.appendToStream('user-a', 0, [{ type: 'X', data: {} }]);
+      const tok = `access-token-${randomUUID()}`;
+      await store.appendToStream(tok, 0, [
+        { type: 'AccessTokenIssued', data: { grantType: 'client_credentials', exp: 1_000_000_000 } },
+      ]);
+      // Signed while the token's event is the head: the checkpoint names an event archived later.
+      expect(await writeCheckpointNow(db2.url, checkpoints, keyMaterial, clock)).toHaveLength(1);
+      await store.appendToStream('user-b', 0, [{ type: 'X', data: {} }]);
+      await ds.destroy();
+      const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+      const config = loadConfig({
+        DATABASE_URL: db2.url,
+        RETENTION_ARCHIVE_DIR: dir2,
+        RETENTION_ACCESS_TOKEN_DAYS: '0',
+        RETENTION_SIGNING_KEY: JSON.stringify(await exportJWK(privateKey)),
+      });
+      expect((await retentionRun(config, false)).streams).toEqual([tok]);
+
+      const without = await auditWithCheckpoints(db2.url, { dir: checkpoints, keyMaterial });
+      expect(without.chain.break?.kind).toBe('removed');
+      expect(without.checkpoints?.problems.length).toBeGreaterThan(0);
+      const archives = await archivesForVerification(config, undefined, true);
+      const withArchives = await auditWithCheckpoints(
+        db2.url,
+        { dir: checkpoints, keyMaterial },
+        { archived: archives.links },
+      );
+      expect(withArchives.chain.break).toBeNull();
+      expect(withArchives.checkpoints).toMatchObject({ checked: 1, ok: 1, problems: [] });
+    } finally {
+      await db2.drop();
+      await rm(dir2, { recursive: true, force: true });
+      await rm(checkpoints, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,11 @@
 import { type JWK } from 'jose';
 import { type EventStore } from '../event-store.js';
-import { type ArchivedChainLink, type ChainReport, verifyStoredChain } from '../hash-chain.js';
+import {
+  type ArchivedChainLink,
+  type ChainedEvent,
+  type ChainReport,
+  verifyStoredChain,
+} from '../hash-chain.js';
 import { type ArchiveManifest, ArchiveError } from './archive-format.js';
 import { readManifests, readVerifiedArchive } from './archive-files.js';
 
@@ -91,5 +96,42 @@ export async function verifyChainWithArchives(
     archives: archives.manifests.length,
     archivedEvents: archives.archivedEvents,
     archiveProblem: archives.archiveProblem,
+  };
+}
+
+/**
+ * An observer of the live chain (the checkpoint audit) that also sees the archived events, from
+ * their manifest links, at their positions: a checkpoint signed before an archive run covers events
+ * that are no longer live. A position that is live again (restored) is shown once, live.
+ */
+export function withArchivedEvents(
+  observer: { push(event: ChainedEvent): void },
+  links: ReadonlyMap<string, ArchivedChainLink>,
+): { push(event: ChainedEvent): void } {
+  const archived = [...links]
+    .map(([prevHash, link]) => ({ prevHash, ...link }))
+    .sort((a, b) => a.position - b.position);
+  let next = 0;
+  return {
+    push(event: ChainedEvent): void {
+      for (; next < archived.length && archived[next]!.position <= event.globalPosition; next++) {
+        const a = archived[next]!;
+        if (a.position === event.globalPosition) continue;
+        observer.push({
+          globalPosition: a.position,
+          eventId: `archived at position ${a.position}`,
+          streamId: '',
+          streamVersion: 0,
+          type: '',
+          schemaVersion: 1,
+          data: null,
+          metadata: {},
+          recordedAt: new Date(0),
+          prevHash: a.prevHash,
+          hash: a.hash,
+        });
+      }
+      observer.push(event);
+    },
   };
 }
