@@ -1,5 +1,5 @@
 import { eventHash, GENESIS_HASH, verifyChain, type ChainedEvent } from '../hash-chain.js';
-import { archivedLinks } from './archived-chain.js';
+import { archivedLinks, withArchivedEvents } from './archived-chain.js';
 import { type ArchiveManifest } from './archive-format.js';
 
 function chain(n: number): ChainedEvent[] {
@@ -69,5 +69,20 @@ describe('chain verification across archived runs', () => {
       { archived: archivedLinks([moved]) },
     );
     expect(report.break).toMatchObject({ kind: 'removed', position: 6 });
+  });
+});
+
+describe('the checkpoint audit sees archived events', () => {
+  it('RET-V05 archived events are shown at their positions between live ones, a restored one once', () => {
+    const all = chain(6);
+    const archived = [all[1]!, all[2]!, all[4]!];
+    const live = all.filter((e) => e !== all[1] && e !== all[2]);
+    const seen: number[] = [];
+    const observer = withArchivedEvents(
+      { push: (e) => void seen.push(e.globalPosition) },
+      archivedLinks([manifest(archived)]),
+    );
+    for (const e of live) observer.push(e);
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });
