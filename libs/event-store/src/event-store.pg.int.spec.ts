@@ -43,6 +43,7 @@ describe('PgEventStore on Postgres', () => {
       'GrantRevokedIndex1795710000004',
       'LoginThrottle1795711000000',
       'StreamSnapshots1795712000000',
+      'PersonalDataKeys1796000000000',
     ]);
   });
 
