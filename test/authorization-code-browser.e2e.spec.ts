@@ -101,8 +101,9 @@ describe('authorization code flow in headless Chromium (RFC 6749 §4.1, RFC 7636
       scope: ['read', 'write'],
       codeChallenge: challenge,
       deliveredTo: REDIRECT,
-      username: user.username,
     });
+    // The username stays with its owner, the consent service (docs/privacy-and-retention.md).
+    expect(issued?.data).not.toHaveProperty('username');
     return code;
   }
 

@@ -131,8 +131,16 @@ describe('browser sessions in headless Chromium (OpenID Connect Core §3.1.2.1)'
     expect(history.status).toBe(200);
     expect(history.body.events.map((e) => e.type)).toEqual(['SessionStarted', 'SessionClientAuthorized']);
     expect(history.body.events[0]!.metadata.actor).toBe(`user:${sub}`);
-    const state = await admin<{ status: string; clients: string[] }>(`/sessions/${session.sid}`);
-    expect(state.body).toMatchObject({ status: 'active', clients: [clientId] });
+    // The device facts are sealed under the user's key: the audit side shows them as personal data.
+    expect(JSON.stringify(history.body)).not.toMatch(/Chrome|Linux|pd1:/);
+    const state = await admin<{ status: string; clients: string[]; userAgent: unknown }>(
+      `/sessions/${session.sid}`,
+    );
+    expect(state.body).toMatchObject({
+      status: 'active',
+      clients: [clientId],
+      userAgent: { browser: '[personal data]', os: '[personal data]' },
+    });
     const before = await admin<{ status: string; clients: string[] }>(
       `/sessions/${session.sid}?as_of=2000-01-01T00:00:00Z`,
     );

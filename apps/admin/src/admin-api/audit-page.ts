@@ -134,8 +134,10 @@ const READINGS: Readonly<Record<string, EventReading>> = {
     kind: 'start',
     what: 'Session started',
     detail: (d) => {
+      // Sealed device facts come as one label (docs/privacy-and-retention.md).
       const ua = (d.userAgent ?? {}) as EventData;
-      return `sub ${str(d.sub)}; amr ${str(d.amr)}; acr ${str(d.acr)}; ${str(ua.browser)} on ${str(ua.os)}; expires ${str(d.expiresAt)}`;
+      const device = typeof d.userAgent === 'string' ? d.userAgent : `${str(ua.browser)} on ${str(ua.os)}`;
+      return `sub ${str(d.sub)}; amr ${str(d.amr)}; acr ${str(d.acr)}; ${device}; expires ${str(d.expiresAt)}`;
     },
   },
   SessionExtended: { kind: 'change', what: 'Session used', detail: (d) => `at ${str(d.usedAt)}` },
