@@ -1,8 +1,10 @@
 import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
 import { authorize, pkcePair } from './support/authorize.js';
 import { freePort, type RunningSystem, startSystem } from './support/system.js';
 
@@ -152,6 +154,7 @@ describe('operator CLI: command tree, usage errors and unreachable dependencies 
       ['audit', 'verify'],
       ['audit', 'hash-keys', '--json'],
       ['projections', 'rebuild'],
+      ['retention', 'run', '--dry-run'],
     ]) {
       const r = await run(args, { DATABASE_URL: `postgres://postgres:pw@127.0.0.1:${port}/authz` });
       expect({ args, code: r.code }).toEqual({ args, code: 1 });
@@ -302,6 +305,34 @@ describe('operator CLI against the running system', () => {
       in_jwks: false,
     });
 
+    // Retention (docs/retention.md): the session ended above is archived at once with 0 days kept,
+    // then restored, so that the chain below verifies with no archive.
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const retention = {
+      RETENTION_ARCHIVE_DIR: await mkdtemp(join(tmpdir(), 'cli-retention-')),
+      RETENTION_SIGNING_KEY: JSON.stringify(await exportJWK(privateKey)),
+      RETENTION_SESSION_DAYS: '0',
+      RETENTION_GRANT_DAYS: '36500',
+      RETENTION_ACCESS_TOKEN_DAYS: '36500',
+    };
+    covered.add('retention run');
+    const sid = sessions[0]!.sid;
+    expect(await json(['retention', 'run', '--dry-run'], retention)).toMatchObject({
+      dry_run: true,
+      streams: [`session-${sid}`],
+    });
+    expect(await json(['retention', 'run'], retention)).toMatchObject({
+      streams: [`session-${sid}`],
+      archives: [{ streams: 1, resumed: false }],
+    });
+    expect(await json(['audit', 'verify'], retention)).toMatchObject({
+      intact: true,
+      archived: expect.any(Number),
+    });
+    covered.add('retention restore');
+    expect(await json(['retention', 'restore', `session-${sid}`], retention)).toMatchObject({
+      stream_id: `session-${sid}`,
+    });
     expect(await cover(['audit', 'verify'])).toMatchObject({ intact: true, break: null });
     // Signed checkpoints (docs/events.md "Checkpoints"): a key made by the CLI, one written, then verified.
     const keygen = await run(['audit', 'checkpoint-keygen'], env());

@@ -9,8 +9,9 @@ import { CliError } from './output.js';
 export const EXIT_CODES = `
 Exit codes: 0 done; 1 failed (NATS, Postgres or the admin API unreachable or refusing, a bad
 setting, \`audit verify\` found a break or, with --checkpoints, a checkpoint refused, missing or no
-longer matched, \`audit checkpoint\` found the chain no longer continuing from the last checkpoint,
-\`projections rebuild\` found a difference); 2 usage error
+longer matched, or an archive altered, \`audit checkpoint\` found the chain no longer continuing from the
+last checkpoint, \`projections rebuild\` found a difference, \`retention\` found an archive that does not
+check out); 2 usage error
 (unknown command or option, missing or malformed argument).
 
 Without --admin-url the CLI reaches NATS (NATS_URL, NATS_USER/NATS_PASSWORD) and Postgres
@@ -43,6 +44,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerNats(program, ctx);
   registerAudit(program, ctx);
   registerProjections(program, ctx);
+  registerRetention(program, ctx);
   return program;
 }
 
@@ -171,31 +173,13 @@ function registerAudit(program: Command, ctx: CliContext): void {
       .option(
         '--checkpoint-key <file>',
         'the public key (JWK or SPKI PEM) the checkpoints must verify with; default: the public half of AUDIT_CHECKPOINT_SIGNING_KEY',
+      )
+      .option(
+        '--archives <dir>',
+        'also check every retention archive in <dir> whole (checksum, every event hash); without it the ' +
+          'manifests of RETENTION_ARCHIVE_DIR, when set, account for archived events',
       ),
-  ).action(async (o: { checkpoints?: string; checkpointKey?: string }, cmd: Command) => {
-    const config = await ctx.direct(cmd, 'Postgres');
-    await ctx.requirePostgres(config.databaseUrl);
-    const audit = await import('./commands/audit.command.js');
-    if (o.checkpoints === undefined) {
-      const report = await audit.auditReport(config.databaseUrl);
-      ctx.out(cmd).data(audit.chainDocument(report), () => audit.describeChain(report));
-      if (report.break) process.exitCode = 1;
-      return;
-    }
-    const dir = o.checkpoints;
-    const keyMaterial = await checkpointKeyMaterial(o.checkpointKey, () => config.auditCheckpointSigningKey);
-    const { chain, checkpoints } = await audit.auditWithCheckpoints(config.databaseUrl, { dir, keyMaterial });
-    ctx
-      .out(cmd)
-      .data(
-        { ...audit.chainDocument(chain), checkpoints: checkpoints && audit.checkpointsDocument(checkpoints) },
-        () => [
-          ...audit.describeChain(chain),
-          ...(checkpoints ? audit.describeCheckpoints(checkpoints, dir) : []),
-        ],
-      );
-    if (chain.break || (checkpoints?.problems.length ?? 0) > 0) process.exitCode = 1;
-  });
+  ).action((o: AuditVerifyOptions, cmd: Command) => auditVerifyAction(ctx, o, cmd));
   registerCheckpoints(audit, ctx);
   withJson(
     audit
@@ -209,6 +193,63 @@ function registerAudit(program: Command, ctx: CliContext): void {
     const usage = await hashKeysReport(config.databaseUrl);
     ctx.out(cmd).data(usage.map(hashKeyUsageDocument), () => formatHashKeyUsage(usage));
   });
+}
+
+interface AuditVerifyOptions {
+  checkpoints?: string;
+  checkpointKey?: string;
+  archives?: string;
+}
+
+/** `audit verify`: the chain alone, with signed checkpoints, and with retention archives. */
+async function auditVerifyAction(ctx: CliContext, o: AuditVerifyOptions, cmd: Command): Promise<void> {
+  const config = await ctx.direct(cmd, 'Postgres');
+  await ctx.requirePostgres(config.databaseUrl);
+  const audit = await import('./commands/audit.command.js');
+  const withArchives = o.archives !== undefined || config.retentionArchiveDir !== undefined;
+  if (o.checkpoints === undefined) {
+    if (withArchives) {
+      const retention = await import('./commands/retention.command.js');
+      const report = await retention.auditReportWithArchives(config, o.archives, o.archives !== undefined);
+      ctx
+        .out(cmd)
+        .data(retention.archivedChainDocument(report), () => retention.describeArchivedChain(report));
+      if (report.chain.break || report.archiveProblem) process.exitCode = 1;
+      return;
+    }
+    const report = await audit.auditReport(config.databaseUrl);
+    ctx.out(cmd).data(audit.chainDocument(report), () => audit.describeChain(report));
+    if (report.break) process.exitCode = 1;
+    return;
+  }
+  const dir = o.checkpoints;
+  const keyMaterial = await checkpointKeyMaterial(o.checkpointKey, () => config.auditCheckpointSigningKey);
+  const retention = withArchives ? await import('./commands/retention.command.js') : null;
+  const archives = retention
+    ? await retention.archivesForVerification(config, o.archives, o.archives !== undefined)
+    : null;
+  const { chain, checkpoints } = await audit.auditWithCheckpoints(
+    config.databaseUrl,
+    { dir, keyMaterial },
+    archives ? { archived: archives.links } : undefined,
+  );
+  const archiveMembers =
+    retention && archives ? retention.archivesDocument(archives, chain.archived ?? 0) : {};
+  ctx.out(cmd).data(
+    {
+      ...audit.chainDocument(chain),
+      ...archiveMembers,
+      checkpoints: checkpoints && audit.checkpointsDocument(checkpoints),
+    },
+    () => [
+      ...audit.describeChain(chain),
+      ...(checkpoints ? audit.describeCheckpoints(checkpoints, dir) : []),
+      ...(archives?.archiveProblem ? [`archive BROKEN: ${archives.archiveProblem.message}`] : []),
+    ],
+  );
+  if (chain.break || (checkpoints?.problems.length ?? 0) > 0 || archives?.archiveProblem) {
+    process.exitCode = 1;
+  }
 }
 
 /** `audit checkpoint` and `audit checkpoint-keygen` (docs/events.md "Checkpoints"). */
@@ -300,4 +341,46 @@ async function checkpointKeyMaterial(
     throw new CliError('give --checkpoint-key <public JWK file> or set AUDIT_CHECKPOINT_SIGNING_KEY');
   }
   return material;
+}
+
+/** `retention run` and `retention restore` (docs/retention.md). */
+function registerRetention(program: Command, ctx: CliContext): void {
+  const retention = program
+    .command('retention')
+    .description('archive closed streams out of the event log, and restore them (Postgres, DATABASE_URL)');
+  withJson(
+    retention
+      .command('run')
+      .description(
+        'archive the streams closed longer than RETENTION_*_DAYS to RETENTION_ARCHIVE_DIR (signed manifest), ' +
+          'then delete them from the log in small batches; finishes an interrupted run first',
+      )
+      .option('--dry-run', 'list the streams that would be archived; write and delete nothing'),
+  ).action(async (o: { dryRun?: boolean }, cmd: Command) => {
+    const config = await ctx.direct(cmd, 'Postgres');
+    await ctx.requirePostgres(config.databaseUrl);
+    const { describeRetention, retentionDocument, retentionRun } =
+      await import('./commands/retention.command.js');
+    const report = await retentionRun(config, o.dryRun === true);
+    ctx.out(cmd).data(retentionDocument(report), () => describeRetention(report));
+  });
+  withJson(
+    retention
+      .command('restore')
+      .description(
+        'put an archived stream back into the log at its original positions, after checking its archive',
+      )
+      .argument('<stream-id>', 'the stream, e.g. access-token-<jti>')
+      .option('--archives <dir>', 'the archive directory (default RETENTION_ARCHIVE_DIR)'),
+  ).action(async (streamId: string, o: { archives?: string }, cmd: Command) => {
+    const config = await ctx.direct(cmd, 'Postgres');
+    await ctx.requirePostgres(config.databaseUrl);
+    const { restoreDocument, retentionRestore } = await import('./commands/retention.command.js');
+    const report = await retentionRestore(config, streamId, o.archives);
+    ctx
+      .out(cmd)
+      .data(restoreDocument(report), () => [
+        `restored ${report.streamId}: ${report.events} event(s) from ${report.archives.join(', ')}`,
+      ]);
+  });
 }

@@ -26,6 +26,7 @@ import {
 } from './keys.js';
 import { type OpsConfig, opsSettings } from './ops.js';
 import { type OutboundConfig, outboundSettings } from './outbound.js';
+import { type RetentionConfig, retentionSettings, retentionSigningKeySettings } from './retention.js';
 import { type SigningKeyConfig, tokenSettings } from './tokens.js';
 
 /**
@@ -58,6 +59,7 @@ export type {
 } from './keys.js';
 export { DEFAULT_OPS_PORTS, type OpsConfig } from './ops.js';
 export type { OutboundConfig } from './outbound.js';
+export type { RetentionConfig, RetentionJwk } from './retention.js';
 export {
   MAX_CLIENT_ACCESS_TOKEN_TTL_SECONDS,
   MAX_CLIENT_REFRESH_TOKEN_TTL_SECONDS,
@@ -82,6 +84,7 @@ export interface Config
     BackchannelLogoutConfig,
     BrandConfig,
     AuditCheckpointConfig,
+    RetentionConfig,
     OpsConfig,
     GeneralConfig {}
 
@@ -105,6 +108,7 @@ const SETTINGS = [
   backchannelLogoutSettings,
   brandSettings,
   auditCheckpointSettings,
+  retentionSettings,
   opsSettings,
   adminAudienceSettings,
   outboundSettings,
@@ -121,6 +125,7 @@ const LAZY_SECRETS: Record<string, z.ZodType> = {
   pairwiseSubjectKey: pairwiseSubjectSettings,
   personalDataKey: personalDataSettings,
   auditCheckpointSigningKey: auditCheckpointSigningKeySettings,
+  retentionSigningKey: retentionSigningKeySettings,
 };
 
 /**

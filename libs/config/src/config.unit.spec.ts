@@ -93,6 +93,12 @@ describe('configuration defaults (docs/configuration.md)', () => {
       tracesExporter: 'none',
       auditCheckpointIntervalMs: 60000,
       auditCheckpointDir: undefined,
+      retentionArchiveDir: undefined,
+      retentionAccessTokenDays: 90,
+      retentionGrantDays: 90,
+      retentionSessionDays: 30,
+      retentionDeleteBatch: 1000,
+      retentionVerifyKeys: [],
     });
     expect(config.auditCheckpointSigningKey).toBeUndefined();
   });
@@ -112,6 +118,21 @@ describe('configuration defaults (docs/configuration.md)', () => {
       );
     }
     expect(() => loadConfig({ AUDIT_CHECKPOINT_INTERVAL_MS: '10' })).toThrow(/AUDIT_CHECKPOINT_INTERVAL_MS/);
+  });
+
+  it('RET-C01 reads the retention settings; the manifest signing key only when used, and only a private Ed25519 JWK', () => {
+    const config = loadConfig({ RETENTION_ARCHIVE_DIR: '/var/archive', RETENTION_GRANT_DAYS: '7' });
+    expect(config.retentionArchiveDir).toBe('/var/archive');
+    expect(config.retentionGrantDays).toBe(7);
+    expect(() => config.retentionSigningKey).toThrow(ConfigError);
+    const jwk = { kty: 'OKP', crv: 'Ed25519', x: 'eA', d: 'ZA' };
+    expect(loadConfig({ RETENTION_SIGNING_KEY: JSON.stringify(jwk) }).retentionSigningKey).toEqual(jwk);
+    const { d: _d, ...publicOnly } = jwk;
+    expect(
+      () => loadConfig({ RETENTION_SIGNING_KEY: JSON.stringify(publicOnly) }).retentionSigningKey,
+    ).toThrow(ConfigError);
+    expect(() => loadConfig({ RETENTION_VERIFY_KEYS: '{}' })).toThrow(ConfigError);
+    expect(() => loadConfig({ RETENTION_SESSION_DAYS: 'a month' })).toThrow(ConfigError);
   });
 
   it('reads CLIENT_SECRET_TTL_SECONDS: 0 (never) by default, up to ten years (CAUTH-16)', () => {

@@ -15,6 +15,7 @@ import type {
   PersonalDataConfig,
   SecretHashingConfig,
 } from './keys.js';
+import type { RetentionConfig } from './retention.js';
 import type { SigningKeyConfig } from './tokens.js';
 
 /**
@@ -155,6 +156,15 @@ export const CONFIG_SLICES = {
     'initialAccessTokenTtlSeconds',
     'clientSecretTtlSeconds',
     'clientAssertionLegacyAudience',
+  ]),
+  retention: keysOf<RetentionConfig>()([
+    'retentionArchiveDir',
+    'retentionAccessTokenDays',
+    'retentionGrantDays',
+    'retentionSessionDays',
+    'retentionDeleteBatch',
+    'retentionSigningKey',
+    'retentionVerifyKeys',
   ]),
 } as const;
 

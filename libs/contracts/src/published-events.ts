@@ -302,6 +302,16 @@ export const PUBLISHED_EVENTS = {
     withheld: { sealedPrivateJwk: 'sealed key' },
   },
   SigningKeyActivated: { stream: 'signing-keyring', published: ['kid', 'activatedAt'], withheld: {} },
+  StreamsArchived: {
+    stream: 'retention',
+    published: ['archiveId', 'file', 'streams', 'events', 'firstPosition', 'lastPosition', 'sha256'],
+    withheld: {},
+  },
+  StreamRestored: {
+    stream: 'retention',
+    published: ['streamId', 'archives', 'events', 'firstPosition', 'lastPosition'],
+    withheld: {},
+  },
   SigningKeyRetired: {
     stream: 'signing-keyring',
     published: ['kid', 'retiredAt', 'publishUntil'],

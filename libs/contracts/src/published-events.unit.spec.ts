@@ -7,7 +7,7 @@ import type { ConsentEvent, SessionEvent } from '#lib/domain-consent';
 import type { GrantEvent } from '#lib/domain-grant';
 import type { AccessTokenEvent } from '#lib/domain-token';
 import type { UserEvent, UsernameClaimed } from '#lib/domain-user';
-import { categoryOf, type RecordedEvent } from '#lib/event-store';
+import { categoryOf, type RecordedEvent, type RetentionEvent } from '#lib/event-store';
 import type { SigningKeyringEvent } from '#lib/signing-keys';
 import {
   PUBLISHED_EVENTS,
@@ -31,7 +31,8 @@ type AppendedEvent =
   | SessionEvent
   | GrantEvent
   | AccessTokenEvent
-  | SigningKeyringEvent;
+  | SigningKeyringEvent
+  | RetentionEvent;
 type DataOf<T extends AppendedEvent['type']> = keyof Extract<AppendedEvent, { type: T }>['data'];
 type Declared<T> = T extends PublishedEventTypeName
   ? (typeof PUBLISHED_EVENTS)[T]['published'][number] | keyof (typeof PUBLISHED_EVENTS)[T]['withheld']

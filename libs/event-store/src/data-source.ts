@@ -8,6 +8,7 @@ import { GrantRevokedIndex1795710000004 } from './migrations/1795710000004-grant
 import { LoginThrottle1795711000000 } from './migrations/1795711000000-login-throttle.js';
 import { StreamSnapshots1795712000000 } from './migrations/1795712000000-stream-snapshots.js';
 import { PersonalDataKeys1796000000000 } from './migrations/1796000000000-personal-data-keys.js';
+import { EventArchives1796100000000 } from './migrations/1796100000000-event-archives.js';
 
 /** The event store's migrations, oldest first; apps append theirs after these. */
 export const eventStoreMigrations = [
@@ -20,6 +21,7 @@ export const eventStoreMigrations = [
   LoginThrottle1795711000000,
   StreamSnapshots1795712000000,
   PersonalDataKeys1796000000000,
+  EventArchives1796100000000,
 ];
 
 /** Key of the session advisory lock held while migrations run, so replicas starting together wait. */

@@ -44,6 +44,7 @@ describe('PgEventStore on Postgres', () => {
       'LoginThrottle1795711000000',
       'StreamSnapshots1795712000000',
       'PersonalDataKeys1796000000000',
+      'EventArchives1796100000000',
     ]);
   });
 

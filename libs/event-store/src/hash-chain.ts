@@ -86,6 +86,22 @@ export interface ChainReport {
   /** Last event that checked out. */
   head: { position: number; hash: string } | null;
   break: ChainBreak | null;
+  /** Events absent from the log whose links archive manifests supplied (retention). */
+  archived?: number;
+}
+
+/** A link of an archived event, from a verified archive manifest (retention/archive-format.ts). */
+export interface ArchivedChainLink {
+  position: number;
+  hash: string;
+}
+
+export interface ChainVerifierOptions {
+  /**
+   * Archived events' links keyed by their prev_hash: a run of missing events is accepted exactly when
+   * these links lead from the last good event to the next one's prev_hash, in position order.
+   */
+  archived?: ReadonlyMap<string, ArchivedChainLink>;
 }
 
 /** Hashes remembered to tell an insertion (a later event links back past it) from a removal. */
@@ -103,6 +119,8 @@ export class ChainVerifier {
   private readonly next = new Map<string, { position: number; eventId: string }>();
   private report: ChainReport = { ok: true, checked: 0, unhashed: 0, head: null, break: null };
 
+  constructor(private readonly options: ChainVerifierOptions = {}) {}
+
   push(event: ChainedEvent): ChainBreak | null {
     if (this.report.break) return this.report.break;
     const at = { position: event.globalPosition, eventId: event.eventId };
@@ -119,7 +137,7 @@ export class ChainVerifier {
         ? this.fail('altered', at, 'its content no longer matches its hash')
         : this.fail('inserted', at, 'its hash does not continue the chain');
     }
-    if (event.prevHash !== expectedPrev) {
+    if (event.prevHash !== expectedPrev && !this.bridged(expectedPrev, event)) {
       const linked = this.accepted.get(event.prevHash);
       if (linked) {
         const first = this.next.get(event.prevHash)!;
@@ -146,6 +164,26 @@ export class ChainVerifier {
     return null;
   }
 
+  /** Whether archived links lead from `from` to the event's prev_hash over positions between the two. */
+  private bridged(from: string, event: ChainedEvent): boolean {
+    const links = this.options.archived;
+    if (!links || links.size === 0) return false;
+    let at = from;
+    let position = this.report.head?.position ?? 0;
+    let count = 0;
+    for (let link = links.get(at); link; link = links.get(at)) {
+      if (link.position <= position || link.position >= event.globalPosition) return false;
+      position = link.position;
+      at = link.hash;
+      count++;
+      if (at === event.prevHash) {
+        this.report.archived = (this.report.archived ?? 0) + count;
+        return true;
+      }
+    }
+    return false;
+  }
+
   result(): ChainReport {
     return { ...this.report };
   }
@@ -164,8 +202,8 @@ export class ChainVerifier {
 }
 
 /** Verifies a whole log given in global order (pure). */
-export function verifyChain(events: Iterable<ChainedEvent>): ChainReport {
-  const verifier = new ChainVerifier();
+export function verifyChain(events: Iterable<ChainedEvent>, options?: ChainVerifierOptions): ChainReport {
+  const verifier = new ChainVerifier(options);
   for (const event of events) if (verifier.push(event)) break;
   return verifier.result();
 }
@@ -178,8 +216,9 @@ export async function verifyStoredChain(
   store: Pick<EventStore, 'readAll'>,
   pageSize = 1000,
   observer?: { push(event: ChainedEvent): void },
+  options?: ChainVerifierOptions,
 ): Promise<ChainReport> {
-  const verifier = new ChainVerifier();
+  const verifier = new ChainVerifier(options);
   let after = 0;
   for (;;) {
     const page = await store.readAll(after, pageSize);

@@ -36,6 +36,8 @@ export {
   type ChainBreak,
   type ChainBreakKind,
   type ChainReport,
+  type ChainVerifierOptions,
+  type ArchivedChainLink,
 } from './hash-chain.js';
 export { rebuildAndCompare, type RebuildOptions, type RebuildReport } from './projection-rebuild.js';
 export { JetStreamProjectionFeed, type JetStreamProjectionFeedOptions } from './jetstream-feed.js';
@@ -78,3 +80,4 @@ export {
   JetStreamCheckpointSink,
   readCheckpointDirectory,
 } from './checkpointer.js';
+export * from './retention/index.js';

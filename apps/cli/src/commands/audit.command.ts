@@ -1,6 +1,7 @@
 import {
   ChainCheckpointer,
   type ChainReport,
+  type ChainVerifierOptions,
   CheckpointAuditor,
   CheckpointRejectedError,
   type CheckpointReport,
@@ -12,6 +13,7 @@ import {
   PgEventStore,
   readCheckpointDirectory,
   verifyStoredChain,
+  withArchivedEvents,
 } from '#lib/event-store';
 import { CliError } from '../output.js';
 
@@ -82,6 +84,7 @@ export interface AuditResult {
 export async function auditWithCheckpoints(
   databaseUrl: string,
   source: CheckpointSource,
+  options?: ChainVerifierOptions,
 ): Promise<AuditResult> {
   const key = await checkpointVerificationKey(source.keyMaterial).catch((err: Error) => {
     throw new CliError(`the checkpoint key is refused: ${err.message}`);
@@ -95,7 +98,9 @@ export async function auditWithCheckpoints(
   const ds = createEventStoreDataSource(databaseUrl, { poolSize: 1, applicationName: 'cli audit verify' });
   await ds.initialize();
   try {
-    const chain = await verifyStoredChain(new PgEventStore(ds), 1000, auditor);
+    // Retention: a checkpoint may cover events archived since; the audit sees them from the manifests.
+    const observer = options?.archived ? withArchivedEvents(auditor, options.archived) : auditor;
+    const chain = await verifyStoredChain(new PgEventStore(ds), 1000, observer, options);
     return { chain, checkpoints: auditor.result() };
   } finally {
     await ds.destroy();

@@ -1,0 +1,97 @@
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type JWK } from 'jose';
+import {
+  type ArchiveManifest,
+  ArchiveError,
+  archiveFileName,
+  manifestFileName,
+  type SignedManifestFile,
+  verifyArchiveContent,
+  verifyManifest,
+} from './archive-format.js';
+import { type ChainedEvent } from '../hash-chain.js';
+
+/** Writes `bytes` to `dir/name` whole or not at all: a temporary file, fsync, rename, fsync of the directory. */
+export async function writeFileAtomically(dir: string, name: string, bytes: Buffer): Promise<void> {
+  const target = join(dir, name);
+  const temp = join(dir, `.${name}.tmp`);
+  const handle = await open(temp, 'w', 0o640);
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, target);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  const directory = await open(dir, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+/** The archive file first, then its manifest: a manifest on disk always has its file. */
+export async function writeArchive(dir: string, file: Buffer, signed: SignedManifestFile): Promise<void> {
+  await writeFileAtomically(dir, archiveFileName(signed.manifest.archiveId), file);
+  await writeFileAtomically(
+    dir,
+    manifestFileName(signed.manifest.archiveId),
+    Buffer.from(JSON.stringify(signed, null, 1) + '\n', 'utf8'),
+  );
+}
+
+async function readSigned(dir: string, name: string): Promise<SignedManifestFile> {
+  try {
+    return JSON.parse(await readFile(join(dir, name), 'utf8')) as SignedManifestFile;
+  } catch (err) {
+    throw new ArchiveError(
+      name.replace(/\.manifest\.json$/, ''),
+      `manifest unreadable: ${(err as Error).message}`,
+    );
+  }
+}
+
+/** The verified manifest of one archive (signature only; the file is not read). */
+export async function readManifest(
+  dir: string,
+  archiveId: string,
+  trusted: readonly JWK[],
+): Promise<ArchiveManifest> {
+  const manifest = await verifyManifest(await readSigned(dir, manifestFileName(archiveId)), trusted);
+  if (manifest.archiveId !== archiveId) {
+    throw new ArchiveError(archiveId, `its manifest names archive ${manifest.archiveId}`);
+  }
+  return manifest;
+}
+
+/** Every manifest in `dir`, each verified (signature only), ordered by first position. */
+export async function readManifests(dir: string, trusted: readonly JWK[]): Promise<ArchiveManifest[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    throw new ArchiveError('-', `archive directory ${dir} unreadable: ${(err as Error).message}`);
+  }
+  const names = entries.filter((n) => n.endsWith('.manifest.json')).sort();
+  const manifests: ArchiveManifest[] = [];
+  for (const name of names) manifests.push(await verifyManifest(await readSigned(dir, name), trusted));
+  return manifests.sort((a, b) => a.firstPosition - b.firstPosition);
+}
+
+/** One archive read and checked whole: signature, checksum, every event's hash. */
+export async function readVerifiedArchive(dir: string, manifest: ArchiveManifest): Promise<ChainedEvent[]> {
+  let file: Buffer;
+  try {
+    file = await readFile(join(dir, archiveFileName(manifest.archiveId)));
+  } catch {
+    throw new ArchiveError(manifest.archiveId, `file ${archiveFileName(manifest.archiveId)} is missing`);
+  }
+  return verifyArchiveContent(manifest, file);
+}

@@ -1,0 +1,340 @@
+import { type JWK } from 'jose';
+import { type DataSource } from 'typeorm';
+import { type EventStore, type RecordedEvent } from '../event-store.js';
+import { EVENT_COLUMNS, type EventRow, toRecordedEvent } from '../pg-statements.js';
+import { timeOrderedId } from '../time-ordered-id.js';
+import { inTransaction } from '../transaction.js';
+import {
+  type ArchiveManifest,
+  ArchiveError,
+  archiveFileName,
+  buildManifest,
+  encodeArchive,
+  publicJwk,
+  signManifest,
+} from './archive-format.js';
+import { readManifest, readVerifiedArchive, writeArchive } from './archive-files.js';
+import { type StreamsArchived } from './retention-events.js';
+import { isArchivable, latestArchivableStart, RETENTION_PREFIXES, type RetentionPolicy } from './policy.js';
+
+/** The stream recording every archive run and restore. */
+export const RETENTION_STREAM = 'retention';
+
+/** Key of the session advisory lock a retention run or restore holds: one at a time. */
+export const RETENTION_LOCK_KEY = 4_201_779_230_002n;
+
+/** Runs `work` holding the retention lock on a connection of its own; refused when another holds it. */
+export async function withRetentionLock<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
+  const qr = dataSource.createQueryRunner();
+  await qr.connect();
+  try {
+    const [{ locked }] = (await qr.query('SELECT pg_try_advisory_lock($1) AS locked', [
+      RETENTION_LOCK_KEY.toString(),
+    ])) as { locked: boolean }[];
+    if (!locked) throw new Error('another retention run or restore is in progress');
+    try {
+      return await work();
+    } finally {
+      await qr.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY.toString()]);
+    }
+  } finally {
+    await qr.release();
+  }
+}
+
+export interface RetentionOptions {
+  /** Where archives are written and read (RETENTION_ARCHIVE_DIR). */
+  archiveDir: string;
+  /** Private Ed25519 JWK signing the manifests (RETENTION_SIGNING_KEY). */
+  signingKey: JWK;
+  policy: RetentionPolicy;
+  clock?: () => number;
+  newArchiveId?: (now: number) => string;
+  /** Most events in one archive (default 10000); a stream is never split. */
+  maxEventsPerArchive?: number;
+  /** Archives written in one run (default 10). */
+  maxArchives?: number;
+  /** Candidate streams examined in one run at most (default 100000). */
+  maxCandidates?: number;
+  /** Rows deleted per transaction (default 1000). */
+  deleteBatchSize?: number;
+  /** Per delete transaction: how long to wait for a row lock (default 2000 ms) and to run (default 30000 ms). */
+  lockTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  dryRun?: boolean;
+  /** Called after an archive's file and rows are written, before its deletes (tests interrupt here). */
+  afterArchiveWritten?: (archiveId: string) => Promise<void>;
+}
+
+export interface ArchiveRun {
+  archiveId: string;
+  streams: number;
+  events: number;
+  firstPosition: number;
+  lastPosition: number;
+  sha256: string;
+  /** Finished from an earlier, interrupted run. */
+  resumed: boolean;
+}
+
+export interface RetentionReport {
+  dryRun: boolean;
+  archives: ArchiveRun[];
+  /** Streams that would be archived (dry run) or were. */
+  streams: string[];
+  candidatesExamined: number;
+}
+
+const CANDIDATE_PAGE = 500;
+
+/** Last position recorded before `cutoff` (recorded_at never decreases along global order). */
+const POSITION_BEFORE = `SELECT coalesce(max(global_position), 0) AS p FROM events
+  WHERE recorded_at < $1 AND recorded_at >= (SELECT max(recorded_at) FROM events WHERE recorded_at < $1)`;
+
+/** Streams by the position of their first event (index events_stream_start_idx). */
+export const RETENTION_CANDIDATES = `SELECT global_position, stream_id FROM events
+  WHERE stream_version = 1 AND global_position > $1 AND global_position <= $2 AND stream_id LIKE ANY($3::text[])
+  ORDER BY global_position LIMIT $4`;
+
+const STREAMS_EVENTS = `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY global_position`;
+
+/**
+ * Archives the streams closed longer than the policy keeps them (policy.ts): each archive's file and
+ * signed manifest are written and synced before anything is deleted; then its events are deleted in
+ * small transactions through the audited bypass of the append-only trigger, and the run is recorded
+ * as `StreamsArchived` in the `retention` stream. Archives an earlier run left unfinished are checked
+ * again and finished first.
+ */
+export async function archiveClosedStreams(
+  dataSource: DataSource,
+  store: EventStore,
+  options: RetentionOptions,
+): Promise<RetentionReport> {
+  return withRetentionLock(dataSource, () => run(dataSource, store, options));
+}
+
+async function run(
+  dataSource: DataSource,
+  store: EventStore,
+  options: RetentionOptions,
+): Promise<RetentionReport> {
+  const clock = options.clock ?? Date.now;
+  const report: RetentionReport = {
+    dryRun: options.dryRun === true,
+    archives: [],
+    streams: [],
+    candidatesExamined: 0,
+  };
+  if (!report.dryRun) {
+    for (const archiveId of await unfinishedArchives(dataSource)) {
+      report.archives.push(await finishArchive(dataSource, store, options, archiveId, true));
+    }
+  }
+  const now = clock();
+  const [{ p: bound }] = (await dataSource.query(POSITION_BEFORE, [
+    new Date(latestArchivableStart(options.policy, now)),
+  ])) as { p: string }[];
+  const [{ head }] = (await dataSource.query(
+    `SELECT coalesce(max(global_position), 0) AS head FROM events`,
+  )) as {
+    head: string;
+  }[];
+  const prefixes = RETENTION_PREFIXES.map(([prefix]) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  const maxEvents = options.maxEventsPerArchive ?? 10_000;
+  const maxArchives = options.maxArchives ?? 10;
+  const maxCandidates = options.maxCandidates ?? 100_000;
+  let after = 0;
+  let batch: RecordedEvent[][] = [];
+  let batchEvents = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    report.streams.push(...batch.map((s) => s[0]!.streamId));
+    if (!report.dryRun) report.archives.push(await writeAndFinish(dataSource, store, options, batch.flat()));
+    batch = [];
+    batchEvents = 0;
+  };
+  while (
+    report.archives.filter((a) => !a.resumed).length < maxArchives &&
+    report.candidatesExamined < maxCandidates
+  ) {
+    const rows = (await dataSource.query(RETENTION_CANDIDATES, [after, bound, prefixes, CANDIDATE_PAGE])) as {
+      global_position: string;
+      stream_id: string;
+    }[];
+    if (rows.length === 0) break;
+    after = Number(rows[rows.length - 1]!.global_position);
+    report.candidatesExamined += rows.length;
+    const events = (
+      (await dataSource.query(STREAMS_EVENTS, [rows.map((r) => r.stream_id)])) as EventRow[]
+    ).map(toRecordedEvent);
+    const byStream = new Map<string, RecordedEvent[]>();
+    for (const e of events) {
+      const list = byStream.get(e.streamId);
+      if (list) list.push(e);
+      else byStream.set(e.streamId, [e]);
+    }
+    for (const row of rows) {
+      const stream = byStream.get(row.stream_id);
+      if (!stream || !isArchivable(row.stream_id, stream, options.policy, now)) continue;
+      // The chain's tip stays live: the next append links to it (pg-append.ts).
+      if (stream[stream.length - 1]!.globalPosition >= Number(head)) continue;
+      if (batch.length > 0 && batchEvents + stream.length > maxEvents) await flush();
+      batch.push(stream);
+      batchEvents += stream.length;
+    }
+    if (rows.length < CANDIDATE_PAGE) break;
+  }
+  await flush();
+  return report;
+}
+
+async function writeAndFinish(
+  dataSource: DataSource,
+  store: EventStore,
+  options: RetentionOptions,
+  streams: RecordedEvent[],
+): Promise<ArchiveRun> {
+  const events = [...streams].sort((a, b) => a.globalPosition - b.globalPosition);
+  const now = (options.clock ?? Date.now)();
+  const archiveId = (options.newArchiveId ?? ((at: number) => `events-${timeOrderedId(at)}`))(now);
+  const file = encodeArchive(events);
+  const manifest = buildManifest(archiveId, new Date(now), events, file);
+  await writeArchive(options.archiveDir, file, await signManifest(manifest, options.signingKey));
+  await inTransaction(dataSource, async (qr) => {
+    await qr.query(
+      `INSERT INTO event_archives (archive_id, created_at, file_name, sha256, event_count, first_position, last_position)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        archiveId,
+        new Date(now),
+        archiveFileName(archiveId),
+        manifest.sha256,
+        manifest.eventCount,
+        manifest.firstPosition,
+        manifest.lastPosition,
+      ],
+    );
+    await qr.query(
+      `INSERT INTO event_archive_events (archive_id, global_position, hash)
+       SELECT $1, p, decode(h, 'hex') FROM unnest($2::bigint[], $3::text[]) AS a(p, h)`,
+      [archiveId, manifest.events.map((e) => e.position), manifest.events.map((e) => e.hash)],
+    );
+  });
+  await options.afterArchiveWritten?.(archiveId);
+  return finishArchive(dataSource, store, options, archiveId, false);
+}
+
+async function unfinishedArchives(dataSource: DataSource): Promise<string[]> {
+  const rows = (await dataSource.query(
+    `SELECT archive_id FROM event_archives WHERE completed_at IS NULL ORDER BY created_at, archive_id`,
+  )) as { archive_id: string }[];
+  return rows.map((r) => r.archive_id);
+}
+
+/**
+ * Checks the archive on disk against its row (signature, checksum, every event's hash, the positions
+ * listed), then deletes what is left of its events and records the run once.
+ */
+async function finishArchive(
+  dataSource: DataSource,
+  store: EventStore,
+  options: RetentionOptions,
+  archiveId: string,
+  resumed: boolean,
+): Promise<ArchiveRun> {
+  const manifest = await readManifest(options.archiveDir, archiveId, [publicJwk(options.signingKey)]);
+  await readVerifiedArchive(options.archiveDir, manifest);
+  await checkRecord(dataSource, archiveId, manifest);
+  await deleteArchived(dataSource, options, archiveId);
+  const streamIds = manifest.streams.map((s) => s.streamId);
+  await dataSource.query(`DELETE FROM stream_snapshots WHERE stream_id = ANY($1::text[])`, [streamIds]);
+  const recorded = (await dataSource.query(
+    `SELECT 1 FROM events WHERE stream_id = $1 AND type = 'StreamsArchived' AND data->>'archiveId' = $2`,
+    [RETENTION_STREAM, archiveId],
+  )) as unknown[];
+  if (recorded.length === 0) {
+    const event: StreamsArchived = {
+      type: 'StreamsArchived',
+      data: {
+        archiveId,
+        file: manifest.file,
+        streams: manifest.streams.length,
+        events: manifest.eventCount,
+        firstPosition: manifest.firstPosition,
+        lastPosition: manifest.lastPosition,
+        sha256: manifest.sha256,
+      },
+    };
+    await store.appendToStream(RETENTION_STREAM, 'any', [
+      { ...event, metadata: { actor: 'system:retention' } },
+    ]);
+  }
+  await dataSource.query(`UPDATE event_archives SET completed_at = $2 WHERE archive_id = $1`, [
+    archiveId,
+    new Date((options.clock ?? Date.now)()),
+  ]);
+  return {
+    archiveId,
+    streams: manifest.streams.length,
+    events: manifest.eventCount,
+    firstPosition: manifest.firstPosition,
+    lastPosition: manifest.lastPosition,
+    sha256: manifest.sha256,
+    resumed,
+  };
+}
+
+/** The database's record of an archive: what the trigger lets through must be exactly the signed manifest. */
+async function checkRecord(
+  dataSource: DataSource,
+  archiveId: string,
+  manifest: ArchiveManifest,
+): Promise<void> {
+  const [row] = (await dataSource.query(`SELECT sha256 FROM event_archives WHERE archive_id = $1`, [
+    archiveId,
+  ])) as { sha256: string }[];
+  const listed = (await dataSource.query(
+    `SELECT global_position, encode(hash, 'hex') AS hash FROM event_archive_events
+     WHERE archive_id = $1 ORDER BY global_position`,
+    [archiveId],
+  )) as { global_position: string; hash: string | null }[];
+  const same =
+    listed.length === manifest.events.length &&
+    listed.every((l, i) => {
+      const link = manifest.events[i]!;
+      return Number(l.global_position) === link.position && l.hash === link.hash;
+    });
+  if (!row || row.sha256 !== manifest.sha256 || !same) {
+    throw new ArchiveError(archiveId, 'its database record does not match the manifest: nothing deleted');
+  }
+}
+
+/** What is left of an archive's events, deleted in short transactions through the audited bypass. */
+async function deleteArchived(
+  dataSource: DataSource,
+  options: RetentionOptions,
+  archiveId: string,
+): Promise<void> {
+  const batchSize = options.deleteBatchSize ?? 1000;
+  for (;;) {
+    const deleted = await inTransaction(dataSource, async (qr) => {
+      await qr.query(
+        `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true),
+           set_config('retention.archive_id', $3, true)`,
+        [`${options.lockTimeoutMs ?? 2000}ms`, `${options.statementTimeoutMs ?? 30_000}ms`, archiveId],
+      );
+      const [{ n }] = (await qr.query(
+        `WITH gone AS (
+           DELETE FROM events WHERE global_position IN (
+             SELECT a.global_position FROM event_archive_events a
+             JOIN events e ON e.global_position = a.global_position AND e.hash IS NOT DISTINCT FROM a.hash
+             WHERE a.archive_id = $1 ORDER BY a.global_position LIMIT $2)
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [archiveId, batchSize],
+      )) as { n: number }[];
+      return n;
+    });
+    if (deleted === 0) break;
+  }
+}
