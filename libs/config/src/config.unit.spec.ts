@@ -97,6 +97,7 @@ describe('configuration defaults (docs/configuration.md)', () => {
       retentionAccessTokenDays: 90,
       retentionGrantDays: 90,
       retentionSessionDays: 30,
+      retentionUserDays: 30,
       retentionDeleteBatch: 1000,
       retentionVerifyKeys: [],
     });

@@ -40,6 +40,8 @@ export const retentionSettings = settings({
   retentionGrantDays: ['RETENTION_GRANT_DAYS', int(0, 36500).default(90)],
   /** RETENTION_SESSION_DAYS: days a login session is kept after it ended or expired. Default 30. */
   retentionSessionDays: ['RETENTION_SESSION_DAYS', int(0, 36500).default(30)],
+  /** RETENTION_USER_DAYS: days an erased user's history is kept after the erasure. Default 30. */
+  retentionUserDays: ['RETENTION_USER_DAYS', int(0, 36500).default(30)],
   /** RETENTION_DELETE_BATCH: archived events deleted per transaction. Default 1000. */
   retentionDeleteBatch: ['RETENTION_DELETE_BATCH', int(1, 100_000).default(1000)],
   /**

@@ -162,6 +162,7 @@ export const CONFIG_SLICES = {
     'retentionAccessTokenDays',
     'retentionGrantDays',
     'retentionSessionDays',
+    'retentionUserDays',
     'retentionDeleteBatch',
     'retentionSigningKey',
     'retentionVerifyKeys',

@@ -75,6 +75,7 @@ export async function retentionRun(config: Config, dryRun: boolean): Promise<Ret
         accessTokenDays: config.retentionAccessTokenDays,
         grantDays: config.retentionGrantDays,
         sessionDays: config.retentionSessionDays,
+        userDays: config.retentionUserDays,
       },
     }),
   );

@@ -6,19 +6,22 @@ import { type RecordedEvent } from '../event-store.js';
  * from their own events; a category without a rule is kept for ever.
  */
 
-export type RetentionCategory = 'access-token' | 'grant' | 'session';
+export type RetentionCategory = 'access-token' | 'grant' | 'session' | 'user';
 
 /** Days a closed stream is kept, per category. */
 export interface RetentionPolicy {
   accessTokenDays: number;
   grantDays: number;
   sessionDays: number;
+  /** Days an erased user's history is kept after the erasure (GDPR Art. 17; the account no longer lives). */
+  userDays: number;
 }
 
 export const DEFAULT_RETENTION_POLICY: RetentionPolicy = {
   accessTokenDays: 90,
   grantDays: 90,
   sessionDays: 30,
+  userDays: 30,
 };
 
 /** Stream id prefixes the policy knows, with the category each names. */
@@ -26,6 +29,7 @@ export const RETENTION_PREFIXES: readonly [string, RetentionCategory][] = [
   ['access-token-', 'access-token'],
   ['grant-', 'grant'],
   ['session-', 'session'],
+  ['user-', 'user'],
 ];
 
 export function retentionCategory(streamId: string): RetentionCategory | null {
@@ -43,6 +47,8 @@ function retentionDays(category: RetentionCategory, policy: RetentionPolicy): nu
       return policy.grantDays;
     case 'session':
       return policy.sessionDays;
+    case 'user':
+      return policy.userDays;
   }
 }
 
@@ -103,6 +109,16 @@ function sessionClosedAt(events: readonly RecordedEvent[]): number | null {
   return expires;
 }
 
+/**
+ * A user's history closes when the user is erased: the account no longer lives, and its personal
+ * fields no longer open (docs/privacy-and-retention.md). The username index stream stays, so the
+ * name stays reserved.
+ */
+function userClosedAt(events: readonly RecordedEvent[]): number | null {
+  const erased = events.find((e) => e.type === 'UserErased');
+  return erased ? (instant((erased.data as Data).erasedAt) ?? erased.recordedAt.getTime()) : null;
+}
+
 /** When the stream closed (ms since the epoch), or null: still open, or a category kept for ever. */
 export function streamClosedAt(streamId: string, events: readonly RecordedEvent[]): number | null {
   switch (retentionCategory(streamId)) {
@@ -112,6 +128,8 @@ export function streamClosedAt(streamId: string, events: readonly RecordedEvent[
       return grantClosedAt(events);
     case 'session':
       return sessionClosedAt(events);
+    case 'user':
+      return userClosedAt(events);
     case null:
       return null;
   }
@@ -148,6 +166,6 @@ export function isArchivable(
  * category (the candidates' query bound).
  */
 export function latestArchivableStart(policy: RetentionPolicy, now: number): number {
-  const shortest = Math.min(policy.accessTokenDays, policy.grantDays, policy.sessionDays);
+  const shortest = Math.min(policy.accessTokenDays, policy.grantDays, policy.sessionDays, policy.userDays);
   return now - shortest * DAY_MS;
 }

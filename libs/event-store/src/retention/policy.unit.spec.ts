@@ -84,10 +84,24 @@ describe('retention policy (docs/retention.md)', () => {
     );
   });
 
-  it('RET-P05 other categories (users, clients, consents, the retention stream) are kept for ever', () => {
-    for (const id of ['user-x', 'client-y', 'consent-a-b', 'retention', 'signing-keyring']) {
+  it('RET-P05 other categories (living users, username index, clients, consents, the retention stream) are kept for ever', () => {
+    for (const id of ['user-x', 'username-abc', 'client-y', 'consent-a-b', 'retention', 'signing-keyring']) {
       expect(archivableFrom(id, [ev(id, 1, 'Anything', {})], DEFAULT_RETENTION_POLICY)).toBeNull();
     }
+  });
+
+  it("RET-P07 a user's history closes when the user is erased and is kept 30 days after (the account no longer lives)", () => {
+    const erasedAt = T0 + 5 * DAY;
+    const stream = [
+      ev('user-x', 1, 'UserCreated', { sub: 'x' }),
+      ev('user-x', 2, 'UserErased', { sub: 'x', erasedAt: iso(erasedAt) }, erasedAt),
+    ];
+    expect(streamClosedAt('user-x', stream)).toBe(erasedAt);
+    expect(archivableFrom('user-x', stream, DEFAULT_RETENTION_POLICY)).toBe(erasedAt + 30 * DAY);
+    expect(archivableFrom('user-x', stream, { ...DEFAULT_RETENTION_POLICY, userDays: 365 })).toBe(
+      erasedAt + 365 * DAY,
+    );
+    expect(streamClosedAt('user-x', stream.slice(0, 1))).toBeNull();
   });
 
   it('RET-P06 an event recorded after the stream closed moves its archiving date', () => {
