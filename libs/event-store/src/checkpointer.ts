@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   jetstream,
@@ -23,6 +22,7 @@ import {
   readCheckpoint,
   signCheckpoint,
 } from './checkpoints.js';
+import { writeFileAtomically } from './atomic-file.js';
 import { type CheckpointProblem, type CheckpointSource } from './checkpoint-audit.js';
 import { type EventStore } from './event-store.js';
 import { Alarm, consoleLogger, type RunnerLogger } from './loop.js';
@@ -67,24 +67,7 @@ export class DirectoryCheckpointSink implements CheckpointSink {
 
   async write(checkpoint: Checkpoint, jws: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const target = join(this.dir, checkpointFileName(checkpoint.position));
-    const temp = join(
-      this.dir,
-      `.${checkpointFileName(checkpoint.position)}.${randomBytes(6).toString('hex')}.tmp`,
-    );
-    const handle = await open(temp, 'wx', 0o644);
-    try {
-      await handle.writeFile(`${jws}\n`, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temp, target);
-    } catch (err) {
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    }
+    await writeFileAtomically(this.dir, checkpointFileName(checkpoint.position), `${jws}\n`, 0o644);
   }
 }
 

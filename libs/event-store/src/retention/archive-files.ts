@@ -1,4 +1,4 @@
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type JWK } from 'jose';
 import {
@@ -10,32 +10,8 @@ import {
   verifyArchiveContent,
   verifyManifest,
 } from './archive-format.js';
+import { writeFileAtomically } from '../atomic-file.js';
 import { type ChainedEvent } from '../hash-chain.js';
-
-/** Writes `bytes` to `dir/name` whole or not at all: a temporary file, fsync, rename, fsync of the directory. */
-export async function writeFileAtomically(dir: string, name: string, bytes: Buffer): Promise<void> {
-  const target = join(dir, name);
-  const temp = join(dir, `.${name}.tmp`);
-  const handle = await open(temp, 'w', 0o640);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, target);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
-  const directory = await open(dir, 'r');
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
-}
 
 /** The archive file first, then its manifest: a manifest on disk always has its file. */
 export async function writeArchive(dir: string, file: Buffer, signed: SignedManifestFile): Promise<void> {
