@@ -99,6 +99,7 @@ describe('configuration defaults (docs/configuration.md)', () => {
       retentionSessionDays: 30,
       retentionUserDays: 30,
       retentionDeleteBatch: 1000,
+      retentionDutyCycle: 50,
       retentionVerifyKeys: [],
     });
     expect(config.auditCheckpointSigningKey).toBeUndefined();

@@ -45,6 +45,12 @@ export const retentionSettings = settings({
   /** RETENTION_DELETE_BATCH: archived events deleted per transaction. Default 1000. */
   retentionDeleteBatch: ['RETENTION_DELETE_BATCH', int(1, 100_000).default(1000)],
   /**
+   * RETENTION_DUTY_CYCLE: the percentage of its time a `retention run` works; after each page of
+   * candidates, archive and delete batch it rests the rest, leaving the database and the CPU to the
+   * requests being served. 100: no rest. Default 50.
+   */
+  retentionDutyCycle: ['RETENTION_DUTY_CYCLE', int(1, 100).default(50)],
+  /**
    * RETENTION_VERIFY_KEYS: a JSON array of public Ed25519 JWKs manifests may also be signed with
    * (keys used before the current one). Default none.
    */

@@ -164,6 +164,7 @@ export const CONFIG_SLICES = {
     'retentionSessionDays',
     'retentionUserDays',
     'retentionDeleteBatch',
+    'retentionDutyCycle',
     'retentionSigningKey',
     'retentionVerifyKeys',
   ]),

@@ -9,6 +9,7 @@ import { LoginThrottle1795711000000 } from './migrations/1795711000000-login-thr
 import { StreamSnapshots1795712000000 } from './migrations/1795712000000-stream-snapshots.js';
 import { PersonalDataKeys1796000000000 } from './migrations/1796000000000-personal-data-keys.js';
 import { EventArchives1796100000000 } from './migrations/1796100000000-event-archives.js';
+import { RetentionScan1796200000000 } from './migrations/1796200000000-retention-scan.js';
 
 /** The event store's migrations, oldest first; apps append theirs after these. */
 export const eventStoreMigrations = [
@@ -22,6 +23,7 @@ export const eventStoreMigrations = [
   StreamSnapshots1795712000000,
   PersonalDataKeys1796000000000,
   EventArchives1796100000000,
+  RetentionScan1796200000000,
 ];
 
 /** Key of the session advisory lock held while migrations run, so replicas starting together wait. */

@@ -45,6 +45,7 @@ describe('PgEventStore on Postgres', () => {
       'StreamSnapshots1795712000000',
       'PersonalDataKeys1796000000000',
       'EventArchives1796100000000',
+      'RetentionScan1796200000000',
     ]);
   });
 

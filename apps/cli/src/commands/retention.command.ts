@@ -71,6 +71,7 @@ export async function retentionRun(config: Config, dryRun: boolean): Promise<Ret
       signingKey: key,
       dryRun,
       deleteBatchSize: config.retentionDeleteBatch,
+      dutyCycle: config.retentionDutyCycle / 100,
       policy: {
         accessTokenDays: config.retentionAccessTokenDays,
         grantDays: config.retentionGrantDays,
@@ -85,6 +86,13 @@ export function retentionDocument(report: RetentionReport): Record<string, unkno
   return {
     dry_run: report.dryRun,
     candidates_examined: report.candidatesExamined,
+    scan: {
+      from_position: report.scan.from,
+      to_position: report.scan.to,
+      wrapped: report.scan.wrapped,
+      complete: report.scan.complete,
+    },
+    rested_ms: report.restedMs,
     streams: report.streams,
     archives: report.archives.map((a) => ({
       archive_id: a.archiveId,

@@ -448,4 +448,94 @@ describe('retention by archiving on Postgres (docs/retention.md)', () => {
     await writeFile(path, JSON.stringify(signed));
     await expect(readManifests(w.dir, [w.key])).rejects.toThrow('differs from the signed one');
   });
+
+  it('RET-16 each run goes on where the last one stopped; the scan comes round to the start once it reaches the end', async () => {
+    const w = await world();
+    const capped = { ...w.options, candidatePage: 2, maxCandidates: 2 };
+    const runs = [];
+    for (let i = 0; i < 20; i++) {
+      const report = await archiveClosedStreams(w.ds, w.store, capped);
+      runs.push(report);
+      if (report.scan.wrapped) break;
+    }
+    for (let i = 1; i < runs.length; i++) expect(runs[i]!.scan.from).toBe(runs[i - 1]!.scan.to);
+    // Ten candidate streams (six tokens, two grants, a session, a user), two a run: five runs see
+    // each once, the sixth finds nothing further and comes round to the first two.
+    expect(runs.map((r) => r.candidatesExamined)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(runs.map((r) => r.scan.wrapped)).toEqual([false, false, false, false, false, true]);
+    expect(runs[0]!.scan.from).toBe(0);
+    const whole = await archiveClosedStreams(w.ds, w.store, w.options);
+    expect(whole.scan).toMatchObject({ wrapped: true, complete: true });
+    for (const id of w.closed) expect(await streamEvents(w, id)).toBe(0);
+    for (const id of w.open) expect(await streamEvents(w, id)).toBeGreaterThan(0);
+    const [cursor] = (await w.ds.query(`SELECT after_position FROM retention_scan`)) as {
+      after_position: string;
+    }[];
+    expect(Number(cursor!.after_position)).toBe(0);
+  });
+
+  it('RET-17 a stream that closes behind the cursor is archived when the scan comes round to it', async () => {
+    const w = await world();
+    const liveGrant = w.open.find((id) => id.startsWith('grant-'))!;
+    const first = await archiveClosedStreams(w.ds, w.store, {
+      ...w.options,
+      candidatePage: 8,
+      maxCandidates: 8,
+    });
+    expect(first.scan.complete).toBe(false);
+    const grantStart = Number(
+      (
+        (await w.ds.query(`SELECT global_position FROM events WHERE stream_id = $1 AND stream_version = 1`, [
+          liveGrant,
+        ])) as { global_position: string }[]
+      )[0]!.global_position,
+    );
+    expect(first.scan.to).toBeGreaterThanOrEqual(grantStart);
+    await w.store.appendToStream(liveGrant, 1, [
+      {
+        type: 'GrantRevoked',
+        data: {
+          grantId: liveGrant.slice(6),
+          reason: 'revocation_request',
+          revokedBy: 'c2',
+          at: new Date().toISOString(),
+        },
+      },
+    ]);
+    await w.store.appendToStream(`user-${randomUUID()}`, 0, [
+      { type: 'UserRegistered', data: { sub: 'u2' } },
+    ]);
+    const second = await archiveClosedStreams(w.ds, w.store, w.options);
+    expect(second.scan).toMatchObject({ from: first.scan.to, wrapped: true, complete: true });
+    // The ended session lies ahead of the cursor; the grant, behind it, is reached after coming round.
+    const session = w.closed.find((id) => id.startsWith('session-'))!;
+    expect(second.streams).toEqual([session, liveGrant]);
+    expect(await streamEvents(w, liveGrant)).toBe(0);
+  });
+
+  it('RET-18 a run rests after each page, archive written, archive checked and delete batch, to keep its duty cycle', async () => {
+    const w = await world();
+    let t = 0;
+    const rests: number[] = [];
+    const report = await archiveClosedStreams(w.ds, w.store, {
+      ...w.options,
+      deleteBatchSize: 2,
+      dutyCycle: 0.5,
+      timer: () => (t += 10),
+      sleep: async (ms) => {
+        rests.push(ms);
+      },
+    });
+    expect(report.archives[0]!.events).toBe(7);
+    // One page, one archive written, one checked, four batches of at most two and the empty last one.
+    expect(rests.length).toBe(1 + 1 + 1 + 4 + 1);
+    expect(new Set(rests)).toEqual(new Set([10]));
+    expect(report.restedMs).toBe(80);
+    const unpaced = await archiveClosedStreams(w.ds, w.store, {
+      ...w.options,
+      sleep: async (ms) => void rests.push(ms),
+    });
+    expect(unpaced.restedMs).toBe(0);
+    expect(rests.length).toBe(8);
+  });
 });

@@ -14,6 +14,7 @@ import {
   signManifest,
 } from './archive-format.js';
 import { readManifest, readVerifiedArchive, writeArchive } from './archive-files.js';
+import { Pacer, sleep } from './pacing.js';
 import { type StreamsArchived } from './retention-events.js';
 import { isArchivable, latestArchivableStart, RETENTION_PREFIXES, type RetentionPolicy } from './policy.js';
 
@@ -56,12 +57,22 @@ export interface RetentionOptions {
   maxArchives?: number;
   /** Candidate streams examined in one run at most (default 100000). */
   maxCandidates?: number;
+  /** Candidate streams read per query (default 500). */
+  candidatePage?: number;
   /** Rows deleted per transaction (default 1000). */
   deleteBatchSize?: number;
   /** Per delete transaction: how long to wait for a row lock (default 2000 ms) and to run (default 30000 ms). */
   lockTimeoutMs?: number;
   statementTimeoutMs?: number;
   dryRun?: boolean;
+  /**
+   * Share of the time the run works (default 1): after each step (a page of candidates, an archive
+   * written, an archive checked, a delete batch) it rests so that it works at most this share.
+   */
+  dutyCycle?: number;
+  /** A monotonic clock in ms for pacing (default performance.now), and how to rest. */
+  timer?: () => number;
+  sleep?: (ms: number) => Promise<void>;
   /** Called after an archive's file and rows are written, before its deletes (tests interrupt here). */
   afterArchiveWritten?: (archiveId: string) => Promise<void>;
 }
@@ -83,9 +94,12 @@ export interface RetentionReport {
   /** Streams that would be archived (dry run) or were. */
   streams: string[];
   candidatesExamined: number;
+  /** Positions scanned for candidates: after `from` up to `to`, going round to the start once. */
+  scan: { from: number; to: number; wrapped: boolean; complete: boolean };
+  /** Time spent resting to keep the duty cycle, in ms. */
+  restedMs: number;
 }
 
-const CANDIDATE_PAGE = 500;
 
 /** Last position recorded before `cutoff` (recorded_at never decreases along global order). */
 const POSITION_BEFORE = `SELECT coalesce(max(global_position), 0) AS p FROM events
@@ -95,6 +109,24 @@ const POSITION_BEFORE = `SELECT coalesce(max(global_position), 0) AS p FROM even
 export const RETENTION_CANDIDATES = `SELECT global_position, stream_id FROM events
   WHERE stream_version = 1 AND global_position > $1 AND global_position <= $2 AND stream_id LIKE ANY($3::text[])
   ORDER BY global_position LIMIT $4`;
+
+/** The scan cursor's row in `retention_scan` (migration 1796200000000). */
+const SCAN = 'closed-streams';
+
+async function scanCursor(dataSource: DataSource): Promise<number> {
+  const rows = (await dataSource.query(`SELECT after_position FROM retention_scan WHERE name = $1`, [
+    SCAN,
+  ])) as { after_position: string }[];
+  return rows.length === 0 ? 0 : Number(rows[0]!.after_position);
+}
+
+async function saveScanCursor(dataSource: DataSource, after: number, at: Date): Promise<void> {
+  await dataSource.query(
+    `INSERT INTO retention_scan (name, after_position, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (name) DO UPDATE SET after_position = EXCLUDED.after_position, updated_at = EXCLUDED.updated_at`,
+    [SCAN, after, at],
+  );
+}
 
 const STREAMS_EVENTS = `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY global_position`;
 
@@ -119,15 +151,22 @@ async function run(
   options: RetentionOptions,
 ): Promise<RetentionReport> {
   const clock = options.clock ?? Date.now;
+  const pacer = new Pacer(
+    options.dutyCycle ?? 1,
+    options.timer ?? (() => performance.now()),
+    options.sleep ?? sleep,
+  );
   const report: RetentionReport = {
     dryRun: options.dryRun === true,
     archives: [],
     streams: [],
     candidatesExamined: 0,
+    scan: { from: 0, to: 0, wrapped: false, complete: false },
+    restedMs: 0,
   };
   if (!report.dryRun) {
     for (const archiveId of await unfinishedArchives(dataSource)) {
-      report.archives.push(await finishArchive(dataSource, store, options, archiveId, true));
+      report.archives.push(await finishArchive(dataSource, store, options, pacer, archiveId, true));
     }
   }
   const now = clock();
@@ -143,13 +182,20 @@ async function run(
   const maxEvents = options.maxEventsPerArchive ?? 10_000;
   const maxArchives = options.maxArchives ?? 10;
   const maxCandidates = options.maxCandidates ?? 100_000;
-  let after = 0;
+  const pageSize = options.candidatePage ?? 500;
+  // The scan goes on from where the last run stopped, to the bound, then round from the start to
+  // where it began: each closed stream is reached within one round, however many runs it takes.
+  const from = Math.min(await scanCursor(dataSource), Number(bound));
+  let after = from;
+  let upTo = Number(bound);
+  report.scan.from = from;
   let batch: RecordedEvent[][] = [];
   let batchEvents = 0;
   const flush = async () => {
     if (batch.length === 0) return;
     report.streams.push(...batch.map((s) => s[0]!.streamId));
-    if (!report.dryRun) report.archives.push(await writeAndFinish(dataSource, store, options, batch.flat()));
+    if (!report.dryRun)
+      report.archives.push(await writeAndFinish(dataSource, store, options, pacer, batch.flat()));
     batch = [];
     batchEvents = 0;
   };
@@ -157,18 +203,31 @@ async function run(
     report.archives.filter((a) => !a.resumed).length < maxArchives &&
     report.candidatesExamined < maxCandidates
   ) {
-    const rows = (await dataSource.query(RETENTION_CANDIDATES, [after, bound, prefixes, CANDIDATE_PAGE])) as {
-      global_position: string;
-      stream_id: string;
-    }[];
-    if (rows.length === 0) break;
-    after = Number(rows[rows.length - 1]!.global_position);
-    report.candidatesExamined += rows.length;
-    const events = (
-      (await dataSource.query(STREAMS_EVENTS, [rows.map((r) => r.stream_id)])) as EventRow[]
-    ).map(toRecordedEvent);
+    const page = await pacer.step(async () => {
+      const rows = (await dataSource.query(RETENTION_CANDIDATES, [
+        after,
+        upTo,
+        prefixes,
+        pageSize,
+      ])) as {
+        global_position: string;
+        stream_id: string;
+      }[];
+      const events =
+        rows.length === 0
+          ? []
+          : ((await dataSource.query(STREAMS_EVENTS, [rows.map((r) => r.stream_id)])) as EventRow[]).map(
+              toRecordedEvent,
+            );
+      return { rows, events };
+    });
+    const { rows } = page;
+    if (rows.length > 0) {
+      after = Number(rows[rows.length - 1]!.global_position);
+      report.candidatesExamined += rows.length;
+    }
     const byStream = new Map<string, RecordedEvent[]>();
-    for (const e of events) {
+    for (const e of page.events) {
       const list = byStream.get(e.streamId);
       if (list) list.push(e);
       else byStream.set(e.streamId, [e]);
@@ -182,9 +241,21 @@ async function run(
       batch.push(stream);
       batchEvents += stream.length;
     }
-    if (rows.length < CANDIDATE_PAGE) break;
+    if (rows.length < pageSize) {
+      if (report.scan.wrapped || from === 0) {
+        report.scan.complete = true;
+        after = 0;
+        break;
+      }
+      report.scan.wrapped = true;
+      after = 0;
+      upTo = from;
+    }
   }
   await flush();
+  report.scan.to = report.scan.complete ? (report.scan.wrapped ? from : Number(bound)) : after;
+  report.restedMs = Math.round(pacer.rested);
+  if (!report.dryRun) await saveScanCursor(dataSource, after, new Date(now));
   return report;
 }
 
@@ -192,6 +263,7 @@ async function writeAndFinish(
   dataSource: DataSource,
   store: EventStore,
   options: RetentionOptions,
+  pacer: Pacer,
   streams: RecordedEvent[],
 ): Promise<ArchiveRun> {
   const events = [...streams].sort((a, b) => a.globalPosition - b.globalPosition);
@@ -199,7 +271,20 @@ async function writeAndFinish(
   const archiveId = (options.newArchiveId ?? ((at: number) => `events-${timeOrderedId(at)}`))(now);
   const file = encodeArchive(events);
   const manifest = buildManifest(archiveId, new Date(now), events, file);
-  await writeArchive(options.archiveDir, file, await signManifest(manifest, options.signingKey));
+  await pacer.step(async () => {
+    await writeArchive(options.archiveDir, file, await signManifest(manifest, options.signingKey));
+    await recordArchive(dataSource, archiveId, now, manifest);
+  });
+  await options.afterArchiveWritten?.(archiveId);
+  return finishArchive(dataSource, store, options, pacer, archiveId, false);
+}
+
+async function recordArchive(
+  dataSource: DataSource,
+  archiveId: string,
+  now: number,
+  manifest: ArchiveManifest,
+): Promise<void> {
   await inTransaction(dataSource, async (qr) => {
     await qr.query(
       `INSERT INTO event_archives (archive_id, created_at, file_name, sha256, event_count, first_position, last_position)
@@ -220,8 +305,6 @@ async function writeAndFinish(
       [archiveId, manifest.events.map((e) => e.position), manifest.events.map((e) => e.hash)],
     );
   });
-  await options.afterArchiveWritten?.(archiveId);
-  return finishArchive(dataSource, store, options, archiveId, false);
 }
 
 async function unfinishedArchives(dataSource: DataSource): Promise<string[]> {
@@ -239,13 +322,17 @@ async function finishArchive(
   dataSource: DataSource,
   store: EventStore,
   options: RetentionOptions,
+  pacer: Pacer,
   archiveId: string,
   resumed: boolean,
 ): Promise<ArchiveRun> {
-  const manifest = await readManifest(options.archiveDir, archiveId, [publicJwk(options.signingKey)]);
-  await readVerifiedArchive(options.archiveDir, manifest);
-  await checkRecord(dataSource, archiveId, manifest);
-  await deleteArchived(dataSource, options, archiveId);
+  const manifest = await pacer.step(async () => {
+    const m = await readManifest(options.archiveDir, archiveId, [publicJwk(options.signingKey)]);
+    await readVerifiedArchive(options.archiveDir, m);
+    await checkRecord(dataSource, archiveId, m);
+    return m;
+  });
+  await deleteArchived(dataSource, options, pacer, archiveId);
   const streamIds = manifest.streams.map((s) => s.streamId);
   await dataSource.query(`DELETE FROM stream_snapshots WHERE stream_id = ANY($1::text[])`, [streamIds]);
   const recorded = (await dataSource.query(
@@ -313,28 +400,31 @@ async function checkRecord(
 async function deleteArchived(
   dataSource: DataSource,
   options: RetentionOptions,
+  pacer: Pacer,
   archiveId: string,
 ): Promise<void> {
   const batchSize = options.deleteBatchSize ?? 1000;
   for (;;) {
-    const deleted = await inTransaction(dataSource, async (qr) => {
-      await qr.query(
-        `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true),
+    const deleted = await pacer.step(() =>
+      inTransaction(dataSource, async (qr) => {
+        await qr.query(
+          `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true),
            set_config('retention.archive_id', $3, true)`,
-        [`${options.lockTimeoutMs ?? 2000}ms`, `${options.statementTimeoutMs ?? 30_000}ms`, archiveId],
-      );
-      const [{ n }] = (await qr.query(
-        `WITH gone AS (
+          [`${options.lockTimeoutMs ?? 2000}ms`, `${options.statementTimeoutMs ?? 30_000}ms`, archiveId],
+        );
+        const [{ n }] = (await qr.query(
+          `WITH gone AS (
            DELETE FROM events WHERE global_position IN (
              SELECT a.global_position FROM event_archive_events a
              JOIN events e ON e.global_position = a.global_position AND e.hash IS NOT DISTINCT FROM a.hash
              WHERE a.archive_id = $1 ORDER BY a.global_position LIMIT $2)
            RETURNING 1)
          SELECT count(*)::int AS n FROM gone`,
-        [archiveId, batchSize],
-      )) as { n: number }[];
-      return n;
-    });
+          [archiveId, batchSize],
+        )) as { n: number }[];
+        return n;
+      }),
+    );
     if (deleted === 0) break;
   }
 }
