@@ -13,13 +13,16 @@ import {
 import { writeFileAtomically } from '../atomic-file.js';
 import { type ChainedEvent } from '../hash-chain.js';
 
-/** The archive file first, then its manifest: a manifest on disk always has its file. */
+/**
+ * The archive file first, then its manifest (one line of JSON): a manifest on disk always has its
+ * file.
+ */
 export async function writeArchive(dir: string, file: Buffer, signed: SignedManifestFile): Promise<void> {
   await writeFileAtomically(dir, archiveFileName(signed.manifest.archiveId), file);
   await writeFileAtomically(
     dir,
     manifestFileName(signed.manifest.archiveId),
-    Buffer.from(JSON.stringify(signed, null, 1) + '\n', 'utf8'),
+    Buffer.from(JSON.stringify(signed) + '\n', 'utf8'),
   );
 }
 

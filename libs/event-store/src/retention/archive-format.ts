@@ -8,10 +8,11 @@ import { canonicalJson, eventHash, type ChainedEvent } from '../hash-chain.js';
  * An archive (docs/retention.md "Archive files"): `<id>.jsonl.gz`, the archived events as JSON Lines
  * (one event per line, every column of `events`, in global order), gzip-compressed (RFC 1952), and
  * `<id>.manifest.json` beside it, whose `jws` is a compact JWS (RFC 7515 §7.1) signed with Ed25519
- * (RFC 8037 §3.1) over the canonical JSON of the manifest.
+ * (RFC 8037 §3.1). Format 2 signs the canonical JSON of the manifest without its link listing
+ * (`events`), which `eventsSha256` binds instead; format 1 (still read) signed the whole manifest.
  */
 
-export const ARCHIVE_FORMAT = 1;
+export const ARCHIVE_FORMAT = 2;
 
 export interface ArchivedLink {
   position: number;
@@ -38,6 +39,8 @@ export interface ArchiveManifest {
   lastPosition: number;
   streams: ArchivedStream[];
   events: ArchivedLink[];
+  /** SHA-256 (hex) of the canonical JSON of `events`; format 2 on. */
+  eventsSha256?: string;
 }
 
 export const archiveFileName = (archiveId: string) => `${archiveId}.jsonl.gz`;
@@ -103,6 +106,22 @@ export function decodeArchive(file: Buffer): ChainedEvent[] {
 
 export const sha256Hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
+/**
+ * SHA-256 (hex) of canonicalJson(links), fed a link at a time: the listing of a large archive is
+ * never held as one string.
+ */
+export function linksSha256(links: readonly unknown[]): string {
+  const hash = createHash('sha256').update('[');
+  for (let i = 0; i < links.length; i++) hash.update((i === 0 ? '' : ',') + canonicalJson(links[i] ?? null));
+  return hash.update(']').digest('hex');
+}
+
+/** What a format-2 JWS signs: the manifest without its link listing, which `eventsSha256` binds. */
+function signedPart(manifest: ArchiveManifest): Omit<ArchiveManifest, 'events'> {
+  const { events: _links, ...rest } = manifest;
+  return rest;
+}
+
 export function buildManifest(
   archiveId: string,
   createdAt: Date,
@@ -124,6 +143,11 @@ export function buildManifest(
       });
     }
   }
+  const links = events.map((e) => ({
+    position: e.globalPosition,
+    prevHash: e.prevHash ?? null,
+    hash: e.hash ?? null,
+  }));
   return {
     format: ARCHIVE_FORMAT,
     archiveId,
@@ -134,11 +158,8 @@ export function buildManifest(
     firstPosition: events[0]?.globalPosition ?? 0,
     lastPosition: events[events.length - 1]?.globalPosition ?? 0,
     streams: [...streams.values()],
-    events: events.map((e) => ({
-      position: e.globalPosition,
-      prevHash: e.prevHash ?? null,
-      hash: e.hash ?? null,
-    })),
+    events: links,
+    eventsSha256: linksSha256(links),
   };
 }
 
@@ -165,12 +186,16 @@ export function publicJwk(jwk: JWK): JWK {
   return { kty: pub.kty, crv: pub.crv, x: pub.x, ...(pub.kid ? { kid: pub.kid } : {}) };
 }
 
+/** Signs a manifest in the current format (its `eventsSha256` as `buildManifest` computed it). */
 export async function signManifest(manifest: ArchiveManifest, privateJwk: JWK): Promise<SignedManifestFile> {
   if (privateJwk.kty !== 'OKP' || privateJwk.crv !== 'Ed25519' || !privateJwk.d) {
     throw new Error('the retention signing key must be a private Ed25519 JWK (kty OKP, crv Ed25519, d)');
   }
+  if (manifest.format !== ARCHIVE_FORMAT || typeof manifest.eventsSha256 !== 'string') {
+    throw new Error(`only a format ${ARCHIVE_FORMAT} manifest with its eventsSha256 is signed`);
+  }
   const key = await importJWK(privateJwk, 'EdDSA');
-  const jws = await new CompactSign(new TextEncoder().encode(canonicalJson(manifest)))
+  const jws = await new CompactSign(new TextEncoder().encode(canonicalJson(signedPart(manifest))))
     .setProtectedHeader({
       alg: 'EdDSA',
       typ: 'retention-manifest+jws',
@@ -181,8 +206,9 @@ export async function signManifest(manifest: ArchiveManifest, privateJwk: JWK): 
 }
 
 /**
- * The manifest a file's JWS carries, once its signature checks out under one of `trusted` (public
- * JWKs); the readable copy beside it must be the same manifest.
+ * The readable manifest of a file, once its JWS checks out under one of `trusted` (public JWKs) and
+ * the readable copy is the signed one: for format 2, the same manifest without `events`, and `events`
+ * whose digest is the signed `eventsSha256`; for format 1, the same whole manifest.
  */
 export async function verifyManifest(
   file: SignedManifestFile,
@@ -199,10 +225,30 @@ export async function verifyManifest(
       continue;
     }
     const signed = new TextDecoder().decode(payload);
-    if (canonicalJson(file.manifest) !== signed) {
-      throw new ArchiveError(claimed, 'the readable manifest differs from the signed one');
+    const differs = () => new ArchiveError(claimed, 'the readable manifest differs from the signed one');
+    let parsed: Partial<ArchiveManifest> | null;
+    try {
+      parsed = JSON.parse(signed) as Partial<ArchiveManifest> | null;
+    } catch {
+      throw new ArchiveError(claimed, 'the signed manifest is not JSON');
     }
-    return JSON.parse(signed) as ArchiveManifest;
+    const format = parsed?.format;
+    if (format === 1) {
+      if (canonicalJson(file.manifest) !== signed) throw differs();
+      return parsed as ArchiveManifest;
+    }
+    if (format !== 2) throw new ArchiveError(claimed, `manifest format ${String(format)} is not known`);
+    const readable = file.manifest;
+    if (
+      typeof readable !== 'object' ||
+      readable === null ||
+      !Array.isArray(readable.events) ||
+      canonicalJson(signedPart(readable)) !== signed ||
+      linksSha256(readable.events) !== parsed?.eventsSha256
+    ) {
+      throw differs();
+    }
+    return readable;
   }
   throw new ArchiveError(claimed, 'manifest signature does not verify under the retention key');
 }
