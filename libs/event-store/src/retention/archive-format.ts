@@ -8,8 +8,9 @@ import { canonicalJson, eventHash, type ChainedEvent } from '../hash-chain.js';
  * An archive (docs/retention.md "Archive files"): `<id>.jsonl.gz`, the archived events as JSON Lines
  * (one event per line, every column of `events`, in global order), gzip-compressed (RFC 1952), and
  * `<id>.manifest.json` beside it, whose `jws` is a compact JWS (RFC 7515 §7.1) signed with Ed25519
- * (RFC 8037 §3.1). Format 2 signs the canonical JSON of the manifest without its link listing
- * (`events`), which `eventsSha256` binds instead; format 1 (still read) signed the whole manifest.
+ * (RFC 8037 §3.1). Format 2 signs the canonical JSON of the manifest without its two listings
+ * (`events`, `streams`), which `eventsSha256` and `streamsSha256` bind instead; format 1 (still
+ * read) signed the whole manifest.
  */
 
 export const ARCHIVE_FORMAT = 2;
@@ -39,8 +40,9 @@ export interface ArchiveManifest {
   lastPosition: number;
   streams: ArchivedStream[];
   events: ArchivedLink[];
-  /** SHA-256 (hex) of the canonical JSON of `events`; format 2 on. */
+  /** SHA-256 (hex) of the canonical JSON of `events`, and of `streams`; format 2 on. */
   eventsSha256?: string;
+  streamsSha256?: string;
 }
 
 export const archiveFileName = (archiveId: string) => `${archiveId}.jsonl.gz`;
@@ -116,9 +118,9 @@ export function linksSha256(links: readonly unknown[]): string {
   return hash.update(']').digest('hex');
 }
 
-/** What a format-2 JWS signs: the manifest without its link listing, which `eventsSha256` binds. */
-function signedPart(manifest: ArchiveManifest): Omit<ArchiveManifest, 'events'> {
-  const { events: _links, ...rest } = manifest;
+/** What a format-2 JWS signs: the manifest without its listings, which their digests bind. */
+function signedPart(manifest: ArchiveManifest): Omit<ArchiveManifest, 'events' | 'streams'> {
+  const { events: _links, streams: _streams, ...rest } = manifest;
   return rest;
 }
 
@@ -148,6 +150,7 @@ export function buildManifest(
     prevHash: e.prevHash ?? null,
     hash: e.hash ?? null,
   }));
+  const listed = [...streams.values()];
   return {
     format: ARCHIVE_FORMAT,
     archiveId,
@@ -157,9 +160,10 @@ export function buildManifest(
     eventCount: events.length,
     firstPosition: events[0]?.globalPosition ?? 0,
     lastPosition: events[events.length - 1]?.globalPosition ?? 0,
-    streams: [...streams.values()],
+    streams: listed,
     events: links,
     eventsSha256: linksSha256(links),
+    streamsSha256: linksSha256(listed),
   };
 }
 
@@ -191,8 +195,12 @@ export async function signManifest(manifest: ArchiveManifest, privateJwk: JWK): 
   if (privateJwk.kty !== 'OKP' || privateJwk.crv !== 'Ed25519' || !privateJwk.d) {
     throw new Error('the retention signing key must be a private Ed25519 JWK (kty OKP, crv Ed25519, d)');
   }
-  if (manifest.format !== ARCHIVE_FORMAT || typeof manifest.eventsSha256 !== 'string') {
-    throw new Error(`only a format ${ARCHIVE_FORMAT} manifest with its eventsSha256 is signed`);
+  if (
+    manifest.format !== ARCHIVE_FORMAT ||
+    typeof manifest.eventsSha256 !== 'string' ||
+    typeof manifest.streamsSha256 !== 'string'
+  ) {
+    throw new Error(`only a format ${ARCHIVE_FORMAT} manifest with the digests of its listings is signed`);
   }
   const key = await importJWK(privateJwk, 'EdDSA');
   const jws = await new CompactSign(new TextEncoder().encode(canonicalJson(signedPart(manifest))))
@@ -207,8 +215,9 @@ export async function signManifest(manifest: ArchiveManifest, privateJwk: JWK): 
 
 /**
  * The readable manifest of a file, once its JWS checks out under one of `trusted` (public JWKs) and
- * the readable copy is the signed one: for format 2, the same manifest without `events`, and `events`
- * whose digest is the signed `eventsSha256`; for format 1, the same whole manifest.
+ * the readable copy is the signed one: for format 2, the same manifest without its listings, and
+ * listings whose digests are the signed `eventsSha256` and `streamsSha256`; for format 1, the same
+ * whole manifest.
  */
 export async function verifyManifest(
   file: SignedManifestFile,
@@ -243,8 +252,10 @@ export async function verifyManifest(
       typeof readable !== 'object' ||
       readable === null ||
       !Array.isArray(readable.events) ||
+      !Array.isArray(readable.streams) ||
       canonicalJson(signedPart(readable)) !== signed ||
-      linksSha256(readable.events) !== parsed?.eventsSha256
+      linksSha256(readable.events) !== parsed?.eventsSha256 ||
+      linksSha256(readable.streams) !== parsed?.streamsSha256
     ) {
       throw differs();
     }
