@@ -6,6 +6,7 @@ import {
   ArchiveError,
   archiveFileName,
   manifestFileName,
+  sha256Hex,
   type SignedManifestFile,
   verifyArchiveContent,
   verifyManifest,
@@ -64,13 +65,22 @@ export async function readManifests(dir: string, trusted: readonly JWK[]): Promi
   return manifests.sort((a, b) => a.firstPosition - b.firstPosition);
 }
 
-/** One archive read and checked whole: signature, checksum, every event's hash. */
-export async function readVerifiedArchive(dir: string, manifest: ArchiveManifest): Promise<ChainedEvent[]> {
-  let file: Buffer;
+/** The archive file as on disk is the one its (verified) manifest's checksum names. */
+export async function checkArchiveChecksum(dir: string, manifest: ArchiveManifest): Promise<void> {
+  if (sha256Hex(await readArchiveFile(dir, manifest)) !== manifest.sha256) {
+    throw new ArchiveError(manifest.archiveId, 'file checksum differs from the manifest');
+  }
+}
+
+async function readArchiveFile(dir: string, manifest: ArchiveManifest): Promise<Buffer> {
   try {
-    file = await readFile(join(dir, archiveFileName(manifest.archiveId)));
+    return await readFile(join(dir, archiveFileName(manifest.archiveId)));
   } catch {
     throw new ArchiveError(manifest.archiveId, `file ${archiveFileName(manifest.archiveId)} is missing`);
   }
-  return verifyArchiveContent(manifest, file);
+}
+
+/** One archive read and checked whole: signature, checksum, every event's hash. */
+export async function readVerifiedArchive(dir: string, manifest: ArchiveManifest): Promise<ChainedEvent[]> {
+  return verifyArchiveContent(manifest, await readArchiveFile(dir, manifest));
 }

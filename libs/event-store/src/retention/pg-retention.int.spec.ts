@@ -21,13 +21,9 @@ import {
 } from './archive-format.js';
 import { readManifests, readVerifiedArchive } from './archive-files.js';
 import { verifyChainWithArchives } from './archived-chain.js';
-import {
-  archiveClosedStreams,
-  RETENTION_CANDIDATES,
-  RETENTION_STREAM,
-  type RetentionOptions,
-} from './pg-retention.js';
+import { archiveClosedStreams, RETENTION_STREAM, type RetentionOptions } from './pg-retention.js';
 import { restoreStream } from './pg-restore.js';
+import { RETENTION_CANDIDATES } from './candidate-scan.js';
 import { DEFAULT_RETENTION_POLICY } from './policy.js';
 
 const DAY = 86_400_000;

@@ -1,7 +1,6 @@
 import { type JWK } from 'jose';
 import { type DataSource } from 'typeorm';
 import { type EventStore, type RecordedEvent } from '../event-store.js';
-import { EVENT_COLUMNS, type EventRow, toRecordedEvent } from '../pg-statements.js';
 import { timeOrderedId } from '../time-ordered-id.js';
 import { inTransaction } from '../transaction.js';
 import {
@@ -13,7 +12,8 @@ import {
   publicJwk,
   signManifest,
 } from './archive-format.js';
-import { readManifest, readVerifiedArchive, writeArchive } from './archive-files.js';
+import { checkArchiveChecksum, readManifest, readVerifiedArchive, writeArchive } from './archive-files.js';
+import { candidatePage, saveScanCursor, scanBounds, scanCursor } from './candidate-scan.js';
 import { Pacer, sleep } from './pacing.js';
 import { type StreamsArchived } from './retention-events.js';
 import { isArchivable, latestArchivableStart, RETENTION_PREFIXES, type RetentionPolicy } from './policy.js';
@@ -100,36 +100,6 @@ export interface RetentionReport {
   restedMs: number;
 }
 
-
-/** Last position recorded before `cutoff` (recorded_at never decreases along global order). */
-const POSITION_BEFORE = `SELECT coalesce(max(global_position), 0) AS p FROM events
-  WHERE recorded_at < $1 AND recorded_at >= (SELECT max(recorded_at) FROM events WHERE recorded_at < $1)`;
-
-/** Streams by the position of their first event (index events_stream_start_idx). */
-export const RETENTION_CANDIDATES = `SELECT global_position, stream_id FROM events
-  WHERE stream_version = 1 AND global_position > $1 AND global_position <= $2 AND stream_id LIKE ANY($3::text[])
-  ORDER BY global_position LIMIT $4`;
-
-/** The scan cursor's row in `retention_scan` (migration 1796200000000). */
-const SCAN = 'closed-streams';
-
-async function scanCursor(dataSource: DataSource): Promise<number> {
-  const rows = (await dataSource.query(`SELECT after_position FROM retention_scan WHERE name = $1`, [
-    SCAN,
-  ])) as { after_position: string }[];
-  return rows.length === 0 ? 0 : Number(rows[0]!.after_position);
-}
-
-async function saveScanCursor(dataSource: DataSource, after: number, at: Date): Promise<void> {
-  await dataSource.query(
-    `INSERT INTO retention_scan (name, after_position, updated_at) VALUES ($1, $2, $3)
-     ON CONFLICT (name) DO UPDATE SET after_position = EXCLUDED.after_position, updated_at = EXCLUDED.updated_at`,
-    [SCAN, after, at],
-  );
-}
-
-const STREAMS_EVENTS = `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY global_position`;
-
 /**
  * Archives the streams closed longer than the policy keeps them (policy.ts): each archive's file and
  * signed manifest are written and synced before anything is deleted; then its events are deleted in
@@ -145,17 +115,15 @@ export async function archiveClosedStreams(
   return withRetentionLock(dataSource, () => run(dataSource, store, options));
 }
 
+const performanceNow = () => performance.now();
+
 async function run(
   dataSource: DataSource,
   store: EventStore,
   options: RetentionOptions,
 ): Promise<RetentionReport> {
   const clock = options.clock ?? Date.now;
-  const pacer = new Pacer(
-    options.dutyCycle ?? 1,
-    options.timer ?? (() => performance.now()),
-    options.sleep ?? sleep,
-  );
+  const pacer = new Pacer(options.dutyCycle ?? 1, options.timer ?? performanceNow, options.sleep ?? sleep);
   const report: RetentionReport = {
     dryRun: options.dryRun === true,
     archives: [],
@@ -170,14 +138,7 @@ async function run(
     }
   }
   const now = clock();
-  const [{ p: bound }] = (await dataSource.query(POSITION_BEFORE, [
-    new Date(latestArchivableStart(options.policy, now)),
-  ])) as { p: string }[];
-  const [{ head }] = (await dataSource.query(
-    `SELECT coalesce(max(global_position), 0) AS head FROM events`,
-  )) as {
-    head: string;
-  }[];
+  const { bound, head } = await scanBounds(dataSource, new Date(latestArchivableStart(options.policy, now)));
   const prefixes = RETENTION_PREFIXES.map(([prefix]) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   const maxEvents = options.maxEventsPerArchive ?? 10_000;
   const maxArchives = options.maxArchives ?? 10;
@@ -185,9 +146,9 @@ async function run(
   const pageSize = options.candidatePage ?? 500;
   // The scan goes on from where the last run stopped, to the bound, then round from the start to
   // where it began: each closed stream is reached within one round, however many runs it takes.
-  const from = Math.min(await scanCursor(dataSource), Number(bound));
+  const from = Math.min(await scanCursor(dataSource), bound);
   let after = from;
-  let upTo = Number(bound);
+  let upTo = bound;
   report.scan.from = from;
   let batch: RecordedEvent[][] = [];
   let batchEvents = 0;
@@ -203,40 +164,18 @@ async function run(
     report.archives.filter((a) => !a.resumed).length < maxArchives &&
     report.candidatesExamined < maxCandidates
   ) {
-    const page = await pacer.step(async () => {
-      const rows = (await dataSource.query(RETENTION_CANDIDATES, [
-        after,
-        upTo,
-        prefixes,
-        pageSize,
-      ])) as {
-        global_position: string;
-        stream_id: string;
-      }[];
-      const events =
-        rows.length === 0
-          ? []
-          : ((await dataSource.query(STREAMS_EVENTS, [rows.map((r) => r.stream_id)])) as EventRow[]).map(
-              toRecordedEvent,
-            );
-      return { rows, events };
-    });
-    const { rows } = page;
+    const { rows, byStream } = await pacer.step(() =>
+      candidatePage(dataSource, { after, upTo, prefixes, pageSize }),
+    );
     if (rows.length > 0) {
       after = Number(rows[rows.length - 1]!.global_position);
       report.candidatesExamined += rows.length;
-    }
-    const byStream = new Map<string, RecordedEvent[]>();
-    for (const e of page.events) {
-      const list = byStream.get(e.streamId);
-      if (list) list.push(e);
-      else byStream.set(e.streamId, [e]);
     }
     for (const row of rows) {
       const stream = byStream.get(row.stream_id);
       if (!stream || !isArchivable(row.stream_id, stream, options.policy, now)) continue;
       // The chain's tip stays live: the next append links to it (pg-append.ts).
-      if (stream[stream.length - 1]!.globalPosition >= Number(head)) continue;
+      if (stream[stream.length - 1]!.globalPosition >= head) continue;
       if (batch.length > 0 && batchEvents + stream.length > maxEvents) await flush();
       batch.push(stream);
       batchEvents += stream.length;
@@ -253,7 +192,7 @@ async function run(
     }
   }
   await flush();
-  report.scan.to = report.scan.complete ? (report.scan.wrapped ? from : Number(bound)) : after;
+  report.scan.to = report.scan.complete ? (report.scan.wrapped ? from : bound) : after;
   report.restedMs = Math.round(pacer.rested);
   if (!report.dryRun) await saveScanCursor(dataSource, after, new Date(now));
   return report;
@@ -315,8 +254,10 @@ async function unfinishedArchives(dataSource: DataSource): Promise<string[]> {
 }
 
 /**
- * Checks the archive on disk against its row (signature, checksum, every event's hash, the positions
- * listed), then deletes what is left of its events and records the run once.
+ * Checks the archive on disk against its row (signature, checksum, the positions listed; for an
+ * archive an earlier run left, every event's hash too), then deletes what is left of its events and
+ * records the run once. An archive this run just wrote from the rows it read needs only its bytes
+ * read back: the signed checksum binds the file to what was encoded.
  */
 async function finishArchive(
   dataSource: DataSource,
@@ -328,7 +269,8 @@ async function finishArchive(
 ): Promise<ArchiveRun> {
   const manifest = await pacer.step(async () => {
     const m = await readManifest(options.archiveDir, archiveId, [publicJwk(options.signingKey)]);
-    await readVerifiedArchive(options.archiveDir, m);
+    if (resumed) await readVerifiedArchive(options.archiveDir, m);
+    else await checkArchiveChecksum(options.archiveDir, m);
     await checkRecord(dataSource, archiveId, m);
     return m;
   });
