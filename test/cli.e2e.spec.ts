@@ -319,6 +319,7 @@ describe('operator CLI against the running system', () => {
     const sid = sessions[0]!.sid;
     expect(await json(['retention', 'run', '--dry-run'], retention)).toMatchObject({
       dry_run: true,
+      cpu_priority: 19,
       streams: [`session-${sid}`],
     });
     expect(await json(['retention', 'run'], retention)).toMatchObject({

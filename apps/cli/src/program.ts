@@ -359,10 +359,11 @@ function registerRetention(program: Command, ctx: CliContext): void {
   ).action(async (o: { dryRun?: boolean }, cmd: Command) => {
     const config = await ctx.direct(cmd, 'Postgres');
     await ctx.requirePostgres(config.databaseUrl);
-    const { describeRetention, retentionDocument, retentionRun } =
+    const { describeRetention, retentionDocument, retentionRun, yieldCpu } =
       await import('./commands/retention.command.js');
+    const priority = yieldCpu();
     const report = await retentionRun(config, o.dryRun === true);
-    ctx.out(cmd).data(retentionDocument(report), () => describeRetention(report));
+    ctx.out(cmd).data(retentionDocument(report, priority), () => describeRetention(report));
   });
   withJson(
     retention

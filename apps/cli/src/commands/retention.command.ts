@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from 'node:os';
 import { type JWK } from 'jose';
 import { type Config } from '#lib/config';
 import {
@@ -62,6 +63,19 @@ export function verifyKeys(config: Config): JWK[] {
   return keys;
 }
 
+/**
+ * A run is background work: the lowest CPU priority (POSIX nice 19) for this process, so that on a
+ * shared host the services' requests come first. Returns the priority the process runs at.
+ */
+export function yieldCpu(): number {
+  try {
+    setPriority(19);
+  } catch {
+    // Not permitted here (some sandboxes): the duty cycle still paces the run.
+  }
+  return getPriority();
+}
+
 export async function retentionRun(config: Config, dryRun: boolean): Promise<RetentionReport> {
   const dir = archiveDir(config, undefined);
   const key = dryRun ? {} : signingKey(config);
@@ -82,9 +96,10 @@ export async function retentionRun(config: Config, dryRun: boolean): Promise<Ret
   );
 }
 
-export function retentionDocument(report: RetentionReport): Record<string, unknown> {
+export function retentionDocument(report: RetentionReport, cpuPriority?: number): Record<string, unknown> {
   return {
     dry_run: report.dryRun,
+    ...(cpuPriority === undefined ? {} : { cpu_priority: cpuPriority }),
     candidates_examined: report.candidatesExamined,
     scan: {
       from_position: report.scan.from,
