@@ -12,20 +12,25 @@
 //    required fields, enums), and, strictly, against the same package's TypeScript types: each
 //    object is written out as a typed literal and compiled, so that an unknown or misspelt field
 //    fails too (the schemas alone allow additional properties).
-// 3. The rules of issue 8 that a schema cannot express: probes, resources, securityContext,
-//    topology spread, a Service, a PodDisruptionBudget and a HorizontalPodAutoscaler for every
-//    Deployment, an Ingress to the gateway only, NetworkPolicies present. The privilege boundaries
+// 3. The rules of issue 8 that a schema cannot express: resources, securityContext, seccomp and no
+//    service-account token for every pod template (Deployments, Jobs, CronJobs); probes, topology
+//    spread, a Service, a PodDisruptionBudget and a HorizontalPodAutoscaler for every Deployment,
+//    an Ingress to the gateway only, NetworkPolicies present. The privilege boundaries
 //    (issues 18 and 20): one Secret per workload holding only what it uses
 //    (deploy/base/secret.example.yaml), and the gateway and the admin plane given no database URL,
-//    key-encryption key, secret-hash, cookie or CSRF key, pepper or admin token by any route (env,
+//    key-encryption key, secret-hash, cookie or CSRF key, pepper, admin token or signing key of
+//    checkpoints or archives by any route (env,
 //    envFrom, a Secret volume); the cookie and CSRF keys to consent only; each
 //    Deployment its own NATS user; the admin Service internal (ClusterIP, no Ingress, its port
 //    open to pods of the namespace only); egress: Postgres for the services with a database, the
 //    internet (443, private ranges excepted) for client-registry, token and consent only, and the gateway
-//    and the admin plane nothing but DNS, NATS and the OTLP collector. Rolling and scaling: the
+//    and the admin plane nothing but DNS, NATS and the OTLP collector, the retention job nothing but
+//    DNS and Postgres; every workload with a database URL reaches Postgres. Rolling and scaling: the
 //    ConfigMap from a generator (authz-config-<hash>), no replicas beside an autoscaler, the
 //    migration Job named after its image tag and taking no ConfigMap. Postgres: the Secrets'
-//    DATABASE_URL names the CloudNativePG cluster the egress rule admits. Monitoring: the base
+//    DATABASE_URL names the CloudNativePG cluster the egress rule admits. Retention
+//    (deploy/components/retention): the CronJob's runs never overlap and its archive directory is
+//    on a PersistentVolumeClaim of the build. Monitoring: the base
 //    holds no Prometheus Operator kind; where a ServiceMonitor is, it scrapes every app's ops port,
 //    with the PrometheusRule and a Grafana dashboard that parses (scripts/check-monitoring.mjs
 //    checks their expressions). The image's OCI labels agree with package.json.
@@ -207,6 +212,8 @@ const SECRET_KEYS = {
     optional: ['ADMIN_TOKEN', 'SECRET_PEPPER', 'AUDIT_CHECKPOINT_SIGNING_KEY'],
   },
   migrate: { required: ['DATABASE_URL'], optional: [] },
+  // The retention CronJob (deploy/components/retention): Postgres and the manifests' signing key.
+  retention: { required: ['DATABASE_URL', 'RETENTION_SIGNING_KEY'], optional: [] },
 };
 const SECRET_NAMES = new Set(Object.values(SECRET_KEYS).flatMap((k) => [...k.required, ...k.optional]));
 // What the public gateway and the admin plane must never receive (issue 20).
@@ -222,6 +229,7 @@ const FORBIDDEN = [
   'CSRF_KEYS',
   'ADMIN_TOKEN',
   'AUDIT_CHECKPOINT_SIGNING_KEY',
+  'RETENTION_SIGNING_KEY',
 ];
 const UNPRIVILEGED = ['gateway', 'admin'];
 // Secrets the workloads mount that are not in secret.example.yaml: TLS material only.
@@ -294,6 +302,25 @@ function referencesOf(podSpec) {
 }
 
 const envOf = (container) => new Map((container.env ?? []).map((e) => [e.name, e]));
+const WORKLOAD_KINDS = ['Deployment', 'Job', 'CronJob'];
+/** The pod template of a Deployment or a Job, or of the Jobs a CronJob creates. */
+const podTemplateOf = (o) => (o.kind === 'CronJob' ? o.spec.jobTemplate?.spec?.template : o.spec.template);
+/**
+ * A literal setting of a container: its own `env` value, else the last ConfigMap of its envFrom
+ * holding it (a later source wins); undefined when it comes from elsewhere or nowhere.
+ */
+function settingOf(container, name, configMaps) {
+  const own = envOf(container).get(name);
+  if (own) return own.value;
+  let value;
+  for (const e of container.envFrom ?? []) {
+    const data = e.configMapRef ? configMaps.get(e.configMapRef.name)?.data : undefined;
+    const prefix = e.prefix ?? '';
+    const key = name.startsWith(prefix) ? name.slice(prefix.length) : undefined;
+    if (data && key !== undefined && Object.hasOwn(data, key)) value = data[key];
+  }
+  return value;
+}
 // The shared settings: ConfigMap authz-config from a configMapGenerator, so named
 // authz-config-<hash of its values> and rolled into every pod template when a value changes.
 const isConfigName = (name) => /^authz-config-[a-z0-9]{10}$/.test(name ?? '');
@@ -337,13 +364,6 @@ for (const [target, objects] of built) {
     }
     if (c.readinessProbe?.httpGet?.path !== '/health/ready') fail(where, 'readiness is not /health/ready');
     if (c.livenessProbe?.httpGet?.path !== '/health/live') fail(where, 'liveness is not /health/live');
-    for (const k of ['requests', 'limits'])
-      for (const r of ['cpu', 'memory']) if (!c.resources?.[k]?.[r]) fail(where, `no ${k}.${r}`);
-    const sc = c.securityContext ?? {};
-    if (sc.allowPrivilegeEscalation !== false) fail(where, 'allowPrivilegeEscalation is not false');
-    if (sc.readOnlyRootFilesystem !== true) fail(where, 'root filesystem is not read-only');
-    if (!(sc.runAsNonRoot ?? pod.securityContext?.runAsNonRoot)) fail(where, 'runAsNonRoot is not set');
-    if (!sc.capabilities?.drop?.includes('ALL')) fail(where, 'capabilities not all dropped');
     if (!pod.topologySpreadConstraints?.length) fail(where, 'no topologySpreadConstraints');
     if (!services.has(app)) fail(where, 'no Service');
     if (!pdbs.has(app)) fail(where, 'no PodDisruptionBudget');
@@ -358,14 +378,33 @@ for (const [target, objects] of built) {
       fail(where, `NATS_USER is ${natsUser?.value ?? 'unset'}, not its own user ${app}`);
   }
 
+  // Every pod template (the Deployments', the migration Job's, the retention CronJob's): bounded
+  // resources, no privilege, a read-only root filesystem, RuntimeDefault seccomp, no API token.
+  const workloads = objects
+    .filter((o) => WORKLOAD_KINDS.includes(o.kind))
+    .map((o) => ({ o, pod: podTemplateOf(o) ?? {} }));
+  for (const { o, pod } of workloads) {
+    const spec = pod.spec ?? {};
+    const podWhere = `${target} ${o.kind}/${o.metadata.name}`;
+    if (spec.automountServiceAccountToken !== false)
+      fail(podWhere, 'automountServiceAccountToken is not false');
+    for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+      const where = `${podWhere} ${c.name}`;
+      for (const k of ['requests', 'limits'])
+        for (const r of ['cpu', 'memory']) if (!c.resources?.[k]?.[r]) fail(where, `no ${k}.${r}`);
+      const sc = c.securityContext ?? {};
+      if (sc.allowPrivilegeEscalation !== false) fail(where, 'allowPrivilegeEscalation is not false');
+      if (sc.privileged) fail(where, 'privileged');
+      if (sc.readOnlyRootFilesystem !== true) fail(where, 'root filesystem is not read-only');
+      if (!(sc.runAsNonRoot ?? spec.securityContext?.runAsNonRoot)) fail(where, 'runAsNonRoot is not set');
+      if (!sc.capabilities?.drop?.includes('ALL')) fail(where, 'capabilities not all dropped');
+      if ((sc.seccompProfile ?? spec.securityContext?.seccompProfile)?.type !== 'RuntimeDefault')
+        fail(where, 'seccomp profile is not RuntimeDefault');
+    }
+  }
+
   // One Secret per workload, holding only what it uses; the gateway and the admin plane get none
   // of FORBIDDEN, by whatever route.
-  const workloads = [
-    ...[...deployments.values()].map((d) => ({ name: d.metadata.name, o: d, pod: d.spec.template })),
-    ...objects
-      .filter((o) => o.kind === 'Job')
-      .map((j) => ({ name: j.metadata.name, o: j, pod: j.spec.template })),
-  ];
   for (const { o, pod } of workloads) {
     const component = pod.metadata?.labels?.['app.kubernetes.io/component'] ?? o.metadata.name;
     const where = `${target} ${o.kind}/${o.metadata.name}`;
@@ -378,10 +417,11 @@ for (const [target, objects] of built) {
       if (!envFromSecrets.includes(own)) fail(where, `does not take its own Secret ${own}`);
       const takesConfig = refs.some((r) => r.kind === 'ConfigMap' && isConfigName(r.name));
       // The Job's pod template cannot change: a hashed ConfigMap in it would make every change of a
-      // setting an apply error. The migration needs DATABASE_URL only.
+      // setting an apply error. The migration needs DATABASE_URL only. A CronJob's job template
+      // can change (the next run takes it): the retention job takes its own settings.
       if (o.kind === 'Job' && refs.some((r) => r.kind === 'ConfigMap'))
         fail(where, 'takes a ConfigMap: a Job cannot take a changed one (its pod template is immutable)');
-      if (o.kind !== 'Job' && !takesConfig) fail(where, 'does not take the generated authz-config');
+      if (o.kind === 'Deployment' && !takesConfig) fail(where, 'does not take the generated authz-config');
     }
     for (const name of envFromSecrets.filter((n) => n !== own))
       fail(where, `takes the Secret ${name}, not its own`);
@@ -457,6 +497,40 @@ for (const [target, objects] of built) {
       fail(target, `Job ${name}: not a valid name for a Job (lowercase, digits, '-', '.', at most 63)`);
   }
 
+  // Retention (deploy/components/retention, docs/retention.md): a run holds a session advisory
+  // lock, so an overlapping one only fails; what it archives is then deleted from Postgres, so the
+  // archive directory must outlive the pod: a PersistentVolumeClaim of this build, mounted writable.
+  const claims = named('PersistentVolumeClaim');
+  for (const cj of objects.filter((o) => o.kind === 'CronJob')) {
+    const where = `${target} CronJob/${cj.metadata.name}`;
+    if (cj.spec.concurrencyPolicy !== 'Forbid') fail(where, 'concurrencyPolicy is not Forbid');
+    if (cj.spec.startingDeadlineSeconds === undefined) fail(where, 'no startingDeadlineSeconds');
+    if (cj.spec.jobTemplate.spec.activeDeadlineSeconds === undefined)
+      fail(where, 'no activeDeadlineSeconds: a stuck run would hold its lock, and block the next, for ever');
+    const spec = podTemplateOf(cj)?.spec ?? {};
+    for (const c of spec.containers ?? []) {
+      const args = [...(c.command ?? []), ...(c.args ?? [])];
+      if (!(args.includes('retention') && args.includes('run'))) continue;
+      const dir = settingOf(c, 'RETENTION_ARCHIVE_DIR', configMaps);
+      if (dir === undefined) {
+        fail(
+          where,
+          'runs `retention run` without RETENTION_ARCHIVE_DIR (an env value or a ConfigMap of the build)',
+        );
+        continue;
+      }
+      const mount = (c.volumeMounts ?? [])
+        .filter((m) => dir === m.mountPath || dir.startsWith(`${m.mountPath.replace(/\/$/, '')}/`))
+        .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+      const volume = spec.volumes?.find((v) => v.name === mount?.name);
+      const claim = volume?.persistentVolumeClaim?.claimName;
+      if (!claims.has(claim))
+        fail(where, `RETENTION_ARCHIVE_DIR ${dir} is not on a PersistentVolumeClaim of the build`);
+      else if (mount.readOnly || volume.persistentVolumeClaim.readOnly)
+        fail(where, `RETENTION_ARCHIVE_DIR ${dir} is mounted read-only`);
+    }
+  }
+
   // NetworkPolicies: default deny, then what each pod may reach and be reached from.
   const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
   const deny = policies.find((p) => !p.spec.ingress && !p.spec.egress && p.spec.policyTypes?.length === 2);
@@ -486,8 +560,20 @@ for (const [target, objects] of built) {
     )
       fail(target, `NetworkPolicy ${policy} admits the admin port from outside the namespace's own pods`);
   }
-  for (const component of [...APPS, 'migrate']) {
-    for (const { policy, rule } of rulesFor(component, 'egress')) {
+  // The components of this build's pod templates: each reaches DNS, and Postgres if it has a
+  // database URL.
+  const present = new Set(
+    workloads.map(({ pod }) => pod.metadata?.labels?.['app.kubernetes.io/component']).filter(Boolean),
+  );
+  for (const component of [...APPS, 'migrate', 'retention'].filter((c) => present.has(c))) {
+    const egress = rulesFor(component, 'egress');
+    if (!egress.some(({ rule }) => portsOf(rule).includes(53)))
+      fail(`${target} ${component}`, 'no egress to DNS (53)');
+    if (SECRET_KEYS[component]?.required.includes('DATABASE_URL')) {
+      if (!egress.some(({ rule }) => portsOf(rule).includes(5432)))
+        fail(`${target} ${component}`, 'no egress to Postgres (5432)');
+    }
+    for (const { policy, rule } of egress) {
       const where = `${target} NetworkPolicy ${policy} (${component} egress)`;
       if (!rule.to?.length) fail(where, 'a rule with no destination allows every destination');
       if (!rule.ports?.length) fail(where, 'a rule with no ports allows every port');
@@ -497,6 +583,8 @@ for (const [target, objects] of built) {
           where,
           `${component} may reach only DNS, NATS and the OTLP collector, not port ${ports.join(',')}`,
         );
+      if (component === 'retention' && ports.some((p) => ![53, 5432].includes(p)))
+        fail(where, `retention may reach only DNS and Postgres, not port ${ports.join(',')}`);
       for (const peer of rule.to ?? []) {
         if (!peer.ipBlock) continue;
         if (!['client-registry', 'token', 'consent'].includes(component))
@@ -538,8 +626,8 @@ for (const [target, objects] of built) {
         `DATABASE_URL names ${host}, which the Postgres egress rule does not admit (${[...services].join(', ')})`,
       );
   }
-  for (const o of objects.filter((x) => ['Deployment', 'Job'].includes(x.kind))) {
-    for (const r of referencesOf(o.spec.template.spec)) {
+  for (const o of objects.filter((x) => WORKLOAD_KINDS.includes(x.kind))) {
+    for (const r of referencesOf(podTemplateOf(o)?.spec ?? {})) {
       if (r.env === 'DATABASE_URL' && r.kind === 'Secret' && !clusters.some((c) => r.name === `${c}-app`))
         fail(
           `${target} ${o.kind}/${o.metadata.name}`,
@@ -863,6 +951,6 @@ console.log(
   `check-deploy: ${targets.join(', ')} build; ${objects} objects valid against the Kubernetes schemas ` +
     `(kubernetes-models ${require('kubernetes-models/package.json').version}, @kubernetes-models/prometheus-operator ` +
     `${require('@kubernetes-models/prometheus-operator/package.json').version}), strict fields, no kustomize warning; ` +
-    `secrets, NATS users, admin plane, egress, Postgres, rollout and monitoring rules hold; docker-compose.yml valid; ` +
+    `pod hardening, secrets, NATS users, admin plane, egress, Postgres, rollout, retention and monitoring rules hold; docker-compose.yml valid; ` +
     `NATS authorization equals \`nats config\`; image labels agree with package.json`,
 );

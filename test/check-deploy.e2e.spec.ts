@@ -109,6 +109,37 @@ describe('scripts/check-deploy.mjs: the manifests an operator applies', () => {
     );
   }, 60_000);
 
+  it('RET-K01 fails the retention CronJob (components/retention) when its archives are not on a PersistentVolumeClaim, runs may overlap, its pod is not hardened, or its egress reaches NATS and not Postgres', async () => {
+    const root = copyOfProject();
+    roots.push(root);
+    const cronJob = 'deploy/components/retention/cronjob.yaml';
+    // An emptyDir goes with the pod: the archives, the only copy of what the run deleted, with it.
+    edit(root, cronJob, (t) =>
+      t.replace(/persistentVolumeClaim:\n {16}claimName: authz-retention-archives/, 'emptyDir: {}'),
+    );
+    edit(root, cronJob, (t) => t.replace('concurrencyPolicy: Forbid', 'concurrencyPolicy: Allow'));
+    edit(root, cronJob, (t) => t.replace(/^ +readOnlyRootFilesystem: true\n/m, ''));
+    edit(root, 'deploy/base/network-policies.yaml', (t) =>
+      t
+        .replace("values: ['retention']", "values: ['none']")
+        .replace(", 'migrate', 'retention']", ", 'migrate']"),
+    );
+    const { code, output } = await check(root);
+    expect(code).toBe(1);
+    const job = 'deploy/overlays/production CronJob/authz-retention';
+    expect(output).toContain(
+      `${job}: RETENTION_ARCHIVE_DIR /var/lib/authz/retention is not on a PersistentVolumeClaim of the build`,
+    );
+    expect(output).toContain(`${job}: concurrencyPolicy is not Forbid`);
+    expect(output).toContain(`${job} retention: root filesystem is not read-only`);
+    expect(output).toContain(
+      'deploy/overlays/production NetworkPolicy authz-egress-dns-nats (retention egress): retention may reach only DNS and Postgres, not port 4222',
+    );
+    expect(output).toContain('deploy/overlays/production retention: no egress to Postgres (5432)');
+    // Only the overlay that includes the component has the CronJob.
+    expect(output).not.toContain('deploy/overlays/dev CronJob');
+  }, 60_000);
+
   it('fails when PAIRWISE_SUBJECT_KEY (OpenID Connect Core §8.1) is missing where the token and introspection services get their secrets', async () => {
     const root = copyOfProject();
     roots.push(root);
