@@ -7,7 +7,8 @@
 //     each at a steady rate of BENCH_RETENTION_LOAD (default 0.5) of its capacity, three windows
 //     each with nothing else running: the baseline and its noise;
 //  2. the same steady rates, window after window, while `retention run` (paced by
-//     RETENTION_DUTY_CYCLE, default 50 %) archives and deletes the expired streams in batches;
+//     RETENTION_DUTY_CYCLE, default 50 %; runs of 10 archives) archives and deletes the expired
+//     streams in batches, and after every third run the same two windows with no run going;
 // with the p99 and the errors of each, the table before and after, `audit verify` before and after,
 // a token_state rebuild compared with the live read model, and one archived stream restored and
 // read back through the audit API.
@@ -18,13 +19,14 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { BenchSystem, freePort, ROOT } from './system.mjs';
-import { measure } from './load.mjs';
+import { DURATION, measure, WARMUP } from './load.mjs';
 import { clientCredentials } from './workloads.mjs';
 
 const EVENTS = Number(process.env.BENCH_RETENTION_EVENTS ?? 5_000_000);
 const CONNECTIONS = 50;
 const LOAD = Number(process.env.BENCH_RETENTION_LOAD ?? 0.5);
 const BASELINE_WINDOWS = 3;
+const IDLE_EVERY = Number(process.env.BENCH_RETENTION_IDLE_EVERY ?? 3);
 const CHUNK = 20_000;
 const DAY = 86_400_000;
 
@@ -170,6 +172,8 @@ const extraEnv = {
   RETENTION_ARCHIVE_DIR: archiveDir,
   RETENTION_SIGNING_KEY: JSON.stringify(signingKey),
   RETENTION_DUTY_CYCLE: process.env.RETENTION_DUTY_CYCLE ?? '50',
+  // Runs of 10 archives, so that windows with no run can be measured between them.
+  RETENTION_MAX_ARCHIVES: '10',
   ADMIN_HTTP_PORT: String(adminPort),
 };
 const system = await BenchSystem.start(extraEnv);
@@ -213,44 +217,52 @@ try {
 
   console.error('during the retention run:');
   // `retention run` archives a bounded amount per invocation (10 archives of at most 10,000 events):
-  // an operator schedules it (a CronJob); here it runs back to back until nothing is left.
+  // an operator schedules it (a CronJob); here one run follows another until nothing is left, and
+  // after every IDLE_EVERY-th run the same two windows are measured with no run going (a baseline
+  // taken beside the run, as the machine is then). A window counts as "during" only if a run was
+  // still going when it ended; one that outlived its run is left out of both.
   const started = performance.now();
   let archived = 0;
   let runs = 0;
   let sample = null;
-  let failed = null;
   let restedMs = 0;
-  const runs$ = (async () => {
-    for (;;) {
-      const r = await new Promise((done) => {
-        const { done: finished } = cliInBackground(system, ['retention', 'run', '--json']);
-        finished.then(done);
-      });
-      runs++;
-      if (r.code !== 0) {
-        failed = r;
-        return;
-      }
-      const report = JSON.parse(r.stdout);
-      const events = report.archives.reduce((n, a) => n + a.events, 0);
-      sample ??= report.streams?.[0] ?? null;
-      restedMs += report.rested_ms ?? 0;
-      archived += events;
-      if (runs % 10 === 0) console.error(`  ${runs} runs, ${archived} events archived`);
-      if (report.archives.length === 0) return;
-    }
-  })();
-  let finished = false;
-  runs$.then(() => (finished = true));
+  let mixed = 0;
   const during = [];
-  while (!finished) {
-    during.push({ cc: await measure('client_credentials', CONNECTIONS, steadyCc) });
-    if (finished) break;
-    during.push({ introspection: await measure('introspection', CONNECTIONS, steadyIn) });
+  const between = [];
+  let turn = 0;
+  const windows = [
+    ['cc', 'client_credentials', steadyCc],
+    ['introspection', 'introspection', steadyIn],
+  ];
+  for (;;) {
+    let running = true;
+    const run = cliInBackground(system, ['retention', 'run', '--json']).done.then((r) => {
+      running = false;
+      return r;
+    });
+    for (; running; turn++) {
+      const [key, name, options] = windows[turn % 2];
+      const row = await measure(name, CONNECTIONS, options);
+      if (running) during.push({ [key]: row });
+      else mixed++;
+    }
+    const r = await run;
+    runs++;
+    if (r.code !== 0) throw new Error(`retention run failed (${r.code}):\n${r.stderr}`);
+    const report = JSON.parse(r.stdout);
+    sample ??= report.streams?.[0] ?? null;
+    restedMs += report.rested_ms ?? 0;
+    archived += report.archives.reduce((n, a) => n + a.events, 0);
+    if (runs % 10 === 0) console.error(`  ${runs} runs, ${archived} events archived`);
+    if (report.archives.length === 0) break;
+    if (runs % IDLE_EVERY === 0) {
+      console.error('  between runs:');
+      between.push({ cc: await measure('client_credentials', CONNECTIONS, steadyCc) });
+      between.push({ introspection: await measure('introspection', CONNECTIONS, steadyIn) });
+    }
   }
-  await runs$;
-  const runSeconds = (performance.now() - started) / 1000;
-  if (failed) throw new Error(`retention run failed (${failed.code}):\n${failed.stderr}`);
+  const betweenSeconds = between.length * (DURATION + WARMUP);
+  const runSeconds = (performance.now() - started) / 1000 - betweenSeconds;
   console.error(`  retention: ${runs} runs, ${archived} events archived in ${runSeconds.toFixed(1)} s`);
   const report = { streams_sample: sample ? [sample] : [] };
 
@@ -305,25 +317,42 @@ try {
   console.log(line('after, VACUUM', after, verifyAfter));
   console.log('');
   console.log(
-    `| workload | capacity req/s (p99 ms) | steady rate req/s | baseline p99 ms (${BASELINE_WINDOWS} windows, min – median – max) | during the run p99 ms (windows, min – median – max) | during the run req/s (min – median – max) | errors, non-2xx (baseline / during) |`,
+    `| workload | capacity req/s (p99 ms) | steady rate req/s | baseline p99 ms (${BASELINE_WINDOWS} windows before, min – median – max) | between runs p99 ms (windows, min – median – max) | during the run p99 ms (windows, min – median – max) | during the run req/s (min – median – max) | errors, non-2xx (baseline / between / during) |`,
   );
-  console.log('|---|---:|---:|---|---|---|---|');
+  console.log('|---|---:|---:|---|---|---|---|---|');
   for (const [name, key, cap, rate] of [
     ['client_credentials', 'cc', capCc, rateCc],
     ['introspection', 'introspection', capIn, rateIn],
   ]) {
     const b = of(baseline, key);
+    const i = of(between, key);
     const d = of(during, key);
     console.log(
-      `| ${name} | ${cap.rps} (${cap.p99}) | ${rate} | ${spread(b, 'p99')} | ${spread(d, 'p99')} (${d.length}) | ${spread(d, 'rps')} | ${failures(b)} / ${failures(d)} |`,
+      `| ${name} | ${cap.rps} (${cap.p99}) | ${rate} | ${spread(b, 'p99')} | ${i.length ? spread(i, 'p99') : '–'} (${i.length}) | ${spread(d, 'p99')} (${d.length}) | ${spread(d, 'rps')} | ${failures(b)} / ${failures(i)} / ${failures(d)} |`,
     );
   }
   console.log('');
   console.log(
-    `p99 per window, baseline: cc ${of(baseline, 'cc').map((r) => r.p99).join(', ')}; introspection ${of(baseline, 'introspection').map((r) => r.p99).join(', ')}`,
+    `p99 per window, baseline: cc ${of(baseline, 'cc')
+      .map((r) => r.p99)
+      .join(', ')}; introspection ${of(baseline, 'introspection')
+      .map((r) => r.p99)
+      .join(', ')}`,
   );
   console.log(
-    `p99 per window, during: cc ${of(during, 'cc').map((r) => r.p99).join(', ')}; introspection ${of(during, 'introspection').map((r) => r.p99).join(', ')}`,
+    `p99 per window, between runs: cc ${of(between, 'cc')
+      .map((r) => r.p99)
+      .join(', ')}; introspection ${of(between, 'introspection')
+      .map((r) => r.p99)
+      .join(', ')}`,
+  );
+  console.log(`windows that outlived their run, left out: ${mixed}`);
+  console.log(
+    `p99 per window, during: cc ${of(during, 'cc')
+      .map((r) => r.p99)
+      .join(', ')}; introspection ${of(during, 'introspection')
+      .map((r) => r.p99)
+      .join(', ')}`,
   );
   console.log('');
   console.log(

@@ -100,6 +100,7 @@ describe('configuration defaults (docs/configuration.md)', () => {
       retentionUserDays: 30,
       retentionDeleteBatch: 1000,
       retentionDutyCycle: 50,
+      retentionMaxArchives: 0,
       retentionVerifyKeys: [],
     });
     expect(config.auditCheckpointSigningKey).toBeUndefined();

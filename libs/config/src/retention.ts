@@ -51,6 +51,12 @@ export const retentionSettings = settings({
    */
   retentionDutyCycle: ['RETENTION_DUTY_CYCLE', int(1, 100).default(50)],
   /**
+   * RETENTION_MAX_ARCHIVES: archives one `retention run` writes at most (10,000 events each), then
+   * it stops and the next run goes on from there. 0 (default): no limit; the run goes on until its
+   * scan has covered the whole log once.
+   */
+  retentionMaxArchives: ['RETENTION_MAX_ARCHIVES', int(0, 1_000_000).default(0)],
+  /**
    * RETENTION_VERIFY_KEYS: a JSON array of public Ed25519 JWKs manifests may also be signed with
    * (keys used before the current one). Default none.
    */

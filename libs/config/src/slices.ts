@@ -165,6 +165,7 @@ export const CONFIG_SLICES = {
     'retentionUserDays',
     'retentionDeleteBatch',
     'retentionDutyCycle',
+    'retentionMaxArchives',
     'retentionSigningKey',
     'retentionVerifyKeys',
   ]),

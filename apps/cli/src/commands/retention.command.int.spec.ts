@@ -14,6 +14,7 @@ import {
   retentionDocument,
   retentionRestore,
   retentionRun,
+  retentionRunOptions,
 } from './retention.command.js';
 
 /** The CLI's retention commands against a database with one expired client-credentials token. */
@@ -39,6 +40,17 @@ describe('retention run / restore and audit verify --archives (CLI)', () => {
   afterAll(async () => {
     await db?.drop();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('RET-CLI-03 a run goes on until its scan has come round once unless RETENTION_MAX_ARCHIVES caps it; paced by RETENTION_DUTY_CYCLE', () => {
+    const unlimited = retentionRunOptions(loadConfig({ DATABASE_URL: db.url }), false);
+    expect(unlimited).toMatchObject({ maxArchives: Infinity, maxCandidates: Infinity, dutyCycle: 0.5 });
+    const capped = retentionRunOptions(
+      loadConfig({ DATABASE_URL: db.url, RETENTION_MAX_ARCHIVES: '3', RETENTION_DUTY_CYCLE: '100' }),
+      false,
+    );
+    expect(capped).toMatchObject({ maxArchives: 3, dutyCycle: 1 });
+    expect(capped.maxCandidates).toBeUndefined();
   });
 
   it('RET-CLI-01 archives the expired token, verifies across the gap, and restores it', async () => {

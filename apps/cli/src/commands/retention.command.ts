@@ -11,6 +11,7 @@ import {
   restoreStream,
   type ArchivesForVerification,
   readArchivesForVerification,
+  type RetentionOptions,
   type RetentionReport,
   verifyChainWithArchives,
 } from '#lib/event-store';
@@ -76,6 +77,27 @@ export function yieldCpu(): number {
   return getPriority();
 }
 
+/** What the RETENTION_* settings ask of a run. */
+export function retentionRunOptions(
+  config: Config,
+  dryRun: boolean,
+): Omit<RetentionOptions, 'archiveDir' | 'signingKey'> {
+  return {
+    dryRun,
+    deleteBatchSize: config.retentionDeleteBatch,
+    dutyCycle: config.retentionDutyCycle / 100,
+    ...(config.retentionMaxArchives === 0
+      ? { maxArchives: Infinity, maxCandidates: Infinity }
+      : { maxArchives: config.retentionMaxArchives }),
+    policy: {
+      accessTokenDays: config.retentionAccessTokenDays,
+      grantDays: config.retentionGrantDays,
+      sessionDays: config.retentionSessionDays,
+      userDays: config.retentionUserDays,
+    },
+  };
+}
+
 export async function retentionRun(config: Config, dryRun: boolean): Promise<RetentionReport> {
   const dir = archiveDir(config, undefined);
   const key = dryRun ? {} : signingKey(config);
@@ -83,15 +105,7 @@ export async function retentionRun(config: Config, dryRun: boolean): Promise<Ret
     archiveClosedStreams(ds, store, {
       archiveDir: dir,
       signingKey: key,
-      dryRun,
-      deleteBatchSize: config.retentionDeleteBatch,
-      dutyCycle: config.retentionDutyCycle / 100,
-      policy: {
-        accessTokenDays: config.retentionAccessTokenDays,
-        grantDays: config.retentionGrantDays,
-        sessionDays: config.retentionSessionDays,
-        userDays: config.retentionUserDays,
-      },
+      ...retentionRunOptions(config, dryRun),
     }),
   );
 }
@@ -108,6 +122,7 @@ export function retentionDocument(report: RetentionReport, cpuPriority?: number)
       complete: report.scan.complete,
     },
     rested_ms: report.restedMs,
+    stream_count: report.streamCount,
     streams: report.streams,
     archives: report.archives.map((a) => ({
       archive_id: a.archiveId,
@@ -124,7 +139,7 @@ export function retentionDocument(report: RetentionReport, cpuPriority?: number)
 export function describeRetention(report: RetentionReport): string[] {
   if (report.dryRun) {
     return [
-      `${report.streams.length} closed stream(s) would be archived (${report.candidatesExamined} examined)`,
+      `${report.streamCount} closed stream(s) would be archived (${report.candidatesExamined} examined)`,
       ...report.streams.map((s) => `  ${s}`),
     ];
   }

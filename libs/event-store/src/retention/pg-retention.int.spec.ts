@@ -534,4 +534,20 @@ describe('retention by archiving on Postgres (docs/retention.md)', () => {
     expect(unpaced.restedMs).toBe(0);
     expect(rests.length).toBe(8);
   });
+
+  it('RET-19 without a cap a run writes as many archives as its scan finds, in one round', async () => {
+    const w = await world();
+    const report = await archiveClosedStreams(w.ds, w.store, {
+      ...w.options,
+      maxEventsPerArchive: 1,
+      maxArchives: Infinity,
+      maxCandidates: Infinity,
+      candidatePage: 2,
+    });
+    // The ended session (two events) fills an archive on its own, over the limit of one.
+    expect(report.archives).toHaveLength(w.closed.length);
+    expect(report.streamCount).toBe(w.closed.length);
+    expect(report.scan.complete).toBe(true);
+    for (const id of w.closed) expect(await streamEvents(w, id)).toBe(0);
+  });
 });

@@ -18,6 +18,9 @@ import { Pacer, sleep } from './pacing.js';
 import { type StreamsArchived } from './retention-events.js';
 import { isArchivable, latestArchivableStart, RETENTION_PREFIXES, type RetentionPolicy } from './policy.js';
 
+/** Stream ids a report lists at most (a run may archive millions). */
+export const STREAMS_LISTED = 1000;
+
 /** The stream recording every archive run and restore. */
 export const RETENTION_STREAM = 'retention';
 
@@ -53,7 +56,7 @@ export interface RetentionOptions {
   newArchiveId?: (now: number) => string;
   /** Most events in one archive (default 10000); a stream is never split. */
   maxEventsPerArchive?: number;
-  /** Archives written in one run (default 10). */
+  /** Archives written in one run (default 10; Infinity: until the scan has come round once). */
   maxArchives?: number;
   /** Candidate streams examined in one run at most (default 100000). */
   maxCandidates?: number;
@@ -91,8 +94,10 @@ export interface ArchiveRun {
 export interface RetentionReport {
   dryRun: boolean;
   archives: ArchiveRun[];
-  /** Streams that would be archived (dry run) or were. */
+  /** Streams that would be archived (dry run) or were: the first STREAMS_LISTED of them. */
   streams: string[];
+  /** How many streams would be archived (dry run) or were. */
+  streamCount: number;
   candidatesExamined: number;
   /** Positions scanned for candidates: after `from` up to `to`, going round to the start once. */
   scan: { from: number; to: number; wrapped: boolean; complete: boolean };
@@ -117,6 +122,16 @@ export async function archiveClosedStreams(
 
 const performanceNow = () => performance.now();
 
+const emptyReport = (dryRun: boolean): RetentionReport => ({
+  dryRun,
+  archives: [],
+  streams: [],
+  streamCount: 0,
+  candidatesExamined: 0,
+  scan: { from: 0, to: 0, wrapped: false, complete: false },
+  restedMs: 0,
+});
+
 async function run(
   dataSource: DataSource,
   store: EventStore,
@@ -124,14 +139,7 @@ async function run(
 ): Promise<RetentionReport> {
   const clock = options.clock ?? Date.now;
   const pacer = new Pacer(options.dutyCycle ?? 1, options.timer ?? performanceNow, options.sleep ?? sleep);
-  const report: RetentionReport = {
-    dryRun: options.dryRun === true,
-    archives: [],
-    streams: [],
-    candidatesExamined: 0,
-    scan: { from: 0, to: 0, wrapped: false, complete: false },
-    restedMs: 0,
-  };
+  const report = emptyReport(options.dryRun === true);
   if (!report.dryRun) {
     for (const archiveId of await unfinishedArchives(dataSource)) {
       report.archives.push(await finishArchive(dataSource, store, options, pacer, archiveId, true));
@@ -154,7 +162,8 @@ async function run(
   let batchEvents = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    report.streams.push(...batch.map((s) => s[0]!.streamId));
+    for (const s of batch) if (report.streams.length < STREAMS_LISTED) report.streams.push(s[0]!.streamId);
+    report.streamCount += batch.length;
     if (!report.dryRun)
       report.archives.push(await writeAndFinish(dataSource, store, options, pacer, batch.flat()));
     batch = [];
