@@ -193,7 +193,9 @@ try {
   const cc = await clientCredentials(system, 'bench-cc');
 
   const before = await tableFigures(system);
-  const verifyBefore = await timed(async () => JSON.parse(await system.cli(['audit', 'verify', '--json'])));
+  const verifyBefore = await timed(async () =>
+    JSON.parse(await system.cli(['audit', 'verify', '--json'], { timeout: 0 })),
+  );
   console.error(
     `  audit verify before: intact ${verifyBefore.value.intact}, ${verifyBefore.value.checked} events, ${verifyBefore.seconds.toFixed(1)} s`,
   );
@@ -268,9 +270,11 @@ try {
 
   await system.query('VACUUM events');
   const after = await tableFigures(system);
-  const verifyAfter = await timed(async () => JSON.parse(await system.cli(['audit', 'verify', '--json'])));
+  const verifyAfter = await timed(async () =>
+    JSON.parse(await system.cli(['audit', 'verify', '--json'], { timeout: 0 })),
+  );
   console.error(`  audit verify after: ${JSON.stringify(verifyAfter.value).slice(0, 300)}`);
-  const rebuild = await system.cli(['projections', 'rebuild', 'token_state']);
+  const rebuild = await system.cli(['projections', 'rebuild', 'token_state'], { timeout: 0 });
   console.error(`  token_state rebuilt after the run: ${rebuild.trim().split('\n')[0]}`);
 
   // One archived stream restored for an investigation, then read through the audit API.

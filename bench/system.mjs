@@ -147,13 +147,14 @@ export class BenchSystem {
     }
   }
 
-  async cli(args) {
+  /** The CLI, killed after `timeout` ms (0: never; a full-log `audit verify` on a slow day may need it). */
+  async cli(args, { timeout = 600000 } = {}) {
     const { stdout } = await execFileAsync(
       process.execPath,
       [resolve(ROOT, 'dist/apps/cli/src/main.js'), ...args],
       {
         env: { ...process.env, ...this.env },
-        timeout: 600000,
+        timeout,
         maxBuffer: 64 * 1024 * 1024,
       },
     );
