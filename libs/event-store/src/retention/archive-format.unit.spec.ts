@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CompactSign, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import { canonicalJson, eventHash, GENESIS_HASH, type ChainedEvent } from '../hash-chain.js';
+import { canonicalJson } from '../hash-chain.js';
 import {
   ARCHIVE_FORMAT,
   type ArchiveManifest,
@@ -12,28 +12,10 @@ import {
   verifyArchiveContent,
   verifyManifest,
 } from './archive-format.js';
+import { chainedEvents } from '../testing/chained-events.js';
 
-function chain(n: number): ChainedEvent[] {
-  const events: ChainedEvent[] = [];
-  let prev = GENESIS_HASH;
-  for (let i = 0; i < n; i++) {
-    const base = {
-      globalPosition: i + 1,
-      eventId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      streamId: `s-${i % 3}`,
-      streamVersion: Math.floor(i / 3) + 1,
-      type: 'T',
-      schemaVersion: 1,
-      data: { i },
-      metadata: {},
-      recordedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
-    };
-    const hash = eventHash(prev, base);
-    events.push({ ...base, prevHash: prev, hash });
-    prev = hash;
-  }
-  return events;
-}
+const chain = (n: number) =>
+  chainedEvents(n, (i) => ({ streamId: `s-${i % 3}`, streamVersion: Math.floor(i / 3) + 1 }));
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 

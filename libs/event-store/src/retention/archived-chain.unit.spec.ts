@@ -1,28 +1,9 @@
-import { eventHash, GENESIS_HASH, verifyChain, type ChainedEvent } from '../hash-chain.js';
+import { verifyChain, type ChainedEvent } from '../hash-chain.js';
 import { archivedLinks, withArchivedEvents } from './archived-chain.js';
 import { type ArchiveManifest } from './archive-format.js';
+import { chainedEvents } from '../testing/chained-events.js';
 
-function chain(n: number): ChainedEvent[] {
-  const events: ChainedEvent[] = [];
-  let prev = GENESIS_HASH;
-  for (let i = 0; i < n; i++) {
-    const base = {
-      globalPosition: i + 1,
-      eventId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      streamId: `s-${i}`,
-      streamVersion: 1,
-      type: 'T',
-      schemaVersion: 1,
-      data: { i },
-      metadata: {},
-      recordedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
-    };
-    const hash = eventHash(prev, base);
-    events.push({ ...base, prevHash: prev, hash });
-    prev = hash;
-  }
-  return events;
-}
+const chain = (n: number) => chainedEvents(n, (i) => ({ streamId: `s-${i}`, streamVersion: 1 }));
 
 function manifest(events: readonly ChainedEvent[]): ArchiveManifest {
   return {
